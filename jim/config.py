@@ -1,0 +1,44 @@
+"""jim's configuration: one frozen value built from the command line by ``jim.tap``.
+
+Every field has a production default; every limit is on by default and can be changed by an
+option (see docs/configuration.md, which a test keeps in step with ``jim.tap.Options``).
+"""
+import attr
+
+
+@attr.s(frozen=True, slots=True)
+class Limits:
+    """Limits that protect the server from one client; 0 switches a rate limit off."""
+
+    max_body = attr.ib(default=64 * 1024)  # bytes of one TCP frame, WS message or HTTP body
+    sniff_timeout = attr.ib(default=10.0)  # seconds to classify a new connection
+    sniff_bytes = attr.ib(default=16 * 1024)  # bytes read while classifying (HTTP head cap)
+    login_timeout = attr.ib(default=30.0)  # seconds from connect to a successful login
+    idle_timeout = attr.ib(default=120.0)  # seconds without any frame after login
+    rate = attr.ib(default=1000.0)  # frames per second per connection (burst: 2 s worth)
+    max_inflight = attr.ib(default=64)  # commands of one connection in progress
+    outbox = attr.ib(default=1024 * 1024)  # bytes queued to a slow reader before it is dropped
+    group_size = attr.ib(default=500)  # members of one group
+    history_count = attr.ib(default=100)  # messages per history page when no count is given
+    history_max = attr.ib(default=1000)  # largest history page
+    offline_max = attr.ib(default=1000)  # offline messages returned by one fetch
+
+
+@attr.s(frozen=True, slots=True)
+class Config:
+    listen = attr.ib(default=("tcp:8888",))
+    tls_cert = attr.ib(default=None)
+    tls_key = attr.ib(default=None)
+    tls_chain = attr.ib(default=None)
+    require_tls = attr.ib(default=False)
+    data = attr.ib(default="data")
+    store = attr.ib(default="sqlite")  # "memory", "sqlite" or "sqlite:PATH"
+    sqlite_sync = attr.ib(default="full")
+    app_key = attr.ib(default=None)
+    master_secret = attr.ib(default=None)
+    open_registration = attr.ib(default=False)
+    auto_join = attr.ib(default=())
+    token_ttl = attr.ib(default=7 * 24 * 3600)  # seconds a reconnect token stays valid
+    scrypt_cost = attr.ib(default=(16384, 8, 5))  # N, r, p (OWASP: 2^14 with p=5)
+    hash_threads = attr.ib(default=2)
+    limits = attr.ib(default=Limits())

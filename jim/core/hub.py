@@ -1,0 +1,277 @@
+"""The hub: who is online, group membership, and delivery of stored messages.
+
+One hub per process. Sessions bind to it after login; it fans a committed message out to the
+connections of its recipients (encoding the push once) and marks it offline for the others.
+A message is stored before anybody hears of it: the sender's acknowledgement and every push
+follow the commit.
+"""
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from jim.errors import JimError
+from jim.model import GROUP, SINGLE, Group, Message
+from jim.wire import jimjson, status
+
+
+class _Waiters:
+    """Deferreds waiting for the same in-flight result (a resent client id)."""
+
+    __slots__ = ("waiting",)
+
+    def __init__(self):
+        self.waiting = []
+
+    def wait(self):
+        d = defer.Deferred()
+        self.waiting.append(d)
+        return d
+
+    def fire(self, result, failed=False):
+        waiting, self.waiting = self.waiting, []
+        for d in waiting:
+            if failed:
+                d.errback(result)
+            else:
+                d.callback(result)
+
+
+class Hub:
+    log = Logger()
+
+    def __init__(self, store, clock, metrics, limits):
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self.limits = limits
+        self.online = {}  # (app, username) -> [session, ...] in login order
+        self._user_groups = {}  # (app, username) -> [gid, ...] while online
+        self._members = {}  # (app, gid) -> {username: None} (ordered set), loaded on demand
+        self._loading = {}  # (app, gid) -> _Waiters while members load
+        self._sending = {}  # (app, sender, client_id) -> _Waiters while a chat is stored
+
+    def now_ms(self):
+        return int(self.clock.seconds() * 1000)
+
+    # -- presence ------------------------------------------------------------------------------
+
+    def sessions_of(self, app, username):
+        return self.online.get((app, username), ())
+
+    def is_online(self, app, username):
+        return (app, username) in self.online
+
+    async def bind(self, session):
+        """Register a logged-in session; the user's first connection announces it (cmd 9)."""
+        key = (session.app, session.username)
+        sessions = self.online.get(key)
+        if sessions is not None:
+            sessions.append(session)
+            return
+        self.online[key] = [session]
+        groups = await self.store.user_groups(session.app, session.username)
+        if self.online.get(key) is None:  # gone again while the groups loaded
+            return
+        self._user_groups[key] = [g.gid for g in groups]
+        user = jimjson.user_json(session.user, True, session.client.terminal)
+        for group in groups:
+            await self.members(session.app, group.gid)
+            self._notify_group(
+                session.app, group.gid, status.JOIN_GROUP_NOTIFY, _join_notify(group.gid, user)
+            )
+
+    def unbind(self, session):
+        """Forget a session; the user's last connection announces it offline (cmd 10)."""
+        key = (session.app, session.username)
+        sessions = self.online.get(key)
+        if sessions is None or session not in sessions:
+            return
+        sessions.remove(session)
+        if sessions:
+            return
+        del self.online[key]
+        gids = self._user_groups.pop(key, ())
+        user = jimjson.user_json(session.user, False, session.client.terminal)
+        for gid in gids:
+            body = jimjson.reply(status.EXIT_GROUP_NOTIFY, data={"group": gid, "user": user})
+            self._notify_group(session.app, gid, status.EXIT_GROUP_NOTIFY, body)
+
+    def kick(self, app, username, reason):
+        """Close every connection of a user; returns how many there were."""
+        sessions = list(self.online.get((app, username), ()))
+        for session in sessions:
+            session.client.close(reason)
+        return len(sessions)
+
+    def _notify_group(self, app, gid, command, body):
+        """Send a notification to every online member of a group whose members are loaded."""
+        members = self._members.get((app, gid))
+        if members is None:
+            return
+        for username in members:
+            for session in self.online.get((app, username), ()):
+                session.client.send(command, body)
+
+    # -- groups --------------------------------------------------------------------------------
+
+    async def members(self, app, gid):
+        """The member set of a group (cached; loaded once from the store)."""
+        key = (app, gid)
+        members = self._members.get(key)
+        if members is not None:
+            return members
+        waiters = self._loading.get(key)
+        if waiters is not None:
+            return await waiters.wait()
+        waiters = self._loading[key] = _Waiters()
+        try:
+            names = await self.store.group_members(app, gid)
+        except BaseException as e:
+            del self._loading[key]
+            waiters.fire(e, failed=True)
+            raise
+        members = self._members.setdefault(key, dict.fromkeys(names))
+        del self._loading[key]
+        waiters.fire(members)
+        return members
+
+    async def join(self, session, gid, name="", avatar=""):
+        """Add the session's user to a group, creating it (owned by the joiner) if missing."""
+        app, username = session.app, session.username
+        group = await self.store.get_group(app, gid)
+        if group is None:
+            group = Group(app, gid, name or gid, username, avatar, self.now_ms())
+            await self.store.add_group(group)
+            group = await self.store.get_group(app, gid)
+        members = await self.members(app, gid)
+        if username in members:
+            session.client.send(
+                status.JOIN_GROUP_NOTIFY, _join_notify(gid, self._user_json(session))
+            )
+            return group
+        if len(members) >= self.limits.group_size:
+            raise JimError(
+                status.JOIN_FAILED,
+                f"group {gid} is full ({self.limits.group_size} members)",
+                command=status.JOIN_GROUP_RESP,
+                extra={"result": 3},
+            )
+        await self.store.add_member(app, gid, username)
+        members[username] = None
+        groups = self._user_groups.get((app, username))
+        if groups is not None and gid not in groups:
+            groups.append(gid)
+        self.log.info("{user} joined group {gid} of app {app}", user=username, gid=gid, app=app)
+        body = _join_notify(gid, self._user_json(session))
+        self._notify_group(app, gid, status.JOIN_GROUP_NOTIFY, body)
+        return group
+
+    def _user_json(self, session):
+        return jimjson.user_json(session.user, True, session.client.terminal)
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    async def chat(self, app, sender, request, session=None):
+        """Store a chat from C{sender} and deliver it; returns (status code, stored message).
+
+        C{session} is the sending connection (None for the HTTP API): it is left out of a
+        private chat's pushes; the sender's other connections get a copy.
+        """
+        if request.client_id is not None:
+            key = (app, sender, request.client_id)
+            waiters = self._sending.get(key)
+            if waiters is not None:
+                return status.OK, await waiters.wait()
+            earlier = await self.store.message_by_client_id(app, sender, request.client_id)
+            if earlier is not None:
+                return status.OK, earlier
+            waiters = self._sending.setdefault(key, _Waiters())
+        else:
+            key = waiters = None
+        try:
+            if request.chat_type == jimjson.CHAT_GROUP:
+                result = await self._group_chat(app, sender, request, session)
+            else:
+                result = await self._private_chat(app, sender, request, session)
+        except BaseException as e:
+            if waiters is not None:
+                del self._sending[key]
+                waiters.fire(e, failed=True)
+            raise
+        if waiters is not None:
+            del self._sending[key]
+            waiters.fire(result[1])
+        return result
+
+    def _message(self, app, sender, target_type, target, request):
+        return Message(
+            0,
+            app,
+            sender,
+            target_type,
+            target,
+            request.msg_type,
+            request.content,
+            request.extras,
+            request.client_id,
+            self.now_ms(),
+        )
+
+    async def _private_chat(self, app, sender, request, session):
+        target = request.to
+        if not self.is_online(app, target):
+            if await self.store.get_user(app, target) is None:
+                raise JimError(status.SEND_FAILED, f"no user {target!r} in this app")
+            offline_for = (target,)
+        else:
+            offline_for = ()
+        message = self._message(app, sender, SINGLE, target, request)
+        stored = await self.store.add_message(message, offline_for)
+        self.metrics.messages_in += 1
+        body = jimjson.push(stored)
+        delivered = self._push(app, target, body, None)
+        if sender != target:
+            self._push(app, sender, body, session)
+        if delivered:
+            return status.OK, stored
+        if not offline_for:  # went offline while the message was being stored
+            await self.store.add_offline(app, stored.id, (target,))
+        return status.OFFLINE, stored
+
+    async def _group_chat(self, app, sender, request, session):
+        gid = request.group_id
+        members = await self.members(app, gid)
+        if sender not in members:
+            raise JimError(status.SEND_FAILED, f"{sender!r} is not a member of group {gid!r}")
+        online = self.online
+        offline_for = [m for m in members if (app, m) not in online]
+        message = self._message(app, sender, GROUP, gid, request)
+        stored = await self.store.add_message(message, offline_for)
+        self.metrics.messages_in += 1
+        body = jimjson.push(stored)
+        missed = []
+        skip = set(offline_for)
+        for username in list(members):
+            if username in skip:
+                continue
+            if not self._push(app, username, body, None):
+                missed.append(username)
+        if missed:  # went offline while the message was being stored
+            await self.store.add_offline(app, stored.id, missed)
+        return status.OK, stored
+
+    def _push(self, app, username, body, exclude):
+        """Write a push to every connection of a user but C{exclude}; True if any existed."""
+        sessions = self.online.get((app, username))
+        if not sessions:
+            return False
+        n = 0
+        for session in sessions:
+            if session is not exclude:
+                session.client.send(status.CHAT_REQ, body)
+                n += 1
+        self.metrics.messages_out += n
+        return True
+
+
+def _join_notify(gid, user_json):
+    return jimjson.reply(status.JOIN_GROUP_NOTIFY, status.JOIN_OK, group=gid, user=user_json)

@@ -1,0 +1,81 @@
+"""Password hashing with scrypt, in self-describing strings.
+
+A stored hash reads ``scrypt$N$r$p$<salt b64>$<key b64>``, so users keep logging in after the
+configured cost changes; a hash weaker than the configured cost is replaced at the next login.
+Hashing runs on threads (hashlib.scrypt releases the GIL) through an injected runner, so the
+reactor never blocks on it.
+"""
+import base64
+import hashlib
+import hmac
+import os
+
+from twisted.internet import defer
+
+_PREFIX = "scrypt"
+_KEY_BYTES = 32
+_MAX_MEM = 512 * 1024 * 1024
+
+
+def _b64(raw):
+    return base64.b64encode(raw).decode("ascii")
+
+
+def hash_password(password, cost, salt=None):
+    """The self-describing scrypt hash of C{password} (str) at C{cost} = (N, r, p)."""
+    n, r, p = cost
+    salt = os.urandom(16) if salt is None else salt
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=_KEY_BYTES
+    )
+    return f"{_PREFIX}${n}${r}${p}${_b64(salt)}${_b64(key)}"
+
+
+def parse(stored):
+    """(N, r, p, salt, key) of a stored hash, or None if it is not one of ours."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != _PREFIX:
+        return None
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        return n, r, p, base64.b64decode(parts[4]), base64.b64decode(parts[5])
+    except ValueError:
+        return None
+
+
+def verify_password(password, stored):
+    """True if C{password} matches C{stored}; constant-time comparison of the derived keys."""
+    parsed = parse(stored)
+    if parsed is None:
+        return False
+    n, r, p, salt, key = parsed
+    candidate = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=len(key)
+    )
+    return hmac.compare_digest(candidate, key)
+
+
+def weaker_than(stored, cost):
+    """True if C{stored} was made with less work than C{cost} asks for."""
+    parsed = parse(stored)
+    if parsed is None:
+        return True
+    n, r, p = parsed[:3]
+    return n * r * p < cost[0] * cost[1] * cost[2]
+
+
+class Passwords:
+    """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool."""
+
+    def __init__(self, cost, run=None):
+        self.cost = tuple(cost)
+        self._run = run if run is not None else defer.maybeDeferred
+
+    def hash(self, password):
+        return self._run(hash_password, password, self.cost)
+
+    def verify(self, password, stored):
+        return self._run(verify_password, password, stored)
+
+    def needs_rehash(self, stored):
+        return weaker_than(stored, self.cost)

@@ -1,0 +1,231 @@
+"""One J-IM connection as the core sees it, whatever carries it (TCP frames or WebSocket).
+
+The session orders the work of one connection: commands that change what later ones mean
+(login, join, close, auth) are barriers, and frames that arrive meanwhile wait for them; chats run
+concurrently so one connection can have many in flight. It enforces the login gate, a rate
+limit and an in-flight cap (both by pausing reads, so nothing is dropped), and converts every
+L{JimError} into a J-IM status reply in this one place.
+"""
+from collections import deque
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from jim.errors import JimError
+from jim.wire import jimjson, status
+
+from jim.core import commands
+
+_UNKNOWN = jimjson.reply(status.UNKNOWN, status.UNKNOWN_CMD)
+
+
+class Session:
+    log = Logger()
+
+    __slots__ = (
+        "core",
+        "client",
+        "app",
+        "user",
+        "username",
+        "connected_at",
+        "last_seen",
+        "closed",
+        "_inflight",
+        "_paused",
+        "_queue",
+        "_tokens",
+        "_stamp",
+        "_rate_paused",
+    )
+
+    def __init__(self, core, client):
+        self.core = core
+        self.client = client
+        self.app = None
+        self.user = None
+        self.username = None
+        now = core.clock.seconds()
+        self.connected_at = now
+        self.last_seen = now
+        self.closed = False
+        self._inflight = 0
+        self._paused = False
+        self._queue = None  # a deque while a barrier command runs
+        self._tokens = 2.0 * core.limits.rate
+        self._stamp = now
+        self._rate_paused = False
+        core.sessions.add(self)
+
+    # -- what the adapter calls ----------------------------------------------------------------
+
+    def frame_received(self, cmd, body):
+        """A TCP frame: C{cmd} from the header, C{body} the raw bytes."""
+        if self.closed:
+            return
+        self._account()
+        if self._queue is not None:
+            self._wait(cmd, body, None)
+        else:
+            self._start(cmd, body, None)
+
+    def text_received(self, payload):
+        """A WebSocket message: JSON whose ``cmd`` field names the command."""
+        if self.closed:
+            return
+        self._account()
+        try:
+            obj = jimjson.loads(payload, status.UNKNOWN_CMD)
+            cmd = jimjson.integer(obj, "cmd", code=status.UNKNOWN_CMD)
+        except JimError as e:
+            self.core.metrics.bad_input += 1
+            self.client.send(status.UNKNOWN, jimjson.error_reply(status.UNKNOWN, e))
+            return
+        if cmd is None:
+            self.core.metrics.bad_input += 1
+            self.client.send(status.UNKNOWN, _UNKNOWN)
+            return
+        self.command_received(cmd, obj)
+
+    def command_received(self, cmd, obj):
+        """A command already parsed (a WebSocket message, or the login of a WebSocket URL)."""
+        if self.closed:
+            return
+        if self._queue is not None:
+            self._wait(cmd, None, obj)
+        else:
+            self._start(cmd, None, obj)
+
+    def connection_lost(self):
+        if self.closed:
+            return
+        self.closed = True
+        self.core.sessions.discard(self)
+        if self.username is not None:
+            self.core.hub.unbind(self)
+
+    # -- what handlers call --------------------------------------------------------------------
+
+    def logged_in(self, app, user):
+        self.app = app
+        self.user = user
+        self.username = user.username
+        self.core.metrics.logins += 1
+
+    # -- flow ----------------------------------------------------------------------------------
+
+    def _account(self):
+        """Note activity and charge the rate limit; pause reading while in debt."""
+        core = self.core
+        now = core.clock.seconds()
+        self.last_seen = now
+        rate = core.limits.rate
+        if not rate:
+            return
+        tokens = self._tokens + (now - self._stamp) * rate
+        burst = 2.0 * rate
+        self._tokens = (burst if tokens > burst else tokens) - 1.0
+        self._stamp = now
+        if self._tokens < 0 and not self._rate_paused:
+            self._rate_paused = True
+            self._update_reading()
+            core.clock.callLater(-self._tokens / rate, self._rate_resume)
+
+    def _rate_resume(self):
+        self._rate_paused = False
+        self._update_reading()
+
+    def _wait(self, cmd, body, obj):
+        """Hold a frame until the running barrier command is done."""
+        self._queue.append((cmd, body, obj))
+        if len(self._queue) >= self.core.limits.max_inflight:
+            self._update_reading()
+
+    def _update_reading(self):
+        cap = self.core.limits.max_inflight
+        want_paused = (
+            self._rate_paused
+            or self._inflight >= cap
+            or (self._queue is not None and len(self._queue) >= cap)
+        )
+        if want_paused and not self._paused:
+            self._paused = True
+            self.client.pause_reading()
+        elif not want_paused and self._paused and not self.closed:
+            self._paused = False
+            self.client.resume_reading()
+
+    def _start(self, cmd, body, obj):
+        handler = commands.HANDLERS.get(cmd)
+        if handler is None:
+            self.core.metrics.bad_input += 1
+            self.client.send(status.UNKNOWN, _UNKNOWN)
+            return
+        if handler.needs_login and self.username is None:
+            self.client.send(
+                handler.response,
+                jimjson.reply(handler.response, status.INVALID, detail="log in first (cmd 5)"),
+            )
+            return
+        if handler.immediate is not None:
+            self.client.send(handler.response, handler.immediate)
+            return
+        if obj is None:
+            try:
+                obj = jimjson.loads(body, handler.failure)
+            except JimError as e:
+                self.core.metrics.bad_input += 1
+                self._reply_error(handler, e)
+                return
+        self._inflight += 1
+        if handler.barrier:
+            self._queue = deque()
+        d = defer.ensureDeferred(handler.run(self, obj))
+        d.addCallbacks(self._done, self._failed, (handler,), None, (handler,))
+        if self._inflight >= self.core.limits.max_inflight:
+            self._update_reading()
+
+    def _done(self, _, handler):
+        self._inflight -= 1
+        if self._paused:
+            self._update_reading()
+        if handler.barrier:
+            self._drain()
+
+    def _failed(self, failure, handler):
+        if failure.check(JimError):
+            error = failure.value
+            if error.code == status.INVALID or error.code == handler.failure:
+                self.core.metrics.bad_input += 1
+            self._reply_error(handler, error)
+        elif not self.closed:
+            self.log.failure(
+                "command {cmd} from {peer} failed", failure, cmd=handler.command, peer=self.peer
+            )
+            self._reply_error(handler, JimError(handler.failure, "internal error"))
+        self._done(None, handler)
+
+    def _reply_error(self, handler, error):
+        if self.closed:
+            return
+        command = error.command or handler.response
+        self.client.send(command, jimjson.error_reply(command, error))
+        if error.close:
+            self.client.close(error.detail)
+
+    def _drain(self):
+        queue, self._queue = self._queue, None
+        while queue:
+            if self.closed:
+                return
+            cmd, body, obj = queue.popleft()
+            self._start(cmd, body, obj)
+            if self._queue is not None:  # another barrier started: the rest waits for it
+                self._queue.extend(queue)
+                break
+        if self._paused:
+            self._update_reading()
+
+    @property
+    def peer(self):
+        return self.client.peer

@@ -1,0 +1,133 @@
+"""J-IM's custom TCP protocol: frames in, frames out, everything else in the core's Session.
+
+The protocol is also the transport's producer, so it learns when a reader stops reading: it
+then stops reading that reader's requests, and drops it once more than the outbox limit is
+queued for it (a slow consumer must not grow the server's memory without bound).
+"""
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from jim.core.session import Session
+from jim.interfaces import IClient
+from jim.wire import framing, jimjson, status
+
+#: how long a closing connection may take to flush before it is aborted
+CLOSE_GRACE = 5.0
+
+
+def peer_of(transport):
+    address = transport.getPeer()
+    host = getattr(address, "host", None)
+    return f"{host}:{address.port}" if host is not None else str(address)
+
+
+@implementer(IClient, IPushProducer)
+class JimTcpProtocol(Protocol):
+    terminal = "tcp"
+    log = Logger()
+
+    def __init__(self, core):
+        self.core = core
+        self.session = None
+        self.decoder = None
+        self.peer = "?"
+        self._congested = False  # the transport asked us to stop producing
+        self._backlog = 0  # bytes written since then
+        self._reading_paused = False
+        self._closing = None
+
+    def connectionMade(self):
+        transport = self.transport
+        self.peer = peer_of(transport)
+        try:
+            transport.setTcpNoDelay(True)  # pushes are small: don't wait for delayed ACKs
+        except AttributeError:
+            pass  # not a TCP transport (TLS wrapper or a test transport)
+        self.decoder = framing.FrameDecoder(self.core.limits.max_body)
+        transport.registerProducer(self, True)
+        self.core.metrics.connection_opened("tcp")
+        self.session = Session(self.core, self)
+
+    def dataReceived(self, data):
+        try:
+            frames = self.decoder.feed(data)
+        except framing.FrameError as e:
+            self.core.metrics.bad_input += 1
+            self.log.info("closing {peer}: {detail}", peer=self.peer, detail=e.detail)
+            body = jimjson.reply(status.UNKNOWN, e.code, detail=e.detail)
+            self.transport.write(framing.encode(status.UNKNOWN, body))
+            self.close(e.detail)
+            return
+        session = self.session
+        for cmd, _seq, body in frames:
+            session.frame_received(cmd, body)
+
+    def connectionLost(self, reason):
+        if self._closing is not None and self._closing.active():
+            self._closing.cancel()
+        self._closing = None
+        if self.session is not None:
+            self.core.metrics.connection_closed("tcp")
+            self.session.connection_lost()
+
+    # -- IClient -------------------------------------------------------------------------------
+
+    def send(self, command, body):
+        if self._congested:
+            self._backlog += len(body)
+            if self._backlog > self.core.limits.outbox:
+                self.log.warn(
+                    "dropping slow reader {peer} ({user}): over {limit} bytes queued",
+                    peer=self.peer,
+                    user=self.session.username,
+                    limit=self.core.limits.outbox,
+                )
+                self._congested = False
+                self.transport.abortConnection()
+                return
+        self.transport.write(framing.encode(command, body))
+
+    def close(self, reason):
+        if self._closing is not None:
+            return
+        self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        self.transport.loseConnection()
+        self._closing = self.core.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
+
+    def pause_reading(self):
+        self._reading_paused = True
+        self.transport.pauseProducing()
+
+    def resume_reading(self):
+        self._reading_paused = False
+        if not self._congested:
+            self.transport.resumeProducing()
+
+    # -- IPushProducer (the transport's buffer is full / drained) -------------------------------
+
+    def pauseProducing(self):
+        self._congested = True
+        self._backlog = 0
+        self.transport.pauseProducing()
+
+    def resumeProducing(self):
+        self._congested = False
+        self._backlog = 0
+        if not self._reading_paused:
+            self.transport.resumeProducing()
+
+    def stopProducing(self):
+        pass
+
+
+class JimTcpFactory(Factory):
+    """Builds a L{JimTcpProtocol} per connection, all sharing one core."""
+    noisy = False
+
+    def __init__(self, core):
+        self.core = core
+
+    def buildProtocol(self, addr):
+        return JimTcpProtocol(self.core)

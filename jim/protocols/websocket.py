@@ -1,0 +1,110 @@
+"""J-IM over WebSocket (autobahn): JSON text or binary messages in, text messages out.
+
+The upgrade is accepted on any path; ``?username=&password=&token=&appKey=`` in the URL logs
+in right after it, as J-IM's demo page expects. The server pings idle connections and counts
+pongs as activity, so a page that never sends heartbeats stays connected while it is alive.
+"""
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from jim.core.session import Session
+from jim.interfaces import IClient
+from jim.protocols.tcp import peer_of
+from jim.wire import status
+
+_CLOSE_NORMAL = 1000
+
+
+@implementer(IClient)
+class JimWebSocketProtocol(WebSocketServerProtocol):
+    terminal = "ws"
+    log = Logger()
+
+    session = None
+    peer = "?"
+    _login = None
+
+    def onConnect(self, request):
+        params = request.params
+        username = _first(params, "username")
+        token = _first(params, "token")
+        if username or token:
+            login = {"cmd": status.LOGIN_REQ, "userId": username}
+            password = _first(params, "password")
+            if password is not None:
+                login["password"] = password
+            if token:
+                login["token"] = token
+            app_key = _first(params, "appKey")
+            if app_key:
+                login["appKey"] = app_key
+            self._login = login
+        return None  # no subprotocol, no extensions
+
+    def onOpen(self):
+        self.peer = peer_of(self.transport)
+        try:
+            self.transport.setTcpNoDelay(True)
+        except AttributeError:
+            pass
+        core = self.factory.core
+        core.metrics.connection_opened("ws")
+        self.session = Session(core, self)
+        if self._login is not None:
+            login, self._login = self._login, None
+            self.session.command_received(status.LOGIN_REQ, login)
+
+    def onMessage(self, payload, isBinary):
+        self.session.text_received(payload)
+
+    def onPong(self, payload):
+        if self.session is not None:
+            self.session.last_seen = self.factory.core.clock.seconds()
+
+    def onClose(self, wasClean, code, reason):
+        if self.session is not None:
+            self.factory.core.metrics.connection_closed("ws")
+            session, self.session = self.session, None
+            session.connection_lost()
+
+    # -- IClient -------------------------------------------------------------------------------
+
+    def send(self, command, body):
+        if self.session is not None:
+            self.sendMessage(body, isBinary=False)
+
+    def close(self, reason):
+        self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        self.sendClose(_CLOSE_NORMAL, reason[:100])
+
+    def pause_reading(self):
+        self.transport.pauseProducing()
+
+    def resume_reading(self):
+        self.transport.resumeProducing()
+
+
+def _first(params, name):
+    values = params.get(name)
+    return values[0] if values else None
+
+
+class JimWebSocketFactory(WebSocketServerFactory):
+    protocol = JimWebSocketProtocol
+    noisy = False
+
+    def __init__(self, core):
+        super().__init__(server="jim")
+        self.core = core
+        limits = core.limits
+        self.setProtocolOptions(
+            maxFramePayloadSize=limits.max_body,
+            maxMessagePayloadSize=limits.max_body,
+            openHandshakeTimeout=limits.sniff_timeout,
+            closeHandshakeTimeout=5,
+            autoPingInterval=max(limits.idle_timeout / 2, 1),
+            autoPingTimeout=max(limits.idle_timeout / 4, 1),
+            webStatus=False,
+            failByDrop=False,
+        )

@@ -1,0 +1,213 @@
+"""The running server: start store -> core -> listeners; stop in reverse, each step awaited."""
+import json
+import os
+import secrets
+import string
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+
+from jim.core.accounts import Accounts, secret_hash
+from jim.core.core import Core
+from jim.core.hub import Hub
+from jim.core.passwords import Passwords
+from jim.core.tokens import Tokens
+from jim.metrics import Metrics
+from jim.model import App
+from jim.net.sniff import Route, SniffingFactory
+from jim.net.tls import server_tls_options
+from jim.protocols.tcp import JimTcpFactory
+from jim.protocols.websocket import JimWebSocketFactory
+from jim.web.site import build_site
+
+DEFAULT_APP_FILE = "default-app.json"
+TOKEN_KEY_FILE = "token.key"
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def generate_key(length=24):
+    """24 random characters of [A-Za-z0-9], the form JMessage's clients insist on."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def _write_private(path, data):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def token_key(data_dir):
+    """The server's secret for signing reconnect tokens, made once and kept in the data dir."""
+    path = os.path.join(data_dir, TOKEN_KEY_FILE)
+    if not os.path.exists(path):
+        _write_private(path, secrets.token_bytes(32))
+    with open(path, "rb") as f:
+        key = f.read()
+    if len(key) < 32:
+        raise ValueError(f"{path} is damaged: expected 32 bytes, found {len(key)}")
+    return key
+
+
+def make_store(config, reactor, metrics):
+    """The IStore named by ``--store``, and a name for it."""
+    spec = config.store
+    if spec == "memory":
+        from jim.store.memory import MemoryStore
+
+        return MemoryStore(), "memory"
+    kind, _, path = spec.partition(":")
+    if kind != "sqlite":
+        raise ValueError(f"unknown store {spec!r}: use memory, sqlite or sqlite:PATH")
+    from jim.store.sqlite import SqliteStore
+
+    path = path or os.path.join(config.data, "jim.sqlite3")
+    return SqliteStore(path, reactor, metrics=metrics, synchronous=config.sqlite_sync), "sqlite"
+
+
+class JimService(service.Service):
+    log = Logger()
+
+    def __init__(self, config, reactor):
+        self.config = config
+        self.reactor = reactor
+        self.metrics = Metrics()
+        self.ports = []
+        self.core = None
+        self.store = None
+        self._pool = None
+        self._started = None
+
+    def startService(self):
+        super().startService()
+        self._started = defer.ensureDeferred(self._start())
+        self._started.addErrback(self._fatal)
+
+    def _fatal(self, failure):
+        self.log.failure("jim could not start", failure)
+        self.reactor.stop()
+
+    async def _start(self):
+        config, reactor = self.config, self.reactor
+        os.makedirs(config.data, mode=0o700, exist_ok=True)
+        tls = None
+        if config.tls_cert:
+            tls = server_tls_options(config.tls_cert, config.tls_key, config.tls_chain)
+        self.store, store_name = make_store(config, reactor, self.metrics)
+        await self.store.start()
+        default_app = await self._default_app()
+        self._pool = ThreadPool(minthreads=0, maxthreads=config.hash_threads, name="jim-passwords")
+        self._pool.start()
+        passwords = Passwords(
+            config.scrypt_cost, run=lambda f, *a: deferToThreadPool(reactor, self._pool, f, *a)
+        )
+        tokens = Tokens(token_key(config.data), config.token_ttl)
+        hub = Hub(self.store, reactor, self.metrics, config.limits)
+        accounts = Accounts(
+            self.store, passwords, tokens, reactor, default_app, config.open_registration
+        )
+        self.core = Core(hub, accounts, config.limits, reactor, self.metrics, config.auto_join)
+        self.core.start()
+        routes = {
+            Route.JIM: JimTcpFactory(self.core),
+            Route.WEBSOCKET: JimWebSocketFactory(self.core),
+            Route.HTTP: build_site(self.core, store_name, reactor),
+        }
+        factory = SniffingFactory(
+            routes,
+            reactor,
+            timeout=config.limits.sniff_timeout,
+            max_bytes=config.limits.sniff_bytes,
+            tls_options=tls,
+            require_tls=config.require_tls,
+        )
+        for description in config.listen:
+            port = await serverFromString(reactor, description).listen(factory)
+            self.ports.append(port)
+        self._announce(default_app, store_name, tls is not None)
+
+    async def _default_app(self):
+        """The default app's key: from the options, else generated once into the data dir."""
+        config = self.config
+        if config.app_key:
+            key, secret, generated = config.app_key, config.master_secret, False
+        else:
+            path = os.path.join(config.data, DEFAULT_APP_FILE)
+            generated = not os.path.exists(path)
+            if generated:
+                key, secret = generate_key(), generate_key()
+                payload = json.dumps({"appKey": key, "masterSecret": secret}, indent=2)
+                _write_private(path, payload.encode() + b"\n")
+            with open(path) as f:
+                saved = json.load(f)
+            key, secret = saved["appKey"], saved["masterSecret"]
+        app = await self.store.get_app(key)
+        if app is None:
+            await self.store.add_app(App(key, secret_hash(secret), "default", self._now_ms()))
+        elif app.secret_hash != secret_hash(secret):
+            raise ValueError(
+                f"app {key} already exists in the store with another master secret"
+            )
+        if generated:
+            self.log.warn(
+                "generated the default app: appKey={key} masterSecret={secret} "
+                "(kept in {path}; shown only this once)",
+                key=key,
+                secret=secret,
+                path=os.path.join(config.data, DEFAULT_APP_FILE),
+            )
+        return key
+
+    def _now_ms(self):
+        return int(self.reactor.seconds() * 1000)
+
+    def _announce(self, app_key, store_name, tls):
+        for port in self.ports:
+            address = port.getHost()
+            host = address.host
+            shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
+            scheme = "https" if self.config.require_tls else "http"
+            self.log.info(
+                "jim listening on {host}:{port} (J-IM TCP, WebSocket, HTTP{tls}): "
+                "web chat at {scheme}://{shown}:{port}/",
+                host=host,
+                port=address.port,
+                tls=", TLS" if tls else "",
+                scheme=scheme,
+                shown=shown,
+            )
+        self.log.info(
+            "default app appKey={key}; store={store}; data directory {data}; "
+            "open registration {reg}",
+            key=app_key,
+            store=store_name,
+            data=os.path.abspath(self.config.data),
+            reg="on" if self.config.open_registration else "off",
+        )
+
+    def stopService(self):
+        super().stopService()
+        return defer.ensureDeferred(self._stop())
+
+    async def _stop(self):
+        if self._started is not None:
+            try:
+                await self._started
+            except Exception:
+                pass
+        ports, self.ports = self.ports, []
+        for port in ports:
+            await port.stopListening()
+        if self.core is not None:
+            for session in list(self.core.sessions):
+                session.client.close("server shutting down")
+            self.core.stop()
+        if self.store is not None:
+            await self.store.stop()
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+        self.log.info("jim stopped")

@@ -1,0 +1,118 @@
+"""``twistd jim``: the command-line options, and the one place that wires jim together."""
+import attr
+from twisted.python import usage
+
+from jim.config import Config, Limits
+
+_LIMIT_OPTIONS = [
+    # option, Limits field, type, help
+    ("max-body", "max_body", int, "Largest TCP frame body, WebSocket message or HTTP body (bytes)."),
+    ("sniff-timeout", "sniff_timeout", float, "Seconds a new connection has to show its protocol."),
+    ("sniff-bytes", "sniff_bytes", int, "Bytes read while sniffing (caps an HTTP request head)."),
+    ("login-timeout", "login_timeout", float, "Seconds from connecting to a successful login."),
+    ("idle-timeout", "idle_timeout", float, "Seconds a logged-in connection may stay silent."),
+    ("rate-limit", "rate", float, "Frames per second per connection (burst 2 s); 0 = no limit."),
+    ("max-inflight", "max_inflight", int, "Commands of one connection in progress before its reads pause."),
+    ("outbox-limit", "outbox", int, "Bytes queued for a reader that stopped reading before it is dropped."),
+    ("group-size", "group_size", int, "Most members of one group."),
+    ("history-count", "history_count", int, "Messages per history page when none is asked for."),
+    ("history-max", "history_max", int, "Largest history page."),
+    ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
+]
+
+
+def _cost(text):
+    try:
+        n, r, p = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise usage.UsageError(f"--scrypt-cost must be N:r:p, e.g. 16384:8:5, not {text!r}")
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
+        raise usage.UsageError("--scrypt-cost: N must be a power of 2 above 1, r and p positive")
+    return n, r, p
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Run jim: J-IM TCP, WebSocket and HTTP (web chat, J-IM HTTP API) on one port, "
+        "with optional TLS detected on the same port."
+    )
+
+    optFlags = [
+        ["require-tls", None, "Refuse plain-text clients (plain HTTP is redirected to https)."],
+        ["open-registration", None, "The first login of an unknown userId registers it."],
+    ]
+
+    optParameters = [
+        ["tls-cert", None, None, "PEM certificate: turns on TLS detection on every port."],
+        ["tls-key", None, None, "PEM private key of --tls-cert."],
+        ["tls-chain", None, None, "PEM intermediate certificates sent with --tls-cert."],
+        ["data", "d", "data", "Data directory (store, generated keys)."],
+        ["store", None, "sqlite", "memory, sqlite (a file in the data directory) or sqlite:PATH."],
+        ["sqlite-sync", None, "full", "SQLite synchronous mode: full (survives power loss) or normal."],
+        ["app-key", None, None, "The default app's appKey (generated once when absent)."],
+        ["master-secret", None, None, "The default app's masterSecret (with --app-key)."],
+        ["token-ttl", None, 7 * 24 * 3600, "Seconds a reconnect token stays valid.", int],
+        ["scrypt-cost", None, "16384:8:5", "Password hashing cost N:r:p."],
+        ["hash-threads", None, 2, "Threads hashing passwords.", int],
+    ] + [[name, None, getattr(Limits(), field), text, kind] for name, field, kind, text in _LIMIT_OPTIONS]
+
+    def __init__(self):
+        super().__init__()
+        self["listen"] = []
+        self["auto-join"] = []
+
+    def opt_listen(self, description):
+        """Listen on a Twisted endpoint, e.g. tcp:8888 (repeatable; default tcp:8888)."""
+        self["listen"].append(description)
+
+    def opt_auto_join(self, gid):
+        """Put every user who logs in into this group (repeatable)."""
+        self["auto-join"].append(gid)
+
+    def postOptions(self):
+        if bool(self["tls-cert"]) != bool(self["tls-key"]):
+            raise usage.UsageError("--tls-cert and --tls-key go together")
+        if self["tls-chain"] and not self["tls-cert"]:
+            raise usage.UsageError("--tls-chain needs --tls-cert and --tls-key")
+        if self["require-tls"] and not self["tls-cert"]:
+            raise usage.UsageError("--require-tls needs --tls-cert and --tls-key")
+        if bool(self["app-key"]) != bool(self["master-secret"]):
+            raise usage.UsageError("--app-key and --master-secret go together")
+        if self["sqlite-sync"] not in ("full", "normal"):
+            raise usage.UsageError("--sqlite-sync must be full or normal")
+        store = self["store"]
+        if store != "memory" and store.partition(":")[0] != "sqlite":
+            raise usage.UsageError("--store must be memory, sqlite or sqlite:PATH")
+        limits = {}
+        for name, field, _kind, _text in _LIMIT_OPTIONS:
+            value = self[name]
+            if value < 0 or (value == 0 and field != "rate"):
+                raise usage.UsageError(f"--{name} must be positive")
+            limits[field] = value
+        self.config = Config(
+            listen=tuple(self["listen"]) or ("tcp:8888",),
+            tls_cert=self["tls-cert"],
+            tls_key=self["tls-key"],
+            tls_chain=self["tls-chain"],
+            require_tls=bool(self["require-tls"]),
+            data=self["data"],
+            store=store,
+            sqlite_sync=self["sqlite-sync"],
+            app_key=self["app-key"],
+            master_secret=self["master-secret"],
+            open_registration=bool(self["open-registration"]),
+            auto_join=tuple(self["auto-join"]),
+            token_ttl=self["token-ttl"],
+            scrypt_cost=_cost(self["scrypt-cost"]),
+            hash_threads=self["hash-threads"],
+            limits=attr.evolve(Limits(), **limits),
+        )
+
+
+def makeService(options):
+    from twisted.internet import reactor
+
+    from jim.service import JimService
+
+    return JimService(options.config, reactor)

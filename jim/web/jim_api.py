@@ -1,0 +1,93 @@
+"""J-IM's HTTP API as 2.x intended it, protected by the app's Basic credentials.
+
+- ``/api/message/send``: the body is a ChatBody JSON; ``from`` names the sending user of the app.
+- ``/api/user/online?userid=``: 10019 online / 10001 offline.
+- ``/api/user/close?userid=``: closes every connection of the user, 10021.
+
+Replies keep J-IM's shapes (``code``/``msg``, HTTP 200); missing credentials get 401.
+"""
+from twisted.web import resource
+
+from jim.errors import JimError
+from jim.wire import jimjson, status
+
+from jim.web.resource import JSON, AsyncResource, basic_credentials, query_arg
+
+
+class _JimApiResource(AsyncResource):
+    def __init__(self, core):
+        super().__init__()
+        self.core = core
+
+    def error(self, request, error):
+        if error.http_status == 401:
+            return super().error(request, error)
+        if error.command is None:
+            body = jimjson.dumps(
+                {"code": error.code, "msg": status.message(error.code), "detail": error.detail}
+            )
+        else:
+            body = jimjson.reply(error.command, error.code, detail=error.detail)
+        return 200, body, JSON
+
+    async def app(self, request):
+        key, secret = basic_credentials(request)
+        app = await self.core.accounts.check_app_secret(key, secret)
+        return app.key
+
+    def userid(self, request):
+        user = query_arg(request, "userid") or query_arg(request, "userId")
+        if not user:
+            raise JimError(status.INVALID, "userid is required")
+        return user
+
+
+def _status_only(code):
+    return jimjson.dumps({"code": code, "msg": status.message(code)})
+
+
+class SendMessage(_JimApiResource):
+    async def respond(self, request):
+        app = await self.app(request)
+        obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
+        sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
+        if await self.core.hub.store.get_user(app, sender) is None:
+            raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app",
+                           command=status.CHAT_RESP)
+        try:
+            chat = jimjson.chat_request(obj)
+            code, stored = await self.core.hub.chat(app, sender, chat)
+        except JimError as e:
+            e.command = status.CHAT_RESP
+            raise
+        data = {"id": str(stored.id), "createTime": stored.created}
+        return 200, jimjson.reply(status.CHAT_RESP, code, data=data), JSON
+
+
+class UserOnline(_JimApiResource):
+    async def respond(self, request):
+        app = await self.app(request)
+        online = self.core.hub.is_online(app, self.userid(request))
+        return 200, _status_only(status.ONLINE if online else status.OFFLINE), JSON
+
+
+class UserClose(_JimApiResource):
+    async def respond(self, request):
+        app = await self.app(request)
+        user = self.userid(request)
+        closed = self.core.hub.kick(app, user, "closed through the HTTP API")
+        self.log.info("HTTP API closed {n} connection(s) of {user}", n=closed, user=user)
+        return 200, _status_only(status.CLOSE_OK), JSON
+
+
+def jim_api(core):
+    """The ``/api`` resource tree."""
+    api = resource.Resource()
+    message = resource.Resource()
+    user = resource.Resource()
+    api.putChild(b"message", message)
+    api.putChild(b"user", user)
+    message.putChild(b"send", SendMessage(core))
+    user.putChild(b"online", UserOnline(core))
+    user.putChild(b"close", UserClose(core))
+    return api

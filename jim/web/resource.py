@@ -1,0 +1,100 @@
+"""The base of jim's HTTP resources: async rendering and the one place errors become responses.
+
+A resource defines ``async def respond(request)`` returning ``(status, body_bytes,
+content_type)``. Any L{JimError} is answered with its HTTP status and a JSON body; anything else
+is logged with its traceback and answered 500 without details.
+"""
+import base64
+import binascii
+
+import orjson
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web import http, resource, server
+
+from jim import errors
+from jim.errors import JimError
+
+JSON = b"application/json; charset=utf-8"
+
+
+def json_body(obj):
+    return orjson.dumps(obj)
+
+
+def error_body(error):
+    """JMessage's error envelope: ``{"error": {"code", "message"}}``."""
+    return orjson.dumps({"error": {"code": error.code, "message": error.detail}})
+
+
+class AsyncResource(resource.Resource):
+    isLeaf = True
+    log = Logger()
+
+    async def respond(self, request):
+        raise NotImplementedError
+
+    def error(self, request, error):
+        """Turn a JimError into (status, body, content type); subclasses may choose the shape."""
+        return error.http_status, error_body(error), JSON
+
+    def render(self, request):
+        request.notifyFinish().addErrback(_mark_gone, request)
+        d = defer.ensureDeferred(self._respond(request))
+        d.addErrback(self._unexpected, request)
+        return server.NOT_DONE_YET
+
+    async def _respond(self, request):
+        try:
+            code, body, content_type = await self.respond(request)
+        except JimError as e:
+            code, body, content_type = self.error(request, e)
+            if code == http.UNAUTHORIZED:
+                request.setHeader(b"WWW-Authenticate", b'Basic realm="jim"')
+        self._finish(request, code, body, content_type)
+
+    def _unexpected(self, failure, request):
+        self.log.failure("{method} {uri} failed", failure, method=request.method, uri=request.uri)
+        error = JimError(errors.SERVER_ERROR, "internal server error", http_status=500)
+        self._finish(request, 500, error_body(error), JSON)
+
+    @staticmethod
+    def _finish(request, code, body, content_type):
+        if request.finished or getattr(request, "jim_gone", False):
+            return
+        request.setResponseCode(code)
+        if content_type is not None:
+            request.setHeader(b"Content-Type", content_type)
+        request.setHeader(b"Cache-Control", b"no-store")
+        request.write(body)
+        request.finish()
+
+
+def _mark_gone(failure, request):
+    request.jim_gone = True  # the client went away: nothing may be written any more
+
+
+def basic_credentials(request):
+    """(user, password) from an ``Authorization: Basic`` header; JimError 899007 if absent."""
+    header = request.getHeader(b"authorization") or ""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        raise JimError(errors.MISSING_AUTH, "Missing authen info", http_status=401)
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401) from None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401)
+    return user, password
+
+
+def query_arg(request, name):
+    values = request.args.get(name.encode())
+    if not values:
+        return None
+    try:
+        return values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise JimError(errors.BAD_PARAMETER, f"{name} is not UTF-8") from None

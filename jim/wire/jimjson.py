@@ -1,0 +1,331 @@
+"""J-IM 3.0 JSON bodies: requests in (lenient, as J-IM's fastjson is), replies out.
+
+Requests are parsed into frozen attrs values; each parser accepts numeric strings for integer
+fields and J-IM 2.x spellings (``loginname``, ``group_id``, ``userid``) on input. A body that
+cannot be read raises L{JimError} with the status code J-IM would answer with.
+Replies are built as dicts and encoded once with orjson (compact, UTF-8, no ASCII escaping).
+"""
+import attr
+import orjson
+
+from jim.errors import JimError
+from jim.model import GROUP
+from jim.wire import status
+
+#: longest userId / groupId / token accepted, in UTF-8 bytes
+MAX_NAME_BYTES = 128
+MAX_TOKEN_BYTES = 1024
+
+CHAT_GROUP = 1
+CHAT_PRIVATE = 2
+
+
+def loads(body, code=status.INVALID):
+    """Parse a body that must be a JSON object; JimError(code) otherwise."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise JimError(code, f"body is not valid UTF-8 JSON: {e.msg}") from None
+    if type(obj) is not dict:
+        raise JimError(code, "body must be a JSON object")
+    return obj
+
+
+def dumps(obj):
+    return orjson.dumps(obj)
+
+
+# -- field readers -------------------------------------------------------------------------------
+
+
+def _pick(obj, names):
+    for name in names:
+        value = obj.get(name)
+        if value is not None:
+            return name, value
+    return names[0], None
+
+
+def integer(obj, *names, code=status.INVALID, default=None):
+    """An integer field, accepting numeric strings ("2") as fastjson does; booleans are refused."""
+    name, value = _pick(obj, names)
+    if value is None or value == "":
+        return default
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is str:
+        text = value.strip()
+        if text.lstrip("-").isdigit() and len(text) <= 20:
+            return int(text)
+    raise JimError(code, f"{name} must be an integer")
+
+
+def number(obj, *names, code=status.INVALID):
+    """A number field (J-IM's beginTime/endTime are Doubles), accepting numeric strings."""
+    name, value = _pick(obj, names)
+    if value is None or value == "":
+        return None
+    if type(value) in (int, float):
+        return value
+    if type(value) is str:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise JimError(code, f"{name} must be a number")
+
+
+def text(obj, *names, code=status.INVALID, limit=None):
+    """A string field; numbers are accepted and turned into their decimal text."""
+    name, value = _pick(obj, names)
+    if value is None:
+        return None
+    if type(value) is int:
+        value = str(value)
+    elif type(value) is not str:
+        raise JimError(code, f"{name} must be a string")
+    if limit is not None and len(value) > limit // 4 and len(value.encode()) > limit:
+        raise JimError(code, f"{name} is longer than {limit} bytes")
+    return value
+
+
+def name(obj, *names, code=status.INVALID, required=False):
+    """A userId or groupId: 1..128 UTF-8 bytes, no control characters."""
+    value = text(obj, *names, code=code, limit=MAX_NAME_BYTES)
+    if not value:
+        if required:
+            raise JimError(code, f"{names[0]} is required")
+        return None
+    if not value.isprintable() or value != value.strip():
+        raise JimError(code, f"{names[0]} must be printable without surrounding spaces")
+    return value
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+@attr.s(frozen=True, slots=True)
+class LoginRequest:
+    user_id = attr.ib()
+    password = attr.ib()
+    token = attr.ib()
+    app_key = attr.ib()
+
+
+def login_request(obj):
+    code = status.LOGIN_FAILED
+    return LoginRequest(
+        user_id=name(obj, "userId", "loginname", code=code),
+        password=text(obj, "password", code=code, limit=MAX_NAME_BYTES),
+        token=text(obj, "token", code=code, limit=MAX_TOKEN_BYTES),
+        app_key=text(obj, "appKey", code=code, limit=64),
+    )
+
+
+@attr.s(frozen=True, slots=True)
+class ChatRequest:
+    chat_type = attr.ib()
+    to = attr.ib()
+    group_id = attr.ib()
+    msg_type = attr.ib()
+    content = attr.ib()
+    extras = attr.ib()  # compact JSON text or None
+    client_id = attr.ib()
+
+
+def chat_request(obj):
+    """A cmd 11 body. chatType 1 needs a groupId, 2 a ``to``; ``from`` is ignored (the server
+    decides who speaks)."""
+    code = status.SEND_FAILED
+    chat_type = integer(obj, "chatType", code=code)
+    if chat_type not in (CHAT_GROUP, CHAT_PRIVATE):
+        raise JimError(code, "chatType must be 1 (group) or 2 (private)")
+    msg_type = integer(obj, "msgType", code=code, default=0)
+    if not 0 <= msg_type <= 127:
+        raise JimError(code, "msgType must be between 0 and 127")
+    content = obj.get("content")
+    if content is None:
+        content = ""
+    elif type(content) is not str:
+        # J-IM's content is a String; structured content is kept as its JSON text
+        content = orjson.dumps(content).decode()
+    extras = obj.get("extras")
+    if extras is not None:
+        if type(extras) is not dict:
+            raise JimError(code, "extras must be a JSON object")
+        extras = orjson.dumps(extras).decode()
+    if chat_type == CHAT_GROUP:
+        group_id = name(obj, "groupId", "group_id", code=code, required=True)
+        to = None
+    else:
+        to = name(obj, "to", code=code, required=True)
+        group_id = None
+    return ChatRequest(
+        chat_type=chat_type,
+        to=to,
+        group_id=group_id,
+        msg_type=msg_type,
+        content=content,
+        extras=extras,
+        client_id=text(obj, "id", code=code, limit=MAX_NAME_BYTES) or None,
+    )
+
+
+@attr.s(frozen=True, slots=True)
+class JoinRequest:
+    group_id = attr.ib()
+    name = attr.ib()
+    avatar = attr.ib()
+
+
+def join_request(obj):
+    code = status.JOIN_FAILED
+    return JoinRequest(
+        group_id=name(obj, "groupId", "group_id", code=code, required=True),
+        name=text(obj, "name", code=code, limit=256) or "",
+        avatar=text(obj, "avatar", code=code, limit=1024) or "",
+    )
+
+
+@attr.s(frozen=True, slots=True)
+class UserRequest:
+    user_id = attr.ib()
+    type = attr.ib()
+    group_id = attr.ib()
+
+
+USER_ONLINE, USER_OFFLINE, USER_ALL = 0, 1, 2
+
+
+def user_request(obj):
+    code = status.GET_USER_FAILED
+    kind = integer(obj, "type", code=code, default=USER_ALL)
+    if kind not in (USER_ONLINE, USER_OFFLINE, USER_ALL):
+        raise JimError(code, "type must be 0 (online), 1 (offline) or 2 (all)")
+    return UserRequest(
+        user_id=name(obj, "userId", "userid", code=code),
+        type=kind,
+        group_id=name(obj, "groupId", "group_id", code=code),
+    )
+
+
+@attr.s(frozen=True, slots=True)
+class MessageRequest:
+    user_id = attr.ib()
+    type = attr.ib()
+    from_user_id = attr.ib()
+    group_id = attr.ib()
+    begin = attr.ib()
+    end = attr.ib()
+    offset = attr.ib()
+    count = attr.ib()
+
+
+OFFLINE_MESSAGES, HISTORY_MESSAGES = 0, 1
+
+
+def message_request(obj):
+    code = status.GET_MESSAGE_FAILED
+    kind = integer(obj, "type", code=code)
+    if kind not in (OFFLINE_MESSAGES, HISTORY_MESSAGES):
+        raise JimError(code, "type must be 0 (offline) or 1 (history)")
+    begin = number(obj, "beginTime", code=code)
+    end = number(obj, "endTime", code=code)
+    offset = integer(obj, "offset", code=code)
+    count = integer(obj, "count", code=code)
+    if offset is not None and offset < 0:
+        raise JimError(code, "offset must not be negative")
+    if count is not None and count < 0:
+        raise JimError(code, "count must not be negative")
+    return MessageRequest(
+        user_id=name(obj, "userId", "userid", code=code),
+        type=kind,
+        from_user_id=name(obj, "fromUserId", code=code),
+        group_id=name(obj, "groupId", "group_id", code=code),
+        begin=None if begin is None else int(begin),
+        end=None if end is None else int(end),
+        offset=offset,
+        count=count,
+    )
+
+
+def close_request(obj):
+    """A cmd 14 body: the userId it names (only the caller may be named)."""
+    return name(obj, "userId", "userid", code=status.INVALID)
+
+
+# -- replies -------------------------------------------------------------------------------------
+
+
+def reply(command, code=None, data=None, **extra):
+    """A RespBody: ``{"code"?, "command", "data"?, "msg"?}`` plus extra top-level fields, encoded."""
+    obj = {}
+    if code is not None:
+        obj["code"] = code
+        obj["msg"] = status.message(code)
+    obj["command"] = command
+    if data is not None:
+        obj["data"] = data
+    for key, value in extra.items():
+        if value is not None:
+            obj[key] = value
+    return orjson.dumps(obj)
+
+
+def error_reply(command, error):
+    """The reply for a JimError on the J-IM wire: its status, and its detail as ``detail``."""
+    return reply(command, error.code, detail=error.detail, **(error.extra or {}))
+
+
+def chat_body(message):
+    """The ChatBody of a stored message, as pushed (cmd 11) and listed (cmd 20)."""
+    body = {
+        "id": str(message.id),
+        "cmd": status.CHAT_REQ,
+        "from": message.sender,
+        "createTime": message.created,
+        "msgType": message.msg_type,
+        "content": message.content,
+    }
+    if message.target_type == GROUP:
+        body["chatType"] = CHAT_GROUP
+        body["groupId"] = message.target
+    else:
+        body["chatType"] = CHAT_PRIVATE
+        body["to"] = message.target
+    if message.extras is not None:
+        body["extras"] = orjson.Fragment(message.extras)
+    if message.client_id is not None:
+        body["clientId"] = message.client_id
+    return body
+
+
+def push(message):
+    """The cmd 11 push of a message, encoded once for every recipient."""
+    return orjson.dumps({"command": status.CHAT_REQ, "data": chat_body(message)})
+
+
+def user_json(user, online, terminal=None):
+    """A J-IM User (without friends/groups)."""
+    obj = {
+        "userId": user.username,
+        "nick": user.nickname or user.username,
+        "avatar": user.avatar,
+        "status": "online" if online else "offline",
+    }
+    if user.signature:
+        obj["sign"] = user.signature
+    if terminal:
+        obj["terminal"] = terminal
+    return obj
+
+
+def group_json(group, users=None, online=None):
+    obj = {"groupId": group.gid, "name": group.name or group.gid, "avatar": group.avatar}
+    if users is not None:
+        obj["users"] = users
+    if online is not None:
+        obj["online"] = online
+    return obj
