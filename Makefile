@@ -1,0 +1,41 @@
+# The two commands: `make run` and `make test`. Both start from a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8888
+DATA ?= data
+CERTS := certs/dev
+
+.PHONY: run test bench venv system-deps clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# compat mode puts the checkout on sys.path, so twistd finds twisted/plugins/jim_plugin.py
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+$(CERTS)/server.pem: | $(STAMP)
+	$(PY) -m jim.net.devcert $(CERTS)
+
+# A server on the embedded default (SQLite in ./data) with the web chat at http://localhost:8888/
+# (https:// too, with the development certificate), open registration on.
+run: $(STAMP) $(CERTS)/server.pem
+	$(VENV)/bin/twistd -n --pidfile= jim --listen tcp:$(PORT) --data $(DATA) \
+		--tls-cert $(CERTS)/server.pem --tls-key $(CERTS)/server.key.pem --open-registration
+
+# Debian's chromium (browser tests) and redis-server, installed when missing and possible.
+system-deps:
+	@sh tests/support/system-deps.sh
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
