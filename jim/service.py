@@ -9,6 +9,7 @@ from twisted.internet import defer
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from jim.core.accounts import Accounts, secret_hash
@@ -71,24 +72,41 @@ def make_store(config, reactor, metrics):
 class JimService(service.Service):
     log = Logger()
 
-    def __init__(self, config, reactor):
+    def __init__(self, config, reactor, exit_on_failure=True):
         self.config = config
+        self.exit_on_failure = exit_on_failure
         self.reactor = reactor
         self.metrics = Metrics()
         self.ports = []
         self.core = None
         self.store = None
         self._pool = None
-        self._started = None
+        self._start_result = None
+        self._ready = []
 
     def startService(self):
         super().startService()
-        self._started = defer.ensureDeferred(self._start())
-        self._started.addErrback(self._fatal)
+        defer.ensureDeferred(self._start()).addBoth(self._started)
 
-    def _fatal(self, failure):
-        self.log.failure("jim could not start", failure)
-        self.reactor.stop()
+    def _started(self, result):
+        self._start_result = result
+        if isinstance(result, Failure):
+            self.log.failure("jim could not start", result)
+            if self.exit_on_failure:
+                self.reactor.stop()
+        waiting, self._ready = self._ready, None
+        for d in waiting:
+            d.callback(None) if not isinstance(result, Failure) else d.errback(result)
+
+    def when_ready(self):
+        """A Deferred that fires when jim listens, or fails with why it could not start."""
+        if self._ready is not None:
+            d = defer.Deferred()
+            self._ready.append(d)
+            return d
+        if isinstance(self._start_result, Failure):
+            return defer.fail(self._start_result)
+        return defer.succeed(None)
 
     async def _start(self):
         config, reactor = self.config, self.reactor
@@ -193,11 +211,10 @@ class JimService(service.Service):
         return defer.ensureDeferred(self._stop())
 
     async def _stop(self):
-        if self._started is not None:
-            try:
-                await self._started
-            except Exception:
-                pass
+        try:
+            await self.when_ready()
+        except Exception:
+            pass  # already logged; stop what did start
         ports, self.ports = self.ports, []
         for port in ports:
             await port.stopListening()

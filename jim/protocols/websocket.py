@@ -71,7 +71,7 @@ class JimWebSocketProtocol(WebSocketServerProtocol):
     # -- IClient -------------------------------------------------------------------------------
 
     def send(self, command, body):
-        if self.session is not None:
+        if self.state == self.STATE_OPEN:  # nothing may follow our close frame
             self.sendMessage(body, isBinary=False)
 
     def close(self, reason):

@@ -76,7 +76,7 @@ def _mark_gone(failure, request):
 
 def basic_credentials(request):
     """(user, password) from an ``Authorization: Basic`` header; JimError 899007 if absent."""
-    header = request.getHeader(b"authorization") or ""
+    header = (request.getHeader(b"authorization") or b"").decode("latin-1")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
         raise JimError(errors.MISSING_AUTH, "Missing authen info", http_status=401)

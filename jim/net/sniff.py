@@ -1,0 +1,340 @@
+# -*- test-case-name: tests.test_net_sniff -*-
+"""One port, many protocols: read the first bytes of a connection and hand it over.
+
+L{classify} is pure: it looks at everything received so far and names a L{Route}, asks for
+more bytes (C{None}) or raises L{Unroutable}. L{SniffingProtocol} only buffers, calls it, and
+on a verdict builds the child protocol, connects it to the same transport with
+C{makeConnection} and replays the buffered bytes, so the child sees the stream from its
+first octet as if it had accepted the connection itself.
+
+First bytes and where they go:
+
+    0x16                      TLS, decrypted and sniffed again inside (no TLS inside TLS)
+    0x01                      the J-IM TCP protocol (its version octet)
+    "GET " "POST " ... head   WebSocket when a header Upgrade names websocket, otherwise HTTP
+    anything else             closed
+"""
+import enum
+
+from twisted.internet.interfaces import IProtocolFactory, IProtocolNegotiationFactory
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import Logger
+from twisted.protocols.tls import TLSMemoryBIOFactory
+from zope.interface import implementer
+
+from jim.wire.framing import VERSION
+
+__all__ = [
+    "HTTP_METHODS",
+    "Route",
+    "SniffingFactory",
+    "SniffingProtocol",
+    "Unroutable",
+    "classify",
+]
+
+#: The TLS record type of a handshake: the first byte of every ClientHello.
+TLS_HANDSHAKE = 0x16
+
+#: Request methods that start an HTTP (or WebSocket upgrade) connection.
+HTTP_METHODS = (b"GET", b"POST", b"PUT", b"DELETE", b"HEAD", b"OPTIONS", b"PATCH")
+_METHOD_STARTS = tuple(method + b" " for method in HTTP_METHODS)
+_LONGEST_METHOD_START = max(len(start) for start in _METHOD_STARTS)
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 16384
+
+
+class Route(enum.Enum):
+    """Where a sniffed connection goes."""
+
+    TLS = "tls"
+    JIM = "jim"
+    WEBSOCKET = "websocket"
+    HTTP = "http"
+
+
+class Unroutable(Exception):
+    """The first bytes fit no route; the connection is closed.
+
+    @ivar reason: why, in English, for the log.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def classify(buf, tls_allowed, max_bytes, *, inside_tls=False):
+    """Name the route for a connection that has received C{buf} so far.
+
+    Pure, and the same for any way the bytes were split: once an answer other than
+    C{None} is given, every longer buffer gets the same answer.
+
+    @param buf: every byte received on the connection, from the first.
+    @param tls_allowed: whether 0x16 may start TLS (a certificate is configured and this is
+        not already the inside of TLS).
+    @param max_bytes: an HTTP request head (blank line included) must fit in this many bytes.
+    @param inside_tls: only words the refusal of a TLS handshake: "TLS inside TLS".
+    @return: a L{Route}, or C{None} when more bytes are needed.
+    @raise Unroutable: when no route can take the connection.
+    """
+    if not buf:
+        return None
+    first = buf[0]
+    if first == TLS_HANDSHAKE:
+        if tls_allowed:
+            return Route.TLS
+        if inside_tls:
+            raise Unroutable("TLS inside TLS")
+        raise Unroutable("TLS handshake but no certificate configured")
+    if first == VERSION:
+        return Route.JIM
+    if buf.startswith(_METHOD_STARTS):
+        return _classify_request_head(buf, max_bytes)
+    if len(buf) < _LONGEST_METHOD_START and any(s.startswith(buf) for s in _METHOD_STARTS):
+        if len(buf) > max_bytes:
+            raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
+        return None
+    raise Unroutable(f"unrecognised first byte 0x{first:02x}")
+
+
+def head_end(buf, limit):
+    """The index just past the blank line ending an HTTP head within C{buf[:limit]}, or -1.
+
+    Lines end with CRLF or a bare LF, so the blank line is the first LF LF or LF CR LF.
+    """
+    ends = []
+    for terminator in (b"\n\n", b"\n\r\n"):
+        at = buf.find(terminator, 0, limit)
+        if at >= 0:
+            ends.append(at + len(terminator))
+    return min(ends, default=-1)
+
+
+def _classify_request_head(buf, max_bytes):
+    end = head_end(buf, max_bytes)
+    if end < 0:
+        if len(buf) > max_bytes:
+            raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
+        return None
+    if _asks_for_websocket(buf[:end]):
+        return Route.WEBSOCKET
+    return Route.HTTP
+
+
+def _asks_for_websocket(head):
+    # J-IM upgrades on any path, so only the Upgrade header decides.
+    for line in head.split(b"\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or name.strip().lower() != b"upgrade":
+            continue
+        for token in value.split(b","):
+            protocol = token.strip().lower().partition(b"/")[0]
+            if protocol == b"websocket":
+                return True
+    return False
+
+
+def _describe_peer(addr):
+    host = getattr(addr, "host", None)
+    port = getattr(addr, "port", None)
+    if host is None or port is None:
+        return repr(addr)
+    if ":" in host:
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+class SniffingProtocol(Protocol):
+    """Buffers the first bytes of a connection until L{classify} names a route, then hands
+    the connection over and forwards everything else to the child.
+
+    One of these lives as long as its connection, so it carries only slots.
+    """
+
+    __slots__ = ("factory", "transport", "connected", "_addr", "_buffer", "_child", "_deadline")
+
+    log = Logger()
+
+    def __init__(self, factory, addr):
+        self.factory = factory
+        self.transport = None
+        self.connected = 0
+        self._addr = addr
+        # bytes while sniffing; None once handed over or dropped
+        self._buffer = b""
+        self._child = None
+        self._deadline = None
+
+    def connectionMade(self):
+        factory = self.factory
+        self._deadline = factory.clock.callLater(factory.timeout, self._sniffTimedOut)
+
+    def dataReceived(self, data):
+        child = self._child
+        if child is not None:
+            child.dataReceived(data)
+            return
+        if self._buffer is None:
+            return
+        buffered = self._buffer + data
+        factory = self.factory
+        try:
+            route = classify(
+                buffered, factory.tls_allowed, factory.max_bytes, inside_tls=factory.inside_tls
+            )
+        except Unroutable as unroutable:
+            self._drop(unroutable.reason)
+            return
+        if route is None:
+            self._buffer = buffered
+            return
+        self._handOver(route, buffered)
+
+    def connectionLost(self, reason):
+        self._cancelDeadline()
+        self._buffer = None
+        child, self._child = self._child, None
+        if child is not None:
+            child.connectionLost(reason)
+
+    def _handOver(self, route, buffered):
+        self._cancelDeadline()
+        self._buffer = None
+        childFactory = self.factory.routes.get(route)
+        if childFactory is None:
+            self._drop(self.factory.refusals.get(route, f"nothing serves {route.value} here"))
+            return
+        child = childFactory.buildProtocol(self._addr)
+        if child is None:
+            self._drop(f"the {route.value} factory refused the connection")
+            return
+        self._child = child
+        child.makeConnection(self.transport)
+        child.dataReceived(buffered)
+
+    def _drop(self, reason):
+        self._cancelDeadline()
+        self._buffer = None
+        self.log.info(
+            "closing connection from {peer}: {reason}",
+            peer=_describe_peer(self._addr),
+            reason=reason,
+        )
+        self.transport.loseConnection()
+
+    def _sniffTimedOut(self):
+        self._deadline = None
+        buffered = len(self._buffer or b"")
+        self._buffer = None
+        self.log.info(
+            "aborting connection from {peer}: nothing routable after {timeout}s "
+            "({buffered} bytes received)",
+            peer=_describe_peer(self._addr),
+            timeout=self.factory.timeout,
+            buffered=buffered,
+        )
+        self.transport.abortConnection()
+
+    def _cancelDeadline(self):
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+
+
+@implementer(IProtocolFactory, IProtocolNegotiationFactory)
+class SniffingFactory(Factory):
+    """Builds a L{SniffingProtocol} per connection and owns the table of child factories.
+
+    @ivar routes: L{Route} -> the factory that serves it, as actually used (with the TLS layer
+        and the require-TLS substitutes in place).
+    @ivar refusals: L{Route} -> why a route that has no factory is closed.
+    @ivar tls_allowed: whether 0x16 starts TLS here.
+    @ivar inside_tls: whether this factory sniffs the decrypted inside of a TLS connection.
+    """
+
+    noisy = False
+
+    def __init__(
+        self,
+        routes,
+        clock,
+        timeout=DEFAULT_TIMEOUT,
+        max_bytes=DEFAULT_MAX_BYTES,
+        tls_options=None,
+        require_tls=False,
+        *,
+        inside_tls=False,
+    ):
+        """
+        @param routes: L{Route} -> L{IProtocolFactory}; a route left out is closed.
+        @param clock: an L{IReactorTime} for the sniff timeout (and the TLS layer).
+        @param timeout: seconds a connection may take to become routable; inside TLS this
+            includes the handshake.
+        @param max_bytes: the largest HTTP request head looked at.
+        @param tls_options: an C{IOpenSSLServerConnectionCreator} (e.g. the result of
+            L{jim.net.tls.server_tls_options}); with it, 0x16 is served as TLS and the
+            decrypted stream is sniffed again over the same routes.
+        @param require_tls: refuse plain text: HTTP is redirected to https, J-IM TCP and
+            WebSocket are closed. Needs C{tls_options}.
+        @param inside_tls: this factory sniffs decrypted bytes: a TLS handshake is refused as
+            TLS inside TLS. Set for the inner factory; also fits an C{ssl:} listening port.
+        """
+        if timeout <= 0:
+            raise ValueError(f"sniff timeout must be positive, not {timeout!r}")
+        if max_bytes < _LONGEST_METHOD_START:
+            raise ValueError(f"max_bytes must be at least {_LONGEST_METHOD_START}")
+        routes = dict(routes)
+        for route in routes:
+            if not isinstance(route, Route):
+                raise TypeError(f"routes are keyed by Route, not {route!r}")
+        if tls_options is not None:
+            if Route.TLS in routes:
+                raise ValueError("give either tls_options or a Route.TLS factory, not both")
+            if inside_tls:
+                raise ValueError("no TLS inside TLS: inside_tls excludes tls_options")
+        if require_tls and tls_options is None and Route.TLS not in routes:
+            raise ValueError("require_tls needs tls_options")
+        if inside_tls and Route.TLS in routes:
+            raise ValueError("no TLS inside TLS: inside_tls excludes a Route.TLS factory")
+
+        self.clock = clock
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.inside_tls = inside_tls
+        self.refusals = {}
+        plain = {route: f for route, f in routes.items() if route is not Route.TLS}
+        if tls_options is not None:
+            inner = SniffingFactory(plain, clock, timeout, max_bytes, inside_tls=True)
+            routes[Route.TLS] = TLSMemoryBIOFactory(tls_options, False, inner, clock)
+        if require_tls:
+            for route in (Route.JIM, Route.WEBSOCKET):
+                routes.pop(route, None)
+                self.refusals[route] = f"plain-text {route.value} refused: TLS is required"
+            if Route.HTTP in routes:
+                # imported here: the redirect reuses this module's head parsing
+                from jim.net.redirect import RedirectFactory
+
+                routes[Route.HTTP] = RedirectFactory(max_bytes)
+            else:
+                self.refusals[Route.HTTP] = "plain-text http refused: TLS is required"
+        self.routes = routes
+        self.tls_allowed = Route.TLS in routes
+
+    def buildProtocol(self, addr):
+        return SniffingProtocol(self, addr)
+
+    def startFactory(self):
+        # Children are only ever reached through the sniffer, so it starts them (a Site opens
+        # its access log here). doStart is reference-counted: sharing them is safe.
+        for childFactory in self.routes.values():
+            childFactory.doStart()
+
+    def stopFactory(self):
+        for childFactory in reversed(list(self.routes.values())):
+            childFactory.doStop()
+
+    def acceptableProtocols(self):
+        """ALPN: HTTP/1.1 only; WebSocket upgrades need it and there is no h2 here."""
+        return [b"http/1.1"]

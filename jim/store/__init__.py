@@ -1,0 +1,59 @@
+"""Implementations of L{jim.interfaces.IStore}, and the few rules every one of them shares.
+
+C{memory.MemoryStore} is the reference and the test fake; C{sqlite.SqliteStore} is the durable
+single-node store. See C{docs/storage.md}.
+"""
+from jim import errors, model
+from jim.errors import JimError
+
+
+def private_conversation(user, peer):
+    """The conversation key of the private messages between two users, either direction.
+
+    The shorter-sorting name comes first and its length is spelled out, so two different pairs
+    never share a key whatever characters usernames contain; the C{s:} prefix keeps private
+    keys apart from group keys.
+    """
+    first, second = sorted((user, peer))
+    return f"s:{len(first)}:{first}:{second}"
+
+
+def group_conversation(gid):
+    """The conversation key of a group's messages."""
+    return f"g:{gid}"
+
+
+def conversation_of(message):
+    """The conversation key a L{jim.model.Message} belongs to."""
+    if message.target_type == model.GROUP:
+        return group_conversation(message.target)
+    return private_conversation(message.sender, message.target)
+
+
+def check_paging(offset, count):
+    """Refuse history paging arguments no store could honour the same way."""
+    if count < 0 or (offset is not None and offset < 0):
+        raise JimError(errors.BAD_PARAMETER, f"bad history page: offset {offset}, count {count}")
+
+
+def page(ordered, offset, count):
+    """Cut one history page out of a conversation ordered oldest first: the latest C{count}
+    with C{offset} None, else C{count} from C{offset}."""
+    if count == 0:
+        return []
+    if offset is None:
+        return ordered[-count:]
+    return ordered[offset : offset + count]
+
+
+def is_offline_match(message, username, peer, gid):
+    """Does C{message} pass C{take_offline}'s C{peer}/C{gid} filters for C{username}?"""
+    if peer is not None and not (
+        message.target_type == model.SINGLE
+        and message.sender == peer
+        and message.target == username
+    ):
+        return False
+    if gid is not None and not (message.target_type == model.GROUP and message.target == gid):
+        return False
+    return True

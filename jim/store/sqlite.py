@@ -1,0 +1,575 @@
+# -*- test-case-name: tests.test_store_sqlite,tests.test_store_contract -*-
+"""The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
+
+Every write becomes a job (a plain function over the write connection). All jobs issued during
+one reactor turn are committed together, in one transaction on one writer thread, and their
+Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
+Reads run on their own connection and thread, so they never wait behind a commit.
+See C{docs/storage.md}.
+"""
+import os
+import queue
+import sqlite3
+import threading
+import time
+
+import attr
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from jim import errors, model
+from jim.errors import JimError
+from jim.interfaces import IStore
+from jim.model import App, Group, Message, User
+from jim.store import check_paging, conversation_of, group_conversation, private_conversation
+from jim.store.migrations import migrate
+
+#: a commit slower than this is logged as a warning
+SLOW_COMMIT_SECONDS = 1.0
+
+_NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
+_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
+
+class _SerialThread:
+    """One thread that runs submitted functions one after another, in submission order, and
+    hands each result back to the reactor thread as the firing of a Deferred."""
+
+    def __init__(self, reactor, name):
+        self._reactor = reactor
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._exited = defer.Deferred()
+        self._stopped = False
+
+    def start(self):
+        self._thread.start()
+
+    def submit(self, function, *args):
+        if self._stopped:
+            return defer.fail(_server_error(f"{self._thread.name} has stopped"))
+        done = defer.Deferred()
+        self._queue.put((function, args, done))
+        return done
+
+    def stop(self):
+        """Let the work already submitted finish, then end the thread."""
+        if self._stopped:
+            return _observe(self._exited)
+        self._stopped = True
+        if not self._thread.is_alive():
+            self._exited.callback(None)
+        else:
+            self._queue.put(None)
+            self._exited.addCallback(lambda _: self._thread.join())
+        return _observe(self._exited)
+
+    def _loop(self):
+        while True:
+            item = self._queue.get()
+            if item is None:
+                self._reactor.callFromThread(self._exited.callback, None)
+                return
+            function, args, done = item
+            try:
+                result = function(*args)
+            except BaseException:
+                self._reactor.callFromThread(done.errback, Failure())
+            else:
+                self._reactor.callFromThread(done.callback, result)
+
+
+def _server_error(detail):
+    return JimError(errors.SERVER_ERROR, detail, http_status=500)
+
+
+@implementer(IStore)
+class SqliteStore:
+    """
+    @param path: the database file; its directory is created if missing.
+    @param reactor: provides C{callLater} and C{callFromThread}.
+    @param metrics: a L{jim.metrics.Metrics} told about every commit, or None.
+    @param synchronous: C{"full"} (a commit is on disk, even across power loss, when its
+        Deferreds fire) or C{"normal"} (a commit survives a crash of the process, but the last
+        ones may be lost if the machine loses power).
+    @param max_batch: the most writes committed in one transaction.
+    @param busy_timeout: seconds SQLite waits for a lock held by another connection.
+    """
+
+    log = Logger()
+
+    def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
+                 busy_timeout=5.0):
+        if synchronous not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
+        self.path = os.fspath(path)
+        self._reactor = reactor
+        self._metrics = metrics
+        self._synchronous = _SYNCHRONOUS[synchronous]
+        self._max_batch = max_batch
+        self._busy_timeout = busy_timeout
+        self._state = _NEW
+        self._writer = _SerialThread(reactor, "jim-store-writer")
+        self._reader = _SerialThread(reactor, "jim-store-reader")
+        self._write_db = None  # touched only on the writer thread
+        self._read_db = None  # touched only on the reader thread
+        self._next_id = None
+        self._pending = []  # (job, args, Deferred) not yet handed to the writer
+        self._flush_call = None  # the callLater that flushes this turn's writes
+        self._in_flight = False  # a batch is being committed
+        self._idle_waiters = []
+        self._lifecycle = None  # fires (None) when the running start() or stop() is over
+        self._closed = False
+
+    # lifecycle
+
+    def start(self):
+        if self._state is not _NEW:
+            return defer.fail(_server_error(f"store {self.path} cannot start: it is {self._state}"))
+        self._state = _STARTING
+        started = defer.ensureDeferred(self._start())
+        self._lifecycle = _observe(started)
+        return started
+
+    async def _start(self):
+        self._writer.start()
+        self._reader.start()
+        try:
+            before, after, last_id = await self._writer.submit(self._open_writer)
+            await self._reader.submit(self._open_reader)
+        except BaseException:
+            self.log.failure("could not open store {path}", path=self.path)
+            await self._close()
+            raise
+        self._next_id = last_id + 1
+        if self._state is _STARTING:  # stop() may have been called meanwhile
+            self._state = _RUNNING
+        self.log.info(
+            "opened store {path} at schema version {version} (found {before}), next message id"
+            " {next_id}, synchronous={synchronous}",
+            path=self.path, version=after, before=before, next_id=self._next_id,
+            synchronous=self._synchronous,
+        )
+
+    def stop(self):
+        if self._state is _NEW:
+            self._state = _STOPPED
+        if self._state is _STOPPED and self._lifecycle is None:
+            return defer.succeed(None)
+        if self._state in (_STOPPING, _STOPPED):
+            return _observe(self._lifecycle)
+        opening = self._lifecycle if self._state is _STARTING else None
+        self._state = _STOPPING
+        stopped = defer.ensureDeferred(self._stop(opening))
+        self._lifecycle = _observe(stopped)
+        return stopped
+
+    async def _stop(self, opening):
+        if opening is not None:
+            await _observe(opening)
+        if self._flush_call is not None:
+            self._flush_call.cancel()
+            self._flush()
+        while self._in_flight or self._pending:
+            waiter = defer.Deferred()
+            self._idle_waiters.append(waiter)
+            await waiter
+        await self._close()
+        self.log.info("closed store {path}", path=self.path)
+
+    async def _close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.submit(self._close_db, "_write_db")
+            await self._reader.submit(self._close_db, "_read_db")
+        finally:
+            await self._writer.stop()
+            await self._reader.stop()
+            self._state = _STOPPED
+
+    def _connect(self):
+        return sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+
+    def _open_writer(self):
+        folder = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(folder, exist_ok=True)
+        db = self._connect()
+        try:
+            (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode.lower() != "wal":
+                raise _server_error(f"store {self.path} cannot use WAL mode (got {mode!r})")
+            db.execute(f"PRAGMA synchronous = {self._synchronous}")
+            db.execute("PRAGMA foreign_keys = ON")
+            before, after, _ = migrate(db)
+            (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        self._write_db = db
+        return before, after, last_id
+
+    def _open_reader(self):
+        db = self._connect()
+        db.execute("PRAGMA query_only = ON")
+        self._read_db = db
+
+    def _close_db(self, attribute):
+        db = getattr(self, attribute)
+        setattr(self, attribute, None)
+        if db is not None:
+            db.close()
+
+    def _refusal(self):
+        if self._state in (_NEW, _STARTING):
+            return defer.fail(_server_error(f"store {self.path} is not started yet"))
+        return defer.fail(_server_error(f"store {self.path} is stopped"))
+
+    # group commit (reactor thread)
+
+    def _write(self, job, *args):
+        if self._state is not _RUNNING:
+            return self._refusal()
+        done = defer.Deferred()
+        self._pending.append((job, args, done))
+        if self._flush_call is None and not self._in_flight:
+            self._flush_call = self._reactor.callLater(0, self._flush)
+        return done
+
+    def _flush(self):
+        self._flush_call = None
+        batch = self._pending[: self._max_batch]
+        del self._pending[: self._max_batch]
+        self._in_flight = True
+        jobs = [(job, args) for job, args, _ in batch]
+        outcome = self._writer.submit(self._commit_batch, jobs)
+        outcome.addBoth(self._batch_done, [done for _, _, done in batch], jobs)
+
+    def _batch_done(self, outcome, waiting, jobs):
+        self._in_flight = False
+        if isinstance(outcome, Failure):
+            self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
+            for done in waiting:
+                done.errback(_server_error("the store could not commit this write"))
+        else:
+            seconds, results = outcome
+            if self._metrics is not None:
+                self._metrics.observe_commit(seconds, len(results))
+            if seconds > SLOW_COMMIT_SECONDS:
+                self.log.warn("slow store commit: {rows} writes took {seconds:.3f} s",
+                              rows=len(results), seconds=seconds)
+            for done, (job, _), (succeeded, value) in zip(waiting, jobs, results):
+                if succeeded:
+                    done.callback(value)
+                elif value.check(JimError):
+                    done.errback(value)
+                else:
+                    self.log.failure("store write {job} failed", value, job=job.__name__)
+                    done.errback(_server_error("the store could not perform this write"))
+        if self._pending:
+            if self._flush_call is None:
+                self._flush_call = self._reactor.callLater(0, self._flush)
+        else:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    # group commit (writer thread)
+
+    def _commit_batch(self, jobs):
+        """Run C{jobs} in one transaction, each inside its own savepoint so that a failing job
+        is undone alone. Returns the seconds taken and one C{(succeeded, value)} per job."""
+        db = self._write_db
+        started = time.monotonic()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            results = []
+            for job, args in jobs:
+                db.execute("SAVEPOINT job")
+                try:
+                    value = job(db, *args)
+                except Exception:
+                    results.append((False, Failure()))
+                    db.execute("ROLLBACK TO job")
+                else:
+                    results.append((True, value))
+                db.execute("RELEASE job")
+            self._commit(db)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return time.monotonic() - started, results
+
+    def _commit(self, db):
+        db.execute("COMMIT")
+
+    # reads (reader thread)
+
+    def _read(self, query, *args):
+        if self._state is not _RUNNING:
+            return self._refusal()
+        answer = self._reader.submit(self._run_query, query, args)
+        return answer.addErrback(self._read_failed, query)
+
+    def _run_query(self, query, args):
+        return query(self._read_db, *args)
+
+    def _read_failed(self, failure, query):
+        if failure.check(JimError):
+            return failure
+        self.log.failure("store read {query} failed", failure, query=query.__name__)
+        raise _server_error("the store could not answer this read")
+
+    # IStore
+
+    def add_app(self, app):
+        return self._write(insert_app, app)
+
+    def get_app(self, key):
+        return self._read(select_app, key)
+
+    def add_user(self, user):
+        return self._write(insert_user, user)
+
+    def get_user(self, app, username):
+        return self._read(select_user, app, username)
+
+    def get_users(self, app, usernames):
+        return self._read(select_users, app, list(usernames))
+
+    def set_password(self, app, username, password):
+        return self._write(update_password, app, username, password)
+
+    def add_group(self, group):
+        return self._write(insert_group, group)
+
+    def get_group(self, app, gid):
+        return self._read(select_group, app, gid)
+
+    def add_member(self, app, gid, username):
+        return self._write(insert_member, app, gid, username)
+
+    def group_members(self, app, gid):
+        return self._read(select_group_members, app, gid)
+
+    def user_groups(self, app, username):
+        return self._read(select_user_groups, app, username)
+
+    def add_message(self, message, offline_for=()):
+        if self._state is not _RUNNING:
+            return self._refusal()
+        # Assigned here, in the reactor thread, so ids follow the order batches commit in.
+        stored = attr.evolve(message, id=self._next_id)
+        self._next_id += 1
+        return self._write(insert_message, stored, tuple(offline_for))
+
+    def add_offline(self, app, message_id, usernames):
+        return self._write(insert_offline, app, message_id, tuple(usernames))
+
+    def message_by_client_id(self, app, sender, client_id):
+        return self._read(select_by_client_id, app, sender, client_id)
+
+    def take_offline(self, app, username, peer=None, gid=None):
+        return self._write(take_offline, app, username, peer, gid)
+
+    def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
+        return self._history(private_conversation(user, peer), app, begin, end, offset, count)
+
+    def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
+        return self._history(group_conversation(gid), app, begin, end, offset, count)
+
+    def _history(self, conversation, app, begin, end, offset, count):
+        try:
+            check_paging(offset, count)
+        except JimError as refusal:
+            return defer.fail(refusal)
+        return self._read(select_history, app, conversation, begin, end, offset, count)
+
+
+def _observe(deferred):
+    """A new Deferred that fires None when C{deferred} fires, leaving its result alone."""
+    observer = defer.Deferred()
+
+    def relay(result):
+        observer.callback(None)
+        return result
+
+    deferred.addBoth(relay)
+    return observer
+
+
+# The queries. Each is a plain function over a connection: writes run on the writer thread inside
+# a batch's transaction (and their own savepoint), reads on the reader thread.
+
+_APP_COLUMNS = "key, secret_hash, name, created"
+_USER_COLUMNS = "app, username, password, nickname, avatar, signature, created"
+_GROUP_COLUMNS = "app, gid, name, owner, avatar, created"
+_MESSAGE_COLUMNS = "id, app, sender, target_type, target, msg_type, content, extras, client_id, created"
+#: SQLite allows at most 32766 bound parameters per statement; stay far below
+_IN_CHUNK = 500
+
+
+def _prefixed(columns, table):
+    return ", ".join(f"{table}.{column}" for column in columns.split(", "))
+
+
+def insert_app(db, app):
+    try:
+        db.execute(f"INSERT INTO apps ({_APP_COLUMNS}) VALUES (?, ?, ?, ?)",
+                   (app.key, app.secret_hash, app.name, app.created))
+    except sqlite3.IntegrityError:
+        raise JimError(errors.BAD_PARAMETER, f"app key {app.key!r} is taken") from None
+
+
+def select_app(db, key):
+    row = db.execute(f"SELECT {_APP_COLUMNS} FROM apps WHERE key = ?", (key,)).fetchone()
+    return None if row is None else App(*row)
+
+
+def insert_user(db, user):
+    try:
+        db.execute(
+            f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user.app, user.username, user.password, user.nickname, user.avatar,
+             user.signature, user.created),
+        )
+    except sqlite3.IntegrityError:
+        raise JimError(errors.USER_EXISTS, f"user {user.username!r} exists",
+                       http_status=403) from None
+
+
+def select_user(db, app, username):
+    row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE app = ? AND username = ?",
+                     (app, username)).fetchone()
+    return None if row is None else User(*row)
+
+
+def select_users(db, app, usernames):
+    wanted = list(dict.fromkeys(usernames))
+    found = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE app = ? AND username IN ({marks})",
+            (app, *chunk),
+        )
+        found.extend(User(*row) for row in rows)
+    return found
+
+
+def update_password(db, app, username, password):
+    changed = db.execute("UPDATE users SET password = ? WHERE app = ? AND username = ?",
+                         (password, app, username))
+    if changed.rowcount == 0:
+        raise JimError(errors.NO_SUCH_USER, f"no user {username!r}", http_status=403)
+
+
+def insert_group(db, group):
+    added = db.execute(
+        f"INSERT OR IGNORE INTO groups ({_GROUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (group.app, group.gid, group.name, group.owner, group.avatar, group.created),
+    )
+    return added.rowcount == 1
+
+
+def select_group(db, app, gid):
+    row = db.execute(f"SELECT {_GROUP_COLUMNS} FROM groups WHERE app = ? AND gid = ?",
+                     (app, gid)).fetchone()
+    return None if row is None else Group(*row)
+
+
+def insert_member(db, app, gid, username):
+    try:
+        added = db.execute("INSERT OR IGNORE INTO members (app, gid, username) VALUES (?, ?, ?)",
+                           (app, gid, username))
+    except sqlite3.IntegrityError:  # the foreign key: no such group
+        raise JimError(errors.BAD_PARAMETER, f"no group {gid!r}") from None
+    return added.rowcount == 1
+
+
+def select_group_members(db, app, gid):
+    rows = db.execute("SELECT username FROM members WHERE app = ? AND gid = ? ORDER BY joined",
+                      (app, gid))
+    return [username for (username,) in rows]
+
+
+def select_user_groups(db, app, username):
+    rows = db.execute(
+        f"SELECT {_prefixed(_GROUP_COLUMNS, 'g')} FROM members AS m"
+        " JOIN groups AS g ON g.app = m.app AND g.gid = m.gid"
+        " WHERE m.app = ? AND m.username = ? ORDER BY m.joined",
+        (app, username),
+    )
+    return [Group(*row) for row in rows]
+
+
+def insert_message(db, message, offline_for):
+    db.execute(
+        f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (message.id, message.app, message.sender, message.target_type, message.target,
+         message.msg_type, message.content, message.extras, message.client_id, message.created,
+         conversation_of(message)),
+    )
+    _mark_offline(db, message.app, message.id, offline_for)
+    return message
+
+
+def insert_offline(db, app, message_id, usernames):
+    row = db.execute("SELECT 1 FROM messages WHERE id = ? AND app = ?", (message_id, app)).fetchone()
+    if row is None:
+        raise JimError(errors.BAD_PARAMETER, f"no message {message_id}")
+    _mark_offline(db, app, message_id, usernames)
+
+
+def _mark_offline(db, app, message_id, usernames):
+    db.executemany("INSERT OR IGNORE INTO offline (app, username, message_id) VALUES (?, ?, ?)",
+                   [(app, username, message_id) for username in usernames])
+
+
+def select_by_client_id(db, app, sender, client_id):
+    row = db.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages"
+        " WHERE app = ? AND sender = ? AND client_id = ? ORDER BY id LIMIT 1",
+        (app, sender, client_id),
+    ).fetchone()
+    return None if row is None else Message(*row)
+
+
+def take_offline(db, app, username, peer, gid):
+    query = (f"SELECT {_prefixed(_MESSAGE_COLUMNS, 'm')} FROM offline AS o"
+             " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
+    params = [app, username]
+    if peer is not None:
+        query += " AND m.target_type = ? AND m.sender = ? AND m.target = ?"
+        params += [model.SINGLE, peer, username]
+    if gid is not None:
+        query += " AND m.target_type = ? AND m.target = ?"
+        params += [model.GROUP, gid]
+    messages = [Message(*row) for row in db.execute(query + " ORDER BY o.message_id", params)]
+    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?",
+                   [(app, username, message.id) for message in messages])
+    return messages
+
+
+def select_history(db, app, conversation, begin, end, offset, count):
+    query = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE app = ? AND conv = ?"
+    params = [app, conversation]
+    if begin is not None:
+        query += " AND created >= ?"
+        params.append(begin)
+    if end is not None:
+        query += " AND created <= ?"
+        params.append(end)
+    if offset is None:
+        # The latest page: read it newest first through the index, then turn it around.
+        query += " ORDER BY created DESC, id DESC LIMIT ?"
+        params.append(count)
+        return [Message(*row) for row in db.execute(query, params)][::-1]
+    query += " ORDER BY created, id LIMIT ? OFFSET ?"
+    params += [count, offset]
+    return [Message(*row) for row in db.execute(query, params)]

@@ -1,0 +1,157 @@
+"""TCP, WebSocket and HTTP API users reach each other through one real port."""
+import base64
+import json
+
+from twisted.internet import reactor
+from twisted.trial.unittest import TestCase
+from twisted.web.client import Agent, readBody
+from twisted.web.http_headers import Headers
+
+from tests.support.inprocess import start_jim
+from tests.support.jimclient import tcp_client, ws_client
+from twisted.web.client import FileBodyProducer
+from io import BytesIO
+
+
+async def http(port, method, path, body=None, auth=None):
+    """(status, parsed JSON or text) of one HTTP request to jim."""
+    headers = Headers()
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        headers.addRawHeader(b"Authorization", f"Basic {token}".encode())
+    producer = None if body is None else FileBodyProducer(BytesIO(body))
+    url = f"http://127.0.0.1:{port}{path}".encode()
+    response = await Agent(reactor).request(method, url, headers, producer)
+    data = await readBody(response)
+    try:
+        return response.code, json.loads(data)
+    except ValueError:
+        return response.code, data.decode()
+
+
+def default_app(service):
+    with open(f"{service.config.data}/default-app.json") as f:
+        saved = json.load(f)
+    return saved["appKey"], saved["masterSecret"]
+
+
+class DeliveryTests(TestCase):
+    timeout = 60
+
+    async def test_tcp_and_websocket_users_chat(self):
+        jim = await start_jim(self)
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        bob = await ws_client(jim.port, "username=bob&password=secret")
+        login = await bob.expect(6)
+        self.assertEqual(login["code"], 10007)
+        self.assertEqual(login["user"]["userId"], "bob")
+
+        alice.send(11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "hi bob", "from": "mallory"})
+        ack = await alice.expect(12)
+        self.assertEqual(ack["code"], 10000)
+        push = await bob.expect(11)
+        self.assertEqual(push["data"]["from"], "alice")  # not what the client claimed
+        self.assertEqual(push["data"]["content"], "hi bob")
+        self.assertEqual(push["data"]["id"], ack["data"]["id"])
+
+        bob.send(11, {"cmd": "11", "chatType": "2", "to": "alice", "msgType": "0", "content": "yo"})
+        self.assertEqual((await bob.expect(12))["code"], 10000)
+        self.assertEqual((await alice.expect(11))["data"]["content"], "yo")
+
+    async def test_group_chat_across_protocols(self):
+        jim = await start_jim(self)
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        bob = await ws_client(jim.port)
+        await bob.login("bob")
+        alice.send(7, {"cmd": 7, "groupId": "g1"})
+        self.assertEqual((await alice.expect(9))["user"]["userId"], "alice")
+        bob.send(7, {"cmd": 7, "group_id": "g1"})  # 2.x spelling
+        self.assertEqual((await bob.expect(9))["group"], "g1")
+        self.assertEqual((await alice.expect(9))["user"]["userId"], "bob")
+
+        bob.send(11, {"cmd": 11, "chatType": 1, "groupId": "g1", "content": "hello group"})
+        self.assertEqual((await bob.expect(12))["code"], 10000)
+        for client in (alice, bob):  # J-IM sends group chats to the sender's connection too
+            push = await client.expect(11)
+            self.assertEqual(push["data"]["groupId"], "g1")
+            self.assertEqual(push["data"]["from"], "bob")
+
+    async def test_http_api_sends_to_tcp_and_websocket(self):
+        jim = await start_jim(self)
+        key, secret = default_app(jim)
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        bob = await ws_client(jim.port, "username=bob&password=secret")
+        await bob.expect(6)
+        body = json.dumps({"from": "alice", "to": "bob", "chatType": 2, "content": "via http"})
+        code, reply = await http(jim.port, b"POST", "/api/message/send", body.encode(), (key, secret))
+        self.assertEqual((code, reply["code"], reply["command"]), (200, 10000, 12))
+        push = await bob.expect(11)
+        self.assertEqual((push["data"]["from"], push["data"]["content"]), ("alice", "via http"))
+        # the sender's own connection sees what was sent in its name
+        self.assertEqual((await alice.expect(11))["data"]["content"], "via http")
+
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=bob", auth=(key, secret))
+        self.assertEqual(reply, {"code": 10019, "msg": "online 用户在线"})
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=zed", auth=(key, secret))
+        self.assertEqual(reply, {"code": 10001, "msg": "offline 用户不在线"})
+        code, reply = await http(jim.port, b"GET", "/api/user/close?userid=bob", auth=(key, secret))
+        self.assertEqual(reply, {"code": 10021, "msg": "close ok! 关闭成功"})
+        await bob.wait_closed()
+
+    async def test_http_api_needs_the_app_credentials(self):
+        jim = await start_jim(self)
+        key, secret = default_app(jim)
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=bob")
+        self.assertEqual((code, reply["error"]["code"]), (401, 899007))
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=b", auth=(key, "x" * 24))
+        self.assertEqual((code, reply["error"]["code"]), (401, 899008))
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=b", auth=("n" * 24, secret))
+        self.assertEqual((code, reply["error"]["code"]), (401, 899009))
+        code, reply = await http(jim.port, b"GET", "/api/user/online", auth=(key, secret))
+        self.assertEqual((code, reply["code"]), (200, 10020))
+
+    async def test_offline_messages_and_history(self):
+        jim = await start_jim(self)
+        bob = await tcp_client(jim.port)
+        await bob.login("bob")
+        bob.close()
+        await bob.wait_closed()
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        for text in ("one", "two"):
+            alice.send(11, {"cmd": 11, "chatType": 2, "to": "bob", "content": text})
+            self.assertEqual((await alice.expect(12))["code"], 10001)
+
+        bob = await ws_client(jim.port)
+        await bob.login("bob")
+        reply = await bob.request(19, {"cmd": 19, "type": 0, "userId": "bob"}, 20)
+        self.assertEqual(reply["code"], 10016)
+        self.assertEqual([m["content"] for m in reply["data"]["friends"]["alice"]], ["one", "two"])
+        again = await bob.request(19, {"cmd": 19, "type": "0", "userId": "bob"}, 20)
+        self.assertEqual(again["data"]["friends"], {})  # never fetched twice
+        history = await bob.request(19, {"cmd": 19, "type": 1, "fromUserId": "alice"}, 20)
+        self.assertEqual(history["code"], 10018)
+        self.assertEqual([m["content"] for m in history["data"]["friends"]["alice"]], ["one", "two"])
+
+    async def test_health_and_metrics(self):
+        jim = await start_jim(self)
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        code, health = await http(jim.port, b"GET", "/healthz")
+        self.assertEqual((code, health["status"], health["online_users"]), (200, "ok", 1))
+        code, text = await http(jim.port, b"GET", "/metrics")
+        self.assertEqual(code, 200)
+        self.assertIn('jim_connections{protocol="tcp"} 1', text)
+        self.assertIn("jim_logins_total 1", text)
+        self.assertIn("jim_store_commit_seconds_count", text)
+
+    async def test_web_chat_page_is_served(self):
+        jim = await start_jim(self)
+        code, page = await http(jim.port, b"GET", "/")
+        self.assertEqual(code, 200)
+        self.assertIn("<html", page.lower())
+        code, _ = await http(jim.port, b"GET", "/no/such/page")
+        self.assertEqual(code, 404)
