@@ -5,7 +5,7 @@ import secrets
 import string
 
 from twisted.application import service
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -26,6 +26,8 @@ from jim.protocols.websocket import JimWebSocketFactory
 from jim.web.site import build_site
 
 DEFAULT_APP_FILE = "default-app.json"
+#: seconds shutdown waits for client connections to close (they are aborted after 5 s)
+CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
@@ -206,6 +208,18 @@ class JimService(service.Service):
             reg="on" if self.config.open_registration else "off",
         )
 
+    async def _close_sessions(self, grace=CLOSE_WAIT):
+        """Close every client connection and wait (bounded) until they are gone."""
+        sessions = self.core.sessions
+        for session in list(sessions):
+            session.client.close("server shutting down")
+        waited = 0.0
+        while sessions and waited < grace:
+            await task.deferLater(self.reactor, 0.02, lambda: None)
+            waited += 0.02
+        if sessions:
+            self.log.warn("{n} connections still open at shutdown", n=len(sessions))
+
     def stopService(self):
         super().stopService()
         return defer.ensureDeferred(self._stop())
@@ -219,8 +233,7 @@ class JimService(service.Service):
         for port in ports:
             await port.stopListening()
         if self.core is not None:
-            for session in list(self.core.sessions):
-                session.client.close("server shutting down")
+            await self._close_sessions()
             self.core.stop()
         if self.store is not None:
             await self.store.stop()
