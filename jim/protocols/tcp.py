@@ -93,6 +93,8 @@ class JimTcpProtocol(Protocol):
         if self._closing is not None:
             return
         self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        # a registered producer holds off TLS shutdown until it is unregistered
+        self.transport.unregisterProducer()
         self.transport.loseConnection()
         self._closing = self.core.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
 

@@ -50,10 +50,10 @@ class OnePortTests(TestCase):
         jim = await self.start_tls_jim()
         tls = client_options()
         users = [
-            (await tcp_client(jim.port), "plain-tcp"),
-            (await tcp_client(jim.port, tls=tls), "tls-tcp"),
-            (await ws_client(jim.port), "plain-ws"),
-            (await ws_client(jim.port, tls=client_options()), "tls-ws"),
+            (await tcp_client(jim.port, testcase=self), "plain-tcp"),
+            (await tcp_client(jim.port, tls=tls, testcase=self), "tls-tcp"),
+            (await ws_client(jim.port, testcase=self), "plain-ws"),
+            (await ws_client(jim.port, tls=client_options(), testcase=self), "tls-ws"),
         ]
         for client, name in users:
             await client.login(name)
@@ -72,7 +72,7 @@ class OnePortTests(TestCase):
 
     async def test_require_tls_refuses_plain_text(self):
         jim = await self.start_tls_jim(require_tls=True)
-        secure = await tcp_client(jim.port, tls=client_options())
+        secure = await tcp_client(jim.port, tls=client_options(), testcase=self)
         await secure.login("alice")
         plain = await tcp_client(jim.port)
         plain.send(5, {"cmd": 5, "userId": "bob", "password": "secret"})

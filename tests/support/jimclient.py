@@ -69,6 +69,12 @@ class _ClientMixin:
         assert reply["code"] == 10007, reply
         return reply
 
+    async def disconnect(self, timeout=TIMEOUT):
+        """Close from this side and wait until the connection is gone."""
+        if not self.inbox.closed.called:
+            self.close()
+            await self.wait_closed(timeout)
+
     def wait_closed(self, timeout=TIMEOUT):
         d = defer.Deferred()
         self.inbox.closed.addBoth(lambda _: d.callback(None) if not d.called else None)
@@ -132,17 +138,25 @@ def _endpoint(port, tls):
     return endpoint
 
 
-async def tcp_client(port, tls=None):
-    """A connected TcpClient; C{tls} is client TLS options (e.g. optionsForClientTLS)."""
-    return await connectProtocol(_endpoint(port, tls), TcpClient())
+async def tcp_client(port, tls=None, testcase=None):
+    """A connected TcpClient; C{tls} is client TLS options (e.g. optionsForClientTLS).
+
+    With C{testcase}, the client disconnects when the test ends (before the server stops).
+    """
+    client = await connectProtocol(_endpoint(port, tls), TcpClient())
+    if testcase is not None:
+        testcase.addCleanup(client.disconnect)
+    return client
 
 
-async def ws_client(port, query="", tls=None, path="/"):
-    """A connected, opened WebSocket client."""
+async def ws_client(port, query="", tls=None, path="/", testcase=None):
+    """A connected, opened WebSocket client (disconnected at the end of C{testcase})."""
     scheme = "wss" if tls is not None else "ws"
     url = f"{scheme}://127.0.0.1:{port}{path}" + (f"?{query}" if query else "")
     factory = WebSocketClientFactory(url)
     factory.protocol = WsClientProtocol
     protocol = await _endpoint(port, tls).connect(factory)
     await protocol.opened.addTimeout(TIMEOUT, reactor)
+    if testcase is not None:
+        testcase.addCleanup(protocol.disconnect)
     return protocol
