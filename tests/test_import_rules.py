@@ -1,0 +1,110 @@
+"""The layers of docs/architecture.md, checked: imports point inward only."""
+import ast
+import os
+import unittest
+
+ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "jim")
+
+LEAVES = {"jim.errors", "jim.interfaces", "jim.config", "jim.model", "jim.metrics", "jim.wire"}
+#: package -> jim packages/modules it may import (besides itself); None = anything
+ALLOWED = {
+    "jim.errors": set(),
+    "jim.model": set(),
+    "jim.interfaces": set(),
+    "jim.config": set(),
+    "jim.metrics": set(),
+    "jim.wire": {"jim.errors", "jim.model"},
+    "jim.core": LEAVES,
+    "jim.store": LEAVES,
+    "jim.bus": LEAVES,
+    "jim.net": {"jim.wire"},
+    "jim.protocols": LEAVES | {"jim.core"},
+    "jim.web": LEAVES | {"jim.core"},
+    "jim.service": None,
+    "jim.tap": None,
+}
+#: third-party packages a layer must never import
+FORBIDDEN = {
+    "jim.errors": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.model": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.interfaces": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.config": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.metrics": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.wire": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.core": {"twisted.web", "autobahn", "txredisapi", "sqlite3"},
+    "jim.net": {"autobahn", "txredisapi", "sqlite3"},
+    "jim.protocols": {"txredisapi", "sqlite3"},
+    "jim.web": {"autobahn", "txredisapi", "sqlite3"},
+}
+
+
+def layer_of(module):
+    parts = module.split(".")
+    for n in (2, 1):
+        name = ".".join(parts[:n])
+        if name in ALLOWED:
+            return name
+    return None
+
+
+def modules():
+    for directory, _dirs, files in os.walk(ROOT):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                rel = os.path.relpath(path, os.path.dirname(ROOT))[:-3].replace(os.sep, ".")
+                yield rel.removesuffix(".__init__"), path
+
+
+def imports_of(path):
+    tree = ast.parse(open(path, encoding="utf-8").read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+            for alias in node.names:
+                yield f"{node.module}.{alias.name}"
+
+
+def violations(module, names):
+    """The imports among C{names} that C{module} may not make."""
+    layer = layer_of(module)
+    allowed = ALLOWED[layer]
+    found = []
+    for name in names:
+        if name.startswith("jim."):
+            target = layer_of(name)
+            inside = target is None or target == layer or allowed is None
+            if not inside and not any(name == a or name.startswith(a + ".") for a in allowed):
+                found.append(f"{module} imports {name}")
+        for banned in FORBIDDEN.get(layer, ()):
+            if name == banned or name.startswith(banned + "."):
+                found.append(f"{module} imports {name}")
+    return found
+
+
+class ImportRuleTests(unittest.TestCase):
+    def test_every_module_belongs_to_a_layer(self):
+        for module, _path in modules():
+            if module == "jim":
+                continue
+            self.assertIsNotNone(layer_of(module), f"{module} is in no layer of the import rules")
+
+    def test_imports_point_inward(self):
+        problems = []
+        for module, path in modules():
+            if layer_of(module) is not None:
+                problems += violations(module, set(imports_of(path)))
+        self.assertEqual(sorted(problems), [])
+
+    def test_the_checker_catches_violations(self):
+        self.assertEqual(violations("jim.core.hub", ["jim.web.site"]), ["jim.core.hub imports jim.web.site"])
+        self.assertEqual(violations("jim.core.hub", ["sqlite3"]), ["jim.core.hub imports sqlite3"])
+        self.assertEqual(violations("jim.wire.framing", ["twisted.internet"]),
+                         ["jim.wire.framing imports twisted.internet"])
+        self.assertEqual(violations("jim.protocols.tcp", ["jim.web.site"]),
+                         ["jim.protocols.tcp imports jim.web.site"])
+        self.assertEqual(violations("jim.protocols.tcp", ["jim.core.session", "jim.wire"]), [])
+        self.assertEqual(violations("jim.tap", ["jim.store.sqlite"]), [])
