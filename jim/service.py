@@ -144,8 +144,18 @@ class JimService(service.Service):
             tls_options=tls,
             require_tls=config.require_tls,
         )
+        # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
+        inside_tls = SniffingFactory(
+            routes,
+            reactor,
+            timeout=config.limits.sniff_timeout,
+            max_bytes=config.limits.sniff_bytes,
+            inside_tls=True,
+        )
         for description in config.listen:
-            port = await serverFromString(reactor, description).listen(factory)
+            kind = description.partition(":")[0].lower()
+            chosen = inside_tls if kind in ("ssl", "txsni") else factory
+            port = await serverFromString(reactor, description).listen(chosen)
             self.ports.append(port)
         self._announce(default_app, store_name, tls is not None)
 

@@ -236,7 +236,7 @@ def main(argv=None):
     for path in (files.ca, files.ca_key, files.server, files.server_key):
         print(f"{'wrote' if path in files.written else 'kept '} {path}")
     if files.written:
-        print(f"trust {files.ca} in your client, e.g. curl --cacert {files.ca} https://localhost:PORT/")
+        print(f"trust {files.ca} in clients, e.g. curl --cacert {files.ca} https://localhost:PORT/")
     return 0
 
 
