@@ -33,7 +33,7 @@
     sessionEstablished: false,  // a login succeeded: a drop is followed by reconnects
     groups: [],            // Group objects from cmd 18, with members
     friends: [],
-    conversations: new Map(),  // key -> conversation, see newConversation()
+    conversations: new Map(),  // key -> conversation, see conversation()
     active: null,          // key of the conversation on screen
     outbox: [],            // chats sent and not yet answered by cmd 12, oldest first
     heartbeatTimer: null,
@@ -67,15 +67,12 @@
 
   // ---- conversations and messages -------------------------------------------------------
 
-  const conversationKey = (kind, id) => kind + ":" + id;
-
-  function newConversation(kind, id) {
-    return { key: conversationKey(kind, id), kind, id: String(id), messages: [], unread: 0 };
-  }
-
+  // A conversation is keyed "user:<peer>" or "group:<groupId>"; it is made on first use.
   function conversation(kind, id) {
-    const key = conversationKey(kind, id);
-    if (!state.conversations.has(key)) state.conversations.set(key, newConversation(kind, id));
+    const key = kind + ":" + id;
+    if (!state.conversations.has(key)) {
+      state.conversations.set(key, { key, kind, id: String(id), messages: [], unread: 0 });
+    }
     return state.conversations.get(key);
   }
 
@@ -86,10 +83,12 @@
     return conversation("user", peer);
   }
 
+  const textOrNull = (value) => (value === undefined || value === null ? null : String(value));
+
   function messageFromBody(body) {
     return {
-      id: body.id === undefined || body.id === null ? null : String(body.id),
-      clientId: body.clientId ? String(body.clientId) : null,
+      id: textOrNull(body.id),
+      clientId: textOrNull(body.clientId),
       from: String(body.from),
       content: body.content === undefined ? "" : String(body.content),
       msgType: Number(body.msgType) || MSG_TEXT,
@@ -295,7 +294,7 @@
     const index = data.clientId ? state.outbox.findIndex((m) => m.clientId === String(data.clientId)) : 0;
     const [msg] = index >= 0 ? state.outbox.splice(index, 1) : [];
     if (msg) {
-      if (data.id !== undefined && data.id !== null) msg.id = String(data.id);
+      msg.id = textOrNull(data.id) || msg.id;
       if (data.createTime) moveTo(msg, Number(data.createTime));
       msg.state = { [CODE.DELIVERED]: "sent", [CODE.STORED_OFFLINE]: "stored" }[reply.code] || "failed";
     }
@@ -329,6 +328,7 @@
     };
     insertSorted(conv, msg);
     state.outbox.push(msg);
+    showStatus("");
     if (!transmit(msg)) msg.state = "queued";
     render();
   }
@@ -612,6 +612,13 @@
     return value;
   }
 
+  // The composer grows with its text, up to the CSS max-height.
+  function growComposer() {
+    const box = $("composer-input");
+    box.style.height = "auto";
+    box.style.height = box.scrollHeight + 2 + "px";
+  }
+
   function wire() {
     onSubmit("login-form", () => {
       const userId = $("login-user").value.trim();
@@ -634,8 +641,10 @@
       const text = $("composer-input").value;
       if (!text.trim()) return;
       $("composer-input").value = "";
+      growComposer();
       sendChat(text);
     });
+    $("composer-input").addEventListener("input", growComposer);
     $("composer-input").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
