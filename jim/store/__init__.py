@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_store_contract -*-
 """Implementations of L{jim.interfaces.IStore}, and the few rules every one of them shares.
 
 C{memory.MemoryStore} is the reference and the test fake; C{sqlite.SqliteStore} is the durable

@@ -1,0 +1,74 @@
+"""Write to a SqliteStore without pause and print one line per acknowledged write.
+
+Usage: python crash_writer.py DATABASE_PATH
+
+tests/test_store_sqlite.py runs this, reads its lines, kills it with SIGKILL in the middle of
+the stream and checks that everything printed here is in the store. A line is printed only
+from the write's Deferred callback, that is after its commit returned:
+
+    ready                    the store is open
+    user APP NAME            add_user acknowledged
+    group APP GID            add_group acknowledged
+    member APP GID NAME      add_member acknowledged
+    message APP ID SENDER CLIENT_ID TARGET
+                             add_message acknowledged, TARGET marked to fetch it offline
+    mark APP ID NAME         add_offline acknowledged
+"""
+import sys
+
+from twisted.internet import defer, task
+
+from jim.model import SINGLE, Group, Message, User
+from jim.store.sqlite import SqliteStore
+
+APP = "crash"
+#: writes issued but not yet acknowledged before the writer waits for some to finish
+MAX_OUTSTANDING = 2000
+
+
+def say(*words):
+    sys.stdout.write(" ".join(str(word) for word in words) + "\n")
+    sys.stdout.flush()
+
+
+async def write_forever(reactor, path):
+    store = SqliteStore(path, reactor)
+    await store.start()
+    say("ready")
+    outstanding = []
+    newest_acknowledged = []  # the id of the newest acknowledged message, marked for a watcher
+
+    def message_acknowledged(stored):
+        say("message", APP, stored.id, stored.sender, stored.client_id, stored.target)
+        newest_acknowledged[:] = [stored.id]
+
+    for turn in range(10**9):
+        name, previous, gid = f"u{turn}", f"u{turn - 1}", f"g{turn // 10}"
+        outstanding.append(
+            store.add_user(User(APP, name, "hash")).addCallback(lambda _, n=name: say("user", APP, n))
+        )
+        outstanding.append(
+            store.add_group(Group(APP, gid)).addCallback(lambda _, g=gid: say("group", APP, g))
+        )
+        outstanding.append(
+            store.add_member(APP, gid, name).addCallback(
+                lambda _, g=gid, n=name: say("member", APP, g, n))
+        )
+        message = Message(0, APP, name, SINGLE, previous, 0, f"text {turn}", None, f"c{turn}", turn)
+        outstanding.append(
+            store.add_message(message, offline_for=[previous]).addCallback(message_acknowledged)
+        )
+        if newest_acknowledged:
+            marked = newest_acknowledged[0]
+            outstanding.append(
+                store.add_offline(APP, marked, ["watcher"]).addCallback(
+                    lambda _, i=marked: say("mark", APP, i, "watcher"))
+            )
+        if len(outstanding) > MAX_OUTSTANDING:
+            await defer.gatherResults(outstanding)
+            outstanding = []
+        await task.deferLater(reactor, 0, lambda: None)
+
+
+if __name__ == "__main__":
+    task.react(lambda reactor: defer.ensureDeferred(write_forever(reactor, sys.argv[1])))

@@ -1,0 +1,126 @@
+"""Schema migrations: applied once each, in order, atomically; a newer file is refused."""
+import os
+import sqlite3
+
+from twisted.internet import reactor
+from twisted.trial import unittest
+
+from jim import errors
+from jim.errors import JimError
+from jim.store.migrations import (
+    Migration,
+    SchemaTooNew,
+    bundled_migrations,
+    check_sequence,
+    migrate,
+    schema_version,
+    split_statements,
+)
+from jim.store.sqlite import SqliteStore
+
+TABLES = {"apps", "users", "groups", "members", "messages", "offline", "schema_version"}
+
+
+def tables(connection):
+    rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {name for (name,) in rows}
+
+
+class MigrateTests(unittest.SynchronousTestCase):
+    def connect(self, path=None):
+        connection = sqlite3.connect(path or self.path, isolation_level=None)
+        self.addCleanup(connection.close)
+        return connection
+
+    def setUp(self):
+        folder = self.mktemp()
+        os.makedirs(folder)
+        self.path = os.path.join(folder, "jim.db")
+
+    def test_bundled_files_are_found_in_order(self):
+        migrations = bundled_migrations()
+        self.assertEqual(migrations[0].version, 1)
+        self.assertEqual(migrations[0].name, "init")
+        self.assertEqual([m.version for m in migrations], list(range(1, len(migrations) + 1)))
+
+    def test_fresh_file_gets_every_migration(self):
+        before, after, applied = migrate(self.connect(), now=lambda: 1.5)
+        self.assertEqual((before, after), (0, len(bundled_migrations())))
+        self.assertEqual(applied, bundled_migrations())
+        connection = self.connect()
+        self.assertEqual(tables(connection), TABLES)
+        self.assertEqual(connection.execute("SELECT version, name, applied FROM schema_version")
+                         .fetchall()[0], (1, "init", 1500))
+
+    def test_reopen_applies_nothing(self):
+        migrate(self.connect())
+        before, after, applied = migrate(self.connect())
+        self.assertEqual(before, after)
+        self.assertEqual(applied, [])
+        (rows,) = self.connect().execute("SELECT count(*) FROM schema_version").fetchone()
+        self.assertEqual(rows, len(bundled_migrations()))
+
+    def test_only_new_migrations_are_applied(self):
+        first = Migration(1, "one", "CREATE TABLE a (x);")
+        second = Migration(2, "two", "CREATE TABLE b (x);\nINSERT INTO a VALUES (1);")
+        self.assertEqual(migrate(self.connect(), [first])[:2], (0, 1))
+        before, after, applied = migrate(self.connect(), [first, second])
+        self.assertEqual((before, after, applied), (1, 2, [second]))
+        self.assertEqual(self.connect().execute("SELECT x FROM a").fetchall(), [(1,)])
+
+    def test_failing_migration_leaves_nothing_behind(self):
+        first = Migration(1, "one", "CREATE TABLE a (x);")
+        broken = Migration(2, "broken", "CREATE TABLE b (x);\nINSERT INTO nowhere VALUES (1);")
+        migrate(self.connect(), [first])
+        connection = self.connect()
+        self.assertRaises(sqlite3.OperationalError, migrate, connection, [first, broken])
+        self.assertFalse(connection.in_transaction)
+        self.assertEqual(schema_version(connection), 1)
+        self.assertNotIn("b", tables(connection))
+
+    def test_newer_file_is_refused(self):
+        migrate(self.connect())
+        newest = len(bundled_migrations())
+        self.connect().execute("INSERT INTO schema_version VALUES (?, 'future', 0)", (newest + 1,))
+        with self.assertRaises(SchemaTooNew) as caught:
+            migrate(self.connect())
+        self.assertEqual((caught.exception.found, caught.exception.known), (newest + 1, newest))
+        self.assertIn("newer", caught.exception.detail)
+
+    def test_numbering_must_have_no_gaps(self):
+        self.assertRaises(ValueError, check_sequence, [Migration(1, "a", ""), Migration(3, "c", "")])
+        self.assertRaises(ValueError, check_sequence, [Migration(2, "b", "")])
+
+    def test_statements_split_at_real_ends_only(self):
+        script = (
+            "-- a comment; not an end\n"
+            "CREATE TABLE t (x TEXT DEFAULT 'a;b');\n"
+            "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"
+            "  UPDATE t SET x = 'c;d'; DELETE FROM t WHERE 0;\n"
+            "END; INSERT INTO t VALUES ('e');\n"
+            "-- trailing comment\n"
+        )
+        statements = split_statements(script)
+        self.assertEqual(len(statements), 3)
+        self.assertTrue(statements[1].startswith("CREATE TRIGGER"))
+        self.assertEqual(statements[2], "INSERT INTO t VALUES ('e');")
+        self.assertRaises(ValueError, split_statements, "CREATE TABLE t (x);\nCREATE TABLE")
+
+
+class StoreRefusesNewerFileTests(unittest.TestCase):
+    async def test_start_fails_cleanly(self):
+        path = os.path.join(self.mktemp(), "jim.db")
+        store = SqliteStore(path, reactor)
+        await store.start()
+        await store.stop()
+        with sqlite3.connect(path) as connection:
+            connection.execute("INSERT INTO schema_version VALUES (999, 'future', 0)")
+        connection.close()
+        newer = SqliteStore(path, reactor)
+        with self.assertRaises(SchemaTooNew):
+            await newer.start()
+        self.assertEqual(len(self.flushLoggedErrors(SchemaTooNew)), 1)
+        with self.assertRaises(JimError) as caught:
+            await newer.get_user("a", "ann")
+        self.assertEqual(caught.exception.code, errors.SERVER_ERROR)
+        await newer.stop()

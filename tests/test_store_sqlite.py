@@ -1,0 +1,283 @@
+"""What only the SQLite store promises: group commit, durability, restart, orderly stop.
+
+The contract itself (shared with every store) is in test_store_contract.py.
+"""
+import os
+import sqlite3
+import sys
+
+import attr
+from twisted.internet import defer, protocol, reactor
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import LogLevel, globalLogPublisher
+from twisted.trial import unittest
+
+from jim import errors
+from jim.errors import JimError
+from jim.metrics import Metrics
+from jim.model import GROUP, SINGLE, Group, Message, User
+from jim.store import sqlite as sqlite_module
+from jim.store.sqlite import SqliteStore, with_id
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CRASH_WRITER = os.path.join(HERE, "support", "crash_writer.py")
+
+
+def chat(sender, target, content="hi", client_id=None):
+    return Message(0, "a", sender, SINGLE, target, 0, content, None, client_id, 0)
+
+
+class _FailingCommitStore(SqliteStore):
+    """Its next COMMIT fails, as a full disk or an I/O error would make it."""
+
+    fail_next_commit = False
+
+    def _commit(self, db):
+        if self.fail_next_commit:
+            self.fail_next_commit = False
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        super()._commit(db)
+
+
+class SqliteStoreTests(unittest.TestCase):
+    def setUp(self):
+        self.path = os.path.join(self.mktemp(), "nested", "jim.db")
+        self.metrics = Metrics()
+
+    async def open(self, store_class=SqliteStore, **kwargs):
+        store = store_class(self.path, reactor, metrics=self.metrics, **kwargs)
+        await store.start()
+        self.addCleanup(store.stop)
+        return store
+
+    async def test_one_turn_is_one_commit(self):
+        store = await self.open()
+        writes = [store.add_user(User("a", f"u{i}", "h")) for i in range(100)]
+        writes += [store.add_message(chat("u1", "u2"), offline_for=["u2"]) for _ in range(50)]
+        await defer.gatherResults(writes)
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, 150))
+        self.assertEqual(len(await store.take_offline("a", "u2")), 50)
+        self.assertEqual(self.metrics.commit_count, 2)
+
+    async def test_batches_are_capped_and_commit_in_order(self):
+        store = await self.open(max_batch=10)
+        fired = []
+        writes = [store.add_message(chat("ann", "bob", str(i))).addCallback(fired.append)
+                  for i in range(25)]
+        await defer.gatherResults(writes)
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (3, 25))
+        self.assertEqual([m.content for m in fired], [str(i) for i in range(25)])
+        ids = [m.id for m in fired]
+        self.assertEqual(ids, sorted(ids))
+
+    async def test_failing_write_fails_alone(self):
+        store = await self.open()
+        await store.add_user(User("a", "ann", "first"))
+        results = await defer.DeferredList([
+            store.add_user(User("a", "bob", "h")),
+            store.add_user(User("a", "ann", "second")),
+            store.add_member("a", "no-such-group", "bob"),
+            store.add_user(User("a", "cid", "h")),
+        ], consumeErrors=True)
+        self.assertEqual([ok for ok, _ in results], [True, False, False, True])
+        self.assertEqual(results[1][1].value.code, errors.USER_EXISTS)
+        self.assertEqual(results[2][1].value.code, errors.BAD_PARAMETER)
+        self.assertEqual(self.metrics.commit_count, 2)
+        found = await store.get_users("a", ["ann", "bob", "cid"])
+        self.assertEqual(sorted((u.username, u.password) for u in found),
+                         [("ann", "first"), ("bob", "h"), ("cid", "h")])
+
+    async def test_half_done_write_is_undone(self):
+        store = await self.open()
+        # The message row goes in, then marking it offline for an unbindable name fails:
+        # the job's savepoint must take the message back out while its neighbours commit.
+        results = await defer.DeferredList([
+            store.add_message(chat("ann", "bob", "kept")),
+            store.add_message(chat("ann", "bob", "undone"), offline_for=[{"not": "a name"}]),
+            store.add_message(chat("ann", "bob", "kept too")),
+        ], consumeErrors=True)
+        self.assertEqual([ok for ok, _ in results], [True, False, True])
+        self.assertEqual(results[1][1].value.code, errors.SERVER_ERROR)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.Error)), 1)
+        history = await store.private_history("a", "ann", "bob")
+        self.assertEqual([m.content for m in history], ["kept", "kept too"])
+        self.assertEqual(self.metrics.commit_count, 1)
+
+    async def test_failed_commit_fails_every_write_of_the_batch(self):
+        store = await self.open(_FailingCommitStore)
+        store.fail_next_commit = True
+        results = await defer.DeferredList(
+            [store.add_user(User("a", "ann", "h")), store.add_message(chat("ann", "bob"))],
+            consumeErrors=True,
+        )
+        self.assertEqual([ok for ok, _ in results], [False, False])
+        for _, failure in results:
+            self.assertEqual(failure.value.code, errors.SERVER_ERROR)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        self.assertIsNone(await store.get_user("a", "ann"))
+        await store.add_user(User("a", "ann", "h"))
+        self.assertIsNotNone(await store.get_user("a", "ann"))
+
+    async def test_acknowledged_means_committed(self):
+        store = await self.open()
+        stored = await store.add_message(chat("ann", "bob", "durable"))
+        # Another connection, as a new process after a crash would open: the row is there.
+        outsider = sqlite3.connect(self.path)
+        self.addCleanup(outsider.close)
+        row = outsider.execute("SELECT content FROM messages WHERE id = ?", (stored.id,))
+        self.assertEqual(row.fetchall(), [("durable",)])
+        self.assertEqual(outsider.execute("PRAGMA journal_mode").fetchone(), ("wal",))
+
+    async def test_restart_keeps_data_and_continues_ids(self):
+        store = await self.open()
+        await store.add_group(Group("a", "g1", "Friends"))
+        await store.add_member("a", "g1", "ann")
+        last = (await defer.gatherResults([store.add_message(chat("ann", "bob")),
+                                           store.add_message(chat("ann", "bob"))]))[-1]
+        await store.stop()
+        again = await self.open()
+        self.assertEqual((await again.get_group("a", "g1")).name, "Friends")
+        self.assertEqual(await again.group_members("a", "g1"), ["ann"])
+        following = await again.add_message(chat("bob", "ann"))
+        self.assertEqual(following.id, last.id + 1)
+
+    async def test_stop_flushes_pending_writes(self):
+        store = await self.open()
+        writes = [store.add_message(chat("ann", "bob", str(i)), offline_for=["bob"])
+                  for i in range(20)]
+        await store.stop()
+        self.assertTrue(all(write.called for write in writes))
+        again = await self.open()
+        taken = await again.take_offline("a", "bob")
+        self.assertEqual([m.content for m in taken], [str(i) for i in range(20)])
+
+    async def test_calls_fail_cleanly_when_not_running(self):
+        store = SqliteStore(self.path, reactor)
+        refusal = await self.refused(store.get_user("a", "ann"))
+        self.assertIn("not started", refusal.detail)
+        await store.start()
+        await store.stop()
+        await store.stop()  # twice is harmless
+        calls = [
+            store.add_user(User("a", "ann", "h")),
+            store.get_user("a", "ann"),
+            store.add_message(chat("ann", "bob")),
+            store.take_offline("a", "bob"),
+            store.group_history("a", "g1"),
+            store.start(),
+        ]
+        for call in calls:
+            refusal = await self.refused(call)
+            self.assertEqual(refusal.http_status, 500)
+        self.assertIn("stopped", refusal.detail)
+
+    async def refused(self, call):
+        with self.assertRaises(JimError) as caught:
+            await call
+        self.assertEqual(caught.exception.code, errors.SERVER_ERROR)
+        return caught.exception
+
+    async def test_stop_while_starting(self):
+        store = SqliteStore(self.path, reactor)
+        starting = store.start()
+        await store.stop()
+        await starting
+        await self.refused(store.get_user("a", "ann"))
+
+    async def test_open_and_slow_commits_are_logged(self):
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.patch(sqlite_module, "SLOW_COMMIT_SECONDS", -1.0)
+        store = await self.open()
+        await store.add_user(User("a", "ann", "h"))
+        opened = [e for e in events if e.get("path") == self.path and "version" in e]
+        self.assertEqual(opened[0]["version"], 1)
+        slow = [e for e in events if e["log_level"] == LogLevel.warn and "rows" in e]
+        self.assertEqual(slow[0]["rows"], 1)
+
+    def test_with_id_copies_every_field(self):
+        self.assertEqual(
+            [field.name for field in attr.fields(Message)],
+            ["id", "app", "sender", "target_type", "target", "msg_type", "content", "extras",
+             "client_id", "created"],
+            "Message changed: update with_id and the messages table",
+        )
+        message = Message(0, "a", "ann", GROUP, "g1", 3, "body", "{}", "c1", 99)
+        self.assertEqual(with_id(message, 7), attr.evolve(message, id=7))
+
+    def test_bad_synchronous_refused(self):
+        self.assertRaises(ValueError, SqliteStore, self.path, reactor, synchronous="off")
+
+
+class _LineCollector(protocol.ProcessProtocol):
+    """Collects a child's output lines; C{enough} fires once C{wanted} lines came."""
+
+    def __init__(self, wanted):
+        self.wanted = wanted
+        self.lines = []
+        self.partial = b""
+        self.errors = b""
+        self.enough = defer.Deferred()
+        self.ended = defer.Deferred()
+
+    def outReceived(self, data):
+        complete = (self.partial + data).split(b"\n")
+        self.partial = complete.pop()  # a line cut by the kill was never fully acknowledged
+        self.lines.extend(line.decode() for line in complete)
+        if len(self.lines) >= self.wanted and not self.enough.called:
+            self.enough.callback(None)
+
+    def errReceived(self, data):
+        self.errors += data
+
+    def processEnded(self, reason):
+        self.ended.callback(None)
+
+
+class CrashTests(unittest.TestCase):
+    async def test_kill_9_loses_nothing_acknowledged(self):
+        path = os.path.join(self.mktemp(), "jim.db")
+        child = _LineCollector(wanted=1500)
+        search_path = [os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, search_path)))
+        reactor.spawnProcess(child, sys.executable, [sys.executable, CRASH_WRITER, path], env=env)
+        deadline = reactor.callLater(60, child.transport.signalProcess, "KILL")
+        await defer.DeferredList([child.enough, child.ended], fireOnOneCallback=True)
+        if child.ended.called:
+            deadline.cancel()
+            self.fail(f"the writer died early: {child.errors.decode(errors='replace')}")
+        child.transport.signalProcess("KILL")
+        await child.ended
+        if deadline.active():
+            deadline.cancel()
+        self.assertEqual(child.lines[0], "ready")
+
+        store = SqliteStore(path, reactor)
+        await store.start()
+        self.addCleanup(store.stop)
+        await self.check_acknowledged(store, [line.split(" ") for line in child.lines[1:]])
+
+    async def check_acknowledged(self, store, acknowledged):
+        offline = {}  # username -> ids expected among its offline messages
+        newest = 0
+        for kind, app, *rest in acknowledged:
+            if kind == "user":
+                self.assertIsNotNone(await store.get_user(app, rest[0]), rest)
+            elif kind == "group":
+                self.assertIsNotNone(await store.get_group(app, rest[0]), rest)
+            elif kind == "member":
+                self.assertIn(rest[1], await store.group_members(app, rest[0]))
+            elif kind == "message":
+                message_id, sender, client_id, target = int(rest[0]), rest[1], rest[2], rest[3]
+                found = await store.message_by_client_id(app, sender, client_id)
+                self.assertEqual(found.id if found else None, message_id)
+                offline.setdefault(target, set()).add(message_id)
+                newest = max(newest, message_id)
+            else:
+                self.assertEqual(kind, "mark")
+                offline.setdefault(rest[1], set()).add(int(rest[0]))
+        for username, wanted in offline.items():
+            taken = {m.id for m in await store.take_offline(app, username)}
+            self.assertLessEqual(wanted, taken, username)
+        self.assertGreater(newest, 100)
+        later = await store.add_message(Message(0, app, "x", SINGLE, "y", 0, "after", None, None, 0))
+        self.assertGreater(later.id, newest)
