@@ -50,7 +50,8 @@ class IStore(Interface):
         """The L{jim.model.Group} or None."""
 
     def add_member(app, gid, username):
-        """Add a member; fires True if added, False if already a member."""
+        """Add a member to an existing group; fires True if added, False if already a member.
+        JimError(BAD_PARAMETER) if the group does not exist."""
 
     def group_members(app, gid):
         """The usernames of the group's members, in joining order."""
@@ -72,11 +73,12 @@ class IStore(Interface):
     def message_by_client_id(app, sender, client_id):
         """The message C{sender} sent with this client id, or None."""
 
-    def take_offline(app, username, peer=None, gid=None):
+    def take_offline(app, username, peer=None, gid=None, limit=None):
         """Fetch and forget, in one transaction, the user's offline messages, oldest first.
 
         With C{peer}: only private messages from C{peer}. With C{gid}: only messages of that
-        group. A message is never returned twice.
+        group. At most C{limit} (the oldest; the rest stay for the next fetch). A message is
+        never returned twice.
         """
 
     def private_history(app, user, peer, begin=None, end=None, offset=None, count=100):

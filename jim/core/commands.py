@@ -162,7 +162,7 @@ async def get_messages(session, obj):
     store = core.hub.store
     if request.type == jimjson.OFFLINE_MESSAGES:
         messages = await store.take_offline(
-            app, me, peer=request.from_user_id, gid=request.group_id
+            app, me, peer=request.from_user_id, gid=request.group_id, limit=limits.offline_max
         )
         code = status.GET_OFFLINE_OK
     else:

@@ -184,7 +184,10 @@ class Hub:
             earlier = await self.store.message_by_client_id(app, sender, request.client_id)
             if earlier is not None:
                 return status.OK, earlier
-            waiters = self._sending.setdefault(key, _Waiters())
+            waiters = self._sending.get(key)
+            if waiters is not None:  # the same id arrived again while the store was asked
+                return status.OK, await waiters.wait()
+            waiters = self._sending[key] = _Waiters()
         else:
             key = waiters = None
         try:

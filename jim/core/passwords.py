@@ -49,9 +49,12 @@ def verify_password(password, stored):
     if parsed is None:
         return False
     n, r, p, salt, key = parsed
-    candidate = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=len(key)
-    )
+    try:
+        candidate = hashlib.scrypt(
+            password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=len(key)
+        )
+    except (ValueError, TypeError, OverflowError, MemoryError):
+        return False  # parameters scrypt refuses (N not a power of two, no key, ...)
     return hmac.compare_digest(candidate, key)
 
 

@@ -51,9 +51,12 @@ class JimTcpProtocol(Protocol):
         self.session = Session(self.core, self)
 
     def dataReceived(self, data):
+        if self.decoder is None:  # spent by a framing error: what follows is not frames
+            return
         try:
             frames = self.decoder.feed(data)
         except framing.FrameError as e:
+            self.decoder = None
             self.core.metrics.bad_input += 1
             self.log.info("closing {peer}: {detail}", peer=self.peer, detail=e.detail)
             body = jimjson.reply(status.UNKNOWN, e.code, detail=e.detail)

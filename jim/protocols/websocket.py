@@ -72,7 +72,9 @@ class JimWebSocketProtocol(WebSocketServerProtocol):
 
     def send(self, command, body):
         if self.state == self.STATE_OPEN:  # nothing may follow our close frame
-            self.sendMessage(body, isBinary=False)
+            # one text frame; not sendMessage, which would hold replies (a long history page)
+            # to the limit meant for what clients send
+            self.sendFrame(opcode=1, payload=body)
 
     def close(self, reason):
         self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)

@@ -158,13 +158,15 @@ class MemoryStore:
         return None if message_id is None else self._messages[message_id]
 
     @_answer
-    def take_offline(self, app, username, peer=None, gid=None):
+    def take_offline(self, app, username, peer=None, gid=None, limit=None):
         waiting = self._offline.get((app, username), set())
         taken = sorted(
             message_id
             for message_id in waiting
             if is_offline_match(self._messages[message_id], username, peer, gid)
         )
+        if limit is not None:
+            taken = taken[:limit]
         waiting.difference_update(taken)
         return [self._messages[message_id] for message_id in taken]
 

@@ -65,13 +65,15 @@ class FrameDecoder:
         pos = 0
         frames = []
         max_body = self.max_body
-        while end - pos >= 2:
+        while end > pos:
             if buf[pos] != VERSION:
                 self._buf = b""
                 raise FrameError(
                     status.VERSION_MISMATCH,
                     f"frame version byte is {buf[pos]:#04x}, expected 0x01",
                 )
+            if end - pos < 2:
+                break
             if buf[pos + 1] & FLAG_SEQ:
                 if end - pos < 11:
                     break

@@ -5,6 +5,9 @@ fields and J-IM 2.x spellings (``loginname``, ``group_id``, ``userid``) on input
 cannot be read raises L{JimError} with the status code J-IM would answer with.
 Replies are built as dicts and encoded once with orjson (compact, UTF-8, no ASCII escaping).
 """
+import math
+import re
+
 import attr
 import orjson
 
@@ -15,6 +18,9 @@ from jim.wire import status
 #: longest userId / groupId / token accepted, in UTF-8 bytes
 MAX_NAME_BYTES = 128
 MAX_TOKEN_BYTES = 1024
+
+#: a numeric string fastjson would read as an int (ASCII digits only: str.isdigit takes "²")
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
 
 CHAT_GROUP = 1
 CHAT_PRIVATE = 2
@@ -57,7 +63,7 @@ def integer(obj, *names, code=status.INVALID, default=None):
         return int(value)
     if type(value) is str:
         text = value.strip()
-        if text.lstrip("-").isdigit() and len(text) <= 20:
+        if _INTEGER_TEXT.fullmatch(text):
             return int(text)
     raise JimError(code, f"{name} must be an integer")
 
@@ -71,9 +77,11 @@ def number(obj, *names, code=status.INVALID):
         return value
     if type(value) is str:
         try:
-            return float(value)
+            parsed = float(value)
         except ValueError:
-            pass
+            parsed = math.nan
+        if math.isfinite(parsed):  # "nan", "inf" and "1e400" are no time
+            return parsed
     raise JimError(code, f"{name} must be a number")
 
 

@@ -1,0 +1,201 @@
+# -*- test-case-name: tests.test_store_sqlite,tests.test_store_contract -*-
+"""The SQL of L{jim.store.sqlite.SqliteStore}: one plain function per query, over a connection.
+
+Writes run on the writer thread inside a batch's transaction, reads on the reader thread.
+"""
+import sqlite3
+
+from jim import errors, model
+from jim.errors import JimError
+from jim.model import App, Group, Message, User
+from jim.store import conversation_of
+
+# The queries. Each is a plain function over a connection: writes run on the writer thread inside
+# a batch's transaction (and their own savepoint), reads on the reader thread.
+
+_APP_COLUMNS = "key, secret_hash, name, created"
+_USER_COLUMNS = "app, username, password, nickname, avatar, signature, created"
+_GROUP_COLUMNS = "app, gid, name, owner, avatar, created"
+_MESSAGE_COLUMNS = "id, app, sender, target_type, target, msg_type, content, extras, client_id, created"
+#: SQLite allows at most 32766 bound parameters per statement; stay far below
+_IN_CHUNK = 500
+
+
+def _prefixed(columns, table):
+    return ", ".join(f"{table}.{column}" for column in columns.split(", "))
+
+
+def insert_app(db, app):
+    try:
+        db.execute(f"INSERT INTO apps ({_APP_COLUMNS}) VALUES (?, ?, ?, ?)",
+                   (app.key, app.secret_hash, app.name, app.created))
+    except sqlite3.IntegrityError:
+        raise JimError(errors.BAD_PARAMETER, f"app key {app.key!r} is taken") from None
+
+
+def select_app(db, key):
+    row = db.execute(f"SELECT {_APP_COLUMNS} FROM apps WHERE key = ?", (key,)).fetchone()
+    return None if row is None else App(*row)
+
+
+def insert_user(db, user):
+    try:
+        db.execute(
+            f"INSERT INTO users ({_USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user.app, user.username, user.password, user.nickname, user.avatar,
+             user.signature, user.created),
+        )
+    except sqlite3.IntegrityError:
+        raise JimError(errors.USER_EXISTS, f"user {user.username!r} exists",
+                       http_status=403) from None
+
+
+def select_user(db, app, username):
+    row = db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE app = ? AND username = ?",
+                     (app, username)).fetchone()
+    return None if row is None else User(*row)
+
+
+def select_users(db, app, usernames):
+    wanted = list(dict.fromkeys(usernames))
+    found = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT {_USER_COLUMNS} FROM users WHERE app = ? AND username IN ({marks})",
+            (app, *chunk),
+        )
+        found.extend(User(*row) for row in rows)
+    return found
+
+
+def update_password(db, app, username, password):
+    changed = db.execute("UPDATE users SET password = ? WHERE app = ? AND username = ?",
+                         (password, app, username))
+    if changed.rowcount == 0:
+        raise JimError(errors.NO_SUCH_USER, f"no user {username!r}", http_status=403)
+
+
+def insert_group(db, group):
+    added = db.execute(
+        f"INSERT OR IGNORE INTO groups ({_GROUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        (group.app, group.gid, group.name, group.owner, group.avatar, group.created),
+    )
+    return added.rowcount == 1
+
+
+def select_group(db, app, gid):
+    row = db.execute(f"SELECT {_GROUP_COLUMNS} FROM groups WHERE app = ? AND gid = ?",
+                     (app, gid)).fetchone()
+    return None if row is None else Group(*row)
+
+
+def insert_member(db, app, gid, username):
+    try:
+        added = db.execute("INSERT OR IGNORE INTO members (app, gid, username) VALUES (?, ?, ?)",
+                           (app, gid, username))
+    except sqlite3.IntegrityError:  # the foreign key: no such group
+        raise JimError(errors.BAD_PARAMETER, f"no group {gid!r}") from None
+    return added.rowcount == 1
+
+
+def select_group_members(db, app, gid):
+    rows = db.execute("SELECT username FROM members WHERE app = ? AND gid = ? ORDER BY joined",
+                      (app, gid))
+    return [username for (username,) in rows]
+
+
+def select_user_groups(db, app, username):
+    rows = db.execute(
+        f"SELECT {_prefixed(_GROUP_COLUMNS, 'g')} FROM members AS m"
+        " JOIN groups AS g ON g.app = m.app AND g.gid = m.gid"
+        " WHERE m.app = ? AND m.username = ? ORDER BY m.joined",
+        (app, username),
+    )
+    return [Group(*row) for row in rows]
+
+
+def _message_row(message):
+    return (message.id, message.app, message.sender, message.target_type, message.target,
+            message.msg_type, message.content, message.extras, message.client_id, message.created,
+            conversation_of(message))
+
+
+_INSERT_MESSAGE = (f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_OFFLINE = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES (?, ?, ?)"
+
+
+def insert_message(db, message, offline_for):
+    db.execute(_INSERT_MESSAGE, _message_row(message))
+    _mark_offline(db, message.app, message.id, offline_for)
+    return message
+
+
+def insert_messages(db, appends):
+    """Many L{insert_message} jobs' C{(message, offline_for)} at once; their results."""
+    db.executemany(_INSERT_MESSAGE, [_message_row(message) for message, _ in appends])
+    marks = [(m.app, user, m.id) for m, offline_for in appends for user in offline_for]
+    if marks:
+        db.executemany(_INSERT_OFFLINE, marks)
+    return [(True, message) for message, _ in appends]
+
+
+def insert_offline(db, app, message_id, usernames):
+    row = db.execute("SELECT 1 FROM messages WHERE id = ? AND app = ?", (message_id, app)).fetchone()
+    if row is None:
+        raise JimError(errors.BAD_PARAMETER, f"no message {message_id}")
+    _mark_offline(db, app, message_id, usernames)
+
+
+def _mark_offline(db, app, message_id, usernames):
+    db.executemany(_INSERT_OFFLINE, [(app, username, message_id) for username in usernames])
+
+
+def select_by_client_id(db, app, sender, client_id):
+    row = db.execute(
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages"
+        " WHERE app = ? AND sender = ? AND client_id = ? ORDER BY id LIMIT 1",
+        (app, sender, client_id),
+    ).fetchone()
+    return None if row is None else Message(*row)
+
+
+def take_offline(db, app, username, peer, gid, limit=None):
+    query = (f"SELECT {_prefixed(_MESSAGE_COLUMNS, 'm')} FROM offline AS o"
+             " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
+    params = [app, username]
+    if peer is not None:
+        query += " AND m.target_type = ? AND m.sender = ? AND m.target = ?"
+        params += [model.SINGLE, peer, username]
+    if gid is not None:
+        query += " AND m.target_type = ? AND m.target = ?"
+        params += [model.GROUP, gid]
+    query += " ORDER BY o.message_id"
+    if limit is not None:
+        query += " LIMIT ?"
+        params.append(limit)
+    messages = [Message(*row) for row in db.execute(query, params)]
+    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?",
+                   [(app, username, message.id) for message in messages])
+    return messages
+
+
+def select_history(db, app, conversation, begin, end, offset, count):
+    query = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE app = ? AND conv = ?"
+    params = [app, conversation]
+    if begin is not None:
+        query += " AND created >= ?"
+        params.append(begin)
+    if end is not None:
+        query += " AND created <= ?"
+        params.append(end)
+    if offset is None:
+        # The latest page: read it newest first through the index, then turn it around.
+        query += " ORDER BY created DESC, id DESC LIMIT ?"
+        params.append(count)
+        return [Message(*row) for row in db.execute(query, params)][::-1]
+    query += " ORDER BY created, id LIMIT ? OFFSET ?"
+    params += [count, offset]
+    return [Message(*row) for row in db.execute(query, params)]

@@ -1,0 +1,215 @@
+"""Fakes for the core's unit tests: a recording connection, a store that holds chosen calls,
+a password runner that holds hashing, and one builder that wires a whole core around a
+L{jim.store.memory.MemoryStore}.
+
+With the memory store and the default synchronous password runner every command completes
+before C{frame_received} returns, so tests read what was sent right after sending.
+"""
+import orjson
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from zope.interface import implementer
+
+from jim.config import Limits
+from jim.core.accounts import Accounts, secret_hash
+from jim.core.core import Core
+from jim.core.hub import Hub
+from jim.core.passwords import Passwords, hash_password
+from jim.core.session import Session
+from jim.core.tokens import Tokens
+from jim.interfaces import IClient
+from jim.metrics import Metrics
+from jim.model import App, Group, User
+from jim.store.memory import MemoryStore
+
+#: scrypt cost for tests: the smallest the algorithm accepts, so a hash takes microseconds
+COST = (2, 1, 1)
+APP_KEY = "defaultapp00000000000000"
+APP_SECRET = "mastersecret000000000000"
+TOKEN_KEY = b"k" * 32
+
+
+def decoded(body):
+    """A sent body as JSON when it is JSON, else the raw bytes."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body
+
+
+@implementer(IClient)
+class RecordingClient:
+    """An L{IClient} that records what the core does to it.
+
+    @ivar sent: C{(command, decoded JSON body)} in sending order.
+    @ivar closes: the reasons of every C{close} call.
+    @ivar reading: "pause" / "resume" in call order.
+    """
+
+    def __init__(self, terminal="tcp", peer="127.0.0.1:40000"):
+        self.terminal = terminal
+        self.peer = peer
+        self.sent = []
+        self.closes = []
+        self.reading = []
+
+    def send(self, command, body):
+        assert isinstance(body, bytes), body
+        self.sent.append((command, decoded(body)))
+
+    def close(self, reason):
+        self.closes.append(reason)
+
+    def pause_reading(self):
+        self.reading.append("pause")
+
+    def resume_reading(self):
+        self.reading.append("resume")
+
+    def take(self):
+        """What was sent since the last C{take}, and forget it."""
+        sent, self.sent = self.sent, []
+        return sent
+
+    def commands(self):
+        return [command for command, _ in self.sent]
+
+
+class HeldRunner:
+    """A password runner (C{(f, *args) -> Deferred}) whose results wait for L{release}."""
+
+    def __init__(self):
+        self.pending = []
+        self.calls = []
+
+    def __call__(self, f, *args):
+        d = defer.Deferred()
+        self.calls.append(f.__name__)
+        self.pending.append((d, f, args))
+        return d
+
+    def release(self):
+        """Run every held call and fire its Deferred, oldest first (including calls made by
+        the callbacks themselves)."""
+        while self.pending:
+            d, f, args = self.pending.pop(0)
+            d.callback(f(*args))
+
+
+class RecordingRunner:
+    """A synchronous password runner that notes the name of every function it runs."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, f, *args):
+        self.calls.append(f.__name__)
+        return defer.maybeDeferred(f, *args)
+
+
+class HoldingStore:
+    """Wraps a store; calls to the methods named in C{held} answer with unfired Deferreds until
+    L{release} runs them against the wrapped store."""
+
+    def __init__(self, store, *held):
+        self.store = store
+        self.held = set(held)
+        self.pending = []
+
+    def __getattr__(self, name):
+        method = getattr(self.store, name)
+        if name not in self.held:
+            return method
+
+        def held(*args, **kwargs):
+            d = defer.Deferred()
+            self.pending.append((name, d, args, kwargs))
+            return d
+
+        return held
+
+    def release(self, name=None):
+        """Run held calls (only those of C{name}, if given), oldest first."""
+        keep = []
+        pending, self.pending = self.pending, []
+        for call in pending:
+            method, d, args, kwargs = call
+            if name is not None and method != name:
+                keep.append(call)
+                continue
+            getattr(self.store, method)(*args, **kwargs).chainDeferred(d)
+        self.pending = keep + self.pending
+
+
+class CoreFixture:
+    """A core on a memory store and a Clock, with helpers to add users and connect clients."""
+
+    def __init__(self, store, clock, limits, open_registration, auto_join, run, cost, token_ttl):
+        self.clock = clock
+        self.limits = limits
+        self.store = store
+        self.memory = store.store if isinstance(store, HoldingStore) else store
+        self.metrics = Metrics()
+        self.passwords = Passwords(cost, run=run)
+        self.tokens = Tokens(TOKEN_KEY, token_ttl)
+        self.app_key = APP_KEY
+        self.app_secret = APP_SECRET
+        self.memory.add_app(App(APP_KEY, secret_hash(APP_SECRET), "default"))
+        self.hub = Hub(store, clock, self.metrics, limits)
+        self.accounts = Accounts(
+            store, self.passwords, self.tokens, clock, APP_KEY, open_registration
+        )
+        self.core = Core(self.hub, self.accounts, limits, clock, self.metrics, auto_join)
+
+    def add_user(self, username, password="secret", app=APP_KEY, cost=COST, nickname=""):
+        user = User(app, username, hash_password(password, cost), nickname=nickname)
+        self.memory.add_user(user)
+        return user
+
+    def add_group(self, gid, *members, app=APP_KEY, owner=""):
+        self.memory.add_group(Group(app, gid, gid, owner or (members[0] if members else "")))
+        for username in members:
+            self.memory.add_member(app, gid, username)
+
+    def connect(self, terminal="tcp"):
+        """A new connection: (session, client)."""
+        client = RecordingClient(terminal)
+        return Session(self.core, client), client
+
+    def login(self, username, password="secret", terminal="tcp"):
+        """A new connection logged in as C{username} (an existing user); what the login sent
+        is already taken from the client."""
+        session, client = self.connect(terminal)
+        send(session, 5, {"cmd": 5, "userId": username, "password": password})
+        replies = client.take()
+        assert replies and replies[0][1].get("code") == 10007, replies
+        return session, client
+
+
+def send(session, cmd, obj):
+    """Hand a session a TCP frame whose body is C{obj} as JSON."""
+    session.frame_received(cmd, orjson.dumps(obj))
+
+
+def make_core(
+    clock=None,
+    store=None,
+    limits=None,
+    open_registration=False,
+    auto_join=(),
+    run=None,
+    cost=COST,
+    token_ttl=3600,
+):
+    """A L{CoreFixture}: MemoryStore (or C{store}), Hub, Accounts with C{Passwords(cost)}
+    running synchronously (or through C{run}), Tokens and Core on a L{Clock}."""
+    return CoreFixture(
+        MemoryStore() if store is None else store,
+        Clock() if clock is None else clock,
+        Limits() if limits is None else limits,
+        open_registration,
+        auto_join,
+        run,
+        cost,
+        token_ttl,
+    )

@@ -1,0 +1,102 @@
+"""scrypt password hashes in self-describing strings, verified in constant time."""
+import base64
+import hashlib
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.core import passwords
+from jim.core.passwords import Passwords, hash_password, verify_password
+
+from tests.support.fakes import COST, RecordingRunner
+
+
+class HashTests(SynchronousTestCase):
+    def test_round_trip(self):
+        stored = hash_password("correct horse", COST)
+        self.assertTrue(verify_password("correct horse", stored))
+
+    def test_wrong_password(self):
+        stored = hash_password("correct horse", COST)
+        for attempt in ["correct hors", "Correct horse", "", "correct horse "]:
+            self.assertFalse(verify_password(attempt, stored), attempt)
+
+    def test_unicode(self):
+        stored = hash_password("пароль密码", COST)
+        self.assertTrue(verify_password("пароль密码", stored))
+        self.assertFalse(verify_password("пароль", stored))
+
+    def test_self_describing(self):
+        """The string says how it was made: scrypt$N$r$p$salt$key, base64."""
+        salt = b"0123456789abcdef"
+        stored = hash_password("pw", (4, 2, 1), salt=salt)
+        key = hashlib.scrypt(b"pw", salt=salt, n=4, r=2, p=1, dklen=32)
+        b64 = base64.b64encode
+        self.assertEqual(stored, f"scrypt$4$2$1${b64(salt).decode()}${b64(key).decode()}")
+
+    def test_random_salt(self):
+        first, second = hash_password("pw", COST), hash_password("pw", COST)
+        self.assertNotEqual(first, second)
+        self.assertEqual(len(base64.b64decode(first.split("$")[4])), 16)
+
+    def test_cost_comes_from_the_hash(self):
+        """A hash made at another cost still verifies after the configured cost changed."""
+        stored = hash_password("pw", (8, 1, 1))
+        runner = RecordingRunner()
+        d = Passwords(COST, run=runner).verify("pw", stored)
+        self.assertTrue(self.successResultOf(d))
+
+    def test_constant_time_compare(self):
+        compared = []
+        real = passwords.hmac.compare_digest
+
+        def spy(a, b):
+            compared.append((a, b))
+            return real(a, b)
+
+        self.patch(passwords.hmac, "compare_digest", spy)
+        stored = hash_password("pw", COST)
+        self.assertFalse(verify_password("other", stored))
+        self.assertTrue(verify_password("pw", stored))
+        self.assertEqual(len(compared), 2)
+        self.assertEqual(compared[1][1], base64.b64decode(stored.split("$")[5]))
+
+    def test_garbage_stored_hash(self):
+        for stored in [
+            "",
+            "plaintext",
+            "$$$$$",
+            "bcrypt$2$1$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
+            "scrypt$x$1$1$AAAA$AAAA",
+            "scrypt$2$1$1$A$AAAA",  # bad base64 padding
+            "scrypt$3$1$1$AAAA$AAAA",  # N not a power of two
+            "scrypt$1$1$1$AAAA$AAAA",
+            "scrypt$-2$1$1$AAAA$AAAA",
+            "scrypt$2$0$1$AAAA$AAAA",
+            "scrypt$99999999999999999999999$1$1$AAAA$AAAA",
+            "scrypt$2$1$1$AAAA$",  # no key
+            "scrypt$2$1$1$AAAA$AAAA$extra",
+        ]:
+            self.assertFalse(verify_password("pw", stored), stored)
+
+
+class PasswordsTests(SynchronousTestCase):
+    def test_runs_through_runner(self):
+        runner = RecordingRunner()
+        pw = Passwords(COST, run=runner)
+        stored = self.successResultOf(pw.hash("pw"))
+        self.assertTrue(self.successResultOf(pw.verify("pw", stored)))
+        self.assertFalse(self.successResultOf(pw.verify("px", stored)))
+        self.assertEqual(runner.calls, ["hash_password", "verify_password", "verify_password"])
+        self.assertTrue(stored.startswith("scrypt$2$1$1$"))
+
+    def test_default_runner(self):
+        pw = Passwords(COST)
+        self.assertTrue(self.successResultOf(pw.verify("a", self.successResultOf(pw.hash("a")))))
+
+    def test_needs_rehash(self):
+        pw = Passwords((4, 2, 1))
+        self.assertTrue(pw.needs_rehash(hash_password("x", (2, 2, 1))))
+        self.assertTrue(pw.needs_rehash(hash_password("x", (4, 1, 1))))
+        self.assertFalse(pw.needs_rehash(hash_password("x", (4, 2, 1))))
+        self.assertFalse(pw.needs_rehash(hash_password("x", (8, 2, 1))))
+        self.assertTrue(pw.needs_rehash("garbage"))

@@ -1,0 +1,330 @@
+"""J-IM JSON bodies: lenient request parsing, exact replies, and the ChatBody of a message."""
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.errors import JimError
+from jim.model import GROUP, SINGLE, Group, Message, User
+from jim.wire import jimjson
+
+PARSERS = [
+    (jimjson.login_request, 10008),
+    (jimjson.chat_request, 10002),
+    (jimjson.join_request, 10012),
+    (jimjson.user_request, 10004),
+    (jimjson.message_request, 10015),
+    (jimjson.close_request, 10020),
+]
+
+FIELD_NAMES = [
+    "cmd", "userId", "loginname", "userid", "password", "token", "appKey", "chatType", "to",
+    "from", "groupId", "group_id", "msgType", "content", "extras", "id", "name", "avatar",
+    "type", "fromUserId", "beginTime", "endTime", "offset", "count",
+]  # fmt: skip
+
+#: strings that look like numbers to one reader and not to another
+TRICKY = ["2", " 1 ", "-0", "--2", "²", "٣", "1e400", "nan", "inf", "-inf", "1.5", "", " "]
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(TRICKY)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+json_objects = st.dictionaries(
+    st.sampled_from(FIELD_NAMES) | st.text(max_size=8), json_values, max_size=8
+)
+
+
+def refused(test, parser, obj, code):
+    error = test.assertRaises(JimError, parser, obj)
+    test.assertEqual(error.code, code, error.detail)
+    return error
+
+
+class LoadsTests(SynchronousTestCase):
+    def test_object(self):
+        self.assertEqual(jimjson.loads(b'{"cmd":5}'), {"cmd": 5})
+
+    def test_refused(self):
+        for body in [b'{"a":"\xff"}', b"\xff", b"{", b"", b"[1]", b'"x"', b"1", b"null"]:
+            error = self.assertRaises(JimError, jimjson.loads, body, 10002)
+            self.assertEqual(error.code, 10002, body)
+
+    def test_default_code(self):
+        self.assertEqual(self.assertRaises(JimError, jimjson.loads, b"[]").code, 10020)
+
+
+class FuzzTests(SynchronousTestCase):
+    @given(json_objects)
+    def test_only_jim_errors(self, obj):
+        """Whatever object a client sends, a parser answers or refuses with its own code."""
+        obj = jimjson.loads(orjson.dumps(obj))
+        for parser, code in PARSERS:
+            try:
+                parser(obj)
+            except JimError as e:
+                self.assertEqual(e.code, code)
+
+    @given(st.sampled_from(PARSERS), st.sampled_from(FIELD_NAMES), st.sampled_from(TRICKY))
+    def test_tricky_numbers(self, parser_code, field, value):
+        parser, code = parser_code
+        try:
+            parser({"chatType": 2, "to": "a", "groupId": "g", "type": 1, field: value})
+        except JimError as e:
+            self.assertEqual(e.code, code)
+
+
+class IntegerTests(SynchronousTestCase):
+    def test_accepted(self):
+        for value, expected in [(2, 2), ("2", 2), (" 2 ", 2), ("-3", -3), (4.0, 4), ("", None)]:
+            self.assertEqual(jimjson.integer({"n": value}, "n"), expected, value)
+
+    def test_refused(self):
+        for value in [True, "x", "2.5", 2.5, "--2", "²", "-", [], {}, "1" * 30]:
+            error = self.assertRaises(JimError, jimjson.integer, {"n": value}, "n", code=10002)
+            self.assertEqual(error.code, 10002, value)
+
+    def test_default_and_second_spelling(self):
+        self.assertEqual(jimjson.integer({}, "n", default=7), 7)
+        self.assertEqual(jimjson.integer({"m": "5"}, "n", "m"), 5)
+
+
+class LoginRequestTests(SynchronousTestCase):
+    def test_fields(self):
+        request = jimjson.login_request(
+            {"cmd": 5, "userId": "alice", "password": "pw", "token": "t", "appKey": "k"}
+        )
+        self.assertEqual(request, jimjson.LoginRequest("alice", "pw", "t", "k"))
+
+    def test_2x_loginname(self):
+        self.assertEqual(jimjson.login_request({"loginname": "bob"}).user_id, "bob")
+
+    def test_numbers_as_text(self):
+        request = jimjson.login_request({"userId": 123, "password": 456})
+        self.assertEqual((request.user_id, request.password), ("123", "456"))
+
+    def test_wrong_types(self):
+        for obj in [
+            {"userId": ["alice"]},
+            {"userId": {"a": 1}},
+            {"userId": True},
+            {"userId": 1.5},
+            {"userId": "a", "password": {"x": 1}},
+            {"userId": "a", "token": []},
+            {"userId": "a\nb"},
+            {"userId": " alice"},
+            {"userId": "x" * 129},
+        ]:
+            refused(self, jimjson.login_request, obj, 10008)
+
+    def test_longest_name(self):
+        name = "é" * 64  # 128 UTF-8 bytes
+        self.assertEqual(jimjson.login_request({"userId": name}).user_id, name)
+        refused(self, jimjson.login_request, {"userId": name + "x"}, 10008)
+
+
+class ChatRequestTests(SynchronousTestCase):
+    def test_private(self):
+        request = jimjson.chat_request(
+            {"from": "mallory", "to": "bob", "cmd": 11, "createTime": 1, "chatType": "2",
+             "msgType": "0", "content": "hi", "id": "c1"}
+        )  # fmt: skip
+        self.assertEqual(
+            request, jimjson.ChatRequest(2, "bob", None, 0, "hi", None, "c1")
+        )
+
+    def test_group_spellings(self):
+        for key in ("groupId", "group_id"):
+            request = jimjson.chat_request({"chatType": "1", key: "100", "content": "x"})
+            self.assertEqual((request.chat_type, request.group_id, request.to), (1, "100", None))
+
+    def test_numeric_group_id(self):
+        self.assertEqual(jimjson.chat_request({"chatType": 1, "groupId": 100}).group_id, "100")
+
+    def test_defaults(self):
+        request = jimjson.chat_request({"chatType": 2, "to": "b"})
+        self.assertEqual((request.msg_type, request.content, request.client_id), (0, "", None))
+
+    def test_structured_content_and_extras(self):
+        request = jimjson.chat_request(
+            {"chatType": 2, "to": "b", "content": {"k": [1, "é"]}, "extras": {"a": 1}}
+        )
+        self.assertEqual(orjson.loads(request.content), {"k": [1, "é"]})
+        self.assertEqual(request.extras, '{"a":1}')
+
+    def test_wrong(self):
+        for obj in [
+            {"to": "b"},
+            {"chatType": 0, "to": "b"},
+            {"chatType": 3, "to": "b"},
+            {"chatType": "two", "to": "b"},
+            {"chatType": True, "to": "b"},
+            {"chatType": [2], "to": "b"},
+            {"chatType": 2},
+            {"chatType": 2, "to": ""},
+            {"chatType": 2, "to": ["b"]},
+            {"chatType": 1, "to": "b"},
+            {"chatType": 2, "to": "b", "msgType": 128},
+            {"chatType": 2, "to": "b", "msgType": -1},
+            {"chatType": 2, "to": "b", "msgType": "text"},
+            {"chatType": 2, "to": "b", "extras": [1]},
+            {"chatType": 2, "to": "b", "extras": "{}"},
+            {"chatType": 2, "to": "b", "id": {"x": 1}},
+        ]:
+            refused(self, jimjson.chat_request, obj, 10002)
+
+
+class JoinRequestTests(SynchronousTestCase):
+    def test_spellings(self):
+        self.assertEqual(
+            jimjson.join_request({"groupId": "100", "name": "n", "avatar": "a"}),
+            jimjson.JoinRequest("100", "n", "a"),
+        )
+        self.assertEqual(jimjson.join_request({"group_id": 7}).group_id, "7")
+
+    def test_wrong(self):
+        for obj in [{}, {"groupId": ""}, {"groupId": ["1"]}, {"groupId": "1", "name": []}]:
+            refused(self, jimjson.join_request, obj, 10012)
+
+
+class UserRequestTests(SynchronousTestCase):
+    def test_fields(self):
+        request = jimjson.user_request({"type": "0", "userId": "alice", "groupId": "g"})
+        self.assertEqual(request, jimjson.UserRequest("alice", 0, "g"))
+
+    def test_2x_spellings_and_default(self):
+        request = jimjson.user_request({"userid": "bob", "group_id": "g"})
+        self.assertEqual(request, jimjson.UserRequest("bob", 2, "g"))
+
+    def test_wrong(self):
+        for obj in [{"type": 3}, {"type": "x"}, {"type": []}, {"userId": {"a": 1}}]:
+            refused(self, jimjson.user_request, obj, 10004)
+
+
+class MessageRequestTests(SynchronousTestCase):
+    def test_fields(self):
+        request = jimjson.message_request(
+            {"type": "1", "userid": "me", "fromUserId": "bob", "beginTime": "1.5e3",
+             "endTime": 2000.7, "offset": "1", "count": "10"}
+        )  # fmt: skip
+        self.assertEqual(request, jimjson.MessageRequest("me", 1, "bob", None, 1500, 2000, 1, 10))
+
+    def test_group_id_2x(self):
+        self.assertEqual(jimjson.message_request({"type": 0, "group_id": "g"}).group_id, "g")
+
+    def test_wrong(self):
+        for obj in [
+            {},
+            {"type": 2},
+            {"type": "history"},
+            {"type": 1, "offset": -1},
+            {"type": 1, "count": "-1"},
+            {"type": 1, "beginTime": "soon"},
+            {"type": 1, "beginTime": "nan"},
+            {"type": 1, "endTime": "inf"},
+            {"type": 1, "endTime": "1e400"},
+            {"type": 1, "beginTime": [1]},
+            {"type": 1, "userId": [1]},
+        ]:
+            refused(self, jimjson.message_request, obj, 10015)
+
+
+class CloseRequestTests(SynchronousTestCase):
+    def test_spellings(self):
+        self.assertEqual(jimjson.close_request({"userId": "a"}), "a")
+        self.assertEqual(jimjson.close_request({"userid": "b"}), "b")
+        self.assertIsNone(jimjson.close_request({}))
+
+    def test_wrong(self):
+        refused(self, jimjson.close_request, {"userId": ["a"]}, 10020)
+
+
+class ReplyTests(SynchronousTestCase):
+    def test_status_reply(self):
+        body = jimjson.reply(12, 10000)
+        self.assertEqual(orjson.loads(body), {"code": 10000, "command": 12, "msg": "ok 发送成功"})
+        self.assertNotIn(b" ", body.replace("ok 发送成功".encode(), b""))
+        self.assertIn("发送成功".encode(), body)  # UTF-8, not \\u escapes
+
+    def test_omits_none(self):
+        body = orjson.loads(jimjson.reply(13, None, data=None, user=None, token=None))
+        self.assertEqual(body, {"command": 13})
+
+    def test_data_and_extra_fields(self):
+        body = orjson.loads(jimjson.reply(9, 10011, group="100", user={"userId": "a"}))
+        self.assertEqual(
+            body,
+            {"code": 10011, "command": 9, "msg": "join group ok! 加入群组成功!", "group": "100",
+             "user": {"userId": "a"}},
+        )  # fmt: skip
+
+    def test_heartbeat_reply_bytes(self):
+        """jim-wire.md 1.4: the heartbeat reply body, byte for byte."""
+        self.assertEqual(
+            jimjson.reply(13, data={"hbbyte": -128}), b'{"command":13,"data":{"hbbyte":-128}}'
+        )
+
+    def test_error_reply(self):
+        error = JimError(10012, "full", extra={"result": 3})
+        self.assertEqual(
+            orjson.loads(jimjson.error_reply(8, error)),
+            {"code": 10012, "command": 8, "msg": "join group failed! 加入群组失败!",
+             "detail": "full", "result": 3},
+        )  # fmt: skip
+
+
+class ChatBodyTests(SynchronousTestCase):
+    def test_private(self):
+        message = Message(7, "app", "alice", SINGLE, "bob", 0, "hi", created=1234)
+        self.assertEqual(
+            jimjson.chat_body(message),
+            {"id": "7", "cmd": 11, "from": "alice", "createTime": 1234, "msgType": 0,
+             "content": "hi", "chatType": 2, "to": "bob"},
+        )  # fmt: skip
+
+    def test_group_with_extras_and_client_id(self):
+        message = Message(8, "app", "alice", GROUP, "100", 1, "img", '{"w":1}', "c9", 99)
+        push = orjson.loads(jimjson.push(message))
+        self.assertEqual(push["command"], 11)
+        self.assertEqual(
+            push["data"],
+            {"id": "8", "cmd": 11, "from": "alice", "createTime": 99, "msgType": 1,
+             "content": "img", "chatType": 1, "groupId": "100", "extras": {"w": 1},
+             "clientId": "c9"},
+        )  # fmt: skip
+
+
+class UserJsonTests(SynchronousTestCase):
+    def test_defaults(self):
+        user = User("app", "alice", "hash")
+        self.assertEqual(
+            jimjson.user_json(user, False),
+            {"userId": "alice", "nick": "alice", "avatar": "", "status": "offline"},
+        )
+
+    def test_full(self):
+        user = User("app", "alice", "hash", "Alice", "a.png", "hello")
+        self.assertEqual(
+            jimjson.user_json(user, True, "ws"),
+            {"userId": "alice", "nick": "Alice", "avatar": "a.png", "status": "online",
+             "sign": "hello", "terminal": "ws"},
+        )  # fmt: skip
+        self.assertNotIn("hash", repr(jimjson.user_json(user, True)))
+
+    def test_group(self):
+        group = Group("app", "100", "", "alice")
+        self.assertEqual(jimjson.group_json(group), {"groupId": "100", "name": "100", "avatar": ""})
+        self.assertEqual(
+            jimjson.group_json(group, [], 0),
+            {"groupId": "100", "name": "100", "avatar": "", "users": [], "online": 0},
+        )
