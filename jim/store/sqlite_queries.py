@@ -125,6 +125,8 @@ def _message_row(message):
 _INSERT_MESSAGE = (f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _INSERT_OFFLINE = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES (?, ?, ?)"
+_INSERT_MESSAGES = f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv) VALUES "
+_INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
 
 
 def insert_message(db, message, offline_for):
@@ -133,12 +135,26 @@ def insert_message(db, message, offline_for):
     return message
 
 
+#: rows per multi-row INSERT: 11 columns x 500 = 5500 bound parameters (SQLite allows 32766)
+_ROWS_PER_INSERT = 500
+
+
+def _insert_rows(db, head, width, rows):
+    """INSERT many rows with few statements. Each statement releases and retakes the GIL
+    once; one per row (executemany) makes the writer thread queue behind the busy reactor
+    thread for the GIL at every row."""
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        db.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
+
+
 def insert_messages(db, appends):
     """Many L{insert_message} jobs' C{(message, offline_for)} at once; their results."""
-    db.executemany(_INSERT_MESSAGE, [_message_row(message) for message, _ in appends])
+    _insert_rows(db, _INSERT_MESSAGES, 11, [_message_row(message) for message, _ in appends])
     marks = [(m.app, user, m.id) for m, offline_for in appends for user in offline_for]
     if marks:
-        db.executemany(_INSERT_OFFLINE, marks)
+        _insert_rows(db, _INSERT_OFFLINES, 3, marks)
     return [(True, message) for message, _ in appends]
 
 
