@@ -326,3 +326,35 @@ class SweeperTests(SynchronousTestCase):
         session.connection_lost()
         self.fx.clock.advance(100)
         self.assertEqual(client.closes, [])
+
+
+class StoreFailureTests(SynchronousTestCase):
+    """A store failure (a JMessage code J-IM has no text for) still gets a J-IM reply."""
+
+    def test_store_error_becomes_the_commands_failure_code(self):
+        from jim import errors
+        from jim.errors import JimError
+        from twisted.internet import defer
+
+        fx = make_core()
+        fx.add_user("alice")
+        fx.add_user("bob")
+        session, client = fx.login("alice")
+
+        def broken(*args, **kwargs):
+            return defer.fail(JimError(errors.SERVER_ERROR, "the store is stopped", 500))
+
+        fx.memory.add_message = broken
+        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
+        [(cmd, body)] = client.take()
+        self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the store is stopped"))
+        send(session, 13, {"cmd": 13})  # the connection goes on
+        self.assertEqual(client.take(), [(13, {"command": 13, "data": {"hbbyte": -128}})])
+
+    def test_unreadable_login_body_closes(self):
+        fx = make_core()
+        session, client = fx.connect()
+        session.frame_received(5, b"not json")
+        [(cmd, body)] = client.take()
+        self.assertEqual((cmd, body["code"]), (6, 10008))
+        self.assertEqual(len(client.closes), 1)

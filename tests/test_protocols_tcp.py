@@ -230,3 +230,12 @@ class FactoryTests(SynchronousTestCase):
         protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
         self.assertIsInstance(protocol, JimTcpProtocol)
         self.assertIs(protocol.core, fx.core)
+
+
+class GoodFramesBeforeGarbageTests(SynchronousTestCase):
+    def test_frames_before_bad_bytes_are_still_served(self):
+        fx = make_core()
+        conn = Connection(fx)
+        conn.protocol.dataReceived(encode(13, b"\x80") + b"\x7fgarbage")
+        self.assertEqual(conn.commands(), [(13, None), (0, 10013)])
+        self.assertTrue(conn.transport.disconnecting)

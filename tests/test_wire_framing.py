@@ -154,3 +154,20 @@ class BrokenStreamTests(SynchronousTestCase):
         self.assertEqual(FrameDecoder().max_body, framing.DEFAULT_MAX_BODY)
         data = raw_frame(0x51, 11, b"", length=framing.DEFAULT_MAX_BODY + 1)
         self.assertFrameError(10020, FrameDecoder(), data)
+
+
+class FrameErrorCarriesGoodFramesTests(SynchronousTestCase):
+    def test_good_frames_before_the_error_are_kept(self):
+        decoder = framing.FrameDecoder()
+        data = framing.encode(13, b"{}") + framing.encode(11, b'{"a":1}') + b"\x09"
+        with self.assertRaises(framing.FrameError) as caught:
+            decoder.feed(data)
+        self.assertEqual(caught.exception.code, 10013)
+        self.assertEqual(caught.exception.frames, [(13, None, b"{}"), (11, None, b'{"a":1}')])
+
+    def test_oversized_after_a_good_frame(self):
+        decoder = framing.FrameDecoder(max_body=10)
+        data = framing.encode(13, b"{}") + b"\x01\x51\x0b\x00\x00\x00\x0b"
+        with self.assertRaises(framing.FrameError) as caught:
+            decoder.feed(data)
+        self.assertEqual((caught.exception.code, caught.exception.frames), (10020, [(13, None, b"{}")]))

@@ -32,6 +32,7 @@ class Handler:
     needs_login = attr.ib(default=True)
     barrier = attr.ib(default=False)  # later frames of the connection wait for it
     immediate = attr.ib(default=None)  # a constant reply: no body parsing, no async work
+    close_on_failure = attr.ib(default=False)  # a refusal also closes the connection
 
 
 async def login(session, obj):
@@ -206,7 +207,13 @@ HANDLERS = {
             status.AUTH_REQ, status.AUTH_RESP, status.AUTH_FAILED, auth, False, barrier=True
         ),
         Handler(
-            status.LOGIN_REQ, status.LOGIN_RESP, status.LOGIN_FAILED, login, False, barrier=True
+            status.LOGIN_REQ,
+            status.LOGIN_RESP,
+            status.LOGIN_FAILED,
+            login,
+            False,
+            barrier=True,
+            close_on_failure=True,
         ),
         Handler(status.JOIN_GROUP_REQ, status.JOIN_GROUP_RESP, status.JOIN_FAILED, join,
                 barrier=True),

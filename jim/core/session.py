@@ -209,8 +209,10 @@ class Session:
         if self.closed:
             return
         command = error.command or handler.response
+        if error.code not in status.MESSAGES:  # e.g. a store failure (899000): J-IM has no text
+            error = JimError(handler.failure, error.detail, close=error.close, extra=error.extra)
         self.client.send(command, jimjson.error_reply(command, error))
-        if error.close:
+        if error.close or handler.close_on_failure:
             self.client.close(error.detail)
 
     def _drain(self):

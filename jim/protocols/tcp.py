@@ -57,6 +57,8 @@ class JimTcpProtocol(Protocol):
             frames = self.decoder.feed(data)
         except framing.FrameError as e:
             self.decoder = None
+            for cmd, _seq, body in e.frames:  # the good frames before the bad bytes
+                self.session.frame_received(cmd, body)
             self.core.metrics.bad_input += 1
             self.log.info("closing {peer}: {detail}", peer=self.peer, detail=e.detail)
             body = jimjson.reply(status.UNKNOWN, e.code, detail=e.detail)

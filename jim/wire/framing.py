@@ -26,12 +26,14 @@ class FrameError(Exception):
 
     @ivar code: the J-IM status code to report (10013 for a bad version, 10020 otherwise).
     @ivar detail: what was wrong, in English.
+    @ivar frames: the complete frames that came before the bad bytes: they are still served.
     """
 
-    def __init__(self, code, detail):
+    def __init__(self, code, detail, frames=()):
         super().__init__(code, detail)
         self.code = code
         self.detail = detail
+        self.frames = frames
 
 
 def encode(cmd, body, seq=None):
@@ -71,6 +73,7 @@ class FrameDecoder:
                 raise FrameError(
                     status.VERSION_MISMATCH,
                     f"frame version byte is {buf[pos]:#04x}, expected 0x01",
+                    frames,
                 )
             if end - pos < 2:
                 break
@@ -90,6 +93,7 @@ class FrameDecoder:
                 raise FrameError(
                     status.INVALID,
                     f"frame body length {length} is outside 0..{max_body}",
+                    frames,
                 )
             stop = h + 5 + length
             if stop > end:
