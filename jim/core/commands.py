@@ -28,7 +28,7 @@ class Handler:
     command = attr.ib()  # the request command number
     response = attr.ib()  # the command number of its reply
     failure = attr.ib()  # the status code of a refusal
-    run = attr.ib(default=None)  # async (session, obj) -> None
+    run = attr.ib(default=None)  # (session, obj) -> coroutine or Deferred
     needs_login = attr.ib(default=True)
     barrier = attr.ib(default=False)  # later frames of the connection wait for it
     immediate = attr.ib(default=None)  # a constant reply: no body parsing, no async work
@@ -88,9 +88,15 @@ async def join(session, obj):
     await session.core.hub.join(session, request.group_id, request.name, request.avatar)
 
 
-async def chat(session, obj):
+def chat(session, obj):
+    """cmd 11. The hot path: a plain function returning a Deferred (see L{Hub.chat})."""
     request = jimjson.chat_request(obj)
-    code, stored = await session.core.hub.chat(session.app, session.username, request, session)
+    d = session.core.hub.chat(session.app, session.username, request, session)
+    return d.addCallback(_chat_stored, session)
+
+
+def _chat_stored(result, session):
+    code, stored = result
     data = {"id": str(stored.id), "createTime": stored.created}
     if stored.client_id is not None:
         data["clientId"] = stored.client_id

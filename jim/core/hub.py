@@ -169,40 +169,53 @@ class Hub:
         return jimjson.user_json(session.user, True, session.client.terminal)
 
     # -- chat ----------------------------------------------------------------------------------
+    #
+    # The common chat (no client id, recipient online or group members cached) runs on plain
+    # Deferred callbacks: a coroutine per chat costs more than everything else the core does
+    # for it. Everything that must look something up first is an async def.
 
-    async def chat(self, app, sender, request, session=None):
-        """Store a chat from C{sender} and deliver it; returns (status code, stored message).
+    def chat(self, app, sender, request, session=None):
+        """Store a chat from C{sender} and deliver it.
 
-        C{session} is the sending connection (None for the HTTP API): it is left out of a
-        private chat's pushes; the sender's other connections get a copy.
+        Returns a Deferred firing with (status code, stored message). C{session} is the sending
+        connection (None for the HTTP API): it is left out of a private chat's pushes; the
+        sender's other connections get a copy.
         """
         if request.client_id is not None:
-            key = (app, sender, request.client_id)
-            waiters = self._sending.get(key)
-            if waiters is not None:
-                return status.OK, await waiters.wait()
-            earlier = await self.store.message_by_client_id(app, sender, request.client_id)
-            if earlier is not None:
-                return status.OK, earlier
-            waiters = self._sending.get(key)
-            if waiters is not None:  # the same id arrived again while the store was asked
-                return status.OK, await waiters.wait()
-            waiters = self._sending[key] = _Waiters()
-        else:
-            key = waiters = None
-        try:
-            if request.chat_type == jimjson.CHAT_GROUP:
-                result = await self._group_chat(app, sender, request, session)
-            else:
-                result = await self._private_chat(app, sender, request, session)
-        except BaseException as e:
-            if waiters is not None:
-                del self._sending[key]
-                waiters.fire(e, failed=True)
-            raise
+            return defer.ensureDeferred(self._chat_once(app, sender, request, session))
+        return self._chat(app, sender, request, session)
+
+    def _chat(self, app, sender, request, session):
+        if request.chat_type == jimjson.CHAT_GROUP:
+            members = self._members.get((app, request.group_id))
+            if members is None:
+                return defer.ensureDeferred(self._group_chat_loading(app, sender, request))
+            return self._group_chat(app, sender, request, members)
+        if (app, request.to) in self.online:
+            return self._private_chat(app, sender, request, session, ())
+        return defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
+
+    async def _chat_once(self, app, sender, request, session):
+        """A chat with a client id: a resend is acknowledged again, never delivered twice."""
+        key = (app, sender, request.client_id)
+        waiters = self._sending.get(key)
         if waiters is not None:
+            return status.OK, await waiters.wait()
+        earlier = await self.store.message_by_client_id(app, sender, request.client_id)
+        if earlier is not None:
+            return status.OK, earlier
+        waiters = self._sending.get(key)
+        if waiters is not None:  # the same id arrived again while the store was asked
+            return status.OK, await waiters.wait()
+        waiters = self._sending[key] = _Waiters()
+        try:
+            result = await self._chat(app, sender, request, session)
+        except BaseException as e:
             del self._sending[key]
-            waiters.fire(result[1])
+            waiters.fire(e, failed=True)
+            raise
+        del self._sending[key]
+        waiters.fire(result[1])
         return result
 
     def _message(self, app, sender, target_type, target, request):
@@ -219,48 +232,66 @@ class Hub:
             self.now_ms(),
         )
 
-    async def _private_chat(self, app, sender, request, session):
+    async def _private_chat_offline(self, app, sender, request, session):
         target = request.to
-        if not self.is_online(app, target):
-            if await self.store.get_user(app, target) is None:
-                raise JimError(status.SEND_FAILED, f"no user {target!r} in this app")
-            offline_for = (target,)
-        else:
-            offline_for = ()
-        message = self._message(app, sender, SINGLE, target, request)
-        stored = await self.store.add_message(message, offline_for)
+        if await self.store.get_user(app, target) is None:
+            raise JimError(status.SEND_FAILED, f"no user {target!r} in this app")
+        offline_for = () if (app, target) in self.online else (target,)
+        return await self._private_chat(app, sender, request, session, offline_for)
+
+    def _private_chat(self, app, sender, request, session, offline_for):
+        message = self._message(app, sender, SINGLE, request.to, request)
+        d = self.store.add_message(message, offline_for)
+        d.addCallback(self._private_stored, sender, session, offline_for)
+        return d
+
+    def _private_stored(self, stored, sender, session, offline_for):
         self.metrics.messages_in += 1
+        app, target = stored.app, stored.target
         body = jimjson.push(stored)
         delivered = self._push(app, target, body, None)
         if sender != target:
             self._push(app, sender, body, session)
         if delivered:
             return status.OK, stored
-        if not offline_for:  # went offline while the message was being stored
-            await self.store.add_offline(app, stored.id, (target,))
-        return status.OFFLINE, stored
+        if offline_for:
+            return status.OFFLINE, stored
+        # went offline while the message was being stored
+        d = self.store.add_offline(app, stored.id, (target,))
+        return d.addCallback(lambda _: (status.OFFLINE, stored))
 
-    async def _group_chat(self, app, sender, request, session):
+    async def _group_chat_loading(self, app, sender, request):
+        members = await self.members(app, request.group_id)
+        return await self._group_chat(app, sender, request, members)
+
+    def _group_chat(self, app, sender, request, members):
         gid = request.group_id
-        members = await self.members(app, gid)
         if sender not in members:
-            raise JimError(status.SEND_FAILED, f"{sender!r} is not a member of group {gid!r}")
+            return defer.fail(
+                JimError(status.SEND_FAILED, f"{sender!r} is not a member of group {gid!r}")
+            )
         online = self.online
         offline_for = [m for m in members if (app, m) not in online]
         message = self._message(app, sender, GROUP, gid, request)
-        stored = await self.store.add_message(message, offline_for)
+        d = self.store.add_message(message, offline_for)
+        d.addCallback(self._group_stored, members, offline_for)
+        return d
+
+    def _group_stored(self, stored, members, offline_for):
         self.metrics.messages_in += 1
+        app = stored.app
         body = jimjson.push(stored)
-        missed = []
         skip = set(offline_for)
-        for username in list(members):
-            if username in skip:
-                continue
-            if not self._push(app, username, body, None):
-                missed.append(username)
-        if missed:  # went offline while the message was being stored
-            await self.store.add_offline(app, stored.id, missed)
-        return status.OK, stored
+        missed = [
+            username
+            for username in list(members)
+            if username not in skip and not self._push(app, username, body, None)
+        ]
+        if not missed:
+            return status.OK, stored
+        # went offline while the message was being stored
+        d = self.store.add_offline(app, stored.id, missed)
+        return d.addCallback(lambda _: (status.OK, stored))
 
     def _push(self, app, username, body, exclude):
         """Write a push to every connection of a user but C{exclude}; True if any existed."""

@@ -180,7 +180,13 @@ class Session:
         self._inflight += 1
         if handler.barrier:
             self._queue = deque()
-        d = defer.ensureDeferred(handler.run(self, obj))
+        try:
+            d = handler.run(self, obj)
+        except Exception:
+            d = defer.fail()
+        else:
+            if type(d) is not defer.Deferred:  # a coroutine
+                d = defer.ensureDeferred(d)
         d.addCallbacks(self._done, self._failed, (handler,), None, (handler,))
         if self._inflight >= self.core.limits.max_inflight:
             self._update_reading()

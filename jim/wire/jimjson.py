@@ -145,40 +145,51 @@ class ChatRequest:
 
 def chat_request(obj):
     """A cmd 11 body. chatType 1 needs a groupId, 2 a ``to``; ``from`` is ignored (the server
-    decides who speaks)."""
+    decides who speaks).
+
+    The usual body (ints as ints, plain string ids) takes the short way through; anything else
+    goes through the lenient field readers.
+    """
     code = status.SEND_FAILED
-    chat_type = integer(obj, "chatType", code=code)
-    if chat_type not in (CHAT_GROUP, CHAT_PRIVATE):
+    chat_type = obj.get("chatType")
+    if type(chat_type) is not int:
+        chat_type = integer(obj, "chatType", code=code)
+    if chat_type != CHAT_PRIVATE and chat_type != CHAT_GROUP:
         raise JimError(code, "chatType must be 1 (group) or 2 (private)")
-    msg_type = integer(obj, "msgType", code=code, default=0)
+    msg_type = obj.get("msgType", 0)
+    if type(msg_type) is not int:
+        msg_type = integer(obj, "msgType", code=code, default=0)
     if not 0 <= msg_type <= 127:
         raise JimError(code, "msgType must be between 0 and 127")
     content = obj.get("content")
-    if content is None:
-        content = ""
-    elif type(content) is not str:
+    if type(content) is not str:
         # J-IM's content is a String; structured content is kept as its JSON text
-        content = orjson.dumps(content).decode()
+        content = "" if content is None else orjson.dumps(content).decode()
     extras = obj.get("extras")
     if extras is not None:
         if type(extras) is not dict:
             raise JimError(code, "extras must be a JSON object")
         extras = orjson.dumps(extras).decode()
     if chat_type == CHAT_GROUP:
-        group_id = name(obj, "groupId", "group_id", code=code, required=True)
+        group_id = _quick_name(obj, "groupId") or name(
+            obj, "groupId", "group_id", code=code, required=True
+        )
         to = None
     else:
-        to = name(obj, "to", code=code, required=True)
+        to = _quick_name(obj, "to") or name(obj, "to", code=code, required=True)
         group_id = None
-    return ChatRequest(
-        chat_type=chat_type,
-        to=to,
-        group_id=group_id,
-        msg_type=msg_type,
-        content=content,
-        extras=extras,
-        client_id=text(obj, "id", code=code, limit=MAX_NAME_BYTES) or None,
-    )
+    client_id = obj.get("id")
+    if client_id is not None:
+        client_id = text(obj, "id", code=code, limit=MAX_NAME_BYTES) or None
+    return ChatRequest(chat_type, to, group_id, msg_type, content, extras, client_id)
+
+
+def _quick_name(obj, key):
+    """C{obj[key]} if it is an ordinary short name (the usual case), else None."""
+    value = obj.get(key)
+    if type(value) is str and 0 < len(value) <= 32 and value.isalnum() and value.isascii():
+        return value
+    return None
 
 
 @attr.s(frozen=True, slots=True)
