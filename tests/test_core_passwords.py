@@ -100,3 +100,30 @@ class PasswordsTests(SynchronousTestCase):
         self.assertFalse(pw.needs_rehash(hash_password("x", (4, 2, 1))))
         self.assertFalse(pw.needs_rehash(hash_password("x", (8, 2, 1))))
         self.assertTrue(pw.needs_rehash("garbage"))
+
+
+class PendingCapTests(SynchronousTestCase):
+    def test_hashes_beyond_the_cap_are_refused_at_once(self):
+        from twisted.internet import defer
+
+        from jim.core.passwords import Passwords
+        from jim.errors import JimError
+
+        held = []
+
+        def run(f, *args):
+            d = defer.Deferred()
+            held.append((d, f, args))
+            return d
+
+        passwords = Passwords((2, 1, 1), run=run, max_pending=2)
+        first, second = passwords.hash("a"), passwords.verify("b", "x")
+        refused = self.failureResultOf(passwords.hash("c"), JimError)
+        self.assertEqual(refused.value.code, 10008)
+        self.assertEqual(passwords.pending, 2)
+        d, f, args = held.pop(0)
+        d.callback(f(*args))
+        self.assertEqual(passwords.pending, 1)
+        self.assertNoResult(passwords.hash("d"))  # room again
+        self.assertTrue(self.successResultOf(first).startswith("scrypt$"))
+        self.assertNoResult(second)

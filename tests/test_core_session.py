@@ -358,3 +358,24 @@ class StoreFailureTests(SynchronousTestCase):
         [(cmd, body)] = client.take()
         self.assertEqual((cmd, body["code"]), (6, 10008))
         self.assertEqual(len(client.closes), 1)
+
+
+class ClosingTests(SynchronousTestCase):
+    def test_frames_behind_a_failed_login_are_dropped(self):
+        fx = make_core(run=HeldRunner())
+        fx.add_user("alice")
+        session, client = fx.connect()
+        send(session, 5, {"cmd": 5, "userId": "alice", "password": "wrong"})
+        send(session, 11, {"cmd": 11, "chatType": 2, "to": "alice", "content": "x"})
+        send(session, 13, {"cmd": 13})
+        fx.passwords._run.release()
+        self.assertEqual([cmd for cmd, _ in client.take()], [6])
+        self.assertEqual(len(client.closes), 1)
+
+    def test_the_sweeper_closes_once(self):
+        fx = make_core()
+        session, client = fx.connect()
+        fx.clock.advance(fx.limits.login_timeout + 1)
+        fx.core.sweep()
+        fx.core.sweep()
+        self.assertEqual(client.closes, ["login timeout"])

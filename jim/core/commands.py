@@ -109,7 +109,7 @@ async def close(session, obj):
         raise JimError(status.INVALID, "a connection may only close its own user's connections")
     session.client.send(status.CLOSE, _CLOSE_OK)
     if named is None:
-        session.client.close("client asked to close")
+        session.close("client asked to close")
     else:
         session.core.hub.kick(session.app, named, "client asked to close all its connections")
 

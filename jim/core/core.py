@@ -41,6 +41,8 @@ class Core:
         login_deadline = now - self.limits.login_timeout
         idle_deadline = now - self.limits.idle_timeout
         for session in list(self.sessions):
+            if session.closed:
+                continue
             if session.username is None:
                 if session.connected_at < login_deadline:
                     self.log.info(
@@ -48,7 +50,7 @@ class Core:
                         peer=session.client.peer,
                         timeout=self.limits.login_timeout,
                     )
-                    session.client.close("login timeout")
+                    session.close("login timeout")
             elif session.last_seen < idle_deadline:
                 self.log.info(
                     "closing {peer} ({user}): silent for {timeout} s",
@@ -56,4 +58,4 @@ class Core:
                     user=session.username,
                     timeout=self.limits.idle_timeout,
                 )
-                session.client.close("idle timeout")
+                session.close("idle timeout")

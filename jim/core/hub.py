@@ -99,7 +99,7 @@ class Hub:
         """Close every connection of a user; returns how many there were."""
         sessions = list(self.online.get((app, username), ()))
         for session in sessions:
-            session.client.close(reason)
+            session.close(reason)
         return len(sessions)
 
     def _notify_group(self, app, gid, command, body):

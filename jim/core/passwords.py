@@ -12,6 +12,9 @@ import os
 
 from twisted.internet import defer
 
+from jim.errors import JimError
+from jim.wire import status
+
 _PREFIX = "scrypt"
 _KEY_BYTES = 32
 _MAX_MEM = 512 * 1024 * 1024
@@ -68,17 +71,38 @@ def weaker_than(stored, cost):
 
 
 class Passwords:
-    """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool."""
+    """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool.
 
-    def __init__(self, cost, run=None):
+    At most C{max_pending} hashes wait or run at once; beyond that a login is refused at once
+    (10008, "busy") instead of queueing without bound: a flood of logins must not become an
+    ever longer queue of scrypt work.
+    """
+
+    def __init__(self, cost, run=None, max_pending=64):
         self.cost = tuple(cost)
         self._run = run if run is not None else defer.maybeDeferred
+        self.max_pending = max_pending
+        self.pending = 0
+
+    def _submit(self, f, *args):
+        if self.pending >= self.max_pending:
+            return defer.fail(
+                JimError(status.LOGIN_FAILED, "too many logins in progress; retry shortly", 503)
+            )
+        self.pending += 1
+        d = self._run(f, *args)
+        d.addBoth(self._finished)
+        return d
+
+    def _finished(self, result):
+        self.pending -= 1
+        return result
 
     def hash(self, password):
-        return self._run(hash_password, password, self.cost)
+        return self._submit(hash_password, password, self.cost)
 
     def verify(self, password, stored):
-        return self._run(verify_password, password, stored)
+        return self._submit(verify_password, password, stored)
 
     def needs_rehash(self, stored):
         return weaker_than(stored, self.cost)

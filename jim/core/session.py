@@ -31,6 +31,7 @@ class Session:
         "connected_at",
         "last_seen",
         "closed",
+        "_gone",
         "_inflight",
         "_paused",
         "_queue",
@@ -48,7 +49,8 @@ class Session:
         now = core.clock.seconds()
         self.connected_at = now
         self.last_seen = now
-        self.closed = False
+        self.closed = False  # closing or gone: nothing more is read from it
+        self._gone = False
         self._inflight = 0
         self._paused = False
         self._queue = None  # a deque while a barrier command runs
@@ -96,10 +98,18 @@ class Session:
         else:
             self._start(cmd, None, obj)
 
-    def connection_lost(self):
+    def close(self, reason):
+        """Close the connection: frames already received but not started are dropped."""
         if self.closed:
             return
         self.closed = True
+        self._queue = None
+        self.client.close(reason)
+
+    def connection_lost(self):
+        if self._gone:
+            return
+        self._gone = self.closed = True
         self.core.sessions.discard(self)
         if self.username is not None:
             self.core.hub.unbind(self)
@@ -212,14 +222,14 @@ class Session:
         self._done(None, handler)
 
     def _reply_error(self, handler, error):
-        if self.closed:
+        if self._gone:
             return
         command = error.command or handler.response
         if error.code not in status.MESSAGES:  # e.g. a store failure (899000): J-IM has no text
             error = JimError(handler.failure, error.detail, close=error.close, extra=error.extra)
         self.client.send(command, jimjson.error_reply(command, error))
         if error.close or handler.close_on_failure:
-            self.client.close(error.detail)
+            self.close(error.detail)
 
     def _drain(self):
         queue, self._queue = self._queue, None
