@@ -22,10 +22,12 @@ $(CERTS)/server.pem: | $(STAMP)
 	$(PY) -m jim.net.devcert $(CERTS)
 
 # A server on the embedded default (SQLite in ./data) with the web chat at http://localhost:8888/
-# (https:// too, with the development certificate), open registration on.
+# (https:// too, with the development certificate), open registration on, and everyone in
+# group 100 (the room J-IM's own demo page chats in).
 run: $(STAMP) $(CERTS)/server.pem
 	$(VENV)/bin/twistd -n --pidfile= jim --listen tcp:$(PORT) --data $(DATA) \
-		--tls-cert $(CERTS)/server.pem --tls-key $(CERTS)/server.key.pem --open-registration
+		--tls-cert $(CERTS)/server.pem --tls-key $(CERTS)/server.key.pem \
+		--open-registration --auto-join 100
 
 # Debian's chromium (browser tests) and redis-server, installed when missing and possible.
 system-deps:
