@@ -6,12 +6,10 @@
 
 Replies keep J-IM's shapes (``code``/``msg``, HTTP 200); missing credentials get 401.
 """
-from twisted.web import resource
-
 from jim.errors import JimError
 from jim.wire import jimjson, status
 
-from jim.web.resource import JSON, AsyncResource, basic_credentials, query_arg
+from jim.web.resource import JSON, AsyncResource, Directory, basic_credentials, query_arg
 
 
 class _JimApiResource(AsyncResource):
@@ -82,9 +80,9 @@ class UserClose(_JimApiResource):
 
 def jim_api(core):
     """The ``/api`` resource tree."""
-    api = resource.Resource()
-    message = resource.Resource()
-    user = resource.Resource()
+    api = Directory()
+    message = Directory()
+    user = Directory()
     api.putChild(b"message", message)
     api.putChild(b"user", user)
     message.putChild(b"send", SendMessage(core))

@@ -98,3 +98,17 @@ def query_arg(request, name):
         return values[0].decode("utf-8")
     except UnicodeDecodeError:
         raise JimError(errors.BAD_PARAMETER, f"{name} is not UTF-8") from None
+
+
+class NotFound(AsyncResource):
+    """404 with the JSON error envelope, for any path nothing else serves."""
+
+    async def respond(self, request):
+        raise JimError(errors.NOT_FOUND, "no such resource", http_status=404)
+
+
+class Directory(resource.Resource):
+    """A node of the URL tree whose unknown children are JSON 404s."""
+
+    def getChild(self, name, request):
+        return NotFound()

@@ -12,7 +12,7 @@ from twisted.web import http, resource, server, static
 from jim import errors
 from jim.errors import JimError
 from jim.web.jim_api import jim_api
-from jim.web.resource import JSON, AsyncResource, basic_credentials
+from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -52,6 +52,10 @@ class Metrics(AsyncResource):
         return 200, text, b"text/plain; version=0.0.4; charset=utf-8"
 
 
+class Static(static.File):
+    childNotFound = NotFound()
+
+
 class Root(resource.Resource):
     """``/`` is the chat page; named children are the rest."""
 
@@ -62,7 +66,7 @@ class Root(resource.Resource):
     def getChild(self, name, request):
         if name == b"":
             return self._index
-        return super().getChild(name, request)
+        return NotFound()
 
 
 class LimitedRequest(server.Request):
@@ -133,7 +137,7 @@ class JimSite(server.Site):
 
 def build_site(core, store_name, clock):
     root = Root(os.path.join(STATIC, "index.html"))
-    root.putChild(b"static", static.File(STATIC))
+    root.putChild(b"static", Static(STATIC))
     root.putChild(b"api", jim_api(core))
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))

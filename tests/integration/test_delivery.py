@@ -153,5 +153,6 @@ class DeliveryTests(TestCase):
         code, page = await http(jim.port, b"GET", "/")
         self.assertEqual(code, 200)
         self.assertIn("<html", page.lower())
-        code, _ = await http(jim.port, b"GET", "/no/such/page")
-        self.assertEqual(code, 404)
+        for path in ("/no/such/page", "/api/nothing", "/static/missing.js"):
+            code, body = await http(jim.port, b"GET", path)
+            self.assertEqual((code, body["error"]["code"]), (404, 899404), path)
