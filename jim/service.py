@@ -122,7 +122,10 @@ class JimService(service.Service):
         self._pool = ThreadPool(minthreads=0, maxthreads=config.hash_threads, name="jim-passwords")
         self._pool.start()
         passwords = Passwords(
-            config.scrypt_cost, run=lambda f, *a: deferToThreadPool(reactor, self._pool, f, *a)
+            config.scrypt_cost,
+            run=lambda f, *a: deferToThreadPool(reactor, self._pool, f, *a),
+            threads=config.hash_threads,
+            max_wait=config.limits.login_timeout / 2,
         )
         tokens = Tokens(token_key(config.data), config.token_ttl)
         hub = Hub(self.store, reactor, self.metrics, config.limits)

@@ -102,10 +102,11 @@ class PasswordsTests(SynchronousTestCase):
         self.assertTrue(pw.needs_rehash("garbage"))
 
 
-class PendingCapTests(SynchronousTestCase):
-    def test_hashes_beyond_the_cap_are_refused_at_once(self):
+class BusyTests(SynchronousTestCase):
+    def test_a_login_that_would_wait_too_long_is_refused_at_once(self):
         from twisted.internet import defer
 
+        from jim.core import passwords as module
         from jim.core.passwords import Passwords
         from jim.errors import JimError
 
@@ -116,14 +117,29 @@ class PendingCapTests(SynchronousTestCase):
             held.append((d, f, args))
             return d
 
-        passwords = Passwords((2, 1, 1), run=run, max_pending=2)
-        first, second = passwords.hash("a"), passwords.verify("b", "x")
-        refused = self.failureResultOf(passwords.hash("c"), JimError)
-        self.assertEqual(refused.value.code, 10008)
-        self.assertEqual(passwords.pending, 2)
-        d, f, args = held.pop(0)
-        d.callback(f(*args))
-        self.assertEqual(passwords.pending, 1)
-        self.assertNoResult(passwords.hash("d"))  # room again
+        def finish_one(took):
+            d, f, args = held.pop(0)
+            value = args[0](*args[1:])  # f is the timing wrapper: (hash function, *its args)
+            d.callback((value, took))
+
+        self.assertIs(module._timed, module._timed)
+        pw = Passwords((2, 1, 1), run=run, threads=2, max_wait=1.0)
+        first = pw.hash("a")
+        finish_one(0.5)  # one hash takes half a second
         self.assertTrue(self.successResultOf(first).startswith("scrypt$"))
-        self.assertNoResult(second)
+        waiting = [pw.hash(str(i)) for i in range(5)]  # 5 x 0.5 s / 2 threads = 1.25 s > 1 s
+        self.assertEqual(pw.pending, 5)
+        for d in waiting:
+            self.assertNoResult(d)
+        refused = self.failureResultOf(pw.verify("x", "y"), JimError)
+        self.assertEqual(refused.value.code, 10008)
+        finish_one(0.5)
+        finish_one(0.5)
+        self.assertNoResult(pw.hash("again"))  # 4 queued: 1 s, room again
+
+    def test_the_timing_wrapper_measures_the_call(self):
+        from jim.core.passwords import _timed
+
+        value, took = _timed(lambda a, b: a + b, 2, 3)
+        self.assertEqual(value, 5)
+        self.assertGreaterEqual(took, 0.0)

@@ -9,8 +9,10 @@ import base64
 import hashlib
 import hmac
 import os
+import time
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 from jim.errors import JimError
 from jim.wire import status
@@ -70,33 +72,50 @@ def weaker_than(stored, cost):
     return n * r * p < cost[0] * cost[1] * cost[2]
 
 
+def _timed(f, *args):
+    """Run C{f} and say how long it took (on the hashing thread, so the wait is not counted)."""
+    started = time.perf_counter()
+    result = f(*args)
+    return result, time.perf_counter() - started
+
+
 class Passwords:
     """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool.
 
-    At most C{max_pending} hashes wait or run at once; beyond that a login is refused at once
-    (10008, "busy") instead of queueing without bound: a flood of logins must not become an
-    ever longer queue of scrypt work.
+    A login whose hash would wait longer than C{max_wait} seconds (judged from how many hashes
+    are queued, how long one takes and how many C{threads} work) is refused at once (10008,
+    "busy") instead of queueing: a flood of logins must not become an ever longer queue of
+    scrypt work that outlives the clients who asked for it.
     """
 
-    def __init__(self, cost, run=None, max_pending=64):
+    def __init__(self, cost, run=None, threads=1, max_wait=15.0):
         self.cost = tuple(cost)
         self._run = run if run is not None else defer.maybeDeferred
-        self.max_pending = max_pending
+        self.threads = threads
+        self.max_wait = max_wait
         self.pending = 0
+        self.seconds = 0.0  # moving average of one hash
+
+    def expected_wait(self):
+        return self.pending * self.seconds / self.threads
 
     def _submit(self, f, *args):
-        if self.pending >= self.max_pending:
+        if self.pending and self.expected_wait() > self.max_wait:
             return defer.fail(
                 JimError(status.LOGIN_FAILED, "too many logins in progress; retry shortly", 503)
             )
         self.pending += 1
-        d = self._run(f, *args)
+        d = self._run(_timed, f, *args)
         d.addBoth(self._finished)
         return d
 
     def _finished(self, result):
         self.pending -= 1
-        return result
+        if isinstance(result, Failure):
+            return result
+        value, took = result
+        self.seconds = took if not self.seconds else 0.8 * self.seconds + 0.2 * took
+        return value
 
     def hash(self, password):
         return self._submit(hash_password, password, self.cost)
