@@ -155,7 +155,7 @@ class StoreContract:
         sent = chat("a", "ann", "bob", "one", 10, client_id="c1", extras='{"k":1}')
         first = await self.store.add_message(sent)
         self.assertGreater(first.id, 0)
-        self.assertEqual(first, attr.evolve(sent, id=first.id))
+        self.assertEqual(first, sent._replace(id=first.id))
         second = await self.store.add_message(chat("a", "bob", "ann", created=20))
         self.assertGreater(second.id, first.id)
         self.assertEqual(await self.store.private_history("a", "ann", "bob"), [first, second])

@@ -132,7 +132,7 @@ class MemoryStore:
     @_answer
     def add_message(self, message, offline_for=()):
         self._last_id += 1
-        stored = attr.evolve(message, id=self._last_id)
+        stored = message._replace(id=self._last_id)
         self._messages[stored.id] = stored
         key = (stored.app, conversation_of(stored))
         self._conversations.setdefault(key, []).append(stored.id)
