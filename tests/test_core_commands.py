@@ -105,6 +105,15 @@ class LoginTests(SynchronousTestCase):
         send(session, 5, {"userId": "alice", "password": "pw"})
         self.assertEqual(codes(client), [(6, 10007), (9, 10011)])
         self.assertIn("alice", self.successResultOf(fx.memory.group_members(APP_KEY, "lobby")))
+        # the next login announces alice to the lobby once, not once more for the auto-join
+        session, client = fx.connect()
+        send(session, 5, {"userId": "alice", "password": "pw"})
+        self.assertEqual(codes(client), [(6, 10007)])
+        other, other_client = fx.connect()
+        fx.add_user("bob", "pw")
+        send(other, 5, {"userId": "bob", "password": "pw"})
+        self.assertEqual(codes(other_client), [(6, 10007), (9, 10011)])  # bob joins the lobby
+        self.assertEqual(codes(client), [(9, 10011)])  # alice hears of bob, once
 
 
 class AuthTests(SynchronousTestCase):

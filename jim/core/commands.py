@@ -63,7 +63,7 @@ async def login(session, obj):
     session.client.send(status.LOGIN_RESP, _login_ok(session))
     await core.hub.bind(session)
     for gid in core.auto_join:
-        await core.hub.join(session, gid)
+        await core.hub.join(session, gid, confirm=False)
 
 
 def _login_ok(session):

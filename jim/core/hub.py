@@ -134,8 +134,12 @@ class Hub:
         waiters.fire(members)
         return members
 
-    async def join(self, session, gid, name="", avatar=""):
-        """Add the session's user to a group, creating it (owned by the joiner) if missing."""
+    async def join(self, session, gid, name="", avatar="", confirm=True):
+        """Add the session's user to a group, creating it (owned by the joiner) if missing.
+
+        A member who joins again gets a cmd 9 for itself as confirmation, unless C{confirm} is
+        false (``--auto-join`` at every login: the login already announced the member).
+        """
         app, username = session.app, session.username
         group = await self.store.get_group(app, gid)
         if group is None:
@@ -144,9 +148,9 @@ class Hub:
             group = await self.store.get_group(app, gid)
         members = await self.members(app, gid)
         if username in members:
-            session.client.send(
-                status.JOIN_GROUP_NOTIFY, _join_notify(gid, self._user_json(session))
-            )
+            if confirm:
+                body = _join_notify(gid, self._user_json(session))
+                session.client.send(status.JOIN_GROUP_NOTIFY, body)
             return group
         if len(members) >= self.limits.group_size:
             raise JimError(
