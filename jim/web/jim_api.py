@@ -45,20 +45,25 @@ def _status_only(code):
 
 
 class SendMessage(_JimApiResource):
+    """Every reply but a 401 is a cmd 12 status reply, as J-IM's chat handler answers."""
+
     async def respond(self, request):
         app = await self.app(request)
-        obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
-        sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
-        if await self.core.hub.store.get_user(app, sender) is None:
-            raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app",
-                           command=status.CHAT_RESP)
         try:
-            chat = jimjson.chat_request(obj)
-            code, stored = await self.core.hub.chat(app, sender, chat)
+            return await self._send(app, request)
         except JimError as e:
             e.command = status.CHAT_RESP
             raise
+
+    async def _send(self, app, request):
+        obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
+        sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
+        if await self.core.hub.store.get_user(app, sender) is None:
+            raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app")
+        code, stored = await self.core.hub.chat(app, sender, jimjson.chat_request(obj))
         data = {"id": str(stored.id), "createTime": stored.created}
+        if stored.client_id is not None:
+            data["clientId"] = stored.client_id
         return 200, jimjson.reply(status.CHAT_RESP, code, data=data), JSON
 
 

@@ -156,3 +156,22 @@ class DeliveryTests(TestCase):
         for path in ("/no/such/page", "/api/nothing", "/static/missing.js"):
             code, body = await http(jim.port, b"GET", path)
             self.assertEqual((code, body["error"]["code"]), (404, 899404), path)
+
+
+class HttpApiRefusalTests(TestCase):
+    timeout = 30
+
+    async def test_every_send_refusal_is_a_cmd_12_reply(self):
+        jim = await start_jim(self)
+        auth = default_app(jim)
+        for body in (b"not json", b'{"to":"bob","chatType":2}', b'{"from":"ghost","to":"b","chatType":2}'):
+            code, reply = await http(jim.port, b"POST", "/api/message/send", body, auth)
+            self.assertEqual((code, reply["code"], reply["command"]), (200, 10002, 12), body)
+
+    async def test_send_echoes_the_client_id(self):
+        jim = await start_jim(self)
+        alice = await tcp_client(jim.port, testcase=self)
+        await alice.login("alice")
+        body = json.dumps({"from": "alice", "to": "alice", "chatType": 2, "content": "x", "id": "c9"})
+        code, reply = await http(jim.port, b"POST", "/api/message/send", body.encode(), default_app(jim))
+        self.assertEqual(reply["data"]["clientId"], "c9")
