@@ -7,6 +7,7 @@ import string
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.error import CannotListenError
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -93,9 +94,15 @@ class JimService(service.Service):
     def _started(self, result):
         self._start_result = result
         if isinstance(result, Failure):
-            self.log.failure("jim could not start", result)
+            if result.check(ValueError, OSError, CannotListenError):  # configuration, not a bug
+                self.log.critical("jim could not start: {reason}", reason=result.getErrorMessage())
+            else:
+                self.log.failure("jim could not start", result)
             if self.exit_on_failure:
-                self.reactor.stop()
+                # twistd would exit 0 after reactor.stop(): a failed start must not look clean
+                # (the failure may come before the reactor runs: stop it once it does)
+                self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
+                self.reactor.callWhenRunning(self.reactor.stop)
         waiting, self._ready = self._ready, None
         for d in waiting:
             d.callback(None) if not isinstance(result, Failure) else d.errback(result)

@@ -16,10 +16,14 @@ from jim.wire import status
 _CLOSE_NORMAL = 1000
 
 
+log = Logger()
+
+
 @implementer(IClient)
 class JimWebSocketProtocol(WebSocketServerProtocol):
+    # No Logger attribute named "log" here: autobahn logs every frame through self.log at
+    # debug level, and a twisted.logger.Logger in its place would turn those into events.
     terminal = "ws"
-    log = Logger()
 
     session = None
     peer = "?"
@@ -77,7 +81,7 @@ class JimWebSocketProtocol(WebSocketServerProtocol):
             self.sendFrame(opcode=1, payload=body)
 
     def close(self, reason):
-        self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
         self.sendClose(_CLOSE_NORMAL, reason[:100])
 
     def pause_reading(self):

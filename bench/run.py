@@ -1,0 +1,316 @@
+"""`make bench`: jim against the raw-relay ceilings, written to docs/benchmarks.md.
+
+Each scenario runs N trials per server, relay and jim alternating, each trial against a fresh
+server pinned to one core while imload drives it from the other. See bench/README.md.
+
+    python bench/run.py                        # everything, 3 trials each -> docs/benchmarks.md
+    python bench/run.py --only pairs,hold --runs 1
+    python bench/run.py --quick --relay-only   # a smoke run of the harness against the relays
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import attrs
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from procs import Children, Paths, choose_cpus, raise_fd_limit, settle  # noqa: E402
+from report import NOISY_PCT, Outcome, render  # noqa: E402
+from scenarios import FULL, QUICK, Scenario, Sizes, all_scenarios, all_targets  # noqa: E402
+from trials import Rig, Trial, commands, run_trial, skipped  # noqa: E402
+
+SHARED_SHOWN = "../shared/bench"
+IMLOAD_SHOWN = "bench/imload"
+QUIET_CORES = 0.15  # other processes' load, in cores, below which a trial may start
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, help="trials per scenario and server (default 3; 1 with --quick)")
+    p.add_argument("--only", default="", help="comma-separated scenarios: names (pairs-tcp), "
+                   "stems (pairs, hold) or protocols (tcp, ws)")
+    p.add_argument("--quick", action="store_true", help="small runs, 1 trial: a smoke test")
+    p.add_argument("--relay-only", action="store_true", help="run only the ceiling relays")
+    p.add_argument("--latency-rate", type=float, help="offered msgs/s for latency-tcp "
+                   "(default: half of jim's median pairs-tcp rate from this run)")
+    p.add_argument("--output", type=Path, help="report path (default: docs/benchmarks.md for a full "
+                   "run, else bench/out/<run>/benchmarks.md)")
+    p.add_argument("--max-minutes", type=float, default=25.0,
+                   help="skip trials that would start after this much time (default 25)")
+    p.add_argument("--settle", type=float, default=20.0, help="seconds to wait, at most, before each "
+                   "trial for other processes to leave the CPUs alone (default 20)")
+    p.add_argument("--retry-noisy", type=int, default=1, help="times to re-run a trial during which "
+                   f"other processes used over {NOISY_PCT}%% of a core (default 1)")
+    p.add_argument("--render", type=Path, metavar="RUN_DIR", help="only write the report again from "
+                   "a finished run's bench/out/<run>/run.json (to try a change to the report)")
+    p.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "bench",
+                   help="directory holding imload.c and the relays (default ../shared/bench)")
+    p.add_argument("--python", default=default_python(), help="interpreter for the servers")
+    args = p.parse_args(argv)
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    return args
+
+
+def default_python() -> str:
+    """The project's virtualenv: this interpreter when it is one, else the repository's .venv."""
+    if sys.prefix != sys.base_prefix:
+        return sys.executable
+    venv = ROOT / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def select(scenarios: tuple[Scenario, ...], only: str) -> list[Scenario]:
+    if not only:
+        return list(scenarios)
+    wanted = {w.strip() for w in only.split(",") if w.strip()}
+    chosen = [s for s in scenarios
+              if s.name in wanted or s.name.split("-")[0] in wanted or s.proto in wanted]
+    unknown = {w for w in wanted
+               if not any(w in (s.name, s.name.split("-")[0], s.proto) for s in scenarios)}
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
+    return chosen
+
+
+def build_imload(shared: Path) -> Path:
+    source, binary = shared / "imload.c", HERE / "imload"
+    if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
+        print(f"bench: building {IMLOAD_SHOWN}", flush=True)
+        subprocess.run(["gcc", "-O2", "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+def shown_python(python: str) -> str:
+    try:
+        return str(Path(python).relative_to(ROOT))  # keep the venv's own name, not the resolved one
+    except ValueError:
+        return "python3"
+
+
+def machine_info(args: argparse.Namespace, rig: Rig, sizes: Sizes) -> dict:
+    probe = ("import platform, twisted, autobahn; print(platform.python_implementation(), "
+             "platform.python_version()); print(twisted.__version__); print(autobahn.__version__)")
+    out = subprocess.run([args.python, "-c", probe], capture_output=True, text=True).stdout.splitlines()
+    python, twisted, autobahn = (out + ["?", "?", "?"])[:3]
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "memory": _mem_total(),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "filesystem": _filesystem(),
+        "python": python,
+        "twisted": twisted,
+        "autobahn": autobahn,
+        "revision": _revision(),
+        "runs": args.runs,
+        "sizes": "quick (smoke test)" if sizes is QUICK else "full",
+        "server_cpu": rig.server_cpu if rig.server_cpu is not None else "(unpinned)",
+        "load_cpu": rig.load_cpu if rig.load_cpu is not None else "(unpinned)",
+        "imload_build": f"gcc -O2 -o {IMLOAD_SHOWN} {SHARED_SHOWN}/imload.c",
+        "warnings": [],
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _mem_total() -> str:
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    return "?"
+
+
+def _filesystem() -> str:
+    done = subprocess.run(["stat", "-f", "-c", "%T", str(ROOT)], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+def _revision() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "(no commit yet)"
+
+
+def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome]) -> tuple[Optional[float], str]:
+    """Half of the calibrating server's median pairs-tcp rate: jim's, or the relay's if relay-only."""
+    if args.latency_rate:
+        return args.latency_rate, f"Offered rate: {args.latency_rate:,.0f} msgs/s (given with --latency-rate)."
+    server = "relay" if args.relay_only else "jim"
+    rates = [t.figures["msgs_per_s"] for t in (pairs.trials if pairs else ())
+             if t.server == server and t.ok and t.figures.get("msgs_per_s")]
+    if not rates:
+        return None, f"Skipped: no successful {server} pairs-tcp trial to take the rate from."
+    rate = statistics.median(rates) / 2
+    return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of {server}'s median pairs-tcp rate "
+                  f"({statistics.median(rates):,.0f} msgs/s), the same for both servers.")
+
+
+def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
+                 note: str, deadline: float, trials: list[Trial]) -> int:
+    """Run the scenario's trials, alternating servers; returns how many noisy trials were re-run."""
+    servers = ("relay",) if args.relay_only else ("relay", "jim")
+    reruns = 0
+    for index in range(1, args.runs + 1):
+        for server in servers:
+            if scenario.open_loop and rate is None:
+                trials.append(skipped(scenario, server, index, note))
+                continue
+            if time.monotonic() > deadline:
+                trials.append(skipped(scenario, server, index, "skipped: the run's time budget is spent"))
+                continue
+            trial = one_trial(args, rig, children, scenario, server, index, rate)
+            for _ in range(args.retry_noisy):
+                noise = trial.figures.get("other_cpu_pct", 0)
+                if noise <= NOISY_PCT or time.monotonic() > deadline:
+                    break
+                print(f"bench: other processes used {noise:.0f}% of a core; running that trial again",
+                      flush=True)
+                reruns += 1
+                trial = one_trial(args, rig, children, scenario, server, index, rate)
+            trials.append(trial)
+    return reruns
+
+
+def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
+              rate: Optional[float]) -> Trial:
+    print(f"bench: {scenario.name:<11} {server:<5} trial {index}/{args.runs} ...", end=" ", flush=True)
+    load = settle(QUIET_CORES, args.settle)
+    if load > QUIET_CORES:
+        print(f"(busy machine: {load:.0%} of a core in use by others)", end=" ", flush=True)
+    trial = run_trial(rig, children, scenario, server, index, rate)
+    h = scenario.headlines[0]
+    value = trial.figures.get(h.key)
+    figure = f"{value:,.{h.digits}f} {h.label}" if isinstance(value, (int, float)) else "no figure"
+    print(f"{figure} ({trial.seconds:.0f} s){'' if trial.ok else '  FAILED: ' + trial.problem}", flush=True)
+    return trial
+
+
+def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float) -> tuple[list[Outcome], int, bool]:
+    """Every chosen scenario in order; (outcomes, noisy trials re-run, interrupted)."""
+    children = Children()
+    outcomes: list[Outcome] = []
+    reruns = 0
+    try:
+        for scenario in chosen:
+            rate, note = (None, "")
+            if scenario.open_loop:
+                pairs = next((o for o in outcomes if o.scenario.name == "pairs-tcp"), None)
+                rate, note = latency_rate(args, pairs)
+            runnable = rate is not None or not scenario.open_loop
+            relay_cmd, load_cmd = commands(rig, scenario, "relay", rate) if runnable else ("", "")
+            jim_cmd = commands(rig, scenario, "jim", rate)[0] if runnable else ""
+            trials: list[Trial] = []
+            try:
+                reruns += run_scenario(args, rig, children, scenario, rate, note, deadline, trials)
+            finally:  # an interrupted scenario still reports the trials it finished
+                outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note))
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; stopping servers", flush=True)
+        return outcomes, reruns, True
+    finally:
+        # A second Ctrl-C must not cut the clean-up short and leave servers running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop_all()
+    return outcomes, reruns, False
+
+
+def save_run(path: Path, info: dict, sizes: Sizes, relay_only: bool, outcomes: list[Outcome]) -> None:
+    record = {"info": info, "quick": sizes is QUICK, "relay_only": relay_only, "outcomes": [
+        {"scenario": o.scenario.name, "relay_command": o.relay_command, "jim_command": o.jim_command,
+         "load_command": o.load_command, "note": o.note,
+         "trials": [attrs.asdict(t) for t in o.trials]} for o in outcomes]}
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+
+
+def rerender(run_dir: Path, output: Optional[Path]) -> int:
+    record = json.loads((run_dir / "run.json").read_text())
+    sizes = QUICK if record["quick"] else FULL
+    by_name = {s.name: s for s in all_scenarios(sizes)}
+    outcomes = [Outcome(by_name[o["scenario"]], tuple(Trial(**t) for t in o["trials"]), o["relay_command"],
+                        o["jim_command"], o["load_command"], o["note"]) for o in record["outcomes"]]
+    output = output or run_dir / "benchmarks.md"
+    output.write_text(render(record["info"], outcomes, all_targets(sizes), record["relay_only"]))
+    print(f"bench: wrote {_relative(output)} from {_relative(run_dir)}/run.json")
+    return 0
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        return rerender(args.render, args.output)
+    sizes = QUICK if args.quick else FULL
+    scenarios = all_scenarios(sizes)
+    chosen = select(scenarios, args.only)
+    if any(s.open_loop for s in chosen) and not args.latency_rate and not any(s.name == "pairs-tcp" for s in chosen):
+        chosen.insert(0, scenarios[0])  # latency-tcp takes its rate from pairs-tcp
+    raise_fd_limit()
+    # SIGTERM (make interrupted, CI cancelled) must unwind like Ctrl-C so no server is left behind.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = HERE / "out" / stamp
+    out_dir.mkdir(parents=True, exist_ok=True)
+    server_cpu, load_cpu = choose_cpus()
+    imload = build_imload(args.shared)
+    rig = Rig(ROOT, Paths(args.python, str(args.shared), str(imload)),
+              Paths(shown_python(args.python), SHARED_SHOWN, IMLOAD_SHOWN),
+              out_dir, server_cpu, load_cpu)
+    info = machine_info(args, rig, sizes)
+    if server_cpu is None:
+        info["warnings"].append("Not pinned: fewer than two CPUs or no taskset; figures are not comparable.")
+    started = time.monotonic()
+    outcomes, reruns, interrupted = run_all(args, rig, chosen, deadline=started + args.max_minutes * 60)
+    minutes = (time.monotonic() - started) / 60
+    info["duration"] = f"{minutes:.1f} min"
+    info["noisy trials re-run"] = reruns
+    if interrupted:
+        info["warnings"].append("Interrupted: this report is partial.")
+    full = not (args.quick or args.only or args.relay_only or interrupted)
+    output = args.output or (ROOT / "docs" / "benchmarks.md" if full else out_dir / "benchmarks.md")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    save_run(out_dir / "run.json", info, sizes, args.relay_only, outcomes)
+    output.write_text(render(info, outcomes, all_targets(sizes), args.relay_only))
+    print(f"bench: wrote {_relative(output)} in {minutes:.1f} min; raw results in {_relative(out_dir)}/")
+    return 130 if interrupted else 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

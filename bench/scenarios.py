@@ -1,0 +1,193 @@
+"""What `make bench` measures: each scenario's imload arguments, the figures it reports and the
+targets jim is held to. Pure data and arithmetic; no processes are started here."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import attrs
+
+PAIRS, WINDOW, SIZE = 100, 20, 64
+GROUP_MEMBERS, GROUP_SENDERS, GROUP_WINDOW = 50, 5, 10
+HOLD_CONNECTIONS, HOLD_KIB_PER_CONN = 19_000, 16.0
+PERSISTED_RATIO = 0.25
+LATENCY_P99_MS = 20.0
+
+
+@attrs.frozen
+class Metric:
+    """One figure read from imload's JSON output."""
+
+    key: str
+    label: str
+    digits: int
+    higher_is_better: bool
+    comparable: bool = True  # False: a property of the rig, not of the server; no jim/relay ratio
+
+
+THROUGHPUT = Metric("msgs_per_s", "msgs/s", 0, True)
+DELIVERIES = Metric("deliveries_per_s", "deliveries/s", 0, True)
+P50 = Metric("p50_ms", "p50 latency (ms)", 2, False)
+P99 = Metric("p99_ms", "p99 latency (ms)", 2, False)
+P999 = Metric("p999_ms", "p99.9 latency (ms)", 2, False)
+HELD = Metric("logged_in", "connections logged in at the end", 0, True)
+KIB_PER_CONN = Metric("rss_per_conn_kb", "server RSS per connection (KiB)", 2, False)
+RSS_BEFORE = Metric("server_rss_before_kb", "server RSS before the ramp (KiB)", 0, False)
+RSS_AFTER = Metric("server_rss_after_kb", "server RSS while holding (KiB)", 0, False)
+SERVER_CPU = Metric("server_cpu_pct", "server CPU (% of one core)", 0, False)
+LOADGEN_CPU = Metric("loadgen_cpu_pct", "imload CPU (% of one core)", 0, False)
+# Measured by the bench around each imload run: the machine's busy time that neither side used,
+# and the time the hypervisor ran someone else. Both should be near 0 in a clean run.
+OTHER_CPU = Metric("other_cpu_pct", "other processes' CPU (% of one core)", 0, False, comparable=False)
+STEAL = Metric("steal_pct", "CPU stolen by the hypervisor (% of one core)", 0, False, comparable=False)
+NOISE = (OTHER_CPU, STEAL)
+
+
+@attrs.frozen
+class Sizes:
+    """How big each run is: the full benchmark, or a quick smoke run for development."""
+
+    messages: int
+    ws_messages: int
+    group_messages: int
+    hold_connections: int
+    hold_seconds: int
+    latency_seconds: float
+
+
+FULL = Sizes(2000, 2000, 1000, HOLD_CONNECTIONS, 20, 10.0)
+QUICK = Sizes(300, 200, 200, 2000, 3, 5.0)
+
+
+@attrs.frozen
+class Scenario:
+    """One load shape, run against jim and against the ceiling relay for its protocol."""
+
+    name: str
+    proto: str
+    relay: str  # "jim_relay" or "ws_relay"
+    summary: str
+    metrics: tuple[Metric, ...]
+    headlines: tuple[Metric, ...]  # the figures the summary table shows
+    timeout: float  # imload's --timeout for the whole run, in seconds
+    build: Callable[[Optional[float]], list[str]]  # offered rate (open loop) -> imload arguments
+    open_loop: bool = False
+    # A hold run that loses connections exits non-zero yet its figures are the result itself.
+    failed_runs_count: bool = False
+
+    def imload_args(self, rate: Optional[float] = None) -> list[str]:
+        return self.build(rate)
+
+
+def _pairs(proto: str, messages: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return ["pairs", "--proto", proto, "--pairs", str(PAIRS), "--messages", str(messages),
+                "--window", str(WINDOW), "--size", str(SIZE)]
+    return build
+
+
+def latency_messages(rate: float, seconds: float) -> int:
+    """Messages per pair so that the open-loop run at `rate` lasts at least `seconds`."""
+    return max(1, math.ceil(seconds * rate / PAIRS))
+
+
+def _open_loop(seconds: float) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        if rate is None or rate <= 0:
+            raise ValueError("the open-loop scenario needs an offered rate")
+        offered = max(1, round(rate))
+        return ["pairs", "--proto", "tcp", "--pairs", str(PAIRS),
+                "--messages", str(latency_messages(offered, seconds)),
+                "--window", str(WINDOW), "--size", str(SIZE), "--rate", str(offered)]
+    return build
+
+
+def _group(proto: str, messages: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return ["group", "--proto", proto, "--group", "g1", "--members", str(GROUP_MEMBERS),
+                "--senders", str(GROUP_SENDERS), "--messages", str(messages),
+                "--window", str(GROUP_WINDOW), "--join"]
+    return build
+
+
+def _hold(connections: int, seconds: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return ["hold", "--connections", str(connections), "--ramp", "5000", "--hold", str(seconds),
+                "--heartbeat", "10", "--sources", "8", "--keep-going"]
+    return build
+
+
+def all_scenarios(sizes: Sizes) -> tuple[Scenario, ...]:
+    """Every scenario, in the order they run (latency-tcp needs pairs-tcp's result first)."""
+    pair_figures = (THROUGHPUT, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE)
+    group_figures = (DELIVERIES, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE)
+    return (
+        Scenario("pairs-tcp", "tcp", "jim_relay",
+                 "1:1 chat over J-IM TCP framing, closed loop: 100 pairs, at most 20 chats per pair "
+                 "not yet delivered; throughput counted at the receivers.",
+                 pair_figures, (THROUGHPUT,), 180, _pairs("tcp", sizes.messages)),
+        Scenario("latency-tcp", "tcp", "jim_relay",
+                 "1:1 chat, open loop at half of jim's median pairs-tcp rate, offered identically to "
+                 "both servers; latency counts from the intended send time (no coordinated omission).",
+                 (P50, P99, P999, THROUGHPUT, SERVER_CPU, LOADGEN_CPU, *NOISE), (P99,), 120,
+                 _open_loop(sizes.latency_seconds), open_loop=True),
+        Scenario("group-tcp", "tcp", "jim_relay",
+                 "Group fan-out over TCP: 50 members join one group, 5 of them send; a chat counts "
+                 "once all 49 other members received it.",
+                 group_figures, (DELIVERIES,), 120, _group("tcp", sizes.group_messages)),
+        Scenario("pairs-ws", "ws", "ws_relay",
+                 "pairs-tcp over WebSocket text frames carrying the same J-IM JSON.",
+                 pair_figures, (THROUGHPUT,), 240, _pairs("ws", sizes.ws_messages)),
+        Scenario("group-ws", "ws", "ws_relay",
+                 "group-tcp over WebSocket.",
+                 group_figures, (DELIVERIES,), 120, _group("ws", sizes.group_messages)),
+        Scenario("hold-tcp", "tcp", "jim_relay",
+                 "Idle logged-in TCP connections: ramp at 5,000/s from 8 source addresses, hold with "
+                 "10 s heartbeats, then count who is still logged in and the server's RSS growth.",
+                 (HELD, KIB_PER_CONN, RSS_BEFORE, RSS_AFTER, SERVER_CPU, *NOISE), (HELD, KIB_PER_CONN),
+                 sizes.hold_seconds + 120, _hold(sizes.hold_connections, sizes.hold_seconds),
+                 failed_runs_count=True),
+    )
+
+
+@attrs.frozen
+class Target:
+    """A figure jim must reach; `check` gets jim's and the relay's medians (dicts by metric key)."""
+
+    scenario: str
+    text: str
+    check: Callable[[dict, dict], Optional[bool]]
+
+
+def _ratio_at_least(key: str, floor: float) -> Callable[[dict, dict], Optional[bool]]:
+    def check(jim: dict, relay: dict) -> Optional[bool]:
+        if jim.get(key) is None or not relay.get(key):
+            return None
+        return jim[key] / relay[key] >= floor
+    return check
+
+
+def _p99_below(limit_ms: float) -> Callable[[dict, dict], Optional[bool]]:
+    def check(jim: dict, relay: dict) -> Optional[bool]:
+        return None if jim.get("p99_ms") is None else jim["p99_ms"] < limit_ms
+    return check
+
+
+def _held(connections: int, kib: float) -> Callable[[dict, dict], Optional[bool]]:
+    def check(jim: dict, relay: dict) -> Optional[bool]:
+        if jim.get("logged_in") is None or jim.get("rss_per_conn_kb") is None:
+            return None
+        return jim["logged_in"] >= connections and jim["rss_per_conn_kb"] < kib
+    return check
+
+
+def all_targets(sizes: Sizes) -> tuple[Target, ...]:
+    held = sizes.hold_connections
+    return (
+        Target("pairs-tcp", f"persisted msgs/s ≥ {PERSISTED_RATIO:.0%} of the relay's",
+               _ratio_at_least("msgs_per_s", PERSISTED_RATIO)),
+        Target("latency-tcp", f"p99 < {LATENCY_P99_MS:g} ms at half of jim's pairs-tcp rate",
+               _p99_below(LATENCY_P99_MS)),
+        Target("hold-tcp", f"{held:,} connections held at < {HOLD_KIB_PER_CONN:g} KiB each",
+               _held(held, HOLD_KIB_PER_CONN)),
+    )
