@@ -7,6 +7,7 @@ import sqlite3
 import sys
 
 from twisted.internet import defer, protocol, reactor
+from twisted.internet.task import deferLater
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial import unittest
@@ -48,6 +49,21 @@ class SqliteStoreTests(unittest.TestCase):
         await store.start()
         self.addCleanup(store.stop)
         return store
+
+    async def test_commits_never_checkpoint_the_checkpoint_thread_does(self):
+        store = await self.open(checkpoint_every=0.05)
+        autocheckpoint = await store._writer.submit(
+            lambda: store._write_db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        )
+        self.assertEqual(autocheckpoint, 0)  # commits never fold the WAL back themselves
+        before = os.path.getsize(self.path)
+        await defer.DeferredList([store.add_message(chat("ann", "bob")) for _ in range(2000)])
+        # only a checkpoint writes pages into the database file: the checkpoint thread's
+        for _ in range(250):
+            if os.path.getsize(self.path) > before + 100_000:
+                break
+            await deferLater(reactor, 0.02, lambda: None)
+        self.assertGreater(os.path.getsize(self.path), before + 100_000)
 
     async def test_one_turn_is_one_commit(self):
         store = await self.open()

@@ -26,6 +26,8 @@ from jim.store import check_paging, group_conversation, private_conversation
 from jim.store import sqlite_queries as q
 from jim.store.migrations import migrate
 
+#: how often the WAL is folded back into the database file (by its own thread)
+CHECKPOINT_SECONDS = 2.0
 #: a commit slower than this is logged as a warning
 SLOW_COMMIT_SECONDS = 1.0
 
@@ -97,12 +99,13 @@ class SqliteStore:
         ones may be lost if the machine loses power).
     @param max_batch: the most writes committed in one transaction.
     @param busy_timeout: seconds SQLite waits for a lock held by another connection.
+    @param checkpoint_every: seconds between WAL checkpoints (run on their own thread).
     """
 
     log = Logger()
 
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
-                 busy_timeout=5.0):
+                 busy_timeout=5.0, checkpoint_every=CHECKPOINT_SECONDS):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
         self.path = os.fspath(path)
@@ -114,6 +117,12 @@ class SqliteStore:
         self._state = _NEW
         self._writer = _SerialThread(reactor, "jim-store-writer")
         self._reader = _SerialThread(reactor, "jim-store-reader")
+        # Checkpoints (copying the WAL back into the database file) run on their own
+        # connection and thread, so that no commit ever waits for one.
+        self._checkpointer = _SerialThread(reactor, "jim-store-checkpoint")
+        self._checkpoint_db = None  # touched only on the checkpoint thread
+        self._checkpoint_call = None
+        self._checkpoint_every = checkpoint_every
         self._write_db = None  # touched only on the writer thread
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
@@ -137,9 +146,11 @@ class SqliteStore:
     async def _start(self):
         self._writer.start()
         self._reader.start()
+        self._checkpointer.start()
         try:
             before, after, last_id = await self._writer.submit(self._open_writer)
             await self._reader.submit(self._open_reader)
+            await self._checkpointer.submit(self._open_checkpointer)
         except BaseException:
             self.log.failure("could not open store {path}", path=self.path)
             await self._close()
@@ -147,6 +158,7 @@ class SqliteStore:
         self._next_id = last_id + 1
         if self._state is _STARTING:  # stop() may have been called meanwhile
             self._state = _RUNNING
+            self._checkpoint_call = self._reactor.callLater(self._checkpoint_every, self._checkpoint)
         self.log.info(
             "opened store {path} at schema version {version} (found {before}), next message id"
             " {next_id}, synchronous={synchronous}",
@@ -184,13 +196,37 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
+        if self._checkpoint_call is not None and self._checkpoint_call.active():
+            self._checkpoint_call.cancel()
+        self._checkpoint_call = None
         try:
-            await self._writer.submit(self._close_db, "_write_db")
+            await self._checkpointer.submit(self._close_db, "_checkpoint_db")
+            await self._writer.submit(self._close_db, "_write_db")  # checkpoints on close
             await self._reader.submit(self._close_db, "_read_db")
         finally:
             await self._writer.stop()
             await self._reader.stop()
+            await self._checkpointer.stop()
             self._state = _STOPPED
+
+    def _checkpoint(self):
+        """Every few seconds: fold the WAL back into the database, off the commit path."""
+        self._checkpoint_call = None
+        if self._state is not _RUNNING:
+            return
+        done = self._checkpointer.submit(self._run_checkpoint)
+        done.addErrback(lambda f: self.log.failure("store checkpoint failed", f))
+        done.addBoth(self._checkpoint_done)
+
+    def _checkpoint_done(self, _):
+        if self._state is _RUNNING:
+            self._checkpoint_call = self._reactor.callLater(self._checkpoint_every, self._checkpoint)
+
+    def _run_checkpoint(self):
+        self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def _open_checkpointer(self):
+        self._checkpoint_db = self._connect()
 
     def _connect(self):
         return sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
@@ -205,6 +241,7 @@ class SqliteStore:
                 raise _server_error(f"store {self.path} cannot use WAL mode (got {mode!r})")
             db.execute(f"PRAGMA synchronous = {self._synchronous}")
             db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
             before, after, _ = migrate(db)
             (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
         except BaseException:
@@ -290,6 +327,10 @@ class SqliteStore:
         """
         db = self._write_db
         started = time.monotonic()
+        if all(job is q.insert_message for job, _ in jobs):
+            results = self._appends_only(db, [args for _, args in jobs])
+            if results is not None:
+                return time.monotonic() - started, results
         db.execute("BEGIN IMMEDIATE")
         try:
             results = []
@@ -310,6 +351,23 @@ class SqliteStore:
                 db.execute("ROLLBACK")
             raise
         return time.monotonic() - started, results
+
+    def _appends_only(self, db, appends):
+        """The usual batch, only message appends: one transaction, no savepoints. None if an
+        append failed (the transaction is then rolled back, for the careful path to redo)."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            results = q.insert_messages(db, appends)
+        except Exception:
+            db.execute("ROLLBACK")
+            return None
+        try:
+            self._commit(db)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return results
 
     @staticmethod
     def _run_job(db, job, args):
