@@ -1,4 +1,5 @@
 """The running server: start store -> core -> listeners; stop in reverse, each step awaited."""
+import functools
 import json
 import os
 import secrets
@@ -146,22 +147,16 @@ class JimService(service.Service):
             Route.WEBSOCKET: JimWebSocketFactory(self.core),
             Route.HTTP: build_site(self.core, store_name, reactor),
         }
-        factory = SniffingFactory(
+        sniffer = functools.partial(
+            SniffingFactory,
             routes,
             reactor,
             timeout=config.limits.sniff_timeout,
             max_bytes=config.limits.sniff_bytes,
-            tls_options=tls,
-            require_tls=config.require_tls,
         )
+        factory = sniffer(tls_options=tls, require_tls=config.require_tls)
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
-        inside_tls = SniffingFactory(
-            routes,
-            reactor,
-            timeout=config.limits.sniff_timeout,
-            max_bytes=config.limits.sniff_bytes,
-            inside_tls=True,
-        )
+        inside_tls = sniffer(inside_tls=True)
         for description in config.listen:
             kind = description.partition(":")[0].lower()
             chosen = inside_tls if kind in ("ssl", "txsni") else factory

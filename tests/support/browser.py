@@ -25,8 +25,10 @@ from unittest import SkipTest
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet import defer, error, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.internet.protocol import ProcessProtocol, Protocol
+from twisted.internet.protocol import Protocol
 from twisted.web.client import Agent, ResponseDone
+
+from tests.support.process import TailProcess
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -205,27 +207,8 @@ class _BodyCollector(Protocol):
             self.done.errback(reason)
 
 
-class _ChromiumProcess(ProcessProtocol):
-    def __init__(self):
-        self.output = bytearray()
-        self.ended = defer.Deferred()
-
-    def outReceived(self, data):
-        self._keep(data)
-
-    def errReceived(self, data):
-        self._keep(data)
-
-    def _keep(self, data):
-        self.output += data
-        if len(self.output) > 4 * TAIL_CHARS:
-            del self.output[: len(self.output) - TAIL_CHARS]
-
-    def processEnded(self, reason):
-        self.ended.callback(reason.value)
-
-    def tail(self):
-        return bytes(self.output[-TAIL_CHARS:]).decode("utf-8", "replace")
+def _ChromiumProcess():
+    return TailProcess(TAIL_CHARS)
 
 
 class Browser:

@@ -18,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from twisted.internet import defer, error, task
+from twisted.internet import error, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.internet.protocol import Factory, ProcessProtocol, Protocol
+from twisted.internet.protocol import Factory, Protocol
 from twisted.web.client import Agent
+
+from tests.support.process import TailProcess
 
 #: the checkout root: twistd must run here to find the C{twisted/plugins/jim_plugin.py} dropin
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -42,29 +44,8 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class _ServerProcess(ProcessProtocol):
-    """Keeps what the process wrote to stdout/stderr and fires C{ended} when it is gone."""
-
-    def __init__(self):
-        self.output = bytearray()
-        self.ended = defer.Deferred()
-        self.exit_reason = None
-
-    def outReceived(self, data):
-        self._keep(data)
-
-    def errReceived(self, data):
-        self._keep(data)
-
-    def _keep(self, data):
-        self.output += data
-        # Only the tail is ever shown; a chatty server must not grow this without bound.
-        if len(self.output) > 4 * TAIL_CHARS:
-            del self.output[: len(self.output) - TAIL_CHARS]
-
-    def processEnded(self, reason):
-        self.exit_reason = reason.value
-        self.ended.callback(reason.value)
+def _ServerProcess():
+    return TailProcess(TAIL_CHARS)
 
 
 class JimServer:
