@@ -63,7 +63,15 @@ async def login(session, obj):
     session.client.send(status.LOGIN_RESP, _login_ok(session))
     await core.hub.bind(session)
     for gid in core.auto_join:
-        await core.hub.join(session, gid, confirm=False)
+        try:
+            await core.hub.join(session, gid, confirm=False)
+        except JimError as e:  # e.g. the group is full: the login itself stands
+            log.warn(
+                "could not auto-join {user} to group {gid}: {detail}",
+                user=session.username,
+                gid=gid,
+                detail=e.detail,
+            )
 
 
 def _login_ok(session):

@@ -129,7 +129,9 @@ class Hub:
             del self._loading[key]
             waiters.fire(e, failed=True)
             raise
-        members = self._members.setdefault(key, dict.fromkeys(names))
+        members = dict.fromkeys(names)
+        if members:  # nothing is cached for a group that does not exist (any id can be asked)
+            members = self._members.setdefault(key, members)
         del self._loading[key]
         waiters.fire(members)
         return members
@@ -160,6 +162,7 @@ class Hub:
                 extra={"result": 3},
             )
         await self.store.add_member(app, gid, username)
+        members = self._members.setdefault((app, gid), members)
         members[username] = None
         groups = self._user_groups.get((app, username))
         if groups is not None and gid not in groups:
@@ -200,13 +203,18 @@ class Hub:
         return defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
 
     async def _chat_once(self, app, sender, request, session):
-        """A chat with a client id: a resend is acknowledged again, never delivered twice."""
-        key = (app, sender, request.client_id)
+        """A chat with a client id: a resend (the same id to the same target) is acknowledged
+        again, never delivered twice. The same id to another target is another message."""
+        if request.chat_type == jimjson.CHAT_GROUP:
+            target_type, target = GROUP, request.group_id
+        else:
+            target_type, target = SINGLE, request.to
+        key = (app, sender, request.client_id, target_type, target)
         waiters = self._sending.get(key)
         if waiters is not None:
             return status.OK, await waiters.wait()
         earlier = await self.store.message_by_client_id(app, sender, request.client_id)
-        if earlier is not None:
+        if earlier is not None and (earlier.target_type, earlier.target) == (target_type, target):
             return status.OK, earlier
         waiters = self._sending.get(key)
         if waiters is not None:  # the same id arrived again while the store was asked

@@ -104,6 +104,10 @@ class Session:
             return
         self.closed = True
         self._queue = None
+        if self.username is not None:
+            # at once, not at connection_lost (seconds later): nothing sent to a closing
+            # connection would reach the client, so it must count as offline from now on
+            self.core.hub.unbind(self)
         self.client.close(reason)
 
     def connection_lost(self):
