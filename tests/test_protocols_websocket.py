@@ -255,3 +255,25 @@ class MessageTests(WebSocketTestCase):
         frames = server_frames(transport.value())
         self.assertEqual(orjson.loads(frames[0][1])["code"], 10021)
         self.assertEqual([first & 0x0F for first, _ in frames[1:]], [CLOSE])
+
+
+class SlowReaderTests(WebSocketTestCase):
+    def test_a_websocket_reader_that_stops_reading_is_dropped(self):
+        protocol, transport = self.connect("/?username=alice&password=secret")
+        self.replies(transport)
+        self.assertIs(transport.producer, protocol)
+        protocol.pauseProducing()  # its socket buffer is full
+        self.assertEqual(transport.producerState, "paused")  # its requests wait too
+        limit = self.fx.limits.outbox
+        body = b'{"command":11,"data":{}}'
+        for _ in range(limit // len(body)):
+            protocol.send(11, body)
+        self.assertFalse(transport.disconnecting)
+        protocol.send(11, body * 2)
+        self.assertTrue(transport.disconnecting or transport.disconnected)
+
+    def test_a_drained_reader_is_read_again(self):
+        protocol, transport = self.connect("/?username=alice&password=secret")
+        protocol.pauseProducing()
+        protocol.resumeProducing()
+        self.assertEqual(transport.producerState, "producing")

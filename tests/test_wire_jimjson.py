@@ -328,3 +328,16 @@ class UserJsonTests(SynchronousTestCase):
             jimjson.group_json(group, [], 0),
             {"groupId": "100", "name": "100", "avatar": "", "users": [], "online": 0},
         )
+
+
+class HugeNumbersTests(SynchronousTestCase):
+    def test_paging_numbers_beyond_64_bits_are_refused(self):
+        from jim.errors import JimError
+        from jim.wire.jimjson import message_request
+
+        for field, value in (("offset", 10**19), ("count", "99999999999999999999"),
+                             ("beginTime", 1e300), ("endTime", -1e300)):
+            with self.assertRaises(JimError) as caught:
+                message_request({"type": 1, "groupId": "g", field: value})
+            self.assertEqual(caught.exception.code, 10015, field)
+        self.assertEqual(message_request({"type": 1, "offset": 2**63 - 1}).offset, 2**63 - 1)

@@ -1,16 +1,14 @@
 """J-IM's custom TCP protocol: frames in, frames out, everything else in the core's Session.
 
-The protocol is also the transport's producer, so it learns when a reader stops reading: it
-then stops reading that reader's requests, and drops it once more than the outbox limit is
-queued for it (a slow consumer must not grow the server's memory without bound).
+Flow control (a reader that stops reading) is L{jim.protocols.outbox.OutboxMixin}'s.
 """
-from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from jim.core.session import Session
 from jim.interfaces import IClient
+from jim.protocols.outbox import OutboxMixin
 from jim.wire import framing, jimjson, status
 
 #: how long a closing connection may take to flush before it is aborted
@@ -23,8 +21,8 @@ def peer_of(transport):
     return f"{host}:{address.port}" if host is not None else str(address)
 
 
-@implementer(IClient, IPushProducer)
-class JimTcpProtocol(Protocol):
+@implementer(IClient)
+class JimTcpProtocol(OutboxMixin, Protocol):
     terminal = "tcp"
     log = Logger()
 
@@ -33,9 +31,6 @@ class JimTcpProtocol(Protocol):
         self.session = None
         self.decoder = None
         self.peer = "?"
-        self._congested = False  # the transport asked us to stop producing
-        self._backlog = 0  # bytes written since then
-        self._reading_paused = False
         self._closing = None
 
     def connectionMade(self):
@@ -80,19 +75,11 @@ class JimTcpProtocol(Protocol):
     # -- IClient -------------------------------------------------------------------------------
 
     def send(self, command, body):
-        if self._congested:
-            self._backlog += len(body)
-            if self._backlog > self.core.limits.outbox:
-                self.log.warn(
-                    "dropping slow reader {peer} ({user}): over {limit} bytes queued",
-                    peer=self.peer,
-                    user=self.session.username,
-                    limit=self.core.limits.outbox,
-                )
-                self._congested = False
-                self.transport.abortConnection()
-                return
-        self.transport.write(framing.encode(command, body))
+        if self.outbox_allows(len(body)):
+            self.transport.write(framing.encode(command, body))
+
+    def outbox_limit(self):
+        return self.core.limits.outbox
 
     def close(self, reason):
         if self._closing is not None:
@@ -102,31 +89,6 @@ class JimTcpProtocol(Protocol):
         self.transport.unregisterProducer()
         self.transport.loseConnection()
         self._closing = self.core.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
-
-    def pause_reading(self):
-        self._reading_paused = True
-        self.transport.pauseProducing()
-
-    def resume_reading(self):
-        self._reading_paused = False
-        if not self._congested:
-            self.transport.resumeProducing()
-
-    # -- IPushProducer (the transport's buffer is full / drained) -------------------------------
-
-    def pauseProducing(self):
-        self._congested = True
-        self._backlog = 0
-        self.transport.pauseProducing()
-
-    def resumeProducing(self):
-        self._congested = False
-        self._backlog = 0
-        if not self._reading_paused:
-            self.transport.resumeProducing()
-
-    def stopProducing(self):
-        pass
 
 
 class JimTcpFactory(Factory):

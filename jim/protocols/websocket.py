@@ -10,6 +10,7 @@ from zope.interface import implementer
 
 from jim.core.session import Session
 from jim.interfaces import IClient
+from jim.protocols.outbox import OutboxMixin
 from jim.protocols.tcp import peer_of
 from jim.wire import status
 
@@ -20,7 +21,7 @@ log = Logger()
 
 
 @implementer(IClient)
-class JimWebSocketProtocol(WebSocketServerProtocol):
+class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
     # No Logger attribute named "log" here: autobahn logs every frame through self.log at
     # debug level, and a twisted.logger.Logger in its place would turn those into events.
     terminal = "ws"
@@ -53,6 +54,7 @@ class JimWebSocketProtocol(WebSocketServerProtocol):
         except AttributeError:
             pass
         core = self.factory.core
+        self.transport.registerProducer(self, True)  # learn when the peer stops reading
         core.metrics.connection_opened("ws")
         self.session = Session(core, self)
         if self._login is not None:
@@ -75,20 +77,18 @@ class JimWebSocketProtocol(WebSocketServerProtocol):
     # -- IClient -------------------------------------------------------------------------------
 
     def send(self, command, body):
-        if self.state == self.STATE_OPEN:  # nothing may follow our close frame
-            # one text frame; not sendMessage, which would hold replies (a long history page)
-            # to the limit meant for what clients send
+        # nothing may follow our close frame; a reader that stopped reading is dropped. One
+        # text frame, not sendMessage, which would hold replies (a long history page) to the
+        # limit meant for what clients send.
+        if self.state == self.STATE_OPEN and self.outbox_allows(len(body)):
             self.sendFrame(opcode=1, payload=body)
+
+    def outbox_limit(self):
+        return self.factory.core.limits.outbox
 
     def close(self, reason):
         log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
         self.sendClose(_CLOSE_NORMAL, reason[:100])
-
-    def pause_reading(self):
-        self.transport.pauseProducing()
-
-    def resume_reading(self):
-        self.transport.resumeProducing()
 
 
 def _first(params, name):

@@ -22,6 +22,9 @@ MAX_TOKEN_BYTES = 1024
 #: a numeric string fastjson would read as an int (ASCII digits only: str.isdigit takes "²")
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
 
+#: what a store can hold in an integer column (SQLite: signed 64 bits)
+_MAX_INT64 = 2**63 - 1
+
 CHAT_GROUP = 1
 CHAT_PRIVATE = 2
 
@@ -254,10 +257,13 @@ def message_request(obj):
     end = number(obj, "endTime", code=code)
     offset = integer(obj, "offset", code=code)
     count = integer(obj, "count", code=code)
-    if offset is not None and offset < 0:
-        raise JimError(code, "offset must not be negative")
-    if count is not None and count < 0:
-        raise JimError(code, "count must not be negative")
+    if offset is not None and not 0 <= offset <= _MAX_INT64:
+        raise JimError(code, "offset must be between 0 and 2**63-1")
+    if count is not None and not 0 <= count <= _MAX_INT64:
+        raise JimError(code, "count must be between 0 and 2**63-1")
+    for field, value in (("beginTime", begin), ("endTime", end)):
+        if value is not None and not -_MAX_INT64 <= value <= _MAX_INT64:
+            raise JimError(code, f"{field} must be epoch milliseconds")
     return MessageRequest(
         user_id=name(obj, "userId", "userid", code=code),
         type=kind,
