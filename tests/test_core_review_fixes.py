@@ -74,3 +74,54 @@ class UnknownGroupsTests(SynchronousTestCase):
         self.assertEqual({code for _, code in codes(client)}, {10002, 10015})
         send(alice, 7, {"cmd": 7, "groupId": "real"})  # a real group is cached once joined
         self.assertEqual(list(fx.hub._members), [(APP_KEY, "real")])
+
+
+class JoinRaceTests(SynchronousTestCase):
+    def test_two_joins_in_flight_cannot_overfill_a_group(self):
+        from tests.support.fakes import HoldingStore
+        from jim.store.memory import MemoryStore
+
+        store = HoldingStore(MemoryStore(), "add_member")
+        fx = make_core(store=store, limits=Limits(group_size=2))
+        for name in ("alice", "bob", "carol"):
+            fx.add_user(name)
+        fx.add_group("g", "alice")
+        _, _ = fx.login("alice")
+        bob, bob_client = fx.login("bob")
+        carol, carol_client = fx.login("carol")
+        send(bob, 7, {"cmd": 7, "groupId": "g"})
+        send(carol, 7, {"cmd": 7, "groupId": "g"})  # while bob's join is being written
+        store.release()
+        self.assertEqual(codes(carol_client), [(8, 10012)])
+        members = self.successResultOf(fx.memory.group_members(APP_KEY, "g"))
+        self.assertEqual(members, ["alice", "bob"])
+
+    def test_a_group_joined_while_the_login_loads_groups_gets_the_exit_notice(self):
+        from twisted.internet import defer
+
+        from jim.store.memory import MemoryStore
+
+        class SlowGroupRead(MemoryStore):
+            """user_groups answers what was true when it was asked, but only later."""
+
+            held = []
+
+            def user_groups(self, app, username):
+                answer = super().user_groups(app, username)
+                late = defer.Deferred()
+                answer.addCallback(lambda groups: self.held.append((late, groups)))
+                return late
+
+        store = SlowGroupRead()
+        fx = make_core(store=store)
+        fx.add_user("alice")
+        fx.add_user("bob")
+        fx.add_group("g", "bob")
+        first, _ = fx.connect()
+        send(first, 5, {"cmd": 5, "userId": "alice", "password": "secret"})  # groups: none yet
+        second, _ = fx.connect()
+        send(second, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
+        send(second, 7, {"cmd": 7, "groupId": "g"})
+        for late, groups in store.held:
+            late.callback(groups)
+        self.assertIn("g", fx.hub._user_groups[(APP_KEY, "alice")])

@@ -67,11 +67,13 @@ class Hub:
         if sessions is not None:
             sessions.append(session)
             return
-        self.online[key] = [session]
+        mine = self.online[key] = [session]
+        joined = self._user_groups[key] = []  # groups joined while the list loads
         groups = await self.store.user_groups(session.app, session.username)
-        if self.online.get(key) is None:  # gone again while the groups loaded
+        if self.online.get(key) is not mine:  # gone again (and maybe back) meanwhile
             return
-        self._user_groups[key] = [g.gid for g in groups]
+        loaded = [g.gid for g in groups]
+        self._user_groups[key] = loaded + [gid for gid in joined if gid not in loaded]
         user = jimjson.user_json(session.user, True, session.client.terminal)
         for group in groups:
             await self.members(session.app, group.gid)
@@ -161,9 +163,13 @@ class Hub:
                 command=status.JOIN_GROUP_RESP,
                 extra={"result": 3},
             )
-        await self.store.add_member(app, gid, username)
         members = self._members.setdefault((app, gid), members)
-        members[username] = None
+        members[username] = None  # the place is taken before the write: no overfull group
+        try:
+            await self.store.add_member(app, gid, username)
+        except BaseException:
+            members.pop(username, None)
+            raise
         groups = self._user_groups.get((app, username))
         if groups is not None and gid not in groups:
             groups.append(gid)
