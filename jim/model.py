@@ -8,7 +8,6 @@ import attr
 
 SINGLE = "single"
 GROUP = "group"
-TARGET_TYPES = (SINGLE, GROUP)
 
 
 @attr.s(frozen=True, slots=True)

@@ -2,13 +2,9 @@
 get user and get messages, with the exact replies J-IM clients expect."""
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support.fakes import APP_KEY, make_core, send
+from tests.support.fakes import APP_KEY, codes, make_core, send
 
 LOGIN_FAILED = "login failed ! 登录失败!"
-
-
-def codes(client):
-    return [(command, body.get("code")) for command, body in client.take()]
 
 
 def private(to, content, **extra):

@@ -9,7 +9,7 @@ from jim.errors import JimError
 from jim.store.memory import MemoryStore
 from jim.wire import jimjson
 
-from tests.support.fakes import APP_KEY, HoldingStore, make_core, send
+from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
 
 
 def chat(to, content, client_id=None):
@@ -17,10 +17,6 @@ def chat(to, content, client_id=None):
     if client_id is not None:
         body["id"] = client_id
     return body
-
-
-def codes(client):
-    return [(command, body.get("code")) for command, body in client.take()]
 
 
 class HeldFixture:

@@ -4,11 +4,7 @@ not shut users out; asking about groups that do not exist caches nothing."""
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim.config import Limits
-from tests.support.fakes import APP_KEY, make_core, send
-
-
-def codes(client):
-    return [(command, body.get("code")) for command, body in client.take()]
+from tests.support.fakes import APP_KEY, codes, make_core, send
 
 
 class ClosingCountsAsOfflineTests(SynchronousTestCase):

@@ -17,7 +17,8 @@ from jim.errors import JimError
 from jim.metrics import Metrics
 from jim.model import GROUP, SINGLE, Group, Message, User
 from jim.store import sqlite as sqlite_module
-from jim.store.sqlite import SqliteStore, with_id
+from jim.store import with_id
+from jim.store.sqlite import SqliteStore
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRASH_WRITER = os.path.join(HERE, "support", "crash_writer.py")

@@ -47,8 +47,7 @@ async def login(session, obj):
                 return
             raise JimError(status.LOGIN_FAILED, "this connection is logged in as another user")
         app, user = await core.accounts.login(request)
-    except JimError as e:
-        e.close = True
+    except JimError as e:  # Handler.close_on_failure closes the connection
         core.metrics.login_failures += 1
         log.info(
             "login of {user} from {peer} refused: {detail}",

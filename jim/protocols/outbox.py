@@ -14,6 +14,13 @@ from zope.interface import implementer
 log = Logger()
 
 
+def peer_of(transport):
+    """A printable address of the other end of C{transport}, for logs."""
+    address = transport.getPeer()
+    host = getattr(address, "host", None)
+    return f"{host}:{address.port}" if host is not None else str(address)
+
+
 @implementer(IPushProducer)
 class OutboxMixin:
     _congested = False  # the transport asked us to stop producing

@@ -8,17 +8,11 @@ from zope.interface import implementer
 
 from jim.core.session import Session
 from jim.interfaces import IClient
-from jim.protocols.outbox import OutboxMixin
+from jim.protocols.outbox import OutboxMixin, peer_of
 from jim.wire import framing, jimjson, status
 
 #: how long a closing connection may take to flush before it is aborted
 CLOSE_GRACE = 5.0
-
-
-def peer_of(transport):
-    address = transport.getPeer()
-    host = getattr(address, "host", None)
-    return f"{host}:{address.port}" if host is not None else str(address)
 
 
 @implementer(IClient)

@@ -10,8 +10,7 @@ from zope.interface import implementer
 
 from jim.core.session import Session
 from jim.interfaces import IClient
-from jim.protocols.outbox import OutboxMixin
-from jim.protocols.tcp import peer_of
+from jim.protocols.outbox import OutboxMixin, peer_of
 from jim.wire import status
 
 _CLOSE_NORMAL = 1000

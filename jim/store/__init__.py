@@ -8,6 +8,12 @@ from jim import errors, model
 from jim.errors import JimError
 
 
+def with_id(message, new_id):
+    """The message with its server id (C{_replace} costs three times as much; this runs for
+    every chat)."""
+    return model.Message._make((new_id,) + message[1:])
+
+
 def private_conversation(user, peer):
     """The conversation key of the private messages between two users, either direction.
 

@@ -14,7 +14,6 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IStore
-from jim.model import Message
 from jim.store import (
     check_paging,
     conversation_of,
@@ -22,6 +21,7 @@ from jim.store import (
     is_offline_match,
     page,
     private_conversation,
+    with_id,
 )
 
 
@@ -133,7 +133,7 @@ class MemoryStore:
     @_answer
     def add_message(self, message, offline_for=()):
         self._last_id += 1
-        stored = Message._make((self._last_id,) + message[1:])
+        stored = with_id(message, self._last_id)
         self._messages[stored.id] = stored
         key = (stored.app, conversation_of(stored))
         self._conversations.setdefault(key, []).append(stored.id)

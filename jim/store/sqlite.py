@@ -21,8 +21,7 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IStore
-from jim.model import Message
-from jim.store import check_paging, group_conversation, private_conversation
+from jim.store import check_paging, group_conversation, private_conversation, with_id
 from jim.store import sqlite_queries as q
 from jim.store.migrations import migrate
 
@@ -477,11 +476,6 @@ class SqliteStore:
         except JimError as refusal:
             return defer.fail(refusal)
         return self._read(q.select_history, app, conversation, begin, end, offset, count)
-
-
-def with_id(message, new_id):
-    """The message with its server id (C{_replace} costs three times as much, per chat)."""
-    return Message._make((new_id,) + message[1:])
 
 
 def _observe(deferred):

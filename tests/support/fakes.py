@@ -75,6 +75,11 @@ class RecordingClient:
         return [command for command, _ in self.sent]
 
 
+def codes(client):
+    """(command, status code) of what C{client} was sent since the last take, and forget it."""
+    return [(command, body.get("code")) for command, body in client.take()]
+
+
 def _job_name(f, args):
     """The name of the hashing function a runner was given (unwrapping the timing wrapper)."""
     return args[0].__name__ if f.__name__ == "_timed" else f.__name__
