@@ -30,6 +30,10 @@ class OutboxMixin:
     def outbox_limit(self):
         raise NotImplementedError
 
+    def abort(self):
+        """Drop the connection at once, discarding what is queued for it."""
+        self.transport.abortConnection()
+
     def outbox_allows(self, size):
         """Count C{size} more bytes for the peer; False (and the connection aborted) if that
         takes a congested peer over the outbox limit."""
@@ -47,7 +51,7 @@ class OutboxMixin:
             limit=limit,
         )
         self._congested = False
-        self.transport.abortConnection()
+        self.abort()
         return False
 
     # -- IClient flow control ------------------------------------------------------------------

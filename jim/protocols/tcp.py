@@ -9,6 +9,7 @@ from zope.interface import implementer
 from jim.core.session import Session
 from jim.interfaces import IClient
 from jim.protocols.outbox import OutboxMixin, peer_of
+from jim.protocols.turnwrite import TurnWriter
 from jim.wire import framing, jimjson, status
 
 #: how long a closing connection may take to flush before it is aborted
@@ -20,8 +21,9 @@ class JimTcpProtocol(OutboxMixin, Protocol):
     terminal = "tcp"
     log = Logger()
 
-    def __init__(self, core):
+    def __init__(self, core, writer):
         self.core = core
+        self.writer = writer
         self.session = None
         self.decoder = None
         self.peer = "?"
@@ -51,7 +53,7 @@ class JimTcpProtocol(OutboxMixin, Protocol):
             self.core.metrics.bad_input += 1
             self.log.info("closing {peer}: {detail}", peer=self.peer, detail=e.detail)
             body = jimjson.reply(status.UNKNOWN, e.code, detail=e.detail)
-            self.transport.write(framing.encode(status.UNKNOWN, body))
+            self.writer.write(self.transport, framing.encode(status.UNKNOWN, body))
             self.close(e.detail)
             return
         session = self.session
@@ -59,6 +61,7 @@ class JimTcpProtocol(OutboxMixin, Protocol):
             session.frame_received(cmd, body)
 
     def connectionLost(self, reason):
+        self.writer.discard(self.transport)
         if self._closing is not None and self._closing.active():
             self._closing.cancel()
         self._closing = None
@@ -70,15 +73,20 @@ class JimTcpProtocol(OutboxMixin, Protocol):
 
     def send(self, command, body):
         if self.outbox_allows(len(body)):
-            self.transport.write(framing.encode(command, body))
+            self.writer.write(self.transport, framing.encode(command, body))
 
     def outbox_limit(self):
         return self.core.limits.outbox
+
+    def abort(self):
+        self.writer.discard(self.transport)
+        self.transport.abortConnection()
 
     def close(self, reason):
         if self._closing is not None:
             return
         self.log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        self.writer.flush_one(self.transport)  # what it was sent goes before the FIN
         # a registered producer holds off TLS shutdown until it is unregistered
         self.transport.unregisterProducer()
         self.transport.loseConnection()
@@ -86,11 +94,13 @@ class JimTcpProtocol(OutboxMixin, Protocol):
 
 
 class JimTcpFactory(Factory):
-    """Builds a L{JimTcpProtocol} per connection, all sharing one core."""
+    """Builds a L{JimTcpProtocol} per connection, all sharing one core and one
+    L{TurnWriter}."""
     noisy = False
 
     def __init__(self, core):
         self.core = core
+        self.writer = TurnWriter(core.clock)
 
     def buildProtocol(self, addr):
-        return JimTcpProtocol(self.core)
+        return JimTcpProtocol(self.core, self.writer)

@@ -1,0 +1,82 @@
+# -*- test-case-name: tests.test_protocols_turnwrite -*-
+"""Bytes written to a plain TCP connection during one reactor turn leave together at the end
+of the turn, straight to the socket when nothing is queued ahead of them.
+
+Twisted's C{FileDescriptor.write} only queues: the bytes leave on a later reactor iteration,
+after the descriptor was registered for writability (one C{epoll_ctl}), reported writable by
+the next poll and unregistered again (another C{epoll_ctl}). A chat server answers nearly every
+frame with one or two small frames, so for it that round costs more than the chat itself: at a
+few thousand chats a second it roughly doubles the reactor's iterations and system calls (see
+C{docs/architecture.md}, "Writes").
+
+L{TurnWriter} keeps what each connection is sent during a turn and, from a C{callLater(0)} (the
+first thing the reactor runs after the current turn's events), joins it into one C{send}. If
+the socket takes it all, Twisted never sees it; whatever it does not take (or anything at all
+while Twisted still holds unsent bytes for that connection, which must leave first) goes
+through C{transport.write} as usual, so flow control, C{pauseProducing} and error handling
+stay Twisted's. Only plain TCP transports take the short way; TLS and every other transport
+are written to at once, as before.
+"""
+from twisted.internet import tcp
+
+
+def _queue_is_empty(transport):
+    """Whether Twisted holds no unsent bytes for C{transport} (a L{tcp.Server})."""
+    return transport.offset == len(transport.dataBuffer) and not transport._tempDataLen
+
+
+class TurnWriter:
+    """Coalesces the writes of one reactor turn per connection (see the module docstring).
+
+    @param clock: the reactor (C{callLater}); the flush runs at the start of the next turn.
+    """
+
+    def __init__(self, clock):
+        self._clock = clock
+        self._pending = {}  # transport -> [bytes] written this turn, in order
+        self._call = None
+
+    def write(self, transport, data):
+        """Write C{data} to C{transport} after what was written to it before."""
+        if type(transport) is not tcp.Server:
+            transport.write(data)
+            return
+        queued = self._pending.get(transport)
+        if queued is not None:
+            queued.append(data)
+            return
+        self._pending[transport] = [data]
+        if self._call is None:
+            self._call = self._clock.callLater(0, self.flush)
+
+    def flush(self):
+        """Send everything written this turn."""
+        self._call = None
+        pending, self._pending = self._pending, {}
+        for transport, chunks in pending.items():
+            _send(transport, chunks)
+
+    def flush_one(self, transport):
+        """Send what C{transport} was written this turn now (before closing it)."""
+        chunks = self._pending.pop(transport, None)
+        if chunks is not None:
+            _send(transport, chunks)
+
+    def discard(self, transport):
+        """Forget what a lost connection was written this turn."""
+        self._pending.pop(transport, None)
+
+
+def _send(transport, chunks):
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    if transport.connected and not transport.disconnecting and _queue_is_empty(transport):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:
+            # EAGAIN: the socket buffer is full; anything else (a reset peer): Twisted's own
+            # write path meets the same error on its next attempt and closes the connection
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
