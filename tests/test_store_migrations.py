@@ -16,9 +16,12 @@ from jim.store.migrations import (
     schema_version,
     split_statements,
 )
+from jim.model import Message
 from jim.store.sqlite import SqliteStore
 
-TABLES = {"apps", "users", "groups", "members", "messages", "offline", "schema_version"}
+TABLES = {
+    "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations"
+}
 
 
 def tables(connection):
@@ -105,6 +108,56 @@ class MigrateTests(unittest.SynchronousTestCase):
         self.assertTrue(statements[1].startswith("CREATE TRIGGER"))
         self.assertEqual(statements[2], "INSERT INTO t VALUES ('e');")
         self.assertRaises(ValueError, split_statements, "CREATE TABLE t (x);\nCREATE TABLE")
+
+
+def _v1_message(id, app, sender, target_type, target, conv, created):
+    return (id, app, sender, target_type, target, conv, 0, f"m{id}", None, None, created)
+
+
+class ConversationIdsMigrationTests(unittest.TestCase):
+    """Migration 2 turns text conversation keys into ids; a version-1 file reads the same."""
+
+    async def test_version_1_messages_survive(self):
+        path = os.path.join(self.mktemp(), "jim.db")
+        os.makedirs(os.path.dirname(path))
+        connection = sqlite3.connect(path, isolation_level=None)
+        migrate(connection, bundled_migrations()[:1])
+        rows = [
+            _v1_message(1, "app1", "ann", "single", "bob", "s:3:ann:bob", 1000),
+            _v1_message(2, "app1", "bob", "single", "ann", "s:3:ann:bob", 1001),
+            _v1_message(3, "app1", "ann", "group", "g1", "g:g1", 1002),
+            _v1_message(4, "app2", "ann", "single", "bob", "s:3:ann:bob", 1003),
+        ]
+        connection.executemany(
+            "INSERT INTO messages (id, app, sender, target_type, target, conv, msg_type, content,"
+            " extras, client_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        connection.execute("INSERT INTO offline VALUES ('app1', 'bob', 1)")
+        connection.close()
+
+        store = SqliteStore(path, reactor)
+        await store.start()
+        self.addCleanup(store.stop)
+        private = await store.private_history("app1", "bob", "ann")
+        self.assertEqual([m.id for m in private], [1, 2])
+        self.assertEqual([m.id for m in await store.group_history("app1", "g1")], [3])
+        self.assertEqual([m.id for m in await store.private_history("app2", "ann", "bob")], [4])
+        self.assertEqual([m.id for m in await store.take_offline("app1", "bob")], [1])
+        # a new message joins its old conversation, and ids go on from the old ones
+        stored = await store.add_message(
+            Message(0, "app1", "ann", "single", "bob", 0, "new", None, None, 2000)
+        )
+        self.assertEqual(stored.id, 5)
+        private = await store.private_history("app1", "ann", "bob")
+        self.assertEqual([m.id for m in private], [1, 2, 5])
+        with sqlite3.connect(path) as check:
+            (version,) = check.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            indexes = {name for (name,) in check.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")}
+        check.close()
+        self.assertEqual(version, len(bundled_migrations()))
+        self.assertIn("messages_by_conv", indexes)
 
 
 class StoreRefusesNewerFileTests(unittest.TestCase):

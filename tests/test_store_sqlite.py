@@ -19,6 +19,7 @@ from jim.model import GROUP, SINGLE, Group, Message, User
 from jim.store import sqlite as sqlite_module
 from jim.store import with_id
 from jim.store.sqlite import SqliteStore
+from jim.store.migrations import bundled_migrations
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRASH_WRITER = os.path.join(HERE, "support", "crash_writer.py")
@@ -134,6 +135,21 @@ class SqliteStoreTests(unittest.TestCase):
         await store.add_user(User("a", "ann", "h"))
         self.assertIsNotNone(await store.get_user("a", "ann"))
 
+    async def test_conversations_made_by_a_failed_commit_are_forgotten(self):
+        store = await self.open(_FailingCommitStore)
+        store.fail_next_commit = True
+        with self.assertRaises(JimError):
+            await store.add_message(chat("ann", "bob", "lost"))
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        # the undone conversation's id is free again: another conversation takes it...
+        await store.add_message(chat("cid", "dan", "for dan"))
+        await store.add_message(chat("ann", "bob", "for bob"))
+        # ...and ann and bob get a conversation of their own, not a stale cached id
+        self.assertEqual([m.content for m in await store.private_history("a", "cid", "dan")],
+                         ["for dan"])
+        self.assertEqual([m.content for m in await store.private_history("a", "ann", "bob")],
+                         ["for bob"])
+
     async def test_acknowledged_means_committed(self):
         store = await self.open()
         stored = await store.add_message(chat("ann", "bob", "durable"))
@@ -206,7 +222,7 @@ class SqliteStoreTests(unittest.TestCase):
         store = await self.open()
         await store.add_user(User("a", "ann", "h"))
         opened = [e for e in events if e.get("path") == self.path and "version" in e]
-        self.assertEqual(opened[0]["version"], 1)
+        self.assertEqual(opened[0]["version"], len(bundled_migrations()))
         slow = [e for e in events if e["log_level"] == LogLevel.warn and "rows" in e]
         self.assertEqual(slow[0]["rows"], 1)
 

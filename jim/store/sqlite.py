@@ -123,6 +123,7 @@ class SqliteStore:
         self._checkpoint_call = None
         self._checkpoint_every = checkpoint_every
         self._write_db = None  # touched only on the writer thread
+        self._conversations = q.ConversationIds()  # likewise
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
         self._pending = []  # (job, args, Deferred) not yet handed to the writer
@@ -327,7 +328,7 @@ class SqliteStore:
         db = self._write_db
         started = time.monotonic()
         if all(job is q.insert_message for job, _ in jobs):
-            results = self._appends_only(db, [args for _, args in jobs])
+            results = self._appends_only(db, [args[1:] for _, args in jobs])
             if results is not None:
                 return time.monotonic() - started, results
         db.execute("BEGIN IMMEDIATE")
@@ -336,7 +337,7 @@ class SqliteStore:
             appends = []
             for job, args in jobs:
                 if job is q.insert_message:
-                    appends.append(args)
+                    appends.append(args[1:])
                     continue
                 if appends:
                     results.extend(self._append_run(db, appends))
@@ -346,36 +347,40 @@ class SqliteStore:
                 results.extend(self._append_run(db, appends))
             self._commit(db)
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            self._rollback(db)
             raise
         return time.monotonic() - started, results
+
+    def _rollback(self, db, savepoint=None):
+        if savepoint is not None:
+            db.execute(f"ROLLBACK TO {savepoint}")
+        elif db.in_transaction:
+            db.execute("ROLLBACK")
+        self._conversations.forget()  # ids made by the undone work are gone
 
     def _appends_only(self, db, appends):
         """The usual batch, only message appends: one transaction, no savepoints. None if an
         append failed (the transaction is then rolled back, for the careful path to redo)."""
         db.execute("BEGIN IMMEDIATE")
         try:
-            results = q.insert_messages(db, appends)
+            results = q.insert_messages(db, self._conversations, appends)
         except Exception:
-            db.execute("ROLLBACK")
+            self._rollback(db)
             return None
         try:
             self._commit(db)
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            self._rollback(db)
             raise
         return results
 
-    @staticmethod
-    def _run_job(db, job, args):
+    def _run_job(self, db, job, args):
         db.execute("SAVEPOINT job")
         try:
             value = job(db, *args)
         except Exception:
             result = (False, Failure())
-            db.execute("ROLLBACK TO job")
+            self._rollback(db, "job")
         else:
             result = (True, value)
         db.execute("RELEASE job")
@@ -384,11 +389,14 @@ class SqliteStore:
     def _append_run(self, db, appends):
         db.execute("SAVEPOINT run")
         try:
-            results = q.insert_messages(db, appends)
+            results = q.insert_messages(db, self._conversations, appends)
         except Exception:
-            db.execute("ROLLBACK TO run")
+            self._rollback(db, "run")
             db.execute("RELEASE run")
-            return [self._run_job(db, q.insert_message, args) for args in appends]
+            return [
+                self._run_job(db, q.insert_message, (self._conversations,) + args)
+                for args in appends
+            ]
         db.execute("RELEASE run")
         return results
 
@@ -453,7 +461,7 @@ class SqliteStore:
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.
         stored = with_id(message, self._next_id)
         self._next_id += 1
-        return self._write(q.insert_message, stored, tuple(offline_for))
+        return self._write(q.insert_message, self._conversations, stored, tuple(offline_for))
 
     def add_offline(self, app, message_id, usernames):
         return self._write(q.insert_offline, app, message_id, tuple(usernames))

@@ -116,10 +116,43 @@ def select_user_groups(db, app, username):
     return [Group(*row) for row in rows]
 
 
-def _message_row(message):
+class ConversationIds:
+    """The integer id of each conversation key (C{jim.store.conversation_of}), as the messages
+    table and its index store it. Used on the writer thread only.
+
+    Ids are created inside the writing transaction; after any rollback L{forget} must run, since
+    ids created by the rolled-back work no longer exist. The cache holds at most C{limit} keys
+    and simply starts over when full.
+    """
+
+    def __init__(self, limit=100_000):
+        self._ids = {}
+        self._limit = limit
+
+    def forget(self):
+        self._ids.clear()
+
+    def id_of(self, db, app, key):
+        cached = self._ids.get((app, key))
+        if cached is not None:
+            return cached
+        row = db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                         (app, key)).fetchone()
+        if row is None:
+            conversation = db.execute("INSERT INTO conversations (app, key) VALUES (?, ?)",
+                                      (app, key)).lastrowid
+        else:
+            (conversation,) = row
+        if len(self._ids) >= self._limit:
+            self._ids.clear()
+        self._ids[(app, key)] = conversation
+        return conversation
+
+
+def _message_row(db, conversations, message):
     return (message.id, message.app, message.sender, message.target_type, message.target,
             message.msg_type, message.content, message.extras, message.client_id, message.created,
-            conversation_of(message))
+            conversations.id_of(db, message.app, conversation_of(message)))
 
 
 _INSERT_MESSAGE = (f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv)"
@@ -129,8 +162,8 @@ _INSERT_MESSAGES = f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv) VALUES "
 _INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
 
 
-def insert_message(db, message, offline_for):
-    db.execute(_INSERT_MESSAGE, _message_row(message))
+def insert_message(db, conversations, message, offline_for):
+    db.execute(_INSERT_MESSAGE, _message_row(db, conversations, message))
     _mark_offline(db, message.app, message.id, offline_for)
     return message
 
@@ -149,9 +182,10 @@ def _insert_rows(db, head, width, rows):
         db.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
 
 
-def insert_messages(db, appends):
+def insert_messages(db, conversations, appends):
     """Many L{insert_message} jobs' C{(message, offline_for)} at once; their results."""
-    _insert_rows(db, _INSERT_MESSAGES, 11, [_message_row(message) for message, _ in appends])
+    rows = [_message_row(db, conversations, message) for message, _ in appends]
+    _insert_rows(db, _INSERT_MESSAGES, 11, rows)
     marks = [(m.app, user, m.id) for m, offline_for in appends for user in offline_for]
     if marks:
         _insert_rows(db, _INSERT_OFFLINES, 3, marks)
@@ -199,7 +233,8 @@ def take_offline(db, app, username, peer, gid, limit=None):
 
 
 def select_history(db, app, conversation, begin, end, offset, count):
-    query = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE app = ? AND conv = ?"
+    query = (f"SELECT {_MESSAGE_COLUMNS} FROM messages"
+             " WHERE conv = (SELECT id FROM conversations WHERE app = ? AND key = ?)")
     params = [app, conversation]
     if begin is not None:
         query += " AND created >= ?"
