@@ -1,7 +1,9 @@
-"""Process-wide counters, gauges and one latency histogram, rendered in Prometheus text format.
+"""Process-wide counters, gauges and one latency histogram, rendered in Prometheus text format
+(with the garbage collector's own counters).
 
 Plain attributes and dicts: incrementing a counter on the hot path costs one addition.
 """
+from jim import collector
 
 #: bucket upper bounds for the store commit latency histogram, in seconds
 COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -78,4 +80,13 @@ class Metrics:
         out.append(f"jim_store_commit_seconds_count {self.commit_count}")
         head("jim_store_commit_rows_total", "counter", "Rows written by store commits.")
         out.append(f"jim_store_commit_rows_total {self.commit_rows}")
+        head("jim_gc_collections_total", "counter", "Garbage collector passes by generation.")
+        passes = collector.stats()
+        for generation, collections, _ in passes:
+            out.append(f'jim_gc_collections_total{{generation="{generation}"}} {collections}')
+        head("jim_gc_collected_total", "counter", "Objects the garbage collector freed.")
+        for generation, _, collected in passes:
+            out.append(f'jim_gc_collected_total{{generation="{generation}"}} {collected}')
+        head("jim_gc_frozen_objects", "gauge", "Objects exempted from garbage collection.")
+        out.append(f"jim_gc_frozen_objects {collector.frozen()}")
         return "\n".join(out) + "\n"

@@ -14,6 +14,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
+from jim import collector
 from jim.core.accounts import Accounts, secret_hash
 from jim.core.core import Core
 from jim.core.hub import Hub
@@ -76,9 +77,17 @@ def make_store(config, reactor, metrics):
 class JimService(service.Service):
     log = Logger()
 
-    def __init__(self, config, reactor, exit_on_failure=True):
+    def __init__(self, config, reactor, exit_on_failure=True, own_process=True):
+        """
+        @param exit_on_failure: exit the process (status 1) if jim cannot start.
+        @param own_process: jim is the whole process (C{twistd jim}), so it may tune the
+            garbage collector for it (L{jim.collector}); False when embedded, as in tests.
+        """
         self.config = config
         self.exit_on_failure = exit_on_failure
+        self.own_process = own_process
+        if own_process:
+            collector.tune()
         self.reactor = reactor
         self.metrics = Metrics()
         self.ports = []
@@ -94,6 +103,8 @@ class JimService(service.Service):
 
     def _started(self, result):
         self._start_result = result
+        if self.own_process and not isinstance(result, Failure):
+            collector.freeze()
         if isinstance(result, Failure):
             if result.check(ValueError, OSError, CannotListenError):  # configuration, not a bug
                 self.log.critical("jim could not start: {reason}", reason=result.getErrorMessage())

@@ -1,6 +1,7 @@
 """A real `twistd jim` process: after kill -9 and a restart, nothing acknowledged is lost."""
 from twisted.trial.unittest import TestCase
 
+from tests.integration.test_delivery import http
 from tests.support.jimclient import tcp_client, ws_client
 from tests.support.server import JimServer
 
@@ -56,3 +57,10 @@ class RestartTests(TestCase):
         bob.send(13, {"cmd": 13})
         await bob.expect(13)
         self.assertEqual([f for f in bob.inbox.frames if f[0] == 11], [])
+
+    async def test_the_process_freezes_its_startup_objects(self):
+        server = await JimServer.start(self)
+        code, text = await http(server.port, b"GET", "/metrics")
+        self.assertEqual(code, 200)
+        (frozen,) = [line for line in text.splitlines() if line.startswith("jim_gc_frozen_objects")]
+        self.assertGreater(int(frozen.split()[1]), 10_000)  # Twisted, autobahn, jim...

@@ -21,7 +21,7 @@ async def start_jim(testcase, limits=None, **config):
     settings.update(config)
     if limits:
         settings["limits"] = attr.evolve(Limits(), **limits)
-    service = JimService(Config(**settings), reactor, exit_on_failure=False)
+    service = JimService(Config(**settings), reactor, exit_on_failure=False, own_process=False)
     service.startService()
     testcase.addCleanup(service.stopService)
     await service.when_ready()
