@@ -236,6 +236,12 @@ class SqliteStoreTests(unittest.TestCase):
         message = Message(0, "a", "ann", GROUP, "g1", 3, "body", "{}", "c1", 99)
         self.assertEqual(with_id(message, 7), Message(7, *message[1:]))
 
+    def test_message_columns_are_the_message_fields_in_order(self):
+        # rows are written as the Message tuple itself plus the conversation id
+        from jim.store.sqlite_queries import _MESSAGE_COLUMNS
+
+        self.assertEqual(_MESSAGE_COLUMNS.split(", "), list(Message._fields))
+
     def test_bad_synchronous_refused(self):
         self.assertRaises(ValueError, SqliteStore, self.path, reactor, synchronous="off")
 

@@ -150,9 +150,8 @@ class ConversationIds:
 
 
 def _message_row(db, conversations, message):
-    return (message.id, message.app, message.sender, message.target_type, message.target,
-            message.msg_type, message.content, message.extras, message.client_id, message.created,
-            conversations.id_of(db, message.app, conversation_of(message)))
+    # the columns of _MESSAGE_COLUMNS are Message's fields in order (test_store_sqlite checks)
+    return (*message, conversations.id_of(db, message.app, conversation_of(message)))
 
 
 _INSERT_MESSAGE = (f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv)"
@@ -172,21 +171,28 @@ def insert_message(db, conversations, message, offline_for):
 _ROWS_PER_INSERT = 500
 
 
-def _insert_rows(db, head, width, rows):
-    """INSERT many rows with few statements. Each statement releases and retakes the GIL
-    once; one per row (executemany) makes the writer thread queue behind the busy reactor
-    thread for the GIL at every row."""
+def _insert_rows(db, head, width, values):
+    """INSERT many rows, given as one flat list of C{width} values per row, with few
+    statements. Each statement releases and retakes the GIL once; one per row (executemany)
+    makes the writer thread queue behind the busy reactor thread for the GIL at every row."""
     one = "(" + ", ".join("?" * width) + ")"
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        db.execute(head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row])
+    step = _ROWS_PER_INSERT * width
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        db.execute(head + ", ".join([one] * (len(chunk) // width)), chunk)
 
 
 def insert_messages(db, conversations, appends):
     """Many L{insert_message} jobs' C{(message, offline_for)} at once; their results."""
-    rows = [_message_row(db, conversations, message) for message, _ in appends]
-    _insert_rows(db, _INSERT_MESSAGES, 11, rows)
-    marks = [(m.app, user, m.id) for m, offline_for in appends for user in offline_for]
+    values = []
+    marks = []
+    id_of = conversations.id_of
+    for message, offline_for in appends:
+        values += message
+        values.append(id_of(db, message.app, conversation_of(message)))
+        for user in offline_for:
+            marks += (message.app, user, message.id)
+    _insert_rows(db, _INSERT_MESSAGES, 11, values)
     if marks:
         _insert_rows(db, _INSERT_OFFLINES, 3, marks)
     return [(True, message) for message, _ in appends]
