@@ -6,6 +6,7 @@ session turns into the reply J-IM would send (the command's response number and 
 """
 import attr
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from jim.errors import JimError
 from jim.model import GROUP
@@ -33,6 +34,8 @@ class Handler:
     barrier = attr.ib(default=False)  # later frames of the connection wait for it
     immediate = attr.ib(default=None)  # a constant reply: no body parsing, no async work
     close_on_failure = attr.ib(default=False)  # a refusal also closes the connection
+    # run(session, obj) returns nothing and reports through session.command_done (the chat)
+    reports = attr.ib(default=False)
 
 
 async def login(session, obj):
@@ -96,18 +99,21 @@ async def join(session, obj):
 
 
 def chat(session, obj):
-    """cmd 11. The hot path: a plain function returning a Deferred (see L{Hub.chat})."""
+    """cmd 11, the hot path: no coroutine and no Deferred of its own (see L{Hub.chat_then})."""
     request = jimjson.chat_request(obj)
-    d = session.core.hub.chat(session.app, session.username, request, session)
-    return d.addCallback(_chat_stored, session)
+    session.core.hub.chat_then(session.app, session.username, request, session, _chat_done, session)
 
 
-def _chat_stored(result, session):
-    code, stored = result
+def _chat_done(outcome, session):
+    if type(outcome) is Failure:
+        session.command_done(_CHAT, outcome)
+        return
+    code, stored = outcome
     data = {"id": str(stored.id), "createTime": stored.created}
     if stored.client_id is not None:
         data["clientId"] = stored.client_id
     session.client.send(status.CHAT_RESP, jimjson.reply(status.CHAT_RESP, code, data=data))
+    session.command_done(_CHAT)
 
 
 async def close(session, obj):
@@ -206,6 +212,8 @@ async def get_messages(session, obj):
     )
 
 
+_CHAT = Handler(status.CHAT_REQ, status.CHAT_RESP, status.SEND_FAILED, chat, reports=True)
+
 HANDLERS = {
     h.command: h
     for h in (
@@ -230,7 +238,7 @@ HANDLERS = {
         ),
         Handler(status.JOIN_GROUP_REQ, status.JOIN_GROUP_RESP, status.JOIN_FAILED, join,
                 barrier=True),
-        Handler(status.CHAT_REQ, status.CHAT_RESP, status.SEND_FAILED, chat),
+        _CHAT,
         Handler(
             status.HEARTBEAT,
             status.HEARTBEAT,

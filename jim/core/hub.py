@@ -7,6 +7,7 @@ follow the commit.
 """
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Group, Message
@@ -184,8 +185,9 @@ class Hub:
     # -- chat ----------------------------------------------------------------------------------
     #
     # The common chat (no client id, recipient online or group members cached) runs on plain
-    # Deferred callbacks: a coroutine per chat costs more than everything else the core does
-    # for it. Everything that must look something up first is an async def.
+    # callbacks: a coroutine per chat costs more than everything else the core does for it, and
+    # each extra Deferred callback shows up too. Everything that must look something up first is
+    # an async def.
 
     def chat(self, app, sender, request, session=None):
         """Store a chat from C{sender} and deliver it.
@@ -194,9 +196,34 @@ class Hub:
         connection (None for the HTTP API): it is left out of a private chat's pushes; the
         sender's other connections get a copy.
         """
+        d = defer.Deferred()
+        self.chat_then(app, sender, request, session, _settle, d)
+        return d
+
+    def chat_then(self, app, sender, request, session, then, *args):
+        """L{chat}, answered by a call instead of a Deferred: C{then(outcome, *args)} runs once,
+        with (status code, stored message) or the L{Failure} of why not. C{then} must not
+        raise."""
         if request.client_id is not None:
-            return defer.ensureDeferred(self._chat_once(app, sender, request, session))
-        return self._chat(app, sender, request, session)
+            d = defer.ensureDeferred(self._chat_once(app, sender, request, session))
+            d.addBoth(then, *args)
+            return
+        if request.chat_type != jimjson.CHAT_GROUP and (app, request.to) in self.online:
+            message = self._message(app, sender, SINGLE, request.to, request)
+            d = self.store.add_message(message, ())
+            d.addBoth(self._private_stored_then, sender, session, then, args)
+            return
+        self._chat(app, sender, request, session).addBoth(then, *args)
+
+    def _private_stored_then(self, stored, sender, session, then, args):
+        if type(stored) is Failure:
+            then(stored, *args)
+            return
+        outcome = self._private_stored(stored, sender, session, ())
+        if type(outcome) is tuple:
+            then(outcome, *args)
+        else:  # the recipient left while it was stored: a Deferred of the offline mark
+            outcome.addBoth(then, *args)
 
     def _chat(self, app, sender, request, session):
         if request.chat_type == jimjson.CHAT_GROUP:
@@ -323,6 +350,13 @@ class Hub:
                 n += 1
         self.metrics.messages_out += n
         return True
+
+
+def _settle(outcome, d):
+    if type(outcome) is Failure:
+        d.errback(outcome)
+    else:
+        d.callback(outcome)
 
 
 def _join_notify(gid, user_json):

@@ -10,6 +10,7 @@ from collections import deque
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from jim.errors import JimError
 from jim.wire import jimjson, status
@@ -192,6 +193,14 @@ class Session:
                 self._reply_error(handler, e)
                 return
         self._inflight += 1
+        if handler.reports:  # the chat: it calls command_done itself, no Deferred needed
+            try:
+                handler.run(self, obj)
+            except Exception:
+                self._failed(Failure(), handler)
+            if self._inflight >= self.core.limits.max_inflight:
+                self._update_reading()
+            return
         if handler.barrier:
             self._queue = deque()
         try:
@@ -204,6 +213,13 @@ class Session:
         d.addCallbacks(self._done, self._failed, (handler,), None, (handler,))
         if self._inflight >= self.core.limits.max_inflight:
             self._update_reading()
+
+    def command_done(self, handler, failure=None):
+        """A handler with C{reports} set is over (with the Failure of why it failed, if so)."""
+        if failure is None:
+            self._done(None, handler)
+        else:
+            self._failed(failure, handler)
 
     def _done(self, _, handler):
         self._inflight -= 1
