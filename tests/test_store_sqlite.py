@@ -87,6 +87,22 @@ class SqliteStoreTests(unittest.TestCase):
         ids = [m.id for m in fired]
         self.assertEqual(ids, sorted(ids))
 
+    async def test_a_batch_longer_than_one_insert_statement(self):
+        from jim.store.sqlite_queries import ROWS_PER_INSERT
+
+        store = await self.open()
+        n = 2 * ROWS_PER_INSERT + 3  # three INSERTs of each table in one commit
+        writes = [
+            store.add_message(chat("ann", "bob", str(i)), offline_for=["cid", "dan"])
+            for i in range(n)
+        ]
+        stored = await defer.gatherResults(writes)
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, n))
+        history = await store.private_history("a", "ann", "bob", count=n)
+        self.assertEqual([m.content for m in history], [str(i) for i in range(n)])
+        offline = await store.take_offline("a", "dan")
+        self.assertEqual([m.id for m in offline], [m.id for m in stored])
+
     async def test_failing_write_fails_alone(self):
         store = await self.open()
         await store.add_user(User("a", "ann", "first"))
