@@ -283,6 +283,36 @@ class ReplyTests(SynchronousTestCase):
         )  # fmt: skip
 
 
+class ChatAckTests(SynchronousTestCase):
+    """The bytes template of the cmd 12 reply says exactly what the general encoder says."""
+
+    def general(self, code, message):
+        data = {"id": str(message.id), "createTime": message.created}
+        if message.client_id is not None:
+            data["clientId"] = message.client_id
+        return jimjson.reply(12, code, data=data)
+
+    @given(
+        st.sampled_from([10000, 10001, 10002]),
+        st.integers(min_value=1, max_value=2**63 - 1),
+        st.one_of(st.integers(min_value=-(2**63), max_value=2**63 - 1), st.floats(0, 1e15)),
+        st.one_of(st.none(), st.text(max_size=8), st.integers(-5, 5)),
+    )
+    def test_same_bytes_as_reply(self, code, message_id, created, client_id):
+        message = Message(message_id, "a", "ann", SINGLE, "bob", 0, "hi", None, client_id, created)
+        ack = jimjson.chat_ack(code, message)
+        self.assertEqual(ack, self.general(code, message))
+        self.assertEqual(orjson.loads(ack)["data"]["id"], str(message_id))
+
+    def test_usual_ack(self):
+        message = Message(42, "a", "ann", SINGLE, "bob", 0, "hi", None, None, 1700000000123)
+        self.assertEqual(
+            orjson.loads(jimjson.chat_ack(10000, message)),
+            {"code": 10000, "msg": "ok 发送成功", "command": 12,
+             "data": {"id": "42", "createTime": 1700000000123}},
+        )
+
+
 class ChatBodyTests(SynchronousTestCase):
     def test_private(self):
         message = Message(7, "app", "alice", SINGLE, "bob", 0, "hi", created=1234)

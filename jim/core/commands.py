@@ -109,10 +109,7 @@ def _chat_done(outcome, session):
         session.command_done(_CHAT, outcome)
         return
     code, stored = outcome
-    data = {"id": str(stored.id), "createTime": stored.created}
-    if stored.client_id is not None:
-        data["clientId"] = stored.client_id
-    session.client.send(status.CHAT_RESP, jimjson.reply(status.CHAT_RESP, code, data=data))
+    session.client.send(status.CHAT_RESP, jimjson.chat_ack(code, stored))
     session.command_done(_CHAT)
 
 

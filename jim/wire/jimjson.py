@@ -327,6 +327,27 @@ def chat_body(message):
     return body
 
 
+def chat_ack(code, message):
+    """The cmd 12 reply to a stored chat: C{reply(CHAT_RESP, code, data={"id": str(id),
+    "createTime": created, "clientId"?})}, byte for byte. Sent for every chat, so the usual
+    one (an int time, no client id) is a bytes template rather than a dict to encode."""
+    head = _ACK_HEADS.get(code)
+    created = message.created
+    if head is None or message.client_id is not None or type(created) is not int:
+        data = {"id": str(message.id), "createTime": created}
+        if message.client_id is not None:
+            data["clientId"] = message.client_id
+        return reply(status.CHAT_RESP, code, data=data)
+    return head + b'%d","createTime":%d}}' % (message.id, created)
+
+
+#: code -> the start of chat_ack's reply, up to the id's opening quote
+_ACK_HEADS = {
+    code: reply(status.CHAT_RESP, code, data={"id": ""})[: -len(b'"}}')]
+    for code in (status.OK, status.OFFLINE)
+}
+
+
 def push(message):
     """The cmd 11 push of a message, encoded once for every recipient."""
     return orjson.dumps({"command": status.CHAT_REQ, "data": chat_body(message)})
