@@ -67,6 +67,11 @@ class IStore(Interface):
         Fires with the stored message: its C{id} assigned (increasing in commit order).
         """
 
+    def add_message_then(message, offline_for, then, *args):
+        """L{add_message}, answered by a call instead of a Deferred (the chat hot path): once,
+        on the reactor thread, C{then(stored message or Failure, *args)}. C{then} must not
+        raise."""
+
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""
 

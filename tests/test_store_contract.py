@@ -160,6 +160,23 @@ class StoreContract:
         self.assertGreater(second.id, first.id)
         self.assertEqual(await self.store.private_history("a", "ann", "bob"), [first, second])
 
+    async def test_add_message_then_reports_by_a_call(self):
+        calls = []
+        done = defer.Deferred()
+
+        def then(result, *args):
+            calls.append((result, args))
+            done.callback(None)
+
+        self.store.add_message_then(chat("a", "ann", "bob", "by call"), ["bob"], then, 1, "x")
+        await done
+        [(stored, args)] = calls
+        self.assertEqual(args, (1, "x"))
+        self.assertGreater(stored.id, 0)
+        self.assertEqual(stored.content, "by call")
+        self.assertEqual(await self.store.private_history("a", "ann", "bob"), [stored])
+        self.assertEqual(await self.store.take_offline("a", "bob"), [stored])
+
     async def test_offline_taken_once_oldest_first(self):
         one = await self.store.add_message(chat("a", "ann", "bob", "1"), offline_for=["bob"])
         two = await self.store.add_message(chat("a", "cid", "bob", "2"), offline_for=("bob",))

@@ -218,6 +218,10 @@ class SqliteStoreTests(unittest.TestCase):
             refusal = await self.refused(call)
             self.assertEqual(refusal.http_status, 500)
         self.assertIn("stopped", refusal.detail)
+        reported = []
+        store.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
+            (result.value.code, tag)), "t")
+        self.assertEqual(reported, [(errors.SERVER_ERROR, "t")])
 
     async def refused(self, call):
         with self.assertRaises(JimError) as caught:

@@ -210,8 +210,9 @@ class Hub:
             return
         if request.chat_type != jimjson.CHAT_GROUP and (app, request.to) in self.online:
             message = self._message(app, sender, SINGLE, request.to, request)
-            d = self.store.add_message(message, ())
-            d.addBoth(self._private_stored_then, sender, session, then, args)
+            self.store.add_message_then(
+                message, (), self._private_stored_then, sender, session, then, args
+            )
             return
         self._chat(app, sender, request, session).addBoth(then, *args)
 

@@ -130,8 +130,13 @@ class MemoryStore:
 
     # messages
 
-    @_answer
+    def add_message_then(self, message, offline_for, then, *args):
+        then(self._add_message(message, offline_for), *args)
+
     def add_message(self, message, offline_for=()):
+        return defer.succeed(self._add_message(message, offline_for))
+
+    def _add_message(self, message, offline_for):
         self._last_id += 1
         stored = with_id(message, self._last_id)
         self._messages[stored.id] = stored

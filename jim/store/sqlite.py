@@ -85,6 +85,13 @@ class _SerialThread:
                 self._reactor.callFromThread(done.callback, result)
 
 
+def _settle(result, done):
+    if type(result) is Failure:
+        done.errback(result)
+    else:
+        done.callback(result)
+
+
 def _server_error(detail):
     return JimError(errors.SERVER_ERROR, detail, http_status=500)
 
@@ -129,7 +136,7 @@ class SqliteStore:
         self._conversations = q.ConversationIds()  # likewise
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
-        self._pending = []  # (job, args, Deferred) not yet handed to the writer
+        self._pending = []  # (job, args, then, then_args) not yet handed to the writer
         self._flush_call = None  # the callLater that flushes this turn's writes
         self._in_flight = False  # a batch is being committed
         self._idle_waiters = []
@@ -276,29 +283,35 @@ class SqliteStore:
     # group commit (reactor thread)
 
     def _write(self, job, *args):
+        """Queue a job; a Deferred of its result."""
         if self._state is not _RUNNING:
             return self._refusal()
         done = defer.Deferred()
-        self._pending.append((job, args, done))
+        self._queue(job, args, _settle, (done,))
+        return done
+
+    def _queue(self, job, args, then, then_args):
+        """Queue a job for this turn's batch; C{then(result or Failure, *then_args)} follows
+        its commit."""
+        self._pending.append((job, args, then, then_args))
         if self._flush_call is None and not self._in_flight:
             self._flush_call = self._reactor.callLater(0, self._flush)
-        return done
 
     def _flush(self):
         self._flush_call = None
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
         self._in_flight = True
-        jobs = [(job, args) for job, args, _ in batch]
+        jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
-        outcome.addBoth(self._batch_done, [done for _, _, done in batch], jobs)
+        outcome.addBoth(self._batch_done, [(then, a) for _, _, then, a in batch], jobs)
 
     def _batch_done(self, outcome, waiting, jobs):
         self._in_flight = False
         if isinstance(outcome, Failure):
             self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
-            for done in waiting:
-                done.errback(_server_error("the store could not commit this write"))
+            for then, then_args in waiting:
+                then(Failure(_server_error("the store could not commit this write")), *then_args)
         else:
             seconds, results = outcome
             if self._metrics is not None:
@@ -306,14 +319,13 @@ class SqliteStore:
             if seconds > SLOW_COMMIT_SECONDS:
                 self.log.warn("slow store commit: {rows} writes took {seconds:.3f} s",
                               rows=len(results), seconds=seconds)
-            for done, (job, _), (succeeded, value) in zip(waiting, jobs, results):
-                if succeeded:
-                    done.callback(value)
-                elif value.check(JimError):
-                    done.errback(value)
+            for (then, then_args), (job, _), (succeeded, value) in zip(waiting, jobs, results):
+                if succeeded or value.check(JimError):
+                    then(value, *then_args)
                 else:
                     self.log.failure("store write {job} failed", value, job=job.__name__)
-                    done.errback(_server_error("the store could not perform this write"))
+                    then(Failure(_server_error("the store could not perform this write")),
+                         *then_args)
         if self._pending:
             if self._flush_call is None:
                 self._flush_call = self._reactor.callLater(0, self._flush)
@@ -463,12 +475,18 @@ class SqliteStore:
         return self._read(q.select_user_groups, app, username)
 
     def add_message(self, message, offline_for=()):
+        done = defer.Deferred()
+        self.add_message_then(message, offline_for, _settle, done)
+        return done
+
+    def add_message_then(self, message, offline_for, then, *args):
         if self._state is not _RUNNING:
-            return self._refusal()
+            self._refusal().addErrback(then, *args)
+            return
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.
         stored = with_id(message, self._next_id)
         self._next_id += 1
-        return self._write(q.insert_message, self._conversations, stored, tuple(offline_for))
+        self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
 
     def add_offline(self, app, message_id, usernames):
         return self._write(q.insert_offline, app, message_id, tuple(usernames))

@@ -127,6 +127,8 @@ class HoldingStore:
         self.pending = []
 
     def __getattr__(self, name):
+        if name == "add_message_then" and "add_message" in self.held:
+            return self._held_add_message_then
         method = getattr(self.store, name)
         if name not in self.held:
             return method
@@ -137,6 +139,9 @@ class HoldingStore:
             return d
 
         return held
+
+    def _held_add_message_then(self, message, offline_for, then, *args):
+        self.add_message(message, offline_for).addBoth(then, *args)
 
     def release(self, name=None):
         """Run held calls (only those of C{name}, if given), oldest first."""
