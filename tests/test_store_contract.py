@@ -366,3 +366,13 @@ class SqliteStoreContractTests(StoreContract, unittest.TestCase):
         store = SqliteStore(self.mktemp() + "/jim.db", reactor, metrics=Metrics())
         await store.start()
         return store
+
+
+class SqliteStoreIndexTailContractTests(SqliteStoreContractTests):
+    """The same cases with the conversation index brought up to date every three messages, so
+    that histories mix indexed messages with the not yet indexed tail."""
+
+    async def open_store(self):
+        store = SqliteStore(self.mktemp() + "/jim.db", reactor, metrics=Metrics(), index_every=3)
+        await store.start()
+        return store

@@ -20,7 +20,8 @@ from jim.model import Message
 from jim.store.sqlite import SqliteStore
 
 TABLES = {
-    "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations"
+    "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations",
+    "conversation_index", "conversation_index_state",
 }
 
 
@@ -157,7 +158,7 @@ class ConversationIdsMigrationTests(unittest.TestCase):
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")}
         check.close()
         self.assertEqual(version, len(bundled_migrations()))
-        self.assertIn("messages_by_conv", indexes)
+        self.assertNotIn("messages_by_conv", indexes)  # conversation_index replaced it
 
 
 class StoreRefusesNewerFileTests(unittest.TestCase):

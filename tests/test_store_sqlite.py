@@ -103,6 +103,35 @@ class SqliteStoreTests(unittest.TestCase):
         offline = await store.take_offline("a", "dan")
         self.assertEqual([m.id for m in offline], [m.id for m in stored])
 
+    def indexed_upto(self):
+        with sqlite3.connect(self.path) as db:
+            (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
+        db.close()
+        return upto
+
+    async def test_conversation_index_catches_up_in_batches(self):
+        store = await self.open(index_every=5, checkpoint_every=3600)
+        sent = []
+        for i in range(7):  # one commit each: the index job follows the fifth
+            sent.append(await store.add_message(chat("ann", "bob", str(i))))
+        self.assertEqual(self.indexed_upto(), sent[4].id)
+        history = await store.private_history("a", "bob", "ann")
+        self.assertEqual(history, sent)  # five from the index, two from the tail
+        self.assertEqual(await store.private_history("a", "ann", "bob", count=3), sent[4:])
+        self.assertEqual(await store.private_history("a", "ann", "bob", offset=4, count=2),
+                         sent[4:6])
+        await store.stop()
+
+        # reopened, the tail is still found, and the next checkpoint indexes it
+        again = await self.open(index_every=5, checkpoint_every=0.05)
+        self.assertEqual(await again.private_history("a", "ann", "bob"), sent)
+        for _ in range(100):
+            if self.indexed_upto() == sent[6].id:
+                break
+            await deferLater(reactor, 0.02, lambda: None)
+        self.assertEqual(self.indexed_upto(), sent[6].id)
+        self.assertEqual(await again.private_history("a", "ann", "bob"), sent)
+
     async def test_failing_write_fails_alone(self):
         store = await self.open()
         await store.add_user(User("a", "ann", "first"))

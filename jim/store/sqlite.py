@@ -109,12 +109,15 @@ class SqliteStore:
     @param max_batch: the most writes committed in one transaction.
     @param busy_timeout: seconds SQLite waits for a lock held by another connection.
     @param checkpoint_every: seconds between WAL checkpoints (run on their own thread).
+    @param index_every: messages written between two updates of the conversation index
+        (it is also brought up to date at every checkpoint).
     """
 
     log = Logger()
 
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
-                 busy_timeout=5.0, checkpoint_every=CHECKPOINT_SECONDS):
+                 busy_timeout=5.0, checkpoint_every=CHECKPOINT_SECONDS,
+                 index_every=q.INDEX_EVERY):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
         self.path = os.fspath(path)
@@ -132,6 +135,8 @@ class SqliteStore:
         self._checkpoint_db = None  # touched only on the checkpoint thread
         self._checkpoint_call = None
         self._checkpoint_every = checkpoint_every
+        self._index_every = index_every
+        self._unindexed = 0  # messages queued since the last index job
         self._write_db = None  # touched only on the writer thread
         self._conversations = q.ConversationIds()  # likewise
         self._read_db = None  # touched only on the reader thread
@@ -158,7 +163,7 @@ class SqliteStore:
         self._reader.start()
         self._checkpointer.start()
         try:
-            before, after, last_id = await self._writer.submit(self._open_writer)
+            before, after, last_id, unindexed = await self._writer.submit(self._open_writer)
             await self._reader.submit(self._open_reader)
             await self._checkpointer.submit(self._open_checkpointer)
         except BaseException:
@@ -166,6 +171,7 @@ class SqliteStore:
             await self._close()
             raise
         self._next_id = last_id + 1
+        self._unindexed = unindexed  # the next checkpoint indexes a tail left by the last run
         if self._state is _STARTING:  # stop() may have been called meanwhile
             self._state = _RUNNING
             self._checkpoint_call = self._reactor.callLater(self._checkpoint_every, self._checkpoint)
@@ -224,6 +230,8 @@ class SqliteStore:
         self._checkpoint_call = None
         if self._state is not _RUNNING:
             return
+        if self._unindexed:
+            self._index()
         done = self._checkpointer.submit(self._run_checkpoint)
         done.addErrback(lambda f: self.log.failure("store checkpoint failed", f))
         done.addBoth(self._checkpoint_done)
@@ -258,11 +266,13 @@ class SqliteStore:
             db.execute("PRAGMA temp_store = MEMORY")
             before, after, _ = migrate(db)
             (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
+            (indexed,) = db.execute(
+                "SELECT indexed_upto FROM conversation_index_state").fetchone()
         except BaseException:
             db.close()
             raise
         self._write_db = db
-        return before, after, last_id
+        return before, after, last_id, last_id - indexed
 
     def _open_reader(self):
         db = self._connect()
@@ -487,6 +497,18 @@ class SqliteStore:
         stored = with_id(message, self._next_id)
         self._next_id += 1
         self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
+        self._unindexed += 1
+        if self._unindexed >= self._index_every:
+            self._index()
+
+    def _index(self):
+        """Queue the job that brings the conversation index up to date."""
+        self._unindexed = 0
+        self._queue(q.index_conversations, (), self._indexed, ())
+
+    def _indexed(self, result):
+        if type(result) is Failure:  # the messages stay found by the tail scan meanwhile
+            self.log.failure("updating the conversation index failed", result)
 
     def add_offline(self, app, message_id, usernames):
         return self._write(q.insert_offline, app, message_id, tuple(usernames))

@@ -241,20 +241,57 @@ def take_offline(db, app, username, peer, gid, limit=None):
 
 
 def select_history(db, app, conversation, begin, end, offset, count):
-    query = (f"SELECT {_MESSAGE_COLUMNS} FROM messages"
-             " WHERE conv = (SELECT id FROM conversations WHERE app = ? AND key = ?)")
-    params = [app, conversation]
+    """A page of a conversation's history in (created, id) order: the newest C{count}, or
+    C{count} from C{offset} on. Messages up to the state's C{indexed_upto} come from
+    conversation_index, later ones from a scan of the tail of messages (see L{index_conversations})."""
+    row = db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                     (app, conversation)).fetchone()
+    if row is None:
+        return []
+    (conv,) = row
+    (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
+    where = ""
+    bounds = []
     if begin is not None:
-        query += " AND created >= ?"
-        params.append(begin)
+        where += " AND created >= ?"
+        bounds.append(begin)
     if end is not None:
-        query += " AND created <= ?"
-        params.append(end)
+        where += " AND created <= ?"
+        bounds.append(end)
     if offset is None:
-        # The latest page: read it newest first through the index, then turn it around.
-        query += " ORDER BY created DESC, id DESC LIMIT ?"
-        params.append(count)
-        return [Message(*row) for row in db.execute(query, params)][::-1]
-    query += " ORDER BY created, id LIMIT ? OFFSET ?"
-    params += [count, offset]
-    return [Message(*row) for row in db.execute(query, params)]
+        order, limit, limits = "created DESC, id DESC", "LIMIT ?", [count]
+        wanted = count
+    else:
+        order, limit, limits = "created, id", "LIMIT ? OFFSET ?", [count, offset]
+        wanted = count + offset
+    query = (
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("
+        f" SELECT id FROM ("
+        f"  SELECT * FROM (SELECT created, id FROM conversation_index WHERE conv = ?{where}"
+        f"   ORDER BY {order} LIMIT ?)"
+        f"  UNION ALL"
+        f"  SELECT created, id FROM messages WHERE id > ? AND conv = ?{where}"
+        f" ) ORDER BY {order} {limit}"
+        f") ORDER BY {order}"
+    )
+    params = [conv, *bounds, wanted, upto, conv, *bounds, *limits]
+    messages = [Message(*row) for row in db.execute(query, params)]
+    return messages[::-1] if offset is None else messages
+
+
+#: index the tail once this many messages were written since the last time
+INDEX_EVERY = 1000
+
+
+def index_conversations(db):
+    """Copy the messages written since the last call into conversation_index (one batch into
+    a B-tree keyed by conversation touches each leaf page once, where a per-row index would
+    rewrite one leaf per conversation at every commit). Returns how many were indexed."""
+    (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
+    (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
+    if last <= upto:
+        return 0
+    db.execute("INSERT INTO conversation_index (conv, created, id)"
+               " SELECT conv, created, id FROM messages WHERE id > ? AND id <= ?", (upto, last))
+    db.execute("UPDATE conversation_index_state SET indexed_upto = ?", (last,))
+    return last - upto
