@@ -53,7 +53,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=20.0, help="seconds to wait, at most, before each "
                    "trial for other processes to leave the CPUs alone (default 20)")
     p.add_argument("--retry-noisy", type=int, default=1, help="times to re-run a trial during which "
-                   f"other processes used over {NOISY_PCT}%% of a core (default 1)")
+                   f"other processes or the hypervisor took over {NOISY_PCT}%% of a core (default 1)")
     p.add_argument("--render", type=Path, metavar="RUN_DIR", help="only write the report again from "
                    "a finished run's bench/out/<run>/run.json (to try a change to the report)")
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "bench",
@@ -187,11 +187,13 @@ def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: O
                 continue
             trial = one_trial(args, rig, children, scenario, server, index, rate)
             for _ in range(args.retry_noisy):
-                noise = trial.figures.get("other_cpu_pct", 0)
-                if noise <= NOISY_PCT or time.monotonic() > deadline:
+                others = trial.figures.get("other_cpu_pct", 0)
+                stolen = trial.figures.get("steal_pct", 0)
+                if max(others, stolen) <= NOISY_PCT or time.monotonic() > deadline:
                     break
-                print(f"bench: other processes used {noise:.0f}% of a core; running that trial again",
-                      flush=True)
+                who = "other processes" if others >= stolen else "the hypervisor"
+                print(f"bench: {who} took {max(others, stolen):.0f}% of a core; running that "
+                      "trial again", flush=True)
                 reruns += 1
                 trial = one_trial(args, rig, children, scenario, server, index, rate)
             trials.append(trial)
