@@ -118,6 +118,26 @@ class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
         self.assertNotIn((APP_KEY, "carol"), self.fx.hub._user_groups)
 
 
+class BrokenDeliveryTests(HeldFixture, SynchronousTestCase):
+    def test_a_failing_push_fails_that_chat_only(self):
+        self.fx.add_user("dave")
+        carol, carol_client = self.fx.login("carol")
+        dave, dave_client = self.fx.login("dave")
+
+        def broken(command, body):
+            raise RuntimeError("a bug in a connection")
+
+        self.bob_client.send = broken
+        self.store.held.add("add_message")
+        send(self.alice, 11, chat("bob", "to a broken connection"))
+        send(carol, 11, chat("dave", "to a working one"))
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10002)])  # told it failed
+        self.assertEqual(codes(carol_client), [(12, 10000)])  # the other chat went through
+        self.assertEqual([b["data"]["content"] for _, b in dave_client.take()], ["to a working one"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
 class MembersTests(SynchronousTestCase):
     def setUp(self):
         self.store = HoldingStore(MemoryStore(), "group_members")

@@ -132,6 +132,21 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(self.indexed_upto(), sent[6].id)
         self.assertEqual(await again.private_history("a", "ann", "bob"), sent)
 
+    async def test_a_caller_that_raises_does_not_keep_others_from_their_answers(self):
+        store = await self.open()
+
+        def broken(result):
+            raise RuntimeError("a bug in a caller")
+
+        third = defer.Deferred()
+        store.add_message_then(chat("ann", "bob", "first"), (), broken)
+        kept = store.add_message(chat("ann", "bob", "second"))
+        store.add_message_then(chat("ann", "bob", "third"), (), third.callback)
+        self.assertEqual((await kept).content, "second")
+        self.assertEqual((await third).content, "third")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(self.metrics.commit_count, 1)
+
     async def test_failing_write_fails_alone(self):
         store = await self.open()
         await store.add_user(User("a", "ann", "first"))

@@ -220,7 +220,11 @@ class Hub:
         if type(stored) is Failure:
             then(stored, *args)
             return
-        outcome = self._private_stored(stored, sender, session, ())
+        try:
+            outcome = self._private_stored(stored, sender, session, ())
+        except Exception:  # a bug: the sender hears of it, the store's other writes do not
+            then(Failure(), *args)
+            return
         if type(outcome) is tuple:
             then(outcome, *args)
         else:  # the recipient left while it was stored: a Deferred of the offline mark

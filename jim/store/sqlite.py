@@ -321,7 +321,11 @@ class SqliteStore:
         if isinstance(outcome, Failure):
             self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
             for then, then_args in waiting:
-                then(Failure(_server_error("the store could not commit this write")), *then_args)
+                try:
+                    then(Failure(_server_error("the store could not commit this write")),
+                         *then_args)
+                except Exception:
+                    self.log.failure("the caller of a failed store write failed")
         else:
             seconds, results = outcome
             if self._metrics is not None:
@@ -330,12 +334,13 @@ class SqliteStore:
                 self.log.warn("slow store commit: {rows} writes took {seconds:.3f} s",
                               rows=len(results), seconds=seconds)
             for (then, then_args), (job, _), (succeeded, value) in zip(waiting, jobs, results):
-                if succeeded or value.check(JimError):
-                    then(value, *then_args)
-                else:
+                if not succeeded and not value.check(JimError):
                     self.log.failure("store write {job} failed", value, job=job.__name__)
-                    then(Failure(_server_error("the store could not perform this write")),
-                         *then_args)
+                    value = Failure(_server_error("the store could not perform this write"))
+                try:
+                    then(value, *then_args)
+                except Exception:  # must not keep the rest of the batch from its answers
+                    self.log.failure("the caller of store write {job} failed", job=job.__name__)
         if self._pending:
             if self._flush_call is None:
                 self._flush_call = self._reactor.callLater(0, self._flush)
