@@ -147,6 +147,17 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
         self.assertEqual(self.metrics.commit_count, 1)
 
+    async def test_a_failed_index_update_loses_nothing(self):
+        def broken(db):
+            raise sqlite3.OperationalError("disk I/O error")
+
+        self.patch(sqlite_module.q, "index_conversations", broken)
+        store = await self.open(index_every=2, checkpoint_every=3600)
+        sent = [await store.add_message(chat("ann", "bob", str(i))) for i in range(5)]
+        self.assertEqual(self.indexed_upto(), 0)  # every update failed...
+        self.assertEqual(await store.private_history("a", "ann", "bob"), sent)  # ...all found
+        self.assertGreaterEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 2)
+
     async def test_failing_write_fails_alone(self):
         store = await self.open()
         await store.add_user(User("a", "ann", "first"))

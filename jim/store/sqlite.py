@@ -512,8 +512,10 @@ class SqliteStore:
         self._queue(q.index_conversations, (), self._indexed, ())
 
     def _indexed(self, result):
-        if type(result) is Failure:  # the messages stay found by the tail scan meanwhile
-            self.log.failure("updating the conversation index failed", result)
+        if type(result) is Failure:  # the cause is logged; the tail scan still finds them all
+            self.log.warn("the conversation index is behind; it is retried at the next"
+                          " checkpoint: {error}", error=result.getErrorMessage())
+            self._unindexed = max(self._unindexed, 1)
 
     def add_offline(self, app, message_id, usernames):
         return self._write(q.insert_offline, app, message_id, tuple(usernames))
