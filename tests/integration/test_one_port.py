@@ -5,6 +5,7 @@ import random
 from twisted.internet import defer, reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, readBody
 
@@ -156,6 +157,35 @@ class OnePortTests(TestCase):
         bob.send(13, {"cmd": 13})
         await bob.expect(13)
         self.assertEqual(len(jim.core.sessions), 2)
+
+    async def test_a_reader_that_stops_reading_is_dropped_and_nobody_else_waits(self):
+        # real sockets: the turn writer's direct sends, then Twisted's buffer, then the cap
+        jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0))
+        alice = await tcp_client(jim.port, testcase=self)
+        await alice.login("alice")
+        stuck = await tcp_client(jim.port, testcase=self)
+        await stuck.login("stuck")
+        carol = await tcp_client(jim.port, testcase=self)
+        await carol.login("carol")
+        stuck.transport.pauseProducing()  # it never reads again
+        big = "x" * 40_000
+        for i in range(200):  # 8 MB for the stuck reader: far past socket buffers and the cap
+            alice.send(11, {"cmd": 11, "chatType": 2, "to": "stuck", "content": big})
+            if i % 20 == 0:  # meanwhile another conversation goes on at once
+                alice.send(11, {"cmd": 11, "chatType": 2, "to": "carol", "content": f"c{i}"})
+        acks = [(await alice.expect(12))["code"] for _ in range(210)]
+        self.assertEqual(set(acks) - {10000, 10001}, set())  # every chat was stored
+        got = [(await carol.expect(11))["data"]["content"] for _ in range(10)]
+        self.assertEqual(got, [f"c{i}" for i in range(0, 200, 20)])
+        for _ in range(100):  # the server dropped the stuck reader rather than buffer 8 MB
+            if not any(s.username == "stuck" for s in jim.core.sessions):
+                break
+            await deferLater(reactor, 0.05, lambda: None)
+        self.assertFalse(any(s.username == "stuck" for s in jim.core.sessions))
+        # what it missed is in the history
+        history = await alice.request(
+            19, {"cmd": 19, "type": 1, "fromUserId": "stuck", "count": 300}, 20)
+        self.assertEqual(len(history["data"]["friends"]["stuck"]), 200)
 
     async def test_silent_connections_are_closed(self):
         jim = await start_jim(self, limits=dict(sniff_timeout=0.5, login_timeout=1.0))
