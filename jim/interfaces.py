@@ -69,8 +69,8 @@ class IStore(Interface):
 
     def add_message_then(message, offline_for, then, *args):
         """L{add_message}, answered by a call instead of a Deferred (the chat hot path): once,
-        on the reactor thread, C{then(stored message or Failure, *args)}. C{then} must not
-        raise."""
+        on the reactor thread, C{then(stored message or Failure, *args)}. If C{then} raises,
+        the store logs it and goes on answering its other writes."""
 
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""

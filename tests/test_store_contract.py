@@ -177,6 +177,17 @@ class StoreContract:
         self.assertEqual(await self.store.private_history("a", "ann", "bob"), [stored])
         self.assertEqual(await self.store.take_offline("a", "bob"), [stored])
 
+    async def test_add_message_then_contains_a_caller_that_raises(self):
+        def broken(result):
+            raise RuntimeError("a bug in a caller")
+
+        self.store.add_message_then(chat("a", "ann", "bob", "one"), (), broken)
+        second = await self.store.add_message(chat("a", "ann", "bob", "two"))
+        self.assertEqual([m.content for m in await self.store.private_history("a", "ann", "bob")],
+                         ["one", "two"])
+        self.assertEqual(second.content, "two")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
     async def test_offline_taken_once_oldest_first(self):
         one = await self.store.add_message(chat("a", "ann", "bob", "1"), offline_for=["bob"])
         two = await self.store.add_message(chat("a", "cid", "bob", "2"), offline_for=("bob",))

@@ -9,6 +9,7 @@ import functools
 
 import attr
 from twisted.internet import defer
+from twisted.logger import Logger
 from zope.interface import implementer
 
 from jim import errors
@@ -40,6 +41,8 @@ def _answer(method):
 
 @implementer(IStore)
 class MemoryStore:
+    log = Logger()
+
     def __init__(self):
         self._apps = {}  # key -> App
         self._users = {}  # (app, username) -> User
@@ -131,7 +134,11 @@ class MemoryStore:
     # messages
 
     def add_message_then(self, message, offline_for, then, *args):
-        then(self._add_message(message, offline_for), *args)
+        stored = self._add_message(message, offline_for)
+        try:
+            then(stored, *args)
+        except Exception:  # as SqliteStore: a failing caller is logged, never raised to the writer
+            self.log.failure("the caller of store write add_message failed")
 
     def add_message(self, message, offline_for=()):
         return defer.succeed(self._add_message(message, offline_for))
