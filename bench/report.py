@@ -143,8 +143,8 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
                         "(the “other processes' CPU” rows); those trials understate both servers.")
     stolen = max((t.figures.get("steal_pct", 0) for o in outcomes for t in o.trials), default=0)
     if stolen > NOISY_PCT:
-        warnings.append(f"The hypervisor took up to {stolen:.0f}% of a core during some trials "
-                        "(the “CPU stolen” rows) of trials that were kept; those trials understate "
+        warnings.append(f"The hypervisor took up to {stolen:.0f}% of a core during some of the kept "
+                        "trials (the “CPU stolen” rows); those trials understate "
                         "both servers, and open-loop latencies most.")
     if warnings:
         lines += [f"> **{w}**" for w in warnings] + [""]
