@@ -7,7 +7,7 @@ after the descriptor was registered for writability (one C{epoll_ctl}), reported
 the next poll and unregistered again (another C{epoll_ctl}). A chat server answers nearly every
 frame with one or two small frames, so for it that round costs more than the chat itself: at a
 few thousand chats a second it roughly doubles the reactor's iterations and system calls (see
-C{docs/architecture.md}, "Writes").
+C{docs/architecture.md}, "One send per connection per turn").
 
 L{TurnWriter} keeps what each connection is sent during a turn and, from a C{callLater(0)} (the
 first thing the reactor runs after the current turn's events), joins it into one C{send}. If
