@@ -351,6 +351,28 @@ class StoreFailureTests(SynchronousTestCase):
         send(session, 13, {"cmd": 13})  # the connection goes on
         self.assertEqual(client.take(), [(13, {"command": 13, "data": {"hbbyte": -128}})])
 
+    def test_store_failure_on_the_fast_path(self):
+        # the recipient is online: the chat goes through IStore.add_message_then
+        from jim import errors
+        from jim.errors import JimError
+        from twisted.python.failure import Failure
+
+        fx = make_core()
+        fx.add_user("alice")
+        fx.add_user("bob")
+        session, client = fx.login("alice")
+        _, bob_client = fx.login("bob")
+
+        def broken(message, offline_for, then, *args):
+            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
+
+        fx.memory.add_message_then = broken
+        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
+        [(cmd, body)] = client.take()
+        self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
+        self.assertEqual(bob_client.take(), [])  # nothing pushed that was not stored
+        self.assertEqual(session._inflight, 0)  # the chat is over for the session too
+
     def test_unreadable_login_body_closes(self):
         fx = make_core()
         session, client = fx.connect()

@@ -207,14 +207,27 @@ class Hub:
         if request.client_id is not None:
             d = defer.ensureDeferred(self._chat_once(app, sender, request, session))
             d.addBoth(then, *args)
-            return
-        if request.chat_type != jimjson.CHAT_GROUP and (app, request.to) in self.online:
+        else:
+            self._store_and_deliver(app, sender, request, session, then, *args)
+
+    def _store_and_deliver(self, app, sender, request, session, then, *args):
+        """A chat without a client id. The usual one (a private chat to someone online) goes
+        straight to the store's callback interface; the rest must look something up first."""
+        if request.chat_type == jimjson.CHAT_GROUP:
+            members = self._members.get((app, request.group_id))
+            if members is None:
+                d = defer.ensureDeferred(self._group_chat_loading(app, sender, request))
+            else:
+                d = self._group_chat(app, sender, request, members)
+        elif (app, request.to) in self.online:
             message = self._message(app, sender, SINGLE, request.to, request)
             self.store.add_message_then(
                 message, (), self._private_stored_then, sender, session, then, args
             )
             return
-        self._chat(app, sender, request, session).addBoth(then, *args)
+        else:
+            d = defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
+        d.addBoth(then, *args)
 
     def _private_stored_then(self, stored, sender, session, then, args):
         if type(stored) is Failure:
@@ -229,16 +242,6 @@ class Hub:
             then(outcome, *args)
         else:  # the recipient left while it was stored: a Deferred of the offline mark
             outcome.addBoth(then, *args)
-
-    def _chat(self, app, sender, request, session):
-        if request.chat_type == jimjson.CHAT_GROUP:
-            members = self._members.get((app, request.group_id))
-            if members is None:
-                return defer.ensureDeferred(self._group_chat_loading(app, sender, request))
-            return self._group_chat(app, sender, request, members)
-        if (app, request.to) in self.online:
-            return self._private_chat(app, sender, request, session, ())
-        return defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
 
     async def _chat_once(self, app, sender, request, session):
         """A chat with a client id: a resend (the same id to the same target) is acknowledged
@@ -258,8 +261,10 @@ class Hub:
         if waiters is not None:  # the same id arrived again while the store was asked
             return status.OK, await waiters.wait()
         waiters = self._sending[key] = _Waiters()
+        stored = defer.Deferred()
+        self._store_and_deliver(app, sender, request, session, _settle, stored)
         try:
-            result = await self._chat(app, sender, request, session)
+            result = await stored
         except BaseException as e:
             del self._sending[key]
             waiters.fire(e, failed=True)
