@@ -243,13 +243,8 @@ def take_offline(db, app, username, peer, gid, limit=None):
 def select_history(db, app, conversation, begin, end, offset, count):
     """A page of a conversation's history in (created, id) order: the newest C{count}, or
     C{count} from C{offset} on. Messages up to the state's C{indexed_upto} come from
-    conversation_index, later ones from a scan of the tail of messages (see L{index_conversations})."""
-    row = db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
-                     (app, conversation)).fetchone()
-    if row is None:
-        return []
-    (conv,) = row
-    (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
+    conversation_index, later ones from a scan of the tail of messages (see
+    L{index_conversations}). One statement: each one is a GIL hand-over for the reader thread."""
     where = ""
     bounds = []
     if begin is not None:
@@ -265,16 +260,19 @@ def select_history(db, app, conversation, begin, end, offset, count):
         order, limit, limits = "created, id", "LIMIT ? OFFSET ?", [count, offset]
         wanted = count + offset
     query = (
-        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("
+        "WITH c(conv) AS (SELECT id FROM conversations WHERE app = ? AND key = ?)"
+        f" SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("
         f" SELECT id FROM ("
-        f"  SELECT * FROM (SELECT created, id FROM conversation_index WHERE conv = ?{where}"
-        f"   ORDER BY {order} LIMIT ?)"
+        f"  SELECT * FROM (SELECT created, id FROM conversation_index"
+        f"   WHERE conv = (SELECT conv FROM c){where} ORDER BY {order} LIMIT ?)"
         f"  UNION ALL"
-        f"  SELECT created, id FROM messages WHERE id > ? AND conv = ?{where}"
+        f"  SELECT created, id FROM messages"
+        f"   WHERE id > (SELECT indexed_upto FROM conversation_index_state)"
+        f"   AND conv = (SELECT conv FROM c){where}"
         f" ) ORDER BY {order} {limit}"
         f") ORDER BY {order}"
     )
-    params = [conv, *bounds, wanted, upto, conv, *bounds, *limits]
+    params = [app, conversation, *bounds, wanted, *bounds, *limits]
     messages = [Message(*row) for row in db.execute(query, params)]
     return messages[::-1] if offset is None else messages
 
@@ -287,11 +285,10 @@ def index_conversations(db):
     """Copy the messages written since the last call into conversation_index (one batch into
     a B-tree keyed by conversation touches each leaf page once, where a per-row index would
     rewrite one leaf per conversation at every commit). Returns how many were indexed."""
-    (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
-    (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
-    if last <= upto:
-        return 0
-    db.execute("INSERT INTO conversation_index (conv, created, id)"
-               " SELECT conv, created, id FROM messages WHERE id > ? AND id <= ?", (upto, last))
-    db.execute("UPDATE conversation_index_state SET indexed_upto = ?", (last,))
-    return last - upto
+    added = db.execute(
+        "INSERT INTO conversation_index (conv, created, id) SELECT conv, created, id"
+        " FROM messages WHERE id > (SELECT indexed_upto FROM conversation_index_state)"
+    ).rowcount
+    if added:
+        db.execute("UPDATE conversation_index_state SET indexed_upto = (SELECT MAX(id) FROM messages)")
+    return added
