@@ -42,6 +42,10 @@ FORBIDDEN = {
     "jim.web": {"autobahn", "txredisapi", "sqlite3"},
 }
 
+#: the only Twisted modules the core may import (docs/architecture.md, import rules)
+CORE_TWISTED = ("twisted.internet.defer", "twisted.internet.task", "twisted.logger",
+                "twisted.python.failure")
+
 
 def layer_of(module):
     parts = module.split(".")
@@ -84,6 +88,9 @@ def violations(module, names):
             inside = target is None or target == layer or allowed is None
             if not inside and not any(name == a or name.startswith(a + ".") for a in allowed):
                 found.append(f"{module} imports {name}")
+        if layer == "jim.core" and name.startswith("twisted") and name != "twisted.internet":
+            if not any(name == a or name.startswith(a + ".") for a in CORE_TWISTED):
+                found.append(f"{module} imports {name}")
         for banned in FORBIDDEN.get(layer, ()):
             if name == banned or name.startswith(banned + "."):
                 found.append(f"{module} imports {name}")
@@ -107,6 +114,9 @@ class ImportRuleTests(unittest.TestCase):
     def test_the_checker_catches_violations(self):
         self.assertEqual(violations("jim.core.hub", ["jim.web.site"]), ["jim.core.hub imports jim.web.site"])
         self.assertEqual(violations("jim.core.hub", ["sqlite3"]), ["jim.core.hub imports sqlite3"])
+        self.assertEqual(violations("jim.core.hub", ["twisted.internet.reactor"]),
+                         ["jim.core.hub imports twisted.internet.reactor"])
+        self.assertEqual(violations("jim.core.hub", ["twisted.python.failure.Failure"]), [])
         self.assertEqual(violations("jim.wire.framing", ["twisted.internet"]),
                          ["jim.wire.framing imports twisted.internet"])
         self.assertEqual(violations("jim.protocols.tcp", ["jim.web.site"]),
