@@ -111,6 +111,9 @@ class Options(usage.Options):
 
 
 def makeService(options):
+    from jim.net.reactor import install_if_unchosen
+
+    install_if_unchosen()  # twistd -r NAME chose another: that one stays
     from twisted.internet import reactor
 
     from jim.service import JimService

@@ -1,3 +1,4 @@
+from twisted.application.reactors import Reactor
 from twisted.application.service import ServiceMaker
 
 jim = ServiceMaker(
@@ -5,4 +6,10 @@ jim = ServiceMaker(
     "jim.tap",
     "An instant-messaging server: J-IM TCP, WebSocket and HTTP on one TLS-capable port.",
     "jim",
+)
+
+jim_reactor = Reactor(
+    "jim",
+    "jim.net.reactor",
+    "epoll without the per-event legacy log context (the default of twistd jim)",
 )
