@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 import string
+import sys
 
 from twisted.application import service
 from twisted.internet import defer, task
@@ -32,6 +33,9 @@ DEFAULT_APP_FILE = "default-app.json"
 #: seconds shutdown waits for client connections to close (they are aborted after 5 s)
 CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
+#: how long a thread may hold the GIL while another waits for it (CPython's default is 5 ms):
+#: short, so that the store writer is not held up behind a busy reactor thread
+GIL_SWITCH_SECONDS = 0.0005
 _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
@@ -81,13 +85,15 @@ class JimService(service.Service):
         """
         @param exit_on_failure: exit the process (status 1) if jim cannot start.
         @param own_process: jim is the whole process (C{twistd jim}), so it may tune the
-            garbage collector for it (L{jim.collector}); False when embedded, as in tests.
+            garbage collector (L{jim.collector}) and the interpreter's thread switch interval
+            for it; False when embedded, as in tests.
         """
         self.config = config
         self.exit_on_failure = exit_on_failure
         self.own_process = own_process
         if own_process:
             collector.tune()
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
         self.reactor = reactor
         self.metrics = Metrics()
         self.ports = []
