@@ -103,6 +103,48 @@ class SqliteStoreTests(unittest.TestCase):
         offline = await store.take_offline("a", "dan")
         self.assertEqual([m.id for m in offline], [m.id for m in stored])
 
+    async def trace_writer(self, store):
+        """The statements the writer connection runs from now on."""
+        statements = []
+        await store._writer.submit(store._write_db.set_trace_callback, statements.append)
+        return statements
+
+    async def test_appends_to_known_conversations_commit_as_one_statement(self):
+        store = await self.open()
+        await store.add_message(chat("ann", "bob", "first"))  # the conversation gets its id
+        statements = await self.trace_writer(store)
+        stored = await defer.gatherResults(
+            [store.add_message(chat("bob", "ann", str(i))) for i in range(5)]
+        )
+        self.assertEqual(len(statements), 1, statements)
+        self.assertTrue(statements[0].startswith("INSERT INTO messages"), statements[0])
+        # no BEGIN...COMMIT around it, yet committed: another connection sees every row
+        outsider = sqlite3.connect(self.path)
+        self.addCleanup(outsider.close)
+        rows = outsider.execute("SELECT id, content FROM messages WHERE id >= ? ORDER BY id",
+                                (stored[0].id,)).fetchall()
+        self.assertEqual(rows, [(m.id, m.content) for m in stored])
+        # a new conversation or an offline mark takes the transaction
+        del statements[:]
+        await defer.gatherResults([store.add_message(chat("cid", "dan")),
+                                   store.add_message(chat("ann", "bob"), offline_for=["bob"])])
+        self.assertEqual(statements[0], "BEGIN IMMEDIATE")
+        self.assertEqual(statements[-1], "COMMIT")
+
+    async def test_a_failing_single_statement_batch_finds_its_culprit(self):
+        store = await self.open()
+        taken = await store.add_message(chat("ann", "bob", "first"))
+        store._next_id = taken.id  # the next append reuses an id: its INSERT must fail
+        results = await defer.DeferredList(
+            [store.add_message(chat("ann", "bob", text)) for text in ("clash", "ok 1", "ok 2")],
+            consumeErrors=True,
+        )
+        self.assertEqual([ok for ok, _ in results], [False, True, True])
+        self.assertEqual(results[0][1].value.code, errors.SERVER_ERROR)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.IntegrityError)), 1)
+        history = await store.private_history("a", "ann", "bob")
+        self.assertEqual([m.content for m in history], ["first", "ok 1", "ok 2"])
+
     def indexed_upto(self):
         with sqlite3.connect(self.path) as db:
             (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()

@@ -132,6 +132,10 @@ class ConversationIds:
     def forget(self):
         self._ids.clear()
 
+    def known(self, app, key):
+        """The id of a conversation already in the cache, else None (no query)."""
+        return self._ids.get((app, key))
+
     def id_of(self, db, app, key):
         cached = self._ids.get((app, key))
         if cached is not None:
@@ -182,6 +186,32 @@ def _insert_rows(db, head, width, values):
     for start in range(0, len(values), step):
         chunk = values[start : start + step]
         db.execute(head + ", ".join([one] * (len(chunk) // width)), chunk)
+
+
+_MESSAGE_ROW = "(" + ", ".join("?" * 11) + ")"
+
+
+def one_statement_appends(conversations, appends):
+    """The C{(sql, values)} of one INSERT that stores C{appends} (L{insert_messages}' argument),
+    or None when they need more than that: more rows than L{ROWS_PER_INSERT}, offline marks, or
+    a conversation whose id is not cached (finding or making it is another statement).
+
+    Run outside BEGIN...COMMIT, one statement is a transaction of its own, committed as durably
+    as any other; the writer then takes the GIL back once for the whole batch instead of three
+    times (BEGIN, INSERT, COMMIT)."""
+    if len(appends) > ROWS_PER_INSERT:
+        return None
+    values = []
+    known = conversations.known
+    for message, offline_for in appends:
+        if offline_for:
+            return None
+        conversation = known(message.app, conversation_of(message))
+        if conversation is None:
+            return None
+        values += message
+        values.append(conversation)
+    return _INSERT_MESSAGES + ", ".join([_MESSAGE_ROW] * len(appends)), values
 
 
 def insert_messages(db, conversations, appends):
