@@ -131,36 +131,31 @@ class JimReactorTests(SynchronousTestCase):
 
 
 class InstallTests(SynchronousTestCase):
-    def _python(self, code):
+    def _python(self, *args):
         result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+            [sys.executable, *args], capture_output=True, text=True, timeout=60
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         return result.stdout.split()
 
-    def test_installed_when_no_reactor_was_chosen(self):
-        out = self._python(
+    def _install_after(self, setup):
+        """install_if_unchosen() in a fresh interpreter after C{setup}: its answer and the
+        class of the reactor that ends up installed."""
+        return self._python("-c", setup + (
             "from jim.net.reactor import install_if_unchosen\n"
             "print(install_if_unchosen())\n"
             "from twisted.internet import reactor\n"
             "print(type(reactor).__name__)\n"
-        )
-        self.assertEqual(out, ["True", "JimReactor"])
+        ))
+
+    def test_installed_when_no_reactor_was_chosen(self):
+        self.assertEqual(self._install_after(""), ["True", "JimReactor"])
 
     def test_a_reactor_already_chosen_stays(self):
-        out = self._python(
-            "from twisted.internet import pollreactor\n"
-            "pollreactor.install()\n"
-            "from jim.net.reactor import install_if_unchosen\n"
-            "print(install_if_unchosen())\n"
-            "from twisted.internet import reactor\n"
-            "print(type(reactor).__name__)\n"
-        )
-        self.assertEqual(out, ["False", "PollReactor"])
+        setup = "from twisted.internet import pollreactor\npollreactor.install()\n"
+        self.assertEqual(self._install_after(setup), ["False", "PollReactor"])
 
     def test_twistd_lists_it(self):
-        out = subprocess.run(
-            [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--help-reactors"],
-            capture_output=True, text=True, timeout=60,
-        )
-        self.assertIn("jim", out.stdout.split())
+        out = self._python("-c", "from twisted.scripts.twistd import run; run()",
+                           "--help-reactors")
+        self.assertIn("jim", out)
