@@ -87,6 +87,26 @@ class SqliteStoreTests(unittest.TestCase):
         ids = [m.id for m in fired]
         self.assertEqual(ids, sorted(ids))
 
+    async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
+        store = await self.open(max_batch=3)
+        seen = []
+
+        def answered(stored):
+            # what the writer is doing while the store answers this caller
+            seen.append((stored.content, store._in_flight, len(store._pending)))
+
+        writes = [store.add_message(chat("ann", "bob", str(i))).addCallback(answered)
+                  for i in range(7)]
+        await defer.gatherResults(writes)
+        self.assertEqual([content for content, _, _ in seen], [str(i) for i in range(7)])
+        # batches of 3, 3 and 1: while the first two batches' callers ran, the next batch
+        # was already handed to the writer; nothing was left after the last one
+        self.assertEqual([(busy, left) for _, busy, left in seen],
+                         [(True, 1)] * 3 + [(True, 0)] * 3 + [(False, 0)])
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (3, 7))
+        await store.stop()  # and stopping still waits for an idle writer, then closes
+        self.assertEqual(store._state, "stopped")
+
     async def test_a_batch_longer_than_one_insert_statement(self):
         from jim.store.sqlite_queries import ROWS_PER_INSERT
 

@@ -318,6 +318,10 @@ class SqliteStore:
 
     def _batch_done(self, outcome, waiting, jobs):
         self._in_flight = False
+        if self._pending and self._flush_call is None:
+            # The next batch starts committing now, while this one's callers are answered
+            # (pushes and acknowledgements take the reactor a while): the writer need not wait.
+            self._flush()
         if isinstance(outcome, Failure):
             self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
             for then, then_args in waiting:
@@ -341,10 +345,8 @@ class SqliteStore:
                     then(value, *then_args)
                 except Exception:  # must not keep the rest of the batch from its answers
                     self.log.failure("the caller of store write {job} failed", job=job.__name__)
-        if self._pending:
-            if self._flush_call is None:
-                self._flush_call = self._reactor.callLater(0, self._flush)
-        else:
+        # Writes the callers made just now are in the next batch, or flushed by _queue's call.
+        if not self._in_flight and not self._pending:
             waiters, self._idle_waiters = self._idle_waiters, []
             for waiter in waiters:
                 waiter.callback(None)
