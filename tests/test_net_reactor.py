@@ -14,9 +14,10 @@ from jim.net.reactor import JimReactor
 class Recorder(Protocol):
     """Echoes what it reads; remembers how it ended."""
 
-    def __init__(self, peers, on_data=None):
+    def __init__(self, peers, on_data=None, on_lost=None):
         self.peers = peers
         self.on_data = on_data
+        self.on_lost = on_lost
         self.received = b""
         self.lost = None
 
@@ -31,24 +32,47 @@ class Recorder(Protocol):
 
     def connectionLost(self, reason):
         self.lost = reason
+        if self.on_lost is not None:
+            self.on_lost(self)
+
+
+class CountingPoller:
+    """The reactor's epoll object, noting how many events each poll returned."""
+
+    def __init__(self, poller):
+        self._poller = poller
+        self.polls = []
+
+    def poll(self, *args):
+        events = self._poller.poll(*args)
+        self.polls.append(len(events))
+        return events
+
+    def __getattr__(self, name):
+        return getattr(self._poller, name)
 
 
 class JimReactorTests(SynchronousTestCase):
     def setUp(self):
         self.reactor = JimReactor()
         self.addCleanup(self._close_reactor)
+        self.poller = self.reactor._poller = CountingPoller(self.reactor._poller)
         self.peers = []
         self.on_data = None
-        factory = Factory.forProtocol(lambda: Recorder(self.peers, self.on_data))
+        self.on_lost = None
+        factory = Factory.forProtocol(lambda: Recorder(self.peers, self.on_data, self.on_lost))
         self.port = self.reactor.listenTCP(0, factory, interface="127.0.0.1")
 
     def _close_reactor(self):
         reactor = self.reactor
         self.port.stopListening()
+        for peer in self.peers:
+            peer.on_lost = None
         for selectable in reactor.removeAll():
             if selectable is not reactor.waker:
                 selectable.connectionLost(Failure(ConnectionDone()))
         self._spin(lambda: False, turns=3)
+        reactor.waker.connectionLost(None)  # closes the waker's pipe
         reactor._poller.close()
 
     def _spin(self, done, turns=200):
@@ -123,11 +147,33 @@ class JimReactorTests(SynchronousTestCase):
             server.on_data = abort_the_others
         first.sendall(b"a")
         second.sendall(b"b")  # both readable before the next poll
+        del self.poller.polls[:]
         self.reactor.iterate(0.5)
+        self.assertEqual(self.poller.polls[0], 2)  # one poll reported both
         self._spin(lambda: first_server.lost is not None or second_server.lost is not None)
         # exactly one was read; the other was aborted before its event was handled
         self.assertEqual(sorted([first_server.received, second_server.received])[0], b"")
         self.assertEqual(len(first_server.received + second_server.received), 1)
+
+
+    def test_an_exception_out_of_one_event_is_logged_and_the_others_are_handled(self):
+        # _doReadOrWrite catches what doRead raises, but not what a protocol's connectionLost
+        # raises on a hang-up: the reactor must, as EPollReactor's callWithLogger did
+        def explode(protocol):
+            raise ZeroDivisionError("a connectionLost bug")
+
+        self.on_lost = explode
+        leaving, leaving_server = self._client()
+        staying, staying_server = self._client()
+        leaving.close()
+        staying.sendall(b"in the same poll")
+        del self.poller.polls[:]
+        self.reactor.iterate(0.5)
+        self.assertEqual(self.poller.polls[0], 2)
+        self.assertIsNotNone(leaving_server.lost)
+        self.assertEqual(len(self.flushLoggedErrors(ZeroDivisionError)), 1)
+        self.assertEqual(staying_server.received, b"in the same poll")
+        self.assertEqual(self._read(staying, 16), b"in the same poll")
 
 
 class InstallTests(SynchronousTestCase):

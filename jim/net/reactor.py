@@ -8,42 +8,57 @@ microseconds per event, which is a measurable share of the work when every event
 chat (docs/benchmarks.md, latency-tcp). jim logs through C{twisted.logger} with its own
 namespaces and names peers in its messages, so it has no use for that context.
 
-L{JimReactor} is that reactor with the wrapper left out. Everything else (what a read, write,
-hang-up or exception does to a connection) is the stock C{_doReadOrWrite}. The one visible
-difference: an error that Twisted itself logs from inside an event handler, such as an
-exception escaping a protocol, is logged with the system C{-} instead of the connection's
-prefix.
+L{JimReactor} is that reactor with the context left out. It keeps the wrapper's other job:
+an exception that escapes the handling of one event (a protocol's C{connectionLost} that
+raises, say) is logged and the poll's other events are still handled. What a read, write,
+hang-up or exception does to a connection is the stock C{_doReadOrWrite}. The one visible
+difference: errors logged from inside an event handler have the system C{-} instead of the
+connection's prefix.
 
 C{twistd jim} installs it when no reactor has been chosen (L{install_if_unchosen}, called from
 L{jim.tap.makeService}); C{twistd -r epoll jim} (or any other C{-r}) keeps Twisted's. It is
-also a Twisted reactor plugin named C{jim} (C{twistd --help-reactors}).
+also a Twisted reactor plugin named C{jim} (C{twistd --help-reactors}). Where there is no epoll
+(not Linux), twistd's default reactor serves instead.
 """
 import errno
 import sys
 
-from twisted.internet import epollreactor
+from twisted.python import log
+
+try:
+    from twisted.internet.epollreactor import EPollReactor
+except ImportError:  # no epoll on this system
+    EPollReactor = None
 
 
-class JimReactor(epollreactor.EPollReactor):
-    """L{EPollReactor} whose events are dispatched without C{callWithLogger}."""
+if EPollReactor is not None:
 
-    def doPoll(self, timeout):
-        if timeout is None:
-            timeout = -1  # wait until something happens
-        try:
-            events = self._poller.poll(timeout, len(self._selectables))
-        except OSError as err:
-            if err.errno == errno.EINTR:
-                return
-            raise
-        selectables = self._selectables
-        handle = self._doReadOrWrite
-        for fd, event in events:
-            selectable = selectables.get(fd)
-            if selectable is not None:  # removed by an earlier event of this same poll
-                handle(selectable, fd, event)
+    class JimReactor(EPollReactor):
+        """L{EPollReactor} whose events are dispatched without C{callWithLogger}."""
 
-    doIteration = doPoll
+        def doPoll(self, timeout):
+            if timeout is None:
+                timeout = -1  # wait until something happens
+            try:
+                events = self._poller.poll(timeout, len(self._selectables))
+            except OSError as err:
+                if err.errno == errno.EINTR:
+                    return
+                raise
+            selectables = self._selectables
+            handle = self._doReadOrWrite
+            for fd, event in events:
+                selectable = selectables.get(fd)
+                if selectable is None:  # removed by an earlier event of this same poll
+                    continue
+                try:
+                    handle(selectable, fd, event)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException:  # as callWithLogger: log it, go on with the others
+                    log.err()
+
+        doIteration = doPoll
 
 
 def install():
@@ -57,8 +72,8 @@ def install():
 
 def install_if_unchosen():
     """Install L{JimReactor} unless a reactor is already installed (chosen with C{twistd -r},
-    or imported by someone). True if it was installed here."""
-    if "twisted.internet.reactor" in sys.modules:
+    or imported by someone) or there is no epoll. True if it was installed here."""
+    if EPollReactor is None or "twisted.internet.reactor" in sys.modules:
         return False
     install()
     return True
