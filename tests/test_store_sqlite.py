@@ -10,6 +10,7 @@ from twisted.internet import defer, protocol, reactor
 from twisted.internet.task import deferLater
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, globalLogPublisher
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from jim import errors
@@ -35,10 +36,17 @@ class _FailingCommitStore(SqliteStore):
     fail_next_commit = False
 
     def _commit(self, db):
+        self._maybe_fail()
+        super()._commit(db)
+
+    def _commit_alone(self, db, sql, values):
+        self._maybe_fail()
+        super()._commit_alone(db, sql, values)
+
+    def _maybe_fail(self):
         if self.fail_next_commit:
             self.fail_next_commit = False
             raise sqlite3.OperationalError("disk I/O error (simulated)")
-        super()._commit(db)
 
 
 class SqliteStoreTests(unittest.TestCase):
@@ -107,6 +115,31 @@ class SqliteStoreTests(unittest.TestCase):
         await store.stop()  # and stopping still waits for an idle writer, then closes
         self.assertEqual(store._state, "stopped")
 
+    async def test_a_batch_the_writer_refuses_at_once_is_answered_after_the_last_one(self):
+        store = await self.open(max_batch=2)
+        real_submit = store._writer.submit
+        submitted = []
+
+        def submit(function, *args):  # the first batch commits, the next is refused at once
+            submitted.append(function)
+            if len(submitted) == 1:
+                return real_submit(function, *args)
+            return defer.fail(JimError(errors.SERVER_ERROR, "the writer has stopped (simulated)"))
+
+        store._writer.submit = submit
+        self.addCleanup(setattr, store._writer, "submit", real_submit)
+        answered = []
+        writes = [
+            store.add_message(chat("ann", "bob", str(i))).addBoth(
+                lambda result, i=i: answered.append((i, not isinstance(result, Failure)))
+            )
+            for i in range(4)
+        ]
+        await defer.DeferredList(writes)
+        self.assertEqual(answered, [(0, True), (1, True), (2, False), (3, False)])
+        self.assertEqual(len(self.flushLoggedErrors(JimError)), 1)
+        self.assertFalse(store._in_flight)
+
     async def test_a_batch_longer_than_one_insert_statement(self):
         from jim.store.sqlite_queries import ROWS_PER_INSERT
 
@@ -154,11 +187,15 @@ class SqliteStoreTests(unittest.TestCase):
     async def test_a_failing_single_statement_batch_finds_its_culprit(self):
         store = await self.open()
         taken = await store.add_message(chat("ann", "bob", "first"))
+        statements = await self.trace_writer(store)
         store._next_id = taken.id  # the next append reuses an id: its INSERT must fail
         results = await defer.DeferredList(
             [store.add_message(chat("ann", "bob", text)) for text in ("clash", "ok 1", "ok 2")],
             consumeErrors=True,
         )
+        # the lone INSERT was tried first, then the batch was redone in a transaction
+        self.assertTrue(statements[0].startswith("INSERT INTO messages"), statements)
+        self.assertEqual(statements[1], "BEGIN IMMEDIATE")
         self.assertEqual([ok for ok, _ in results], [False, True, True])
         self.assertEqual(results[0][1].value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.IntegrityError)), 1)
@@ -267,6 +304,24 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertIsNone(await store.get_user("a", "ann"))
         await store.add_user(User("a", "ann", "h"))
         self.assertIsNotNone(await store.get_user("a", "ann"))
+
+    async def test_a_failed_single_statement_commit_fails_the_batch(self):
+        store = await self.open(_FailingCommitStore)
+        await store.add_message(chat("ann", "bob", "first"))  # a known conversation
+        statements = await self.trace_writer(store)
+        store.fail_next_commit = True
+        results = await defer.DeferredList(
+            [store.add_message(chat("ann", "bob", text)) for text in ("lost 1", "lost 2")],
+            consumeErrors=True,
+        )
+        self.assertEqual([ok for ok, _ in results], [False, False])
+        for _, failure in results:
+            self.assertEqual(failure.value.code, errors.SERVER_ERROR)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        self.assertEqual(statements, [])  # failed like a COMMIT: not retried statement by statement
+        await store.add_message(chat("ann", "bob", "after"))
+        history = await store.private_history("a", "ann", "bob")
+        self.assertEqual([m.content for m in history], ["first", "after"])
 
     async def test_conversations_made_by_a_failed_commit_are_forgotten(self):
         store = await self.open(_FailingCommitStore)

@@ -34,6 +34,10 @@ SLOW_COMMIT_SECONDS = 1.0
 WRITER_STATEMENT_CACHE = 2 * q.ROWS_PER_INSERT + 64
 
 _NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
+#: errors that say a row was refused (a constraint, a value SQLite cannot store), not that the
+#: database could not write: a batch that meets one is redone job by job to find the culprit
+_ROW_REFUSED = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
+                sqlite3.ProgrammingError, OverflowError, TypeError, ValueError)
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
@@ -314,7 +318,13 @@ class SqliteStore:
         self._in_flight = True
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
-        outcome.addBoth(self._batch_done, [(then, a) for _, _, then, a in batch], jobs)
+        waiting = [(then, a) for _, _, then, a in batch]
+        if outcome.called:
+            # Refused at once (the writer has stopped). This may run inside _batch_done, whose
+            # callers must hear first: answer these after it.
+            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs)
+        else:
+            outcome.addBoth(self._batch_done, waiting, jobs)
 
     def _batch_done(self, outcome, waiting, jobs):
         self._in_flight = False
@@ -368,8 +378,8 @@ class SqliteStore:
             single = q.one_statement_appends(self._conversations, appends)
             if single is not None:
                 try:
-                    db.execute(*single)  # autocommit: a transaction of its own
-                except Exception:  # nothing was written; the path below finds the culprit
+                    self._commit_alone(db, *single)
+                except _ROW_REFUSED:  # nothing was written; the path below finds the culprit
                     pass
                 else:
                     return time.monotonic() - started, [(True, m) for m, _ in appends]
@@ -447,6 +457,12 @@ class SqliteStore:
 
     def _commit(self, db):
         db.execute("COMMIT")
+
+    def _commit_alone(self, db, sql, values):
+        """Run one statement outside BEGIN...COMMIT: SQLite commits it as a transaction of its
+        own. An error that is not about a row (I/O, a full disk, a lock) fails the batch, as a
+        failed COMMIT does."""
+        db.execute(sql, values)
 
     # reads (reader thread)
 
