@@ -114,9 +114,7 @@ class LoginTests(SynchronousTestCase):
 
 class AuthTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core()
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(users=("alice", "bob"))
         self.session, self.client = self.fx.login("alice")
 
     def test_own_token(self):
@@ -355,9 +353,7 @@ class GroupTests(SynchronousTestCase):
 
 class CloseTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core()
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(users=("alice", "bob"))
         self.alice, self.alice_client = self.fx.login("alice")
         self.alice2, self.alice2_client = self.fx.login("alice")
         self.bob, self.bob_client = self.fx.login("bob")

@@ -9,9 +9,7 @@ from tests.support.fakes import APP_KEY, codes, make_core, send
 
 class ClosingCountsAsOfflineTests(SynchronousTestCase):
     def test_a_message_to_a_closing_connection_is_kept_offline(self):
-        fx = make_core()
-        fx.add_user("alice")
-        fx.add_user("bob")
+        fx = make_core(users=("alice", "bob"))
         alice, alice_client = fx.login("alice")
         bob, bob_client = fx.login("bob")
         fx.hub.kick(APP_KEY, "bob", "kicked")  # closing; the connection is not gone yet
@@ -46,9 +44,7 @@ class ClientIdTests(SynchronousTestCase):
 
 class AutoJoinFullGroupTests(SynchronousTestCase):
     def test_a_full_auto_join_group_does_not_refuse_the_login(self):
-        fx = make_core(auto_join=("lobby",), limits=Limits(group_size=1))
-        fx.add_user("alice")
-        fx.add_user("bob")
+        fx = make_core(auto_join=("lobby",), limits=Limits(group_size=1), users=("alice", "bob"))
         fx.login("alice")
         bob, bob_client = fx.connect()
         send(bob, 5, {"cmd": 5, "userId": "bob", "password": "secret"})
@@ -109,9 +105,7 @@ class JoinRaceTests(SynchronousTestCase):
                 return late
 
         store = SlowGroupRead()
-        fx = make_core(store=store)
-        fx.add_user("alice")
-        fx.add_user("bob")
+        fx = make_core(store=store, users=("alice", "bob"))
         fx.add_group("g", "bob")
         first, _ = fx.connect()
         send(first, 5, {"cmd": 5, "userId": "alice", "password": "secret"})  # groups: none yet

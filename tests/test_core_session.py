@@ -32,9 +32,7 @@ class FakeTests(SynchronousTestCase):
 
 class GateTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core()
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(users=("alice", "bob"))
         self.session, self.client = self.fx.connect()
 
     def test_needs_login(self):
@@ -144,9 +142,7 @@ class BarrierTests(SynchronousTestCase):
 
     def setUp(self):
         self.runner = HeldRunner()
-        self.fx = make_core(run=self.runner)
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(run=self.runner, users=("alice", "bob"))
         self.bob, self.bob_client = self.fx.connect()
         self.bob.command_received(5, {"userId": "bob", "password": "secret"})
         self.runner.release()
@@ -228,9 +224,7 @@ class RateLimitTests(SynchronousTestCase):
 class InflightTests(SynchronousTestCase):
     def setUp(self):
         self.store = HoldingStore(MemoryStore(), "add_message")
-        self.fx = make_core(store=self.store, limits=Limits(max_inflight=3))
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(store=self.store, limits=Limits(max_inflight=3), users=("alice", "bob"))
         self.fx.login("bob")
         self.session, self.client = self.fx.login("alice")
 
@@ -279,9 +273,9 @@ class InternalErrorTests(SynchronousTestCase):
 
 class SweeperTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core(limits=Limits(login_timeout=10.0, idle_timeout=20.0))
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(
+            limits=Limits(login_timeout=10.0, idle_timeout=20.0), users=("alice", "bob")
+        )
         self.fx.core.start()
         self.addCleanup(self.fx.core.stop)
 
@@ -336,9 +330,7 @@ class StoreFailureTests(SynchronousTestCase):
         from jim.errors import JimError
         from twisted.internet import defer
 
-        fx = make_core()
-        fx.add_user("alice")
-        fx.add_user("bob")
+        fx = make_core(users=("alice", "bob"))
         session, client = fx.login("alice")
 
         def broken(*args, **kwargs):
@@ -357,9 +349,7 @@ class StoreFailureTests(SynchronousTestCase):
         from jim.errors import JimError
         from twisted.python.failure import Failure
 
-        fx = make_core()
-        fx.add_user("alice")
-        fx.add_user("bob")
+        fx = make_core(users=("alice", "bob"))
         session, client = fx.login("alice")
         _, bob_client = fx.login("bob")
 

@@ -147,9 +147,7 @@ class FramingTests(SynchronousTestCase):
 
 class FlowControlTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core(limits=Limits(outbox=1000, rate=2.0))
-        self.fx.add_user("alice")
-        self.fx.add_user("bob")
+        self.fx = make_core(limits=Limits(outbox=1000, rate=2.0), users=("alice", "bob"))
         self.alice = Connection(self.fx, 1)
         self.bob = Connection(self.fx, 2)
         self.alice.protocol.dataReceived(login_frame("alice"))

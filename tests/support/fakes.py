@@ -215,10 +215,12 @@ def make_core(
     run=None,
     cost=COST,
     token_ttl=3600,
+    users=(),
 ):
     """A L{CoreFixture}: MemoryStore (or C{store}), Hub, Accounts with C{Passwords(cost)}
-    running synchronously (or through C{run}), Tokens and Core on a L{Clock}."""
-    return CoreFixture(
+    running synchronously (or through C{run}), Tokens and Core on a L{Clock}; C{users} are
+    added (password "secret")."""
+    fixture = CoreFixture(
         MemoryStore() if store is None else store,
         Clock() if clock is None else clock,
         Limits() if limits is None else limits,
@@ -228,3 +230,6 @@ def make_core(
         cost,
         token_ttl,
     )
+    for username in users:
+        fixture.add_user(username)
+    return fixture
