@@ -193,9 +193,12 @@ class SqliteStoreTests(unittest.TestCase):
             [store.add_message(chat("ann", "bob", text)) for text in ("clash", "ok 1", "ok 2")],
             consumeErrors=True,
         )
-        # the lone INSERT was tried first, then the batch was redone in a transaction
+        # the lone INSERT was tried first, then the batch was redone in a transaction, one
+        # message at a time (not together again: that would only be refused again)
         self.assertTrue(statements[0].startswith("INSERT INTO messages"), statements)
         self.assertEqual(statements[1], "BEGIN IMMEDIATE")
+        inserts = [st for st in statements if st.startswith("INSERT INTO messages")]
+        self.assertEqual(len(inserts), 1 + 3, statements)
         self.assertEqual([ok for ok, _ in results], [False, True, True])
         self.assertEqual(results[0][1].value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.IntegrityError)), 1)

@@ -367,25 +367,26 @@ class SqliteStore:
         """Run C{jobs} in one transaction. Returns the seconds taken and one
         C{(succeeded, value)} per job.
 
-        Each job runs inside a savepoint so that a failing one is undone alone. A run of
-        message appends, the bulk of the traffic, shares one savepoint and two C{executemany}
-        calls; only if that fails are its jobs retried one by one, to find the culprit.
+        Each job runs inside a savepoint so that a failing one is undone alone. Message
+        appends, the bulk of the traffic, are written together (one statement per
+        C{ROWS_PER_INSERT} rows) and, when the whole batch is appends, without savepoints or
+        even without BEGIN...COMMIT (see docs/storage.md). Only if a row is refused are the
+        appends redone one by one, to find the culprit; any other error fails the batch.
         """
         db = self._write_db
         started = time.monotonic()
+        together = True  # False once the appends, written together, had a row refused
         if all(job is q.insert_message for job, _ in jobs):
             appends = [args[1:] for _, args in jobs]
             single = q.one_statement_appends(self._conversations, appends)
-            if single is not None:
-                try:
+            try:
+                if single is not None:
                     self._commit_alone(db, *single)
-                except _ROW_REFUSED:  # nothing was written; the path below finds the culprit
-                    pass
-                else:
                     return time.monotonic() - started, [(True, m) for m, _ in appends]
-            results = self._appends_only(db, appends)
-            if results is not None:
+                results = self._appends_only(db, appends)
                 return time.monotonic() - started, results
+            except _ROW_REFUSED:  # nothing was written; the path below finds the culprit
+                together = False
         db.execute("BEGIN IMMEDIATE")
         try:
             results = []
@@ -395,11 +396,11 @@ class SqliteStore:
                     appends.append(args[1:])
                     continue
                 if appends:
-                    results.extend(self._append_run(db, appends))
+                    results.extend(self._append_run(db, appends, together))
                     appends = []
                 results.append(self._run_job(db, job, args))
             if appends:
-                results.extend(self._append_run(db, appends))
+                results.extend(self._append_run(db, appends, together))
             self._commit(db)
         except BaseException:
             self._rollback(db)
@@ -414,15 +415,11 @@ class SqliteStore:
         self._conversations.forget()  # ids made by the undone work are gone
 
     def _appends_only(self, db, appends):
-        """The usual batch, only message appends: one transaction, no savepoints. None if an
-        append failed (the transaction is then rolled back, for the careful path to redo)."""
+        """The usual batch, only message appends: one transaction, no savepoints. Raises what
+        the database raised, after rolling back."""
         db.execute("BEGIN IMMEDIATE")
         try:
             results = q.insert_messages(db, self._conversations, appends)
-        except Exception:
-            self._rollback(db)
-            return None
-        try:
             self._commit(db)
         except BaseException:
             self._rollback(db)
@@ -441,19 +438,22 @@ class SqliteStore:
         db.execute("RELEASE job")
         return result
 
-    def _append_run(self, db, appends):
-        db.execute("SAVEPOINT run")
-        try:
-            results = q.insert_messages(db, self._conversations, appends)
-        except Exception:
-            self._rollback(db, "run")
-            db.execute("RELEASE run")
-            return [
-                self._run_job(db, q.insert_message, (self._conversations,) + args)
-                for args in appends
-            ]
-        db.execute("RELEASE run")
-        return results
+    def _append_run(self, db, appends, together=True):
+        """Appends inside the batch's transaction: together under one savepoint, or (not
+        C{together}, or when a row is refused) one job each."""
+        if together:
+            db.execute("SAVEPOINT run")
+            try:
+                results = q.insert_messages(db, self._conversations, appends)
+            except _ROW_REFUSED:
+                self._rollback(db, "run")
+                db.execute("RELEASE run")
+            else:
+                db.execute("RELEASE run")
+                return results
+        return [
+            self._run_job(db, q.insert_message, (self._conversations,) + args) for args in appends
+        ]
 
     def _commit(self, db):
         db.execute("COMMIT")

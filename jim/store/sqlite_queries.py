@@ -153,23 +153,9 @@ class ConversationIds:
         return conversation
 
 
-def _message_row(db, conversations, message):
-    # the columns of _MESSAGE_COLUMNS are Message's fields in order (test_store_sqlite checks)
-    return (*message, conversations.id_of(db, message.app, conversation_of(message)))
-
-
-_INSERT_MESSAGE = (f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_OFFLINE = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES (?, ?, ?)"
 _INSERT_MESSAGES = f"INSERT INTO messages ({_MESSAGE_COLUMNS}, conv) VALUES "
+_MESSAGE_WIDTH = 11  # Message's fields (in _MESSAGE_COLUMNS order; test_store_sqlite checks), conv
 _INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
-
-
-def insert_message(db, conversations, message, offline_for):
-    db.execute(_INSERT_MESSAGE, _message_row(db, conversations, message))
-    _mark_offline(db, message.app, message.id, offline_for)
-    return message
-
 
 #: most rows per multi-row INSERT. Each row count is its own SQL text, and preparing a long
 #: INSERT costs more than running it (about 2.5 ms for 500 rows): the writer's statement cache
@@ -177,18 +163,32 @@ def insert_message(db, conversations, message, offline_for):
 ROWS_PER_INSERT = 128
 
 
+def _values_sql(head, width, rows):
+    """C{head} (an INSERT up to its VALUES) followed by C{rows} groups of C{width} placeholders."""
+    return head + ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
+
+
+_INSERT_OFFLINE = _values_sql(_INSERT_OFFLINES, 3, 1)
+
+
 def _insert_rows(db, head, width, values):
     """INSERT many rows, given as one flat list of C{width} values per row, with few
     statements. Each statement releases and retakes the GIL once; one per row (executemany)
     makes the writer thread queue behind the busy reactor thread for the GIL at every row."""
-    one = "(" + ", ".join("?" * width) + ")"
     step = ROWS_PER_INSERT * width
     for start in range(0, len(values), step):
         chunk = values[start : start + step]
-        db.execute(head + ", ".join([one] * (len(chunk) // width)), chunk)
+        db.execute(_values_sql(head, width, len(chunk) // width), chunk)
 
 
-_MESSAGE_ROW = "(" + ", ".join("?" * 11) + ")"
+def _message_values(appends, conversation_id):
+    """The flat INSERT values of the messages of C{appends}, each followed by
+    C{conversation_id(app, key)}."""
+    values = []
+    for message, _ in appends:
+        values += message
+        values.append(conversation_id(message.app, conversation_of(message)))
+    return values
 
 
 def one_statement_appends(conversations, appends):
@@ -199,35 +199,29 @@ def one_statement_appends(conversations, appends):
     Run outside BEGIN...COMMIT, one statement is a transaction of its own, committed as durably
     as any other; the writer then takes the GIL back once for the whole batch instead of three
     times (BEGIN, INSERT, COMMIT)."""
-    if len(appends) > ROWS_PER_INSERT:
+    if len(appends) > ROWS_PER_INSERT or any(offline_for for _, offline_for in appends):
         return None
-    values = []
-    known = conversations.known
-    for message, offline_for in appends:
-        if offline_for:
-            return None
-        conversation = known(message.app, conversation_of(message))
-        if conversation is None:
-            return None
-        values += message
-        values.append(conversation)
-    return _INSERT_MESSAGES + ", ".join([_MESSAGE_ROW] * len(appends)), values
+    values = _message_values(appends, conversations.known)
+    if None in values[_MESSAGE_WIDTH - 1 :: _MESSAGE_WIDTH]:  # a conversation not cached
+        return None
+    return _values_sql(_INSERT_MESSAGES, _MESSAGE_WIDTH, len(appends)), values
 
 
 def insert_messages(db, conversations, appends):
-    """Many L{insert_message} jobs' C{(message, offline_for)} at once; their results."""
-    values = []
-    marks = []
-    id_of = conversations.id_of
-    for message, offline_for in appends:
-        values += message
-        values.append(id_of(db, message.app, conversation_of(message)))
-        for user in offline_for:
-            marks += (message.app, user, message.id)
-    _insert_rows(db, _INSERT_MESSAGES, 11, values)
+    """Store C{appends}, a list of C{(message, offline_for)}: the messages and the offline
+    marks of each for the users in its C{offline_for}. Returns one C{(True, message)} each."""
+    values = _message_values(appends, lambda app, key: conversations.id_of(db, app, key))
+    _insert_rows(db, _INSERT_MESSAGES, _MESSAGE_WIDTH, values)
+    marks = [v for m, offline_for in appends for user in offline_for for v in (m.app, user, m.id)]
     if marks:
         _insert_rows(db, _INSERT_OFFLINES, 3, marks)
     return [(True, message) for message, _ in appends]
+
+
+def insert_message(db, conversations, message, offline_for):
+    """One message and its offline marks (see L{insert_messages})."""
+    insert_messages(db, conversations, [(message, offline_for)])
+    return message
 
 
 def insert_offline(db, app, message_id, usernames):
