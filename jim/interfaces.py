@@ -75,8 +75,8 @@ class IStore(Interface):
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""
 
-    def message_by_client_id(app, sender, client_id):
-        """The message C{sender} sent with this client id, or None."""
+    def message_by_client_id(app, sender, client_id, target_type, target):
+        """The first message C{sender} sent with this client id to this target, or None."""
 
     def take_offline(app, username, peer=None, gid=None, limit=None):
         """Fetch and forget, in one transaction, the user's offline messages, oldest first.

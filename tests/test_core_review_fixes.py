@@ -40,6 +40,10 @@ class ClientIdTests(SynchronousTestCase):
         send(alice, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "hi bob", "id": "1"})
         self.assertEqual([b["data"]["id"] for _, b in alice_client.take()], [acks[0]])
         self.assertEqual(len(bob_client.take()), 1)  # the first push only
+        # and so is the same id to the second target: not found behind the first one
+        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "carol", "content": "hi carol", "id": "1"})
+        self.assertEqual([b["data"]["id"] for _, b in alice_client.take()], [acks[1]])
+        self.assertEqual(carol_client.take(), [])
 
 
 class AutoJoinFullGroupTests(SynchronousTestCase):

@@ -227,12 +227,16 @@ class StoreContract:
     async def test_message_by_client_id(self):
         first = await self.store.add_message(chat("a", "ann", "bob", client_id="x1"))
         await self.store.add_message(chat("a", "ann", "bob", client_id="x1"))
+        to_cid = await self.store.add_message(chat("a", "ann", "cid", client_id="x1"))
         numeric = await self.store.add_message(chat("a", "ann", "bob", client_id=7))
-        self.assertEqual(await self.store.message_by_client_id("a", "ann", "x1"), first)
-        self.assertEqual(await self.store.message_by_client_id("a", "ann", 7), numeric)
-        self.assertIsNone(await self.store.message_by_client_id("a", "ann", "7"))
-        self.assertIsNone(await self.store.message_by_client_id("a", "bob", "x1"))
-        self.assertIsNone(await self.store.message_by_client_id("b", "ann", "x1"))
+        find = self.store.message_by_client_id
+        self.assertEqual(await find("a", "ann", "x1", SINGLE, "bob"), first)
+        self.assertEqual(await find("a", "ann", "x1", SINGLE, "cid"), to_cid)
+        self.assertIsNone(await find("a", "ann", "x1", GROUP, "bob"))
+        self.assertEqual(await find("a", "ann", 7, SINGLE, "bob"), numeric)
+        self.assertIsNone(await find("a", "ann", "7", SINGLE, "bob"))
+        self.assertIsNone(await find("a", "bob", "x1", SINGLE, "ann"))
+        self.assertIsNone(await find("b", "ann", "x1", SINGLE, "bob"))
 
     # history
 

@@ -501,7 +501,7 @@ class CrashTests(unittest.TestCase):
                 self.assertIn(rest[1], await store.group_members(app, rest[0]))
             elif kind == "message":
                 message_id, sender, client_id, target = int(rest[0]), rest[1], rest[2], rest[3]
-                found = await store.message_by_client_id(app, sender, client_id)
+                found = await store.message_by_client_id(app, sender, client_id, SINGLE, target)
                 self.assertEqual(found.id if found else None, message_id)
                 offline.setdefault(target, set()).add(message_id)
                 newest = max(newest, message_id)

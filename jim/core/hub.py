@@ -48,7 +48,8 @@ class Hub:
         self._user_groups = {}  # (app, username) -> [gid, ...] while online
         self._members = {}  # (app, gid) -> {username: None} (ordered set), loaded on demand
         self._loading = {}  # (app, gid) -> _Waiters while members load
-        self._sending = {}  # (app, sender, client_id) -> _Waiters while a chat is stored
+        # (app, sender, client_id, target_type, target) -> _Waiters while a chat is stored
+        self._sending = {}
 
     def now_ms(self):
         return int(self.clock.seconds() * 1000)
@@ -254,8 +255,10 @@ class Hub:
         waiters = self._sending.get(key)
         if waiters is not None:
             return status.OK, await waiters.wait()
-        earlier = await self.store.message_by_client_id(app, sender, request.client_id)
-        if earlier is not None and (earlier.target_type, earlier.target) == (target_type, target):
+        earlier = await self.store.message_by_client_id(
+            app, sender, request.client_id, target_type, target
+        )
+        if earlier is not None:
             return status.OK, earlier
         waiters = self._sending.get(key)
         if waiters is not None:  # the same id arrived again while the store was asked

@@ -51,7 +51,8 @@ class MemoryStore:
         self._memberships = {}  # (app, username) -> {gid: None}, in joining order
         self._messages = {}  # id -> Message
         self._conversations = {}  # (app, conversation key) -> [id, ...] in id order
-        self._client_ids = {}  # (app, sender, client_id) -> id of the first such message
+        # (app, sender, client_id, target_type, target) -> id of the first such message
+        self._client_ids = {}
         self._offline = {}  # (app, username) -> {message id, ...}
         self._last_id = 0
 
@@ -150,7 +151,8 @@ class MemoryStore:
         key = (stored.app, conversation_of(stored))
         self._conversations.setdefault(key, []).append(stored.id)
         if stored.client_id is not None:
-            self._client_ids.setdefault((stored.app, stored.sender, stored.client_id), stored.id)
+            key = (stored.app, stored.sender, stored.client_id, stored.target_type, stored.target)
+            self._client_ids.setdefault(key, stored.id)
         self._mark_offline(stored.app, stored.id, offline_for)
         return stored
 
@@ -166,8 +168,8 @@ class MemoryStore:
             self._offline.setdefault((app, username), set()).add(message_id)
 
     @_answer
-    def message_by_client_id(self, app, sender, client_id):
-        message_id = self._client_ids.get((app, sender, client_id))
+    def message_by_client_id(self, app, sender, client_id, target_type, target):
+        message_id = self._client_ids.get((app, sender, client_id, target_type, target))
         return None if message_id is None else self._messages[message_id]
 
     @_answer

@@ -547,8 +547,8 @@ class SqliteStore:
     def add_offline(self, app, message_id, usernames):
         return self._write(q.insert_offline, app, message_id, tuple(usernames))
 
-    def message_by_client_id(self, app, sender, client_id):
-        return self._read(q.select_by_client_id, app, sender, client_id)
+    def message_by_client_id(self, app, sender, client_id, target_type, target):
+        return self._read(q.select_by_client_id, app, sender, client_id, target_type, target)
 
     def take_offline(self, app, username, peer=None, gid=None, limit=None):
         return self._write(q.take_offline, app, username, peer, gid, limit)

@@ -235,11 +235,11 @@ def _mark_offline(db, app, message_id, usernames):
     db.executemany(_INSERT_OFFLINE, [(app, username, message_id) for username in usernames])
 
 
-def select_by_client_id(db, app, sender, client_id):
+def select_by_client_id(db, app, sender, client_id, target_type, target):
     row = db.execute(
-        f"SELECT {_MESSAGE_COLUMNS} FROM messages"
-        " WHERE app = ? AND sender = ? AND client_id = ? ORDER BY id LIMIT 1",
-        (app, sender, client_id),
+        f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE app = ? AND sender = ? AND client_id = ?"
+        " AND target_type = ? AND target = ? ORDER BY id LIMIT 1",
+        (app, sender, client_id, target_type, target),
     ).fetchone()
     return None if row is None else Message(*row)
 
