@@ -55,7 +55,6 @@ class AutoJoinFullGroupTests(SynchronousTestCase):
         self.assertEqual(codes(bob_client), [(6, 10007)])
         self.assertEqual(bob_client.closes, [])
         self.assertTrue(fx.hub.is_online(APP_KEY, "bob"))
-        self.flushLoggedErrors()
 
 
 class UnknownGroupsTests(SynchronousTestCase):
@@ -111,6 +110,7 @@ class JoinRaceTests(SynchronousTestCase):
         store = SlowGroupRead()
         fx = make_core(store=store, users=("alice", "bob"))
         fx.add_group("g", "bob")
+        _, bob_client = fx.login("bob")
         first, _ = fx.connect()
         send(first, 5, {"cmd": 5, "userId": "alice", "password": "secret"})  # groups: none yet
         second, _ = fx.connect()
@@ -119,3 +119,7 @@ class JoinRaceTests(SynchronousTestCase):
         for late, groups in store.held:
             late.callback(groups)
         self.assertIn("g", fx.hub._user_groups[(APP_KEY, "alice")])
+        bob_client.take()  # the join notice
+        first.connection_lost()
+        second.connection_lost()  # alice is gone: bob, in g with her, hears it
+        self.assertEqual([cmd for cmd, _ in bob_client.take()], [10])

@@ -118,7 +118,9 @@ class Hub:
     # -- groups --------------------------------------------------------------------------------
 
     async def members(self, app, gid):
-        """The member set of a group (cached; loaded once from the store)."""
+        """The member set of a group, loaded once from the store and cached. A group without
+        members is not cached (anyone can ask about any id): each call asks the store again,
+        and L{join} creates the entry."""
         key = (app, gid)
         members = self._members.get(key)
         if members is not None:
@@ -185,10 +187,12 @@ class Hub:
 
     # -- chat ----------------------------------------------------------------------------------
     #
-    # The common chat (no client id, recipient online or group members cached) runs on plain
-    # callbacks: a coroutine per chat costs more than everything else the core does for it, and
-    # each extra Deferred callback shows up too. Everything that must look something up first is
-    # an async def.
+    # The common chat (no client id, recipient online or group members cached) runs on callbacks:
+    # a coroutine per chat costs more than everything else the core does for it, and each extra
+    # Deferred callback shows up too. A private chat to someone online uses the store's callback
+    # interface (add_message_then) and makes no Deferred; a group chat with cached members uses
+    # the one Deferred of add_message. Everything that must look something up first is an async
+    # def.
 
     def chat(self, app, sender, request, session=None):
         """Store a chat from C{sender} and deliver it.
