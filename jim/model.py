@@ -6,6 +6,9 @@ from typing import NamedTuple, Optional
 
 import attr
 
+#: the widest integer a store keeps (SQLite integers are signed 64 bits)
+MAX_INT64 = 2**63 - 1
+
 SINGLE = "single"
 GROUP = "group"
 

@@ -274,6 +274,11 @@ class StoreContract:
         self.assertEqual(await history("a", "g", count=0), [])
         await self.assert_refused(history("a", "g", count=-1), errors.BAD_PARAMETER)
         await self.assert_refused(history("a", "g", offset=-1), errors.BAD_PARAMETER)
+        # numbers wider than 64 bits: SQLite cannot bind them, so no store takes them
+        self.assertEqual(await history("a", "g", offset=2**63 - 1, count=2**63 - 1), [])
+        self.assertEqual(await history("a", "g", begin=-(2**63), end=2**63 - 1), stored)
+        for wide in ({"count": 2**63}, {"offset": 2**63}, {"begin": 2**63}, {"end": -(2**63) - 1}):
+            await self.assert_refused(history("a", "g", **wide), errors.BAD_PARAMETER)
 
     async def test_history_orders_by_created_then_id(self):
         late = await self.store.add_message(chat("a", "ann", "bob", "late", 200))

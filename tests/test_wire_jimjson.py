@@ -365,7 +365,7 @@ class HugeNumbersTests(SynchronousTestCase):
         from jim.errors import JimError
         from jim.wire.jimjson import message_request
 
-        for field, value in (("offset", 10**19), ("count", "99999999999999999999"),
+        for field, value in (("offset", 10**19), ("count", "9999999999999999999"),
                              ("beginTime", 1e300), ("endTime", -1e300)):
             with self.assertRaises(JimError) as caught:
                 message_request({"type": 1, "groupId": "g", field: value})

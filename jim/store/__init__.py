@@ -37,10 +37,15 @@ def conversation_of(message):
     return private_conversation(message.sender, message.target)
 
 
-def check_paging(offset, count):
-    """Refuse history paging arguments no store could honour the same way."""
-    if count < 0 or (offset is not None and offset < 0):
-        raise JimError(errors.BAD_PARAMETER, f"bad history page: offset {offset}, count {count}")
+def check_paging(offset, count, begin=None, end=None):
+    """Refuse history arguments no store could honour the same way: a negative page, or
+    numbers wider than a store's 64-bit integers."""
+    if not (0 <= count <= model.MAX_INT64
+            and (offset is None or 0 <= offset <= model.MAX_INT64)
+            and all(t is None or -model.MAX_INT64 - 1 <= t <= model.MAX_INT64
+                    for t in (begin, end))):
+        raise JimError(errors.BAD_PARAMETER, f"bad history page: offset {offset}, count {count},"
+                       f" begin {begin}, end {end}")
 
 
 def page(ordered, offset, count):

@@ -194,7 +194,7 @@ class MemoryStore:
         return self._history(app, group_conversation(gid), begin, end, offset, count)
 
     def _history(self, app, conversation, begin, end, offset, count):
-        check_paging(offset, count)
+        check_paging(offset, count, begin, end)
         messages = [self._messages[i] for i in self._conversations.get((app, conversation), ())]
         in_range = sorted(
             (

@@ -561,7 +561,7 @@ class SqliteStore:
 
     def _history(self, conversation, app, begin, end, offset, count):
         try:
-            check_paging(offset, count)
+            check_paging(offset, count, begin, end)
         except JimError as refusal:
             return defer.fail(refusal)
         return self._read(q.select_history, app, conversation, begin, end, offset, count)

@@ -7,7 +7,7 @@ import sqlite3
 
 from jim import errors, model
 from jim.errors import JimError
-from jim.model import App, Group, Message, User
+from jim.model import MAX_INT64, App, Group, Message, User
 from jim.store import conversation_of
 
 # The queries. Each is a plain function over a connection: writes run on the writer thread inside
@@ -282,7 +282,7 @@ def select_history(db, app, conversation, begin, end, offset, count):
         wanted = count
     else:
         order, limit, limits = "created, id", "LIMIT ? OFFSET ?", [count, offset]
-        wanted = count + offset
+        wanted = min(count + offset, MAX_INT64)  # a LIMIT is a 64-bit integer
     query = (
         "WITH c(conv) AS (SELECT id FROM conversations WHERE app = ? AND key = ?)"
         f" SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("

@@ -12,7 +12,7 @@ import attr
 import orjson
 
 from jim.errors import JimError
-from jim.model import GROUP
+from jim.model import GROUP, MAX_INT64
 from jim.wire import status
 
 #: longest userId / groupId / token accepted, in UTF-8 bytes
@@ -21,9 +21,6 @@ MAX_TOKEN_BYTES = 1024
 
 #: a numeric string fastjson would read as an int (ASCII digits only: str.isdigit takes "²")
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
-
-#: what a store can hold in an integer column (SQLite: signed 64 bits)
-_MAX_INT64 = 2**63 - 1
 
 CHAT_GROUP = 1
 CHAT_PRIVATE = 2
@@ -257,12 +254,12 @@ def message_request(obj):
     end = number(obj, "endTime", code=code)
     offset = integer(obj, "offset", code=code)
     count = integer(obj, "count", code=code)
-    if offset is not None and not 0 <= offset <= _MAX_INT64:
+    if offset is not None and not 0 <= offset <= MAX_INT64:
         raise JimError(code, "offset must be between 0 and 2**63-1")
-    if count is not None and not 0 <= count <= _MAX_INT64:
+    if count is not None and not 0 <= count <= MAX_INT64:
         raise JimError(code, "count must be between 0 and 2**63-1")
     for field, value in (("beginTime", begin), ("endTime", end)):
-        if value is not None and not -_MAX_INT64 <= value <= _MAX_INT64:
+        if value is not None and not -MAX_INT64 <= value <= MAX_INT64:
             raise JimError(code, f"{field} must be epoch milliseconds")
     return MessageRequest(
         user_id=name(obj, "userId", "userid", code=code),
