@@ -42,6 +42,9 @@ FORBIDDEN = {
     "jim.web": {"autobahn", "txredisapi", "sqlite3"},
 }
 
+#: the protocol adapters never import each other: what they share is in these modules
+PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite")
+
 #: the only Twisted modules the core may import (docs/architecture.md, import rules)
 CORE_TWISTED = ("twisted.internet.defer", "twisted.internet.task", "twisted.logger",
                 "twisted.python.failure")
@@ -91,6 +94,10 @@ def violations(module, names):
         if layer == "jim.core" and name.startswith("twisted") and name != "twisted.internet":
             if not any(name == a or name.startswith(a + ".") for a in CORE_TWISTED):
                 found.append(f"{module} imports {name}")
+        if (layer == "jim.protocols" and module not in PROTOCOL_SHARED
+                and name.startswith("jim.protocols.") and not name.startswith(module + ".")
+                and not any(name == s or name.startswith(s + ".") for s in PROTOCOL_SHARED)):
+            found.append(f"{module} imports {name}")
         for banned in FORBIDDEN.get(layer, ()):
             if name == banned or name.startswith(banned + "."):
                 found.append(f"{module} imports {name}")
@@ -122,4 +129,9 @@ class ImportRuleTests(unittest.TestCase):
         self.assertEqual(violations("jim.protocols.tcp", ["jim.web.site"]),
                          ["jim.protocols.tcp imports jim.web.site"])
         self.assertEqual(violations("jim.protocols.tcp", ["jim.core.session", "jim.wire"]), [])
+        self.assertEqual(violations("jim.protocols.websocket", ["jim.protocols.tcp.peer_of"]),
+                         ["jim.protocols.websocket imports jim.protocols.tcp.peer_of"])
+        self.assertEqual(violations("jim.protocols.websocket",
+                                    ["jim.protocols.outbox.OutboxMixin",
+                                     "jim.protocols.turnwrite"]), [])
         self.assertEqual(violations("jim.tap", ["jim.store.sqlite"]), [])
