@@ -2,6 +2,7 @@
 get user and get messages, with the exact replies J-IM clients expect."""
 from twisted.trial.unittest import SynchronousTestCase
 
+from jim.config import Limits
 from tests.support.fakes import APP_KEY, codes, make_core, send
 
 LOGIN_FAILED = "login failed ! 登录失败!"
@@ -537,3 +538,14 @@ class GetMessagesTests(SynchronousTestCase):
         for body in [{}, {"type": 2}, {"type": 1, "offset": -1}]:
             send(self.alice, 19, body)
             self.assertEqual(codes(self.alice_client), [(20, 10015)])
+
+
+class AutoJoinFullGroupTests(SynchronousTestCase):
+    def test_a_full_auto_join_group_does_not_refuse_the_login(self):
+        fx = make_core(auto_join=("lobby",), limits=Limits(group_size=1), users=("alice", "bob"))
+        fx.login("alice")
+        bob, bob_client = fx.connect()
+        send(bob, 5, {"cmd": 5, "userId": "bob", "password": "secret"})
+        self.assertEqual(codes(bob_client), [(6, 10007)])
+        self.assertEqual(bob_client.closes, [])
+        self.assertTrue(fx.hub.is_online(APP_KEY, "bob"))
