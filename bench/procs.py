@@ -111,12 +111,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tail_text(text: str, lines: int = 15) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
 def tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(errors="replace")
     except OSError:
         return ""
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    return tail_text(text, lines)
 
 
 class Children:

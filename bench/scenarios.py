@@ -21,25 +21,24 @@ class Metric:
     key: str
     label: str
     digits: int
-    higher_is_better: bool
     comparable: bool = True  # False: a property of the rig, not of the server; no jim/relay ratio
 
 
-THROUGHPUT = Metric("msgs_per_s", "msgs/s", 0, True)
-DELIVERIES = Metric("deliveries_per_s", "deliveries/s", 0, True)
-P50 = Metric("p50_ms", "p50 latency (ms)", 2, False)
-P99 = Metric("p99_ms", "p99 latency (ms)", 2, False)
-P999 = Metric("p999_ms", "p99.9 latency (ms)", 2, False)
-HELD = Metric("logged_in", "connections logged in at the end", 0, True)
-KIB_PER_CONN = Metric("rss_per_conn_kb", "server RSS per connection (KiB)", 2, False)
-RSS_BEFORE = Metric("server_rss_before_kb", "server RSS before the ramp (KiB)", 0, False)
-RSS_AFTER = Metric("server_rss_after_kb", "server RSS while holding (KiB)", 0, False)
-SERVER_CPU = Metric("server_cpu_pct", "server CPU (% of one core)", 0, False)
-LOADGEN_CPU = Metric("loadgen_cpu_pct", "imload CPU (% of one core)", 0, False)
+THROUGHPUT = Metric("msgs_per_s", "msgs/s", 0)
+DELIVERIES = Metric("deliveries_per_s", "deliveries/s", 0)
+P50 = Metric("p50_ms", "p50 latency (ms)", 2)
+P99 = Metric("p99_ms", "p99 latency (ms)", 2)
+P999 = Metric("p999_ms", "p99.9 latency (ms)", 2)
+HELD = Metric("logged_in", "connections logged in at the end", 0)
+KIB_PER_CONN = Metric("rss_per_conn_kb", "server RSS per connection (KiB)", 2)
+RSS_BEFORE = Metric("server_rss_before_kb", "server RSS before the ramp (KiB)", 0)
+RSS_AFTER = Metric("server_rss_after_kb", "server RSS while holding (KiB)", 0)
+SERVER_CPU = Metric("server_cpu_pct", "server CPU (% of one core)", 0)
+LOADGEN_CPU = Metric("loadgen_cpu_pct", "imload CPU (% of one core)", 0)
 # Measured by the bench around each imload run: the machine's busy time that neither side used,
 # and the time the hypervisor ran someone else. Both should be near 0 in a clean run.
-OTHER_CPU = Metric("other_cpu_pct", "other processes' CPU (% of one core)", 0, False, comparable=False)
-STEAL = Metric("steal_pct", "CPU stolen by the hypervisor (% of one core)", 0, False, comparable=False)
+OTHER_CPU = Metric("other_cpu_pct", "other processes' CPU (% of one core)", 0, comparable=False)
+STEAL = Metric("steal_pct", "CPU stolen by the hypervisor (% of one core)", 0, comparable=False)
 NOISE = (OTHER_CPU, STEAL)
 
 
@@ -70,13 +69,10 @@ class Scenario:
     metrics: tuple[Metric, ...]
     headlines: tuple[Metric, ...]  # the figures the summary table shows
     timeout: float  # imload's --timeout for the whole run, in seconds
-    build: Callable[[Optional[float]], list[str]]  # offered rate (open loop) -> imload arguments
+    imload_args: Callable[[Optional[float]], list[str]]  # offered rate (open loop) -> arguments
     open_loop: bool = False
     # A hold run that loses connections exits non-zero yet its figures are the result itself.
     failed_runs_count: bool = False
-
-    def imload_args(self, rate: Optional[float] = None) -> list[str]:
-        return self.build(rate)
 
 
 def _pairs(proto: str, messages: int) -> Callable[[Optional[float]], list[str]]:

@@ -13,7 +13,7 @@ from typing import Optional
 import attrs
 
 from procs import (Children, Paths, free_port, machine_cpu_seconds, pinned, process_cpu_seconds,
-                   server_argv, show, tail, wait_ready)
+                   server_argv, show, tail, tail_text, wait_ready)
 from scenarios import Scenario
 
 # Twisted's "[namespace#level]" for error events, and what an uncaught exception prints.
@@ -53,9 +53,15 @@ def server_kind(scenario: Scenario, server: str) -> str:
 def commands(rig: Rig, scenario: Scenario, server: str, rate: Optional[float]) -> tuple[str, str]:
     """The server and imload command lines as the report shows them."""
     srv = pinned(rig.server_cpu) + server_argv(server_kind(scenario, server), rig.shown, "PORT", "TMP")
-    load = (pinned(rig.load_cpu) + [rig.shown.imload] + scenario.imload_args(rate)
-            + ["--port", "PORT", "--timeout", f"{scenario.timeout:g}", "--server-pid", "PID"])
+    load = imload_argv(rig, str(rig.shown.imload), scenario, rate, "PORT", "PID")
     return show(srv), show(load)
+
+
+def imload_argv(rig: Rig, imload: str, scenario: Scenario, rate: Optional[float], port: str,
+                pid: str) -> list[str]:
+    """imload's command line, pinned to the load generator's CPU."""
+    return (pinned(rig.load_cpu) + [imload] + scenario.imload_args(rate)
+            + ["--port", port, "--timeout", f"{scenario.timeout:g}", "--server-pid", pid])
 
 
 def skipped(scenario: Scenario, server: str, index: int, why: str) -> Trial:
@@ -90,8 +96,7 @@ def run_trial(rig: Rig, children: Children, scenario: Scenario, server: str, ind
 
 def _load(rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
           rate: Optional[float], port: int, proc: subprocess.Popen, workdir: Path) -> Trial:
-    argv = (pinned(rig.load_cpu) + [str(rig.real.imload)] + scenario.imload_args(rate)
-            + ["--port", str(port), "--timeout", f"{scenario.timeout:g}", "--server-pid", str(proc.pid)])
+    argv = imload_argv(rig, str(rig.real.imload), scenario, rate, str(port), str(proc.pid))
     (workdir / "imload.cmd").write_text(show(argv) + "\n")
     busy0, steal0 = machine_cpu_seconds()
     server0, t0 = process_cpu_seconds(proc.pid), time.monotonic()
@@ -120,7 +125,7 @@ def _load(rig: Rig, children: Children, scenario: Scenario, server: str, index: 
     if log_bytes > LOUD_LOG_BYTES:
         problems.append(f"the server wrote {log_bytes / 2**20:.0f} MiB of log during the trial")
     ok = bool(figures) and not server_died and (code == 0 or scenario.failed_runs_count)
-    detail = _tail_text(err)
+    detail = tail_text(err, 12)
     if server_died or errors_logged:
         detail = (detail + "\n--- server log ---\n" + _server_tail(workdir)).strip()
     return Trial(scenario.name, server, index, ok, figures, "; ".join(problems), detail)
@@ -135,10 +140,6 @@ def _last_json(stdout: str) -> dict:
             except ValueError:
                 return {}
     return {}
-
-
-def _tail_text(text: str, lines: int = 12) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
 def _server_tail(workdir: Path) -> str:
