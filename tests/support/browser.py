@@ -207,10 +207,6 @@ class _BodyCollector(Protocol):
             self.done.errback(reason)
 
 
-def _ChromiumProcess():
-    return TailProcess(TAIL_CHARS)
-
-
 class Browser:
     """A headless Chromium process and its browser-wide DevTools connection."""
 
@@ -233,7 +229,7 @@ class Browser:
         # are limited to about 100 bytes, which a test's deep mktemp() path can exceed.
         profile = tempfile.mkdtemp(prefix="jim-chromium-")
         testcase.addCleanup(shutil.rmtree, profile, ignore_errors=True)
-        process = _ChromiumProcess()
+        process = TailProcess(TAIL_CHARS)
         argv = [executable, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}"]
         argv.append("about:blank")
         transport = reactor.spawnProcess(process, executable, argv, env=dict(os.environ))

@@ -44,10 +44,6 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def _ServerProcess():
-    return TailProcess(TAIL_CHARS)
-
-
 class JimServer:
     """One C{twistd -n jim} child process bound to 127.0.0.1:C{port}."""
 
@@ -140,7 +136,7 @@ class JimServer:
         ]
 
     async def _spawn_and_wait(self):
-        self._process = _ServerProcess()
+        self._process = TailProcess(TAIL_CHARS)
         self._transport = self._reactor.spawnProcess(
             self._process,
             sys.executable,
