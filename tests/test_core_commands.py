@@ -207,6 +207,17 @@ class PrivateChatTests(SynchronousTestCase):
         self.assertEqual((command, reply["code"], reply["command"]), (12, 10002, 12))
         self.assertEqual(self.fx.metrics.messages_in, 0)
 
+    def test_a_refusal_names_its_chat_by_client_id(self):
+        send(self.alice, 11, private("nobody", "hello?", id="c-1"))  # refused by the hub
+        send(self.alice, 11, private("bob", "hi", id=7, msgType=999))  # refused by the parser
+        send(self.alice, 11, private("nobody", "hello?"))  # no id: nothing to name it by
+        send(self.alice, 11, private("nobody", "hello?", id=["c-2"]))  # an unusable id
+        replies = [reply for _, reply in self.alice_client.take()]
+        self.assertEqual([reply["code"] for reply in replies], [10002] * 4)
+        self.assertEqual([reply.get("data") for reply in replies],
+                         [{"clientId": "c-1"}, {"clientId": "7"}, None, None])
+        self.assertIn("nobody", replies[0]["detail"])
+
     def test_bad_chat(self):
         for body in [{"chatType": 2}, {"chatType": 5, "to": "bob"}, {"chatType": 1}]:
             send(self.alice, 11, body)

@@ -99,13 +99,22 @@ async def join(session, obj):
 
 
 def chat(session, obj):
-    """cmd 11, the hot path: no coroutine and no Deferred of its own (see L{Hub.chat_then})."""
-    request = jimjson.chat_request(obj)
-    session.core.hub.chat_then(session.app, session.username, request, session, _chat_done, session)
+    """cmd 11, the hot path: no coroutine and no Deferred of its own (see L{Hub.chat_then}).
+    A refusal carries the chat's client id, as its acknowledgement would."""
+    try:
+        request = jimjson.chat_request(obj)
+    except JimError as e:
+        jimjson.name_chat(e, jimjson.chat_client_id(obj))
+        raise
+    session.core.hub.chat_then(
+        session.app, session.username, request, session, _chat_done, session, request.client_id
+    )
 
 
-def _chat_done(outcome, session):
+def _chat_done(outcome, session, client_id):
     if type(outcome) is Failure:
+        if client_id is not None and outcome.check(JimError):
+            jimjson.name_chat(outcome.value, client_id)
         session.command_done(_CHAT, outcome)
         return
     code, stored = outcome

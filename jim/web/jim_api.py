@@ -25,7 +25,7 @@ class _JimApiResource(AsyncResource):
                 {"code": error.code, "msg": status.message(error.code), "detail": error.detail}
             )
         else:
-            body = jimjson.reply(error.command, error.code, detail=error.detail)
+            body = jimjson.error_reply(error.command, error)
         return 200, body, JSON
 
     async def app(self, request):
@@ -34,7 +34,10 @@ class _JimApiResource(AsyncResource):
         return app.key
 
     def userid(self, request):
-        user = query_arg(request, "userid") or query_arg(request, "userId")
+        try:
+            user = query_arg(request, "userid") or query_arg(request, "userId")
+        except JimError as e:  # not UTF-8: a J-IM status, as a missing userid gets
+            raise JimError(status.INVALID, e.detail) from None
         if not user:
             raise JimError(status.INVALID, "userid is required")
         return user
@@ -57,10 +60,14 @@ class SendMessage(_JimApiResource):
 
     async def _send(self, app, request):
         obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
-        sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
-        if await self.core.hub.store.get_user(app, sender) is None:
-            raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app")
-        code, stored = await self.core.hub.chat(app, sender, jimjson.chat_request(obj))
+        try:
+            sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
+            if await self.core.hub.store.get_user(app, sender) is None:
+                raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app")
+            code, stored = await self.core.hub.chat(app, sender, jimjson.chat_request(obj))
+        except JimError as e:  # the refusal names the chat, as the acknowledgement would
+            jimjson.name_chat(e, jimjson.chat_client_id(obj))
+            raise
         data = {"id": str(stored.id), "createTime": stored.created}
         if stored.client_id is not None:
             data["clientId"] = stored.client_id

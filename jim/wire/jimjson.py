@@ -296,9 +296,31 @@ def reply(command, code=None, data=None, **extra):
     return orjson.dumps(obj)
 
 
+def chat_client_id(obj):
+    """The client's ``id`` of a chat body as its acknowledgement would carry it, or None when it
+    has none or it is unusable. Never raises: it names the chat in a refusal."""
+    if type(obj) is not dict:
+        return None
+    try:
+        return text(obj, "id", limit=MAX_NAME_BYTES) or None
+    except JimError:
+        return None
+
+
+def name_chat(error, client_id):
+    """Make C{error}, a chat's refusal, carry the chat's C{client_id} (when there is one) as
+    ``data.clientId``, where an acknowledgement carries it. Returns C{error}."""
+    if client_id is not None:
+        error.extra = {**(error.extra or {}), "data": {"clientId": client_id}}
+    return error
+
+
 def error_reply(command, error):
-    """The reply for a JimError on the J-IM wire: its status, and its detail as ``detail``."""
-    return reply(command, error.code, detail=error.detail, **(error.extra or {}))
+    """The reply for a JimError on the J-IM wire: its status, its detail as ``detail``, and its
+    extra fields (``data`` among them, in its usual place)."""
+    extra = dict(error.extra or ())
+    data = extra.pop("data", None)
+    return reply(command, error.code, data, detail=error.detail, **extra)
 
 
 def chat_body(message):

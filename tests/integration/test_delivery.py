@@ -93,8 +93,18 @@ class DeliveryTests(TestCase):
         # the sender's own connection sees what was sent in its name
         self.assertEqual((await alice.expect(11))["data"]["content"], "via http")
 
+        # a refusal names the chat by its id, as an acknowledgement does
+        body = json.dumps({"from": "alice", "to": "nobody", "chatType": 2, "id": "h-1"})
+        code, reply = await http(jim.port, b"POST", "/api/message/send", body.encode(), (key, secret))
+        self.assertEqual((code, reply["code"], reply["data"]), (200, 10002, {"clientId": "h-1"}))
+
         code, reply = await http(jim.port, b"GET", "/api/user/online?userid=bob", auth=(key, secret))
         self.assertEqual(reply, {"code": 10019, "msg": "online 用户在线"})
+        # a userid that is not UTF-8 is refused like a missing one, not a server error
+        code, reply = await http(jim.port, b"GET", "/api/user/online?userid=%FF", auth=(key, secret))
+        self.assertEqual((code, reply["code"]), (200, 10020))
+        code, reply = await http(jim.port, b"GET", "/api/user/close?userid=%FF", auth=(key, secret))
+        self.assertEqual((code, reply["code"]), (200, 10020))
         code, reply = await http(jim.port, b"GET", "/api/user/online?userid=zed", auth=(key, secret))
         self.assertEqual(reply, {"code": 10001, "msg": "offline 用户不在线"})
         code, reply = await http(jim.port, b"GET", "/api/user/close?userid=bob", auth=(key, secret))

@@ -129,6 +129,40 @@ class WebChatTests(TestCase):
         await self.say(bob, "hi alice")
         await self.shown_once(alice, "user:bob", "hi alice")
 
+    async def test_a_refusal_marks_the_message_it_refused_and_no_other(self):
+        # Acknowledgements held back: a refusal overtakes the acknowledgement of an earlier
+        # chat, as it does when that chat's commit is slow.
+        held_back = """
+            const listen = WebSocket.prototype.addEventListener;
+            WebSocket.prototype.addEventListener = function (type, listener, options) {
+              if (type !== "message") return listen.call(this, type, listener, options);
+              return listen.call(this, type, (event) => {
+                const ack = /"command":12/.test(event.data) && /"code":1000[01]/.test(event.data);
+                if (ack) setTimeout(() => listener(event), 300); else listener(event);
+              }, options);
+            };
+        """
+        bob = await self.signed_in_page("bob")
+        alice = await self.browser.new_page()
+        await alice.run_before_scripts(held_back)
+        await alice.navigate(self.server.url)
+        await alice.wait_for("window.jimChat && !document.querySelector('#login').hidden")
+        await self.sign_in(alice, "alice")
+        for peer in ("bob", "ghost"):  # ghost: a mistyped name, no such user
+            await self.submit(alice, "chat-with", peer)
+            await alice.wait_for(f"window.jimChat.active === {js('user:' + peer)}")
+        await alice.click('[data-key="user:bob"]')
+        await self.say(alice, "to bob")
+        await alice.click('[data-key="user:ghost"]')
+        await self.say(alice, "to ghost")
+
+        await alice.wait_for(first_state("user:ghost", "failed"))
+        await bob.wait_for(has_message("user:alice", "to bob"))
+        await alice.wait_for(first_state("user:bob", "sent"))
+        self.assertEqual(
+            await alice.evaluate(f"{messages('user:bob')}.map(m => m.state)"), ["sent"]
+        )
+
     async def test_group_message_reaches_the_other_member(self):
         alice = await self.signed_in_page("alice")
         bob = await self.signed_in_page("bob")

@@ -336,6 +336,11 @@ class Page:
         elif method == "Runtime.exceptionThrown":
             self.console.append(f"uncaught: {_describe(params.get('exceptionDetails', {}))}")
 
+    async def run_before_scripts(self, source):
+        """Run the JavaScript C{source} in every document this page loads from now on, before
+        the document's own scripts."""
+        await self._connection.call("Page.addScriptToEvaluateOnNewDocument", source=source)
+
     async def navigate(self, url, timeout=CALL_TIMEOUT):
         """Load C{url} and wait for its load event."""
         loaded = self._connection.next_event("Page.loadEventFired")

@@ -290,8 +290,10 @@
   }
 
   function onChatReply(reply) {
+    // Replies may come back in another order than the chats went out, refusals included:
+    // each names its chat by the client id the page chose, and nothing else can.
     const data = reply.data || {};
-    const index = data.clientId ? state.outbox.findIndex((m) => m.clientId === String(data.clientId)) : 0;
+    const index = data.clientId ? state.outbox.findIndex((m) => m.clientId === String(data.clientId)) : -1;
     const [msg] = index >= 0 ? state.outbox.splice(index, 1) : [];
     if (msg) {
       msg.id = textOrNull(data.id) || msg.id;
