@@ -114,6 +114,17 @@ class FramingTests(SynchronousTestCase):
         self.assertEqual(self.conn.commands(), [(0, 10020)])
         self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
 
+    def test_a_framing_error_takes_the_user_offline_at_once(self):
+        self.conn.protocol.dataReceived(login_frame("alice"))
+        self.assertTrue(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.conn.received()
+        self.conn.protocol.dataReceived(b"\x02garbage")
+        self.assertEqual(self.conn.commands(), [(0, 10013)])
+        # not seconds later, when the peer has gone: pushes to it would be lost meanwhile
+        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertTrue(self.conn.protocol.session.closed)
+        self.assertTrue(self.conn.transport.disconnecting)
+
     def test_close_aborts_after_grace(self):
         self.conn.protocol.dataReceived(b"\x07")
         self.assertTrue(self.conn.transport.disconnecting)

@@ -178,6 +178,32 @@ class MessageTests(WebSocketTestCase):
         frames = server_frames(transport.value())
         self.assertEqual([first & 0x0F for first, _ in frames], [CLOSE])
 
+    def test_a_connection_autobahn_fails_goes_offline_at_once(self):
+        self.fx.add_user("bob")
+        alice, alice_transport = self.connect("/?username=alice&password=secret")
+        bob, bob_transport = self.connect("/?username=bob&password=secret")
+        for transport in (alice_transport, bob_transport):
+            transport.clear()
+        body = b'{"cmd":13,"pad":"' + b"x" * self.fx.limits.max_body + b'"}'
+        alice.dataReceived(client_frame(body))  # over --max-body: autobahn closes with 1009
+        [(first, payload)] = server_frames(alice_transport.value())
+        self.assertEqual((first & 0x0F, struct.unpack(">H", payload[:2])[0]), (CLOSE, 1009))
+        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertEqual(self.fx.metrics.bad_input, 1)
+        # a chat to her meanwhile is kept for her, not reported delivered and lost
+        bob.dataReceived(client_frame(b'{"cmd":11,"chatType":2,"to":"alice","content":"hi"}'))
+        self.assertEqual(self.codes(bob_transport), [(12, 10001)])
+        kept = self.successResultOf(self.fx.store.take_offline(APP_KEY, "alice"))
+        self.assertEqual([m.content for m in kept], ["hi"])
+
+    def test_the_clients_close_takes_it_offline_at_once(self):
+        alice, transport = self.connect("/?username=alice&password=secret")
+        transport.clear()
+        alice.dataReceived(client_frame(struct.pack(">H", 1000), opcode=CLOSE))
+        self.assertEqual([first & 0x0F for first, _ in server_frames(transport.value())], [CLOSE])
+        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertEqual(self.fx.metrics.bad_input, 0)
+
     def test_push_to_closing_connection(self):
         """Between our close frame and the end of the connection, pushes are dropped quietly:
         the sender's chat still succeeds and the other recipients still get it."""

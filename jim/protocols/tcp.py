@@ -54,7 +54,8 @@ class JimTcpProtocol(OutboxMixin, Protocol):
             self.log.info("closing {peer}: {detail}", peer=self.peer, detail=e.detail)
             body = jimjson.reply(status.UNKNOWN, e.code, detail=e.detail)
             self.writer.write(self.transport, framing.encode(status.UNKNOWN, body))
-            self.close(e.detail)
+            # through the session: its user is offline from now on, not when the peer is gone
+            self.session.close(e.detail)
             return
         session = self.session
         for cmd, _seq, body in frames:

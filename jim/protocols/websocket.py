@@ -14,6 +14,9 @@ from jim.protocols.outbox import OutboxMixin, peer_of
 from jim.wire import status
 
 _CLOSE_NORMAL = 1000
+#: close codes autobahn fails a connection with for what the client sent: a protocol error,
+#: a data type it cannot take, invalid UTF-8 text, a message over --max-body
+_CLOSED_FOR_BAD_INPUT = frozenset({1002, 1003, 1007, 1009})
 
 
 log = Logger()
@@ -66,6 +69,23 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
     def onPong(self, payload):
         if self.session is not None:
             self.session.last_seen = self.factory.core.clock.seconds()
+
+    def sendCloseFrame(self, code=None, reasonUtf8=None, isReply=False):
+        """Every close passes here: ours, the reply to the client's, and autobahn's own when it
+        fails the connection (a message over --max-body, invalid UTF-8). Nothing sent after it
+        reaches the client, so the session ends now, and its user is offline from now on, not
+        when the close handshake is over (up to its timeout later)."""
+        was_open = self.state == self.STATE_OPEN
+        super().sendCloseFrame(code=code, reasonUtf8=reasonUtf8, isReply=isReply)
+        session = self.session
+        if not was_open or session is None or session.closed:
+            return
+        reason = (reasonUtf8 or b"").decode("utf-8", "replace") or f"close code {code}"
+        if not isReply:  # autobahn failed the connection
+            if code in _CLOSED_FOR_BAD_INPUT:
+                self.factory.core.metrics.bad_input += 1
+            log.info("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        session.close(reason)
 
     def onClose(self, wasClean, code, reason):
         if self.session is not None:
