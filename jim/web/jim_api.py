@@ -20,6 +20,8 @@ class _JimApiResource(AsyncResource):
     def error(self, request, error):
         if error.http_status == 401:
             return super().error(request, error)
+        if error.code in (status.SEND_FAILED, status.INVALID):  # as the J-IM wire counts them
+            self.core.metrics.bad_input += 1
         if error.command is None:
             body = jimjson.dumps(
                 {"code": error.code, "msg": status.message(error.code), "detail": error.detail}

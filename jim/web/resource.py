@@ -108,7 +108,10 @@ class NotFound(AsyncResource):
 
 
 class Directory(resource.Resource):
-    """A node of the URL tree whose unknown children are JSON 404s."""
+    """A node of the URL tree: itself, like its unknown children, a JSON 404 to any method."""
 
     def getChild(self, name, request):
         return NotFound()
+
+    def render(self, request):
+        return NotFound().render(request)

@@ -97,6 +97,9 @@ class LimitedRequest(server.Request):
     def _refuse(self):
         """Answer 413 on the raw transport and close: the body is never read, nor answered."""
         self._refused = True
+        # the 413 is the final answer: no "100 Continue" may follow it for a client that asked
+        self.requestHeaders.removeHeader(b"expect")
+        self.channel.site.metrics.bad_input += 1
         transport = self.channel.transport
         limit = self.channel.site.max_body
         self.log.info("refusing a request body over {limit} bytes", limit=limit)

@@ -163,9 +163,14 @@ class DeliveryTests(TestCase):
         code, page = await http(jim.port, b"GET", "/")
         self.assertEqual(code, 200)
         self.assertIn("<html", page.lower())
-        for path in ("/no/such/page", "/api/nothing", "/static/missing.js"):
-            code, body = await http(jim.port, b"GET", path)
-            self.assertEqual((code, body["error"]["code"]), (404, 899404), path)
+        for path in ("/no/such/page", "/api/nothing", "/static/missing.js", "/api", "/api/user",
+                     "/api/message/"):
+            for method in (b"GET", b"POST"):
+                code, body = await http(jim.port, method, path)
+                self.assertEqual((code, body["error"]["code"]), (404, 899404), (method, path))
+        for path in ("/api", "/api/user"):  # HEAD too, with no body and no server error
+            code, body = await http(jim.port, b"HEAD", path)
+            self.assertEqual((code, body), (404, ""), path)
 
 
 class HttpApiRefusalTests(TestCase):
@@ -177,6 +182,7 @@ class HttpApiRefusalTests(TestCase):
         for body in (b"not json", b'{"to":"bob","chatType":2}', b'{"from":"ghost","to":"b","chatType":2}'):
             code, reply = await http(jim.port, b"POST", "/api/message/send", body, auth)
             self.assertEqual((code, reply["code"], reply["command"]), (200, 10002, 12), body)
+        self.assertEqual(jim.core.metrics.bad_input, 3)  # counted as the J-IM wire counts them
 
     async def test_send_echoes_the_client_id(self):
         jim = await start_jim(self)

@@ -158,6 +158,18 @@ class OnePortTests(TestCase):
         await bob.expect(13)
         self.assertEqual(len(jim.core.sessions), 2)
 
+    async def test_an_oversized_http_body_is_answered_413_and_nothing_after(self):
+        jim = await start_jim(self)
+        head = (b"POST /api/message/send HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 70000\r\n\r\n")
+        answer = await raw_exchange(jim.port, head)
+        status_line, _, rest = answer.partition(b"\r\n")
+        self.assertEqual(status_line, b"HTTP/1.1 413 Payload Too Large")
+        _, _, body = rest.partition(b"\r\n\r\n")
+        # the 413 is all: no "100 Continue" after it invites the body it refused
+        self.assertEqual(json.loads(body)["error"]["code"], 899003)
+        self.assertEqual(jim.core.metrics.bad_input, 1)
+
     async def test_a_reader_that_stops_reading_is_dropped_and_nobody_else_waits(self):
         # real sockets: the turn writer's direct sends, then Twisted's buffer, then the cap
         jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0))
