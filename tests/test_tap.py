@@ -1,4 +1,5 @@
 """`twistd jim`: the plugin, its options, and docs/configuration.md agreeing with them."""
+import hashlib
 import os
 import re
 
@@ -9,6 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import tap
 from jim.config import Limits
+from jim.core import passwords
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "configuration.md")
 
@@ -67,8 +69,63 @@ class OptionsTests(SynchronousTestCase):
             ["--max-body", "0"],
             ["--idle-timeout", "-1"],
             ["--max-body", "lots"],
+            ["--hash-threads", "0"],
+            ["--hash-threads", "-1"],
+            ["--hash-threads", "65"],
+            ["--token-ttl", "0"],
+            ["--token-ttl", "-1"],
+            ["--scrypt-cost", "1048576:8:1"],  # 1 GiB
+            ["--scrypt-cost", "524288:8:1"],  # 128 * r * N alone is the whole cap
+            ["--scrypt-cost", "4:524288:3"],  # the exact fit below, one p too many
+            ["--scrypt-cost", "16384:8:65"],
+            ["--scrypt-cost", "65536:1:1"],
         ):
             self.assertRaises(usage.UsageError, parse, *argv)
+
+    def test_messages_name_the_option_and_its_range(self):
+        for argv, words in (
+            (["--hash-threads", "0"], ["--hash-threads", "1 to 64"]),
+            (["--hash-threads", "65"], ["--hash-threads", "1 to 64"]),
+            (["--token-ttl", "0"], ["--token-ttl", "at least 1"]),
+            (["--scrypt-cost", "1048576:8:1"], ["--scrypt-cost", "536870912", "512 MiB"]),
+            (["--scrypt-cost", "16384:8:65"], ["--scrypt-cost", "1 to 64"]),
+            (["--scrypt-cost", "65536:1:1"], ["--scrypt-cost", "below 65536"]),
+        ):
+            error = self.assertRaises(usage.UsageError, parse, *argv)
+            for word in words:
+                self.assertIn(word, str(error), argv)
+
+    def test_values_just_inside_the_limits(self):
+        self.assertEqual(parse("--hash-threads", "1").hash_threads, 1)
+        self.assertEqual(parse("--hash-threads", "64").hash_threads, 64)
+        self.assertEqual(parse("--token-ttl", "1").token_ttl, 1)
+        self.assertEqual(parse("--scrypt-cost", "16384:8:64").scrypt_cost, (16384, 8, 64))
+        self.assertEqual(parse("--scrypt-cost", "32768:1:1").scrypt_cost, (32768, 1, 1))
+        self.assertEqual(parse("--scrypt-cost", "262144:8:5").scrypt_cost, (262144, 8, 5))
+        # 128 * r * (N + p + 2) = 128 * 2^19 * 8 = 2^29 bytes: exactly the cap
+        self.assertEqual(parse("--scrypt-cost", "4:524288:2").scrypt_cost, (4, 524288, 2))
+
+    def test_scrypt_memory_cap_is_the_one_hashing_uses(self):
+        self.assertEqual(passwords.MAX_MEMORY, 512 * 1024 * 1024)
+        self.assertEqual(tap.MAX_MEMORY, passwords.MAX_MEMORY)
+
+    def test_accepted_costs_are_the_ones_scrypt_computes(self):
+        """At a small cap, a cost is accepted exactly when hashlib.scrypt works under it."""
+        cap = 128 * 8 * (1024 + 2 + 1)  # 1024:8:1 fits to the byte
+        self.patch(tap, "MAX_MEMORY", cap)
+        outcomes = set()
+        for cost in ("1024:8:1", "1024:8:2", "512:8:1", "2048:8:1", "1024:4:3", "512:16:1"):
+            n, r, p = (int(part) for part in cost.split(":"))
+            try:
+                hashlib.scrypt(b"pw", salt=b"s" * 16, n=n, r=r, p=p, maxmem=cap, dklen=32)
+            except ValueError:
+                self.assertRaises(usage.UsageError, parse, "--scrypt-cost", cost)
+                self.assertNotEqual(cost, "1024:8:1")
+                outcomes.add("refused")
+            else:
+                self.assertEqual(parse("--scrypt-cost", cost).scrypt_cost, (n, r, p))
+                outcomes.add("accepted")
+        self.assertEqual(outcomes, {"refused", "accepted"})
 
 
 class ConfigurationDocTests(SynchronousTestCase):
@@ -90,3 +147,12 @@ class ConfigurationDocTests(SynchronousTestCase):
                 value = defaults[name]
                 shown = f"{value:g}" if isinstance(value, float) else str(value)
                 self.assertEqual(cell, shown, f"--{name}")
+
+    def test_documented_ranges_match(self):
+        with open(DOC, encoding="utf-8") as f:
+            rows = {re.match(r"\| `--([a-z-]+)", line).group(1): line
+                    for line in f if line.startswith("| `--")}
+        self.assertIn(f"1 to {tap.MAX_HASH_THREADS}", rows["hash-threads"])
+        self.assertIn("at least 1", rows["token-ttl"])
+        self.assertIn(f"{tap.MAX_MEMORY // (1024 * 1024)} MiB", rows["scrypt-cost"])
+        self.assertIn(f"p is 1 to {tap.MAX_SCRYPT_P}", rows["scrypt-cost"])

@@ -19,7 +19,7 @@ from jim.wire import status
 
 _PREFIX = "scrypt"
 _KEY_BYTES = 32
-_MAX_MEM = 512 * 1024 * 1024
+MAX_MEMORY = 512 * 1024 * 1024  # maxmem of hashlib.scrypt; twistd jim refuses costs above it
 
 
 def _b64(raw):
@@ -31,7 +31,7 @@ def hash_password(password, cost, salt=None):
     n, r, p = cost
     salt = os.urandom(16) if salt is None else salt
     key = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=_KEY_BYTES
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAX_MEMORY, dklen=_KEY_BYTES
     )
     return f"{_PREFIX}${n}${r}${p}${_b64(salt)}${_b64(key)}"
 
@@ -56,7 +56,7 @@ def verify_password(password, stored):
     n, r, p, salt, key = parsed
     try:
         candidate = hashlib.scrypt(
-            password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=len(key)
+            password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=MAX_MEMORY, dklen=len(key)
         )
     except (ValueError, TypeError, OverflowError, MemoryError):
         return False  # parameters scrypt refuses (N not a power of two, no key, ...)
