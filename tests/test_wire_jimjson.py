@@ -45,6 +45,22 @@ json_objects = st.dictionaries(
 )
 
 
+def nested_text(depth, kind="["):
+    """JSON text of C{depth} nested arrays (C{kind} "[") or objects (C{kind} "{"), innermost 1."""
+    if kind == "[":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+#: a field and the JSON text of a value nested up to the 1024 levels a body may have, which
+#: orjson can read but not write (so it cannot be built as a Python value and encoded)
+deep_fields = st.tuples(
+    st.sampled_from(["content", "extras"]) | st.sampled_from(FIELD_NAMES),
+    st.integers(1, 1023) | st.integers(jimjson.MAX_NESTING - 2, jimjson.MAX_NESTING + 2),
+    st.sampled_from("[{"),
+)
+
+
 def refused(test, parser, obj, code):
     error = test.assertRaises(JimError, parser, obj)
     test.assertEqual(error.code, code, error.detail)
@@ -69,6 +85,22 @@ class FuzzTests(SynchronousTestCase):
     def test_only_jim_errors(self, obj):
         """Whatever object a client sends, a parser answers or refuses with its own code."""
         obj = jimjson.loads(orjson.dumps(obj))
+        for parser, code in PARSERS:
+            try:
+                parser(obj)
+            except JimError as e:
+                self.assertEqual(e.code, code)
+
+    @given(json_objects, deep_fields, st.sampled_from([1, 2]))
+    def test_deep_nesting_only_jim_errors(self, obj, deep, chat_type):
+        """A value nested deeper than orjson writes is refused with the parser's own code too.
+        The body is otherwise a usable request, so that the parsers get as far as the field."""
+        field, depth, kind = deep
+        obj = {**obj, "chatType": chat_type, "to": "b", "groupId": "g", "type": 1}
+        obj.pop(field, None)
+        rest = orjson.dumps(obj).decode()[1:]
+        body = f'{{"{field}":{nested_text(depth, kind)},{rest}'
+        obj = jimjson.loads(body.encode())
         for parser, code in PARSERS:
             try:
                 parser(obj)
@@ -161,6 +193,34 @@ class ChatRequestTests(SynchronousTestCase):
         )
         self.assertEqual(orjson.loads(request.content), {"k": [1, "é"]})
         self.assertEqual(request.extras, '{"a":1}')
+
+    def test_too_deep(self):
+        """content and extras are written back as JSON text, which orjson does only up to
+        MAX_NESTING levels: a deeper one (a body may have 1024) is a bad field, not a fault."""
+        deep_list = orjson.loads(nested_text(300))
+        deep_dict = orjson.loads(nested_text(300, "{"))
+        for field, value in [
+            ("content", deep_list),
+            ("content", deep_dict),
+            ("content", orjson.loads(nested_text(jimjson.MAX_NESTING + 1))),
+            ("content", orjson.loads(nested_text(1023))),
+            ("extras", deep_dict),
+            ("extras", {"a": 1, "b": deep_list}),
+            ("extras", orjson.loads(nested_text(jimjson.MAX_NESTING + 1, "{"))),
+        ]:
+            obj = {"chatType": 2, "to": "b", field: value}
+            error = refused(self, jimjson.chat_request, obj, 10002)
+            self.assertEqual(error.detail, f"{field} is nested more than 254 levels deep")
+
+    def test_deepest(self):
+        for kind in "[{":
+            text = nested_text(jimjson.MAX_NESTING, kind)
+            value = orjson.loads(text)
+            request = jimjson.chat_request({"chatType": 2, "to": "b", "content": value})
+            self.assertEqual(request.content, text)
+        extras = nested_text(jimjson.MAX_NESTING, "{")
+        request = jimjson.chat_request({"chatType": 2, "to": "b", "extras": orjson.loads(extras)})
+        self.assertEqual(request.extras, extras)
 
     def test_wrong(self):
         for obj in [

@@ -18,6 +18,9 @@ from jim.wire import status
 #: longest userId / groupId / token accepted, in UTF-8 bytes
 MAX_NAME_BYTES = 128
 MAX_TOKEN_BYTES = 1024
+#: deepest nesting of arrays and objects in a chat's ``content`` or ``extras``: orjson reads
+#: bodies nested up to 1024 levels, but writes (as chat_request must) at most 254
+MAX_NESTING = 254
 
 #: a numeric string fastjson would read as an int (ASCII digits only: str.isdigit takes "²")
 _INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
@@ -164,12 +167,12 @@ def chat_request(obj):
     content = obj.get("content")
     if type(content) is not str:
         # J-IM's content is a String; structured content is kept as its JSON text
-        content = "" if content is None else orjson.dumps(content).decode()
+        content = "" if content is None else _json_text(content, "content", code)
     extras = obj.get("extras")
     if extras is not None:
         if type(extras) is not dict:
             raise JimError(code, "extras must be a JSON object")
-        extras = orjson.dumps(extras).decode()
+        extras = _json_text(extras, "extras", code)
     if chat_type == CHAT_GROUP:
         group_id = _quick_name(obj, "groupId") or name(
             obj, "groupId", "group_id", code=code, required=True
@@ -182,6 +185,29 @@ def chat_request(obj):
     if client_id is not None:
         client_id = text(obj, "id", code=code, limit=MAX_NAME_BYTES) or None
     return ChatRequest(chat_type, to, group_id, msg_type, content, extras, client_id)
+
+
+def _json_text(value, field, code):
+    """C{value}, a parsed JSON value, as its compact JSON text; JimError(code) if it is nested
+    more than L{MAX_NESTING} levels deep, which orjson refuses to write."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # a TypeError; parsed JSON can only be too deep for it
+        if _nested_deeper(value, MAX_NESTING):
+            raise JimError(code, f"{field} is nested more than {MAX_NESTING} levels deep") from None
+        raise
+
+
+def _nested_deeper(value, limit):
+    """Whether C{value} has more than C{limit} levels of arrays and objects (one level at a time,
+    without recursion: a body may be nested 1024 levels)."""
+    level = [value]
+    for _ in range(limit + 1):
+        containers = [item for item in level if type(item) is dict or type(item) is list]
+        if not containers:
+            return False
+        level = [x for c in containers for x in (c.values() if type(c) is dict else c)]
+    return True
 
 
 def _quick_name(obj, key):
