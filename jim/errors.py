@@ -54,4 +54,5 @@ BAD_PARAMETER = 899003
 MISSING_AUTH = 899007
 BASIC_AUTH_FAILED = 899008
 NO_SUCH_APP = 899009
+FORBIDDEN = 899403  # jim's own, like NOT_FOUND: a cross-site browser request to the API
 NOT_FOUND = 899404  # no JMessage code exists for an unknown route

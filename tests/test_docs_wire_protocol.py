@@ -23,7 +23,7 @@ from jim import errors
 from jim.core import accounts, commands
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Group, Message, User
-from jim.web import resource
+from jim.web import jim_api, resource
 from jim.wire import framing, jimjson, status
 
 DOC = os.path.join(
@@ -177,10 +177,11 @@ class ExampleMessageTests(SynchronousTestCase):
         self.assertGreaterEqual(checked, 4)
 
     def test_http_api_auth_errors_are_raised_with_that_code_and_message(self):
-        sources = inspect.getsource(resource) + inspect.getsource(accounts)
+        sources = (inspect.getsource(resource) + inspect.getsource(accounts)
+                   + inspect.getsource(jim_api))
         names = {getattr(errors, n): n for n in dir(errors) if n.isupper()}
         found = [orjson.loads(line)["error"] for line in self.accepted if '"error"' in line]
-        self.assertEqual(len(found), 3)
+        self.assertEqual(len(found), 4)
         for error in found:
             self.assertEqual(set(error), {"code", "message"})
             self.assertIn(f'errors.{names[error["code"]]}, "{error["message"]}"', sources)

@@ -13,9 +13,9 @@ from twisted.web.client import FileBodyProducer
 from io import BytesIO
 
 
-async def http(port, method, path, body=None, auth=None):
+async def http(port, method, path, body=None, auth=None, headers=None):
     """(status, parsed JSON or text) of one HTTP request to jim."""
-    headers = Headers()
+    headers = Headers(headers or {})
     if auth is not None:
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         headers.addRawHeader(b"Authorization", f"Basic {token}".encode())
@@ -110,6 +110,22 @@ class DeliveryTests(TestCase):
         code, reply = await http(jim.port, b"GET", "/api/user/close?userid=bob", auth=(key, secret))
         self.assertEqual(reply, {"code": 10021, "msg": "close ok! 关闭成功"})
         await bob.wait_closed()
+
+    async def test_http_api_refuses_what_other_sites_make_a_browser_send(self):
+        jim = await start_jim(self)
+        auth = default_app(jim)
+        body = json.dumps({"from": "alice", "to": "alice", "chatType": 2}).encode()
+        for site in (b"cross-site", b"same-site"):  # credentials a browser remembered
+            fetch = {b"Sec-Fetch-Site": [site]}
+            code, reply = await http(jim.port, b"POST", "/api/message/send", body, auth, fetch)
+            self.assertEqual((code, reply["error"]["code"]), (403, 899403), site)
+            code, reply = await http(jim.port, b"GET", "/api/user/close?userid=a", None, auth, fetch)
+            self.assertEqual((code, reply["error"]["code"]), (403, 899403), site)
+        self.assertEqual(jim.core.metrics.messages_in, 0)
+        # the page's own origin, a typed address, and callers that are no browser all pass
+        for fetch in ({b"Sec-Fetch-Site": [b"same-origin"]}, {b"Sec-Fetch-Site": [b"none"]}, None):
+            code, reply = await http(jim.port, b"GET", "/api/user/online?userid=a", None, auth, fetch)
+            self.assertEqual((code, reply["code"]), (200, 10001), fetch)
 
     async def test_http_api_needs_the_app_credentials(self):
         jim = await start_jim(self)
