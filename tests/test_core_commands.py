@@ -560,3 +560,46 @@ class AutoJoinFullGroupTests(SynchronousTestCase):
         self.assertEqual(codes(bob_client), [(6, 10007)])
         self.assertEqual(bob_client.closes, [])
         self.assertTrue(fx.hub.is_online(APP_KEY, "bob"))
+
+
+class RefusalNamingTests(SynchronousTestCase):
+    """A chat's refusal carries its own client id and no other command's reply does."""
+
+    def setUp(self):
+        from jim.store.memory import MemoryStore
+        from tests.support.fakes import HoldingStore
+
+        self.store = HoldingStore(MemoryStore(), "group_members", "add_message")
+        self.fx = make_core(store=self.store, users=("alice", "bob", "carol", "xavier"))
+        self.fx.add_group("g", "xavier")  # its only member is offline: members not loaded yet
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+        self.carol, self.carol_client = self.fx.login("carol")
+
+    def fail_pending(self, error):
+        [(_, d, _, _)] = self.store.pending
+        self.store.pending = []
+        d.errback(error)
+
+    def test_one_failure_answering_several_callers_names_each_by_its_own_id(self):
+        from jim.errors import JimError
+
+        send(self.bob, 11, group("g", "no id"))  # loads the members...
+        send(self.alice, 11, group("g", "with an id", id="a-1"))  # ...which these wait for
+        send(self.carol, 7, {"cmd": 7, "groupId": "g"})
+        self.fail_pending(JimError(899000, "the store could not answer this read", 500))
+        [(_, bob_reply)] = self.bob_client.take()
+        [(_, alice_reply)] = self.alice_client.take()
+        [(command, carol_reply)] = self.carol_client.take()
+        self.assertEqual((alice_reply["code"], alice_reply["data"]), (10002, {"clientId": "a-1"}))
+        self.assertEqual((bob_reply["code"], bob_reply.get("data")), (10002, None))
+        self.assertEqual((command, carol_reply["code"], carol_reply.get("data")), (8, 10012, None))
+
+    def test_a_failure_of_jims_own_still_names_the_chat(self):
+        send(self.alice, 11, private("bob", "x", id="c-7"))
+        self.fail_pending(RuntimeError("a bug"))
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        [(command, reply)] = self.alice_client.take()
+        self.assertEqual((command, reply["code"], reply["detail"]), (12, 10002, "internal error"))
+        self.assertEqual(reply["data"], {"clientId": "c-7"})
+        self.assertEqual(self.fx.metrics.bad_input, 0)  # jim's fault, not the client's

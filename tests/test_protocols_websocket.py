@@ -196,6 +196,23 @@ class MessageTests(WebSocketTestCase):
         kept = self.successResultOf(self.fx.store.take_offline(APP_KEY, "alice"))
         self.assertEqual([m.content for m in kept], ["hi"])
 
+    def test_jims_own_close_leaves_the_session_to_its_caller(self):
+        """The service stopping closes every connection through its client: that is no
+        leaving of groups, and nobody is told that anybody left."""
+        names = ["u0", "u1", "u2", "u3"]
+        for name in names:
+            self.fx.add_user(name)
+        self.fx.add_group("g", *names)
+        connections = [self.connect(f"/?username={name}&password=secret") for name in names]
+        for _, transport in connections:
+            transport.clear()
+        for protocol, _ in connections:
+            protocol.session.client.close("server shutting down")
+        for _, transport in connections:
+            self.assertEqual([first & 0x0F for first, _ in server_frames(transport.value())],
+                             [CLOSE])
+        self.assertEqual(self.fx.metrics.bad_input, 0)
+
     def test_the_clients_close_takes_it_offline_at_once(self):
         alice, transport = self.connect("/?username=alice&password=secret")
         transport.clear()

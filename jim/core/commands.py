@@ -104,8 +104,7 @@ def chat(session, obj):
     try:
         request = jimjson.chat_request(obj)
     except JimError as e:
-        jimjson.name_chat(e, jimjson.chat_client_id(obj))
-        raise
+        raise jimjson.name_chat(e, jimjson.chat_client_id(obj)) from None
     session.core.hub.chat_then(
         session.app, session.username, request, session, _chat_done, session, request.client_id
     )
@@ -113,9 +112,7 @@ def chat(session, obj):
 
 def _chat_done(outcome, session, client_id):
     if type(outcome) is Failure:
-        if client_id is not None and outcome.check(JimError):
-            jimjson.name_chat(outcome.value, client_id)
-        session.command_done(_CHAT, outcome)
+        session.command_done(_CHAT, outcome, client_id)
         return
     code, stored = outcome
     session.client.send(status.CHAT_RESP, jimjson.chat_ack(code, stored))

@@ -214,12 +214,14 @@ class Session:
         if self._inflight >= self.core.limits.max_inflight:
             self._update_reading()
 
-    def command_done(self, handler, failure=None):
-        """A handler with C{reports} set is over (with the Failure of why it failed, if so)."""
+    def command_done(self, handler, failure=None, client_id=None):
+        """A handler with C{reports} set is over (with the Failure of why it failed, if so).
+        The error reply of a chat with a C{client_id} carries it as ``data.clientId``, even
+        when the failure is jim's own."""
         if failure is None:
             self._done(None, handler)
         else:
-            self._failed(failure, handler)
+            self._failed(failure, handler, client_id)
 
     def _done(self, _, handler):
         self._inflight -= 1
@@ -228,25 +230,26 @@ class Session:
         if handler.barrier:
             self._drain()
 
-    def _failed(self, failure, handler):
+    def _failed(self, failure, handler, client_id=None):
         if failure.check(JimError):
             error = failure.value
             if error.code == status.INVALID or error.code == handler.failure:
                 self.core.metrics.bad_input += 1
-            self._reply_error(handler, error)
+            self._reply_error(handler, error, client_id)
         elif not self.closed:
             self.log.failure(
                 "command {cmd} from {peer} failed", failure, cmd=handler.command, peer=self.peer
             )
-            self._reply_error(handler, JimError(handler.failure, "internal error"))
+            self._reply_error(handler, JimError(handler.failure, "internal error"), client_id)
         self._done(None, handler)
 
-    def _reply_error(self, handler, error):
+    def _reply_error(self, handler, error, client_id=None):
         if self._gone:
             return
         command = error.command or handler.response
         if error.code not in status.MESSAGES:  # e.g. a store failure (899000): J-IM has no text
             error = JimError(handler.failure, error.detail, close=error.close, extra=error.extra)
+        error = jimjson.name_chat(error, client_id)
         self.client.send(command, jimjson.error_reply(command, error))
         if error.close or handler.close_on_failure:
             self.close(error.detail)

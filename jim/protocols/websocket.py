@@ -31,6 +31,7 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
     session = None
     peer = "?"
     _login = None
+    _closed_by_jim = False
 
     def onConnect(self, request):
         params = request.params
@@ -78,8 +79,8 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
         was_open = self.state == self.STATE_OPEN
         super().sendCloseFrame(code=code, reasonUtf8=reasonUtf8, isReply=isReply)
         session = self.session
-        if not was_open or session is None or session.closed:
-            return
+        if not was_open or self._closed_by_jim or session is None or session.closed:
+            return  # jim's own close (L{close}): the session, or the service stopping, saw to it
         reason = (reasonUtf8 or b"").decode("utf-8", "replace") or f"close code {code}"
         if not isReply:  # autobahn failed the connection
             if code in _CLOSED_FOR_BAD_INPUT:
@@ -107,6 +108,7 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
 
     def close(self, reason):
         log.debug("closing {peer}: {reason}", peer=self.peer, reason=reason)
+        self._closed_by_jim = True
         self.sendClose(_CLOSE_NORMAL, reason[:100])
 
 

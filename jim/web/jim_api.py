@@ -84,8 +84,7 @@ class SendMessage(_JimApiResource):
                 raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app")
             code, stored = await self.core.hub.chat(app, sender, jimjson.chat_request(obj))
         except JimError as e:  # the refusal names the chat, as the acknowledgement would
-            jimjson.name_chat(e, jimjson.chat_client_id(obj))
-            raise
+            raise jimjson.name_chat(e, jimjson.chat_client_id(obj)) from None
         data = {"id": str(stored.id), "createTime": stored.created}
         if stored.client_id is not None:
             data["clientId"] = stored.client_id

@@ -334,11 +334,13 @@ def chat_client_id(obj):
 
 
 def name_chat(error, client_id):
-    """Make C{error}, a chat's refusal, carry the chat's C{client_id} (when there is one) as
-    ``data.clientId``, where an acknowledgement carries it. Returns C{error}."""
-    if client_id is not None:
-        error.extra = {**(error.extra or {}), "data": {"clientId": client_id}}
-    return error
+    """C{error}, a chat's refusal, carrying the chat's C{client_id} as ``data.clientId`` (where
+    an acknowledgement carries it): a copy, since one error may answer several callers (all
+    waiting on the same failed read, say). C{error} itself when C{client_id} is None."""
+    if client_id is None:
+        return error
+    return JimError(error.code, error.detail, error.http_status, error.command, error.close,
+                    {**(error.extra or {}), "data": {"clientId": client_id}})
 
 
 def error_reply(command, error):
