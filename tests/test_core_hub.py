@@ -118,6 +118,50 @@ class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
         self.assertNotIn((APP_KEY, "carol"), self.fx.hub._user_groups)
 
 
+class ComingOnlineWhileStoringTests(HeldFixture, SynchronousTestCase):
+    def test_a_private_chat_kept_offline_is_not_pushed_too(self):
+        self.store.held.update(("add_message", "take_offline"))  # the writer's order, kept
+        send(self.alice, 11, chat("carol", "hi"))  # carol is offline: the chat is kept for her
+        carol, carol_client = self.fx.login("carol")  # and she logs in during the commit
+        send(carol, 19, {"type": 0})  # her fetch is committed after the chat
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10001)])
+        [(command, body)] = carol_client.take()  # the fetch has it; no push besides
+        self.assertEqual(command, 20)
+        self.assertEqual([m["content"] for m in body["data"]["friends"]["alice"]], ["hi"])
+        self.store.held.clear()
+        send(carol, 19, {"type": 0})
+        [(_, again)] = carol_client.take()
+        self.assertEqual(again["data"]["friends"], {})  # and never again
+
+    def test_going_offline_while_a_login_loads_members_is_the_last_word(self):
+        self.fx.add_group("g1", "carol", "dave")  # no member online: members not loaded
+        self.fx.add_group("g2", "carol", "bob")
+        self.fx.add_user("dave")
+        self.successResultOf(defer.ensureDeferred(self.fx.hub.members(APP_KEY, "g2")))
+        self.bob_client.take()
+        self.store.held.add("group_members")
+        carol, _ = self.fx.connect()
+        send(carol, 5, {"userId": "carol", "password": "secret"})  # waits on g1's members
+        carol.connection_lost()
+        self.store.release()
+        heard = [(command, body.get("user", body.get("data", {}).get("user"))["status"])
+                 for command, body in self.bob_client.take()]
+        self.assertEqual(heard, [(10, "offline")])  # not an "online" after it
+
+    def test_going_offline_while_a_join_is_written_announces_nothing(self):
+        self.fx.add_group("g", "bob")
+        self.bob_client.take()
+        self.store.held.add("add_member")
+        send(self.alice, 7, {"groupId": "g"})
+        self.alice.connection_lost()
+        self.store.release()
+        self.assertEqual(self.bob_client.take(), [])
+        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertEqual(self.successResultOf(self.store.store.group_members(APP_KEY, "g")),
+                         ["bob", "alice"])  # the join itself stands
+
+
 class BrokenDeliveryTests(HeldFixture, SynchronousTestCase):
     def test_a_failing_push_fails_that_chat_only(self):
         self.fx.add_user("dave")

@@ -279,6 +279,14 @@ class MessageRequestTests(SynchronousTestCase):
         )  # fmt: skip
         self.assertEqual(request, jimjson.MessageRequest("me", 1, "bob", None, 1500, 2000, 1, 10))
 
+    def test_fractional_bounds_round_inward(self):
+        """The range is inclusive over whole milliseconds: 1000.5 begins at 1001 and -0.5 ends
+        at -1, so no message outside the asked range comes back."""
+        for begin, end, expected in ((1000.5, 2000.5, (1001, 2000)), (-1.5, -0.5, (-1, -1)),
+                                     ("999.01", "1e3", (1000, 1000))):
+            request = jimjson.message_request({"type": 1, "beginTime": begin, "endTime": end})
+            self.assertEqual((request.begin, request.end), expected, (begin, end))
+
     def test_group_id_2x(self):
         self.assertEqual(jimjson.message_request({"type": 0, "group_id": "g"}).group_id, "g")
 

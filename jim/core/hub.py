@@ -79,6 +79,8 @@ class Hub:
         user = jimjson.user_json(session.user, True, session.client.terminal)
         for group in groups:
             await self.members(session.app, group.gid)
+            if self.online.get(key) is not mine:  # gone meanwhile: its cmd 10 went out
+                return
             self._notify_group(
                 session.app, group.gid, status.JOIN_GROUP_NOTIFY, _join_notify(group.gid, user)
             )
@@ -174,10 +176,12 @@ class Hub:
         except BaseException:
             members.pop(username, None)
             raise
-        groups = self._user_groups.get((app, username))
-        if groups is not None and gid not in groups:
-            groups.append(gid)
         self.log.info("{user} joined group {gid} of app {app}", user=username, gid=gid, app=app)
+        groups = self._user_groups.get((app, username))
+        if groups is None:  # went offline while it was written: nobody is told it is online
+            return group
+        if gid not in groups:
+            groups.append(gid)
         body = _join_notify(gid, self._user_json(session))
         self._notify_group(app, gid, status.JOIN_GROUP_NOTIFY, body)
         return group
@@ -311,13 +315,18 @@ class Hub:
         self.metrics.messages_in += 1
         app, target = stored.app, stored.target
         body = jimjson.push(stored)
+        if offline_for:
+            # Kept for the recipient's offline fetch, even if they have come online during
+            # the commit: a push too would deliver it twice. Any fetch they make now is
+            # committed after this message, so it finds it.
+            if sender != target:
+                self._push(app, sender, body, session)
+            return status.OFFLINE, stored
         delivered = self._push(app, target, body, None)
         if sender != target:
             self._push(app, sender, body, session)
         if delivered:
             return status.OK, stored
-        if offline_for:
-            return status.OFFLINE, stored
         # went offline while the message was being stored
         d = self.store.add_offline(app, stored.id, (target,))
         return d.addCallback(lambda _: (status.OFFLINE, stored))

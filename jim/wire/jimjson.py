@@ -292,8 +292,9 @@ def message_request(obj):
         type=kind,
         from_user_id=name(obj, "fromUserId", code=code),
         group_id=name(obj, "groupId", "group_id", code=code),
-        begin=None if begin is None else int(begin),
-        end=None if end is None else int(end),
+        # inclusive bounds over whole milliseconds: a fractional one rounds inward
+        begin=None if begin is None else math.ceil(begin),
+        end=None if end is None else math.floor(end),
         offset=offset,
         count=count,
     )
