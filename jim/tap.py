@@ -5,6 +5,7 @@ from twisted.python import usage
 from jim.config import Config, Limits
 from jim.core.passwords import MAX_MEMORY
 
+MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 MAX_SCRYPT_P = 64  # p multiplies the time of every hash
 
@@ -95,6 +96,11 @@ class Options(usage.Options):
             raise usage.UsageError("--require-tls needs --tls-cert and --tls-key")
         if bool(self["app-key"]) != bool(self["master-secret"]):
             raise usage.UsageError("--app-key and --master-secret go together")
+        if self["master-secret"] and len(self["master-secret"]) < MIN_MASTER_SECRET:
+            raise usage.UsageError(
+                f"--master-secret must be at least {MIN_MASTER_SECRET} characters: the store"
+                " keeps its SHA-256, from which a short one could be guessed"
+            )
         if self["sqlite-sync"] not in ("full", "normal"):
             raise usage.UsageError("--sqlite-sync must be full or normal")
         store = self["store"]

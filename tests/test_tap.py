@@ -69,6 +69,7 @@ class OptionsTests(SynchronousTestCase):
             ["--max-body", "0"],
             ["--idle-timeout", "-1"],
             ["--max-body", "lots"],
+            ["--app-key", "k", "--master-secret", "x" * 15],
             ["--hash-threads", "0"],
             ["--hash-threads", "-1"],
             ["--hash-threads", "65"],
@@ -96,6 +97,8 @@ class OptionsTests(SynchronousTestCase):
                 self.assertIn(word, str(error), argv)
 
     def test_values_just_inside_the_limits(self):
+        config = parse("--app-key", "k", "--master-secret", "x" * 16)
+        self.assertEqual((config.app_key, config.master_secret), ("k", "x" * 16))
         self.assertEqual(parse("--hash-threads", "1").hash_threads, 1)
         self.assertEqual(parse("--hash-threads", "64").hash_threads, 64)
         self.assertEqual(parse("--token-ttl", "1").token_ttl, 1)
