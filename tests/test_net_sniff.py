@@ -18,6 +18,7 @@ from zope.interface.verify import verifyObject
 
 from jim.net.redirect import RedirectFactory, redirect_location
 from jim.net.sniff import Route, SniffingFactory, SniffingProtocol, Unroutable, classify
+from jim.net import sniff
 
 CAP = 256
 
@@ -109,10 +110,11 @@ class ClassifyTableTests(SynchronousTestCase):
             head = b"GET / HTTP/1.1\r\n" + header + b"\r\n\r\n"
             self.assertRoute(head, Route.HTTP)
 
-    def test_bareNewlines(self):
-        self.assertRoute(b"GET / HTTP/1.0\nHost: h\n\n", Route.HTTP)
-        self.assertRoute(b"GET / HTTP/1.0\nUpgrade: websocket\n\n", Route.WEBSOCKET)
-        self.assertRoute(b"GET / HTTP/1.0\r\nUpgrade: websocket\r\n\n", Route.WEBSOCKET)
+    def test_bareNewlinesAreRefused(self):
+        """Neither the HTTP nor the WebSocket server reads them: refused, not left hanging."""
+        for head in (b"GET / HTTP/1.0\nHost: h\n\n", b"GET / HTTP/1.0\nUpgrade: websocket\n\n",
+                     b"GET / HTTP/1.0\r\nUpgrade: websocket\r\n\n"):
+            self.assertUnroutable(head, "must end with CRLF")
         self.assertRoute(b"GET / HTTP/1.0\r\nHost: h\r\n", None)
 
     def test_garbageNamesTheFirstByte(self):
@@ -390,9 +392,22 @@ class SniffingProtocolTests(SynchronousTestCase):
             else:
                 protocol.dataReceived(b"PU")
                 protocol.connectionLost(Failure(ConnectionDone()))
+            if transport.disconnecting:  # the peer saw the close
+                protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(self.clock.getDelayedCalls(), [])
         self.assertEqual(self.built(), [])
         self.assertEqual(sum(t.disconnecting for t in transports), 667)
+
+    def test_aRefusedPeerThatNeverClosesIsAborted(self):
+        """Inside TLS a refusal waits for the peer's close_notify: not for ever."""
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\x00")
+        self.assertTrue(transport.disconnecting)
+        self.assertFalse(transport.disconnected)
+        self.clock.advance(sniff.DROP_GRACE)
+        self.assertTrue(transport.disconnected)  # aborted
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def test_sniffersAreSmall(self):
         protocol, _ = self.connect()

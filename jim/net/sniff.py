@@ -43,6 +43,8 @@ _LONGEST_METHOD_START = max(len(start) for start in _METHOD_STARTS)
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 16384
+#: seconds a refused connection has to finish closing (a TLS close_notify) before it is aborted
+DROP_GRACE = 5.0
 
 
 class Route(enum.Enum):
@@ -118,6 +120,10 @@ def _classify_request_head(buf, max_bytes):
         if len(buf) > max_bytes:
             raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
         return None
+    if not buf.endswith(b"\r\n\r\n", 0, end):
+        # neither twisted.web nor autobahn reads a head whose lines end in a bare LF: it
+        # would sit unanswered until a timeout
+        raise Unroutable("HTTP request head lines must end with CRLF")
     if _asks_for_websocket(buf[:end]):
         return Route.WEBSOCKET
     return Route.HTTP
@@ -223,6 +229,9 @@ class SniffingProtocol(Protocol):
             reason=reason,
         )
         self.transport.loseConnection()
+        # Inside TLS that sends close_notify and waits for the peer's: one that never answers
+        # must not hold the connection forever.
+        self._deadline = self.factory.clock.callLater(DROP_GRACE, self.transport.abortConnection)
 
     def _sniffTimedOut(self):
         self._deadline = None
