@@ -174,12 +174,16 @@ class JimService(service.Service):
         factory = sniffer(tls_options=tls, require_tls=config.require_tls)
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
         inside_tls = sniffer(inside_tls=True)
+        listening = []
         for description in config.listen:
             kind = description.partition(":")[0].lower()
-            chosen = inside_tls if kind in ("ssl", "txsni") else factory
-            port = await serverFromString(reactor, description).listen(chosen)
+            tls_endpoint = kind in ("ssl", "txsni")
+            port = await serverFromString(reactor, description).listen(
+                inside_tls if tls_endpoint else factory
+            )
             self.ports.append(port)
-        self._announce(default_app, store_name, tls is not None)
+            listening.append((port, tls_endpoint))
+        self._announce(listening, default_app, store_name, tls is not None)
 
     async def _default_app(self):
         """The default app's key: from the options, else generated once into the data dir."""
@@ -216,18 +220,30 @@ class JimService(service.Service):
     def _now_ms(self):
         return int(self.reactor.seconds() * 1000)
 
-    def _announce(self, app_key, store_name, tls):
-        for port in self.ports:
+    def _announce(self, listening, app_key, store_name, tls):
+        for port, tls_endpoint in listening:
             address = port.getHost()
-            host = address.host
-            shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
-            scheme = "https" if self.config.require_tls else "http"
+            host = getattr(address, "host", None)
+            if host is None:  # a unix socket: no URL to show
+                name = address.name
+                if isinstance(name, bytes):
+                    name = name.decode("utf-8", "replace")
+                self.log.info(
+                    "jim listening on unix:{name} (J-IM TCP, WebSocket, HTTP{tls})",
+                    name=name,
+                    tls=", TLS" if tls or tls_endpoint else "",
+                )
+                continue
+            shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1", "::1") else host
+            if ":" in shown:  # an IPv6 address, bracketed in a URL
+                shown = f"[{shown}]"
+            scheme = "https" if self.config.require_tls or tls_endpoint else "http"
             self.log.info(
                 "jim listening on {host}:{port} (J-IM TCP, WebSocket, HTTP{tls}): "
                 "web chat at {scheme}://{shown}:{port}/",
                 host=host,
                 port=address.port,
-                tls=", TLS" if tls else "",
+                tls=", TLS" if tls or tls_endpoint else "",
                 scheme=scheme,
                 shown=shown,
             )
