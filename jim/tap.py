@@ -1,10 +1,13 @@
 """``twistd jim``: the command-line options, and the one place that wires jim together."""
+import math
+
 import attr
 from twisted.python import usage
 
 from jim.config import Config, Limits
 from jim.core.passwords import MAX_MEMORY
 
+MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 MAX_SCRYPT_P = 64  # p multiplies the time of every hash
@@ -117,9 +120,11 @@ class Options(usage.Options):
         limits = {}
         for name, field, _kind, _text in _LIMIT_OPTIONS:
             value = self[name]
-            if value < 0 or (value == 0 and field != "rate"):
-                raise usage.UsageError(f"--{name} must be positive")
+            if not math.isfinite(value) or value < 0 or (value == 0 and field != "rate"):
+                raise usage.UsageError(f"--{name} must be a positive number, not {value}")
             limits[field] = value
+        if limits["sniff_bytes"] < MIN_SNIFF_BYTES:
+            raise usage.UsageError(f"--sniff-bytes must be at least {MIN_SNIFF_BYTES}")
         self.config = Config(
             listen=tuple(self["listen"]) or ("tcp:8888",),
             tls_cert=self["tls-cert"],

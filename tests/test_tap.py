@@ -70,6 +70,9 @@ class OptionsTests(SynchronousTestCase):
             ["--idle-timeout", "-1"],
             ["--max-body", "lots"],
             ["--app-key", "k", "--master-secret", "x" * 15],
+            ["--sniff-timeout", "nan"],
+            ["--idle-timeout", "inf"],
+            ["--sniff-bytes", "63"],
             ["--hash-threads", "0"],
             ["--hash-threads", "-1"],
             ["--hash-threads", "65"],
@@ -97,6 +100,7 @@ class OptionsTests(SynchronousTestCase):
                 self.assertIn(word, str(error), argv)
 
     def test_values_just_inside_the_limits(self):
+        self.assertEqual(parse("--sniff-bytes", "64").limits.sniff_bytes, 64)
         config = parse("--app-key", "k", "--master-secret", "x" * 16)
         self.assertEqual((config.app_key, config.master_secret), ("k", "x" * 16))
         self.assertEqual(parse("--hash-threads", "1").hash_threads, 1)
