@@ -45,9 +45,18 @@ def generate_key(length=24):
 
 
 def _write_private(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    """Create C{path} (mode 0600) holding C{data}, whole or not at all: a crash while writing
+    leaves no empty or partial file behind. Fails if C{path} exists."""
+    draft = path + ".new"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(draft, path)
+    finally:
+        os.unlink(draft)
 
 
 def token_key(data_dir):
@@ -137,6 +146,8 @@ class JimService(service.Service):
 
     async def _start(self):
         config, reactor = self.config, self.reactor
+        if os.path.exists(config.data) and not os.path.isdir(config.data):
+            raise ValueError(f"the data directory {config.data} is not a directory")
         os.makedirs(config.data, mode=0o700, exist_ok=True)
         tls = None
         if config.tls_cert:
@@ -197,9 +208,17 @@ class JimService(service.Service):
                 key, secret = generate_key(), generate_key()
                 payload = json.dumps({"appKey": key, "masterSecret": secret}, indent=2)
                 _write_private(path, payload.encode() + b"\n")
-            with open(path) as f:
-                saved = json.load(f)
-            key, secret = saved["appKey"], saved["masterSecret"]
+            try:
+                with open(path) as f:
+                    saved = json.load(f)
+                key, secret = saved["appKey"], saved["masterSecret"]
+                if not (isinstance(key, str) and isinstance(secret, str) and key and secret):
+                    raise ValueError("appKey and masterSecret must be non-empty strings")
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(
+                    f"{path} is damaged ({e.__class__.__name__}: {e}): restore it from a backup,"
+                    " or move it away and a new default app is generated"
+                ) from None
         app = await self.store.get_app(key)
         if app is None:
             await self.store.add_app(App(key, secret_hash(secret), "default", self._now_ms()))

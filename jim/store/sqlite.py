@@ -170,6 +170,10 @@ class SqliteStore:
             before, after, last_id, unindexed = await self._writer.submit(self._open_writer)
             await self._reader.submit(self._open_reader)
             await self._checkpointer.submit(self._open_checkpointer)
+        except (sqlite3.OperationalError, OSError) as e:  # the file or folder, not a bug
+            self.log.error("could not open store {path}: {error}", path=self.path, error=e)
+            await self._close()
+            raise ValueError(f"could not open the store {self.path}: {e}") from e
         except BaseException:
             self.log.failure("could not open store {path}", path=self.path)
             await self._close()

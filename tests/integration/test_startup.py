@@ -59,3 +59,65 @@ class AnnouncementTests(TestCase):
         self.assertIn(f"web chat at http://localhost:{jim.port}/", said[0])
         self.assertIn(f"jim listening on unix:{sock} ", said[1])
         self.assertIn(f"web chat at https://localhost:{tls_port}/", said[2])
+
+
+class ClearStartFailureTests(TestCase):
+    """What an operator may get wrong about the data directory stops jim with one clear line."""
+
+    timeout = 30
+
+    async def start(self, **config):
+        from twisted.internet.testing import EventLoggingObserver
+        from twisted.logger import LogLevel, globalLogPublisher
+
+        from jim.config import Config
+        from jim.service import JimService
+
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        settings = dict(listen=("tcp:0:interface=127.0.0.1",), scrypt_cost=(2, 1, 1))
+        settings.update(config)
+        service = JimService(Config(**settings), reactor, exit_on_failure=False, own_process=False)
+        service.startService()
+        self.addCleanup(service.stopService)
+        with self.assertRaises(ValueError) as caught:
+            await service.when_ready()
+        critical = [e for e in events if e["log_level"] == LogLevel.critical]
+        self.assertEqual(len(critical), 1, [e.get("log_format") for e in events])
+        self.assertNotIn("log_failure", critical[0])  # a sentence, not a traceback
+        return str(caught.exception)
+
+    async def test_the_data_directory_is_a_file(self):
+        data = self.mktemp()
+        with open(data, "w") as f:
+            f.write("not a folder")
+        self.assertIn(f"the data directory {data} is not a directory", await self.start(data=data))
+
+    async def test_a_damaged_default_app_file(self):
+        data = self.mktemp()
+        os.makedirs(data)
+        for damaged in ("", "{}", '{"appKey": "k"}', '{"appKey": [], "masterSecret": "s"}'):
+            with open(os.path.join(data, "default-app.json"), "w") as f:
+                f.write(damaged)
+            said = await self.start(data=data)
+            self.assertIn("default-app.json is damaged", said)
+            self.assertIn("move it away", said)
+
+    async def test_a_store_that_cannot_be_opened(self):
+        data = self.mktemp()
+        folder = os.path.join(data, "in-the-way")
+        os.makedirs(folder)
+        said = await self.start(data=data, store=f"sqlite:{folder}")
+        self.assertIn(f"could not open the store {folder}", said)
+
+    def test_private_files_are_written_whole_or_not_at_all(self):
+        from jim.service import _write_private
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        path = os.path.join(folder, "secret")
+        _write_private(path, b"one")
+        self.assertRaises(FileExistsError, _write_private, path, b"two")
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"one")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        self.assertEqual(os.listdir(folder), ["secret"])  # no draft left behind
