@@ -7,7 +7,7 @@ PORT ?= 8888
 DATA ?= data
 CERTS := certs/dev
 
-.PHONY: run test bench venv system-deps clean
+.PHONY: run test bench venv certs system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@# Debian's python3 leaves out venv's ensurepip: it is the python3-venv package
@@ -26,13 +26,15 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP)
 
-$(CERTS)/server.pem: | $(STAMP)
+# every time: it keeps the certificates while they have 30 days left, and issues what is
+# missing or about to expire
+certs: $(STAMP)
 	$(PY) -m jim.net.devcert $(CERTS)
 
 # A server on the embedded default (SQLite in ./data) with the web chat at http://localhost:8888/
 # (https:// too, with the development certificate), open registration on, and everyone in
 # group 100 (the room J-IM's own demo page chats in).
-run: $(STAMP) $(CERTS)/server.pem
+run: $(STAMP) certs
 	$(VENV)/bin/twistd -n --pidfile= jim --listen tcp:$(PORT) --data $(DATA) \
 		--tls-cert $(CERTS)/server.pem --tls-key $(CERTS)/server.key.pem \
 		--open-registration --auto-join 100

@@ -102,6 +102,30 @@ class MakeDevCertsTests(SynchronousTestCase):
         self.assertEqual(len(second.written), 4)
         verify(load_cert(second.ca), load_cert(second.server), DNSName("localhost"))
 
+    def test_anExpiringServerCertificateIsReissued(self):
+        files = devcert.make_dev_certs(self.directory)
+        ca = devcert._load(files.ca, files.ca_key)
+        almost_a_year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=340)
+        old = devcert.issue_server(ca, now=almost_a_year_ago)  # 25 days left: too few
+        with open(files.server, "wb") as f:
+            f.write(old.cert_pem)
+        before = contents(files)
+        renewed = devcert.make_dev_certs(self.directory)
+        self.assertEqual(set(renewed.written), {renewed.server, renewed.server_key})
+        self.assertEqual(contents(renewed)[renewed.ca], before[files.ca])  # the CA is kept
+        leaf = load_cert(renewed.server)
+        verify(load_cert(renewed.ca), leaf, DNSName("localhost"))
+        self.assertGreater(leaf.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc),
+                           datetime.timedelta(days=360))
+
+    def test_anExpiringCaIsReplacedWithItsServerCertificate(self):
+        long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+        devcert.make_dev_certs(self.directory, now=long_ago)  # both expired
+        renewed = devcert.make_dev_certs(self.directory)
+        self.assertEqual(len(renewed.written), 4)
+        verify(load_cert(renewed.ca), load_cert(renewed.server), DNSName("localhost"))
+        self.assertEqual(devcert.make_dev_certs(self.directory).written, ())  # and now kept
+
     def test_caKeyMissingWhenNeeded(self):
         files = devcert.make_dev_certs(self.directory)
         os.unlink(files.ca_key)

@@ -32,6 +32,8 @@ __all__ = [
 #: The names the development server certificate is valid for.
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_DAYS = 365
+#: a certificate with fewer days left than this is issued again by make_dev_certs
+RENEW_DAYS = 30
 # tolerate a client clock a little behind the one that issued the certificate
 _BACKDATE = datetime.timedelta(hours=1)
 
@@ -157,15 +159,19 @@ def make_dev_pair(hosts=DEFAULT_HOSTS, *, now=None, days=DEFAULT_DAYS):
     return DevPair(ca, issue_server(ca, hosts, now=now, days=days))
 
 
-def make_dev_certs(directory, hosts=DEFAULT_HOSTS):
-    """Make sure C{directory} holds a development CA and a server certificate it signed.
+def make_dev_certs(directory, hosts=DEFAULT_HOSTS, *, now=None):
+    """Make sure C{directory} holds a development CA and a server certificate it signed, both
+    valid for at least L{RENEW_DAYS} more days.
 
-    Files that exist are kept. A missing CA is made (and then a new server certificate with
-    it); a missing or half-present server pair is issued by the existing CA.
+    Files that exist and are not about to expire are kept. A missing or expiring CA is made
+    anew (and then a new server certificate with it); a missing, half-present or expiring
+    server pair is issued by the existing CA.
 
     @return: a L{DevCertFiles}.
     @raise ValueError: when a new server certificate is needed but the CA key is missing.
     """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    renew_by = now + datetime.timedelta(days=RENEW_DAYS)
     files = DevCertFiles(
         ca=os.path.join(directory, "ca.pem"),
         ca_key=os.path.join(directory, "ca.key.pem"),
@@ -176,8 +182,12 @@ def make_dev_certs(directory, hosts=DEFAULT_HOSTS):
     written = []
     have_ca = os.path.exists(files.ca), os.path.exists(files.ca_key)
     have_server = os.path.exists(files.server) and os.path.exists(files.server_key)
+    if have_ca[0] and _expires_before(files.ca, renew_by):
+        have_ca = (False, False)  # an expiring CA is replaced: clients must trust the new one
+    if have_server and _expires_before(files.server, renew_by):
+        have_server = False
     if have_ca == (False, False):
-        ca = issue_ca()
+        ca = issue_ca(now=now)
         _write(files.ca_key, ca.key_pem, 0o600)
         _write(files.ca, ca.cert_pem, 0o644)
         written += [files.ca, files.ca_key]
@@ -193,11 +203,17 @@ def make_dev_certs(directory, hosts=DEFAULT_HOSTS):
     else:
         ca = _load(files.ca, files.ca_key)
     if not have_server:
-        server = issue_server(ca, hosts)
+        server = issue_server(ca, hosts, now=now)
         _write(files.server_key, server.key_pem, 0o600)
         _write(files.server, server.cert_pem, 0o644)
         written += [files.server, files.server_key]
     return attrs.evolve(files, written=tuple(written))
+
+
+def _expires_before(cert_path, moment):
+    with open(cert_path, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    return cert.not_valid_after_utc < moment
 
 
 def _load(cert_path, key_path):
