@@ -9,7 +9,8 @@ from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, ISSLTra
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.ssl import CertificateOptions
 from twisted.internet.testing import EventLoggingObserver
-from twisted.logger import globalLogPublisher
+from twisted.internet.task import deferLater
+from twisted.logger import LogLevel, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.resource import Resource
 from twisted.web.server import Site
@@ -199,6 +200,20 @@ class OnePortTests(TestCase):
         self.assertIsInstance(client.reason.value, SSL.Error)
         self.assertIn("protocol version", str(client.reason.value))
         self.assertEqual(self.connectedChildren(), {})
+        # and the log says so (the server may see the end a moment after the client)
+        for _ in range(100):
+            failed = [e for e in self.log if e.get("log_format", "").startswith("TLS with")]
+            if failed:
+                break
+            await deferLater(reactor, 0.02, lambda: None)
+        [event] = failed
+        self.assertEqual(event["log_level"], LogLevel.info)
+        self.assertIn("unsupported protocol", event["error"])
+
+    async def test_aCleanTlsCloseIsNotLoggedAsAFailure(self):
+        self.listen()
+        await self.exchange(JIM_BYTES, b"jim:" + JIM_BYTES, tls=client_options())
+        self.assertEqual([e for e in self.log if e.get("log_format", "").startswith("TLS with")], [])
 
     async def test_tlsInsideTlsRefused(self):
         self.listen()

@@ -16,6 +16,7 @@ First bytes and where they go:
 """
 import enum
 
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IProtocolFactory, IProtocolNegotiationFactory
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -200,6 +201,15 @@ class SniffingProtocol(Protocol):
 
     def connectionLost(self, reason):
         self._cancelDeadline()
+        if (self._buffer is not None and self.factory.inside_tls
+                and not reason.check(ConnectionDone, ConnectionLost)):
+            # the TLS layer gave up (an old protocol version, no shared cipher, garbage): say
+            # so, or an operator whose client cannot connect finds nothing in the log
+            self.log.info(
+                "TLS with {peer} failed: {error}",
+                peer=_describe_peer(self._addr),
+                error=reason.getErrorMessage(),
+            )
         self._buffer = None
         child, self._child = self._child, None
         if child is not None:
