@@ -47,8 +47,8 @@ def generate_key(length=24):
 def _write_private(path, data):
     """Create C{path} (mode 0600) holding C{data}, whole or not at all: a crash while writing
     leaves no empty or partial file behind. Fails if C{path} exists."""
-    draft = path + ".new"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.new"  # never another file's name
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -121,3 +121,24 @@ class ClearStartFailureTests(TestCase):
             self.assertEqual(f.read(), b"one")
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
         self.assertEqual(os.listdir(folder), ["secret"])  # no draft left behind
+
+    def test_a_draft_left_by_a_crash_is_never_written_through(self):
+        from jim import service
+
+        folder = self.mktemp()
+        os.makedirs(folder)
+        path = os.path.join(folder, "default-app.json")
+        real_unlink = os.unlink
+
+        def crash(name):  # jim dies between linking the file and removing its draft
+            self.patch(os, "unlink", real_unlink)
+            raise KeyboardInterrupt("killed")
+
+        self.patch(os, "unlink", crash)
+        self.assertRaises(KeyboardInterrupt, service._write_private, path, b"old")
+        os.rename(path, path + ".bak")  # the operator moves the file away...
+        service._write_private(path, b"new")  # ...and a new one is written
+        with open(path + ".bak", "rb") as f:
+            self.assertEqual(f.read(), b"old")  # not through the leftover draft's shared inode
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"new")
