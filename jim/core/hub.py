@@ -315,18 +315,16 @@ class Hub:
         self.metrics.messages_in += 1
         app, target = stored.app, stored.target
         body = jimjson.push(stored)
-        if offline_for:
-            # Kept for the recipient's offline fetch, even if they have come online during
-            # the commit: a push too would deliver it twice. Any fetch they make now is
-            # committed after this message, so it finds it.
-            if sender != target:
-                self._push(app, sender, body, session)
-            return status.OFFLINE, stored
-        delivered = self._push(app, target, body, None)
+        # Kept for the recipient's offline fetch (offline_for), it is not pushed to them even
+        # if they came online during the commit: that would deliver it twice. Any fetch they
+        # make now is committed after this message, so it finds it.
+        delivered = not offline_for and self._push(app, target, body, None)
         if sender != target:
             self._push(app, sender, body, session)
         if delivered:
             return status.OK, stored
+        if offline_for:
+            return status.OFFLINE, stored
         # went offline while the message was being stored
         d = self.store.add_offline(app, stored.id, (target,))
         return d.addCallback(lambda _: (status.OFFLINE, stored))
