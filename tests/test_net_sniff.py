@@ -308,6 +308,34 @@ class SniffingProtocolTests(SynchronousTestCase):
             [child] = built.pop(expected)
             self.assertEqual((built, child.received, child.connections), ({}, data, [transport]))
 
+    def test_oneByteAtATimeSearchesOnlyTheNewBytes(self):
+        """A client sending one byte per read costs linear work: each search for the end of
+        the head starts near where the last one stopped (and still finds a blank line that
+        straddles two reads)."""
+        starts = []
+        real_head_end = sniff.head_end
+
+        def recording(buf, limit, start=0):
+            starts.append((len(buf), start))
+            return real_head_end(buf, limit, start)
+
+        self.patch(sniff, "head_end", recording)
+        for head, route in ((b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", Route.HTTP),
+                            (b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", Route.WEBSOCKET),
+                            (b"GET / HTTP/1.1\nHost: h\n\n", "unroutable")):
+            del starts[:]
+            routes = make_routes()
+            factory = SniffingFactory(routes, Clock(), timeout=10, max_bytes=CAP)
+            transport = StringTransport()
+            protocol = factory.buildProtocol(None)
+            protocol.makeConnection(transport)
+            for i in range(len(head)):
+                protocol.dataReceived(head[i : i + 1])
+            self.assertEqual([start for length, start in starts],
+                             [length - 1 for length, _ in starts])  # only the byte just read
+            built = [r for r, f in routes.items() if f.built]
+            self.assertEqual(built or "unroutable", [route] if route != "unroutable" else route)
+
     def test_timeoutAbortsWithoutBuildingAChild(self):
         protocol, transport = self.connect()
         protocol.dataReceived(b"GET / HTTP/1.1\r\n")

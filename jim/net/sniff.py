@@ -68,7 +68,7 @@ class Unroutable(Exception):
         self.reason = reason
 
 
-def classify(buf, tls_allowed, max_bytes, *, inside_tls=False):
+def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
     """Name the route for a connection that has received C{buf} so far.
 
     Pure, and the same for any way the bytes were split: once an answer other than
@@ -79,6 +79,9 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False):
         not already the inside of TLS).
     @param max_bytes: an HTTP request head (blank line included) must fit in this many bytes.
     @param inside_tls: only words the refusal of a TLS handshake: "TLS inside TLS".
+    @param scanned: how many bytes of C{buf} an earlier call already answered C{None} for: the
+        search for the end of an HTTP head starts near there, so a client sending one byte
+        at a time costs linear, not quadratic, work.
     @return: a L{Route}, or C{None} when more bytes are needed.
     @raise Unroutable: when no route can take the connection.
     """
@@ -94,7 +97,7 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False):
     if first == VERSION:
         return Route.JIM
     if buf.startswith(_METHOD_STARTS):
-        return _classify_request_head(buf, max_bytes)
+        return _classify_request_head(buf, max_bytes, scanned)
     if len(buf) < _LONGEST_METHOD_START and any(s.startswith(buf) for s in _METHOD_STARTS):
         if len(buf) > max_bytes:
             raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
@@ -102,21 +105,23 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False):
     raise Unroutable(f"unrecognised first byte 0x{first:02x}")
 
 
-def head_end(buf, limit):
+def head_end(buf, limit, start=0):
     """The index just past the blank line ending an HTTP head within C{buf[:limit]}, or -1.
 
     Lines end with CRLF or a bare LF, so the blank line is the first LF LF or LF CR LF.
+    C{buf[:start]} is known to hold none: the search starts where one could still end.
     """
     ends = []
+    start = max(0, start - 2)  # a terminator may begin in the bytes already scanned
     for terminator in (b"\n\n", b"\n\r\n"):
-        at = buf.find(terminator, 0, limit)
+        at = buf.find(terminator, start, limit)
         if at >= 0:
             ends.append(at + len(terminator))
     return min(ends, default=-1)
 
 
-def _classify_request_head(buf, max_bytes):
-    end = head_end(buf, max_bytes)
+def _classify_request_head(buf, max_bytes, scanned=0):
+    end = head_end(buf, max_bytes, scanned)
     if end < 0:
         if len(buf) > max_bytes:
             raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
@@ -170,7 +175,7 @@ class SniffingProtocol(Protocol):
         self.connected = 0
         self._addr = addr
         # bytes while sniffing; None once handed over or dropped
-        self._buffer = b""
+        self._buffer = bytearray()
         self._child = None
         self._deadline = None
 
@@ -183,21 +188,22 @@ class SniffingProtocol(Protocol):
         if child is not None:
             child.dataReceived(data)
             return
-        if self._buffer is None:
+        buffered = self._buffer
+        if buffered is None:
             return
-        buffered = self._buffer + data
+        scanned = len(buffered)
+        buffered += data  # a bytearray: appending costs only the new bytes
         factory = self.factory
         try:
             route = classify(
-                buffered, factory.tls_allowed, factory.max_bytes, inside_tls=factory.inside_tls
+                buffered, factory.tls_allowed, factory.max_bytes, inside_tls=factory.inside_tls,
+                scanned=scanned,
             )
         except Unroutable as unroutable:
             self._drop(unroutable.reason)
             return
-        if route is None:
-            self._buffer = buffered
-            return
-        self._handOver(route, buffered)
+        if route is not None:
+            self._handOver(route, bytes(buffered))
 
     def connectionLost(self, reason):
         self._cancelDeadline()
