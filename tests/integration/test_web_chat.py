@@ -11,6 +11,8 @@ import os
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from jim.net.devcert import make_dev_certs
@@ -195,6 +197,105 @@ class WebChatTests(TestCase):
         with open(path, "rb") as png:
             self.assertEqual(png.read(len(PNG_SIGNATURE)), PNG_SIGNATURE)
 
+    async def test_a_message_too_long_fails_alone(self):
+        alice = await self.signed_in_page("alice")
+        bob = await self.signed_in_page("bob")
+        await self.submit(alice, "chat-with", "bob")
+        await alice.wait_for("window.jimChat.active === 'user:bob'")
+        await alice.evaluate("""(() => {  // typing 70,000 characters takes too long: paste them
+            const box = document.querySelector('#composer-input');
+            box.value = 'x'.repeat(70000);
+            document.querySelector('#composer').requestSubmit();
+            return true;
+        })()""")
+        # refused by the page: never sent, so the socket is not closed for it (1009) and the
+        # page does not reconnect and resend it for ever
+        await alice.wait_for(first_state("user:bob", "failed"))
+        self.assertIn("over the server's 65536", await alice.evaluate("document.querySelector('#status').textContent"))
+        await self.say(alice, "small one after it")
+        await bob.wait_for(has_message("user:alice", "small one after it"))
+        self.assertTrue(await alice.evaluate("window.jimChat.loggedIn"))
+
+    async def test_own_message_from_another_tab_is_shown_too(self):
+        held_back = """
+            const listen = WebSocket.prototype.addEventListener;
+            WebSocket.prototype.addEventListener = function (type, listener, options) {
+              if (type !== "message") return listen.call(this, type, listener, options);
+              return listen.call(this, type, (event) => {
+                const ack = /"command":12/.test(event.data);
+                if (ack) setTimeout(() => listener(event), 1500); else listener(event);
+              }, options);
+            };
+        """
+        bob = await self.signed_in_page("bob")
+        first = await self.browser.new_page()
+        await first.run_before_scripts(held_back)  # its own chat stays "sending" a while
+        await first.navigate(self.server.url)
+        await first.wait_for("window.jimChat && !document.querySelector('#login').hidden")
+        await self.sign_in(first, "alice")
+        second = await self.signed_in_page("alice")
+        for tab in (first, second):
+            await self.submit(tab, "chat-with", "bob")
+            await tab.wait_for("window.jimChat.active === 'user:bob'")
+        await self.say(first, "ok")
+        await self.say(second, "ok")  # the same text, from the other tab
+        await bob.wait_for(f"{messages('user:alice')}.length === 2")
+        await first.wait_for(f"{messages('user:bob')}.length === 2")
+        # its own chat, acknowledged, and the other tab's, pushed: two messages, not one
+        await first.wait_for(f"{messages('user:bob')}.some(m => m.state === 'sent')")
+        self.assertEqual(await first.evaluate(f"{messages('user:bob')}.length"), 2)
+
+    async def test_signing_out_clears_the_unread_count_in_the_title(self):
+        alice = await self.signed_in_page("alice")
+        bob = await self.signed_in_page("bob")
+        await self.submit(bob, "chat-with", "alice")
+        await self.say(bob, "unread")
+        await alice.wait_for("document.title === '(1) jim chat'")
+        await alice.click("#logout")
+        await alice.wait_for("!document.querySelector('#login').hidden")
+        self.assertEqual(await alice.evaluate("document.title"), "jim chat")
+
+    async def test_history_fills_the_gap_between_offline_messages(self):
+        from tests.support.jimclient import tcp_client
+
+        bob = await tcp_client(self.server.port, testcase=self)
+        await bob.login("bob")
+        sent = []
+
+        async def gone():  # until the server, too, has seen the phone's connection end
+            for _ in range(100):
+                bob.send(17, {"cmd": 17, "type": 0, "userId": "alice"})
+                if (await bob.expect(18))["data"]["status"] == "offline":
+                    return
+                await deferLater(reactor, 0.02, lambda: None)
+            self.fail("alice still online")
+
+        async def chat(text):
+            bob.send(11, {"cmd": 11, "chatType": 2, "to": "alice", "content": text})
+            sent.append((text, (await bob.expect(12))["code"]))
+
+        alice_phone = await tcp_client(self.server.port, testcase=self)
+        await alice_phone.login("alice")  # registers her
+        alice_phone.close()  # alice is offline: b1 waits for her
+        await gone()
+        await chat("b1")
+        alice_phone = await tcp_client(self.server.port, testcase=self)
+        await alice_phone.login("alice")  # her phone fetches nothing: b2 and b3 reach it live
+        await chat("b2")
+        await chat("b3")
+        alice_phone.close()
+        await gone()
+        await chat("b4")
+        self.assertEqual(sent, [("b1", 10001), ("b2", 10000), ("b3", 10000), ("b4", 10001)])
+
+        alice = await self.signed_in_page("alice")  # the offline batch: b1 and b4
+        await alice.wait_for(f"{messages('user:bob')}.length === 2")
+        await alice.click('[data-key="user:bob"]')
+        await alice.wait_for("!document.querySelector('#history-button').disabled")
+        await alice.click("#history-button")
+        await alice.wait_for(f"{shown_texts('user:bob')}.length === 4")
+        self.assertEqual(await alice.evaluate(shown_texts("user:bob")), ["b1", "b2", "b3", "b4"])
+
     async def test_history_loads_after_a_reload(self):
         alice = await self.signed_in_page("alice")
         bob = await self.signed_in_page("bob")
@@ -293,3 +394,43 @@ class SecureWebChatTests(TestCase):
         await page.fill("#composer-input", "over tls")
         await page.press("Enter")
         await page.wait_for(first_state("group:lobby", "sent"))
+
+
+class SmallLimitsWebChatTests(TestCase):
+    """The page against a server whose groups hold one member and whose messages 2 KiB."""
+
+    timeout = 120
+    open_page = WebChatTests.open_page
+    sign_in = WebChatTests.sign_in
+    signed_in_page = WebChatTests.signed_in_page
+    submit = WebChatTests.submit
+    say = WebChatTests.say
+
+    async def test_a_message_the_server_closes_the_socket_for_fails_and_is_not_resent(self):
+        alice = await self.signed_in_page("alice")
+        bob = await self.signed_in_page("bob")
+        await self.submit(alice, "chat-with", "bob")
+        await alice.wait_for("window.jimChat.active === 'user:bob'")
+        await self.say(alice, "y" * 3000)  # under the page's limit, over this server's: 1009
+        await alice.wait_for(first_state("user:bob", "failed"))
+        await alice.wait_for("window.jimChat.loggedIn")  # back, after one reconnect
+        await self.say(alice, "small one after it")
+        await bob.wait_for(has_message("user:alice", "small one after it"))
+        self.assertEqual(await alice.evaluate(f"{messages('user:bob')}.map(m => m.state)"),
+                         ["failed", "sent"])
+
+    async def setUp(self):
+        self.server = await JimServer.start(
+            self, extra_args=("--group-size", "1", "--max-body", "2048")
+        )
+        self.browser = await Browser.launch(self)
+
+    async def test_a_refused_join_leaves_the_sidebar(self):
+        alice = await self.signed_in_page("alice")
+        await self.submit(alice, "join-group", "small")
+        await alice.wait_for("window.jimChat.groups.some(g => g.groupId === 'small')")
+        bob = await self.signed_in_page("bob")
+        await self.submit(bob, "join-group", "small")  # full
+        await bob.wait_for("document.querySelector('#status').textContent.includes('full')")
+        await bob.wait_for("!window.jimChat.conversations['group:small']")
+        self.assertIsNone(await bob.evaluate("document.querySelector('[data-key=\"group:small\"]')"))

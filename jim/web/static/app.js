@@ -20,6 +20,9 @@
   const MESSAGES_HISTORY = 1;
   const HEARTBEAT_MS = 30000;
   const RECONNECT_FIRST_MS = 1000;
+  // The server's --max-body (default 64 KiB): a longer message closes the socket (1009).
+  const MAX_BODY_BYTES = 65536;
+  const CLOSE_TOO_BIG = 1009;
   const RECONNECT_MAX_MS = 30000;
   // sessionStorage is per tab: a reload keeps the session, another tab starts fresh.
   const SESSION_KEY = "jim.chat.session";
@@ -36,6 +39,7 @@
     conversations: new Map(),  // key -> conversation, see conversation()
     active: null,          // key of the conversation on screen
     outbox: [],            // chats sent and not yet answered by cmd 12, oldest first
+    joining: [],           // group ids of joins sent and not yet answered by cmd 8, oldest first
     heartbeatTimer: null,
     reconnectTimer: null,
     reconnectDelay: RECONNECT_FIRST_MS,
@@ -99,12 +103,14 @@
   }
 
   // A copy already on screen: same server id, same client id, or (for the echo of an own group
-  // message when the server sends no client id) a local copy still waiting for its reply.
+  // message when the server sends no client id) a local copy still waiting for its reply. An
+  // own message with another client id was sent from another tab or device: not a copy.
   function findCopy(conv, msg) {
     return conv.messages.find((m) =>
       (msg.id !== null && m.id === msg.id) ||
       (msg.clientId !== null && m.clientId === msg.clientId) ||
-      (msg.own && m.own && m.state === "sending" && m.id === null && m.content === msg.content));
+      (msg.clientId === null && msg.own && m.own && m.state === "sending" && m.id === null &&
+        m.content === msg.content));
   }
 
   function insertSorted(conv, msg) {
@@ -125,11 +131,17 @@
     return true;
   }
 
-  function receiveBodies(bodiesByPeer) {
+  // Adds the messages of a cmd 20 reply. For history, each conversation also remembers the
+  // oldest message history has given it: the next page ends there, not at the oldest message
+  // shown, which may be an offline one with history not yet loaded between it and the rest.
+  function receiveBodies(bodiesByPeer, history) {
     let added = 0;
     for (const bodies of Object.values(bodiesByPeer || {})) {
       for (const body of bodies || []) {
-        if (addMessage(conversationOf(body), messageFromBody(body))) added += 1;
+        const conv = conversationOf(body);
+        const msg = messageFromBody(body);
+        if (addMessage(conv, msg)) added += 1;
+        if (history && !(conv.historyEnd <= msg.createTime)) conv.historyEnd = msg.createTime;
       }
     }
     return added;
@@ -154,7 +166,7 @@
     setConnection("connecting", "Connecting…");
     socket.addEventListener("open", () => onOpen(socket));
     socket.addEventListener("message", (event) => onFrame(socket, event.data));
-    socket.addEventListener("close", () => onClose(socket));
+    socket.addEventListener("close", (event) => onClose(socket, event.code));
   }
 
   function onOpen(socket) {
@@ -182,12 +194,14 @@
     else if (ERROR_CODES.has(reply.code)) showStatus(describe(reply));
   }
 
-  function onClose(socket) {
+  function onClose(socket, code) {
     if (socket !== state.socket) return;
     state.socket = null;
     state.connected = false;
     state.loggedIn = false;
     stopHeartbeat();
+    state.joining = [];  // no answer comes on a closed socket
+    if (code === CLOSE_TOO_BIG) dropTooBig();
     failOutbox();
     if (state.sessionEstablished) {
       scheduleReconnect();
@@ -267,7 +281,8 @@
       return;
     }
     const data = reply.data || {};
-    const added = receiveBodies(data.friends) + receiveBodies(data.groups);
+    const history = reply.code === CODE.HISTORY;
+    const added = receiveBodies(data.friends, history) + receiveBodies(data.groups, history);
     if (reply.code === CODE.HISTORY) showStatus(added ? `Loaded ${added} earlier messages.` : "No earlier messages.");
     else if (added) showStatus(`${added} messages arrived while you were away.`);
     saveSession();
@@ -313,7 +328,11 @@
     [CMD.JOIN_NOTIFY]: () => requestUser(),
     [CMD.EXIT_NOTIFY]: () => requestUser(),
     [CMD.JOIN_GROUP_RESP]: (reply) => {
-      if (ERROR_CODES.has(reply.code)) showStatus(describe(reply));
+      const groupId = state.joining.shift();  // joins are answered in the order they were sent
+      if (ERROR_CODES.has(reply.code)) {
+        showStatus(describe(reply));
+        forgetRefusedGroup(groupId);
+      }
       requestUser();
     },
     [CMD.HEARTBEAT]: () => {},
@@ -329,18 +348,41 @@
       createTime: Date.now(), own: true, state: "sending", conv: conv.key,
     };
     insertSorted(conv, msg);
+    const size = requestBytes(msg);
+    if (size > MAX_BODY_BYTES) {  // the server would close the socket: never send it
+      msg.state = "failed";
+      showStatus(`Message not sent: it is ${size} bytes, over the server's ${MAX_BODY_BYTES}.`);
+      render();
+      return;
+    }
     state.outbox.push(msg);
     showStatus("");
     if (!transmit(msg)) msg.state = "queued";
     render();
   }
 
-  function transmit(msg) {
+  function chatRequest(msg) {
     const conv = state.conversations.get(msg.conv);
     const request = { cmd: CMD.CHAT, msgType: MSG_TEXT, content: msg.content, id: msg.clientId };
     if (conv.kind === "group") Object.assign(request, { chatType: CHAT_GROUP, groupId: conv.id });
     else Object.assign(request, { chatType: CHAT_PRIVATE, to: conv.id });
-    return state.loggedIn && send(request);
+    return request;
+  }
+
+  const requestBytes = (msg) => new TextEncoder().encode(JSON.stringify(chatRequest(msg))).length;
+
+  function transmit(msg) {
+    return state.loggedIn && send(chatRequest(msg));
+  }
+
+  // The server closed the socket for a message over its limit (smaller than ours, say): the
+  // longest one waiting fails, rather than being sent again after every reconnect.
+  function dropTooBig() {
+    if (!state.outbox.length) return;
+    const longest = state.outbox.reduce((a, b) => (requestBytes(b) > requestBytes(a) ? b : a));
+    state.outbox.splice(state.outbox.indexOf(longest), 1);
+    longest.state = "failed";
+    showStatus("Message not sent: it is longer than the server takes.");
   }
 
   // The server drops duplicates of a client id, so resending after a reconnect is safe.
@@ -365,9 +407,21 @@
   }
 
   function joinGroup(groupId) {
-    send({ cmd: CMD.JOIN_GROUP, groupId });
+    if (send({ cmd: CMD.JOIN_GROUP, groupId })) state.joining.push(String(groupId));
     openConversation("group", groupId);
     requestUser();
+  }
+
+  // A group the server would not let us join leaves the sidebar, unless we are in it after all
+  // or it holds messages.
+  function forgetRefusedGroup(groupId) {
+    const key = "group:" + groupId;
+    const conv = state.conversations.get(key);
+    if (!conv || conv.messages.length || state.groups.some((g) => String(g.groupId) === groupId)) return;
+    state.conversations.delete(key);
+    if (state.active === key) state.active = null;
+    saveSession();
+    render();
   }
 
   function loadHistory() {
@@ -376,8 +430,8 @@
     const request = { cmd: CMD.GET_MESSAGE, type: MESSAGES_HISTORY, userId: state.me.userId };
     if (conv.kind === "group") request.groupId = conv.id;
     else request.fromUserId = conv.id;
-    const oldest = conv.messages.find((m) => m.id !== null);
-    if (oldest) request.endTime = oldest.createTime;
+    // the latest page first, then each further page ends where the last one did
+    if (conv.historyEnd !== undefined) request.endTime = conv.historyEnd;
     send(request);
     showStatus("Loading history…");
   }
@@ -399,8 +453,10 @@
     state.socket = null;
     state.connected = false;
     if (socket) socket.close();
-    Object.assign(state, { me: null, login: null, groups: [], friends: [], active: null, outbox: [] });
+    Object.assign(state, { me: null, login: null, groups: [], friends: [], active: null, outbox: [],
+      joining: [] });
     state.conversations.clear();
+    document.title = "jim chat";
     sessionStorage.removeItem(SESSION_KEY);
     setConnection("offline", "Not connected");
     setLoginBusy(false);
