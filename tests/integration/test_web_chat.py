@@ -54,6 +54,21 @@ def badge(key):
     return f"document.querySelector('[data-key={js(key)}] .badge')"
 
 
+def acknowledgements_held_back(ms, codes="[0-9]+"):
+    """JavaScript run before the page's own: the page sees cmd 12 replies whose code matches
+    the regular expression C{codes} C{ms} milliseconds late, as after a slow commit."""
+    return f"""
+        const listen = WebSocket.prototype.addEventListener;
+        WebSocket.prototype.addEventListener = function (type, listener, options) {{
+          if (type !== "message") return listen.call(this, type, listener, options);
+          return listen.call(this, type, (event) => {{
+            const ack = /"command":12/.test(event.data) && /"code":{codes}[,}}]/.test(event.data);
+            if (ack) setTimeout(() => listener(event), {ms}); else listener(event);
+          }}, options);
+        }};
+    """
+
+
 def spki_fingerprint(cert_path):
     """Base64 SHA-256 of a certificate's public key, as Chromium's SPKI allow-list wants it."""
     with open(cert_path, "rb") as pem:
@@ -134,16 +149,7 @@ class WebChatTests(TestCase):
     async def test_a_refusal_marks_the_message_it_refused_and_no_other(self):
         # Acknowledgements held back: a refusal overtakes the acknowledgement of an earlier
         # chat, as it does when that chat's commit is slow.
-        held_back = """
-            const listen = WebSocket.prototype.addEventListener;
-            WebSocket.prototype.addEventListener = function (type, listener, options) {
-              if (type !== "message") return listen.call(this, type, listener, options);
-              return listen.call(this, type, (event) => {
-                const ack = /"command":12/.test(event.data) && /"code":1000[01]/.test(event.data);
-                if (ack) setTimeout(() => listener(event), 300); else listener(event);
-              }, options);
-            };
-        """
+        held_back = acknowledgements_held_back(300, codes="1000[01]")
         bob = await self.signed_in_page("bob")
         alice = await self.browser.new_page()
         await alice.run_before_scripts(held_back)
@@ -211,22 +217,14 @@ class WebChatTests(TestCase):
         # refused by the page: never sent, so the socket is not closed for it (1009) and the
         # page does not reconnect and resend it for ever
         await alice.wait_for(first_state("user:bob", "failed"))
-        self.assertIn("over the server's 65536", await alice.evaluate("document.querySelector('#status').textContent"))
+        status = await alice.evaluate("document.querySelector('#status').textContent")
+        self.assertIn("over the server's 65536", status)
         await self.say(alice, "small one after it")
         await bob.wait_for(has_message("user:alice", "small one after it"))
         self.assertTrue(await alice.evaluate("window.jimChat.loggedIn"))
 
     async def test_own_message_from_another_tab_is_shown_too(self):
-        held_back = """
-            const listen = WebSocket.prototype.addEventListener;
-            WebSocket.prototype.addEventListener = function (type, listener, options) {
-              if (type !== "message") return listen.call(this, type, listener, options);
-              return listen.call(this, type, (event) => {
-                const ack = /"command":12/.test(event.data);
-                if (ack) setTimeout(() => listener(event), 1500); else listener(event);
-              }, options);
-            };
-        """
+        held_back = acknowledgements_held_back(1500)
         bob = await self.signed_in_page("bob")
         first = await self.browser.new_page()
         await first.run_before_scripts(held_back)  # its own chat stays "sending" a while
