@@ -22,8 +22,12 @@ class _JimApiResource(AsyncResource):
     def error(self, request, error):
         if error.http_status in (401, 403):
             return super().error(request, error)
-        if error.code in (status.SEND_FAILED, status.INVALID):  # as the J-IM wire counts them
-            self.core.metrics.bad_input += 1
+        if error.code in (status.SEND_FAILED, status.INVALID, errors.BAD_PARAMETER):
+            self.core.metrics.bad_input += 1  # as the J-IM wire counts them
+        if error.code not in status.MESSAGES:  # a store failure (899000), a bad query argument
+            # (899003): J-IM has no text for them, so they take the command's own failure
+            code = status.SEND_FAILED if error.command is not None else status.INVALID
+            error = JimError(code, error.detail, command=error.command, extra=error.extra)
         if error.command is None:
             body = jimjson.dumps(
                 {"code": error.code, "msg": status.message(error.code), "detail": error.detail}
@@ -39,10 +43,7 @@ class _JimApiResource(AsyncResource):
         return app.key
 
     def userid(self, request):
-        try:
-            user = query_arg(request, "userid") or query_arg(request, "userId")
-        except JimError as e:  # not UTF-8: a J-IM status, as a missing userid gets
-            raise JimError(status.INVALID, e.detail) from None
+        user = query_arg(request, "userid") or query_arg(request, "userId")
         if not user:
             raise JimError(status.INVALID, "userid is required")
         return user

@@ -200,6 +200,26 @@ class HttpApiRefusalTests(TestCase):
             self.assertEqual((code, reply["code"], reply["command"]), (200, 10002, 12), body)
         self.assertEqual(jim.core.metrics.bad_input, 3)  # counted as the J-IM wire counts them
 
+    async def test_a_store_failure_is_a_cmd_12_refusal_not_a_server_error(self):
+        from twisted.python.failure import Failure
+
+        from jim import errors
+        from jim.errors import JimError
+
+        jim = await start_jim(self)
+        alice = await tcp_client(jim.port, testcase=self)
+        await alice.login("alice")
+
+        def failing(message, offline_for, then, *args):
+            then(Failure(JimError(errors.SERVER_ERROR, "disk full (simulated)", 500)), *args)
+
+        self.patch(jim.core.hub.store, "add_message_then", failing)
+        body = json.dumps({"from": "alice", "to": "alice", "chatType": 2, "id": "s-1"}).encode()
+        code, reply = await http(jim.port, b"POST", "/api/message/send", body, default_app(jim))
+        self.assertEqual((code, reply["code"], reply["command"]), (200, 10002, 12))
+        self.assertEqual((reply["detail"], reply["data"]), ("disk full (simulated)", {"clientId": "s-1"}))
+        self.assertEqual(jim.core.metrics.bad_input, 0)  # jim's fault, not the caller's
+
     async def test_send_echoes_the_client_id(self):
         jim = await start_jim(self)
         alice = await tcp_client(jim.port, testcase=self)
