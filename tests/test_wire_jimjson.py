@@ -165,6 +165,21 @@ class LoginRequestTests(SynchronousTestCase):
         refused(self, jimjson.login_request, {"userId": name + "x"}, 10008)
 
 
+class NameChatTests(SynchronousTestCase):
+    def test_a_named_copy_leaves_the_error_itself_alone(self):
+        from jim.errors import JimError
+
+        error = JimError(10002, "why", http_status=500, command=12, close=True, extra={"a": 1})
+        named = jimjson.name_chat(error, "c-1")
+        self.assertIsNot(named, error)
+        self.assertEqual(
+            (named.code, named.detail, named.http_status, named.command, named.close, named.extra),
+            (10002, "why", 500, 12, True, {"a": 1, "data": {"clientId": "c-1"}}),
+        )
+        self.assertEqual(error.extra, {"a": 1})  # others answered with it see no client id
+        self.assertIs(jimjson.name_chat(error, None), error)
+
+
 class ChatRequestTests(SynchronousTestCase):
     def test_private(self):
         request = jimjson.chat_request(

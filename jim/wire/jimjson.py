@@ -5,6 +5,7 @@ fields and J-IM 2.x spellings (``loginname``, ``group_id``, ``userid``) on input
 cannot be read raises L{JimError} with the status code J-IM would answer with.
 Replies are built as dicts and encoded once with orjson (compact, UTF-8, no ASCII escaping).
 """
+import copy
 import math
 import re
 
@@ -340,8 +341,9 @@ def name_chat(error, client_id):
     waiting on the same failed read, say). C{error} itself when C{client_id} is None."""
     if client_id is None:
         return error
-    return JimError(error.code, error.detail, error.http_status, error.command, error.close,
-                    {**(error.extra or {}), "data": {"clientId": client_id}})
+    named = copy.copy(error)  # every attribute, whatever JimError comes to carry
+    named.extra = {**(error.extra or {}), "data": {"clientId": client_id}}
+    return named
 
 
 def error_reply(command, error):
