@@ -59,6 +59,16 @@ def _write_private(path, data):
         os.unlink(draft)
 
 
+def web_url(host, port, https):
+    """The web chat's URL on a port listening on C{host}: a wildcard or loopback address is
+    shown as localhost, and an IPv6 address in brackets."""
+    if host in ("0.0.0.0", "::", "127.0.0.1", "::1"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if https else 'http'}://{host}:{port}/"
+
+
 def token_key(data_dir):
     """The server's secret for signing reconnect tokens, made once and kept in the data dir."""
     path = os.path.join(data_dir, TOKEN_KEY_FILE)
@@ -253,18 +263,12 @@ class JimService(service.Service):
                     tls=", TLS" if tls or tls_endpoint else "",
                 )
                 continue
-            shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1", "::1") else host
-            if ":" in shown:  # an IPv6 address, bracketed in a URL
-                shown = f"[{shown}]"
-            scheme = "https" if self.config.require_tls or tls_endpoint else "http"
             self.log.info(
-                "jim listening on {host}:{port} (J-IM TCP, WebSocket, HTTP{tls}): "
-                "web chat at {scheme}://{shown}:{port}/",
+                "jim listening on {host}:{port} (J-IM TCP, WebSocket, HTTP{tls}): web chat at {url}",
                 host=host,
                 port=address.port,
                 tls=", TLS" if tls or tls_endpoint else "",
-                scheme=scheme,
-                shown=shown,
+                url=web_url(host, address.port, self.config.require_tls or tls_endpoint),
             )
         self.log.info(
             "default app appKey={key}; store={store}; data directory {data}; "

@@ -61,6 +61,16 @@ class AnnouncementTests(TestCase):
         self.assertIn(f"web chat at https://localhost:{tls_port}/", said[2])
 
 
+class WebUrlTests(TestCase):
+    def test_urls_a_browser_can_open(self):
+        from jim.service import web_url
+
+        self.assertEqual(web_url("0.0.0.0", 8888, False), "http://localhost:8888/")
+        self.assertEqual(web_url("::", 8888, True), "https://localhost:8888/")
+        self.assertEqual(web_url("fd00::7", 443, True), "https://[fd00::7]:443/")
+        self.assertEqual(web_url("10.0.0.7", 80, False), "http://10.0.0.7:80/")
+
+
 class ClearStartFailureTests(TestCase):
     """What an operator may get wrong about the data directory stops jim with one clear line."""
 
