@@ -72,6 +72,20 @@ class IStore(Interface):
         on the reactor thread, C{then(stored message or Failure, *args)}. If C{then} raises,
         the store logs it and goes on answering its other writes."""
 
+    def prepare_message(message):
+        """The message with its final C{id}, before it is written, so that it can be delivered
+        while L{append_message_then} writes it. Or None: the store cannot promise an id right
+        now (too many prepared messages are not committed yet, or it never can); use
+        L{add_message} then.
+
+        An id this returns is never given to another message, even if the process dies before
+        the message is committed. Append what it returns at once: messages are committed in
+        the order they were prepared in."""
+
+    def append_message_then(stored, offline_for, then, *args):
+        """L{add_message_then} for a message from L{prepare_message}: it is written with the
+        id it already has."""
+
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""
 

@@ -2,7 +2,10 @@
 still working (a resent message, a recipient leaving, members loading)."""
 import attr
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+
+from jim import errors
 
 from jim.config import Limits
 from jim.errors import JimError
@@ -80,10 +83,86 @@ class ResendTests(HeldFixture, SynchronousTestCase):
         self.assertEqual([m.content for m in offline], ["later"])
 
 
-class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
-    def test_private_recipient_leaves(self):
+class PushedBeforeTheCommitTests(HeldFixture, SynchronousTestCase):
+    """Online recipients get a chat as soon as it has its id; its sender hears after the
+    commit."""
+
+    def test_private_chat(self):
+        self.store.held.add("add_message")
+        send(self.alice, 11, chat("bob", "now"))
+        [(command, push)] = self.bob_client.take()
+        self.assertEqual((command, push["data"]["content"]), (11, "now"))
+        self.assertEqual(self.alice_client.sent, [])  # not acknowledged before the commit
+        self.assertEqual(self.fx.memory._messages, {})
+        self.store.release()
+        [(command, ack)] = self.alice_client.take()
+        self.assertEqual((command, ack["code"]), (12, 10000))
+        self.assertEqual(ack["data"]["id"], push["data"]["id"])  # the id bob saw is final
+        history = self.successResultOf(self.fx.memory.private_history(APP_KEY, "alice", "bob"))
+        self.assertEqual([str(m.id) for m in history], [push["data"]["id"]])
+
+    def test_recipient_leaving_during_the_commit_had_it_already(self):
         self.store.held.add("add_message")
         send(self.alice, 11, chat("bob", "bye"))
+        self.bob.connection_lost()
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10000)])
+        bob, bob_client = self.fx.login("bob")
+        send(bob, 19, {"type": 0})
+        [(_, body)] = bob_client.take()
+        self.assertEqual(body["data"]["friends"], {})  # pushed, so not offline as well
+
+    def test_group_chat(self):
+        self.fx.add_group("g", "alice", "bob", "carol")  # carol is offline
+        self.store.held.add("add_message")
+        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "all"})
+        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["all"])
+        self.assertEqual(codes(self.alice_client), [(11, None)])  # its own copy; no ack yet
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10000)])
+        carol, carol_client = self.fx.login("carol")
+        carol_client.take()
+        send(carol, 19, {"type": 0, "groupId": "g"})
+        [(_, body)] = carol_client.take()
+        self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["all"])
+
+    def test_a_failed_commit_fails_the_sender_only(self):
+        self.fx.add_group("g", "alice", "bob")
+        self.store.held.add("add_message")
+        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "lost"})
+        self.store.store = _RefusingAppends(self.store.store)
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(11, None), (12, 10002)])
+        self.assertEqual(codes(self.bob_client), [(11, None)])
+
+
+class _RefusingAppends:
+    """A store whose appends fail, as a failed commit does."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def append_message_then(self, stored, offline_for, then, *args):
+        then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
+
+
+class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
+    """When the store cannot promise an id before the commit, the chat is pushed after it."""
+
+    def setUp(self):
+        super().setUp()
+        self.promise = True
+        prepare = self.fx.memory.prepare_message
+        self.fx.memory.prepare_message = lambda m: prepare(m) if self.promise else None
+
+    def test_private_recipient_leaves(self):
+        self.promise = False
+        self.store.held.add("add_message")
+        send(self.alice, 11, chat("bob", "bye"))
+        self.assertEqual(self.bob_client.sent, [])
         self.bob.connection_lost()
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(12, 10001)])
@@ -93,9 +172,11 @@ class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
         self.assertEqual([m["content"] for m in body["data"]["friends"]["alice"]], ["bye"])
 
     def test_group_member_leaves(self):
+        self.promise = False
         self.fx.add_group("g", "alice", "bob")
         self.store.held.add("add_message")
         send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "bye"})
+        self.assertEqual(self.bob_client.sent, [])
         self.bob.connection_lost()
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(11, None), (12, 10000)])
@@ -105,6 +186,24 @@ class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
         [(_, body)] = bob_client.take()
         self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["bye"])
 
+    def test_later_chats_do_not_overtake_one_waiting_for_its_commit(self):
+        self.fx.add_group("g", "alice", "bob")
+        self.store.held.add("add_message")
+        self.promise = False
+        send(self.alice, 11, chat("bob", "first"))
+        self.promise = True  # the store could promise again, but "first" is not out yet
+        send(self.alice, 11, chat("bob", "second"))
+        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "third"})
+        self.assertEqual(self.bob_client.sent, [])
+        self.store.release()
+        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()],
+                         ["first", "second", "third"])
+        self.assertEqual(self.fx.hub._late, 0)
+        send(self.alice, 11, chat("bob", "fourth"))  # nothing waits: pushed at once again
+        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["fourth"])
+
+
+class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
     def test_logout_while_groups_load(self):
         self.fx.add_group("g", "carol", "alice")
         self.store.held.add("user_groups")
@@ -133,6 +232,19 @@ class ComingOnlineWhileStoringTests(HeldFixture, SynchronousTestCase):
         send(carol, 19, {"type": 0})
         [(_, again)] = carol_client.take()
         self.assertEqual(again["data"]["friends"], {})  # and never again
+
+    def test_a_group_chat_kept_offline_is_not_pushed_too(self):
+        self.fx.add_group("g", "alice", "carol")
+        self.store.held.update(("add_message", "take_offline"))
+        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "hi"})  # carol offline
+        carol, carol_client = self.fx.login("carol")  # she logs in during the commit
+        send(carol, 19, {"type": 0, "groupId": "g"})
+        self.store.release()
+        # alice: her own copy, carol's arrival (cmd 9), the acknowledgement
+        self.assertEqual(codes(self.alice_client), [(11, None), (9, 10011), (12, 10000)])
+        [(command, body)] = [c for c in carol_client.take() if c[0] != 9]  # no push besides
+        self.assertEqual(command, 20)
+        self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["hi"])
 
     def test_going_offline_while_a_login_loads_members_is_the_last_word(self):
         self.fx.add_group("g1", "carol", "dave")  # no member online: members not loaded

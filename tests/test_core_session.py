@@ -344,7 +344,29 @@ class StoreFailureTests(SynchronousTestCase):
         self.assertEqual(client.take(), [(13, {"command": 13, "data": {"hbbyte": -128}})])
 
     def test_store_failure_on_the_fast_path(self):
-        # the recipient is online: the chat goes through IStore.add_message_then
+        # the recipient is online: the chat is pushed at once, and acknowledged after the
+        # commit (IStore.append_message_then), which fails here
+        from jim import errors
+        from jim.errors import JimError
+        from twisted.python.failure import Failure
+
+        fx = make_core(users=("alice", "bob"))
+        session, client = fx.login("alice")
+        _, bob_client = fx.login("bob")
+
+        def broken(stored, offline_for, then, *args):
+            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
+
+        fx.memory.append_message_then = broken
+        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
+        [(cmd, body)] = client.take()
+        self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
+        # bob had it already: a failed commit cannot take a push back
+        self.assertEqual([b["data"]["content"] for _, b in bob_client.take()], ["x"])
+        self.assertEqual(session._inflight, 0)  # the chat is over for the session too
+
+    def test_store_failure_when_pushed_after_the_commit(self):
+        # the store cannot promise an id before the commit: nothing is pushed before it
         from jim import errors
         from jim.errors import JimError
         from twisted.python.failure import Failure
@@ -356,12 +378,14 @@ class StoreFailureTests(SynchronousTestCase):
         def broken(message, offline_for, then, *args):
             then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
 
+        fx.memory.prepare_message = lambda message: None
         fx.memory.add_message_then = broken
         send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
         [(cmd, body)] = client.take()
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
         self.assertEqual(bob_client.take(), [])  # nothing pushed that was not stored
-        self.assertEqual(session._inflight, 0)  # the chat is over for the session too
+        self.assertEqual(session._inflight, 0)
+        self.assertEqual(fx.hub._late, 0)
 
     def test_unreadable_login_body_closes(self):
         fx = make_core()

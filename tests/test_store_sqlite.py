@@ -362,7 +362,52 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual((await again.get_group("a", "g1")).name, "Friends")
         self.assertEqual(await again.group_members("a", "g1"), ["ann"])
         following = await again.add_message(chat("bob", "ann"))
-        self.assertEqual(following.id, last.id + 1)
+        # a start skips the ids prepare_message could have handed out before a crash
+        self.assertEqual(following.id, last.id + 1 + sqlite_module.EARLY_IDS)
+
+    async def test_prepared_ids_run_ahead_of_the_commits_by_at_most_early_ids(self):
+        store = await self.open(early_ids=3)
+        # A start skips 3 ids past the newest in the file: until one of those is committed,
+        # any prepared id could be one a crash before the start left unfinished.
+        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
+        await store.add_message(chat("ann", "bob", "before"))
+        prepared = [store.prepare_message(chat("ann", "bob", str(i))) for i in range(4)]
+        self.assertIsNone(prepared[3])  # three are waiting for their commit: no more now
+        first, second, third = prepared[:3]
+        self.assertEqual([second.id, third.id], [first.id + 1, first.id + 2])
+        done = []
+        for stored in (first, second, third):
+            store.append_message_then(stored, (), done.append)
+        self.assertIsNone(store.prepare_message(chat("ann", "bob")))  # still not committed
+        plain = await store.add_message(chat("ann", "bob", "plain"))  # add_message always can
+        self.assertEqual(plain.id, third.id + 1)
+        self.assertEqual([m.id for m in done], [first.id, second.id, third.id])
+        self.assertEqual(store.prepare_message(chat("ann", "bob")).id, plain.id + 1)
+        history = await store.private_history("a", "ann", "bob")
+        self.assertEqual([m.content for m in history], ["before", "0", "1", "2", "plain"])
+
+    async def test_ids_prepared_but_never_committed_are_not_given_again(self):
+        store = await self.open()
+        committed = await store.add_message(chat("ann", "bob"))
+        prepared = store.prepare_message(chat("ann", "bob", "pushed, then the process died"))
+        await store.stop()  # never appended: as if the process had died before its commit
+        again = await self.open()
+        following = await again.add_message(chat("ann", "bob"))
+        self.assertGreater(following.id, prepared.id)
+        self.assertEqual(following.id, committed.id + 1 + sqlite_module.EARLY_IDS)
+
+    async def test_a_failed_commit_leaves_its_ids_unsettled(self):
+        store = await self.open(_FailingCommitStore, early_ids=2)
+        await store.add_message(chat("ann", "bob"))
+        store.fail_next_commit = True
+        failed = await defer.DeferredList([store.add_message(chat("ann", "bob"))],
+                                          consumeErrors=True)
+        self.assertFalse(failed[0][0])
+        self.flushLoggedErrors(sqlite3.OperationalError)
+        # the failed message's id is not in the file: after a crash the next start would not
+        # skip past it, so it still counts against the ids that may run ahead
+        self.assertIsNotNone(store.prepare_message(chat("ann", "bob")))
+        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
 
     async def test_stop_flushes_pending_writes(self):
         store = await self.open()
@@ -442,10 +487,13 @@ class SqliteStoreTests(unittest.TestCase):
 
 
 class _LineCollector(protocol.ProcessProtocol):
-    """Collects a child's output lines; C{enough} fires once C{wanted} lines came."""
+    """Collects a child's output lines; C{enough} fires once C{wanted} lines came, C{prepared}
+    of them "prepared" lines."""
 
-    def __init__(self, wanted):
+    def __init__(self, wanted, prepared=0):
         self.wanted = wanted
+        self.wanted_prepared = prepared
+        self.prepared = 0
         self.lines = []
         self.partial = b""
         self.errors = b""
@@ -456,7 +504,9 @@ class _LineCollector(protocol.ProcessProtocol):
         complete = (self.partial + data).split(b"\n")
         self.partial = complete.pop()  # a line cut by the kill was never fully acknowledged
         self.lines.extend(line.decode() for line in complete)
-        if len(self.lines) >= self.wanted and not self.enough.called:
+        self.prepared += sum(line.startswith(b"prepared ") for line in complete)
+        if (len(self.lines) >= self.wanted and self.prepared >= self.wanted_prepared
+                and not self.enough.called):
             self.enough.callback(None)
 
     def errReceived(self, data):
@@ -469,7 +519,7 @@ class _LineCollector(protocol.ProcessProtocol):
 class CrashTests(unittest.TestCase):
     async def test_kill_9_loses_nothing_acknowledged(self):
         path = os.path.join(self.mktemp(), "jim.db")
-        child = _LineCollector(wanted=1500)
+        child = _LineCollector(wanted=1500, prepared=200)
         search_path = [os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, search_path)))
         reactor.spawnProcess(child, sys.executable, [sys.executable, CRASH_WRITER, path], env=env)
@@ -492,6 +542,7 @@ class CrashTests(unittest.TestCase):
     async def check_acknowledged(self, store, acknowledged):
         offline = {}  # username -> ids expected among its offline messages
         newest = 0
+        prepared = 0
         for kind, app, *rest in acknowledged:
             if kind == "user":
                 self.assertIsNotNone(await store.get_user(app, rest[0]), rest)
@@ -503,8 +554,11 @@ class CrashTests(unittest.TestCase):
                 message_id, sender, client_id, target = int(rest[0]), rest[1], rest[2], rest[3]
                 found = await store.message_by_client_id(app, sender, client_id, SINGLE, target)
                 self.assertEqual(found.id if found else None, message_id)
-                offline.setdefault(target, set()).add(message_id)
+                if client_id.startswith("c"):  # add_message: kept for the target offline
+                    offline.setdefault(target, set()).add(message_id)
                 newest = max(newest, message_id)
+            elif kind == "prepared":
+                prepared = max(prepared, int(rest[0]))
             else:
                 self.assertEqual(kind, "mark")
                 offline.setdefault(rest[1], set()).add(int(rest[0]))
@@ -514,3 +568,8 @@ class CrashTests(unittest.TestCase):
         self.assertGreater(newest, 100)
         later = await store.add_message(Message(0, app, "x", SINGLE, "y", 0, "after", None, None, 0))
         self.assertGreater(later.id, newest)
+        # ids handed out before their commit (and maybe never committed) are not given again
+        self.assertGreater(prepared, 100)
+        self.assertGreater(later.id, prepared)
+        early = store.prepare_message(Message(0, app, "x", SINGLE, "y", 0, "early", None, None, 0))
+        self.assertGreater(early.id, later.id)

@@ -1,9 +1,15 @@
-"""The hub: who is online, group membership, and delivery of stored messages.
+"""The hub: who is online, group membership, and delivery of messages.
 
-One hub per process. Sessions bind to it after login; it fans a committed message out to the
-connections of its recipients (encoding the push once) and marks it offline for the others.
-A message is stored before anybody hears of it: the sender's acknowledgement and every push
-follow the commit.
+One hub per process. Sessions bind to it after login; it fans a message out to the connections
+of its recipients (encoding the push once) and marks it offline for the others.
+
+A message is acknowledged to its sender only once it is committed. Recipients who are online
+get it sooner: as soon as the store has given it its final id (L{IStore.prepare_message}),
+in the same reactor turn it arrived in, while the store commits it. When the store cannot
+promise an id (too many messages are waiting for their commit), the message is pushed after
+its commit instead, and so is every message after it until those have gone out, so that nobody
+receives two messages out of order. See docs/architecture.md, "Durable before acknowledged,
+delivered before durable".
 """
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -50,6 +56,9 @@ class Hub:
         self._loading = {}  # (app, gid) -> _Waiters while members load
         # (app, sender, client_id, target_type, target) -> _Waiters while a chat is stored
         self._sending = {}
+        # Chats that could have been pushed at once but are pushed after their commit; while
+        # there are any, later ones wait for their commit too (or they would overtake them).
+        self._late = 0
 
     def now_ms(self):
         return int(self.clock.seconds() * 1000)
@@ -194,9 +203,9 @@ class Hub:
     # The common chat (no client id, recipient online or group members cached) runs on callbacks:
     # a coroutine per chat costs more than everything else the core does for it, and each extra
     # Deferred callback shows up too. A private chat to someone online uses the store's callback
-    # interface (add_message_then) and makes no Deferred; a group chat with cached members uses
-    # the one Deferred of add_message. Everything that must look something up first is an async
-    # def.
+    # interface (append_message_then, or add_message_then when pushed after the commit) and
+    # makes no Deferred; a group chat with cached members uses one Deferred. Everything that
+    # must look something up first is an async def.
 
     def chat(self, app, sender, request, session=None):
         """Store a chat from C{sender} and deliver it.
@@ -230,6 +239,11 @@ class Hub:
                 d = self._group_chat(app, sender, request, members)
         elif (app, request.to) in self.online:
             message = self._message(app, sender, SINGLE, request.to, request)
+            stored = None if self._late else self.store.prepare_message(message)
+            if stored is not None:
+                self._private_now(stored, sender, session, then, args)
+                return
+            self._late += 1
             self.store.add_message_then(
                 message, (), self._private_stored_then, sender, session, then, args
             )
@@ -238,7 +252,30 @@ class Hub:
             d = defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
         d.addBoth(then, *args)
 
+    def _private_now(self, stored, sender, session, then, args):
+        """Push a private chat to its online recipient (and the sender's other connections)
+        now; the sender hears after the commit."""
+        body = jimjson.push(stored)
+        try:
+            self._push(stored.app, stored.target, body, None)
+            if sender != stored.target:
+                self._push(stored.app, sender, body, session)
+        except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
+            then(Failure(), *args)
+            return
+        self.store.append_message_then(stored, (), self._committed_then, then, args)
+
+    def _committed_then(self, stored, then, args):
+        """The commit of a chat that was pushed already: now its sender hears."""
+        if type(stored) is Failure:
+            # The recipients have it, but it is not stored: the sender is told it failed.
+            then(stored, *args)
+            return
+        self.metrics.messages_in += 1
+        then((status.OK, stored), *args)
+
     def _private_stored_then(self, stored, sender, session, then, args):
+        self._late -= 1
         if type(stored) is Failure:
             then(stored, *args)
             return
@@ -342,8 +379,34 @@ class Hub:
         online = self.online
         offline_for = [m for m in members if (app, m) not in online]
         message = self._message(app, sender, GROUP, gid, request)
+        stored = None if self._late else self.store.prepare_message(message)
+        if stored is not None:
+            return self._group_now(stored, members, offline_for)
+        self._late += 1
         d = self.store.add_message(message, offline_for)
+        d.addBoth(self._one_less_late)
         d.addCallback(self._group_stored, members, offline_for)
+        return d
+
+    def _one_less_late(self, passed):
+        self._late -= 1
+        return passed
+
+    def _group_now(self, stored, members, offline_for):
+        """Push a group chat to its online members now; kept for the others, acknowledged
+        after the commit."""
+        app = stored.app
+        body = jimjson.push(stored)
+        skip = set(offline_for) if offline_for else ()
+        d = defer.Deferred()
+        try:
+            for username in list(members):
+                if username not in skip:
+                    self._push(app, username, body, None)
+        except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
+            d.errback()
+            return d
+        self.store.append_message_then(stored, offline_for, self._committed_then, _settle, (d,))
         return d
 
     def _group_stored(self, stored, members, offline_for):

@@ -135,18 +135,26 @@ class MemoryStore:
     # messages
 
     def add_message_then(self, message, offline_for, then, *args):
-        stored = self._add_message(message, offline_for)
+        self.append_message_then(self._with_next_id(message), offline_for, then, *args)
+
+    def add_message(self, message, offline_for=()):
+        return defer.succeed(self._append(self._with_next_id(message), offline_for))
+
+    def prepare_message(self, message):
+        return self._with_next_id(message)
+
+    def _with_next_id(self, message):
+        self._last_id += 1
+        return with_id(message, self._last_id)
+
+    def append_message_then(self, stored, offline_for, then, *args):
+        stored = self._append(stored, offline_for)
         try:
             then(stored, *args)
         except Exception:  # as SqliteStore: a failing caller is logged, never raised to the writer
             self.log.failure("the caller of store write add_message failed")
 
-    def add_message(self, message, offline_for=()):
-        return defer.succeed(self._add_message(message, offline_for))
-
-    def _add_message(self, message, offline_for):
-        self._last_id += 1
-        stored = with_id(message, self._last_id)
+    def _append(self, stored, offline_for):
         self._messages[stored.id] = stored
         key = (stored.app, conversation_of(stored))
         self._conversations.setdefault(key, []).append(stored.id)

@@ -27,6 +27,9 @@ from jim.store.migrations import migrate
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
+#: ids L{SqliteStore.prepare_message} may hand out beyond the last committed message; a start
+#: skips as many, so that none of them is ever given to another message (docs/storage.md)
+EARLY_IDS = 10_000
 #: a commit slower than this is logged as a warning
 SLOW_COMMIT_SECONDS = 1.0
 #: prepared statements the writer connection keeps: every multi-row INSERT shape (1 to
@@ -115,13 +118,15 @@ class SqliteStore:
     @param checkpoint_every: seconds between WAL checkpoints (run on their own thread).
     @param index_every: messages written between two updates of the conversation index
         (it is also brought up to date at every checkpoint).
+    @param early_ids: how many ids L{prepare_message} may hand out beyond the last committed
+        message (0: it never does). Each start skips as many ids.
     """
 
     log = Logger()
 
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
                  busy_timeout=5.0, checkpoint_every=CHECKPOINT_SECONDS,
-                 index_every=q.INDEX_EVERY):
+                 index_every=q.INDEX_EVERY, early_ids=EARLY_IDS):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
         self.path = os.fspath(path)
@@ -145,6 +150,10 @@ class SqliteStore:
         self._conversations = q.ConversationIds()  # likewise
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
+        self._early_ids = early_ids
+        # The newest message id known to be in the file: prepare_message hands out ids at most
+        # early_ids beyond it, and a start skips early_ids past the newest in the file.
+        self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
         self._flush_call = None  # the callLater that flushes this turn's writes
         self._in_flight = False  # a batch is being committed
@@ -178,7 +187,10 @@ class SqliteStore:
             self.log.failure("could not open store {path}", path=self.path)
             await self._close()
             raise
-        self._next_id = last_id + 1
+        # Ids prepare_message handed out before a crash may have reached recipients without
+        # being committed: they are all at most early_ids past the newest message in the file.
+        self._next_id = last_id + 1 + self._early_ids
+        self._durable_id = last_id
         self._unindexed = unindexed  # the next checkpoint indexes a tail left by the last run
         if self._state is _STARTING:  # stop() may have been called meanwhile
             self._state = _RUNNING
@@ -323,15 +335,20 @@ class SqliteStore:
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
         waiting = [(then, a) for _, _, then, a in batch]
+        newest = _newest_message_id(jobs)
         if outcome.called:
             # Refused at once (the writer has stopped). This may run inside _batch_done, whose
             # callers must hear first: answer these after it.
-            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs)
+            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs, newest)
         else:
-            outcome.addBoth(self._batch_done, waiting, jobs)
+            outcome.addBoth(self._batch_done, waiting, jobs, newest)
 
-    def _batch_done(self, outcome, waiting, jobs):
+    def _batch_done(self, outcome, waiting, jobs, newest=0):
         self._in_flight = False
+        if newest > self._durable_id and not isinstance(outcome, Failure):
+            # In the file now, so a restart starts early_ids past it. (Not after a failed
+            # commit: the file does not have those ids, and a restart would not skip them.)
+            self._durable_id = newest
         if self._pending and self._flush_call is None:
             # The next batch starts committing now, while this one's callers are answered
             # (pushes and acknowledgements take the reactor a while): the writer need not wait.
@@ -532,6 +549,22 @@ class SqliteStore:
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.
         stored = with_id(message, self._next_id)
         self._next_id += 1
+        self._append(stored, offline_for, then, args)
+
+    def prepare_message(self, message):
+        if self._state is not _RUNNING or self._next_id - self._durable_id > self._early_ids:
+            return None
+        stored = with_id(message, self._next_id)
+        self._next_id += 1
+        return stored
+
+    def append_message_then(self, stored, offline_for, then, *args):
+        if self._state is not _RUNNING:
+            self._refusal().addErrback(then, *args)
+            return
+        self._append(stored, offline_for, then, args)
+
+    def _append(self, stored, offline_for, then, args):
         self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
         self._unindexed += 1
         if self._unindexed >= self._index_every:
@@ -569,6 +602,15 @@ class SqliteStore:
         except JimError as refusal:
             return defer.fail(refusal)
         return self._read(q.select_history, app, conversation, begin, end, offset, count)
+
+
+def _newest_message_id(jobs):
+    """The id of the last message appended by C{jobs} (the highest: ids are queued in
+    order), or 0."""
+    for job, args in reversed(jobs):
+        if job is q.insert_message:
+            return args[1].id
+    return 0
 
 
 def _observe(deferred):

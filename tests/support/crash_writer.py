@@ -13,6 +13,8 @@ from the write's Deferred callback, that is after its commit returned:
     message APP ID SENDER CLIENT_ID TARGET
                              add_message acknowledged, TARGET marked to fetch it offline
     mark APP ID NAME         add_offline acknowledged
+    prepared APP ID          prepare_message gave this id (printed before its commit, as a
+                             recipient would get it): no other message may ever have it
 """
 import sys
 
@@ -58,6 +60,13 @@ async def write_forever(reactor, path):
         outstanding.append(
             store.add_message(message, offline_for=[previous]).addCallback(message_acknowledged)
         )
+        early = store.prepare_message(
+            Message(0, APP, name, SINGLE, previous, 0, f"early {turn}", None, f"e{turn}", turn))
+        if early is not None:
+            say("prepared", APP, early.id)
+            pushed = defer.Deferred()
+            store.append_message_then(early, (), pushed.callback)
+            outstanding.append(pushed.addCallback(message_acknowledged))
         if newest_acknowledged:
             marked = newest_acknowledged[0]
             outstanding.append(

@@ -129,6 +129,8 @@ class HoldingStore:
     def __getattr__(self, name):
         if name == "add_message_then" and "add_message" in self.held:
             return self._held_add_message_then
+        if name == "append_message_then" and "add_message" in self.held:
+            return self._held_append_message_then
         method = getattr(self.store, name)
         if name not in self.held:
             return method
@@ -143,6 +145,13 @@ class HoldingStore:
     def _held_add_message_then(self, message, offline_for, then, *args):
         self.add_message(message, offline_for).addBoth(then, *args)
 
+    def _held_append_message_then(self, stored, offline_for, then, *args):
+        """An append of a prepared message, held as an add_message: its id stays the one
+        prepare_message gave it."""
+        d = defer.Deferred()
+        self.pending.append(("add_message", d, (stored, offline_for), {"prepared": True}))
+        d.addBoth(then, *args)
+
     def release(self, name=None):
         """Run held calls (only those of C{name}, if given), oldest first."""
         keep = []
@@ -151,6 +160,9 @@ class HoldingStore:
             method, d, args, kwargs = call
             if name is not None and method != name:
                 keep.append(call)
+                continue
+            if kwargs.get("prepared"):
+                self.store.append_message_then(*args, d.callback)
                 continue
             getattr(self.store, method)(*args, **kwargs).chainDeferred(d)
         self.pending = keep + self.pending
