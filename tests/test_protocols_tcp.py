@@ -191,6 +191,15 @@ class FlowControlTests(SynchronousTestCase):
         self.assertEqual(self.bob.received(), [])
         self.assertEqual([code for _, code in self.alice.commands()], [10000] * (fits + 1))
 
+    def test_a_full_buffer_paused_again_at_every_write_still_counts(self):
+        # Twisted calls pauseProducing at each write while the buffer stays full: the count of
+        # what is queued must not start over each time
+        fits = 1000 // self.push_size()
+        for _ in range(fits + 1):
+            self.bob.protocol.pauseProducing()
+            self.chat("x" * 200)
+        self.assertTrue(self.bob.transport.disconnected)
+
     def test_drained_reader_kept(self):
         fits = 1000 // self.push_size()
         self.bob.protocol.pauseProducing()

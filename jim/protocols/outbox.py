@@ -68,8 +68,11 @@ class OutboxMixin:
     # -- IPushProducer -------------------------------------------------------------------------
 
     def pauseProducing(self):
-        self._congested = True
-        self._backlog = 0
+        # Twisted calls this at every write while the buffer is full: the count starts at the
+        # first call only, and restarts once the buffer drained (resumeProducing).
+        if not self._congested:
+            self._congested = True
+            self._backlog = 0
         self.transport.pauseProducing()
 
     def resumeProducing(self):
