@@ -158,6 +158,16 @@ class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
         prepare = self.fx.memory.prepare_message
         self.fx.memory.prepare_message = lambda m: prepare(m) if self.promise else None
 
+    def log_in_during_the_lookup(self, username):
+        """Log in while a chat to C{username} waits for the store's lookup of them (held)."""
+        session, client = self.fx.connect()
+        send(session, 5, {"userId": username, "password": "secret"})
+        self.store.pending.insert(0, self.store.pending.pop())  # the login's lookup first
+        self.store.release("get_user", count=1)
+        self.assertEqual(codes(client)[0], (6, 10007))
+        self.assertTrue(self.fx.hub.is_online(APP_KEY, username))
+        return session, client
+
     def test_private_recipient_leaves(self):
         self.promise = False
         self.store.held.add("add_message")
@@ -198,9 +208,54 @@ class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
         self.store.release()
         self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()],
                          ["first", "second", "third"])
-        self.assertEqual(self.fx.hub._late, 0)
+        self.assertEqual(list(self.fx.hub._waiting), [])
         send(self.alice, 11, chat("bob", "fourth"))  # nothing waits: pushed at once again
         self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["fourth"])
+
+    def test_pushes_go_out_as_soon_as_the_chat_ahead_is_out(self):
+        """Chats behind one that waits for its commit wait for it, not for their own commits,
+        and once it is out the next chat goes at once, even while traffic never stops."""
+        self.store.held.add("add_message")
+        self.promise = False
+        send(self.alice, 11, chat("bob", "first"))
+        self.promise = True
+        send(self.alice, 11, chat("bob", "second"))
+        self.store.release(count=1)  # the commit of "first" only
+        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()],
+                         ["first", "second"])
+        self.assertEqual(codes(self.alice_client), [(12, 10000)])  # "second": not committed
+        send(self.alice, 11, chat("bob", "third"))
+        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["third"])
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10000), (12, 10000)])
+
+    def test_a_chat_that_looked_its_recipient_up_keeps_its_place(self):
+        """A chat to someone who was offline is looked up first; one sent after it, once they
+        are online, is not pushed before it."""
+        self.store.held.update(("get_user", "add_message"))
+        send(self.alice, 11, chat("carol", "first"))  # carol: offline, looked up
+        carol, carol_client = self.log_in_during_the_lookup("carol")
+        self.store.release("get_user")  # carol is online now: "first" gets its id and push
+        send(self.alice, 11, chat("carol", "second"))
+        pushed = [b["data"] for c, b in carol_client.take() if c == 11]
+        self.assertEqual([p["content"] for p in pushed], ["first", "second"])
+        self.assertLess(int(pushed[0]["id"]), int(pushed[1]["id"]))
+        self.store.release()
+        self.assertEqual(codes(self.alice_client), [(12, 10000), (12, 10000)])
+
+    def test_a_late_chat_that_looked_its_recipient_up_keeps_its_place(self):
+        self.store.held.update(("get_user", "add_message"))
+        send(self.alice, 11, chat("carol", "first"))
+        carol, carol_client = self.log_in_during_the_lookup("carol")
+        self.promise = False  # "first" must wait for its commit
+        self.store.release("get_user")
+        self.promise = True
+        send(self.alice, 11, chat("carol", "second"))
+        self.assertEqual(carol_client.take(), [])
+        self.store.release()
+        pushed = [b["data"] for c, b in carol_client.take() if c == 11]
+        self.assertEqual([p["content"] for p in pushed], ["first", "second"])
+        self.assertLess(int(pushed[0]["id"]), int(pushed[1]["id"]))
 
 
 class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):

@@ -336,7 +336,11 @@ class StoreFailureTests(SynchronousTestCase):
         def broken(*args, **kwargs):
             return defer.fail(JimError(errors.SERVER_ERROR, "the store is stopped", 500))
 
+        def broken_then(stored, offline_for, then, *args):
+            broken().addErrback(then, *args)
+
         fx.memory.add_message = broken
+        fx.memory.append_message_then = broken_then
         send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
         [(cmd, body)] = client.take()
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the store is stopped"))
@@ -385,7 +389,7 @@ class StoreFailureTests(SynchronousTestCase):
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
         self.assertEqual(bob_client.take(), [])  # nothing pushed that was not stored
         self.assertEqual(session._inflight, 0)
-        self.assertEqual(fx.hub._late, 0)
+        self.assertEqual(list(fx.hub._waiting), [])
 
     def test_unreadable_login_body_closes(self):
         fx = make_core()

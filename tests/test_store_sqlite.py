@@ -396,6 +396,20 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertGreater(following.id, prepared.id)
         self.assertEqual(following.id, committed.id + 1 + sqlite_module.EARLY_IDS)
 
+    async def test_a_refused_row_leaves_its_id_unsettled(self):
+        store = await self.open(early_ids=3)
+        await store.add_message(chat("ann", "bob", "first"))
+        refused = await defer.DeferredList(
+            [store.add_message(chat("ann", "bob", object()))], consumeErrors=True)
+        self.assertFalse(refused[0][0])  # its batch committed, without it
+        self.flushLoggedErrors()
+        prepared = [store.prepare_message(chat("ann", "bob")) for _ in range(3)]
+        self.assertIsNone(prepared[-1])  # the refused id is not in the file: it counts
+        await store.stop()
+        again = await self.open(early_ids=3)
+        following = await again.add_message(chat("ann", "bob"))
+        self.assertGreater(following.id, max(p.id for p in prepared if p is not None))
+
     async def test_a_failed_commit_leaves_its_ids_unsettled(self):
         store = await self.open(_FailingCommitStore, early_ids=2)
         await store.add_message(chat("ann", "bob"))

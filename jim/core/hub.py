@@ -6,11 +6,13 @@ of its recipients (encoding the push once) and marks it offline for the others.
 A message is acknowledged to its sender only once it is committed. Recipients who are online
 get it sooner: as soon as the store has given it its final id (L{IStore.prepare_message}),
 in the same reactor turn it arrived in, while the store commits it. When the store cannot
-promise an id (too many messages are waiting for their commit), the message is pushed after
-its commit instead, and so is every message after it until those have gone out, so that nobody
-receives two messages out of order. See docs/architecture.md, "Durable before acknowledged,
+promise an id (too many messages are waiting for their commit, or none was committed since
+the store started), the message is pushed after its commit instead, and the pushes of the
+messages after it wait until it has gone out: pushes always leave in id order. See docs/architecture.md, "Durable before acknowledged,
 delivered before durable".
 """
+import collections
+
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -56,9 +58,9 @@ class Hub:
         self._loading = {}  # (app, gid) -> _Waiters while members load
         # (app, sender, client_id, target_type, target) -> _Waiters while a chat is stored
         self._sending = {}
-        # Chats that could have been pushed at once but are pushed after their commit; while
-        # there are any, later ones wait for their commit too (or they would overtake them).
-        self._late = 0
+        # Pushes that wait for a chat before them to be committed: [ready, deliver, args], in
+        # id order (see _private_send)
+        self._waiting = collections.deque()
 
     def now_ms(self):
         return int(self.clock.seconds() * 1000)
@@ -239,48 +241,94 @@ class Hub:
                 d = self._group_chat(app, sender, request, members)
         elif (app, request.to) in self.online:
             message = self._message(app, sender, SINGLE, request.to, request)
-            stored = None if self._late else self.store.prepare_message(message)
-            if stored is not None:
-                self._private_now(stored, sender, session, then, args)
-                return
-            self._late += 1
-            self.store.add_message_then(
-                message, (), self._private_stored_then, sender, session, then, args
-            )
+            self._private_send(message, sender, session, (), then, args)
             return
         else:
             d = defer.ensureDeferred(self._private_chat_offline(app, sender, request, session))
         d.addBoth(then, *args)
 
-    def _private_now(self, stored, sender, session, then, args):
-        """Push a private chat to its online recipient (and the sender's other connections)
-        now; the sender hears after the commit."""
-        body = jimjson.push(stored)
-        try:
-            self._push(stored.app, stored.target, body, None)
-            if sender != stored.target:
-                self._push(stored.app, sender, body, session)
-        except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
-            then(Failure(), *args)
-            return
-        self.store.append_message_then(stored, (), self._committed_then, then, args)
+    # Pushes leave in id order. A chat the store gave an id at once (prepare_message) is pushed
+    # at once, unless a chat before it waits for its commit: then it joins self._waiting behind
+    # that one. A chat the store could not give an id to is stored first (add_message_then)
+    # and waits in self._waiting until its commit; commits come back in id order, so by then
+    # every push before it is ready, and _drain sends them all in order.
 
-    def _committed_then(self, stored, then, args):
-        """The commit of a chat that was pushed already: now its sender hears."""
+    def _private_send(self, message, sender, session, offline_for, then, args):
+        stored = self.store.prepare_message(message)
+        if stored is None:
+            entry = [False, None, None]
+            self._waiting.append(entry)
+            self.store.add_message_then(
+                message, offline_for, self._stored_late, entry,
+                self._private_stored_then, (sender, session, offline_for, then, args),
+            )
+            return
+        body = jimjson.push(stored)
+        if self._waiting:
+            self._waiting.append(
+                [True, self._push_private_queued, (stored, body, sender, session, offline_for)]
+            )
+        else:
+            try:
+                self._push_private(stored, body, sender, session, offline_for)
+            except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
+                then(Failure(), *args)
+                return
+        code = status.OFFLINE if offline_for else status.OK
+        self.store.append_message_then(stored, offline_for, self._committed_then, code, then, args)
+
+    def _push_private(self, stored, body, sender, session, offline_for):
+        """Push a private chat to its recipient (unless it is kept offline for them) and to the
+        sender's other connections. True if the recipient had a connection."""
+        app, target = stored.app, stored.target
+        # Kept for the recipient's offline fetch (offline_for), it is not pushed to them even
+        # if they came online meanwhile: that would deliver it twice. Any fetch they make now
+        # is committed after this message, so it finds it.
+        delivered = not offline_for and self._push(app, target, body, None)
+        if sender != target:
+            self._push(app, sender, body, session)
+        return delivered
+
+    def _push_private_queued(self, stored, body, sender, session, offline_for):
+        if not self._push_private(stored, body, sender, session, offline_for) and not offline_for:
+            # went offline while it waited for its turn: kept for them instead
+            self.store.add_offline(stored.app, stored.id, (stored.target,)).addErrback(
+                self._offline_mark_failed, stored)
+
+    def _committed_then(self, stored, code, then, args):
+        """The commit of a chat whose pushes went out before it: now its sender hears."""
         if type(stored) is Failure:
             # The recipients have it, but it is not stored: the sender is told it failed.
             then(stored, *args)
             return
         self.metrics.messages_in += 1
-        then((status.OK, stored), *args)
+        then((code, stored), *args)
 
-    def _private_stored_then(self, stored, sender, session, then, args):
-        self._late -= 1
+    def _stored_late(self, stored, entry, deliver, args):
+        """The commit of a chat that waited for it: its pushes (C{deliver}) are ready."""
+        entry[0], entry[1], entry[2] = True, deliver, (stored,) + args
+        self._drain()
+
+    def _drain(self):
+        """Send the pushes at the head of the queue that are ready, in order."""
+        waiting = self._waiting
+        while waiting and waiting[0][0]:
+            _, deliver, args = waiting.popleft()
+            try:
+                deliver(*args)
+            except Exception:  # a bug in a connection: the pushes behind it still go out
+                self.log.failure("a queued delivery failed")
+
+    def _offline_mark_failed(self, failure, stored):
+        self.log.failure("message {id} could not be kept offline for a recipient who left",
+                         failure, id=stored.id)
+
+    def _private_stored_then(self, stored, sender, session, offline_for, then, args):
         if type(stored) is Failure:
             then(stored, *args)
             return
         try:
-            outcome = self._private_stored(stored, sender, session, ())
+            outcome = self._private_stored(stored, sender, session, offline_for)
         except Exception:  # a bug: the sender hears of it, the store's other writes do not
             then(Failure(), *args)
             return
@@ -343,27 +391,21 @@ class Hub:
         return await self._private_chat(app, sender, request, session, offline_for)
 
     def _private_chat(self, app, sender, request, session, offline_for):
+        d = defer.Deferred()
         message = self._message(app, sender, SINGLE, request.to, request)
-        d = self.store.add_message(message, offline_for)
-        d.addCallback(self._private_stored, sender, session, offline_for)
+        self._private_send(message, sender, session, offline_for, _settle, (d,))
         return d
 
     def _private_stored(self, stored, sender, session, offline_for):
+        """Deliver a private chat that waited for its commit."""
         self.metrics.messages_in += 1
-        app, target = stored.app, stored.target
         body = jimjson.push(stored)
-        # Kept for the recipient's offline fetch (offline_for), it is not pushed to them even
-        # if they came online during the commit: that would deliver it twice. Any fetch they
-        # make now is committed after this message, so it finds it.
-        delivered = not offline_for and self._push(app, target, body, None)
-        if sender != target:
-            self._push(app, sender, body, session)
-        if delivered:
+        if self._push_private(stored, body, sender, session, offline_for):
             return status.OK, stored
         if offline_for:
             return status.OFFLINE, stored
         # went offline while the message was being stored
-        d = self.store.add_offline(app, stored.id, (target,))
+        d = self.store.add_offline(stored.app, stored.id, (stored.target,))
         return d.addCallback(lambda _: (status.OFFLINE, stored))
 
     async def _group_chat_loading(self, app, sender, request):
@@ -379,50 +421,68 @@ class Hub:
         online = self.online
         offline_for = [m for m in members if (app, m) not in online]
         message = self._message(app, sender, GROUP, gid, request)
-        stored = None if self._late else self.store.prepare_message(message)
-        if stored is not None:
-            return self._group_now(stored, members, offline_for)
-        self._late += 1
-        d = self.store.add_message(message, offline_for)
-        d.addBoth(self._one_less_late)
-        d.addCallback(self._group_stored, members, offline_for)
-        return d
-
-    def _one_less_late(self, passed):
-        self._late -= 1
-        return passed
-
-    def _group_now(self, stored, members, offline_for):
-        """Push a group chat to its online members now; kept for the others, acknowledged
-        after the commit."""
-        app = stored.app
-        body = jimjson.push(stored)
-        skip = set(offline_for) if offline_for else ()
         d = defer.Deferred()
-        try:
-            for username in list(members):
-                if username not in skip:
-                    self._push(app, username, body, None)
-        except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
-            d.errback()
+        stored = self.store.prepare_message(message)
+        if stored is None:
+            entry = [False, None, None]
+            self._waiting.append(entry)
+            self.store.add_message_then(
+                message, offline_for, self._stored_late, entry,
+                self._group_stored_then, (members, offline_for, d),
+            )
             return d
-        self.store.append_message_then(stored, offline_for, self._committed_then, _settle, (d,))
+        body = jimjson.push(stored)
+        if self._waiting:
+            self._waiting.append(
+                [True, self._push_group_queued, (stored, body, members, offline_for)]
+            )
+        else:
+            try:
+                self._push_group(stored, body, members, offline_for)
+            except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
+                d.errback(Failure())
+                return d
+        self.store.append_message_then(
+            stored, offline_for, self._committed_then, status.OK, _settle, (d,)
+        )
         return d
+
+    def _push_group(self, stored, body, members, offline_for):
+        """Push a group chat to every member it is not kept offline for; those who had no
+        connection left."""
+        app = stored.app
+        skip = set(offline_for) if offline_for else ()
+        push = self._push
+        return [u for u in list(members) if u not in skip and not push(app, u, body, None)]
+
+    def _push_group_queued(self, stored, body, members, offline_for):
+        missed = self._push_group(stored, body, members, offline_for)
+        if missed:  # went offline while it waited for its turn: kept for them instead
+            self.store.add_offline(stored.app, stored.id, missed).addErrback(
+                self._offline_mark_failed, stored)
+
+    def _group_stored_then(self, stored, members, offline_for, d):
+        if type(stored) is Failure:
+            d.errback(stored)
+            return
+        try:
+            outcome = self._group_stored(stored, members, offline_for)
+        except Exception:
+            d.errback(Failure())
+            return
+        if type(outcome) is tuple:
+            d.callback(outcome)
+        else:
+            outcome.chainDeferred(d)
 
     def _group_stored(self, stored, members, offline_for):
+        """Deliver a group chat that waited for its commit."""
         self.metrics.messages_in += 1
-        app = stored.app
-        body = jimjson.push(stored)
-        skip = set(offline_for)
-        missed = [
-            username
-            for username in list(members)
-            if username not in skip and not self._push(app, username, body, None)
-        ]
+        missed = self._push_group(stored, jimjson.push(stored), members, offline_for)
         if not missed:
             return status.OK, stored
         # went offline while the message was being stored
-        d = self.store.add_offline(app, stored.id, missed)
+        d = self.store.add_offline(stored.app, stored.id, missed)
         return d.addCallback(lambda _: (status.OK, stored))
 
     def _push(self, app, username, body, exclude):

@@ -335,20 +335,22 @@ class SqliteStore:
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
         waiting = [(then, a) for _, _, then, a in batch]
-        newest = _newest_message_id(jobs)
         if outcome.called:
             # Refused at once (the writer has stopped). This may run inside _batch_done, whose
             # callers must hear first: answer these after it.
-            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs, newest)
+            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs)
         else:
-            outcome.addBoth(self._batch_done, waiting, jobs, newest)
+            outcome.addBoth(self._batch_done, waiting, jobs)
 
-    def _batch_done(self, outcome, waiting, jobs, newest=0):
+    def _batch_done(self, outcome, waiting, jobs):
         self._in_flight = False
-        if newest > self._durable_id and not isinstance(outcome, Failure):
-            # In the file now, so a restart starts early_ids past it. (Not after a failed
-            # commit: the file does not have those ids, and a restart would not skip them.)
-            self._durable_id = newest
+        if not isinstance(outcome, Failure):
+            # In the file now, so a restart starts early_ids past it. (Not the ids of a failed
+            # commit or a refused row: the file does not have them, and a restart would not
+            # skip past them.)
+            newest = _newest_message_id(jobs, outcome[1])
+            if newest > self._durable_id:
+                self._durable_id = newest
         if self._pending and self._flush_call is None:
             # The next batch starts committing now, while this one's callers are answered
             # (pushes and acknowledgements take the reactor a while): the writer need not wait.
@@ -604,11 +606,11 @@ class SqliteStore:
         return self._read(q.select_history, app, conversation, begin, end, offset, count)
 
 
-def _newest_message_id(jobs):
-    """The id of the last message appended by C{jobs} (the highest: ids are queued in
-    order), or 0."""
-    for job, args in reversed(jobs):
-        if job is q.insert_message:
+def _newest_message_id(jobs, results):
+    """The id of the last message C{jobs} wrote (the highest: ids are queued in order), or 0.
+    C{results} are the jobs' C{(succeeded, value)}."""
+    for (job, args), (succeeded, _) in zip(reversed(jobs), reversed(results)):
+        if job is q.insert_message and succeeded:
             return args[1].id
     return 0
 

@@ -127,6 +127,8 @@ class HoldingStore:
         self.pending = []
 
     def __getattr__(self, name):
+        if name == "add_message" and "add_message" in self.held:
+            return self._held_add_message
         if name == "add_message_then" and "add_message" in self.held:
             return self._held_add_message_then
         if name == "append_message_then" and "add_message" in self.held:
@@ -142,8 +144,15 @@ class HoldingStore:
 
         return held
 
+    def _held_add_message(self, message, offline_for=()):
+        """A held add_message takes its id now, as SqliteStore's does."""
+        d = defer.Deferred()
+        self._held_append_message_then(
+            self.store._with_next_id(message), offline_for, d.callback)
+        return d
+
     def _held_add_message_then(self, message, offline_for, then, *args):
-        self.add_message(message, offline_for).addBoth(then, *args)
+        self._held_add_message(message, offline_for).addBoth(then, *args)
 
     def _held_append_message_then(self, stored, offline_for, then, *args):
         """An append of a prepared message, held as an add_message: its id stays the one
@@ -152,15 +161,18 @@ class HoldingStore:
         self.pending.append(("add_message", d, (stored, offline_for), {"prepared": True}))
         d.addBoth(then, *args)
 
-    def release(self, name=None):
-        """Run held calls (only those of C{name}, if given), oldest first."""
+    def release(self, name=None, count=None):
+        """Run held calls (only those of C{name}, if given; only the first C{count}, if
+        given), oldest first."""
         keep = []
         pending, self.pending = self.pending, []
         for call in pending:
             method, d, args, kwargs = call
-            if name is not None and method != name:
+            if (name is not None and method != name) or count == 0:
                 keep.append(call)
                 continue
+            if count is not None:
+                count -= 1
             if kwargs.get("prepared"):
                 self.store.append_message_then(*args, d.callback)
                 continue
