@@ -256,12 +256,8 @@ class Hub:
     def _private_send(self, message, sender, session, offline_for, then, args):
         stored = self.store.prepare_message(message)
         if stored is None:
-            entry = [False, None, None]
-            self._waiting.append(entry)
-            self.store.add_message_then(
-                message, offline_for, self._stored_late, entry,
-                self._private_stored_then, (sender, session, offline_for, then, args),
-            )
+            self._store_first(message, offline_for, self._private_stored_then,
+                              (sender, session, offline_for, then, args))
             return
         body = jimjson.push(stored)
         if self._waiting:
@@ -303,6 +299,13 @@ class Hub:
             return
         self.metrics.messages_in += 1
         then((code, stored), *args)
+
+    def _store_first(self, message, offline_for, deliver, args):
+        """Store a chat that gets its id from the commit; C{deliver(stored or Failure, *args)}
+        runs after it, in its turn among the queued pushes."""
+        entry = [False, None, None]
+        self._waiting.append(entry)
+        self.store.add_message_then(message, offline_for, self._stored_late, entry, deliver, args)
 
     def _stored_late(self, stored, entry, deliver, args):
         """The commit of a chat that waited for it: its pushes (C{deliver}) are ready."""
@@ -424,12 +427,8 @@ class Hub:
         d = defer.Deferred()
         stored = self.store.prepare_message(message)
         if stored is None:
-            entry = [False, None, None]
-            self._waiting.append(entry)
-            self.store.add_message_then(
-                message, offline_for, self._stored_late, entry,
-                self._group_stored_then, (members, offline_for, d),
-            )
+            self._store_first(message, offline_for, self._group_stored_then,
+                              (members, offline_for, d))
             return d
         body = jimjson.push(stored)
         if self._waiting:
