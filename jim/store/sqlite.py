@@ -8,9 +8,7 @@ Reads run on their own connection and thread, so they never wait behind a commit
 See C{docs/storage.md}.
 """
 import os
-import queue
 import sqlite3
-import threading
 import time
 
 from twisted.internet import defer
@@ -18,12 +16,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IStore
 from jim.store import check_paging, group_conversation, private_conversation, with_id
 from jim.store import sqlite_queries as q
 from jim.store.migrations import migrate
+from jim.store.serial_thread import SerialThread, observe, server_error
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
@@ -44,63 +42,11 @@ _ROW_REFUSED = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataErro
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
-class _SerialThread:
-    """One thread that runs submitted functions one after another, in submission order, and
-    hands each result back to the reactor thread as the firing of a Deferred."""
-
-    def __init__(self, reactor, name):
-        self._reactor = reactor
-        self._queue = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._exited = defer.Deferred()
-        self._stopped = False
-
-    def start(self):
-        self._thread.start()
-
-    def submit(self, function, *args):
-        if self._stopped:
-            return defer.fail(_server_error(f"{self._thread.name} has stopped"))
-        done = defer.Deferred()
-        self._queue.put((function, args, done))
-        return done
-
-    def stop(self):
-        """Let the work already submitted finish, then end the thread."""
-        if self._stopped:
-            return _observe(self._exited)
-        self._stopped = True
-        if not self._thread.is_alive():
-            self._exited.callback(None)
-        else:
-            self._queue.put(None)
-            self._exited.addCallback(lambda _: self._thread.join())
-        return _observe(self._exited)
-
-    def _loop(self):
-        while True:
-            item = self._queue.get()
-            if item is None:
-                self._reactor.callFromThread(self._exited.callback, None)
-                return
-            function, args, done = item
-            try:
-                result = function(*args)
-            except BaseException:
-                self._reactor.callFromThread(done.errback, Failure())
-            else:
-                self._reactor.callFromThread(done.callback, result)
-
-
 def _settle(result, done):
     if type(result) is Failure:
         done.errback(result)
     else:
         done.callback(result)
-
-
-def _server_error(detail):
-    return JimError(errors.SERVER_ERROR, detail, http_status=500)
 
 
 @implementer(IStore)
@@ -136,11 +82,11 @@ class SqliteStore:
         self._max_batch = max_batch
         self._busy_timeout = busy_timeout
         self._state = _NEW
-        self._writer = _SerialThread(reactor, "jim-store-writer")
-        self._reader = _SerialThread(reactor, "jim-store-reader")
+        self._writer = SerialThread(reactor, "jim-store-writer")
+        self._reader = SerialThread(reactor, "jim-store-reader")
         # Checkpoints (copying the WAL back into the database file) run on their own
         # connection and thread, so that no commit ever waits for one.
-        self._checkpointer = _SerialThread(reactor, "jim-store-checkpoint")
+        self._checkpointer = SerialThread(reactor, "jim-store-checkpoint")
         self._checkpoint_db = None  # touched only on the checkpoint thread
         self._checkpoint_call = None
         self._checkpoint_every = checkpoint_every
@@ -165,10 +111,10 @@ class SqliteStore:
 
     def start(self):
         if self._state is not _NEW:
-            return defer.fail(_server_error(f"store {self.path} cannot start: it is {self._state}"))
+            return defer.fail(server_error(f"store {self.path} cannot start: it is {self._state}"))
         self._state = _STARTING
         started = defer.ensureDeferred(self._start())
-        self._lifecycle = _observe(started)
+        self._lifecycle = observe(started)
         return started
 
     async def _start(self):
@@ -208,16 +154,16 @@ class SqliteStore:
         if self._state is _STOPPED and self._lifecycle is None:
             return defer.succeed(None)
         if self._state in (_STOPPING, _STOPPED):
-            return _observe(self._lifecycle)
+            return observe(self._lifecycle)
         opening = self._lifecycle if self._state is _STARTING else None
         self._state = _STOPPING
         stopped = defer.ensureDeferred(self._stop(opening))
-        self._lifecycle = _observe(stopped)
+        self._lifecycle = observe(stopped)
         return stopped
 
     async def _stop(self, opening):
         if opening is not None:
-            await _observe(opening)
+            await observe(opening)
         if self._flush_call is not None:
             self._flush_call.cancel()
             self._flush()
@@ -277,7 +223,7 @@ class SqliteStore:
         try:
             (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode.lower() != "wal":
-                raise _server_error(f"store {self.path} cannot use WAL mode (got {mode!r})")
+                raise server_error(f"store {self.path} cannot use WAL mode (got {mode!r})")
             db.execute(f"PRAGMA synchronous = {self._synchronous}")
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
@@ -307,8 +253,8 @@ class SqliteStore:
 
     def _refusal(self):
         if self._state in (_NEW, _STARTING):
-            return defer.fail(_server_error(f"store {self.path} is not started yet"))
-        return defer.fail(_server_error(f"store {self.path} is stopped"))
+            return defer.fail(server_error(f"store {self.path} is not started yet"))
+        return defer.fail(server_error(f"store {self.path} is stopped"))
 
     # group commit (reactor thread)
 
@@ -359,7 +305,7 @@ class SqliteStore:
             self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
             for then, then_args in waiting:
                 try:
-                    then(Failure(_server_error("the store could not commit this write")),
+                    then(Failure(server_error("the store could not commit this write")),
                          *then_args)
                 except Exception:
                     self.log.failure("the caller of a failed store write failed")
@@ -373,7 +319,7 @@ class SqliteStore:
             for (then, then_args), (job, _), (succeeded, value) in zip(waiting, jobs, results):
                 if not succeeded and not value.check(JimError):
                     self.log.failure("store write {job} failed", value, job=job.__name__)
-                    value = Failure(_server_error("the store could not perform this write"))
+                    value = Failure(server_error("the store could not perform this write"))
                 try:
                     then(value, *then_args)
                 except Exception:  # must not keep the rest of the batch from its answers
@@ -502,7 +448,7 @@ class SqliteStore:
         if failure.check(JimError):
             return failure
         self.log.failure("store read {query} failed", failure, query=query.__name__)
-        raise _server_error("the store could not answer this read")
+        raise server_error("the store could not answer this read")
 
     # IStore
 
@@ -613,15 +559,3 @@ def _newest_message_id(jobs, results):
         if job is q.insert_message and succeeded:
             return args[1].id
     return 0
-
-
-def _observe(deferred):
-    """A new Deferred that fires None when C{deferred} fires, leaving its result alone."""
-    observer = defer.Deferred()
-
-    def relay(result):
-        observer.callback(None)
-        return result
-
-    deferred.addBoth(relay)
-    return observer
