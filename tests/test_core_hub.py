@@ -31,6 +31,22 @@ class HeldFixture:
         self.alice, self.alice_client = self.fx.login("alice")
         self.bob, self.bob_client = self.fx.login("bob")
 
+    def private_offline(self, username):
+        """Log C{username} in and fetch their offline private messages: {peer: contents}."""
+        session, client = self.fx.login(username)
+        send(session, 19, {"type": 0})
+        [(_, body)] = client.take()
+        return {peer: [m["content"] for m in messages]
+                for peer, messages in body["data"]["friends"].items()}
+
+    def group_offline(self, username, gid):
+        """Log C{username} in and fetch their offline messages of group C{gid}: the contents."""
+        session, client = self.fx.login(username)
+        client.take()
+        send(session, 19, {"type": 0, "groupId": gid})
+        [(_, body)] = client.take()
+        return [m["content"] for m in body["data"]["groups"][gid]]
+
 
 class ResendTests(HeldFixture, SynchronousTestCase):
     def test_resend_while_storing(self):
@@ -107,10 +123,7 @@ class PushedBeforeTheCommitTests(HeldFixture, SynchronousTestCase):
         self.bob.connection_lost()
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(12, 10000)])
-        bob, bob_client = self.fx.login("bob")
-        send(bob, 19, {"type": 0})
-        [(_, body)] = bob_client.take()
-        self.assertEqual(body["data"]["friends"], {})  # pushed, so not offline as well
+        self.assertEqual(self.private_offline("bob"), {})  # pushed, so not offline as well
 
     def test_group_chat(self):
         self.fx.add_group("g", "alice", "bob", "carol")  # carol is offline
@@ -120,11 +133,7 @@ class PushedBeforeTheCommitTests(HeldFixture, SynchronousTestCase):
         self.assertEqual(codes(self.alice_client), [(11, None)])  # its own copy; no ack yet
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(12, 10000)])
-        carol, carol_client = self.fx.login("carol")
-        carol_client.take()
-        send(carol, 19, {"type": 0, "groupId": "g"})
-        [(_, body)] = carol_client.take()
-        self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["all"])
+        self.assertEqual(self.group_offline("carol", "g"), ["all"])
 
     def test_a_failed_commit_fails_the_sender_only(self):
         self.fx.add_group("g", "alice", "bob")
@@ -176,10 +185,7 @@ class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
         self.bob.connection_lost()
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(12, 10001)])
-        bob, bob_client = self.fx.login("bob")
-        send(bob, 19, {"type": 0})
-        [(_, body)] = bob_client.take()
-        self.assertEqual([m["content"] for m in body["data"]["friends"]["alice"]], ["bye"])
+        self.assertEqual(self.private_offline("bob"), {"alice": ["bye"]})
 
     def test_group_member_leaves(self):
         self.promise = False
@@ -190,11 +196,7 @@ class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
         self.bob.connection_lost()
         self.store.release()
         self.assertEqual(codes(self.alice_client), [(11, None), (12, 10000)])
-        bob, bob_client = self.fx.login("bob")
-        bob_client.take()
-        send(bob, 19, {"type": 0, "groupId": "g"})
-        [(_, body)] = bob_client.take()
-        self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["bye"])
+        self.assertEqual(self.group_offline("bob", "g"), ["bye"])
 
     def test_later_chats_do_not_overtake_one_waiting_for_its_commit(self):
         self.fx.add_group("g", "alice", "bob")
