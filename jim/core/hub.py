@@ -8,8 +8,8 @@ get it sooner: as soon as the store has given it its final id (L{IStore.prepare_
 in the same reactor turn it arrived in, while the store commits it. When the store cannot
 promise an id (too many messages are waiting for their commit, or none was committed since
 the store started), the message is pushed after its commit instead, and the pushes of the
-messages after it wait until it has gone out: pushes always leave in id order. See docs/architecture.md, "Durable before acknowledged,
-delivered before durable".
+messages after it wait until it has gone out: pushes always leave in id order. See
+docs/architecture.md, "Durable before acknowledged, delivered before durable".
 """
 import collections
 
@@ -254,41 +254,63 @@ class Hub:
     # every push before it is ready, and _drain sends them all in order.
 
     def _private_send(self, message, sender, session, offline_for, then, args):
+        code = status.OFFLINE if offline_for else status.OK
+        self._send(message, offline_for, self._push_private, self._private_stored,
+                   (sender, session), code, then, args)
+
+    def _send(self, message, offline_for, push, deliver_stored, extra, code, then, args):
+        """Push a chat and store it, or store it and then push it (see above), marking it
+        offline for C{offline_for}; C{then(outcome, *args)} follows its commit.
+
+        C{push(stored, body, *extra, offline_for)} pushes it and returns the recipients who had
+        no connection; C{deliver_stored(stored, *extra, offline_for)} delivers it after its
+        commit and returns the outcome (or a Deferred of it); C{code} is the outcome's status
+        when it was pushed first.
+        """
         stored = self.store.prepare_message(message)
         if stored is None:
-            self._store_first(message, offline_for, self._private_stored_then,
-                              (sender, session, offline_for, then, args))
+            entry = [False, None, None]
+            self._waiting.append(entry)
+            self.store.add_message_then(
+                message, offline_for, self._stored_late, entry,
+                self._stored_then, (deliver_stored, extra, offline_for, then, args),
+            )
             return
         body = jimjson.push(stored)
         if self._waiting:
-            self._waiting.append(
-                [True, self._push_private_queued, (stored, body, sender, session, offline_for)]
-            )
+            self._waiting.append([True, self._push_queued, (push, stored, body, extra, offline_for)])
         else:
             try:
-                self._push_private(stored, body, sender, session, offline_for)
+                push(stored, body, *extra, offline_for)
             except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
                 then(Failure(), *args)
                 return
-        code = status.OFFLINE if offline_for else status.OK
         self.store.append_message_then(stored, offline_for, self._committed_then, code, then, args)
 
     def _push_private(self, stored, body, sender, session, offline_for):
         """Push a private chat to its recipient (unless it is kept offline for them) and to the
-        sender's other connections. True if the recipient had a connection."""
+        sender's other connections. The recipient, in a list, if they had no connection."""
         app, target = stored.app, stored.target
         # Kept for the recipient's offline fetch (offline_for), it is not pushed to them even
         # if they came online meanwhile: that would deliver it twice. Any fetch they make now
         # is committed after this message, so it finds it.
-        delivered = not offline_for and self._push(app, target, body, None)
+        missed = [] if offline_for or self._push(app, target, body, None) else [target]
         if sender != target:
             self._push(app, sender, body, session)
-        return delivered
+        return missed
 
-    def _push_private_queued(self, stored, body, sender, session, offline_for):
-        if not self._push_private(stored, body, sender, session, offline_for) and not offline_for:
-            # went offline while it waited for its turn: kept for them instead
-            self.store.add_offline(stored.app, stored.id, (stored.target,)).addErrback(
+    def _push_group(self, stored, body, members, offline_for):
+        """Push a group chat to every member it is not kept offline for; those who had no
+        connection left."""
+        app = stored.app
+        skip = set(offline_for) if offline_for else ()
+        push = self._push
+        return [u for u in list(members) if u not in skip and not push(app, u, body, None)]
+
+    def _push_queued(self, push, stored, body, extra, offline_for):
+        missed = push(stored, body, *extra, offline_for)
+        if missed:  # went offline while it waited for its turn: kept for them instead
+            self.store.add_offline(stored.app, stored.id, missed).addErrback(
                 self._offline_mark_failed, stored)
 
     def _committed_then(self, stored, code, then, args):
@@ -299,13 +321,6 @@ class Hub:
             return
         self.metrics.messages_in += 1
         then((code, stored), *args)
-
-    def _store_first(self, message, offline_for, deliver, args):
-        """Store a chat that gets its id from the commit; C{deliver(stored or Failure, *args)}
-        runs after it, in its turn among the queued pushes."""
-        entry = [False, None, None]
-        self._waiting.append(entry)
-        self.store.add_message_then(message, offline_for, self._stored_late, entry, deliver, args)
 
     def _stored_late(self, stored, entry, deliver, args):
         """The commit of a chat that waited for it: its pushes (C{deliver}) are ready."""
@@ -326,18 +341,20 @@ class Hub:
         self.log.failure("message {id} could not be kept offline for a recipient who left",
                          failure, id=stored.id)
 
-    def _private_stored_then(self, stored, sender, session, offline_for, then, args):
+    def _stored_then(self, stored, deliver_stored, extra, offline_for, then, args):
+        """Deliver a chat that waited for its commit, then tell its sender."""
         if type(stored) is Failure:
             then(stored, *args)
             return
+        self.metrics.messages_in += 1
         try:
-            outcome = self._private_stored(stored, sender, session, offline_for)
+            outcome = deliver_stored(stored, *extra, offline_for)
         except Exception:  # a bug: the sender hears of it, the store's other writes do not
             then(Failure(), *args)
             return
         if type(outcome) is tuple:
             then(outcome, *args)
-        else:  # the recipient left while it was stored: a Deferred of the offline mark
+        else:  # a recipient left while it was stored: a Deferred of the offline mark
             outcome.addBoth(then, *args)
 
     async def _chat_once(self, app, sender, request, session):
@@ -400,15 +417,15 @@ class Hub:
         return d
 
     def _private_stored(self, stored, sender, session, offline_for):
-        """Deliver a private chat that waited for its commit."""
-        self.metrics.messages_in += 1
+        """Deliver a private chat after its commit: the outcome (or a Deferred of it)."""
         body = jimjson.push(stored)
-        if self._push_private(stored, body, sender, session, offline_for):
-            return status.OK, stored
+        missed = self._push_private(stored, body, sender, session, offline_for)
         if offline_for:
             return status.OFFLINE, stored
+        if not missed:
+            return status.OK, stored
         # went offline while the message was being stored
-        d = self.store.add_offline(stored.app, stored.id, (stored.target,))
+        d = self.store.add_offline(stored.app, stored.id, missed)
         return d.addCallback(lambda _: (status.OFFLINE, stored))
 
     async def _group_chat_loading(self, app, sender, request):
@@ -425,58 +442,12 @@ class Hub:
         offline_for = [m for m in members if (app, m) not in online]
         message = self._message(app, sender, GROUP, gid, request)
         d = defer.Deferred()
-        stored = self.store.prepare_message(message)
-        if stored is None:
-            self._store_first(message, offline_for, self._group_stored_then,
-                              (members, offline_for, d))
-            return d
-        body = jimjson.push(stored)
-        if self._waiting:
-            self._waiting.append(
-                [True, self._push_group_queued, (stored, body, members, offline_for)]
-            )
-        else:
-            try:
-                self._push_group(stored, body, members, offline_for)
-            except Exception:  # a bug in a connection: this chat fails (and is not stored) alone
-                d.errback(Failure())
-                return d
-        self.store.append_message_then(
-            stored, offline_for, self._committed_then, status.OK, _settle, (d,)
-        )
+        self._send(message, offline_for, self._push_group, self._group_stored, (members,),
+                   status.OK, _settle, (d,))
         return d
 
-    def _push_group(self, stored, body, members, offline_for):
-        """Push a group chat to every member it is not kept offline for; those who had no
-        connection left."""
-        app = stored.app
-        skip = set(offline_for) if offline_for else ()
-        push = self._push
-        return [u for u in list(members) if u not in skip and not push(app, u, body, None)]
-
-    def _push_group_queued(self, stored, body, members, offline_for):
-        missed = self._push_group(stored, body, members, offline_for)
-        if missed:  # went offline while it waited for its turn: kept for them instead
-            self.store.add_offline(stored.app, stored.id, missed).addErrback(
-                self._offline_mark_failed, stored)
-
-    def _group_stored_then(self, stored, members, offline_for, d):
-        if type(stored) is Failure:
-            d.errback(stored)
-            return
-        try:
-            outcome = self._group_stored(stored, members, offline_for)
-        except Exception:
-            d.errback(Failure())
-            return
-        if type(outcome) is tuple:
-            d.callback(outcome)
-        else:
-            outcome.chainDeferred(d)
-
     def _group_stored(self, stored, members, offline_for):
-        """Deliver a group chat that waited for its commit."""
-        self.metrics.messages_in += 1
+        """Deliver a group chat after its commit: the outcome (or a Deferred of it)."""
         missed = self._push_group(stored, jimjson.push(stored), members, offline_for)
         if not missed:
             return status.OK, stored
