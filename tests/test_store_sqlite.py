@@ -456,6 +456,10 @@ class SqliteStoreTests(unittest.TestCase):
         store.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
             (result.value.code, tag)), "t")
         self.assertEqual(reported, [(errors.SERVER_ERROR, "t")])
+        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
+        store.append_message_then(with_id(chat("ann", "bob"), 7), (), lambda result, tag:
+                                  reported.append((result.value.code, tag)), "u")
+        self.assertEqual(reported[1:], [(errors.SERVER_ERROR, "u")])
 
     async def refused(self, call):
         with self.assertRaises(JimError) as caught:

@@ -494,23 +494,24 @@ class SqliteStore:
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
-        # Assigned here, in the reactor thread, so ids follow the order batches commit in.
-        stored = with_id(message, self._next_id)
-        self._next_id += 1
-        self._append(stored, offline_for, then, args)
+        self._append(self._with_next_id(message), offline_for, then, args)
 
     def prepare_message(self, message):
         if self._state is not _RUNNING or self._next_id - self._durable_id > self._early_ids:
             return None
-        stored = with_id(message, self._next_id)
-        self._next_id += 1
-        return stored
+        return self._with_next_id(message)
 
     def append_message_then(self, stored, offline_for, then, *args):
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
         self._append(stored, offline_for, then, args)
+
+    def _with_next_id(self, message):
+        # Assigned here, in the reactor thread, so ids follow the order batches commit in.
+        stored = with_id(message, self._next_id)
+        self._next_id += 1
+        return stored
 
     def _append(self, stored, offline_for, then, args):
         self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
