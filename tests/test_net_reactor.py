@@ -201,6 +201,31 @@ class InstallTests(SynchronousTestCase):
         setup = "from twisted.internet import pollreactor\npollreactor.install()\n"
         self.assertEqual(self._install_after(setup), ["False", "PollReactor"])
 
+    def test_twistd_jim_installs_it(self):
+        # jim.tap is imported by twistd before any reactor: it must not import one itself
+        out = self._python("-c", (
+            "import sys\n"
+            "import jim.tap\n"
+            "print('twisted.internet.reactor' in sys.modules)\n"
+            "options = jim.tap.Options()\n"
+            "options.parseOptions(['--store', 'memory'])\n"
+            "jim.tap.makeService(options)\n"
+            "from twisted.internet import reactor\n"
+            "print(type(reactor).__name__)\n"
+        ))
+        self.assertEqual(out, ["False", "JimReactor"])
+
+    def test_without_epoll_the_plugin_refuses_as_twisted_reactors_do(self):
+        out = self._python("-c", (
+            "import jim.net.reactor as r\n"
+            "r.EPollReactor = None\n"
+            "try:\n"
+            "    r.install()\n"
+            "except ImportError as e:\n"
+            "    print('ImportError')\n"
+        ))
+        self.assertEqual(out, ["ImportError"])
+
     def test_twistd_lists_it(self):
         out = self._python("-c", "from twisted.scripts.twistd import run; run()",
                            "--help-reactors")

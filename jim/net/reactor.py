@@ -23,7 +23,9 @@ also a Twisted reactor plugin named C{jim} (C{twistd --help-reactors}). Where th
 import errno
 import sys
 
-from twisted.python import log
+from twisted.logger import Logger
+
+log = Logger()
 
 try:
     from twisted.internet.epollreactor import EPollReactor
@@ -56,13 +58,17 @@ if EPollReactor is not None:
                 except KeyboardInterrupt:
                     raise
                 except BaseException:  # as callWithLogger: log it, go on with the others
-                    log.err()
+                    log.failure("handling event {event} of descriptor {fd} failed",
+                                event=event, fd=fd)
 
         doIteration = doPoll
 
 
 def install():
-    """Install L{JimReactor} as the global reactor."""
+    """Install L{JimReactor} as the global reactor (C{twistd -r jim}). Raises ImportError
+    where there is no epoll, as Twisted's own reactors do when they cannot run."""
+    if EPollReactor is None:
+        raise ImportError("the jim reactor needs epoll (Linux)")
     from twisted.internet.main import installReactor
 
     reactor = JimReactor()

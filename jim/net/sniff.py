@@ -244,10 +244,11 @@ class SniffingProtocol(Protocol):
             peer=_describe_peer(self._addr),
             reason=reason,
         )
-        self.transport.loseConnection()
-        # Inside TLS that sends close_notify and waits for the peer's: one that never answers
-        # must not hold the connection forever.
+        # Inside TLS a close sends close_notify and waits for the peer's: one that never
+        # answers must not hold the connection forever. (Set first: should the close end the
+        # connection at once, connectionLost cancels it.)
         self._deadline = self.factory.clock.callLater(DROP_GRACE, self.transport.abortConnection)
+        self.transport.loseConnection()
 
     def _sniffTimedOut(self):
         self._deadline = None
