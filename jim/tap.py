@@ -5,12 +5,11 @@ import attr
 from twisted.python import usage
 
 from jim.config import Config, Limits
-from jim.core.passwords import MAX_MEMORY
+from jim.core.passwords import MAX_MEMORY, MAX_P, check_cost
 
 MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
-MAX_SCRYPT_P = 64  # p multiplies the time of every hash
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -34,19 +33,10 @@ def _cost(text):
         n, r, p = (int(part) for part in text.split(":"))
     except ValueError:
         raise usage.UsageError(f"--scrypt-cost must be N:r:p, e.g. 16384:8:5, not {text!r}")
-    if n < 2 or n & (n - 1) or r < 1 or p < 1:
-        raise usage.UsageError("--scrypt-cost: N must be a power of 2 above 1, r and p positive")
-    if p > MAX_SCRYPT_P:
-        raise usage.UsageError(f"--scrypt-cost: p must be 1 to {MAX_SCRYPT_P}, not {p}")
-    if 16 * r < 64 and n >= 1 << (16 * r):
-        # OpenSSL refuses N >= 2^(16 r): with r = 1, N must stay below 65536
-        raise usage.UsageError(f"--scrypt-cost: with r = {r}, N must be below {1 << (16 * r)}")
-    needed = 128 * r * (n + 2 + p)  # what OpenSSL's scrypt allocates, checked against maxmem
-    if needed > MAX_MEMORY:
-        raise usage.UsageError(
-            f"--scrypt-cost {text} needs {needed} bytes (128 * r * (N + p + 2)); "
-            f"at most {MAX_MEMORY} ({MAX_MEMORY // (1024 * 1024)} MiB) is allowed"
-        )
+    try:
+        check_cost((n, r, p))
+    except ValueError as e:
+        raise usage.UsageError(f"--scrypt-cost {text}: {e}")
     return n, r, p
 
 
@@ -73,7 +63,7 @@ class Options(usage.Options):
         ["master-secret", None, None, "The default app's masterSecret (with --app-key)."],
         ["token-ttl", None, 7 * 24 * 3600, "Seconds a reconnect token stays valid (>= 1).", int],
         ["scrypt-cost", None, "16384:8:5",
-         f"Password hashing cost N:r:p (memory at most {MAX_MEMORY >> 20} MiB, p <= {MAX_SCRYPT_P})."],
+         f"Password hashing cost N:r:p (memory at most {MAX_MEMORY >> 20} MiB, p <= {MAX_P})."],
         ["hash-threads", None, 2, f"Threads hashing passwords (1 to {MAX_HASH_THREADS}).", int],
     ] + [[name, None, getattr(Limits(), field), text, kind] for name, field, kind, text in _LIMIT_OPTIONS]
 

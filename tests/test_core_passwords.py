@@ -79,6 +79,32 @@ class HashTests(SynchronousTestCase):
             self.assertFalse(verify_password("pw", stored), stored)
 
 
+class CheckCostTests(SynchronousTestCase):
+    def test_accepted_costs_are_the_ones_scrypt_computes(self):
+        """At a small cap, a cost is accepted exactly when hashlib.scrypt works under it."""
+        cap = 128 * 8 * (1024 + 2 + 1)  # 1024:8:1 fits to the byte
+        outcomes = set()
+        for cost in ((1024, 8, 1), (1024, 8, 2), (512, 8, 1), (2048, 8, 1), (1024, 4, 3),
+                     (512, 16, 1), (65536, 1, 1), (32768, 1, 1)):
+            n, r, p = cost
+            try:
+                hashlib.scrypt(b"pw", salt=b"s" * 16, n=n, r=r, p=p, maxmem=cap, dklen=32)
+            except ValueError:
+                self.assertRaises(ValueError, passwords.check_cost, cost, cap)
+                outcomes.add("refused")
+            else:
+                passwords.check_cost(cost, cap)
+                outcomes.add("accepted")
+        self.assertEqual(outcomes, {"refused", "accepted"})
+
+    def test_the_hashing_cap_is_the_default(self):
+        passwords.check_cost((4, 524288, 2))  # 128 * r * (N + p + 2) = 2^29: exactly the cap
+        self.assertRaises(ValueError, passwords.check_cost, (8, 524288, 2))
+        with self.assertRaises(ValueError) as caught:
+            passwords.check_cost((16384, 8, 65))
+        self.assertIn("p must be 1 to 64", str(caught.exception))
+
+
 class PasswordsTests(SynchronousTestCase):
     def test_runs_through_runner(self):
         runner = RecordingRunner()

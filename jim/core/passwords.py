@@ -19,7 +19,28 @@ from jim.wire import status
 
 _PREFIX = "scrypt"
 _KEY_BYTES = 32
-MAX_MEMORY = 512 * 1024 * 1024  # maxmem of hashlib.scrypt; twistd jim refuses costs above it
+MAX_MEMORY = 512 * 1024 * 1024  # maxmem of hashlib.scrypt: check_cost refuses costs above it
+MAX_P = 64  # p multiplies the time of every hash
+
+
+def check_cost(cost, max_memory=MAX_MEMORY):
+    """Raise ValueError, saying why, unless hashing at C{cost} = (N, r, p) works: N a power of
+    2 above 1, r and p positive, p at most L{MAX_P}, and within what OpenSSL's scrypt accepts
+    under C{max_memory}."""
+    n, r, p = cost
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
+        raise ValueError("N must be a power of 2 above 1, r and p positive")
+    if p > MAX_P:
+        raise ValueError(f"p must be 1 to {MAX_P}, not {p}")
+    if 16 * r < 64 and n >= 1 << (16 * r):
+        # OpenSSL refuses N >= 2^(16 r): with r = 1, N must stay below 65536
+        raise ValueError(f"with r = {r}, N must be below {1 << (16 * r)}")
+    needed = 128 * r * (n + 2 + p)  # what OpenSSL's scrypt allocates, checked against maxmem
+    if needed > max_memory:
+        raise ValueError(
+            f"{n}:{r}:{p} needs {needed} bytes (128 * r * (N + p + 2)); "
+            f"at most {max_memory} ({max_memory // (1024 * 1024)} MiB) is allowed"
+        )
 
 
 def _b64(raw):
