@@ -585,15 +585,17 @@ class RefusalNamingTests(SynchronousTestCase):
         from jim.errors import JimError
 
         send(self.bob, 11, group("g", "no id"))  # loads the members...
-        send(self.alice, 11, group("g", "with an id", id="a-1"))  # ...which these wait for
+        # ...which these wait for, answered in this order before bob: naming alice's refusal
+        # must not name the others'
+        send(self.alice, 11, group("g", "with an id", id="a-1"))
         send(self.carol, 7, {"cmd": 7, "groupId": "g"})
-        self.fail_pending(JimError(899000, "the store could not answer this read", 500))
+        self.fail_pending(JimError(10002, "the store could not answer this read", 500))
         [(_, bob_reply)] = self.bob_client.take()
         [(_, alice_reply)] = self.alice_client.take()
         [(command, carol_reply)] = self.carol_client.take()
         self.assertEqual((alice_reply["code"], alice_reply["data"]), (10002, {"clientId": "a-1"}))
         self.assertEqual((bob_reply["code"], bob_reply.get("data")), (10002, None))
-        self.assertEqual((command, carol_reply["code"], carol_reply.get("data")), (8, 10012, None))
+        self.assertEqual((command, carol_reply["code"], carol_reply.get("data")), (8, 10002, None))
 
     def test_a_failure_of_jims_own_still_names_the_chat(self):
         send(self.alice, 11, private("bob", "x", id="c-7"))

@@ -103,8 +103,9 @@ def chat(session, obj):
     A refusal carries the chat's client id, as its acknowledgement would."""
     try:
         request = jimjson.chat_request(obj)
-    except JimError as e:
-        raise jimjson.name_chat(e, jimjson.chat_client_id(obj)) from None
+    except JimError:
+        session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
+        return
     session.core.hub.chat_then(
         session.app, session.username, request, session, _chat_done, session, request.client_id
     )

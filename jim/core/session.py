@@ -247,9 +247,7 @@ class Session:
         if self._gone:
             return
         command = error.command or handler.response
-        if error.code not in status.MESSAGES:  # e.g. a store failure (899000): J-IM has no text
-            error = JimError(handler.failure, error.detail, close=error.close, extra=error.extra)
-        error = jimjson.name_chat(error, client_id)
+        error = jimjson.refusal(error, handler.failure, client_id)
         self.client.send(command, jimjson.error_reply(command, error))
         if error.close or handler.close_on_failure:
             self.close(error.detail)

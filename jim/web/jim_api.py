@@ -15,6 +15,9 @@ from jim.web.resource import JSON, AsyncResource, Directory, basic_credentials, 
 
 
 class _JimApiResource(AsyncResource):
+    #: the J-IM command every refusal of this resource answers with (None: a bare status)
+    command = None
+
     def __init__(self, core):
         super().__init__()
         self.core = core
@@ -24,16 +27,14 @@ class _JimApiResource(AsyncResource):
             return super().error(request, error)
         if error.code in (status.SEND_FAILED, status.INVALID, errors.BAD_PARAMETER):
             self.core.metrics.bad_input += 1  # as the J-IM wire counts them
-        if error.code not in status.MESSAGES:  # a store failure (899000), a bad query argument
-            # (899003): J-IM has no text for them, so they take the command's own failure
-            code = status.SEND_FAILED if error.command is not None else status.INVALID
-            error = JimError(code, error.detail, command=error.command, extra=error.extra)
-        if error.command is None:
+        command = self.command or error.command
+        error = jimjson.refusal(error, status.INVALID if command is None else status.SEND_FAILED)
+        if command is None:
             body = jimjson.dumps(
                 {"code": error.code, "msg": status.message(error.code), "detail": error.detail}
             )
         else:
-            body = jimjson.error_reply(error.command, error)
+            body = jimjson.error_reply(command, error)
         return 200, body, JSON
 
     async def app(self, request):
@@ -67,17 +68,13 @@ def _status_only(code):
 
 
 class SendMessage(_JimApiResource):
-    """Every reply but a 401 is a cmd 12 status reply, as J-IM's chat handler answers."""
+    """Every reply but a 401 or 403 is a cmd 12 status reply, as J-IM's chat handler
+    answers."""
+
+    command = status.CHAT_RESP
 
     async def respond(self, request):
         app = await self.app(request)
-        try:
-            return await self._send(app, request)
-        except JimError as e:
-            e.command = status.CHAT_RESP
-            raise
-
-    async def _send(self, app, request):
         obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
         try:
             sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)

@@ -193,22 +193,10 @@ def _json_text(value, field, code):
     more than L{MAX_NESTING} levels deep, which orjson refuses to write."""
     try:
         return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:  # a TypeError; parsed JSON can only be too deep for it
-        if _nested_deeper(value, MAX_NESTING):
-            raise JimError(code, f"{field} is nested more than {MAX_NESTING} levels deep") from None
-        raise
-
-
-def _nested_deeper(value, limit):
-    """Whether C{value} has more than C{limit} levels of arrays and objects (one level at a time,
-    without recursion: a body may be nested 1024 levels)."""
-    level = [value]
-    for _ in range(limit + 1):
-        containers = [item for item in level if type(item) is dict or type(item) is list]
-        if not containers:
-            return False
-        level = [x for c in containers for x in (c.values() if type(c) is dict else c)]
-    return True
+    except orjson.JSONEncodeError:
+        # Parsed JSON can only be too deep for orjson to write: every number it reads it can
+        # write, and it refuses lone surrogates when reading.
+        raise JimError(code, f"{field} is nested more than {MAX_NESTING} levels deep") from None
 
 
 def _quick_name(obj, key):
@@ -327,8 +315,6 @@ def reply(command, code=None, data=None, **extra):
 def chat_client_id(obj):
     """The client's ``id`` of a chat body as its acknowledgement would carry it, or None when it
     has none or it is unusable. Never raises: it names the chat in a refusal."""
-    if type(obj) is not dict:
-        return None
     try:
         return text(obj, "id", limit=MAX_NAME_BYTES) or None
     except JimError:
@@ -344,6 +330,17 @@ def name_chat(error, client_id):
     named = copy.copy(error)  # every attribute, whatever JimError comes to carry
     named.extra = {**(error.extra or {}), "data": {"clientId": client_id}}
     return named
+
+
+def refusal(error, failure, client_id=None):
+    """C{error} as J-IM can answer it, never C{error} itself changed (one error may answer
+    several callers): a code J-IM has no text for (a store failure, 899000; a bad query
+    argument, 899003) becomes the command's own C{failure} code, and a chat's C{client_id}
+    rides along as ``data.clientId``."""
+    if error.code not in status.MESSAGES:
+        error = JimError(failure, error.detail, error.http_status, error.command, error.close,
+                         error.extra)
+    return name_chat(error, client_id)
 
 
 def error_reply(command, error):
