@@ -5,7 +5,7 @@
 - ``/api/user/close?userid=``: closes every connection of the user, 10021.
 
 Replies keep J-IM's shapes (``code``/``msg``, HTTP 200); missing credentials get 401, and a
-request another site's page made a browser send gets 403 (L{refuse_cross_site}).
+request another site's page made a browser send gets 403 (L{jim.web.resource.basic_credentials}).
 """
 from jim import errors
 from jim.errors import JimError
@@ -38,7 +38,6 @@ class _JimApiResource(AsyncResource):
         return 200, body, JSON
 
     async def app(self, request):
-        refuse_cross_site(request)
         key, secret = basic_credentials(request)
         app = await self.core.accounts.check_app_secret(key, secret)
         return app.key
@@ -48,19 +47,6 @@ class _JimApiResource(AsyncResource):
         if not user:
             raise JimError(status.INVALID, "userid is required")
         return user
-
-
-#: what browsers send in Sec-Fetch-Site for a request another site's page made
-_OTHER_SITES = (b"cross-site", b"same-site")
-
-
-def refuse_cross_site(request):
-    """Refuse (403) a request another site's page made a browser send. The API acts on Basic
-    credentials, which a browser remembers once given and sends with any request to this
-    host: without this, any page could send chats or close connections in an app's name.
-    Callers that are not browsers send no C{Sec-Fetch-Site} and are not affected."""
-    if request.getHeader(b"sec-fetch-site") in _OTHER_SITES:
-        raise JimError(errors.FORBIDDEN, "cross-site browser requests are refused", 403)
 
 
 def _status_only(code):

@@ -74,8 +74,24 @@ def _mark_gone(failure, request):
     request.jim_gone = True  # the client went away: nothing may be written any more
 
 
+#: what browsers send in Sec-Fetch-Site for a request another site's page made
+_OTHER_SITES = (b"cross-site", b"same-site")
+
+
+def refuse_cross_site(request):
+    """Refuse (403) a request another site's page made a browser send. The API acts on Basic
+    credentials, which a browser remembers once given and sends with any request to this
+    host: without this, any page could send chats or close connections in an app's name.
+    Callers that are not browsers send no C{Sec-Fetch-Site} and are not affected."""
+    if request.getHeader(b"sec-fetch-site") in _OTHER_SITES:
+        raise JimError(errors.FORBIDDEN, "cross-site browser requests are refused", 403)
+
+
 def basic_credentials(request):
-    """(user, password) from an ``Authorization: Basic`` header; JimError 899007 if absent."""
+    """(user, password) from an ``Authorization: Basic`` header; JimError 899007 if absent.
+    A request another site's page made a browser send is refused first (L{refuse_cross_site}):
+    whatever acts on Basic credentials is protected alike."""
+    refuse_cross_site(request)
     header = (request.getHeader(b"authorization") or b"").decode("latin-1")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
