@@ -7,6 +7,7 @@ import os
 import stat
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import (
     DNSName,
     IPAddress,
@@ -82,6 +83,9 @@ class MakeDevCertsTests(SynchronousTestCase):
             verify(ca, leaf, DNSName("example.com"))
         lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
         self.assertTrue(datetime.timedelta(days=360) < lifetime < datetime.timedelta(days=370))
+        # the CA clients are told to trust lasts ten years
+        self.assertGreater(ca.not_valid_after_utc - ca.not_valid_before_utc,
+                           datetime.timedelta(days=3649))
         # and the server loads them as its certificate
         server_tls_options(files.server, files.server_key)
 
@@ -104,7 +108,9 @@ class MakeDevCertsTests(SynchronousTestCase):
 
     def test_anExpiringServerCertificateIsReissued(self):
         files = devcert.make_dev_certs(self.directory)
-        ca = devcert._load(files.ca, files.ca_key)
+        with open(files.ca_key, "rb") as f:
+            key = serialization.load_pem_private_key(f.read(), password=None)
+        ca = devcert.Issued(key, load_cert(files.ca))
         almost_a_year_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=340)
         old = devcert.issue_server(ca, now=almost_a_year_ago)  # 25 days left: too few
         with open(files.server, "wb") as f:
@@ -119,7 +125,7 @@ class MakeDevCertsTests(SynchronousTestCase):
                            datetime.timedelta(days=360))
 
     def test_anExpiringCaIsReplacedWithItsServerCertificate(self):
-        long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+        long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3660)
         devcert.make_dev_certs(self.directory, now=long_ago)  # both expired
         renewed = devcert.make_dev_certs(self.directory)
         self.assertEqual(len(renewed.written), 4)

@@ -4,8 +4,10 @@
     python -m jim.net.devcert certs/dev
 
 writes C{ca.pem}, C{ca.key.pem}, C{server.pem} and C{server.key.pem} into the directory
-(keys readable by the owner only) and leaves existing files alone, so the CA a browser or
-curl was told to trust stays the same from one run to the next. Not for production.
+(keys readable by the owner only). Files that are there and not about to expire are kept: the
+CA (valid ten years) a browser or curl was told to trust stays the same from one run to the
+next, and a server certificate (valid a year) is issued again by it when it nears its end. Not
+for production.
 """
 import datetime
 import ipaddress
@@ -32,6 +34,8 @@ __all__ = [
 #: The names the development server certificate is valid for.
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_DAYS = 365
+#: how long a development CA lasts: clients are told to trust it once
+CA_DAYS = 3650
 #: a certificate with fewer days left than this is issued again by make_dev_certs
 RENEW_DAYS = 30
 # tolerate a client clock a little behind the one that issued the certificate
@@ -111,7 +115,7 @@ def _now(now):
     return now if now is not None else datetime.datetime.now(datetime.timezone.utc)
 
 
-def issue_ca(common_name="jim development CA", *, signer=None, now=None, days=DEFAULT_DAYS):
+def issue_ca(common_name="jim development CA", *, signer=None, now=None, days=CA_DAYS):
     """A new CA: self-signed, or an intermediate when C{signer} (an L{Issued} CA) is given."""
     now = _now(now)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -182,9 +186,10 @@ def make_dev_certs(directory, hosts=DEFAULT_HOSTS, *, now=None):
     written = []
     have_ca = os.path.exists(files.ca), os.path.exists(files.ca_key)
     have_server = os.path.exists(files.server) and os.path.exists(files.server_key)
-    if have_ca[0] and _expires_before(files.ca, renew_by):
+    ca_cert = _read_cert(files.ca) if have_ca[0] else None
+    if ca_cert is not None and ca_cert.not_valid_after_utc < renew_by:
         have_ca = (False, False)  # an expiring CA is replaced: clients must trust the new one
-    if have_server and _expires_before(files.server, renew_by):
+    if have_server and _read_cert(files.server).not_valid_after_utc < renew_by:
         have_server = False
     if have_ca == (False, False):
         ca = issue_ca(now=now)
@@ -201,7 +206,8 @@ def make_dev_certs(directory, hosts=DEFAULT_HOSTS, *, now=None):
             f"remove the other CA file to start a new CA"
         )
     else:
-        ca = _load(files.ca, files.ca_key)
+        with open(files.ca_key, "rb") as f:
+            ca = Issued(serialization.load_pem_private_key(f.read(), password=None), ca_cert)
     if not have_server:
         server = issue_server(ca, hosts, now=now)
         _write(files.server_key, server.key_pem, 0o600)
@@ -210,17 +216,9 @@ def make_dev_certs(directory, hosts=DEFAULT_HOSTS, *, now=None):
     return attrs.evolve(files, written=tuple(written))
 
 
-def _expires_before(cert_path, moment):
-    with open(cert_path, "rb") as f:
-        cert = x509.load_pem_x509_certificate(f.read())
-    return cert.not_valid_after_utc < moment
-
-
-def _load(cert_path, key_path):
-    with open(cert_path, "rb") as cert_file, open(key_path, "rb") as key_file:
-        cert = x509.load_pem_x509_certificate(cert_file.read())
-        key = serialization.load_pem_private_key(key_file.read(), password=None)
-    return Issued(key, cert)
+def _read_cert(path):
+    with open(path, "rb") as f:
+        return x509.load_pem_x509_certificate(f.read())
 
 
 def _write(path, data, mode):
