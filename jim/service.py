@@ -46,7 +46,8 @@ def generate_key(length=24):
 
 def _write_private(path, data):
     """Create C{path} (mode 0600) holding C{data}, whole or not at all: a crash while writing
-    leaves no empty or partial file behind. Fails if C{path} exists."""
+    leaves no empty or partial C{path} behind (at most a C{*.new} draft beside it, which is
+    never read and may be deleted). Fails if C{path} exists."""
     draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.new"  # never another file's name
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -57,6 +58,12 @@ def _write_private(path, data):
         os.link(draft, path)
     finally:
         os.unlink(draft)
+
+
+def _is_tls_endpoint(description):
+    """Whether a --listen endpoint is TLS by itself (ssl:, txsni:): its port sniffs decrypted
+    bytes only."""
+    return description.partition(":")[0].lower() in ("ssl", "txsni")
 
 
 def web_url(host, port, https):
@@ -195,16 +202,12 @@ class JimService(service.Service):
         factory = sniffer(tls_options=tls, require_tls=config.require_tls)
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
         inside_tls = sniffer(inside_tls=True)
-        listening = []
         for description in config.listen:
-            kind = description.partition(":")[0].lower()
-            tls_endpoint = kind in ("ssl", "txsni")
             port = await serverFromString(reactor, description).listen(
-                inside_tls if tls_endpoint else factory
+                inside_tls if _is_tls_endpoint(description) else factory
             )
             self.ports.append(port)
-            listening.append((port, tls_endpoint))
-        self._announce(listening, default_app, store_name, tls is not None)
+        self._announce(default_app, store_name, tls is not None)
 
     async def _default_app(self):
         """The default app's key: from the options, else generated once into the data dir."""
@@ -249,8 +252,10 @@ class JimService(service.Service):
     def _now_ms(self):
         return int(self.reactor.seconds() * 1000)
 
-    def _announce(self, listening, app_key, store_name, tls):
-        for port, tls_endpoint in listening:
+    def _announce(self, app_key, store_name, tls):
+        for description, port in zip(self.config.listen, self.ports):
+            tls_endpoint = _is_tls_endpoint(description)
+            with_tls = ", TLS" if tls or tls_endpoint else ""
             address = port.getHost()
             host = getattr(address, "host", None)
             if host is None:  # a unix socket: no URL to show
@@ -260,14 +265,14 @@ class JimService(service.Service):
                 self.log.info(
                     "jim listening on unix:{name} (J-IM TCP, WebSocket, HTTP{tls})",
                     name=name,
-                    tls=", TLS" if tls or tls_endpoint else "",
+                    tls=with_tls,
                 )
                 continue
             self.log.info(
                 "jim listening on {host}:{port} (J-IM TCP, WebSocket, HTTP{tls}): web chat at {url}",
                 host=host,
                 port=address.port,
-                tls=", TLS" if tls or tls_endpoint else "",
+                tls=with_tls,
                 url=web_url(host, address.port, self.config.require_tls or tls_endpoint),
             )
         self.log.info(

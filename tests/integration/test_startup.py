@@ -61,16 +61,6 @@ class AnnouncementTests(TestCase):
         self.assertIn(f"web chat at https://localhost:{tls_port}/", said[2])
 
 
-class WebUrlTests(TestCase):
-    def test_urls_a_browser_can_open(self):
-        from jim.service import web_url
-
-        self.assertEqual(web_url("0.0.0.0", 8888, False), "http://localhost:8888/")
-        self.assertEqual(web_url("::", 8888, True), "https://localhost:8888/")
-        self.assertEqual(web_url("fd00::7", 443, True), "https://[fd00::7]:443/")
-        self.assertEqual(web_url("10.0.0.7", 80, False), "http://10.0.0.7:80/")
-
-
 class ClearStartFailureTests(TestCase):
     """What an operator may get wrong about the data directory stops jim with one clear line."""
 
@@ -118,37 +108,3 @@ class ClearStartFailureTests(TestCase):
         os.makedirs(folder)
         said = await self.start(data=data, store=f"sqlite:{folder}")
         self.assertIn(f"could not open the store {folder}", said)
-
-    def test_private_files_are_written_whole_or_not_at_all(self):
-        from jim.service import _write_private
-
-        folder = self.mktemp()
-        os.makedirs(folder)
-        path = os.path.join(folder, "secret")
-        _write_private(path, b"one")
-        self.assertRaises(FileExistsError, _write_private, path, b"two")
-        with open(path, "rb") as f:
-            self.assertEqual(f.read(), b"one")
-        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
-        self.assertEqual(os.listdir(folder), ["secret"])  # no draft left behind
-
-    def test_a_draft_left_by_a_crash_is_never_written_through(self):
-        from jim import service
-
-        folder = self.mktemp()
-        os.makedirs(folder)
-        path = os.path.join(folder, "default-app.json")
-        real_unlink = os.unlink
-
-        def crash(name):  # jim dies between linking the file and removing its draft
-            self.patch(os, "unlink", real_unlink)
-            raise KeyboardInterrupt("killed")
-
-        self.patch(os, "unlink", crash)
-        self.assertRaises(KeyboardInterrupt, service._write_private, path, b"old")
-        os.rename(path, path + ".bak")  # the operator moves the file away...
-        service._write_private(path, b"new")  # ...and a new one is written
-        with open(path + ".bak", "rb") as f:
-            self.assertEqual(f.read(), b"old")  # not through the leftover draft's shared inode
-        with open(path, "rb") as f:
-            self.assertEqual(f.read(), b"new")
