@@ -11,13 +11,8 @@ CERTS := certs/dev
 
 $(STAMP): setup.cfg pyproject.toml
 	@# Debian's python3 leaves out venv's ensurepip: it is the python3-venv package
-	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing python3-venv"; export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq >/dev/null && apt-get install -y -qq python3-venv >/dev/null; \
-	  else \
-	    echo "$(PYTHON) cannot make a virtualenv: install python3-venv" >&2; exit 1; \
-	  fi; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || tests/support/apt-install.sh python3-venv \
+	  || { echo "$(PYTHON) cannot make a virtualenv: install python3-venv" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# compat mode puts the checkout on sys.path, so twistd finds twisted/plugins/jim_plugin.py
