@@ -456,7 +456,7 @@
     Object.assign(state, { me: null, login: null, groups: [], friends: [], active: null, outbox: [],
       joining: [] });
     state.conversations.clear();
-    document.title = "jim chat";
+    render();  // empty lists and the plain title, behind the login form
     sessionStorage.removeItem(SESSION_KEY);
     setConnection("offline", "Not connected");
     setLoginBusy(false);
