@@ -5,6 +5,7 @@ The contract itself (shared with every store) is in test_store_contract.py.
 import os
 import sqlite3
 import sys
+import threading
 
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.task import deferLater
@@ -20,6 +21,7 @@ from jim.model import GROUP, SINGLE, Group, Message, User
 from jim.store import sqlite as sqlite_module
 from jim.store import with_id
 from jim.store.sqlite import SqliteStore
+from jim.store.sqlite_batch import BatchWriter
 from jim.store.migrations import bundled_migrations
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,13 +37,20 @@ class _FailingCommitStore(SqliteStore):
 
     fail_next_commit = False
 
-    def _commit(self, db):
-        self._maybe_fail()
-        super()._commit(db)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        store = self
 
-    def _commit_alone(self, db, sql, values):
-        self._maybe_fail()
-        super()._commit_alone(db, sql, values)
+        class FailingBatchWriter(BatchWriter):
+            def commit(self):
+                store._maybe_fail()
+                super().commit()
+
+            def commit_alone(self, sql, values):
+                store._maybe_fail()
+                super().commit_alone(sql, values)
+
+        self.batch_writer_class = FailingBatchWriter
 
     def _maybe_fail(self):
         if self.fail_next_commit:
@@ -96,7 +105,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(ids, sorted(ids))
 
     async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
-        store = await self.open(max_batch=3)
+        store = await self.open(max_batch=3, commit_gap=0)
         seen = []
 
         def answered(stored):
@@ -114,6 +123,88 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (3, 7))
         await store.stop()  # and stopping still waits for an idle writer, then closes
         self.assertEqual(store._state, "stopped")
+
+    async def test_commits_start_at_least_commit_gap_apart(self):
+        store = await self.open(commit_gap=0.2)
+        starts = []
+        real_flush = store._flush
+
+        def flush():
+            starts.append(reactor.seconds())
+            real_flush()
+
+        store._flush = flush
+        await store.add_message(chat("ann", "bob", "0"))
+        # written one reactor turn after another while the gap runs: they wait for it together
+        later = []
+        for i in range(1, 6):
+            later.append(store.add_message(chat("ann", "bob", str(i))))
+            await deferLater(reactor, 0, lambda: None)
+        stored = await defer.gatherResults(later)
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (2, 6))
+        self.assertGreaterEqual(starts[1] - starts[0], 0.2 - 1e-6)
+        self.assertEqual([m.content for m in stored], ["1", "2", "3", "4", "5"])
+        # after a quiet spell longer than the gap, a write goes to the writer at once
+        await deferLater(reactor, 0.25, lambda: None)
+        quiet = store.add_message(chat("ann", "bob", "6"))
+        self.assertLessEqual(store._flush_call.getTime(), reactor.seconds())
+        await quiet
+
+    async def test_the_first_write_is_not_held_back_by_the_gap(self):
+        store = await self.open(commit_gap=60)
+        began = reactor.seconds()
+        await store.add_user(User("a", "ann", "h"))
+        self.assertLess(reactor.seconds() - began, 30)
+
+    def test_flush_delay(self):
+        flush_delay = sqlite_module.flush_delay
+        self.assertEqual(flush_delay(None, 0.002, 100.0), 0)  # nothing committed yet
+        self.assertAlmostEqual(flush_delay(100.0, 0.002, 100.0005), 0.0015)
+        self.assertEqual(flush_delay(100.0, 0.002, 100.5), 0)  # the gap is over
+        self.assertEqual(flush_delay(100.0, 0.002, 40.0), 0.002)  # the clock went back
+
+    async def test_the_wal_starts_over_though_writes_never_stop(self):
+        # The checkpoint thread copies what was committed when it began. Writes committed
+        # while it works must be copied too (by the writer, between two batches), or the WAL
+        # never starts over under a steady load, and grows for as long as the load lasts.
+        at_work, finish = threading.Event(), threading.Event()
+
+        class Store(SqliteStore):
+            def _run_checkpoint(self):
+                super()._run_checkpoint()
+                at_work.set()
+                finish.wait(30)
+
+        store = await self.open(Store, checkpoint_every=3600)
+        self.addCleanup(finish.set)
+        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
+        store._checkpoint_call.cancel()
+        store._checkpoint()  # as its timer would
+        while not at_work.is_set():
+            await deferLater(reactor, 0.01, lambda: None)
+        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
+        finish.set()
+        while store._checkpoint_call is None:  # set again once the checkpoint is over
+            await deferLater(reactor, 0.01, lambda: None)
+        await store.add_message(chat("ann", "bob", "after"))
+        # the WAL holds just that last commit: it started over
+        db = sqlite3.connect(self.path)
+        self.addCleanup(db.close)
+        _, wal_frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.assertLessEqual(wal_frames, 3)
+
+    async def test_a_wal_grown_by_a_burst_is_cut_back(self):
+        store = await self.open(checkpoint_every=3600, wal_size_limit=64 * 1024)
+        await defer.gatherResults(
+            [store.add_message(chat("ann", "bob", "x" * 1000)) for _ in range(300)])
+        wal = self.path + "-wal"
+        self.assertGreater(os.path.getsize(wal), 256 * 1024)
+        store._checkpoint_call.cancel()
+        store._checkpoint()
+        while store._checkpoint_call is None:
+            await deferLater(reactor, 0.01, lambda: None)
+        await store.add_message(chat("ann", "bob", "after"))  # starts the WAL over
+        self.assertLessEqual(os.path.getsize(wal), 64 * 1024)
 
     async def test_a_batch_the_writer_refuses_at_once_is_answered_after_the_last_one(self):
         store = await self.open(max_batch=2)

@@ -2,14 +2,14 @@
 """The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
 
 Every write becomes a job (a plain function over the write connection). All jobs issued during
-one reactor turn are committed together, in one transaction on one writer thread, and their
-Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
+one reactor turn, or while the batch before them commits, are committed together, in one
+transaction on one writer thread (L{jim.store.sqlite_batch}), and their Deferreds fire only after
+that COMMIT returned: one fsync acknowledges hundreds of writes.
 Reads run on their own connection and thread, so they never wait behind a commit.
 See C{docs/storage.md}.
 """
 import os
 import sqlite3
-import time
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -22,9 +22,14 @@ from jim.store import check_paging, group_conversation, private_conversation, wi
 from jim.store import sqlite_queries as q
 from jim.store.migrations import migrate
 from jim.store.serial_thread import SerialThread, observe, server_error
+from jim.store.sqlite_batch import BatchWriter
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
+#: the least time from the start of one commit to the start of the next (docs/storage.md)
+COMMIT_GAP_SECONDS = 0.002
+#: the WAL file is cut back to this size when it starts over after a checkpoint
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 #: ids L{SqliteStore.prepare_message} may hand out beyond the last committed message; a start
 #: skips as many, so that none of them is ever given to another message (docs/storage.md)
 EARLY_IDS = 10_000
@@ -35,10 +40,6 @@ SLOW_COMMIT_SECONDS = 1.0
 WRITER_STATEMENT_CACHE = 2 * q.ROWS_PER_INSERT + 64
 
 _NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
-#: errors that say a row was refused (a constraint, a value SQLite cannot store), not that the
-#: database could not write: a batch that meets one is redone job by job to find the culprit
-_ROW_REFUSED = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
-                sqlite3.ProgrammingError, OverflowError, TypeError, ValueError)
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
@@ -60,19 +61,26 @@ class SqliteStore:
         Deferreds fire) or C{"normal"} (a commit survives a crash of the process, but the last
         ones may be lost if the machine loses power).
     @param max_batch: the most writes committed in one transaction.
+    @param commit_gap: the least seconds from the start of one commit to the start of the
+        next. Under load a batch gathers the writes of this long, not just of one reactor
+        turn; a write after a quiet spell is committed at once.
     @param busy_timeout: seconds SQLite waits for a lock held by another connection.
     @param checkpoint_every: seconds between WAL checkpoints (run on their own thread).
     @param index_every: messages written between two updates of the conversation index
         (it is also brought up to date at every checkpoint).
     @param early_ids: how many ids L{prepare_message} may hand out beyond the last committed
         message (0: it never does). Each start skips as many ids.
+    @param wal_size_limit: bytes the WAL file is cut back to when it starts over.
     """
 
     log = Logger()
+    #: what runs each batch on the writer thread (tests put one there that fails on demand)
+    batch_writer_class = BatchWriter
 
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
-                 busy_timeout=5.0, checkpoint_every=CHECKPOINT_SECONDS,
-                 index_every=q.INDEX_EVERY, early_ids=EARLY_IDS):
+                 commit_gap=COMMIT_GAP_SECONDS, busy_timeout=5.0,
+                 checkpoint_every=CHECKPOINT_SECONDS, index_every=q.INDEX_EVERY,
+                 early_ids=EARLY_IDS, wal_size_limit=WAL_SIZE_LIMIT):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
         self.path = os.fspath(path)
@@ -80,6 +88,8 @@ class SqliteStore:
         self._metrics = metrics
         self._synchronous = _SYNCHRONOUS[synchronous]
         self._max_batch = max_batch
+        self._commit_gap = commit_gap
+        self._wal_size_limit = int(wal_size_limit)
         self._busy_timeout = busy_timeout
         self._state = _NEW
         self._writer = SerialThread(reactor, "jim-store-writer")
@@ -94,6 +104,7 @@ class SqliteStore:
         self._unindexed = 0  # messages queued since the last index job
         self._write_db = None  # touched only on the writer thread
         self._conversations = q.ConversationIds()  # likewise
+        self._batches = None  # likewise: the BatchWriter over _write_db
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
         self._early_ids = early_ids
@@ -101,8 +112,9 @@ class SqliteStore:
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
-        self._flush_call = None  # the callLater that flushes this turn's writes
+        self._flush_call = None  # the callLater that hands the next batch to the writer
         self._in_flight = False  # a batch is being committed
+        self._last_flush = None  # reactor.seconds() when the last batch was handed over
         self._idle_waiters = []
         self._lifecycle = None  # fires (None) when the running start() or stop() is over
         self._closed = False
@@ -192,15 +204,29 @@ class SqliteStore:
             self._state = _STOPPED
 
     def _checkpoint(self):
-        """Every few seconds: fold the WAL back into the database, off the commit path."""
+        """Every few seconds: fold the WAL back into the database, off the commit path.
+
+        The checkpoint thread copies what was committed when it began; the writer then copies,
+        between two batches, the little that was committed meanwhile. Only a WAL copied to its
+        end starts over at the next commit: without that second step a store that never stops
+        writing would grow its WAL for ever (docs/storage.md, "Checkpoints")."""
         self._checkpoint_call = None
         if self._state is not _RUNNING:
             return
         if self._unindexed:
             self._index()
         done = self._checkpointer.submit(self._run_checkpoint)
+        done.addCallback(self._checkpoint_tail)
         done.addErrback(lambda f: self.log.failure("store checkpoint failed", f))
         done.addBoth(self._checkpoint_done)
+
+    def _checkpoint_tail(self, _):
+        if self._state is not _RUNNING:
+            return None
+        return self._writer.submit(self._run_checkpoint_tail)
+
+    def _run_checkpoint_tail(self):
+        self._write_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     def _checkpoint_done(self, _):
         if self._state is _RUNNING:
@@ -227,6 +253,8 @@ class SqliteStore:
             db.execute(f"PRAGMA synchronous = {self._synchronous}")
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
+            # a WAL that a burst made large is cut back when it starts over
+            db.execute(f"PRAGMA journal_size_limit = {self._wal_size_limit}")
             # a multi-row INSERT in a transaction keeps a statement journal (to undo just
             # itself): in memory rather than a temporary file created and deleted per commit
             db.execute("PRAGMA temp_store = MEMORY")
@@ -238,6 +266,7 @@ class SqliteStore:
             db.close()
             raise
         self._write_db = db
+        self._batches = self.batch_writer_class(db, self._conversations)
         return before, after, last_id, last_id - indexed
 
     def _open_reader(self):
@@ -271,10 +300,14 @@ class SqliteStore:
         its commit."""
         self._pending.append((job, args, then, then_args))
         if self._flush_call is None and not self._in_flight:
-            self._flush_call = self._reactor.callLater(0, self._flush)
+            self._flush_call = self._reactor.callLater(self._flush_delay(), self._flush)
+
+    def _flush_delay(self):
+        return flush_delay(self._last_flush, self._commit_gap, self._reactor.seconds())
 
     def _flush(self):
         self._flush_call = None
+        self._last_flush = self._reactor.seconds()
         batch = self._pending[: self._max_batch]
         del self._pending[: self._max_batch]
         self._in_flight = True
@@ -298,9 +331,13 @@ class SqliteStore:
             if newest > self._durable_id:
                 self._durable_id = newest
         if self._pending and self._flush_call is None:
-            # The next batch starts committing now, while this one's callers are answered
-            # (pushes and acknowledgements take the reactor a while): the writer need not wait.
-            self._flush()
+            # The next batch starts committing now (or when the commit gap is over), while
+            # this one's callers are answered: the writer need not wait for the reactor.
+            delay = self._flush_delay()
+            if delay:
+                self._flush_call = self._reactor.callLater(delay, self._flush)
+            else:
+                self._flush()
         if isinstance(outcome, Failure):
             self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
             for then, then_args in waiting:
@@ -333,105 +370,7 @@ class SqliteStore:
     # group commit (writer thread)
 
     def _commit_batch(self, jobs):
-        """Run C{jobs} in one transaction. Returns the seconds taken and one
-        C{(succeeded, value)} per job.
-
-        Each job runs inside a savepoint so that a failing one is undone alone. Message
-        appends, the bulk of the traffic, are written together (one statement per
-        C{ROWS_PER_INSERT} rows) and, when the whole batch is appends, without savepoints or
-        even without BEGIN...COMMIT (see docs/storage.md). Only if a row is refused are the
-        appends redone one by one, to find the culprit; any other error fails the batch.
-        """
-        db = self._write_db
-        started = time.monotonic()
-        together = True  # False once the appends, written together, had a row refused
-        if all(job is q.insert_message for job, _ in jobs):
-            appends = [args[1:] for _, args in jobs]
-            single = q.one_statement_appends(self._conversations, appends)
-            try:
-                if single is not None:
-                    self._commit_alone(db, *single)
-                    return time.monotonic() - started, [(True, m) for m, _ in appends]
-                results = self._appends_only(db, appends)
-                return time.monotonic() - started, results
-            except _ROW_REFUSED:  # nothing was written; the path below finds the culprit
-                together = False
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            results = []
-            appends = []
-            for job, args in jobs:
-                if job is q.insert_message:
-                    appends.append(args[1:])
-                    continue
-                if appends:
-                    results.extend(self._append_run(db, appends, together))
-                    appends = []
-                results.append(self._run_job(db, job, args))
-            if appends:
-                results.extend(self._append_run(db, appends, together))
-            self._commit(db)
-        except BaseException:
-            self._rollback(db)
-            raise
-        return time.monotonic() - started, results
-
-    def _rollback(self, db, savepoint=None):
-        if savepoint is not None:
-            db.execute(f"ROLLBACK TO {savepoint}")
-        elif db.in_transaction:
-            db.execute("ROLLBACK")
-        self._conversations.forget()  # ids made by the undone work are gone
-
-    def _appends_only(self, db, appends):
-        """The usual batch, only message appends: one transaction, no savepoints. Raises what
-        the database raised, after rolling back."""
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            results = q.insert_messages(db, self._conversations, appends)
-            self._commit(db)
-        except BaseException:
-            self._rollback(db)
-            raise
-        return results
-
-    def _run_job(self, db, job, args):
-        db.execute("SAVEPOINT job")
-        try:
-            value = job(db, *args)
-        except Exception:
-            result = (False, Failure())
-            self._rollback(db, "job")
-        else:
-            result = (True, value)
-        db.execute("RELEASE job")
-        return result
-
-    def _append_run(self, db, appends, together=True):
-        """Appends inside the batch's transaction: together under one savepoint, or (not
-        C{together}, or when a row is refused) one job each."""
-        if together:
-            db.execute("SAVEPOINT run")
-            try:
-                results = q.insert_messages(db, self._conversations, appends)
-            except _ROW_REFUSED:
-                self._rollback(db, "run")
-                db.execute("RELEASE run")
-            else:
-                db.execute("RELEASE run")
-                return results
-        return [
-            self._run_job(db, q.insert_message, (self._conversations,) + args) for args in appends
-        ]
-
-    def _commit(self, db):
-        db.execute("COMMIT")
-
-    def _commit_alone(self, db, sql, values):
-        """Run one statement outside BEGIN...COMMIT: SQLite commits it as a transaction of its
-        own. An error that is not about a row (I/O, a full disk, a lock) fails the batch, as a
-        failed COMMIT does."""
-        db.execute(sql, values)
+        return self._batches.commit_batch(jobs)
 
     # reads (reader thread)
 
@@ -551,6 +490,15 @@ class SqliteStore:
         except JimError as refusal:
             return defer.fail(refusal)
         return self._read(q.select_history, app, conversation, begin, end, offset, count)
+
+
+def flush_delay(last_flush, gap, now):
+    """Seconds until the next batch may go to the writer: none if no batch went for C{gap}
+    seconds (or ever, C{last_flush} None), else what is left of the gap. Never more than
+    C{gap}, even if the clock (the reactor's, wall time) was set back meanwhile."""
+    if last_flush is None:
+        return 0
+    return min(gap, max(0, last_flush + gap - now))
 
 
 def _newest_message_id(jobs, results):

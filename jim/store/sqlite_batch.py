@@ -1,0 +1,129 @@
+# -*- test-case-name: tests.test_store_sqlite -*-
+"""The writer thread's half of L{jim.store.sqlite.SqliteStore}'s group commit: one batch of
+jobs becomes one transaction (see C{docs/storage.md}, "Group commit").
+
+A job is a plain function over the write connection (most of them in
+L{jim.store.sqlite_queries}) with its arguments. Each job runs inside a savepoint so that a
+failing one is undone alone. Message appends, the bulk of the traffic, are written together (one
+statement per C{ROWS_PER_INSERT} rows) and, when the whole batch is appends, without savepoints
+or even without BEGIN...COMMIT. Only if a row is refused are the appends redone one by one, to
+find the culprit; any other error fails the batch.
+"""
+import sqlite3
+import time
+
+from twisted.python.failure import Failure
+
+from jim.store import sqlite_queries as q
+
+#: errors that say a row was refused (a constraint, a value SQLite cannot store), not that the
+#: database could not write: a batch that meets one is redone job by job to find the culprit
+ROW_REFUSED = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
+               sqlite3.ProgrammingError, OverflowError, TypeError, ValueError)
+
+
+class BatchWriter:
+    """Commits batches of jobs on one write connection. Used on the writer thread only.
+
+    @param db: the write connection (autocommit: C{isolation_level=None}).
+    @param conversations: the L{q.ConversationIds} cache the message appends use.
+    """
+
+    def __init__(self, db, conversations):
+        self.db = db
+        self.conversations = conversations
+
+    def commit_batch(self, jobs):
+        """Run C{jobs}, a list of C{(job, args)}, in one transaction. Returns the seconds taken
+        and one C{(succeeded, value)} per job; raises if the batch as a whole failed (nothing
+        of it was written)."""
+        db = self.db
+        started = time.monotonic()
+        together = True  # False once the appends, written together, had a row refused
+        if all(job is q.insert_message for job, _ in jobs):
+            appends = [args[1:] for _, args in jobs]
+            single = q.one_statement_appends(self.conversations, appends)
+            try:
+                if single is not None:
+                    self.commit_alone(*single)
+                    return time.monotonic() - started, [(True, m) for m, _ in appends]
+                results = self._appends_only(appends)
+                return time.monotonic() - started, results
+            except ROW_REFUSED:  # nothing was written; the path below finds the culprit
+                together = False
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            results = []
+            appends = []
+            for job, args in jobs:
+                if job is q.insert_message:
+                    appends.append(args[1:])
+                    continue
+                if appends:
+                    results.extend(self._append_run(appends, together))
+                    appends = []
+                results.append(self._run_job(job, args))
+            if appends:
+                results.extend(self._append_run(appends, together))
+            self.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        return time.monotonic() - started, results
+
+    def commit(self):
+        self.db.execute("COMMIT")
+
+    def commit_alone(self, sql, values):
+        """Run one statement outside BEGIN...COMMIT: SQLite commits it as a transaction of its
+        own. An error that is not about a row (I/O, a full disk, a lock) fails the batch, as a
+        failed COMMIT does."""
+        self.db.execute(sql, values)
+
+    def _rollback(self, savepoint=None):
+        if savepoint is not None:
+            self.db.execute(f"ROLLBACK TO {savepoint}")
+        elif self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.conversations.forget()  # ids made by the undone work are gone
+
+    def _appends_only(self, appends):
+        """The usual batch, only message appends: one transaction, no savepoints. Raises what
+        the database raised, after rolling back."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            results = q.insert_messages(self.db, self.conversations, appends)
+            self.commit()
+        except BaseException:
+            self._rollback()
+            raise
+        return results
+
+    def _run_job(self, job, args):
+        db = self.db
+        db.execute("SAVEPOINT job")
+        try:
+            value = job(db, *args)
+        except Exception:
+            result = (False, Failure())
+            self._rollback("job")
+        else:
+            result = (True, value)
+        db.execute("RELEASE job")
+        return result
+
+    def _append_run(self, appends, together=True):
+        """Appends inside the batch's transaction: together under one savepoint, or (not
+        C{together}, or when a row is refused) one job each."""
+        db = self.db
+        if together:
+            db.execute("SAVEPOINT run")
+            try:
+                results = q.insert_messages(db, self.conversations, appends)
+            except ROW_REFUSED:
+                self._rollback("run")
+                db.execute("RELEASE run")
+            else:
+                db.execute("RELEASE run")
+                return results
+        return [self._run_job(q.insert_message, (self.conversations,) + args) for args in appends]
