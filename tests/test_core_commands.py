@@ -31,11 +31,20 @@ class LoginTests(SynchronousTestCase):
             body,
             {"code": 10007, "command": 6, "msg": "ok 登录成功!",
              "user": {"userId": "alice", "nick": "Alice", "avatar": "", "status": "online",
-                      "terminal": "tcp"}},
+                      "terminal": "tcp"},
+             "maxBody": self.fx.core.limits.max_body},
         )  # fmt: skip
         self.assertEqual(self.fx.tokens.check(token, self.fx.clock.seconds()), (APP_KEY, "alice"))
         self.assertTrue(self.fx.hub.is_online(APP_KEY, "alice"))
         self.assertEqual(self.fx.metrics.logins, 1)
+
+    def test_reply_tells_the_largest_body_this_server_takes(self):
+        fx = make_core(limits=Limits(max_body=2048))
+        fx.add_user("alice", "pw")
+        session, client = fx.connect()
+        send(session, 5, {"cmd": 5, "userId": "alice", "password": "pw"})
+        [(_, body)] = client.take()
+        self.assertEqual(body["maxBody"], 2048)
 
     def test_token_reconnect(self):
         _, client = self.fx.login("alice", "pw")

@@ -48,7 +48,7 @@ def _lines(blocks):
 
 
 #: the fields jim puts beside code/msg/command/data (J-IM's RespBody subclasses, and detail)
-_TOP_LEVEL = {"detail", "user", "token", "group", "result"}
+_TOP_LEVEL = {"detail", "user", "token", "maxBody", "group", "result"}
 
 
 def _token(obj):

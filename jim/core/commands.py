@@ -77,9 +77,12 @@ async def login(session, obj):
 
 
 def _login_ok(session):
+    """The cmd 6 reply, with what J-IM leaves out: the user, a reconnect token, and the largest
+    message body this server takes (a client that sends more is disconnected)."""
     user = jimjson.user_json(session.user, True, session.client.terminal)
     token = session.core.accounts.token_for(session.app, session.username)
-    return jimjson.reply(status.LOGIN_RESP, status.LOGIN_OK, user=user, token=token)
+    return jimjson.reply(status.LOGIN_RESP, status.LOGIN_OK, user=user, token=token,
+                         maxBody=session.core.limits.max_body)
 
 
 async def auth(session, obj):

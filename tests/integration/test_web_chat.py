@@ -69,6 +69,22 @@ def acknowledgements_held_back(ms, codes="[0-9]+"):
     """
 
 
+def login_replies_without_max_body():
+    """JavaScript run before the page's own: login replies reach the page without maxBody, as
+    from a server that does not tell its limit."""
+    return r"""
+        const listen = WebSocket.prototype.addEventListener;
+        WebSocket.prototype.addEventListener = function (type, listener, options) {
+          if (type !== "message") return listen.call(this, type, listener, options);
+          return listen.call(this, type, (event) => {
+            if (!/"command":6[,}]/.test(event.data)) return listener(event);
+            const data = event.data.replace(/,"maxBody":\d+/, "");
+            listener(new MessageEvent("message", { data }));
+          }, options);
+        };
+    """
+
+
 def spki_fingerprint(cert_path):
     """Base64 SHA-256 of a certificate's public key, as Chromium's SPKI allow-list wants it."""
     with open(cert_path, "rb") as pem:
@@ -404,8 +420,28 @@ class SmallLimitsWebChatTests(TestCase):
     submit = WebChatTests.submit
     say = WebChatTests.say
 
-    async def test_a_message_the_server_closes_the_socket_for_fails_and_is_not_resent(self):
+    async def test_a_message_over_the_limit_the_server_told_is_refused_by_the_page(self):
         alice = await self.signed_in_page("alice")
+        bob = await self.signed_in_page("bob")
+        self.assertEqual(await alice.evaluate("window.jimChat.maxBody"), 2048)
+        await self.submit(alice, "chat-with", "bob")
+        await alice.wait_for("window.jimChat.active === 'user:bob'")
+        await self.say(alice, "y" * 3000)
+        await alice.wait_for(first_state("user:bob", "failed"))
+        status = await alice.evaluate("document.querySelector('#status').textContent")
+        self.assertIn("over the server's 2048", status)
+        await self.say(alice, "small one after it")
+        await bob.wait_for(has_message("user:alice", "small one after it"))
+        self.assertEqual(await alice.evaluate(f"{messages('user:bob')}.map(m => m.state)"),
+                         ["failed", "sent"])
+
+    async def test_a_message_the_server_closes_the_socket_for_fails_and_is_not_resent(self):
+        alice = await self.browser.new_page()
+        await alice.run_before_scripts(login_replies_without_max_body())
+        await alice.navigate(self.server.url)
+        await alice.wait_for("window.jimChat && !document.querySelector('#login').hidden")
+        await self.sign_in(alice, "alice")
+        self.assertEqual(await alice.evaluate("window.jimChat.maxBody"), 65536)
         bob = await self.signed_in_page("bob")
         await self.submit(alice, "chat-with", "bob")
         await alice.wait_for("window.jimChat.active === 'user:bob'")

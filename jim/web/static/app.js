@@ -20,8 +20,9 @@
   const MESSAGES_HISTORY = 1;
   const HEARTBEAT_MS = 30000;
   const RECONNECT_FIRST_MS = 1000;
-  // The server's --max-body (default 64 KiB): a longer message closes the socket (1009).
-  const MAX_BODY_BYTES = 65536;
+  // The server's --max-body until its login reply tells (maxBody): a longer message closes the
+  // socket (1009).
+  const DEFAULT_MAX_BODY_BYTES = 65536;
   const CLOSE_TOO_BIG = 1009;
   const RECONNECT_MAX_MS = 30000;
   // sessionStorage is per tab: a reload keeps the session, another tab starts fresh.
@@ -32,6 +33,7 @@
     connected: false,
     loggedIn: false,
     me: null,              // the J-IM User from the login reply
+    maxBody: DEFAULT_MAX_BODY_BYTES,  // the largest request the server takes, in bytes
     login: null,           // {userId, password | token, appKey} for the next login
     sessionEstablished: false,  // a login succeeded: a drop is followed by reconnects
     groups: [],            // Group objects from cmd 18, with members
@@ -245,6 +247,7 @@
     state.loggedIn = true;
     state.me = Object.assign({ userId: state.login.userId }, reply.user || {});
     state.me.userId = String(state.me.userId);
+    if (Number.isInteger(reply.maxBody) && reply.maxBody > 0) state.maxBody = reply.maxBody;
     // Keep the reconnect token rather than the password once the server has given one.
     if (reply.token) state.login = { userId: state.me.userId, token: reply.token, appKey: state.login.appKey };
     state.sessionEstablished = true;
@@ -348,10 +351,7 @@
       createTime: Date.now(), own: true, state: "sending", conv: conv.key,
     };
     insertSorted(conv, msg);
-    const size = requestBytes(msg);
-    if (size > MAX_BODY_BYTES) {  // the server would close the socket: never send it
-      msg.state = "failed";
-      showStatus(`Message not sent: it is ${size} bytes, over the server's ${MAX_BODY_BYTES}.`);
+    if (refuseTooBig(msg)) {
       render();
       return;
     }
@@ -375,6 +375,15 @@
     return state.loggedIn && send(chatRequest(msg));
   }
 
+  // A message over the server's limit would close the socket: it fails without being sent.
+  function refuseTooBig(msg) {
+    const size = requestBytes(msg);
+    if (size <= state.maxBody) return false;
+    msg.state = "failed";
+    showStatus(`Message not sent: it is ${size} bytes, over the server's ${state.maxBody}.`);
+    return true;
+  }
+
   // The server closed the socket for a message over its limit (smaller than ours, say): the
   // longest one waiting fails, rather than being sent again after every reconnect.
   function dropTooBig() {
@@ -387,6 +396,8 @@
 
   // The server drops duplicates of a client id, so resending after a reconnect is safe.
   function resendOutbox() {
+    // written before this login told the limit: some may be over it
+    state.outbox = state.outbox.filter((msg) => !refuseTooBig(msg));
     for (const msg of state.outbox) {
       msg.state = "sending";
       transmit(msg);
@@ -725,6 +736,7 @@
     get connected() { return state.connected; },
     get loggedIn() { return state.loggedIn; },
     get me() { return state.me ? Object.freeze({ ...state.me }) : null; },
+    get maxBody() { return state.maxBody; },
     get active() { return state.active; },
     get status() { return state.status; },
     get groups() { return state.groups.map((g) => Object.freeze({ ...g })); },
