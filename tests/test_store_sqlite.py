@@ -5,7 +5,6 @@ The contract itself (shared with every store) is in test_store_contract.py.
 import os
 import sqlite3
 import sys
-import threading
 
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.task import deferLater
@@ -69,21 +68,6 @@ class SqliteStoreTests(unittest.TestCase):
         self.addCleanup(store.stop)
         return store
 
-    async def test_commits_never_checkpoint_the_checkpoint_thread_does(self):
-        store = await self.open(checkpoint_every=0.05)
-        autocheckpoint = await store._writer.submit(
-            lambda: store._write_db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-        )
-        self.assertEqual(autocheckpoint, 0)  # commits never fold the WAL back themselves
-        before = os.path.getsize(self.path)
-        await defer.DeferredList([store.add_message(chat("ann", "bob")) for _ in range(2000)])
-        # only a checkpoint writes pages into the database file: the checkpoint thread's
-        for _ in range(250):
-            if os.path.getsize(self.path) > before + 100_000:
-                break
-            await deferLater(reactor, 0.02, lambda: None)
-        self.assertGreater(os.path.getsize(self.path), before + 100_000)
-
     async def test_one_turn_is_one_commit(self):
         store = await self.open()
         writes = [store.add_user(User("a", f"u{i}", "h")) for i in range(100)]
@@ -105,6 +89,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(ids, sorted(ids))
 
     async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
+        # (when the commit gap is over, as it is at once without one: test_store_sqlite_timing)
         store = await self.open(max_batch=3, commit_gap=0)
         seen = []
 
@@ -124,90 +109,8 @@ class SqliteStoreTests(unittest.TestCase):
         await store.stop()  # and stopping still waits for an idle writer, then closes
         self.assertEqual(store._state, "stopped")
 
-    async def test_commits_start_at_least_commit_gap_apart(self):
-        store = await self.open(commit_gap=0.2)
-        starts = []
-        real_flush = store._flush
-
-        def flush():
-            starts.append(reactor.seconds())
-            real_flush()
-
-        store._flush = flush
-        await store.add_message(chat("ann", "bob", "0"))
-        # written one reactor turn after another while the gap runs: they wait for it together
-        later = []
-        for i in range(1, 6):
-            later.append(store.add_message(chat("ann", "bob", str(i))))
-            await deferLater(reactor, 0, lambda: None)
-        stored = await defer.gatherResults(later)
-        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (2, 6))
-        self.assertGreaterEqual(starts[1] - starts[0], 0.2 - 1e-6)
-        self.assertEqual([m.content for m in stored], ["1", "2", "3", "4", "5"])
-        # after a quiet spell longer than the gap, a write goes to the writer at once
-        await deferLater(reactor, 0.25, lambda: None)
-        quiet = store.add_message(chat("ann", "bob", "6"))
-        self.assertLessEqual(store._flush_call.getTime(), reactor.seconds())
-        await quiet
-
-    async def test_the_first_write_is_not_held_back_by_the_gap(self):
-        store = await self.open(commit_gap=60)
-        began = reactor.seconds()
-        await store.add_user(User("a", "ann", "h"))
-        self.assertLess(reactor.seconds() - began, 30)
-
-    def test_flush_delay(self):
-        flush_delay = sqlite_module.flush_delay
-        self.assertEqual(flush_delay(None, 0.002, 100.0), 0)  # nothing committed yet
-        self.assertAlmostEqual(flush_delay(100.0, 0.002, 100.0005), 0.0015)
-        self.assertEqual(flush_delay(100.0, 0.002, 100.5), 0)  # the gap is over
-        self.assertEqual(flush_delay(100.0, 0.002, 40.0), 0.002)  # the clock went back
-
-    async def test_the_wal_starts_over_though_writes_never_stop(self):
-        # The checkpoint thread copies what was committed when it began. Writes committed
-        # while it works must be copied too (by the writer, between two batches), or the WAL
-        # never starts over under a steady load, and grows for as long as the load lasts.
-        at_work, finish = threading.Event(), threading.Event()
-
-        class Store(SqliteStore):
-            def _run_checkpoint(self):
-                super()._run_checkpoint()
-                at_work.set()
-                finish.wait(30)
-
-        store = await self.open(Store, checkpoint_every=3600)
-        self.addCleanup(finish.set)
-        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
-        store._checkpoint_call.cancel()
-        store._checkpoint()  # as its timer would
-        while not at_work.is_set():
-            await deferLater(reactor, 0.01, lambda: None)
-        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
-        finish.set()
-        while store._checkpoint_call is None:  # set again once the checkpoint is over
-            await deferLater(reactor, 0.01, lambda: None)
-        await store.add_message(chat("ann", "bob", "after"))
-        # the WAL holds just that last commit: it started over
-        db = sqlite3.connect(self.path)
-        self.addCleanup(db.close)
-        _, wal_frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.assertLessEqual(wal_frames, 3)
-
-    async def test_a_wal_grown_by_a_burst_is_cut_back(self):
-        store = await self.open(checkpoint_every=3600, wal_size_limit=64 * 1024)
-        await defer.gatherResults(
-            [store.add_message(chat("ann", "bob", "x" * 1000)) for _ in range(300)])
-        wal = self.path + "-wal"
-        self.assertGreater(os.path.getsize(wal), 256 * 1024)
-        store._checkpoint_call.cancel()
-        store._checkpoint()
-        while store._checkpoint_call is None:
-            await deferLater(reactor, 0.01, lambda: None)
-        await store.add_message(chat("ann", "bob", "after"))  # starts the WAL over
-        self.assertLessEqual(os.path.getsize(wal), 64 * 1024)
-
     async def test_a_batch_the_writer_refuses_at_once_is_answered_after_the_last_one(self):
-        store = await self.open(max_batch=2)
+        store = await self.open(max_batch=2, checkpoint_every=3600)
         real_submit = store._writer.submit
         submitted = []
 
@@ -254,7 +157,7 @@ class SqliteStoreTests(unittest.TestCase):
         return statements
 
     async def test_appends_to_known_conversations_commit_as_one_statement(self):
-        store = await self.open()
+        store = await self.open(checkpoint_every=3600)
         await store.add_message(chat("ann", "bob", "first"))  # the conversation gets its id
         statements = await self.trace_writer(store)
         stored = await defer.gatherResults(
@@ -276,7 +179,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(statements[-1], "COMMIT")
 
     async def test_a_failing_single_statement_batch_finds_its_culprit(self):
-        store = await self.open()
+        store = await self.open(checkpoint_every=3600)
         taken = await store.add_message(chat("ann", "bob", "first"))
         statements = await self.trace_writer(store)
         store._next_id = taken.id  # the next append reuses an id: its INSERT must fail
@@ -400,7 +303,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertIsNotNone(await store.get_user("a", "ann"))
 
     async def test_a_failed_single_statement_commit_fails_the_batch(self):
-        store = await self.open(_FailingCommitStore)
+        store = await self.open(_FailingCommitStore, checkpoint_every=3600)
         await store.add_message(chat("ann", "bob", "first"))  # a known conversation
         statements = await self.trace_writer(store)
         store.fail_next_commit = True

@@ -247,7 +247,8 @@
     state.loggedIn = true;
     state.me = Object.assign({ userId: state.login.userId }, reply.user || {});
     state.me.userId = String(state.me.userId);
-    if (Number.isInteger(reply.maxBody) && reply.maxBody > 0) state.maxBody = reply.maxBody;
+    state.maxBody = Number.isInteger(reply.maxBody) && reply.maxBody > 0 ? reply.maxBody
+      : DEFAULT_MAX_BODY_BYTES;
     // Keep the reconnect token rather than the password once the server has given one.
     if (reply.token) state.login = { userId: state.me.userId, token: reply.token, appKey: state.login.appKey };
     state.sessionEstablished = true;
@@ -396,7 +397,9 @@
 
   // The server drops duplicates of a client id, so resending after a reconnect is safe.
   function resendOutbox() {
-    // written before this login told the limit: some may be over it
+    // Written before this login told the limit, some may be over it: sent, they would close
+    // the socket (1009). One the server took before a restart with a lower limit fails here
+    // too, as its resend would.
     state.outbox = state.outbox.filter((msg) => !refuseTooBig(msg));
     for (const msg of state.outbox) {
       msg.state = "sending";
@@ -464,8 +467,8 @@
     state.socket = null;
     state.connected = false;
     if (socket) socket.close();
-    Object.assign(state, { me: null, login: null, groups: [], friends: [], active: null, outbox: [],
-      joining: [] });
+    Object.assign(state, { me: null, login: null, maxBody: DEFAULT_MAX_BODY_BYTES, groups: [],
+      friends: [], active: null, outbox: [], joining: [] });
     state.conversations.clear();
     render();  // empty lists and the plain title, behind the login form
     sessionStorage.removeItem(SESSION_KEY);
