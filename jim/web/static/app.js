@@ -42,6 +42,7 @@
     active: null,          // key of the conversation on screen
     outbox: [],            // chats sent and not yet answered by cmd 12, oldest first
     joining: [],           // group ids of joins sent and not yet answered by cmd 8, oldest first
+    joinsToSend: [],       // group ids of joins asked for while offline, sent at the next login
     heartbeatTimer: null,
     reconnectTimer: null,
     reconnectDelay: RECONNECT_FIRST_MS,
@@ -122,14 +123,15 @@
   }
 
   // Adds a message unless a copy is already shown; returns true when it was new.
-  function addMessage(conv, msg) {
+  // History (countUnread false) was read before, whichever conversation is on screen now.
+  function addMessage(conv, msg, countUnread = true) {
     const copy = findCopy(conv, msg);
     if (copy) {
       if (copy.id === null && msg.id !== null) copy.id = msg.id;
       return false;
     }
     insertSorted(conv, msg);
-    if (!msg.own && conv.key !== state.active) conv.unread += 1;
+    if (countUnread && !msg.own && conv.key !== state.active) conv.unread += 1;
     return true;
   }
 
@@ -142,7 +144,7 @@
       for (const body of bodies || []) {
         const conv = conversationOf(body);
         const msg = messageFromBody(body);
-        if (addMessage(conv, msg)) added += 1;
+        if (addMessage(conv, msg, !history)) added += 1;
         if (history && !(conv.historyEnd <= msg.createTime)) conv.historyEnd = msg.createTime;
       }
     }
@@ -202,7 +204,10 @@
     state.connected = false;
     state.loggedIn = false;
     stopHeartbeat();
-    state.joining = [];  // no answer comes on a closed socket
+    // No answer comes on a closed socket: those joins go again at the next login (joining a
+    // group one is in already changes nothing).
+    for (const groupId of state.joining) queueJoin(groupId);
+    state.joining = [];
     if (code === CLOSE_TOO_BIG) dropTooBig();
     failOutbox();
     if (state.sessionEstablished) {
@@ -260,6 +265,7 @@
     requestUser();
     send({ cmd: CMD.GET_MESSAGE, type: MESSAGES_OFFLINE, userId: state.me.userId });
     resendOutbox();
+    for (const groupId of state.joinsToSend.splice(0)) sendJoin(groupId);
     render();
   }
 
@@ -420,8 +426,17 @@
     $("composer-input").focus();
   }
 
+  function sendJoin(groupId) {
+    if (state.loggedIn && send({ cmd: CMD.JOIN_GROUP, groupId })) state.joining.push(String(groupId));
+    else queueJoin(groupId);
+  }
+
+  function queueJoin(groupId) {
+    if (!state.joinsToSend.includes(String(groupId))) state.joinsToSend.push(String(groupId));
+  }
+
   function joinGroup(groupId) {
-    if (send({ cmd: CMD.JOIN_GROUP, groupId })) state.joining.push(String(groupId));
+    sendJoin(groupId);
     openConversation("group", groupId);
     requestUser();
   }
@@ -468,7 +483,7 @@
     state.connected = false;
     if (socket) socket.close();
     Object.assign(state, { me: null, login: null, maxBody: DEFAULT_MAX_BODY_BYTES, groups: [],
-      friends: [], active: null, outbox: [], joining: [] });
+      friends: [], active: null, outbox: [], joining: [], joinsToSend: [] });
     state.conversations.clear();
     render();  // empty lists and the plain title, behind the login form
     sessionStorage.removeItem(SESSION_KEY);
@@ -497,6 +512,13 @@
     for (const peer of saved.peers || []) conversation("user", peer);
     state.active = saved.active || null;
     startLogin({ userId: saved.userId, token: saved.token, appKey: saved.appKey });
+    // A saved token is a session already signed in: the chat shows at once, a server that
+    // cannot be reached is retried as after any drop, and only a refused token leads back to
+    // the sign-in form.
+    state.sessionEstablished = true;
+    state.me = { userId: String(saved.userId) };
+    showChat();
+    render();
     return true;
   }
 
