@@ -6,10 +6,13 @@ import threading
 
 from twisted.internet import defer, reactor
 from twisted.internet.task import deferLater
+from twisted.internet.testing import EventLoggingObserver
+from twisted.logger import globalLogPublisher
 from twisted.trial import unittest
 
 from jim.metrics import Metrics
 from jim.model import User
+from jim.store import serial_thread
 from jim.store import sqlite as sqlite_module
 from jim.store.sqlite import SqliteStore
 from jim.store.sqlite_batch import BatchWriter
@@ -192,3 +195,35 @@ class CheckpointTests(unittest.TestCase):
         await self.checkpoint(store)
         await store.add_message(chat("ann", "bob", "after"))  # starts the WAL over
         self.assertLessEqual(os.path.getsize(wal), 64 * 1024)
+
+
+class ThreadPolicyTests(unittest.TestCase):
+    """The writer and the checkpointer are background work to the scheduler: their wake-ups
+    do not preempt the reactor thread in the middle of a turn."""
+
+    async def test_the_writer_and_the_checkpointer_run_as_batch_work(self):
+        if not hasattr(os, "SCHED_BATCH"):
+            raise unittest.SkipTest("this system has no SCHED_BATCH")
+        store = SqliteStore(os.path.join(self.mktemp(), "jim.db"), reactor)
+        await store.start()
+        self.addCleanup(store.stop)
+
+        def policy():
+            return os.sched_getscheduler(0)  # of the calling thread
+
+        self.assertEqual(await store._writer.submit(policy), os.SCHED_BATCH)
+        self.assertEqual(await store._checkpointer.submit(policy), os.SCHED_BATCH)
+        self.assertEqual(await store._reader.submit(policy), os.SCHED_OTHER)  # answers clients
+
+    async def test_a_refused_policy_is_logged_and_the_thread_works(self):
+        def refused():
+            raise PermissionError(1, "Operation not permitted")
+
+        self.patch(serial_thread, "as_batch_work", refused)
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        thread = serial_thread.SerialThread(reactor, "jim-test-thread", batch=True)
+        thread.start()
+        self.addCleanup(thread.stop)
+        self.assertEqual(await thread.submit(lambda: 42), 42)
+        [event] = [e for e in events if e.get("thread") == "jim-test-thread"]
+        self.assertIn("Operation not permitted", str(event["error"]))

@@ -92,11 +92,12 @@ class SqliteStore:
         self._wal_size_limit = int(wal_size_limit)
         self._busy_timeout = busy_timeout
         self._state = _NEW
-        self._writer = SerialThread(reactor, "jim-store-writer")
+        # batch: a commit's wake-ups wait for the reactor's turn to end (docs/storage.md)
+        self._writer = SerialThread(reactor, "jim-store-writer", batch=True)
         self._reader = SerialThread(reactor, "jim-store-reader")
         # Checkpoints (copying the WAL back into the database file) run on their own
         # connection and thread, so that no commit ever waits for one.
-        self._checkpointer = SerialThread(reactor, "jim-store-checkpoint")
+        self._checkpointer = SerialThread(reactor, "jim-store-checkpoint", batch=True)
         self._checkpoint_db = None  # touched only on the checkpoint thread
         self._checkpoint_call = None
         self._checkpoint_every = checkpoint_every
