@@ -109,3 +109,19 @@ class OfflineWebChatTests(TestCase):
         await self.say(alice, "written while unreachable")  # kept until it is signed in
         await alice.wait_for("window.jimChat.loggedIn", timeout=30)
         await alice.wait_for(f"{messages('user:bob')}[0].state === 'sent'")
+
+    async def test_a_reload_with_a_refused_token_returns_to_the_sign_in_form(self):
+        alice = await self.signed_in_page("alice")
+        await alice.evaluate("""(() => {  // as if the token had expired meanwhile
+            const saved = JSON.parse(sessionStorage.getItem("jim.chat.session"));
+            saved.token = "not-a-token";
+            sessionStorage.setItem("jim.chat.session", JSON.stringify(saved));
+            return true;
+        })()""")
+        await alice.reload()
+        await alice.wait_for("!document.querySelector('#login').hidden"
+                             " && document.querySelector('#chat').hidden")
+        error = await alice.evaluate("document.querySelector('#login-error').textContent")
+        self.assertIn("sign in again", error)
+        self.assertIsNone(await alice.evaluate("sessionStorage.getItem('jim.chat.session')"))
+        self.assertFalse(await alice.evaluate("window.jimChat.loggedIn"))

@@ -465,9 +465,10 @@
     showStatus("Loading history…");
   }
 
-  function startLogin(login) {
+  // resumed: a saved session, already signed in once (a failed connection is retried then).
+  function startLogin(login, resumed = false) {
     state.login = login;
-    state.sessionEstablished = false;
+    state.sessionEstablished = resumed;
     showLoginError("");
     setLoginBusy(true);
     connect();
@@ -511,11 +512,10 @@
     if (!saved || !saved.token) return false;
     for (const peer of saved.peers || []) conversation("user", peer);
     state.active = saved.active || null;
-    startLogin({ userId: saved.userId, token: saved.token, appKey: saved.appKey });
     // A saved token is a session already signed in: the chat shows at once, a server that
     // cannot be reached is retried as after any drop, and only a refused token leads back to
     // the sign-in form.
-    state.sessionEstablished = true;
+    startLogin({ userId: saved.userId, token: saved.token, appKey: saved.appKey }, true);
     state.me = { userId: String(saved.userId) };
     showChat();
     render();
