@@ -1,58 +1,94 @@
-"""The one error type of jim, and the table of codes it carries.
+"""The one error type of jim, and its neutral codes.
 
-A ``JimError`` is raised anywhere inside jim and converted to a reply in exactly one place per
-front end: the J-IM session turns it into a status reply (``jim.core.session``), the HTTP
-resources into a JSON error body (``jim.web.resource``).
-
-Codes below 100000 are J-IM 3.0 status codes (their wire text lives in ``jim.wire.status``);
-899xxx codes are JMessage REST API codes.
+A L{JimError} is raised anywhere inside jim with a neutral code (what went wrong, in the
+domain's words) and converted in exactly one place per front end: the J-IM session turns it
+into a J-IM status reply (100xx, by the command that failed), the REST API into JMessage's
+error envelope (899xxx, 855xxx, 803xxx with an HTTP status). No code below is a wire value.
 """
 
 
 class JimError(Exception):
-    """A refusal with a stable code, an HTTP status and a human-readable detail.
+    """A refusal with a neutral code and a human-readable detail.
 
-    @ivar code: the J-IM status code (100xx) or JMessage code (899xxx).
+    @ivar code: one of the constants below.
     @ivar detail: what exactly was wrong, in English, safe to show to the client.
-    @ivar http_status: the HTTP status used when this error reaches an HTTP client.
-    @ivar command: for J-IM replies, the response command number to answer with, when it is not
-        the one implied by the request.
-    @ivar close: the connection must be closed after the reply (J-IM login failure).
-    @ivar extra: more top-level fields for the J-IM reply (e.g. a join ``result``), or None.
     """
 
-    def __init__(self, code, detail, http_status=400, command=None, close=False, extra=None):
+    def __init__(self, code, detail):
         super().__init__(code, detail)
         self.code = code
         self.detail = detail
-        self.http_status = http_status
-        self.command = command
-        self.close = close
-        self.extra = extra
 
     def __repr__(self):
-        return f"JimError({self.code}, {self.detail!r})"
+        return f"JimError({self.code!r}, {self.detail!r})"
 
     __str__ = __repr__
 
 
-# J-IM 3.0 status codes used as errors (see jim.wire.status for their wire text).
-SEND_FAILED = 10002
-GET_USER_FAILED = 10004
-LOGIN_FAILED = 10008
-AUTH_FAILED = 10010
-JOIN_FAILED = 10012
-GET_MESSAGE_FAILED = 10015
-UNKNOWN_CMD = 10017
-INVALID = 10020
+# -- requests and the server ------------------------------------------------------------------
+BAD_REQUEST = "bad_request"  # a malformed body, a wrong type, a value out of its limits
+TOO_MANY = "too_many"  # a batch longer than its limit
+SERVER_ERROR = "server_error"  # jim could not do it (the store failed): retry later
+BUSY = "busy"  # too much work queued (password hashing): retry shortly
+RATE_LIMITED = "rate_limited"  # over a rate limit: retry later
+UNKNOWN_COMMAND = "unknown_command"
+LOGIN_REQUIRED = "login_required"  # a command before the login
+NOT_FOUND = "not_found"  # no such route
+METHOD_NOT_ALLOWED = "method_not_allowed"
+BODY_TOO_LARGE = "body_too_large"  # a request body over the route's limit
+CROSS_SITE = "cross_site"  # a browser request another site's page made
 
-# JMessage REST codes (the subset the foundation uses; the REST API adds the rest).
-SERVER_ERROR = 899000
-USER_EXISTS = 899001
-NO_SUCH_USER = 899002
-BAD_PARAMETER = 899003
-MISSING_AUTH = 899007
-BASIC_AUTH_FAILED = 899008
-NO_SUCH_APP = 899009
-FORBIDDEN = 899403  # jim's own, like NOT_FOUND: a cross-site browser request to the API
-NOT_FOUND = 899404  # no JMessage code exists for an unknown route
+# -- credentials ------------------------------------------------------------------------------
+MISSING_AUTH = "missing_auth"
+AUTH_FAILED = "auth_failed"  # wrong credentials (app secret, password, token)
+NO_SUCH_APP = "no_such_app"
+USER_FORBIDDEN = "user_forbidden"  # a forbidden user logs in or sends
+NOT_ALLOWED = "not_allowed"  # a caller asks for what is not its own
+
+# -- users ------------------------------------------------------------------------------------
+USER_EXISTS = "user_exists"
+NO_SUCH_USER = "no_such_user"
+NOT_ADMIN = "not_admin"  # sending as an admin who is not one
+APP_EXISTS = "app_exists"
+
+# -- groups -----------------------------------------------------------------------------------
+NO_SUCH_GROUP = "no_such_group"
+GROUP_EXISTS = "group_exists"
+ALREADY_MEMBER = "already_member"
+NOT_MEMBER = "not_member"
+GROUP_FULL = "group_full"
+GROUP_QUOTA = "group_quota"  # the user is in as many groups as allowed
+GROUP_PRIVATE = "group_private"  # joining a private group without being added
+SILENCED = "silenced"
+
+# -- relations --------------------------------------------------------------------------------
+ALREADY_FRIEND = "already_friend"
+NOT_FRIEND = "not_friend"
+ALREADY_BLACKLISTED = "already_blacklisted"
+NOT_BLACKLISTED = "not_blacklisted"
+ADMIN_NOT_BLACKLISTABLE = "admin_not_blacklistable"
+BLACKLISTED = "blacklisted"  # the receiver blacklisted the sender
+NOT_FRIENDS = "not_friends"  # a private message outside friendship in a friend-mode app
+NODISTURB_USER_ON = "nodisturb_user_on"
+NODISTURB_USER_OFF = "nodisturb_user_off"
+NODISTURB_GROUP_ON = "nodisturb_group_on"
+NODISTURB_GROUP_OFF = "nodisturb_group_off"
+NODISTURB_ALL_ON = "nodisturb_all_on"
+NODISTURB_ALL_OFF = "nodisturb_all_off"
+SHIELD_ON = "shield_on"
+SHIELD_OFF = "shield_off"
+CROSS_APP = "cross_app"  # a user or group of another app named where only this app's may be
+
+# -- messages ---------------------------------------------------------------------------------
+MESSAGE_TOO_LARGE = "message_too_large"
+NO_SUCH_MESSAGE = "no_such_message"
+RETRACT_TOO_LATE = "retract_too_late"
+NOT_SENDER = "not_sender"
+ALREADY_RETRACTED = "already_retracted"
+
+#: the refusals that are jim's doing, not the client's (the rest count as bad input)
+SERVER_FAULTS = frozenset((SERVER_ERROR, BUSY))
+
+#: every code, for the front ends' mapping tables (a test checks each one maps everywhere)
+CODES = tuple(value for name, value in sorted(globals().items())
+              if name.isupper() and isinstance(value, str))

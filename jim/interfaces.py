@@ -1,37 +1,34 @@
 """The contracts between jim's core and the parts around it.
 
-The core talks to storage only through L{IStore} and to connections only through L{IClient}.
-Every implementation is checked with C{verifyObject} and one shared contract test suite.
-All L{IStore} methods return Deferreds (the core awaits them); a refusal fails the Deferred with
-L{jim.errors.JimError}.
+The core reaches durable state only through the areas of L{IStore}, other nodes only through
+L{IBus}, presence through L{IPresence}, and this process's connections through L{IConnection}.
+Every implementation is checked with C{verifyObject} and one shared contract test suite per
+area. Every store method returns a Deferred (the core awaits it), but for the few hot-path
+methods that say otherwise; a refusal fails it with a L{jim.errors.JimError}.
 """
 from zope.interface import Attribute, Interface
 
+from jim.model import BUS_VALUES
 
-class IStore(Interface):
-    """Durable state of every app: apps, users, groups, memberships, the message log, and the
-    per-user set of messages still to be fetched as offline messages.
 
-    Writes are durable when their Deferred fires: a sender is acknowledged only after that.
-    """
-
-    def start():
-        """Open (and migrate) the store. Fires when it is ready."""
-
-    def stop():
-        """Finish pending writes and close. Fires when everything acknowledged is on disk."""
-
-    # apps
+class IAppStore(Interface):
     def add_app(app):
-        """Create an L{jim.model.App}; JimError(BAD_PARAMETER) if the key is taken."""
+        """Create an L{jim.model.App}; JimError(APP_EXISTS) if the key is taken."""
 
     def get_app(key):
         """The L{jim.model.App} with this key, or None."""
 
-    # users
+    def update_app(key, changes):
+        """Change the fields named in the dict C{changes}; the new App. JimError(NO_SUCH_APP)."""
+
+    def list_apps(start, count):
+        """C{(total, [App, ...])}: C{count} apps from the C{start}th, in creation order."""
+
+
+class IUserStore(Interface):
     def add_user(user):
-        """Create an L{jim.model.User}; JimError(USER_EXISTS, http_status=403) if the username is
-        taken in that app."""
+        """Create an L{jim.model.User}; JimError(USER_EXISTS) if the username is taken in that
+        app."""
 
     def get_user(app, username):
         """The L{jim.model.User} or None."""
@@ -39,27 +36,99 @@ class IStore(Interface):
     def get_users(app, usernames):
         """The users of C{app} among C{usernames} that exist, as a list (any order)."""
 
-    def set_password(app, username, password):
-        """Replace a user's password hash."""
+    def update_user(app, username, changes):
+        """Change the User fields named in the dict C{changes} (profile fields, C{password},
+        C{mtime}, C{forbidden}, C{admin}); the new User. JimError(NO_SUCH_USER)."""
 
-    # groups
-    def add_group(group):
-        """Create an L{jim.model.Group}; fires True if created, False if it existed already."""
+    def delete_user(app, username):
+        """Forget a user (not its relations, memberships nor messages: their services do).
+        JimError(NO_SUCH_USER)."""
+
+    def list_users(app, start, count, admin=False):
+        """C{(total, [User, ...])}: the app's users (C{admin} False) or admins (True), C{count}
+        of them from the C{start}th, in registration order."""
+
+
+class IRelationStore(Interface):
+    """What users keep about others: L{jim.model.Relation}s, by kind, owner and target."""
+
+    def add_relations(relations):
+        """Keep each L{jim.model.Relation} whose (app, kind, owner, target) is not kept yet;
+        the list of those that were added, in the given order."""
+
+    def update_relations(relations):
+        """Replace the notes (C{note_name}, C{others}) of relations that are kept; the list of
+        those that were, in the given order."""
+
+    def remove_relations(app, kind, owner, targets):
+        """Forget these relations; the list of targets that were kept, in the given order."""
+
+    def relations_of(app, owner, kinds=None):
+        """The relations C{owner} keeps (of C{kinds}, a sequence, or all), oldest first."""
+
+    def owners_of(app, kind, target):
+        """The owners of every relation of C{kind} to C{target}, oldest first."""
+
+    def remove_owned(app, owner):
+        """Forget every relation C{owner} keeps."""
+
+    def remove_targeting(app, kinds, target):
+        """Forget every relation of C{kinds} whose target is C{target}."""
+
+
+class IGroupStore(Interface):
+    def create_group(group, members):
+        """Create an L{jim.model.Group} with its first L{jim.model.Member}s, in one write.
+        A C{gid} of 0 is assigned: one above every gid the app ever had (those of deleted
+        groups and explicit gids included), at least L{jim.model.FIRST_GID}, so that no gid is
+        given twice in an app, even across restarts (a deleted group's history and offline
+        marks are still keyed by its gid). Any other gid is kept as given, and raises that
+        mark when it is higher. The stored Group. JimError(GROUP_EXISTS) if the gid or the
+        alias is taken."""
 
     def get_group(app, gid):
         """The L{jim.model.Group} or None."""
 
-    def add_member(app, gid, username):
-        """Add a member to an existing group; fires True if added, False if already a member.
-        JimError(BAD_PARAMETER) if the group does not exist."""
+    def group_by_alias(app, alias):
+        """The group whose C{alias} is C{alias}, or None."""
 
-    def group_members(app, gid):
-        """The usernames of the group's members, in joining order."""
+    def update_group(app, gid, changes):
+        """Change the Group fields named in C{changes}; the new Group. JimError(NO_SUCH_GROUP)."""
+
+    def delete_group(app, gid):
+        """Forget a group and its members. JimError(NO_SUCH_GROUP)."""
+
+    def list_groups(app, start, count):
+        """C{(total, [Group, ...])}: C{count} groups from the C{start}th, in creation order."""
+
+    def add_members(app, gid, members):
+        """Add L{jim.model.Member}s (those not in it yet); the list of usernames added.
+        JimError(NO_SUCH_GROUP)."""
+
+    def remove_members(app, gid, usernames):
+        """Remove members; the list of usernames that were members."""
+
+    def update_member(app, gid, username, changes):
+        """Change the Member fields named in C{changes} (C{role}, C{silenced}); the new
+        Member. JimError(NOT_MEMBER)."""
+
+    def set_owner(app, gid, username):
+        """Make member C{username} the owner, and the owner before a plain member, in one
+        write; the new Group. JimError(NO_SUCH_GROUP), JimError(NOT_MEMBER)."""
+
+    def members(app, gid):
+        """The group's L{jim.model.Member}s in joining order ([] for no such group)."""
 
     def user_groups(app, username):
         """The L{jim.model.Group}s the user is a member of, in joining order."""
 
-    # messages
+
+class IMessageStore(Interface):
+    """The message log. Offline and history are queries over it.
+
+    Writes are durable when they are answered: a sender is acknowledged only after that.
+    """
+
     def add_message(message, offline_for=()):
         """Append a L{jim.model.Message} (its C{id} is ignored) and mark it to be fetched as an
         offline message by each username in C{offline_for}, in one durable write.
@@ -76,7 +145,7 @@ class IStore(Interface):
         """The message with its final C{id}, before it is written, so that it can be delivered
         while L{append_message_then} writes it. Or None: the store cannot promise an id right
         now (too many prepared messages are not committed yet, or it never can); use
-        L{add_message} then.
+        L{add_message} then. Not a Deferred.
 
         An id this returns is never given to another message, even if the process dies before
         the message is committed. Append what it returns at once: messages are committed in
@@ -89,19 +158,27 @@ class IStore(Interface):
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""
 
+    def get_message(app, message_id):
+        """The stored message with this id in C{app} (retracted or not), or None."""
+
     def message_by_client_id(app, sender, client_id, target_type, target):
         """The first message C{sender} sent with this client id to this target, or None."""
+
+    def retract_message(app, message_id):
+        """Mark a message retracted and drop it from every offline list; the retracted
+        message. JimError(NO_SUCH_MESSAGE), JimError(ALREADY_RETRACTED)."""
 
     def take_offline(app, username, peer=None, gid=None, limit=None):
         """Fetch and forget, in one transaction, the user's offline messages, oldest first.
 
-        With C{peer}: only private messages from C{peer}. With C{gid}: only messages of that
-        group. At most C{limit} (the oldest; the rest stay for the next fetch). A message is
-        never returned twice.
+        With C{peer}: only private messages from C{peer}. With C{gid} (an int): only messages
+        of that group. At most C{limit} (the oldest; the rest stay for the next fetch). A
+        message is never returned twice, and a retracted one never.
         """
 
     def private_history(app, user, peer, begin=None, end=None, offset=None, count=100):
-        """Messages between C{user} and C{peer} (both directions), oldest first.
+        """Messages between C{user} and C{peer} (both directions), oldest first, retracted
+        ones left out.
 
         C{begin}/C{end} bound C{created} (epoch ms, inclusive). With C{offset} None the I{latest}
         C{count} messages are returned; with an offset, C{count} messages from C{offset} counted
@@ -109,17 +186,104 @@ class IStore(Interface):
         """
 
     def group_history(app, gid, begin=None, end=None, offset=None, count=100):
-        """Messages of group C{gid}, with the same paging as L{private_history}."""
+        """Messages of group C{gid} (an int), with the same paging as L{private_history}."""
+
+
+class IStore(Interface):
+    """Durable state of every app, one area per attribute."""
+
+    apps = Attribute("The L{IAppStore}.")
+    users = Attribute("The L{IUserStore}.")
+    relations = Attribute("The L{IRelationStore}.")
+    groups = Attribute("The L{IGroupStore}.")
+    messages = Attribute("The L{IMessageStore}.")
+
+    def start():
+        """Open (and migrate) the store. Fires when it is ready."""
+
+    def stop():
+        """Finish pending writes and close. Fires when everything acknowledged is on disk."""
+
+
+class IBus(Interface):
+    """How the core's values (L{jim.model.BUS_VALUES}) reach every node, this one included.
+
+    Each value has one wire form (C{jim.wire.busjson}); a bus within one process may pass the
+    values themselves."""
+
+    node = Attribute("This node's id, unique among the nodes sharing the bus.")
+
+    def start():
+        """Connect. Fires when values can be published and received."""
+
+    def stop():
+        """Disconnect. Fires when done."""
+
+    def publish(value):
+        """Send a Delivery, Kick or Invalidate to every node. Never blocks, never raises."""
+
+    def subscribe(handler, kinds=BUS_VALUES):
+        """Call C{handler(value)} for every value of C{kinds} (types among
+        L{jim.model.BUS_VALUES}) any node publishes, in the order each node published them."""
+
+
+class IPresence(Interface):
+    """Who is online, on which connections, across every node."""
+
+    def connect(app, username, connection_id, terminal):
+        """Note a logged-in connection; True if it is the user's first."""
+
+    def disconnect(app, username, connection_id):
+        """Forget a connection; True if it was the user's last."""
+
+    def is_online(app, username):
+        """Whether the user has any connection. A memory lookup: the chat hot path asks."""
+
+    def online_among(app, usernames):
+        """Those of C{usernames} who have a connection, in their order (a group's fan-out
+        asks this once rather than L{is_online} per member)."""
+
+    def connections(app, username):
+        """The user's connections as C{[(connection id, terminal), ...]}, oldest first."""
+
+    def online_users():
+        """How many users have a connection."""
+
+
+class IConnection(Interface):
+    """One logged-in connection of this process, as the hub sees it, whatever its dialect."""
+
+    id = Attribute("A connection id, unique among every node's connections.")
+    app = Attribute("The app key of its user.")
+    username = Attribute("Its user.")
+    terminal = Attribute("'tcp', 'ws' or 'http': what carries it.")
+
+    def deliver(delivery, cache):
+        """Send a L{jim.model.Delivery}'s message or event in the connection's dialect.
+        C{cache} is a dict shared by every connection one fan-out reaches: an encoding is
+        kept there under a key of the dialect's choosing, so it is made once per fan-out."""
+
+    def kick(kick):
+        """Tell the peer why (C{kick.event}, when there is one) and close."""
 
 
 class IClient(Interface):
-    """One live connection of a logged-in (or logging-in) user, as the core sees it."""
+    """The transport under a J-IM session: where its frames go."""
 
     terminal = Attribute("'tcp', 'ws' or 'http': what the connection speaks.")
     peer = Attribute("A printable address of the remote end, for logs.")
+    encoding = Attribute("A name for how the transport sends frames: clients with the same "
+                         "encoding send the same data for the same frames.")
 
     def send(command, body):
         """Queue a J-IM frame: C{command} (int) with C{body}, UTF-8 JSON bytes. Never blocks."""
+
+    def encode(frames):
+        """What L{send_encoded} takes for C{frames}, C{((command, body), ...)}: made once for
+        every client of this encoding a fan-out reaches."""
+
+    def send_encoded(data):
+        """Queue frames L{encode} made. Never blocks."""
 
     def close(reason):
         """Close this connection once what was sent is flushed; C{reason} is for the log."""

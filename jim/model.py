@@ -1,6 +1,9 @@
-"""The internal model every dialect maps onto: apps, users, groups and messages.
+"""The IM domain as values: apps, users, relations, groups, messages, events, and what the core
+hands to the bus (deliveries, kicks, cache invalidations).
 
-Values are frozen attrs classes; nothing here does I/O.
+Nothing here knows a dialect (J-IM, JMessage) or does I/O. Values are frozen attrs classes, but
+for L{Message}, L{Draft} and L{Delivery}, NamedTuples: they are built for every chat on the hot
+path, and a tuple costs a quarter of a frozen attrs instance to make.
 """
 from typing import NamedTuple, Optional
 
@@ -9,8 +12,60 @@ import attr
 #: the widest integer a store keeps (SQLite integers are signed 64 bits)
 MAX_INT64 = 2**63 - 1
 
+# -- target and sender kinds ------------------------------------------------------------------
+
 SINGLE = "single"
 GROUP = "group"
+CHATROOM = "chatroom"
+TARGET_TYPES = (SINGLE, GROUP, CHATROOM)
+
+#: a message sent by a user (a socket client), or by an app server in a registered admin's name
+FROM_USER = "user"
+FROM_ADMIN = "admin"
+
+# -- message types (JMessage's) ----------------------------------------------------------------
+
+TEXT = "text"
+IMAGE = "image"
+VOICE = "voice"
+VIDEO = "video"
+FILE = "file"
+LOCATION = "location"
+CUSTOM = "custom"
+MSG_TYPES = (TEXT, IMAGE, VOICE, VIDEO, FILE, LOCATION, CUSTOM)
+
+# -- users ------------------------------------------------------------------------------------
+
+GENDER_UNKNOWN, GENDER_MALE, GENDER_FEMALE = 0, 1, 2
+#: the fields of a user's profile an update may change (besides password, forbidden, admin)
+PROFILE_FIELDS = ("nickname", "avatar", "birthday", "signature", "gender", "region", "address",
+                  "extras")
+
+# -- groups -----------------------------------------------------------------------------------
+
+#: JMessage's group flags: a private group is joined only by being added, a public one also
+#: by asking (J-IM's join, cmd 7, creates public groups)
+PRIVATE = 1
+PUBLIC = 2
+OWNER = "owner"
+ADMIN = "admin"
+MEMBER = "member"
+ROLES = (OWNER, ADMIN, MEMBER)
+#: the first gid handed to a group created without one (JMessage's gids look like 10055201)
+FIRST_GID = 10_000_000
+
+# -- relations ---------------------------------------------------------------------------------
+
+#: a relation kind names what an owner (a username) keeps about a target
+FRIEND = "friend"  # target: a username; note_name and others are the owner's notes
+BLACKLIST = "blacklist"  # target: a username whose private messages the owner refuses
+NODISTURB_USER = "nodisturb_user"  # target: a username
+NODISTURB_GROUP = "nodisturb_group"  # target: a gid, as text
+NODISTURB_ALL = "nodisturb_all"  # target: "" (global no-disturb is on)
+SHIELD = "shield"  # target: a gid, as text; the owner does not receive that group's messages
+RELATION_KINDS = (FRIEND, BLACKLIST, NODISTURB_USER, NODISTURB_GROUP, NODISTURB_ALL, SHIELD)
+#: the kinds whose target is a username (the rest name a group, or nothing)
+USER_RELATIONS = (FRIEND, BLACKLIST, NODISTURB_USER)
 
 
 @attr.s(frozen=True, slots=True)
@@ -19,53 +74,115 @@ class App:
 
     @ivar secret_hash: hex SHA-256 of the master secret. The secret is 24 random alphanumerics
         (~143 bits), so a fast hash suffices; it is compared in constant time.
+    @ivar friend_mode: private messages go only between friends.
     """
 
     key = attr.ib(type=str)
-    secret_hash = attr.ib(type=str)
+    secret_hash = attr.ib(type=str, repr=False)
     name = attr.ib(type=str, default="")
     created = attr.ib(type=int, default=0)
+    friend_mode = attr.ib(type=bool, default=False)
 
 
 @attr.s(frozen=True, slots=True)
 class User:
-    """A user of one app. ``password`` is a self-describing hash (see ``jim.core.passwords``)."""
+    """A user of one app, with JMessage's whole profile.
+
+    @ivar password: a self-describing hash (see C{jim.core.passwords}), never the password.
+    @ivar birthday: C{yyyy-MM-dd}, or "".
+    @ivar extras: the app's own fields, as compact JSON text of an object, or None.
+    @ivar ctime: epoch ms of registration; C{mtime} of the last change to the profile.
+    @ivar forbidden: may not log in nor send.
+    @ivar admin: an admin of the app (JMessage's ``/v1/admins``): may send as C{FROM_ADMIN}.
+    """
 
     app = attr.ib(type=str)
     username = attr.ib(type=str)
     password = attr.ib(type=str, repr=False)
     nickname = attr.ib(type=str, default="")
     avatar = attr.ib(type=str, default="")
+    birthday = attr.ib(type=str, default="")
     signature = attr.ib(type=str, default="")
-    created = attr.ib(type=int, default=0)
+    gender = attr.ib(type=int, default=GENDER_UNKNOWN)
+    region = attr.ib(type=str, default="")
+    address = attr.ib(type=str, default="")
+    extras = attr.ib(type=Optional[str], default=None)
+    ctime = attr.ib(type=int, default=0)
+    mtime = attr.ib(type=int, default=0)
+    forbidden = attr.ib(type=bool, default=False)
+    admin = attr.ib(type=bool, default=False)
+
+
+@attr.s(frozen=True, slots=True)
+class Relation:
+    """One thing an C{owner} keeps about a C{target}: a friend, a blacklisted user, a
+    no-disturb setting, a group shield (see the C{*} kinds above).
+
+    @ivar note_name: friends only: the owner's name for the friend (<= 64 bytes).
+    @ivar others: friends only: the owner's note about the friend (<= 250 bytes).
+    """
+
+    app = attr.ib(type=str)
+    kind = attr.ib(type=str)
+    owner = attr.ib(type=str)
+    target = attr.ib(type=str)
+    note_name = attr.ib(type=str, default="")
+    others = attr.ib(type=str, default="")
+    ctime = attr.ib(type=int, default=0)
 
 
 @attr.s(frozen=True, slots=True)
 class Group:
-    """A group of one app; ``gid`` is the J-IM ``groupId``."""
+    """A group of one app.
+
+    @ivar gid: a positive integer, JMessage's gid.
+    @ivar alias: the J-IM ``groupId`` of a group J-IM created under a name that is not a
+        number ("g1"); None otherwise (J-IM's "100" is gid 100).
+    @ivar flag: L{PRIVATE} or L{PUBLIC}.
+    """
 
     app = attr.ib(type=str)
-    gid = attr.ib(type=str)
+    gid = attr.ib(type=int)
     name = attr.ib(type=str, default="")
-    owner = attr.ib(type=str, default="")
+    desc = attr.ib(type=str, default="")
     avatar = attr.ib(type=str, default="")
-    created = attr.ib(type=int, default=0)
+    owner = attr.ib(type=str, default="")
+    flag = attr.ib(type=int, default=PRIVATE)
+    max_members = attr.ib(type=int, default=500)
+    ctime = attr.ib(type=int, default=0)
+    mtime = attr.ib(type=int, default=0)
+    alias = attr.ib(type=Optional[str], default=None)
+
+
+@attr.s(frozen=True, slots=True)
+class Member:
+    """A user's place in a group: its role and whether it may speak."""
+
+    username = attr.ib(type=str)
+    role = attr.ib(type=str, default=MEMBER)
+    silenced = attr.ib(type=bool, default=False)
+    joined = attr.ib(type=int, default=0)
 
 
 class Message(NamedTuple):
     """One message of the log. Offline and history are queries over these.
 
-    An immutable value like the others, but a NamedTuple rather than frozen attrs: two are
-    built for every chat on the hot path, and a tuple costs a quarter of a frozen attrs
-    instance to make.
-
     @ivar id: the server id, increasing in commit order within a store (0 until stored).
-    @ivar target_type: L{SINGLE} (target is a username) or L{GROUP} (target is a gid).
-    @ivar msg_type: J-IM msgType: 0 text, 1 image, 2 voice, 3 video, 4 music, 5 news.
-    @ivar extras: the message's ``extras`` object as compact JSON text, or None.
+    @ivar app: the sender's app.
+    @ivar target_type: L{SINGLE} (target is a username), L{GROUP} (a gid, as decimal text) or
+        L{CHATROOM}.
+    @ivar msg_type: one of L{MSG_TYPES}.
+    @ivar body: the message body (JMessage's ``msg_body``), a parsed JSON object: a text's is
+        C{{"text": ...}}. Never changed once built.
+    @ivar extras: the sender's ``extras`` object as compact JSON text, or None.
     @ivar client_id: the sender's own id for the message, used to acknowledge a resend without
         delivering it twice; None when the client gave none.
     @ivar created: server time of acceptance, epoch milliseconds.
+    @ivar from_type: L{FROM_USER} or L{FROM_ADMIN}.
+    @ivar target_app: the target's app when it is not C{app} (cross-app chat), else None.
+    @ivar no_offline: not kept for recipients who are offline.
+    @ivar no_notification: recipients' devices show no notification for it.
+    @ivar retracted: taken back by its sender: gone from history and offline lists.
     """
 
     id: int
@@ -73,8 +190,161 @@ class Message(NamedTuple):
     sender: str
     target_type: str
     target: str
-    msg_type: int
-    content: str
+    msg_type: str
+    body: dict
     extras: Optional[str] = None
     client_id: Optional[str] = None
     created: int = 0
+    from_type: str = FROM_USER
+    target_app: Optional[str] = None
+    no_offline: bool = False
+    no_notification: bool = False
+    retracted: bool = False
+
+
+class Draft(NamedTuple):
+    """A message as a front end asks the core to send it: the core adds its sender, app, id
+    and time (the server decides who speaks, and when).
+
+    @ivar target: a username, or a gid as decimal text.
+    """
+
+    target_type: str
+    target: str
+    msg_type: str
+    body: dict
+    extras: Optional[str] = None
+    client_id: Optional[str] = None
+    from_type: str = FROM_USER
+    no_offline: bool = False
+    no_notification: bool = False
+    target_app: Optional[str] = None
+
+
+# -- events --------------------------------------------------------------------------------------
+
+GROUP_CREATED = "group_created"
+MEMBERS_ADDED = "members_added"
+MEMBERS_REMOVED = "members_removed"
+MEMBER_LEFT = "member_left"
+GROUP_UPDATED = "group_updated"
+GROUP_DISSOLVED = "group_dissolved"
+OWNER_TRANSFERRED = "owner_transferred"
+MEMBER_SILENCED = "member_silenced"
+FRIEND_ADDED = "friend_added"
+FRIEND_REMOVED = "friend_removed"
+FRIEND_UPDATED = "friend_updated"
+BLACKLIST_CHANGED = "blacklist_changed"
+NODISTURB_CHANGED = "nodisturb_changed"
+USER_UPDATED = "user_updated"
+USER_FORBIDDEN = "user_forbidden"
+USER_DELETED = "user_deleted"
+PASSWORD_CHANGED = "password_changed"
+MESSAGE_RETRACTED = "message_retracted"
+#: a user's first connection came up / its last went down (J-IM's cmd 9 and 10 per group)
+USER_ONLINE = "user_online"
+USER_OFFLINE = "user_offline"
+EVENT_KINDS = (
+    GROUP_CREATED, MEMBERS_ADDED, MEMBERS_REMOVED, MEMBER_LEFT, GROUP_UPDATED, GROUP_DISSOLVED,
+    OWNER_TRANSFERRED, MEMBER_SILENCED, FRIEND_ADDED, FRIEND_REMOVED, FRIEND_UPDATED,
+    BLACKLIST_CHANGED, NODISTURB_CHANGED, USER_UPDATED, USER_FORBIDDEN, USER_DELETED,
+    PASSWORD_CHANGED,
+    MESSAGE_RETRACTED, USER_ONLINE, USER_OFFLINE,
+)
+
+
+@attr.s(frozen=True, slots=True)
+class UserCard:
+    """What an event shows of a user: enough for a client to draw it without asking."""
+
+    username = attr.ib(type=str)
+    nickname = attr.ib(type=str, default="")
+    avatar = attr.ib(type=str, default="")
+    signature = attr.ib(type=str, default="")
+    online = attr.ib(type=bool, default=False)
+    #: the kind of connection it came online with ("tcp", "ws", ...), for presence events
+    terminal = attr.ib(type=Optional[str], default=None)
+
+
+@attr.s(frozen=True, slots=True)
+class Event:
+    """Something that happened, for the users it concerns (see L{EVENT_KINDS}).
+
+    @ivar id: unique per app (see C{jim.core.events.EventIds}).
+    @ivar actor: who did it: a username, or "" for the app server (REST).
+    @ivar gid: the group it happened in, or None.
+    @ivar users: the users it was done to (added, removed, befriended...), as cards.
+    @ivar group_name: the group's name, for group events.
+    @ivar new_owner: L{OWNER_TRANSFERRED} and a L{MEMBER_LEFT} owner: who owns it now.
+    @ivar message_ids: L{MESSAGE_RETRACTED}: the messages taken back.
+    @ivar flag: L{MEMBER_SILENCED}: True on, False off; L{BLACKLIST_CHANGED} and
+        L{FRIEND_*}: True added, False removed.
+    @ivar target_type, target: L{MESSAGE_RETRACTED}: the conversation of the messages.
+    """
+
+    kind = attr.ib(type=str)
+    app = attr.ib(type=str)
+    id = attr.ib(type=int, default=0)
+    actor = attr.ib(type=str, default="")
+    gid = attr.ib(type=Optional[int], default=None)
+    users = attr.ib(type=tuple, default=(), converter=tuple)
+    created = attr.ib(type=int, default=0)
+    group_name = attr.ib(type=str, default="")
+    new_owner = attr.ib(type=str, default="")
+    message_ids = attr.ib(type=tuple, default=(), converter=tuple)
+    flag = attr.ib(type=Optional[bool], default=None)
+    target_type = attr.ib(type=Optional[str], default=None)
+    target = attr.ib(type=Optional[str], default=None)
+    description = attr.ib(type=str, default="")
+
+
+# -- what crosses the bus -----------------------------------------------------------------------
+
+
+class Delivery(NamedTuple):
+    """A message or an event for some users of one app, on whatever node they are connected.
+    A NamedTuple, like L{Message}: one is made for every message.
+
+    @ivar item: the L{Message} or L{Event}.
+    @ivar recipients: usernames of C{app}, a tuple.
+    @ivar exclude: the id of one connection that must not get it (the one that sent it).
+    @ivar alias: the J-IM name of the group it concerns, when it has one (L{Group.alias}).
+    """
+
+    app: str
+    item: object
+    recipients: tuple
+    exclude: Optional[str] = None
+    alias: Optional[str] = None
+
+
+@attr.s(frozen=True, slots=True)
+class Kick:
+    """Close every connection of a user (but C{keep}), telling it why with C{event}."""
+
+    app = attr.ib(type=str)
+    username = attr.ib(type=str)
+    reason = attr.ib(type=str)
+    event = attr.ib(type=Optional[Event], default=None)
+    keep = attr.ib(type=Optional[str], default=None)
+
+
+#: what an invalidation names: a cached user, a user's relations, a group (record and
+#: members), an app
+USERS_AREA = "users"
+RELATIONS_AREA = "relations"
+GROUPS_AREA = "groups"
+APPS_AREA = "apps"
+
+
+@attr.s(frozen=True, slots=True)
+class Invalidate:
+    """Forget what is cached about C{key} of C{area} in C{app}: it changed on node C{origin}."""
+
+    area = attr.ib(type=str)
+    app = attr.ib(type=str)
+    key = attr.ib(type=str)
+    origin = attr.ib(type=str, default="")
+
+
+BUS_VALUES = (Delivery, Kick, Invalidate)

@@ -1,4 +1,5 @@
-"""Schema migrations: applied once each, in order, atomically; a newer file is refused."""
+"""Schema migrations: applied once each, in order, atomically; a newer file is refused; and
+files written by earlier versions of jim read the same after them."""
 import os
 import sqlite3
 
@@ -16,12 +17,13 @@ from jim.store.migrations import (
     schema_version,
     split_statements,
 )
-from jim.model import Message
+from jim import model
+from jim.model import GROUP, SINGLE, TEXT, App, Group, Member, Message, User
 from jim.store.sqlite import SqliteStore
 
 TABLES = {
     "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations",
-    "conversation_index", "conversation_index_state",
+    "conversation_index", "conversation_index_state", "relations", "gid_marks",
 }
 
 
@@ -135,22 +137,25 @@ class ConversationIdsMigrationTests(unittest.TestCase):
             rows,
         )
         connection.execute("INSERT INTO offline VALUES ('app1', 'bob', 1)")
+        connection.execute("INSERT INTO groups VALUES ('app1', 'g1', 'G', 'ann', '', 999)")
         connection.close()
 
         store = SqliteStore(path, reactor, early_ids=0)  # ids go on with no gap
         await store.start()
         self.addCleanup(store.stop)
-        private = await store.private_history("app1", "bob", "ann")
+        messages = store.messages
+        private = await messages.private_history("app1", "bob", "ann")
         self.assertEqual([m.id for m in private], [1, 2])
-        self.assertEqual([m.id for m in await store.group_history("app1", "g1")], [3])
-        self.assertEqual([m.id for m in await store.private_history("app2", "ann", "bob")], [4])
-        self.assertEqual([m.id for m in await store.take_offline("app1", "bob")], [1])
+        self.assertEqual((await store.groups.group_by_alias("app1", "g1")).gid, model.FIRST_GID)
+        self.assertEqual([m.id for m in await messages.group_history("app1", model.FIRST_GID)], [3])
+        self.assertEqual([m.id for m in await messages.private_history("app2", "ann", "bob")], [4])
+        self.assertEqual([m.id for m in await messages.take_offline("app1", "bob")], [1])
         # a new message joins its old conversation, and ids go on from the old ones
-        stored = await store.add_message(
-            Message(0, "app1", "ann", "single", "bob", 0, "new", None, None, 2000)
+        stored = await messages.add_message(
+            Message(0, "app1", "ann", SINGLE, "bob", TEXT, {"text": "new"}, None, None, 2000)
         )
         self.assertEqual(stored.id, 5)
-        private = await store.private_history("app1", "ann", "bob")
+        private = await messages.private_history("app1", "ann", "bob")
         self.assertEqual([m.id for m in private], [1, 2, 5])
         with sqlite3.connect(path) as check:
             (version,) = check.execute("SELECT MAX(version) FROM schema_version").fetchone()
@@ -175,6 +180,259 @@ class StoreRefusesNewerFileTests(unittest.TestCase):
             await newer.start()
         self.assertEqual(len(self.flushLoggedErrors(SchemaTooNew)), 1)
         with self.assertRaises(JimError) as caught:
-            await newer.get_user("a", "ann")
+            await newer.users.get_user("a", "ann")
         self.assertEqual(caught.exception.code, errors.SERVER_ERROR)
         await newer.stop()
+
+
+class _Version2File:
+    """A store file as the jim before migration 3 wrote it: the version 1 and 2 schema, and rows
+    written with that jim's own SQL."""
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path))
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrate(self.db, bundled_migrations()[:2])
+        self.next_id = 1
+
+    def app(self, key, created):
+        self.db.execute("INSERT INTO apps (key, secret_hash, name, created) VALUES (?, ?, ?, ?)",
+                        (key, "f00d", f"app {key}", created))
+
+    def user(self, app, username, created):
+        self.db.execute(
+            "INSERT INTO users (app, username, password, nickname, avatar, signature, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (app, username, f"hash-{username}", username.title(), f"{username}.png", "hi", created))
+
+    def group(self, app, gid, owner, created, members):
+        self.db.execute("INSERT OR IGNORE INTO groups (app, gid, name, owner, avatar, created)"
+                        " VALUES (?, ?, ?, ?, ?, ?)", (app, gid, f"group {gid}", owner, "g.png",
+                                                       created))
+        for username in members:
+            self.db.execute("INSERT OR IGNORE INTO members (app, gid, username) VALUES (?, ?, ?)",
+                            (app, gid, username))
+
+    def message(self, app, sender, target_type, target, msg_type, content, offline_for=(),
+                extras=None, client_id=None):
+        """A message as the old append wrote it (its conversation made on first use); its id."""
+        if target_type == GROUP:
+            key = f"g:{target}"
+        else:
+            first, second = sorted((sender, target))
+            key = f"s:{len(first)}:{first}:{second}"
+        row = self.db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                              (app, key)).fetchone()
+        conv = row[0] if row else self.db.execute(
+            "INSERT INTO conversations (app, key) VALUES (?, ?)", (app, key)).lastrowid
+        message_id, self.next_id = self.next_id, self.next_id + 1
+        self.db.execute(
+            "INSERT INTO messages (id, app, sender, target_type, target, msg_type, content,"
+            " extras, client_id, created, conv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (message_id, app, sender, target_type, target, msg_type, content, extras, client_id,
+             1000 + message_id, conv))
+        for username in offline_for:
+            self.db.execute("INSERT OR IGNORE INTO offline (app, username, message_id)"
+                            " VALUES (?, ?, ?)", (app, username, message_id))
+        return message_id
+
+    def index(self):
+        """The old conversation index job: what is written so far is indexed."""
+        self.db.execute("INSERT INTO conversation_index (conv, created, id) SELECT conv, created,"
+                        " id FROM messages WHERE id > (SELECT indexed_upto FROM"
+                        " conversation_index_state)")
+        self.db.execute("UPDATE conversation_index_state SET indexed_upto ="
+                        " (SELECT MAX(id) FROM messages)")
+
+
+class DomainMigrationTests(unittest.TestCase):
+    """Migration 3 carries a version-2 file into the domain model and loses nothing."""
+
+    async def test_a_version_2_file_reads_the_same(self):
+        path = os.path.join(self.mktemp(), "jim.db")
+        old = _Version2File(path)
+        old.app("k2", 20)
+        old.app("k1", 10)
+        for name, created in (("zed", 1), ("ann", 2), ("bob", 3)):
+            old.user("a", name, created)
+        old.user("b", "ann", 4)
+        # created in this order: "g1" is not a number, "100" is, the others are not canonical
+        old.group("a", "g1", "bob", 50, ["bob", "ann"])
+        old.group("a", "100", "ann", 51, ["zed", "ann", "bob"])
+        for odd in ("007", "0", "-5", "1234567890123456789"):
+            old.group("a", odd, "zed", 52, ["zed"])
+        old.group("b", "20000000", "ann", 53, ["ann"])
+        old.group("b", "g1", "ann", 54, ["ann"])
+        old.group("c", "x", "ann", 55, [])
+        old.group("c", "123456789012345678", "ann", 56, [])  # the longest number kept
+        m = old.message  # old J-IM msgTypes: 0 text, 1 image, 2 voice, 3 video, 4 music, 5 news
+        text = m("a", "ann", SINGLE, "bob", 0, "hello", ["bob"], '{"k":1}', "c1")
+        image = m("a", "bob", SINGLE, "ann", 1, "pic.png", ["ann"], None, 7)
+        in_100 = m("a", "ann", GROUP, "100", 2, "voice.amr", ["zed", "bob"])
+        old.index()  # the messages so far are indexed, those below are the tail
+        in_g1 = m("a", "bob", GROUP, "g1", 4, "song", ["ann"], '{"x":[1]}', "c2")
+        video = m("a", "ann", SINGLE, "bob", 3, "clip.mp4")
+        news = m("a", "ann", SINGLE, "bob", 5, "héadline 📰", ["bob"])
+        orphan = m("b", "ann", GROUP, "30000000", 0, "to a group that has no row")
+        in_b = m("b", "ann", GROUP, "g1", 0, "in b's g1", ["ann"])
+        old.db.close()
+
+        store = SqliteStore(path, reactor, early_ids=0)
+        await store.start()
+        self.addCleanup(store.stop)
+        await self.check_apps_and_users(store)
+        gids = await self.check_groups(store)
+        await self.check_messages(store, gids, text, image, in_100, in_g1, video, news, orphan,
+                                  in_b)
+        self.check_file(path)
+
+    async def test_new_gids_go_above_every_old_gid(self):
+        """A gid of 0 never gets a number an old group or group conversation used: a message
+        to a group that had no row keeps its conversation, which a new group would inherit."""
+        path = os.path.join(self.mktemp(), "jim.db")
+        old = _Version2File(path)
+        old.group("d", "12", "ann", 50, ["ann"])
+        orphan = old.message("d", "ann", GROUP, "10000000", 0, "to a group that has no row",
+                             ["bob"])
+        old.group("e", "g1", "ann", 51, ["ann"])  # renumbered: 10000000, its key follows
+        in_g1 = old.message("e", "ann", GROUP, "g1", 0, "in g1")
+        old.message("e", "ann", GROUP, "g2", 0, "a name is no gid")
+        old.group("f", "10000007", "ann", 52, [])
+        old.message("f", "ann", GROUP, "20000000", 0, "above every group of f")
+        old.db.close()
+
+        store = SqliteStore(path, reactor, early_ids=0)
+        await store.start()
+        self.addCleanup(store.stop)
+        with sqlite3.connect(path) as db:
+            marks = db.execute("SELECT app, last_gid FROM gid_marks ORDER BY app").fetchall()
+        db.close()
+        self.assertEqual(marks, [("d", 10000000), ("e", 10000000), ("f", 20000000)])
+        groups, messages = store.groups, store.messages
+        made = await groups.create_group(Group("d", 0), [])
+        self.assertEqual(made.gid, model.FIRST_GID + 1)  # not the orphan's 10000000
+        self.assertEqual(await messages.group_history("d", made.gid), [])
+        self.assertEqual(await messages.take_offline("d", "bob", gid=made.gid), [])
+        self.assertEqual([m.id for m in await messages.group_history("d", model.FIRST_GID)],
+                         [orphan])
+        self.assertEqual((await groups.group_by_alias("e", "g1")).gid, model.FIRST_GID)
+        self.assertEqual([m.id for m in await messages.group_history("e", model.FIRST_GID)],
+                         [in_g1])
+        self.assertEqual((await groups.create_group(Group("e", 0), [])).gid,
+                         model.FIRST_GID + 1)
+        self.assertEqual((await groups.create_group(Group("f", 0), [])).gid, 20000001)
+        self.assertEqual((await groups.create_group(Group("g", 0), [])).gid, model.FIRST_GID)
+
+    async def check_apps_and_users(self, store):
+        self.assertEqual(await store.apps.list_apps(0, 5),
+                         (2, [App("k2", "f00d", "app k2", 20), App("k1", "f00d", "app k1", 10)]))
+        ann = User("a", "ann", "hash-ann", "Ann", "ann.png", "", "hi", model.GENDER_UNKNOWN, "",
+                   "", None, 2, 2, False, False)
+        self.assertEqual(await store.users.get_user("a", "ann"), ann)
+        total, users = await store.users.list_users("a", 0, 5)
+        self.assertEqual((total, [u.username for u in users]), (3, ["zed", "ann", "bob"]))
+        self.assertEqual(await store.users.list_users("a", 0, 5, admin=True), (0, []))
+        self.assertEqual((await store.users.get_user("b", "ann")).ctime, 4)
+
+    async def check_groups(self, store):
+        groups = store.groups
+        hundred = await groups.get_group("a", 100)
+        self.assertEqual(hundred, Group("a", 100, "group 100", "", "g.png", "ann", model.PUBLIC,
+                                        500, 51, 51, None))
+        g1 = await groups.group_by_alias("a", "g1")
+        self.assertEqual(g1, Group("a", model.FIRST_GID, "group g1", "", "g.png", "bob",
+                                   model.PUBLIC, 500, 50, 50, "g1"))
+        total, listed = await groups.list_groups("a", 0, 10)  # in the old creation order
+        self.assertEqual([(g.gid, g.alias) for g in listed], [
+            (model.FIRST_GID, "g1"), (100, None), (model.FIRST_GID + 1, "007"),
+            (model.FIRST_GID + 2, "0"), (model.FIRST_GID + 3, "-5"),
+            (model.FIRST_GID + 4, "1234567890123456789")])
+        self.assertEqual(total, 6)
+        self.assertEqual(await groups.members("a", 100), [
+            Member("zed"), Member("ann", model.OWNER), Member("bob")])
+        self.assertEqual(await groups.members("a", model.FIRST_GID),
+                         [Member("bob", model.OWNER), Member("ann")])
+        self.assertEqual([g.gid for g in await groups.user_groups("a", "ann")],
+                         [model.FIRST_GID, 100])
+        # app b: its new gids start above its largest number, a conversation's included
+        self.assertEqual((await groups.get_group("b", 20000000)).alias, None)
+        b_g1 = await groups.group_by_alias("b", "g1")
+        self.assertEqual(b_g1.gid, 30000001)
+        self.assertEqual(await groups.members("b", b_g1.gid), [Member("ann", model.OWNER)])
+        _, listed = await groups.list_groups("c", 0, 10)
+        self.assertEqual([(g.gid, g.alias) for g in listed],
+                         [(123456789012345679, "x"), (123456789012345678, None)])
+        # new groups get gids above the migrated ones
+        made = await groups.create_group(Group("a", 0), [])
+        self.assertEqual(made.gid, model.FIRST_GID + 5)
+        return {"g1": g1.gid, "b-g1": b_g1.gid}
+
+    async def check_messages(self, store, gids, text, image, in_100, in_g1, video, news, orphan,
+                             in_b):
+        messages = store.messages
+        g1 = str(gids["g1"])
+
+        def message(id, sender, target_type, target, msg_type, body, extras=None, client_id=None,
+                    app="a"):
+            return Message(id, app, sender, target_type, target, msg_type, body, extras,
+                           client_id, 1000 + id)
+
+        wanted = {
+            text: message(text, "ann", SINGLE, "bob", TEXT, {"text": "hello"}, '{"k":1}', "c1"),
+            image: message(image, "bob", SINGLE, "ann", model.IMAGE, {"content": "pic.png"},
+                           client_id=7),
+            in_100: message(in_100, "ann", GROUP, "100", model.VOICE, {"content": "voice.amr"}),
+            in_g1: message(in_g1, "bob", GROUP, g1, model.CUSTOM,
+                           {"content": "song", "jim_msg_type": 4}, '{"x":[1]}', "c2"),
+            video: message(video, "ann", SINGLE, "bob", model.VIDEO, {"content": "clip.mp4"}),
+            news: message(news, "ann", SINGLE, "bob", model.CUSTOM,
+                          {"content": "héadline 📰", "jim_msg_type": 5}),
+            orphan: message(orphan, "ann", GROUP, "30000000", TEXT,
+                            {"text": "to a group that has no row"}, app="b"),
+            in_b: message(in_b, "ann", GROUP, str(gids["b-g1"]), TEXT, {"text": "in b's g1"},
+                          app="b"),
+        }
+        for id, expected in wanted.items():
+            got = await messages.get_message(expected.app, id)
+            self.assertEqual(got, expected)
+            self.assertEqual(list(got.body), list(expected.body))  # the keys in their order
+        self.assertEqual(await messages.private_history("a", "bob", "ann"),
+                         [wanted[i] for i in (text, image, video, news)])
+        self.assertEqual(await messages.group_history("a", 100), [wanted[in_100]])
+        self.assertEqual(await messages.group_history("a", gids["g1"]), [wanted[in_g1]])
+        self.assertEqual(await messages.group_history("b", gids["b-g1"]), [wanted[in_b]])
+        self.assertEqual(await messages.message_by_client_id("a", "bob", "c2", GROUP, g1),
+                         wanted[in_g1])
+        self.assertEqual(await messages.message_by_client_id("a", "bob", 7, SINGLE, "ann"),
+                         wanted[image])
+        # offline marks: each taken once
+        self.assertEqual(await messages.take_offline("a", "ann", gid=gids["g1"]), [wanted[in_g1]])
+        self.assertEqual(await messages.take_offline("a", "ann"), [wanted[image]])
+        self.assertEqual(await messages.take_offline("a", "bob"),
+                         [wanted[text], wanted[in_100], wanted[news]])
+        self.assertEqual(await messages.take_offline("a", "zed"), [wanted[in_100]])
+        self.assertEqual(await messages.take_offline("b", "ann"), [wanted[in_b]])
+        for app, name in (("a", "ann"), ("a", "bob"), ("a", "zed"), ("b", "ann")):
+            self.assertEqual(await messages.take_offline(app, name), [])
+        # new messages join the old conversations, and ids go on from the old ones
+        new = await messages.add_message(
+            Message(0, "a", "zed", GROUP, g1, TEXT, {"text": "new"}, created=5000))
+        self.assertEqual(new.id, in_b + 1)
+        self.assertEqual(await messages.group_history("a", gids["g1"]), [wanted[in_g1], new])
+
+    def check_file(self, path):
+        db = sqlite3.connect(path)
+        self.addCleanup(db.close)
+        self.assertEqual(tables(db), TABLES)
+        self.assertEqual(db.execute("PRAGMA foreign_key_check").fetchall(), [])
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+        (custom,) = db.execute("SELECT body FROM messages WHERE msg_type = 'custom'"
+                               " ORDER BY id LIMIT 1").fetchone()
+        self.assertEqual(custom, b'{"content":"song","jim_msg_type":4}')  # JSON, a BLOB
+        (text,) = db.execute("SELECT body FROM messages WHERE msg_type = 'text'"
+                             " ORDER BY id LIMIT 1").fetchone()
+        self.assertIs(type(text), str)  # a plain text is kept as itself
+        keys = {key for (key,) in db.execute("SELECT key FROM conversations WHERE app = 'a'")}
+        self.assertIn(f"g:{model.FIRST_GID}", keys)
+        self.assertNotIn("g:g1", keys)

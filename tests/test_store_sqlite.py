@@ -1,11 +1,12 @@
 """What only the SQLite store promises: group commit, durability, restart, orderly stop.
 
-The contract itself (shared with every store) is in test_store_contract.py.
+The contract itself (shared with every store) is in tests/store_contract/.
 """
 import os
 import sqlite3
 import sys
 
+import attr
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.task import deferLater
 from twisted.internet.testing import EventLoggingObserver
@@ -16,19 +17,24 @@ from twisted.trial import unittest
 from jim import errors
 from jim.errors import JimError
 from jim.metrics import Metrics
-from jim.model import GROUP, SINGLE, Group, Message, User
+from jim.model import GROUP, OWNER, SINGLE, TEXT, Group, Member, Message, User
 from jim.store import sqlite as sqlite_module
-from jim.store import with_id
+from jim.store import sqlite_history_queries, with_id
+from jim.store.migrations import bundled_migrations
 from jim.store.sqlite import SqliteStore
 from jim.store.sqlite_batch import BatchWriter
-from jim.store.migrations import bundled_migrations
+from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, ROWS_PER_INSERT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRASH_WRITER = os.path.join(HERE, "support", "crash_writer.py")
 
 
-def chat(sender, target, content="hi", client_id=None):
-    return Message(0, "a", sender, SINGLE, target, 0, content, None, client_id, 0)
+def chat(sender, target, text="hi", client_id=None):
+    return Message(0, "a", sender, SINGLE, target, TEXT, {"text": text}, None, client_id, 0)
+
+
+def texts(messages):
+    return [message.body["text"] for message in messages]
 
 
 class _FailingCommitStore(SqliteStore):
@@ -70,21 +76,22 @@ class SqliteStoreTests(unittest.TestCase):
 
     async def test_one_turn_is_one_commit(self):
         store = await self.open()
-        writes = [store.add_user(User("a", f"u{i}", "h")) for i in range(100)]
-        writes += [store.add_message(chat("u1", "u2"), offline_for=["u2"]) for _ in range(50)]
+        writes = [store.users.add_user(User("a", f"u{i}", "h")) for i in range(100)]
+        writes += [store.messages.add_message(chat("u1", "u2"), offline_for=["u2"])
+                   for _ in range(50)]
         await defer.gatherResults(writes)
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, 150))
-        self.assertEqual(len(await store.take_offline("a", "u2")), 50)
+        self.assertEqual(len(await store.messages.take_offline("a", "u2")), 50)
         self.assertEqual(self.metrics.commit_count, 2)
 
     async def test_batches_are_capped_and_commit_in_order(self):
         store = await self.open(max_batch=10)
         fired = []
-        writes = [store.add_message(chat("ann", "bob", str(i))).addCallback(fired.append)
+        writes = [store.messages.add_message(chat("ann", "bob", str(i))).addCallback(fired.append)
                   for i in range(25)]
         await defer.gatherResults(writes)
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (3, 25))
-        self.assertEqual([m.content for m in fired], [str(i) for i in range(25)])
+        self.assertEqual(texts(fired), [str(i) for i in range(25)])
         ids = [m.id for m in fired]
         self.assertEqual(ids, sorted(ids))
 
@@ -95,12 +102,12 @@ class SqliteStoreTests(unittest.TestCase):
 
         def answered(stored):
             # what the writer is doing while the store answers this caller
-            seen.append((stored.content, store._in_flight, len(store._pending)))
+            seen.append((stored.body["text"], store._in_flight, len(store._pending)))
 
-        writes = [store.add_message(chat("ann", "bob", str(i))).addCallback(answered)
+        writes = [store.messages.add_message(chat("ann", "bob", str(i))).addCallback(answered)
                   for i in range(7)]
         await defer.gatherResults(writes)
-        self.assertEqual([content for content, _, _ in seen], [str(i) for i in range(7)])
+        self.assertEqual([text for text, _, _ in seen], [str(i) for i in range(7)])
         # batches of 3, 3 and 1: while the first two batches' callers ran, the next batch
         # was already handed to the writer; nothing was left after the last one
         self.assertEqual([(busy, left) for _, busy, left in seen],
@@ -124,7 +131,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.addCleanup(setattr, store._writer, "submit", real_submit)
         answered = []
         writes = [
-            store.add_message(chat("ann", "bob", str(i))).addBoth(
+            store.messages.add_message(chat("ann", "bob", str(i))).addBoth(
                 lambda result, i=i: answered.append((i, not isinstance(result, Failure)))
             )
             for i in range(4)
@@ -135,19 +142,17 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertFalse(store._in_flight)
 
     async def test_a_batch_longer_than_one_insert_statement(self):
-        from jim.store.sqlite_queries import ROWS_PER_INSERT
-
         store = await self.open()
         n = 2 * ROWS_PER_INSERT + 3  # three INSERTs of each table in one commit
         writes = [
-            store.add_message(chat("ann", "bob", str(i)), offline_for=["cid", "dan"])
+            store.messages.add_message(chat("ann", "bob", str(i)), offline_for=["cid", "dan"])
             for i in range(n)
         ]
         stored = await defer.gatherResults(writes)
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, n))
-        history = await store.private_history("a", "ann", "bob", count=n)
-        self.assertEqual([m.content for m in history], [str(i) for i in range(n)])
-        offline = await store.take_offline("a", "dan")
+        history = await store.messages.private_history("a", "ann", "bob", count=n)
+        self.assertEqual(texts(history), [str(i) for i in range(n)])
+        offline = await store.messages.take_offline("a", "dan")
         self.assertEqual([m.id for m in offline], [m.id for m in stored])
 
     async def trace_writer(self, store):
@@ -158,33 +163,37 @@ class SqliteStoreTests(unittest.TestCase):
 
     async def test_appends_to_known_conversations_commit_as_one_statement(self):
         store = await self.open(checkpoint_every=3600)
-        await store.add_message(chat("ann", "bob", "first"))  # the conversation gets its id
+        # the conversation gets its id
+        await store.messages.add_message(chat("ann", "bob", "first"))
         statements = await self.trace_writer(store)
         stored = await defer.gatherResults(
-            [store.add_message(chat("bob", "ann", str(i))) for i in range(5)]
+            [store.messages.add_message(chat("bob", "ann", str(i))) for i in range(5)]
         )
         self.assertEqual(len(statements), 1, statements)
         self.assertTrue(statements[0].startswith("INSERT INTO messages"), statements[0])
         # no BEGIN...COMMIT around it, yet committed: another connection sees every row
         outsider = sqlite3.connect(self.path)
         self.addCleanup(outsider.close)
-        rows = outsider.execute("SELECT id, content FROM messages WHERE id >= ? ORDER BY id",
+        rows = outsider.execute("SELECT id, body FROM messages WHERE id >= ? ORDER BY id",
                                 (stored[0].id,)).fetchall()
-        self.assertEqual(rows, [(m.id, m.content) for m in stored])
+        self.assertEqual(rows, [(m.id, m.body["text"]) for m in stored])  # a plain text, as is
         # a new conversation or an offline mark takes the transaction
         del statements[:]
-        await defer.gatherResults([store.add_message(chat("cid", "dan")),
-                                   store.add_message(chat("ann", "bob"), offline_for=["bob"])])
+        await defer.gatherResults([
+            store.messages.add_message(chat("cid", "dan")),
+            store.messages.add_message(chat("ann", "bob"), offline_for=["bob"]),
+        ])
         self.assertEqual(statements[0], "BEGIN IMMEDIATE")
         self.assertEqual(statements[-1], "COMMIT")
 
     async def test_a_failing_single_statement_batch_finds_its_culprit(self):
         store = await self.open(checkpoint_every=3600)
-        taken = await store.add_message(chat("ann", "bob", "first"))
+        taken = await store.messages.add_message(chat("ann", "bob", "first"))
         statements = await self.trace_writer(store)
         store._next_id = taken.id  # the next append reuses an id: its INSERT must fail
         results = await defer.DeferredList(
-            [store.add_message(chat("ann", "bob", text)) for text in ("clash", "ok 1", "ok 2")],
+            [store.messages.add_message(chat("ann", "bob", text))
+             for text in ("clash", "ok 1", "ok 2")],
             consumeErrors=True,
         )
         # the lone INSERT was tried first, then the batch was redone in a transaction, one
@@ -196,8 +205,8 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual([ok for ok, _ in results], [False, True, True])
         self.assertEqual(results[0][1].value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.IntegrityError)), 1)
-        history = await store.private_history("a", "ann", "bob")
-        self.assertEqual([m.content for m in history], ["first", "ok 1", "ok 2"])
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["first", "ok 1", "ok 2"])
 
     def indexed_upto(self):
         with sqlite3.connect(self.path) as db:
@@ -209,24 +218,24 @@ class SqliteStoreTests(unittest.TestCase):
         store = await self.open(index_every=5, checkpoint_every=3600)
         sent = []
         for i in range(7):  # one commit each: the index job follows the fifth
-            sent.append(await store.add_message(chat("ann", "bob", str(i))))
+            sent.append(await store.messages.add_message(chat("ann", "bob", str(i))))
         self.assertEqual(self.indexed_upto(), sent[4].id)
-        history = await store.private_history("a", "bob", "ann")
+        history = await store.messages.private_history("a", "bob", "ann")
         self.assertEqual(history, sent)  # five from the index, two from the tail
-        self.assertEqual(await store.private_history("a", "ann", "bob", count=3), sent[4:])
-        self.assertEqual(await store.private_history("a", "ann", "bob", offset=4, count=2),
+        self.assertEqual(await store.messages.private_history("a", "ann", "bob", count=3), sent[4:])
+        self.assertEqual(await store.messages.private_history("a", "ann", "bob", offset=4, count=2),
                          sent[4:6])
         await store.stop()
 
         # reopened, the tail is still found, and the next checkpoint indexes it
         again = await self.open(index_every=5, checkpoint_every=0.05)
-        self.assertEqual(await again.private_history("a", "ann", "bob"), sent)
+        self.assertEqual(await again.messages.private_history("a", "ann", "bob"), sent)
         for _ in range(100):
             if self.indexed_upto() == sent[6].id:
                 break
             await deferLater(reactor, 0.02, lambda: None)
         self.assertEqual(self.indexed_upto(), sent[6].id)
-        self.assertEqual(await again.private_history("a", "ann", "bob"), sent)
+        self.assertEqual(await again.messages.private_history("a", "ann", "bob"), sent)
 
     async def test_a_caller_that_raises_does_not_keep_others_from_their_answers(self):
         store = await self.open()
@@ -235,11 +244,11 @@ class SqliteStoreTests(unittest.TestCase):
             raise RuntimeError("a bug in a caller")
 
         third = defer.Deferred()
-        store.add_message_then(chat("ann", "bob", "first"), (), broken)
-        kept = store.add_message(chat("ann", "bob", "second"))
-        store.add_message_then(chat("ann", "bob", "third"), (), third.callback)
-        self.assertEqual((await kept).content, "second")
-        self.assertEqual((await third).content, "third")
+        store.messages.add_message_then(chat("ann", "bob", "first"), (), broken)
+        kept = store.messages.add_message(chat("ann", "bob", "second"))
+        store.messages.add_message_then(chat("ann", "bob", "third"), (), third.callback)
+        self.assertEqual((await kept).body["text"], "second")
+        self.assertEqual((await third).body["text"], "third")
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
         self.assertEqual(self.metrics.commit_count, 1)
 
@@ -247,27 +256,28 @@ class SqliteStoreTests(unittest.TestCase):
         def broken(db):
             raise sqlite3.OperationalError("disk I/O error")
 
-        self.patch(sqlite_module.q, "index_conversations", broken)
+        self.patch(sqlite_history_queries, "index_conversations", broken)
         store = await self.open(index_every=2, checkpoint_every=3600)
-        sent = [await store.add_message(chat("ann", "bob", str(i))) for i in range(5)]
+        sent = [await store.messages.add_message(chat("ann", "bob", str(i))) for i in range(5)]
         self.assertEqual(self.indexed_upto(), 0)  # every update failed...
-        self.assertEqual(await store.private_history("a", "ann", "bob"), sent)  # ...all found
+        # ...all found
+        self.assertEqual(await store.messages.private_history("a", "ann", "bob"), sent)
         self.assertGreaterEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 2)
 
     async def test_failing_write_fails_alone(self):
         store = await self.open()
-        await store.add_user(User("a", "ann", "first"))
+        await store.users.add_user(User("a", "ann", "first"))
         results = await defer.DeferredList([
-            store.add_user(User("a", "bob", "h")),
-            store.add_user(User("a", "ann", "second")),
-            store.add_member("a", "no-such-group", "bob"),
-            store.add_user(User("a", "cid", "h")),
+            store.users.add_user(User("a", "bob", "h")),
+            store.users.add_user(User("a", "ann", "second")),
+            store.groups.add_members("a", 404, [Member("bob")]),
+            store.users.add_user(User("a", "cid", "h")),
         ], consumeErrors=True)
         self.assertEqual([ok for ok, _ in results], [True, False, False, True])
         self.assertEqual(results[1][1].value.code, errors.USER_EXISTS)
-        self.assertEqual(results[2][1].value.code, errors.BAD_PARAMETER)
+        self.assertEqual(results[2][1].value.code, errors.NO_SUCH_GROUP)
         self.assertEqual(self.metrics.commit_count, 2)
-        found = await store.get_users("a", ["ann", "bob", "cid"])
+        found = await store.users.get_users("a", ["ann", "bob", "cid"])
         self.assertEqual(sorted((u.username, u.password) for u in found),
                          [("ann", "first"), ("bob", "h"), ("cid", "h")])
 
@@ -276,39 +286,65 @@ class SqliteStoreTests(unittest.TestCase):
         # The message row goes in, then marking it offline for an unbindable name fails:
         # the job's savepoint must take the message back out while its neighbours commit.
         results = await defer.DeferredList([
-            store.add_message(chat("ann", "bob", "kept")),
-            store.add_message(chat("ann", "bob", "undone"), offline_for=[{"not": "a name"}]),
-            store.add_message(chat("ann", "bob", "kept too")),
+            store.messages.add_message(chat("ann", "bob", "kept")),
+            store.messages.add_message(chat("ann", "bob", "undone"),
+                                       offline_for=[{"not": "a name"}]),
+            store.messages.add_message(chat("ann", "bob", "kept too")),
         ], consumeErrors=True)
         self.assertEqual([ok for ok, _ in results], [True, False, True])
         self.assertEqual(results[1][1].value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.Error)), 1)
-        history = await store.private_history("a", "ann", "bob")
-        self.assertEqual([m.content for m in history], ["kept", "kept too"])
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["kept", "kept too"])
         self.assertEqual(self.metrics.commit_count, 1)
+
+    async def test_a_write_of_several_rows_is_one_job(self):
+        store = await self.open()
+        made = await store.groups.create_group(Group("a", 5, owner="ann"),
+                                               [Member("ann", OWNER), Member("bob")])
+        message = await store.messages.add_message(chat("ann", "bob"), ["bob"])
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (2, 2))
+        # one job each, so one savepoint: a failure half way undoes the whole write
+        results = await defer.DeferredList([
+            store.groups.create_group(Group("a", 6), [Member("cid"), Member({"not": "a name"})]),
+            store.groups.set_owner("a", 5, "bob"),
+            store.messages.retract_message("a", message.id),
+            store.groups.delete_group("a", 5),
+        ], consumeErrors=True)
+        self.assertEqual([ok for ok, _ in results], [False, True, True, True])
+        self.assertEqual(results[0][1].value.code, errors.SERVER_ERROR)
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.Error)), 1)
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (3, 6))
+        self.assertEqual(results[1][1], attr.evolve(made, owner="bob"))
+        self.assertIsNone(await store.groups.get_group("a", 6))  # not the group...
+        self.assertEqual(await store.groups.user_groups("a", "cid"), [])  # ...nor its members
+        self.assertIsNone(await store.groups.get_group("a", 5))
+        self.assertEqual(await store.groups.members("a", 5), [])
+        self.assertEqual(await store.messages.take_offline("a", "bob"), [])
 
     async def test_failed_commit_fails_every_write_of_the_batch(self):
         store = await self.open(_FailingCommitStore)
         store.fail_next_commit = True
         results = await defer.DeferredList(
-            [store.add_user(User("a", "ann", "h")), store.add_message(chat("ann", "bob"))],
+            [store.users.add_user(User("a", "ann", "h")),
+             store.messages.add_message(chat("ann", "bob"))],
             consumeErrors=True,
         )
         self.assertEqual([ok for ok, _ in results], [False, False])
         for _, failure in results:
             self.assertEqual(failure.value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
-        self.assertIsNone(await store.get_user("a", "ann"))
-        await store.add_user(User("a", "ann", "h"))
-        self.assertIsNotNone(await store.get_user("a", "ann"))
+        self.assertIsNone(await store.users.get_user("a", "ann"))
+        await store.users.add_user(User("a", "ann", "h"))
+        self.assertIsNotNone(await store.users.get_user("a", "ann"))
 
     async def test_a_failed_single_statement_commit_fails_the_batch(self):
         store = await self.open(_FailingCommitStore, checkpoint_every=3600)
-        await store.add_message(chat("ann", "bob", "first"))  # a known conversation
+        await store.messages.add_message(chat("ann", "bob", "first"))  # a known conversation
         statements = await self.trace_writer(store)
         store.fail_next_commit = True
         results = await defer.DeferredList(
-            [store.add_message(chat("ann", "bob", text)) for text in ("lost 1", "lost 2")],
+            [store.messages.add_message(chat("ann", "bob", text)) for text in ("lost 1", "lost 2")],
             consumeErrors=True,
         )
         self.assertEqual([ok for ok, _ in results], [False, False])
@@ -316,46 +352,45 @@ class SqliteStoreTests(unittest.TestCase):
             self.assertEqual(failure.value.code, errors.SERVER_ERROR)
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
         self.assertEqual(statements, [])  # failed like a COMMIT: not retried statement by statement
-        await store.add_message(chat("ann", "bob", "after"))
-        history = await store.private_history("a", "ann", "bob")
-        self.assertEqual([m.content for m in history], ["first", "after"])
+        await store.messages.add_message(chat("ann", "bob", "after"))
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["first", "after"])
 
     async def test_conversations_made_by_a_failed_commit_are_forgotten(self):
         store = await self.open(_FailingCommitStore)
         store.fail_next_commit = True
         with self.assertRaises(JimError):
-            await store.add_message(chat("ann", "bob", "lost"))
+            await store.messages.add_message(chat("ann", "bob", "lost"))
         self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
         # the undone conversation's id is free again: another conversation takes it...
-        await store.add_message(chat("cid", "dan", "for dan"))
-        await store.add_message(chat("ann", "bob", "for bob"))
+        await store.messages.add_message(chat("cid", "dan", "for dan"))
+        await store.messages.add_message(chat("ann", "bob", "for bob"))
         # ...and ann and bob get a conversation of their own, not a stale cached id
-        self.assertEqual([m.content for m in await store.private_history("a", "cid", "dan")],
+        self.assertEqual(texts(await store.messages.private_history("a", "cid", "dan")),
                          ["for dan"])
-        self.assertEqual([m.content for m in await store.private_history("a", "ann", "bob")],
+        self.assertEqual(texts(await store.messages.private_history("a", "ann", "bob")),
                          ["for bob"])
 
     async def test_acknowledged_means_committed(self):
         store = await self.open()
-        stored = await store.add_message(chat("ann", "bob", "durable"))
+        stored = await store.messages.add_message(chat("ann", "bob", "durable"))
         # Another connection, as a new process after a crash would open: the row is there.
         outsider = sqlite3.connect(self.path)
         self.addCleanup(outsider.close)
-        row = outsider.execute("SELECT content FROM messages WHERE id = ?", (stored.id,))
-        self.assertEqual(row.fetchall(), [("durable",)])
+        row = outsider.execute("SELECT body FROM messages WHERE id = ?", (stored.id,))
+        self.assertEqual(row.fetchall(), [('durable',)])
         self.assertEqual(outsider.execute("PRAGMA journal_mode").fetchone(), ("wal",))
 
     async def test_restart_keeps_data_and_continues_ids(self):
         store = await self.open()
-        await store.add_group(Group("a", "g1", "Friends"))
-        await store.add_member("a", "g1", "ann")
-        last = (await defer.gatherResults([store.add_message(chat("ann", "bob")),
-                                           store.add_message(chat("ann", "bob"))]))[-1]
+        group = await store.groups.create_group(Group("a", 0, "Friends"), [Member("ann")])
+        last = (await defer.gatherResults([store.messages.add_message(chat("ann", "bob")),
+                                           store.messages.add_message(chat("ann", "bob"))]))[-1]
         await store.stop()
         again = await self.open()
-        self.assertEqual((await again.get_group("a", "g1")).name, "Friends")
-        self.assertEqual(await again.group_members("a", "g1"), ["ann"])
-        following = await again.add_message(chat("bob", "ann"))
+        self.assertEqual(await again.groups.get_group("a", group.gid), group)
+        self.assertEqual(await again.groups.members("a", group.gid), [Member("ann")])
+        following = await again.messages.add_message(chat("bob", "ann"))
         # a start skips the ids prepare_message could have handed out before a crash
         self.assertEqual(following.id, last.id + 1 + sqlite_module.EARLY_IDS)
 
@@ -363,96 +398,100 @@ class SqliteStoreTests(unittest.TestCase):
         store = await self.open(early_ids=3)
         # A start skips 3 ids past the newest in the file: until one of those is committed,
         # any prepared id could be one a crash before the start left unfinished.
-        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
-        await store.add_message(chat("ann", "bob", "before"))
-        prepared = [store.prepare_message(chat("ann", "bob", str(i))) for i in range(4)]
+        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
+        await store.messages.add_message(chat("ann", "bob", "before"))
+        prepared = [store.messages.prepare_message(chat("ann", "bob", str(i))) for i in range(4)]
         self.assertIsNone(prepared[3])  # three are waiting for their commit: no more now
         first, second, third = prepared[:3]
         self.assertEqual([second.id, third.id], [first.id + 1, first.id + 2])
         done = []
         for stored in (first, second, third):
-            store.append_message_then(stored, (), done.append)
-        self.assertIsNone(store.prepare_message(chat("ann", "bob")))  # still not committed
-        plain = await store.add_message(chat("ann", "bob", "plain"))  # add_message always can
+            store.messages.append_message_then(stored, (), done.append)
+        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))  # still not committed
+        # add_message always can
+        plain = await store.messages.add_message(chat("ann", "bob", "plain"))
         self.assertEqual(plain.id, third.id + 1)
         self.assertEqual([m.id for m in done], [first.id, second.id, third.id])
-        self.assertEqual(store.prepare_message(chat("ann", "bob")).id, plain.id + 1)
-        history = await store.private_history("a", "ann", "bob")
-        self.assertEqual([m.content for m in history], ["before", "0", "1", "2", "plain"])
+        self.assertEqual(store.messages.prepare_message(chat("ann", "bob")).id, plain.id + 1)
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["before", "0", "1", "2", "plain"])
 
     async def test_ids_prepared_but_never_committed_are_not_given_again(self):
         store = await self.open()
-        committed = await store.add_message(chat("ann", "bob"))
-        prepared = store.prepare_message(chat("ann", "bob", "pushed, then the process died"))
+        committed = await store.messages.add_message(chat("ann", "bob"))
+        prepared = store.messages.prepare_message(
+            chat("ann", "bob", "pushed, then the process died"))
         await store.stop()  # never appended: as if the process had died before its commit
         again = await self.open()
-        following = await again.add_message(chat("ann", "bob"))
+        following = await again.messages.add_message(chat("ann", "bob"))
         self.assertGreater(following.id, prepared.id)
         self.assertEqual(following.id, committed.id + 1 + sqlite_module.EARLY_IDS)
 
     async def test_a_refused_row_leaves_its_id_unsettled(self):
         store = await self.open(early_ids=3)
-        await store.add_message(chat("ann", "bob", "first"))
+        await store.messages.add_message(chat("ann", "bob", "first"))
         refused = await defer.DeferredList(
-            [store.add_message(chat("ann", "bob", object()))], consumeErrors=True)
+            [store.messages.add_message(chat("ann", "bob", object()))], consumeErrors=True)
         self.assertFalse(refused[0][0])  # its batch committed, without it
         self.flushLoggedErrors()
-        prepared = [store.prepare_message(chat("ann", "bob")) for _ in range(3)]
+        prepared = [store.messages.prepare_message(chat("ann", "bob")) for _ in range(3)]
         self.assertIsNone(prepared[-1])  # the refused id is not in the file: it counts
         await store.stop()
         again = await self.open(early_ids=3)
-        following = await again.add_message(chat("ann", "bob"))
+        following = await again.messages.add_message(chat("ann", "bob"))
         self.assertGreater(following.id, max(p.id for p in prepared if p is not None))
 
     async def test_a_failed_commit_leaves_its_ids_unsettled(self):
         store = await self.open(_FailingCommitStore, early_ids=2)
-        await store.add_message(chat("ann", "bob"))
+        await store.messages.add_message(chat("ann", "bob"))
         store.fail_next_commit = True
-        failed = await defer.DeferredList([store.add_message(chat("ann", "bob"))],
+        failed = await defer.DeferredList([store.messages.add_message(chat("ann", "bob"))],
                                           consumeErrors=True)
         self.assertFalse(failed[0][0])
         self.flushLoggedErrors(sqlite3.OperationalError)
         # the failed message's id is not in the file: after a crash the next start would not
         # skip past it, so it still counts against the ids that may run ahead
-        self.assertIsNotNone(store.prepare_message(chat("ann", "bob")))
-        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
+        self.assertIsNotNone(store.messages.prepare_message(chat("ann", "bob")))
+        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
 
     async def test_stop_flushes_pending_writes(self):
         store = await self.open()
-        writes = [store.add_message(chat("ann", "bob", str(i)), offline_for=["bob"])
+        writes = [store.messages.add_message(chat("ann", "bob", str(i)), offline_for=["bob"])
                   for i in range(20)]
         await store.stop()
         self.assertTrue(all(write.called for write in writes))
         again = await self.open()
-        taken = await again.take_offline("a", "bob")
-        self.assertEqual([m.content for m in taken], [str(i) for i in range(20)])
+        taken = await again.messages.take_offline("a", "bob")
+        self.assertEqual(texts(taken), [str(i) for i in range(20)])
 
     async def test_calls_fail_cleanly_when_not_running(self):
         store = SqliteStore(self.path, reactor)
-        refusal = await self.refused(store.get_user("a", "ann"))
+        refusal = await self.refused(store.users.get_user("a", "ann"))
         self.assertIn("not started", refusal.detail)
         await store.start()
         await store.stop()
         await store.stop()  # twice is harmless
         calls = [
-            store.add_user(User("a", "ann", "h")),
-            store.get_user("a", "ann"),
-            store.add_message(chat("ann", "bob")),
-            store.take_offline("a", "bob"),
-            store.group_history("a", "g1"),
+            store.users.add_user(User("a", "ann", "h")),
+            store.users.get_user("a", "ann"),
+            store.messages.add_message(chat("ann", "bob")),
+            store.messages.take_offline("a", "bob"),
+            store.messages.group_history("a", 1),
+            store.groups.create_group(Group("a", 1), []),
+            store.relations.relations_of("a", "ann"),
+            store.apps.list_apps(0, 1),
             store.start(),
         ]
         for call in calls:
             refusal = await self.refused(call)
-            self.assertEqual(refusal.http_status, 500)
         self.assertIn("stopped", refusal.detail)
         reported = []
-        store.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
+        store.messages.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
             (result.value.code, tag)), "t")
         self.assertEqual(reported, [(errors.SERVER_ERROR, "t")])
-        self.assertIsNone(store.prepare_message(chat("ann", "bob")))
-        store.append_message_then(with_id(chat("ann", "bob"), 7), (), lambda result, tag:
-                                  reported.append((result.value.code, tag)), "u")
+        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
+        store.messages.append_message_then(with_id(chat("ann", "bob"), 7), (), lambda result, tag:
+                                           reported.append((result.value.code, tag)), "u")
         self.assertEqual(reported[1:], [(errors.SERVER_ERROR, "u")])
 
     async def refused(self, call):
@@ -466,13 +505,13 @@ class SqliteStoreTests(unittest.TestCase):
         starting = store.start()
         await store.stop()
         await starting
-        await self.refused(store.get_user("a", "ann"))
+        await self.refused(store.users.get_user("a", "ann"))
 
     async def test_open_and_slow_commits_are_logged(self):
         events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
         self.patch(sqlite_module, "SLOW_COMMIT_SECONDS", -1.0)
         store = await self.open()
-        await store.add_user(User("a", "ann", "h"))
+        await store.users.add_user(User("a", "ann", "h"))
         opened = [e for e in events if e.get("path") == self.path and "version" in e]
         self.assertEqual(opened[0]["version"], len(bundled_migrations()))
         slow = [e for e in events if e["log_level"] == LogLevel.warn and "rows" in e]
@@ -481,18 +520,36 @@ class SqliteStoreTests(unittest.TestCase):
     def test_with_id_copies_every_field(self):
         self.assertEqual(
             list(Message._fields),
-            ["id", "app", "sender", "target_type", "target", "msg_type", "content", "extras",
-             "client_id", "created"],
+            ["id", "app", "sender", "target_type", "target", "msg_type", "body", "extras",
+             "client_id", "created", "from_type", "target_app", "no_offline", "no_notification",
+             "retracted"],
             "Message changed: update with_id and the messages table",
         )
-        message = Message(0, "a", "ann", GROUP, "g1", 3, "body", "{}", "c1", 99)
+        message = Message(0, "a", "ann", GROUP, "1", TEXT, {"text": "hi"}, "{}", "c1", 99,
+                          "admin", "b", True, True, True)
         self.assertEqual(with_id(message, 7), Message(7, *message[1:]))
 
     def test_message_columns_are_the_message_fields_in_order(self):
-        # rows are written as the Message tuple itself plus the conversation id
-        from jim.store.sqlite_queries import _MESSAGE_COLUMNS
+        # rows are written as the Message tuple itself (its body as body_value makes it, its
+        # last three fields, the flags, as integers) plus the conversation
+        self.assertEqual(MESSAGE_COLUMNS.split(", "), list(Message._fields))
+        self.assertEqual(Message._fields[-3:], ("no_offline", "no_notification", "retracted"))
 
-        self.assertEqual(_MESSAGE_COLUMNS.split(", "), list(Message._fields))
+    async def test_bodies_are_stored_as_text_or_json(self):
+        store = await self.open()
+        plain = await store.messages.add_message(chat("ann", "bob", "plain"))
+        shaped = await store.messages.add_message(
+            chat("ann", "bob", "x")._replace(body={"text": "x", "extras": {"k": 1}}))
+        image = await store.messages.add_message(
+            chat("ann", "bob", "x")._replace(msg_type="image", body={"media_id": "m"}))
+        db = sqlite3.connect(self.path)
+        self.addCleanup(db.close)
+        rows = dict(db.execute("SELECT id, body FROM messages"))
+        self.assertEqual(rows[plain.id], "plain")
+        self.assertEqual(rows[shaped.id], b'{"text":"x","extras":{"k":1}}')
+        self.assertEqual(rows[image.id], b'{"media_id":"m"}')
+        self.assertEqual(await store.messages.get_message("a", shaped.id), shaped)
+        self.assertEqual(await store.messages.get_message("a", image.id), image)
 
     def test_bad_synchronous_refused(self):
         self.assertRaises(ValueError, SqliteStore, self.path, reactor, synchronous="off")
@@ -557,14 +614,16 @@ class CrashTests(unittest.TestCase):
         prepared = 0
         for kind, app, *rest in acknowledged:
             if kind == "user":
-                self.assertIsNotNone(await store.get_user(app, rest[0]), rest)
+                self.assertIsNotNone(await store.users.get_user(app, rest[0]), rest)
             elif kind == "group":
-                self.assertIsNotNone(await store.get_group(app, rest[0]), rest)
+                self.assertIsNotNone(await store.groups.get_group(app, int(rest[0])), rest)
             elif kind == "member":
-                self.assertIn(rest[1], await store.group_members(app, rest[0]))
+                members = await store.groups.members(app, int(rest[0]))
+                self.assertIn(rest[1], [member.username for member in members])
             elif kind == "message":
                 message_id, sender, client_id, target = int(rest[0]), rest[1], rest[2], rest[3]
-                found = await store.message_by_client_id(app, sender, client_id, SINGLE, target)
+                found = await store.messages.message_by_client_id(app, sender, client_id, SINGLE,
+                                                                  target)
                 self.assertEqual(found.id if found else None, message_id)
                 if client_id.startswith("c"):  # add_message: kept for the target offline
                     offline.setdefault(target, set()).add(message_id)
@@ -575,13 +634,15 @@ class CrashTests(unittest.TestCase):
                 self.assertEqual(kind, "mark")
                 offline.setdefault(rest[1], set()).add(int(rest[0]))
         for username, wanted in offline.items():
-            taken = {m.id for m in await store.take_offline(app, username)}
+            taken = {m.id for m in await store.messages.take_offline(app, username)}
             self.assertLessEqual(wanted, taken, username)
         self.assertGreater(newest, 100)
-        later = await store.add_message(Message(0, app, "x", SINGLE, "y", 0, "after", None, None, 0))
+        later = await store.messages.add_message(
+            Message(0, app, "x", SINGLE, "y", TEXT, {"text": "after"}))
         self.assertGreater(later.id, newest)
         # ids handed out before their commit (and maybe never committed) are not given again
         self.assertGreater(prepared, 100)
         self.assertGreater(later.id, prepared)
-        early = store.prepare_message(Message(0, app, "x", SINGLE, "y", 0, "early", None, None, 0))
+        early = store.messages.prepare_message(
+            Message(0, app, "x", SINGLE, "y", TEXT, {"text": "early"}))
         self.assertGreater(early.id, later.id)

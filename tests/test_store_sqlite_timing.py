@@ -58,25 +58,25 @@ class CommitGapTests(unittest.TestCase):
     async def test_the_first_write_is_not_held_back(self):
         store = await self.open(commit_gap=60)
         began = reactor.seconds()
-        await store.add_user(User("a", "ann", "h"))
+        await store.users.add_user(User("a", "ann", "h"))
         self.assertLess(reactor.seconds() - began, 30)
 
     async def test_writes_made_while_the_gap_runs_wait_for_it_together(self):
         store = await self.open(commit_gap=0.5)
-        await store.add_message(chat("ann", "bob", "0"))
+        await store.messages.add_message(chat("ann", "bob", "0"))
         # As if that batch had just gone: however long its commit took, the gap runs now.
         gap_from = store._last_flush = reactor.seconds()
         later = []
         for i in range(1, 6):  # one reactor turn after another
-            later.append(store.add_message(chat("ann", "bob", str(i))))
+            later.append(store.messages.add_message(chat("ann", "bob", str(i))))
             await deferLater(reactor, 0, lambda: None)
         stored = await defer.gatherResults(later)
-        self.assertEqual([m.content for m in stored], ["1", "2", "3", "4", "5"])
+        self.assertEqual([m.body["text"] for m in stored], ["1", "2", "3", "4", "5"])
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (2, 6))
         self.assertGreaterEqual(store.flushed_at[1] - gap_from, 0.5 - 1e-6)
         # after a quiet spell longer than the gap, a write goes to the writer at once
         await deferLater(reactor, 0.6, lambda: None)
-        quiet = store.add_message(chat("ann", "bob", "6"))
+        quiet = store.messages.add_message(chat("ann", "bob", "6"))
         self.assertLessEqual(store._flush_call.getTime(), reactor.seconds())
         await quiet
 
@@ -97,9 +97,9 @@ class CommitGapTests(unittest.TestCase):
                 self.batch_writer_class = SlowFirst
 
         store = await self.open(Store, commit_gap=0.3)
-        first = store.add_message(chat("ann", "bob", "0"))
+        first = store.messages.add_message(chat("ann", "bob", "0"))
         await until(lambda: store._in_flight)
-        second = [store.add_message(chat("ann", "bob", str(i))) for i in (1, 2)]
+        second = [store.messages.add_message(chat("ann", "bob", str(i))) for i in (1, 2)]
         release.set()
         await first
         await defer.gatherResults(second)
@@ -108,13 +108,13 @@ class CommitGapTests(unittest.TestCase):
 
     async def test_stop_does_not_wait_for_the_gap(self):
         store = await self.open(commit_gap=60)
-        await store.add_message(chat("ann", "bob", "0"))
-        held = store.add_message(chat("ann", "bob", "1"))  # due in a minute
+        await store.messages.add_message(chat("ann", "bob", "0"))
+        held = store.messages.add_message(chat("ann", "bob", "1"))  # due in a minute
         self.assertTrue(store._flush_call.active())
         began = reactor.seconds()
         await store.stop()
         self.assertLess(reactor.seconds() - began, 30)
-        self.assertEqual((await held).content, "1")  # committed before the store closed
+        self.assertEqual((await held).body["text"], "1")  # committed before the store closed
 
 
 class CheckpointTests(unittest.TestCase):
@@ -147,7 +147,7 @@ class CheckpointTests(unittest.TestCase):
         )
         self.assertEqual(autocheckpoint, 0)  # commits never fold the WAL back themselves
         before = os.path.getsize(self.path)
-        await defer.DeferredList([store.add_message(chat("ann", "bob")) for _ in range(2000)])
+        await defer.DeferredList([store.messages.add_message(chat("ann", "bob")) for _ in range(2000)])
         # only a checkpoint writes pages into the database file
         for _ in range(250):
             if os.path.getsize(self.path) > before + 100_000:
@@ -170,12 +170,12 @@ class CheckpointTests(unittest.TestCase):
                 finish.wait(30)
 
         store = await self.open(Store, checkpoint_every=3600, index_every=10**9)
-        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
+        await defer.gatherResults([store.messages.add_message(chat("ann", "bob")) for _ in range(50)])
         reader = sqlite3.connect(self.path, isolation_level=None)
         self.addCleanup(reader.close)
         reader.execute("BEGIN")
         reader.execute("SELECT COUNT(*) FROM messages").fetchone()  # a snapshot of the first 50
-        await defer.gatherResults([store.add_message(chat("ann", "bob")) for _ in range(50)])
+        await defer.gatherResults([store.messages.add_message(chat("ann", "bob")) for _ in range(50)])
         store._unindexed = 0  # no index job: just these frames
         store._checkpoint_call.cancel()
         store._checkpoint()
@@ -183,17 +183,17 @@ class CheckpointTests(unittest.TestCase):
         reader.execute("ROLLBACK")
         finish.set()
         await until(lambda: store._checkpoint_call is not None)
-        await store.add_message(chat("ann", "bob", "after"))
+        await store.messages.add_message(chat("ann", "bob", "after"))
         self.assertEqual(self.wal_frames(), 1)  # just "after": the WAL started over
 
     async def test_a_wal_grown_by_a_burst_is_cut_back(self):
         store = await self.open(checkpoint_every=3600, wal_size_limit=64 * 1024)
         await defer.gatherResults(
-            [store.add_message(chat("ann", "bob", "x" * 1000)) for _ in range(300)])
+            [store.messages.add_message(chat("ann", "bob", "x" * 1000)) for _ in range(300)])
         wal = self.path + "-wal"
         self.assertGreater(os.path.getsize(wal), 256 * 1024)
         await self.checkpoint(store)
-        await store.add_message(chat("ann", "bob", "after"))  # starts the WAL over
+        await store.messages.add_message(chat("ann", "bob", "after"))  # starts the WAL over
         self.assertLessEqual(os.path.getsize(wal), 64 * 1024)
 
 

@@ -1,11 +1,58 @@
-# -*- test-case-name: tests.test_store_contract -*-
+# -*- test-case-name: tests.store_contract -*-
 """Implementations of L{jim.interfaces.IStore}, and the few rules every one of them shares.
 
 C{memory.MemoryStore} is the reference and the test fake; C{sqlite.SqliteStore} is the durable
 single-node store. See C{docs/storage.md}.
 """
+import functools
+
+import attr
+from twisted.internet import defer
+
 from jim import errors, model
 from jim.errors import JimError
+
+
+def answered(method):
+    """Run C{method} now and hand its result (or its JimError) over as a fired Deferred: how
+    the memory store answers."""
+
+    @functools.wraps(method)
+    def answer(*args, **kwargs):
+        try:
+            return defer.succeed(method(*args, **kwargs))
+        except JimError as refusal:
+            return defer.fail(refusal)
+
+    return answer
+
+#: the fields of each value an update may change (the key fields never change)
+USER_CHANGES = frozenset(model.PROFILE_FIELDS + ("password", "mtime", "forbidden", "admin"))
+GROUP_CHANGES = frozenset(("name", "desc", "avatar", "flag", "max_members", "mtime"))
+MEMBER_CHANGES = frozenset(("role", "silenced"))
+APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode"))
+NOTE_CHANGES = frozenset(("note_name", "others"))
+
+
+def check_changes(kind, changes, allowed):
+    """Refuse C{changes} (a dict) that name a field of a C{kind} (a class) outside C{allowed}
+    with ValueError: a caller's bug, never a client's."""
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"{kind.__name__} fields that cannot change: {sorted(unknown)}")
+
+
+def changed(value, changes, allowed):
+    """C{value} with C{changes} (a dict) applied; ValueError for a field outside C{allowed}
+    (L{check_changes})."""
+    check_changes(type(value), changes, allowed)
+    return attr.evolve(value, **changes)
+
+
+def check_page(start, count):
+    """Refuse a list page no store could honour the same way."""
+    if not (0 <= start <= model.MAX_INT64 and 0 <= count <= model.MAX_INT64):
+        raise JimError(errors.BAD_REQUEST, f"bad page: start {start}, count {count}")
 
 
 def with_id(message, new_id):
@@ -26,7 +73,8 @@ def private_conversation(user, peer):
 
 
 def group_conversation(gid):
-    """The conversation key of a group's messages."""
+    """The conversation key of a group's messages (C{gid} an int, or the decimal text a
+    message's target holds)."""
     return f"g:{gid}"
 
 
@@ -44,7 +92,7 @@ def check_paging(offset, count, begin=None, end=None):
             and (offset is None or 0 <= offset <= model.MAX_INT64)
             and all(t is None or -model.MAX_INT64 - 1 <= t <= model.MAX_INT64
                     for t in (begin, end))):
-        raise JimError(errors.BAD_PARAMETER, f"bad history page: offset {offset}, count {count},"
+        raise JimError(errors.BAD_REQUEST, f"bad history page: offset {offset}, count {count},"
                        f" begin {begin}, end {end}")
 
 
@@ -66,6 +114,6 @@ def is_offline_match(message, username, peer, gid):
         and message.target == username
     ):
         return False
-    if gid is not None and not (message.target_type == model.GROUP and message.target == gid):
+    if gid is not None and not (message.target_type == model.GROUP and message.target == str(gid)):
         return False
     return True

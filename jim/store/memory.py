@@ -1,216 +1,167 @@
-# -*- test-case-name: tests.test_store_contract -*-
+# -*- test-case-name: tests.store_contract -*-
 """The reference L{IStore}: plain dicts, nothing durable.
 
-It defines what the contract means (the shared contract suite runs against it first) and is the
+It defines what the contract means (the shared contract suites run against it first) and is the
 fake the core's tests use. Every method answers with an already-fired Deferred; whatever it
-returns is a copy, so a caller can never change the store by mutating a result.
+returns is immutable or a copy, so a caller can never change the store by mutating a result.
+Each area keeps its own state, as a store on separate servers would.
 """
-import functools
+import itertools
 
-import attr
-from twisted.internet import defer
-from twisted.logger import Logger
 from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
-from jim.interfaces import IStore
-from jim.store import (
-    check_paging,
-    conversation_of,
-    group_conversation,
-    is_offline_match,
-    page,
-    private_conversation,
-    with_id,
-)
-
-
-def _answer(method):
-    """Run C{method} now and hand its result (or its JimError) over as a fired Deferred."""
-
-    @functools.wraps(method)
-    def answered(*args, **kwargs):
-        try:
-            return defer.succeed(method(*args, **kwargs))
-        except JimError as refusal:
-            return defer.fail(refusal)
-
-    return answered
+from jim.interfaces import IAppStore, IRelationStore, IStore, IUserStore
+from jim.store import APP_CHANGES, NOTE_CHANGES, USER_CHANGES, answered, changed, check_page
+from jim.store.memory_groups import MemoryGroups
+from jim.store.memory_messages import MemoryMessages
 
 
 @implementer(IStore)
 class MemoryStore:
-    log = Logger()
-
     def __init__(self):
-        self._apps = {}  # key -> App
-        self._users = {}  # (app, username) -> User
-        self._groups = {}  # (app, gid) -> Group
-        self._members = {}  # (app, gid) -> {username: None}, in joining order
-        self._memberships = {}  # (app, username) -> {gid: None}, in joining order
-        self._messages = {}  # id -> Message
-        self._conversations = {}  # (app, conversation key) -> [id, ...] in id order
-        # (app, sender, client_id, target_type, target) -> id of the first such message
-        self._client_ids = {}
-        self._offline = {}  # (app, username) -> {message id, ...}
-        self._last_id = 0
+        self.apps = MemoryApps()
+        self.users = MemoryUsers()
+        self.relations = MemoryRelations()
+        self.groups = MemoryGroups()
+        self.messages = MemoryMessages()
 
-    @_answer
+    @answered
     def start(self):
         return None
 
-    @_answer
+    @answered
     def stop(self):
         return None
 
-    # apps
 
-    @_answer
+@implementer(IAppStore)
+class MemoryApps:
+    def __init__(self):
+        self._apps = {}  # key -> App, in creation order
+
+    @answered
     def add_app(self, app):
         if app.key in self._apps:
-            raise JimError(errors.BAD_PARAMETER, f"app key {app.key!r} is taken")
+            raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
         self._apps[app.key] = app
 
-    @_answer
+    @answered
     def get_app(self, key):
         return self._apps.get(key)
 
-    # users
+    @answered
+    def update_app(self, key, changes):
+        app = self._apps.get(key)
+        if app is None:
+            raise JimError(errors.NO_SUCH_APP, f"no app {key!r}")
+        app = self._apps[key] = changed(app, changes, APP_CHANGES)
+        return app
 
-    @_answer
+    @answered
+    def list_apps(self, start, count):
+        check_page(start, count)
+        apps = list(self._apps.values())
+        return len(apps), apps[start : start + count]
+
+
+@implementer(IUserStore)
+class MemoryUsers:
+    def __init__(self):
+        self._users = {}  # (app, username) -> User, in registration order
+
+    @answered
     def add_user(self, user):
         if (user.app, user.username) in self._users:
-            raise JimError(errors.USER_EXISTS, f"user {user.username!r} exists", http_status=403)
+            raise JimError(errors.USER_EXISTS, f"user {user.username!r} exists")
         self._users[(user.app, user.username)] = user
 
-    @_answer
+    @answered
     def get_user(self, app, username):
         return self._users.get((app, username))
 
-    @_answer
+    @answered
     def get_users(self, app, usernames):
         found = (self._users.get((app, name)) for name in dict.fromkeys(usernames))
         return [user for user in found if user is not None]
 
-    @_answer
-    def set_password(self, app, username, password):
+    @answered
+    def update_user(self, app, username, changes):
         user = self._users.get((app, username))
         if user is None:
-            raise JimError(errors.NO_SUCH_USER, f"no user {username!r}", http_status=403)
-        self._users[(app, username)] = attr.evolve(user, password=password)
+            raise JimError(errors.NO_SUCH_USER, f"no user {username!r}")
+        user = self._users[(app, username)] = changed(user, changes, USER_CHANGES)
+        return user
 
-    # groups
+    @answered
+    def delete_user(self, app, username):
+        if self._users.pop((app, username), None) is None:
+            raise JimError(errors.NO_SUCH_USER, f"no user {username!r}")
 
-    @_answer
-    def add_group(self, group):
-        if (group.app, group.gid) in self._groups:
-            return False
-        self._groups[(group.app, group.gid)] = group
-        return True
+    @answered
+    def list_users(self, app, start, count, admin=False):
+        check_page(start, count)
+        users = [u for (a, _), u in self._users.items() if a == app and u.admin == admin]
+        return len(users), users[start : start + count]
 
-    @_answer
-    def get_group(self, app, gid):
-        return self._groups.get((app, gid))
 
-    @_answer
-    def add_member(self, app, gid, username):
-        if (app, gid) not in self._groups:
-            raise JimError(errors.BAD_PARAMETER, f"no group {gid!r}")
-        members = self._members.setdefault((app, gid), {})
-        if username in members:
-            return False
-        members[username] = None
-        self._memberships.setdefault((app, username), {})[gid] = None
-        return True
+@implementer(IRelationStore)
+class MemoryRelations:
+    def __init__(self):
+        # (app, owner) -> {(kind, target): (age, Relation)}, oldest first
+        self._owned = {}
+        self._ages = itertools.count()
 
-    @_answer
-    def group_members(self, app, gid):
-        return list(self._members.get((app, gid), ()))
+    @answered
+    def add_relations(self, relations):
+        added = []
+        for relation in relations:
+            kept = self._owned.setdefault((relation.app, relation.owner), {})
+            key = (relation.kind, relation.target)
+            if key not in kept:
+                kept[key] = (next(self._ages), relation)
+                added.append(relation)
+        return added
 
-    @_answer
-    def user_groups(self, app, username):
-        return [self._groups[(app, gid)] for gid in self._memberships.get((app, username), ())]
+    @answered
+    def update_relations(self, relations):
+        updated = []
+        for relation in relations:
+            kept = self._owned.get((relation.app, relation.owner), {})
+            key = (relation.kind, relation.target)
+            if key in kept:
+                age, old = kept[key]
+                new = changed(old, {"note_name": relation.note_name, "others": relation.others},
+                              NOTE_CHANGES)
+                kept[key] = (age, new)
+                updated.append(new)
+        return updated
 
-    # messages
+    @answered
+    def remove_relations(self, app, kind, owner, targets):
+        kept = self._owned.get((app, owner), {})
+        return [t for t in dict.fromkeys(targets) if kept.pop((kind, t), None) is not None]
 
-    def add_message_then(self, message, offline_for, then, *args):
-        self.append_message_then(self._with_next_id(message), offline_for, then, *args)
+    @answered
+    def relations_of(self, app, owner, kinds=None):
+        kept = self._owned.get((app, owner), {})
+        return [r for _, r in kept.values() if kinds is None or r.kind in kinds]
 
-    def add_message(self, message, offline_for=()):
-        return defer.succeed(self._append(self._with_next_id(message), offline_for))
+    @answered
+    def owners_of(self, app, kind, target):
+        found = sorted(entry for (a, _), kept in self._owned.items() if a == app
+                       for entry in kept.values()
+                       if entry[1].kind == kind and entry[1].target == target)
+        return [relation.owner for _, relation in found]
 
-    def prepare_message(self, message):
-        return self._with_next_id(message)
+    @answered
+    def remove_owned(self, app, owner):
+        self._owned.pop((app, owner), None)
 
-    def _with_next_id(self, message):
-        self._last_id += 1
-        return with_id(message, self._last_id)
-
-    def append_message_then(self, stored, offline_for, then, *args):
-        stored = self._append(stored, offline_for)
-        try:
-            then(stored, *args)
-        except Exception:  # as SqliteStore: a failing caller is logged, never raised to the writer
-            self.log.failure("the caller of store write add_message failed")
-
-    def _append(self, stored, offline_for):
-        self._messages[stored.id] = stored
-        key = (stored.app, conversation_of(stored))
-        self._conversations.setdefault(key, []).append(stored.id)
-        if stored.client_id is not None:
-            key = (stored.app, stored.sender, stored.client_id, stored.target_type, stored.target)
-            self._client_ids.setdefault(key, stored.id)
-        self._mark_offline(stored.app, stored.id, offline_for)
-        return stored
-
-    @_answer
-    def add_offline(self, app, message_id, usernames):
-        message = self._messages.get(message_id)
-        if message is None or message.app != app:
-            raise JimError(errors.BAD_PARAMETER, f"no message {message_id}")
-        self._mark_offline(app, message_id, usernames)
-
-    def _mark_offline(self, app, message_id, usernames):
-        for username in usernames:
-            self._offline.setdefault((app, username), set()).add(message_id)
-
-    @_answer
-    def message_by_client_id(self, app, sender, client_id, target_type, target):
-        message_id = self._client_ids.get((app, sender, client_id, target_type, target))
-        return None if message_id is None else self._messages[message_id]
-
-    @_answer
-    def take_offline(self, app, username, peer=None, gid=None, limit=None):
-        waiting = self._offline.get((app, username), set())
-        taken = sorted(
-            message_id
-            for message_id in waiting
-            if is_offline_match(self._messages[message_id], username, peer, gid)
-        )
-        if limit is not None:
-            taken = taken[:limit]
-        waiting.difference_update(taken)
-        return [self._messages[message_id] for message_id in taken]
-
-    @_answer
-    def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
-        return self._history(app, private_conversation(user, peer), begin, end, offset, count)
-
-    @_answer
-    def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
-        return self._history(app, group_conversation(gid), begin, end, offset, count)
-
-    def _history(self, app, conversation, begin, end, offset, count):
-        check_paging(offset, count, begin, end)
-        messages = [self._messages[i] for i in self._conversations.get((app, conversation), ())]
-        in_range = sorted(
-            (
-                message
-                for message in messages
-                if (begin is None or message.created >= begin)
-                and (end is None or message.created <= end)
-            ),
-            key=lambda message: (message.created, message.id),
-        )
-        return page(in_range, offset, count)
+    @answered
+    def remove_targeting(self, app, kinds, target):
+        for (a, _), kept in self._owned.items():
+            if a == app:
+                for key in [k for k in kept if k[0] in kinds and k[1] == target]:
+                    del kept[key]

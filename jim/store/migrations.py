@@ -37,7 +37,6 @@ class SchemaTooNew(JimError):
             errors.SERVER_ERROR,
             f"store schema version {found} is newer than the newest this jim knows ({known});"
             " run a newer jim or restore an older store file",
-            http_status=500,
         )
         self.found = found
         self.known = known

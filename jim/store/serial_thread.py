@@ -84,7 +84,16 @@ def as_batch_work():
 
 def server_error(detail):
     """The L{JimError} of a store failure that is not the caller's fault."""
-    return JimError(errors.SERVER_ERROR, detail, http_status=500)
+    return JimError(errors.SERVER_ERROR, detail)
+
+
+def settle(result, done):
+    """Fire the Deferred C{done} with C{result}, a value or a Failure (the C{then} of a store
+    write that answers a Deferred)."""
+    if type(result) is Failure:
+        done.errback(result)
+    else:
+        done.callback(result)
 
 
 def observe(deferred):

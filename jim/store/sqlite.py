@@ -1,8 +1,10 @@
-# -*- test-case-name: tests.test_store_sqlite,tests.test_store_contract -*-
+# -*- test-case-name: tests.test_store_sqlite,tests.store_contract -*-
 """The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
 
-Every write becomes a job (a plain function over the write connection). All jobs issued during
-one reactor turn, or while the batch before them commits, are committed together, in one
+L{SqliteStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
+C{.groups}, C{.messages}, each in its own module with its SQL in a C{*_queries} module). Every
+write becomes a job (a plain function over the write connection). All jobs issued during one
+reactor turn, or while the batch before them commits, are committed together, in one
 transaction on one writer thread (L{jim.store.sqlite_batch}), and their Deferreds fire only after
 that COMMIT returned: one fsync acknowledges hundreds of writes.
 Reads run on their own connection and thread, so they never wait behind a commit.
@@ -18,11 +20,18 @@ from zope.interface import implementer
 
 from jim.errors import JimError
 from jim.interfaces import IStore
-from jim.store import check_paging, group_conversation, private_conversation, with_id
-from jim.store import sqlite_queries as q
-from jim.store.migrations import migrate
-from jim.store.serial_thread import SerialThread, observe, server_error
-from jim.store.sqlite_batch import BatchWriter
+from jim.store import check_page, with_id
+from jim.store import sqlite_history_queries as history
+from jim.store import sqlite_message_queries as q
+from jim.store.serial_thread import SerialThread, observe, server_error, settle
+from jim.store.sqlite_apps import SqliteApps
+from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
+from jim.store.sqlite_checkpoints import WalCheckpoints
+from jim.store.sqlite_connections import open_reader, open_writer
+from jim.store.sqlite_groups import SqliteGroups
+from jim.store.sqlite_messages import SqliteMessages
+from jim.store.sqlite_relations import SqliteRelations
+from jim.store.sqlite_users import SqliteUsers
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
@@ -36,23 +45,17 @@ EARLY_IDS = 10_000
 #: a commit slower than this is logged as a warning
 SLOW_COMMIT_SECONDS = 1.0
 #: prepared statements the writer connection keeps: every multi-row INSERT shape (1 to
-#: sqlite_queries.ROWS_PER_INSERT rows, messages and offline marks) and the rest; about 11 MB
+#: sqlite_message_queries.ROWS_PER_INSERT rows, messages and offline marks) and the rest
 WRITER_STATEMENT_CACHE = 2 * q.ROWS_PER_INSERT + 64
 
 _NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
 
-def _settle(result, done):
-    if type(result) is Failure:
-        done.errback(result)
-    else:
-        done.callback(result)
-
-
 @implementer(IStore)
-class SqliteStore:
-    """The L{IStore} kept in one SQLite file, writes group-committed (see the module docstring).
+class SqliteStore(WalCheckpoints):
+    """The L{IStore} kept in one SQLite file, writes group-committed (see the module docstring):
+    the engine, and its areas as attributes.
 
     @param path: the database file; its directory is created if missing.
     @param reactor: provides C{callLater} and C{callFromThread}.
@@ -79,7 +82,7 @@ class SqliteStore:
 
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
                  commit_gap=COMMIT_GAP_SECONDS, busy_timeout=5.0,
-                 checkpoint_every=CHECKPOINT_SECONDS, index_every=q.INDEX_EVERY,
+                 checkpoint_every=CHECKPOINT_SECONDS, index_every=history.INDEX_EVERY,
                  early_ids=EARLY_IDS, wal_size_limit=WAL_SIZE_LIMIT):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
@@ -119,6 +122,11 @@ class SqliteStore:
         self._idle_waiters = []
         self._lifecycle = None  # fires (None) when the running start() or stop() is over
         self._closed = False
+        self.apps = SqliteApps(self)
+        self.users = SqliteUsers(self)
+        self.relations = SqliteRelations(self)
+        self.groups = SqliteGroups(self)
+        self.messages = SqliteMessages(self)
 
     # lifecycle
 
@@ -153,7 +161,8 @@ class SqliteStore:
         self._unindexed = unindexed  # the next checkpoint indexes a tail left by the last run
         if self._state is _STARTING:  # stop() may have been called meanwhile
             self._state = _RUNNING
-            self._checkpoint_call = self._reactor.callLater(self._checkpoint_every, self._checkpoint)
+            self._checkpoint_call = self._reactor.callLater(self._checkpoint_every,
+                                                            self._checkpoint)
         self.log.info(
             "opened store {path} at schema version {version} (found {before}), next message id"
             " {next_id}, synchronous={synchronous}",
@@ -204,76 +213,19 @@ class SqliteStore:
             await self._checkpointer.stop()
             self._state = _STOPPED
 
-    def _checkpoint(self):
-        """Every few seconds: fold the WAL back into the database, off the commit path.
-
-        The checkpoint thread copies what was committed when it began; the writer then copies,
-        between two batches, the little that was committed meanwhile. Only a WAL copied to its
-        end starts over at the next commit: without that second step a store that never stops
-        writing would grow its WAL for ever (docs/storage.md, "Checkpoints")."""
-        self._checkpoint_call = None
-        if self._state is not _RUNNING:
-            return
-        if self._unindexed:
-            self._index()
-        done = self._checkpointer.submit(self._run_checkpoint)
-        done.addCallback(self._checkpoint_tail)
-        done.addErrback(lambda f: self.log.failure("store checkpoint failed", f))
-        done.addBoth(self._checkpoint_done)
-
-    def _checkpoint_tail(self, _):
-        if self._state is not _RUNNING:
-            return None
-        return self._writer.submit(self._run_checkpoint_tail)
-
-    def _run_checkpoint_tail(self):
-        self._write_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-
-    def _checkpoint_done(self, _):
-        if self._state is _RUNNING:
-            self._checkpoint_call = self._reactor.callLater(self._checkpoint_every, self._checkpoint)
-
-    def _run_checkpoint(self):
-        self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-
-    def _open_checkpointer(self):
-        self._checkpoint_db = self._connect()
-
-    def _connect(self, cached_statements=128):
-        return sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
-                               cached_statements=cached_statements)
+    def _running(self):
+        return self._state is _RUNNING
 
     def _open_writer(self):
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        db = self._connect(WRITER_STATEMENT_CACHE)
-        try:
-            (mode,) = db.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode.lower() != "wal":
-                raise server_error(f"store {self.path} cannot use WAL mode (got {mode!r})")
-            db.execute(f"PRAGMA synchronous = {self._synchronous}")
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
-            # a WAL that a burst made large is cut back when it starts over
-            db.execute(f"PRAGMA journal_size_limit = {self._wal_size_limit}")
-            # a multi-row INSERT in a transaction keeps a statement journal (to undo just
-            # itself): in memory rather than a temporary file created and deleted per commit
-            db.execute("PRAGMA temp_store = MEMORY")
-            before, after, _ = migrate(db)
-            (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
-            (indexed,) = db.execute(
-                "SELECT indexed_upto FROM conversation_index_state").fetchone()
-        except BaseException:
-            db.close()
-            raise
+        db, before, after, last_id, unindexed = open_writer(
+            self.path, self._busy_timeout, self._synchronous, self._wal_size_limit,
+            WRITER_STATEMENT_CACHE)
         self._write_db = db
         self._batches = self.batch_writer_class(db, self._conversations)
-        return before, after, last_id, last_id - indexed
+        return before, after, last_id, unindexed
 
     def _open_reader(self):
-        db = self._connect()
-        db.execute("PRAGMA query_only = ON")
-        self._read_db = db
+        self._read_db = open_reader(self.path, self._busy_timeout)
 
     def _close_db(self, attribute):
         db = getattr(self, attribute)
@@ -288,12 +240,13 @@ class SqliteStore:
 
     # group commit (reactor thread)
 
-    def _write(self, job, *args):
-        """Queue a job; a Deferred of its result."""
+    def write(self, job, *args):
+        """Queue a job, C{job(write connection, *args)}, for this turn's batch (the areas' one
+        way to write); a Deferred of its result, fired after its commit."""
         if self._state is not _RUNNING:
             return self._refusal()
         done = defer.Deferred()
-        self._queue(job, args, _settle, (done,))
+        self._queue(job, args, settle, (done,))
         return done
 
     def _queue(self, job, args, then, then_args):
@@ -328,7 +281,7 @@ class SqliteStore:
             # In the file now, so a restart starts early_ids past it. (Not the ids of a failed
             # commit or a refused row: the file does not have them, and a restart would not
             # skip past them.)
-            newest = _newest_message_id(jobs, outcome[1])
+            newest = newest_message_id(jobs, outcome[1])
             if newest > self._durable_id:
                 self._durable_id = newest
         if self._pending and self._flush_call is None:
@@ -375,11 +328,21 @@ class SqliteStore:
 
     # reads (reader thread)
 
-    def _read(self, query, *args):
+    def read(self, query, *args):
+        """Run C{query(read connection, *args)} on the reader thread (the areas' one way to
+        read); a Deferred of its result."""
         if self._state is not _RUNNING:
             return self._refusal()
         answer = self._reader.submit(self._run_query, query, args)
         return answer.addErrback(self._read_failed, query)
+
+    def read_page(self, query, *args):
+        """L{read} for a list page: the last two arguments (start, count) are checked first."""
+        try:
+            check_page(*args[-2:])
+        except JimError as refusal:
+            return defer.fail(refusal)
+        return self.read(query, *args)
 
     def _run_query(self, query, args):
         return query(self._read_db, *args)
@@ -390,62 +353,21 @@ class SqliteStore:
         self.log.failure("store read {query} failed", failure, query=query.__name__)
         raise server_error("the store could not answer this read")
 
-    # IStore
+    # message appends (reactor thread): the hot path of SqliteMessages
 
-    def add_app(self, app):
-        return self._write(q.insert_app, app)
-
-    def get_app(self, key):
-        return self._read(q.select_app, key)
-
-    def add_user(self, user):
-        return self._write(q.insert_user, user)
-
-    def get_user(self, app, username):
-        return self._read(q.select_user, app, username)
-
-    def get_users(self, app, usernames):
-        return self._read(q.select_users, app, list(usernames))
-
-    def set_password(self, app, username, password):
-        return self._write(q.update_password, app, username, password)
-
-    def add_group(self, group):
-        return self._write(q.insert_group, group)
-
-    def get_group(self, app, gid):
-        return self._read(q.select_group, app, gid)
-
-    def add_member(self, app, gid, username):
-        return self._write(q.insert_member, app, gid, username)
-
-    def group_members(self, app, gid):
-        return self._read(q.select_group_members, app, gid)
-
-    def user_groups(self, app, username):
-        return self._read(q.select_user_groups, app, username)
-
-    def add_message(self, message, offline_for=()):
-        done = defer.Deferred()
-        self.add_message_then(message, offline_for, _settle, done)
-        return done
-
-    def add_message_then(self, message, offline_for, then, *args):
+    def add(self, message, offline_for, then, args):
+        """Give C{message} the next id and append it (see L{append})."""
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
-        self._append(self._with_next_id(message), offline_for, then, args)
+        self.append(self._with_next_id(message), offline_for, then, args)
 
-    def prepare_message(self, message):
+    def prepare(self, message):
+        """C{message} with the next id, or None while C{early_ids} ids wait for their commit
+        (docs/storage.md, "Ids handed out before their commit")."""
         if self._state is not _RUNNING or self._next_id - self._durable_id > self._early_ids:
             return None
         return self._with_next_id(message)
-
-    def append_message_then(self, stored, offline_for, then, *args):
-        if self._state is not _RUNNING:
-            self._refusal().addErrback(then, *args)
-            return
-        self._append(stored, offline_for, then, args)
 
     def _with_next_id(self, message):
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.
@@ -453,7 +375,12 @@ class SqliteStore:
         self._next_id += 1
         return stored
 
-    def _append(self, stored, offline_for, then, args):
+    def append(self, stored, offline_for, then, args):
+        """Queue the append of a message that has its id, and its offline marks for the users
+        in C{offline_for}; C{then(stored or Failure, *args)} follows its commit."""
+        if self._state is not _RUNNING:
+            self._refusal().addErrback(then, *args)
+            return
         self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
         self._unindexed += 1
         if self._unindexed >= self._index_every:
@@ -462,7 +389,7 @@ class SqliteStore:
     def _index(self):
         """Queue the job that brings the conversation index up to date."""
         self._unindexed = 0
-        self._queue(q.index_conversations, (), self._indexed, ())
+        self._queue(history.index_conversations, (), self._indexed, ())
 
     def _indexed(self, result):
         if type(result) is Failure:  # the cause is logged; the tail scan still finds them all
@@ -470,42 +397,3 @@ class SqliteStore:
                           " checkpoint: {error}", error=result.getErrorMessage())
             self._unindexed = max(self._unindexed, 1)
 
-    def add_offline(self, app, message_id, usernames):
-        return self._write(q.insert_offline, app, message_id, tuple(usernames))
-
-    def message_by_client_id(self, app, sender, client_id, target_type, target):
-        return self._read(q.select_by_client_id, app, sender, client_id, target_type, target)
-
-    def take_offline(self, app, username, peer=None, gid=None, limit=None):
-        return self._write(q.take_offline, app, username, peer, gid, limit)
-
-    def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
-        return self._history(private_conversation(user, peer), app, begin, end, offset, count)
-
-    def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
-        return self._history(group_conversation(gid), app, begin, end, offset, count)
-
-    def _history(self, conversation, app, begin, end, offset, count):
-        try:
-            check_paging(offset, count, begin, end)
-        except JimError as refusal:
-            return defer.fail(refusal)
-        return self._read(q.select_history, app, conversation, begin, end, offset, count)
-
-
-def flush_delay(last_flush, gap, now):
-    """Seconds until the next batch may go to the writer: none if no batch went for C{gap}
-    seconds (or ever, C{last_flush} None), else what is left of the gap. Never more than
-    C{gap}, even if the clock (the reactor's, wall time) was set back meanwhile."""
-    if last_flush is None:
-        return 0
-    return min(gap, max(0, last_flush + gap - now))
-
-
-def _newest_message_id(jobs, results):
-    """The id of the last message C{jobs} wrote (the highest: ids are queued in order), or 0.
-    C{results} are the jobs' C{(succeeded, value)}."""
-    for (job, args), (succeeded, _) in zip(reversed(jobs), reversed(results)):
-        if job is q.insert_message and succeeded:
-            return args[1].id
-    return 0

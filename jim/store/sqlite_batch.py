@@ -1,9 +1,10 @@
 # -*- test-case-name: tests.test_store_sqlite -*-
 """The writer thread's half of L{jim.store.sqlite.SqliteStore}'s group commit: one batch of
-jobs becomes one transaction (see C{docs/storage.md}, "Group commit").
+jobs becomes one transaction (see C{docs/storage.md}, "Group commit"); and when the next batch
+may go, and what a committed batch settled.
 
-A job is a plain function over the write connection (most of them in
-L{jim.store.sqlite_queries}) with its arguments. Each job runs inside a savepoint so that a
+A job is a plain function over the write connection (one of the C{jim.store.sqlite_*_queries}
+functions) with its arguments. Each job runs inside a savepoint so that a
 failing one is undone alone. Message appends, the bulk of the traffic, are written together (one
 statement per C{ROWS_PER_INSERT} rows) and, when the whole batch is appends, without savepoints
 or even without BEGIN...COMMIT. Only if a row is refused are the appends redone one by one, to
@@ -14,7 +15,7 @@ import time
 
 from twisted.python.failure import Failure
 
-from jim.store import sqlite_queries as q
+from jim.store import sqlite_message_queries as q
 
 #: errors that say a row was refused (a constraint, a value SQLite cannot store), not that the
 #: database could not write: a batch that meets one is redone job by job to find the culprit
@@ -42,8 +43,8 @@ class BatchWriter:
         together = True  # False once the appends, written together, had a row refused
         if all(job is q.insert_message for job, _ in jobs):
             appends = [args[1:] for _, args in jobs]
-            single = q.one_statement_appends(self.conversations, appends)
             try:
+                single = q.one_statement_appends(self.conversations, appends)
                 if single is not None:
                     self.commit_alone(*single)
                     return time.monotonic() - started, [(True, m) for m, _ in appends]
@@ -127,3 +128,21 @@ class BatchWriter:
                 db.execute("RELEASE run")
                 return results
         return [self._run_job(q.insert_message, (self.conversations,) + args) for args in appends]
+
+
+def flush_delay(last_flush, gap, now):
+    """Seconds until the next batch may go to the writer: none if no batch went for C{gap}
+    seconds (or ever, C{last_flush} None), else what is left of the gap. Never more than
+    C{gap}, even if the clock (the reactor's, wall time) was set back meanwhile."""
+    if last_flush is None:
+        return 0
+    return min(gap, max(0, last_flush + gap - now))
+
+
+def newest_message_id(jobs, results):
+    """The id of the last message C{jobs} wrote (the highest: ids are queued in order), or 0.
+    C{results} are the jobs' C{(succeeded, value)}."""
+    for (job, args), (succeeded, _) in zip(reversed(jobs), reversed(results)):
+        if job is q.insert_message and succeeded:
+            return args[1].id
+    return 0

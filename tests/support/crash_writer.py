@@ -8,8 +8,8 @@ from the write's Deferred callback, that is after its commit returned:
 
     ready                    the store is open
     user APP NAME            add_user acknowledged
-    group APP GID            add_group acknowledged
-    member APP GID NAME      add_member acknowledged
+    group APP GID            create_group acknowledged (with its first member)
+    member APP GID NAME      create_group or add_members acknowledged with NAME a member
     message APP ID SENDER CLIENT_ID TARGET
                              add_message acknowledged, TARGET marked to fetch it offline
     mark APP ID NAME         add_offline acknowledged
@@ -20,7 +20,7 @@ import sys
 
 from twisted.internet import defer, task
 
-from jim.model import SINGLE, Group, Message, User
+from jim.model import SINGLE, TEXT, Group, Member, Message, User
 from jim.store.sqlite import SqliteStore
 
 APP = "crash"
@@ -31,6 +31,10 @@ MAX_OUTSTANDING = 2000
 def say(*words):
     sys.stdout.write(" ".join(str(word) for word in words) + "\n")
     sys.stdout.flush()
+
+
+def chat(sender, target, text, client_id, created):
+    return Message(0, APP, sender, SINGLE, target, TEXT, {"text": text}, None, client_id, created)
 
 
 async def write_forever(reactor, path):
@@ -45,32 +49,37 @@ async def write_forever(reactor, path):
         newest_acknowledged[:] = [stored.id]
 
     for turn in range(10**9):
-        name, previous, gid = f"u{turn}", f"u{turn - 1}", f"g{turn // 10}"
+        name, previous, gid = f"u{turn}", f"u{turn - 1}", turn // 10 + 1
         outstanding.append(
-            store.add_user(User(APP, name, "hash")).addCallback(lambda _, n=name: say("user", APP, n))
+            store.users.add_user(User(APP, name, "hash")).addCallback(
+                lambda _, n=name: say("user", APP, n))
         )
+        if turn % 10 == 0:  # a new group, with its first member, in one write
+            outstanding.append(
+                store.groups.create_group(Group(APP, gid, owner=name), [Member(name)]).addCallback(
+                    lambda _, g=gid, n=name: (say("group", APP, g), say("member", APP, g, n)))
+            )
+        else:
+            outstanding.append(
+                store.groups.add_members(APP, gid, [Member(name)]).addCallback(
+                    lambda _, g=gid, n=name: say("member", APP, g, n))
+            )
+        message = chat(name, previous, f"text {turn}", f"c{turn}", turn)
         outstanding.append(
-            store.add_group(Group(APP, gid)).addCallback(lambda _, g=gid: say("group", APP, g))
+            store.messages.add_message(message, offline_for=[previous]).addCallback(
+                message_acknowledged)
         )
-        outstanding.append(
-            store.add_member(APP, gid, name).addCallback(
-                lambda _, g=gid, n=name: say("member", APP, g, n))
-        )
-        message = Message(0, APP, name, SINGLE, previous, 0, f"text {turn}", None, f"c{turn}", turn)
-        outstanding.append(
-            store.add_message(message, offline_for=[previous]).addCallback(message_acknowledged)
-        )
-        early = store.prepare_message(
-            Message(0, APP, name, SINGLE, previous, 0, f"early {turn}", None, f"e{turn}", turn))
+        early = store.messages.prepare_message(chat(name, previous, f"early {turn}", f"e{turn}",
+                                                    turn))
         if early is not None:
             say("prepared", APP, early.id)
             pushed = defer.Deferred()
-            store.append_message_then(early, (), pushed.callback)
+            store.messages.append_message_then(early, (), pushed.callback)
             outstanding.append(pushed.addCallback(message_acknowledged))
         if newest_acknowledged:
             marked = newest_acknowledged[0]
             outstanding.append(
-                store.add_offline(APP, marked, ["watcher"]).addCallback(
+                store.messages.add_offline(APP, marked, ["watcher"]).addCallback(
                     lambda _, i=marked: say("mark", APP, i, "watcher"))
             )
         if len(outstanding) > MAX_OUTSTANDING:

@@ -1,0 +1,136 @@
+# -*- test-case-name: tests.store_contract.test_messages -*-
+"""The message area of L{jim.store.memory.MemoryStore}: the log, offline marks, history."""
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from jim import errors
+from jim.errors import JimError
+from jim.interfaces import IMessageStore
+from jim.store import (
+    answered,
+    check_paging,
+    conversation_of,
+    group_conversation,
+    is_offline_match,
+    page,
+    private_conversation,
+    with_id,
+)
+
+
+@implementer(IMessageStore)
+class MemoryMessages:
+    log = Logger()
+
+    def __init__(self):
+        self._messages = {}  # id -> Message
+        self._conversations = {}  # (app, conversation key) -> [id, ...] in id order
+        # (app, sender, client_id, target_type, target) -> id of the first such message
+        self._client_ids = {}
+        self._offline = {}  # (app, username) -> {message id, ...}
+        self._last_id = 0
+
+    def add_message_then(self, message, offline_for, then, *args):
+        self.append_message_then(self._with_next_id(message), offline_for, then, *args)
+
+    def add_message(self, message, offline_for=()):
+        return defer.succeed(self._append(self._with_next_id(message), offline_for))
+
+    def prepare_message(self, message):
+        return self._with_next_id(message)
+
+    def _with_next_id(self, message):
+        self._last_id += 1
+        return with_id(message, self._last_id)
+
+    def append_message_then(self, stored, offline_for, then, *args):
+        stored = self._append(stored, offline_for)
+        try:
+            then(stored, *args)
+        except Exception:  # as SqliteStore: a failing caller is logged, never raised to the writer
+            self.log.failure("the caller of store write add_message failed")
+
+    def _append(self, stored, offline_for):
+        self._messages[stored.id] = stored
+        key = (stored.app, conversation_of(stored))
+        self._conversations.setdefault(key, []).append(stored.id)
+        if stored.client_id is not None:
+            key = (stored.app, stored.sender, stored.client_id, stored.target_type, stored.target)
+            self._client_ids.setdefault(key, stored.id)
+        self._mark_offline(stored.app, stored.id, offline_for)
+        return stored
+
+    def _get(self, app, message_id):
+        message = self._messages.get(message_id)
+        return message if message is not None and message.app == app else None
+
+    @answered
+    def add_offline(self, app, message_id, usernames):
+        if self._get(app, message_id) is None:
+            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+        self._mark_offline(app, message_id, usernames)
+
+    def _mark_offline(self, app, message_id, usernames):
+        for username in usernames:
+            self._offline.setdefault((app, username), set()).add(message_id)
+
+    @answered
+    def get_message(self, app, message_id):
+        return self._get(app, message_id)
+
+    @answered
+    def message_by_client_id(self, app, sender, client_id, target_type, target):
+        message_id = self._client_ids.get((app, sender, client_id, target_type, target))
+        return None if message_id is None else self._messages[message_id]
+
+    @answered
+    def retract_message(self, app, message_id):
+        message = self._get(app, message_id)
+        if message is None:
+            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+        if message.retracted:
+            raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted already")
+        message = self._messages[message_id] = message._replace(retracted=True)
+        for (a, _), waiting in self._offline.items():
+            if a == app:
+                waiting.discard(message_id)
+        return message
+
+    @answered
+    def take_offline(self, app, username, peer=None, gid=None, limit=None):
+        waiting = self._offline.get((app, username), set())
+        # a retracted message marked after its retraction (add_offline) is never returned
+        waiting.difference_update([i for i in waiting if self._messages[i].retracted])
+        taken = sorted(
+            message_id
+            for message_id in waiting
+            if is_offline_match(self._messages[message_id], username, peer, gid)
+        )
+        if limit is not None:
+            taken = taken[:limit]
+        waiting.difference_update(taken)
+        return [self._messages[message_id] for message_id in taken]
+
+    @answered
+    def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
+        return self._history(app, private_conversation(user, peer), begin, end, offset, count)
+
+    @answered
+    def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
+        return self._history(app, group_conversation(gid), begin, end, offset, count)
+
+    def _history(self, app, conversation, begin, end, offset, count):
+        check_paging(offset, count, begin, end)
+        messages = [self._messages[i] for i in self._conversations.get((app, conversation), ())]
+        in_range = sorted(
+            (
+                message
+                for message in messages
+                if not message.retracted
+                and (begin is None or message.created >= begin)
+                and (end is None or message.created <= end)
+            ),
+            key=lambda message: (message.created, message.id),
+        )
+        return page(in_range, offset, count)

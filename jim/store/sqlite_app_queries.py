@@ -1,0 +1,42 @@
+# -*- test-case-name: tests.store_contract.test_apps -*-
+"""The SQL of the apps area of L{jim.store.sqlite.SqliteStore}: plain functions over a
+connection (writes on the writer thread inside a batch, reads on the reader thread)."""
+from jim import errors
+from jim.errors import JimError
+from jim.model import App
+from jim.store.sqlite_sql_helpers import assignments, counted_page
+
+_COLUMNS = "key, secret_hash, name, created, friend_mode"
+
+
+def _app(row):
+    key, secret_hash, name, created, friend_mode = row
+    return App(key, secret_hash, name, created, bool(friend_mode))
+
+
+def select_app(db, key):
+    row = db.execute(f"SELECT {_COLUMNS} FROM apps WHERE key = ?", (key,)).fetchone()
+    return None if row is None else _app(row)
+
+
+def insert_app(db, app):
+    if db.execute("SELECT 1 FROM apps WHERE key = ?", (app.key,)).fetchone():
+        raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
+    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+               (app.key, app.secret_hash, app.name, app.created, app.friend_mode))
+
+
+
+def update_app(db, key, changes):
+    if changes:
+        clause, values = assignments(changes)
+        db.execute(f"UPDATE apps SET {clause} WHERE key = ?", (*values, key))
+    app = select_app(db, key)
+    if app is None:
+        raise JimError(errors.NO_SUCH_APP, f"no app {key!r}")
+    return app
+
+
+def select_apps(db, start, count):
+    return counted_page(db, "SELECT COUNT(*) FROM apps",
+                        f"SELECT {_COLUMNS} FROM apps ORDER BY seq", (), start, count, _app)

@@ -1,0 +1,234 @@
+# -*- test-case-name: tests.test_store_sqlite,tests.store_contract.test_messages -*-
+"""The SQL of the message log of L{jim.store.sqlite.SqliteStore}: appends (the hot path),
+offline marks, lookups and retraction. History and the conversation index are in
+L{jim.store.sqlite_history_queries}.
+
+Plain functions over a connection: writes run on the writer thread inside a batch's
+transaction, reads on the reader thread.
+"""
+import orjson
+
+from jim import errors, model
+from jim.errors import JimError
+from jim.model import Message
+from jim.store import conversation_of
+
+#: the columns of a Message, in the order of its fields (a row is written as the Message tuple
+#: itself, its body as L{body_value} makes it, followed by the conversation id)
+MESSAGE_COLUMNS = ("id, app, sender, target_type, target, msg_type, body, extras, client_id,"
+                   " created, from_type, target_app, no_offline, no_notification, retracted")
+_FIELDS = len(Message._fields)
+#: where a message's body is among its row's values, counted from the end of the Message
+_BODY_FROM_END = _FIELDS - Message._fields.index("body")
+_MESSAGE_WIDTH = _FIELDS + 1  # the Message's fields, then conv
+_RETRACTED = Message._fields.index("retracted")
+
+
+def message_from(row):
+    """The L{Message} of a row of L{MESSAGE_COLUMNS}."""
+    body = row[6]
+    body = {"text": body} if type(body) is str else orjson.loads(body)
+    return Message(row[0], row[1], row[2], row[3], row[4], row[5], body, row[7],
+                   row[8], row[9], row[10], row[11], row[12] == 1, row[13] == 1, row[14] == 1)
+
+
+def body_value(message):
+    """How a message's body is stored: a plain text (a text message whose body is only its
+    text) as that text, any other body as its JSON, a BLOB. The type of the value tells them
+    apart when it is read: no JSON to write or parse for most messages."""
+    body = message.body
+    text = body.get("text")
+    if type(text) is str and len(body) == 1 and message.msg_type == model.TEXT:
+        return text
+    return orjson.dumps(body)
+
+
+def prefixed(table):
+    """L{MESSAGE_COLUMNS}, each named as a column of C{table} (an alias)."""
+    return ", ".join(f"{table}.{column}" for column in MESSAGE_COLUMNS.split(", "))
+
+
+class ConversationIds:
+    """The integer id of each conversation key (C{jim.store.conversation_of}), as the messages
+    table and its index store it. Used on the writer thread only.
+
+    Ids are created inside the writing transaction; after any rollback L{forget} must run, since
+    ids created by the rolled-back work no longer exist. The cache holds at most C{limit} keys
+    and simply starts over when full.
+    """
+
+    def __init__(self, limit=100_000):
+        self._ids = {}
+        self._limit = limit
+
+    def forget(self):
+        self._ids.clear()
+
+    def known(self, app, key):
+        """The id of a conversation already in the cache, else None (no query)."""
+        return self._ids.get((app, key))
+
+    def id_of(self, db, app, key):
+        cached = self._ids.get((app, key))
+        if cached is not None:
+            return cached
+        row = db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                         (app, key)).fetchone()
+        if row is None:
+            conversation = db.execute("INSERT INTO conversations (app, key) VALUES (?, ?)",
+                                      (app, key)).lastrowid
+        else:
+            (conversation,) = row
+        if len(self._ids) >= self._limit:
+            self._ids.clear()
+        self._ids[(app, key)] = conversation
+        return conversation
+
+
+_INSERT_MESSAGES = f"INSERT INTO messages ({MESSAGE_COLUMNS}, conv) VALUES "
+_INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
+
+#: most rows per multi-row INSERT. Each row count is its own SQL text, and preparing a long
+#: INSERT costs more than running it (about 2.5 ms for 500 rows): the writer's statement cache
+#: (sqlite.WRITER_STATEMENT_CACHE) keeps every shape up to this many rows, for both tables.
+ROWS_PER_INSERT = 128
+
+
+def _values_sql(head, width, rows):
+    """C{head} (an INSERT up to its VALUES) followed by C{rows} groups of C{width} placeholders."""
+    return head + ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
+
+
+_INSERT_OFFLINE = _values_sql(_INSERT_OFFLINES, 3, 1)
+
+
+def _insert_rows(db, head, width, values):
+    """INSERT many rows, given as one flat list of C{width} values per row, with few
+    statements. Each statement releases and retakes the GIL once; one per row (executemany)
+    makes the writer thread queue behind the busy reactor thread for the GIL at every row."""
+    step = ROWS_PER_INSERT * width
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        db.execute(_values_sql(head, width, len(chunk) // width), chunk)
+
+
+def _message_values(appends, conversation_id):
+    """The flat INSERT values of the messages of C{appends}, each body as L{body_value} makes
+    it, the flags as integers, and each row followed by C{conversation_id(app, key)}. A body
+    that is not JSON raises TypeError (a row refused).
+
+    The flags are written 0 or 1, not False or True: the sqlite3 module binds a bool through
+    its adapter lookup, which cost more than a microsecond a message for three of them."""
+    values = []
+    for message, _ in appends:
+        values += message
+        values[-_BODY_FROM_END] = body_value(message)
+        values[-3] = 1 if message.no_offline else 0
+        values[-2] = 1 if message.no_notification else 0
+        values[-1] = 1 if message.retracted else 0
+        values.append(conversation_id(message.app, conversation_of(message)))
+    return values
+
+
+def one_statement_appends(conversations, appends):
+    """The C{(sql, values)} of one INSERT that stores C{appends} (L{insert_messages}' argument),
+    or None when they need more than that: more rows than L{ROWS_PER_INSERT}, offline marks, or
+    a conversation whose id is not cached (finding or making it is another statement).
+
+    Run outside BEGIN...COMMIT, one statement is a transaction of its own, committed as durably
+    as any other; the writer then takes the GIL back once for the whole batch instead of three
+    times (BEGIN, INSERT, COMMIT)."""
+    if len(appends) > ROWS_PER_INSERT or any(offline_for for _, offline_for in appends):
+        return None
+    values = _message_values(appends, conversations.known)
+    if None in values[_MESSAGE_WIDTH - 1 :: _MESSAGE_WIDTH]:  # a conversation not cached
+        return None
+    return _values_sql(_INSERT_MESSAGES, _MESSAGE_WIDTH, len(appends)), values
+
+
+def insert_messages(db, conversations, appends):
+    """Store C{appends}, a list of C{(message, offline_for)}: the messages and the offline
+    marks of each for the users in its C{offline_for}. Returns one C{(True, message)} each."""
+    values = _message_values(appends, lambda app, key: conversations.id_of(db, app, key))
+    _insert_rows(db, _INSERT_MESSAGES, _MESSAGE_WIDTH, values)
+    marks = [v for m, offline_for in appends for user in offline_for for v in (m.app, user, m.id)]
+    if marks:
+        _insert_rows(db, _INSERT_OFFLINES, 3, marks)
+    return [(True, message) for message, _ in appends]
+
+
+def insert_message(db, conversations, message, offline_for):
+    """One message and its offline marks (see L{insert_messages})."""
+    insert_messages(db, conversations, [(message, offline_for)])
+    return message
+
+
+def select_message(db, app, message_id):
+    row = db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ? AND app = ?",
+                     (message_id, app)).fetchone()
+    return None if row is None else message_from(row)
+
+
+
+def insert_offline(db, app, message_id, usernames):
+    found = db.execute("SELECT 1 FROM messages WHERE id = ? AND app = ?", (message_id, app))
+    if found.fetchone() is None:
+        raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+    db.executemany(_INSERT_OFFLINE, [(app, username, message_id) for username in usernames])
+
+
+def select_by_client_id(db, app, sender, client_id, target_type, target):
+    row = db.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE app = ? AND sender = ? AND client_id = ?"
+        " AND target_type = ? AND target = ? ORDER BY id LIMIT 1",
+        (app, sender, client_id, target_type, target),
+    ).fetchone()
+    return None if row is None else message_from(row)
+
+
+def retract_message(db, app, message_id):
+    """Mark a message retracted and take it out of the conversation index, in one job.
+
+    Its offline marks stay where they are (finding them would need an index that every
+    offline mark pays for): L{take_offline} never returns a retracted message, and forgets
+    its marks as it meets them."""
+    message = select_message(db, app, message_id)
+    if message is None:
+        raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+    if message.retracted:
+        raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted already")
+    db.execute("DELETE FROM conversation_index WHERE conv = (SELECT conv FROM messages"
+               " WHERE id = ?) AND created = ? AND id = ?",
+               (message_id, message.created, message_id))
+    db.execute("UPDATE messages SET retracted = 1 WHERE id = ?", (message_id,))
+    return message._replace(retracted=True)
+
+
+def take_offline(db, app, username, peer, gid, limit=None):
+    """The user's offline messages (oldest first, at most C{limit}), and forget them. Marks of
+    retracted messages met on the way are forgotten too; they are never returned."""
+    query = (f"SELECT {prefixed('m')} FROM offline AS o"
+             " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
+    params = [app, username]
+    if peer is not None:
+        query += " AND m.target_type = ? AND m.sender = ? AND m.target = ?"
+        params += [model.SINGLE, peer, username]
+    if gid is not None:
+        query += " AND m.target_type = ? AND m.target = ?"
+        params += [model.GROUP, str(gid)]
+    query += " ORDER BY o.message_id"
+    taken = []
+    seen = []
+    if limit is None or limit > 0:
+        rows = db.execute(query, params)
+        try:
+            for row in rows:
+                seen.append((app, username, row[0]))
+                if row[_RETRACTED] != 1:
+                    taken.append(message_from(row))
+                    if len(taken) == limit:
+                        break
+        finally:
+            rows.close()
+    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?", seen)
+    return taken

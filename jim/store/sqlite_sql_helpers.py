@@ -1,0 +1,40 @@
+# -*- test-case-name: tests.store_contract -*-
+"""What the SQL of every area of L{jim.store.sqlite.SqliteStore} shares: long IN lists, the
+SET clause of a partial update, and a counted page read from one snapshot."""
+
+#: SQLite allows at most 32766 bound parameters per statement; stay far below
+IN_CHUNK = 500
+
+
+def marks(count):
+    """C{count} placeholders, comma-separated ("?, ?, ?")."""
+    return ", ".join("?" * count)
+
+
+def chunks(values):
+    """C{values} (a list) cut into lists of at most L{IN_CHUNK}."""
+    return [values[start : start + IN_CHUNK] for start in range(0, len(values), IN_CHUNK)]
+
+
+def assignments(changes, columns=None):
+    """The SET clause and its values for an UPDATE that makes C{changes} (field -> value).
+
+    The field names were checked against the value's changeable fields (C{jim.store.*_CHANGES})
+    on the reactor thread: no other text reaches the SQL. C{columns} maps a field to its column
+    where the names differ."""
+    columns = columns or {}
+    fields = list(changes)
+    clause = ", ".join(f"{columns.get(field, field)} = ?" for field in fields)
+    return clause, [changes[field] for field in fields]
+
+
+def counted_page(db, count_sql, page_sql, params, start, count, row):
+    """C{(total, [value, ...])}: the rows C{count_sql} counts and C{count} of those C{page_sql}
+    lists from the C{start}th, both from one snapshot, each row made a value by C{row}."""
+    db.execute("BEGIN")
+    try:
+        (total,) = db.execute(count_sql, params).fetchone()
+        rows = db.execute(f"{page_sql} LIMIT ? OFFSET ?", (*params, count, start)).fetchall()
+    finally:
+        db.execute("COMMIT")
+    return total, [row(values) for values in rows]

@@ -1,0 +1,508 @@
+"""The contract of the message area (IMessageStore): the log, offline marks, retraction and
+history, for every store (SQLite twice: the second time with its conversation index brought up
+to date every three messages, so that histories mix indexed messages with the tail)."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.internet import defer
+from twisted.trial import unittest
+
+from jim import errors
+from jim.model import (
+    CUSTOM, FROM_ADMIN, GROUP, IMAGE, MAX_INT64, SINGLE, TEXT, Message,
+)
+from tests.store_contract.base import ContractCase, OnMemory, OnSqlite, OnSqliteIndexTail
+
+USERS = ("ann", "bob", "cid")
+GIDS = (1, 2)
+
+#: a body with nested JSON of every kind, and text that is not ASCII
+BODY = {
+    "text": "Grüße 世界 😀",
+    "nested": {"list": [1, -2, 2.5, None, True, False, "é"], "deep": {"x": {"y": [], "z": {}}}},
+    "big": 2**63 - 1,
+    "": "empty key",
+}
+#: every field of a Message set to something other than its default
+EVERY_FIELD = dict(extras='{"k":[1,{"z":null}],"u":"ü"}', client_id="c-1", created=1234,
+                   from_type=FROM_ADMIN, target_app="other-app", no_offline=True,
+                   no_notification=True)
+
+
+def chat(app, sender, target, text="hi", created=0, client_id=None, extras=None):
+    return Message(0, app, sender, SINGLE, target, TEXT, {"text": text}, extras, client_id, created)
+
+
+def group_chat(app, sender, gid, text="hi", created=0):
+    return Message(0, app, sender, GROUP, str(gid), TEXT, {"text": text}, None, None, created)
+
+
+def exactly(value):
+    """C{value} with the type of every part spelled out: C{True == 1} and C{1.0 == 1} in Python,
+    and a store must give back neither for the other."""
+    if isinstance(value, dict):
+        return {key: exactly(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [exactly(item) for item in value])
+    return (type(value).__name__, value)
+
+
+def texts(messages):
+    return [message.body["text"] for message in messages]
+
+
+class MessagesContract(ContractCase):
+    def setUp(self):
+        opened = super().setUp()
+        opened.addCallback(lambda _: setattr(self, "messages", self.store.messages))
+        return opened
+
+    # appending
+
+    async def test_add_message_assigns_increasing_ids(self):
+        sent = chat("a", "ann", "bob", "one", 10, client_id="c1", extras='{"k":1}')
+        first = await self.messages.add_message(sent)
+        self.assertGreater(first.id, 0)
+        self.assertEqual(first, sent._replace(id=first.id))
+        second = await self.messages.add_message(chat("a", "bob", "ann", created=20)._replace(id=7))
+        self.assertGreater(second.id, first.id)  # the id given is ignored
+        third = await self.messages.add_message(chat("a", "bob", "ann", created=5)._replace(id=7))
+        self.assertGreater(third.id, second.id)
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"),
+                         [third, first, second])
+
+    async def test_every_field_round_trips(self):
+        private = Message(0, "a", "ann", SINGLE, "bob", CUSTOM, BODY, **EVERY_FIELD)
+        in_group = Message(0, "a", "ann", GROUP, "7", IMAGE, {"media_id": "m1", "size": 3.25},
+                           **EVERY_FIELD)
+        numeric = private._replace(client_id=77, msg_type=TEXT, body={"text": ""})
+        for sent in (private, in_group, numeric):
+            stored = await self.messages.add_message(sent, ["bob"])
+            self.assertEqual(stored, sent._replace(id=stored.id))
+            got = await self.messages.get_message("a", stored.id)
+            self.assertEqual(got, stored)
+            self.assertEqual(exactly(got), exactly(sent._replace(id=stored.id)))
+            self.assertEqual(await self.messages.take_offline("a", "bob"), [stored])
+            found = await self.messages.message_by_client_id(
+                "a", "ann", sent.client_id, sent.target_type, sent.target)
+            self.assertEqual(found, stored)
+            if sent.target_type == GROUP:
+                history = await self.messages.group_history("a", 7)
+            else:
+                history = (await self.messages.private_history("a", "bob", "ann"))[-1:]
+            self.assertEqual(history, [stored])
+            self.assertEqual(exactly(history[0]), exactly(sent._replace(id=stored.id)))
+        self.assertEqual((await self.messages.get_message("a", stored.id)).client_id, 77)
+
+    async def test_add_message_then_reports_by_a_call(self):
+        calls = []
+        done = defer.Deferred()
+
+        def then(result, *args):
+            calls.append((result, args))
+            done.callback(None)
+
+        self.messages.add_message_then(chat("a", "ann", "bob", "by call"), ["bob"], then, 1, "x")
+        await done
+        [(stored, args)] = calls
+        self.assertEqual(args, (1, "x"))
+        self.assertGreater(stored.id, 0)
+        self.assertEqual(stored, chat("a", "ann", "bob", "by call")._replace(id=stored.id))
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [stored])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [stored])
+
+    async def test_add_message_then_contains_a_caller_that_raises(self):
+        def broken(result):
+            raise RuntimeError("a bug in a caller")
+
+        self.messages.add_message_then(chat("a", "ann", "bob", "one"), (), broken)
+        second = await self.messages.add_message(chat("a", "ann", "bob", "two"))
+        self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
+                         ["one", "two"])
+        self.assertEqual(texts([second]), ["two"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    async def test_prepare_then_append(self):
+        before = await self.messages.add_message(chat("a", "ann", "bob", "before"))
+        # (a store may refuse to prepare until a message of its own was committed)
+        sent = chat("a", "ann", "bob", "prepared", 5, client_id="p1")
+        prepared = self.messages.prepare_message(sent)
+        self.assertIsNotNone(prepared)  # both stores can, once a message is committed
+        self.assertGreater(prepared.id, before.id)
+        self.assertEqual(prepared, sent._replace(id=prepared.id))
+        calls = []
+        done = defer.Deferred()
+
+        def then(result, *args):
+            calls.append((result, args))
+            done.callback(None)
+
+        self.messages.append_message_then(prepared, ["bob"], then, "tag")
+        await done
+        self.assertEqual(calls, [(prepared, ("tag",))])  # stored with the id it was given
+        self.assertEqual(await self.messages.get_message("a", prepared.id), prepared)
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [prepared])
+        self.assertEqual(await self.messages.message_by_client_id("a", "ann", "p1", SINGLE, "bob"),
+                         prepared)
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [before, prepared])
+
+    async def test_prepared_ids_follow_the_order_of_preparation(self):
+        await self.messages.add_message(chat("a", "ann", "bob", "first"))
+        prepared = [self.messages.prepare_message(chat("a", "ann", "bob", str(i)))
+                    for i in range(3)]
+        self.assertEqual([p.id for p in prepared], [prepared[0].id + i for i in range(3)])
+        answered = []
+        for message in prepared:
+            self.messages.append_message_then(message, (), answered.append)
+        later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
+        self.assertGreater(later.id, prepared[-1].id)
+        self.assertEqual(answered, prepared)  # answered in order, before the later one
+        history = await self.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["first", "0", "1", "2", "later"])
+
+    async def test_append_contains_a_caller_that_raises(self):
+        await self.messages.add_message(chat("a", "ann", "bob", "first"))
+
+        def broken(result):
+            raise RuntimeError("a bug in a caller")
+
+        self.messages.append_message_then(
+            self.messages.prepare_message(chat("a", "ann", "bob", "one")), (), broken)
+        await self.messages.add_message(chat("a", "ann", "bob", "two"))
+        self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
+                         ["first", "one", "two"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+    # offline
+
+    async def test_offline_taken_once_oldest_first(self):
+        one = await self.messages.add_message(chat("a", "ann", "bob", "1"), offline_for=["bob"])
+        two = await self.messages.add_message(chat("a", "cid", "bob", "2"), offline_for=("bob",))
+        await self.messages.add_message(chat("a", "ann", "cid", "3"))
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [one, two])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+        self.assertEqual(await self.messages.take_offline("a", "cid"), [])
+
+    async def test_offline_by_peer_and_group(self):
+        from_ann = await self.messages.add_message(chat("a", "ann", "bob"), offline_for=["bob"])
+        from_cid = await self.messages.add_message(chat("a", "cid", "bob"), offline_for=["bob"])
+        in_g1 = await self.messages.add_message(group_chat("a", "ann", 1), offline_for=["bob"])
+        in_g2 = await self.messages.add_message(group_chat("a", "ann", 2), offline_for=["bob"])
+        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [from_ann])
+        self.assertEqual(await self.messages.take_offline("a", "bob", gid=1), [in_g1])
+        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [from_cid, in_g2])
+
+    async def test_offline_limit_takes_the_oldest(self):
+        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
+                for i, sender in enumerate(("ann", "cid", "ann", "ann"))]
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=0), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann", limit=2),
+                         [sent[0], sent[2]])
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1), [sent[1]])
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=5), [sent[3]])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+
+    async def test_add_offline(self):
+        message = await self.messages.add_message(chat("a", "ann", "bob"))
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+        self.assertIsNone(await self.messages.add_offline("a", message.id, ["bob", "cid"]))
+        await self.messages.add_offline("a", message.id, ["bob"])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [message])
+        self.assertEqual(await self.messages.take_offline("a", "cid"), [message])
+        await self.refused(self.messages.add_offline("a", message.id + 99, ["bob"]),
+                           errors.NO_SUCH_MESSAGE)
+        await self.refused(self.messages.add_offline("b", message.id, ["bob"]),
+                           errors.NO_SUCH_MESSAGE)
+        self.assertEqual(await self.messages.take_offline("b", "bob"), [])
+
+    async def test_offline_is_per_app(self):
+        message = await self.messages.add_message(chat("a", "ann", "bob"), offline_for=["bob"])
+        self.assertEqual(await self.messages.take_offline("b", "bob"), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [message])
+
+    # lookups
+
+    async def test_get_message(self):
+        first = await self.messages.add_message(chat("a", "ann", "bob", "1"))
+        second = await self.messages.add_message(group_chat("a", "ann", 1, "2"))
+        self.assertEqual(await self.messages.get_message("a", first.id), first)
+        self.assertEqual(await self.messages.get_message("a", second.id), second)
+        self.assertIsNone(await self.messages.get_message("b", first.id))  # another app's
+        self.assertIsNone(await self.messages.get_message("a", second.id + 1000))
+        self.assertIsNone(await self.messages.get_message("a", 0))
+
+    async def test_message_by_client_id(self):
+        first = await self.messages.add_message(chat("a", "ann", "bob", client_id="x1"))
+        await self.messages.add_message(chat("a", "ann", "bob", client_id="x1"))
+        to_cid = await self.messages.add_message(chat("a", "ann", "cid", client_id="x1"))
+        numeric = await self.messages.add_message(chat("a", "ann", "bob", client_id=7))
+        in_group = await self.messages.add_message(
+            group_chat("a", "ann", 1)._replace(client_id="x1"))
+        find = self.messages.message_by_client_id
+        self.assertEqual(await find("a", "ann", "x1", SINGLE, "bob"), first)
+        self.assertEqual(await find("a", "ann", "x1", SINGLE, "cid"), to_cid)
+        self.assertEqual(await find("a", "ann", "x1", GROUP, "1"), in_group)
+        self.assertIsNone(await find("a", "ann", "x1", GROUP, "bob"))
+        self.assertEqual(await find("a", "ann", 7, SINGLE, "bob"), numeric)
+        self.assertIsNone(await find("a", "ann", "7", SINGLE, "bob"))
+        self.assertIsNone(await find("a", "bob", "x1", SINGLE, "ann"))
+        self.assertIsNone(await find("b", "ann", "x1", SINGLE, "bob"))
+
+    # retraction
+
+    async def test_retract(self):
+        kept = await self.messages.add_message(chat("a", "ann", "bob", "kept", 1), ["bob", "cid"])
+        taken_back = await self.messages.add_message(chat("a", "ann", "bob", "taken back", 2),
+                                                     ["bob", "cid"])
+        in_group = await self.messages.add_message(group_chat("a", "ann", 1, "in group", 3),
+                                                   ["bob", "cid"])
+        after = await self.messages.add_message(chat("a", "bob", "ann", "after", 4), ["ann"])
+        retracted = await self.messages.retract_message("a", taken_back.id)
+        self.assertEqual(retracted, taken_back._replace(retracted=True))
+        self.assertEqual(await self.messages.retract_message("a", in_group.id),
+                         in_group._replace(retracted=True))
+        # still there to be looked up, marked...
+        self.assertEqual(await self.messages.get_message("a", taken_back.id), retracted)
+        self.assertIs((await self.messages.get_message("a", in_group.id)).retracted, True)
+        # ...but gone from history and from every offline list
+        self.assertEqual(await self.messages.private_history("a", "bob", "ann"), [kept, after])
+        self.assertEqual(await self.messages.group_history("a", 1), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [kept])
+        self.assertEqual(await self.messages.take_offline("a", "cid", gid=1), [])
+        self.assertEqual(await self.messages.take_offline("a", "cid"), [kept])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+        self.assertEqual(await self.messages.take_offline("a", "ann"), [after])
+
+    async def test_retract_refusals(self):
+        message = await self.messages.add_message(chat("a", "ann", "bob"), ["bob"])
+        await self.refused(self.messages.retract_message("a", message.id + 99),
+                           errors.NO_SUCH_MESSAGE)
+        await self.refused(self.messages.retract_message("b", message.id), errors.NO_SUCH_MESSAGE)
+        self.assertIs((await self.messages.get_message("a", message.id)).retracted, False)
+        await self.messages.retract_message("a", message.id)
+        await self.refused(self.messages.retract_message("a", message.id),
+                           errors.ALREADY_RETRACTED)
+        self.assertIs((await self.messages.get_message("a", message.id)).retracted, True)
+
+    async def test_a_retracted_message_is_never_taken_offline(self):
+        message = await self.messages.add_message(chat("a", "ann", "bob"))
+        later = await self.messages.add_message(chat("a", "ann", "bob", "later"), ["bob"])
+        await self.messages.retract_message("a", message.id)
+        await self.messages.add_offline("a", message.id, ["bob"])  # marked after its retraction
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1), [later])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+
+    async def test_retracted_messages_take_no_place_in_history_pages(self):
+        stored = [await self.messages.add_message(group_chat("a", "ann", 5, str(i), i))
+                  for i in range(6)]
+        for gone in (stored[1], stored[4]):
+            await self.messages.retract_message("a", gone.id)
+        left = [stored[i] for i in (0, 2, 3, 5)]
+        history = self.messages.group_history
+        self.assertEqual(await history("a", 5), left)
+        self.assertEqual(await history("a", 5, count=2), left[2:])
+        self.assertEqual(await history("a", 5, offset=1, count=2), left[1:3])
+        self.assertEqual(await history("a", 5, begin=1, end=4), left[1:3])
+        more = await self.messages.add_message(group_chat("a", "ann", 5, "6", 6))
+        self.assertEqual(await history("a", 5, count=3), left[2:] + [more])
+        # retracted before it was indexed (with SQLite's index job every three messages, the
+        # next two bring the index up to date past it)
+        await self.messages.retract_message("a", more.id)
+        newer = [await self.messages.add_message(group_chat("a", "ann", 5, str(i), i))
+                 for i in (7, 8)]
+        self.assertEqual(await history("a", 5), left + newer)
+        self.assertEqual(await history("a", 5, count=3), left[3:] + newer)
+
+    # history
+
+    async def test_private_history_both_directions_only(self):
+        wanted = [
+            await self.messages.add_message(chat("a", "ann", "bob", "1", 1)),
+            await self.messages.add_message(chat("a", "bob", "ann", "2", 2)),
+        ]
+        await self.messages.add_message(chat("a", "ann", "cid", "3", 3))
+        await self.messages.add_message(chat("a", "bob", "bob", "4", 4))
+        await self.messages.add_message(group_chat("a", "ann", "bob", "5", 5))
+        await self.messages.add_message(chat("b", "ann", "bob", "6", 6))
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"), wanted)
+        self.assertEqual(await self.messages.private_history("a", "bob", "ann"), wanted)
+
+    async def test_group_history_only_that_group(self):
+        await self.messages.add_message(group_chat("a", "ann", 1, "1", 1))
+        await self.messages.add_message(chat("a", "ann", "2", "2", 2))
+        wanted = await self.messages.add_message(group_chat("a", "ann", 2, "3", 3))
+        await self.messages.add_message(group_chat("b", "ann", 2, "4", 4))
+        self.assertEqual(await self.messages.group_history("a", 2), [wanted])
+        self.assertEqual(await self.messages.group_history("a", 3), [])
+
+    async def test_history_paging(self):
+        stored = []
+        for created in (10, 20, 20, 30, 40, 50):
+            stored.append(await self.messages.add_message(group_chat("a", "ann", 9, "m", created)))
+        history = self.messages.group_history
+        self.assertEqual(await history("a", 9, count=2), stored[4:])
+        self.assertEqual(await history("a", 9, offset=0, count=2), stored[:2])
+        self.assertEqual(await history("a", 9, offset=5, count=2), stored[5:])
+        self.assertEqual(await history("a", 9, offset=9, count=2), [])
+        self.assertEqual(await history("a", 9, begin=20, end=40), stored[1:5])
+        self.assertEqual(await history("a", 9, begin=20, end=40, count=2), stored[3:5])
+        self.assertEqual(await history("a", 9, begin=20, offset=1, count=2), stored[2:4])
+        self.assertEqual(await history("a", 9, count=0), [])
+        await self.refused(history("a", 9, count=-1), errors.BAD_REQUEST)
+        await self.refused(history("a", 9, offset=-1), errors.BAD_REQUEST)
+        await self.refused(self.messages.private_history("a", "ann", "bob", count=-1),
+                           errors.BAD_REQUEST)
+        # numbers wider than 64 bits: SQLite cannot bind them, so no store takes them
+        self.assertEqual(await history("a", 9, offset=MAX_INT64, count=MAX_INT64), [])
+        self.assertEqual(await history("a", 9, begin=-(2**63), end=MAX_INT64), stored)
+        for wide in ({"count": 2**63}, {"offset": 2**63}, {"begin": 2**63}, {"end": -(2**63) - 1}):
+            await self.refused(history("a", 9, **wide), errors.BAD_REQUEST)
+
+    async def test_history_orders_by_created_then_id(self):
+        late = await self.messages.add_message(chat("a", "ann", "bob", "late", 200))
+        early = await self.messages.add_message(chat("a", "bob", "ann", "early", 100))
+        tie = await self.messages.add_message(chat("a", "ann", "bob", "tie", 200))
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [early, late, tie])
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob", count=1), [tie])
+
+    async def test_results_are_copies(self):
+        message = await self.messages.add_message(chat("a", "ann", "bob"), ["bob", "cid"])
+        (await self.messages.private_history("a", "ann", "bob")).clear()
+        (await self.messages.take_offline("a", "bob")).append(message)
+        self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [message])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+        self.assertEqual(await self.messages.take_offline("a", "cid"), [message])
+
+    # properties
+
+    async def test_offline_matches_model(self):
+        user = st.sampled_from(USERS)
+        operation = st.one_of(
+            st.tuples(st.just("chat"), user, user, st.lists(user, max_size=3)),
+            st.tuples(st.just("group"), user, st.sampled_from(GIDS), st.lists(user, max_size=3)),
+            st.tuples(st.just("take"), user, st.sampled_from((None, "peer", "gid")), user,
+                      st.sampled_from(GIDS), st.one_of(st.none(), st.integers(0, 3))),
+            st.tuples(st.just("retract"), st.integers(0, 20)),
+        )
+
+        @settings(max_examples=self.property_examples)
+        @given(st.lists(operation, max_size=12))
+        def check(operations):
+            app = self.fresh_app()
+            waiting = {name: [] for name in USERS}  # the model: each user's offline messages
+            sent = []
+            for op in operations:
+                if op[0] == "take":
+                    _, name, kind, peer, gid, limit = op
+                    if kind == "peer":
+                        taken = self.blocking(self.messages.take_offline, app, name, peer=peer,
+                                              limit=limit)
+                        wanted = [m for m in waiting[name] if m.target_type == SINGLE
+                                  and m.sender == peer and m.target == name]
+                    elif kind == "gid":
+                        taken = self.blocking(self.messages.take_offline, app, name, gid=gid,
+                                              limit=limit)
+                        wanted = [m for m in waiting[name]
+                                  if m.target_type == GROUP and m.target == str(gid)]
+                    else:
+                        taken = self.blocking(self.messages.take_offline, app, name, limit=limit)
+                        wanted = list(waiting[name])
+                    wanted = wanted if limit is None else wanted[:limit]
+                    self.assertEqual(taken, wanted)
+                    waiting[name] = [m for m in waiting[name] if m not in wanted]
+                elif op[0] == "retract":
+                    if not sent:
+                        continue
+                    message = sent.pop(op[1] % len(sent))
+                    retracted = self.blocking(self.messages.retract_message, app, message.id)
+                    self.assertEqual(retracted, message._replace(retracted=True))
+                    for name in USERS:
+                        waiting[name] = [m for m in waiting[name] if m.id != message.id]
+                else:
+                    kind, sender, target, offline_for = op
+                    message = (chat(app, sender, target) if kind == "chat"
+                               else group_chat(app, sender, target))
+                    stored = self.blocking(self.messages.add_message, message, offline_for)
+                    sent.append(stored)
+                    for name in dict.fromkeys(offline_for):
+                        waiting[name].append(stored)
+            for name in USERS:
+                self.assertEqual(self.blocking(self.messages.take_offline, app, name),
+                                 waiting[name])
+
+        await self.run_property(check)
+
+    async def test_history_matches_model(self):
+        # (ann sends?, created, retracted afterwards?)
+        message = st.tuples(st.booleans(), st.integers(0, 5), st.booleans())
+        query = st.tuples(
+            st.one_of(st.none(), st.integers(0, 5)),
+            st.one_of(st.none(), st.integers(0, 5)),
+            st.one_of(st.none(), st.integers(0, 12)),
+            st.integers(0, 12),
+        )
+
+        @settings(max_examples=self.property_examples)
+        @given(st.lists(message, max_size=12), st.lists(query, min_size=1, max_size=4))
+        def check(messages, queries):
+            app = self.fresh_app()
+            sent = [chat(app, *(("ann", "bob") if by_ann else ("bob", "ann")), "m", created)
+                    for by_ann, created, _ in messages]
+            # Noise that must never show up: another conversation, another app.
+            noise = [chat(app, "ann", "cid", "x", 1), chat(app + "-other", "ann", "bob", "x", 1)]
+            calls = [(self.messages.add_message, m) for m in sent + noise]
+            stored = self.blocking(self.in_one_turn, calls)[: len(sent)]  # one SQLite commit
+            for kept, (_, _, retract) in zip(stored, messages):
+                if retract:
+                    self.blocking(self.messages.retract_message, app, kept.id)
+            ordered = sorted((m for m, (_, _, retract) in zip(stored, messages) if not retract),
+                             key=lambda m: (m.created, m.id))
+            for begin, end, offset, count in queries:
+                in_range = [m for m in ordered if (begin is None or m.created >= begin)
+                            and (end is None or m.created <= end)]
+                if offset is None:
+                    wanted = in_range[max(0, len(in_range) - count):] if count else []
+                else:
+                    wanted = in_range[offset : offset + count]
+                got = self.blocking(self.messages.private_history, app, "bob", "ann",
+                                    begin=begin, end=end, offset=offset, count=count)
+                self.assertEqual(got, wanted)
+
+        await self.run_property(check)
+
+    async def test_bodies_round_trip(self):
+        text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+        scalars = (st.none() | st.booleans() | st.integers(-(2**63), MAX_INT64)
+                   | st.floats(allow_nan=False, allow_infinity=False) | text)
+        values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                              | st.dictionaries(text, inner, max_size=3), max_leaves=10)
+        bodies = st.dictionaries(text, values, max_size=4)
+
+        @settings(max_examples=self.property_examples)
+        @given(st.lists(bodies, min_size=1, max_size=3))
+        def check(sent):
+            app = self.fresh_app()
+            calls = [(self.messages.add_message,
+                      Message(0, app, "ann", SINGLE, "bob", CUSTOM, body), ["bob"])
+                     for body in sent]
+            stored = self.blocking(self.in_one_turn, calls)
+            self.assertEqual([exactly(m.body) for m in stored], [exactly(b) for b in sent])
+            taken = self.blocking(self.messages.take_offline, app, "bob")
+            self.assertEqual([exactly(m.body) for m in taken], [exactly(b) for b in sent])
+            for message, body in zip(stored, sent):
+                got = self.blocking(self.messages.get_message, app, message.id)
+                self.assertEqual(exactly(got.body), exactly(body))
+
+        await self.run_property(check)
+
+
+class MemoryMessagesTests(MessagesContract, OnMemory, unittest.TestCase):
+    pass
+
+
+class SqliteMessagesTests(MessagesContract, OnSqlite, unittest.TestCase):
+    pass
+
+
+class SqliteIndexTailMessagesTests(MessagesContract, OnSqliteIndexTail, unittest.TestCase):
+    pass
