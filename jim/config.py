@@ -19,6 +19,10 @@ class Limits:
     max_inflight = attr.ib(default=64)  # commands of one connection in progress
     outbox = attr.ib(default=1024 * 1024)  # bytes queued to a slow reader before it is dropped
     group_size = attr.ib(default=500)  # members of one group
+    user_groups = attr.ib(default=500)  # groups one user may be a member of
+    max_message = attr.ib(default=64 * 1024)  # bytes of one message's body and extras
+    retract_window = attr.ib(default=180.0)  # seconds a sender may retract a message
+    rest_rate = attr.ib(default=600)  # REST calls a minute per app (JMessage's); 0 = no limit
     history_count = attr.ib(default=100)  # messages per history page when no count is given
     history_max = attr.ib(default=1000)  # largest history page
     offline_max = attr.ib(default=1000)  # offline messages returned by one fetch

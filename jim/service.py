@@ -16,9 +16,9 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from jim import collector
-from jim.core.accounts import Accounts, secret_hash
-from jim.core.core import Core
-from jim.core.hub import Hub
+from jim.bus.local import LocalBus, LocalPresence
+from jim.core.accounts import secret_hash
+from jim.core.core import build_core
 from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
 from jim.metrics import Metrics
@@ -125,6 +125,7 @@ class JimService(service.Service):
         self.ports = []
         self.core = None
         self.store = None
+        self.bus = None
         self._pool = None
         self._start_result = None
         self._ready = []
@@ -181,11 +182,11 @@ class JimService(service.Service):
             max_wait=config.limits.login_timeout / 2,
         )
         tokens = Tokens(token_key(config.data), config.token_ttl)
-        hub = Hub(self.store, reactor, self.metrics, config.limits)
-        accounts = Accounts(
-            self.store, passwords, tokens, reactor, default_app, config.open_registration
-        )
-        self.core = Core(hub, accounts, config.limits, reactor, self.metrics, config.auto_join)
+        self.bus = LocalBus(metrics=self.metrics)
+        await self.bus.start()
+        self.core = build_core(self.store, self.bus, LocalPresence(), passwords, tokens, reactor,
+                               self.metrics, config.limits, default_app,
+                               config.open_registration, config.auto_join)
         self.core.start()
         routes = {
             Route.JIM: JimTcpFactory(self.core),
@@ -232,9 +233,9 @@ class JimService(service.Service):
                     f"{path} is damaged ({e.__class__.__name__}: {e}): restore it from a backup,"
                     " or move it away and a new default app is generated"
                 ) from None
-        app = await self.store.get_app(key)
+        app = await self.store.apps.get_app(key)
         if app is None:
-            await self.store.add_app(App(key, secret_hash(secret), "default", self._now_ms()))
+            await self.store.apps.add_app(App(key, secret_hash(secret), "default", self._now_ms()))
         elif app.secret_hash != secret_hash(secret):
             raise ValueError(
                 f"app {key} already exists in the store with another master secret"
@@ -311,6 +312,8 @@ class JimService(service.Service):
         if self.core is not None:
             await self._close_sessions()
             self.core.stop()
+        if self.bus is not None:
+            await self.bus.stop()
         if self.store is not None:
             await self.store.stop()
         if self._pool is not None:

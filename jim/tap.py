@@ -10,6 +10,8 @@ from jim.core.passwords import MAX_MEMORY, MAX_P, check_cost
 MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
+#: the limits that 0 switches off
+ZERO_OFF = ("rate", "rest_rate")
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -22,6 +24,10 @@ _LIMIT_OPTIONS = [
     ("max-inflight", "max_inflight", int, "Commands of one connection in progress before its reads pause."),
     ("outbox-limit", "outbox", int, "Bytes queued for a reader that stopped reading before it is dropped."),
     ("group-size", "group_size", int, "Most members of one group."),
+    ("user-groups", "user_groups", int, "Most groups one user may be a member of."),
+    ("max-message", "max_message", int, "Largest message body and extras (bytes), every front end."),
+    ("retract-window", "retract_window", float, "Seconds a sender may retract a message."),
+    ("rest-rate", "rest_rate", int, "REST API calls a minute per app (JMessage's 600); 0 = no limit."),
     ("history-count", "history_count", int, "Messages per history page when none is asked for."),
     ("history-max", "history_max", int, "Largest history page."),
     ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
@@ -110,7 +116,7 @@ class Options(usage.Options):
         limits = {}
         for name, field, _kind, _text in _LIMIT_OPTIONS:
             value = self[name]
-            if not math.isfinite(value) or value < 0 or (value == 0 and field != "rate"):
+            if not math.isfinite(value) or value < 0 or (value == 0 and field not in ZERO_OFF):
                 raise usage.UsageError(f"--{name} must be a positive number, not {value}")
             limits[field] = value
         if limits["sniff_bytes"] < MIN_SNIFF_BYTES:

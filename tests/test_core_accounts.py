@@ -1,32 +1,35 @@
-"""Logins (password, token, open registration) and app secrets."""
+"""Logins (password, token, open registration), forbidden users, app secrets."""
+import attr
 from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.core.accounts import secret_hash
+from jim import errors
+from jim.core.accounts import password_stamp, secret_hash
 from jim.core.passwords import parse
 from jim.errors import JimError
-from jim.model import App
-from jim.wire.jimjson import LoginRequest
+from jim.model import App, User
 
-from tests.support.fakes import APP_KEY, APP_SECRET, RecordingRunner, make_core
-
-
-def request(user_id=None, password=None, token=None, app_key=None):
-    return LoginRequest(user_id, password, token, app_key)
+from tests.support.fakes import APP_KEY, APP_SECRET, HeldRunner, RecordingRunner, make_core
 
 
 class LoginTestsMixin:
-    def login(self, *args, **kwargs):
+    def login(self, username=None, password=None, token=None, app_key=None):
         return self.successResultOf(
-            defer.ensureDeferred(self.fx.accounts.login(request(*args, **kwargs)))
+            defer.ensureDeferred(self.fx.accounts.login(app_key, username, password, token))
         )
 
-    def refused(self, *args, **kwargs):
-        d = defer.ensureDeferred(self.fx.accounts.login(request(*args, **kwargs)))
+    def refused(self, username=None, password=None, token=None, app_key=None,
+                code=errors.AUTH_FAILED):
+        d = defer.ensureDeferred(self.fx.accounts.login(app_key, username, password, token))
         error = self.failureResultOf(d, JimError).value
-        self.assertEqual(error.code, 10008)
-        self.assertTrue(error.close)
+        self.assertEqual(error.code, code, error.detail)
         return error
+
+    def stored(self, username, app=APP_KEY):
+        return self.successResultOf(self.fx.memory.users.get_user(app, username))
+
+    def settled(self, coroutine):
+        return self.successResultOf(defer.ensureDeferred(coroutine))
 
 
 class PasswordLoginTests(LoginTestsMixin, SynchronousTestCase):
@@ -44,8 +47,7 @@ class PasswordLoginTests(LoginTestsMixin, SynchronousTestCase):
     def test_wrong_password_and_unknown_user_look_alike(self):
         wrong = self.refused("alice", "wonderlant")
         unknown = self.refused("bob", "wonderland")
-        self.assertEqual(wrong.detail, unknown.detail)
-        self.assertEqual(wrong.http_status, unknown.http_status)
+        self.assertEqual((wrong.code, wrong.detail), (unknown.code, unknown.detail))
         # the unknown user costs a hash too, so timing does not tell them apart
         self.assertEqual(self.runner.calls, ["verify_password", "verify_password"])
 
@@ -59,20 +61,63 @@ class PasswordLoginTests(LoginTestsMixin, SynchronousTestCase):
         self.assertIn("nosuchapp", error.detail)
 
     def test_users_are_per_app(self):
-        self.fx.memory.add_app(App("otherapp", secret_hash("x")))
+        self.fx.memory.apps.add_app(App("otherapp", secret_hash("x")))
         self.refused("alice", "wonderland", app_key="otherapp")
 
     def test_no_registration_when_closed(self):
         self.refused("bob", "pw")
-        self.assertIsNone(self.successResultOf(self.fx.memory.get_user(APP_KEY, "bob")))
+        self.assertIsNone(self.stored("bob"))
 
     def test_weak_hash_replaced(self):
         fx = self.fx = make_core(cost=(4, 1, 1))
         fx.add_user("carol", "pw", cost=(2, 1, 1))
         self.login("carol", "pw")
-        stored = self.successResultOf(fx.memory.get_user(APP_KEY, "carol")).password
-        self.assertEqual(parse(stored)[:3], (4, 1, 1))
+        self.assertEqual(parse(self.stored("carol").password)[:3], (4, 1, 1))
         self.login("carol", "pw")
+
+    def test_the_logged_in_user_is_remembered(self):
+        self.assertIsNone(self.fx.core.users.cached(APP_KEY, "alice"))
+        self.login("alice", "wonderland")
+        self.assertEqual(self.fx.core.users.cached(APP_KEY, "alice"), self.alice)
+
+
+class ForbiddenTests(LoginTestsMixin, SynchronousTestCase):
+    def setUp(self):
+        self.fx = make_core(token_ttl=60)
+        self.mallory = self.fx.add_user("mallory", "pw", forbidden=True)
+
+    def test_password_login_refused(self):
+        error = self.refused("mallory", "pw", code=errors.USER_FORBIDDEN)
+        self.assertIn("mallory", error.detail)
+
+    def test_wrong_password_is_only_a_failed_login(self):
+        self.refused("mallory", "px", code=errors.AUTH_FAILED)
+
+    def test_token_login_refused(self):
+        token = self.fx.accounts.token_for(self.mallory)
+        self.refused(token=token, code=errors.USER_FORBIDDEN)
+
+    def test_forbidding_and_allowing(self):
+        self.fx.add_user("alice", "pw")
+        self.settled(self.fx.core.users.forbid(APP_KEY, "alice", True))
+        self.refused("alice", "pw", code=errors.USER_FORBIDDEN)
+        self.settled(self.fx.core.users.forbid(APP_KEY, "alice", False))
+        self.assertEqual(self.login("alice", "pw")[1].username, "alice")
+
+
+class BusyTests(LoginTestsMixin, SynchronousTestCase):
+    def test_a_login_refused_while_hashing_is_backed_up(self):
+        runner = HeldRunner()
+        self.fx = make_core(run=runner)
+        self.fx.add_user("alice", "pw")
+        first = defer.ensureDeferred(self.fx.accounts.login(None, "alice", "pw"))
+        runner.release()
+        self.successResultOf(first)  # now one hash has taken a measurable time
+        self.fx.passwords.max_wait = 0.0
+        waiting = defer.ensureDeferred(self.fx.accounts.login(None, "alice", "pw"))
+        self.refused("alice", "pw", code=errors.BUSY)
+        runner.release()
+        self.assertEqual(self.successResultOf(waiting)[1].username, "alice")
 
 
 class RegistrationTests(LoginTestsMixin, SynchronousTestCase):
@@ -83,9 +128,10 @@ class RegistrationTests(LoginTestsMixin, SynchronousTestCase):
     def test_first_login_registers(self):
         app, user = self.login("dave", "pw1")
         self.assertEqual(
-            (app, user.username, user.nickname, user.created), (APP_KEY, "dave", "dave", 12500)
+            (app, user.username, user.nickname, user.ctime, user.mtime),
+            (APP_KEY, "dave", "dave", 12500, 12500),
         )
-        stored = self.successResultOf(self.fx.memory.get_user(APP_KEY, "dave"))
+        stored = self.stored("dave")
         self.assertEqual(stored, user)
         self.assertNotIn("pw1", stored.password)
         self.assertIsNotNone(parse(stored.password))
@@ -97,12 +143,21 @@ class RegistrationTests(LoginTestsMixin, SynchronousTestCase):
 
     def test_empty_password(self):
         self.refused("dave", "")
-        self.assertIsNone(self.successResultOf(self.fx.memory.get_user(APP_KEY, "dave")))
+        self.assertIsNone(self.stored("dave"))
 
     def test_existing_user_keeps_password(self):
         self.fx.add_user("erin", "old")
         self.refused("erin", "new")
         self.login("erin", "old")
+
+    def test_the_longest_jim_name_registers(self):
+        """A J-IM userId may have 128 UTF-8 bytes, a nickname 64: the user registers all the
+        same, without a nickname (J-IM shows the userId where there is none)."""
+        for name in ("n" * 65, "名" * 42 + "xx"):
+            app, user = self.login(name, "pw")
+            self.assertEqual((user.username, user.nickname), (name, ""))
+            self.assertEqual(self.stored(name), user)
+        self.assertEqual(self.login("n" * 64, "pw")[1].nickname, "n" * 64)
 
 
 class TokenLoginTests(LoginTestsMixin, SynchronousTestCase):
@@ -110,12 +165,17 @@ class TokenLoginTests(LoginTestsMixin, SynchronousTestCase):
         self.runner = RecordingRunner()
         self.fx = make_core(run=self.runner, token_ttl=60)
         self.alice = self.fx.add_user("alice", "wonderland")
-        self.token = self.fx.accounts.token_for(APP_KEY, "alice")
+        self.token = self.fx.accounts.token_for(self.alice)
 
     def test_token(self):
         self.assertEqual(self.login(token=self.token), (APP_KEY, self.alice))
         self.assertEqual(self.login("alice", token=self.token)[1], self.alice)
         self.assertEqual(self.runner.calls, [])  # no hashing for a token
+
+    def test_claim(self):
+        claim = self.fx.accounts.check_token(self.token)
+        self.assertEqual(claim, (APP_KEY, "alice", password_stamp(self.alice)))
+        self.assertTrue(self.fx.accounts.token_is_current(self.alice, claim))
 
     def test_token_of_another_user(self):
         self.refused("bob", token=self.token)
@@ -123,19 +183,38 @@ class TokenLoginTests(LoginTestsMixin, SynchronousTestCase):
     def test_expired(self):
         self.fx.clock.advance(61)
         self.refused(token=self.token)
+        self.assertIsNone(self.fx.accounts.check_token(self.token))
 
     def test_other_app(self):
-        self.fx.memory.add_app(App("otherapp", secret_hash("x")))
+        self.fx.memory.apps.add_app(App("otherapp", secret_hash("x")))
         self.refused(token=self.token, app_key="otherapp")
-        other = self.fx.accounts.token_for("otherapp", "alice")
+        other = self.fx.accounts.token_for(attr.evolve(self.alice, app="otherapp"))
         self.refused(token=other)
 
     def test_user_gone(self):
-        token = self.fx.accounts.token_for(APP_KEY, "ghost")
+        token = self.fx.accounts.token_for(User(APP_KEY, "ghost", self.alice.password))
         self.refused(token=token)
 
     def test_tampered(self):
         self.refused(token=self.token[:-2] + "xx")
+
+    def test_password_changed(self):
+        """A token earned with the old password is refused; one earned with the new works."""
+        user = self.settled(self.fx.core.users.set_password(APP_KEY, "alice", "looking-glass"))
+        self.refused(token=self.token)
+        self.refused("alice", token=self.token)
+        self.assertFalse(self.fx.accounts.token_is_current(
+            user, self.fx.accounts.check_token(self.token)))
+        self.assertEqual(self.login(token=self.fx.accounts.token_for(user))[1], user)
+
+    def test_the_same_password_set_again_still_ends_old_tokens(self):
+        """The stamp is of the stored hash, which a new salt changes."""
+        self.settled(self.fx.core.users.set_password(APP_KEY, "alice", "wonderland"))
+        self.refused(token=self.token)
+
+    def test_a_profile_change_leaves_tokens_alone(self):
+        self.settled(self.fx.core.users.update(APP_KEY, "alice", {"nickname": "Alice"}))
+        self.assertEqual(self.login(token=self.token)[1].nickname, "Alice")
 
 
 class AppSecretTests(SynchronousTestCase):
@@ -148,24 +227,26 @@ class AppSecretTests(SynchronousTestCase):
     def test_right_secret(self):
         app = self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.assertEqual(app.key, APP_KEY)
+        self.assertEqual(self.fx.accounts.cached_app(APP_KEY), app)
 
     def test_wrong_secret(self):
         error = self.failureResultOf(self.check(APP_KEY, APP_SECRET + "x"), JimError).value
-        self.assertEqual((error.code, error.http_status), (899008, 401))
+        self.assertEqual(error.code, errors.AUTH_FAILED)
 
     def test_unknown_app(self):
         error = self.failureResultOf(self.check("nope", APP_SECRET), JimError).value
-        self.assertEqual((error.code, error.http_status), (899009, 401))
+        self.assertEqual(error.code, errors.NO_SUCH_APP)
+        self.assertIsNone(self.fx.accounts.cached_app("nope"))
 
     def test_app_cached(self):
         calls = []
-        real = self.fx.memory.get_app
+        real = self.fx.memory.apps.get_app
 
         def counting(key):
             calls.append(key)
             return real(key)
 
-        self.patch(self.fx.memory, "get_app", counting)
+        self.patch(self.fx.memory.apps, "get_app", counting)
         self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.assertEqual(calls, [APP_KEY])

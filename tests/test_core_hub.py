@@ -1,567 +1,418 @@
-"""The hub: presence, group membership and delivery, including what happens while the store is
-still working (a resent message, a recipient leaving, members loading)."""
-import attr
+"""The hub: what the bus delivers reaches this process's connections (each encoding a fan-out
+once), kicks close them, and a user's first connection and last one are announced to its
+groups (J-IM's cmd 9 and 10), also while the store is still reading or writing."""
 from twisted.internet import defer
-from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
-from jim import errors
-
-from jim.config import Limits
-from jim.errors import JimError
+from jim import model
+from jim.interfaces import IConnection
+from jim.model import Delivery, Message
 from jim.store.memory import MemoryStore
-from jim.wire import jimjson
+from jim.store.memory_groups import MemoryGroups
+from jim.wire import jim_events, jimjson
 
 from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
 
 
-def chat(to, content, client_id=None):
-    body = {"chatType": 2, "to": to, "content": content}
-    if client_id is not None:
-        body["id"] = client_id
-    return body
+@implementer(IConnection)
+class RecordingConnection:
+    """An L{IConnection} of any dialect: it records what the hub hands it."""
+
+    def __init__(self, connection_id, username, app=APP_KEY, terminal="tcp"):
+        self.id = connection_id
+        self.app = app
+        self.username = username
+        self.terminal = terminal
+        self.delivered = []  # (delivery, the fan-out's cache)
+        self.kicks = []
+
+    def deliver(self, delivery, cache):
+        self.delivered.append((delivery, cache))
+
+    def kick(self, kick):
+        self.kicks.append(kick)
 
 
-class HeldFixture:
-    def setUp(self):
-        self.store = HoldingStore(MemoryStore())
-        self.fx = make_core(store=self.store)
-        for name in ("alice", "bob", "carol"):
-            self.fx.add_user(name)
-        self.alice, self.alice_client = self.fx.login("alice")
-        self.bob, self.bob_client = self.fx.login("bob")
-
-    def private_offline(self, username):
-        """Log C{username} in and fetch their offline private messages: {peer: contents}."""
-        session, client = self.fx.login(username)
-        send(session, 19, {"type": 0})
-        [(_, body)] = client.take()
-        return {peer: [m["content"] for m in messages]
-                for peer, messages in body["data"]["friends"].items()}
-
-    def group_offline(self, username, gid):
-        """Log C{username} in and fetch their offline messages of group C{gid}: the contents."""
-        session, client = self.fx.login(username)
-        client.take()
-        send(session, 19, {"type": 0, "groupId": gid})
-        [(_, body)] = client.take()
-        return [m["content"] for m in body["data"]["groups"][gid]]
+class BrokenConnection(RecordingConnection):
+    def deliver(self, delivery, cache):
+        raise RuntimeError("a bug in a connection")
 
 
-class ResendTests(HeldFixture, SynchronousTestCase):
-    def test_resend_while_storing(self):
-        self.store.held.add("add_message")
-        send(self.alice, 11, chat("bob", "once", "c1"))
-        send(self.alice, 11, chat("bob", "once", "c1"))
-        self.assertEqual(self.alice_client.sent, [])
-        self.store.release()
-        first, second = self.alice_client.take()
-        self.assertEqual(first, second)
-        self.assertEqual(first[1]["code"], 10000)
-        self.assertEqual(len(self.bob_client.take()), 1)
-        history = self.successResultOf(self.fx.memory.private_history(APP_KEY, "alice", "bob"))
-        self.assertEqual(len(history), 1)
-
-    def test_resend_while_looking_up(self):
-        """Both copies arrive before the store said whether the id was seen before."""
-        self.store.held.update({"message_by_client_id", "add_message"})
-        send(self.alice, 11, chat("bob", "once", "c2"))
-        send(self.alice, 11, chat("bob", "once", "c2"))
-        while self.store.pending:
-            self.store.release()
-        first, second = self.alice_client.take()
-        self.assertEqual(first[1]["data"]["id"], second[1]["data"]["id"])
-        self.assertEqual(len(self.bob_client.take()), 1)
-        history = self.successResultOf(self.fx.memory.private_history(APP_KEY, "alice", "bob"))
-        self.assertEqual(len(history), 1)
-
-    def test_resend_after_refusal(self):
-        """A refused message is not remembered: its id may be used again."""
-        send(self.alice, 11, chat("nobody", "x", "c3"))
-        send(self.alice, 11, chat("bob", "x", "c3"))
-        self.assertEqual(codes(self.alice_client), [(12, 10002), (12, 10000)])
-        self.assertEqual(len(self.bob_client.take()), 1)
-
-    def test_concurrent_resend_of_refused(self):
-        self.store.held.add("get_user")
-        send(self.alice, 11, chat("nobody", "x", "c4"))
-        send(self.alice, 11, chat("nobody", "x", "c4"))
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10002), (12, 10002)])
-        self.assertEqual(self.fx.hub._sending, {})
-
-    def test_resend_of_offline_message_not_stored_twice(self):
-        send(self.alice, 11, chat("carol", "later", "c5"))
-        send(self.alice, 11, chat("carol", "later", "c5"))
-        first, second = self.alice_client.take()
-        self.assertEqual(first[1]["data"]["id"], second[1]["data"]["id"])
-        offline = self.successResultOf(self.fx.memory.take_offline(APP_KEY, "carol"))
-        self.assertEqual([m.content for m in offline], ["later"])
+def text(sender, target, content, message_id=1):
+    return Message(message_id, APP_KEY, sender, model.SINGLE, target, model.TEXT,
+                   {"text": content})
 
 
-class PushedBeforeTheCommitTests(HeldFixture, SynchronousTestCase):
-    """Online recipients get a chat as soon as it has its id; its sender hears after the
-    commit."""
-
-    def test_private_chat(self):
-        self.store.held.add("add_message")
-        send(self.alice, 11, chat("bob", "now"))
-        [(command, push)] = self.bob_client.take()
-        self.assertEqual((command, push["data"]["content"]), (11, "now"))
-        self.assertEqual(self.alice_client.sent, [])  # not acknowledged before the commit
-        self.assertEqual(self.fx.memory._messages, {})
-        self.store.release()
-        [(command, ack)] = self.alice_client.take()
-        self.assertEqual((command, ack["code"]), (12, 10000))
-        self.assertEqual(ack["data"]["id"], push["data"]["id"])  # the id bob saw is final
-        history = self.successResultOf(self.fx.memory.private_history(APP_KEY, "alice", "bob"))
-        self.assertEqual([str(m.id) for m in history], [push["data"]["id"]])
-
-    def test_recipient_leaving_during_the_commit_had_it_already(self):
-        self.store.held.add("add_message")
-        send(self.alice, 11, chat("bob", "bye"))
-        self.bob.connection_lost()
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10000)])
-        self.assertEqual(self.private_offline("bob"), {})  # pushed, so not offline as well
-
-    def test_group_chat(self):
-        self.fx.add_group("g", "alice", "bob", "carol")  # carol is offline
-        self.store.held.add("add_message")
-        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "all"})
-        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["all"])
-        self.assertEqual(codes(self.alice_client), [(11, None)])  # its own copy; no ack yet
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10000)])
-        self.assertEqual(self.group_offline("carol", "g"), ["all"])
-
-    def test_a_failed_commit_fails_the_sender_only(self):
-        self.fx.add_group("g", "alice", "bob")
-        self.store.held.add("add_message")
-        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "lost"})
-        self.store.store = _RefusingAppends(self.store.store)
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(11, None), (12, 10002)])
-        self.assertEqual(codes(self.bob_client), [(11, None)])
+def notices(client):
+    """What C{client} was sent since the last take: cmd 9 and 10 as (command, group, user,
+    status), anything else as (command,)."""
+    out = []
+    for command, body in client.take():
+        if command == 9:
+            out.append((9, body["group"], body["user"]["userId"], body["user"]["status"]))
+        elif command == 10:
+            data = body["data"]
+            out.append((10, data["group"], data["user"]["userId"], data["user"]["status"]))
+        else:
+            out.append((command,))
+    return out
 
 
-class _RefusingAppends:
-    """A store whose appends fail, as a failed commit does."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def __getattr__(self, name):
-        return getattr(self.store, name)
-
-    def append_message_then(self, stored, offline_for, then, *args):
-        then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
-
-
-class PushedAfterTheCommitTests(HeldFixture, SynchronousTestCase):
-    """When the store cannot promise an id before the commit, the chat is pushed after it."""
+class DeliveryTests(SynchronousTestCase):
+    """Deliveries from the bus, to connections of any dialect."""
 
     def setUp(self):
-        super().setUp()
-        self.promise = True
-        prepare = self.fx.memory.prepare_message
-        self.fx.memory.prepare_message = lambda m: prepare(m) if self.promise else None
+        self.fx = make_core(users=("alice", "bob", "carol"))
+        self.hub = self.fx.hub
+        self.alice = self.bind(RecordingConnection("n:1", "alice"))
+        self.alice2 = self.bind(RecordingConnection("n:2", "alice"))
+        self.bob = self.bind(RecordingConnection("n:3", "bob"))
+        self.carol = self.bind(RecordingConnection("n:4", "carol"))
 
-    def log_in_during_the_lookup(self, username):
-        """Log in while a chat to C{username} waits for the store's lookup of them (held)."""
-        session, client = self.fx.connect()
-        send(session, 5, {"userId": username, "password": "secret"})
-        self.store.pending.insert(0, self.store.pending.pop())  # the login's lookup first
-        self.store.release("get_user", count=1)
-        self.assertEqual(codes(client)[0], (6, 10007))
-        self.assertTrue(self.fx.hub.is_online(APP_KEY, username))
-        return session, client
+    def bind(self, connection):
+        user = self.successResultOf(defer.ensureDeferred(
+            self.fx.core.users.get(connection.app, connection.username)))
+        self.successResultOf(defer.ensureDeferred(self.hub.bind(connection, user)))
+        return connection
 
-    def test_private_recipient_leaves(self):
-        self.promise = False
-        self.store.held.add("add_message")
-        send(self.alice, 11, chat("bob", "bye"))
-        self.assertEqual(self.bob_client.sent, [])
-        self.bob.connection_lost()
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10001)])
-        self.assertEqual(self.private_offline("bob"), {"alice": ["bye"]})
+    def items(self, connection):
+        return [delivery.item for delivery, _ in connection.delivered]
 
-    def test_group_member_leaves(self):
-        self.promise = False
-        self.fx.add_group("g", "alice", "bob")
-        self.store.held.add("add_message")
-        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "bye"})
-        self.assertEqual(self.bob_client.sent, [])
-        self.bob.connection_lost()
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(11, None), (12, 10000)])
-        self.assertEqual(self.group_offline("bob", "g"), ["bye"])
+    def test_the_fake_is_a_connection(self):
+        verifyObject(IConnection, self.alice)
 
-    def test_later_chats_do_not_overtake_one_waiting_for_its_commit(self):
-        self.fx.add_group("g", "alice", "bob")
-        self.store.held.add("add_message")
-        self.promise = False
-        send(self.alice, 11, chat("bob", "first"))
-        self.promise = True  # the store could promise again, but "first" is not out yet
-        send(self.alice, 11, chat("bob", "second"))
-        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "third"})
-        self.assertEqual(self.bob_client.sent, [])
-        self.store.release()
-        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()],
-                         ["first", "second", "third"])
-        self.assertEqual(list(self.fx.hub._waiting), [])
-        send(self.alice, 11, chat("bob", "fourth"))  # nothing waits: pushed at once again
-        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["fourth"])
+    def test_every_local_connection_of_each_recipient_gets_it(self):
+        message = text("alice", "bob", "hi")
+        self.fx.bus.publish(Delivery(APP_KEY, message, ("bob", "alice")))
+        for connection in (self.alice, self.alice2, self.bob):
+            self.assertEqual(self.items(connection), [message])
+        self.assertEqual(self.carol.delivered, [])
+        self.assertEqual((self.fx.metrics.messages_out, self.fx.metrics.deliveries), (3, 3))
 
-    def test_pushes_go_out_as_soon_as_the_chat_ahead_is_out(self):
-        """Chats behind one that waits for its commit wait for it, not for their own commits,
-        and once it is out the next chat goes at once, even while traffic never stops."""
-        self.store.held.add("add_message")
-        self.promise = False
-        send(self.alice, 11, chat("bob", "first"))
-        self.promise = True
-        send(self.alice, 11, chat("bob", "second"))
-        self.store.release(count=1)  # the commit of "first" only
-        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()],
-                         ["first", "second"])
-        self.assertEqual(codes(self.alice_client), [(12, 10000)])  # "second": not committed
-        send(self.alice, 11, chat("bob", "third"))
-        self.assertEqual([b["data"]["content"] for _, b in self.bob_client.take()], ["third"])
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10000), (12, 10000)])
+    def test_the_excluded_connection_is_skipped(self):
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "bob", "hi"), ("bob", "alice"),
+                                     exclude=self.alice.id))
+        self.assertEqual(self.alice.delivered, [])
+        self.assertEqual([len(c.delivered) for c in (self.alice2, self.bob)], [1, 1])
 
-    def test_a_chat_that_looked_its_recipient_up_keeps_its_place(self):
-        """A chat to someone who was offline is looked up first; one sent after it, once they
-        are online, is not pushed before it."""
-        self.store.held.update(("get_user", "add_message"))
-        send(self.alice, 11, chat("carol", "first"))  # carol: offline, looked up
-        carol, carol_client = self.log_in_during_the_lookup("carol")
-        self.store.release("get_user")  # carol is online now: "first" gets its id and push
-        send(self.alice, 11, chat("carol", "second"))
-        pushed = [b["data"] for c, b in carol_client.take() if c == 11]
-        self.assertEqual([p["content"] for p in pushed], ["first", "second"])
-        self.assertLess(int(pushed[0]["id"]), int(pushed[1]["id"]))
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10000), (12, 10000)])
+    def test_a_namesake_in_another_app_gets_nothing(self):
+        self.fx.bus.publish(Delivery("otherapp", text("alice", "bob", "hi"), ("bob",)))
+        self.assertEqual(self.bob.delivered, [])
 
-    def test_a_late_chat_that_looked_its_recipient_up_keeps_its_place(self):
-        self.store.held.update(("get_user", "add_message"))
-        send(self.alice, 11, chat("carol", "first"))
-        carol, carol_client = self.log_in_during_the_lookup("carol")
-        self.promise = False  # "first" must wait for its commit
-        self.store.release("get_user")
-        self.promise = True
-        send(self.alice, 11, chat("carol", "second"))
-        self.assertEqual(carol_client.take(), [])
-        self.store.release()
-        pushed = [b["data"] for c, b in carol_client.take() if c == 11]
-        self.assertEqual([p["content"] for p in pushed], ["first", "second"])
-        self.assertLess(int(pushed[0]["id"]), int(pushed[1]["id"]))
+    def test_an_event_is_not_counted_as_a_message(self):
+        event = model.Event(model.USER_UPDATED, APP_KEY, id=7, actor="bob")
+        self.fx.bus.publish(Delivery(APP_KEY, event, ("bob", "carol")))
+        self.assertEqual(self.items(self.carol), [event])
+        self.assertEqual((self.fx.metrics.messages_out, self.fx.metrics.deliveries), (0, 2))
 
+    def test_one_cache_per_fan_out(self):
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "bob", "one"), ("alice", "bob")))
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "bob", "two"), ("bob",)))
+        [(_, first)] = self.alice.delivered
+        [(_, shared)] = self.alice2.delivered
+        [(_, also_shared), (_, second)] = self.bob.delivered
+        self.assertIs(shared, first)
+        self.assertIs(also_shared, first)
+        self.assertIsNot(second, first)
 
-class LeavingWhileStoringTests(HeldFixture, SynchronousTestCase):
-    def test_logout_while_groups_load(self):
-        self.fx.add_group("g", "carol", "alice")
-        self.store.held.add("user_groups")
-        carol, carol_client = self.fx.connect()
-        send(carol, 5, {"userId": "carol", "password": "secret"})
-        self.assertEqual(codes(carol_client), [(6, 10007)])
-        carol.connection_lost()
-        self.store.release()
-        self.assertEqual(self.alice_client.sent, [])
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "carol"))
-        self.assertNotIn((APP_KEY, "carol"), self.fx.hub._user_groups)
-
-
-class ComingOnlineWhileStoringTests(HeldFixture, SynchronousTestCase):
-    def test_a_private_chat_kept_offline_is_not_pushed_too(self):
-        self.store.held.update(("add_message", "take_offline"))  # the writer's order, kept
-        send(self.alice, 11, chat("carol", "hi"))  # carol is offline: the chat is kept for her
-        carol, carol_client = self.fx.login("carol")  # and she logs in during the commit
-        send(carol, 19, {"type": 0})  # her fetch is committed after the chat
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10001)])
-        [(command, body)] = carol_client.take()  # the fetch has it; no push besides
-        self.assertEqual(command, 20)
-        self.assertEqual([m["content"] for m in body["data"]["friends"]["alice"]], ["hi"])
-        self.store.held.clear()
-        send(carol, 19, {"type": 0})
-        [(_, again)] = carol_client.take()
-        self.assertEqual(again["data"]["friends"], {})  # and never again
-
-    def test_a_group_chat_kept_offline_is_not_pushed_too(self):
-        self.fx.add_group("g", "alice", "carol")
-        self.store.held.update(("add_message", "take_offline"))
-        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "hi"})  # carol offline
-        carol, carol_client = self.fx.login("carol")  # she logs in during the commit
-        send(carol, 19, {"type": 0, "groupId": "g"})
-        self.store.release()
-        # alice: her own copy, carol's arrival (cmd 9), the acknowledgement
-        self.assertEqual(codes(self.alice_client), [(11, None), (9, 10011), (12, 10000)])
-        [(command, body)] = [c for c in carol_client.take() if c[0] != 9]  # no push besides
-        self.assertEqual(command, 20)
-        self.assertEqual([m["content"] for m in body["data"]["groups"]["g"]], ["hi"])
-
-    def test_going_offline_while_a_login_loads_members_is_the_last_word(self):
-        self.fx.add_group("g1", "carol", "dave")  # no member online: members not loaded
-        self.fx.add_group("g2", "carol", "bob")
-        self.fx.add_user("dave")
-        self.successResultOf(defer.ensureDeferred(self.fx.hub.members(APP_KEY, "g2")))
-        self.bob_client.take()
-        self.store.held.add("group_members")
-        carol, _ = self.fx.connect()
-        send(carol, 5, {"userId": "carol", "password": "secret"})  # waits on g1's members
-        carol.connection_lost()
-        self.store.release()
-        heard = [(command, body.get("user", body.get("data", {}).get("user"))["status"])
-                 for command, body in self.bob_client.take()]
-        self.assertEqual(heard, [(10, "offline")])  # not an "online" after it
-
-    def test_going_offline_while_a_join_is_written_announces_nothing(self):
-        self.fx.add_group("g", "bob")
-        self.bob_client.take()
-        self.store.held.add("add_member")
-        send(self.alice, 7, {"groupId": "g"})
-        self.alice.connection_lost()
-        self.store.release()
-        self.assertEqual(self.bob_client.take(), [])
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
-        self.assertEqual(self.successResultOf(self.store.store.group_members(APP_KEY, "g")),
-                         ["bob", "alice"])  # the join itself stands
-
-
-class BrokenDeliveryTests(HeldFixture, SynchronousTestCase):
-    def test_a_failing_push_fails_that_chat_only(self):
-        self.fx.add_user("dave")
-        carol, carol_client = self.fx.login("carol")
-        dave, dave_client = self.fx.login("dave")
-
-        def broken(command, body):
-            raise RuntimeError("a bug in a connection")
-
-        self.bob_client.send = broken
-        self.store.held.add("add_message")
-        send(self.alice, 11, chat("bob", "to a broken connection"))
-        send(carol, 11, chat("dave", "to a working one"))
-        self.store.release()
-        self.assertEqual(codes(self.alice_client), [(12, 10002)])  # told it failed
-        self.assertEqual(codes(carol_client), [(12, 10000)])  # the other chat went through
-        self.assertEqual([b["data"]["content"] for _, b in dave_client.take()], ["to a working one"])
+    def test_a_broken_connection_does_not_keep_it_from_the_others(self):
+        self.bind(BrokenConnection("n:5", "bob"))
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "carol", "hi"),
+                                     ("alice", "bob", "carol")))
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        for connection in (self.alice, self.alice2, self.bob, self.carol):
+            self.assertEqual(len(connection.delivered), 1)
+
+    def test_connections_of_a_user(self):
+        self.assertEqual(list(self.hub.connections_of(APP_KEY, "alice")),
+                         [self.alice, self.alice2])
+        self.assertEqual(list(self.hub.connections_of(APP_KEY, "nobody")), [])
+        self.assertEqual(self.hub.local_users(), 3)
 
 
-class MembersTests(SynchronousTestCase):
+class JimFanOutTests(SynchronousTestCase):
+    """A fan-out to many J-IM sessions encodes its frames once."""
+
     def setUp(self):
-        self.store = HoldingStore(MemoryStore(), "group_members")
-        self.fx = make_core(store=self.store)
-        self.fx.add_group("g", "alice", "bob")
+        self.fx = make_core(users=("alice", "bob", "carol", "dave"))
+        self.fx.add_group("g", "alice", "bob", "carol", "dave")
+        self.clients = [self.fx.login(name)[1] for name in ("alice", "bob", "carol", "dave")]
+        self.alice, alice2_client = self.fx.login("alice")
+        self.clients.append(alice2_client)
+        for client in self.clients:
+            client.take()
+        self.calls = []
 
-    def members(self):
-        return defer.ensureDeferred(self.fx.hub.members(APP_KEY, "g"))
+    def counting(self, module, name):
+        original = getattr(module, name)
 
-    def test_loaded_once(self):
-        first, second = self.members(), self.members()
-        self.assertEqual(len(self.store.pending), 1)
-        self.store.release()
-        members = self.successResultOf(first)
-        self.assertIs(self.successResultOf(second), members)
-        self.assertEqual(list(members), ["alice", "bob"])
-        self.successResultOf(self.members())
-        self.assertEqual(self.store.pending, [])
+        def counted(*args):
+            self.calls.append(name)
+            return original(*args)
 
-    def test_failure_reaches_every_waiter(self):
-        first, second = self.members(), self.members()
-        [(_, d, _, _)] = self.store.pending
-        self.store.pending = []
-        d.errback(RuntimeError("gone"))
-        self.failureResultOf(first, RuntimeError)
-        self.failureResultOf(second, RuntimeError)
-        third = self.members()  # not cached: asked again
-        self.store.release()
-        self.assertEqual(list(self.successResultOf(third)), ["alice", "bob"])
+        self.patch(module, name, counted)
 
+    def test_a_group_message_is_encoded_once(self):
+        self.counting(jimjson, "push")
+        send(self.alice, 11, {"chatType": 1, "groupId": "g", "content": "to all"})
+        self.assertEqual(self.calls, ["push"])
+        *others, sender = self.clients
+        pushes = [client.take() for client in others]
+        [(command, push)] = pushes[0]
+        self.assertEqual((command, push["data"]["content"]), (11, "to all"))
+        self.assertEqual(pushes, [[(11, push)]] * 4)
+        self.assertEqual(codes(sender), [(11, None), (12, 10000)])  # its own copy, then the ack
+        self.assertEqual(self.fx.metrics.messages_out, 5)
 
-class JoinLimitTests(SynchronousTestCase):
-    def test_group_full(self):
-        fx = make_core(limits=Limits(group_size=2))
-        for name in ("alice", "bob", "carol"):
-            fx.add_user(name)
-        sessions = [fx.login(name) for name in ("alice", "bob", "carol")]
-        for session, _ in sessions:
-            send(session, 7, {"groupId": "g"})
-        [(command, body)] = sessions[2][1].take()
-        self.assertEqual(
-            (command, body["code"], body["command"], body["result"]), (8, 10012, 8, 3)
-        )
-        members = self.successResultOf(fx.memory.group_members(APP_KEY, "g"))
-        self.assertEqual(members, ["alice", "bob"])
+    def test_an_event_is_encoded_once(self):
+        self.fx.add_user("erin")
+        erin, _ = self.fx.login("erin")
+        for client in self.clients:
+            client.take()
+        self.counting(jim_events, "frames")
+        send(erin, 7, {"groupId": "g"})
+        self.assertEqual(self.calls, ["frames"])
+        for client in self.clients:
+            self.assertEqual(client.commands(), [9, 100])
 
 
-class HubApiTests(SynchronousTestCase):
+class KickTests(SynchronousTestCase):
     def setUp(self):
-        self.fx = make_core()
-        for name in ("alice", "bob"):
-            self.fx.add_user(name)
+        self.fx = make_core(users=("alice", "bob"))
         self.alice, self.alice_client = self.fx.login("alice")
         self.alice2, self.alice2_client = self.fx.login("alice")
         self.bob, self.bob_client = self.fx.login("bob")
 
-    def test_presence(self):
-        hub = self.fx.hub
-        self.assertEqual(list(hub.sessions_of(APP_KEY, "alice")), [self.alice, self.alice2])
-        self.assertEqual(list(hub.sessions_of(APP_KEY, "carol")), [])
-        self.assertFalse(hub.is_online("otherapp", "alice"))
-        self.alice.connection_lost()
-        self.assertTrue(hub.is_online(APP_KEY, "alice"))
-        self.alice2.connection_lost()
-        self.assertFalse(hub.is_online(APP_KEY, "alice"))
-        hub.unbind(self.alice2)  # twice is harmless
-
-    def test_kick(self):
-        self.assertEqual(self.fx.hub.kick(APP_KEY, "alice", "admin"), 2)
+    def test_every_connection_of_the_user_is_closed(self):
+        self.fx.hub.kick(APP_KEY, "alice", "admin")
         self.assertEqual(self.alice_client.closes, ["admin"])
         self.assertEqual(self.alice2_client.closes, ["admin"])
         self.assertEqual(self.bob_client.closes, [])
-        self.assertEqual(self.fx.hub.kick(APP_KEY, "nobody", "admin"), 0)
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        self.fx.hub.kick(APP_KEY, "nobody", "admin")  # harmless
 
-    def test_chat_without_session(self):
-        """The HTTP API sends with no connection of its own: every connection of the sender
-        gets a copy."""
-        request = jimjson.chat_request({"chatType": 2, "to": "bob", "content": "api"})
-        code, stored = self.successResultOf(
-            defer.ensureDeferred(self.fx.hub.chat(APP_KEY, "alice", request))
-        )
-        self.assertEqual((code, stored.sender, stored.target), (10000, "alice", "bob"))
-        for client in (self.alice_client, self.alice2_client, self.bob_client):
-            [(command, push)] = client.take()
-            self.assertEqual((command, push["data"]["id"]), (11, str(stored.id)))
-        self.assertEqual(self.fx.metrics.messages_out, 3)
+    def test_one_connection_may_be_kept(self):
+        self.fx.hub.kick(APP_KEY, "alice", "elsewhere", keep=self.alice2.id)
+        self.assertEqual(self.alice_client.closes, ["elsewhere"])
+        self.assertEqual(self.alice2_client.closes, [])
+        self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
 
-    def test_chat_refusal(self):
-        request = jimjson.chat_request({"chatType": 1, "groupId": "g", "content": "x"})
-        d = defer.ensureDeferred(self.fx.hub.chat(APP_KEY, "alice", request))
-        self.assertEqual(self.failureResultOf(d, JimError).value.code, 10002)
+    def test_the_user_is_told_why_before_the_close(self):
+        self.successResultOf(defer.ensureDeferred(
+            self.fx.core.users.forbid(APP_KEY, "alice", True)))
+        for client in (self.alice_client, self.alice2_client):
+            [(command, body)] = client.take()
+            self.assertEqual((command, body["data"]["event_type"], body["data"]["kind"]),
+                             (100, 1, model.USER_FORBIDDEN))
+            self.assertEqual(client.closes, ["forbidden"])
+        self.assertEqual(self.bob_client.sent, [])
 
-    def test_message_fields(self):
-        self.fx.clock.advance(3.25)
-        request = attr.evolve(
-            jimjson.chat_request({"chatType": 2, "to": "bob", "msgType": 1, "content": "c"}),
-            extras='{"k":1}',
-        )
-        _, stored = self.successResultOf(
-            defer.ensureDeferred(self.fx.hub.chat(APP_KEY, "alice", request, self.alice))
-        )
-        self.assertEqual(
-            (stored.msg_type, stored.extras, stored.created, stored.target_type),
-            (1, '{"k":1}', 3250, "single"),
-        )
-        self.assertEqual(self.alice_client.sent, [])  # the sending connection gets no push
-        self.assertEqual(len(self.alice2_client.take()), 1)
-
-
-class ClosingCountsAsOfflineTests(SynchronousTestCase):
     def test_a_message_to_a_closing_connection_is_kept_offline(self):
-        fx = make_core(users=("alice", "bob"))
-        alice, alice_client = fx.login("alice")
-        bob, bob_client = fx.login("bob")
-        fx.hub.kick(APP_KEY, "bob", "kicked")  # closing; the connection is not gone yet
-        self.assertFalse(fx.hub.is_online(APP_KEY, "bob"))
-        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "still there?"})
-        self.assertEqual(codes(alice_client), [(12, 10001)])
-        self.assertEqual(bob_client.take(), [])  # nothing written to the closing connection
-        kept = self.successResultOf(fx.memory.take_offline(APP_KEY, "bob"))
-        self.assertEqual([m.content for m in kept], ["still there?"])
-        bob.connection_lost()  # and losing it later changes nothing
-        self.assertNotIn(bob, fx.core.sessions)
+        self.fx.hub.kick(APP_KEY, "bob", "kicked")  # closing; the connection is not gone yet
+        send(self.alice, 11, {"chatType": 2, "to": "bob", "content": "still there?"})
+        self.assertEqual(codes(self.alice_client), [(12, 10001)])
+        self.assertEqual(self.bob_client.take(), [])  # nothing written to the closing connection
+        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "bob"))
+        self.assertEqual([m.body for m in kept], [{"text": "still there?"}])
+        self.bob.connection_lost()  # and losing it later changes nothing
+        self.assertNotIn(self.bob, self.fx.core.sessions)
+        self.assertEqual(list(self.fx.hub.connections_of(APP_KEY, "bob")), [])
+
+    def test_a_connection_closed_then_lost_is_unbound_once(self):
+        self.alice.close("bye")
+        self.alice.connection_lost()
+        self.assertEqual(list(self.fx.hub.connections_of(APP_KEY, "alice")), [self.alice2])
+        self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        self.alice2.connection_lost()
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        self.assertEqual(self.fx.hub.local_users(), 1)
 
 
-class ClientIdTests(SynchronousTestCase):
-    def test_the_same_id_to_another_target_is_another_message(self):
-        fx = make_core()
-        for name in ("alice", "bob", "carol"):
-            fx.add_user(name)
-        alice, alice_client = fx.login("alice")
-        _, bob_client = fx.login("bob")
-        _, carol_client = fx.login("carol")
-        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "hi bob", "id": "1"})
-        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "carol", "content": "hi carol", "id": "1"})
-        acks = [body["data"]["id"] for _, body in alice_client.take()]
-        self.assertEqual(len(set(acks)), 2)
-        self.assertEqual([b["data"]["content"] for _, b in carol_client.take()], ["hi carol"])
-        # while the same id to the same target is still a resend
-        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "hi bob", "id": "1"})
-        self.assertEqual([b["data"]["id"] for _, b in alice_client.take()], [acks[0]])
-        self.assertEqual(len(bob_client.take()), 1)  # the first push only
-        # and so is the same id to the second target: not found behind the first one
-        send(alice, 11, {"cmd": 11, "chatType": 2, "to": "carol", "content": "hi carol", "id": "1"})
-        self.assertEqual([b["data"]["id"] for _, b in alice_client.take()], [acks[1]])
-        self.assertEqual(carol_client.take(), [])
+class AnnouncementTests(SynchronousTestCase):
+    """A user's first connection and its last are told to the members of its groups."""
+
+    def setUp(self):
+        self.fx = make_core(users=("alice", "bob", "carol", "dave"))
+        self.fx.add_group("g", "alice", "carol")
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.dave, self.dave_client = self.fx.login("dave")
+
+    def test_the_first_connection_is_announced_to_the_members_and_the_user(self):
+        carol, carol_client = self.fx.connect()
+        send(carol, 5, {"userId": "carol", "password": "secret"})
+        self.assertEqual(notices(carol_client), [(6,), (9, "g", "carol", "online")])
+        self.assertEqual(notices(self.alice_client), [(9, "g", "carol", "online")])
+        self.fx.login("carol")  # a second connection is no news
+        self.assertEqual(self.alice_client.sent, [])
+        self.assertEqual(self.dave_client.sent, [])  # not a member
+
+    def test_the_last_connection_is_announced_under_the_groups_jim_name(self):
+        carol, _ = self.fx.login("carol")
+        carol2, carol2_client = self.fx.login("carol")
+        self.alice_client.take()
+        carol.connection_lost()
+        self.assertEqual(self.alice_client.sent, [])
+        carol2.connection_lost()
+        self.assertEqual(
+            self.alice_client.take(),
+            [(10, {"command": 10,
+                   "data": {"group": "g",
+                            "user": {"userId": "carol", "nick": "carol", "avatar": "",
+                                     "status": "offline", "terminal": "tcp"}}})],
+        )  # fmt: skip
+        self.assertEqual(self.dave_client.sent, [])
+        self.assertEqual(carol2_client.sent, [])
+
+    def test_a_group_joined_while_online_hears_of_the_logout(self):
+        send(self.dave, 7, {"groupId": "g"})
+        self.assertEqual(notices(self.alice_client), [(9, "g", "dave", "online"), (100,)])
+        self.dave.connection_lost()
+        self.assertEqual(notices(self.alice_client), [(10, "g", "dave", "offline")])
+
+    def test_a_group_left_while_online_does_not(self):
+        carol, _ = self.fx.login("carol")
+        self.alice_client.take()
+        group = self.fx.add_group("h", "alice")
+        send(carol, 7, {"groupId": "h"})
+        self.successResultOf(defer.ensureDeferred(
+            self.fx.core.groups.leave(APP_KEY, group.gid, "carol")))
+        self.assertEqual(notices(self.alice_client),
+                         [(9, "h", "carol", "online"), (100,), (10, "h", "carol", "offline"),
+                          (100,)])
+        carol.connection_lost()
+        self.assertEqual(notices(self.alice_client), [(10, "g", "carol", "offline")])
+
+    def test_a_dissolved_group_does_not(self):
+        gid = self.fx.add_group("h", "carol", "dave").gid
+        carol, _ = self.fx.login("carol")
+        self.successResultOf(defer.ensureDeferred(self.fx.core.groups.dissolve(APP_KEY, gid)))
+        for client in (self.alice_client, self.dave_client):
+            client.take()
+        carol.connection_lost()
+        self.assertEqual(notices(self.alice_client), [(10, "g", "carol", "offline")])
+        self.assertEqual(self.dave_client.sent, [])
+
+    def test_the_logout_is_announced_when_the_members_are_no_longer_in_memory(self):
+        """A change of shields makes the group's members be read again."""
+        gid = self.fx.add_group("h", "carol", "dave", "bob").gid
+        carol, _ = self.fx.login("carol")
+        self.successResultOf(defer.ensureDeferred(
+            self.fx.core.relations.set_shields(APP_KEY, "bob", add=[gid])))
+        for client in (self.alice_client, self.dave_client):
+            client.take()
+        carol.connection_lost()
+        self.assertEqual(notices(self.alice_client), [(10, "g", "carol", "offline")])
+        self.assertEqual(notices(self.dave_client), [(10, "h", "carol", "offline")])
+
+    def test_no_logout_announcement_while_another_connection_remains(self):
+        carol, _ = self.fx.login("carol")
+        self.fx.login("carol")
+        self.alice_client.take()
+        carol.close("bye")
+        carol.connection_lost()
+        self.assertEqual(self.alice_client.sent, [])
 
 
-class UnknownGroupsTests(SynchronousTestCase):
-    def test_asking_about_groups_that_do_not_exist_caches_nothing(self):
-        fx = make_core()
-        fx.add_user("alice")
-        alice, client = fx.login("alice")
-        for i in range(200):
-            send(alice, 11, {"cmd": 11, "chatType": 1, "groupId": f"g{i}", "content": "x"})
-            send(alice, 19, {"cmd": 19, "type": 1, "groupId": f"h{i}"})
-        self.assertEqual(len(fx.hub._members), 0)
-        self.assertEqual({code for _, code in codes(client)}, {10002, 10015})
-        send(alice, 7, {"cmd": 7, "groupId": "real"})  # a real group is cached once joined
-        self.assertEqual(list(fx.hub._members), [(APP_KEY, "real")])
+class AnnouncingWhileTheStoreWorksTests(SynchronousTestCase):
+    def setUp(self):
+        self.store = HoldingStore(MemoryStore())
+        self.fx = make_core(store=self.store, users=("alice", "bob", "carol", "dave"))
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+
+    def log_in(self, username):
+        """A connection whose login is sent (and may be waiting for the store)."""
+        session, client = self.fx.connect()
+        send(session, 5, {"userId": username, "password": "secret"})
+        return session, client
+
+    def test_a_logout_while_the_groups_load_announces_nothing(self):
+        self.fx.add_group("g", "carol", "alice")
+        self.store.held.add("user_groups")
+        carol, carol_client = self.log_in("carol")
+        self.assertEqual(codes(carol_client), [(6, 10007)])
+        carol.connection_lost()
+        self.store.release()
+        self.assertEqual(self.alice_client.sent, [])
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "carol"))
+        self.assertEqual(self.fx.hub.local_users(), 2)
+
+    def test_going_offline_while_a_login_loads_members_is_the_last_word(self):
+        gid = self.fx.add_group("g2", "carol", "bob").gid  # announced first: members in memory
+        self.fx.add_group("g1", "carol", "dave")  # no member online: members not loaded
+        self.successResultOf(defer.ensureDeferred(self.fx.core.groups.members(APP_KEY, gid)))
+        self.store.held.add("members")
+        carol, _ = self.log_in("carol")  # waits on g1's members
+        self.assertEqual(notices(self.bob_client), [(9, "g2", "carol", "online")])
+        carol.connection_lost()
+        self.store.release()
+        self.assertEqual(notices(self.bob_client), [(10, "g2", "carol", "offline")])
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "carol"))
+
+    def test_coming_back_while_the_members_are_read_for_the_logout(self):
+        gid = self.fx.add_group("g", "carol", "alice", "bob").gid
+        carol, _ = self.fx.login("carol")
+        self.successResultOf(defer.ensureDeferred(  # makes g's members be read again
+            self.fx.core.relations.set_shields(APP_KEY, "bob", add=[gid])))
+        self.alice_client.take()
+        self.store.held.add("members")
+        carol.connection_lost()  # her logout waits for g's members...
+        self.log_in("carol")  # ...and so does her next login
+        self.store.release()
+        self.assertEqual(notices(self.alice_client), [(9, "g", "carol", "online")])
+
+    def test_going_offline_while_a_join_is_written(self):
+        self.fx.add_group("g", "bob")
+        self.store.held.add("add_members")
+        send(self.alice, 7, {"groupId": "g"})
+        self.alice.connection_lost()
+        self.store.release()
+        self.assertEqual([command for command, _ in self.bob_client.take()], [9, 100])
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        group = self.successResultOf(self.fx.memory.groups.group_by_alias(APP_KEY, "g"))
+        members = self.successResultOf(self.fx.memory.groups.members(APP_KEY, group.gid))
+        self.assertEqual([m.username for m in members], ["bob", "alice"])  # the join stands
 
 
-class JoinRaceTests(SynchronousTestCase):
-    def test_two_joins_in_flight_cannot_overfill_a_group(self):
-        from tests.support.fakes import HoldingStore
-        from jim.store.memory import MemoryStore
+class LateGroupLists(MemoryGroups):
+    """A groups area whose C{user_groups} answers what was true when it was asked, but only
+    when told (L{answer})."""
 
-        store = HoldingStore(MemoryStore(), "add_member")
-        fx = make_core(store=store, limits=Limits(group_size=2))
-        for name in ("alice", "bob", "carol"):
-            fx.add_user(name)
-        fx.add_group("g", "alice")
-        _, _ = fx.login("alice")
-        bob, bob_client = fx.login("bob")
-        carol, carol_client = fx.login("carol")
-        send(bob, 7, {"cmd": 7, "groupId": "g"})
-        send(carol, 7, {"cmd": 7, "groupId": "g"})  # while bob's join is being written
-        store.release()
-        self.assertEqual(codes(carol_client), [(8, 10012)])
-        members = self.successResultOf(fx.memory.group_members(APP_KEY, "g"))
-        self.assertEqual(members, ["alice", "bob"])
+    def __init__(self):
+        super().__init__()
+        self.late = []
 
-    def test_a_group_joined_while_the_login_loads_groups_gets_the_exit_notice(self):
-        from twisted.internet import defer
+    def user_groups(self, app, username):
+        late = defer.Deferred()
+        super().user_groups(app, username).addCallback(
+            lambda groups: self.late.append((late, groups)))
+        return late
 
-        from jim.store.memory import MemoryStore
+    def answer(self):
+        while self.late:
+            late, groups = self.late.pop(0)
+            late.callback(groups)
 
-        class SlowGroupRead(MemoryStore):
-            """user_groups answers what was true when it was asked, but only later."""
 
-            held = []
-
-            def user_groups(self, app, username):
-                answer = super().user_groups(app, username)
-                late = defer.Deferred()
-                answer.addCallback(lambda groups: self.held.append((late, groups)))
-                return late
-
-        store = SlowGroupRead()
+class JoinDuringLoginTests(SynchronousTestCase):
+    def test_a_group_joined_while_the_login_reads_the_groups_hears_of_the_logout(self):
+        store = MemoryStore()
+        store.groups = groups = LateGroupLists()
         fx = make_core(store=store, users=("alice", "bob"))
         fx.add_group("g", "bob")
-        _, bob_client = fx.login("bob")
+        bob, bob_client = fx.connect()
+        send(bob, 5, {"userId": "bob", "password": "secret"})
         first, _ = fx.connect()
-        send(first, 5, {"cmd": 5, "userId": "alice", "password": "secret"})  # groups: none yet
+        send(first, 5, {"userId": "alice", "password": "secret"})  # her groups: none yet
         second, _ = fx.connect()
-        send(second, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
-        send(second, 7, {"cmd": 7, "groupId": "g"})
-        for late, groups in store.held:
-            late.callback(groups)
-        self.assertIn("g", fx.hub._user_groups[(APP_KEY, "alice")])
-        bob_client.take()  # the join notice
+        send(second, 5, {"userId": "alice", "password": "secret"})
+        send(second, 7, {"groupId": "g"})
+        groups.answer()
+        self.assertEqual(notices(bob_client),
+                         [(6,), (9, "g", "bob", "online"), (9, "g", "alice", "online"), (100,)])
         first.connection_lost()
         second.connection_lost()  # alice is gone: bob, in g with her, hears it
-        self.assertEqual([cmd for cmd, _ in bob_client.take()], [10])
+        self.assertEqual(notices(bob_client), [(10, "g", "alice", "offline")])
+

@@ -2,10 +2,13 @@
 import base64
 import hashlib
 
+from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
+from jim import errors
 from jim.core import passwords
 from jim.core.passwords import Passwords, hash_password, verify_password
+from jim.errors import JimError
 
 from tests.support.fakes import COST, RecordingRunner
 
@@ -130,11 +133,6 @@ class PasswordsTests(SynchronousTestCase):
 
 class BusyTests(SynchronousTestCase):
     def test_a_login_that_would_wait_too_long_is_refused_at_once(self):
-        from twisted.internet import defer
-
-        from jim.core.passwords import Passwords
-        from jim.errors import JimError
-
         held = []
 
         def run(f, *args):
@@ -156,14 +154,77 @@ class BusyTests(SynchronousTestCase):
         for d in waiting:
             self.assertNoResult(d)
         refused = self.failureResultOf(pw.verify("x", "y"), JimError)
-        self.assertEqual(refused.value.code, 10008)
+        self.assertEqual(refused.value.code, errors.BUSY)
+        self.assertEqual(pw.pending, 5)  # the refused one never queued
         finish_one(0.5)
         finish_one(0.5)
         self.assertNoResult(pw.hash("again"))  # 4 queued: 1 s, room again
 
-    def test_the_timing_wrapper_measures_the_call(self):
-        from jim.core.passwords import _timed
+    def test_the_first_hash_is_never_refused(self):
+        """Before any hash took a measurable time, nothing is expected to wait."""
+        pw = Passwords(COST, run=lambda f, *args: defer.Deferred(), max_wait=0.0)
+        for _ in range(3):
+            self.assertNoResult(pw.hash("a"))
+        self.assertEqual(pw.pending, 3)
 
-        value, took = _timed(lambda a, b: a + b, 2, 3)
+    def test_a_failed_hash_frees_its_place(self):
+        def failing(f, *args):
+            return defer.fail(RuntimeError("no thread"))
+
+        pw = Passwords(COST, run=failing)
+        self.failureResultOf(pw.hash("a"), RuntimeError)
+        self.assertEqual(pw.pending, 0)
+
+    def test_the_timing_wrapper_measures_the_call(self):
+        value, took = passwords._timed(lambda a, b: a + b, 2, 3)
         self.assertEqual(value, 5)
         self.assertGreaterEqual(took, 0.0)
+
+
+class BulkTests(SynchronousTestCase):
+    """A batch registration's hashes queue in their own lane: never refused, and never on the
+    thread a login needs."""
+
+    def setUp(self):
+        from tests.support.fakes import HeldRunner
+
+        self.runner = HeldRunner()
+        self.passwords = Passwords(COST, run=self.runner, threads=3, max_wait=1.0)
+        self.passwords.seconds = 10.0  # one hash takes long: logins would be refused at once
+
+    def test_bulk_hashes_take_at_most_all_threads_but_one(self):
+        hashes = [self.passwords.hash_in_bulk(f"pw{i}") for i in range(5)]
+        self.assertEqual(len(self.runner.pending), 2)  # 3 threads: one stays free for logins
+        self.runner.release()
+        for d in hashes:
+            self.assertTrue(verify_password(f"pw{hashes.index(d)}", self.successResultOf(d)))
+
+    def test_bulk_hashes_are_never_refused_as_busy(self):
+        hashes = [self.passwords.hash_in_bulk("pw") for _ in range(50)]
+        self.runner.release()
+        self.assertEqual(len([d for d in hashes if self.successResultOf(d)]), 50)
+
+    def test_a_login_judges_its_wait_by_the_threads_bulk_work_leaves_it(self):
+        self.passwords.seconds = 0.4
+        for _ in range(4):
+            self.passwords.hash_in_bulk("pw")  # two running, two queued
+        first = self.passwords.verify("pw", hash_password("pw", COST))  # nothing pending: taken
+        second = self.passwords.verify("pw", hash_password("pw", COST))  # 1 x 0.4 s / 1 thread
+        third = self.passwords.verify("pw", hash_password("pw", COST))  # 2 x 0.4 s / 1
+        fourth = self.passwords.verify("pw", hash_password("pw", COST))  # 3 x 0.4 s > 1 s
+        self.assertEqual(self.failureResultOf(fourth, JimError).value.code, errors.BUSY)
+        self.runner.release()
+        for d in (first, second, third):
+            self.assertTrue(self.successResultOf(d))
+
+    def test_a_failed_bulk_hash_frees_its_place(self):
+        failing = []
+
+        def run(f, *args):
+            failing.append(1)
+            return defer.fail(RuntimeError("no memory"))
+
+        passwords = Passwords(COST, run=run, threads=2)
+        for _ in range(3):
+            self.failureResultOf(passwords.hash_in_bulk("pw"), RuntimeError)
+        self.assertEqual(len(failing), 3)

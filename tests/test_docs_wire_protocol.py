@@ -10,7 +10,8 @@ The document's conventions, which these tests rely on:
 - a fenced block tagged ``hex`` is one TCP frame as hex bytes.
 
 Besides, the command table's "not served" row and the login gate's list of commands must match
-``jim.core.commands.HANDLERS``, and every ``(#anchor)`` link must lead to a heading.
+``jim.protocols.jim_commands.HANDLERS``, every ``(#anchor)`` link must lead to a heading, and
+every event (cmd 100) example must be what ``jim.wire.jim_events`` makes of the event it shows.
 """
 import inspect
 import os
@@ -19,12 +20,15 @@ import re
 import orjson
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim import errors
-from jim.core import accounts, commands
+from jim import errors, model
+from jim.core import accounts
+from jim.core.groups import gid_of_jim
 from jim.errors import JimError
-from jim.model import GROUP, SINGLE, Group, Message, User
+from jim.model import GROUP, SINGLE, Event, Group, Message, User, UserCard
+from jim.protocols import jim_commands as commands
+from jim.web import errors as web_errors
 from jim.web import jim_api, resource
-from jim.wire import framing, jimjson, status
+from jim.wire import framing, jim_events, jim_messages, jimjson, status
 
 DOC = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "wire-protocol.md"
@@ -52,7 +56,7 @@ _TOP_LEVEL = {"detail", "user", "token", "maxBody", "group", "result"}
 
 
 def _token(obj):
-    return jimjson.text(obj, "token", code=status.AUTH_FAILED, limit=jimjson.MAX_TOKEN_BYTES)
+    return jimjson.text(obj, "token", limit=jimjson.MAX_TOKEN_BYTES)
 
 
 #: request command -> the parser jim runs on its body (None: the body is not read)
@@ -77,19 +81,26 @@ def _items(obj):
 def _chat_body(d):
     """The ChatBody jim would produce for the message an example ChatBody describes."""
     group = d["chatType"] == jimjson.CHAT_GROUP
+    msg_type, body = jim_messages.to_neutral(d["msgType"], d["content"])
+    alias = None
+    target = d.get("to")
+    if group:
+        gid = gid_of_jim(d["groupId"])
+        alias = None if gid is not None else d["groupId"]
+        target = str(gid or 10_000_000)
     message = Message(
         int(d["id"]),
         "app",
         d["from"],
         GROUP if group else SINGLE,
-        d["groupId"] if group else d["to"],
-        d["msgType"],
-        d["content"],
+        target,
+        msg_type,
+        body,
         orjson.dumps(d["extras"]).decode() if "extras" in d else None,
         d.get("clientId"),
         d["createTime"],
     )
-    return jimjson.chat_body(message)
+    return jimjson.chat_body(message, alias)
 
 
 def _user(d):
@@ -184,7 +195,10 @@ class ExampleMessageTests(SynchronousTestCase):
         self.assertEqual(len(found), 4)
         for error in found:
             self.assertEqual(set(error), {"code", "message"})
-            self.assertIn(f'errors.{names[error["code"]]}, "{error["message"]}"', sources)
+            raised = [f'errors.{names[neutral]}, "{error["message"]}"'
+                      for neutral, (code, _) in web_errors.JMESSAGE.items()
+                      if code == error["code"]]
+            self.assertTrue(any(r in sources for r in raised), (error, raised))
 
     def test_pushed_and_listed_chat_bodies_are_what_jim_sends(self):
         bodies = []
@@ -218,8 +232,11 @@ class ExampleMessageTests(SynchronousTestCase):
                     self.assertEqual(data["friends"], [])
                 for g in data.get("groups", ()):
                     found.extend(g["users"])
+                    gid = gid_of_jim(g["groupId"])
+                    alias = None if gid is not None else g["groupId"]
                     rebuilt = jimjson.group_json(
-                        Group("app", g["groupId"], g["name"], "", g["avatar"]),
+                        Group("app", gid or 10_000_000, g["name"], avatar=g["avatar"],
+                              alias=alias),
                         g["users"],
                         g["online"],
                     )
@@ -253,6 +270,47 @@ class ExampleMessageTests(SynchronousTestCase):
             parser = PARSERS[jimjson.integer(obj, "cmd")]
             self.assertIsNotNone(parser, line)
             self.assertRaises(JimError, parser, obj)
+
+
+#: event_type -> the event kinds it may stand for (9 is a member leaving or a dissolve)
+_KINDS = {}
+for _kind, _number in jim_events.EVENT_TYPES.items():
+    _KINDS.setdefault(_number, []).append(_kind)
+
+
+def _event(d):
+    """The Event an example event object describes."""
+    users = tuple(UserCard(u["username"], u["nickname"]) for u in d["to_usernames"])
+    extra = d.get("extra")
+    flag = None
+    if d["kind"] == model.MEMBER_SILENCED or d["kind"] in (model.BLACKLIST_CHANGED,
+                                                           model.NODISTURB_CHANGED):
+        flag = None if extra is None else extra == 1
+    target_type = target = None
+    if d["kind"] == model.MESSAGE_RETRACTED:
+        target_type = GROUP if d["type"] == 1 else SINGLE
+        target = str(d["from_gid"]) if d["type"] == 1 else d["target"]
+    return Event(d["kind"], d["from_appkey"], d["event_id"], d["from_username"], d.get("gid"),
+                 users, d["ctime_ms"], d.get("group_name", ""), d.get("new_owner", ""),
+                 tuple(d.get("msgid_list", ())), flag, target_type, target,
+                 d.get("description", ""))
+
+
+class EventExampleTests(SynchronousTestCase):
+    def test_event_examples_are_what_jim_sends(self):
+        checked = set()
+        for line in _lines(_blocks(_read_doc(), "json")):
+            obj = orjson.loads(line)
+            if obj.get("command") != status.EVENT:
+                continue
+            data = obj["data"]
+            self.assertIn(data["kind"], _KINDS[data["event_type"]], line)
+            alias = data["groupId"] if "groupId" in data and gid_of_jim(data["groupId"]) is None \
+                else None
+            frames = dict(jim_events.frames(_event(data), alias))
+            self.assertEqual(frames[status.EVENT].decode(), line)
+            checked.add(data["kind"])
+        self.assertGreaterEqual(len(checked), 10)
 
 
 class ByteDumpTests(SynchronousTestCase):

@@ -1,4 +1,5 @@
-"""The layers of docs/architecture.md, checked: imports point inward only."""
+"""The layers of docs/architecture.md, checked: imports point inward only, the core speaks no
+dialect, and no module of jim imports itself back through others (no cycles)."""
 import ast
 import os
 import unittest
@@ -13,7 +14,7 @@ LEAVES = {
 ALLOWED = {
     "jim.errors": set(),
     "jim.model": set(),
-    "jim.interfaces": set(),
+    "jim.interfaces": {"jim.model"},
     "jim.config": set(),
     "jim.metrics": {"jim.collector"},
     "jim.collector": set(),
@@ -42,8 +43,14 @@ FORBIDDEN = {
     "jim.web": {"autobahn", "txredisapi", "sqlite3"},
 }
 
-#: the protocol adapters never import each other: what they share is in these modules
-PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite")
+#: the protocol adapters never import each other: what they share is in these modules (flow
+#: control, and J-IM's dialect of the core: its session and commands)
+PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite", "jim.protocols.jim_session",
+                   "jim.protocols.jim_commands")
+
+#: the dialects' codecs: the core never imports them (it speaks no dialect)
+DIALECT_CODECS = ("jim.wire.jimjson", "jim.wire.status", "jim.wire.framing",
+                  "jim.wire.jim_messages", "jim.wire.jim_events")
 
 #: the only Twisted modules the core may import (docs/architecture.md, import rules)
 CORE_TWISTED = ("twisted.internet.defer", "twisted.internet.task", "twisted.logger",
@@ -101,6 +108,59 @@ def violations(module, names):
         for banned in FORBIDDEN.get(layer, ()):
             if name == banned or name.startswith(banned + "."):
                 found.append(f"{module} imports {name}")
+        if layer in ("jim.core", "jim.store", "jim.bus") and any(
+                name == codec or name.startswith(codec + ".") for codec in DIALECT_CODECS):
+            found.append(f"{module} imports {name}")
+    return found
+
+
+def import_graph():
+    """{module: {jim modules it imports}} for every module of jim. C{from package import
+    module} counts as importing that module only; a name that is not a module counts as
+    importing the module it is defined in."""
+    known = {module for module, _ in modules()}
+
+    def owner(name):
+        while name and name not in known:
+            name = name.rpartition(".")[0]
+        return name
+
+    graph = {}
+    for module, path in modules():
+        targets = set()
+        tree = ast.parse(open(path, encoding="utf-8").read(), path)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            targets.update(owner(name) for name in names)
+        graph[module] = {t for t in targets if t and t != module and t != "jim"}
+    return graph
+
+
+def cycles(graph):
+    """The import cycles of C{graph}, each as the list of its modules (one per cycle found by
+    a depth-first walk)."""
+    found = []
+    state = {}  # module -> "open" while on the walk's path, "done" after
+
+    def walk(module, path):
+        state[module] = "open"
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                found.append(path[path.index(target):] + [target])
+            elif target not in state:
+                walk(target, path)
+        path.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [])
     return found
 
 
@@ -118,6 +178,21 @@ class ImportRuleTests(unittest.TestCase):
                 problems += violations(module, set(imports_of(path)))
         self.assertEqual(sorted(problems), [])
 
+    def test_no_import_cycles(self):
+        self.assertEqual(cycles(import_graph()), [])
+
+    def test_the_cycle_finder_finds_cycles(self):
+        self.assertEqual(cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}), [["a", "b", "c", "a"]])
+        self.assertEqual(cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}), [])
+        self.assertEqual(cycles({"a": {"a"}}), [["a", "a"]])
+
+    def test_the_core_speaks_no_dialect(self):
+        self.assertEqual(violations("jim.core.messages", ["jim.wire.jimjson"]),
+                         ["jim.core.messages imports jim.wire.jimjson"])
+        self.assertEqual(violations("jim.core.hub", ["jim.wire.status.CHAT_REQ"]),
+                         ["jim.core.hub imports jim.wire.status.CHAT_REQ"])
+        self.assertEqual(violations("jim.bus.local", ["jim.wire.busjson"]), [])
+
     def test_the_checker_catches_violations(self):
         self.assertEqual(violations("jim.core.hub", ["jim.web.site"]), ["jim.core.hub imports jim.web.site"])
         self.assertEqual(violations("jim.core.hub", ["sqlite3"]), ["jim.core.hub imports sqlite3"])
@@ -128,7 +203,8 @@ class ImportRuleTests(unittest.TestCase):
                          ["jim.wire.framing imports twisted.internet"])
         self.assertEqual(violations("jim.protocols.tcp", ["jim.web.site"]),
                          ["jim.protocols.tcp imports jim.web.site"])
-        self.assertEqual(violations("jim.protocols.tcp", ["jim.core.session", "jim.wire"]), [])
+        self.assertEqual(violations("jim.protocols.tcp", ["jim.protocols.jim_session", "jim.wire"]),
+                         [])
         self.assertEqual(violations("jim.protocols.websocket", ["jim.protocols.tcp.peer_of"]),
                          ["jim.protocols.websocket imports jim.protocols.tcp.peer_of"])
         self.assertEqual(violations("jim.protocols.websocket",

@@ -1,12 +1,15 @@
-"""A J-IM connection in the core: the login gate, unknown commands, ordering around barriers,
-flow control (rate limit, in-flight cap) and the sweeper's timeouts."""
+"""A J-IM session: the login gate, unknown commands, ordering around barriers, flow control
+(rate limit, in-flight cap), J-IM replies to neutral refusals and the sweeper's timeouts (its
+IConnection side is in test_protocols_jim_session_connection)."""
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+from jim import errors
 from jim.config import Limits
+from jim.errors import JimError
 from jim.interfaces import IClient
-
 from jim.store.memory import MemoryStore
 
 from tests.support.fakes import HeldRunner, HoldingStore, RecordingClient, make_core, send
@@ -44,7 +47,8 @@ class GateTests(SynchronousTestCase):
         ]:
             send(self.session, cmd, body)
             self.assertEqual(self.client.take(), [(response, invalid(response))], cmd)
-        self.assertIsNone(self.successResultOf(self.fx.memory.get_group(self.fx.app_key, "g")))
+        groups = self.fx.memory.groups
+        self.assertIsNone(self.successResultOf(groups.group_by_alias(self.fx.app_key, "g")))
         self.assertEqual(self.client.closes, [])
 
     def test_handshake(self):
@@ -187,7 +191,7 @@ class BarrierTests(SynchronousTestCase):
         self.session.connection_lost()
         self.runner.release()
         self.assertEqual(self.client.take(), [])
-        self.assertFalse(self.fx.hub.is_online(self.fx.app_key, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(self.fx.app_key, "alice"))
 
 
 class RateLimitTests(SynchronousTestCase):
@@ -262,7 +266,7 @@ class InternalErrorTests(SynchronousTestCase):
         fx.add_user("alice")
         session, client = fx.login("alice")
         broken = lambda app, name: defer.fail(RuntimeError("disk on fire"))  # noqa: E731
-        self.patch(fx.memory, "get_user", broken)
+        self.patch(fx.memory.users, "get_user", broken)
         send(session, 17, {"type": 2, "userId": "bob"})
         [(command, body)] = client.take()
         self.assertEqual((command, body["code"], body["detail"]), (18, 10004, "internal error"))
@@ -323,74 +327,81 @@ class SweeperTests(SynchronousTestCase):
 
 
 class StoreFailureTests(SynchronousTestCase):
-    """A store failure (a JMessage code J-IM has no text for) still gets a J-IM reply."""
+    """A store failure (a neutral error J-IM has no code for) still gets a J-IM reply, and
+    the chat it failed is over for the session: it holds no in-flight slot (with a cap of one
+    chat in flight, a leaked slot would pause reading at the next chat)."""
+
+    def setUp(self):
+        self.fx = make_core(limits=Limits(max_inflight=1), users=("alice", "bob"))
+        self.session, self.client = self.fx.login("alice")
+        self.messages = self.fx.memory.messages
+
+    def chat(self, content):
+        send(self.session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": content})
+
+    def assert_next_chat_runs_unpaused(self, bob_client=None):
+        self.chat("after")
+        self.assertEqual([(c, b["code"]) for c, b in self.client.take()],
+                         [(12, 10000 if bob_client else 10001)])
+        self.assertEqual(self.client.reading, [])
+        if bob_client is not None:
+            self.assertEqual([b["data"]["content"] for _, b in bob_client.take()], ["after"])
 
     def test_store_error_becomes_the_commands_failure_code(self):
-        from jim import errors
-        from jim.errors import JimError
-        from twisted.internet import defer
-
-        fx = make_core(users=("alice", "bob"))
-        session, client = fx.login("alice")
-
         def broken(*args, **kwargs):
-            return defer.fail(JimError(errors.SERVER_ERROR, "the store is stopped", 500))
+            return defer.fail(JimError(errors.SERVER_ERROR, "the store is stopped"))
 
         def broken_then(stored, offline_for, then, *args):
             broken().addErrback(then, *args)
 
-        fx.memory.add_message = broken
-        fx.memory.append_message_then = broken_then
-        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
-        [(cmd, body)] = client.take()
+        patches = [self.patch(self.messages, "add_message", broken),
+                   self.patch(self.messages, "append_message_then", broken_then)]
+        self.chat("x")
+        [(cmd, body)] = self.client.take()
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the store is stopped"))
-        send(session, 13, {"cmd": 13})  # the connection goes on
-        self.assertEqual(client.take(), [(13, {"command": 13, "data": {"hbbyte": -128}})])
+        send(self.session, 13, {"cmd": 13})  # the connection goes on
+        self.assertEqual(self.client.take(), [(13, {"command": 13, "data": {"hbbyte": -128}})])
+        for patch in patches:
+            patch.restore()
+        self.assert_next_chat_runs_unpaused()
 
     def test_store_failure_on_the_fast_path(self):
         # the recipient is online: the chat is pushed at once, and acknowledged after the
-        # commit (IStore.append_message_then), which fails here
-        from jim import errors
-        from jim.errors import JimError
-        from twisted.python.failure import Failure
-
-        fx = make_core(users=("alice", "bob"))
-        session, client = fx.login("alice")
-        _, bob_client = fx.login("bob")
+        # commit (IMessageStore.append_message_then), which fails here
+        _, bob_client = self.fx.login("bob")
 
         def broken(stored, offline_for, then, *args):
-            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
+            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
 
-        fx.memory.append_message_then = broken
-        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
-        [(cmd, body)] = client.take()
+        patch = self.patch(self.messages, "append_message_then", broken)
+        self.chat("x")
+        [(cmd, body)] = self.client.take()
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
         # bob had it already: a failed commit cannot take a push back
         self.assertEqual([b["data"]["content"] for _, b in bob_client.take()], ["x"])
-        self.assertEqual(session._inflight, 0)  # the chat is over for the session too
+        patch.restore()
+        self.assert_next_chat_runs_unpaused(bob_client)
 
     def test_store_failure_when_pushed_after_the_commit(self):
         # the store cannot promise an id before the commit: nothing is pushed before it
-        from jim import errors
-        from jim.errors import JimError
-        from twisted.python.failure import Failure
-
-        fx = make_core(users=("alice", "bob"))
-        session, client = fx.login("alice")
-        _, bob_client = fx.login("bob")
+        _, bob_client = self.fx.login("bob")
 
         def broken(message, offline_for, then, *args):
-            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full", 500)), *args)
+            then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
 
-        fx.memory.prepare_message = lambda message: None
-        fx.memory.add_message_then = broken
-        send(session, 11, {"cmd": 11, "chatType": 2, "to": "bob", "content": "x"})
-        [(cmd, body)] = client.take()
+        patches = [self.patch(self.messages, "prepare_message", lambda message: None),
+                   self.patch(self.messages, "add_message_then", broken)]
+        self.chat("x")
+        [(cmd, body)] = self.client.take()
         self.assertEqual((cmd, body["code"], body["detail"]), (12, 10002, "the disk is full"))
         self.assertEqual(bob_client.take(), [])  # nothing pushed that was not stored
-        self.assertEqual(session._inflight, 0)
-        self.assertEqual(list(fx.hub._waiting), [])
+        for patch in patches:
+            patch.restore()
+        # nothing waits for the failed message: the next one is pushed at once
+        self.assert_next_chat_runs_unpaused(bob_client)
 
+
+class UnreadableLoginTests(SynchronousTestCase):
     def test_unreadable_login_body_closes(self):
         fx = make_core()
         session, client = fx.connect()
@@ -402,13 +413,14 @@ class StoreFailureTests(SynchronousTestCase):
 
 class ClosingTests(SynchronousTestCase):
     def test_frames_behind_a_failed_login_are_dropped(self):
-        fx = make_core(run=HeldRunner())
+        runner = HeldRunner()
+        fx = make_core(run=runner)
         fx.add_user("alice")
         session, client = fx.connect()
         send(session, 5, {"cmd": 5, "userId": "alice", "password": "wrong"})
         send(session, 11, {"cmd": 11, "chatType": 2, "to": "alice", "content": "x"})
         send(session, 13, {"cmd": 13})
-        fx.passwords._run.release()
+        runner.release()
         self.assertEqual([cmd for cmd, _ in client.take()], [6])
         self.assertEqual(len(client.closes), 1)
 

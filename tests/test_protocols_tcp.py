@@ -112,16 +112,16 @@ class FramingTests(SynchronousTestCase):
         self.conn.protocol.dataReceived(data)
         self.conn.protocol.dataReceived(encode(13, b"") + login_frame("alice"))
         self.assertEqual(self.conn.commands(), [(0, 10020)])
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
 
     def test_a_framing_error_takes_the_user_offline_at_once(self):
         self.conn.protocol.dataReceived(login_frame("alice"))
-        self.assertTrue(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.conn.received()
         self.conn.protocol.dataReceived(b"\x02garbage")
         self.assertEqual(self.conn.commands(), [(0, 10013)])
         # not seconds later, when the peer has gone: pushes to it would be lost meanwhile
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.assertTrue(self.conn.protocol.session.closed)
         self.assertTrue(self.conn.transport.disconnecting)
 
@@ -150,9 +150,9 @@ class FramingTests(SynchronousTestCase):
 
     def test_connection_lost_unbinds(self):
         self.conn.protocol.dataReceived(login_frame("alice"))
-        self.assertTrue(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.conn.protocol.connectionLost(Failure(ConnectionDone()))
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.assertEqual(self.fx.core.sessions, set())
 
 

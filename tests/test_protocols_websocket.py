@@ -108,7 +108,7 @@ class UrlLoginTests(WebSocketTestCase):
         self.assertEqual((reply["command"], reply["code"]), (6, 10007))
         self.assertEqual(reply["user"]["terminal"], "ws")
         self.assertEqual(protocol.session.username, "alice")
-        self.assertTrue(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
 
     def test_any_path_and_url_encoding(self):
         target = "/some/where?username=%E7%94%A8%E6%88%B7&password=%E5%AF%86%E7%A0%81"
@@ -124,7 +124,7 @@ class UrlLoginTests(WebSocketTestCase):
         self.assertIsNone(protocol.session.username)
 
     def test_token(self):
-        token = self.fx.accounts.token_for(APP_KEY, "alice")
+        token = self.fx.accounts.token_for(self.successResultOf(self.fx.store.users.get_user(APP_KEY, "alice")))
         protocol, transport = self.connect(f"/?token={token}")
         self.assertEqual(self.codes(transport), [(6, 10007)])
         self.assertEqual(protocol.session.username, "alice")
@@ -188,13 +188,13 @@ class MessageTests(WebSocketTestCase):
         alice.dataReceived(client_frame(body))  # over --max-body: autobahn closes with 1009
         [(first, payload)] = server_frames(alice_transport.value())
         self.assertEqual((first & 0x0F, struct.unpack(">H", payload[:2])[0]), (CLOSE, 1009))
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.assertEqual(self.fx.metrics.bad_input, 1)
         # a chat to her meanwhile is kept for her, not reported delivered and lost
         bob.dataReceived(client_frame(b'{"cmd":11,"chatType":2,"to":"alice","content":"hi"}'))
         self.assertEqual(self.codes(bob_transport), [(12, 10001)])
-        kept = self.successResultOf(self.fx.store.take_offline(APP_KEY, "alice"))
-        self.assertEqual([m.content for m in kept], ["hi"])
+        kept = self.successResultOf(self.fx.store.messages.take_offline(APP_KEY, "alice"))
+        self.assertEqual([m.body for m in kept], [{"text": "hi"}])
 
     def test_jims_own_close_leaves_the_session_to_its_caller(self):
         """The service stopping closes every connection through its client: that is no
@@ -218,7 +218,7 @@ class MessageTests(WebSocketTestCase):
         transport.clear()
         alice.dataReceived(client_frame(struct.pack(">H", 1000), opcode=CLOSE))
         self.assertEqual([first & 0x0F for first, _ in server_frames(transport.value())], [CLOSE])
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.assertEqual(self.fx.metrics.bad_input, 0)
 
     def test_push_to_closing_connection(self):
@@ -285,7 +285,7 @@ class MessageTests(WebSocketTestCase):
         protocol.connectionLost(Failure(ConnectionDone()))
         self.assertIsNone(protocol.session)
         self.assertTrue(session.closed)
-        self.assertFalse(self.fx.hub.is_online(APP_KEY, "alice"))
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
         self.assertEqual(self.fx.metrics.connections, {"ws": 0})
         transport.clear()
         protocol.send(13, b'{"command":13}')  # nothing is written to a gone connection

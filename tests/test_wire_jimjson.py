@@ -4,17 +4,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.errors import JimError
-from jim.model import GROUP, SINGLE, Group, Message, User
+from jim import errors, model
+from jim.errors import BAD_REQUEST, JimError
+from jim.model import GROUP, SINGLE, Group, Message, User, UserCard
 from jim.wire import jimjson
 
+#: every request parser; each refuses with BAD_REQUEST (the session answers it with the
+#: status code of the command that failed)
 PARSERS = [
-    (jimjson.login_request, 10008),
-    (jimjson.chat_request, 10002),
-    (jimjson.join_request, 10012),
-    (jimjson.user_request, 10004),
-    (jimjson.message_request, 10015),
-    (jimjson.close_request, 10020),
+    jimjson.login_request,
+    jimjson.chat_request,
+    jimjson.join_request,
+    jimjson.user_request,
+    jimjson.message_request,
+    jimjson.close_request,
 ]
 
 FIELD_NAMES = [
@@ -61,10 +64,18 @@ deep_fields = st.tuples(
 )
 
 
-def refused(test, parser, obj, code):
+def refused(test, parser, obj):
     error = test.assertRaises(JimError, parser, obj)
-    test.assertEqual(error.code, code, error.detail)
+    test.assertEqual(error.code, BAD_REQUEST, error.detail)
     return error
+
+
+def parsed_or_bad_request(test, parser, obj):
+    """Run C{parser}: it answers, or refuses with JimError(BAD_REQUEST), nothing else."""
+    try:
+        parser(obj)
+    except JimError as e:
+        test.assertEqual(e.code, BAD_REQUEST)
 
 
 class LoadsTests(SynchronousTestCase):
@@ -72,28 +83,22 @@ class LoadsTests(SynchronousTestCase):
         self.assertEqual(jimjson.loads(b'{"cmd":5}'), {"cmd": 5})
 
     def test_refused(self):
-        for body in [b'{"a":"\xff"}', b"\xff", b"{", b"", b"[1]", b'"x"', b"1", b"null"]:
-            error = self.assertRaises(JimError, jimjson.loads, body, 10002)
-            self.assertEqual(error.code, 10002, body)
-
-    def test_default_code(self):
-        self.assertEqual(self.assertRaises(JimError, jimjson.loads, b"[]").code, 10020)
+        for body in [b'{"a":"\xff"}', b"\xff", b"{", b"", b"[1]", b'"x"', b"1", b"null", b"[]"]:
+            error = self.assertRaises(JimError, jimjson.loads, body)
+            self.assertEqual(error.code, BAD_REQUEST, body)
 
 
 class FuzzTests(SynchronousTestCase):
     @given(json_objects)
     def test_only_jim_errors(self, obj):
-        """Whatever object a client sends, a parser answers or refuses with its own code."""
+        """Whatever object a client sends, a parser answers or refuses it as a bad request."""
         obj = jimjson.loads(orjson.dumps(obj))
-        for parser, code in PARSERS:
-            try:
-                parser(obj)
-            except JimError as e:
-                self.assertEqual(e.code, code)
+        for parser in PARSERS:
+            parsed_or_bad_request(self, parser, obj)
 
     @given(json_objects, deep_fields, st.sampled_from([1, 2]))
     def test_deep_nesting_only_jim_errors(self, obj, deep, chat_type):
-        """A value nested deeper than orjson writes is refused with the parser's own code too.
+        """A value nested deeper than orjson writes is refused as a bad request too.
         The body is otherwise a usable request, so that the parsers get as far as the field."""
         field, depth, kind = deep
         obj = {**obj, "chatType": chat_type, "to": "b", "groupId": "g", "type": 1}
@@ -101,19 +106,13 @@ class FuzzTests(SynchronousTestCase):
         rest = orjson.dumps(obj).decode()[1:]
         body = f'{{"{field}":{nested_text(depth, kind)},{rest}'
         obj = jimjson.loads(body.encode())
-        for parser, code in PARSERS:
-            try:
-                parser(obj)
-            except JimError as e:
-                self.assertEqual(e.code, code)
+        for parser in PARSERS:
+            parsed_or_bad_request(self, parser, obj)
 
     @given(st.sampled_from(PARSERS), st.sampled_from(FIELD_NAMES), st.sampled_from(TRICKY))
-    def test_tricky_numbers(self, parser_code, field, value):
-        parser, code = parser_code
-        try:
-            parser({"chatType": 2, "to": "a", "groupId": "g", "type": 1, field: value})
-        except JimError as e:
-            self.assertEqual(e.code, code)
+    def test_tricky_numbers(self, parser, field, value):
+        obj = {"chatType": 2, "to": "a", "groupId": "g", "type": 1, field: value}
+        parsed_or_bad_request(self, parser, obj)
 
 
 class IntegerTests(SynchronousTestCase):
@@ -123,8 +122,8 @@ class IntegerTests(SynchronousTestCase):
 
     def test_refused(self):
         for value in [True, "x", "2.5", 2.5, "--2", "²", "-", [], {}, "1" * 30]:
-            error = self.assertRaises(JimError, jimjson.integer, {"n": value}, "n", code=10002)
-            self.assertEqual(error.code, 10002, value)
+            error = self.assertRaises(JimError, jimjson.integer, {"n": value}, "n")
+            self.assertEqual((error.code, error.detail), (BAD_REQUEST, "n must be an integer"))
 
     def test_default_and_second_spelling(self):
         self.assertEqual(jimjson.integer({}, "n", default=7), 7)
@@ -157,27 +156,12 @@ class LoginRequestTests(SynchronousTestCase):
             {"userId": " alice"},
             {"userId": "x" * 129},
         ]:
-            refused(self, jimjson.login_request, obj, 10008)
+            refused(self, jimjson.login_request, obj)
 
     def test_longest_name(self):
         name = "é" * 64  # 128 UTF-8 bytes
         self.assertEqual(jimjson.login_request({"userId": name}).user_id, name)
-        refused(self, jimjson.login_request, {"userId": name + "x"}, 10008)
-
-
-class NameChatTests(SynchronousTestCase):
-    def test_a_named_copy_leaves_the_error_itself_alone(self):
-        from jim.errors import JimError
-
-        error = JimError(10002, "why", http_status=500, command=12, close=True, extra={"a": 1})
-        named = jimjson.name_chat(error, "c-1")
-        self.assertIsNot(named, error)
-        self.assertEqual(
-            (named.code, named.detail, named.http_status, named.command, named.close, named.extra),
-            (10002, "why", 500, 12, True, {"a": 1, "data": {"clientId": "c-1"}}),
-        )
-        self.assertEqual(error.extra, {"a": 1})  # others answered with it see no client id
-        self.assertIs(jimjson.name_chat(error, None), error)
+        refused(self, jimjson.login_request, {"userId": name + "x"})
 
 
 class ChatRequestTests(SynchronousTestCase):
@@ -224,7 +208,7 @@ class ChatRequestTests(SynchronousTestCase):
             ("extras", orjson.loads(nested_text(jimjson.MAX_NESTING + 1, "{"))),
         ]:
             obj = {"chatType": 2, "to": "b", field: value}
-            error = refused(self, jimjson.chat_request, obj, 10002)
+            error = refused(self, jimjson.chat_request, obj)
             self.assertEqual(error.detail, f"{field} is nested more than 254 levels deep")
 
     def test_deepest(self):
@@ -256,7 +240,7 @@ class ChatRequestTests(SynchronousTestCase):
             {"chatType": 2, "to": "b", "extras": "{}"},
             {"chatType": 2, "to": "b", "id": {"x": 1}},
         ]:
-            refused(self, jimjson.chat_request, obj, 10002)
+            refused(self, jimjson.chat_request, obj)
 
 
 class JoinRequestTests(SynchronousTestCase):
@@ -269,7 +253,7 @@ class JoinRequestTests(SynchronousTestCase):
 
     def test_wrong(self):
         for obj in [{}, {"groupId": ""}, {"groupId": ["1"]}, {"groupId": "1", "name": []}]:
-            refused(self, jimjson.join_request, obj, 10012)
+            refused(self, jimjson.join_request, obj)
 
 
 class UserRequestTests(SynchronousTestCase):
@@ -283,7 +267,7 @@ class UserRequestTests(SynchronousTestCase):
 
     def test_wrong(self):
         for obj in [{"type": 3}, {"type": "x"}, {"type": []}, {"userId": {"a": 1}}]:
-            refused(self, jimjson.user_request, obj, 10004)
+            refused(self, jimjson.user_request, obj)
 
 
 class MessageRequestTests(SynchronousTestCase):
@@ -319,7 +303,7 @@ class MessageRequestTests(SynchronousTestCase):
             {"type": 1, "beginTime": [1]},
             {"type": 1, "userId": [1]},
         ]:
-            refused(self, jimjson.message_request, obj, 10015)
+            refused(self, jimjson.message_request, obj)
 
 
 class CloseRequestTests(SynchronousTestCase):
@@ -329,7 +313,7 @@ class CloseRequestTests(SynchronousTestCase):
         self.assertIsNone(jimjson.close_request({}))
 
     def test_wrong(self):
-        refused(self, jimjson.close_request, {"userId": ["a"]}, 10020)
+        refused(self, jimjson.close_request, {"userId": ["a"]})
 
 
 class ReplyTests(SynchronousTestCase):
@@ -357,13 +341,57 @@ class ReplyTests(SynchronousTestCase):
             jimjson.reply(13, data={"hbbyte": -128}), b'{"command":13,"data":{"hbbyte":-128}}'
         )
 
-    def test_error_reply(self):
-        error = JimError(10012, "full", extra={"result": 3})
+
+class RefusalTests(SynchronousTestCase):
+    """The J-IM reply to a neutral refusal: the failing command's status code, the detail."""
+
+    def test_bytes(self):
+        error = JimError(errors.BAD_REQUEST, "chatType must be 1 (group) or 2 (private)")
         self.assertEqual(
-            orjson.loads(jimjson.error_reply(8, error)),
+            jimjson.refusal(12, 10002, error, "c-1").decode(),
+            '{"code":10002,"msg":"' + jimjson.status.message(10002) + '","command":12,'
+            '"data":{"clientId":"c-1"},"detail":"chatType must be 1 (group) or 2 (private)"}',
+        )
+
+    def test_the_command_decides_the_code(self):
+        for code in (errors.BAD_REQUEST, errors.SERVER_ERROR, errors.NO_SUCH_USER,
+                     errors.USER_FORBIDDEN, errors.BUSY):
+            for command, failure in ((6, 10008), (12, 10002), (18, 10004), (20, 10015)):
+                reply = orjson.loads(jimjson.refusal(command, failure, JimError(code, "why")))
+                self.assertEqual(
+                    reply,
+                    {"code": failure, "command": command, "msg": jimjson.status.message(failure),
+                     "detail": "why"},
+                )
+
+    def test_login_required_and_unknown_command_have_their_own_codes(self):
+        login = orjson.loads(jimjson.refusal(12, 10002, JimError(errors.LOGIN_REQUIRED, "x")))
+        unknown = orjson.loads(jimjson.refusal(0, 10002, JimError(errors.UNKNOWN_COMMAND, "y")))
+        self.assertEqual((login["code"], unknown["code"]), (10020, 10017))
+
+    def test_a_refused_join_says_why_as_j_ims_result(self):
+        for code, result in ((errors.GROUP_FULL, 3), (errors.NO_SUCH_GROUP, 2),
+                             (errors.GROUP_PRIVATE, None), (errors.SERVER_ERROR, None)):
+            reply = orjson.loads(jimjson.refusal(8, 10012, JimError(code, "full")))
+            self.assertEqual(reply.get("result"), result, code)
+            self.assertEqual((reply["code"], reply["detail"]), (10012, "full"))
+        self.assertEqual(
+            orjson.loads(jimjson.refusal(8, 10012, JimError(errors.GROUP_FULL, "full"))),
             {"code": 10012, "command": 8, "msg": "join group failed! 加入群组失败!",
              "detail": "full", "result": 3},
         )  # fmt: skip
+        # only a join's reply has a result
+        reply = orjson.loads(jimjson.refusal(12, 10002, JimError(errors.GROUP_FULL, "full")))
+        self.assertNotIn("result", reply)
+
+    def test_no_client_id_no_data(self):
+        reply = orjson.loads(jimjson.refusal(12, 10002, JimError(errors.SILENCED, "hush")))
+        self.assertNotIn("data", reply)
+
+    def test_chat_client_id(self):
+        for obj, expected in (({"id": "c-1"}, "c-1"), ({"id": 7}, "7"), ({"id": ""}, None),
+                              ({}, None), ({"id": ["x"]}, None), ({"id": "x" * 129}, None)):
+            self.assertEqual(jimjson.chat_client_id(obj), expected, obj)
 
 
 class ChatAckTests(SynchronousTestCase):
@@ -382,13 +410,15 @@ class ChatAckTests(SynchronousTestCase):
         st.one_of(st.none(), st.text(max_size=8), st.integers(-5, 5)),
     )
     def test_same_bytes_as_reply(self, code, message_id, created, client_id):
-        message = Message(message_id, "a", "ann", SINGLE, "bob", 0, "hi", None, client_id, created)
+        message = Message(message_id, "a", "ann", SINGLE, "bob", model.TEXT, {"text": "hi"},
+                          None, client_id, created)
         ack = jimjson.chat_ack(code, message)
         self.assertEqual(ack, self.general(code, message))
         self.assertEqual(orjson.loads(ack)["data"]["id"], str(message_id))
 
     def test_usual_ack(self):
-        message = Message(42, "a", "ann", SINGLE, "bob", 0, "hi", None, None, 1700000000123)
+        message = Message(42, "a", "ann", SINGLE, "bob", model.TEXT, {"text": "hi"},
+                          created=1700000000123)
         self.assertEqual(
             orjson.loads(jimjson.chat_ack(10000, message)),
             {"code": 10000, "msg": "ok 发送成功", "command": 12,
@@ -398,7 +428,8 @@ class ChatAckTests(SynchronousTestCase):
 
 class ChatBodyTests(SynchronousTestCase):
     def test_private(self):
-        message = Message(7, "app", "alice", SINGLE, "bob", 0, "hi", created=1234)
+        message = Message(7, "app", "alice", SINGLE, "bob", model.TEXT, {"text": "hi"},
+                          created=1234)
         self.assertEqual(
             jimjson.chat_body(message),
             {"id": "7", "cmd": 11, "from": "alice", "createTime": 1234, "msgType": 0,
@@ -406,7 +437,8 @@ class ChatBodyTests(SynchronousTestCase):
         )  # fmt: skip
 
     def test_group_with_extras_and_client_id(self):
-        message = Message(8, "app", "alice", GROUP, "100", 1, "img", '{"w":1}', "c9", 99)
+        message = Message(8, "app", "alice", GROUP, "100", model.IMAGE, {"content": "img"},
+                          '{"w":1}', "c9", 99)
         push = orjson.loads(jimjson.push(message))
         self.assertEqual(push["command"], 11)
         self.assertEqual(
@@ -415,6 +447,36 @@ class ChatBodyTests(SynchronousTestCase):
              "content": "img", "chatType": 1, "groupId": "100", "extras": {"w": 1},
              "clientId": "c9"},
         )  # fmt: skip
+
+    def test_push_bytes(self):
+        message = Message(9, "app", "alice", GROUP, "10000000", model.TEXT, {"text": "你好"},
+                          '{"k":[1,"é"]}', None, 5)
+        self.assertEqual(
+            jimjson.push(message, "g1").decode(),
+            '{"command":11,"data":{"id":"9","cmd":11,"from":"alice","createTime":5,'
+            '"msgType":0,"content":"你好","chatType":1,"groupId":"g1","extras":{"k":[1,"é"]}}}',
+        )
+
+    def test_a_group_is_named_by_its_alias(self):
+        message = Message(8, "app", "alice", GROUP, "10000000", model.TEXT, {"text": "x"})
+        self.assertEqual(jimjson.chat_body(message)["groupId"], "10000000")
+        self.assertEqual(jimjson.chat_body(message, "g1")["groupId"], "g1")
+
+    def test_a_private_message_ignores_an_alias(self):
+        message = Message(8, "app", "alice", SINGLE, "bob", model.TEXT, {"text": "x"})
+        body = jimjson.chat_body(message, "g1")
+        self.assertEqual((body["to"], "groupId" in body), ("bob", False))
+
+    def test_a_jmessage_bodys_own_extras(self):
+        """A JMessage text keeps its extras inside its body; J-IM's are beside the content.
+        The message's own extras win when it has both."""
+        body = {"text": "hi", "extras": {"from": "rest"}}
+        message = Message(8, "app", "admin", SINGLE, "bob", model.TEXT, body)
+        chat = jimjson.chat_body(message)
+        self.assertEqual((chat["msgType"], chat["content"], chat["extras"]),
+                         (0, "hi", {"from": "rest"}))
+        chat = jimjson.chat_body(message._replace(extras='{"own":1}'))
+        self.assertEqual(orjson.loads(orjson.dumps(chat))["extras"], {"own": 1})
 
 
 class UserJsonTests(SynchronousTestCase):
@@ -426,7 +488,7 @@ class UserJsonTests(SynchronousTestCase):
         )
 
     def test_full(self):
-        user = User("app", "alice", "hash", "Alice", "a.png", "hello")
+        user = User("app", "alice", "hash", nickname="Alice", avatar="a.png", signature="hello")
         self.assertEqual(
             jimjson.user_json(user, True, "ws"),
             {"userId": "alice", "nick": "Alice", "avatar": "a.png", "status": "online",
@@ -434,23 +496,36 @@ class UserJsonTests(SynchronousTestCase):
         )  # fmt: skip
         self.assertNotIn("hash", repr(jimjson.user_json(user, True)))
 
+    def test_a_card_shows_as_its_user_would(self):
+        user = User("app", "alice", "hash", nickname="Alice", avatar="a.png", signature="hello")
+        for online, terminal in ((True, "ws"), (False, None)):
+            card = UserCard("alice", "Alice", "a.png", "hello", online, terminal)
+            self.assertEqual(jimjson.card_json(card), jimjson.user_json(user, online, terminal))
+        self.assertEqual(jimjson.card_json(UserCard("bob")),
+                         {"userId": "bob", "nick": "bob", "avatar": "", "status": "offline"})
+
     def test_group(self):
-        group = Group("app", "100", "", "alice")
+        group = Group("app", 100, owner="alice")
         self.assertEqual(jimjson.group_json(group), {"groupId": "100", "name": "100", "avatar": ""})
         self.assertEqual(
             jimjson.group_json(group, [], 0),
             {"groupId": "100", "name": "100", "avatar": "", "users": [], "online": 0},
         )
 
+    def test_group_by_alias(self):
+        group = Group("app", 10000000, name="Team", avatar="t.png", alias="g1")
+        self.assertEqual(jimjson.group_json(group),
+                         {"groupId": "g1", "name": "Team", "avatar": "t.png"})
+        self.assertEqual(jimjson.jim_group_id(10000000, None), "10000000")
+        self.assertEqual(jimjson.jim_group_id("100"), "100")
+
 
 class HugeNumbersTests(SynchronousTestCase):
     def test_paging_numbers_beyond_64_bits_are_refused(self):
-        from jim.errors import JimError
-        from jim.wire.jimjson import message_request
-
         for field, value in (("offset", 10**19), ("count", "9999999999999999999"),
                              ("beginTime", 1e300), ("endTime", -1e300)):
             with self.assertRaises(JimError) as caught:
-                message_request({"type": 1, "groupId": "g", field: value})
-            self.assertEqual(caught.exception.code, 10015, field)
-        self.assertEqual(message_request({"type": 1, "offset": 2**63 - 1}).offset, 2**63 - 1)
+                jimjson.message_request({"type": 1, "groupId": "g", field: value})
+            self.assertEqual(caught.exception.code, BAD_REQUEST, field)
+        request = jimjson.message_request({"type": 1, "offset": 2**63 - 1})
+        self.assertEqual(request.offset, 2**63 - 1)

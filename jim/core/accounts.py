@@ -1,19 +1,20 @@
+# -*- test-case-name: tests.test_core_accounts -*-
 """Apps and logins: which app a client belongs to, and who it is.
 
 A login names a user and proves it with a password (scrypt, on threads) or a reconnect token
 (HMAC, no hashing). An unknown user is registered by its first login only when open
-registration is on. Failures never say whether the user exists.
+registration is on. Failures never say whether the user exists; a forbidden user may not log
+in, and a token stops working when its user's password changes.
 """
 import hashlib
 import hmac
 
 from twisted.logger import Logger
 
-from jim import errors
+from jim import errors, model
+from jim.core.passwords import salt_of
+from jim.core.users import check_profile
 from jim.errors import JimError
-from jim.model import User
-from jim.wire import status
-
 
 
 def secret_hash(secret):
@@ -26,25 +27,56 @@ def secret_matches(app, secret):
     return hmac.compare_digest(secret_hash(secret), app.secret_hash)
 
 
+def password_stamp(user):
+    """What a reconnect token keeps of the password it was earned with: a digest of the
+    password hash's salt. A new password has a new salt, so every token issued before it
+    fails; a stronger hash of the same password keeps the salt (L{Users.rehash}), and tokens."""
+    salt = salt_of(user.password)
+    seed = user.password.encode("utf-8") if salt is None else salt
+    return hashlib.sha256(seed).hexdigest()[:16]
+
+
+def _first_profile(username):
+    """The profile of a user registered by its first login: its username as its nickname,
+    when a nickname may be that (a J-IM userId may have 128 bytes, a nickname only 64)."""
+    try:
+        return check_profile({"nickname": username})
+    except JimError:
+        return {}
+
+
 def _login_failed(detail):
-    return JimError(status.LOGIN_FAILED, detail, http_status=401, close=True)
+    return JimError(errors.AUTH_FAILED, detail)
 
 
 class Accounts:
     log = Logger()
 
-    def __init__(self, store, passwords, tokens, clock, default_app, open_registration):
-        self.store = store
+    def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration,
+                 bus):
+        self.store = store  # the apps area
+        self.bus = bus
+        self.users = users
         self.passwords = passwords
         self.tokens = tokens
         self.clock = clock
         self.default_app = default_app
         self.open_registration = open_registration
-        self._apps = {}
+        #: key -> App: the apps memory holds; the hot path reads it directly
+        self.known = self._apps = {}
         # verified against when the user does not exist, at the configured cost, so an unknown
         # username takes as long to refuse as a wrong password
         n, r, p = passwords.cost
         self._no_such_user = f"scrypt${n}${r}${p}${'A' * 22}==${'A' * 43}="
+
+    def on_bus(self, value):
+        """Forget an app another node changed."""
+        if value.area == model.APPS_AREA and value.origin != self.bus.node:
+            self._apps.pop(value.key, None)
+
+    def cached_app(self, key):
+        """The App if it is in memory (the hot path reads its settings), else None."""
+        return self._apps.get(key)
 
     async def app(self, key):
         """The App with this key (cached), or None."""
@@ -56,75 +88,83 @@ class Accounts:
         return app
 
     async def check_app_secret(self, key, secret):
-        """The App if C{secret} is its master secret; JimError 899008/899009 otherwise."""
+        """The App if C{secret} is its master secret; JimError NO_SUCH_APP / AUTH_FAILED."""
         app = await self.app(key)
         if app is None:
-            raise JimError(errors.NO_SUCH_APP, "Appkey not exit", http_status=401)
+            raise JimError(errors.NO_SUCH_APP, "Appkey not exit")
         if not secret_matches(app, secret):
-            raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401)
+            raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
         return app
 
-    async def login(self, request):
-        """Authenticate a J-IM login request; returns (app key, User).
-
-        Raises JimError(10008, close=True) for every refusal.
-        """
-        app_key = request.app_key or self.default_app
+    async def login(self, app_key, username, password=None, token=None):
+        """Authenticate a login; returns (app key, User). JimError(AUTH_FAILED) for every
+        refusal but a forbidden user's (USER_FORBIDDEN) and a busy server's (BUSY)."""
+        app_key = app_key or self.default_app
         if await self.app(app_key) is None:
             raise _login_failed(f"unknown appKey {app_key!r}")
-        if request.token:
-            return app_key, await self._token_login(app_key, request)
-        if not request.user_id or request.password is None:
-            raise _login_failed("userId and password (or token) are required")
-        user = await self.store.get_user(app_key, request.user_id)
-        if user is None:
-            if self.open_registration:
-                return app_key, await self._register(app_key, request)
-            await self.passwords.verify(request.password, self._no_such_user)
-            raise _login_failed("wrong userId or password")
-        if not await self.passwords.verify(request.password, user.password):
-            raise _login_failed("wrong userId or password")
-        if self.passwords.needs_rehash(user.password):
-            new = await self.passwords.hash(request.password)
-            await self.store.set_password(app_key, user.username, new)
+        if token:
+            user = await self._token_login(app_key, username, token)
+        else:
+            if not username or password is None:
+                raise _login_failed("userId and password (or token) are required")
+            user = await self._password_login(app_key, username, password)
+        if user.forbidden:
+            raise JimError(errors.USER_FORBIDDEN, f"{user.username!r} is forbidden")
+        self.users.remember(user)
         return app_key, user
 
-    async def _token_login(self, app_key, request):
-        claim = self.tokens.check(request.token, self.clock.seconds())
+    async def _password_login(self, app_key, username, password):
+        user = await self.users.find(app_key, username)
+        if user is None:
+            if self.open_registration:
+                return await self._register(app_key, username, password)
+            await self.passwords.verify(password, self._no_such_user)
+            raise _login_failed("wrong userId or password")
+        if not await self.passwords.verify(password, user.password):
+            raise _login_failed("wrong userId or password")
+        if self.passwords.needs_rehash(user.password):
+            user = await self.users.rehash(app_key, user.username, password)
+        return user
+
+    async def _token_login(self, app_key, username, token):
+        claim = self.check_token(token)
         if claim is None or claim[0] != app_key:
             raise _login_failed("invalid or expired token")
-        if request.user_id and request.user_id != claim[1]:
+        if username and username != claim[1]:
             raise _login_failed("token belongs to another user")
-        user = await self.store.get_user(app_key, claim[1])
-        if user is None:
+        user = await self.users.find(app_key, claim[1])
+        if user is None or not self.token_is_current(user, claim):
             raise _login_failed("invalid or expired token")
         return user
 
-    async def _register(self, app_key, request):
-        if len(request.password) < 1:
+    async def _register(self, app_key, username, password):
+        if len(password) < 1:
             raise _login_failed("a password is required to register")
-        hashed = await self.passwords.hash(request.password)
-        user = User(
-            app_key,
-            request.user_id,
-            hashed,
-            nickname=request.user_id,
-            created=int(self.clock.seconds() * 1000),
-        )
+        hashed = await self.passwords.hash(password)
         try:
-            await self.store.add_user(user)
+            user = await self.users.register(app_key, username, None, _first_profile(username),
+                                             hashed=hashed)
         except JimError as e:
             if e.code != errors.USER_EXISTS:
                 raise
             # registered by a concurrent login: check the password against that one
-            user = await self.store.get_user(app_key, request.user_id)
-            if not await self.passwords.verify(request.password, user.password):
+            user = await self.users.get(app_key, username)
+            if not await self.passwords.verify(password, user.password):
                 raise _login_failed("wrong userId or password") from None
             return user
-        self.log.info(
-            "registered {user} in app {app} at first login", user=request.user_id, app=app_key
-        )
+        self.log.info("registered {user} in app {app} at first login", user=username,
+                      app=app_key)
         return user
 
-    def token_for(self, app_key, username):
-        return self.tokens.issue(app_key, username, self.clock.seconds())
+    def token_for(self, user):
+        """A reconnect token for a logged-in user."""
+        return self.tokens.issue(user.app, user.username, password_stamp(user),
+                                 self.clock.seconds())
+
+    def token_is_current(self, user, claim):
+        """Whether a token's claim (L{check_token}) was earned with C{user}'s password."""
+        return hmac.compare_digest(password_stamp(user), claim[2])
+
+    def check_token(self, token):
+        """(app, username, password stamp) of an authentic, unexpired token, else None."""
+        return self.tokens.check(token, self.clock.seconds())

@@ -1,23 +1,49 @@
-"""The core as the front ends see it: one object holding the hub, the accounts and the limits,
-and the sweeper that closes connections which never log in or fall silent."""
+"""The core as the front ends see it: the services, the hub and the limits in one object, the
+one function that wires them together, and the sweeper that closes connections which never
+log in or fall silent."""
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from jim.core.accounts import Accounts
+from jim.core.events import Events
+from jim.core.groups import Groups
+from jim.core.hub import Hub
+from jim.core.messages import Messages
+from jim.core.policy import Policy
+from jim.core.relations import Relations
+from jim.core.users import Users
+from jim.model import Delivery, Invalidate, Kick
+
 
 class Core:
-    """Everything a connection's L{jim.core.session.Session} needs, shared by all of them."""
+    """Everything a front end needs, shared by all of them.
+
+    @ivar sessions: every live socket session, logged in or not (the sweeper's).
+    """
 
     log = Logger()
 
-    def __init__(self, hub, accounts, limits, clock, metrics, auto_join=()):
-        self.hub = hub
+    def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
+                 events, limits, clock, metrics, auto_join=()):
         self.accounts = accounts
+        self.users = users
+        self.relations = relations
+        self.groups = groups
+        self.messages = messages
+        self.hub = hub
+        self.bus = bus
+        self.presence = presence
+        self.events = events
         self.limits = limits
         self.clock = clock
         self.metrics = metrics
         self.auto_join = tuple(auto_join)
-        self.sessions = set()  # every live session, logged in or not
+        self.sessions = set()
         self._sweeper = None
+
+    @property
+    def node(self):
+        return self.bus.node
 
     def start(self):
         """Start sweeping for connections past their login or idle timeout."""
@@ -47,15 +73,40 @@ class Core:
                 if session.connected_at < login_deadline:
                     self.log.info(
                         "closing {peer}: no login within {timeout} s",
-                        peer=session.client.peer,
+                        peer=session.peer,
                         timeout=self.limits.login_timeout,
                     )
                     session.close("login timeout")
             elif session.last_seen < idle_deadline:
                 self.log.info(
                     "closing {peer} ({user}): silent for {timeout} s",
-                    peer=session.client.peer,
+                    peer=session.peer,
                     user=session.username,
                     timeout=self.limits.idle_timeout,
                 )
                 session.close("idle timeout")
+
+
+def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, default_app,
+               open_registration=False, auto_join=()):
+    """The services over C{store}, C{bus} and C{presence}, wired to one another and
+    subscribed to the bus: the one place that knows who needs whom."""
+    events = Events(bus, clock, metrics)
+    users = Users(store.users, passwords, presence, events, bus)
+    groups = Groups(store.groups, users, presence, events, bus, limits)
+    relations = Relations(store.relations, users, groups, events, bus)
+    groups.relations = relations
+    users.watchers = relations.friend_names
+    users.on_delete = [groups.user_deleted, relations.user_deleted]
+    accounts = Accounts(store.apps, users, passwords, tokens, clock, default_app,
+                        open_registration, bus)
+    messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
+                        Policy(limits, metrics), events, metrics, limits)
+    hub = Hub(presence, bus, groups, events, metrics)
+    for service in (users, relations, groups, accounts):
+        bus.subscribe(service.on_bus, (Invalidate,))
+    bus.subscribe(hub.deliver, (Delivery,))
+    bus.subscribe(hub.on_kick, (Kick,))
+    return Core(accounts=accounts, users=users, relations=relations, groups=groups,
+                messages=messages, hub=hub, bus=bus, presence=presence, events=events,
+                limits=limits, clock=clock, metrics=metrics, auto_join=auto_join)

@@ -14,8 +14,8 @@ import time
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
+from jim import errors
 from jim.errors import JimError
-from jim.wire import status
 
 _PREFIX = "scrypt"
 _KEY_BYTES = 32
@@ -69,6 +69,12 @@ def parse(stored):
         return None
 
 
+def salt_of(stored):
+    """The salt of a stored hash, or None if it is not one of ours."""
+    parsed = parse(stored)
+    return None if parsed is None else parsed[3]
+
+
 def verify_password(password, stored):
     """True if C{password} matches C{stored}; constant-time comparison of the derived keys."""
     parsed = parse(stored)
@@ -104,9 +110,13 @@ class Passwords:
     """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool.
 
     A login whose hash would wait longer than C{max_wait} seconds (judged from how many hashes
-    are queued, how long one takes and how many C{threads} work) is refused at once (10008,
-    "busy") instead of queueing: a flood of logins must not become an ever longer queue of
-    scrypt work that outlives the clients who asked for it.
+    are queued, how long one takes and how many C{threads} work) is refused at once
+    (JimError(BUSY)) instead of queueing: a flood of logins must not become an ever longer
+    queue of scrypt work that outlives the clients who asked for it.
+
+    Bulk hashes (an app server registering users in a batch) queue instead of being refused,
+    and take at most C{threads - 1} threads (one, with a single thread): logins always have a
+    thread of their own.
     """
 
     def __init__(self, cost, run=None, threads=1, max_wait=15.0):
@@ -116,15 +126,15 @@ class Passwords:
         self.max_wait = max_wait
         self.pending = 0
         self.seconds = 0.0  # moving average of one hash
+        self._bulk = defer.DeferredSemaphore(max(1, threads - 1))
 
     def expected_wait(self):
-        return self.pending * self.seconds / self.threads
+        free = max(1, self.threads - self._bulk.limit + self._bulk.tokens)
+        return self.pending * self.seconds / free
 
     def _submit(self, f, *args):
         if self.pending and self.expected_wait() > self.max_wait:
-            return defer.fail(
-                JimError(status.LOGIN_FAILED, "too many logins in progress; retry shortly", 503)
-            )
+            return defer.fail(JimError(errors.BUSY, "too many logins in progress; retry shortly"))
         self.pending += 1
         d = self._run(_timed, f, *args)
         d.addBoth(self._finished)
@@ -132,14 +142,27 @@ class Passwords:
 
     def _finished(self, result):
         self.pending -= 1
+        return self._measured(result)
+
+    def _measured(self, result):
         if isinstance(result, Failure):
             return result
         value, took = result
         self.seconds = took if not self.seconds else 0.8 * self.seconds + 0.2 * took
         return value
 
-    def hash(self, password):
-        return self._submit(hash_password, password, self.cost)
+    def hash(self, password, salt=None):
+        """The hash of C{password} (with C{salt}: when a stronger hash replaces a weaker one,
+        it keeps the user's salt)."""
+        return self._submit(hash_password, password, self.cost, salt)
+
+    def hash_in_bulk(self, password):
+        """A hash for a batch of registrations: queued, never refused, and never on the
+        thread logins need."""
+        return self._bulk.run(self._bulk_hash, password)
+
+    def _bulk_hash(self, password):
+        return self._run(_timed, hash_password, password, self.cost).addBoth(self._measured)
 
     def verify(self, password, stored):
         return self._submit(verify_password, password, stored)

@@ -1,11 +1,12 @@
-"""Reconnect tokens: HMAC-SHA256 signed ``(app, username, expiry)``, so a client that logged in
-once with its password reconnects without another password hash (a reconnect storm must not
-become a hashing storm)."""
+"""Reconnect tokens: HMAC-SHA256 signed ``(app, username, password stamp, expiry)``, so a client
+that logged in once with its password reconnects without another password hash (a reconnect
+storm must not become a hashing storm). The stamp ties a token to the password it was earned
+with: changing the password ends every token."""
 import base64
 import hashlib
 import hmac
 
-_VERSION = "1"
+_VERSION = "2"
 
 
 def _b64(raw):
@@ -26,12 +27,13 @@ class Tokens:
     def _mac(self, payload):
         return hmac.new(self._secret, payload, hashlib.sha256).digest()
 
-    def issue(self, app, username, now):
-        payload = "\n".join((_VERSION, app, username, str(int(now + self.ttl)))).encode("utf-8")
+    def issue(self, app, username, stamp, now):
+        fields = (_VERSION, app, username, stamp, str(int(now + self.ttl)))
+        payload = "\n".join(fields).encode("utf-8")
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def check(self, token, now):
-        """(app, username) if C{token} is authentic and unexpired, else None."""
+        """(app, username, stamp) if C{token} is authentic and unexpired, else None."""
         try:
             head, mac = token.split(".")
             payload = _unb64(head)
@@ -41,10 +43,10 @@ class Tokens:
         if not hmac.compare_digest(self._mac(payload), given):
             return None
         try:
-            version, app, username, expiry = payload.decode("utf-8").split("\n")
+            version, app, username, stamp, expiry = payload.decode("utf-8").split("\n")
             expiry = int(expiry)
         except ValueError:
             return None
         if version != _VERSION or expiry < now:
             return None
-        return app, username
+        return app, username, stamp

@@ -11,7 +11,7 @@ import re
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
-from jim.net.sniff import head_end
+from jim.net.httphead import head_end
 
 __all__ = ["RedirectFactory", "RedirectProtocol", "redirect_location"]
 

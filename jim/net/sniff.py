@@ -23,6 +23,8 @@ from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
+from jim.net.httphead import head_end
+from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
 
 __all__ = [
@@ -103,21 +105,6 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
             raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
         return None
     raise Unroutable(f"unrecognised first byte 0x{first:02x}")
-
-
-def head_end(buf, limit, start=0):
-    """The index just past the blank line ending an HTTP head within C{buf[:limit]}, or -1.
-
-    Lines end with CRLF or a bare LF, so the blank line is the first LF LF or LF CR LF.
-    C{buf[:start]} is known to hold none: the search starts where one could still end.
-    """
-    ends = []
-    start = max(0, start - 2)  # a terminator may begin in the bytes already scanned
-    for terminator in (b"\n\n", b"\n\r\n"):
-        at = buf.find(terminator, start, limit)
-        if at >= 0:
-            ends.append(at + len(terminator))
-    return min(ends, default=-1)
 
 
 def _classify_request_head(buf, max_bytes, scanned=0):
@@ -339,9 +326,6 @@ class SniffingFactory(Factory):
                 routes.pop(route, None)
                 self.refusals[route] = f"plain-text {route.value} refused: TLS is required"
             if Route.HTTP in routes:
-                # imported here: the redirect reuses this module's head parsing
-                from jim.net.redirect import RedirectFactory
-
                 routes[Route.HTTP] = RedirectFactory(max_bytes)
             else:
                 self.refusals[Route.HTTP] = "plain-text http refused: TLS is required"

@@ -1,16 +1,19 @@
-"""The J-IM commands: one async function per request command, and the table that routes to them.
+"""The J-IM commands: one function per request command, and the table that routes to them.
 
-Each handler gets the session and the parsed JSON object, does its work through the hub, the
-accounts and the store, and sends its own reply; a refusal is a raised L{JimError} that the
-session turns into the reply J-IM would send (the command's response number and status code).
+Each handler gets the session and the parsed JSON object, turns it into a neutral request to
+the core's services (accounts, users, groups, messages), and sends its own J-IM reply; a
+refusal is a raised L{JimError} that the session turns into the reply J-IM would send (the
+command's response number and status code).
 """
 import attr
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from jim import errors
 from jim.errors import JimError
 from jim.model import GROUP
-from jim.wire import jimjson, status
+from jim.wire import jim_events, jim_messages, jimjson, status
 
 log = Logger()
 
@@ -48,8 +51,9 @@ async def login(session, obj):
             if request.user_id in (None, session.username):
                 session.client.send(status.LOGIN_RESP, _login_ok(session))
                 return
-            raise JimError(status.LOGIN_FAILED, "this connection is logged in as another user")
-        app, user = await core.accounts.login(request)
+            raise JimError(errors.NOT_ALLOWED, "this connection is logged in as another user")
+        app, user = await core.accounts.login(request.app_key, request.user_id,
+                                              request.password, request.token)
     except JimError as e:  # Handler.close_on_failure closes the connection
         core.metrics.login_failures += 1
         log.info(
@@ -63,10 +67,10 @@ async def login(session, obj):
         return
     session.logged_in(app, user)
     session.client.send(status.LOGIN_RESP, _login_ok(session))
-    await core.hub.bind(session)
+    await core.hub.bind(session, user)
     for gid in core.auto_join:
         try:
-            await core.hub.join(session, gid, confirm=False)
+            await core.groups.join(app, user, gid, terminal=session.terminal)
         except JimError as e:  # e.g. the group is full: the login itself stands
             log.warn(
                 "could not auto-join {user} to group {gid}: {detail}",
@@ -80,17 +84,21 @@ def _login_ok(session):
     """The cmd 6 reply, with what J-IM leaves out: the user, a reconnect token, and the largest
     message body this server takes (a client that sends more is disconnected)."""
     user = jimjson.user_json(session.user, True, session.client.terminal)
-    token = session.core.accounts.token_for(session.app, session.username)
+    token = session.core.accounts.token_for(session.user)
     return jimjson.reply(status.LOGIN_RESP, status.LOGIN_OK, user=user, token=token,
                          maxBody=session.core.limits.max_body)
 
 
 async def auth(session, obj):
-    token = jimjson.text(obj, "token", code=status.AUTH_FAILED, limit=jimjson.MAX_TOKEN_BYTES)
+    token = jimjson.text(obj, "token", limit=jimjson.MAX_TOKEN_BYTES)
     accounts = session.core.accounts
-    claim = accounts.tokens.check(token, session.core.clock.seconds()) if token else None
-    if claim is None or (session.username is not None and claim != (session.app, session.username)):
-        raise JimError(status.AUTH_FAILED, "invalid or expired token")
+    claim = accounts.check_token(token) if token else None
+    if claim is None or (session.username is not None and claim[:2] != (session.app,
+                                                                          session.username)):
+        raise JimError(errors.AUTH_FAILED, "invalid or expired token")
+    user = await session.core.users.find(claim[0], claim[1])
+    if user is None or not accounts.token_is_current(user, claim) or user.forbidden:
+        raise JimError(errors.AUTH_FAILED, "invalid or expired token")
     session.client.send(
         status.AUTH_RESP, jimjson.reply(status.AUTH_RESP, status.AUTH_OK, data={"token": token})
     )
@@ -98,35 +106,62 @@ async def auth(session, obj):
 
 async def join(session, obj):
     request = jimjson.join_request(obj)
-    await session.core.hub.join(session, request.group_id, request.name, request.avatar)
+    group, added = await session.core.groups.join(
+        session.app, session.user, request.group_id, request.name, request.avatar,
+        session.terminal)
+    if not added:  # a member already: only this connection hears it, as its confirmation
+        user = jimjson.user_json(session.user, True, session.terminal)
+        session.client.send(status.JOIN_GROUP_NOTIFY, jim_events.join_notify(
+            jimjson.jim_group_id(group.gid, group.alias), user))
 
 
 def chat(session, obj):
-    """cmd 11, the hot path: no coroutine and no Deferred of its own (see L{Hub.chat_then}).
-    A refusal carries the chat's client id, as its acknowledgement would."""
+    """cmd 11, the hot path: no coroutine and no Deferred of its own when the target is known
+    (see L{jim.core.messages.Messages.send_then}). A refusal carries the chat's client id, as
+    its acknowledgement would."""
     try:
         request = jimjson.chat_request(obj)
     except JimError:
         session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
         return
-    session.core.hub.chat_then(
-        session.app, session.username, request, session, _chat_done, session, request.client_id
-    )
+    core = session.core
+    if request.chat_type == jimjson.CHAT_GROUP:
+        gid = core.groups.cached_jim_gid(session.app, request.group_id)
+        if gid is None:
+            d = defer.ensureDeferred(_group_chat_resolving(session, request))
+            d.addBoth(_chat_done, session, request.client_id)
+            return
+        draft = jim_messages.draft(request, str(gid))
+    else:
+        draft = jim_messages.draft(request, request.to)
+    core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
+                            session, request.client_id)
+
+
+async def _group_chat_resolving(session, request):
+    """A group chat to a J-IM groupId that memory does not know yet."""
+    gid = await session.core.groups.jim_gid(session.app, request.group_id)
+    if gid is None:
+        raise JimError(errors.NO_SUCH_GROUP, f"no group {request.group_id!r}")
+    draft = jim_messages.draft(request, str(gid))
+    return await session.core.messages.send(session.app, session.username, draft, session.id)
 
 
 def _chat_done(outcome, session, client_id):
     if type(outcome) is Failure:
         session.command_done(_CHAT, outcome, client_id)
         return
-    code, stored = outcome
-    session.client.send(status.CHAT_RESP, jimjson.chat_ack(code, stored))
+    stored, delivered = outcome
+    session.client.send(status.CHAT_RESP,
+                        jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored))
     session.command_done(_CHAT)
 
 
 async def close(session, obj):
     named = jimjson.close_request(obj)
     if named is not None and named != session.username:
-        raise JimError(status.INVALID, "a connection may only close its own user's connections")
+        raise JimError(errors.NOT_ALLOWED,
+                       "a connection may only close its own user's connections")
     session.client.send(status.CLOSE, _CLOSE_OK)
     if named is None:
         session.close("client asked to close")
@@ -139,10 +174,10 @@ async def get_user(session, obj):
     request = jimjson.user_request(obj)
     app, me = session.app, session.username
     if request.user_id is not None and request.user_id != me:
-        other = await core.hub.store.get_user(app, request.user_id)
+        other = await core.users.find(app, request.user_id)
         if other is None:
-            raise JimError(status.GET_USER_FAILED, f"no user {request.user_id!r}")
-        data = jimjson.user_json(other, core.hub.is_online(app, other.username))
+            raise JimError(errors.NO_SUCH_USER, f"no user {request.user_id!r}")
+        data = jimjson.user_json(other, core.users.online(app, other.username))
         session.client.send(
             status.GET_USER_RESP,
             jimjson.reply(status.GET_USER_RESP, status.GET_USER_OK, data=data),
@@ -157,12 +192,12 @@ async def get_user(session, obj):
 
 async def _groups_with_members(session, kind):
     """The user's groups, each with its members filtered by J-IM's type (0 online, 1 offline)."""
-    hub = session.core.hub
+    core = session.core
     app = session.app
-    groups = await hub.store.user_groups(app, session.username)
-    member_lists = [list(await hub.members(app, g.gid)) for g in groups]
+    groups = await core.groups.user_groups(app, session.username)
+    member_lists = [list(await core.groups.members(app, g.gid)) for g in groups]
     everyone = {name for names in member_lists for name in names}
-    users = {u.username: u for u in await hub.store.get_users(app, sorted(everyone))}
+    users = await core.users.get_many(app, sorted(everyone))
     out = []
     for group, names in zip(groups, member_lists):
         listed = []
@@ -171,7 +206,7 @@ async def _groups_with_members(session, kind):
             user = users.get(name)
             if user is None:
                 continue
-            online = hub.is_online(app, name)
+            online = core.users.online(app, name)
             online_count += online
             if kind == jimjson.USER_ALL or online == (kind == jimjson.USER_ONLINE):
                 listed.append(jimjson.user_json(user, online))
@@ -181,35 +216,45 @@ async def _groups_with_members(session, kind):
 
 async def get_messages(session, obj):
     core = session.core
-    limits = core.limits
     request = jimjson.message_request(obj)
     app, me = session.app, session.username
     if request.user_id is not None and request.user_id != me:
-        raise JimError(status.GET_MESSAGE_FAILED, "userId must be the logged-in user")
-    store = core.hub.store
+        raise JimError(errors.NOT_ALLOWED, "userId must be the logged-in user")
+    gid = None
+    if request.group_id is not None:
+        group = await core.groups.find_jim(app, request.group_id)
+        if group is None:
+            if request.type != jimjson.OFFLINE_MESSAGES:
+                raise JimError(errors.NOT_MEMBER, f"not a member of group {request.group_id!r}")
+            messages = []
+        else:
+            gid = group.gid
     if request.type == jimjson.OFFLINE_MESSAGES:
-        messages = await store.take_offline(
-            app, me, peer=request.from_user_id, gid=request.group_id, limit=limits.offline_max
-        )
+        if request.group_id is None or gid is not None:
+            messages = await core.messages.take_offline(app, me, peer=request.from_user_id,
+                                                        gid=gid)
         code = status.GET_OFFLINE_OK
     else:
-        count = min(request.count or limits.history_count, limits.history_max)
-        paging = dict(begin=request.begin, end=request.end, offset=request.offset, count=count)
-        if request.group_id is not None:
-            if me not in await core.hub.members(app, request.group_id):
-                raise JimError(
-                    status.GET_MESSAGE_FAILED, f"not a member of group {request.group_id!r}"
-                )
-            messages = await store.group_history(app, request.group_id, **paging)
-        elif request.from_user_id is not None:
-            messages = await store.private_history(app, me, request.from_user_id, **paging)
-        else:
-            raise JimError(status.GET_MESSAGE_FAILED, "history needs fromUserId or groupId")
+        if gid is None and request.from_user_id is None:
+            raise JimError(errors.BAD_REQUEST, "history needs fromUserId or groupId")
+        try:
+            messages = await core.messages.history(
+                app, me, peer=None if gid is not None else request.from_user_id, gid=gid,
+                begin=request.begin, end=request.end, offset=request.offset,
+                count=request.count)
+        except JimError as e:
+            if e.code == errors.NOT_MEMBER:
+                raise JimError(errors.NOT_MEMBER,
+                               f"not a member of group {request.group_id!r}") from None
+            raise
         code = status.GET_HISTORY_OK
     friends, groups = {}, {}
     for message in messages:
         if message.target_type == GROUP:
-            groups.setdefault(message.target, []).append(jimjson.chat_body(message))
+            group = await core.groups.find(app, int(message.target))
+            alias = None if group is None else group.alias
+            group_id = jimjson.jim_group_id(message.target, alias)
+            groups.setdefault(group_id, []).append(jimjson.chat_body(message, alias))
         else:
             peer = message.target if message.sender == me else message.sender
             friends.setdefault(peer, []).append(jimjson.chat_body(message))

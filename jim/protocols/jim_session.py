@@ -1,31 +1,50 @@
-"""One J-IM connection as the core sees it, whatever carries it (TCP frames or WebSocket).
+"""One J-IM connection, whatever carries it (TCP frames or WebSocket): J-IM's dialect of the
+core.
 
 The session orders the work of one connection: commands that change what later ones mean
 (login, join, close, auth) are barriers, and frames that arrive meanwhile wait for them; chats run
 concurrently so one connection can have many in flight. It enforces the login gate, a rate
 limit and an in-flight cap (both by pausing reads, so nothing is dropped), and converts every
-L{JimError} into a J-IM status reply in this one place.
+L{JimError} into a J-IM status reply in this one place. To the core it is an
+L{IConnection}: what the bus delivers to it, it encodes as J-IM frames, once per fan-out.
 """
+import itertools
 from collections import deque
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
+from jim import errors
 from jim.errors import JimError
-from jim.wire import jimjson, status
-
-from jim.core import commands
+from jim.interfaces import IConnection
+from jim.model import Message
+from jim.protocols import jim_commands as commands
+from jim.wire import jim_events, jimjson, status
 
 _UNKNOWN = jimjson.reply(status.UNKNOWN, status.UNKNOWN_CMD)
+#: the key of J-IM's encoding of a delivery in a fan-out's cache
+_JIM = "jim"
+_ids = itertools.count(1)
 
 
+def encode(delivery):
+    """A delivery's J-IM frames, C{((command, body), ...)}: made once per fan-out."""
+    item = delivery.item
+    if type(item) is Message:
+        return ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
+    return tuple(jim_events.frames(item, delivery.alias))
+
+
+@implementer(IConnection)
 class Session:
     log = Logger()
 
     __slots__ = (
         "core",
         "client",
+        "id",
         "app",
         "user",
         "username",
@@ -44,6 +63,7 @@ class Session:
     def __init__(self, core, client):
         self.core = core
         self.client = client
+        self.id = f"{core.node}:{next(_ids)}"
         self.app = None
         self.user = None
         self.username = None
@@ -78,11 +98,12 @@ class Session:
             return
         self._account()
         try:
-            obj = jimjson.loads(payload, status.UNKNOWN_CMD)
-            cmd = jimjson.integer(obj, "cmd", code=status.UNKNOWN_CMD)
+            obj = jimjson.loads(payload)
+            cmd = jimjson.integer(obj, "cmd")
         except JimError as e:
             self.core.metrics.bad_input += 1
-            self.client.send(status.UNKNOWN, jimjson.error_reply(status.UNKNOWN, e))
+            self.client.send(status.UNKNOWN,
+                             jimjson.refusal(status.UNKNOWN, status.UNKNOWN_CMD, e))
             return
         if cmd is None:
             self.core.metrics.bad_input += 1
@@ -108,7 +129,7 @@ class Session:
         if self.username is not None:
             # at once, not at connection_lost (seconds later): nothing sent to a closing
             # connection would reach the client, so it must count as offline from now on
-            self.core.hub.unbind(self)
+            self.core.hub.unbind(self, self.user)
         self.client.close(reason)
 
     def connection_lost(self):
@@ -117,7 +138,31 @@ class Session:
         self._gone = self.closed = True
         self.core.sessions.discard(self)
         if self.username is not None:
-            self.core.hub.unbind(self)
+            self.core.hub.unbind(self, self.user)
+
+    # -- IConnection ---------------------------------------------------------------------------
+
+    @property
+    def terminal(self):
+        return self.client.terminal
+
+    def deliver(self, delivery, cache):
+        client = self.client
+        data = cache.get(client.encoding)
+        if data is None:  # the first connection of this transport kind in this fan-out
+            frames = cache.get(_JIM)
+            if frames is None:
+                frames = cache[_JIM] = encode(delivery)
+            data = cache[client.encoding] = client.encode(frames)
+        client.send_encoded(data)
+
+    def kick(self, kick):
+        if kick.event is not None:
+            for command, body in jim_events.frames(kick.event):
+                self.client.send(command, body)
+        self.log.info("closing {peer} ({user}): {reason}", peer=self.peer, user=self.username,
+                      reason=kick.reason)
+        self.close(kick.reason)
 
     # -- what handlers call --------------------------------------------------------------------
 
@@ -177,17 +222,14 @@ class Session:
             self.client.send(status.UNKNOWN, _UNKNOWN)
             return
         if handler.needs_login and self.username is None:
-            self.client.send(
-                handler.response,
-                jimjson.reply(handler.response, status.INVALID, detail="log in first (cmd 5)"),
-            )
+            self.client.send(handler.response, _LOGIN_FIRST[handler.response])
             return
         if handler.immediate is not None:
             self.client.send(handler.response, handler.immediate)
             return
         if obj is None:
             try:
-                obj = jimjson.loads(body, handler.failure)
+                obj = jimjson.loads(body)
             except JimError as e:
                 self.core.metrics.bad_input += 1
                 self._reply_error(handler, e)
@@ -233,23 +275,23 @@ class Session:
     def _failed(self, failure, handler, client_id=None):
         if failure.check(JimError):
             error = failure.value
-            if error.code == status.INVALID or error.code == handler.failure:
+            if error.code not in errors.SERVER_FAULTS:
                 self.core.metrics.bad_input += 1
             self._reply_error(handler, error, client_id)
         elif not self.closed:
             self.log.failure(
                 "command {cmd} from {peer} failed", failure, cmd=handler.command, peer=self.peer
             )
-            self._reply_error(handler, JimError(handler.failure, "internal error"), client_id)
+            self._reply_error(handler, JimError(errors.SERVER_ERROR, "internal error"),
+                              client_id)
         self._done(None, handler)
 
     def _reply_error(self, handler, error, client_id=None):
         if self._gone:
             return
-        command = error.command or handler.response
-        error = jimjson.refusal(error, handler.failure, client_id)
-        self.client.send(command, jimjson.error_reply(command, error))
-        if error.close or handler.close_on_failure:
+        command = handler.response
+        self.client.send(command, jimjson.refusal(command, handler.failure, error, client_id))
+        if handler.close_on_failure:
             self.close(error.detail)
 
     def _drain(self):
@@ -268,3 +310,10 @@ class Session:
     @property
     def peer(self):
         return self.client.peer
+
+
+#: the reply to a command sent before the login, by the command of the reply
+_LOGIN_FIRST = {
+    handler.response: jimjson.reply(handler.response, status.INVALID, detail="log in first (cmd 5)")
+    for handler in commands.HANDLERS.values()
+}

@@ -6,7 +6,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from jim.core.session import Session
+from jim.protocols.jim_session import Session
 from jim.interfaces import IClient
 from jim.protocols.outbox import OutboxMixin, peer_of
 from jim.protocols.turnwrite import TurnWriter
@@ -72,9 +72,20 @@ class JimTcpProtocol(OutboxMixin, Protocol):
 
     # -- IClient -------------------------------------------------------------------------------
 
+    encoding = "jim-tcp"
+
     def send(self, command, body):
         if self.outbox_allows(len(body)):
             self.writer.write(self.transport, framing.encode(command, body))
+
+    def encode(self, frames):
+        if len(frames) == 1:  # a message: one frame
+            return framing.encode(*frames[0])
+        return b"".join([framing.encode(command, body) for command, body in frames])
+
+    def send_encoded(self, data):
+        if self.outbox_allows(len(data)):
+            self.writer.write(self.transport, data)
 
     def outbox_limit(self):
         return self.core.limits.outbox

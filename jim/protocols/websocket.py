@@ -8,7 +8,7 @@ from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerPr
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from jim.core.session import Session
+from jim.protocols.jim_session import Session
 from jim.interfaces import IClient
 from jim.protocols.outbox import OutboxMixin, peer_of
 from jim.wire import status
@@ -102,6 +102,15 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
         # limit meant for what clients send.
         if self.state == self.STATE_OPEN and self.outbox_allows(len(body)):
             self.sendFrame(opcode=1, payload=body)
+
+    encoding = "jim-ws"
+
+    def encode(self, frames):
+        return tuple(body for _, body in frames)  # one text frame each: no command byte
+
+    def send_encoded(self, data):
+        for body in data:
+            self.send(None, body)
 
     def outbox_limit(self):
         return self.factory.core.limits.outbox

@@ -2,19 +2,21 @@
 
 Requests are parsed into frozen attrs values; each parser accepts numeric strings for integer
 fields and J-IM 2.x spellings (``loginname``, ``group_id``, ``userid``) on input. A body that
-cannot be read raises L{JimError} with the status code J-IM would answer with.
+cannot be read raises L{JimError}(BAD_REQUEST); the session answers it with the status code of
+the command that failed, as J-IM would.
 Replies are built as dicts and encoded once with orjson (compact, UTF-8, no ASCII escaping).
 """
-import copy
 import math
 import re
+from typing import NamedTuple, Optional
 
 import attr
 import orjson
 
-from jim.errors import JimError
-from jim.model import GROUP, MAX_INT64
-from jim.wire import status
+from jim import errors
+from jim.errors import BAD_REQUEST, JimError
+from jim.model import GROUP, MAX_INT64, TEXT
+from jim.wire import jim_messages, status
 
 #: longest userId / groupId / token accepted, in UTF-8 bytes
 MAX_NAME_BYTES = 128
@@ -30,14 +32,14 @@ CHAT_GROUP = 1
 CHAT_PRIVATE = 2
 
 
-def loads(body, code=status.INVALID):
-    """Parse a body that must be a JSON object; JimError(code) otherwise."""
+def loads(body):
+    """Parse a body that must be a JSON object; JimError(BAD_REQUEST) otherwise."""
     try:
         obj = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise JimError(code, f"body is not valid UTF-8 JSON: {e.msg}") from None
+        raise JimError(BAD_REQUEST, f"body is not valid UTF-8 JSON: {e.msg}") from None
     if type(obj) is not dict:
-        raise JimError(code, "body must be a JSON object")
+        raise JimError(BAD_REQUEST, "body must be a JSON object")
     return obj
 
 
@@ -56,7 +58,7 @@ def _pick(obj, names):
     return names[0], None
 
 
-def integer(obj, *names, code=status.INVALID, default=None):
+def integer(obj, *names, default=None):
     """An integer field, accepting numeric strings ("2") as fastjson does; booleans are refused."""
     name, value = _pick(obj, names)
     if value is None or value == "":
@@ -69,10 +71,10 @@ def integer(obj, *names, code=status.INVALID, default=None):
         text = value.strip()
         if _INTEGER_TEXT.fullmatch(text):
             return int(text)
-    raise JimError(code, f"{name} must be an integer")
+    raise JimError(BAD_REQUEST, f"{name} must be an integer")
 
 
-def number(obj, *names, code=status.INVALID):
+def number(obj, *names):
     """A number field (J-IM's beginTime/endTime are Doubles), accepting numeric strings."""
     name, value = _pick(obj, names)
     if value is None or value == "":
@@ -86,10 +88,10 @@ def number(obj, *names, code=status.INVALID):
             parsed = math.nan
         if math.isfinite(parsed):  # "nan", "inf" and "1e400" are no time
             return parsed
-    raise JimError(code, f"{name} must be a number")
+    raise JimError(BAD_REQUEST, f"{name} must be a number")
 
 
-def text(obj, *names, code=status.INVALID, limit=None):
+def text(obj, *names, limit=None):
     """A string field; numbers are accepted and turned into their decimal text."""
     name, value = _pick(obj, names)
     if value is None:
@@ -97,21 +99,21 @@ def text(obj, *names, code=status.INVALID, limit=None):
     if type(value) is int:
         value = str(value)
     elif type(value) is not str:
-        raise JimError(code, f"{name} must be a string")
+        raise JimError(BAD_REQUEST, f"{name} must be a string")
     if limit is not None and len(value) > limit // 4 and len(value.encode()) > limit:
-        raise JimError(code, f"{name} is longer than {limit} bytes")
+        raise JimError(BAD_REQUEST, f"{name} is longer than {limit} bytes")
     return value
 
 
-def name(obj, *names, code=status.INVALID, required=False):
+def name(obj, *names, required=False):
     """A userId or groupId: 1..128 UTF-8 bytes, no control characters."""
-    value = text(obj, *names, code=code, limit=MAX_NAME_BYTES)
+    value = text(obj, *names, limit=MAX_NAME_BYTES)
     if not value:
         if required:
-            raise JimError(code, f"{names[0]} is required")
+            raise JimError(BAD_REQUEST, f"{names[0]} is required")
         return None
     if not value.isprintable() or value != value.strip():
-        raise JimError(code, f"{names[0]} must be printable without surrounding spaces")
+        raise JimError(BAD_REQUEST, f"{names[0]} must be printable without surrounding spaces")
     return value
 
 
@@ -127,24 +129,24 @@ class LoginRequest:
 
 
 def login_request(obj):
-    code = status.LOGIN_FAILED
     return LoginRequest(
-        user_id=name(obj, "userId", "loginname", code=code),
-        password=text(obj, "password", code=code, limit=MAX_NAME_BYTES),
-        token=text(obj, "token", code=code, limit=MAX_TOKEN_BYTES),
-        app_key=text(obj, "appKey", code=code, limit=64),
+        user_id=name(obj, "userId", "loginname"),
+        password=text(obj, "password", limit=MAX_NAME_BYTES),
+        token=text(obj, "token", limit=MAX_TOKEN_BYTES),
+        app_key=text(obj, "appKey", limit=64),
     )
 
 
-@attr.s(frozen=True, slots=True)
-class ChatRequest:
-    chat_type = attr.ib()
-    to = attr.ib()
-    group_id = attr.ib()
-    msg_type = attr.ib()
-    content = attr.ib()
-    extras = attr.ib()  # compact JSON text or None
-    client_id = attr.ib()
+class ChatRequest(NamedTuple):
+    """A cmd 11 body, read. A NamedTuple, not attrs: one is made for every chat."""
+
+    chat_type: int
+    to: Optional[str]
+    group_id: Optional[str]
+    msg_type: int
+    content: str
+    extras: Optional[str]  # compact JSON text or None
+    client_id: Optional[str]
 
 
 def chat_request(obj):
@@ -154,49 +156,48 @@ def chat_request(obj):
     The usual body (ints as ints, plain string ids) takes the short way through; anything else
     goes through the lenient field readers.
     """
-    code = status.SEND_FAILED
     chat_type = obj.get("chatType")
     if type(chat_type) is not int:
-        chat_type = integer(obj, "chatType", code=code)
+        chat_type = integer(obj, "chatType")
     if chat_type != CHAT_PRIVATE and chat_type != CHAT_GROUP:
-        raise JimError(code, "chatType must be 1 (group) or 2 (private)")
+        raise JimError(BAD_REQUEST, "chatType must be 1 (group) or 2 (private)")
     msg_type = obj.get("msgType", 0)
     if type(msg_type) is not int:
-        msg_type = integer(obj, "msgType", code=code, default=0)
+        msg_type = integer(obj, "msgType", default=0)
     if not 0 <= msg_type <= 127:
-        raise JimError(code, "msgType must be between 0 and 127")
+        raise JimError(BAD_REQUEST, "msgType must be between 0 and 127")
     content = obj.get("content")
     if type(content) is not str:
         # J-IM's content is a String; structured content is kept as its JSON text
-        content = "" if content is None else _json_text(content, "content", code)
+        content = "" if content is None else _json_text(content, "content")
     extras = obj.get("extras")
     if extras is not None:
         if type(extras) is not dict:
-            raise JimError(code, "extras must be a JSON object")
-        extras = _json_text(extras, "extras", code)
+            raise JimError(BAD_REQUEST, "extras must be a JSON object")
+        extras = _json_text(extras, "extras")
     if chat_type == CHAT_GROUP:
         group_id = _quick_name(obj, "groupId") or name(
-            obj, "groupId", "group_id", code=code, required=True
+            obj, "groupId", "group_id", required=True
         )
         to = None
     else:
-        to = _quick_name(obj, "to") or name(obj, "to", code=code, required=True)
+        to = _quick_name(obj, "to") or name(obj, "to", required=True)
         group_id = None
     client_id = obj.get("id")
     if client_id is not None:
-        client_id = text(obj, "id", code=code, limit=MAX_NAME_BYTES) or None
+        client_id = text(obj, "id", limit=MAX_NAME_BYTES) or None
     return ChatRequest(chat_type, to, group_id, msg_type, content, extras, client_id)
 
 
-def _json_text(value, field, code):
-    """C{value}, a parsed JSON value, as its compact JSON text; JimError(code) if it is nested
+def _json_text(value, field):
+    """C{value}, a parsed JSON value, as its compact JSON text; JimError(BAD_REQUEST) if it is nested
     more than L{MAX_NESTING} levels deep, which orjson refuses to write."""
     try:
         return orjson.dumps(value).decode()
     except orjson.JSONEncodeError:
         # Parsed JSON can only be too deep for orjson to write: every number it reads it can
         # write, and it refuses lone surrogates when reading.
-        raise JimError(code, f"{field} is nested more than {MAX_NESTING} levels deep") from None
+        raise JimError(BAD_REQUEST, f"{field} is nested more than {MAX_NESTING} levels deep") from None
 
 
 def _quick_name(obj, key):
@@ -215,11 +216,10 @@ class JoinRequest:
 
 
 def join_request(obj):
-    code = status.JOIN_FAILED
     return JoinRequest(
-        group_id=name(obj, "groupId", "group_id", code=code, required=True),
-        name=text(obj, "name", code=code, limit=256) or "",
-        avatar=text(obj, "avatar", code=code, limit=1024) or "",
+        group_id=name(obj, "groupId", "group_id", required=True),
+        name=text(obj, "name", limit=256) or "",
+        avatar=text(obj, "avatar", limit=1024) or "",
     )
 
 
@@ -234,14 +234,13 @@ USER_ONLINE, USER_OFFLINE, USER_ALL = 0, 1, 2
 
 
 def user_request(obj):
-    code = status.GET_USER_FAILED
-    kind = integer(obj, "type", code=code, default=USER_ALL)
+    kind = integer(obj, "type", default=USER_ALL)
     if kind not in (USER_ONLINE, USER_OFFLINE, USER_ALL):
-        raise JimError(code, "type must be 0 (online), 1 (offline) or 2 (all)")
+        raise JimError(BAD_REQUEST, "type must be 0 (online), 1 (offline) or 2 (all)")
     return UserRequest(
-        user_id=name(obj, "userId", "userid", code=code),
+        user_id=name(obj, "userId", "userid"),
         type=kind,
-        group_id=name(obj, "groupId", "group_id", code=code),
+        group_id=name(obj, "groupId", "group_id"),
     )
 
 
@@ -261,26 +260,25 @@ OFFLINE_MESSAGES, HISTORY_MESSAGES = 0, 1
 
 
 def message_request(obj):
-    code = status.GET_MESSAGE_FAILED
-    kind = integer(obj, "type", code=code)
+    kind = integer(obj, "type")
     if kind not in (OFFLINE_MESSAGES, HISTORY_MESSAGES):
-        raise JimError(code, "type must be 0 (offline) or 1 (history)")
-    begin = number(obj, "beginTime", code=code)
-    end = number(obj, "endTime", code=code)
-    offset = integer(obj, "offset", code=code)
-    count = integer(obj, "count", code=code)
+        raise JimError(BAD_REQUEST, "type must be 0 (offline) or 1 (history)")
+    begin = number(obj, "beginTime")
+    end = number(obj, "endTime")
+    offset = integer(obj, "offset")
+    count = integer(obj, "count")
     if offset is not None and not 0 <= offset <= MAX_INT64:
-        raise JimError(code, "offset must be between 0 and 2**63-1")
+        raise JimError(BAD_REQUEST, "offset must be between 0 and 2**63-1")
     if count is not None and not 0 <= count <= MAX_INT64:
-        raise JimError(code, "count must be between 0 and 2**63-1")
+        raise JimError(BAD_REQUEST, "count must be between 0 and 2**63-1")
     for field, value in (("beginTime", begin), ("endTime", end)):
         if value is not None and not -MAX_INT64 <= value <= MAX_INT64:
-            raise JimError(code, f"{field} must be epoch milliseconds")
+            raise JimError(BAD_REQUEST, f"{field} must be epoch milliseconds")
     return MessageRequest(
-        user_id=name(obj, "userId", "userid", code=code),
+        user_id=name(obj, "userId", "userid"),
         type=kind,
-        from_user_id=name(obj, "fromUserId", code=code),
-        group_id=name(obj, "groupId", "group_id", code=code),
+        from_user_id=name(obj, "fromUserId"),
+        group_id=name(obj, "groupId", "group_id"),
         # inclusive bounds over whole milliseconds: a fractional one rounds inward
         begin=None if begin is None else math.ceil(begin),
         end=None if end is None else math.floor(end),
@@ -291,7 +289,7 @@ def message_request(obj):
 
 def close_request(obj):
     """A cmd 14 body: the userId it names (only the caller may be named)."""
-    return name(obj, "userId", "userid", code=status.INVALID)
+    return name(obj, "userId", "userid")
 
 
 # -- replies -------------------------------------------------------------------------------------
@@ -321,54 +319,58 @@ def chat_client_id(obj):
         return None
 
 
-def name_chat(error, client_id):
-    """C{error}, a chat's refusal, carrying the chat's C{client_id} as ``data.clientId`` (where
-    an acknowledgement carries it): a copy, since one error may answer several callers (all
-    waiting on the same failed read, say). C{error} itself when C{client_id} is None."""
-    if client_id is None:
-        return error
-    named = copy.copy(error)  # every attribute, whatever JimError comes to carry
-    named.extra = {**(error.extra or {}), "data": {"clientId": client_id}}
-    return named
+#: J-IM's JoinGroupResult of a refused join, for the refusals it has one for
+_JOIN_RESULTS = {errors.GROUP_FULL: 3, errors.NO_SUCH_GROUP: 2}
 
 
-def refusal(error, failure, client_id=None):
-    """C{error} as J-IM can answer it, never C{error} itself changed (one error may answer
-    several callers): a code J-IM has no text for (a store failure, 899000; a bad query
-    argument, 899003) becomes the command's own C{failure} code, and a chat's C{client_id}
-    rides along as ``data.clientId``."""
-    if error.code not in status.MESSAGES:
-        error = JimError(failure, error.detail, error.http_status, error.command, error.close,
-                         error.extra)
-    return name_chat(error, client_id)
+def refusal(command, failure, error, client_id=None):
+    """The J-IM reply (cmd C{command}) to a L{JimError}: the status code J-IM answers a failed
+    command with (C{failure}: 10002 for a chat, 10008 for a login...; 10020 for a command
+    before the login), the error's detail as ``detail``, a chat's C{client_id} as
+    ``data.clientId`` (where its acknowledgement carries it), and a refused join's J-IM
+    ``result``."""
+    code = error.code
+    if code == errors.LOGIN_REQUIRED:
+        failure = status.INVALID
+    elif code == errors.UNKNOWN_COMMAND:
+        failure = status.UNKNOWN_CMD
+    data = None if client_id is None else {"clientId": client_id}
+    result = _JOIN_RESULTS.get(code) if command == status.JOIN_GROUP_RESP else None
+    return reply(command, failure, data, detail=error.detail, result=result)
 
 
-def error_reply(command, error):
-    """The reply for a JimError on the J-IM wire: its status, its detail as ``detail``, and its
-    extra fields (``data`` among them, in its usual place)."""
-    extra = dict(error.extra or ())
-    data = extra.pop("data", None)
-    return reply(command, error.code, data, detail=error.detail, **extra)
+def jim_group_id(group_id, alias=None):
+    """The ``groupId`` J-IM clients know a group by: its alias, else its gid in decimal."""
+    return alias if alias is not None else str(group_id)
 
 
-def chat_body(message):
-    """The ChatBody of a stored message, as pushed (cmd 11) and listed (cmd 20)."""
+def chat_body(message, alias=None):
+    """The ChatBody of a stored message, as pushed (cmd 11) and listed (cmd 20). A group
+    message names its group by C{alias} when it has one."""
+    content = message.body.get("text")
+    if message.msg_type == TEXT and type(content) is str:  # to_jim's first case, without a call
+        msg_type = 0
+    else:
+        msg_type, content = jim_messages.to_jim(message.msg_type, message.body)
     body = {
         "id": str(message.id),
         "cmd": status.CHAT_REQ,
         "from": message.sender,
         "createTime": message.created,
-        "msgType": message.msg_type,
-        "content": message.content,
+        "msgType": msg_type,
+        "content": content,
     }
     if message.target_type == GROUP:
         body["chatType"] = CHAT_GROUP
-        body["groupId"] = message.target
+        body["groupId"] = alias if alias is not None else message.target
     else:
         body["chatType"] = CHAT_PRIVATE
         body["to"] = message.target
-    if message.extras is not None:
-        body["extras"] = orjson.Fragment(message.extras)
+    extras = message.extras
+    if extras is not None:
+        body["extras"] = orjson.Fragment(extras)
+    elif type(message.body.get("extras")) is dict:  # a JMessage body's own extras
+        body["extras"] = message.body["extras"]
     if message.client_id is not None:
         body["clientId"] = message.client_id
     return body
@@ -395,9 +397,9 @@ _ACK_HEADS = {
 }
 
 
-def push(message):
+def push(message, alias=None):
     """The cmd 11 push of a message, encoded once for every recipient."""
-    return orjson.dumps({"command": status.CHAT_REQ, "data": chat_body(message)})
+    return orjson.dumps({"command": status.CHAT_REQ, "data": chat_body(message, alias)})
 
 
 def user_json(user, online, terminal=None):
@@ -415,8 +417,24 @@ def user_json(user, online, terminal=None):
     return obj
 
 
+def card_json(card):
+    """A J-IM User of a L{jim.model.UserCard} (an event's view of a user)."""
+    obj = {
+        "userId": card.username,
+        "nick": card.nickname or card.username,
+        "avatar": card.avatar,
+        "status": "online" if card.online else "offline",
+    }
+    if card.signature:
+        obj["sign"] = card.signature
+    if card.terminal:
+        obj["terminal"] = card.terminal
+    return obj
+
+
 def group_json(group, users=None, online=None):
-    obj = {"groupId": group.gid, "name": group.name or group.gid, "avatar": group.avatar}
+    group_id = jim_group_id(group.gid, group.alias)
+    obj = {"groupId": group_id, "name": group.name or group_id, "avatar": group.avatar}
     if users is not None:
         obj["users"] = users
     if online is not None:

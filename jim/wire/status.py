@@ -29,6 +29,10 @@ GET_MESSAGE_RESP = 20
 #: every command number J-IM 3.0 defines; anything else is not a command at all
 KNOWN_COMMANDS = frozenset(range(0, 21))
 
+# jim's own commands, outside J-IM's range: a J-IM client that does not know them skips them
+#: server -> client: an event (JMessage's event object under ``data``; docs/wire-protocol.md)
+EVENT = 100
+
 OK = 10000
 OFFLINE = 10001
 SEND_FAILED = 10002

@@ -1,6 +1,6 @@
 """Fakes for the core's unit tests: a recording connection, a store that holds chosen calls,
 a password runner that holds hashing, and one builder that wires a whole core around a
-L{jim.store.memory.MemoryStore}.
+L{jim.store.memory.MemoryStore} and a L{jim.bus.local.LocalBus}.
 
 With the memory store and the default synchronous password runner every command completes
 before C{frame_received} returns, so tests read what was sent right after sending.
@@ -10,16 +10,17 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 from zope.interface import implementer
 
+from jim.bus.local import LocalBus, LocalPresence
 from jim.config import Limits
-from jim.core.accounts import Accounts, secret_hash
-from jim.core.core import Core
-from jim.core.hub import Hub
+from jim.core.accounts import secret_hash
+from jim.core.core import build_core
+from jim.core.groups import gid_of_jim
 from jim.core.passwords import Passwords, hash_password
-from jim.core.session import Session
 from jim.core.tokens import Tokens
 from jim.interfaces import IClient
 from jim.metrics import Metrics
-from jim.model import App, Group, User
+from jim.model import MEMBER, OWNER, PUBLIC, App, Group, Member, User
+from jim.protocols.jim_session import Session
 from jim.store.memory import MemoryStore
 
 #: scrypt cost for tests: the smallest the algorithm accepts, so a hash takes microseconds
@@ -53,9 +54,18 @@ class RecordingClient:
         self.closes = []
         self.reading = []
 
+    encoding = "recording"
+
     def send(self, command, body):
         assert isinstance(body, bytes), body
         self.sent.append((command, decoded(body)))
+
+    def encode(self, frames):
+        return tuple(frames)
+
+    def send_encoded(self, data):
+        for command, body in data:
+            self.send(command, body)
 
     def close(self, reason):
         self.closes.append(reason)
@@ -118,37 +128,72 @@ class RecordingRunner:
 
 
 class HoldingStore:
-    """Wraps a store; calls to the methods named in C{held} answer with unfired Deferreds until
-    L{release} runs them against the wrapped store."""
+    """Wraps a L{MemoryStore}; calls to the methods named in C{held} (of any area) answer with
+    unfired Deferreds until L{release} runs them against the wrapped store. Holding
+    C{add_message} holds every message write (add_message, add_message_then and
+    append_message_then), each taking its id at once, as SqliteStore's do."""
 
     def __init__(self, store, *held):
         self.store = store
         self.held = set(held)
         self.pending = []
+        for area in ("apps", "users", "relations", "groups", "messages"):
+            setattr(self, area, _HoldingArea(self, getattr(store, area)))
+
+    def start(self):
+        return self.store.start()
+
+    def stop(self):
+        return self.store.stop()
+
+    def release(self, name=None, count=None):
+        """Run held calls (only those of C{name}, if given; only the first C{count}, if
+        given), oldest first."""
+        keep = []
+        pending, self.pending = self.pending, []
+        for call in pending:
+            area, method, d, args, kwargs = call
+            if (name is not None and method != name) or count == 0:
+                keep.append(call)
+                continue
+            if count is not None:
+                count -= 1
+            if kwargs.get("prepared"):
+                area.append_message_then(*args, d.callback)
+                continue
+            getattr(area, method)(*args, **kwargs).chainDeferred(d)
+        self.pending = keep + self.pending
+
+
+class _HoldingArea:
+    def __init__(self, holder, area):
+        self._holder = holder
+        self._area = area
 
     def __getattr__(self, name):
-        if name == "add_message" and "add_message" in self.held:
-            return self._held_add_message
-        if name == "add_message_then" and "add_message" in self.held:
-            return self._held_add_message_then
-        if name == "append_message_then" and "add_message" in self.held:
-            return self._held_append_message_then
-        method = getattr(self.store, name)
-        if name not in self.held:
+        holder = self._holder
+        if "add_message" in holder.held:
+            if name == "add_message":
+                return self._held_add_message
+            if name == "add_message_then":
+                return self._held_add_message_then
+            if name == "append_message_then":
+                return self._held_append_message_then
+        method = getattr(self._area, name)
+        if name not in holder.held:
             return method
 
         def held(*args, **kwargs):
             d = defer.Deferred()
-            self.pending.append((name, d, args, kwargs))
+            holder.pending.append((self._area, name, d, args, kwargs))
             return d
 
         return held
 
     def _held_add_message(self, message, offline_for=()):
-        """A held add_message takes its id now, as SqliteStore's does."""
         d = defer.Deferred()
-        self._held_append_message_then(
-            self.store._with_next_id(message), offline_for, d.callback)
+        self._held_append_message_then(self._area.prepare_message(message), offline_for,
+                                       d.callback)
         return d
 
     def _held_add_message_then(self, message, offline_for, then, *args):
@@ -158,30 +203,14 @@ class HoldingStore:
         """An append of a prepared message, held as an add_message: its id stays the one
         prepare_message gave it."""
         d = defer.Deferred()
-        self.pending.append(("add_message", d, (stored, offline_for), {"prepared": True}))
+        self._holder.pending.append(
+            (self._area, "add_message", d, (stored, offline_for), {"prepared": True}))
         d.addBoth(then, *args)
-
-    def release(self, name=None, count=None):
-        """Run held calls (only those of C{name}, if given; only the first C{count}, if
-        given), oldest first."""
-        keep = []
-        pending, self.pending = self.pending, []
-        for call in pending:
-            method, d, args, kwargs = call
-            if (name is not None and method != name) or count == 0:
-                keep.append(call)
-                continue
-            if count is not None:
-                count -= 1
-            if kwargs.get("prepared"):
-                self.store.append_message_then(*args, d.callback)
-                continue
-            getattr(self.store, method)(*args, **kwargs).chainDeferred(d)
-        self.pending = keep + self.pending
 
 
 class CoreFixture:
-    """A core on a memory store and a Clock, with helpers to add users and connect clients."""
+    """A core on a memory store, a local bus that passes every value through its wire form,
+    and a Clock, with helpers to add users and groups and to connect clients."""
 
     def __init__(self, store, clock, limits, open_registration, auto_join, run, cost, token_ttl):
         self.clock = clock
@@ -193,22 +222,29 @@ class CoreFixture:
         self.tokens = Tokens(TOKEN_KEY, token_ttl)
         self.app_key = APP_KEY
         self.app_secret = APP_SECRET
-        self.memory.add_app(App(APP_KEY, secret_hash(APP_SECRET), "default"))
-        self.hub = Hub(store, clock, self.metrics, limits)
-        self.accounts = Accounts(
-            store, self.passwords, self.tokens, clock, APP_KEY, open_registration
-        )
-        self.core = Core(self.hub, self.accounts, limits, clock, self.metrics, auto_join)
+        self.memory.apps.add_app(App(APP_KEY, secret_hash(APP_SECRET), "default"))
+        self.bus = LocalBus(node="test", wire=True, metrics=self.metrics)
+        self.core = build_core(store, self.bus, LocalPresence(), self.passwords, self.tokens,
+                               clock, self.metrics, limits, APP_KEY, open_registration,
+                               auto_join)
+        self.hub = self.core.hub
+        self.accounts = self.core.accounts
 
-    def add_user(self, username, password="secret", app=APP_KEY, cost=COST, nickname=""):
-        user = User(app, username, hash_password(password, cost), nickname=nickname)
-        self.memory.add_user(user)
+    def add_user(self, username, password="secret", app=APP_KEY, cost=COST, nickname="",
+                 **fields):
+        user = User(app, username, hash_password(password, cost), nickname=nickname, **fields)
+        self.memory.users.add_user(user)
         return user
 
-    def add_group(self, gid, *members, app=APP_KEY, owner=""):
-        self.memory.add_group(Group(app, gid, gid, owner or (members[0] if members else "")))
-        for username in members:
-            self.memory.add_member(app, gid, username)
+    def add_group(self, gid, *members, app=APP_KEY, owner="", flag=PUBLIC):
+        """A group J-IM calls C{gid} (a name or a number) with C{members}, the first of them
+        (or C{owner}) owning it; the stored Group."""
+        number = gid_of_jim(gid)
+        owner = owner or (members[0] if members else "")
+        group = Group(app, number or 0, gid, owner=owner, flag=flag,
+                      alias=None if number else gid)
+        first = [Member(name, OWNER if name == owner else MEMBER) for name in members]
+        return self.memory.groups.create_group(group, first).result
 
     def connect(self, terminal="tcp"):
         """A new connection: (session, client)."""

@@ -1,0 +1,369 @@
+# -*- test-case-name: tests.test_core_messages -*-
+"""The Messages service: sending (the policy step, the store, the bus), retraction, offline
+messages and history.
+
+A message is acknowledged to its sender only once it is committed. Recipients who are online
+get it sooner: as soon as the store has given it its final id (L{IMessageStore.prepare_message}),
+in the same reactor turn it arrived in, as a L{Delivery} on the bus, while the store commits
+it. When the store cannot promise an id (too many messages are waiting for their commit, or
+none was committed since the store started), the message is published after its commit
+instead, and the deliveries of the messages after it wait until it has gone out: deliveries
+always leave in id order. See docs/architecture.md, "Durable before acknowledged, delivered
+before durable".
+
+The common send (no client id, everything it needs already in the services' memory) runs on
+callbacks: a coroutine per message costs more than everything else the core does for it. A
+private message uses the store's callback interface and makes no Deferred. Everything that
+must look something up first is an async def.
+"""
+import collections
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from jim import errors, model
+from jim.core.cache import SharedLoads
+from jim.errors import JimError
+from jim.model import GROUP, SINGLE, Delivery, Message
+
+class Messages:
+    log = Logger()
+
+    def __init__(self, store, accounts, users, relations, groups, presence, bus, policy,
+                 events, metrics, limits):
+        self.store = store
+        self.accounts = accounts
+        self.users = users
+        self.relations = relations
+        self.groups = groups
+        self.presence = presence
+        self.bus = bus
+        self.policy = policy
+        self.events = events
+        self.metrics = metrics
+        self.limits = limits
+        self._clock = events.clock
+        self._sending = SharedLoads()  # resends of one client id wait for the first
+        # (app, sender, target type, target) -> fired when the last message of that sender to
+        # that target that waits for loads has taken its id (see _load_and_send)
+        self._loading_turns = {}
+        # Deliveries that wait for a message before them to be committed: [ready, deliver,
+        # args], in id order (see _store_and_deliver)
+        self._waiting = collections.deque()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def send(self, app, sender, draft, connection_id=None):
+        """Send a L{jim.model.Draft} from C{sender}: a Deferred of C{(stored, delivered)}.
+        C{delivered}: a private message's receiver was online (always True for a group)."""
+        d = defer.Deferred()
+        self.send_then(app, sender, draft, connection_id, _settle, d)
+        return d
+
+    def send_then(self, app, sender, draft, connection_id, then, *args):
+        """L{send}, answered by a call: C{then(outcome or Failure, *args)}, once. The sending
+        connection (C{connection_id}) does not get a private message's copy; the sender's
+        other connections do. C{then} must not raise."""
+        if draft.client_id is not None:
+            d = defer.ensureDeferred(self._send_once(app, sender, draft, connection_id))
+            d.addBoth(then, *args)
+        else:
+            self._send(app, sender, draft, connection_id, then, args)
+
+    def _send(self, app, sender, draft, connection_id, then, args):
+        settings = self.accounts.known.get(app)
+        users = self.users.known
+        me = users.get((app, sender))
+        kind = draft.target_type
+        if kind == SINGLE:
+            target = draft.target
+            receiver = users.get((app, target))
+            theirs = self.relations.known.get((app, target))
+            if settings is None or me is None or receiver is None or theirs is None:
+                self._loading(app, sender, draft, connection_id, then, args)
+            else:
+                self._private(settings, me, draft, connection_id, receiver, theirs, then, args)
+        elif kind == GROUP:
+            gid = int(draft.target)
+            members = self.groups.cached_members(app, gid)
+            group = self.groups.cached_group(app, gid)  # its alias names it to J-IM clients
+            if settings is None or me is None or members is None or group is None:
+                self._loading(app, sender, draft, connection_id, then, args)
+            else:
+                self._group(me, draft, members, group.alias, then, args)
+        else:
+            then(Failure(JimError(errors.BAD_REQUEST, f"cannot send to a {kind}")), *args)
+
+    def _loading(self, app, sender, draft, connection_id, then, args):
+        d = defer.ensureDeferred(self._load_and_send(app, sender, draft, connection_id))
+        d.addBoth(then, *args)
+
+    async def _load_and_send(self, app, sender, draft, connection_id):
+        """The send of a message whose sender, target or group is not in memory yet.
+
+        Messages of one sender to one target that wait for loads take their ids in the order
+        they were sent, whatever order their loads are answered in."""
+        key = (app, sender, draft.target_type, draft.target)
+        ahead = self._loading_turns.get(key)
+        mine = self._loading_turns[key] = defer.Deferred()
+        try:
+            settings = await self.accounts.app(app)
+            me = await self.users.get(app, sender)
+            d = defer.Deferred()
+            if draft.target_type == SINGLE:
+                receiver = await self.users.find(app, draft.target)
+                theirs = None  # a receiver that does not exist has none
+                if receiver is not None:
+                    theirs = await self.relations.of(app, draft.target)
+                if ahead is not None:
+                    await ahead
+                self._private(settings, me, draft, connection_id, receiver, theirs, _settle,
+                              (d,))
+            else:
+                gid = int(draft.target)
+                group = await self.groups.find(app, gid)
+                members = await self.groups.members(app, gid)
+                if ahead is not None:
+                    await ahead
+                self._group(me, draft, members, None if group is None else group.alias,
+                            _settle, (d,))
+        finally:
+            if self._loading_turns.get(key) is mine:
+                del self._loading_turns[key]
+            mine.callback(None)  # the next message of this sender to this target may go
+        return await d
+
+    def _private(self, settings, me, draft, connection_id, receiver, theirs, then, args):
+        refusal = self.policy.private(settings, me, receiver, theirs, draft)
+        if refusal is not None:
+            then(Failure(refusal), *args)
+            return
+        app, sender, target = settings.key, me.username, draft.target
+        message = Message(0, app, sender, SINGLE, target, draft.msg_type, draft.body,
+                          draft.extras, draft.client_id, int(self._clock.seconds() * 1000),
+                          draft.from_type, draft.target_app, draft.no_offline,
+                          draft.no_notification)
+        if self.presence.is_online(app, target):
+            offline_for, watch = (), (target,)
+            recipients = (target,) if target == sender else (target, sender)
+        else:
+            offline_for = () if draft.no_offline else (target,)
+            recipients, watch = (sender,), ()
+        # a message to oneself reaches every connection, the sending one too
+        exclude = None if target == sender else connection_id
+        self._store_and_deliver(message, recipients, offline_for, exclude, None, watch, True,
+                                then, args)
+
+    def _group(self, me, draft, members, alias, then, args):
+        gid = int(draft.target)
+        refusal = self.policy.group(me, gid, members, draft)
+        if refusal is not None:
+            then(Failure(refusal), *args)
+            return
+        app = me.app
+        message = self._message(app, me.username, draft)
+        shielded = self.groups.shielded(app, gid)
+        names = [u for u in members if u not in shielded] if shielded else members
+        recipients = tuple(self.presence.online_among(app, names))
+        if draft.no_offline or len(recipients) == len(names):
+            offline_for = ()
+        else:
+            online = set(recipients)
+            offline_for = [u for u in names if u not in online]
+        self._store_and_deliver(message, recipients, offline_for, None, alias, recipients,
+                                False, then, args)
+
+    def _message(self, app, sender, draft):
+        return Message(0, app, sender, draft.target_type, draft.target, draft.msg_type,
+                       draft.body, draft.extras, draft.client_id, self.events.now_ms(),
+                       draft.from_type, draft.target_app, draft.no_offline,
+                       draft.no_notification)
+
+    # Deliveries leave in id order. A message the store gave an id at once (prepare_message) is
+    # published at once, unless a message before it waits for its commit: then it joins
+    # self._waiting behind that one. A message the store could not give an id to is stored
+    # first (add_message_then) and waits in self._waiting until its commit; commits come back
+    # in id order, so by then every delivery before it is ready, and _drain sends them in order.
+
+    def _store_and_deliver(self, message, recipients, offline_for, exclude, alias, watch,
+                           private, then, args):
+        """Publish a message and store it, or store it and then publish it (see above).
+
+        C{recipients}: who is sent it; C{offline_for}: who gets an offline mark with it;
+        C{watch}: the recipients who, if they went offline before it was published, get an
+        offline mark instead; C{private}: a private message's outcome says whether its
+        receiver got it (a group message's is always delivered)."""
+        stored = self.store.prepare_message(message)
+        if stored is None:
+            entry = [False, None, None]
+            self._waiting.append(entry)
+            self.store.add_message_then(
+                message, offline_for, self._stored_late, entry,
+                (recipients, exclude, alias, watch, private, then, args))
+            return
+        delivery = Delivery(stored.app, stored, recipients, exclude, alias)
+        delivered = not private or bool(watch)
+        if self._waiting:
+            # [delivered]: a private receiver who leaves before the queued delivery goes out
+            # does not get it; the commit, and so the outcome, always comes after that
+            outcome = [delivered]
+            self._waiting.append([True, self._publish_queued, (delivery, watch, private,
+                                                                outcome)])
+            self.store.append_message_then(stored, offline_for, self._queued_committed_then,
+                                           outcome, then, args)
+            return
+        self.bus.publish(delivery)
+        self.store.append_message_then(stored, offline_for, self._committed_then, delivered,
+                                       then, args)
+
+    def _publish_queued(self, delivery, watch, private, outcome):
+        missed = self._missed(delivery.app, watch)
+        self.bus.publish(delivery)
+        if missed and private:
+            outcome[0] = False
+        if missed and not delivery.item.no_offline:
+            stored = delivery.item
+            self.store.add_offline(stored.app, stored.id, missed).addErrback(
+                self._offline_mark_failed, stored)
+
+    def _missed(self, app, watch):
+        is_online = self.presence.is_online
+        return [username for username in watch if not is_online(app, username)]
+
+    def _committed_then(self, stored, delivered, then, args):
+        """The commit of a message published before it: now its sender hears."""
+        if type(stored) is Failure:
+            # The recipients have it, but it is not stored: the sender is told it failed.
+            then(stored, *args)
+            return
+        self.metrics.messages_in += 1
+        then((stored, delivered), *args)
+
+    def _queued_committed_then(self, stored, outcome, then, args):
+        self._committed_then(stored, outcome[0], then, args)
+
+    def _stored_late(self, stored, entry, rest):
+        """The commit of a message that waited for it: its delivery (C{rest}) is ready."""
+        entry[0], entry[1], entry[2] = True, self._deliver_late, (stored, *rest)
+        self._drain()
+
+    def _drain(self):
+        """Send the deliveries at the head of the queue that are ready, in order."""
+        waiting = self._waiting
+        while waiting and waiting[0][0]:
+            _, deliver, args = waiting.popleft()
+            try:
+                deliver(*args)
+            except Exception:  # a bug: the deliveries behind it still go out
+                self.log.failure("a queued delivery failed")
+
+    def _deliver_late(self, stored, recipients, exclude, alias, watch, private, then, args):
+        """Publish a message that waited for its commit, then tell its sender."""
+        if type(stored) is Failure:
+            then(stored, *args)
+            return
+        self.metrics.messages_in += 1
+        missed = self._missed(stored.app, watch)
+        self.bus.publish(Delivery(stored.app, stored, recipients, exclude, alias))
+        delivered = not (private and (missed or not watch))
+        if not missed or stored.no_offline:
+            then((stored, delivered), *args)
+            return
+        # went offline while the message was being stored
+        d = self.store.add_offline(stored.app, stored.id, missed)
+        d.addCallbacks(lambda _: then((stored, delivered), *args),
+                       lambda failure: then(failure, *args))
+
+    def _offline_mark_failed(self, failure, stored):
+        self.log.failure("message {id} could not be kept offline for a recipient who left",
+                         failure, id=stored.id)
+
+    async def _send_once(self, app, sender, draft, connection_id):
+        """A message with a client id: a resend (the same id to the same target) is
+        acknowledged again, never delivered twice. The same id to another target is another
+        message."""
+        key = (app, sender, draft.client_id, draft.target_type, draft.target)
+
+        async def first_or_earlier():
+            earlier = await self.store.message_by_client_id(*key)
+            if earlier is not None:
+                return earlier, True
+            d = defer.Deferred()
+            self._send(app, sender, draft, connection_id, _settle, (d,))
+            return await d
+
+        return await self._sending.load(key, first_or_earlier)
+
+    # -- retraction ----------------------------------------------------------------------------
+
+    async def retract(self, app, username, message_id):
+        """Take back a message C{username} sent, within the retract window; everyone in its
+        conversation is told, and it leaves history and offline lists."""
+        message = await self.store.get_message(app, message_id)
+        if message is None:
+            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+        if message.sender != username:
+            raise JimError(errors.NOT_SENDER, f"message {message_id} was not sent by"
+                           f" {username!r}")
+        if message.retracted:
+            raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted")
+        window_ms = int(self.limits.retract_window * 1000)
+        if self.events.now_ms() - message.created > window_ms:
+            raise JimError(errors.RETRACT_TOO_LATE, f"messages can be retracted for"
+                           f" {self.limits.retract_window:g} s after they are sent")
+        message = await self.store.retract_message(app, message_id)
+        if message.target_type == GROUP:
+            audience = list(await self.groups.members(app, int(message.target)))
+            group = await self.groups.find(app, int(message.target))
+            alias = None if group is None else group.alias
+        else:
+            audience, alias = [message.sender, message.target], None
+        gid = int(message.target) if message.target_type == GROUP else None
+        event = self.events.make(model.MESSAGE_RETRACTED, app, actor=username, gid=gid,
+                                 message_ids=(message.id,), target_type=message.target_type,
+                                 target=message.target)
+        self.events.send(event, audience, alias)
+        self.log.info("message {id} of app {app} retracted by {user}", id=message_id, app=app,
+                      user=username)
+        return message
+
+    # -- offline and history -------------------------------------------------------------------
+
+    async def take_offline(self, app, username, peer=None, gid=None):
+        """The user's offline messages (from C{peer}, or of group C{gid}), oldest first, each
+        returned once. None from before the user registered: a user deleted and registered
+        again under the same name gets nothing of its predecessor's."""
+        me = await self.users.get(app, username)
+        taken = await self.store.take_offline(app, username, peer=peer, gid=gid,
+                                              limit=self.limits.offline_max)
+        return [message for message in taken if message.created >= me.ctime]
+
+    async def history(self, app, username, peer=None, gid=None, begin=None, end=None,
+                      offset=None, count=None):
+        """A page of a conversation's history: with C{peer}, or of group C{gid} (a member's
+        only)."""
+        count = min(count or self.limits.history_count, self.limits.history_max)
+        paging = dict(begin=begin, end=end, offset=offset, count=count)
+        if gid is not None:
+            if username not in await self.groups.members(app, gid):
+                raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of group {gid}")
+            return await self.store.group_history(app, gid, **paging)
+        if peer is not None:
+            # a conversation starts when both of its users exist: one deleted and registered
+            # again under the same name is another user, who does not see its predecessor's
+            since = (await self.users.get(app, username)).ctime
+            other = await self.users.find(app, peer)
+            if other is not None:
+                since = max(since, other.ctime)
+            if since and (begin is None or begin < since):
+                paging["begin"] = since
+            return await self.store.private_history(app, username, peer, **paging)
+        raise JimError(errors.BAD_REQUEST, "history needs a peer or a group")
+
+
+def _settle(outcome, d):
+    if type(outcome) is Failure:
+        d.errback(outcome)
+    else:
+        d.callback(outcome)

@@ -1,0 +1,130 @@
+# -*- test-case-name: tests.test_wire_busjson -*-
+"""The one wire form of what crosses the bus (L{jim.model.BUS_VALUES}): C{NAME JSON}.
+
+A bus between nodes carries these bytes; L{decode} of L{encode} gives back an equal value for
+every value the core can make (a Hypothesis property checks it). Pure functions, no I/O.
+"""
+import typing
+
+import attr
+import orjson
+
+from jim import model
+from jim.errors import BAD_REQUEST, JimError
+
+
+def _wire_types(declared):
+    """The JSON types (as parsed) a field the model declares as C{declared} arrives as."""
+    if typing.get_origin(declared) is typing.Union:  # Optional[X]
+        return tuple(t for arg in typing.get_args(declared) for t in _wire_types(arg))
+    return (list,) if declared is tuple else (declared,)
+
+
+#: field name -> the JSON types it may arrive as, in the model's field order
+_MESSAGE_TYPES = {name: _wire_types(t) for name, t in typing.get_type_hints(model.Message).items()}
+_EVENT_TYPES = {a.name: _wire_types(a.type) for a in attr.fields(model.Event)}
+_CARD_TYPES = {a.name: _wire_types(a.type) for a in attr.fields(model.UserCard)}
+_INVALIDATE_TYPES = {a.name: _wire_types(a.type) for a in attr.fields(model.Invalidate)}
+_TEXT = (str,)
+_OPTIONAL_TEXT = (str, type(None))
+_DELIVERY_TYPES = {"app": _TEXT, "to": (list,), "exclude": _OPTIONAL_TEXT,
+                   "alias": _OPTIONAL_TEXT}
+_KICK_TYPES = {"app": _TEXT, "user": _TEXT, "reason": _TEXT, "event": (dict, type(None)),
+               "keep": _OPTIONAL_TEXT}
+
+
+def encode(value):
+    """The bytes of a Delivery, Kick or Invalidate."""
+    kind = type(value)
+    if kind is model.Delivery:
+        body = {"app": value.app, "to": value.recipients, "exclude": value.exclude,
+                "alias": value.alias, **_item(value.item)}
+        return b"delivery " + orjson.dumps(body)
+    if kind is model.Kick:
+        body = {"app": value.app, "user": value.username, "reason": value.reason,
+                "event": None if value.event is None else _event(value.event),
+                "keep": value.keep}
+        return b"kick " + orjson.dumps(body)
+    if kind is model.Invalidate:
+        body = [value.area, value.app, value.key, value.origin]
+        return b"invalidate " + orjson.dumps(body)
+    raise TypeError(f"not a bus value: {value!r}")
+
+
+def _item(item):
+    if type(item) is model.Message:
+        return {"message": list(item)}
+    return {"event": _event(item)}
+
+
+def _event(event):
+    body = {name: getattr(event, name) for name in _EVENT_TYPES}
+    body["users"] = [[getattr(card, name) for name in _CARD_TYPES] for card in event.users]
+    return body
+
+
+def decode(data):
+    """The value L{encode} made these bytes of; JimError(BAD_REQUEST) for anything else, a
+    field of another JSON type than the model's included (a text where recipients go)."""
+    name, _, rest = bytes(data).partition(b" ")
+    try:
+        body = orjson.loads(rest)
+    except orjson.JSONDecodeError as e:
+        raise _malformed(f"not JSON: {e}") from None
+    if name == b"delivery":
+        items = [key for key in ("message", "event") if type(body) is dict and key in body]
+        if len(items) != 1:
+            raise _malformed("a delivery has a message or an event")
+        fields = _fields("delivery", {k: v for k, v in body.items() if k != items[0]},
+                         _DELIVERY_TYPES)
+        if items == ["message"]:
+            message = body["message"]
+            if type(message) is not list or len(message) != len(_MESSAGE_TYPES):
+                raise _malformed(f"a message is a list of {len(_MESSAGE_TYPES)} fields")
+            item = model.Message(**_fields("message", dict(zip(_MESSAGE_TYPES, message)),
+                                           _MESSAGE_TYPES))
+        else:
+            item = _decode_event(body["event"])
+        if any(type(name) is not str for name in fields["to"]):
+            raise _malformed("delivery recipients are usernames")
+        return model.Delivery(fields["app"], item, tuple(fields["to"]), fields["exclude"],
+                              fields["alias"])
+    if name == b"kick":
+        fields = _fields("kick", body, _KICK_TYPES)
+        event = fields["event"]
+        return model.Kick(fields["app"], fields["user"], fields["reason"],
+                          None if event is None else _decode_event(event), fields["keep"])
+    if name == b"invalidate":
+        if type(body) is not list or len(body) != len(_INVALIDATE_TYPES):
+            raise _malformed(f"an invalidation is a list of {len(_INVALIDATE_TYPES)} texts")
+        return model.Invalidate(**_fields("invalidate", dict(zip(_INVALIDATE_TYPES, body)),
+                                          _INVALIDATE_TYPES))
+    raise _malformed(f"unknown bus value {name[:32]!r}")
+
+
+def _decode_event(body):
+    fields = _fields("event", body, _EVENT_TYPES)
+    cards = []
+    for card in fields["users"]:
+        if type(card) is not list or len(card) != len(_CARD_TYPES):
+            raise _malformed(f"a user card is a list of {len(_CARD_TYPES)} fields")
+        cards.append(model.UserCard(**_fields("user card", dict(zip(_CARD_TYPES, card)),
+                                              _CARD_TYPES)))
+    fields["users"] = cards
+    if any(type(number) is not int for number in fields["message_ids"]):
+        raise _malformed("event message_ids are integers")
+    return model.Event(**fields)
+
+
+def _fields(what, body, types):
+    """C{body}, a JSON object that must have exactly the keys of C{types}, each of its type."""
+    if type(body) is not dict or body.keys() != types.keys():
+        raise _malformed(f"{what} must be an object of {', '.join(types)}")
+    for key, accepted in types.items():
+        if type(body[key]) not in accepted:
+            raise _malformed(f"{what} {key} is a {type(body[key]).__name__}")
+    return body
+
+
+def _malformed(detail):
+    return JimError(BAD_REQUEST, f"malformed bus value: {detail}")

@@ -1,0 +1,133 @@
+"""Events: their ids and times, and how one is sent (a Delivery on the bus for the users it
+concerns), as the services and the users' connections see them."""
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim import model
+from jim.bus.local import LocalBus
+from jim.core.events import Events, bare_card, card
+from jim.metrics import Metrics
+from jim.model import Delivery, User, UserCard
+from tests.support.fakes import APP_KEY, make_core
+
+
+def ms_of(event_id):
+    return event_id >> 10
+
+
+def node_of(event_id):
+    return (event_id >> 6) & 0xF
+
+
+class IdTests(SynchronousTestCase):
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1_700_000_000.5)
+        self.events = self.events_of_node(7)
+
+    def events_of_node(self, number):
+        return Events(LocalBus(wire=True), self.clock, Metrics(), node_number=number)
+
+    def test_an_event_carries_its_time_and_fields(self):
+        event = self.events.make(model.MEMBER_SILENCED, APP_KEY, actor="alice", gid=5,
+                                 users=[UserCard("bob")], flag=True, group_name="g")
+        self.assertEqual((event.kind, event.app, event.actor, event.gid, event.users,
+                          event.flag, event.group_name, event.created),
+                         (model.MEMBER_SILENCED, APP_KEY, "alice", 5, (UserCard("bob"),), True,
+                          "g", 1_700_000_000_500))
+        self.assertEqual((ms_of(event.id), node_of(event.id)), (event.created, 7))
+
+    def test_ids_increase_within_a_millisecond_and_across_them(self):
+        ids = []
+        for step in range(50):
+            for _ in range(step % 4):
+                ids.append(self.events.make(model.USER_UPDATED, APP_KEY).id)
+            self.clock.advance(0.001 * (step % 3))
+        self.assertEqual(ids, sorted(set(ids)))
+
+    def test_ids_increase_when_the_counter_wraps(self):
+        for _ in range(63):
+            self.events.make(model.USER_UPDATED, APP_KEY)
+        self.clock.advance(0.001)
+        first = self.events.make(model.USER_UPDATED, APP_KEY).id
+        second = self.events.make(model.USER_UPDATED, APP_KEY).id
+        self.assertLess(first, second)
+
+    def test_ids_stay_unique_past_64_events_in_a_millisecond(self):
+        ids = [self.events.make(model.USER_UPDATED, APP_KEY).id for _ in range(5000)]
+        self.assertEqual(ids, sorted(set(ids)))
+        self.assertEqual({node_of(i) for i in ids}, {7})
+
+    def test_ids_are_numbers_javascript_reads_exactly(self):
+        self.clock.advance(5_000_000_000)  # the year 2180: still below 2**53
+        self.assertLess(self.events.make(model.USER_UPDATED, APP_KEY).id, 2**53)
+
+    def test_nodes_never_share_an_id(self):
+        other = self.events_of_node(8)
+        mine = {self.events.make(model.USER_UPDATED, APP_KEY).id for _ in range(100)}
+        theirs = {other.make(model.USER_UPDATED, APP_KEY).id for _ in range(100)}
+        self.assertEqual(mine & theirs, set())
+
+    @given(st.integers(0, 10_000))
+    def test_the_node_number_takes_four_bits(self, number):
+        event = self.events_of_node(number).make(model.USER_UPDATED, APP_KEY)
+        self.assertEqual(node_of(event.id), number % 16)
+        self.assertEqual(ms_of(event.id), event.created)
+
+
+class SendTests(SynchronousTestCase):
+    def setUp(self):
+        self.fx = make_core(users=("alice", "bob"))
+        self.events = self.fx.core.events
+        self.published = []
+        self.fx.bus.subscribe(self.published.append)
+
+    def test_an_event_goes_out_once_per_recipient_in_order(self):
+        event = self.events.make(model.GROUP_UPDATED, APP_KEY, gid=3, group_name="g")
+        self.assertIs(self.events.send(event, ["bob", "alice", "bob"], alias="lobby"), event)
+        self.assertEqual(self.published,
+                         [Delivery(APP_KEY, event, ("bob", "alice"), None, "lobby")])
+        self.assertEqual(self.fx.metrics.events, {model.GROUP_UPDATED: 2})
+
+    def test_no_recipients_publish_nothing(self):
+        event = self.events.make(model.GROUP_UPDATED, APP_KEY)
+        self.assertIs(self.events.send(event, []), event)
+        self.assertEqual((self.published, self.fx.metrics.events), ([], {}))
+
+    def test_the_recipients_connections_get_it_as_jmessage_event(self):
+        _, alice = self.fx.login("alice")
+        _, bob = self.fx.login("bob")
+        self.fx.clock.advance(2)
+        event = self.events.make(model.USER_UPDATED, APP_KEY, actor="alice",
+                                 users=[UserCard("alice", "Al")])
+        self.events.send(event, ["alice"])
+        [(command, body)] = alice.take()
+        self.assertEqual((command, body["command"]), (100, 100))
+        self.assertEqual(body["data"], {
+            "event_id": event.id, "event_type": 40, "kind": model.USER_UPDATED,
+            "from_username": "alice", "from_appkey": APP_KEY,
+            "to_usernames": [{"username": "alice", "appkey": APP_KEY, "nickname": "Al"}],
+            "ctime_ms": 2000})
+        self.assertEqual(bob.take(), [])
+
+    def test_an_event_of_another_app_reaches_nobody_here(self):
+        _, alice = self.fx.login("alice")
+        event = self.events.make(model.USER_UPDATED, "otherapp")
+        self.events.send(event, ["alice"])
+        self.assertEqual(alice.take(), [])
+        [delivery] = self.published
+        self.assertEqual(delivery.app, "otherapp")
+
+
+class CardTests(SynchronousTestCase):
+    def test_card_shows_what_a_client_draws(self):
+        user = User(APP_KEY, "alice", "hash", nickname="Al", avatar="a.png", signature="hi",
+                    region="somewhere")
+        self.assertEqual(card(user), UserCard("alice", "Al", "a.png", "hi"))
+        self.assertEqual(card(user, True, "ws"), UserCard("alice", "Al", "a.png", "hi", True,
+                                                          "ws"))
+
+    def test_bare_card_is_the_name_alone(self):
+        self.assertEqual(bare_card("bob"), UserCard("bob"))
