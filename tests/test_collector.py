@@ -34,5 +34,5 @@ class CollectorTests(SynchronousTestCase):
         full = [line for line in text.splitlines()
                 if line.startswith('jim_gc_collections_total{generation="2"}')]
         self.assertEqual(len(full), 1)
-        self.assertGreaterEqual(int(full[0].split()[-1]), 1)
+        self.assertGreaterEqual(float(full[0].split()[-1]), 1)
         self.assertIn("jim_gc_frozen_objects ", text)
