@@ -6,6 +6,7 @@ import orjson
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.test.requesthelper import DummyRequest
 
+from jim import errors
 from jim.errors import JimError
 from jim.store.memory import MemoryStore
 from jim.web.jim_api import SendMessage
@@ -27,15 +28,15 @@ class SendMessageTests(SynchronousTestCase):
     def test_a_refusal_shared_with_a_connection_keeps_that_connections_command(self):
         """One failed read answers everybody waiting on it: the HTTP send's cmd 12 must not
         turn a J-IM client's join refusal (cmd 8) into a cmd 12."""
-        store = HoldingStore(MemoryStore(), "group_members")
+        store = HoldingStore(MemoryStore(), "members")
         fx = make_core(store=store, users=("alice", "carol"))
         fx.add_group("g", "alice")
         carol, carol_client = fx.login("carol")
         send(carol, 7, {"cmd": 7, "groupId": "g"})  # waits on g's members
         request = send_request({"from": "alice", "chatType": 1, "groupId": "g", "content": "x"})
         SendMessage(fx.core).render(request)  # waits on the same read
-        [(_, read, _, _)] = store.pending
-        read.errback(JimError(status.SEND_FAILED, "the read failed"))
-        self.assertEqual(codes(carol_client), [(8, status.SEND_FAILED)])
+        [(_, _, read, _, _)] = store.pending
+        read.errback(JimError(errors.SERVER_ERROR, "the read failed"))
+        self.assertEqual(codes(carol_client), [(8, status.JOIN_FAILED)])
         reply = orjson.loads(b"".join(request.written))
         self.assertEqual((reply["command"], reply["code"]), (12, status.SEND_FAILED))

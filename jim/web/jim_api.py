@@ -9,9 +9,13 @@ request another site's page made a browser send gets 403 (L{jim.web.resource.bas
 """
 from jim import errors
 from jim.errors import JimError
-from jim.wire import jimjson, status
+from jim.wire import jim_messages, jimjson, status
 
 from jim.web.resource import JSON, AsyncResource, Directory, basic_credentials, query_arg
+
+#: refusals of the credentials, answered as every other HTTP API of jim answers them
+_CREDENTIALS = frozenset((errors.MISSING_AUTH, errors.AUTH_FAILED, errors.NO_SUCH_APP,
+                          errors.CROSS_SITE))
 
 
 class _JimApiResource(AsyncResource):
@@ -22,19 +26,16 @@ class _JimApiResource(AsyncResource):
         super().__init__()
         self.core = core
 
-    def error(self, request, error):
-        if error.http_status in (401, 403):
+    def error(self, request, error, client_id=None):
+        if error.code in _CREDENTIALS:
             return super().error(request, error)
-        if error.code in (status.SEND_FAILED, status.INVALID, errors.BAD_PARAMETER):
+        if error.code not in errors.SERVER_FAULTS:
             self.core.metrics.bad_input += 1  # as the J-IM wire counts them
-        command = self.command or error.command
-        error = jimjson.refusal(error, status.INVALID if command is None else status.SEND_FAILED)
-        if command is None:
-            body = jimjson.dumps(
-                {"code": error.code, "msg": status.message(error.code), "detail": error.detail}
-            )
+        if self.command is None:
+            body = jimjson.dumps({"code": status.INVALID, "msg": status.message(status.INVALID),
+                                  "detail": error.detail})
         else:
-            body = jimjson.error_reply(command, error)
+            body = jimjson.refusal(self.command, status.SEND_FAILED, error, client_id)
         return 200, body, JSON
 
     async def app(self, request):
@@ -45,7 +46,7 @@ class _JimApiResource(AsyncResource):
     def userid(self, request):
         user = query_arg(request, "userid") or query_arg(request, "userId")
         if not user:
-            raise JimError(status.INVALID, "userid is required")
+            raise JimError(errors.BAD_REQUEST, "userid is required")
         return user
 
 
@@ -61,14 +62,23 @@ class SendMessage(_JimApiResource):
 
     async def respond(self, request):
         app = await self.app(request)
-        obj = jimjson.loads(request.content.read(), status.SEND_FAILED)
+        obj = jimjson.loads(request.content.read())
         try:
-            sender = jimjson.name(obj, "from", code=status.SEND_FAILED, required=True)
-            if await self.core.hub.store.get_user(app, sender) is None:
-                raise JimError(status.SEND_FAILED, f"no user {sender!r} in this app")
-            code, stored = await self.core.hub.chat(app, sender, jimjson.chat_request(obj))
+            sender = jimjson.name(obj, "from", required=True)
+            if await self.core.users.find(app, sender) is None:
+                raise JimError(errors.NO_SUCH_USER, f"no user {sender!r} in this app")
+            chat = jimjson.chat_request(obj)
+            if chat.chat_type == jimjson.CHAT_GROUP:
+                gid = await self.core.groups.jim_gid(app, chat.group_id)
+                if gid is None:
+                    raise JimError(errors.NO_SUCH_GROUP, f"no group {chat.group_id!r}")
+                draft = jim_messages.draft(chat, str(gid))
+            else:
+                draft = jim_messages.draft(chat, chat.to)
+            stored, delivered = await self.core.messages.send(app, sender, draft)
         except JimError as e:  # the refusal names the chat, as the acknowledgement would
-            raise jimjson.name_chat(e, jimjson.chat_client_id(obj)) from None
+            return self.error(request, e, jimjson.chat_client_id(obj))
+        code = status.OK if delivered else status.OFFLINE
         data = {"id": str(stored.id), "createTime": stored.created}
         if stored.client_id is not None:
             data["clientId"] = stored.client_id
@@ -78,7 +88,7 @@ class SendMessage(_JimApiResource):
 class UserOnline(_JimApiResource):
     async def respond(self, request):
         app = await self.app(request)
-        online = self.core.hub.is_online(app, self.userid(request))
+        online = self.core.users.online(app, self.userid(request))
         return 200, _status_only(status.ONLINE if online else status.OFFLINE), JSON
 
 
@@ -86,8 +96,8 @@ class UserClose(_JimApiResource):
     async def respond(self, request):
         app = await self.app(request)
         user = self.userid(request)
-        closed = self.core.hub.kick(app, user, "closed through the HTTP API")
-        self.log.info("HTTP API closed {n} connection(s) of {user}", n=closed, user=user)
+        self.core.hub.kick(app, user, "closed through the HTTP API")
+        self.log.info("HTTP API closed the connections of {user}", user=user)
         return 200, _status_only(status.CLOSE_OK), JSON
 
 

@@ -1,8 +1,9 @@
 """The base of jim's HTTP resources: async rendering and the one place errors become responses.
 
 A resource defines ``async def respond(request)`` returning ``(status, body_bytes,
-content_type)``. Any L{JimError} is answered with its HTTP status and a JSON body; anything else
-is logged with its traceback and answered 500 without details.
+content_type)``. Any L{JimError} is answered with JMessage's envelope and the HTTP status of its
+code (L{jim.web.errors}); anything else is logged with its traceback and answered 500 without
+details.
 """
 import base64
 import binascii
@@ -14,17 +15,13 @@ from twisted.web import http, resource, server
 
 from jim import errors
 from jim.errors import JimError
+from jim.web.errors import error_body, jmessage_error
 
 JSON = b"application/json; charset=utf-8"
 
 
 def json_body(obj):
     return orjson.dumps(obj)
-
-
-def error_body(error):
-    """JMessage's error envelope: ``{"error": {"code", "message"}}``."""
-    return orjson.dumps({"error": {"code": error.code, "message": error.detail}})
 
 
 class AsyncResource(resource.Resource):
@@ -36,7 +33,8 @@ class AsyncResource(resource.Resource):
 
     def error(self, request, error):
         """Turn a JimError into (status, body, content type); subclasses may choose the shape."""
-        return error.http_status, error_body(error), JSON
+        http_status, code = jmessage_error(error)
+        return http_status, error_body(code, error.detail), JSON
 
     def render(self, request):
         request.notifyFinish().addErrback(_mark_gone, request)
@@ -55,19 +53,23 @@ class AsyncResource(resource.Resource):
 
     def _unexpected(self, failure, request):
         self.log.failure("{method} {uri} failed", failure, method=request.method, uri=request.uri)
-        error = JimError(errors.SERVER_ERROR, "internal server error", http_status=500)
-        self._finish(request, 500, error_body(error), JSON)
+        http_status, code = jmessage_error(JimError(errors.SERVER_ERROR, ""))
+        self._finish(request, http_status, error_body(code, "internal server error"), JSON)
 
     @staticmethod
     def _finish(request, code, body, content_type):
         if request.finished or getattr(request, "jim_gone", False):
             return
-        request.setResponseCode(code)
+        request.setResponseCode(code, _PHRASES.get(code))
         if content_type is not None:
             request.setHeader(b"Content-Type", content_type)
         request.setHeader(b"Cache-Control", b"no-store")
         request.write(body)
         request.finish()
+
+
+#: reason phrases Twisted does not know
+_PHRASES = {429: b"Too Many Requests"}
 
 
 def _mark_gone(failure, request):
@@ -84,7 +86,7 @@ def refuse_cross_site(request):
     host: without this, any page could send chats or close connections in an app's name.
     Callers that are not browsers send no C{Sec-Fetch-Site} and are not affected."""
     if request.getHeader(b"sec-fetch-site") in _OTHER_SITES:
-        raise JimError(errors.FORBIDDEN, "cross-site browser requests are refused", 403)
+        raise JimError(errors.CROSS_SITE, "cross-site browser requests are refused")
 
 
 def basic_credentials(request):
@@ -95,14 +97,14 @@ def basic_credentials(request):
     header = (request.getHeader(b"authorization") or b"").decode("latin-1")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
-        raise JimError(errors.MISSING_AUTH, "Missing authen info", http_status=401)
+        raise JimError(errors.MISSING_AUTH, "Missing authen info")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401) from None
+        raise JimError(errors.AUTH_FAILED, "Basic authentication failed") from None
     user, sep, password = decoded.partition(":")
     if not sep:
-        raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401)
+        raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
     return user, password
 
 
@@ -113,14 +115,14 @@ def query_arg(request, name):
     try:
         return values[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise JimError(errors.BAD_PARAMETER, f"{name} is not UTF-8") from None
+        raise JimError(errors.BAD_REQUEST, f"{name} is not UTF-8") from None
 
 
 class NotFound(AsyncResource):
     """404 with the JSON error envelope, for any path nothing else serves."""
 
     async def respond(self, request):
-        raise JimError(errors.NOT_FOUND, "no such resource", http_status=404)
+        raise JimError(errors.NOT_FOUND, "no such resource")
 
 
 class Directory(resource.Resource):

@@ -1,4 +1,5 @@
-"""The HTTP side of the port: the web chat page, J-IM's HTTP API, health and metrics.
+"""The HTTP side of the port: the web chat page, J-IM's HTTP API, JMessage's REST API, health
+and metrics.
 
 Request bodies are capped before they are buffered: a declared or streamed body over the limit
 is answered 413 and the connection closed.
@@ -11,7 +12,9 @@ from twisted.web import http, resource, server, static
 
 from jim import errors
 from jim.errors import JimError
+from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
+from jim.web.rest_v1 import rest_api
 from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
@@ -29,7 +32,7 @@ class Health(AsyncResource):
             "status": "ok",
             "store": self.store_name,
             "sessions": len(self.core.sessions),
-            "online_users": len(self.core.hub.online),
+            "online_users": self.core.presence.online_users(),
         }
         return 200, orjson.dumps(body), JSON
 
@@ -46,7 +49,7 @@ class Metrics(AsyncResource):
         if host not in _LOOPBACK:
             key, secret = basic_credentials(request)
             if key != self.core.accounts.default_app:
-                raise JimError(errors.BASIC_AUTH_FAILED, "Basic authentication failed", 401)
+                raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
             await self.core.accounts.check_app_secret(key, secret)
         text = self.core.metrics.render().encode()
         return 200, text, b"text/plain; version=0.0.4; charset=utf-8"
@@ -65,19 +68,29 @@ class Root(resource.Resource):
 
     def getChild(self, name, request):
         if name == b"":
+            if request.postpath and any(request.postpath):
+                # "//v1/users": a doubled slash, as some clients send (never the page)
+                name = request.postpath.pop(0)
+                request.prepath.append(name)
+                return self.getChildWithDefault(name, request)
             return self._index
         return NotFound()
 
 
 class LimitedRequest(server.Request):
-    """A request whose body may not exceed the site's C{max_body} bytes."""
+    """A request whose body may not exceed its limit: the REST route's own (L{body_limit}),
+    or the site's C{max_body} for anything else. It is known from the request line, before a
+    byte of the body is buffered."""
 
     log = Logger()
     _received = 0
     _refused = False
+    _limit = None
 
     def gotLength(self, length):
-        if length is not None and length > self.channel.site.max_body:
+        method, path = self.channel.request_line
+        self._limit = self.channel.site.body_limit(method, path)
+        if length is not None and length > self._limit:
             self._refuse()
         super().gotLength(None if self._refused else length)
 
@@ -85,7 +98,7 @@ class LimitedRequest(server.Request):
         if self._refused:
             return
         self._received += len(data)
-        if self._received > self.channel.site.max_body:
+        if self._received > self._limit:
             self._refuse()
             return
         super().handleContentChunk(data)
@@ -101,11 +114,10 @@ class LimitedRequest(server.Request):
         self.requestHeaders.removeHeader(b"expect")
         self.channel.site.metrics.bad_input += 1
         transport = self.channel.transport
-        limit = self.channel.site.max_body
+        limit = self._limit
         self.log.info("refusing a request body over {limit} bytes", limit=limit)
-        body = orjson.dumps(
-            {"error": {"code": errors.BAD_PARAMETER, "message": f"body over {limit} bytes"}}
-        )
+        _, code = jmessage_error(JimError(errors.BODY_TOO_LARGE, ""))
+        body = error_body(code, f"body over {limit} bytes")
         head = (
             "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -115,11 +127,30 @@ class LimitedRequest(server.Request):
 
 
 class CountedChannel(http.HTTPChannel):
-    """An HTTP connection that shows up in the connection metrics."""
+    """An HTTP connection that shows up in the connection metrics, and knows the request line
+    of the request whose head it is reading (its body limit depends on the route).
+
+    @ivar request_line: C{(method, path)} of the request being read, bytes.
+    """
+
+    request_line = (b"", b"")
+    _in_head = False
 
     def connectionMade(self):
         super().connectionMade()
         self.site.metrics.connection_opened("http")
+
+    def lineReceived(self, line):
+        if not self._in_head and line:  # a request line (empty lines before one are allowed)
+            parts = line.split(b" ")
+            if len(parts) == 3:
+                self.request_line = (parts[0], parts[1].partition(b"?")[0])
+            self._in_head = True
+        return super().lineReceived(line)
+
+    def allHeadersReceived(self):
+        self._in_head = False  # the next line is the next request's
+        super().allHeadersReceived()
 
     def connectionLost(self, reason):
         self.site.metrics.connection_closed("http")
@@ -132,16 +163,29 @@ class JimSite(server.Site):
     requestFactory = LimitedRequest
     displayTracebacks = False
 
-    def __init__(self, root, max_body, metrics, clock, timeout=60):
+    def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None):
         super().__init__(root, timeout=timeout, reactor=clock)
         self.max_body = max_body
         self.metrics = metrics
+        self._route_limit = route_limit
+
+    def body_limit(self, method, path):
+        """The most bytes a request's body may have: its REST route's limit, else
+        C{max_body}."""
+        if self._route_limit is not None:
+            limit = self._route_limit(method, path)
+            if limit is not None:
+                return limit
+        return self.max_body
 
 
 def build_site(core, store_name, clock):
     root = Root(os.path.join(STATIC, "index.html"))
     root.putChild(b"static", Static(STATIC))
     root.putChild(b"api", jim_api(core))
+    rest = rest_api(core, core.limits.rest_rate)
+    root.putChild(b"v1", rest)
+    root.putChild(b"v2", rest)
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))
-    return JimSite(root, core.limits.max_body, core.metrics, clock)
+    return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit)

@@ -1,0 +1,216 @@
+# -*- test-case-name: tests.test_web_rest_router -*-
+"""The REST API's router: per-method dispatch, path parameters, per-route body limits, app
+authentication, a per-app rate limit, and per-route metrics.
+
+A route is a method, a path pattern (``/v1/users/{username}/friends``) and an async handler
+that takes a L{Call} and returns C{(HTTP status, JSON-able body or None)}. Paths are matched
+after the quirks JMessage's clients bring are undone (reference section 1.3): ``//`` is one
+slash, and a trailing slash is ignored. An unknown path is a 404, a known path with another
+method a 405 with ``Allow``; both in JMessage's error envelope.
+"""
+import math
+import re
+import time
+from urllib.parse import unquote
+
+import attr
+import orjson
+from twisted.logger import Logger
+
+from jim import errors
+from jim.errors import JimError
+from jim.web.errors import error_body, jmessage_error
+from jim.web.resource import JSON, AsyncResource, basic_credentials
+
+#: the largest body a route takes unless it says otherwise (the site's --max-body caps all)
+DEFAULT_BODY_LIMIT = 64 * 1024
+_PARAMETER = re.compile(r"\{([a-z_]+)\}")
+
+
+@attr.s(frozen=True, slots=True)
+class Route:
+    """One route. C{codes}: JMessage codes this route answers some neutral codes with."""
+
+    method = attr.ib(type=bytes)
+    pattern = attr.ib(type=str)
+    handler = attr.ib()
+    body_limit = attr.ib(default=DEFAULT_BODY_LIMIT)
+    codes = attr.ib(factory=dict)
+    summary = attr.ib(default="")
+
+    @property
+    def name(self):
+        return f"{self.method.decode()} {self.pattern}"
+
+
+def route(method, pattern, body_limit=DEFAULT_BODY_LIMIT, codes=None, summary=""):
+    """A decorator: C{handler} becomes a L{Route} (collected by the module's L{routes_of})."""
+
+    def made(handler):
+        return Route(method.encode(), pattern, handler, body_limit, codes or {},
+                     summary or (handler.__doc__ or "").strip().split("\n")[0])
+
+    return made
+
+
+def routes_of(module):
+    """Every L{Route} defined at the top of C{module}, in source order."""
+    return [value for value in vars(module).values() if isinstance(value, Route)]
+
+
+def normalise(path):
+    """A request path as routes are matched: no empty segments (``//`` or a trailing slash)."""
+    return "/" + "/".join(segment for segment in path.split("/") if segment)
+
+
+def _compile(pattern):
+    regex = "^" + _PARAMETER.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern) + "$"
+    literal = len([s for s in pattern.split("/") if s and not s.startswith("{")])
+    return re.compile(regex), literal
+
+
+@attr.s(slots=True)
+class Call:
+    """What a handler gets: the app, the core, the path parameters, the query and the body."""
+
+    core = attr.ib()
+    app = attr.ib()  # the App the credentials are of
+    params = attr.ib()  # path parameters, percent-decoded
+    request = attr.ib()
+    body = attr.ib()  # the raw body (bytes)
+
+    def json(self, default=None):
+        """The body as JSON, whatever the Content-Type; C{default} when it is empty."""
+        if not self.body.strip():
+            return default
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as e:
+            raise JimError(errors.BAD_REQUEST, f"the body is not valid JSON: {e.msg}") from None
+
+    def query(self, name):
+        values = self.request.args.get(name.encode())
+        if not values:
+            return None
+        try:
+            return values[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise JimError(errors.BAD_REQUEST, f"{name} is not UTF-8") from None
+
+
+class RateLimits:
+    """A token bucket per app: C{per_minute} calls, refilled continuously; 0 is no limit."""
+
+    def __init__(self, per_minute, clock):
+        self.per_minute = per_minute
+        self.clock = clock
+        self._buckets = {}  # app key -> (tokens, when)
+
+    def take(self, app):
+        """(allowed, calls remaining, seconds until the bucket is full again, or until one
+        more call is allowed when it is empty)."""
+        if not self.per_minute:
+            return True, None, 0.0
+        now = self.clock.seconds()
+        rate = self.per_minute / 60.0
+        tokens, when = self._buckets.get(app, (float(self.per_minute), now))
+        tokens = min(float(self.per_minute), tokens + (now - when) * rate)
+        if tokens < 1.0:
+            self._buckets[app] = (tokens, now)
+            return False, 0, (1.0 - tokens) / rate
+        self._buckets[app] = (tokens - 1.0, now)
+        return True, int(tokens - 1.0), (self.per_minute - tokens + 1.0) / rate
+
+
+class Router(AsyncResource):
+    """The REST API: every route of C{routes}, authenticated by each app's Basic credentials."""
+
+    log = Logger()
+
+    def __init__(self, core, routes, rate_per_minute=0):
+        super().__init__()
+        self.core = core
+        self.routes = list(routes)
+        self.limits = RateLimits(rate_per_minute, core.clock)
+        self._compiled = sorted(
+            ((*_compile(r.pattern), r) for r in self.routes),
+            key=lambda entry: -entry[1])
+
+    def body_limit(self, method, path):
+        """The body limit of the route a request line names (C{method}, C{path}: bytes, the
+        path without its query), or None when it names none."""
+        text = path.decode("latin-1")
+        if not text.startswith(("/v1", "/v2", "//")):
+            return None
+        found, _, _ = self.match(method, normalise(text))
+        return None if found is None else found.body_limit
+
+    def match(self, method, path):
+        """C{(route, params, [])} for a request, or C{(None, None, allowed methods)} when no
+        route of this method takes the path."""
+        allowed = []
+        for regex, _, candidate in self._compiled:
+            found = regex.match(path)
+            if found is None:
+                continue
+            if candidate.method == method:
+                return candidate, found.groupdict(), []
+            allowed.append(candidate.method)
+        return None, None, sorted(set(allowed))
+
+    async def respond(self, request):
+        started = time.perf_counter()
+        status = 500
+        name = "unmatched"
+        try:
+            path = normalise(request.path.decode("latin-1"))
+            found, raw, allowed = self.match(request.method, path)
+            if found is None:
+                if allowed:
+                    request.setHeader(b"Allow", b", ".join(allowed))
+                    raise JimError(errors.METHOD_NOT_ALLOWED, f"{request.method.decode('latin-1')}"
+                                   f" is not allowed on {path}")
+                raise JimError(errors.NOT_FOUND, f"no such resource: {path}")
+            request.jim_route = found
+            name = found.name
+            params = {key: _decoded(value) for key, value in raw.items()}
+            key, secret = basic_credentials(request)
+            app = await self.core.accounts.check_app_secret(key, secret)
+            self._rate(request, app.key)
+            body = request.content.read() if request.content is not None else b""
+            if len(body) > found.body_limit:
+                raise JimError(errors.BODY_TOO_LARGE,
+                               f"the body is over {found.body_limit} bytes for this call")
+            status, answer = await found.handler(Call(self.core, app, params, request, body))
+        except JimError as e:
+            status = jmessage_error(e)[0]
+            raise
+        finally:
+            self.core.metrics.observe_route(name, status, time.perf_counter() - started)
+        if answer is None:
+            # no body, so no Content-Type (Twisted would add text/html to an empty 201)
+            request.defaultContentType = None
+            return status, b"", None
+        return status, orjson.dumps(answer), JSON
+
+    def _rate(self, request, app):
+        allowed, remaining, wait = self.limits.take(app)
+        if self.limits.per_minute:
+            request.setHeader(b"X-Rate-Limit-Limit", str(self.limits.per_minute).encode())
+            request.setHeader(b"X-Rate-Limit-Remaining", str(remaining).encode())
+            request.setHeader(b"X-Rate-Limit-Reset", str(math.ceil(wait)).encode())
+        if not allowed:
+            raise JimError(errors.RATE_LIMITED, f"over {self.limits.per_minute} calls a minute"
+                           f" for this app; retry in {wait:.1f} s")
+
+    def error(self, request, error):
+        found = getattr(request, "jim_route", None)
+        http_status, code = jmessage_error(error, found.codes if found is not None else None)
+        return http_status, error_body(code, error.detail), JSON
+
+
+def _decoded(segment):
+    try:
+        return unquote(segment, errors="strict")
+    except UnicodeDecodeError:
+        raise JimError(errors.BAD_REQUEST, "a path segment is not UTF-8") from None
