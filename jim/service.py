@@ -235,11 +235,14 @@ class JimService(service.Service):
                 ) from None
         app = await self.store.apps.get_app(key)
         if app is None:
-            await self.store.apps.add_app(App(key, secret_hash(secret), "default", self._now_ms()))
+            await self.store.apps.add_app(App(key, secret_hash(secret), "default", self._now_ms(),
+                                              friend_mode=config.friend_mode))
         elif app.secret_hash != secret_hash(secret):
             raise ValueError(
                 f"app {key} already exists in the store with another master secret"
             )
+        elif app.friend_mode != config.friend_mode:
+            await self.store.apps.update_app(key, {"friend_mode": config.friend_mode})
         if generated:
             self.log.warn(
                 "generated the default app: appKey={key} masterSecret={secret} "
@@ -278,11 +281,12 @@ class JimService(service.Service):
             )
         self.log.info(
             "default app appKey={key}; store={store}; data directory {data}; "
-            "open registration {reg}",
+            "open registration {reg}; friend mode {friends}",
             key=app_key,
             store=store_name,
             data=os.path.abspath(self.config.data),
             reg="on" if self.config.open_registration else "off",
+            friends="on" if self.config.friend_mode else "off",
         )
 
     async def _close_sessions(self, grace=CLOSE_WAIT):

@@ -56,6 +56,7 @@ class Options(usage.Options):
     optFlags = [
         ["require-tls", None, "Refuse plain-text clients (plain HTTP is redirected to https)."],
         ["open-registration", None, "The first login of an unknown userId registers it."],
+        ["friend-mode", None, "The default app's private messages go only between friends."],
     ]
 
     optParameters = [
@@ -133,6 +134,7 @@ class Options(usage.Options):
             app_key=self["app-key"],
             master_secret=self["master-secret"],
             open_registration=bool(self["open-registration"]),
+            friend_mode=bool(self["friend-mode"]),
             auto_join=tuple(self["auto-join"]),
             token_ttl=self["token-ttl"],
             scrypt_cost=_cost(self["scrypt-cost"]),
