@@ -9,42 +9,10 @@ from jim.config import Limits
 from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
-from tests.support.fakes import APP_KEY, make_core
+from tests.support.fakes import APP_KEY, LateReads, make_core
 
 EVENT_CMD = 100
 NAMES = ("alice", "bob", "carol", "dave", "erin")
-
-
-class LateReads:
-    """A store area whose named reads look at the store at once but answer only when
-    released: a read on another thread that a change overtakes."""
-
-    def __init__(self, area, *names):
-        self._area = area
-        self._names = set(names)
-        self.holding = False
-        self._held = []
-
-    def __getattr__(self, name):
-        method = getattr(self._area, name)
-        if name not in self._names:
-            return method
-
-        def late(*args, **kwargs):
-            answer = method(*args, **kwargs)
-            if not self.holding:
-                return answer
-            d = defer.Deferred()
-            self._held.append((answer, d))
-            return d
-
-        return late
-
-    def release(self):
-        self.holding = False
-        held, self._held = self._held, []
-        for answer, d in held:
-            answer.chainDeferred(d)
 
 
 class GroupsCase(SynchronousTestCase):

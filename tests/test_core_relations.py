@@ -13,7 +13,7 @@ from jim.core.relations import RelationSet
 from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Relation, UserCard
 from jim.store.memory import MemoryStore
-from tests.support.fakes import APP_KEY, make_core
+from tests.support.fakes import APP_KEY, LateReads, make_core
 
 EVENT_CMD = 100
 
@@ -24,38 +24,6 @@ def settled(d):
     defer.ensureDeferred(d).addBoth(box.append)
     assert box, "the call did not complete at once"
     return box[0]
-
-
-class LateReads:
-    """A store area whose named reads look at the store at once but answer only when
-    released: a read on another thread that a change overtakes."""
-
-    def __init__(self, area, *names):
-        self._area = area
-        self._names = set(names)
-        self.holding = False
-        self._held = []
-
-    def __getattr__(self, name):
-        method = getattr(self._area, name)
-        if name not in self._names:
-            return method
-
-        def late(*args, **kwargs):
-            answer = method(*args, **kwargs)
-            if not self.holding:
-                return answer
-            d = defer.Deferred()
-            self._held.append((answer, d))
-            return d
-
-        return late
-
-    def release(self):
-        self.holding = False
-        held, self._held = self._held, []
-        for answer, d in held:
-            answer.chainDeferred(d)
 
 
 def event_frames(client):

@@ -40,11 +40,8 @@ class Policy:
 
     def private(self, app, sender, receiver, receiver_relations, draft):
         """L{check_sender} and L{check_private} in one step; the usual message (a short text
-        from a user to a user who takes it) makes no call."""
-        body = draft.body
-        text = body.get("text")
-        if (sender.forbidden or draft.from_type != model.FROM_USER or draft.extras is not None
-                or type(text) is not str or len(body) != 1 or len(text) > self._short_text):
+        from a user to a user who takes it) needs neither."""
+        if not self._ordinary(sender, draft):
             refusal = self.check_sender(sender, draft)
             if refusal is not None:
                 return refusal
@@ -55,14 +52,19 @@ class Policy:
 
     def group(self, sender, gid, members, draft):
         """L{check_sender} and L{check_group} in one step."""
-        body = draft.body
-        text = body.get("text")
-        if (sender.forbidden or draft.from_type != model.FROM_USER or draft.extras is not None
-                or type(text) is not str or len(body) != 1 or len(text) > self._short_text):
+        if not self._ordinary(sender, draft):
             refusal = self.check_sender(sender, draft)
             if refusal is not None:
                 return refusal
         return self.check_group(sender, gid, members)
+
+    def _ordinary(self, sender, draft):
+        """A short text from a user who may send: nothing L{check_sender} could refuse."""
+        body = draft.body
+        text = body.get("text")
+        return not (sender.forbidden or draft.from_type != model.FROM_USER
+                    or draft.extras is not None or type(text) is not str or len(body) != 1
+                    or len(text) > self._short_text)
 
     def refuse(self, code, detail):
         self.metrics.count_refusal(code)

@@ -46,6 +46,13 @@ class RelationSet:
         )
 
 
+def _refuse_if(names, wrong, code, what):
+    """JimError(C{code}) naming (up to 20 of) the C{names} for which C{wrong(name)} holds."""
+    found = [name for name in names if wrong(name)]
+    if found:
+        raise JimError(code, f"{what}: {', '.join(found[:20])}")
+
+
 def _refuse_repeats(names, what):
     if len(set(names)) != len(names):
         raise JimError(errors.BAD_REQUEST, f"the same {what} is named twice")
@@ -123,9 +130,8 @@ class Relations:
         me = await self.users.get(app, owner)
         others = await self.users.require_all(app, usernames)
         mine = await self.of(app, owner)
-        already = [name for name in usernames if name in mine.friends]
-        if already:
-            raise JimError(errors.ALREADY_FRIEND, f"already friends: {', '.join(already[:20])}")
+        _refuse_if(usernames, lambda name: name in mine.friends, errors.ALREADY_FRIEND,
+                   "already friends")
         now = self.events.now_ms()
         both_ways = [Relation(app, model.FRIEND, owner, name, ctime=now) for name in usernames]
         both_ways += [Relation(app, model.FRIEND, name, owner, ctime=now) for name in usernames]
@@ -141,9 +147,8 @@ class Relations:
         _refuse_repeats(usernames, "friend")
         await self.users.get(app, owner)
         mine = await self.of(app, owner)
-        strangers = [name for name in usernames if name not in mine.friends]
-        if strangers:
-            raise JimError(errors.NOT_FRIEND, f"not friends: {', '.join(strangers[:20])}")
+        _refuse_if(usernames, lambda name: name not in mine.friends, errors.NOT_FRIEND,
+                   "not friends")
         await self.store.remove_relations(app, model.FRIEND, owner, usernames)
         for name in usernames:
             await self.store.remove_relations(app, model.FRIEND, name, [owner])
@@ -161,9 +166,8 @@ class Relations:
         _refuse_repeats(names, "friend")
         await self.users.get(app, owner)
         mine = await self.of(app, owner)
-        strangers = [name for name in names if name not in mine.friends]
-        if strangers:
-            raise JimError(errors.NOT_FRIEND, f"not friends: {', '.join(strangers[:20])}")
+        _refuse_if(names, lambda name: name not in mine.friends, errors.NOT_FRIEND,
+                   "not friends")
         relations = []
         for name, note_name, others in notes:
             kept = mine.friends[name]
@@ -186,15 +190,11 @@ class Relations:
             raise JimError(errors.BAD_REQUEST, "a user cannot blacklist itself")
         await self.users.get(app, owner)
         others = await self.users.require_all(app, usernames)
-        admins = [name for name in usernames if others[name].admin]
-        if admins:
-            raise JimError(errors.ADMIN_NOT_BLACKLISTABLE,
-                           f"admins cannot be blacklisted: {', '.join(admins[:20])}")
+        _refuse_if(usernames, lambda name: others[name].admin, errors.ADMIN_NOT_BLACKLISTABLE,
+                   "admins cannot be blacklisted")
         mine = await self.of(app, owner)
-        already = [name for name in usernames if name in mine.blacklist]
-        if already:
-            raise JimError(errors.ALREADY_BLACKLISTED,
-                           f"already blacklisted: {', '.join(already[:20])}")
+        _refuse_if(usernames, lambda name: name in mine.blacklist, errors.ALREADY_BLACKLISTED,
+                   "already blacklisted")
         now = self.events.now_ms()
         await self.store.add_relations(
             [Relation(app, model.BLACKLIST, owner, name, ctime=now) for name in usernames])
@@ -206,9 +206,8 @@ class Relations:
         _refuse_repeats(usernames, "user")
         await self.users.get(app, owner)
         mine = await self.of(app, owner)
-        absent = [name for name in usernames if name not in mine.blacklist]
-        if absent:
-            raise JimError(errors.NOT_BLACKLISTED, f"not blacklisted: {', '.join(absent[:20])}")
+        _refuse_if(usernames, lambda name: name not in mine.blacklist, errors.NOT_BLACKLISTED,
+                   "not blacklisted")
         await self.store.remove_relations(app, model.BLACKLIST, owner, usernames)
         await self._reload(app, [owner])
         self.events.send(self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=False,

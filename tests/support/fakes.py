@@ -208,6 +208,38 @@ class _HoldingArea:
         d.addBoth(then, *args)
 
 
+class LateReads:
+    """A store area whose named reads look at the store at once but answer only when
+    released: a read on another thread that a change overtakes."""
+
+    def __init__(self, area, *names):
+        self._area = area
+        self._names = set(names)
+        self.holding = False
+        self._held = []
+
+    def __getattr__(self, name):
+        method = getattr(self._area, name)
+        if name not in self._names:
+            return method
+
+        def late(*args, **kwargs):
+            answer = method(*args, **kwargs)
+            if not self.holding:
+                return answer
+            d = defer.Deferred()
+            self._held.append((answer, d))
+            return d
+
+        return late
+
+    def release(self):
+        self.holding = False
+        held, self._held = self._held, []
+        for answer, d in held:
+            answer.chainDeferred(d)
+
+
 class CoreFixture:
     """A core on a memory store, a local bus that passes every value through its wire form,
     and a Clock, with helpers to add users and groups and to connect clients."""
