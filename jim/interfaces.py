@@ -141,6 +141,12 @@ class IMessageStore(Interface):
         on the reactor thread, C{then(stored message or Failure, *args)}. If C{then} raises,
         the store logs it and goes on answering its other writes."""
 
+    def reserve_id():
+        """The final id of the next message to be appended, or None when the store cannot
+        promise one right now (as L{prepare_message}, which it serves). Not a Deferred. A
+        message built with it must be appended at once (L{append_message_then}): messages
+        are committed in the order their ids were reserved in."""
+
     def prepare_message(message):
         """The message with its final C{id}, before it is written, so that it can be delivered
         while L{append_message_then} writes it. Or None: the store cannot promise an id right

@@ -20,7 +20,7 @@ class HeldCommits(MemoryMessages):
     committed, and answered, in the order they were made (an offline mark too).
 
     @ivar holding: writes wait for L{commit}; else they are committed at once.
-    @ivar promise: whether C{prepare_message} gives ids (a store that cannot promise one
+    @ivar promise: whether C{reserve_id} gives ids (a store that cannot promise one
         answers None, and the message is written with C{add_message_then} instead).
     @ivar failing: commits fail, as on a full disk.
     """
@@ -32,8 +32,8 @@ class HeldCommits(MemoryMessages):
         self.failing = False
         self._uncommitted = []  # (write, args)
 
-    def prepare_message(self, message):
-        return super().prepare_message(message) if self.promise else None
+    def reserve_id(self):
+        return super().reserve_id() if self.promise else None
 
     def add_message_then(self, message, offline_for, then, *args):
         self.append_message_then(super().prepare_message(message), offline_for, then, *args)

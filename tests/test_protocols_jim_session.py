@@ -389,7 +389,7 @@ class StoreFailureTests(SynchronousTestCase):
         def broken(message, offline_for, then, *args):
             then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
 
-        patches = [self.patch(self.messages, "prepare_message", lambda message: None),
+        patches = [self.patch(self.messages, "reserve_id", lambda: None),
                    self.patch(self.messages, "add_message_then", broken)]
         self.chat("x")
         [(cmd, body)] = self.client.take()

@@ -8,7 +8,7 @@ from zope.interface.verify import verifyObject
 from jim import model
 from jim.interfaces import IConnection
 from jim.model import Delivery, Event, Kick, Message, UserCard
-from jim.protocols import jim_session
+from jim.wire import jim_events, jimjson
 from jim.protocols.jim_session import Session
 
 from tests.support.fakes import APP_KEY, RecordingClient, codes, make_core, send
@@ -48,17 +48,23 @@ def login(fx, username, password="secret"):
 
 
 class CountingEncodings:
-    """Wraps L{jim_session.encode} (patched by the test) and keeps what it was asked."""
+    """Counts the J-IM encodings a session makes (of messages, jimjson.push; of events,
+    jim_events.frames, both patched by the test) and keeps what they were asked."""
 
     def __init__(self, test):
         self.calls = []
-        real = jim_session.encode
+        real_push, real_frames = jimjson.push, jim_events.frames
 
-        def counting(delivery):
-            self.calls.append(delivery)
-            return real(delivery)
+        def push(message, alias=None):
+            self.calls.append(message)
+            return real_push(message, alias)
 
-        test.patch(jim_session, "encode", counting)
+        def frames(event, alias=None):
+            self.calls.append(event)
+            return real_frames(event, alias)
+
+        test.patch(jimjson, "push", push)
+        test.patch(jim_events, "frames", frames)
 
 
 class DeliverTests(SynchronousTestCase):
@@ -88,7 +94,7 @@ class DeliverTests(SynchronousTestCase):
         cache = {}
         for session in self.sessions:
             session.deliver(delivery, cache)
-        self.assertEqual(encodings.calls, [delivery])
+        self.assertEqual(encodings.calls, [delivery.item])
         for client in self.clients:
             self.assertEqual(client.take(), [self.push])
 
@@ -97,7 +103,7 @@ class DeliverTests(SynchronousTestCase):
         delivery = Delivery(APP_KEY, self.message, ("bob",))
         self.bob.deliver(delivery, {})
         self.bob_phone.deliver(delivery, {})
-        self.assertEqual(encodings.calls, [delivery, delivery])
+        self.assertEqual(encodings.calls, [delivery.item, delivery.item])
 
     def test_the_cached_encoding_is_what_is_sent(self):
         """A session sends what the fan-out's cache holds, whatever key the dialect chose."""

@@ -7,7 +7,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from jim import errors, model
 from jim.errors import BAD_REQUEST, JimError
 from jim.model import GROUP, SINGLE, Group, Message, User, UserCard
-from jim.wire import jimjson
+from jim.wire import jim_messages, jimjson
 
 #: every request parser; each refuses with BAD_REQUEST (the session answers it with the
 #: status code of the command that failed)
@@ -162,6 +162,34 @@ class LoginRequestTests(SynchronousTestCase):
         name = "é" * 64  # 128 UTF-8 bytes
         self.assertEqual(jimjson.login_request({"userId": name}).user_id, name)
         refused(self, jimjson.login_request, {"userId": name + "x"})
+
+
+_CHAT_VALUES = st.one_of(st.none(), st.integers(-3, 300), st.text(max_size=8),
+                        st.sampled_from(["1", "2", "0", " 2 ", "bob", "g1", "100"]),
+                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+class ChatDraftTests(SynchronousTestCase):
+    """chat_draft, the hot path's parser, reads a chat exactly as chat_request and
+    jim_messages.draft do together: the same refusals, the same draft."""
+
+    @given(st.dictionaries(st.sampled_from(["chatType", "to", "groupId", "group_id", "msgType",
+                                            "content", "extras", "id"]), _CHAT_VALUES))
+    def test_the_same_as_the_request_then_its_draft(self, obj):
+        try:
+            request = jimjson.chat_request(obj)
+        except JimError as e:
+            with self.assertRaises(JimError) as caught:
+                jimjson.chat_draft(obj)
+            self.assertEqual((caught.exception.code, caught.exception.detail), (e.code, e.detail))
+            return
+        draft, group_id = jimjson.chat_draft(obj)
+        if request.chat_type == jimjson.CHAT_GROUP:
+            self.assertEqual(group_id, request.group_id)
+            self.assertEqual(draft, jim_messages.draft(request, request.group_id))
+        else:
+            self.assertIsNone(group_id)
+            self.assertEqual(draft, jim_messages.draft(request, request.to))
 
 
 class ChatRequestTests(SynchronousTestCase):

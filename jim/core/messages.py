@@ -140,10 +140,10 @@ class Messages:
             then(Failure(refusal), *args)
             return
         app, sender, target = settings.key, me.username, draft.target
-        message = Message(0, app, sender, SINGLE, target, draft.msg_type, draft.body,
-                          draft.extras, draft.client_id, int(self._clock.seconds() * 1000),
-                          draft.from_type, draft.target_app, draft.no_offline,
-                          draft.no_notification)
+        message = Message(self.store.reserve_id() or 0, app, sender, SINGLE, target,
+                          draft.msg_type, draft.body, draft.extras, draft.client_id,
+                          int(self._clock.seconds() * 1000), draft.from_type, draft.target_app,
+                          draft.no_offline, draft.no_notification)
         if self.presence.is_online(app, target):
             offline_for, watch = (), (target,)
             recipients = (target,) if target == sender else (target, sender)
@@ -162,7 +162,6 @@ class Messages:
             then(Failure(refusal), *args)
             return
         app = me.app
-        message = self._message(app, me.username, draft)
         shielded = self.groups.shielded(app, gid)
         names = [u for u in members if u not in shielded] if shielded else members
         recipients = tuple(self.presence.online_among(app, names))
@@ -171,31 +170,31 @@ class Messages:
         else:
             online = set(recipients)
             offline_for = [u for u in names if u not in online]
+        message = Message(self.store.reserve_id() or 0, app, me.username, GROUP, draft.target,
+                          draft.msg_type, draft.body, draft.extras, draft.client_id,
+                          int(self._clock.seconds() * 1000), draft.from_type, draft.target_app,
+                          draft.no_offline, draft.no_notification)
         self._store_and_deliver(message, recipients, offline_for, None, alias, recipients,
                                 False, then, args)
 
-    def _message(self, app, sender, draft):
-        return Message(0, app, sender, draft.target_type, draft.target, draft.msg_type,
-                       draft.body, draft.extras, draft.client_id, self.events.now_ms(),
-                       draft.from_type, draft.target_app, draft.no_offline,
-                       draft.no_notification)
-
-    # Deliveries leave in id order. A message the store gave an id at once (prepare_message) is
-    # published at once, unless a message before it waits for its commit: then it joins
-    # self._waiting behind that one. A message the store could not give an id to is stored
-    # first (add_message_then) and waits in self._waiting until its commit; commits come back
-    # in id order, so by then every delivery before it is ready, and _drain sends them in order.
+    # Deliveries leave in id order. A message the store gave an id at once (reserve_id, just
+    # before the message was built) is published at once, unless a message before it waits for
+    # its commit: then it joins self._waiting behind that one. A message the store could not
+    # give an id to (its id is 0) is stored first (add_message_then) and waits in
+    # self._waiting until its commit; commits come back in id order, so by then every delivery
+    # before it is ready, and _drain sends them in order.
 
     def _store_and_deliver(self, message, recipients, offline_for, exclude, alias, watch,
                            private, then, args):
-        """Publish a message and store it, or store it and then publish it (see above).
+        """Publish a message and store it, or store it and then publish it (see above): a
+        message the store gave its id to (L{reserve_id}), or one with id 0.
 
         C{recipients}: who is sent it; C{offline_for}: who gets an offline mark with it;
         C{watch}: the recipients who, if they went offline before it was published, get an
         offline mark instead; C{private}: a private message's outcome says whether its
         receiver got it (a group message's is always delivered)."""
-        stored = self.store.prepare_message(message)
-        if stored is None:
+        stored = message
+        if not stored.id:
             entry = [False, None, None]
             self._waiting.append(entry)
             self.store.add_message_then(

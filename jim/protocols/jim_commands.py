@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from jim import errors
 from jim.errors import JimError
 from jim.model import GROUP
-from jim.wire import jim_events, jim_messages, jimjson, status
+from jim.wire import jim_events, jimjson, status
 
 log = Logger()
 
@@ -120,31 +120,29 @@ def chat(session, obj):
     (see L{jim.core.messages.Messages.send_then}). A refusal carries the chat's client id, as
     its acknowledgement would."""
     try:
-        request = jimjson.chat_request(obj)
+        draft, group_id = jimjson.chat_draft(obj)
     except JimError:
         session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
         return
     core = session.core
-    if request.chat_type == jimjson.CHAT_GROUP:
-        gid = core.groups.cached_jim_gid(session.app, request.group_id)
+    if group_id is not None:
+        gid = core.groups.cached_jim_gid(session.app, group_id)
         if gid is None:
-            d = defer.ensureDeferred(_group_chat_resolving(session, request))
-            d.addBoth(_chat_done, session, request.client_id)
+            d = defer.ensureDeferred(_group_chat_resolving(session, draft, group_id))
+            d.addBoth(_chat_done, session, draft.client_id)
             return
-        draft = jim_messages.draft(request, str(gid))
-    else:
-        draft = jim_messages.draft(request, request.to)
+        draft = draft._replace(target=str(gid))
     core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
-                            session, request.client_id)
+                            session, draft.client_id)
 
 
-async def _group_chat_resolving(session, request):
+async def _group_chat_resolving(session, draft, group_id):
     """A group chat to a J-IM groupId that memory does not know yet."""
-    gid = await session.core.groups.jim_gid(session.app, request.group_id)
+    gid = await session.core.groups.jim_gid(session.app, group_id)
     if gid is None:
-        raise JimError(errors.NO_SUCH_GROUP, f"no group {request.group_id!r}")
-    draft = jim_messages.draft(request, str(gid))
-    return await session.core.messages.send(session.app, session.username, draft, session.id)
+        raise JimError(errors.NO_SUCH_GROUP, f"no group {group_id!r}")
+    return await session.core.messages.send(session.app, session.username,
+                                            draft._replace(target=str(gid)), session.id)
 
 
 def _chat_done(outcome, session, client_id):

@@ -29,14 +29,6 @@ _JIM = "jim"
 _ids = itertools.count(1)
 
 
-def encode(delivery):
-    """A delivery's J-IM frames, C{((command, body), ...)}: made once per fan-out."""
-    item = delivery.item
-    if type(item) is Message:
-        return ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
-    return tuple(jim_events.frames(item, delivery.alias))
-
-
 @implementer(IConnection)
 class Session:
     log = Logger()
@@ -152,7 +144,12 @@ class Session:
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)
             if frames is None:
-                frames = cache[_JIM] = encode(delivery)
+                item = delivery.item
+                if type(item) is Message:
+                    frames = ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
+                else:
+                    frames = tuple(jim_events.frames(item, delivery.alias))
+                cache[_JIM] = frames
             data = cache[client.encoding] = client.encode(frames)
         client.send_encoded(data)
 

@@ -37,12 +37,18 @@ class MemoryMessages:
     def add_message(self, message, offline_for=()):
         return defer.succeed(self._append(self._with_next_id(message), offline_for))
 
+    def reserve_id(self):
+        return self._next_id()
+
     def prepare_message(self, message):
         return self._with_next_id(message)
 
-    def _with_next_id(self, message):
+    def _next_id(self):
         self._last_id += 1
-        return with_id(message, self._last_id)
+        return self._last_id
+
+    def _with_next_id(self, message):
+        return with_id(message, self._next_id())
 
     def append_message_then(self, stored, offline_for, then, *args):
         stored = self._append(stored, offline_for)

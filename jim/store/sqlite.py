@@ -362,12 +362,20 @@ class SqliteStore(WalCheckpoints):
             return
         self.append(self._with_next_id(message), offline_for, then, args)
 
-    def prepare(self, message):
-        """C{message} with the next id, or None while C{early_ids} ids wait for their commit
-        (docs/storage.md, "Ids handed out before their commit")."""
-        if self._state is not _RUNNING or self._next_id - self._durable_id > self._early_ids:
+    def reserve_id(self):
+        """The next message id, or None while C{early_ids} ids wait for their commit
+        (docs/storage.md, "Ids handed out before their commit"). Assigned here, in the
+        reactor thread, so ids follow the order batches commit in."""
+        next_id = self._next_id
+        if self._state is not _RUNNING or next_id - self._durable_id > self._early_ids:
             return None
-        return self._with_next_id(message)
+        self._next_id = next_id + 1
+        return next_id
+
+    def prepare(self, message):
+        """C{message} with the next id, or None (see L{reserve_id})."""
+        message_id = self.reserve_id()
+        return None if message_id is None else with_id(message, message_id)
 
     def _with_next_id(self, message):
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.

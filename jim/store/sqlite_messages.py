@@ -30,6 +30,9 @@ class SqliteMessages:
     def add_message_then(self, message, offline_for, then, *args):
         self._engine.add(message, offline_for, then, args)
 
+    def reserve_id(self):
+        return self._engine.reserve_id()
+
     def prepare_message(self, message):
         return self._engine.prepare(message)
 

@@ -159,6 +159,26 @@ class MessagesContract(ContractCase):
         history = await self.messages.private_history("a", "ann", "bob")
         self.assertEqual(texts(history), ["first", "0", "1", "2", "later"])
 
+    async def test_reserved_ids_are_final_and_never_given_again(self):
+        first = await self.messages.add_message(chat("a", "ann", "bob", "first"))
+        reserved = [self.messages.reserve_id() for _ in range(3)]
+        self.assertEqual(reserved, [reserved[0] + i for i in range(3)])
+        self.assertGreater(reserved[0], first.id)
+        # built with its reserved id, a message is stored under it (the hot path's way)
+        built = [chat("a", "ann", "bob", str(i))._replace(id=i) for i in reserved]
+        answered = []
+        for message in built:
+            self.messages.append_message_then(message, (), answered.append)
+        later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
+        self.assertEqual(answered, built)
+        self.assertGreater(later.id, reserved[-1])
+        self.assertEqual(await self.messages.get_message("a", reserved[1]), built[1])
+        # a reserved id that nobody used is not given to another message either
+        unused = self.messages.reserve_id()
+        after = await self.messages.add_message(chat("a", "ann", "bob", "after"))
+        self.assertGreater(after.id, unused)
+        self.assertIsNone(await self.messages.get_message("a", unused))
+
     async def test_append_contains_a_caller_that_raises(self):
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
 
