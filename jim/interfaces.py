@@ -40,6 +40,10 @@ class IUserStore(Interface):
         """Change the User fields named in the dict C{changes} (profile fields, C{password},
         C{mtime}, C{forbidden}, C{admin}); the new User. JimError(NO_SUCH_USER)."""
 
+    def replace_password(app, username, old, new):
+        """Replace a user's password hash C{old} with C{new}, only if C{old} is still its
+        hash (compare and set); whether it was replaced."""
+
     def delete_user(app, username):
         """Forget a user (not its relations, memberships nor messages: their services do).
         JimError(NO_SUCH_USER)."""

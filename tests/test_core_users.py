@@ -321,7 +321,7 @@ class PasswordTests(UsersCase):
         _, client = self.fx.login("bob")
         token = self.fx.accounts.token_for(self.stored("bob"))
         self.fx.passwords.cost = (4, 1, 1)  # stronger than the stored hash's
-        self.ok(self.users.rehash(APP_KEY, "bob", "secret"))
+        self.ok(self.users.rehash(self.stored("bob"), "secret"))
         self.assertTrue(self.stored("bob").password.startswith("scrypt$4$1$1$"))
         self.ok(self.fx.accounts.login(APP_KEY, "bob", "secret"))
         self.ok(self.fx.accounts.login(APP_KEY, "bob", token=token))  # same salt, same stamp
@@ -520,7 +520,7 @@ class OvertakenReadTests(UsersCase):
         self.late.holding = True
         reading = defer.ensureDeferred(self.users.find(APP_KEY, "bob"))
         self.late.holding = False
-        self.ok(self.users.rehash(APP_KEY, "bob", "secret"))
+        self.ok(self.users.rehash(self.stored("bob"), "secret"))
         changed = self.users.cached(APP_KEY, "bob")
         self.late.release()
         self.successResultOf(reading)

@@ -108,10 +108,16 @@ class Accounts:
             if not username or password is None:
                 raise _login_failed("userId and password (or token) are required")
             user = await self._password_login(app_key, username, password)
-        if user.forbidden:
-            raise JimError(errors.USER_FORBIDDEN, f"{user.username!r} is forbidden")
-        self.users.remember(user)
-        return app_key, user
+        # A forbid, a new password or a deletion may have landed while the password was
+        # checked (on a thread): what counts is the user as it is now. The caller binds the
+        # connection before it awaits anything else, so a kick from now on reaches it.
+        current = await self.users.find(app_key, user.username)
+        if current is None or current.password != user.password:
+            raise _login_failed("wrong userId or password" if not token
+                                else "invalid or expired token")
+        if current.forbidden:
+            raise JimError(errors.USER_FORBIDDEN, f"{current.username!r} is forbidden")
+        return app_key, current
 
     async def _password_login(self, app_key, username, password):
         user = await self.users.find(app_key, username)
@@ -123,7 +129,7 @@ class Accounts:
         if not await self.passwords.verify(password, user.password):
             raise _login_failed("wrong userId or password")
         if self.passwords.needs_rehash(user.password):
-            user = await self.users.rehash(app_key, user.username, password)
+            user = await self.users.rehash(user, password) or user
         return user
 
     async def _token_login(self, app_key, username, token):

@@ -3,7 +3,7 @@
 messages and history.
 
 A message is acknowledged to its sender only once it is committed. Recipients who are online
-get it sooner: as soon as the store has given it its final id (L{IMessageStore.prepare_message}),
+get it sooner: as soon as the store has given it its final id (L{IMessageStore.reserve_id}),
 in the same reactor turn it arrived in, as a L{Delivery} on the bus, while the store commits
 it. When the store cannot promise an id (too many messages are waiting for their commit, or
 none was committed since the store started), the message is published after its commit

@@ -9,6 +9,7 @@ whose password changed, is disconnected everywhere with the matching event (a L{
 import datetime
 import re
 
+import attr
 import orjson
 from twisted.logger import Logger
 
@@ -128,10 +129,6 @@ class Users:
         """The User if it is in memory (the hot path asks this), else None."""
         return self._cache.get((app, username))
 
-    def remember(self, user):
-        self._changes += 1
-        self._cache[(user.app, user.username)] = user
-
     async def find(self, app, username):
         """The User or None."""
         user = self._cache.get((app, username))
@@ -234,16 +231,20 @@ class Users:
         self.log.info("password of {user} in app {app} changed", user=username, app=app)
         return user
 
-    async def rehash(self, app, username, password):
-        """Store a hash of C{password} at today's cost (a login found a weaker one), with the
-        same salt: no checks, nobody disconnected, every reconnect token still good."""
-        user = await self.store.get_user(app, username)
-        if user is None:
-            raise JimError(errors.NO_SUCH_USER, f"no user {username!r}")
+    async def rehash(self, user, password):
+        """Store a hash of C{password} at today's cost, with the same salt, in place of
+        C{user}'s weaker one (a login just checked C{password} against it): no checks, nobody
+        disconnected, every reconnect token still good. Only if that hash is still the user's:
+        a password changed meanwhile stays changed. The user with its stronger hash, or None
+        when it was not replaced."""
         hashed = await self.passwords.hash(password, salt_of(user.password))
-        user = await self.store.update_user(app, username, {"password": hashed})
-        self._changed(user)
-        return user
+        if await self.store.replace_password(user.app, user.username, user.password, hashed):
+            stronger = attr.evolve(user, password=hashed)
+            self._changed(stronger)
+            return stronger
+        self._changes += 1  # the user changed meanwhile: what memory holds is read again
+        self._cache.pop((user.app, user.username), None)
+        return None
 
     async def forbid(self, app, username, forbidden):
         """Set the forbidden flag; a forbidden user is disconnected and may not log in."""
@@ -259,18 +260,24 @@ class Users:
         return user
 
     async def delete(self, app, username):
-        """Delete a user: its connections are told and closed, its memberships and relations
-        go. (Its messages stay in their conversations; a user registered later under the same
-        name does not see them: see L{jim.core.messages.Messages.history}.)"""
+        """Delete a user: it is gone at once (no login finds it, no message reaches it), then
+        its connections are told and closed, then its memberships and relations go. (Its
+        messages stay in their conversations; a user registered later under the same name
+        does not see them: see L{jim.core.messages.Messages.history}.)"""
         user = await self.get(app, username)
-        event = self.events.make(model.USER_DELETED, app, users=[card(user)])
-        self.bus.publish(Kick(app, username, "user deleted", event))
-        for forget in self.on_delete:
-            await forget(app, username)
         await self.store.delete_user(app, username)
         self._changes += 1
         self._cache.pop((app, username), None)
         self.bus.publish(Invalidate(model.USERS_AREA, app, username, self.bus.node))
+        event = self.events.make(model.USER_DELETED, app, users=[card(user)])
+        self.bus.publish(Kick(app, username, "user deleted", event))
+        for forget in self.on_delete:
+            try:
+                await forget(app, username)
+            except Exception:  # the user is gone: what is left of it is logged, not undone
+                self.log.failure("cleaning up after user {user} of app {app} failed",
+                                 user=username, app=app)
+                raise
         self.log.info("deleted user {user} of app {app}", user=username, app=app)
 
     def _changed(self, user):

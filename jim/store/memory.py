@@ -95,6 +95,14 @@ class MemoryUsers:
         return user
 
     @answered
+    def replace_password(self, app, username, old, new):
+        user = self._users.get((app, username))
+        if user is None or user.password != old:
+            return False
+        self._users[(app, username)] = changed(user, {"password": new}, USER_CHANGES)
+        return True
+
+    @answered
     def delete_user(self, app, username):
         if self._users.pop((app, username), None) is None:
             raise JimError(errors.NO_SUCH_USER, f"no user {username!r}")

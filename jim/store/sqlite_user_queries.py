@@ -57,6 +57,12 @@ def update_user(db, app, username, changes):
     return user
 
 
+def replace_password(db, app, username, old, new):
+    replaced = db.execute("UPDATE users SET password = ? WHERE app = ? AND username = ?"
+                          " AND password = ?", (new, app, username, old))
+    return replaced.rowcount == 1
+
+
 def delete_user(db, app, username):
     gone = db.execute("DELETE FROM users WHERE app = ? AND username = ?", (app, username))
     if gone.rowcount == 0:

@@ -29,6 +29,9 @@ class SqliteUsers:
         check_changes(User, changes, USER_CHANGES)
         return self._engine.write(q.update_user, app, username, dict(changes))
 
+    def replace_password(self, app, username, old, new):
+        return self._engine.write(q.replace_password, app, username, old, new)
+
     def delete_user(self, app, username):
         return self._engine.write(q.delete_user, app, username)
 

@@ -99,6 +99,18 @@ class UsersContract(ContractCase):
             self.assertRaises(ValueError, users.update_user, "a", "ann", fixed)
         self.assertEqual(await users.get_user("a", "ann"), User("a", "ann", "h"))
 
+    async def test_replace_password_only_if_it_is_still_the_one_given(self):
+        users = self.store.users
+        await users.add_user(User("a", "ann", "old"))
+        await users.add_user(User("b", "ann", "old"))
+        self.assertIs(await users.replace_password("a", "ann", "old", "new"), True)
+        self.assertEqual((await users.get_user("a", "ann")).password, "new")
+        # compare and set: a hash that is not the user's any more replaces nothing
+        self.assertIs(await users.replace_password("a", "ann", "old", "newer"), False)
+        self.assertEqual((await users.get_user("a", "ann")).password, "new")
+        self.assertIs(await users.replace_password("a", "nobody", "old", "x"), False)
+        self.assertEqual((await users.get_user("b", "ann")).password, "old")  # per app
+
     async def test_delete(self):
         users = self.store.users
         for name in ("ann", "bob"):

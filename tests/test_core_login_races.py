@@ -1,0 +1,86 @@
+"""A login checks its password on a thread. A forbid, a new password or a deletion that lands
+meanwhile must win: the login is refused, nothing stale goes back into the caches, and a
+stronger hash made at that login never brings the old password back."""
+from twisted.internet import defer
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.core.passwords import verify_password
+from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
+
+
+def first_code(client):
+    return [body.get("code") for _, body in client.take()][0]
+
+
+class LoginRaceTests(SynchronousTestCase):
+    def setUp(self):
+        self.runner = HeldRunner()
+        self.fx = make_core(run=self.runner, users=["alice", "bob"])
+        self.users = self.fx.core.users
+
+    def log_in(self, name, password="secret"):
+        """A connection whose login waits for its password check (held)."""
+        session, client = self.fx.connect()
+        send(session, 5, {"cmd": 5, "userId": name, "password": password})
+        return session, client
+
+    def release_one(self, index):
+        d, f, args = self.runner.pending.pop(index)
+        d.callback(f(*args))
+
+    def test_forbidden_while_its_password_is_checked(self):
+        _, client = self.log_in("alice")
+        self.successResultOf(defer.ensureDeferred(self.users.forbid(APP_KEY, "alice", True)))
+        self.runner.release()
+        self.assertEqual(first_code(client), 10008)
+        self.assertTrue(client.closes)
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        self.assertTrue(self.users.cached(APP_KEY, "alice").forbidden)  # not undone
+
+    def test_a_new_password_while_the_old_one_is_checked(self):
+        _, client = self.log_in("alice")  # pending[0]: its check of "secret"
+        changed = defer.ensureDeferred(self.users.set_password(APP_KEY, "alice", "newpassword"))
+        self.release_one(1)  # the new password's hash is done first
+        self.successResultOf(changed)
+        self.runner.release()  # then the login's check of the old one
+        self.assertEqual(first_code(client), 10008)
+        self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        _, new = self.log_in("alice", "newpassword")
+        self.runner.release()
+        self.assertEqual(first_code(new), 10007)
+        _, old = self.log_in("alice", "secret")
+        self.runner.release()
+        self.assertEqual(first_code(old), 10008)
+
+    def test_deleted_while_its_password_is_checked(self):
+        bob, bob_client = self.log_in("bob")
+        self.runner.release()
+        bob_client.take()
+        _, client = self.log_in("alice")
+        self.successResultOf(defer.ensureDeferred(self.users.delete(APP_KEY, "alice")))
+        self.runner.release()
+        self.assertEqual(first_code(client), 10008)
+        self.assertIsNone(self.users.cached(APP_KEY, "alice"))
+        send(bob, 11, {"cmd": 11, "chatType": 2, "to": "alice", "content": "hi"})
+        self.assertEqual([b["code"] for c, b in bob_client.take() if c == 12], [10002])
+
+
+class RehashRaceTests(SynchronousTestCase):
+    def test_a_stronger_hash_never_brings_the_old_password_back(self):
+        runner = HeldRunner()
+        fx = make_core(run=runner, cost=(4, 1, 1))
+        fx.add_user("alice", cost=(2, 1, 1))  # weaker than the cost: rehashed at login
+        session, client = fx.connect()
+        send(session, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
+        d, f, args = runner.pending.pop(0)
+        d.callback(f(*args))  # the check passes; the stronger hash of "secret" is made...
+        self.assertEqual(len(runner.pending), 1)
+        changed = defer.ensureDeferred(fx.core.users.set_password(APP_KEY, "alice", "newpass"))
+        d, f, args = runner.pending.pop(1)
+        d.callback(f(*args))  # ...while a new password is set and stored
+        self.successResultOf(changed)
+        runner.release()
+        stored = self.successResultOf(fx.memory.users.get_user(APP_KEY, "alice")).password
+        self.assertTrue(verify_password("newpass", stored))
+        self.assertFalse(verify_password("secret", stored))
+        self.assertEqual(first_code(client), 10008)  # that login does not stand either
