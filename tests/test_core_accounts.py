@@ -227,7 +227,7 @@ class AppSecretTests(SynchronousTestCase):
     def test_right_secret(self):
         app = self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.assertEqual(app.key, APP_KEY)
-        self.assertEqual(self.fx.accounts.cached_app(APP_KEY), app)
+        self.assertEqual(self.fx.accounts.known.get(APP_KEY), app)
 
     def test_wrong_secret(self):
         error = self.failureResultOf(self.check(APP_KEY, APP_SECRET + "x"), JimError).value
@@ -236,7 +236,7 @@ class AppSecretTests(SynchronousTestCase):
     def test_unknown_app(self):
         error = self.failureResultOf(self.check("nope", APP_SECRET), JimError).value
         self.assertEqual(error.code, errors.NO_SUCH_APP)
-        self.assertIsNone(self.fx.accounts.cached_app("nope"))
+        self.assertIsNone(self.fx.accounts.known.get("nope"))
 
     def test_app_cached(self):
         calls = []

@@ -9,6 +9,7 @@ from jim.config import Limits
 from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
+from jim.wire.jimjson import group_ref as ref
 from tests.support.fakes import APP_KEY, LateReads, make_core
 
 EVENT_CMD = 100
@@ -96,7 +97,7 @@ class CreateTests(GroupsCase):
         group = self.create(flag=model.PUBLIC)
         [(event, recipients)] = self.events(model.GROUP_CREATED)
         self.assertEqual(recipients, ("alice", "bob", "carol"))
-        self.assertEqual((event.actor, event.gid, event.group_name), ("alice", group.gid, "g"))
+        self.assertEqual((event.actor, event.gid, event.group_name), ("", group.gid, "g"))  # the app server made it
         self.assertEqual(event.users, (UserCard("alice"), UserCard("bob", "Bobby"),
                                        UserCard("carol")))
         [data] = self.event_data("bob")
@@ -354,7 +355,7 @@ class JoinTests(GroupsCase):
         return self.ok(self.fx.core.users.get(APP_KEY, name))
 
     def join(self, username, group_id, **kwargs):
-        return self.ok(self.groups.join(APP_KEY, self.user(username), group_id, **kwargs))
+        return self.ok(self.groups.join(APP_KEY, self.user(username), *ref(group_id), **kwargs))
 
     def test_a_missing_group_is_made_public_and_owned_by_the_joiner(self):
         group, added = self.join("alice", "lobby", name="The lobby", terminal="ws")
@@ -368,14 +369,14 @@ class JoinTests(GroupsCase):
         self.assertEqual((recipients, event.actor, event.users),
                          (("alice",), "alice", (UserCard("alice", online=False, terminal="ws"),)))
         self.assertEqual([d.alias for d in self.bus if type(d) is Delivery], ["lobby"])
-        self.assertEqual(self.ok(self.groups.find_jim(APP_KEY, "lobby")), group)
-        self.assertEqual(self.groups.cached_jim_gid(APP_KEY, "lobby"), group.gid)
+        self.assertEqual(self.ok(self.groups.find_named(APP_KEY, *ref("lobby"))), group)
+        self.assertEqual(self.groups.cached_gid(APP_KEY, *ref("lobby")), group.gid)
 
     def test_a_numeric_group_id_is_the_gid(self):
         group, _ = self.join("alice", "123")
         self.assertEqual((group.gid, group.alias, group.name), (123, None, "123"))
-        self.assertEqual(self.ok(self.groups.jim_gid(APP_KEY, "123")), 123)
-        self.assertIsNone(self.ok(self.groups.jim_gid(APP_KEY, "0123")))
+        self.assertEqual(self.ok(self.groups.gid_named(APP_KEY, *ref("123"))), 123)
+        self.assertIsNone(self.ok(self.groups.gid_named(APP_KEY, *ref("0123"))))
 
     def test_joining_a_public_group_tells_its_members(self):
         group, _ = self.join("alice", "lobby")
@@ -394,7 +395,7 @@ class JoinTests(GroupsCase):
 
     def test_a_private_group_is_joined_only_by_being_added(self):
         group = self.create(members=("bob",))
-        self.refused(self.groups.join(APP_KEY, self.user("carol"), str(group.gid)),
+        self.refused(self.groups.join(APP_KEY, self.user("carol"), *ref(str(group.gid))),
                      errors.GROUP_PRIVATE)
         self.assertEqual(self.join("bob", str(group.gid)), (group, False))
         self.assertEqual(self.names(group.gid), ["alice", "bob"])
@@ -403,16 +404,16 @@ class JoinTests(GroupsCase):
         group, _ = self.join("alice", "lobby")
         self.join("bob", "lobby")
         self.join("carol", "lobby")
-        self.refused(self.groups.join(APP_KEY, self.user("dave"), "lobby"), errors.GROUP_FULL)
+        self.refused(self.groups.join(APP_KEY, self.user("dave"), *ref("lobby")), errors.GROUP_FULL)
         self.assertEqual(self.names(group.gid), ["alice", "bob", "carol"])
 
     def test_a_user_in_too_many_groups_neither_joins_nor_creates(self):
         self.join("alice", "one")
         self.join("alice", "two")
         self.join("bob", "three")
-        self.refused(self.groups.join(APP_KEY, self.user("alice"), "three"), errors.GROUP_QUOTA)
-        self.refused(self.groups.join(APP_KEY, self.user("alice"), "four"), errors.GROUP_QUOTA)
-        self.assertIsNone(self.ok(self.groups.find_jim(APP_KEY, "four")))
+        self.refused(self.groups.join(APP_KEY, self.user("alice"), *ref("three")), errors.GROUP_QUOTA)
+        self.refused(self.groups.join(APP_KEY, self.user("alice"), *ref("four")), errors.GROUP_QUOTA)
+        self.assertIsNone(self.ok(self.groups.find_named(APP_KEY, *ref("four"))))
         self.assertEqual(self.ok(self.groups.list(APP_KEY, 0, 10))[0], 3)
 
 
@@ -502,13 +503,13 @@ class OvertakenReadTests(GroupsCase):
 
     def test_an_alias_overtaken_by_a_dissolution_elsewhere_is_not_kept(self):
         group, _ = self.ok(self.groups.join(APP_KEY, self.ok(self.fx.core.users.get(
-            APP_KEY, "alice")), "lobby"))
+            APP_KEY, "alice")), *ref("lobby")))
         self.invalidated_elsewhere(group.gid)
         self.late.holding = True
-        reading = defer.ensureDeferred(self.groups.find_jim(APP_KEY, "lobby"))
+        reading = defer.ensureDeferred(self.groups.find_named(APP_KEY, *ref("lobby")))
         self.successResultOf(self.late.delete_group(APP_KEY, group.gid))
         self.invalidated_elsewhere(group.gid)
         self.late.release()
         self.assertEqual(self.successResultOf(reading), group)
-        self.assertIsNone(self.groups.cached_jim_gid(APP_KEY, "lobby"))
-        self.assertIsNone(self.ok(self.groups.find_jim(APP_KEY, "lobby")))
+        self.assertIsNone(self.groups.cached_gid(APP_KEY, *ref("lobby")))
+        self.assertIsNone(self.ok(self.groups.find_named(APP_KEY, *ref("lobby"))))

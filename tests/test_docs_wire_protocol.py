@@ -22,7 +22,6 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
 from jim.core import accounts
-from jim.core.groups import gid_of_jim
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Event, Group, Message, User, UserCard
 from jim.protocols import jim_commands as commands
@@ -85,9 +84,8 @@ def _chat_body(d):
     alias = None
     target = d.get("to")
     if group:
-        gid = gid_of_jim(d["groupId"])
-        alias = None if gid is not None else d["groupId"]
-        target = str(gid or 10_000_000)
+        gid, alias = jimjson.group_ref(d["groupId"])
+        target = str(gid if alias is None else 10_000_000)
     message = Message(
         int(d["id"]),
         "app",
@@ -232,11 +230,10 @@ class ExampleMessageTests(SynchronousTestCase):
                     self.assertEqual(data["friends"], [])
                 for g in data.get("groups", ()):
                     found.extend(g["users"])
-                    gid = gid_of_jim(g["groupId"])
-                    alias = None if gid is not None else g["groupId"]
+                    gid, alias = jimjson.group_ref(g["groupId"])
                     rebuilt = jimjson.group_json(
-                        Group("app", gid or 10_000_000, g["name"], avatar=g["avatar"],
-                              alias=alias),
+                        Group("app", gid if alias is None else 10_000_000, g["name"],
+                              avatar=g["avatar"], alias=alias),
                         g["users"],
                         g["online"],
                     )
@@ -305,8 +302,9 @@ class EventExampleTests(SynchronousTestCase):
                 continue
             data = obj["data"]
             self.assertIn(data["kind"], _KINDS[data["event_type"]], line)
-            alias = data["groupId"] if "groupId" in data and gid_of_jim(data["groupId"]) is None \
-                else None
+            alias = None
+            if "groupId" in data:
+                alias = jimjson.group_ref(data["groupId"])[1]
             frames = dict(jim_events.frames(_event(data), alias))
             self.assertEqual(frames[status.EVENT].decode(), line)
             checked.add(data["kind"])

@@ -392,11 +392,6 @@ class RefusalTests(SynchronousTestCase):
                      "detail": "why"},
                 )
 
-    def test_login_required_and_unknown_command_have_their_own_codes(self):
-        login = orjson.loads(jimjson.refusal(12, 10002, JimError(errors.LOGIN_REQUIRED, "x")))
-        unknown = orjson.loads(jimjson.refusal(0, 10002, JimError(errors.UNKNOWN_COMMAND, "y")))
-        self.assertEqual((login["code"], unknown["code"]), (10020, 10017))
-
     def test_a_refused_join_says_why_as_j_ims_result(self):
         for code, result in ((errors.GROUP_FULL, 3), (errors.NO_SUCH_GROUP, 2),
                              (errors.GROUP_PRIVATE, None), (errors.SERVER_ERROR, None)):

@@ -11,7 +11,7 @@ import hmac
 
 from twisted.logger import Logger
 
-from jim import errors, model
+from jim import errors
 from jim.core.passwords import salt_of
 from jim.core.users import check_profile
 from jim.errors import JimError
@@ -52,10 +52,8 @@ def _login_failed(detail):
 class Accounts:
     log = Logger()
 
-    def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration,
-                 bus):
+    def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration):
         self.store = store  # the apps area
-        self.bus = bus
         self.users = users
         self.passwords = passwords
         self.tokens = tokens
@@ -68,15 +66,6 @@ class Accounts:
         # username takes as long to refuse as a wrong password
         n, r, p = passwords.cost
         self._no_such_user = f"scrypt${n}${r}${p}${'A' * 22}==${'A' * 43}="
-
-    def on_bus(self, value):
-        """Forget an app another node changed."""
-        if value.area == model.APPS_AREA and value.origin != self.bus.node:
-            self._apps.pop(value.key, None)
-
-    def cached_app(self, key):
-        """The App if it is in memory (the hot path reads its settings), else None."""
-        return self._apps.get(key)
 
     async def app(self, key):
         """The App with this key (cached), or None."""

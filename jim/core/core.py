@@ -99,11 +99,11 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     users.watchers = relations.friend_names
     users.on_delete = [groups.user_deleted, relations.user_deleted]
     accounts = Accounts(store.apps, users, passwords, tokens, clock, default_app,
-                        open_registration, bus)
+                        open_registration)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
     hub = Hub(presence, bus, groups, events, metrics)
-    for service in (users, relations, groups, accounts):
+    for service in (users, relations, groups):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.subscribe(hub.deliver, (Delivery,))
     bus.subscribe(hub.on_kick, (Kick,))

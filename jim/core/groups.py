@@ -1,26 +1,37 @@
 # -*- test-case-name: tests.test_core_groups -*-
-"""The Groups service: groups, their members, roles and silences, J-IM's join.
+"""The Groups service: groups, their members, roles and silences, and the join of a public
+group (J-IM's cmd 7).
 
-It owns the groups area of the store and caches what group chat needs on the hot path: each
-group's record, its members (with role and silence) and the members who shield it. A change
-goes to the store first, then into the cache, then to other nodes (L{Invalidate}) and to the
-members (an L{Event}). A removed member stops receiving the group at once: the next message's
-fan-out reads the cache this service has already changed.
+It owns the groups area of the store and keeps in memory what group chat needs on the hot
+path (L{jim.core.group_cache}): each group's record, its members (with role and silence) and
+the members who shield it. A change goes to the store first, then into memory, then to other
+nodes (L{Invalidate}) and to the members (an L{Event}). A removed member stops receiving the
+group at once: the next message's fan-out reads what this service has already changed, and a
+read that the change overtook is not kept.
+
+A group is named by its gid, or by its alias (a name a J-IM client gave it); which a front
+end's name is, is the front end's to say.
 """
-import re
-
 import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cache import Bounded, SharedLoads
+from jim.core.cache import SharedLoads
 from jim.core.events import bare_card, card
+from jim.core.group_cache import GroupCache
 from jim.core.users import NAME_BYTES, TEXT_BYTES, check_text
 from jim.errors import JimError
 from jim.model import Group, Invalidate, Member
 
-#: J-IM group ids that are a gid: canonical decimal, no sign, no leading zero, in 64 bits
-_GID_TEXT = re.compile(r"[1-9][0-9]{0,17}")
+
+def _replacing(member):
+    """A change of a group's members in memory that puts C{member} in place of itself."""
+
+    def replace(members):
+        if member.username in members:
+            members[member.username] = member
+
+    return replace
 
 
 def _named(usernames):
@@ -29,11 +40,6 @@ def _named(usernames):
     if not names:
         raise JimError(errors.BAD_REQUEST, "name at least one member")
     return names
-
-
-def gid_of_jim(group_id):
-    """The gid a J-IM ``groupId`` names directly ("100" is gid 100), or None: an alias."""
-    return int(group_id) if _GID_TEXT.fullmatch(group_id) else None
 
 
 class Groups:
@@ -47,48 +53,48 @@ class Groups:
         self.bus = bus
         self.limits = limits
         self.relations = None  # the Relations service: set when both exist (shields)
-        self._groups = Bounded(cache_size)  # (app, gid) -> Group
-        self._aliases = Bounded(cache_size)  # (app, alias) -> gid
-        self._members = Bounded(cache_size)  # (app, gid) -> {username: Member}, joining order
-        self._shielded = Bounded(cache_size)  # (app, gid) -> frozenset of usernames
+        self._cache = GroupCache(cache_size)
         self._loads = SharedLoads()
-        # entries dropped so far: a read that a drop overtook is not kept
-        self._drops = 0
 
     # -- the hot path's lookups (memory only) -------------------------------------------------
 
     def cached_members(self, app, gid):
         """{username: Member} of a group whose members are in memory, else None."""
-        return self._members.get((app, gid))
+        entry = self._cache.entries.get((app, gid))
+        return None if entry is None else entry.members
 
     def cached_group(self, app, gid):
-        return self._groups.get((app, gid))
+        return self._cache.groups.get((app, gid))
 
     def shielded(self, app, gid):
-        """The members who shield the group (loaded with its members)."""
-        return self._shielded.get((app, gid), frozenset())
+        """The members who shield a group whose members are in memory."""
+        entry = self._cache.entries.get((app, gid))
+        return frozenset() if entry is None else entry.shielded
 
-    def cached_jim_gid(self, app, group_id):
-        """The gid of a J-IM ``groupId`` when memory knows it, else None."""
-        gid = gid_of_jim(group_id)
-        if gid is None:
-            gid = self._aliases.get((app, group_id))
+    def cached_gid(self, app, gid=None, alias=None):
+        """The gid of the group named by C{alias} (first) or C{gid} when memory knows it,
+        else None. A gid alone is taken at its word."""
+        if alias is not None:
+            found = self._cache.aliases.get((app, alias))
+            if found is not None or gid is None:
+                return found
+            return gid if (app, gid) in self._cache.groups else None
         return gid
 
     # -- reading ------------------------------------------------------------------------------
 
     async def find(self, app, gid):
         """The Group or None."""
-        group = self._groups.get((app, gid))
+        group = self._cache.groups.get((app, gid))
         if group is None:
             group = await self._loads.load(("group", app, gid), lambda: self._read(app, gid))
         return group
 
     async def _read(self, app, gid):
-        drops = self._drops
+        generation = self._cache.generation((app, gid))
         group = await self.store.get_group(app, gid)
-        if group is not None and drops == self._drops:
-            self._remember(group)
+        if group is not None:
+            self._cache.remember(group, generation)
         return group
 
     async def get(self, app, gid):
@@ -97,52 +103,49 @@ class Groups:
             raise JimError(errors.NO_SUCH_GROUP, f"no group {gid}")
         return group
 
-    async def find_jim(self, app, group_id):
-        """The Group a J-IM ``groupId`` names, or None."""
-        gid = gid_of_jim(group_id)
-        if gid is not None:
-            return await self.find(app, gid)
-        gid = self._aliases.get((app, group_id))
+    async def find_named(self, app, gid=None, alias=None):
+        """The Group named by C{alias} (first) or C{gid}, or None."""
+        if alias is not None:
+            group = await self._by_alias(app, alias)
+            if group is not None or gid is None:
+                return group
+        return await self.find(app, gid)
+
+    async def _by_alias(self, app, alias):
+        gid = self._cache.aliases.get((app, alias))
         if gid is not None:
             group = await self.find(app, gid)
-            if group is not None and group.alias == group_id:
+            if group is not None and group.alias == alias:
                 return group
-        drops = self._drops
-        group = await self.store.group_by_alias(app, group_id)
-        if group is not None and drops == self._drops:
-            self._remember(group)
+        changes = self._cache.changes
+        group = await self.store.group_by_alias(app, alias)
+        if group is not None and changes == self._cache.changes:  # no change overtook it
+            self._cache.remember(group)
         return group
 
-    async def jim_gid(self, app, group_id):
-        """The gid of the group a J-IM ``groupId`` names, or None."""
-        group = await self.find_jim(app, group_id)
+    async def gid_named(self, app, gid=None, alias=None):
+        """The gid of the group L{find_named} finds, or None."""
+        group = await self.find_named(app, gid, alias)
         return None if group is None else group.gid
 
-    def _remember(self, group):
-        self._groups[(group.app, group.gid)] = group
-        if group.alias is not None:
-            self._aliases[(group.app, group.alias)] = group.gid
-
     async def members(self, app, gid):
-        """{username: Member} of a group, in joining order, loaded once and cached with the
-        members who shield it. Empty, and not cached, for a group that does not exist."""
-        members = self._members.get((app, gid))
+        """{username: Member} of a group, in joining order, read once and kept with the
+        members who shield it. Empty, and not kept, for a group that does not exist."""
+        members = self.cached_members(app, gid)
         if members is None:
             members = await self._loads.load(("members", app, gid),
                                              lambda: self._load_members(app, gid))
         return members
 
     async def _load_members(self, app, gid):
-        drops = self._drops
+        key = (app, gid)
+        generation = self._cache.generation(key)
         listed = await self.store.members(app, gid)
         if not listed:
             return {}
         shielders = await self.relations.shielders(app, gid) if self.relations else ()
         members = {member.username: member for member in listed}
-        if drops != self._drops:  # overtaken by a change: good for this caller only
-            return members
-        self._shielded[(app, gid)] = frozenset(shielders)
-        return self._members.setdefault((app, gid), members)
+        return self._cache.keep(key, members, frozenset(shielders), generation)
 
     async def member_list(self, app, gid):
         await self.get(app, gid)
@@ -157,7 +160,7 @@ class Groups:
     # -- changing -----------------------------------------------------------------------------
 
     async def create(self, app, owner, name, members=(), avatar="", desc="",
-                     flag=model.PRIVATE, actor=None):
+                     flag=model.PRIVATE, actor=""):
         """Create a group owned by C{owner} with C{members}; all of them are told."""
         name = check_text("name", name, NAME_BYTES, single_line=True)
         desc = check_text("desc", desc, TEXT_BYTES)
@@ -178,15 +181,18 @@ class Groups:
         self._adopt(group, first)
         self.log.info("group {gid} created in app {app} by {owner} with {n} members",
                       gid=group.gid, app=app, owner=owner, n=len(names))
-        self.events.send(self.events.make(model.GROUP_CREATED, app, actor=actor or owner,
+        self.events.send(self.events.make(model.GROUP_CREATED, app, actor=actor,
                                           gid=group.gid, group_name=group.name,
                                           users=[card(users[n]) for n in names]), names)
         return group
 
     def _adopt(self, group, members):
-        self._remember(group)
-        self._members[(group.app, group.gid)] = {m.username: m for m in members}
-        self._shielded[(group.app, group.gid)] = frozenset()
+        """A group this node made: its record and members are in memory at once."""
+        key = (group.app, group.gid)
+        self._cache.changed(key)
+        self._cache.remember(group)
+        self._cache.keep(key, {m.username: m for m in members}, frozenset(),
+                         self._cache.generation(key))
         self._invalidate(group.app, group.gid)
 
     async def update(self, app, gid, changes, actor=""):
@@ -204,7 +210,8 @@ class Groups:
         await self.get(app, gid)
         fields["mtime"] = self.events.now_ms()
         group = await self.store.update_group(app, gid, fields)
-        self._remember(group)
+        self._cache.changed((app, gid))
+        self._cache.remember(group)
         self._invalidate(app, gid)
         await self._tell(group, model.GROUP_UPDATED, actor)
         return group
@@ -214,37 +221,39 @@ class Groups:
         group = await self.get(app, gid)
         members = list(await self.members(app, gid))
         await self.store.delete_group(app, gid)
+        self._cache.forget((app, gid))
+        self._invalidate(app, gid)
         if self.relations is not None:
             await self.relations.group_deleted(app, gid)
-        self._forget(app, gid, group.alias)
-        self._invalidate(app, gid)
         self.log.info("group {gid} of app {app} dissolved", gid=gid, app=app)
         self.events.send(self.events.make(model.GROUP_DISSOLVED, app, actor=actor, gid=gid,
                                           group_name=group.name), members, group.alias)
 
-    def _forget(self, app, gid, alias=None):
-        self._drops += 1
-        self._groups.pop((app, gid), None)
-        self._members.pop((app, gid), None)
-        self._shielded.pop((app, gid), None)
-        if alias is not None:
-            self._aliases.pop((app, alias), None)
-
     async def add_members(self, app, gid, usernames, actor=""):
-        """Add users to a group; all its members (the new ones too) are told."""
+        """Add users to a group; all its members (the new ones too) are told. Their places
+        are taken before anything is awaited, so concurrent adds never overfill a group."""
         group = await self.get(app, gid)
-        members = await self.members(app, gid)
+        await self.members(app, gid)
         names = _named(usernames)
         users = await self.users.require_all(app, names)
+        members = self.cached_members(app, gid) or await self.members(app, gid)
         present = [n for n in names if n in members]
         if present:
             raise JimError(errors.ALREADY_MEMBER, f"already members: {', '.join(present[:20])}")
         if len(members) + len(names) > group.max_members:
             raise JimError(errors.GROUP_FULL, f"group {gid} holds at most {group.max_members}"
                            f" members; it has {len(members)}")
-        await self._check_quota(app, names)
         now = self.events.now_ms()
-        await self._add(app, gid, [Member(n, joined=now) for n in names])
+        new = [Member(n, joined=now) for n in names]
+        for member in new:
+            members[member.username] = member  # taken now; given back if the add fails
+        try:
+            await self._check_quota(app, names)
+            await self._add(app, gid, new)
+        except BaseException:
+            for name in names:
+                members.pop(name, None)
+            raise
         self.events.send(self.events.make(
             model.MEMBERS_ADDED, app, actor=actor, gid=gid, group_name=group.name,
             users=[card(users[n], self.presence.is_online(app, n)) for n in names]),
@@ -252,13 +261,18 @@ class Groups:
 
     async def _add(self, app, gid, new):
         added = await self.store.add_members(app, gid, new)
-        members = self._members.get((app, gid))
-        if members is not None:
-            for member in new:
-                if member.username in added:
-                    members[member.username] = member
-        self._invalidate(app, gid)
+        self._applied(app, gid, lambda members: members.update(
+            (m.username, m) for m in new if m.username in added))
         return added
+
+    def _applied(self, app, gid, change):
+        """A membership change was written: reads from before it are not kept, and what
+        memory holds of the group's members is changed in place (C{change(members)})."""
+        self._cache.changed((app, gid))
+        members = self.cached_members(app, gid)
+        if members is not None:
+            change(members)
+        self._invalidate(app, gid)
 
     async def _check_quota(self, app, usernames):
         cap = self.limits.user_groups
@@ -286,11 +300,12 @@ class Groups:
 
     async def _remove(self, app, gid, names):
         await self.store.remove_members(app, gid, names)
-        members = self._members.get((app, gid))
-        if members is not None:
+
+        def without(members):
             for name in names:
                 members.pop(name, None)
-        self._invalidate(app, gid)
+
+        self._applied(app, gid, without)
         if self.relations is not None:  # their shield of it and no-disturb for it go too
             await self.relations.members_left(app, gid, names)
 
@@ -327,13 +342,15 @@ class Groups:
     async def _set_owner(self, app, gid, username):
         old = (await self.get(app, gid)).owner
         group = await self.store.set_owner(app, gid, username)
-        self._remember(group)
-        members = self._members.get((app, gid))
-        if members is not None:
+
+        def handed_over(members):
             if old in members and old != username:
                 members[old] = attr.evolve(members[old], role=model.MEMBER)
-            members[username] = attr.evolve(members[username], role=model.OWNER)
-        self._invalidate(app, gid)
+            if username in members:
+                members[username] = attr.evolve(members[username], role=model.OWNER)
+
+        self._applied(app, gid, handed_over)
+        self._cache.remember(group)
         return group
 
     async def silence(self, app, gid, usernames, silenced, actor=""):
@@ -347,12 +364,9 @@ class Groups:
         changing = [n for n in names if members[n].silenced != silenced]
         for name in changing:
             member = await self.store.update_member(app, gid, name, {"silenced": silenced})
-            cached = self._members.get((app, gid))
-            if cached is not None and name in cached:
-                cached[name] = member
+            self._applied(app, gid, _replacing(member))
         if not changing:
             return
-        self._invalidate(app, gid)
         group = await self.get(app, gid)
         await self._tell(group, model.MEMBER_SILENCED, actor, flag=silenced,
                          users=[bare_card(n) for n in changing])
@@ -365,75 +379,70 @@ class Groups:
 
     def shields_changed(self, app, gid):
         """Members' shields of a group changed: read them again with its members."""
-        self._drops += 1
-        self._members.pop((app, gid), None)
-        self._shielded.pop((app, gid), None)
+        self._cache.changed((app, gid))
+        self._cache.entries.pop((app, gid), None)
         self._invalidate(app, gid)
 
-    # -- J-IM's join -----------------------------------------------------------------------
+    # -- joining a public group (J-IM's cmd 7) ---------------------------------------------
 
-    async def join(self, app, user, group_id, name="", avatar="", terminal=None):
-        """J-IM's cmd 7: add C{user} to the group J-IM calls C{group_id}, creating it (public,
-        owned by the joiner) if missing. C{(group, added)}: added False for a member already.
-        JimError(GROUP_PRIVATE) for a private group, GROUP_FULL past its size, GROUP_QUOTA
-        for a user in as many groups as allowed."""
+    async def join(self, app, user, gid=None, alias=None, name="", avatar="", terminal=None):
+        """Add C{user} to the group named by C{alias} (first) or C{gid}, creating it (public,
+        owned by the joiner, under the alias if there is one, else the gid) if missing.
+        C{(group, added)}: added False for a member already. JimError(GROUP_PRIVATE) for a
+        private group, GROUP_FULL past its size, GROUP_QUOTA for a user in as many groups as
+        allowed. Its place is taken before the write: concurrent joins never overfill it."""
         username = user.username
-        group = await self.find_jim(app, group_id)
+        group = await self.find_named(app, gid, alias)
         if group is not None:
-            members = await self.members(app, group.gid)
-            if username in members:
+            if username in await self.members(app, group.gid):
                 return group, False
             if group.flag != model.PUBLIC:
-                raise JimError(errors.GROUP_PRIVATE, f"group {group_id} is private: members"
-                               " are added by the app")
+                raise JimError(errors.GROUP_PRIVATE, f"group {alias or gid} is private:"
+                               " members are added by the app")
         await self._check_quota(app, [username])
         if group is None:
-            group, created = await self._create_for_join(app, username, group_id, name, avatar)
-            if not created:
-                return await self.join(app, user, group_id, name, avatar, terminal)
-            members = self._members[(app, group.gid)]
+            group = await self._create_for_join(app, username, gid, alias, name, avatar)
+            if group is None:  # a concurrent join made it first
+                return await self.join(app, user, gid, alias, name, avatar, terminal)
         else:
-            gid = group.gid
-            members = self._members.setdefault((app, gid), await self.members(app, gid))
+            await self.members(app, group.gid)
+            members = self.cached_members(app, group.gid) or await self.members(app, group.gid)
             if username in members:  # joined by another connection meanwhile
                 return group, False
             if len(members) >= group.max_members:
                 raise JimError(errors.GROUP_FULL,
-                               f"group {group_id} is full ({group.max_members} members)")
+                               f"group {alias or gid} is full ({group.max_members} members)")
             member = Member(username, joined=self.events.now_ms())
-            members[username] = member  # the place is taken before the write: no overfull group
+            members[username] = member  # taken now; given back if the write fails
             try:
-                await self.store.add_members(app, gid, [member])
+                await self._add(app, group.gid, [member])
             except BaseException:
                 members.pop(username, None)
                 raise
-            self._invalidate(app, gid)
-        self.log.info("{user} joined group {gid} of app {app}", user=username, gid=group_id,
-                      app=app)
+        self.log.info("{user} joined group {gid} of app {app}", user=username,
+                      gid=alias or group.gid, app=app)
+        card_of_joiner = card(user, self.presence.is_online(app, username), terminal)
         self.events.send(self.events.make(model.MEMBERS_ADDED, app, actor=username,
                                           gid=group.gid, group_name=group.name,
-                                          users=[card(user, self.presence.is_online(app, username),
-                                                      terminal)]),
-                         list(members), group.alias)
+                                          users=[card_of_joiner]),
+                         list(await self.members(app, group.gid)), group.alias)
         return group, True
 
-    async def _create_for_join(self, app, username, group_id, name, avatar):
-        """A public group J-IM's join creates, owned by the joiner: C{(group, True)}, or
-        C{(None, False)} when a concurrent join made it first."""
-        gid = gid_of_jim(group_id)
-        alias = None if gid is not None else group_id
+    async def _create_for_join(self, app, username, gid, alias, name, avatar):
+        """A public group a join creates, owned by the joiner; None when a concurrent join
+        made it first."""
         now = self.events.now_ms()
-        group = Group(app, gid or 0, name or group_id, "", avatar, username, model.PUBLIC,
-                      self.limits.group_size, now, now, alias)
+        group = Group(app, 0 if alias is not None else gid, name or alias or str(gid), "",
+                      avatar, username, model.PUBLIC, self.limits.group_size, now, now, alias)
         owner = [Member(username, model.OWNER, joined=now)]
         try:
             group = await self.store.create_group(group, owner)
         except JimError as e:
             if e.code != errors.GROUP_EXISTS:
                 raise
-            return None, False
+            return None
         self._adopt(group, owner)
-        return group, True
+        return group
 
     # -- what other services call ------------------------------------------------------------
 
@@ -447,6 +456,4 @@ class Groups:
     def on_bus(self, value):
         if type(value) is Invalidate and value.area == model.GROUPS_AREA \
                 and value.origin != self.bus.node:
-            gid = int(value.key)
-            group = self._groups.get((value.app, gid))
-            self._forget(value.app, gid, None if group is None else group.alias)
+            self._cache.forget((value.app, int(value.key)))

@@ -56,6 +56,8 @@ class Hub:
             members = await self.groups.members(connection.app, group.gid)
             if connection not in self._local.get(key, ()):  # gone meanwhile: its cmd 10 went out
                 return
+            if connection.username not in members:  # removed since its groups were read
+                continue
             announced[group.gid] = group.alias
             event = self.events.make(model.USER_ONLINE, connection.app, actor=user.username,
                                      gid=group.gid,

@@ -70,7 +70,7 @@ async def login(session, obj):
     await core.hub.bind(session, user)
     for gid in core.auto_join:
         try:
-            await core.groups.join(app, user, gid, terminal=session.terminal)
+            await core.groups.join(app, user, *jimjson.group_ref(gid), terminal=session.terminal)
         except JimError as e:  # e.g. the group is full: the login itself stands
             log.warn(
                 "could not auto-join {user} to group {gid}: {detail}",
@@ -83,8 +83,8 @@ async def login(session, obj):
 def _login_ok(session):
     """The cmd 6 reply, with what J-IM leaves out: the user, a reconnect token, and the largest
     message body this server takes (a client that sends more is disconnected)."""
-    user = jimjson.user_json(session.user, True, session.client.terminal)
-    token = session.core.accounts.token_for(session.user)
+    user = jimjson.user_json(session.current_user, True, session.client.terminal)
+    token = session.core.accounts.token_for(session.current_user)
     return jimjson.reply(status.LOGIN_RESP, status.LOGIN_OK, user=user, token=token,
                          maxBody=session.core.limits.max_body)
 
@@ -106,11 +106,12 @@ async def auth(session, obj):
 
 async def join(session, obj):
     request = jimjson.join_request(obj)
+    gid, alias = jimjson.group_ref(request.group_id)
     group, added = await session.core.groups.join(
-        session.app, session.user, request.group_id, request.name, request.avatar,
+        session.app, session.current_user, gid, alias, request.name, request.avatar,
         session.terminal)
     if not added:  # a member already: only this connection hears it, as its confirmation
-        user = jimjson.user_json(session.user, True, session.terminal)
+        user = jimjson.user_json(session.current_user, True, session.terminal)
         session.client.send(status.JOIN_GROUP_NOTIFY, jim_events.join_notify(
             jimjson.jim_group_id(group.gid, group.alias), user))
 
@@ -126,7 +127,7 @@ def chat(session, obj):
         return
     core = session.core
     if group_id is not None:
-        gid = core.groups.cached_jim_gid(session.app, group_id)
+        gid = core.groups.cached_gid(session.app, *jimjson.group_ref(group_id))
         if gid is None:
             d = defer.ensureDeferred(_group_chat_resolving(session, draft, group_id))
             d.addBoth(_chat_done, session, draft.client_id)
@@ -138,7 +139,7 @@ def chat(session, obj):
 
 async def _group_chat_resolving(session, draft, group_id):
     """A group chat to a J-IM groupId that memory does not know yet."""
-    gid = await session.core.groups.jim_gid(session.app, group_id)
+    gid = await session.core.groups.gid_named(session.app, *jimjson.group_ref(group_id))
     if gid is None:
         raise JimError(errors.NO_SUCH_GROUP, f"no group {group_id!r}")
     return await session.core.messages.send(session.app, session.username,
@@ -181,7 +182,7 @@ async def get_user(session, obj):
             jimjson.reply(status.GET_USER_RESP, status.GET_USER_OK, data=data),
         )
         return
-    data = jimjson.user_json(session.user, True, session.client.terminal)
+    data = jimjson.user_json(session.current_user, True, session.client.terminal)
     data["groups"] = await _groups_with_members(session, request.type)
     data["friends"] = []
     code = _USER_CODES[request.type]
@@ -220,7 +221,7 @@ async def get_messages(session, obj):
         raise JimError(errors.NOT_ALLOWED, "userId must be the logged-in user")
     gid = None
     if request.group_id is not None:
-        group = await core.groups.find_jim(app, request.group_id)
+        group = await core.groups.find_named(app, *jimjson.group_ref(request.group_id))
         if group is None:
             if request.type != jimjson.OFFLINE_MESSAGES:
                 raise JimError(errors.NOT_MEMBER, f"not a member of group {request.group_id!r}")

@@ -138,6 +138,11 @@ class Session:
     def terminal(self):
         return self.client.terminal
 
+    @property
+    def current_user(self):
+        """The user as it is now (its profile may have changed since the login)."""
+        return self.core.users.cached(self.app, self.username) or self.user
+
     def deliver(self, delivery, cache):
         client = self.client
         data = cache.get(client.encoding)

@@ -18,8 +18,6 @@ JMESSAGE = {
     errors.SERVER_ERROR: (899000, 500),
     errors.BUSY: (899030, 503),
     errors.RATE_LIMITED: (899030, 429),
-    errors.UNKNOWN_COMMAND: (899003, 400),
-    errors.LOGIN_REQUIRED: (899007, 401),
     errors.NOT_FOUND: (899404, 404),
     errors.METHOD_NOT_ALLOWED: (899405, 405),
     errors.BODY_TOO_LARGE: (899003, 413),

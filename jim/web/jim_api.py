@@ -69,7 +69,7 @@ class SendMessage(_JimApiResource):
                 raise JimError(errors.NO_SUCH_USER, f"no user {sender!r} in this app")
             chat = jimjson.chat_request(obj)
             if chat.chat_type == jimjson.CHAT_GROUP:
-                gid = await self.core.groups.jim_gid(app, chat.group_id)
+                gid = await self.core.groups.gid_named(app, *jimjson.group_ref(chat.group_id))
                 if gid is None:
                     raise JimError(errors.NO_SUCH_GROUP, f"no group {chat.group_id!r}")
                 draft = jim_messages.draft(chat, str(gid))

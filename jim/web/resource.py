@@ -8,7 +8,6 @@ details.
 import base64
 import binascii
 
-import orjson
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import http, resource, server
@@ -18,10 +17,6 @@ from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 
 JSON = b"application/json; charset=utf-8"
-
-
-def json_body(obj):
-    return orjson.dumps(obj)
 
 
 class AsyncResource(resource.Resource):

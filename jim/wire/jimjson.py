@@ -15,7 +15,7 @@ import orjson
 
 from jim import errors
 from jim.errors import BAD_REQUEST, JimError
-from jim.model import GROUP, MAX_INT64, SINGLE, TEXT, Draft
+from jim.model import FIRST_GID, GROUP, MAX_INT64, SINGLE, TEXT, Draft
 from jim.wire import jim_messages, status
 
 #: longest userId / groupId / token accepted, in UTF-8 bytes
@@ -344,18 +344,36 @@ _JOIN_RESULTS = {errors.GROUP_FULL: 3, errors.NO_SUCH_GROUP: 2}
 
 def refusal(command, failure, error, client_id=None):
     """The J-IM reply (cmd C{command}) to a L{JimError}: the status code J-IM answers a failed
-    command with (C{failure}: 10002 for a chat, 10008 for a login...; 10020 for a command
-    before the login), the error's detail as ``detail``, a chat's C{client_id} as
-    ``data.clientId`` (where its acknowledgement carries it), and a refused join's J-IM
-    ``result``."""
-    code = error.code
-    if code == errors.LOGIN_REQUIRED:
-        failure = status.INVALID
-    elif code == errors.UNKNOWN_COMMAND:
-        failure = status.UNKNOWN_CMD
+    command with (C{failure}: 10002 for a chat, 10008 for a login...), the error's detail as
+    ``detail``, a chat's C{client_id} as ``data.clientId`` (where its acknowledgement carries
+    it), and a refused join's J-IM ``result``."""
     data = None if client_id is None else {"clientId": client_id}
-    result = _JOIN_RESULTS.get(code) if command == status.JOIN_GROUP_RESP else None
+    result = _JOIN_RESULTS.get(error.code) if command == status.JOIN_GROUP_RESP else None
     return reply(command, failure, data, detail=error.detail, result=result)
+
+
+#: a canonical decimal: no sign, no leading zero
+_DECIMAL = re.compile(r"[1-9][0-9]*")
+#: the largest gid a J-IM client names directly: above it, numbers JavaScript cannot read
+_JS_SAFE = 2**53
+
+
+def group_ref(group_id):
+    """C{(gid, alias)}: how the core names the group a J-IM ``groupId`` names.
+
+    - "100", a number below L{model.FIRST_GID} (J-IM's numbered groups): gid 100;
+    - "10000005", a number a gid can have: the group with that alias if there is one, else
+      gid 10000005 (a group made over REST); a join creates it under the alias, so that a J-IM
+      client can never choose the gids the REST API hands out;
+    - "g1", any other name: the group with that alias.
+    """
+    if _DECIMAL.fullmatch(group_id) and len(group_id) <= 16:
+        number = int(group_id)
+        if number < FIRST_GID:
+            return number, None
+        if number <= _JS_SAFE:
+            return number, group_id
+    return None, group_id
 
 
 def jim_group_id(group_id, alias=None):

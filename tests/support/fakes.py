@@ -14,7 +14,6 @@ from jim.bus.local import LocalBus, LocalPresence
 from jim.config import Limits
 from jim.core.accounts import secret_hash
 from jim.core.core import build_core
-from jim.core.groups import gid_of_jim
 from jim.core.passwords import Passwords, hash_password
 from jim.core.tokens import Tokens
 from jim.interfaces import IClient
@@ -22,6 +21,7 @@ from jim.metrics import Metrics
 from jim.model import MEMBER, OWNER, PUBLIC, App, Group, Member, User
 from jim.protocols.jim_session import Session
 from jim.store.memory import MemoryStore
+from jim.wire import jimjson
 
 #: scrypt cost for tests: the smallest the algorithm accepts, so a hash takes microseconds
 COST = (2, 1, 1)
@@ -271,10 +271,10 @@ class CoreFixture:
     def add_group(self, gid, *members, app=APP_KEY, owner="", flag=PUBLIC):
         """A group J-IM calls C{gid} (a name or a number) with C{members}, the first of them
         (or C{owner}) owning it; the stored Group."""
-        number = gid_of_jim(gid)
+        number, alias = jimjson.group_ref(gid)
         owner = owner or (members[0] if members else "")
-        group = Group(app, number or 0, gid, owner=owner, flag=flag,
-                      alias=None if number else gid)
+        group = Group(app, 0 if alias is not None else number, gid, owner=owner, flag=flag,
+                      max_members=self.limits.group_size, alias=alias)
         first = [Member(name, OWNER if name == owner else MEMBER) for name in members]
         return self.memory.groups.create_group(group, first).result
 
