@@ -324,6 +324,22 @@ class DomainMigrationTests(unittest.TestCase):
         self.assertEqual((await groups.create_group(Group("f", 0), [])).gid, 20000001)
         self.assertEqual((await groups.create_group(Group("g", 0), [])).gid, model.FIRST_GID)
 
+    async def test_a_group_larger_than_500_keeps_room_for_its_members(self):
+        """A server run with a larger --group-size had bigger groups: each keeps them all."""
+        path = os.path.join(self.mktemp(), "jim.db")
+        old = _Version2File(path)
+        old.group("a", "big", "u0", 50, [f"u{n}" for n in range(501)])
+        old.group("a", "small", "u0", 51, ["u0", "u1"])
+        old.db.close()
+
+        store = SqliteStore(path, reactor, early_ids=0)
+        await store.start()
+        self.addCleanup(store.stop)
+        big = await store.groups.group_by_alias("a", "big")
+        self.assertEqual(big.max_members, 501)
+        self.assertEqual(len(await store.groups.members("a", big.gid)), 501)
+        self.assertEqual((await store.groups.group_by_alias("a", "small")).max_members, 500)
+
     async def check_apps_and_users(self, store):
         self.assertEqual(await store.apps.list_apps(0, 5),
                          (2, [App("k2", "f00d", "app k2", 20), App("k1", "f00d", "app k1", 10)]))

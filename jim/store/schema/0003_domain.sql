@@ -102,7 +102,8 @@ INSERT INTO migration_gids (app, old, gid, alias)
     FROM groups AS g JOIN migration_gid_bases AS b ON b.app = g.app
     WHERE NOT (g.gid GLOB '[1-9]*' AND g.gid NOT GLOB '*[^0-9]*' AND length(g.gid) <= 18);
 
--- old J-IM groups were public (anyone could join with cmd 7), of at most 500 members
+-- old J-IM groups were public (anyone could join with cmd 7), of at most --group-size members
+-- (500 by default): each keeps room for the members it has
 
 ALTER TABLE members RENAME TO old_members;
 ALTER TABLE groups RENAME TO old_groups;
@@ -125,8 +126,10 @@ CREATE TABLE groups (
 
 INSERT INTO groups (seq, app, gid, name, description, avatar, owner, flag, max_members, ctime,
                     mtime, alias)
-    SELECT g.rowid, g.app, m.gid, g.name, '', g.avatar, g.owner, 2, 500, g.created, g.created,
-           m.alias
+    SELECT g.rowid, g.app, m.gid, g.name, '', g.avatar, g.owner, 2,
+           max(500, (SELECT count(*) FROM old_members AS o
+                     WHERE o.app = g.app AND o.gid = g.gid)),
+           g.created, g.created, m.alias
     FROM old_groups AS g JOIN migration_gids AS m ON m.app = g.app AND m.old = g.gid
     ORDER BY g.rowid;
 
