@@ -180,9 +180,10 @@ class PolicyTests(SynchronousTestCase):
         self.bob_client.take()  # the silence's own event
         self.assertEqual(self.refusal("alice", gid, target_type=GROUP), errors.SILENCED)
         self.assertNothingSent()
-        # an admin may speak in any group
-        self.successResultOf(self.fx.core.messages.send(APP_KEY, "boss",
-                                                        draft(gid, "hi", GROUP)))
+        # the app server may speak in any group through an admin; the admin chatting may not
+        self.assertEqual(self.refusal("boss", gid, target_type=GROUP), errors.NOT_MEMBER)
+        self.successResultOf(self.fx.core.messages.send(
+            APP_KEY, "boss", draft(gid, "hi", GROUP, from_type=model.FROM_ADMIN)))
         self.assertEqual(pushed(self.bob_client), ["hi"])
 
     def test_a_jim_sender_hears_jims_refusal(self):

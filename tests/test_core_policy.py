@@ -76,7 +76,7 @@ class RuleTests(SynchronousTestCase):
     def test_refusals_are_counted_by_code(self):
         self.policy.check_sender(user("a", forbidden=True), text("hi"))
         self.policy.check_sender(user("a", forbidden=True), text("hi"))
-        self.policy.check_group(self.alice, 5, {})
+        self.policy.check_group(self.alice, 5, {}, text("hi"))
         self.policy.check_sender(self.alice, text("hi"))
         self.assertEqual(self.metrics.refusals, {errors.USER_FORBIDDEN: 2,
                                                  errors.NO_SUCH_GROUP: 1})
@@ -110,34 +110,54 @@ class RuleTests(SynchronousTestCase):
     def test_private_rules(self):
         check = self.policy.check_private
         friendly = App(APP_KEY, "x", friend_mode=True)
-        self.assertEqual(self.code(check(self.app, self.alice, None, None, "zed")),
+        self.assertEqual(self.code(check(self.app, self.alice, None, None, text("hi")._replace(target="zed"))),
                          errors.NO_SUCH_USER)
-        self.assertIsNone(check(self.app, self.alice, self.bob, RelationSet(), "bob"))
+        self.assertIsNone(check(self.app, self.alice, self.bob, RelationSet(), text("hi")))
         self.assertEqual(self.code(check(self.app, self.alice, self.bob,
-                                         friends_of("alice", blacklist=["alice"]), "bob")),
+                                         friends_of("alice", blacklist=["alice"]), text("hi"))),
                          errors.BLACKLISTED)
         self.assertEqual(self.code(check(friendly, self.alice, self.bob,
-                                         friends_of("carol"), "bob")), errors.NOT_FRIENDS)
-        self.assertIsNone(check(friendly, self.alice, self.bob, friends_of("alice"), "bob"))
-        self.assertIsNone(check(friendly, self.bob, self.bob, RelationSet(), "bob"))
+                                         friends_of("carol"), text("hi"))), errors.NOT_FRIENDS)
+        self.assertIsNone(check(friendly, self.alice, self.bob, friends_of("alice"), text("hi")))
+        self.assertIsNone(check(friendly, self.bob, self.bob, RelationSet(), text("hi")))
 
-    def test_admins_pass_blacklists_and_friend_mode(self):
+    def test_the_app_server_passes_blacklists_and_friend_mode(self):
         boss = user("boss", admin=True)
         friendly = App(APP_KEY, "x", friend_mode=True)
-        self.assertIsNone(self.policy.check_private(friendly, boss, self.bob,
-                                                    friends_of(blacklist=["boss"]), "bob"))
-        self.assertEqual(self.code(self.policy.check_private(friendly, boss, None, None, "z")),
+        check = self.policy.check_private
+        as_admin = text("hi", from_type=model.FROM_ADMIN)
+        self.assertIsNone(check(friendly, boss, self.bob, friends_of(blacklist=["boss"]),
+                                as_admin))
+        self.assertEqual(self.code(check(friendly, boss, None, None, as_admin)),
                          errors.NO_SUCH_USER)
+
+    def test_an_admin_chatting_as_a_user_is_bound_like_any_user(self):
+        boss = user("boss", admin=True)
+        friendly = App(APP_KEY, "x", friend_mode=True)
+        check = self.policy.check_private
+        self.assertEqual(self.code(check(self.app, boss, self.bob,
+                                         friends_of("boss", blacklist=["boss"]), text("hi"))),
+                         errors.BLACKLISTED)
+        self.assertEqual(self.code(check(friendly, boss, self.bob, RelationSet(), text("hi"))),
+                         errors.NOT_FRIENDS)
+        self.assertEqual(self.code(self.policy.private(self.app, boss, self.bob,
+                                                       friends_of(blacklist=["boss"]),
+                                                       text("hi"))),
+                         errors.BLACKLISTED)
 
     def test_group_rules(self):
         check = self.policy.check_group
         members = {"alice": Member("alice", model.OWNER), "bob": Member("bob", silenced=True)}
-        self.assertIsNone(check(self.alice, 5, members))
-        self.assertEqual(self.code(check(self.alice, 5, {})), errors.NO_SUCH_GROUP)
-        self.assertEqual(self.code(check(user("carol"), 5, members)), errors.NOT_MEMBER)
-        self.assertEqual(self.code(check(self.bob, 5, members)), errors.SILENCED)
-        self.assertIsNone(check(user("boss", admin=True), 5, members))
-        self.assertEqual(self.code(check(user("bob", admin=True), 5, members)), errors.SILENCED)
+        as_user, as_admin = text("hi"), text("hi", from_type=model.FROM_ADMIN)
+        self.assertIsNone(check(self.alice, 5, members, as_user))
+        self.assertEqual(self.code(check(self.alice, 5, {}, as_user)), errors.NO_SUCH_GROUP)
+        self.assertEqual(self.code(check(user("carol"), 5, members, as_user)), errors.NOT_MEMBER)
+        self.assertEqual(self.code(check(self.bob, 5, members, as_user)), errors.SILENCED)
+        boss = user("boss", admin=True)
+        self.assertIsNone(check(boss, 5, members, as_admin))
+        self.assertEqual(self.code(check(boss, 5, members, as_user)), errors.NOT_MEMBER)
+        self.assertEqual(self.code(check(user("bob", admin=True), 5, members, as_admin)),
+                         errors.SILENCED)
 
 
 class SendTests(SynchronousTestCase):
@@ -204,13 +224,14 @@ class SendTests(SynchronousTestCase):
             APP_KEY, "bob", ["alice"])))
         self.refused(self.private("alice", "bob"), errors.BLACKLISTED)
         self.delivered(self.private("bob", "alice"), "alice", "bob")
-        self.delivered(self.private("boss", "bob"), "bob", "boss")
+        self.delivered(self.private("boss", "bob"), "bob", "boss")  # admins are never on one
         self.delivered(self.group("alice"), "alice", "bob")  # a blacklist is for private chats
 
     def test_not_a_member_or_no_group(self):
         self.refused(self.group("carol"), errors.NOT_MEMBER)
         self.refused(self.group("alice", gid=99), errors.NO_SUCH_GROUP)
-        self.delivered(self.group("boss"), "alice", "bob")
+        self.delivered(self.group("boss", from_type=model.FROM_ADMIN), "alice", "bob")
+        self.refused(self.group("boss"), errors.NOT_MEMBER)
 
     def test_silenced(self):
         self.successResultOf(defer.ensureDeferred(self.fx.core.groups.silence(
@@ -251,6 +272,9 @@ class FriendModeTests(SynchronousTestCase):
         self.assertEqual(self.failureResultOf(self.send("bob", "alice"), JimError).value.code,
                          errors.NOT_FRIENDS)
 
-    def test_oneself_and_admins_need_no_friendship(self):
+    def test_oneself_and_the_app_server_need_no_friendship(self):
         self.successResultOf(self.send("alice", "alice"))
-        self.successResultOf(self.send("boss", "carol"))
+        self.successResultOf(self.fx.core.messages.send(APP_KEY, "boss", Draft(
+            model.SINGLE, "carol", model.TEXT, {"text": "hi"}, from_type=model.FROM_ADMIN)))
+        self.assertEqual(self.failureResultOf(self.send("boss", "carol"), JimError).value.code,
+                         errors.NOT_FRIENDS)

@@ -45,9 +45,9 @@ class Policy:
             refusal = self.check_sender(sender, draft)
             if refusal is not None:
                 return refusal
-        if (receiver is None or sender.admin or sender.username in receiver_relations.blacklist
+        if (receiver is None or sender.username in receiver_relations.blacklist
                 or app.friend_mode):
-            return self.check_private(app, sender, receiver, receiver_relations, draft.target)
+            return self.check_private(app, sender, receiver, receiver_relations, draft)
         return None
 
     def group(self, sender, gid, members, draft):
@@ -56,7 +56,7 @@ class Policy:
             refusal = self.check_sender(sender, draft)
             if refusal is not None:
                 return refusal
-        return self.check_group(sender, gid, members)
+        return self.check_group(sender, gid, members, draft)
 
     def _ordinary(self, sender, draft):
         """A short text from a user who may send: nothing L{check_sender} could refuse."""
@@ -81,12 +81,17 @@ class Policy:
                                f"the message is over {self.max_message} bytes")
         return None
 
-    def check_private(self, app, sender, receiver, receiver_relations, target):
-        """A refusal if C{sender} may not write to C{receiver} (None: no such user)."""
+    def check_private(self, app, sender, receiver, receiver_relations, draft):
+        """A refusal if C{sender} may not write C{draft} to C{receiver} (None: no such user).
+
+        A message the app server sends in an admin's name (C{from_type} admin, which
+        L{check_sender} allows admins only) is not bound by blacklists or friend-only apps;
+        an admin who chats as a user is, like any user."""
+        target = draft.target
         if receiver is None:
             return self.refuse(errors.NO_SUCH_USER, f"no user {target!r} in this app")
-        if sender.admin:
-            return None  # the app server speaks through its admins: nobody blocks it
+        if draft.from_type == model.FROM_ADMIN:
+            return None
         name = sender.username
         if name in receiver_relations.blacklist:
             return self.refuse(errors.BLACKLISTED, f"{target!r} does not take messages from"
@@ -95,14 +100,15 @@ class Policy:
             return self.refuse(errors.NOT_FRIENDS, f"{name!r} and {target!r} are not friends")
         return None
 
-    def check_group(self, sender, gid, members):
-        """A refusal if C{sender} may not write to the group whose C{members} these are
-        ({username: Member}; empty: no such group)."""
+    def check_group(self, sender, gid, members, draft):
+        """A refusal if C{sender} may not write C{draft} to the group whose C{members} these
+        are ({username: Member}; empty: no such group). The app server, sending in an admin's
+        name, may write to a group the admin is not in; a silenced member stays silent."""
         if not members:
             return self.refuse(errors.NO_SUCH_GROUP, f"no group {gid}")
         member = members.get(sender.username)
         if member is None:
-            if sender.admin:
+            if draft.from_type == model.FROM_ADMIN:
                 return None
             return self.refuse(errors.NOT_MEMBER,
                                f"{sender.username!r} is not a member of group {gid}")
