@@ -22,7 +22,8 @@ from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.resource import JSON, AsyncResource, basic_credentials
 
-#: the largest body a route takes unless it says otherwise (the site's --max-body caps all)
+#: the largest body a route takes unless it says otherwise. A route's limit wins over the
+#: site's --max-body, which bounds every other request (a REST path no route has included)
 DEFAULT_BODY_LIMIT = 64 * 1024
 _PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
