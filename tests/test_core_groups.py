@@ -6,17 +6,16 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
 from jim.config import Limits
-from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
 from jim.wire.jimjson import group_ref as ref
-from tests.support.fakes import APP_KEY, LateReads, make_core
+from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core
 
 EVENT_CMD = 100
 NAMES = ("alice", "bob", "carol", "dave", "erin")
 
 
-class GroupsCase(SynchronousTestCase):
+class GroupsCase(ServiceCalls, SynchronousTestCase):
     limits = Limits()
 
     def setUp(self):
@@ -24,14 +23,6 @@ class GroupsCase(SynchronousTestCase):
         self.groups = self.fx.core.groups
         self.bus = []
         self.fx.bus.subscribe(self.bus.append)
-
-    def ok(self, d):
-        return self.successResultOf(defer.ensureDeferred(d))
-
-    def refused(self, d, code):
-        error = self.failureResultOf(defer.ensureDeferred(d), JimError).value
-        self.assertEqual(error.code, code, error.detail)
-        return error
 
     def login(self, *names):
         self.sessions = {name: self.fx.login(name) for name in names}

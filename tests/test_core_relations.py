@@ -13,7 +13,7 @@ from jim.core.relations import RelationSet
 from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Relation, UserCard
 from jim.store.memory import MemoryStore
-from tests.support.fakes import APP_KEY, LateReads, make_core
+from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core
 
 EVENT_CMD = 100
 
@@ -30,21 +30,13 @@ def event_frames(client):
     return [body["data"] for command, body in client.take() if command == EVENT_CMD]
 
 
-class RelationsCase(SynchronousTestCase):
+class RelationsCase(ServiceCalls, SynchronousTestCase):
     def setUp(self):
         self.fx = make_core(users=("alice", "bob", "carol", "dave"))
         self.fx.add_user("boss", admin=True)
         self.relations = self.fx.core.relations
         self.bus = []
         self.fx.bus.subscribe(self.bus.append)
-
-    def ok(self, d):
-        return self.successResultOf(defer.ensureDeferred(d))
-
-    def refused(self, d, code):
-        error = self.failureResultOf(defer.ensureDeferred(d), JimError).value
-        self.assertEqual(error.code, code, error.detail)
-        return error
 
     def events(self, kind):
         return [(d.item, d.recipients) for d in self.bus

@@ -104,6 +104,7 @@ def basic_credentials(request):
 
 
 def query_arg(request, name):
+    """The first value of the query argument C{name} as text; None when it is missing."""
     values = request.args.get(name.encode())
     if not values:
         return None

@@ -440,7 +440,8 @@ def push(message, alias=None):
 
 
 def user_json(user, online, terminal=None):
-    """A J-IM User (without friends/groups)."""
+    """A J-IM User (without friends/groups) of a L{jim.model.User} or anything with its
+    username, nickname, avatar and signature."""
     obj = {
         "userId": user.username,
         "nick": user.nickname or user.username,
@@ -456,17 +457,7 @@ def user_json(user, online, terminal=None):
 
 def card_json(card):
     """A J-IM User of a L{jim.model.UserCard} (an event's view of a user)."""
-    obj = {
-        "userId": card.username,
-        "nick": card.nickname or card.username,
-        "avatar": card.avatar,
-        "status": "online" if card.online else "offline",
-    }
-    if card.signature:
-        obj["sign"] = card.signature
-    if card.terminal:
-        obj["terminal"] = card.terminal
-    return obj
+    return user_json(card, card.online, card.terminal)
 
 
 def group_json(group, users=None, online=None):

@@ -16,6 +16,7 @@ from jim.core.accounts import secret_hash
 from jim.core.core import build_core
 from jim.core.passwords import Passwords, hash_password
 from jim.core.tokens import Tokens
+from jim.errors import JimError
 from jim.interfaces import IClient
 from jim.metrics import Metrics
 from jim.model import MEMBER, OWNER, PUBLIC, App, Group, Member, User
@@ -291,6 +292,21 @@ class CoreFixture:
         replies = client.take()
         assert replies and replies[0][1].get("code") == 10007, replies
         return session, client
+
+
+class ServiceCalls:
+    """For a SynchronousTestCase calling the core's services (whose memory-store calls
+    complete at once)."""
+
+    def ok(self, d):
+        """What the coroutine or Deferred C{d} returned."""
+        return self.successResultOf(defer.ensureDeferred(d))
+
+    def refused(self, d, code):
+        """The JimError C{d} failed with, after checking its C{code}."""
+        error = self.failureResultOf(defer.ensureDeferred(d), JimError).value
+        self.assertEqual(error.code, code, error.detail)
+        return error
 
 
 def send(session, cmd, obj):

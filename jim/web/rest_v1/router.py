@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from jim import errors
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
-from jim.web.resource import JSON, AsyncResource, basic_credentials
+from jim.web.resource import JSON, AsyncResource, basic_credentials, query_arg
 
 #: the largest body a route takes unless it says otherwise. A route's limit wins over the
 #: site's --max-body, which bounds every other request (a REST path no route has included)
@@ -90,13 +90,7 @@ class Call:
             raise JimError(errors.BAD_REQUEST, f"the body is not valid JSON: {e.msg}") from None
 
     def query(self, name):
-        values = self.request.args.get(name.encode())
-        if not values:
-            return None
-        try:
-            return values[0].decode("utf-8")
-        except UnicodeDecodeError:
-            raise JimError(errors.BAD_REQUEST, f"{name} is not UTF-8") from None
+        return query_arg(self.request, name)
 
 
 class RateLimits:

@@ -3,7 +3,7 @@
 user state, a user's groups (reference section 2.1)."""
 from twisted.internet import defer
 
-from jim import errors
+from jim import errors, model
 from jim.errors import JimError
 from jim.web.errors import jmessage_error
 from jim.web.rest_v1 import params, shapes
@@ -15,9 +15,6 @@ REGISTER_MAX = 500
 DELETE_MAX = 100
 #: a register body: 500 entries with their whole profile
 REGISTER_BODY = 1024 * 1024
-#: what a register entry may carry besides its username and password
-_PROFILE = ("nickname", "avatar", "birthday", "signature", "gender", "region", "address",
-            "extras")
 
 
 async def _register_all(call, entries, admin):
@@ -38,7 +35,7 @@ async def _register_one(call, entry, admin):
         entry = params.obj(entry, "each entry")
         name = params.username(entry.get("username"))
         password = params.text(entry, "password", required=True)
-        profile = {field: entry[field] for field in _PROFILE if entry.get(field) is not None}
+        profile = {field: entry[field] for field in model.PROFILE_FIELDS if entry.get(field) is not None}
         await call.core.users.register(call.app.key, name, password, profile, admin=admin,
                                        bulk=True)
     except JimError as e:
@@ -117,7 +114,7 @@ async def get_user(call):
 async def update_user(call):
     """Change a user's profile."""
     changes = params.obj(call.json())
-    unknown = sorted(set(changes) - set(_PROFILE))
+    unknown = sorted(set(changes) - set(model.PROFILE_FIELDS))
     if unknown:
         raise params.bad(f"fields that cannot be changed here: {', '.join(unknown)}")
     await call.core.users.update(call.app.key, call.params["username"], changes)
