@@ -63,6 +63,17 @@ def _show(pairs):
     return ", ".join(f"{method} {path}" for method, path in sorted(pairs))
 
 
+def _route_differences(routes, documented, lacks, extra):
+    """What a document gets wrong about the router's C{routes}: the routes it lacks, and
+    those it has that the router does not."""
+    problems = []
+    if set(routes) - documented:
+        problems.append(f"{lacks} {_show(set(routes) - documented)}")
+    if documented - set(routes):
+        problems.append(f"{extra} {_show(documented - set(routes))}")
+    return problems
+
+
 def _body_limit(limit):
     """A body limit as the routes table writes it: 1 MiB, 64 KiB, 100 bytes."""
     if limit % (1024 * 1024) == 0:
@@ -149,13 +160,8 @@ class RestDocRoutesTests(_DocTests):
         table = _routes_table(self.text)
         self.some(table, f"docs/rest-api.md has no routes table ({_ROUTES_TABLE_HEADER})")
         listed = {(method, path) for method, path, _, _ in table}
-        problems = []
-        missing = set(self.routes) - listed
-        if missing:
-            problems.append(f"it lacks {_show(missing)}")
-        extra = listed - set(self.routes)
-        if extra:
-            problems.append(f"it lists routes the router does not have: {_show(extra)}")
+        problems = _route_differences(self.routes, listed, "it lacks",
+                                      "it lists routes the router does not have:")
         problems += [f"{method} {path}: the table says {limit!r}, the route's body_limit is"
                      f" {_body_limit(self.routes[method, path].body_limit)!r}"
                      for method, path, _, limit in table
@@ -335,14 +341,8 @@ class OpenApiTests(_DocTests):
                         "docs/openapi.yaml's top-level security does not require the basic scheme")
 
     def test_has_exactly_the_routes(self):
-        documented = set(self.operations())
-        problems = []
-        missing = set(self.routes) - documented
-        if missing:
-            problems.append(f"lacks these routes: {_show(missing)}")
-        extra = documented - set(self.routes)
-        if extra:
-            problems.append(f"has routes the router does not have: {_show(extra)}")
+        problems = _route_differences(self.routes, set(self.operations()), "lacks these routes:",
+                                      "has routes the router does not have:")
         self.none(problems, "docs/openapi.yaml " + "; ".join(problems))
 
     def test_path_parameters_are_the_routes(self):
