@@ -22,6 +22,14 @@ _FIELDS = len(Message._fields)
 _BODY_FROM_END = _FIELDS - Message._fields.index("body")
 _MESSAGE_WIDTH = _FIELDS + 1  # the Message's fields, then conv
 _RETRACTED = Message._fields.index("retracted")
+#: an ordinary message (a user's, to its own app, no flags) has these fields after
+#: ``created``: the defaults of their columns, so its row leaves them out
+_ORDINARY_TAIL = (model.FROM_USER, None, False, False, False)
+_TAIL = Message._fields.index("created") + 1
+assert Message._fields[_TAIL:] == ("from_type", "target_app", "no_offline", "no_notification",
+                                   "retracted")
+_ORDINARY_WIDTH = _TAIL + 1  # id .. created, then conv
+_ORDINARY_BODY_FROM_END = _TAIL - Message._fields.index("body")
 
 
 def message_from(row):
@@ -86,6 +94,8 @@ class ConversationIds:
 
 
 _INSERT_MESSAGES = f"INSERT INTO messages ({MESSAGE_COLUMNS}, conv) VALUES "
+_INSERT_ORDINARY = ("INSERT INTO messages (" + ", ".join(MESSAGE_COLUMNS.split(", ")[:_TAIL])
+                    + ", conv) VALUES ")
 _INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
 
 #: most rows per multi-row INSERT. Each row count is its own SQL text, and preparing a long
@@ -112,10 +122,27 @@ def _insert_rows(db, head, width, values):
         db.execute(_values_sql(head, width, len(chunk) // width), chunk)
 
 
+def _message_rows(appends, conversation_id):
+    """C{(head, width, values)}: the INSERT up to its VALUES, the values of a row, and the flat
+    values of the messages of C{appends}, each body as L{body_value} makes it and each row
+    followed by C{conversation_id(app, key)}. A body that is not JSON raises TypeError (a row
+    refused).
+
+    When every message is ordinary (L{_ORDINARY_TAIL}, nearly all of them), the rows stop at
+    ``created`` and the table's defaults fill the rest: five parameters fewer a row, which the
+    sqlite3 module binds one by one on the writer thread."""
+    values = []
+    for message, _ in appends:
+        if message[_TAIL:] != _ORDINARY_TAIL:
+            return _INSERT_MESSAGES, _MESSAGE_WIDTH, _message_values(appends, conversation_id)
+        values += message[:_TAIL]
+        values[-_ORDINARY_BODY_FROM_END] = body_value(message)
+        values.append(conversation_id(message.app, conversation_of(message)))
+    return _INSERT_ORDINARY, _ORDINARY_WIDTH, values
+
+
 def _message_values(appends, conversation_id):
-    """The flat INSERT values of the messages of C{appends}, each body as L{body_value} makes
-    it, the flags as integers, and each row followed by C{conversation_id(app, key)}. A body
-    that is not JSON raises TypeError (a row refused).
+    """The values of L{_message_rows} with every column: the flags as integers.
 
     The flags are written 0 or 1, not False or True: the sqlite3 module binds a bool through
     its adapter lookup, which cost more than a microsecond a message for three of them."""
@@ -140,17 +167,18 @@ def one_statement_appends(conversations, appends):
     times (BEGIN, INSERT, COMMIT)."""
     if len(appends) > ROWS_PER_INSERT or any(offline_for for _, offline_for in appends):
         return None
-    values = _message_values(appends, conversations.known)
-    if None in values[_MESSAGE_WIDTH - 1 :: _MESSAGE_WIDTH]:  # a conversation not cached
+    head, width, values = _message_rows(appends, conversations.known)
+    if None in values[width - 1 :: width]:  # a conversation not cached
         return None
-    return _values_sql(_INSERT_MESSAGES, _MESSAGE_WIDTH, len(appends)), values
+    return _values_sql(head, width, len(appends)), values
 
 
 def insert_messages(db, conversations, appends):
     """Store C{appends}, a list of C{(message, offline_for)}: the messages and the offline
     marks of each for the users in its C{offline_for}. Returns one C{(True, message)} each."""
-    values = _message_values(appends, lambda app, key: conversations.id_of(db, app, key))
-    _insert_rows(db, _INSERT_MESSAGES, _MESSAGE_WIDTH, values)
+    head, width, values = _message_rows(appends,
+                                        lambda app, key: conversations.id_of(db, app, key))
+    _insert_rows(db, head, width, values)
     marks = [v for m, offline_for in appends for user in offline_for for v in (m.app, user, m.id)]
     if marks:
         _insert_rows(db, _INSERT_OFFLINES, 3, marks)

@@ -179,6 +179,31 @@ class MessagesContract(ContractCase):
         self.assertGreater(after.id, unused)
         self.assertIsNone(await self.messages.get_message("a", unused))
 
+    async def test_messages_appended_together_keep_every_field(self):
+        """A batch of plain messages, and batches that mix them with messages whose fields
+        after ``created`` are not their defaults (with and without offline marks): each
+        message comes back exactly as it was sent."""
+        await self.messages.add_message(chat("a", "ann", "bob", "first"))
+        special = [{"from_type": FROM_ADMIN}, {"target_app": "b"}, {"no_offline": True},
+                   {"no_notification": True}]
+        batches = [([{}] * 3, ()), ([{}, *special, {}], ()), ([{}, *special], ("bob",))]
+        for fields, offline_for in batches:
+            built = [chat("a", "ann", "bob", str(i))._replace(id=self.messages.reserve_id(),
+                                                               **changes)
+                     for i, changes in enumerate(fields)]
+            answered = []
+            for message in built:
+                self.messages.append_message_then(message, offline_for, answered.append)
+            await self.messages.add_message(chat("a", "ann", "cid", "after"))
+            self.assertEqual(answered, built)
+            for message in built:
+                got = await self.messages.get_message("a", message.id)
+                self.assertEqual(exactly(got), exactly(message))
+            if offline_for:
+                self.assertEqual([exactly(m) for m in await self.messages.take_offline("a",
+                                                                                       "bob")],
+                                 [exactly(m) for m in built])
+
     async def test_append_contains_a_caller_that_raises(self):
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
 

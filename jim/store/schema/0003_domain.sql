@@ -197,11 +197,12 @@ CREATE TABLE messages (
     extras          TEXT,
     client_id,      -- no declared type: a client id comes back exactly as given (text or int)
     created         INTEGER NOT NULL,
-    from_type       TEXT NOT NULL,
+    -- an ordinary message's row leaves out the next five: they take their defaults
+    from_type       TEXT NOT NULL DEFAULT 'user',
     target_app      TEXT,
-    no_offline      INTEGER NOT NULL,
-    no_notification INTEGER NOT NULL,
-    retracted       INTEGER NOT NULL,
+    no_offline      INTEGER NOT NULL DEFAULT 0,
+    no_notification INTEGER NOT NULL DEFAULT 0,
+    retracted       INTEGER NOT NULL DEFAULT 0,
     conv            INTEGER NOT NULL  -- the id of its row in conversations
 );
 
