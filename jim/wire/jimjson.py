@@ -155,6 +155,10 @@ def chat_request(obj):
     return ChatRequest._make(_chat_fields(obj))
 
 
+#: a J-IM chat's Draft after its client id: a user's, and no options
+_USER_DRAFT = tuple(Draft._field_defaults[field] for field in Draft._fields[6:])
+
+
 def chat_draft(obj):
     """A cmd 11 body as the neutral L{Draft} the core sends (the hot path: no L{ChatRequest}
     in between), and the J-IM ``groupId`` of a group chat (None for a private one), whose gid
@@ -164,9 +168,10 @@ def chat_draft(obj):
         kind, body = TEXT, {"text": content}
     else:
         kind, body = jim_messages.to_neutral(msg_type, content)
+    # _make with every field: a NamedTuple's own constructor costs twice as much
     if chat_type == CHAT_PRIVATE:
-        return Draft(SINGLE, to, kind, body, extras, client_id), None
-    return Draft(GROUP, group_id, kind, body, extras, client_id), group_id
+        return Draft._make((SINGLE, to, kind, body, extras, client_id) + _USER_DRAFT), None
+    return Draft._make((GROUP, group_id, kind, body, extras, client_id) + _USER_DRAFT), group_id
 
 
 def _chat_fields(obj):
