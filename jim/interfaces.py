@@ -146,24 +146,18 @@ class IMessageStore(Interface):
         the store logs it and goes on answering its other writes."""
 
     def reserve_id():
-        """The final id of the next message to be appended, or None when the store cannot
-        promise one right now (as L{prepare_message}, which it serves). Not a Deferred. A
-        message built with it must be appended at once (L{append_message_then}): messages
-        are committed in the order their ids were reserved in."""
-
-    def prepare_message(message):
-        """The message with its final C{id}, before it is written, so that it can be delivered
-        while L{append_message_then} writes it. Or None: the store cannot promise an id right
-        now (too many prepared messages are not committed yet, or it never can); use
-        L{add_message} then. Not a Deferred.
+        """The final id of the next message to be appended, so that the message can be built
+        with it and delivered while L{append_message_then} writes it. Or None: the store cannot
+        promise an id right now (too many reserved ids wait for their commit, or it never
+        can); use L{add_message_then} then. Not a Deferred.
 
         An id this returns is never given to another message, even if the process dies before
-        the message is committed. Append what it returns at once: messages are committed in
-        the order they were prepared in."""
+        the message is committed. A message built with it must be appended at once: messages
+        are committed in the order their ids were reserved in."""
 
     def append_message_then(stored, offline_for, then, *args):
-        """L{add_message_then} for a message from L{prepare_message}: it is written with the
-        id it already has."""
+        """L{add_message_then} for a message built with an id from L{reserve_id}: it is
+        written with that id."""
 
     def add_offline(app, message_id, usernames):
         """Mark an already stored message to be fetched as offline by these users."""

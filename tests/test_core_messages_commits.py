@@ -11,7 +11,9 @@ from jim.errors import JimError
 from jim.store.memory import MemoryStore
 from jim.store.memory_messages import MemoryMessages
 
-from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
+from tests.support.fakes import (
+    APP_KEY, HoldingStore, codes, make_core, send, with_reserved_id,
+)
 
 
 class HeldCommits(MemoryMessages):
@@ -36,7 +38,7 @@ class HeldCommits(MemoryMessages):
         return super().reserve_id() if self.promise else None
 
     def add_message_then(self, message, offline_for, then, *args):
-        self.append_message_then(super().prepare_message(message), offline_for, then, *args)
+        self.append_message_then(with_reserved_id(super(), message), offline_for, then, *args)
 
     def append_message_then(self, stored, offline_for, then, *args):
         self._write(self._commit_message, (stored, offline_for, then, args))

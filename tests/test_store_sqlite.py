@@ -24,6 +24,7 @@ from jim.store.migrations import bundled_migrations
 from jim.store.sqlite import SqliteStore
 from jim.store.sqlite_batch import BatchWriter
 from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, ROWS_PER_INSERT
+from tests.support.fakes import with_reserved_id
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRASH_WRITER = os.path.join(HERE, "support", "crash_writer.py")
@@ -391,36 +392,37 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(await again.groups.get_group("a", group.gid), group)
         self.assertEqual(await again.groups.members("a", group.gid), [Member("ann")])
         following = await again.messages.add_message(chat("bob", "ann"))
-        # a start skips the ids prepare_message could have handed out before a crash
+        # a start skips the ids reserve_id could have handed out before a crash
         self.assertEqual(following.id, last.id + 1 + sqlite_module.EARLY_IDS)
 
     async def test_prepared_ids_run_ahead_of_the_commits_by_at_most_early_ids(self):
         store = await self.open(early_ids=3)
         # A start skips 3 ids past the newest in the file: until one of those is committed,
         # any prepared id could be one a crash before the start left unfinished.
-        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
+        self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
         await store.messages.add_message(chat("ann", "bob", "before"))
-        prepared = [store.messages.prepare_message(chat("ann", "bob", str(i))) for i in range(4)]
+        prepared = [with_reserved_id(store.messages, chat("ann", "bob", str(i))) for i in range(4)]
         self.assertIsNone(prepared[3])  # three are waiting for their commit: no more now
         first, second, third = prepared[:3]
         self.assertEqual([second.id, third.id], [first.id + 1, first.id + 2])
         done = []
         for stored in (first, second, third):
             store.messages.append_message_then(stored, (), done.append)
-        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))  # still not committed
+        # still not committed
+        self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
         # add_message always can
         plain = await store.messages.add_message(chat("ann", "bob", "plain"))
         self.assertEqual(plain.id, third.id + 1)
         self.assertEqual([m.id for m in done], [first.id, second.id, third.id])
-        self.assertEqual(store.messages.prepare_message(chat("ann", "bob")).id, plain.id + 1)
+        self.assertEqual(with_reserved_id(store.messages, chat("ann", "bob")).id, plain.id + 1)
         history = await store.messages.private_history("a", "ann", "bob")
         self.assertEqual(texts(history), ["before", "0", "1", "2", "plain"])
 
     async def test_ids_prepared_but_never_committed_are_not_given_again(self):
         store = await self.open()
         committed = await store.messages.add_message(chat("ann", "bob"))
-        prepared = store.messages.prepare_message(
-            chat("ann", "bob", "pushed, then the process died"))
+        prepared = with_reserved_id(store.messages,
+                                    chat("ann", "bob", "pushed, then the process died"))
         await store.stop()  # never appended: as if the process had died before its commit
         again = await self.open()
         following = await again.messages.add_message(chat("ann", "bob"))
@@ -434,7 +436,7 @@ class SqliteStoreTests(unittest.TestCase):
             [store.messages.add_message(chat("ann", "bob", object()))], consumeErrors=True)
         self.assertFalse(refused[0][0])  # its batch committed, without it
         self.flushLoggedErrors()
-        prepared = [store.messages.prepare_message(chat("ann", "bob")) for _ in range(3)]
+        prepared = [with_reserved_id(store.messages, chat("ann", "bob")) for _ in range(3)]
         self.assertIsNone(prepared[-1])  # the refused id is not in the file: it counts
         await store.stop()
         again = await self.open(early_ids=3)
@@ -451,8 +453,8 @@ class SqliteStoreTests(unittest.TestCase):
         self.flushLoggedErrors(sqlite3.OperationalError)
         # the failed message's id is not in the file: after a crash the next start would not
         # skip past it, so it still counts against the ids that may run ahead
-        self.assertIsNotNone(store.messages.prepare_message(chat("ann", "bob")))
-        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
+        self.assertIsNotNone(with_reserved_id(store.messages, chat("ann", "bob")))
+        self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
 
     async def test_stop_flushes_pending_writes(self):
         store = await self.open()
@@ -489,7 +491,7 @@ class SqliteStoreTests(unittest.TestCase):
         store.messages.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
             (result.value.code, tag)), "t")
         self.assertEqual(reported, [(errors.SERVER_ERROR, "t")])
-        self.assertIsNone(store.messages.prepare_message(chat("ann", "bob")))
+        self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
         store.messages.append_message_then(with_id(chat("ann", "bob"), 7), (), lambda result, tag:
                                            reported.append((result.value.code, tag)), "u")
         self.assertEqual(reported[1:], [(errors.SERVER_ERROR, "u")])
@@ -643,6 +645,6 @@ class CrashTests(unittest.TestCase):
         # ids handed out before their commit (and maybe never committed) are not given again
         self.assertGreater(prepared, 100)
         self.assertGreater(later.id, prepared)
-        early = store.messages.prepare_message(
-            Message(0, app, "x", SINGLE, "y", TEXT, {"text": "early"}))
+        early = with_reserved_id(store.messages,
+                                 Message(0, app, "x", SINGLE, "y", TEXT, {"text": "early"}))
         self.assertGreater(early.id, later.id)

@@ -31,7 +31,6 @@ USER_CHANGES = frozenset(model.PROFILE_FIELDS + ("password", "mtime", "forbidden
 GROUP_CHANGES = frozenset(("name", "desc", "avatar", "flag", "max_members", "mtime"))
 MEMBER_CHANGES = frozenset(("role", "silenced"))
 APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode"))
-NOTE_CHANGES = frozenset(("note_name", "others"))
 
 
 def check_changes(kind, changes, allowed):
@@ -94,6 +93,18 @@ def check_paging(offset, count, begin=None, end=None):
                     for t in (begin, end))):
         raise JimError(errors.BAD_REQUEST, f"bad history page: offset {offset}, count {count},"
                        f" begin {begin}, end {end}")
+
+
+def check_limit(limit):
+    """Refuse an offline C{limit} no store could honour the same way (None: no limit)."""
+    if limit is not None and not 0 <= limit <= model.MAX_INT64:
+        raise JimError(errors.BAD_REQUEST, f"bad offline limit {limit}")
+
+
+def next_gid(last):
+    """The gid a new group gets when the highest its app ever had is C{last} (0: none yet):
+    never below L{model.FIRST_GID}, never one given before."""
+    return max(model.FIRST_GID - 1, last) + 1
 
 
 def page(ordered, offset, count):

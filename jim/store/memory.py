@@ -8,12 +8,16 @@ Each area keeps its own state, as a store on separate servers would.
 """
 import itertools
 
+import attr
 from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IAppStore, IRelationStore, IStore, IUserStore
-from jim.store import APP_CHANGES, NOTE_CHANGES, USER_CHANGES, answered, changed, check_page
+from jim.model import App, User
+from jim.store import (
+    APP_CHANGES, USER_CHANGES, answered, changed, check_changes, check_page,
+)
 from jim.store.memory_groups import MemoryGroups
 from jim.store.memory_messages import MemoryMessages
 
@@ -53,6 +57,7 @@ class MemoryApps:
 
     @answered
     def update_app(self, key, changes):
+        check_changes(App, changes, APP_CHANGES)  # a caller's bug comes first, as in SQLite
         app = self._apps.get(key)
         if app is None:
             raise JimError(errors.NO_SUCH_APP, f"no app {key!r}")
@@ -88,6 +93,7 @@ class MemoryUsers:
 
     @answered
     def update_user(self, app, username, changes):
+        check_changes(User, changes, USER_CHANGES)
         user = self._users.get((app, username))
         if user is None:
             raise JimError(errors.NO_SUCH_USER, f"no user {username!r}")
@@ -140,8 +146,7 @@ class MemoryRelations:
             key = (relation.kind, relation.target)
             if key in kept:
                 age, old = kept[key]
-                new = changed(old, {"note_name": relation.note_name, "others": relation.others},
-                              NOTE_CHANGES)
+                new = attr.evolve(old, note_name=relation.note_name, others=relation.others)
                 kept[key] = (age, new)
                 updated.append(new)
         return updated

@@ -6,7 +6,10 @@ from zope.interface import implementer
 from jim import errors, model
 from jim.errors import JimError
 from jim.interfaces import IGroupStore
-from jim.store import GROUP_CHANGES, MEMBER_CHANGES, answered, changed, check_page
+from jim.model import Group, Member
+from jim.store import (
+    GROUP_CHANGES, MEMBER_CHANGES, answered, changed, check_changes, check_page, next_gid,
+)
 
 
 @implementer(IGroupStore)
@@ -30,7 +33,7 @@ class MemoryGroups:
         last = self._last_gids.get(app, 0)
         if group.gid == 0:
             # never a gid the app ever had: a deleted group's history is still keyed by it
-            group = attr.evolve(group, gid=max(model.FIRST_GID - 1, last) + 1)
+            group = attr.evolve(group, gid=next_gid(last))
         if (app, group.gid) in self._groups:
             raise JimError(errors.GROUP_EXISTS, f"group {group.gid} exists")
         if group.alias is not None and (app, group.alias) in self._aliases:
@@ -54,6 +57,7 @@ class MemoryGroups:
 
     @answered
     def update_group(self, app, gid, changes):
+        check_changes(Group, changes, GROUP_CHANGES)  # a caller's bug comes first, as in SQLite
         group = self._groups[(app, gid)] = changed(self._group(app, gid), changes, GROUP_CHANGES)
         return group
 
@@ -99,6 +103,7 @@ class MemoryGroups:
 
     @answered
     def update_member(self, app, gid, username, changes):
+        check_changes(Member, changes, MEMBER_CHANGES)
         current = self._members.get((app, gid), {})
         member = current.get(username)
         if member is None:

@@ -9,6 +9,7 @@ from jim.errors import JimError
 from jim.interfaces import IMessageStore
 from jim.store import (
     answered,
+    check_limit,
     check_paging,
     conversation_of,
     group_conversation,
@@ -39,9 +40,6 @@ class MemoryMessages:
 
     def reserve_id(self):
         return self._next_id()
-
-    def prepare_message(self, message):
-        return self._with_next_id(message)
 
     def _next_id(self):
         self._last_id += 1
@@ -97,14 +95,13 @@ class MemoryMessages:
             raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
         if message.retracted:
             raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted already")
+        # its offline marks stay: take_offline skips retracted messages, as SQLite's does
         message = self._messages[message_id] = message._replace(retracted=True)
-        for (a, _), waiting in self._offline.items():
-            if a == app:
-                waiting.discard(message_id)
         return message
 
     @answered
     def take_offline(self, app, username, peer=None, gid=None, limit=None):
+        check_limit(limit)
         waiting = self._offline.get((app, username), set())
         # a retracted message marked after its retraction (add_offline) is never returned
         waiting.difference_update([i for i in waiting if self._messages[i].retracted])

@@ -39,7 +39,7 @@ CHECKPOINT_SECONDS = 2.0
 COMMIT_GAP_SECONDS = 0.002
 #: the WAL file is cut back to this size when it starts over after a checkpoint
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
-#: ids L{SqliteStore.prepare_message} may hand out beyond the last committed message; a start
+#: ids L{SqliteStore.reserve_id} may hand out beyond the last committed message; a start
 #: skips as many, so that none of them is ever given to another message (docs/storage.md)
 EARLY_IDS = 10_000
 #: a commit slower than this is logged as a warning
@@ -71,7 +71,7 @@ class SqliteStore(WalCheckpoints):
     @param checkpoint_every: seconds between WAL checkpoints (run on their own thread).
     @param index_every: messages written between two updates of the conversation index
         (it is also brought up to date at every checkpoint).
-    @param early_ids: how many ids L{prepare_message} may hand out beyond the last committed
+    @param early_ids: how many ids L{reserve_id} may hand out beyond the last committed
         message (0: it never does). Each start skips as many ids.
     @param wal_size_limit: bytes the WAL file is cut back to when it starts over.
     """
@@ -112,7 +112,7 @@ class SqliteStore(WalCheckpoints):
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
         self._early_ids = early_ids
-        # The newest message id known to be in the file: prepare_message hands out ids at most
+        # The newest message id known to be in the file: reserve_id hands out ids at most
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
@@ -154,7 +154,7 @@ class SqliteStore(WalCheckpoints):
             self.log.failure("could not open store {path}", path=self.path)
             await self._close()
             raise
-        # Ids prepare_message handed out before a crash may have reached recipients without
+        # Ids reserve_id handed out before a crash may have reached recipients without
         # being committed: they are all at most early_ids past the newest message in the file.
         self._next_id = last_id + 1 + self._early_ids
         self._durable_id = last_id
@@ -371,11 +371,6 @@ class SqliteStore(WalCheckpoints):
             return None
         self._next_id = next_id + 1
         return next_id
-
-    def prepare(self, message):
-        """C{message} with the next id, or None (see L{reserve_id})."""
-        message_id = self.reserve_id()
-        return None if message_id is None else with_id(message, message_id)
 
     def _with_next_id(self, message):
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.

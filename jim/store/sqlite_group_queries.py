@@ -10,7 +10,8 @@ import attr
 from jim import errors, model
 from jim.errors import JimError
 from jim.model import Group, Member
-from jim.store.sqlite_sql_helpers import assignments, counted_page
+from jim.store import next_gid
+from jim.store.sqlite_sql_helpers import assignments, changes_a_row, counted_page, prefixed
 
 #: the columns of a Group, in the order of its fields
 _COLUMNS = "app, gid, name, description, avatar, owner, flag, max_members, ctime, mtime, alias"
@@ -39,16 +40,10 @@ def _existing(db, app, gid):
 
 
 def _insert_members(db, app, gid, members):
-    added = []
-    for member in members:
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO members (app, gid, username, role, silenced, joined_ms)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (app, gid, member.username, member.role, member.silenced, member.joined),
-        )
-        if inserted.rowcount == 1:
-            added.append(member.username)
-    return added
+    insert = ("INSERT OR IGNORE INTO members (app, gid, username, role, silenced, joined_ms)"
+              " VALUES (?, ?, ?, ?, ?, ?)")
+    return [member.username for member in members if changes_a_row(
+        db, insert, (app, gid, member.username, member.role, member.silenced, member.joined))]
 
 
 def insert_group(db, group, members):
@@ -59,7 +54,7 @@ def insert_group(db, group, members):
     if group.gid == 0:
         row = db.execute("SELECT last_gid FROM gid_marks WHERE app = ?", (app,)).fetchone()
         last = 0 if row is None else row[0]
-        group = attr.evolve(group, gid=max(model.FIRST_GID - 1, last) + 1)
+        group = attr.evolve(group, gid=next_gid(last))
     if select_group(db, app, group.gid) is not None:
         raise JimError(errors.GROUP_EXISTS, f"group {group.gid} exists")
     if group.alias is not None and select_group_by_alias(db, app, group.alias) is not None:
@@ -104,13 +99,9 @@ def insert_members(db, app, gid, members):
 
 
 def delete_members(db, app, gid, usernames):
-    removed = []
-    for username in dict.fromkeys(usernames):
-        gone = db.execute("DELETE FROM members WHERE app = ? AND gid = ? AND username = ?",
-                          (app, gid, username))
-        if gone.rowcount:
-            removed.append(username)
-    return removed
+    delete = "DELETE FROM members WHERE app = ? AND gid = ? AND username = ?"
+    return [username for username in dict.fromkeys(usernames)
+            if changes_a_row(db, delete, (app, gid, username))]
 
 
 def _select_member(db, app, gid, username):
@@ -150,9 +141,8 @@ def select_members(db, app, gid):
 
 
 def select_user_groups(db, app, username):
-    columns = ", ".join(f"g.{column}" for column in _COLUMNS.split(", "))
     rows = db.execute(
-        f"SELECT {columns} FROM members AS m JOIN groups AS g ON g.app = m.app AND g.gid = m.gid"
+        f"SELECT {prefixed(_COLUMNS, 'g')} FROM members AS m JOIN groups AS g ON g.app = m.app AND g.gid = m.gid"
         " WHERE m.app = ? AND m.username = ? ORDER BY m.joined",
         (app, username),
     )

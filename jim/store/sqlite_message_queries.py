@@ -12,6 +12,7 @@ from jim import errors, model
 from jim.errors import JimError
 from jim.model import Message
 from jim.store import conversation_of
+from jim.store.sqlite_sql_helpers import prefixed
 
 #: the columns of a Message, in the order of its fields (a row is written as the Message tuple
 #: itself, its body as L{body_value} makes it, followed by the conversation id)
@@ -49,11 +50,6 @@ def body_value(message):
     if type(text) is str and len(body) == 1 and message.msg_type == model.TEXT:
         return text
     return orjson.dumps(body)
-
-
-def prefixed(table):
-    """L{MESSAGE_COLUMNS}, each named as a column of C{table} (an alias)."""
-    return ", ".join(f"{table}.{column}" for column in MESSAGE_COLUMNS.split(", "))
 
 
 class ConversationIds:
@@ -125,51 +121,60 @@ def _insert_rows(db, head, width, values):
 def _message_rows(appends, conversation_id):
     """C{(head, width, values)}: the INSERT up to its VALUES, the values of a row, and the flat
     values of the messages of C{appends}, each body as L{body_value} makes it and each row
-    followed by C{conversation_id(app, key)}. A body that is not JSON raises TypeError (a row
-    refused).
+    followed by C{conversation_id(app, key)}; None as soon as that answers None (a conversation
+    the caller only looks up). A body that is not JSON raises TypeError (a row refused).
 
     When every message is ordinary (L{_ORDINARY_TAIL}, nearly all of them), the rows stop at
     ``created`` and the table's defaults fill the rest: five parameters fewer a row, which the
-    sqlite3 module binds one by one on the writer thread."""
+    sqlite3 module binds one by one on the writer thread. A batch with another message in it
+    starts over with every column (rare: the app server's options)."""
     values = []
     for message, _ in appends:
         if message[_TAIL:] != _ORDINARY_TAIL:
-            return _INSERT_MESSAGES, _MESSAGE_WIDTH, _message_values(appends, conversation_id)
+            return _full_rows(appends, conversation_id)
+        conversation = conversation_id(message.app, conversation_of(message))
+        if conversation is None:
+            return None
         values += message[:_TAIL]
         values[-_ORDINARY_BODY_FROM_END] = body_value(message)
-        values.append(conversation_id(message.app, conversation_of(message)))
+        values.append(conversation)
     return _INSERT_ORDINARY, _ORDINARY_WIDTH, values
 
 
-def _message_values(appends, conversation_id):
-    """The values of L{_message_rows} with every column: the flags as integers.
+def _full_rows(appends, conversation_id):
+    """L{_message_rows} with every column: the flags as integers.
 
     The flags are written 0 or 1, not False or True: the sqlite3 module binds a bool through
     its adapter lookup, which cost more than a microsecond a message for three of them."""
     values = []
     for message, _ in appends:
+        conversation = conversation_id(message.app, conversation_of(message))
+        if conversation is None:
+            return None
         values += message
         values[-_BODY_FROM_END] = body_value(message)
         values[-3] = 1 if message.no_offline else 0
         values[-2] = 1 if message.no_notification else 0
         values[-1] = 1 if message.retracted else 0
-        values.append(conversation_id(message.app, conversation_of(message)))
-    return values
+        values.append(conversation)
+    return _INSERT_MESSAGES, _MESSAGE_WIDTH, values
 
 
 def one_statement_appends(conversations, appends):
     """The C{(sql, values)} of one INSERT that stores C{appends} (L{insert_messages}' argument),
     or None when they need more than that: more rows than L{ROWS_PER_INSERT}, offline marks, or
-    a conversation whose id is not cached (finding or making it is another statement).
+    a conversation whose id is not cached (finding or making it is another statement; nothing
+    is built past it).
 
     Run outside BEGIN...COMMIT, one statement is a transaction of its own, committed as durably
     as any other; the writer then takes the GIL back once for the whole batch instead of three
     times (BEGIN, INSERT, COMMIT)."""
     if len(appends) > ROWS_PER_INSERT or any(offline_for for _, offline_for in appends):
         return None
-    head, width, values = _message_rows(appends, conversations.known)
-    if None in values[width - 1 :: width]:  # a conversation not cached
+    rows = _message_rows(appends, conversations.known)
+    if rows is None:
         return None
+    head, width, values = rows
     return _values_sql(head, width, len(appends)), values
 
 
@@ -235,7 +240,7 @@ def retract_message(db, app, message_id):
 def take_offline(db, app, username, peer, gid, limit=None):
     """The user's offline messages (oldest first, at most C{limit}), and forget them. Marks of
     retracted messages met on the way are forgotten too; they are never returned."""
-    query = (f"SELECT {prefixed('m')} FROM offline AS o"
+    query = (f"SELECT {prefixed(MESSAGE_COLUMNS, 'm')} FROM offline AS o"
              " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
     params = [app, username]
     if peer is not None:

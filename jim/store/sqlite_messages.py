@@ -9,7 +9,7 @@ from zope.interface import implementer
 
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.store import check_paging, group_conversation, private_conversation
+from jim.store import check_limit, check_paging, group_conversation, private_conversation
 from jim.store import sqlite_history_queries as history
 from jim.store import sqlite_message_queries as q
 from jim.store.serial_thread import settle
@@ -33,9 +33,6 @@ class SqliteMessages:
     def reserve_id(self):
         return self._engine.reserve_id()
 
-    def prepare_message(self, message):
-        return self._engine.prepare(message)
-
     def append_message_then(self, stored, offline_for, then, *args):
         self._engine.append(stored, offline_for, then, args)
 
@@ -53,6 +50,10 @@ class SqliteMessages:
         return self._engine.write(q.retract_message, app, message_id)
 
     def take_offline(self, app, username, peer=None, gid=None, limit=None):
+        try:
+            check_limit(limit)
+        except JimError as refusal:
+            return defer.fail(refusal)
         return self._engine.write(q.take_offline, app, username, peer, gid, limit)
 
     def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):

@@ -4,7 +4,7 @@ connection (writes on the writer thread inside a batch, reads on the reader thre
 
 A relation's age is its rowid (C{seq}): lists are in C{seq} order, oldest first."""
 from jim.model import Relation
-from jim.store.sqlite_sql_helpers import marks
+from jim.store.sqlite_sql_helpers import changes_a_row, marks
 
 #: the columns of a Relation, in the order of its fields
 _COLUMNS = "app, kind, owner, target, note_name, others, ctime"
@@ -16,15 +16,9 @@ def _key(relation):
 
 
 def insert_relations(db, relations):
-    added = []
-    for relation in relations:
-        inserted = db.execute(
-            f"INSERT OR IGNORE INTO relations ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (*_key(relation), relation.note_name, relation.others, relation.ctime),
-        )
-        if inserted.rowcount == 1:
-            added.append(relation)
-    return added
+    insert = f"INSERT OR IGNORE INTO relations ({_COLUMNS}) VALUES ({marks(7)})"
+    return [relation for relation in relations if changes_a_row(
+        db, insert, (*_key(relation), relation.note_name, relation.others, relation.ctime))]
 
 
 def update_relations(db, relations):
@@ -40,11 +34,9 @@ def update_relations(db, relations):
 
 
 def delete_relations(db, app, kind, owner, targets):
-    removed = []
-    for target in dict.fromkeys(targets):
-        if db.execute(f"DELETE FROM relations WHERE {_KEY}", (app, kind, owner, target)).rowcount:
-            removed.append(target)
-    return removed
+    delete = f"DELETE FROM relations WHERE {_KEY}"
+    return [target for target in dict.fromkeys(targets)
+            if changes_a_row(db, delete, (app, kind, owner, target))]
 
 
 def select_relations_of(db, app, owner, kinds):

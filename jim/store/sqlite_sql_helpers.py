@@ -1,6 +1,7 @@
 # -*- test-case-name: tests.store_contract -*-
-"""What the SQL of every area of L{jim.store.sqlite.SqliteStore} shares: long IN lists, the
-SET clause of a partial update, and a counted page read from one snapshot."""
+"""What the SQL of every area of L{jim.store.sqlite.SqliteStore} shares: long IN lists, column
+lists of a joined table, the SET clause of a partial update, and a counted page read from one
+snapshot."""
 
 #: SQLite allows at most 32766 bound parameters per statement; stay far below
 IN_CHUNK = 500
@@ -14,6 +15,17 @@ def marks(count):
 def chunks(values):
     """C{values} (a list) cut into lists of at most L{IN_CHUNK}."""
     return [values[start : start + IN_CHUNK] for start in range(0, len(values), IN_CHUNK)]
+
+
+def changes_a_row(db, sql, params):
+    """Run C{sql} (an INSERT OR IGNORE, UPDATE or DELETE of one row by its key); whether it
+    changed a row."""
+    return db.execute(sql, params).rowcount > 0
+
+
+def prefixed(columns, table):
+    """C{columns} ("a, b, c"), each named as a column of C{table} (an alias): "t.a, t.b, t.c"."""
+    return ", ".join(f"{table}.{column}" for column in columns.split(", "))
 
 
 def assignments(changes, columns=None):

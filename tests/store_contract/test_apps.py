@@ -55,6 +55,7 @@ class AppsContract(ContractCase):
         self.assertIsNone(await self.store.apps.get_app("k2"))
         for fixed in ({"key": "k3"}, {"created": 9}):
             self.assertRaises(ValueError, self.store.apps.update_app, "k1", fixed)
+            self.assertRaises(ValueError, self.store.apps.update_app, "k2", fixed)
         self.assertEqual(await self.store.apps.get_app("k1"), App("k1", "f00d"))
 
     async def test_list_in_creation_order_with_totals(self):

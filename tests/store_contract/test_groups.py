@@ -162,6 +162,7 @@ class GroupsContract(ContractCase):
         self.assertIsNone(await groups.get_group("a", 101))
         for fixed in ({"gid": 5}, {"owner": "bob"}, {"alias": "x"}, {"app": "b"}, {"ctime": 1}):
             self.assertRaises(ValueError, groups.update_group, "a", 100, fixed)
+            self.assertRaises(ValueError, groups.update_group, "a", 101, fixed)
         self.assertEqual(await groups.get_group("a", 100), Group("a", 100))
 
     async def test_delete_with_its_members(self):
@@ -257,6 +258,7 @@ class GroupsContract(ContractCase):
                                errors.NOT_MEMBER)
         for fixed in ({"username": "x"}, {"joined": 9}):
             self.assertRaises(ValueError, groups.update_member, "a", 1, "ann", fixed)
+            self.assertRaises(ValueError, groups.update_member, "a", 1, "cid", fixed)
 
     async def test_set_owner_swaps_the_roles(self):
         groups = self.store.groups

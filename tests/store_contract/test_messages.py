@@ -11,6 +11,7 @@ from jim.model import (
     CUSTOM, FROM_ADMIN, GROUP, IMAGE, MAX_INT64, SINGLE, TEXT, Message,
 )
 from tests.store_contract.base import ContractCase, OnMemory, OnSqlite, OnSqliteIndexTail
+from tests.support.fakes import with_reserved_id
 
 USERS = ("ann", "bob", "cid")
 GIDS = (1, 2)
@@ -125,7 +126,7 @@ class MessagesContract(ContractCase):
         before = await self.messages.add_message(chat("a", "ann", "bob", "before"))
         # (a store may refuse to prepare until a message of its own was committed)
         sent = chat("a", "ann", "bob", "prepared", 5, client_id="p1")
-        prepared = self.messages.prepare_message(sent)
+        prepared = with_reserved_id(self.messages, sent)
         self.assertIsNotNone(prepared)  # both stores can, once a message is committed
         self.assertGreater(prepared.id, before.id)
         self.assertEqual(prepared, sent._replace(id=prepared.id))
@@ -147,7 +148,7 @@ class MessagesContract(ContractCase):
 
     async def test_prepared_ids_follow_the_order_of_preparation(self):
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
-        prepared = [self.messages.prepare_message(chat("a", "ann", "bob", str(i)))
+        prepared = [with_reserved_id(self.messages, chat("a", "ann", "bob", str(i)))
                     for i in range(3)]
         self.assertEqual([p.id for p in prepared], [prepared[0].id + i for i in range(3)])
         answered = []
@@ -211,7 +212,7 @@ class MessagesContract(ContractCase):
             raise RuntimeError("a bug in a caller")
 
         self.messages.append_message_then(
-            self.messages.prepare_message(chat("a", "ann", "bob", "one")), (), broken)
+            with_reserved_id(self.messages, chat("a", "ann", "bob", "one")), (), broken)
         await self.messages.add_message(chat("a", "ann", "bob", "two"))
         self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
                          ["first", "one", "two"])
@@ -246,6 +247,13 @@ class MessagesContract(ContractCase):
         self.assertEqual(await self.messages.take_offline("a", "bob", limit=1), [sent[1]])
         self.assertEqual(await self.messages.take_offline("a", "bob", limit=5), [sent[3]])
         self.assertEqual(await self.messages.take_offline("a", "bob"), [])
+
+    async def test_offline_limit_out_of_range_is_refused_and_takes_nothing(self):
+        sent = await self.messages.add_message(chat("a", "ann", "bob"), ["bob"])
+        for limit in (-1, MAX_INT64 + 1):
+            await self.refused(self.messages.take_offline("a", "bob", limit=limit),
+                               errors.BAD_REQUEST)
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=MAX_INT64), [sent])
 
     async def test_add_offline(self):
         message = await self.messages.add_message(chat("a", "ann", "bob"))

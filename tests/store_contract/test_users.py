@@ -97,6 +97,7 @@ class UsersContract(ContractCase):
         self.assertIsNone(await users.get_user("a", "bob"))
         for fixed in ({"username": "bob"}, {"app": "b"}, {"ctime": 9}, {"nickname": "x", "no": 1}):
             self.assertRaises(ValueError, users.update_user, "a", "ann", fixed)
+            self.assertRaises(ValueError, users.update_user, "a", "bob", fixed)
         self.assertEqual(await users.get_user("a", "ann"), User("a", "ann", "h"))
 
     async def test_replace_password_only_if_it_is_still_the_one_given(self):

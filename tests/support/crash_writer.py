@@ -13,7 +13,7 @@ from the write's Deferred callback, that is after its commit returned:
     message APP ID SENDER CLIENT_ID TARGET
                              add_message acknowledged, TARGET marked to fetch it offline
     mark APP ID NAME         add_offline acknowledged
-    prepared APP ID          prepare_message gave this id (printed before its commit, as a
+    prepared APP ID          reserve_id gave this id (printed before its commit, as a
                              recipient would get it): no other message may ever have it
 """
 import sys
@@ -22,6 +22,7 @@ from twisted.internet import defer, task
 
 from jim.model import SINGLE, TEXT, Group, Member, Message, User
 from jim.store.sqlite import SqliteStore
+from tests.support.fakes import with_reserved_id
 
 APP = "crash"
 #: writes issued but not yet acknowledged before the writer waits for some to finish
@@ -69,8 +70,8 @@ async def write_forever(reactor, path):
             store.messages.add_message(message, offline_for=[previous]).addCallback(
                 message_acknowledged)
         )
-        early = store.messages.prepare_message(chat(name, previous, f"early {turn}", f"e{turn}",
-                                                    turn))
+        early = with_reserved_id(store.messages,
+                                 chat(name, previous, f"early {turn}", f"e{turn}", turn))
         if early is not None:
             say("prepared", APP, early.id)
             pushed = defer.Deferred()

@@ -21,6 +21,7 @@ from jim.interfaces import IClient
 from jim.metrics import Metrics
 from jim.model import MEMBER, OWNER, PUBLIC, App, Group, Member, User
 from jim.protocols.jim_session import Session
+from jim.store import with_id
 from jim.store.memory import MemoryStore
 from jim.wire import jimjson
 
@@ -193,7 +194,7 @@ class _HoldingArea:
 
     def _held_add_message(self, message, offline_for=()):
         d = defer.Deferred()
-        self._held_append_message_then(self._area.prepare_message(message), offline_for,
+        self._held_append_message_then(with_reserved_id(self._area, message), offline_for,
                                        d.callback)
         return d
 
@@ -202,7 +203,7 @@ class _HoldingArea:
 
     def _held_append_message_then(self, stored, offline_for, then, *args):
         """An append of a prepared message, held as an add_message: its id stays the one
-        prepare_message gave it."""
+        it was built with."""
         d = defer.Deferred()
         self._holder.pending.append(
             (self._area, "add_message", d, (stored, offline_for), {"prepared": True}))
@@ -292,6 +293,13 @@ class CoreFixture:
         replies = client.take()
         assert replies and replies[0][1].get("code") == 10007, replies
         return session, client
+
+
+def with_reserved_id(messages, message):
+    """C{message} with the next id C{messages} (an L{IMessageStore}) reserves, as the hot path
+    builds one for L{append_message_then}; None when the store can promise no id now."""
+    message_id = messages.reserve_id()
+    return None if message_id is None else with_id(message, message_id)
 
 
 class ServiceCalls:
