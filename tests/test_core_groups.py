@@ -103,6 +103,7 @@ class CreateTests(GroupsCase):
 
     def test_refusals_create_nothing(self):
         for kwargs, code in [
+            (dict(name=""), errors.BAD_REQUEST),
             (dict(name="x" * 65), errors.BAD_REQUEST),
             (dict(name="中" * 21 + "aa"), errors.BAD_REQUEST),
             (dict(name="a\nb"), errors.BAD_REQUEST),
@@ -121,8 +122,10 @@ class CreateTests(GroupsCase):
         self.assertEqual(self.bus, [])
 
     def test_names_at_the_byte_limits(self):
-        group = self.create(name="中" * 21 + "a", desc="é" * 125, avatar="x" * 250)
-        self.assertEqual(len(group.name.encode()), 64)
+        fields = ("中" * 21 + "a", "é" * 125, "x" * 250)  # 64, 250 and 250 bytes
+        group = self.create(name=fields[0], desc=fields[1], avatar=fields[2])
+        stored = self.ok(self.groups.get(APP_KEY, group.gid))
+        self.assertEqual((stored.name, stored.desc, stored.avatar), fields)
 
 
 class SizeTests(GroupsCase):
@@ -163,7 +166,7 @@ class UpdateAndDissolveTests(GroupsCase):
         gid = self.create().gid
         before = self.state(gid)
         for changes in [{"owner": "bob"}, {"flag": 2}, {"name": "ok", "desc": "x" * 251},
-                        {"name": "a\rb"}, {"avatar": None}]:
+                        {"name": "a\rb"}, {"avatar": None}, {}, {"name": ""}]:
             self.refused(self.groups.update(APP_KEY, gid, changes), errors.BAD_REQUEST)
         self.refused(self.groups.update(APP_KEY, 99, {"name": "x"}), errors.NO_SUCH_GROUP)
         self.assertEqual(self.state(gid), before)
@@ -362,6 +365,17 @@ class JoinTests(GroupsCase):
         self.assertEqual([d.alias for d in self.bus if type(d) is Delivery], ["lobby"])
         self.assertEqual(self.ok(self.groups.find_named(APP_KEY, *ref("lobby"))), group)
         self.assertEqual(self.groups.cached_gid(APP_KEY, *ref("lobby")), group.gid)
+
+    def test_the_name_of_a_group_a_join_creates_is_checked(self):
+        long_id = "é" * 60  # 120 bytes: a J-IM groupId, longer than a group's name may be
+        group, _ = self.join("alice", long_id)
+        self.assertEqual((group.alias, group.name), (long_id, "é" * 32))
+        for name in ("x" * 65, "two\nlines"):
+            self.refused(self.groups.join(APP_KEY, self.user("bob"), *ref("other"), name=name),
+                         errors.BAD_REQUEST)
+        self.refused(self.groups.join(APP_KEY, self.user("bob"), *ref("other"),
+                                      avatar="a" * 1025), errors.BAD_REQUEST)
+        self.assertIsNone(self.ok(self.groups.find_named(APP_KEY, *ref("other"))))
 
     def test_a_numeric_group_id_is_the_gid(self):
         group, _ = self.join("alice", "123")

@@ -6,7 +6,9 @@ from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim.config import Limits
-from jim.model import FIRST_GID
+from jim.model import (
+    BLACKLIST, FIRST_GID, GROUPS_AREA, RELATIONS_AREA, USERS_AREA, Invalidate, Relation,
+)
 from jim.store.memory import MemoryStore
 from tests.support.fakes import APP_KEY, HoldingStore, LateReads, make_core, send
 
@@ -52,11 +54,64 @@ class GroupMembersTests(SynchronousTestCase):
         send(dave, 7, {"cmd": 7, "groupId": "100"})
         while store.pending:
             store.release()
-        self.successResultOf(adding)
+        # dave's one quota read answers before carol's: his join takes the last place
+        self.assertEqual(self.failureResultOf(adding).value.code, "group_full")
         members = self.successResultOf(fx.memory.groups.members(APP_KEY, 100))
-        self.assertEqual([m.username for m in members], ["alice", "bob", "carol"])
-        refused = [body for cmd, body in dave_client.take() if cmd == 8]
-        self.assertEqual([(r["code"], r.get("result")) for r in refused], [(10012, 3)])
+        self.assertEqual([m.username for m in members], ["alice", "dave"])
+        self.assertNotIn(8, [cmd for cmd, _ in dave_client.take()])  # no refusal: he is in
+
+
+class PlacesTakenTests(SynchronousTestCase):
+    """A user whose add or join is being checked or written has a place in the group, but
+    gets none of its messages before it is a member, nor ever when the add fails."""
+
+    def setUp(self):
+        self.store = HoldingStore(MemoryStore())
+        self.fx = make_core(store=self.store, limits=Limits(user_groups=1),
+                            users=["alice", "bob", "dave"])
+        self.fx.add_group("100", "alice")
+        self.alice, _ = self.fx.login("alice")
+        _, self.dave_client = self.fx.login("dave")
+        self.dave_client.take()
+
+    def say(self, text):
+        send(self.alice, 11, {"cmd": 11, "chatType": 1, "groupId": "100", "content": text})
+
+    def test_no_message_while_the_quota_is_read_nor_after_a_refusal(self):
+        self.fx.add_group("200", "dave")  # dave is in as many groups as he may be
+        self.store.held.add("user_groups")
+        adding = defer.ensureDeferred(self.fx.core.groups.add_members(APP_KEY, 100, ["dave"]))
+        self.say("while checking")
+        self.store.release()
+        self.assertEqual(self.failureResultOf(adding).value.code, "group_quota")
+        self.say("after")
+        self.assertEqual(chats(self.dave_client), [])
+
+    def test_no_message_while_the_add_is_written_then_every_one(self):
+        self.store.held.add("add_members")
+        adding = defer.ensureDeferred(self.fx.core.groups.add_members(APP_KEY, 100, ["dave"]))
+        self.say("while writing")
+        self.store.release()
+        self.successResultOf(adding)
+        self.say("after")
+        self.assertEqual(chats(self.dave_client), ["after"])
+
+    def test_a_failed_write_gives_the_place_back(self):
+        store = HoldingStore(MemoryStore())
+        self.fx = make_core(store=store, limits=Limits(group_size=2),
+                            users=["alice", "bob", "carol"])
+        self.fx.add_group("300", "alice")
+        self.store = store
+        self.store.held.add("add_members")
+        failing = defer.ensureDeferred(self.fx.core.groups.add_members(APP_KEY, 300, ["bob"]))
+        refused = defer.ensureDeferred(self.fx.core.groups.add_members(APP_KEY, 300, ["carol"]))
+        self.assertEqual(self.failureResultOf(refused).value.code, "group_full")
+        self.store.pending[0][2].errback(RuntimeError("disk gone"))  # the held write fails
+        self.store.pending.clear()
+        self.failureResultOf(failing, RuntimeError)
+        self.store.held.clear()
+        self.successResultOf(defer.ensureDeferred(
+            self.fx.core.groups.add_members(APP_KEY, 300, ["carol"])))
 
 
 class AnnouncementTests(SynchronousTestCase):
@@ -76,6 +131,26 @@ class AnnouncementTests(SynchronousTestCase):
         self.assertEqual([cmd for cmd, _ in bob_client.take()], [])  # no cmd 9 for her
         alice.close("bye")
         self.assertEqual([cmd for cmd, _ in bob_client.take()], [])  # nor cmd 10
+
+    def test_a_user_still_online_elsewhere_is_announced_to_every_group(self):
+        store = MemoryStore()
+        late = store.groups = LateReads(store.groups, "members")
+        fx = make_core(store=store, users=["alice", "bob", "carol"])
+        fx.add_group("100", "alice", "carol")
+        fx.add_group("200", "bob", "carol")
+        _, alice_client = fx.login("alice")
+        _, bob_client = fx.login("bob")
+        fx.bus.publish(Invalidate(GROUPS_AREA, APP_KEY, "100", "another-node"))
+        late.holding = True  # group 100's members are read again
+        first, _ = fx.connect()
+        send(first, 5, {"cmd": 5, "userId": "carol", "password": "secret"})
+        second, _ = fx.login("carol")  # her second connection
+        first.close("bye")  # the first leaves while her groups are announced
+        late.release()
+        self.assertIn(9, [cmd for cmd, _ in alice_client.take()])
+        self.assertIn(9, [cmd for cmd, _ in bob_client.take()])  # group 200 heard it too
+        second.close("bye")
+        self.assertIn(10, [cmd for cmd, _ in bob_client.take()])
 
 
 class OwnProfileTests(SynchronousTestCase):
@@ -107,3 +182,58 @@ class GidTests(SynchronousTestCase):
             fx.core.groups.find_named(APP_KEY, alias="999999999999999999")))
         self.assertEqual(joined.alias, "999999999999999999")
         self.assertLess(joined.gid, 2**53)
+
+
+class SharedReadTests(SynchronousTestCase):
+    """A caller who asks after a change never shares a read that began before it."""
+
+    def test_a_removed_member_misses_a_message_whose_members_read_began_before(self):
+        store = MemoryStore()
+        late = store.groups = LateReads(store.groups, "members")
+        fx = make_core(store=store, users=["alice", "bob", "carol"])
+        fx.add_group("100", "alice", "bob", "carol")
+        alice, _ = fx.login("alice")
+        _, bob_client = fx.login("bob")
+        elsewhere = Invalidate(GROUPS_AREA, APP_KEY, "100", "another-node")
+        fx.bus.publish(elsewhere)  # memory drops the members
+        late.holding = True
+        early = defer.ensureDeferred(fx.core.groups.members(APP_KEY, 100))  # bob is in it
+        # another node removes bob, and says so
+        self.successResultOf(fx.memory.groups.remove_members(APP_KEY, 100, ["bob"]))
+        fx.bus.publish(elsewhere)
+        bob_client.take()
+        send(alice, 11, {"cmd": 11, "chatType": 1, "groupId": "100", "content": "after"})
+        late.release()
+        self.assertIn("bob", self.successResultOf(early))  # the early caller's, from before
+        self.assertEqual(chats(bob_client), [])
+        self.assertNotIn("bob", fx.core.groups.cached_members(APP_KEY, 100))
+
+    def test_a_user_forbidden_meanwhile_is_not_answered_from_an_earlier_read(self):
+        store = MemoryStore()
+        late = store.users = LateReads(store.users, "get_user")
+        fx = make_core(store=store, users=["alice"])
+        users = fx.core.users
+        late.holding = True
+        early = defer.ensureDeferred(users.find(APP_KEY, "alice"))
+        self.successResultOf(fx.memory.users.update_user(APP_KEY, "alice", {"forbidden": True}))
+        fx.bus.publish(Invalidate(USERS_AREA, APP_KEY, "alice", "another-node"))
+        after = defer.ensureDeferred(users.find(APP_KEY, "alice"))
+        late.release()
+        self.assertFalse(self.successResultOf(early).forbidden)
+        self.assertTrue(self.successResultOf(after).forbidden)
+        self.assertTrue(users.cached(APP_KEY, "alice").forbidden)
+
+    def test_relations_changed_meanwhile_are_not_answered_from_an_earlier_read(self):
+        store = MemoryStore()
+        late = store.relations = LateReads(store.relations, "relations_of")
+        fx = make_core(store=store, users=["alice", "bob"])
+        relations = fx.core.relations
+        late.holding = True
+        early = defer.ensureDeferred(relations.of(APP_KEY, "alice"))
+        self.successResultOf(fx.memory.relations.add_relations(
+            [Relation(APP_KEY, BLACKLIST, "alice", "bob")]))
+        fx.bus.publish(Invalidate(RELATIONS_AREA, APP_KEY, "alice", "another-node"))
+        after = defer.ensureDeferred(relations.of(APP_KEY, "alice"))
+        late.release()
+        self.assertNotIn("bob", self.successResultOf(early).blacklist)
+        self.assertIn("bob", self.successResultOf(after).blacklist)

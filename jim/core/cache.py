@@ -25,7 +25,11 @@ class Bounded(dict):
 
 class SharedLoads:
     """Concurrent loads of one key share one read: the first caller starts it, and every caller
-    (the first one included) is answered in the order it asked, with the value or the failure."""
+    (the first one included) is answered in the order it asked, with the value or the failure.
+
+    A caller puts in the key what a change bumps (a generation, a change counter): a caller
+    who asks after a change then starts a read of its own instead of joining one that began
+    before the change and may answer with what the store held then."""
 
     def __init__(self):
         self._waiting = {}  # key -> [Deferred, ...] while a read of it runs

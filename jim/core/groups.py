@@ -42,6 +42,14 @@ def _named(usernames):
     return names
 
 
+def _group_name(name):
+    """A group's name as given, checked: one line, 1 to L{NAME_BYTES} bytes."""
+    name = check_text("name", name, NAME_BYTES, single_line=True)
+    if not name:
+        raise JimError(errors.BAD_REQUEST, "a group's name may not be empty")
+    return name
+
+
 class Groups:
     log = Logger()
 
@@ -55,6 +63,9 @@ class Groups:
         self.relations = None  # the Relations service: set when both exist (shields)
         self._cache = GroupCache(cache_size)
         self._loads = SharedLoads()
+        #: (app, gid) -> usernames whose add or join is being written: their places are
+        #: taken, but they are not members (nor get the group's messages) until it is done
+        self._adding = {}
 
     # -- the hot path's lookups (memory only) -------------------------------------------------
 
@@ -87,7 +98,8 @@ class Groups:
         """The Group or None."""
         group = self._cache.groups.get((app, gid))
         if group is None:
-            group = await self._loads.load(("group", app, gid), lambda: self._read(app, gid))
+            group = await self._loads.load(("group", app, gid, self._cache.generation((app, gid))),
+                                           lambda: self._read(app, gid))
         return group
 
     async def _read(self, app, gid):
@@ -133,8 +145,9 @@ class Groups:
         members who shield it. Empty, and not kept, for a group that does not exist."""
         members = self.cached_members(app, gid)
         if members is None:
-            members = await self._loads.load(("members", app, gid),
-                                             lambda: self._load_members(app, gid))
+            members = await self._loads.load(
+                ("members", app, gid, self._cache.generation((app, gid))),
+                lambda: self._load_members(app, gid))
         return members
 
     async def _load_members(self, app, gid):
@@ -162,7 +175,7 @@ class Groups:
     async def create(self, app, owner, name, members=(), avatar="", desc="",
                      flag=model.PRIVATE, actor=""):
         """Create a group owned by C{owner} with C{members}; all of them are told."""
-        name = check_text("name", name, NAME_BYTES, single_line=True)
+        name = _group_name(name)
         desc = check_text("desc", desc, TEXT_BYTES)
         avatar = check_text("avatar", avatar, TEXT_BYTES)
         if type(flag) is not int or flag not in (model.PRIVATE, model.PUBLIC):
@@ -197,16 +210,15 @@ class Groups:
 
     async def update(self, app, gid, changes, actor=""):
         """Change name, desc or avatar; the members are told."""
-        checks = {"name": (NAME_BYTES, True), "desc": (TEXT_BYTES, False),
-                  "avatar": (TEXT_BYTES, False)}
+        checks = {"name": _group_name, "desc": lambda value: check_text("desc", value, TEXT_BYTES),
+                  "avatar": lambda value: check_text("avatar", value, TEXT_BYTES)}
+        if not changes:
+            raise JimError(errors.BAD_REQUEST, "name, desc or avatar to change")
         fields = {}
         for field, value in changes.items():
             if field not in checks:
                 raise JimError(errors.BAD_REQUEST, f"{field} of a group cannot be changed")
-            limit, single_line = checks[field]
-            fields[field] = check_text(field, value, limit, single_line)
-        if fields.get("name") == "":
-            raise JimError(errors.BAD_REQUEST, "a group's name may not be empty")
+            fields[field] = checks[field](value)
         await self.get(app, gid)
         fields["mtime"] = self.events.now_ms()
         group = await self.store.update_group(app, gid, fields)
@@ -231,39 +243,43 @@ class Groups:
 
     async def add_members(self, app, gid, usernames, actor=""):
         """Add users to a group; all its members (the new ones too) are told. Their places
-        are taken before anything is awaited, so concurrent adds never overfill a group."""
+        are taken (L{_taking_places}) before the write, so concurrent adds and joins never
+        overfill a group."""
         group = await self.get(app, gid)
-        await self.members(app, gid)
         names = _named(usernames)
         users = await self.users.require_all(app, names)
-        members = self.cached_members(app, gid) or await self.members(app, gid)
-        present = [n for n in names if n in members]
+        await self._check_quota(app, names)
+        members = await self.members(app, gid)
+        adding = self._adding.get((app, gid), ())
+        present = [n for n in names if n in members or n in adding]
         if present:
             raise JimError(errors.ALREADY_MEMBER, f"already members: {', '.join(present[:20])}")
-        if len(members) + len(names) > group.max_members:
+        taken = len(members) + len(adding)
+        if taken + len(names) > group.max_members:
             raise JimError(errors.GROUP_FULL, f"group {gid} holds at most {group.max_members}"
-                           f" members; it has {len(members)}")
+                           f" members; it has {taken}")
         now = self.events.now_ms()
-        new = [Member(n, joined=now) for n in names]
-        for member in new:
-            members[member.username] = member  # taken now; given back if the add fails
-        try:
-            await self._check_quota(app, names)
-            await self._add(app, gid, new)
-        except BaseException:
-            for name in names:
-                members.pop(name, None)
-            raise
+        await self._taking_places(app, gid, [Member(n, joined=now) for n in names])
         self.events.send(self.events.make(
             model.MEMBERS_ADDED, app, actor=actor, gid=gid, group_name=group.name,
             users=[card(users[n], self.presence.is_online(app, n)) for n in names]),
             list(await self.members(app, gid)), group.alias)
 
-    async def _add(self, app, gid, new):
-        added = await self.store.add_members(app, gid, new)
+    async def _taking_places(self, app, gid, new):
+        """Write C{new} members, their places taken meanwhile (counted by add_members and
+        join, which check them in the same turn as they call this)."""
+        key = (app, gid)
+        adding = self._adding.setdefault(key, set())
+        names = [m.username for m in new]
+        adding.update(names)
+        try:
+            added = await self.store.add_members(app, gid, new)
+        finally:
+            adding.difference_update(names)
+            if not adding:
+                self._adding.pop(key, None)
         self._applied(app, gid, lambda members: members.update(
             (m.username, m) for m in new if m.username in added))
-        return added
 
     def _applied(self, app, gid, change):
         """A membership change was written: reads from before it are not kept, and what
@@ -405,20 +421,15 @@ class Groups:
             if group is None:  # a concurrent join made it first
                 return await self.join(app, user, gid, alias, name, avatar, terminal)
         else:
-            await self.members(app, group.gid)
-            members = self.cached_members(app, group.gid) or await self.members(app, group.gid)
-            if username in members:  # joined by another connection meanwhile
+            members = await self.members(app, group.gid)
+            adding = self._adding.get((app, group.gid), ())
+            if username in members or username in adding:  # another connection joins it
                 return group, False
-            if len(members) >= group.max_members:
+            if len(members) + len(adding) >= group.max_members:
                 raise JimError(errors.GROUP_FULL,
                                f"group {alias or gid} is full ({group.max_members} members)")
-            member = Member(username, joined=self.events.now_ms())
-            members[username] = member  # taken now; given back if the write fails
-            try:
-                await self._add(app, group.gid, [member])
-            except BaseException:
-                members.pop(username, None)
-                raise
+            await self._taking_places(app, group.gid,
+                                      [Member(username, joined=self.events.now_ms())])
         self.log.info("{user} joined group {gid} of app {app}", user=username,
                       gid=alias or group.gid, app=app)
         card_of_joiner = card(user, self.presence.is_online(app, username), terminal)
@@ -432,8 +443,12 @@ class Groups:
         """A public group a join creates, owned by the joiner; None when a concurrent join
         made it first."""
         now = self.events.now_ms()
-        group = Group(app, 0 if alias is not None else gid, name or alias or str(gid), "",
-                      avatar, username, model.PUBLIC, self.limits.group_size, now, now, alias)
+        # a J-IM groupId may be longer than a name: the default name is its start
+        name = _group_name(name or (alias or str(gid)).encode()[:NAME_BYTES].decode(
+            "utf-8", "ignore"))
+        avatar = check_text("avatar", avatar, TEXT_BYTES)
+        group = Group(app, 0 if alias is not None else gid, name, "", avatar, username,
+                      model.PUBLIC, self.limits.group_size, now, now, alias)
         owner = [Member(username, model.OWNER, joined=now)]
         try:
             group = await self.store.create_group(group, owner)

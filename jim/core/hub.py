@@ -54,8 +54,8 @@ class Hub:
         groups = await self.groups.user_groups(connection.app, connection.username)
         for group in groups:
             members = await self.groups.members(connection.app, group.gid)
-            if connection not in self._local.get(key, ()):  # gone meanwhile: its cmd 10 went out
-                return
+            if self._announced.get(key) is not announced:
+                return  # every connection of the user left meanwhile (its cmd 10 went out)
             if connection.username not in members:  # removed since its groups were read
                 continue
             announced[group.gid] = group.alias

@@ -84,7 +84,8 @@ class Relations:
         """The owner's L{RelationSet}, read once and cached."""
         found = self._cache.get((app, owner))
         if found is None:
-            found = await self._loads.load((app, owner), lambda: self._read(app, owner))
+            found = await self._loads.load((app, owner, self._drops),
+                                           lambda: self._read(app, owner))
         return found
 
     async def _read(self, app, owner):

@@ -133,7 +133,8 @@ class Users:
         """The User or None."""
         user = self._cache.get((app, username))
         if user is None:
-            user = await self._loads.load((app, username), lambda: self._read(app, username))
+            user = await self._loads.load((app, username, self._changes),
+                                          lambda: self._read(app, username))
         return user
 
     async def _read(self, app, username):

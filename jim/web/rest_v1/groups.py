@@ -30,8 +30,6 @@ async def create_group(call):
     body = params.obj(call.json())
     owner = params.name(params.text(body, "owner_username", required=True), "owner_username")
     name = params.text(body, "name", required=True)
-    if not name:
-        raise params.bad("name may not be empty")
     members = body.get("members_username") or []
     members = params.names(members, "members_username", allow_empty=True)
     flag = body.get("flag")
@@ -57,8 +55,6 @@ async def get_group(call):
 async def update_group(call):
     """Change a group's name, description or avatar; its members are told."""
     changes = params.obj(call.json())
-    if not changes:
-        raise params.bad("name, desc or avatar to change")
     await call.core.groups.update(call.app.key, _gid(call), changes)
     return 204, None
 
