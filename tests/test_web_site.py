@@ -1,11 +1,15 @@
-"""/metrics: open to loopback clients, the default app's Basic credentials for anyone else."""
+"""/metrics: open to loopback clients, the default app's Basic credentials for anyone else.
+/static: the web chat page's files, with the types a browser needs to run its ES modules."""
 import base64
+import os
+import re
 
 from twisted.internet.address import IPv4Address
 from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.resource import getChildForRequest
 from twisted.web.test.requesthelper import DummyRequest
 
-from jim.web.site import Metrics
+from jim.web.site import STATIC, Metrics, Static
 from tests.support.fakes import APP_KEY, APP_SECRET, make_core
 
 
@@ -44,3 +48,67 @@ class MetricsAccessTests(SynchronousTestCase):
         code, body = render(self.metrics, "10.1.2.3", (APP_KEY, APP_SECRET))
         self.assertEqual(code, 200)
         self.assertIn(b"jim_connections", body)
+
+
+def static_get(name):
+    """(status, content type) of C{GET /static/<name>}."""
+    request = DummyRequest([name.encode()])
+    getChildForRequest(Static(STATIC), request).render(request)
+    (content_type,) = request.responseHeaders.getRawHeaders(b"content-type")
+    return request.responseCode or 200, content_type.decode()
+
+
+def static_files(extension):
+    return sorted(name for name in os.listdir(STATIC) if name.endswith(extension))
+
+
+def relative_imports(module):
+    """The files the ES module C{module} imports (each import is "./name.js")."""
+    with open(os.path.join(STATIC, module), encoding="utf-8") as source:
+        text = source.read()
+    imports = re.findall(r'^import .* from "(.*)";$', text, re.M)
+    assert len(imports) == len(re.findall(r"^import ", text, re.M)), module
+    assert all(name.startswith("./") for name in imports), imports
+    return [name[2:] for name in imports]
+
+
+class StaticFilesTests(SynchronousTestCase):
+    def test_scripts_are_javascript_whatever_the_hosts_mime_types_say(self):
+        # a module script served with any other type is not run
+        modules = static_files(".js")
+        self.assertIn("main.js", modules)
+        for name in modules:
+            self.assertEqual(static_get(name), (200, "text/javascript; charset=utf-8"), name)
+        self.assertEqual(static_get("app.css"), (200, "text/css; charset=utf-8"))
+        self.assertEqual(static_get("index.html"), (200, "text/html; charset=utf-8"))
+        self.assertEqual(static_get("missing.js")[0], 404)
+
+    def test_the_page_loads_main_as_a_module_and_preloads_every_module_it_imports(self):
+        with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:
+            html = page.read()
+        self.assertEqual(
+            re.findall(r"<script[^>]*>", html),
+            ['<script type="module" src="/static/main.js">'],
+        )
+        preloaded = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', html)
+        self.assertEqual(sorted(preloaded), [m for m in static_files(".js") if m != "main.js"])
+
+    def test_modules_import_only_modules_of_the_page_and_no_cycle(self):
+        modules = static_files(".js")
+        imports = {module: relative_imports(module) for module in modules}
+        for module, names in imports.items():
+            self.assertLessEqual(set(names), set(modules), module)
+        done, path = set(), []
+
+        def visit(module):
+            self.assertNotIn(module, path, f"import cycle: {path}")
+            if module in done:
+                return
+            path.append(module)
+            for name in imports[module]:
+                visit(name)
+            path.pop()
+            done.add(module)
+
+        visit("main.js")
+        self.assertEqual(done, set(modules))  # every module is used

@@ -56,7 +56,17 @@ class Metrics(AsyncResource):
 
 
 class Static(static.File):
+    """The web chat page's files. Its scripts are ES modules, which a browser runs only when
+    they come with a JavaScript type: the page's types are fixed here, not left to the host's
+    C{mime.types}."""
+
     childNotFound = NotFound()
+    contentTypes = {
+        **static.File.contentTypes,
+        ".css": "text/css; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+    }
 
 
 class Root(resource.Resource):
