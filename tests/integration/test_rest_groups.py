@@ -39,6 +39,15 @@ class CreateTests(TestCase, Checks):
         members = self.assertJson(await rest.get(f"/v1/groups/{created['gid']}/members/"))
         self.assertEqual(_members(members), [("alice", 1), ("bobby", 0), ("carol", 0)])
 
+    async def test_metrics_count_a_call_under_the_status_it_was_answered_with(self):
+        jim, rest = await _app(self)
+        body = {"owner_username": "alice", "name": "g", "members_username": ["ghost"]}
+        self.assertEqual((await rest.post("/v1/groups", body)).status, 400)  # the route's 400
+        metrics = (await rest.get("/metrics")).body.decode()
+        self.assertIn('jim_rest_requests_total{route="POST /v1/groups",status="400"} 1.0',
+                      metrics)
+        self.assertNotIn('route="POST /v1/groups",status="403"', metrics)
+
     async def test_flags_default_to_private_and_javas_0_is_private(self):
         jim, rest = await _app(self)
         for flag, expected in (("absent", 1), (None, 1), (0, 1), (1, 1), (2, 2)):

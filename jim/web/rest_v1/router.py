@@ -37,19 +37,17 @@ class Route:
     handler = attr.ib()
     body_limit = attr.ib(default=DEFAULT_BODY_LIMIT)
     codes = attr.ib(factory=dict)
-    summary = attr.ib(default="")
 
     @property
     def name(self):
         return f"{self.method.decode()} {self.pattern}"
 
 
-def route(method, pattern, body_limit=DEFAULT_BODY_LIMIT, codes=None, summary=""):
+def route(method, pattern, body_limit=DEFAULT_BODY_LIMIT, codes=None):
     """A decorator: C{handler} becomes a L{Route} (collected by the module's L{routes_of})."""
 
     def made(handler):
-        return Route(method.encode(), pattern, handler, body_limit, codes or {},
-                     summary or (handler.__doc__ or "").strip().split("\n")[0])
+        return Route(method.encode(), pattern, handler, body_limit, codes or {})
 
     return made
 
@@ -172,13 +170,11 @@ class Router(AsyncResource):
             key, secret = basic_credentials(request)
             app = await self.core.accounts.check_app_secret(key, secret)
             self._rate(request, app.key)
+            # (the site refused a body over the route's limit before reading it)
             body = request.content.read() if request.content is not None else b""
-            if len(body) > found.body_limit:
-                raise JimError(errors.BODY_TOO_LARGE,
-                               f"the body is over {found.body_limit} bytes for this call")
             status, answer = await found.handler(Call(self.core, app, params, request, body))
         except JimError as e:
-            status = jmessage_error(e)[0]
+            status = self.error(request, e)[0]  # as the error is answered: the route's codes
             raise
         finally:
             self.core.metrics.observe_route(name, status, time.perf_counter() - started)
