@@ -172,9 +172,14 @@ class GroupChatTests(SynchronousTestCase):
         self.assertEqual(codes(self.alice_client), [(11, None), (12, 10000)])
 
     def test_non_member(self):
-        self.fx.add_group("g", "alice", "bob")
+        gid = self.fx.add_group("g", "alice", "bob").gid
         send(self.dave, 11, group("g", "let me in"))
-        self.assertEqual(codes(self.dave_client), [(12, 10002)])
+        send(self.dave, 19, {"type": 1, "groupId": "g"})
+        refusals = [(command, reply["code"], reply["detail"])
+                    for command, reply in self.dave_client.take()]
+        # named by the groupId the client knows, and by the gid the REST API knows
+        detail = f"'dave' is not a member of group {gid} ('g')"
+        self.assertEqual(refusals, [(12, 10002, detail), (20, 10015, detail)])
         self.assertEqual(self.alice_client.sent, [])
 
     def test_a_group_that_does_not_exist(self):

@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from jim import errors, model
 from jim.core.cache import SharedLoads
+from jim.core.policy import group_label
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Delivery, Message
 
@@ -159,7 +160,7 @@ class Messages:
 
     def _group(self, me, draft, members, alias, then, args):
         gid = int(draft.target)
-        refusal = self.policy.group(me, gid, members, draft)
+        refusal = self.policy.group(me, gid, members, draft, alias)
         if refusal is not None:
             then(Failure(refusal), *args)
             return
@@ -349,7 +350,9 @@ class Messages:
         paging = dict(begin=begin, end=end, offset=offset, count=count)
         if gid is not None:
             if username not in await self.groups.members(app, gid):
-                raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of group {gid}")
+                group = self.groups.cached_group(app, gid)
+                raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of"
+                               f" {group_label(gid, None if group is None else group.alias)}")
             return await self.store.group_history(app, gid, **paging)
         if peer is not None:
             # a conversation starts when both of its users exist: one deleted and registered

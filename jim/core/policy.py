@@ -25,6 +25,12 @@ def body_size(body, extras):
     return size
 
 
+def group_label(gid, alias=None):
+    """How a refusal names a group: by its gid, and by the name J-IM clients know it by when
+    it has one (C{group 10000002 ('g2')})."""
+    return f"group {gid}" if alias is None else f"group {gid} ({alias!r})"
+
+
 class Policy:
     """The rules, over the services' memory. C{metrics.count_refusal(code)} counts refusals."""
 
@@ -50,13 +56,13 @@ class Policy:
             return self.check_private(app, sender, receiver, receiver_relations, draft)
         return None
 
-    def group(self, sender, gid, members, draft):
+    def group(self, sender, gid, members, draft, alias=None):
         """L{check_sender} and L{check_group} in one step."""
         if not self._ordinary(sender, draft):
             refusal = self.check_sender(sender, draft)
             if refusal is not None:
                 return refusal
-        return self.check_group(sender, gid, members, draft)
+        return self.check_group(sender, gid, members, draft, alias)
 
     def _ordinary(self, sender, draft):
         """A short text from a user who may send: nothing L{check_sender} could refuse."""
@@ -100,18 +106,20 @@ class Policy:
             return self.refuse(errors.NOT_FRIENDS, f"{name!r} and {target!r} are not friends")
         return None
 
-    def check_group(self, sender, gid, members, draft):
+    def check_group(self, sender, gid, members, draft, alias=None):
         """A refusal if C{sender} may not write C{draft} to the group whose C{members} these
-        are ({username: Member}; empty: no such group). The app server, sending in an admin's
-        name, may write to a group the admin is not in; a silenced member stays silent."""
+        are ({username: Member}; empty: no such group), named by L{group_label}. The app
+        server, sending in an admin's name, may write to a group the admin is not in; a
+        silenced member stays silent."""
         if not members:
-            return self.refuse(errors.NO_SUCH_GROUP, f"no group {gid}")
+            return self.refuse(errors.NO_SUCH_GROUP, f"no {group_label(gid, alias)}")
         member = members.get(sender.username)
         if member is None:
             if draft.from_type == model.FROM_ADMIN:
                 return None
-            return self.refuse(errors.NOT_MEMBER,
-                               f"{sender.username!r} is not a member of group {gid}")
+            return self.refuse(errors.NOT_MEMBER, f"{sender.username!r} is not a member of"
+                               f" {group_label(gid, alias)}")
         if member.silenced:
-            return self.refuse(errors.SILENCED, f"{sender.username!r} is silenced in group {gid}")
+            return self.refuse(errors.SILENCED, f"{sender.username!r} is silenced in"
+                               f" {group_label(gid, alias)}")
         return None
