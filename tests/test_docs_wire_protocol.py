@@ -64,7 +64,7 @@ PARSERS = {
     status.AUTH_REQ: _token,
     status.LOGIN_REQ: jimjson.login_request,
     status.JOIN_GROUP_REQ: jimjson.join_request,
-    status.CHAT_REQ: jimjson.chat_request,
+    status.CHAT_REQ: jimjson.chat_draft,
     status.HEARTBEAT: None,
     status.CLOSE: jimjson.close_request,
     status.GET_USER_REQ: jimjson.user_request,

@@ -50,9 +50,10 @@ class RoundTripTests(SynchronousTestCase):
             obj["extras"] = extras
         if client_id is not None:
             obj["id"] = client_id
-        request = jimjson.chat_request(obj)
+        draft, group_id = jimjson.chat_draft(obj)
         target = "bob" if chat_type == jimjson.CHAT_PRIVATE else "10000000"
-        draft = jim_messages.draft(request, target)
+        if group_id is not None:  # the caller puts the group's gid in (jim_commands.chat)
+            draft = draft._replace(target=target)
         self.assertEqual((draft.target, draft.from_type, draft.no_offline, draft.target_app),
                          (target, model.FROM_USER, False, None))
         body = orjson.loads(jimjson.push(sent(draft), alias="g1"))["data"]
@@ -69,26 +70,27 @@ class RoundTripTests(SynchronousTestCase):
     def test_structured_content_comes_back_as_its_json_text(self, msg_type, content):
         """J-IM's content is a string: a JSON object sent as content is kept as its text."""
         value = {"content": content, "n": [1, 2]}
-        request = jimjson.chat_request({"chatType": 2, "to": "bob", "msgType": msg_type,
-                                        "content": value})
-        body = jimjson.chat_body(sent(jim_messages.draft(request, "bob")))
+        draft, _ = jimjson.chat_draft({"chatType": 2, "to": "bob", "msgType": msg_type,
+                                       "content": value})
+        body = jimjson.chat_body(sent(draft))
         self.assertEqual(orjson.loads(body["content"]), value)
 
 
 class DraftTests(SynchronousTestCase):
     def test_private(self):
-        request = jimjson.ChatRequest(2, "bob", None, 0, "hi", '{"a":1}', "c-1")
         self.assertEqual(
-            jim_messages.draft(request, "bob"),
-            model.Draft(model.SINGLE, "bob", model.TEXT, {"text": "hi"}, '{"a":1}', "c-1"),
+            jimjson.chat_draft({"chatType": 2, "to": "bob", "content": "hi", "extras": {"a": 1},
+                                "id": "c-1"}),
+            (model.Draft(model.SINGLE, "bob", model.TEXT, {"text": "hi"}, '{"a":1}', "c-1"),
+             None),
         )
 
     def test_group(self):
-        request = jimjson.ChatRequest(1, None, "g1", 5, "news", None, None)
         self.assertEqual(
-            jim_messages.draft(request, "10000000"),
-            model.Draft(model.GROUP, "10000000", model.CUSTOM,
-                        {"content": "news", "jim_msg_type": 5}),
+            jimjson.chat_draft({"chatType": 1, "groupId": "g1", "msgType": 5,
+                                "content": "news"}),
+            (model.Draft(model.GROUP, "g1", model.CUSTOM, {"content": "news", "jim_msg_type": 5}),
+             "g1"),
         )
 
 

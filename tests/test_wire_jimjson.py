@@ -13,7 +13,7 @@ from jim.wire import jim_messages, jimjson
 #: status code of the command that failed)
 PARSERS = [
     jimjson.login_request,
-    jimjson.chat_request,
+    jimjson.chat_draft,
     jimjson.join_request,
     jimjson.user_request,
     jimjson.message_request,
@@ -164,62 +164,45 @@ class LoginRequestTests(SynchronousTestCase):
         refused(self, jimjson.login_request, {"userId": name + "x"})
 
 
-_CHAT_VALUES = st.one_of(st.none(), st.integers(-3, 300), st.text(max_size=8),
-                        st.sampled_from(["1", "2", "0", " 2 ", "bob", "g1", "100"]),
-                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+def chat(obj):
+    """What chat_draft reads of a cmd 11 body."""
+    return jimjson.chat_draft(obj)
 
 
 class ChatDraftTests(SynchronousTestCase):
-    """chat_draft, the hot path's parser, reads a chat exactly as chat_request and
-    jim_messages.draft do together: the same refusals, the same draft."""
+    """chat_draft reads a cmd 11 body straight into the neutral Draft the core sends."""
 
-    @given(st.dictionaries(st.sampled_from(["chatType", "to", "groupId", "group_id", "msgType",
-                                            "content", "extras", "id"]), _CHAT_VALUES))
-    def test_the_same_as_the_request_then_its_draft(self, obj):
-        try:
-            request = jimjson.chat_request(obj)
-        except JimError as e:
-            with self.assertRaises(JimError) as caught:
-                jimjson.chat_draft(obj)
-            self.assertEqual((caught.exception.code, caught.exception.detail), (e.code, e.detail))
-            return
-        draft, group_id = jimjson.chat_draft(obj)
-        if request.chat_type == jimjson.CHAT_GROUP:
-            self.assertEqual(group_id, request.group_id)
-            self.assertEqual(draft, jim_messages.draft(request, request.group_id))
-        else:
-            self.assertIsNone(group_id)
-            self.assertEqual(draft, jim_messages.draft(request, request.to))
-
-
-class ChatRequestTests(SynchronousTestCase):
     def test_private(self):
-        request = jimjson.chat_request(
-            {"from": "mallory", "to": "bob", "cmd": 11, "createTime": 1, "chatType": "2",
-             "msgType": "0", "content": "hi", "id": "c1"}
-        )  # fmt: skip
         self.assertEqual(
-            request, jimjson.ChatRequest(2, "bob", None, 0, "hi", None, "c1")
-        )
+            chat({"from": "mallory", "to": "bob", "cmd": 11, "createTime": 1, "chatType": "2",
+                  "msgType": "0", "content": "hi", "id": "c1"}),
+            (model.Draft(SINGLE, "bob", model.TEXT, {"text": "hi"}, None, "c1"), None),
+        )  # fmt: skip
 
     def test_group_spellings(self):
         for key in ("groupId", "group_id"):
-            request = jimjson.chat_request({"chatType": "1", key: "100", "content": "x"})
-            self.assertEqual((request.chat_type, request.group_id, request.to), (1, "100", None))
+            draft, group_id = chat({"chatType": "1", key: "100", "content": "x"})
+            self.assertEqual((draft.target_type, draft.target, group_id), (GROUP, "100", "100"))
 
     def test_numeric_group_id(self):
-        self.assertEqual(jimjson.chat_request({"chatType": 1, "groupId": 100}).group_id, "100")
+        self.assertEqual(chat({"chatType": 1, "groupId": 100})[1], "100")
 
     def test_defaults(self):
-        request = jimjson.chat_request({"chatType": 2, "to": "b"})
-        self.assertEqual((request.msg_type, request.content, request.client_id), (0, "", None))
+        draft, _ = chat({"chatType": 2, "to": "b"})
+        self.assertEqual((draft.msg_type, draft.body, draft.extras, draft.client_id,
+                          draft.from_type), (model.TEXT, {"text": ""}, None, None, "user"))
+
+    def test_other_message_types_map_to_neutral_ones(self):
+        draft, _ = chat({"chatType": 2, "to": "b", "msgType": 1, "content": "pic.png"})
+        self.assertEqual((draft.msg_type, draft.body),
+                         jim_messages.to_neutral(1, "pic.png"))
 
     def test_structured_content_and_extras(self):
-        request = jimjson.chat_request(
+        draft, _ = chat(
             {"chatType": 2, "to": "b", "content": {"k": [1, "é"]}, "extras": {"a": 1}}
         )
-        self.assertEqual(orjson.loads(request.content), {"k": [1, "é"]})
-        self.assertEqual(request.extras, '{"a":1}')
+        self.assertEqual(orjson.loads(draft.body["text"]), {"k": [1, "é"]})
+        self.assertEqual(draft.extras, '{"a":1}')
 
     def test_too_deep(self):
         """content and extras are written back as JSON text, which orjson does only up to
@@ -236,18 +219,17 @@ class ChatRequestTests(SynchronousTestCase):
             ("extras", orjson.loads(nested_text(jimjson.MAX_NESTING + 1, "{"))),
         ]:
             obj = {"chatType": 2, "to": "b", field: value}
-            error = refused(self, jimjson.chat_request, obj)
+            error = refused(self, jimjson.chat_draft, obj)
             self.assertEqual(error.detail, f"{field} is nested more than 254 levels deep")
 
     def test_deepest(self):
         for kind in "[{":
             text = nested_text(jimjson.MAX_NESTING, kind)
-            value = orjson.loads(text)
-            request = jimjson.chat_request({"chatType": 2, "to": "b", "content": value})
-            self.assertEqual(request.content, text)
+            draft, _ = chat({"chatType": 2, "to": "b", "content": orjson.loads(text)})
+            self.assertEqual(draft.body["text"], text)
         extras = nested_text(jimjson.MAX_NESTING, "{")
-        request = jimjson.chat_request({"chatType": 2, "to": "b", "extras": orjson.loads(extras)})
-        self.assertEqual(request.extras, extras)
+        draft, _ = chat({"chatType": 2, "to": "b", "extras": orjson.loads(extras)})
+        self.assertEqual(draft.extras, extras)
 
     def test_wrong(self):
         for obj in [
@@ -268,7 +250,7 @@ class ChatRequestTests(SynchronousTestCase):
             {"chatType": 2, "to": "b", "extras": "{}"},
             {"chatType": 2, "to": "b", "id": {"x": 1}},
         ]:
-            refused(self, jimjson.chat_request, obj)
+            refused(self, jimjson.chat_draft, obj)
 
 
 class JoinRequestTests(SynchronousTestCase):

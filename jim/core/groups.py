@@ -140,6 +140,14 @@ class Groups:
         group = await self.find_named(app, gid, alias)
         return None if group is None else group.gid
 
+    async def require_gid_named(self, app, gid=None, alias=None):
+        """L{gid_named}, or JimError(NO_SUCH_GROUP) naming the group as it was asked for."""
+        found = await self.gid_named(app, gid, alias)
+        if found is None:
+            raise JimError(errors.NO_SUCH_GROUP,
+                           f"no group {(alias if alias is not None else gid)!r}")
+        return found
+
     async def members(self, app, gid):
         """{username: Member} of a group, in joining order, read once and kept with the
         members who shield it. Empty, and not kept, for a group that does not exist."""

@@ -139,9 +139,8 @@ def chat(session, obj):
 
 async def _group_chat_resolving(session, draft, group_id):
     """A group chat to a J-IM groupId that memory does not know yet."""
-    gid = await session.core.groups.gid_named(session.app, *jimjson.group_ref(group_id))
-    if gid is None:
-        raise JimError(errors.NO_SUCH_GROUP, f"no group {group_id!r}")
+    gid = await session.core.groups.require_gid_named(session.app,
+                                                       *jimjson.group_ref(group_id))
     return await session.core.messages.send(session.app, session.username,
                                             draft._replace(target=str(gid)), session.id)
 

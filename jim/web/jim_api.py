@@ -7,9 +7,11 @@
 Replies keep J-IM's shapes (``code``/``msg``, HTTP 200); missing credentials get 401, and a
 request another site's page made a browser send gets 403 (L{jim.web.resource.basic_credentials}).
 """
+import orjson
+
 from jim import errors
 from jim.errors import JimError
-from jim.wire import jim_messages, jimjson, status
+from jim.wire import jimjson, status
 
 from jim.web.resource import JSON, AsyncResource, Directory, basic_credentials, query_arg
 
@@ -32,7 +34,7 @@ class _JimApiResource(AsyncResource):
         if error.code not in errors.SERVER_FAULTS:
             self.core.metrics.bad_input += 1  # as the J-IM wire counts them
         if self.command is None:
-            body = jimjson.dumps({"code": status.INVALID, "msg": status.message(status.INVALID),
+            body = orjson.dumps({"code": status.INVALID, "msg": status.message(status.INVALID),
                                   "detail": error.detail})
         else:
             body = jimjson.refusal(self.command, status.SEND_FAILED, error, client_id)
@@ -51,7 +53,7 @@ class _JimApiResource(AsyncResource):
 
 
 def _status_only(code):
-    return jimjson.dumps({"code": code, "msg": status.message(code)})
+    return orjson.dumps({"code": code, "msg": status.message(code)})
 
 
 class SendMessage(_JimApiResource):
@@ -64,17 +66,11 @@ class SendMessage(_JimApiResource):
         app = await self.app(request)
         obj = jimjson.loads(request.content.read())
         try:
-            sender = jimjson.name(obj, "from", required=True)
-            if await self.core.users.find(app, sender) is None:
-                raise JimError(errors.NO_SUCH_USER, f"no user {sender!r} in this app")
-            chat = jimjson.chat_request(obj)
-            if chat.chat_type == jimjson.CHAT_GROUP:
-                gid = await self.core.groups.gid_named(app, *jimjson.group_ref(chat.group_id))
-                if gid is None:
-                    raise JimError(errors.NO_SUCH_GROUP, f"no group {chat.group_id!r}")
-                draft = jim_messages.draft(chat, str(gid))
-            else:
-                draft = jim_messages.draft(chat, chat.to)
+            sender = jimjson.name(obj, "from", required=True)  # the core refuses a stranger
+            draft, group_id = jimjson.chat_draft(obj)
+            if group_id is not None:
+                gid = await self.core.groups.require_gid_named(app, *jimjson.group_ref(group_id))
+                draft = draft._replace(target=str(gid))
             stored, delivered = await self.core.messages.send(app, sender, draft)
         except JimError as e:  # the refusal names the chat, as the acknowledgement would
             return self.error(request, e, jimjson.chat_client_id(obj))

@@ -55,14 +55,3 @@ def to_jim(msg_type, body):
                 and 0 <= jim_type <= 127 and jim_type not in (0, 1, 2, 3)):
             return jim_type, content
     return _TO_JIM.get(msg_type, 8), orjson.dumps(body).decode()
-
-
-def draft(request, target):
-    """The neutral L{model.Draft} of a J-IM chat (a L{jimjson.ChatRequest}); C{target} is the
-    receiving username, or the group's gid as decimal text."""
-    if request.msg_type == 0:  # to_neutral's first case, without its call: most chats
-        msg_type, body = model.TEXT, {"text": request.content}
-    else:
-        msg_type, body = to_neutral(request.msg_type, request.content)
-    target_type = model.SINGLE if request.chat_type == 2 else model.GROUP
-    return model.Draft(target_type, target, msg_type, body, request.extras, request.client_id)

@@ -8,7 +8,6 @@ Replies are built as dicts and encoded once with orjson (compact, UTF-8, no ASCI
 """
 import math
 import re
-from typing import NamedTuple, Optional
 
 import attr
 import orjson
@@ -22,7 +21,7 @@ from jim.wire import jim_messages, status
 MAX_NAME_BYTES = 128
 MAX_TOKEN_BYTES = 1024
 #: deepest nesting of arrays and objects in a chat's ``content`` or ``extras``: orjson reads
-#: bodies nested up to 1024 levels, but writes (as chat_request must) at most 254
+#: bodies nested up to 1024 levels, but writes (as chat_draft must) at most 254
 MAX_NESTING = 254
 
 #: a numeric string fastjson would read as an int (ASCII digits only: str.isdigit takes "²")
@@ -41,10 +40,6 @@ def loads(body):
     if type(obj) is not dict:
         raise JimError(BAD_REQUEST, "body must be a JSON object")
     return obj
-
-
-def dumps(obj):
-    return orjson.dumps(obj)
 
 
 # -- field readers -------------------------------------------------------------------------------
@@ -137,32 +132,15 @@ def login_request(obj):
     )
 
 
-class ChatRequest(NamedTuple):
-    """A cmd 11 body, read. A NamedTuple, not attrs: one is made for every chat."""
-
-    chat_type: int
-    to: Optional[str]
-    group_id: Optional[str]
-    msg_type: int
-    content: str
-    extras: Optional[str]  # compact JSON text or None
-    client_id: Optional[str]
-
-
-def chat_request(obj):
-    """A cmd 11 body. chatType 1 needs a groupId, 2 a ``to``; ``from`` is ignored (the server
-    decides who speaks)."""
-    return ChatRequest._make(_chat_fields(obj))
-
-
 #: a J-IM chat's Draft after its client id: a user's, and no options
 _USER_DRAFT = tuple(Draft._field_defaults[field] for field in Draft._fields[6:])
 
 
 def chat_draft(obj):
-    """A cmd 11 body as the neutral L{Draft} the core sends (the hot path: no L{ChatRequest}
-    in between), and the J-IM ``groupId`` of a group chat (None for a private one), whose gid
-    the caller puts in the draft's target."""
+    """A cmd 11 body as the neutral L{Draft} the core sends, and the J-IM ``groupId`` of a
+    group chat (None for a private one), whose gid the caller puts in the draft's target.
+    chatType 1 needs a groupId, 2 a ``to``; ``from`` is ignored (the server decides who
+    speaks)."""
     chat_type, to, group_id, msg_type, content, extras, client_id = _chat_fields(obj)
     if msg_type == 0:  # jim_messages.to_neutral's first case, without its call
         kind, body = TEXT, {"text": content}
@@ -175,7 +153,8 @@ def chat_draft(obj):
 
 
 def _chat_fields(obj):
-    """The fields of L{ChatRequest}, as a plain tuple (cheaper to make, for the hot path).
+    """The fields of a cmd 11 body: C{(chat_type, to, group_id, msg_type, content, extras,
+    client_id)}, a plain tuple (cheap to make, for the hot path).
 
     The usual body (ints as ints, plain string ids) takes the short way through; anything else
     goes through the lenient field readers.
