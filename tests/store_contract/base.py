@@ -2,8 +2,9 @@
 
 A suite is a mixin of cases over C{self.store}; each test module makes it a TestCase once per
 store, e.g. C{class SqliteUsersTests(UsersContract, OnSqlite, unittest.TestCase)}. Every case
-gets a store of its own: a L{MemoryStore}, or a L{SqliteStore} on a real file in a temporary
-folder with its real threads (hence trial's real-reactor TestCase).
+gets a store of its own: a L{MemoryStore}, a L{SqliteStore} on a real file in a temporary
+folder with its real threads (hence trial's real-reactor TestCase), or a L{RedisStore} on a
+real, emptied redis-server.
 
 The Hypothesis properties run in a worker thread and drive the store through
 C{blockingCallFromThread}, so the reactor keeps turning while an example waits for its commit.
@@ -17,7 +18,10 @@ from twisted.internet import defer, reactor, threads
 from jim.errors import JimError
 from jim.metrics import Metrics
 from jim.store.memory import MemoryStore
+from jim.net.redis_address import parse as parse_redis
+from jim.store.redis import RedisStore
 from jim.store.sqlite import SqliteStore
+from tests.support.redis_server import empty_redis
 
 #: app keys no other case or example uses
 _app_keys = itertools.count(1)
@@ -90,3 +94,15 @@ class OnSqliteIndexTail(OnSqlite):
     that histories mix indexed messages with the tail not indexed yet."""
 
     index_every = 3
+
+
+class OnRedis:
+    """Runs a suite against L{RedisStore}: a real redis-server (one per test process, emptied
+    for each case; see L{tests.support.redis_server})."""
+
+    property_examples = 20
+
+    async def open_store(self):
+        store = RedisStore(parse_redis(empty_redis()), reactor, metrics=Metrics())
+        await store.start()
+        return store

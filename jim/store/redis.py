@@ -1,0 +1,51 @@
+# -*- test-case-name: tests.store_contract -*-
+"""The cluster's L{IStore}: every area kept in one Redis, shared by every node.
+
+L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
+C{.groups}, C{.messages}, each in its own C{redis_<area>.py}). A write that changes several
+keys is one Lua script (L{jim.net.redis_client.Script}), so that Redis applies it whole or not
+at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
+that means on disk is Redis's persistence setting (docs/operations.md).
+
+Keys are named, and values written, by L{jim.store.redis_keys}. See docs/storage.md.
+"""
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from jim.interfaces import IStore
+from jim.net.redis_client import RedisClient
+from jim.store.redis_apps import RedisApps
+from jim.store.redis_groups import RedisGroups
+from jim.store.redis_messages import RedisMessages
+from jim.store.redis_relations import RedisRelations
+from jim.store.redis_users import RedisUsers
+
+@implementer(IStore)
+class RedisStore:
+    """The L{IStore} kept in the Redis at C{address} (an L{jim.net.redis_address.RedisAddress}).
+
+    @param timeout: seconds a command may wait for Redis before it fails with
+        JimError(SERVER_ERROR) (while Redis is unreachable, every write fails this way).
+    """
+
+    log = Logger()
+
+    def __init__(self, address, reactor, metrics=None, timeout=5.0, client=None):
+        self.address = address
+        self.client = client or RedisClient(address, reactor, timeout=timeout)
+        self.apps = RedisApps(self.client)
+        self.users = RedisUsers(self.client)
+        self.relations = RedisRelations(self.client)
+        self.groups = RedisGroups(self.client)
+        self.messages = RedisMessages(self.client, reactor, metrics)
+
+    async def _start(self):
+        await self.client.start()
+        self.log.info("store: Redis at {address}", address=self.address.describe())
+
+    def start(self):
+        return defer.ensureDeferred(self._start())
+
+    def stop(self):
+        return self.client.stop()
