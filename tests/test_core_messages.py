@@ -132,10 +132,18 @@ class PolicyTests(SynchronousTestCase):
         return self.failureResultOf(d, JimError).value.code
 
     def assertNothingSent(self):
+        """No refused message reached bob's connection, entered the history of a conversation
+        the senders have with bob or of the group, or waits offline for anyone."""
         self.assertEqual(self.bob_client.sent, [])
-        history = self.successResultOf(
-            self.fx.memory.messages.group_history(APP_KEY, self.group.gid))
-        self.assertEqual(history, [])
+        messages = self.fx.core.messages
+        for sender in ("alice", "carol", "mallory", "boss"):
+            history = messages.history(APP_KEY, sender, peer="bob")
+            self.assertEqual(self.successResultOf(run(history)), [], sender)
+        history = messages.history(APP_KEY, "bob", gid=self.group.gid)
+        self.assertEqual(self.successResultOf(run(history)), [])
+        for user in ("alice", "bob", "carol"):
+            offline = messages.take_offline(APP_KEY, user)
+            self.assertEqual(self.successResultOf(run(offline)), [], user)
 
     def test_the_sender(self):
         self.assertEqual(self.refusal("mallory", "bob"), errors.USER_FORBIDDEN)
