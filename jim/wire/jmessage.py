@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_wire_jmessage -*-
+# -*- test-case-name: tests.test_web_rest_params,tests.integration.test_rest_messages -*-
 """JMessage's message bodies (reference section 4.2), checked as its REST API and SDKs send
 them: each ``msg_type`` with the fields it must have, of the types they must be. Pure code.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_web_rest_router -*-
+# -*- test-case-name: tests.integration.test_rest_http,tests.test_docs_rest_api -*-
 """The REST API's router: per-method dispatch, path parameters, per-route body limits, app
 authentication, a per-app rate limit, and per-route metrics.
 

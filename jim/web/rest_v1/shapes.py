@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_web_rest_shapes -*-
+# -*- test-case-name: tests.integration.test_rest_users,tests.integration.test_rest_relations,tests.integration.test_rest_groups -*-
 """The JSON shapes of JMessage's REST API (reference sections 2.9 and 4), from jim's values.
 
 Times of users and groups are ``yyyy-MM-dd HH:mm:ss`` in UTC; message times are epoch ms.
