@@ -1,4 +1,5 @@
-"""J-IM's custom TCP protocol: frames in, frames out, everything else in the core's Session.
+"""J-IM's custom TCP protocol: frames in, frames out; everything else is the connection's
+J-IM session (L{jim.protocols.jim_session.Session}), which talks to the core.
 
 Flow control (a reader that stops reading) is L{jim.protocols.outbox.OutboxMixin}'s.
 """
