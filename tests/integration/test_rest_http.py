@@ -102,6 +102,17 @@ class RoutingTests(TestCase, Checks):
         friends = self.assertJson(await rest.get("/v1/users/alice//friends//"))
         self.assertEqual([f["username"] for f in friends], ["bobby"])
 
+    async def test_a_doubled_slash_before_v1_is_the_same_route(self):
+        """JMessage's Java and PHP clients send ``//v1/...``: it is the REST API, with the
+        same authentication, not the chat page or a 404."""
+        jim, rest = await start_rest(self)
+        await rest.register("alice", nickname="Alice")
+        plain = self.assertJson(await rest.get("/v1/users/alice"))
+        doubled = await rest.get("//v1/users/alice")
+        self.assertEqual(self.assertJson(doubled), plain)
+        self.assertEqual(plain["nickname"], "Alice")
+        self.assertError(await rest.get("//v1/users/alice", auth=False), 401, 899007)
+
     async def test_path_parameters_are_percent_decoded(self):
         jim, rest = await start_rest(self)
         await rest.register("a@b.c-d_e")
