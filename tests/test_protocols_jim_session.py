@@ -320,8 +320,13 @@ class SweeperTests(SynchronousTestCase):
         self.assertEqual(client.closes, [])
 
     def test_closed_sessions_forgotten(self):
+        """A lost connection leaves the sessions the sweeper watches (a closed session never
+        closes again, so only that set shows whether it would be kept for ever)."""
         session, client = self.fx.connect()
+        kept, _ = self.fx.connect()
+        self.assertEqual(self.fx.core.sessions, {session, kept})
         session.connection_lost()
+        self.assertEqual(self.fx.core.sessions, {kept})
         self.fx.clock.advance(100)
         self.assertEqual(client.closes, [])
 
