@@ -3,7 +3,7 @@
 
 L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
 C{.groups}, C{.messages}, each in its own C{redis_<area>.py}). A write that changes several
-keys is one Lua script (L{jim.net.redis_client.Script}), so that Redis applies it whole or not
+keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it whole or not
 at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
 that means on disk is Redis's persistence setting (docs/operations.md).
 
@@ -14,7 +14,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from jim.interfaces import IStore
-from jim.net.redis_client import RedisClient
+from jim.redis.client import RedisClient
 from jim.store.redis_apps import RedisApps
 from jim.store.redis_groups import RedisGroups
 from jim.store.redis_messages import RedisMessages
@@ -23,7 +23,7 @@ from jim.store.redis_users import RedisUsers
 
 @implementer(IStore)
 class RedisStore:
-    """The L{IStore} kept in the Redis at C{address} (an L{jim.net.redis_address.RedisAddress}).
+    """The L{IStore} kept in the Redis at C{address} (an L{jim.redis.address.RedisAddress}).
 
     @param timeout: seconds a command may wait for Redis before it fails with
         JimError(SERVER_ERROR) (while Redis is unreachable, every write fails this way).

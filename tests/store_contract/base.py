@@ -18,7 +18,7 @@ from twisted.internet import defer, reactor, threads
 from jim.errors import JimError
 from jim.metrics import Metrics
 from jim.store.memory import MemoryStore
-from jim.net.redis_address import parse as parse_redis
+from jim.redis.address import parse as parse_redis
 from jim.store.redis import RedisStore
 from jim.store.sqlite import SqliteStore
 from tests.support.redis_server import empty_redis

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_net_redis_client -*-
+# -*- test-case-name: tests.test_redis_client -*-
 """A pool of connections to one Redis (txredisapi), shaped for what jim asks of it.
 
 - Every command fails, rather than waits, while Redis is away: a command not answered within

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_net_redis_address -*-
+# -*- test-case-name: tests.test_redis_address -*-
 """Where a Redis is, as ``--store`` and ``--bus`` name it.
 
 Three forms, each with an optional password (``:PASSWORD@``, or ``USER:PASSWORD@`` for a Redis 6
