@@ -1,8 +1,8 @@
 """Properties of what the REST API reads from its clients, at the edges of JMessage's limits
-(reference sections 1.3, 4.2 and 5): usernames, query booleans and pages, gids, message
-bodies and send-message requests. Every input either parses to what an independent rule says,
-or is refused with JimError(BAD_REQUEST) (TOO_MANY for a list over its limit): never another
-exception.
+(reference sections 1.3, 4.2 and 5): usernames, query booleans and pages, gids, the lists and
+keys of a body's objects, message bodies and send-message requests. Every input either parses
+to what an independent rule says, or is refused with JimError(BAD_REQUEST) (TOO_MANY for a
+list over its limit): never another exception.
 
 Text here is any Unicode but lone surrogates, which cannot reach these functions: orjson
 refuses them in JSON, and paths and queries are decoded as strict UTF-8.
@@ -193,6 +193,56 @@ class GidTests(unittest.TestCase, Refusals):
         self.assertEqual(ok, valid, value)
         if ok:
             self.assertEqual(parsed, [int(item) for item in value])
+
+
+class ObjectFieldTests(unittest.TestCase, Refusals):
+    @given(st.dictionaries(st.sampled_from(["add", "remove", "members_username"]), JSON_VALUES,
+                           max_size=3),
+           st.sampled_from(["add", "members_username"]))
+    @example({"add": 0}, "add")
+    @example({"add": ""}, "add")
+    @example({"add": False}, "add")
+    @example({"add": {}}, "add")
+    @example({"add": None}, "add")
+    @example({"remove": [1]}, "add")
+    def test_an_array_field_is_a_list_and_absent_or_null_is_an_empty_one(self, mapping, field):
+        ok, parsed = self.parsed_or_refused(params.array, mapping, field)
+        value = mapping.get(field)
+        self.assertEqual(ok, value is None or type(value) is list, mapping)
+        if ok:
+            self.assertEqual(parsed, [] if value is None else value)
+
+    @given(JSON_VALUES)
+    def test_a_refused_array_is_named_as_the_caller_names_it(self, value):
+        if value is not None and type(value) is not list:
+            with self.assertRaises(JimError) as caught:
+                params.array({"add": value}, "add", "single.add")
+            self.assertEqual(caught.exception.detail, "single.add must be a JSON array")
+
+    @given(st.dictionaries(st.sampled_from(["add", "remove", "Add", "bogus", ""]) | EDGE_TEXT,
+                           JSON_VALUES, max_size=4),
+           st.sampled_from([("add", "remove"), ("single", "group", "global"), ("username",)]))
+    @example({}, ("add", "remove"))
+    @example({"add": [], "remove ": []}, ("add", "remove"))
+    def test_only_the_named_keys_pass_and_a_refusal_names_the_others(self, mapping, keys):
+        unknown = set(mapping) - set(keys)
+        try:
+            self.assertIs(params.only(mapping, keys, "single"), mapping)
+            self.assertEqual(unknown, set(), mapping)
+        except JimError as e:
+            self.assertEqual(e.code, errors.BAD_REQUEST)
+            self.assertTrue(unknown, mapping)
+            self.assertTrue(e.detail.startswith("single takes "), e.detail)
+            for key in unknown:
+                self.assertIn(key, e.detail)
+
+    def test_a_refusal_lists_the_keys_taken(self):
+        for keys, listed in ((("add", "remove"), "add and remove"),
+                             (("single", "group", "global"), "single, group and global"),
+                             (("username",), "username")):
+            with self.assertRaises(JimError) as caught:
+                params.only({"bogus": 1, "also": 2}, keys)
+            self.assertEqual(caught.exception.detail, f"the body takes {listed}, not also, bogus")
 
 
 class BodyTests(unittest.TestCase, Refusals):

@@ -58,6 +58,15 @@ class CreateTests(TestCase, Checks):
             self.assertEqual(created["flag"], expected, flag)
             self.assertEqual(created["members_username"], [])
 
+    async def test_members_absent_or_null_are_none(self):
+        jim, rest = await _app(self)
+        for body in ({"owner_username": "alice", "name": "g"},
+                     {"owner_username": "alice", "name": "g", "members_username": None}):
+            created = self.assertJson(await rest.post("/v1/groups", body), 201)
+            self.assertEqual(created["members_username"], [])
+            members = self.assertJson(await rest.get(f"/v1/groups/{created['gid']}/members"))
+            self.assertEqual(_members(members), [("alice", 1)])
+
     async def test_refused_creations_change_nothing(self):
         jim, rest = await _app(self, group_size=3, user_groups=2)
         await rest.group("dave1", name="one")
@@ -76,10 +85,18 @@ class CreateTests(TestCase, Checks):
                  ({**owner, "flag": True}, 400, 899003), ({**owner, "flag": 2.0}, 400, 899003),
                  ({**owner, "members_username": "bobby"}, 400, 899003),
                  ({**owner, "members_username": [1]}, 400, 899003),
+                 # a list of another type is no empty list
+                 ({**owner, "members_username": 0}, 400, 899003),
+                 ({**owner, "members_username": ""}, 400, 899003),
+                 ({**owner, "members_username": False}, 400, 899003),
+                 ({**owner, "members_username": {}}, 400, 899003),
                  ({"name": "g"}, 400, 899003), ([owner], 400, 899003), (None, 400, 899003)]
         for body, status, code in cases:
             await self.assertRefusedChangesNothing(
                 rest, lambda: rest.post("/v1/groups/", body), status, code, USERS)
+        response = await rest.post("/v1/groups/", {**owner, "members_username": {}})
+        self.assertIn("members_username must be a JSON array",
+                      response.json()["error"]["message"])
         # at the limits: a name of 64 bytes, three members
         body = {**owner, "name": "名" * 21, "members_username": ["bobby", "carol"]}
         self.assertJson(await rest.post("/v1/groups/", body), 201)
@@ -171,7 +188,12 @@ class MemberTests(TestCase, Checks):
                  ({"remove": ["bobby", "carol"]}, 403, 899014),
                  ({"remove": ["alice"]}, 403, 899003),
                  ({}, 400, 899003), ({"add": [], "remove": []}, 400, 899003),
-                 ({"add": "carol"}, 400, 899003), (["carol"], 400, 899003), (None, 400, 899003)]
+                 ({"add": "carol"}, 400, 899003), (["carol"], 400, 899003), (None, 400, 899003),
+                 # a list of another type is no empty list, even beside a good one
+                 ({"add": ["carol"], "remove": 0}, 400, 899003),
+                 ({"add": ["carol"], "remove": ""}, 400, 899003),
+                 ({"add": ["carol"], "remove": False}, 400, 899003),
+                 ({"remove": ["bobby"], "add": {}}, 400, 899003)]
         for body, status, code in cases:
             await self.assertRefusedChangesNothing(
                 rest, lambda: rest.post(path, body), status, code, USERS)

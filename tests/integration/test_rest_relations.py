@@ -149,7 +149,15 @@ class ShieldTests(TestCase, Checks):
                  ({"remove": [99999999]}, 403, 899051), ({}, 400, 899003),
                  ({"add": []}, 400, 899003), ({"add": gid}, 400, 899003),
                  ({"add": ["abc"]}, 400, 899003), ({"add": [0]}, 400, 899003),
-                 ({"add": [True]}, 400, 899003), ([gid], 400, 899003)]
+                 ({"add": [True]}, 400, 899003), ([gid], 400, 899003),
+                 # another key, even beside a good one: a typo is no change
+                 ({"add": [gid], "bogus": []}, 400, 899003), ({"Add": [gid]}, 400, 899003),
+                 # a list of another type is no empty list, even beside a good one
+                 ({"add": [gid], "remove": 0}, 400, 899003),
+                 ({"add": [gid], "remove": ""}, 400, 899003),
+                 ({"add": [gid], "remove": False}, 400, 899003),
+                 ({"add": [gid], "remove": {}}, 400, 899003),
+                 ({"add": "x", "remove": [other]}, 400, 899003)]
         for body, status, code in cases:
             self.assertError(await rest.post(path, body), status, code)
         self.assertError(await rest.post("/v1/users/dave1/groupsShield", {"add": [gid]}),
@@ -158,6 +166,25 @@ class ShieldTests(TestCase, Checks):
                          403, 899002)
         # nothing was shielded by the refusals: each one can still be turned on
         self.assertEmpty(await rest.post(path, {"add": [gid, other]}))
+
+    async def test_a_refusal_names_what_was_wrong(self):
+        jim, rest = await _app(self)
+        gid = await rest.group("alice", ["bobby"])
+        path = "/v1/users/bobby/groupsShield"
+        response = await rest.post(path, {"add": [gid], "bogus": []})
+        self.assertError(response, 400, 899003)
+        self.assertIn("bogus", response.json()["error"]["message"])
+        response = await rest.post(path, {"add": [gid], "remove": 0})
+        self.assertError(response, 400, 899003)
+        self.assertIn("remove must be a JSON array", response.json()["error"]["message"])
+
+    async def test_a_null_list_counts_as_absent(self):
+        jim, rest = await _app(self)
+        gid = await rest.group("alice", ["bobby"])
+        path = "/v1/users/bobby/groupsShield"
+        self.assertEmpty(await rest.post(path, {"add": [gid], "remove": None}))
+        self.assertError(await rest.post(path, {"add": [gid]}), 403, 899052)
+        self.assertError(await rest.post(path, {"add": None, "remove": None}), 400, 899003)
 
 
 class NoDisturbTests(TestCase, Checks):
@@ -193,7 +220,23 @@ class NoDisturbTests(TestCase, Checks):
                    ({"global": 2}, 400, 899003), ({"global": True}, 400, 899003),
                    ({"global": "1"}, 400, 899003), ({"other": 1}, 400, 899003),
                    ({}, 400, 899003), ({"single": ["carol"]}, 400, 899003),
-                   ({"group": {"add": ["x"]}}, 400, 899003), (None, 400, 899003)]
+                   ({"group": {"add": ["x"]}}, 400, 899003), (None, 400, 899003),
+                   # nothing to change
+                   ({"single": {}}, 400, 899003), ({"single": {}, "group": {}}, 400, 899003),
+                   ({"single": {"add": [], "remove": None}}, 400, 899003),
+                   # another key in single or group, even beside a good one
+                   ({"single": {"bogus": []}}, 400, 899003),
+                   ({"single": {"add": ["carol"], "bogus": []}}, 400, 899003),
+                   ({"group": {"add": [gid], "Remove": [gid]}}, 400, 899003),
+                   # a list of another type is no empty list, even beside a good one
+                   ({"single": {"add": ["carol"], "remove": 0}}, 400, 899003),
+                   ({"single": {"add": ["carol"], "remove": ""}}, 400, 899003),
+                   ({"single": {"add": ["carol"], "remove": {}}}, 400, 899003),
+                   ({"single": {"add": False}, "global": 1}, 400, 899003),
+                   ({"group": {"add": [gid], "remove": False}}, 400, 899003),
+                   ({"group": {"add": 0}, "global": 1}, 400, 899003),
+                   ({"group": {"add": {}}, "single": {"add": ["carol"]}}, 400, 899003),
+                   ({"group": None, "global": 1}, 400, 899003)]
         for body, status, code in refused:
             self.assertError(await rest.post(path, body), status, code)
         self.assertError(await rest.post("/v1/users/dave1/nodisturb",
@@ -204,3 +247,21 @@ class NoDisturbTests(TestCase, Checks):
         self.assertEmpty(await rest.post(path, {"single": {"add": ["carol"]},
                                                 "group": {"add": [gid]}, "global": 1}))
         self.assertError(await rest.post(path, {"global": 1}), 403, 899048)
+
+    async def test_a_refusal_names_what_was_wrong(self):
+        jim, rest = await _app(self)
+        path = "/v1/users/bobby/nodisturb"
+        for body, words in (({"single": {"bogus": []}}, "single takes add and remove, not bogus"),
+                            ({"single": {}}, "nothing to change"),
+                            ({"single": {"add": ["carol"], "remove": 0}},
+                             "single.remove must be a JSON array"),
+                            ({"group": {"add": {}}}, "group.add must be a JSON array")):
+            response = await rest.post(path, body)
+            self.assertError(response, 400, 899003)
+            self.assertIn(words, response.json()["error"]["message"])
+
+    async def test_a_null_list_counts_as_absent(self):
+        jim, rest = await _app(self)
+        path = "/v1/users/bobby/nodisturb"
+        self.assertEmpty(await rest.post(path, {"single": {"add": ["carol"], "remove": None}}))
+        self.assertError(await rest.post(path, {"single": {"add": ["carol"]}}), 403, 899043)

@@ -181,7 +181,8 @@ class ProfileTests(TestCase, Checks):
         cases = [({"password": "newpass"}, 400, 899003), ({"username": "other"}, 400, 899003),
                  ({"nickname": "n" * 65}, 400, 899003), ({"gender": 7}, 400, 899003),
                  ({"nickname": "ok", "gender": 7}, 400, 899003), (["nickname"], 400, 899003),
-                 (None, 400, 899003)]
+                 (None, 400, 899003), ({}, 400, 899003),
+                 ({"nickname": "ok", "bogus": 1}, 400, 899003)]
         for body, status, code in cases:
             await self.assertRefusedChangesNothing(
                 rest, lambda: rest.put("/v1/users/alice", body), status, code, ["alice"])
@@ -189,6 +190,19 @@ class ProfileTests(TestCase, Checks):
             rest, lambda: rest.put("/v1/users/nobody", {"nickname": "x"}), 403, 899002,
             ["alice"])
         self.assertError(await rest.get("/v1/users/nobody"), 403, 899002)
+
+    async def test_an_update_refusal_says_what_was_wrong_before_the_user_is_looked_up(self):
+        jim, rest = await start_rest(self)
+        await rest.register("alice")
+        for name in ("alice", "nobody"):
+            response = await rest.put(f"/v1/users/{name}", {"password": "newpass"})
+            self.assertError(response, 400, 899003)
+            self.assertIn("password is not a profile field",
+                          response.json()["error"]["message"])
+            response = await rest.put(f"/v1/users/{name}", {})
+            self.assertError(response, 400, 899003)
+            self.assertIn("name the profile fields to change",
+                          response.json()["error"]["message"])
 
 
 class DeleteTests(TestCase, Checks):
@@ -319,3 +333,46 @@ class ForbiddenTests(TestCase, Checks):
             self.assertError(response, 400, 899003)
         self.assertEqual(await self._login_code(jim, "alice"), 10007)
         self.assertError(await rest.put("/v1/users/nobody/forbidden?disable=true"), 403, 899002)
+
+
+class AnswerTests(TestCase, Checks):
+    timeout = 60
+
+    async def test_every_answer_may_not_be_cached(self):
+        jim, rest = await start_rest(self)
+        await rest.register("alice")
+        answers = [await rest.get("/v1/users/alice"),
+                   await rest.post("/v1/admins", entry("admin1")),
+                   await rest.put("/v1/users/alice", {"nickname": "Al"}),
+                   await rest.put("/v1/users/alice", {}),
+                   await rest.get("/v1/users/nobody"),
+                   await rest.get("/v1/users/alice", auth=False),
+                   await rest.get("/v1/nothing/here")]
+        self.assertEqual([a.status for a in answers], [200, 201, 204, 400, 403, 401, 404])
+        for answer in answers:
+            self.assertEqual(answer.headers.get("cache-control"), ["no-store"], answer)
+
+    async def test_an_unexpected_failure_is_a_500_and_jim_keeps_serving(self):
+        jim, rest = await start_rest(self)
+        await rest.register("alice")
+        store = jim.core.users.store
+        working = store.list_users
+        failed = []
+
+        def failing_once(*args, **kwargs):
+            if not failed:
+                failed.append(args)
+                raise RuntimeError("the store broke (simulated)")
+            return working(*args, **kwargs)
+
+        self.patch(store, "list_users", failing_once)
+        response = await rest.get("/v1/users?count=10")
+        self.assertError(response, 500, 899000)
+        self.assertNotIn("simulated", response.json()["error"]["message"])  # no internals
+        self.assertEqual(response.headers.get("cache-control"), ["no-store"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)  # logged, traceback too
+        # the same call and the others are served again
+        listed = self.assertJson(await rest.get("/v1/users?count=10"))
+        self.assertEqual([u["username"] for u in listed["users"]], ["alice"])
+        self.assertEmpty(await rest.put("/v1/users/alice", {"nickname": "Al"}))
+        self.assertEqual(self.assertJson(await rest.get("/v1/users/alice"))["nickname"], "Al")

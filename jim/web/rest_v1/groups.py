@@ -30,8 +30,8 @@ async def create_group(call):
     body = params.obj(call.json())
     owner = params.name(params.text(body, "owner_username", required=True), "owner_username")
     name = params.text(body, "name", required=True)
-    members = body.get("members_username") or []
-    members = params.names(members, "members_username", allow_empty=True)
+    members = params.names(params.array(body, "members_username"), "members_username",
+                           allow_empty=True)
     flag = body.get("flag")
     if flag is not None and type(flag) is not int:  # true would pass for 1, 2.0 for 2
         raise params.bad("flag must be 1 (private) or 2 (public)")
@@ -79,13 +79,12 @@ async def members(call):
 async def change_members(call):
     """Add members (``add``) and remove members (``remove``); members are told."""
     body = params.obj(call.json())
-    add = params.names(body.get("add", []), "add", allow_empty=True)
-    remove = params.names(body.get("remove", []), "remove", allow_empty=True)
+    add = params.names(params.array(body, "add"), "add", allow_empty=True)
+    remove = params.names(params.array(body, "remove"), "remove", allow_empty=True)
     if not add and not remove:
         raise params.bad("name members to add or remove")
     groups, app, gid = call.core.groups, call.app.key, _gid(call)
-    await groups.get(app, gid)
-    if add:
+    if add:  # each of the two refuses a group that does not exist
         await groups.add_members(app, gid, add)
     if remove:
         await groups.remove_members(app, gid, remove)

@@ -35,7 +35,7 @@ def draft_of(body, app_key):
     if target_type == model.GROUP:
         target = str(params.gid(target, "target_id"))
     else:
-        if type(target) is int and type(target) is not bool:
+        if type(target) is int:  # not a bool: type() is exact
             target = str(target)
         target = params.name(target, "target_id")
     target_app = body.get("target_appkey")

@@ -98,6 +98,28 @@ def obj(value, what="the body"):
     return value
 
 
+def only(mapping, keys, what="the body"):
+    """C{mapping}, refused when it has a key that is not one of C{keys}: a misspelt key would
+    otherwise pass for a call that asks for nothing."""
+    unknown = sorted(set(mapping) - set(keys))
+    if unknown:
+        taken = " and ".join((", ".join(keys[:-1]), keys[-1])) if len(keys) > 1 else keys[0]
+        raise bad(f"{what} takes {taken}, not {', '.join(unknown)}")
+    return mapping
+
+
+def array(mapping, field, what=None):
+    """The JSON array under C{field} of an object (a refusal names it C{what}, C{field} by
+    default). Absent or null, it is empty, as other optional fields are absent when null; any
+    other value that is no array is refused: 0, "", false and {} are no empty list."""
+    value = mapping.get(field)
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise bad(f"{what or field} must be a JSON array")
+    return value
+
+
 def text(mapping, field, required=False, default=None):
     value = mapping.get(field)
     if value is None:

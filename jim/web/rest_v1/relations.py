@@ -8,6 +8,8 @@ from jim.web.rest_v1.router import route
 #: the most users one friends call names
 FRIENDS_MAX = 500
 _LIST_BODY = 64 * 1024
+#: the keys of a shield body, and of a no-disturb body's single and group
+_CHANGES = ("add", "remove")
 
 
 @route("GET", "/v1/users/{username}/friends")
@@ -82,40 +84,42 @@ async def remove_blacklist(call):
        codes={errors.NO_SUCH_GROUP: 899051, errors.NOT_MEMBER: 899046})
 async def shields(call):
     """Shield the user from groups (``{"add": [gid]}``) or stop (``{"remove": [gid]}``)."""
-    body = params.obj(call.json())
-    unknown = sorted(set(body) - {"add", "remove"})
-    if unknown:
-        raise params.bad(f"the body takes add and remove, not {', '.join(unknown)}")
-    add = params.gids(body.get("add") or [], "add")
-    remove = params.gids(body.get("remove") or [], "remove")
+    body = params.only(params.obj(call.json()), _CHANGES)
+    add = params.gids(params.array(body, "add"), "add")
+    remove = params.gids(params.array(body, "remove"), "remove")
     if not add and not remove:
         raise params.bad("name groups to add or remove")
     await call.core.relations.set_shields(call.app.key, call.params["username"], add, remove)
     return 204, None
 
 
+def _changes(body, key, read):
+    """The C{(add, remove)} lists of a no-disturb setting (``single`` or ``group``), each read
+    by C{read}; absent, the setting changes nothing."""
+    setting = params.only(params.obj(body.get(key, {}), key), _CHANGES, key)
+    return tuple(read(params.array(setting, part, f"{key}.{part}"), f"{key}.{part}")
+                 for part in _CHANGES)
+
+
+def _usernames(value, field):
+    return params.names(value, field, allow_empty=True)
+
+
 @route("POST", "/v1/users/{username}/nodisturb", body_limit=_LIST_BODY,
        codes={errors.NO_SUCH_GROUP: 899045, errors.NOT_MEMBER: 899046})
 async def nodisturb(call):
     """Change no-disturb settings: for users (``single``), groups (``group``), everything
-    (``global`` 1 or 0); any of them in one call."""
-    body = params.obj(call.json())
-    unknown = sorted(set(body) - {"single", "group", "global"})
-    if unknown or not body:
-        raise params.bad("the body takes single, group and global")
-    single = params.obj(body.get("single", {}), "single")
-    group = params.obj(body.get("group", {}), "group")
+    (``global`` 1 or 0); any of them in one call, and at least one change."""
+    body = params.only(params.obj(call.json()), ("single", "group", "global"))
+    add_users, remove_users = _changes(body, "single", _usernames)
+    add_groups, remove_groups = _changes(body, "group", params.gids)
     everything = body.get("global")
     if everything is not None:
         if everything not in (0, 1) or type(everything) is bool:
             raise params.bad("global must be 1 (on) or 0 (off)")
         everything = everything == 1
-    changes = dict(
-        add_users=params.names(single.get("add") or [], allow_empty=True),
-        remove_users=params.names(single.get("remove") or [], allow_empty=True),
-        add_groups=params.gids(group.get("add") or [], "group add"),
-        remove_groups=params.gids(group.get("remove") or [], "group remove"),
-    )
+    changes = dict(add_users=add_users, remove_users=remove_users, add_groups=add_groups,
+                   remove_groups=remove_groups)
     if everything is None and not any(changes.values()):
         raise params.bad("nothing to change: name users, groups or global")
     await call.core.relations.set_nodisturb(call.app.key, call.params["username"],
