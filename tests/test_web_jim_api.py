@@ -3,6 +3,7 @@ import base64
 import io
 
 import orjson
+from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.test.requesthelper import DummyRequest
 
@@ -40,3 +41,26 @@ class SendMessageTests(SynchronousTestCase):
         self.assertEqual(codes(carol_client), [(8, status.JOIN_FAILED)])
         reply = orjson.loads(b"".join(request.written))
         self.assertEqual((reply["command"], reply["code"]), (12, status.SEND_FAILED))
+
+    def test_a_chat_to_a_group_that_does_not_exist_is_refused_and_changes_nothing(self):
+        """Whichever way J-IM names the group (an alias, a gid REST would hand out, one of
+        J-IM's numbered groups), the send is J-IM's chat refusal naming the group; no group is
+        made, nothing is stored or delivered."""
+        fx = make_core(users=("alice", "bobby"))
+        fx.add_group("team", "alice", "bobby")
+        _, bobby_client = fx.login("bobby")
+        for group_id in ("nosuch", "10000005", "100"):
+            request = send_request({"from": "alice", "chatType": 1, "groupId": group_id,
+                                    "content": "x", "id": "c-1"})
+            SendMessage(fx.core).render(request)
+            reply = orjson.loads(b"".join(request.written))
+            self.assertEqual((reply["command"], reply["code"], reply["data"]),
+                             (12, status.SEND_FAILED, {"clientId": "c-1"}), group_id)
+            self.assertIn(f"no group {group_id}", reply["detail"].replace("'", ""))
+            self.assertEqual(request.responseCode, 200)
+        self.assertEqual(fx.metrics.messages_in, 0)
+        self.assertEqual(fx.metrics.bad_input, 3)  # the caller's fault, as on the J-IM wire
+        self.assertEqual(bobby_client.take(), [])
+        total, groups = self.successResultOf(defer.ensureDeferred(
+            fx.core.groups.list(APP_KEY, 0, 10)))
+        self.assertEqual([g.alias for g in groups], ["team"])
