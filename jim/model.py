@@ -50,7 +50,6 @@ PUBLIC = 2
 OWNER = "owner"
 ADMIN = "admin"
 MEMBER = "member"
-ROLES = (OWNER, ADMIN, MEMBER)
 #: the first gid handed to a group created without one (JMessage's gids look like 10055201)
 FIRST_GID = 10_000_000
 
@@ -270,7 +269,7 @@ class UserCard:
 class Event:
     """Something that happened, for the users it concerns (see L{EVENT_KINDS}).
 
-    @ivar id: unique per app (see C{jim.core.events.EventIds}).
+    @ivar id: unique per app, increasing on each node (see L{jim.core.events.Events}).
     @ivar actor: who did it: a username, or "" for the app server (REST).
     @ivar gid: the group it happened in, or None.
     @ivar users: the users it was done to (added, removed, befriended...), as cards.

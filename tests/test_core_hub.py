@@ -45,6 +45,11 @@ def text(sender, target, content, message_id=1):
                    {"text": content})
 
 
+def pushed(client):
+    """The contents of the chats (cmd 11) C{client} was sent since the last take."""
+    return [body["data"]["content"] for command, body in client.take() if command == 11]
+
+
 def notices(client):
     """What C{client} was sent since the last take: cmd 9 and 10 as (command, group, user,
     status), anything else as (command,)."""
@@ -125,11 +130,11 @@ class DeliveryTests(SynchronousTestCase):
         for connection in (self.alice, self.alice2, self.bob, self.carol):
             self.assertEqual(len(connection.delivered), 1)
 
-    def test_connections_of_a_user(self):
-        self.assertEqual(list(self.hub.connections_of(APP_KEY, "alice")),
-                         [self.alice, self.alice2])
-        self.assertEqual(list(self.hub.connections_of(APP_KEY, "nobody")), [])
-        self.assertEqual(self.hub.local_users(), 3)
+    def test_a_recipient_with_no_connection_here_gets_nothing(self):
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "nobody", "hi"), ("nobody",)))
+        for connection in (self.alice, self.alice2, self.bob, self.carol):
+            self.assertEqual(connection.delivered, [])
+        self.assertEqual((self.fx.metrics.messages_out, self.fx.metrics.deliveries), (0, 0))
 
 
 class JimFanOutTests(SynchronousTestCase):
@@ -218,16 +223,26 @@ class KickTests(SynchronousTestCase):
         self.assertEqual([m.body for m in kept], [{"text": "still there?"}])
         self.bob.connection_lost()  # and losing it later changes nothing
         self.assertNotIn(self.bob, self.fx.core.sessions)
-        self.assertEqual(list(self.fx.hub.connections_of(APP_KEY, "bob")), [])
+        before = self.fx.metrics.deliveries
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "bob", "gone"), ("bob",)))
+        self.assertEqual(self.fx.metrics.deliveries, before)  # no connection of bob's is left
 
     def test_a_connection_closed_then_lost_is_unbound_once(self):
         self.alice.close("bye")
         self.alice.connection_lost()
-        self.assertEqual(list(self.fx.hub.connections_of(APP_KEY, "alice")), [self.alice2])
         self.assertTrue(self.fx.core.presence.is_online(APP_KEY, "alice"))
+        send(self.bob, 11, {"chatType": 2, "to": "alice", "content": "still there?"})
+        self.assertEqual(codes(self.bob_client), [(12, 10000)])
+        self.assertEqual(self.alice_client.sent, [])
+        self.assertEqual(pushed(self.alice2_client), ["still there?"])
         self.alice2.connection_lost()
         self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
-        self.assertEqual(self.fx.hub.local_users(), 1)
+        send(self.bob, 11, {"chatType": 2, "to": "alice", "content": "later"})
+        self.assertEqual(codes(self.bob_client), [(12, 10001)])  # kept offline
+        self.assertEqual((self.alice_client.sent, self.alice2_client.sent), ([], []))
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "bob", "hi"), ("bob", "alice")))
+        self.assertEqual(pushed(self.bob_client), ["hi"])  # bob's connection is still bound
+        self.assertEqual((self.alice_client.sent, self.alice2_client.sent), ([], []))
 
 
 class AnnouncementTests(SynchronousTestCase):
@@ -337,7 +352,8 @@ class AnnouncingWhileTheStoreWorksTests(SynchronousTestCase):
         self.store.release()
         self.assertEqual(self.alice_client.sent, [])
         self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "carol"))
-        self.assertEqual(self.fx.hub.local_users(), 2)
+        self.fx.bus.publish(Delivery(APP_KEY, text("alice", "carol", "hi"), ("carol",)))
+        self.assertEqual((carol_client.sent, self.fx.metrics.deliveries), ([], 0))
 
     def test_going_offline_while_a_login_loads_members_is_the_last_word(self):
         gid = self.fx.add_group("g2", "carol", "bob").gid  # announced first: members in memory

@@ -60,7 +60,9 @@ class Groups:
         self.events = events
         self.bus = bus
         self.limits = limits
-        self.relations = None  # the Relations service: set when both exist (shields)
+        #: the Relations service (shields, no-disturb), which needs this one to be made first:
+        #: L{jim.core.core.build_core} sets it before anything is served
+        self.relations = None
         self._cache = GroupCache(cache_size)
         self._loads = SharedLoads()
         #: (app, gid) -> usernames whose add or join is being written: their places are
@@ -164,7 +166,7 @@ class Groups:
         listed = await self.store.members(app, gid)
         if not listed:
             return {}
-        shielders = await self.relations.shielders(app, gid) if self.relations else ()
+        shielders = await self.relations.shielders(app, gid)
         members = {member.username: member for member in listed}
         return self._cache.keep(key, members, frozenset(shielders), generation)
 
@@ -243,8 +245,7 @@ class Groups:
         await self.store.delete_group(app, gid)
         self._cache.forget((app, gid))
         self._invalidate(app, gid)
-        if self.relations is not None:
-            await self.relations.group_deleted(app, gid)
+        await self.relations.group_deleted(app, gid)
         self.log.info("group {gid} of app {app} dissolved", gid=gid, app=app)
         self.events.send(self.events.make(model.GROUP_DISSOLVED, app, actor=actor, gid=gid,
                                           group_name=group.name), members, group.alias)
@@ -330,8 +331,7 @@ class Groups:
                 members.pop(name, None)
 
         self._applied(app, gid, without)
-        if self.relations is not None:  # their shield of it and no-disturb for it go too
-            await self.relations.members_left(app, gid, names)
+        await self.relations.members_left(app, gid, names)  # their shields and no-disturb
 
     async def leave(self, app, gid, username):
         """A member leaves; an owner hands the group to the member who joined first after it,

@@ -33,13 +33,6 @@ class Hub:
         # (app, username) -> {gid: alias}: the groups told of a user's coming online
         self._announced = {}
 
-    def connections_of(self, app, username):
-        """This process's connections of a user."""
-        return self._local.get((app, username), ())
-
-    def local_users(self):
-        return len(self._local)
-
     async def bind(self, connection, user):
         """A connection logged in as C{user}; a user's first connection anywhere is announced
         to the members of its groups (J-IM's cmd 9)."""

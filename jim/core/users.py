@@ -25,7 +25,6 @@ NAME_BYTES = 64
 TEXT_BYTES = 250
 EXTRAS_BYTES = 512
 PASSWORD_BYTES = (4, 128)
-USERNAME_BYTES = 128
 _BIRTHDAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
 
 
@@ -118,7 +117,8 @@ class Users:
         self._loads = SharedLoads()
         # entries changed or dropped so far: a read that a change overtook is not kept
         self._changes = 0
-        #: async (app, username) -> [usernames] told of a profile change besides the user
+        #: async (app, username) -> [usernames] told of a profile change besides the user;
+        #: L{jim.core.core.build_core} sets it (the Relations service is made after this one)
         self.watchers = None
         #: async (app, username) -> None, run before a user is deleted (memberships, relations)
         self.on_delete = []
@@ -212,9 +212,7 @@ class Users:
         changes["mtime"] = self.events.now_ms()
         user = await self.store.update_user(app, username, changes)
         self._changed(user)
-        audience = [username]
-        if self.watchers is not None:
-            audience += await self.watchers(app, username)
+        audience = [username] + await self.watchers(app, username)
         self.events.send(self.events.make(model.USER_UPDATED, app, actor=username,
                                           users=[card(user)]), audience)
         return user
