@@ -6,6 +6,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 from twisted.internet import defer
+from twisted.logger import capturedLogs, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
@@ -393,6 +394,50 @@ class DeleteTests(UsersCase):
         self.refused(self.say("alice", "bob"), errors.NO_SUCH_USER)
         self.assertIn(Invalidate(model.USERS_AREA, APP_KEY, "bob", self.fx.bus.node),
                       self.bus.of(Invalidate))
+
+    def test_its_connections_are_told_and_its_groups_hear_it_left(self):
+        group = self.ok(self.fx.core.groups.create(APP_KEY, "alice", "g", ["bob"]))
+        _, first = self.fx.login("bob")
+        _, second = self.fx.login("bob", terminal="ws")
+        _, alice = self.fx.login("alice")
+        _, carol = self.fx.login("carol")
+        for client in (first, second, alice):
+            client.take()
+        self.ok(self.users.delete(APP_KEY, "bob"))
+        for client in (first, second):
+            [data] = event_frames(client)
+            self.assertEqual(
+                (data["event_type"], data["kind"], data["to_usernames"][0]["username"]),
+                (1, model.USER_DELETED, "bob"))
+            self.assertEqual(client.closes, ["user deleted"])
+        [data] = event_frames(alice)  # besides J-IM's cmd 10: bob offline, bob left
+        self.assertEqual((data["kind"], data["from_username"], data["gid"]),
+                         (model.MEMBER_LEFT, "bob", group.gid))
+        self.assertEqual((alice.closes, carol.take(), carol.closes), ([], [], []))
+
+    def test_a_failed_cleanup_step_is_logged_and_the_others_still_run(self):
+        relations, groups = self.fx.core.relations, self.fx.core.groups
+        self.ok(relations.add_friends(APP_KEY, "bob", ["alice"]))
+        shared = self.ok(groups.create(APP_KEY, "bob", "shared", ["alice"]))
+
+        async def broken(app, username):
+            raise RuntimeError(f"cannot clean up after {username}")
+
+        self.users.on_delete.insert(0, broken)
+        self.users.on_delete.insert(2, broken)
+        with capturedLogs() as events:
+            error = self.refused(self.users.delete(APP_KEY, "bob"), errors.SERVER_ERROR)
+        self.assertIn("bob", error.detail)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 2)
+        failures = [event for event in events if "log_failure" in event]
+        self.assertEqual([(event["user"], event["app"], event["step"].rpartition(".")[2])
+                          for event in failures], [("bob", APP_KEY, "broken")] * 2)
+        self.assertIn("cannot clean up after bob", str(failures[0]["log_failure"].value))
+        self.assertIn("bob", formatEvent(failures[0]))
+        # the user is gone, and the steps after each failure ran: its groups and relations
+        self.assertIsNone(self.ok(self.users.find(APP_KEY, "bob")))
+        self.assertEqual(self.ok(groups.get(APP_KEY, shared.gid)).owner, "alice")
+        self.assertEqual(self.ok(relations.friend_names(APP_KEY, "alice")), [])
 
     def test_relations_to_and_from_it_go(self):
         relations = self.fx.core.relations

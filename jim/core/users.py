@@ -102,6 +102,11 @@ def check_password(password):
     return password
 
 
+def _step_name(step):
+    """How the log names a cleanup step: its qualified name (Groups.user_deleted, say)."""
+    return getattr(step, "__qualname__", None) or repr(step)
+
+
 class Users:
     log = Logger()
 
@@ -262,7 +267,11 @@ class Users:
         """Delete a user: it is gone at once (no login finds it, no message reaches it), then
         its connections are told and closed, then its memberships and relations go. (Its
         messages stay in their conversations; a user registered later under the same name
-        does not see them: see L{jim.core.messages.Messages.history}.)"""
+        does not see them: see L{jim.core.messages.Messages.history}.)
+
+        Every cleanup step of L{on_delete} runs, even after one failed. The user stays
+        deleted; each failure is logged, and then one JimError(SERVER_ERROR) says the
+        cleanup is incomplete."""
         user = await self.get(app, username)
         await self.store.delete_user(app, username)
         self._changes += 1
@@ -270,13 +279,17 @@ class Users:
         self.bus.publish(Invalidate(model.USERS_AREA, app, username, self.bus.node))
         event = self.events.make(model.USER_DELETED, app, users=[card(user)])
         self.bus.publish(Kick(app, username, "user deleted", event))
+        failed = 0
         for forget in self.on_delete:
             try:
                 await forget(app, username)
             except Exception:  # the user is gone: what is left of it is logged, not undone
-                self.log.failure("cleaning up after user {user} of app {app} failed",
-                                 user=username, app=app)
-                raise
+                failed += 1
+                self.log.failure("cleaning up after user {user} of app {app} failed in {step}",
+                                 user=username, app=app, step=_step_name(forget))
+        if failed:
+            raise JimError(errors.SERVER_ERROR, f"user {username!r} is deleted, but {failed} of"
+                           f" {len(self.on_delete)} cleanup steps failed (see the server log)")
         self.log.info("deleted user {user} of app {app}", user=username, app=app)
 
     def _changed(self, user):
