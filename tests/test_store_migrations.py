@@ -32,6 +32,18 @@ def tables(connection):
     return {name for (name,) in rows}
 
 
+def _schema(path):
+    """The sorted (type, name, table, SQL) of everything in a store file's schema, its SQL with
+    runs of white space made one space."""
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    finally:
+        db.close()
+    return sorted((kind, name, table, None if sql is None else " ".join(sql.split()))
+                  for kind, name, table, sql in rows)
+
+
 class MigrateTests(unittest.SynchronousTestCase):
     def connect(self, path=None):
         connection = sqlite3.connect(path or self.path, isolation_level=None)
@@ -339,6 +351,29 @@ class DomainMigrationTests(unittest.TestCase):
         self.assertEqual(big.max_members, 501)
         self.assertEqual(len(await store.groups.members("a", big.gid)), 501)
         self.assertEqual((await store.groups.group_by_alias("a", "small")).max_members, 500)
+
+    async def test_a_migrated_file_has_the_schema_of_a_fresh_one(self):
+        """Every table, index and trigger a fresh store has, with the same SQL, and no other:
+        a version-2 file with rows in it and a new file end up with the same schema."""
+        old_path = os.path.join(self.mktemp(), "jim.db")
+        old = _Version2File(old_path)
+        old.app("k1", 10)
+        old.user("a", "ann", 1)
+        old.group("a", "g1", "ann", 50, ["ann"])
+        old.message("a", "ann", GROUP, "g1", 0, "hi", ["ann"])
+        old.index()
+        old.message("a", "ann", SINGLE, "bob", 0, "not yet indexed", ["bob"])
+        old.db.close()
+        fresh_path = os.path.join(self.mktemp(), "jim.db")
+        for path in (old_path, fresh_path):
+            store = SqliteStore(path, reactor, early_ids=0)
+            await store.start()
+            await store.stop()
+        migrated, fresh = _schema(old_path), _schema(fresh_path)
+        self.assertGreater(len([row for row in fresh if row[0] == "index"]), 3)
+        self.assertEqual(set(migrated) - set(fresh), set(), "only in the migrated file")
+        self.assertEqual(set(fresh) - set(migrated), set(), "only in the fresh file")
+        self.assertEqual(migrated, fresh)
 
     async def check_apps_and_users(self, store):
         self.assertEqual(await store.apps.list_apps(0, 5),
