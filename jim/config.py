@@ -36,7 +36,9 @@ class Config:
     tls_chain = attr.ib(default=None)
     require_tls = attr.ib(default=False)
     data = attr.ib(default="data")
-    store = attr.ib(default="sqlite")  # "memory", "sqlite" or "sqlite:PATH"
+    store = attr.ib(default="sqlite")  # "memory", "sqlite", "sqlite:PATH" or a Redis URL
+    bus = attr.ib(default=None)  # None or "local": this process's; or a Redis URL
+    presence_expiry = attr.ib(default=30.0)  # seconds before a silent node's users go offline
     sqlite_sync = attr.ib(default="full")
     app_key = attr.ib(default=None)
     master_secret = attr.ib(default=None)

@@ -216,6 +216,11 @@ class IBus(Interface):
     values themselves."""
 
     node = Attribute("This node's id, unique among the nodes sharing the bus.")
+    node_number = Attribute("This node's number (0 to 15) among the nodes sharing the bus, "
+                            "for the ids it makes (event ids); set once started.")
+    missed = Attribute("None, or C{missed(delivery, usernames)}: called for a delivery of a "
+                       "message that could not reach these recipients (their node went away "
+                       "meanwhile), so that the core keeps it for them as an offline message.")
 
     def start():
         """Connect. Fires when values can be published and received."""

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from jim import collector
-from jim.bus.local import LocalBus, LocalPresence
+from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.core import build_core
 from jim.core.passwords import Passwords
@@ -88,22 +88,6 @@ def token_key(data_dir):
     return key
 
 
-def make_store(config, reactor, metrics):
-    """The IStore named by ``--store``, and a name for it."""
-    spec = config.store
-    if spec == "memory":
-        from jim.store.memory import MemoryStore
-
-        return MemoryStore(), "memory"
-    kind, _, path = spec.partition(":")
-    if kind != "sqlite":
-        raise ValueError(f"unknown store {spec!r}: use memory, sqlite or sqlite:PATH")
-    from jim.store.sqlite import SqliteStore
-
-    path = path or os.path.join(config.data, "jim.sqlite3")
-    return SqliteStore(path, reactor, metrics=metrics, synchronous=config.sqlite_sync), "sqlite"
-
-
 class JimService(service.Service):
     log = Logger()
 
@@ -172,7 +156,7 @@ class JimService(service.Service):
             tls = server_tls_options(config.tls_cert, config.tls_key, config.tls_chain)
         self.store, store_name = make_store(config, reactor, self.metrics)
         await self.store.start()
-        default_app = await self._default_app()
+        default_app = await self._default_app(store_name)
         self._pool = ThreadPool(minthreads=0, maxthreads=config.hash_threads, name="jim-passwords")
         self._pool.start()
         passwords = Passwords(
@@ -181,10 +165,14 @@ class JimService(service.Service):
             threads=config.hash_threads,
             max_wait=config.limits.login_timeout / 2,
         )
-        tokens = Tokens(token_key(config.data), config.token_ttl)
-        self.bus = LocalBus(metrics=self.metrics)
+        if store_name == "redis":  # every node must accept the tokens any node signed
+            key = await self.store.shared_value("token-key", secrets.token_bytes(32).hex())
+            tokens = Tokens(bytes.fromhex(key), config.token_ttl)
+        else:
+            tokens = Tokens(token_key(config.data), config.token_ttl)
+        self.bus, presence = make_bus(config, reactor, self.metrics)
         await self.bus.start()
-        self.core = build_core(self.store, self.bus, LocalPresence(), passwords, tokens, reactor,
+        self.core = build_core(self.store, self.bus, presence, passwords, tokens, reactor,
                                self.metrics, config.limits, default_app,
                                config.open_registration, config.auto_join)
         self.core.start()
@@ -210,11 +198,16 @@ class JimService(service.Service):
             self.ports.append(port)
         self._announce(default_app, store_name, tls is not None)
 
-    async def _default_app(self):
+    async def _default_app(self, store_name):
         """The default app's key: from the options, else generated once into the data dir."""
         config = self.config
         if config.app_key:
             key, secret, generated = config.app_key, config.master_secret, False
+        elif store_name == "redis":  # one default app for every node of the cluster
+            proposed = {"appKey": generate_key(), "masterSecret": generate_key()}
+            saved = json.loads(await self.store.shared_value("default-app", json.dumps(proposed)))
+            key, secret = saved["appKey"], saved["masterSecret"]
+            generated = saved == proposed
         else:
             path = os.path.join(config.data, DEFAULT_APP_FILE)
             generated = not os.path.exists(path)
@@ -249,7 +242,8 @@ class JimService(service.Service):
                 "(kept in {path}; shown only this once)",
                 key=key,
                 secret=secret,
-                path=os.path.join(config.data, DEFAULT_APP_FILE),
+                path="Redis" if store_name == "redis" else os.path.join(config.data,
+                                                                         DEFAULT_APP_FILE),
             )
         return key
 

@@ -4,7 +4,9 @@ import math
 import attr
 from twisted.python import usage
 
+from jim import backends
 from jim.config import Config, Limits
+from jim.errors import JimError
 from jim.core.passwords import MAX_MEMORY, MAX_P, check_cost
 
 MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
@@ -64,7 +66,13 @@ class Options(usage.Options):
         ["tls-key", None, None, "PEM private key of --tls-cert."],
         ["tls-chain", None, None, "PEM intermediate certificates sent with --tls-cert."],
         ["data", "d", "data", "Data directory (store, generated keys)."],
-        ["store", None, "sqlite", "memory, sqlite (a file in the data directory) or sqlite:PATH."],
+        ["store", None, "sqlite", "memory, sqlite (a file in the data directory), sqlite:PATH,"
+         " or a Redis URL shared by every node of a cluster: redis://HOST:PORT/DB,"
+         " rediss://... (TLS), redis+sentinel://HOST:PORT,.../SERVICE/DB."],
+        ["bus", None, None, "How nodes reach one another: local (one node), or a Redis URL;"
+         " by default the Redis of --store."],
+        ["presence-expiry", None, 30.0, "Seconds after which the users of a node that stopped"
+         " beating (it died) are shown offline (3 to 600).", float],
         ["sqlite-sync", None, "full", "SQLite synchronous mode: full (survives power loss) or normal."],
         ["app-key", None, None, "The default app's appKey (generated once when absent)."],
         ["master-secret", None, None, "The default app's masterSecret (with --app-key)."],
@@ -104,8 +112,12 @@ class Options(usage.Options):
         if self["sqlite-sync"] not in ("full", "normal"):
             raise usage.UsageError("--sqlite-sync must be full or normal")
         store = self["store"]
-        if store != "memory" and store.partition(":")[0] != "sqlite":
-            raise usage.UsageError("--store must be memory, sqlite or sqlite:PATH")
+        try:
+            backends.check(store, self["bus"])
+        except (ValueError, JimError) as e:
+            raise usage.UsageError(getattr(e, "detail", None) or str(e)) from None
+        if not 3 <= self["presence-expiry"] <= 600:
+            raise usage.UsageError("--presence-expiry must be 3 to 600 seconds")
         if not 1 <= self["hash-threads"] <= MAX_HASH_THREADS:
             raise usage.UsageError(
                 f"--hash-threads must be 1 to {MAX_HASH_THREADS}, not {self['hash-threads']}"
@@ -130,6 +142,8 @@ class Options(usage.Options):
             require_tls=bool(self["require-tls"]),
             data=self["data"],
             store=store,
+            bus=self["bus"],
+            presence_expiry=self["presence-expiry"],
             sqlite_sync=self["sqlite-sync"],
             app_key=self["app-key"],
             master_secret=self["master-secret"],

@@ -27,6 +27,7 @@ ALLOWED = {
     "jim.protocols": LEAVES | {"jim.core"},
     "jim.web": LEAVES | {"jim.core"},
     "jim.service": None,
+    "jim.backends": None,
     "jim.tap": None,
 }
 #: third-party packages a layer must never import

@@ -93,6 +93,14 @@ class OptionsTests(SynchronousTestCase):
             (["--scrypt-cost", "1048576:8:1"], ["--scrypt-cost", "536870912", "512 MiB"]),
             (["--scrypt-cost", "16384:8:65"], ["--scrypt-cost", "1 to 64"]),
             (["--scrypt-cost", "65536:1:1"], ["--scrypt-cost", "below 65536"]),
+            (["--store", "redis://h:99999/0"], ["redis://h:99999/0", "port"]),
+            (["--store", "redis://a,b/0"], ["redis+sentinel://"]),
+            (["--store", "redis+sentinel://a/"], ["/SERVICE"]),
+            (["--bus", "redis://h/0"], ["--store with a Redis URL"]),
+            (["--store", "redis://h/0", "--bus", "local"], ["share a bus"]),
+            (["--bus", "kafka://h"], ["--bus must be local or a Redis URL"]),
+            (["--presence-expiry", "2"], ["--presence-expiry", "3 to 600"]),
+            (["--presence-expiry", "601"], ["--presence-expiry", "3 to 600"]),
         ):
             error = self.assertRaises(usage.UsageError, parse, *argv)
             for word in words:
@@ -100,6 +108,12 @@ class OptionsTests(SynchronousTestCase):
 
     def test_values_just_inside_the_limits(self):
         self.assertEqual(parse("--sniff-bytes", "64").limits.sniff_bytes, 64)
+        config = parse("--store", "rediss://:pw@redis.example:6380/2", "--presence-expiry", "3")
+        self.assertEqual((config.store, config.bus, config.presence_expiry),
+                         ("rediss://:pw@redis.example:6380/2", None, 3.0))
+        config = parse("--store", "redis://a/0", "--bus", "redis://b/1")
+        self.assertEqual((config.store, config.bus), ("redis://a/0", "redis://b/1"))
+        self.assertEqual(parse("--bus", "local").bus, "local")
         config = parse("--app-key", "k", "--master-secret", "x" * 16)
         self.assertEqual((config.app_key, config.master_secret), ("k", "x" * 16))
         self.assertEqual(parse("--hash-threads", "1").hash_threads, 1)

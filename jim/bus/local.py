@@ -27,6 +27,8 @@ class LocalBus:
 
     def __init__(self, node=None, wire=False, metrics=None):
         self.node = node or f"n{next(_nodes)}"
+        self.node_number = 0
+        self.missed = None  # a bus within one process reaches every recipient it is given
         self._wire = wire
         self._metrics = metrics
         self._handlers = {kind: [] for kind in BUS_VALUES}  # a value's type -> its handlers

@@ -91,7 +91,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                open_registration=False, auto_join=()):
     """The services over C{store}, C{bus} and C{presence}, wired to one another and
     subscribed to the bus: the one place that knows who needs whom."""
-    events = Events(bus, clock, metrics)
+    events = Events(bus, clock, metrics, bus.node_number)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
     relations = Relations(store.relations, users, groups, events, bus)
@@ -102,6 +102,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         open_registration)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
+    bus.missed = messages.keep_missed
     hub = Hub(presence, bus, groups, events, metrics)
     for service in (users, relations, groups):
         bus.subscribe(service.on_bus, (Invalidate,))

@@ -278,6 +278,14 @@ class Messages:
         d.addCallbacks(lambda _: then((stored, delivered), *args),
                        lambda failure: then(failure, *args))
 
+    def keep_missed(self, delivery, usernames):
+        """A message the bus could not hand to these recipients (their node went away while
+        it was on its way): kept as an offline message for them, as if they had been
+        offline when it was sent."""
+        stored = delivery.item
+        self.store.add_offline(stored.app, stored.id, list(usernames)).addErrback(
+            self._offline_mark_failed, stored)
+
     def _offline_mark_failed(self, failure, stored):
         self.log.failure("message {id} could not be kept offline for a recipient who left",
                          failure, id=stored.id)

@@ -85,7 +85,10 @@ def parse(url):
     scheme, _, rest = url.partition("://")
     if scheme not in SCHEMES or not rest:
         raise _bad(url, "it must start with redis://, rediss:// or redis+sentinel://")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise _bad(url, str(e)) from None
     userinfo, at, hostlist = parts.netloc.rpartition("@")
     username = password = None
     if at:

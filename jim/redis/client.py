@@ -13,7 +13,7 @@
 import hashlib
 
 import txredisapi
-from twisted.internet import defer, ssl
+from twisted.internet import defer, endpoints, ssl
 from twisted.logger import Logger
 
 from jim import errors
@@ -45,6 +45,15 @@ def _tls_options(address, host):
     return ssl.optionsForClientTLS(host, trustRoot=trust,
                                    extraCertificateOptions={
                                        "raiseMinimumTo": ssl.TLSVersion.TLSv1_2})
+
+
+def endpoint_for(address, reactor, timeout=DEFAULT_TIMEOUT):
+    """A client endpoint to the one Redis at C{address} (TLS when it says so)."""
+    host, port = address.hosts[0]
+    endpoint = endpoints.HostnameEndpoint(reactor, host, port, timeout=timeout)
+    if address.tls:
+        endpoint = endpoints.wrapClientTLS(_tls_options(address, host), endpoint)
+    return endpoint
 
 
 class RedisClient:

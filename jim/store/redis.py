@@ -15,6 +15,7 @@ from zope.interface import implementer
 
 from jim.interfaces import IStore
 from jim.redis.client import RedisClient
+from jim.store.redis_keys import key
 from jim.store.redis_apps import RedisApps
 from jim.store.redis_groups import RedisGroups
 from jim.store.redis_messages import RedisMessages
@@ -49,3 +50,9 @@ class RedisStore:
 
     def stop(self):
         return self.client.stop()
+
+    async def shared_value(self, name, proposed):
+        """The text kept under C{name} for every node: C{proposed} if no node set one before
+        (the first node to ask sets it), else the one set first."""
+        await self.client.call("SET", key(None, "shared", name), proposed, "NX")
+        return await self.client.call("GET", key(None, "shared", name))

@@ -1,0 +1,142 @@
+# -*- test-case-name: tests.test_bus_presence -*-
+"""Who is online across the cluster, as one node sees it.
+
+L{ClusterPresence} is an L{IPresence} that answers from memory (the chat hot path asks it for
+every message): this node's connections exactly, and every other node's as they announced
+them on the bus. Changes to this node's connections are handed to C{on_change}, which the
+Redis bus writes to Redis and announces; other nodes' changes come in through L{remote_up},
+L{remote_down}, L{drop_node} and L{replace_remote}.
+"""
+from zope.interface import implementer
+
+from jim.interfaces import IPresence
+
+
+@implementer(IPresence)
+class ClusterPresence:
+    """@ivar on_change: C{on_change(up, app, username, connection_id, terminal)} for each
+        change to this node's connections (None: nobody listens)."""
+
+    def __init__(self, node):
+        self.node = node
+        self.on_change = None
+        self._connections = {}  # (app, username) -> {connection id: (node, terminal)}
+        self._by_node = {}  # node -> {connection id: (app, username)}
+
+    # -- IPresence -------------------------------------------------------------------------
+
+    def connect(self, app, username, connection_id, terminal):
+        first = self._add(self.node, app, username, connection_id, terminal)
+        if self.on_change is not None:
+            self.on_change(True, app, username, connection_id, terminal)
+        return first
+
+    def disconnect(self, app, username, connection_id):
+        mine = self._by_node.get(self.node, {})
+        if mine.get(connection_id) != (app, username):
+            return False
+        last = self._remove(self.node, connection_id)
+        if self.on_change is not None:
+            self.on_change(False, app, username, connection_id, None)
+        return last
+
+    def is_online(self, app, username):
+        return (app, username) in self._connections
+
+    def online_among(self, app, usernames):
+        connections = self._connections
+        return [username for username in usernames if (app, username) in connections]
+
+    def connections(self, app, username):
+        held = self._connections.get((app, username), {})
+        return [(connection_id, terminal) for connection_id, (_, terminal) in held.items()]
+
+    def online_users(self):
+        return len(self._connections)
+
+    # -- what the bus asks -----------------------------------------------------------------
+
+    def is_here(self, app, username):
+        """Whether the user has a connection on this node."""
+        held = self._connections.get((app, username))
+        return held is not None and any(node == self.node for node, _ in held.values())
+
+    def online_beyond(self, app, username, node):
+        """Whether the user has a connection on a node other than C{node}."""
+        held = self._connections.get((app, username))
+        return held is not None and any(n != node for n, _ in held.values())
+
+    def nodes_of(self, app, usernames):
+        """C{{node: [username, ...]}}: the nodes where these users have connections (a user
+        on two nodes is listed under both; users online nowhere are left out)."""
+        found = {}
+        connections = self._connections
+        for username in usernames:
+            held = connections.get((app, username))
+            if held is None:
+                continue
+            nodes = {node for node, _ in held.values()}
+            for node in nodes:
+                found.setdefault(node, []).append(username)
+        return found
+
+    def local_connections(self):
+        """C{[(connection id, app, username, terminal), ...]} of this node."""
+        return [(connection_id, app, username, self._connections[(app, username)][connection_id][1])
+                for connection_id, (app, username) in self._by_node.get(self.node, {}).items()]
+
+    def remote_up(self, node, app, username, connection_id, terminal):
+        if node != self.node:
+            self._add(node, app, username, connection_id, terminal)
+
+    def remote_down(self, node, app, username, connection_id):
+        if node != self.node and self._by_node.get(node, {}).get(connection_id) == (app, username):
+            self._remove(node, connection_id)
+
+    def drop_node(self, node):
+        """Forget every connection of C{node} (it stopped, or its presence expired); the
+        C{(app, username)} of the users who are now online nowhere."""
+        if node == self.node:
+            return []
+        gone = []
+        for connection_id, user in list(self._by_node.get(node, {}).items()):
+            if self._remove(node, connection_id):
+                gone.append(user)
+        self._by_node.pop(node, None)
+        return gone
+
+    def replace_remote(self, entries):
+        """Replace what is known of other nodes with C{entries}, C{[(node, connection id,
+        app, username, terminal), ...]}: a fresh read of Redis after missing announcements."""
+        for node in [n for n in self._by_node if n != self.node]:
+            self.drop_node(node)
+        for node, connection_id, app, username, terminal in entries:
+            self.remote_up(node, app, username, connection_id, terminal)
+
+    def remote_nodes(self):
+        return [node for node in self._by_node if node != self.node]
+
+    # -- the two tables, kept in step ------------------------------------------------------
+
+    def _add(self, node, app, username, connection_id, terminal):
+        """Note a connection; True if it is the user's first anywhere."""
+        held = self._connections.get((app, username))
+        first = held is None
+        if first:
+            held = self._connections[(app, username)] = {}
+        held[connection_id] = (node, terminal)
+        self._by_node.setdefault(node, {})[connection_id] = (app, username)
+        return first
+
+    def _remove(self, node, connection_id):
+        """Forget a connection; True if it was the user's last anywhere."""
+        user = self._by_node.get(node, {}).pop(connection_id, None)
+        if user is None:
+            return False
+        held = self._connections.get(user)
+        if held is None or held.pop(connection_id, None) is None:
+            return False
+        if held:
+            return False
+        del self._connections[user]
+        return True

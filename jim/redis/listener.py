@@ -1,0 +1,148 @@
+# -*- test-case-name: tests.test_redis_bus -*-
+"""A Redis subscriber connection that stays subscribed.
+
+L{Listener} keeps one connection in subscribe mode (txredisapi's subscriber protocol): it
+subscribes to its channels again after every reconnect and then tells its owner (who may have
+missed messages meanwhile), PINGs every C{ping_every} seconds, and drops a connection whose PING
+is not answered within that time, so that a half-open connection is found out and made again.
+txredisapi reconnects without end, backing off up to ten seconds.
+"""
+import txredisapi
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from jim.redis.client import endpoint_for
+
+
+class _Subscriber(txredisapi.SubscriberProtocol):
+    """Hands every message to the factory's listener."""
+
+    def messageReceived(self, pattern, channel, message):
+        self.factory.listener.received(channel, message)
+
+
+class _SentinelSubscriber(txredisapi.SubscriberProtocol, txredisapi.SentinelRedisProtocol):
+    """L{_Subscriber} on the master a Sentinel names (it checks the role first)."""
+
+    def messageReceived(self, pattern, channel, message):
+        self.factory.listener.received(channel, message)
+
+
+class _Factory(txredisapi.RedisFactory):
+    protocol = _Subscriber
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.whenConnected().addCallback(self.listener.connected)
+        return protocol
+
+
+class _SentinelFactory(txredisapi.SentinelConnectionFactory):
+    protocol = _SentinelSubscriber
+
+    def buildProtocol(self, addr):
+        protocol = super().buildProtocol(addr)
+        protocol.whenConnected().addCallback(self.listener.connected)
+        return protocol
+
+
+class Listener:
+    """Subscribed to C{channels} (bytes) of the Redis at C{address}: C{on_message(channel,
+    payload)} for each message (bytes), C{on_subscribed()} after each (re)subscription."""
+
+    log = Logger()
+
+    def __init__(self, address, reactor, channels, on_message, on_subscribed, ping_every=5.0):
+        self.address = address
+        self._reactor = reactor
+        self._channels = list(channels)
+        self._on_message = on_message
+        self._on_subscribed = on_subscribed
+        self._ping_every = ping_every
+        self._handler = None
+        self._sentinel = None
+        self._protocol = None
+        self._pinging = None
+        self._first = defer.Deferred()
+
+    def start(self):
+        """Connect and subscribe; fires once subscribed (txredisapi retries until then)."""
+        address = self.address
+        options = dict(charset=None, password=address.password, username=address.username,
+                       convertNumbers=False)
+        if address.service is not None:
+            self._sentinel = txredisapi.Sentinel(list(address.hosts), password=address.password)
+            factory = type("Factory", (_SentinelFactory,), {"listener": self})
+            self._handler = self._sentinel.master_for(address.service, factory_class=factory,
+                                                      dbid=None, poolsize=1, isLazy=True,
+                                                      **options)
+        else:
+            factory = type("Factory", (_Factory,), {"listener": self})(
+                None, None, 1, isLazy=True, **options)
+            factory.startConnecting(endpoint_for(address, self._reactor))
+            self._handler = factory.handler
+        return self._first
+
+    def stop(self):
+        if self._pinging is not None and self._pinging.active():
+            self._pinging.cancel()
+        self._pinging = None
+        closing = []
+        if self._handler is not None:
+            closing.append(self._handler.disconnect())
+            self._handler = None
+        if self._sentinel is not None:
+            closing.append(self._sentinel.disconnect())
+            self._sentinel = None
+        return defer.gatherResults(closing, consumeErrors=True).addCallback(lambda _: None)
+
+    def connected(self, protocol):
+        """A (new) connection is ready: subscribe on it."""
+        self._protocol = protocol
+        subscribing = protocol.subscribe(self._channels)
+        subscribing.addCallbacks(self._subscribed, self._subscribe_failed,
+                                 callbackArgs=(protocol,), errbackArgs=(protocol,))
+        return protocol
+
+    def _subscribed(self, _, protocol):
+        if protocol is not self._protocol:
+            return
+        self.log.info("bus: subscribed to Redis at {address}", address=self.address.describe())
+        self._schedule_ping(protocol)
+        try:
+            self._on_subscribed()
+        except Exception:
+            self.log.failure("bus: catching up after a subscription failed")
+        if not self._first.called:
+            self._first.callback(None)
+
+    def _subscribe_failed(self, failure, protocol):
+        self.log.failure("bus: could not subscribe; reconnecting", failure)
+        protocol.transport.abortConnection()
+
+    def _schedule_ping(self, protocol):
+        if self._handler is None:
+            return
+        self._pinging = self._reactor.callLater(self._ping_every, self._ping, protocol)
+
+    def _ping(self, protocol):
+        if protocol is not self._protocol or self._handler is None:
+            return
+        answered = defer.maybeDeferred(protocol.ping)
+        answered.addTimeout(self._ping_every, self._reactor)
+        answered.addCallbacks(lambda _: self._schedule_ping(protocol),
+                              self._ping_failed, errbackArgs=(protocol,))
+
+    def _ping_failed(self, failure, protocol):
+        if self._handler is None:
+            return
+        self.log.warn("bus: Redis did not answer a PING within {seconds} s ({why});"
+                      " reconnecting", seconds=self._ping_every, why=failure.getErrorMessage())
+        if protocol.transport is not None:
+            protocol.transport.abortConnection()
+
+    def received(self, channel, payload):
+        try:
+            self._on_message(channel, payload)
+        except Exception:
+            self.log.failure("bus: a message from Redis could not be handled")

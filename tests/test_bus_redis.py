@@ -1,0 +1,155 @@
+"""The Redis bus and cluster presence, on a real redis-server: two or three buses in one
+process stand for nodes."""
+from twisted.internet import defer, reactor, task
+from twisted.trial import unittest
+from zope.interface.verify import verifyObject
+
+from jim.bus.redis import RedisBus
+from jim.interfaces import IBus, IPresence
+from jim.model import GROUP, SINGLE, TEXT, Delivery, Invalidate, Kick, Message
+from jim.redis.address import parse
+from tests.support.redis_server import RedisServer, empty_redis
+
+
+def message(mid=1, sender="ann", target="bob", no_offline=False):
+    return Message(mid, "app", sender, SINGLE, target, TEXT, {"text": "hi"}, created=1,
+                   no_offline=no_offline)
+
+
+async def until(check, timeout=5.0):
+    """Wait (turning the reactor) until C{check()} is true."""
+    waited = 0.0
+    while not check():
+        if waited > timeout:
+            raise AssertionError(f"still not true after {timeout} s: {check}")
+        await task.deferLater(reactor, 0.01, lambda: None)
+        waited += 0.01
+
+
+class Node:
+    """A bus and what it handed out, and what it reported missed."""
+
+    def __init__(self, url, **options):
+        self.bus = RedisBus(parse(url), reactor, **options)
+        self.got = []
+        self.missed = []
+        self.bus.subscribe(self.got.append)
+        self.bus.missed = lambda delivery, names: self.missed.append((delivery.item.id, names))
+
+    @property
+    def presence(self):
+        return self.bus.presence
+
+
+class RedisBusTests(unittest.TestCase):
+    async def nodes(self, count, url=None, **options):
+        url = url or empty_redis()
+        made = []
+        for _ in range(count):
+            node = Node(url, **options)
+            await node.bus.start()
+            self.addCleanup(node.bus.stop)
+            made.append(node)
+        return made
+
+    def test_interfaces(self):
+        bus = RedisBus(parse("redis://127.0.0.1:1/0"), reactor)
+        verifyObject(IBus, bus)
+        verifyObject(IPresence, bus.presence)
+
+    @defer.inlineCallbacks
+    def test_presence_reaches_every_node(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        self.assertNotEqual(a.bus.node_number, b.bus.node_number)
+        self.assertTrue(a.presence.connect("app", "ann", "a:1", "tcp"))
+        yield defer.ensureDeferred(until(lambda: b.presence.is_online("app", "ann")))
+        self.assertEqual(b.presence.connections("app", "ann"), [("a:1", "tcp")])
+        self.assertFalse(b.presence.connect("app", "ann", "b:1", "ws"), "not her first")
+        yield defer.ensureDeferred(until(lambda: len(a.presence.connections("app", "ann")) == 2))
+        self.assertFalse(a.presence.disconnect("app", "ann", "a:1"), "still on b")
+        yield defer.ensureDeferred(until(lambda: len(b.presence.connections("app", "ann")) == 1))
+        self.assertTrue(b.presence.disconnect("app", "ann", "b:1"), "her last connection")
+        yield defer.ensureDeferred(until(lambda: not a.presence.is_online("app", "ann")))
+        self.assertEqual(a.presence.online_users(), 0)
+
+    @defer.inlineCallbacks
+    def test_a_delivery_reaches_each_recipient_on_its_node_once(self):
+        a, b, c = yield defer.ensureDeferred(self.nodes(3))
+        a.presence.connect("app", "ann", "a:1", "tcp")
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        c.presence.connect("app", "cid", "c:1", "ws")
+        yield defer.ensureDeferred(until(lambda: a.presence.online_users() == 3))
+        item = Message(7, "app", "ann", GROUP, "10000000", TEXT, {"text": "all"}, created=1)
+        a.bus.publish(Delivery("app", item, ("ann", "bob", "cid", "dan"), "a:1"))
+        yield defer.ensureDeferred(until(lambda: b.got and c.got))
+        self.assertEqual([d.recipients for d in a.got], [("ann",)])
+        self.assertEqual(b.got, [Delivery("app", item, ("bob",), "a:1")])
+        self.assertEqual(c.got, [Delivery("app", item, ("cid",), "a:1")])
+        yield task.deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual((len(a.got), len(b.got), len(c.got)), (1, 1, 1), "exactly once")
+        self.assertEqual(a.missed + b.missed + c.missed, [])
+
+    @defer.inlineCallbacks
+    def test_kicks_and_invalidations_reach_every_node_in_order(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        values = [Kick("app", "bob", "forbidden"), Invalidate("users", "app", "bob", a.bus.node),
+                  Kick("app", "cid", "deleted", keep="x")]
+        for value in values:
+            a.bus.publish(value)
+        self.assertEqual(a.got, values, "handed out here at once")
+        yield defer.ensureDeferred(until(lambda: len(b.got) == 3))
+        self.assertEqual(b.got, values)
+
+    @defer.inlineCallbacks
+    def test_a_recipient_who_left_before_the_delivery_arrived_keeps_it_offline(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        b.presence.disconnect("app", "bob", "b:1")  # a still thinks bob is on b
+        a.bus.publish(Delivery("app", message(5), ("bob",)))
+        yield defer.ensureDeferred(until(lambda: b.missed))
+        self.assertEqual(b.missed, [(5, ("bob",))])
+
+    @defer.inlineCallbacks
+    def test_a_message_for_a_node_that_is_gone_is_kept_offline(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        yield b.bus._listener.stop()  # b stops listening, as a killed node would
+        a.bus.publish(Delivery("app", message(6), ("bob",)))
+        a.bus.publish(Delivery("app", message(7, no_offline=True), ("bob",)))
+        yield defer.ensureDeferred(until(lambda: a.missed))
+        yield task.deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual(a.missed, [(6, ("bob",))], "a message sent no_offline is not kept")
+
+    @defer.inlineCallbacks
+    def test_a_node_that_stops_beating_has_its_users_shown_offline(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2, expiry=0.6))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        b.bus._beating.stop()  # b hangs: no beat, no goodbye
+        yield defer.ensureDeferred(until(lambda: not a.presence.is_online("app", "bob"),
+                                         timeout=5))
+
+    @defer.inlineCallbacks
+    def test_a_node_that_stops_says_goodbye(self):
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        yield b.bus.stop()
+        yield defer.ensureDeferred(until(lambda: not a.presence.is_online("app", "bob")))
+
+    @defer.inlineCallbacks
+    def test_a_node_catches_up_after_redis_restarts(self):
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), ping_every=0.3,
+                                                     timeout=1.0))
+        a.presence.connect("app", "ann", "a:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: b.presence.is_online("app", "ann")))
+        server.stop()
+        b.presence.connect("app", "bob", "b:1", "ws")  # announced into the void
+        server.start()
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob"), timeout=20))
+        a.bus.publish(Kick("app", "bob", "forbidden"))
+        yield defer.ensureDeferred(until(lambda: Kick("app", "bob", "forbidden") in b.got))
