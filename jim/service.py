@@ -22,7 +22,7 @@ from jim.core.core import build_core
 from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
 from jim.metrics import Metrics
-from jim.model import App
+from jim.model import APPS_AREA, App, Invalidate
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
 from jim.protocols.tcp import JimTcpFactory
@@ -109,6 +109,7 @@ class JimService(service.Service):
         self.ports = []
         self.core = None
         self.store = None
+        self._changed_app = None  # the default app, when this start changed it in the store
         self.bus = None
         self._pool = None
         self._start_result = None
@@ -176,6 +177,9 @@ class JimService(service.Service):
                                self.metrics, config.limits, default_app,
                                config.open_registration, config.auto_join)
         self.core.start()
+        if self._changed_app is not None:
+            self.bus.publish(Invalidate(APPS_AREA, self._changed_app, self._changed_app,
+                                        self.bus.node))
         routes = {
             Route.JIM: JimTcpFactory(self.core),
             Route.WEBSOCKET: JimWebSocketFactory(self.core),
@@ -236,6 +240,7 @@ class JimService(service.Service):
             )
         elif app.friend_mode != config.friend_mode:
             await self.store.apps.update_app(key, {"friend_mode": config.friend_mode})
+            self._changed_app = key  # the other nodes of a cluster are told once joined
         if generated:
             self.log.warn(
                 "generated the default app: appKey={key} masterSecret={secret} "

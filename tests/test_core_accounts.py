@@ -7,7 +7,7 @@ from jim import errors
 from jim.core.accounts import password_stamp, secret_hash
 from jim.core.passwords import parse
 from jim.errors import JimError
-from jim.model import App, User
+from jim.model import APPS_AREA, App, Invalidate, User
 
 from tests.support.fakes import APP_KEY, APP_SECRET, HeldRunner, RecordingRunner, make_core
 
@@ -250,6 +250,17 @@ class AppSecretTests(SynchronousTestCase):
         self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.successResultOf(self.check(APP_KEY, APP_SECRET))
         self.assertEqual(calls, [APP_KEY])
+
+    def test_an_app_another_node_changed_is_read_again(self):
+        self.successResultOf(self.check(APP_KEY, APP_SECRET))
+        self.successResultOf(self.fx.memory.apps.update_app(
+            APP_KEY, {"secret_hash": secret_hash("rotated-secret")}))
+        # cached: the old secret still passes until the change is announced
+        self.successResultOf(self.check(APP_KEY, APP_SECRET))
+        self.fx.bus.publish(Invalidate(APPS_AREA, APP_KEY, APP_KEY, "another-node"))
+        error = self.failureResultOf(self.check(APP_KEY, APP_SECRET), JimError).value
+        self.assertEqual(error.code, errors.AUTH_FAILED)
+        self.assertEqual(self.successResultOf(self.check(APP_KEY, "rotated-secret")).key, APP_KEY)
 
     def test_secret_hash(self):
         self.assertEqual(len(secret_hash("x")), 64)

@@ -11,7 +11,7 @@ import hmac
 
 from twisted.logger import Logger
 
-from jim import errors
+from jim import errors, model
 from jim.core.passwords import salt_of
 from jim.core.users import check_profile
 from jim.errors import JimError
@@ -75,6 +75,12 @@ class Accounts:
             if app is not None:
                 self._apps[key] = app
         return app
+
+    def on_bus(self, value):
+        """Forget an app another node changed (its secret, its friend mode): the next call
+        reads it again."""
+        if value.area == model.APPS_AREA:
+            self._apps.pop(value.key, None)
 
     async def check_app_secret(self, key, secret):
         """The App if C{secret} is its master secret; JimError NO_SUCH_APP / AUTH_FAILED."""

@@ -104,7 +104,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         Policy(limits, metrics), events, metrics, limits)
     bus.missed = messages.keep_missed
     hub = Hub(presence, bus, groups, events, metrics)
-    for service in (users, relations, groups):
+    for service in (accounts, users, relations, groups):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.subscribe(hub.deliver, (Delivery,))
     bus.subscribe(hub.on_kick, (Kick,))
