@@ -1,13 +1,284 @@
 # -*- test-case-name: tests.store_contract.test_messages -*-
-"""The message area of the Redis store (L{jim.interfaces.IMessageStore})."""
+"""The message area of the Redis store (L{jim.interfaces.IMessageStore}).
+
+Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
+
+    jim:{app}:message-id          STRING  the last message id given (INCR): ids are per app
+    jim:{app}:messages            HASH    id -> the message as compact JSON: the list of its
+                                          fields after C{id} and C{app}, C{retracted} last
+    jim:{app}:message-client-ids  HASH    the JSON of [sender, client id, target type,
+                                          target] -> the id of the first such message
+    jim:{app}:history:<conv>      ZSET    the conversation's messages that are not retracted,
+                                          every score 0, each entry C{<created + 2**63>:<id>}
+                                          with both numbers as 20 digits: their order is
+                                          (created, id), exactly, whatever the int64 created
+    jim:{app}:offline:<username>  ZSET    the user's offline marks, scored by message id, each
+                                          C{<id>:<tag>}: C{s:<sender>} for a private message
+                                          to the user, C{g:<gid>} for a group's, C{-} else
+
+An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
+history entry, its client-id entry and its offline marks, all or nothing. Each app has at most
+one append script in flight from this node, holding every message that was waiting for it (up
+to L{BATCH}): messages of one app are answered, and given their ids, in the order they were
+sent. (The connections of the pool are picked at random: two scripts sent at once might run
+in either order.) While Redis is away, a message waits at most two timeouts: its script is sent
+when the one in flight has failed. Ids increase in commit order across nodes, so none is
+promised before the write: L{RedisMessages.reserve_id} is always None.
+
+Retraction leaves the message's offline marks where they are, as the other stores do: a
+retracted message is never taken, and L{RedisMessages.take_offline} forgets the marks of
+retracted messages it meets. So the retraction script needs no key but the message's and its
+history's, both known from the message itself (read first: they never change).
+
+Lua's numbers are doubles: ids stay exact up to 2**53, which an app reaches after 285 years of
+a million messages a second.
+"""
+import functools
+
+import orjson
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from jim import errors
+from jim.errors import JimError
 from jim.interfaces import IMessageStore
+from jim.model import GROUP, MAX_INT64, SINGLE, Message
+from jim.store import (
+    check_limit,
+    check_paging,
+    conversation_of,
+    group_conversation,
+    private_conversation,
+    with_id,
+)
+from jim.store.redis_keys import key
+from jim.store.redis_message_scripts import APPEND, HISTORY, MARK, RETRACT, TAKE
+
+#: the most messages, and about the most keys, one append script writes
+BATCH = 256
+BATCH_KEYS = 4096
+#: the highest id a script counts exactly
+LAST_ID = 2**53
+_SHIFT = 2**63  # created + _SHIFT: 0 .. 2**64 - 1, at most 20 digits
+assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracted"
+
+
+def _deferred(method):
+    """A coroutine method as one that returns a Deferred."""
+
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        return defer.ensureDeferred(method(*args, **kwargs))
+
+    return run
+
+
+def _head(created):
+    """The start of a history entry: C{created}, shifted to be positive, as 20 digits, and ':'."""
+    return f"{created + _SHIFT:020d}:"
+
+
+def _tag(message, username):
+    """How a user's offline mark of C{message} says what C{take_offline}'s filters match."""
+    if message.target_type == GROUP:
+        return "g:" + message.target
+    if message.target_type == SINGLE and message.target == username:
+        return "s:" + message.sender
+    return "-"
+
+
+def _client_field(sender, client_id, target_type, target):
+    return orjson.dumps([sender, client_id, target_type, target]).decode()
+
+
+def _message(app, message_id, value):
+    return Message._make((int(message_id), app, *orjson.loads(value)))
+
+
+def _messages(app, reply):
+    """The Messages of a script's C{id, JSON, id, JSON...}."""
+    return [_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
 @implementer(IMessageStore)
 class RedisMessages:
+    log = Logger()
+
     def __init__(self, client, reactor, metrics=None):
         self._client = client
         self._reactor = reactor
         self._metrics = metrics
+        # app -> the appends waiting for the app's script in flight (an app is here while
+        # one is): [(message, keys, args, then, then's args), ...]
+        self._waiting = {}
+
+    # -- appending ---------------------------------------------------------------------------
+
+    def add_message(self, message, offline_for=()):
+        d = defer.Deferred()
+        self._append(message, "", offline_for, d.callback, ())
+        return d
+
+    def add_message_then(self, message, offline_for, then, *args):
+        self._append(message, "", offline_for, then, args)
+
+    def reserve_id(self):
+        return None  # ids are given by the commit, in commit order across every node
+
+    def append_message_then(self, stored, offline_for, then, *args):
+        """Written with the id it was built with, if that is above every id the app gave
+        (which it becomes); refused with SERVER_ERROR if not. With id 0, L{add_message_then}."""
+        if not stored.id:
+            self._append(stored, "", offline_for, then, args)
+        elif not 0 < stored.id <= LAST_ID:
+            self._answer(then, Failure(JimError(errors.SERVER_ERROR,
+                                                f"message id {stored.id} is out of range")),
+                         args, stored)
+        else:
+            self._append(stored, str(stored.id), offline_for, then, args)
+
+    def _append(self, message, given, offline_for, then, args):
+        app = message.app
+        try:
+            if not -_SHIFT <= message.created <= MAX_INT64:
+                raise JimError(errors.BAD_REQUEST, f"created {message.created} is not an int64")
+            users = list(dict.fromkeys(offline_for))
+            value = orjson.dumps(message[2:]).decode()
+        except (JimError, TypeError, orjson.JSONEncodeError) as e:
+            self._answer(then, Failure(e if isinstance(e, JimError) else JimError(
+                errors.BAD_REQUEST, f"a message that cannot be stored: {e}")), args, message)
+            return
+        client = ("" if message.client_id is None else _client_field(
+            message.sender, message.client_id, message.target_type, message.target))
+        keys = [key(app, "history", conversation_of(message))]
+        keys += [key(app, "offline", username) for username in users]
+        head = "" if message.retracted else _head(message.created)
+        values = [str(len(users)), given, value, head, client,
+                  *[_tag(message, username) for username in users]]
+        entry = (message, keys, values, then, args)
+        waiting = self._waiting.get(app)
+        if waiting is not None:  # a script of the app is in flight: the next one takes it
+            waiting.append(entry)
+            return
+        self._waiting[app] = []
+        self._write(app, [entry])
+
+    def _write(self, app, batch):
+        keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids")]
+        args = []
+        for _, entry_keys, entry_args, _, _ in batch:
+            keys += entry_keys
+            args += entry_args
+        started = self._reactor.seconds()
+        d = self._client.run(APPEND, keys, args)
+        d.addBoth(self._written, app, batch, started)
+
+    def _written(self, reply, app, batch, started):
+        """Answer a batch, in order, then send what waited for it."""
+        if isinstance(reply, Failure):
+            results = [reply] * len(batch)
+        else:
+            if self._metrics is not None:
+                self._metrics.observe_commit(self._reactor.seconds() - started, len(batch))
+            results = [
+                with_id(message, new_id) if new_id else Failure(JimError(
+                    errors.SERVER_ERROR, f"message id {message.id} is not above the last id"
+                    f" of app {app}"))
+                for (message, _, _, _, _), new_id in zip(batch, reply)
+            ]
+        for (message, _, _, then, args), result in zip(batch, results):
+            self._answer(then, result, args, message)
+        waiting = self._waiting[app]
+        if not waiting:
+            del self._waiting[app]
+            return
+        count, size = 0, 0
+        while count < min(len(waiting), BATCH) and (count == 0 or size < BATCH_KEYS):
+            size += len(waiting[count][1])
+            count += 1
+        self._waiting[app] = waiting[count:]
+        self._write(app, waiting[:count])
+
+    def _answer(self, then, result, args, message):
+        try:
+            then(result, *args)
+        except Exception:  # a failing caller is logged, never raised to the writer
+            self.log.failure("the caller of store write add_message failed (app {app},"
+                             " sender {sender})", app=message.app, sender=message.sender)
+
+    # -- offline -----------------------------------------------------------------------------
+
+    @_deferred
+    async def add_offline(self, app, message_id, usernames):
+        message = await self.get_message(app, message_id)
+        if message is None:
+            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+        users = list(dict.fromkeys(usernames))
+        if users and not message.retracted:  # a retracted one would never be taken
+            field = str(message.id)
+            await self._client.run(MARK, [key(app, "offline", username) for username in users],
+                                   [field, *[f"{field}:{_tag(message, u)}" for u in users]])
+
+    @_deferred
+    async def take_offline(self, app, username, peer=None, gid=None, limit=None):
+        check_limit(limit)
+        if limit == 0 or (peer is not None and gid is not None):  # (no message is both)
+            return []
+        tag = "" if peer is None else "s:" + peer
+        if gid is not None:
+            tag = "g:" + str(gid)
+        reply = await self._client.run(TAKE, [key(app, "offline", username),
+                                              key(app, "messages")],
+                                       [tag, "" if limit is None else str(limit)])
+        return _messages(app, reply)
+
+    # -- lookups and retraction --------------------------------------------------------------
+
+    @_deferred
+    async def get_message(self, app, message_id):
+        value = await self._client.call("HGET", key(app, "messages"), str(message_id))
+        return None if value is None else _message(app, message_id, value)
+
+    @_deferred
+    async def message_by_client_id(self, app, sender, client_id, target_type, target):
+        found = await self._client.call("HGET", key(app, "message-client-ids"),
+                                        _client_field(sender, client_id, target_type, target))
+        return None if found is None else await self.get_message(app, int(found))
+
+    @_deferred
+    async def retract_message(self, app, message_id):
+        message = await self.get_message(app, message_id)
+        if message is None:
+            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
+        # its conversation and created never change; the script checks the rest again
+        entry = f"{_head(message.created)}{message.id:020d}"
+        value = await self._client.run(
+            RETRACT, [key(app, "messages"), key(app, "history", conversation_of(message))],
+            [str(message.id), entry])
+        return _message(app, message.id, value)
+
+    # -- history -----------------------------------------------------------------------------
+
+    def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
+        return self._history(app, private_conversation(user, peer), begin, end, offset, count)
+
+    def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
+        return self._history(app, group_conversation(gid), begin, end, offset, count)
+
+    @_deferred
+    async def _history(self, app, conversation, begin, end, offset, count):
+        check_paging(offset, count, begin, end)
+        if count == 0:
+            return []
+        # an entry of created t is "<t>:<id>": above "<t>:", below "<t>;"
+        low = "-" if begin is None else "[" + _head(begin)
+        high = "+" if end is None else "(" + _head(end)[:-1] + ";"
+        reply = await self._client.run(
+            HISTORY, [key(app, "history", conversation), key(app, "messages")],
+            [low, high, "" if offset is None else str(offset), str(count)])
+        found = _messages(app, reply)
+        if offset is None:
+            found.reverse()  # the latest come newest first
+        return found

@@ -1,0 +1,119 @@
+# -*- test-case-name: tests.store_contract.test_messages -*-
+"""The Lua scripts of the Redis store's message area (L{jim.store.redis_messages}).
+
+Every key a script touches comes in KEYS. A script never parses a message's JSON: what it needs
+to know of a message comes in ARGV, but for retraction, which is the last element of the JSON
+array: a message's text ends with C{false]} until it is retracted, then with C{true]}.
+"""
+from jim.redis.client import Script
+
+#: KEYS: the id counter, the messages, the client ids, then for each message the history of
+#: its conversation and the offline sets of its recipients.
+#: ARGV, for each message: n (how many recipients), the id it was built with ('' for the
+#: next one), its JSON, the head of its history entry ('' for none), its client-id field (''
+#: for none), then the n recipients' offline tags.
+#: The messages' ids in order: 0 for an id it was built with that is not above the last id.
+APPEND = Script("messages.append", """
+local ids = {}
+local k, a = 4, 1
+while a <= #ARGV do
+  local n = tonumber(ARGV[a])
+  local given, value, head, client = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local id = 0
+  if given == '' then
+    id = redis.call('INCR', KEYS[1])
+  elseif tonumber(given) > tonumber(redis.call('GET', KEYS[1]) or '0') then
+    redis.call('SET', KEYS[1], given)
+    id = tonumber(given)
+  end
+  if id ~= 0 then
+    local field = string.format('%d', id)
+    redis.call('HSET', KEYS[2], field, value)
+    if head ~= '' then
+      redis.call('ZADD', KEYS[k], 0, head .. string.format('%020d', id))
+    end
+    if client ~= '' then
+      redis.call('HSETNX', KEYS[3], client, field)
+    end
+    for i = 1, n do
+      redis.call('ZADD', KEYS[k + i], id, field .. ':' .. ARGV[a + 4 + i])
+    end
+  end
+  ids[#ids + 1] = id
+  k, a = k + 1 + n, a + 5 + n
+end
+return ids
+""")
+
+#: KEYS: the offline sets of the users; ARGV: the message's id, then each user's mark.
+MARK = Script("messages.mark", """
+for i, name in ipairs(KEYS) do
+  redis.call('ZADD', name, ARGV[1], ARGV[i + 1])
+end
+""")
+
+#: KEYS: a user's offline set, the messages; ARGV: the tag of the marks to take ('' for any),
+#: the most to take ('' for no limit). Takes and forgets them, oldest first, and forgets the
+#: marks of retracted messages it meets on the way. The messages: id, JSON, id, JSON...
+TAKE = Script("messages.take", """
+local tag, limit = ARGV[1], tonumber(ARGV[2])
+local out, gone = {}, {}
+local taken, start = 0, 0
+while limit == nil or taken < limit do
+  local marks = redis.call('ZRANGE', KEYS[1], start, start + 99)
+  if #marks == 0 then break end
+  for _, mark in ipairs(marks) do
+    local id = string.match(mark, '^%d+')
+    if tag == '' or string.sub(mark, #id + 2) == tag then
+      local value = redis.call('HGET', KEYS[2], id)
+      gone[#gone + 1] = mark
+      if value and string.sub(value, -5) ~= 'true]' then
+        out[#out + 1] = id
+        out[#out + 1] = value
+        taken = taken + 1
+        if taken == limit then break end
+      end
+    end
+  end
+  start = start + 100
+end
+for i = 1, #gone, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 999, #gone)))
+end
+return out
+""")
+
+#: KEYS: a conversation's history, the messages; ARGV: the lowest and the highest entry
+#: (ZRANGEBYLEX bounds), the offset ('' for the latest), the count. The messages: id, JSON,
+#: ... oldest first from an offset, newest first for the latest.
+HISTORY = Script("messages.history", """
+local rows
+if ARGV[3] == '' then
+  rows = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[2], ARGV[1], 'LIMIT', 0, ARGV[4])
+else
+  rows = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', ARGV[3], ARGV[4])
+end
+local out = {}
+for _, row in ipairs(rows) do
+  local id = string.match(row, ':0*(%d+)$')
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGET', KEYS[2], id)
+end
+return out
+""")
+
+#: KEYS: the messages, the message's history; ARGV: its id, its history entry. Its JSON,
+#: retracted.
+RETRACT = Script("messages.retract", """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if not value then
+  return redis.error_reply('JIM no_such_message no message ' .. ARGV[1])
+end
+if string.sub(value, -5) == 'true]' then
+  return redis.error_reply('JIM already_retracted message ' .. ARGV[1] .. ' is retracted already')
+end
+value = string.sub(value, 1, -7) .. 'true]'
+redis.call('HSET', KEYS[1], ARGV[1], value)
+redis.call('ZREM', KEYS[2], ARGV[2])
+return value
+""")
