@@ -6,7 +6,7 @@ from zope.interface.verify import verifyObject
 from jim import errors
 from jim.interfaces import IAppStore, IGroupStore, IMessageStore, IRelationStore, IStore, IUserStore
 from jim.model import MAX_INT64, App
-from tests.store_contract.base import ContractCase, OnMemory, OnSqlite
+from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 AREAS = {"apps": IAppStore, "users": IUserStore, "relations": IRelationStore,
          "groups": IGroupStore, "messages": IMessageStore}
@@ -91,4 +91,8 @@ class MemoryAppsTests(AppsContract, OnMemory, unittest.TestCase):
 
 
 class SqliteAppsTests(AppsContract, OnSqlite, unittest.TestCase):
+    pass
+
+
+class RedisAppsTests(AppsContract, OnRedis, unittest.TestCase):
     pass

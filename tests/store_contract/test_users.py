@@ -7,7 +7,7 @@ from twisted.trial import unittest
 from jim import errors, model
 from jim.model import MAX_INT64, User
 from jim.store import USER_CHANGES
-from tests.store_contract.base import ContractCase, OnMemory, OnSqlite
+from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 #: a user with every field set to something other than its default
 FULL = User("a", "ann", "scrypt$hash", "Ann ✨", "https://pic/ann.png", "1990-02-28",
@@ -214,4 +214,8 @@ class MemoryUsersTests(UsersContract, OnMemory, unittest.TestCase):
 
 
 class SqliteUsersTests(UsersContract, OnSqlite, unittest.TestCase):
+    pass
+
+
+class RedisUsersTests(UsersContract, OnRedis, unittest.TestCase):
     pass
