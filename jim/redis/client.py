@@ -76,7 +76,10 @@ class RedisClient:
 
     async def _start(self):
         address = self.address
-        options = dict(dbid=address.db, password=address.password, username=address.username,
+        # database 0 is where a connection starts: no SELECT (one step less to fail when a
+        # client is stopped while still connecting)
+        options = dict(dbid=address.db or None, password=address.password,
+                       username=address.username,
                        charset="utf-8", convertNumbers=False, reconnect=True)
         if address.service is not None:
             self._sentinel = txredisapi.Sentinel(list(address.hosts), password=address.password)
