@@ -11,7 +11,7 @@ from jim.model import (ADMIN, FIRST_GID, GROUP, MAX_INT64, MEMBER, OWNER, TEXT, 
                        Message)
 from jim.store import GROUP_CHANGES
 from jim.store.sqlite import SqliteStore
-from tests.store_contract.base import ContractCase, OnMemory, OnSqlite
+from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 #: a group with every field set to something other than its default
 FULL = Group("a", 100, "Friends ✨", "we meet on Fridays", "https://pic/g.png", "ann",
@@ -411,3 +411,57 @@ class SqliteGroupsTests(GroupsContract, OnSqlite, unittest.TestCase):
         self.assertEqual(await self.store.messages.group_history("a", newest.gid), [said])
         made = await self.store.groups.create_group(Group("b", 0), [])
         self.assertEqual(made.gid, FIRST_GID + 51)
+
+
+class RedisGroupsTests(GroupsContract, OnRedis, unittest.TestCase):
+    async def test_writes_racing_for_the_same_keys_all_land(self):
+        """Two nodes' stores on one Redis, writing at once: every new group gets a gid of its
+        own, and every membership and update is kept."""
+        other = await self.open_store()
+        self.addCleanup(other.stop)
+        both = (self.store.groups, other.groups)
+        made = await self.in_one_turn([(both[i % 2].create_group, Group("a", 0, str(i)),
+                                        [Member("ann"), Member(f"u{i}")]) for i in range(10)])
+        made.sort(key=lambda group: group.gid)
+        self.assertEqual([g.gid for g in made], list(range(FIRST_GID, FIRST_GID + 10)))
+        joined = await other.groups.user_groups("a", "ann")  # concurrent: in any order
+        self.assertEqual(sorted(joined, key=lambda group: group.gid), made)
+        gid, mine = made[0].gid, f"u{made[0].name}"  # mine: its second member
+        await self.in_one_turn([(both[i % 2].update_member, "a", gid, name, {"silenced": True})
+                                for i, name in enumerate(("ann", mine))]
+                               + [(self.store.groups.set_owner, "a", gid, mine),
+                                  (other.groups.update_group, "a", gid, {"name": "x"})])
+        self.assertEqual(await self.store.groups.members("a", gid),
+                         [Member("ann", silenced=True), Member(mine, OWNER, True)])
+        kept = Group("a", gid, "x", owner=mine)
+        self.assertEqual(await other.groups.get_group("a", gid), kept)
+        await self.in_one_turn([(both[i % 2].delete_group, "a", g.gid)
+                                for i, g in enumerate(made[1:])]
+                               + [(other.groups.add_members, "a", gid, [Member("bob")])])
+        self.assertEqual(await self.store.groups.user_groups("a", "ann"), [kept])
+        self.assertEqual(await self.store.groups.list_groups("a", 0, 10), (1, [kept]))
+        self.assertEqual(names(await other.groups.members("a", gid)), ["ann", mine, "bob"])
+
+    async def test_names_are_any_text(self):
+        """Apps, usernames and aliases with the characters Redis key names are built with keep
+        their groups apart."""
+        groups = self.store.groups
+        for app, alias, username in (("a:b", "c", "d:e"), ("a", "b:c", "of:d"),
+                                     ("{a}", "\u2728\n", "{x}"), ("%7Ba%7D", "c", "d:e")):
+            made = await groups.create_group(Group(app, 0, alias=alias, owner=username),
+                                             [Member(username, OWNER)])
+            self.assertEqual(await groups.group_by_alias(app, alias), made)
+            self.assertEqual(await groups.user_groups(app, username), [made])
+            self.assertEqual(await groups.members(app, made.gid), [Member(username, OWNER)])
+        self.assertEqual(await groups.list_groups("a", 0, 5), (1, [await groups.get_group(
+            "a", FIRST_GID)]))
+        self.assertEqual(await groups.user_groups("a", "d:e"), [])
+
+    async def test_gids_above_two_to_the_53_are_exact(self):
+        groups = self.store.groups
+        top = await groups.create_group(Group("a", 2**53 + 1), [Member("ann", joined=2**62)])
+        self.assertEqual((await groups.create_group(Group("a", 0), [])).gid, 2**53 + 2)
+        self.assertEqual(await groups.user_groups("a", "ann"), [top])
+        self.assertEqual(await groups.members("a", 2**53 + 1), [Member("ann", joined=2**62)])
+        await groups.create_group(Group("b", model.MAX_INT64 - 1), [])
+        self.assertEqual((await groups.create_group(Group("b", 0), [])).gid, model.MAX_INT64)

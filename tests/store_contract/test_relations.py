@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from twisted.trial import unittest
 
 from jim.model import BLACKLIST, FRIEND, NODISTURB_ALL, NODISTURB_GROUP, SHIELD, Relation
-from tests.store_contract.base import ContractCase, OnMemory, OnSqlite
+from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 
 def friend(owner, target, note_name="", others="", app="a", ctime=0):
@@ -208,3 +208,47 @@ class MemoryRelationsTests(RelationsContract, OnMemory, unittest.TestCase):
 
 class SqliteRelationsTests(RelationsContract, OnSqlite, unittest.TestCase):
     pass
+
+
+class RedisRelationsTests(RelationsContract, OnRedis, unittest.TestCase):
+    async def test_names_are_any_text(self):
+        """Apps, owners and targets with the characters Redis key names are built with never
+        share a key, nor an index entry."""
+        relations = self.store.relations
+        odd = [Relation("a:b", FRIEND, "c", "d:e"), Relation("a", FRIEND, "b:c", "d"),
+               Relation("{a}", FRIEND, 'c"\\n', "[\"d\", \"e\"]"),
+               Relation("a}:{b", BLACKLIST, "\u2728:of:x", ""),
+               Relation("a", BLACKLIST, "of:x", "\n"), Relation("%7Ba%7D", FRIEND, "c", "d:e")]
+        self.assertEqual(await relations.add_relations(odd), odd)
+        for relation in odd:
+            self.assertEqual(await relations.relations_of(relation.app, relation.owner),
+                             [relation])
+            self.assertEqual(await relations.owners_of(relation.app, relation.kind,
+                                                       relation.target), [relation.owner])
+        await relations.remove_targeting("a:b", [FRIEND], "d:e")
+        await relations.remove_owned("a", "b:c")
+        self.assertEqual(await relations.relations_of("a:b", "c"), [])
+        self.assertEqual(await relations.relations_of("%7Ba%7D", "c"), [odd[5]])
+        self.assertEqual(await relations.owners_of("a", FRIEND, "d"), [])
+        self.assertEqual(await relations.relations_of("a", "of:x"), [odd[4]])
+
+    async def test_a_big_ctime_round_trips(self):
+        relation = friend("ann", "bob", "\u2728", "x" * 250, ctime=2**63 - 1)
+        await self.store.relations.add_relations([relation])
+        self.assertEqual(await self.store.relations.relations_of("a", "ann"), [relation])
+
+    async def test_removals_racing_with_adds_leave_both_indexes_alike(self):
+        """Whichever lands first, what owners keep and who keeps something about a target
+        agree."""
+        relations = self.store.relations
+        owners = [f"u{i}" for i in range(8)]
+        await relations.add_relations([friend(owner, "bob") for owner in owners[:4]])
+        await self.in_one_turn(
+            [(relations.add_relations, [friend(owner, "bob"), blocked(owner, "cid")])
+             for owner in owners[4:]]
+            + [(relations.remove_targeting, "a", [FRIEND], "bob"),
+               (relations.remove_owned, "a", "u5"), (relations.remove_owned, "a", "u0")])
+        for kind, target in ((FRIEND, "bob"), (BLACKLIST, "cid")):
+            owning = [o for o in owners if any(r.kind == kind and r.target == target
+                                               for r in await relations.relations_of("a", o))]
+            self.assertEqual(sorted(await relations.owners_of("a", kind, target)), owning)
