@@ -245,6 +245,11 @@ class IPresence(Interface):
     def disconnect(app, username, connection_id):
         """Forget a connection; True if it was the user's last."""
 
+    def announced(connection_id):
+        """A Deferred that fires (with None, never fails) once every node can see this
+        node's connection C{connection_id}: at once on a single node; in a cluster once its
+        announcement went round (or a few seconds passed: a slow bus never holds a login)."""
+
     def is_online(app, username):
         """Whether the user has any connection. A memory lookup: the chat hot path asks."""
 

@@ -79,6 +79,7 @@ class DeliveryTests(SynchronousTestCase):
     def bind(self, connection):
         user = self.successResultOf(defer.ensureDeferred(
             self.fx.core.users.get(connection.app, connection.username)))
+        self.successResultOf(self.hub.attach(connection))
         self.successResultOf(defer.ensureDeferred(self.hub.bind(connection, user)))
         return connection
 

@@ -7,6 +7,7 @@ them on the bus. Changes to this node's connections are handed to C{on_change}, 
 Redis bus writes to Redis and announces; other nodes' changes come in through L{remote_up},
 L{remote_down}, L{drop_node} and L{replace_remote}.
 """
+from twisted.internet import defer
 from zope.interface import implementer
 
 from jim.interfaces import IPresence
@@ -17,9 +18,12 @@ class ClusterPresence:
     """@ivar on_change: C{on_change(up, app, username, connection_id, terminal)} for each
         change to this node's connections (None: nobody listens)."""
 
-    def __init__(self, node):
+    def __init__(self, node, clock, announce_timeout=2.0):
         self.node = node
         self.on_change = None
+        self._clock = clock
+        self._announce_timeout = announce_timeout
+        self._announcing = {}  # connection id -> Deferred fired when its "up" went round
         self._connections = {}  # (app, username) -> {connection id: (node, terminal)}
         self._by_node = {}  # node -> {connection id: (app, username)}
 
@@ -28,6 +32,9 @@ class ClusterPresence:
     def connect(self, app, username, connection_id, terminal):
         first = self._add(self.node, app, username, connection_id, terminal)
         if self.on_change is not None:
+            timeout = self._clock.callLater(self._announce_timeout, self.went_round,
+                                            connection_id)
+            self._announcing[connection_id] = (timeout, [])
             self.on_change(True, app, username, connection_id, terminal)
         return first
 
@@ -42,6 +49,28 @@ class ClusterPresence:
 
     def is_online(self, app, username):
         return (app, username) in self._connections
+
+    def announced(self, connection_id):
+        announcing = self._announcing.get(connection_id)
+        if announcing is None:
+            return defer.succeed(None)  # not announcing (gone already, or announced)
+        done = defer.Deferred()
+        announcing[1].append(done)
+        return done
+
+    def went_round(self, connection_id):
+        """This node's announcement of C{connection_id} came back from the bus (or could not
+        be made, or took too long): whoever waits for it goes on."""
+        timeout, waiting = self._announcing.pop(connection_id, (None, ()))
+        if timeout is not None and timeout.active():
+            timeout.cancel()
+        for done in waiting:
+            done.callback(None)
+
+    def stop_announcing(self):
+        """The bus stops: nobody waits for an announcement any longer."""
+        for connection_id in list(self._announcing):
+            self.went_round(connection_id)
 
     def online_among(self, app, usernames):
         connections = self._connections

@@ -106,7 +106,7 @@ class RedisBus:
                  timeout=5.0):
         self.node = node or new_node_id()
         self.node_number = None
-        self.presence = ClusterPresence(self.node)
+        self.presence = ClusterPresence(self.node, reactor)
         self.presence.on_change = self._presence_changed
         self.missed = None
         self._reactor = reactor
@@ -148,6 +148,7 @@ class RedisBus:
         if self._stopped:
             return
         self._stopped = True
+        self.presence.stop_announcing()
         if self._beating.running:
             self._beating.stop()
         await self._listener.stop()
@@ -238,9 +239,11 @@ class RedisBus:
             self._local.publish(delivery)
             return
         origin, _, rest = payload.partition(b"\n")
-        if origin.decode() == self.node:
-            return
         kind, _, body = rest.partition(b" ")
+        if origin.decode() == self.node:
+            if kind == b"up":  # this node's own announcement went round
+                self.presence.went_round(orjson.loads(body)[2])
+            return
         if kind == b"bus":
             self._local.publish(busjson.decode(body))
         elif kind == b"up":
@@ -267,11 +270,16 @@ class RedisBus:
                               orjson.dumps([app, username, terminal])).addErrback(
                 self._publish_failed, key)
             body = orjson.dumps([app, username, connection_id, terminal])
-            self._send(BROADCAST, f"{self.node}\nup ".encode() + body)
+            sent = self._client.call("PUBLISH", BROADCAST, f"{self.node}\nup ".encode() + body)
+            sent.addErrback(self._announce_failed, connection_id)
         else:
             self._client.call("HDEL", key, connection_id).addErrback(self._publish_failed, key)
             body = orjson.dumps([app, username, connection_id])
             self._send(BROADCAST, f"{self.node}\ndown ".encode() + body)
+
+    def _announce_failed(self, failure, connection_id):
+        self._publish_failed(failure, BROADCAST)
+        self.presence.went_round(connection_id)  # no echo will come: the login goes on
 
     def _subscribed(self):
         """After every (re)subscription: write this node's presence again, read the others'."""

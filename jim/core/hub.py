@@ -32,16 +32,23 @@ class Hub:
         self._local = {}  # (app, username) -> [connection, ...] in login order
         # (app, username) -> {gid: alias}: the groups told of a user's coming online
         self._announced = {}
+        self._first = {}  # connection id -> whether it was its user's first, attached not bound
+
+    def attach(self, connection):
+        """A connection logged in: it gets deliveries from now on. Fires once every node can
+        see it (at once on a single node), so that what a client does after its login reply
+        never finds it offline on another node. Then L{bind} it."""
+        key = (connection.app, connection.username)
+        self._local.setdefault(key, []).append(connection)
+        self._first[connection.id] = self.presence.connect(
+            connection.app, connection.username, connection.id, connection.terminal)
+        return self.presence.announced(connection.id)
 
     async def bind(self, connection, user):
-        """A connection logged in as C{user}; a user's first connection anywhere is announced
-        to the members of its groups (J-IM's cmd 9)."""
+        """After L{attach}: a user's first connection anywhere is announced to the members of
+        its groups (J-IM's cmd 9)."""
         key = (connection.app, connection.username)
-        mine = self._local.setdefault(key, [])
-        mine.append(connection)
-        first = self.presence.connect(connection.app, connection.username, connection.id,
-                                      connection.terminal)
-        if not first:
+        if not self._first.pop(connection.id, False):
             return
         announced = self._announced[key] = {}  # gid -> the group's J-IM alias
         groups = await self.groups.user_groups(connection.app, connection.username)
@@ -64,6 +71,7 @@ class Hub:
         if mine is None or connection not in mine:
             return
         mine.remove(connection)
+        self._first.pop(connection.id, None)
         if not mine:
             del self._local[key]
         last = self.presence.disconnect(connection.app, connection.username, connection.id)

@@ -66,6 +66,9 @@ async def login(session, obj):
     if session.closed:
         return
     session.logged_in(app, user)
+    await core.hub.attach(session)
+    if session.closed:
+        return
     session.client.send(status.LOGIN_RESP, _login_ok(session))
     await core.hub.bind(session, user)
     for gid in core.auto_join:
