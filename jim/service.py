@@ -212,6 +212,7 @@ class JimService(service.Service):
             saved = json.loads(await self.store.shared_value("default-app", json.dumps(proposed)))
             key, secret = saved["appKey"], saved["masterSecret"]
             generated = saved == proposed
+            self._keep_cluster_app(saved)
         else:
             path = os.path.join(config.data, DEFAULT_APP_FILE)
             generated = not os.path.exists(path)
@@ -251,6 +252,22 @@ class JimService(service.Service):
                                                                          DEFAULT_APP_FILE),
             )
         return key
+
+    def _keep_cluster_app(self, saved):
+        """Write the cluster's default app into this node's data directory too, where an
+        operator looks for it (it is Redis's that counts)."""
+        path = os.path.join(self.config.data, DEFAULT_APP_FILE)
+        if not os.path.exists(path):
+            _write_private(path, json.dumps(saved, indent=2).encode() + b"\n")
+            return
+        with open(path) as f:
+            try:
+                mine = json.load(f)
+            except ValueError:
+                mine = None
+        if mine != saved:
+            self.log.warn("{path} names another default app than the cluster's {key}: the"
+                          " cluster's is used", path=path, key=saved["appKey"])
 
     def _now_ms(self):
         return int(self.reactor.seconds() * 1000)

@@ -34,7 +34,9 @@ class RedisStore:
 
     def __init__(self, address, reactor, metrics=None, timeout=5.0, client=None):
         self.address = address
-        self.client = client or RedisClient(address, reactor, timeout=timeout)
+        # one connection, pipelined: writes reach Redis in the order they were made, as the
+        # other stores apply them (a batch register lists its users in its order)
+        self.client = client or RedisClient(address, reactor, timeout=timeout, poolsize=1)
         self.apps = RedisApps(self.client)
         self.users = RedisUsers(self.client)
         self.relations = RedisRelations(self.client)
