@@ -43,6 +43,15 @@ class KilledNodeTests(TestCase):
             self.assertIn(ack["code"], (10000, 10001), ack)  # stored either way
             acknowledged.append(f"while b is dead {n}")
 
+        # within the presence expiry (3 s here, beats every second) bobby is shown offline
+        started = reactor.seconds()
+        while (await rest.get("/v1/users/bobby/userstat")).json()["online"]:
+            self.assertLess(reactor.seconds() - started, 3 + 1 + 2, "shown offline in time")
+            await quiet(0.1)
+        alice.send(11, chat("bobby", "once he is offline"))
+        self.assertEqual((await alice.expect(12))["code"], 10001, "kept offline")
+        acknowledged.append("once he is offline")
+
         # bobby's client reconnects, to the node that is left
         bobby = await tcp_client(a.port, testcase=self)
         await bobby.login("bobby")
