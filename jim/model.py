@@ -336,9 +336,15 @@ GROUPS_AREA = "groups"
 APPS_AREA = "apps"
 
 
+#: an Invalidate's app that means every app (and every key) of its area
+EVERY_APP = ""
+
+
 @attr.s(frozen=True, slots=True)
 class Invalidate:
-    """Forget what is cached about C{key} of C{area} in C{app}: it changed on node C{origin}."""
+    """Forget what is cached about C{key} of C{area} in C{app}: it changed on node C{origin}.
+    With C{app} L{EVERY_APP}, forget everything cached of the area: the node may have missed
+    changes (its bus was away)."""
 
     area = attr.ib(type=str)
     app = attr.ib(type=str)

@@ -151,5 +151,11 @@ class RedisBusTests(unittest.TestCase):
         b.presence.connect("app", "bob", "b:1", "ws")  # announced into the void
         server.start()
         yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob"), timeout=20))
+        channel = f"jim:bus:{b.bus.node}"
+        yield defer.ensureDeferred(until(
+            lambda: f"{channel}\r\n:1".encode() in server.command("PUBSUB", "NUMSUB", channel),
+            timeout=20))  # b listens again
+        # what b may have missed meanwhile: it forgets every cache
+        self.assertIn(Invalidate("users", "", "", ""), b.got)
         a.bus.publish(Kick("app", "bob", "forbidden"))
         yield defer.ensureDeferred(until(lambda: Kick("app", "bob", "forbidden") in b.got))

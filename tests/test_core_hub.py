@@ -246,6 +246,42 @@ class KickTests(SynchronousTestCase):
         self.assertEqual((self.alice_client.sent, self.alice2_client.sent), ([], []))
 
 
+class MissedKickTests(SynchronousTestCase):
+    """A node whose bus was away forgets its caches and checks its users again: kicks made
+    meanwhile on other nodes were missed, but what they were for is in the store."""
+
+    def setUp(self):
+        self.fx = make_core(users=("alice", "bob", "carol", "dave"))
+        self.clients = {}
+        for name in ("alice", "bob", "carol", "dave"):
+            self.clients[name] = self.fx.login(name)[1]
+
+    def test_users_changed_elsewhere_are_closed(self):
+        store = self.fx.memory.users
+        self.successResultOf(store.update_user(APP_KEY, "alice", {"forbidden": True}))
+        self.successResultOf(store.update_user(APP_KEY, "bob", {"password": "scrypt$other"}))
+        self.successResultOf(store.delete_user(APP_KEY, "carol"))
+        # changed in the store, but this node's memory still has them as they were
+        self.assertEqual([name for name, client in self.clients.items() if client.closes], [])
+        self.fx.bus.publish(model.Invalidate(model.USERS_AREA, model.EVERY_APP, "", ""))
+        self.assertEqual({name: client.closes for name, client in self.clients.items()},
+                         {"alice": ["forbidden"], "bob": ["password changed"],
+                          "carol": ["user deleted"], "dave": []})
+        # and memory was forgotten: a chat to the deleted user is refused
+        dave, client = self.fx.login("dave")
+        client.take()
+        send(dave, 11, {"chatType": 2, "to": "carol", "content": "hi"})
+        [(command, code)] = codes(client)
+        self.assertEqual(command, 12)
+        self.assertNotIn(code, (10000, 10001), "refused: carol is gone")
+
+    def test_one_app_invalidated_checks_nobody(self):
+        self.successResultOf(self.fx.memory.users.update_user(APP_KEY, "alice",
+                                                              {"forbidden": True}))
+        self.fx.bus.publish(model.Invalidate(model.USERS_AREA, APP_KEY, "bob", "elsewhere"))
+        self.assertEqual(self.clients["alice"].closes, [])
+
+
 class AnnouncementTests(SynchronousTestCase):
     """A user's first connection and its last are told to the members of its groups."""
 

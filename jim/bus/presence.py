@@ -134,6 +134,15 @@ class ClusterPresence:
         self._by_node.pop(node, None)
         return gone
 
+    def replace_node(self, node, entries):
+        """What another node says it holds now, C{[(connection id, app, username,
+        terminal), ...]}, replaces what this node knew of it."""
+        if node == self.node:
+            return
+        self.drop_node(node)
+        for connection_id, app, username, terminal in entries:
+            self._add(node, app, username, connection_id, terminal)
+
     def replace_remote(self, entries):
         """Replace what is known of other nodes with C{entries}, C{[(node, connection id,
         app, username, terminal), ...]}: a fresh read of Redis after missing announcements."""

@@ -33,7 +33,10 @@ from zope.interface import implementer
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
 from jim.interfaces import IBus
-from jim.model import BUS_VALUES, Delivery, Message
+from jim.model import (
+    APPS_AREA, BUS_VALUES, EVERY_APP, GROUPS_AREA, RELATIONS_AREA, USERS_AREA, Delivery,
+    Invalidate, Message,
+)
 from jim.redis.client import RedisClient, Script
 from jim.redis.listener import Listener
 from jim.wire import busjson
@@ -120,6 +123,8 @@ class RedisBus:
                                   self._received, self._subscribed, ping_every)
         self._beaten = False  # a first beat always adds this node
         self._stopped = False
+        self._resync = None  # the DelayedCall of a presence announcement to make again
+        self._subscriptions = 0
         self._beating = LoopingCall(self._beat)
         self._beating.clock = reactor
         self._beat_every = expiry / 3
@@ -149,6 +154,8 @@ class RedisBus:
             return
         self._stopped = True
         self.presence.stop_announcing()
+        if self._resync is not None and self._resync.active():
+            self._resync.cancel()
         if self._beating.running:
             self._beating.stop()
         await self._listener.stop()
@@ -252,6 +259,9 @@ class RedisBus:
         elif kind == b"down":
             app, username, connection_id = orjson.loads(body)
             self.presence.remote_down(origin.decode(), app, username, connection_id)
+        elif kind == b"sync":
+            self.presence.replace_node(origin.decode(),
+                                       [tuple(entry) for entry in orjson.loads(body)])
         elif kind == b"gone":
             self.presence.drop_node(body.decode())
         else:
@@ -266,33 +276,69 @@ class RedisBus:
     def _presence_changed(self, up, app, username, connection_id, terminal):
         key = presence_key(self.node)
         if up:
-            self._client.call("HSET", key, connection_id,
-                              orjson.dumps([app, username, terminal])).addErrback(
-                self._publish_failed, key)
+            written = self._client.call("HSET", key, connection_id,
+                                        orjson.dumps([app, username, terminal]))
             body = orjson.dumps([app, username, connection_id, terminal])
             sent = self._client.call("PUBLISH", BROADCAST, f"{self.node}\nup ".encode() + body)
             sent.addErrback(self._announce_failed, connection_id)
         else:
-            self._client.call("HDEL", key, connection_id).addErrback(self._publish_failed, key)
+            written = self._client.call("HDEL", key, connection_id)
             body = orjson.dumps([app, username, connection_id])
-            self._send(BROADCAST, f"{self.node}\ndown ".encode() + body)
+            sent = self._client.call("PUBLISH", BROADCAST, f"{self.node}\ndown ".encode() + body)
+            sent.addErrback(self._announce_failed, None)
+        written.addErrback(self._announce_failed, None)
 
     def _announce_failed(self, failure, connection_id):
         self._publish_failed(failure, BROADCAST)
-        self.presence.went_round(connection_id)  # no echo will come: the login goes on
+        if connection_id is not None:
+            self.presence.went_round(connection_id)  # no echo will come: the login goes on
+        self._resync_soon()
 
     def _subscribed(self):
-        """After every (re)subscription: write this node's presence again, read the others'."""
+        """After every (re)subscription: write this node's presence again, read the others';
+        after a resubscription also forget every cache (invalidations may have been missed
+        meanwhile) and check every local user again (kicks too)."""
+        if self._subscriptions:
+            self.log.warn("bus: back on Redis after a break: forgetting every cache")
+            for area in (USERS_AREA, RELATIONS_AREA, GROUPS_AREA, APPS_AREA):
+                self._local.publish(Invalidate(area, EVERY_APP, "", ""))
+        self._subscriptions += 1
         defer.ensureDeferred(self._catch_up()).addErrback(
             lambda f: self.log.failure("bus: catching up with the cluster failed", f))
 
-    async def _announce_all(self):
-        """Write this node's presence hash anew and announce each of its connections."""
+    def _announce_all(self):
+        """Write this node's presence hash anew and tell every node this node's whole list
+        (C{sync}: it replaces what they knew of this node, ghosts included). The commands
+        leave together, in order, on the one publishing connection: no change to this
+        node's connections can come between them. Fires when Redis answered them all."""
         key = presence_key(self.node)
         mine = self.presence.local_connections()
-        await self._client.call("DEL", key)
-        for connection_id, app, username, terminal in mine:
-            self._presence_changed(True, app, username, connection_id, terminal)
+        writes = [self._client.call("DEL", key)]
+        if mine:
+            fields = []
+            for connection_id, app, username, terminal in mine:
+                fields += [connection_id, orjson.dumps([app, username, terminal])]
+            writes.append(self._client.call("HSET", key, *fields))
+        body = orjson.dumps([[c, app, user, terminal] for c, app, user, terminal in mine])
+        writes.append(self._client.call("PUBLISH", BROADCAST, f"{self.node}\nsync ".encode()
+                                        + body))
+        for connection_id, *_ in mine:  # what waits for an "up" may go on
+            self.presence.went_round(connection_id)
+        return defer.gatherResults(writes, consumeErrors=True)
+
+    def _resync_soon(self):
+        """A presence change could not be written or announced: announce the whole list again
+        in a second (once, however many changes failed meanwhile)."""
+        if self._resync is not None and self._resync.active() or self._stopped:
+            return
+        self._resync = self._reactor.callLater(1.0, self._resync_now)
+
+    def _resync_now(self):
+        self._resync = None
+        done = self._announce_all()
+        done.addErrback(lambda f: (self.log.warn("bus: presence could not be announced: {why};"
+                                                 " trying again", why=f.getErrorMessage()),
+                                   self._resync_soon()))
 
     async def _catch_up(self):
         await self._announce_all()

@@ -80,7 +80,10 @@ class Accounts:
         """Forget an app another node changed (its secret, its friend mode): the next call
         reads it again."""
         if value.area == model.APPS_AREA:
-            self._apps.pop(value.key, None)
+            if value.app == model.EVERY_APP:
+                self._apps.clear()
+            else:
+                self._apps.pop(value.key, None)
 
     async def check_app_secret(self, key, secret):
         """The App if C{secret} is its master secret; JimError NO_SUCH_APP / AUTH_FAILED."""

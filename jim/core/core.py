@@ -103,8 +103,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
     bus.missed = messages.keep_missed
-    hub = Hub(presence, bus, groups, events, metrics)
-    for service in (accounts, users, relations, groups):
+    hub = Hub(presence, bus, groups, events, metrics, users)
+    for service in (accounts, users, relations, groups, hub):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.subscribe(hub.deliver, (Delivery,))
     bus.subscribe(hub.on_kick, (Kick,))

@@ -28,9 +28,10 @@ class GroupCache:
         #: changes made to any group so far: for reads that do not know their group yet
         #: (by alias)
         self.changes = 0
+        self._epoch = 0  # times everything was forgotten at once
 
     def generation(self, key):
-        return self._generations.get(key, 0)
+        return self._epoch, self._generations.get(key, 0)
 
     def changed(self, key):
         """A change of the group was written: reads that started before it are not kept."""
@@ -55,6 +56,15 @@ class GroupCache:
             return members
         self.entries[key] = Entry(members, shielded)
         return members
+
+    def forget_all(self):
+        """Drop every group (this node may have missed changes): reads that started before
+        are not kept."""
+        self._epoch += 1
+        self.changes += 1
+        self.groups.clear()
+        self.aliases.clear()
+        self.entries.clear()
 
     def forget(self, key):
         """Drop everything about a group (changed elsewhere, or gone)."""

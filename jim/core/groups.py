@@ -479,4 +479,7 @@ class Groups:
     def on_bus(self, value):
         if type(value) is Invalidate and value.area == model.GROUPS_AREA \
                 and value.origin != self.bus.node:
-            self._cache.forget((value.app, int(value.key)))
+            if value.app == model.EVERY_APP:
+                self._cache.forget_all()
+            else:
+                self._cache.forget((value.app, int(value.key)))

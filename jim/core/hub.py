@@ -23,16 +23,18 @@ _MEMBERSHIP = frozenset((model.MEMBERS_ADDED, model.GROUP_CREATED, model.MEMBERS
 class Hub:
     log = Logger()
 
-    def __init__(self, presence, bus, groups, events, metrics):
+    def __init__(self, presence, bus, groups, events, metrics, users=None):
         self.presence = presence
         self.bus = bus
         self.groups = groups
+        self.users = users
         self.events = events
         self.metrics = metrics
         self._local = {}  # (app, username) -> [connection, ...] in login order
         # (app, username) -> {gid: alias}: the groups told of a user's coming online
         self._announced = {}
         self._first = {}  # connection id -> whether it was its user's first, attached not bound
+        self._passwords = {}  # connection id -> its user's password hash when it logged in
 
     def attach(self, connection):
         """A connection logged in: it gets deliveries from now on. Fires once every node can
@@ -48,6 +50,7 @@ class Hub:
         """After L{attach}: a user's first connection anywhere is announced to the members of
         its groups (J-IM's cmd 9)."""
         key = (connection.app, connection.username)
+        self._passwords[connection.id] = user.password
         if not self._first.pop(connection.id, False):
             return
         announced = self._announced[key] = {}  # gid -> the group's J-IM alias
@@ -72,6 +75,7 @@ class Hub:
             return
         mine.remove(connection)
         self._first.pop(connection.id, None)
+        self._passwords.pop(connection.id, None)
         if not mine:
             del self._local[key]
         last = self.presence.disconnect(connection.app, connection.username, connection.id)
@@ -113,6 +117,31 @@ class Hub:
                 except Exception:  # the user's other connections are still closed
                     self.log.failure("kicking {user} failed on one connection",
                                      user=kick.username)
+
+    def on_bus(self, value):
+        """An invalidation of every user: this node's bus was away and may have missed kicks
+        (a user forbidden, deleted or given a new password elsewhere); each local user is
+        read again and closed if it should have been."""
+        if value.area == model.USERS_AREA and value.app == model.EVERY_APP \
+                and self.users is not None:
+            d = defer.ensureDeferred(self._check_every_user())
+            d.addErrback(lambda f: self.log.failure("checking local users again failed", f))
+
+    async def _check_every_user(self):
+        for (app, username), connections in list(self._local.items()):
+            user = await self.users.find(app, username)
+            for connection in list(connections):
+                if user is None:
+                    reason = "user deleted"
+                elif user.forbidden:
+                    reason = "forbidden"
+                elif self._passwords.get(connection.id, user.password) != user.password:
+                    reason = "password changed"
+                else:
+                    continue
+                self.log.info("closing {user} ({id}): {reason} while the bus was away",
+                              user=username, id=connection.id, reason=reason)
+                self.on_kick(Kick(app, username, reason, keep=None))
 
     def _track(self, event, alias):
         """Keep the groups a local user will be announced offline to in step with its

@@ -325,4 +325,8 @@ class Relations:
     def on_bus(self, value):
         if type(value) is Invalidate and value.area == model.RELATIONS_AREA \
                 and value.origin != self.bus.node:
-            self._drop(value.app, value.key)
+            if value.app == model.EVERY_APP:
+                self._drops += 1
+                self._cache.clear()
+            else:
+                self._drop(value.app, value.key)

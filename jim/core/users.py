@@ -302,4 +302,7 @@ class Users:
         if type(value) is Invalidate and value.area == model.USERS_AREA \
                 and value.origin != self.bus.node:
             self._changes += 1
-            self._cache.pop((value.app, value.key), None)
+            if value.app == model.EVERY_APP:
+                self._cache.clear()
+            else:
+                self._cache.pop((value.app, value.key), None)
