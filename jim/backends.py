@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_backends -*-
+# -*- test-case-name: tests.test_tap,tests.integration.test_cluster -*-
 """What ``--store`` and ``--bus`` name: the store, the bus and presence a node runs on.
 
 One node: a memory or SQLite store, and the bus and presence of one process. A cluster: the

@@ -337,7 +337,7 @@ APPS_AREA = "apps"
 
 
 #: an Invalidate's app that means every app (and every key) of its area
-EVERY_APP = ""
+EVERY_APP = "\0"  # no app key can hold a NUL (a command line cannot)
 
 
 @attr.s(frozen=True, slots=True)

@@ -6,8 +6,9 @@ from zope.interface.verify import verifyObject
 
 from jim.bus.redis import RedisBus
 from jim.interfaces import IBus, IPresence
-from jim.model import GROUP, SINGLE, TEXT, Delivery, Invalidate, Kick, Message
+from jim.model import EVERY_APP, GROUP, SINGLE, TEXT, Delivery, Invalidate, Kick, Message
 from jim.redis.address import parse
+from jim.wire import busjson
 from tests.support.redis_server import RedisServer, empty_redis, shared_server
 
 
@@ -120,6 +121,19 @@ class RedisBusTests(unittest.TestCase):
         self.assertEqual(b.missed, [(5, ("bob",))])
 
     @defer.inlineCallbacks
+    def test_a_recipient_who_moved_to_another_node_gets_it_there(self):
+        b, c = yield defer.ensureDeferred(self.nodes(2))
+        c.presence.connect("app", "bob", "c:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: b.presence.is_online("app", "bob")))
+        # a third node still thought bob was on b, and sent b his part
+        stale = Delivery("app", message(8), ("bob",))
+        shared_server().command("PUBLISH", f"jim:bus:{b.bus.node}",
+                                busjson.encode(stale).decode())
+        yield defer.ensureDeferred(until(lambda: c.got))
+        self.assertEqual(c.got, [stale])
+        self.assertEqual((b.got, b.missed, c.missed), ([], [], []))
+
+    @defer.inlineCallbacks
     def test_a_message_for_a_node_that_is_gone_is_kept_offline(self):
         a, = yield defer.ensureDeferred(self.nodes(1))
         ghost(a.bus.node, "bob")  # a node that died: nobody listens on its channel
@@ -164,6 +178,6 @@ class RedisBusTests(unittest.TestCase):
             lambda: f"{channel}\r\n:1".encode() in server.command("PUBSUB", "NUMSUB", channel),
             timeout=20))  # b listens again
         # what b may have missed meanwhile: it forgets every cache
-        self.assertIn(Invalidate("users", "", "", ""), b.got)
+        self.assertIn(Invalidate("users", EVERY_APP, "", ""), b.got)
         a.bus.publish(Kick("app", "bob", "forbidden"))
         yield defer.ensureDeferred(until(lambda: Kick("app", "bob", "forbidden") in b.got))

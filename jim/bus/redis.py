@@ -34,6 +34,10 @@ from jim.redis.client import RedisClient
 from jim.redis.listener import Listener
 from jim.wire import busjson
 
+#: what starts a delivery a node sent on to where its recipient moved
+_AGAIN = b"again "
+
+
 def new_node_id():
     """A node id no other node has: the host, the process, and random bits."""
     return f"{socket.gethostname()[:32]}-{os.getpid()}-{os.urandom(4).hex()}"
@@ -166,15 +170,12 @@ class RedisBus:
 
     def _received(self, channel, payload):
         if channel == self._own_channel:
-            delivery = busjson.decode(payload)
+            again = payload.startswith(_AGAIN)
+            delivery = busjson.decode(payload[len(_AGAIN):] if again else payload)
             if type(delivery) is Delivery:
-                here = self.presence.is_here
-                gone = [u for u in delivery.recipients if not here(delivery.app, u)]
-                if gone:  # left since the sender looked: unless they are on a third node
-                    beyond = self.presence.online_beyond
-                    self._report_missed(delivery, [u for u in gone
-                                                   if not beyond(delivery.app, u, self.node)])
-            self._local.publish(delivery)
+                self._hand_over(delivery, again)
+            else:
+                self._local.publish(delivery)
             return
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
@@ -183,6 +184,28 @@ class RedisBus:
             self._keeper.heard(origin, kind, body)
         elif origin != self.node:
             self._local.publish(busjson.decode(body))
+
+    def _hand_over(self, delivery, again):
+        """A delivery sent to this node: to its recipients here. One who moved to another node
+        since the sender looked is sent it there (once: a delivery sent on is not sent on
+        again); one connected nowhere now keeps it as an offline message."""
+        here = self.presence.is_here
+        app = delivery.app
+        gone = [u for u in delivery.recipients if not here(app, u)]
+        if gone:
+            nodes = {} if again else self.presence.nodes_of(app, gone)
+            nodes.pop(self.node, None)
+            moved = set()
+            for node, names in nodes.items():
+                part = delivery._replace(recipients=tuple(names))
+                self._send(node_channel(node), _AGAIN + busjson.encode(part), part, node)
+                moved.update(names)
+            self._report_missed(delivery, [u for u in gone if u not in moved])
+            if len(gone) == len(delivery.recipients):
+                return
+            delivery = delivery._replace(
+                recipients=tuple(u for u in delivery.recipients if u not in gone))
+        self._local.publish(delivery)
 
     def _subscribed(self):
         """After every (re)subscription: catch up with the others' presence; after a

@@ -9,8 +9,8 @@ change could not be written). It beats every C{expiry / 3} seconds into the sort
 C{jim:nodes} (node -> Redis time of its last beat, in ms); a node whose beat is older than
 C{expiry} is taken as dead by the first node to see it, which deletes its presence and
 announces it C{gone}: its users are then offline everywhere. After every (re)subscription a
-node announces its list and reads every other node's, since it may have missed
-announcements. Each node also holds an event-id number (0 to 15, C{jim:node-number:N}) for as
+node forgets the nodes that died meanwhile, announces its list and asks the others for theirs
+(C{hello}), since it may have missed announcements. Each node also holds an event-id number (0 to 15, C{jim:node-number:N}) for as
 long as it beats.
 """
 import orjson
@@ -28,20 +28,22 @@ NODE_NUMBERS = 16
 #: the beat: note this node alive (by Redis's clock), keep its presence hash and number from
 #: expiring, and take out of the set (once, whoever sees it first) every node gone silent.
 #: Its reply: "1" if this node was not in the set (another node took it for dead, or Redis
-#: lost it), then the nodes taken out
+#: lost it), "1" if its event-id number is still its own, then the nodes taken out
 _BEAT = Script("beat", """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local expiry = tonumber(ARGV[2])
 local fresh = redis.call('ZADD', KEYS[1], ms, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], expiry * 3)
+local mine = '1'
 if redis.call('GET', KEYS[3]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[3], expiry)
-else
-  redis.call('SET', KEYS[3], ARGV[1], 'PX', expiry, 'NX')
+elseif not redis.call('SET', KEYS[3], ARGV[1], 'PX', expiry, 'NX') then
+  mine = '0'
 end
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - expiry)
 for _, node in ipairs(dead) do redis.call('ZREM', KEYS[1], node) end
+table.insert(dead, 1, mine)
 table.insert(dead, 1, tostring(fresh))
 return dead
 """)
@@ -192,29 +194,33 @@ class PresenceKeeper:
             presence.replace_node(origin, [tuple(entry) for entry in orjson.loads(body)])
         elif kind == b"gone":
             presence.drop_node(body.decode())
+        elif kind == b"hello":  # a node (back) on the bus asks for every node's list
+            self.announce_all().addErrback(lambda f: self._resync_soon())
         else:
             self.log.warn("bus: unknown announcement {kind!r} from {origin}", kind=kind[:32],
                           origin=origin[:64])
 
     async def catch_up(self):
-        """After a (re)subscription: announce this node's list, read every other node's."""
-        await self.announce_all()
+        """After a (re)subscription: forget the nodes that died meanwhile, announce this
+        node's list, and ask every other node for its own (C{hello}). Each answers with a
+        C{sync} on the channel where its later changes follow, so nothing read here can be
+        overtaken by a change made while it was read."""
         await self._beat()
-        nodes = await self._client.call("ZRANGE", NODES, 0, -1)
-        entries = []
-        for node in nodes:
-            if node == self.node:
-                continue
-            held = await self._client.call("HGETALL", presence_key(node))
-            for connection_id, value in _pairs(held):
-                app, username, terminal = orjson.loads(value)
-                entries.append((node, connection_id, app, username, terminal))
-        self._presence.replace_remote(entries)
+        alive = set(await self._client.call("ZRANGE", NODES, 0, -1))
+        for node in self._presence.remote_nodes():
+            if node not in alive:
+                self._presence.drop_node(node)
+        await self.announce_all()
+        await self._client.call("PUBLISH", BROADCAST, f"{self.node}\nhello ")
 
     async def _beat_once(self):
-        fresh, *dead = await self._client.run(
+        fresh, mine, *dead = await self._client.run(
             _BEAT, [NODES, presence_key(self.node), number_key(self.node_number)],
             [self.node, self._expiry_ms])
+        if mine != "1":
+            self.log.error("bus: another node took this node's event-id number {number} while"
+                           " it was taken for dead: restart this node (event ids may repeat)",
+                           number=self.node_number)
         if fresh == "1" and self._beaten:
             # the others dropped this node (it was silent too long): tell them its users again
             self.log.warn("bus: this node was taken for dead; announcing its users again")
@@ -231,10 +237,3 @@ class PresenceKeeper:
         beat.addErrback(lambda f: self.log.warn("bus: beat failed: {why}",
                                                 why=f.getErrorMessage()))
         return beat
-
-
-def _pairs(flat):
-    """C{[(field, value), ...]} of an HGETALL reply (a flat list, or a dict)."""
-    if isinstance(flat, dict):
-        return list(flat.items())
-    return list(zip(flat[::2], flat[1::2]))

@@ -34,6 +34,8 @@ class RedisStore:
 
     def __init__(self, address, reactor, metrics=None, timeout=5.0, client=None):
         self.address = address
+        self._reactor = reactor
+        self._timeout = timeout
         # one connection, pipelined: writes reach Redis in the order they were made, as the
         # other stores apply them (a batch register lists its users in its order)
         self.client = client or RedisClient(address, reactor, timeout=timeout, poolsize=1)
@@ -51,7 +53,18 @@ class RedisStore:
         return defer.ensureDeferred(self._start())
 
     def stop(self):
-        return self.client.stop()
+        """Wait for the message appends in flight to be answered (at most twice the command
+        timeout: each one is answered or failed by then), then close."""
+        return defer.ensureDeferred(self._stop())
+
+    async def _stop(self):
+        settled = self.messages.settled()
+        settled.addTimeout(2 * self._timeout + 1, self._reactor)
+        try:
+            await settled
+        except defer.TimeoutError:
+            self.log.warn("store: stopping with message writes still unanswered by Redis")
+        await self.client.stop()
 
     async def shared_value(self, name, proposed):
         """The text kept under C{name} for every node: C{proposed} if no node set one before

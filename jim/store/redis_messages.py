@@ -20,8 +20,7 @@ An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the
 history entry, its client-id entry and its offline marks, all or nothing. Each app has at most
 one append script in flight from this node, holding every message that was waiting for it (up
 to L{BATCH}): messages of one app are answered, and given their ids, in the order they were
-sent. (The connections of the pool are picked at random: two scripts sent at once might run
-in either order.) While Redis is away, a message waits at most two timeouts: its script is sent
+sent, whatever connections carry the scripts. While Redis is away, a message waits at most two timeouts: its script is sent
 when the one in flight has failed. Ids increase in commit order across nodes, so none is
 promised before the write: L{RedisMessages.reserve_id} is always None.
 
@@ -113,6 +112,7 @@ class RedisMessages:
         # app -> the appends waiting for the app's script in flight (an app is here while
         # one is): [(message, keys, args, then, then's args), ...]
         self._waiting = {}
+        self._idle = []  # Deferreds of settled(), fired once no script is in flight
 
     # -- appending ---------------------------------------------------------------------------
 
@@ -123,6 +123,14 @@ class RedisMessages:
 
     def add_message_then(self, message, offline_for, then, *args):
         self._append(message, "", offline_for, then, args)
+
+    def settled(self):
+        """Fires once every append made so far was answered (a stop waits for it)."""
+        if not self._waiting:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self._idle.append(d)
+        return d
 
     def reserve_id(self):
         return None  # ids are given by the commit, in commit order across every node
@@ -193,6 +201,10 @@ class RedisMessages:
         waiting = self._waiting[app]
         if not waiting:
             del self._waiting[app]
+            if not self._waiting:
+                idle, self._idle = self._idle, []
+                for d in idle:
+                    d.callback(None)
             return
         count, size = 0, 0
         while count < min(len(waiting), BATCH) and (count == 0 or size < BATCH_KEYS):
