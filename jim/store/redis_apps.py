@@ -13,18 +13,16 @@ fields (an update) or compare one (a user's password) without parsing JSON in Lu
 value still comes back with its type: ints, bools, None and any text. The users area keeps its
 users the same way, with the helpers below (L{fields}, L{value_of}, L{fetch}, L{page}).
 """
-import functools
 
 import attr
 import orjson
-from twisted.internet import defer
 from zope.interface import implementer
 
 from jim.interfaces import IAppStore
 from jim.model import App
 from jim.redis.client import Script
 from jim.store import APP_CHANGES, check_changes, check_page
-from jim.store.redis_keys import key
+from jim.store.redis_keys import deferred, key
 
 #: KEYS: hashes; the HGETALL of each (an empty one for a missing key)
 FETCH = Script("hashes.fetch", """
@@ -58,16 +56,6 @@ end
 if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
 return redis.call('HGETALL', KEYS[1])
 """)
-
-
-def deferred(method):
-    """An C{async def} method that returns a Deferred."""
-
-    @functools.wraps(method)
-    def run(*args, **kwargs):
-        return defer.ensureDeferred(method(*args, **kwargs))
-
-    return run
 
 
 def as_json(value):

@@ -1,12 +1,13 @@
 # -*- test-case-name: tests.test_store_redis_keys -*-
-"""How the Redis store names its keys and writes its values.
+"""How the Redis store names its keys, and what its areas share.
 
 Every key is named by L{key}: C{jim:} and, for what belongs to an app, the app in braces (a
 Redis Cluster hash tag: one app's keys stay together, so a script may touch any of them), then
-the area's own parts. Values are kept as compact JSON (L{dump}, L{load}).
+the area's own parts.
 """
-import attr
-import orjson
+import functools
+
+from twisted.internet import defer
 
 #: the characters L{key} escapes in an app: braces would end its hash tag early
 _ESCAPES = str.maketrans({"%": "%25", "{": "%7B", "}": "%7D"})
@@ -21,13 +22,11 @@ def key(app, *parts):
     return head + ":".join(str(part) for part in parts)
 
 
-def dump(value):
-    """An attrs value as compact JSON text: the list of its fields, in order."""
-    return orjson.dumps(attr.astuple(value, recurse=False)).decode()
+def deferred(method):
+    """An C{async def} method as one that returns a Deferred, as every store method does."""
 
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        return defer.ensureDeferred(method(*args, **kwargs))
 
-def load(cls, text):
-    """The C{cls} value L{dump} made C{text} of (None for None: a missing key)."""
-    if text is None:
-        return None
-    return cls(*orjson.loads(text))
+    return run

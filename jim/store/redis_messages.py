@@ -32,7 +32,6 @@ history's, both known from the message itself (read first: they never change).
 Lua's numbers are doubles: ids stay exact up to 2**53, which an app reaches after 285 years of
 a million messages a second.
 """
-import functools
 
 import orjson
 from twisted.internet import defer
@@ -52,7 +51,7 @@ from jim.store import (
     private_conversation,
     with_id,
 )
-from jim.store.redis_keys import key
+from jim.store.redis_keys import deferred, key
 from jim.store.redis_message_scripts import APPEND, HISTORY, MARK, RETRACT, TAKE
 
 #: the most messages, and about the most keys, one append script writes
@@ -62,16 +61,6 @@ BATCH_KEYS = 4096
 LAST_ID = 2**53
 _SHIFT = 2**63  # created + _SHIFT: 0 .. 2**64 - 1, at most 20 digits
 assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracted"
-
-
-def _deferred(method):
-    """A coroutine method as one that returns a Deferred."""
-
-    @functools.wraps(method)
-    def run(*args, **kwargs):
-        return defer.ensureDeferred(method(*args, **kwargs))
-
-    return run
 
 
 def _head(created):
@@ -222,7 +211,7 @@ class RedisMessages:
 
     # -- offline -----------------------------------------------------------------------------
 
-    @_deferred
+    @deferred
     async def add_offline(self, app, message_id, usernames):
         message = await self.get_message(app, message_id)
         if message is None:
@@ -233,7 +222,7 @@ class RedisMessages:
             await self._client.run(MARK, [key(app, "offline", username) for username in users],
                                    [field, *[f"{field}:{_tag(message, u)}" for u in users]])
 
-    @_deferred
+    @deferred
     async def take_offline(self, app, username, peer=None, gid=None, limit=None):
         check_limit(limit)
         if limit == 0 or (peer is not None and gid is not None):  # (no message is both)
@@ -248,18 +237,18 @@ class RedisMessages:
 
     # -- lookups and retraction --------------------------------------------------------------
 
-    @_deferred
+    @deferred
     async def get_message(self, app, message_id):
         value = await self._client.call("HGET", key(app, "messages"), str(message_id))
         return None if value is None else _message(app, message_id, value)
 
-    @_deferred
+    @deferred
     async def message_by_client_id(self, app, sender, client_id, target_type, target):
         found = await self._client.call("HGET", key(app, "message-client-ids"),
                                         _client_field(sender, client_id, target_type, target))
         return None if found is None else await self.get_message(app, int(found))
 
-    @_deferred
+    @deferred
     async def retract_message(self, app, message_id):
         message = await self.get_message(app, message_id)
         if message is None:
@@ -279,7 +268,7 @@ class RedisMessages:
     def group_history(self, app, gid, begin=None, end=None, offset=None, count=100):
         return self._history(app, group_conversation(gid), begin, end, offset, count)
 
-    @_deferred
+    @deferred
     async def _history(self, app, conversation, begin, end, offset, count):
         check_paging(offset, count, begin, end)
         if count == 0:

@@ -21,8 +21,8 @@ from jim.interfaces import IUserStore
 from jim.model import User
 from jim.redis.client import Script
 from jim.store import USER_CHANGES, check_changes
-from jim.store.redis_apps import as_json, deferred, fetch, fields, page, value_of
-from jim.store.redis_keys import key
+from jim.store.redis_apps import as_json, fetch, fields, page, value_of
+from jim.store.redis_keys import deferred, key
 
 #: KEYS: the user's hash, the sequence, its list; ARGV: the username, then field, value, ...
 ADD = Script("users.add", """
