@@ -28,6 +28,7 @@ class Paths:
     python: str
     shared: str
     imload: str
+    imload2: str = ""  # imload with --port2, for the two-node scenarios
 
 
 def pinned(cpu: Optional[int]) -> list[str]:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import statistics
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 import attrs
 
-from scenarios import Metric, Scenario, Target
+from redis_capacity import chats_per_s
+from scenarios import THROUGHPUT, Metric, Scenario, Target
 from trials import Trial
 
 PASS, FAIL, UNKNOWN = "PASS", "FAIL", "n/a"
@@ -60,9 +61,37 @@ def per_trial(trials: Iterable[Trial], server: str, metric: Metric) -> str:
     return " · ".join(shown) or "—"
 
 
-def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bool) -> list[str]:
+def compared(outcome: Outcome, by_name: Mapping[str, Outcome]) -> tuple[dict, dict, tuple[Trial, ...], str]:
+    """jim's medians, and those of what it is compared with: the relay of the same scenario, or,
+    for a two-node scenario, single-node jim in its baseline scenario of the same run; then that
+    side's trials and server name."""
     sc = outcome.scenario
-    servers = ("relay",) if relay_only else ("jim", "relay")
+    jim = medians(outcome.trials, "jim", sc.metrics)
+    if sc.nodes > 1:
+        base = by_name.get(sc.baseline or "")
+        trials = base.trials if base else ()
+        return jim, medians(trials, "jim", sc.metrics), trials, "jim"
+    return jim, medians(outcome.trials, "relay", sc.metrics), outcome.trials, "relay"
+
+
+def _versus_single_node(outcome: Outcome, by_name: Mapping[str, Outcome]) -> list[str]:
+    sc = outcome.scenario
+    jim, single, base_trials, _ = compared(outcome, by_name)
+    lines = ["| figure | 2 nodes median | single-node jim median | 2 nodes / single-node | "
+             "2 nodes per trial | single-node jim per trial |", "|---|---:|---:|---:|---|---|"]
+    for m in sc.metrics:
+        lines.append(f"| {m.label} | {number(jim[m.key], m.digits)} | {number(single[m.key], m.digits)} | "
+                     f"{ratio(jim[m.key], single[m.key]) if m.comparable else '—'} | "
+                     f"{per_trial(outcome.trials, 'jim', m)} | "
+                     f"{per_trial(base_trials, 'jim', m) if m.comparable else '—'} |")
+    if not base_trials:
+        lines += ["", f"({sc.baseline} was not run, so there is nothing to compare with.)"]
+    return lines
+
+
+def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bool,
+                     by_name: Mapping[str, Outcome]) -> list[str]:
+    sc = outcome.scenario
     relay_name = "jim_relay.py" if sc.relay == "jim_relay" else "ws_relay.py"
     lines = [f"### {sc.name}", "", sc.summary, ""]
     if outcome.note:
@@ -70,13 +99,17 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     if all(t.skipped for t in outcome.trials):
         reasons = sorted({t.problem for t in outcome.trials} - {outcome.note})
         return lines + [f"Not run: {r}" for r in reasons] + ([""] if reasons else [])
-    lines += ["```", f"# ceiling ({relay_name})", outcome.relay_command]
-    if not relay_only:
-        lines += ["# jim", outcome.jim_command]
-    lines += ["# load (per trial, against each server)", outcome.load_command, "```", ""]
-    jim = medians(outcome.trials, "jim", sc.metrics)
-    relay = medians(outcome.trials, "relay", sc.metrics)
-    if relay_only:
+    if sc.nodes > 1:
+        lines += ["```", outcome.jim_command, "# load (per trial)", outcome.load_command, "```", ""]
+    else:
+        lines += ["```", f"# ceiling ({relay_name})", outcome.relay_command]
+        if not relay_only:
+            lines += ["# jim", outcome.jim_command]
+        lines += ["# load (per trial, against each server)", outcome.load_command, "```", ""]
+    jim, relay, _, _ = compared(outcome, by_name)
+    if sc.nodes > 1:
+        lines += _versus_single_node(outcome, by_name)
+    elif relay_only:
         lines += ["| figure | relay median | relay per trial |", "|---|---:|---|"]
         for m in sc.metrics:
             lines.append(f"| {m.label} | {number(relay[m.key], m.digits)} | "
@@ -106,13 +139,18 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     return lines
 
 
-def summary_table(outcomes: Iterable[Outcome], targets: Iterable[Target], relay_only: bool) -> list[str]:
+def summary_table(outcomes: Iterable[Outcome], targets: Iterable[Target], relay_only: bool,
+                  by_name: Mapping[str, Outcome], two_nodes: bool = False) -> list[str]:
+    """The headline figures of the single-node scenarios (jim against the relay), or of the
+    two-node ones (against single-node jim)."""
     targets = list(targets)
-    lines = ["| scenario | figure | jim | relay | jim/relay | target | result |",
-             "|---|---|---:|---:|---:|---|---|"]
+    head = ("| scenario | figure | 2 nodes | single-node jim | 2 nodes / single-node | target | result |"
+            if two_nodes else "| scenario | figure | jim | relay | jim/relay | target | result |")
+    lines = [head, "|---|---|---:|---:|---:|---|---|"]
     for o in outcomes:
-        jim = medians(o.trials, "jim", o.scenario.metrics)
-        relay = medians(o.trials, "relay", o.scenario.metrics)
+        if (o.scenario.nodes > 1) != two_nodes:
+            continue
+        jim, relay, _, _ = compared(o, by_name)
         mine = [t for t in targets if t.scenario == o.scenario.name]
         text = "; ".join(t.text for t in mine) or "—"
         judged = mine and not relay_only
@@ -127,8 +165,98 @@ def summary_table(outcomes: Iterable[Outcome], targets: Iterable[Target], relay_
     return lines
 
 
+def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
+    """What one Redis carries: its CPU per chat in the two-node runs, and Redis alone under
+    redis-benchmark; then how the design would shard past one Redis."""
+    runs = [o for o in outcomes if o.scenario.nodes > 1 and any(t.ok for t in o.trials)]
+    capacity = info.get("redis_capacity")
+    if not runs and not capacity:
+        return []
+    fsync = info.get("redis_fsync", "everysec")
+    lines = ["## How far one Redis carries", "",
+             f"Redis {info.get('redis', '?')}, started per trial with `--appendonly yes --appendfsync "
+             f"{fsync}` and no RDB snapshots, pinned to the server core with both jim nodes.", "",
+             "| measured | chats/s | Redis CPU (% of one core) | chats/s that would fill Redis's core |",
+             "|---|---:|---:|---:|"]
+    estimates = []
+    for o in runs:
+        m = medians(o.trials, "jim", (*o.scenario.metrics, THROUGHPUT))  # group runs: chats/s too
+        rate = m.get("msgs_per_s")
+        full = m.get("chats_per_redis_cpu_s")
+        if o.scenario.name == "pairs-tcp-2nodes" and full:
+            estimates.append(full)
+        lines.append(f"| {o.scenario.name}: jim's own commands, medians | {number(rate, 0)} | "
+                     f"{number(m.get('redis_cpu_pct'), 0)} | {number(full, 0)} |")
+    capacity = capacity or {}
+    for what, text in (("append", "redis-benchmark: the message-append script, one chat per call"),
+                       ("publish", "redis-benchmark: PUBLISH of a delivery to one subscriber")):
+        run = capacity.get(what, {})
+        per_s, cpu = run.get("per_s"), run.get("redis_cpu_pct")
+        full = per_s * 100 / cpu if per_s and cpu else None
+        lines.append(f"| {text} | {number(per_s, 0)} | {number(cpu, 0)} | {number(full, 0)} |")
+    both = chats_per_s(capacity)
+    if both:
+        estimates.append(both)
+        lines.append(f"| redis-benchmark: both, for one cross-node chat (1 / (1/append + 1/publish)) | "
+                     f"{number(both, 0)} | | |")
+    lines.append("")
+    if capacity.get("error"):
+        lines += [f"redis-benchmark: {capacity['error']}", ""]
+    if estimates:
+        lines += [f"**One Redis core carries about {min(estimates):,.0f} cross-node 1:1 chats/s** on this "
+                  "machine, the lower of the estimates above. In a two-node row, the last column "
+                  "divides the chats by Redis's CPU seconds over the whole imload run (logins "
+                  "included). A group chat costs Redis one append and one PUBLISH per other node, "
+                  "whatever the group's size.", ""]
+    for o in runs:
+        m = medians(o.trials, "jim", o.scenario.metrics)
+        shares = [m.get(k) for k in ("server_cpu_pct", "node_a_cpu_pct", "node_b_cpu_pct", "redis_cpu_pct")]
+        if o.scenario.name != "pairs-tcp-2nodes" or None in shares:
+            continue
+        total, a, b, redis = shares
+        limit = (" The nodes, not Redis, were the limit of the cluster here."
+                 if total >= 90 and redis < (a + b) / 2 else "")
+        lines += [f"In pairs-tcp-2nodes the server core was {total:.0f}% busy: node A {a:.0f}%, "
+                  f"node B {b:.0f}%, Redis {redis:.0f}% (medians).{limit}", ""]
+    lines += ["```"] + [capacity[w]["command"] for w in ("append", "publish") if capacity.get(w, {}).get("command")]
+    lines += ["```", "",
+              "redis-benchmark runs against its own fresh Redis, with the same options, pinned to the "
+              "server core; it runs pinned to the load core, 50 connections, 16 commands pipelined "
+              "on each, the append script loaded first with `SCRIPT LOAD` and one `redis-cli "
+              "SUBSCRIBE` listening to the channel. jim batches the chats waiting for an app's "
+              "append script into one call, so under load it costs Redis less per chat than one "
+              "chat per call.", "",
+              "### Past one Redis", "",
+              "- **Store.** Every key of an app is named `jim:{APP}:…`: the app is a Redis Cluster hash "
+              "tag, so all of one app's keys fall in one hash slot and every script, which touches "
+              "one app's keys only, runs on one shard. A Redis Cluster, or several Redises with "
+              "apps assigned to them, splits the store by app. One app's chats stay on one shard "
+              "(its message ids come from one counter), so the figure above is also the ceiling of "
+              "a single app. The few keys outside any app (`jim:app:*`, `jim:apps*`, `jim:shared:*`) "
+              "are written together by the app scripts and would need a common hash tag of their own.",
+              "- **Bus.** Deliveries go to one channel per node (`jim:bus:NODE`); kicks, cache "
+              "invalidations and presence to `jim:bus`. On a Redis Cluster a plain PUBLISH reaches "
+              "every shard; sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7) keeps each node's "
+              "channel on the one shard its name hashes to, so delivery traffic would spread over "
+              "the shards with the nodes, and only `jim:bus` would still reach all of them.",
+              "- **Not there yet.** jim's Redis client talks to one Redis (or the master Sentinel "
+              "names), not to a Redis Cluster, and the bus uses PUBLISH: both would change first.",
+              ""]
+    return lines
+
+
+def _durability(fsync: str) -> str:
+    if fsync == "always":
+        return ("With `appendfsync always` Redis fsyncs each batch of writes before it answers, "
+                "as single-node jim's SQLite commits do.")
+    return (f"With `appendfsync {fsync}` Redis answers before its AOF reaches the disk (about a "
+            "second of acknowledged chats can be lost on power loss), a weaker promise than "
+            "single-node jim's `synchronous=FULL` commits.")
+
+
 def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay_only: bool) -> str:
     targets = list(targets)
+    by_name = {o.scenario.name: o for o in outcomes}
     lines = [
         "# Benchmarks",
         "",
@@ -148,9 +276,13 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
                         "both servers, and open-loop latencies most.")
     if warnings:
         lines += [f"> **{w}**" for w in warnings] + [""]
-    lines += ["## Summary", "", *summary_table(outcomes, targets, relay_only), "",
+    lines += ["## Summary", "", *summary_table(outcomes, targets, relay_only, by_name), "",
               f"Medians of {info['runs']} trial(s) per server; “jim/relay” divides jim's median by the "
-              "relay's (above 1 is better for rates and counts, worse for latency and memory).", "",
+              "relay's (above 1 is better for rates and counts, worse for latency and memory).", ""]
+    if any(o.scenario.nodes > 1 for o in outcomes):
+        lines += ["Two jim nodes on one Redis, against single-node jim (SQLite) of the same run:", "",
+                  *summary_table(outcomes, targets, relay_only, by_name, two_nodes=True), ""]
+    lines += [
               "## What is compared", "",
               "- **jim** writes every chat to SQLite (`synchronous=FULL`) and commits before it "
               "acknowledges it. The **relays** (`../shared/bench/jim_relay.py`, "
@@ -162,15 +294,30 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
               "control off, since one user sends thousands of chats a second here.",
               f"- The server is pinned to CPU {info['server_cpu']} and imload to CPU {info['load_cpu']} "
               "(`taskset`); every trial starts a fresh server (jim with an empty data directory on the "
-              "repository's filesystem); relay and jim trials alternate; each figure is a median.",
-              "", "## Machine", "", "| | |", "|---|---|"]
-    for key in ("cpu", "cores", "memory", "kernel", "filesystem", "python", "twisted", "autobahn",
-                "revision", "runs", "sizes", "noisy trials re-run", "duration"):
-        lines.append(f"| {key} | {info.get(key, '—')} |")
-    lines += ["", f"imload: `{info['imload_build']}`; raw JSON of every trial: `bench/out/<run>/` "
-              "(not committed).", "", "## Scenarios", ""]
+              "repository's filesystem); relay and jim trials alternate; each figure is a median."]
+    if any(o.scenario.nodes > 1 for o in outcomes):
+        lines += [f"- **Two nodes** (`*-2nodes`): a fresh `redis-server` (AOF, `appendfsync "
+                  f"{info.get('redis_fsync', 'everysec')}`, in the trial's directory on the same "
+                  "filesystem) and two jim nodes with the single-node options plus `--store "
+                  f"redis://…`, all three pinned to CPU {info['server_cpu']}, the core single-node "
+                  "jim has to itself: the cluster gets the same hardware, not more. imload2 (imload "
+                  "with `--port2`) puts even users on node A and odd users on node B. These trials "
+                  "run right after the single-node scenario they are compared with, and only jim "
+                  "runs in them. " + _durability(info.get("redis_fsync", "everysec"))]
+    lines += ["", "## Machine", "", "| | |", "|---|---|"]
+    keys = ["cpu", "cores", "memory", "kernel", "filesystem", "python", "twisted", "autobahn",
+            "revision", "runs", "sizes", "noisy trials re-run", "duration"]
+    if any(o.scenario.nodes > 1 for o in outcomes):
+        keys[8:8] = ["redis", "redis_fsync"]
+    for key in keys:
+        lines.append(f"| {key.replace('_', ' ')} | {info.get(key, '—')} |")
+    lines += ["", f"imload: `{info['imload_build']}`"]
+    if any(o.scenario.nodes > 1 for o in outcomes):
+        lines += ["", f"imload2: `{info.get('imload2_build', '')}` (`TMP` a scratch directory)"]
+    lines += ["", "Raw JSON of every trial: `bench/out/<run>/` (not committed).", "", "## Scenarios", ""]
     for o in outcomes:
-        lines += scenario_section(o, targets, relay_only)
+        lines += scenario_section(o, targets, relay_only, by_name)
+    lines += redis_section(info, outcomes)
     lines += ["## Reproduce", "", "```", "make bench                                   # everything, "
               "3 trials each", ".venv/bin/python bench/run.py --only pairs-tcp --runs 1   # one scenario",
               "```", "",

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -27,13 +28,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import cluster  # noqa: E402
+import redis_capacity  # noqa: E402
+from imload_build import (IMLOAD2_BUILD, IMLOAD2_SHOWN, IMLOAD_BUILD, IMLOAD_SHOWN,  # noqa: E402
+                          SHARED_SHOWN, build_imload, build_imload2)
 from procs import Children, Paths, choose_cpus, raise_fd_limit, settle  # noqa: E402
 from report import NOISY_PCT, Outcome, render  # noqa: E402
 from scenarios import FULL, QUICK, Scenario, Sizes, all_scenarios, all_targets  # noqa: E402
 from trials import Rig, Trial, commands, run_trial, skipped  # noqa: E402
 
-SHARED_SHOWN = "../shared/bench"
-IMLOAD_SHOWN = "bench/imload"
 QUIET_CORES = 0.15  # other processes' load, in cores, below which a trial may start
 
 
@@ -41,7 +44,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, help="trials per scenario and server (default 3; 1 with --quick)")
     p.add_argument("--only", default="", help="comma-separated scenarios: names (pairs-tcp), "
-                   "stems (pairs, hold) or protocols (tcp, ws)")
+                   "stems (pairs, hold), protocols (tcp, ws) or 2nodes (the two-node ones, with the "
+                   "single-node ones they are compared with)")
     p.add_argument("--quick", action="store_true", help="small runs, 1 trial: a smoke test")
     p.add_argument("--relay-only", action="store_true", help="run only the ceiling relays")
     p.add_argument("--latency-rate", type=float, help="offered msgs/s for latency-tcp "
@@ -54,6 +58,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    "trial for other processes to leave the CPUs alone (default 20)")
     p.add_argument("--retry-noisy", type=int, default=1, help="times to re-run a trial during which "
                    f"other processes or the hypervisor took over {NOISY_PCT}%% of a core (default 1)")
+    p.add_argument("--redis-fsync", choices=("everysec", "always"), default="everysec",
+                   help="appendfsync of the two-node scenarios' Redis (default everysec)")
     p.add_argument("--render", type=Path, metavar="RUN_DIR", help="only write the report again from "
                    "a finished run's bench/out/<run>/run.json (to try a change to the report)")
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "bench",
@@ -75,25 +81,23 @@ def default_python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
+def _words(s: Scenario) -> tuple[str, ...]:
+    """What --only may call a scenario: its name, its stem, its protocol, 2nodes if it is one."""
+    return (s.name, s.name.split("-")[0], s.proto) + (("2nodes",) if s.nodes > 1 else ())
+
+
 def select(scenarios: tuple[Scenario, ...], only: str) -> list[Scenario]:
-    if not only:
-        return list(scenarios)
+    """The scenarios --only names, in run order, with what they need: latency-tcp takes its rate
+    from pairs-tcp, a two-node scenario is compared with its single-node baseline."""
     wanted = {w.strip() for w in only.split(",") if w.strip()}
-    chosen = [s for s in scenarios
-              if s.name in wanted or s.name.split("-")[0] in wanted or s.proto in wanted]
-    unknown = {w for w in wanted
-               if not any(w in (s.name, s.name.split("-")[0], s.proto) for s in scenarios)}
+    unknown = {w for w in wanted if not any(w in _words(s) for s in scenarios)}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
-    return chosen
-
-
-def build_imload(shared: Path) -> Path:
-    source, binary = shared / "imload.c", HERE / "imload"
-    if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
-        print(f"bench: building {IMLOAD_SHOWN}", flush=True)
-        subprocess.run(["gcc", "-O2", "-o", str(binary), str(source)], check=True)
-    return binary
+    names = {s.name for s in scenarios if not wanted or wanted & set(_words(s))}
+    for s in scenarios:
+        if s.name in names and s.baseline:
+            names.add(s.baseline)
+    return [s for s in scenarios if s.name in names]
 
 
 def shown_python(python: str) -> str:
@@ -123,9 +127,20 @@ def machine_info(args: argparse.Namespace, rig: Rig, sizes: Sizes) -> dict:
         "sizes": "quick (smoke test)" if sizes is QUICK else "full",
         "server_cpu": rig.server_cpu if rig.server_cpu is not None else "(unpinned)",
         "load_cpu": rig.load_cpu if rig.load_cpu is not None else "(unpinned)",
-        "imload_build": f"gcc -O2 -o {IMLOAD_SHOWN} {SHARED_SHOWN}/imload.c",
+        "imload_build": IMLOAD_BUILD,
+        "imload2_build": IMLOAD2_BUILD,
+        "redis": _redis_version(),
+        "redis_fsync": rig.redis_fsync,
         "warnings": [],
     }
+
+
+def _redis_version() -> str:
+    if shutil.which("redis-server") is None:
+        return "(not installed)"
+    out = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
+    words = [w for w in out.split() if w.startswith("v=")]
+    return words[0][2:] if words else out.strip() or "?"
 
 
 def _cpu_model() -> str:
@@ -158,7 +173,8 @@ def _revision() -> str:
     return done.stdout.strip() or "(no commit yet)"
 
 
-def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome]) -> tuple[Optional[float], str]:
+def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome],
+                 scenario: Scenario) -> tuple[Optional[float], str]:
     """Half of the calibrating server's median pairs-tcp rate: jim's, or the relay's if relay-only."""
     if args.latency_rate:
         return args.latency_rate, f"Offered rate: {args.latency_rate:,.0f} msgs/s (given with --latency-rate)."
@@ -168,14 +184,15 @@ def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome]) -> tuple[Op
     if not rates:
         return None, f"Skipped: no successful {server} pairs-tcp trial to take the rate from."
     rate = statistics.median(rates) / 2
+    same = "the same as latency-tcp's" if scenario.nodes > 1 else "the same for both servers"
     return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of {server}'s median pairs-tcp rate "
-                  f"({statistics.median(rates):,.0f} msgs/s), the same for both servers.")
+                  f"({statistics.median(rates):,.0f} msgs/s), {same}.")
 
 
 def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
                  note: str, deadline: float, trials: list[Trial]) -> int:
     """Run the scenario's trials, alternating servers; returns how many noisy trials were re-run."""
-    servers = ("relay",) if args.relay_only else ("relay", "jim")
+    servers = ("jim",) if scenario.nodes > 1 else ("relay",) if args.relay_only else ("relay", "jim")
     reruns = 0
     for index in range(1, args.runs + 1):
         for server in servers:
@@ -202,11 +219,12 @@ def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: O
 
 def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
               rate: Optional[float]) -> Trial:
-    print(f"bench: {scenario.name:<11} {server:<5} trial {index}/{args.runs} ...", end=" ", flush=True)
+    print(f"bench: {scenario.name:<18} {server:<5} trial {index}/{args.runs} ...", end=" ", flush=True)
     load = settle(QUIET_CORES, args.settle)
     if load > QUIET_CORES:
         print(f"(busy machine: {load:.0%} of a core in use by others)", end=" ", flush=True)
-    trial = run_trial(rig, children, scenario, server, index, rate)
+    run = cluster.run_cluster_trial if scenario.nodes > 1 else run_trial
+    trial = run(rig, children, scenario, server, index, rate)
     h = scenario.headlines[0]
     value = trial.figures.get(h.key)
     figure = f"{value:,.{h.digits}f} {h.label}" if isinstance(value, (int, float)) else "no figure"
@@ -214,8 +232,10 @@ def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: st
     return trial
 
 
-def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float) -> tuple[list[Outcome], int, bool]:
-    """Every chosen scenario in order; (outcomes, noisy trials re-run, interrupted)."""
+def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
+            info: dict) -> tuple[list[Outcome], int, bool]:
+    """Every chosen scenario in order, then, after two-node ones, Redis alone (into info);
+    (outcomes, noisy trials re-run, interrupted)."""
     children = Children()
     outcomes: list[Outcome] = []
     reruns = 0
@@ -224,15 +244,28 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float) -> tuple[li
             rate, note = (None, "")
             if scenario.open_loop:
                 pairs = next((o for o in outcomes if o.scenario.name == "pairs-tcp"), None)
-                rate, note = latency_rate(args, pairs)
+                rate, note = latency_rate(args, pairs, scenario)
             runnable = rate is not None or not scenario.open_loop
-            relay_cmd, load_cmd = commands(rig, scenario, "relay", rate) if runnable else ("", "")
-            jim_cmd = commands(rig, scenario, "jim", rate)[0] if runnable else ""
+            relay_cmd, jim_cmd, load_cmd = "", "", ""
+            if runnable and scenario.nodes > 1:
+                jim_cmd, load_cmd = cluster.commands(rig, scenario, rate)
+            elif runnable:
+                relay_cmd, load_cmd = commands(rig, scenario, "relay", rate)
+                jim_cmd = commands(rig, scenario, "jim", rate)[0]
             trials: list[Trial] = []
             try:
                 reruns += run_scenario(args, rig, children, scenario, rate, note, deadline, trials)
             finally:  # an interrupted scenario still reports the trials it finished
                 outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note))
+        if any(s.nodes > 1 for s in chosen):
+            if time.monotonic() > deadline:
+                info["redis_capacity"] = {"error": "skipped: the run's time budget is spent"}
+            else:
+                print("bench: Redis alone (redis-benchmark) ...", end=" ", flush=True)
+                info["redis_capacity"] = redis_capacity.measure(rig, children, args.python)
+                per_s = redis_capacity.chats_per_s(info["redis_capacity"])
+                print(f"{per_s:,.0f} chats/s" if per_s else info["redis_capacity"].get("error", "failed"),
+                      flush=True)
     except KeyboardInterrupt:
         print("\nbench: interrupted; stopping servers", flush=True)
         return outcomes, reruns, True
@@ -273,6 +306,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     chosen = select(scenarios, args.only)
     if any(s.open_loop for s in chosen) and not args.latency_rate and not any(s.name == "pairs-tcp" for s in chosen):
         chosen.insert(0, scenarios[0])  # latency-tcp takes its rate from pairs-tcp
+    warnings = []
+    if any(s.nodes > 1 for s in chosen) and (args.relay_only or shutil.which("redis-server") is None):
+        chosen = [s for s in chosen if s.nodes == 1]
+        if not args.relay_only:
+            warnings.append("redis-server is not installed (Debian: redis-server): the two-node "
+                            "scenarios were not run.")
     raise_fd_limit()
     # SIGTERM (make interrupted, CI cancelled) must unwind like Ctrl-C so no server is left behind.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -281,14 +320,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     server_cpu, load_cpu = choose_cpus()
     imload = build_imload(args.shared)
-    rig = Rig(ROOT, Paths(args.python, str(args.shared), str(imload)),
-              Paths(shown_python(args.python), SHARED_SHOWN, IMLOAD_SHOWN),
-              out_dir, server_cpu, load_cpu)
+    imload2 = build_imload2(args.shared) if any(s.nodes > 1 for s in chosen) else ""
+    rig = Rig(ROOT, Paths(args.python, str(args.shared), str(imload), str(imload2)),
+              Paths(shown_python(args.python), SHARED_SHOWN, IMLOAD_SHOWN, IMLOAD2_SHOWN),
+              out_dir, server_cpu, load_cpu, args.redis_fsync)
     info = machine_info(args, rig, sizes)
+    info["warnings"] += warnings
     if server_cpu is None:
         info["warnings"].append("Not pinned: fewer than two CPUs or no taskset; figures are not comparable.")
     started = time.monotonic()
-    outcomes, reruns, interrupted = run_all(args, rig, chosen, deadline=started + args.max_minutes * 60)
+    outcomes, reruns, interrupted = run_all(args, rig, chosen, started + args.max_minutes * 60, info)
     minutes = (time.monotonic() - started) / 60
     info["duration"] = f"{minutes:.1f} min"
     info["noisy trials re-run"] = reruns

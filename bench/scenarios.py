@@ -12,6 +12,8 @@ GROUP_MEMBERS, GROUP_SENDERS, GROUP_WINDOW = 50, 5, 10
 HOLD_CONNECTIONS, HOLD_KIB_PER_CONN = 19_000, 16.0
 PERSISTED_RATIO = 0.25
 LATENCY_P99_MS = 20.0
+CROSS_NODE_RATIO = 0.5  # two-node msgs/s against single-node jim's
+CROSS_NODE_P99_EXTRA_MS = 5.0  # two-node p99 at most this much above single-node jim's
 
 
 @attrs.frozen
@@ -40,6 +42,14 @@ LOADGEN_CPU = Metric("loadgen_cpu_pct", "imload CPU (% of one core)", 0)
 OTHER_CPU = Metric("other_cpu_pct", "other processes' CPU (% of one core)", 0, comparable=False)
 STEAL = Metric("steal_pct", "CPU stolen by the hypervisor (% of one core)", 0, comparable=False)
 NOISE = (OTHER_CPU, STEAL)
+# Two-node scenarios: each process's share of the server core, measured by the bench, and what
+# Redis carries per second of its own CPU (the rate at which it would fill its core).
+CLUSTER_CPU = Metric("server_cpu_pct", "server core: both nodes and Redis (% of one core)", 0)
+NODE_A_CPU = Metric("node_a_cpu_pct", "node A CPU (% of one core)", 0, comparable=False)
+NODE_B_CPU = Metric("node_b_cpu_pct", "node B CPU (% of one core)", 0, comparable=False)
+REDIS_CPU = Metric("redis_cpu_pct", "Redis CPU (% of one core)", 0, comparable=False)
+REDIS_RATE = Metric("chats_per_redis_cpu_s", "chats per second of Redis CPU", 0, comparable=False)
+CLUSTER_FIGURES = (CLUSTER_CPU, NODE_A_CPU, NODE_B_CPU, REDIS_CPU, REDIS_RATE)
 
 
 @attrs.frozen
@@ -71,6 +81,10 @@ class Scenario:
     timeout: float  # imload's --timeout for the whole run, in seconds
     imload_args: Callable[[Optional[float]], list[str]]  # offered rate (open loop) -> arguments
     open_loop: bool = False
+    # 2: jim as two nodes sharing one Redis, imload's odd users on the second node; the figures
+    # are compared with single-node jim's in the `baseline` scenario of the same run.
+    nodes: int = 1
+    baseline: Optional[str] = None
     # A hold run that loses connections exits non-zero yet its figures are the result itself.
     failed_runs_count: bool = False
 
@@ -114,23 +128,40 @@ def _hold(connections: int, seconds: int) -> Callable[[Optional[float]], list[st
 
 
 def all_scenarios(sizes: Sizes) -> tuple[Scenario, ...]:
-    """Every scenario, in the order they run (latency-tcp needs pairs-tcp's result first)."""
+    """Every scenario, in the order they run (latency-tcp needs pairs-tcp's result first; each
+    two-node scenario runs right after the single-node one it is compared with)."""
     pair_figures = (THROUGHPUT, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE)
     group_figures = (DELIVERIES, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE)
+    latency_figures = (P50, P99, P999, THROUGHPUT, SERVER_CPU, LOADGEN_CPU, *NOISE)
+    two_nodes = ("Two jim nodes share one Redis (store and bus); imload's even users connect to "
+                 "node A, its odd users to node B")
     return (
         Scenario("pairs-tcp", "tcp", "jim_relay",
                  "1:1 chat over J-IM TCP framing, closed loop: 100 pairs, at most 20 chats per pair "
                  "not yet delivered; throughput counted at the receivers.",
                  pair_figures, (THROUGHPUT,), 180, _pairs("tcp", sizes.messages)),
+        Scenario("pairs-tcp-2nodes", "tcp", "jim_relay",
+                 f"pairs-tcp across a cluster. {two_nodes}, so every sender is on A and its "
+                 "receiver on B: each chat is stored in Redis and crosses the bus.",
+                 (THROUGHPUT, P50, P99, *CLUSTER_FIGURES, LOADGEN_CPU, *NOISE), (THROUGHPUT,), 180,
+                 _pairs("tcp", sizes.messages), nodes=2, baseline="pairs-tcp"),
         Scenario("latency-tcp", "tcp", "jim_relay",
                  "1:1 chat, open loop at half of jim's median pairs-tcp rate, offered identically to "
                  "both servers; latency counts from the intended send time (no coordinated omission).",
-                 (P50, P99, P999, THROUGHPUT, SERVER_CPU, LOADGEN_CPU, *NOISE), (P99,), 120,
-                 _open_loop(sizes.latency_seconds), open_loop=True),
+                 latency_figures, (P99,), 120, _open_loop(sizes.latency_seconds), open_loop=True),
+        Scenario("latency-tcp-2nodes", "tcp", "jim_relay",
+                 f"latency-tcp across a cluster, at the same offered rate. {two_nodes}.",
+                 (P50, P99, P999, THROUGHPUT, *CLUSTER_FIGURES, LOADGEN_CPU, *NOISE), (P99,), 180,
+                 _open_loop(sizes.latency_seconds), open_loop=True, nodes=2, baseline="latency-tcp"),
         Scenario("group-tcp", "tcp", "jim_relay",
                  "Group fan-out over TCP: 50 members join one group, 5 of them send; a chat counts "
                  "once all 49 other members received it.",
                  group_figures, (DELIVERIES,), 120, _group("tcp", sizes.group_messages)),
+        Scenario("group-tcp-2nodes", "tcp", "jim_relay",
+                 f"group-tcp across a cluster. {two_nodes}, so members alternate between the nodes "
+                 "and each chat crosses the bus once, to the other node.",
+                 (DELIVERIES, P50, P99, *CLUSTER_FIGURES, LOADGEN_CPU, *NOISE), (DELIVERIES,), 120,
+                 _group("tcp", sizes.group_messages), nodes=2, baseline="group-tcp"),
         Scenario("pairs-ws", "ws", "ws_relay",
                  "pairs-tcp over WebSocket text frames carrying the same J-IM JSON.",
                  pair_figures, (THROUGHPUT,), 240, _pairs("ws", sizes.ws_messages)),
@@ -148,7 +179,8 @@ def all_scenarios(sizes: Sizes) -> tuple[Scenario, ...]:
 
 @attrs.frozen
 class Target:
-    """A figure jim must reach; `check` gets jim's and the relay's medians (dicts by metric key)."""
+    """A figure jim must reach; `check` gets jim's and the relay's medians (dicts by metric key),
+    or, for a two-node scenario, the cluster's and single-node jim's."""
 
     scenario: str
     text: str
@@ -169,6 +201,14 @@ def _p99_below(limit_ms: float) -> Callable[[dict, dict], Optional[bool]]:
     return check
 
 
+def _p99_within(extra_ms: float) -> Callable[[dict, dict], Optional[bool]]:
+    def check(jim: dict, single: dict) -> Optional[bool]:
+        if jim.get("p99_ms") is None or single.get("p99_ms") is None:
+            return None
+        return jim["p99_ms"] <= single["p99_ms"] + extra_ms
+    return check
+
+
 def _held(connections: int, kib: float) -> Callable[[dict, dict], Optional[bool]]:
     def check(jim: dict, relay: dict) -> Optional[bool]:
         if jim.get("logged_in") is None or jim.get("rss_per_conn_kb") is None:
@@ -184,6 +224,10 @@ def all_targets(sizes: Sizes) -> tuple[Target, ...]:
                _ratio_at_least("msgs_per_s", PERSISTED_RATIO)),
         Target("latency-tcp", f"p99 < {LATENCY_P99_MS:g} ms at half of jim's pairs-tcp rate",
                _p99_below(LATENCY_P99_MS)),
+        Target("pairs-tcp-2nodes", f"cross-node msgs/s ≥ {CROSS_NODE_RATIO:g} × single-node "
+               "jim's pairs-tcp", _ratio_at_least("msgs_per_s", CROSS_NODE_RATIO)),
+        Target("latency-tcp-2nodes", f"cross-node p99 ≤ single-node jim's latency-tcp p99 + "
+               f"{CROSS_NODE_P99_EXTRA_MS:g} ms", _p99_within(CROSS_NODE_P99_EXTRA_MS)),
         Target("hold-tcp", f"{held:,} connections held at < {HOLD_KIB_PER_CONN:g} KiB each",
                _held(held, HOLD_KIB_PER_CONN)),
     )

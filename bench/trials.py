@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 import attrs
 
@@ -19,6 +19,7 @@ from scenarios import Scenario
 # Twisted's "[namespace#level]" for error events, and what an uncaught exception prints.
 SERVER_ERROR_MARKS = ("#error]", "#critical]", "Unhandled Error", "Traceback (most recent call last)")
 LOUD_LOG_BYTES = 10 * 2**20
+LABELS = {"node_a": "node A", "node_b": "node B", "redis": "Redis server"}
 
 
 @attrs.frozen
@@ -31,6 +32,7 @@ class Rig:
     out_dir: Path
     server_cpu: Optional[int]
     load_cpu: Optional[int]
+    redis_fsync: str = "everysec"  # the two-node scenarios' Redis: --appendfsync
 
 
 @attrs.frozen
@@ -58,10 +60,11 @@ def commands(rig: Rig, scenario: Scenario, server: str, rate: Optional[float]) -
 
 
 def imload_argv(rig: Rig, imload: str, scenario: Scenario, rate: Optional[float], port: str,
-                pid: str) -> list[str]:
+                pid: str, port2: Optional[str] = None) -> list[str]:
     """imload's command line, pinned to the load generator's CPU."""
+    ports = ["--port", port] + (["--port2", port2] if port2 else [])
     return (pinned(rig.load_cpu) + [imload] + scenario.imload_args(rate)
-            + ["--port", port, "--timeout", f"{scenario.timeout:g}", "--server-pid", pid])
+            + ports + ["--timeout", f"{scenario.timeout:g}", "--server-pid", pid])
 
 
 def skipped(scenario: Scenario, server: str, index: int, why: str) -> Trial:
@@ -81,53 +84,66 @@ def run_trial(rig: Rig, children: Children, scenario: Scenario, server: str, ind
         not_ready = wait_ready(proc, port)
         if not_ready:
             children.stop(proc)
-            trial = Trial(scenario.name, server, index, False, {}, not_ready, _server_tail(workdir))
+            trial = Trial(scenario.name, server, index, False, {}, not_ready, server_tail(workdir))
         else:
-            trial = _load(rig, children, scenario, server, index, rate, port, proc, workdir)
+            argv_load = imload_argv(rig, str(rig.real.imload), scenario, rate, str(port), str(proc.pid))
+            trial = measure(children, scenario, server, index, argv_load, {"server": proc}, workdir,
+                            [workdir])
     finally:
         children.stop(proc)
         shutil.rmtree(workdir / "data", ignore_errors=True)  # jim's SQLite: large and useless now
-        for rotated in workdir.glob("twistd.log.*"):  # keep the last megabyte of log, not them all
-            rotated.unlink()
+        trim_logs(workdir)
     trial = attrs.evolve(trial, seconds=time.monotonic() - started)
-    _save(rig, trial, argv, workdir)
+    save(rig, trial, show(argv), workdir)
     return trial
 
 
-def _load(rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
-          rate: Optional[float], port: int, proc: subprocess.Popen, workdir: Path) -> Trial:
-    argv = imload_argv(rig, str(rig.real.imload), scenario, rate, str(port), str(proc.pid))
+def trim_logs(log_dir: Path) -> None:
+    for rotated in log_dir.glob("twistd.log.*"):  # keep the last megabyte of log, not them all
+        rotated.unlink()
+
+
+def measure(children: Children, scenario: Scenario, server: str, index: int, argv: list[str],
+            servers: Mapping[str, subprocess.Popen], workdir: Path, log_dirs: Sequence[Path]) -> Trial:
+    """One imload run against running servers (one, or a cluster's processes by name), with the
+    CPU each of them and the rest of the machine used meanwhile, and what went wrong."""
     (workdir / "imload.cmd").write_text(show(argv) + "\n")
     busy0, steal0 = machine_cpu_seconds()
-    server0, t0 = process_cpu_seconds(proc.pid), time.monotonic()
+    cpu0, t0 = {n: process_cpu_seconds(p.pid) for n, p in servers.items()}, time.monotonic()
     code, out, err = children.run(argv, scenario.timeout + 60)
     busy1, steal1 = machine_cpu_seconds()
-    server1, wall = process_cpu_seconds(proc.pid), time.monotonic() - t0
+    cpu1, wall = {n: process_cpu_seconds(p.pid) for n, p in servers.items()}, time.monotonic() - t0
     (workdir / "imload.stderr").write_text(err)
     figures = _last_json(out)
-    if figures and server0 is not None and server1 is not None:
+    used = {n: cpu1[n] - cpu0[n] for n in servers if cpu0[n] is not None and cpu1[n] is not None}
+    if figures and len(used) == len(servers):
         # What neither the server nor imload used: other tenants of the machine, which skew a run.
-        other = busy1 - busy0 - (server1 - server0) - figures.get("loadgen_cpu_total_s", 0.0)
+        other = busy1 - busy0 - sum(used.values()) - figures.get("loadgen_cpu_total_s", 0.0)
         figures["other_cpu_pct"] = round(100 * max(0.0, other) / wall, 1)
         figures["steal_pct"] = round(100 * (steal1 - steal0) / wall, 1)
-    server_died = proc.poll() is not None
-    errors_logged = _count_server_errors(workdir)
-    log_bytes = _server_log_bytes(workdir)
+        if len(servers) > 1:  # imload saw one of them (--server-pid); the bench sees them all
+            for name, seconds in used.items():
+                figures[f"{name}_cpu_s"] = round(seconds, 2)
+                figures[f"{name}_cpu_pct"] = round(100 * seconds / wall, 1)
+            figures["server_cpu_pct"] = round(100 * sum(used.values()) / wall, 1)
+    died = {n: p.returncode for n, p in servers.items() if p.poll() is not None}
+    errors_logged = sum(count_server_errors(d) for d in log_dirs)
+    log_bytes = sum(_server_log_bytes(d) for d in log_dirs)
     problems = []
     if code != 0:
         problems.append("imload timed out" if code is None else f"imload exited with status {code}")
     if not figures:
         problems.append("imload printed no result")
-    if server_died:
-        problems.append(f"the server exited (status {proc.returncode}) during the run")
+    for name, status in died.items():
+        problems.append(f"the {LABELS.get(name, name)} exited (status {status}) during the run")
     if errors_logged:
         problems.append(f"the server logged {errors_logged} error line(s)")
     if log_bytes > LOUD_LOG_BYTES:
         problems.append(f"the server wrote {log_bytes / 2**20:.0f} MiB of log during the trial")
-    ok = bool(figures) and not server_died and (code == 0 or scenario.failed_runs_count)
+    ok = bool(figures) and not died and (code == 0 or scenario.failed_runs_count)
     detail = tail_text(err, 12)
-    if server_died or errors_logged:
-        detail = (detail + "\n--- server log ---\n" + _server_tail(workdir)).strip()
+    if died or errors_logged:
+        detail = (detail + "\n--- server log ---\n" + "\n".join(server_tail(d) for d in log_dirs)).strip()
     return Trial(scenario.name, server, index, ok, figures, "; ".join(problems), detail)
 
 
@@ -142,7 +158,7 @@ def _last_json(stdout: str) -> dict:
     return {}
 
 
-def _server_tail(workdir: Path) -> str:
+def server_tail(workdir: Path) -> str:
     parts = [tail(workdir / "server.log"), tail(workdir / "twistd.log")]
     return "\n".join(p for p in parts if p)
 
@@ -151,7 +167,7 @@ def _server_logs(workdir: Path) -> list[Path]:
     return [workdir / "server.log", *sorted(workdir.glob("twistd.log*"))]  # twistd rotates at 1 MB
 
 
-def _count_server_errors(workdir: Path) -> int:
+def count_server_errors(workdir: Path) -> int:
     count = 0
     for path in _server_logs(workdir):
         try:
@@ -166,10 +182,10 @@ def _server_log_bytes(workdir: Path) -> int:
     return sum(p.stat().st_size for p in _server_logs(workdir) if p.exists())
 
 
-def _save(rig: Rig, trial: Trial, server_cmd: list[str], workdir: Path) -> None:
+def save(rig: Rig, trial: Trial, server_cmd: str, workdir: Path) -> None:
     record = {
         "scenario": trial.scenario, "server": trial.server, "trial": trial.index, "ok": trial.ok,
-        "problem": trial.problem, "seconds": round(trial.seconds, 2), "server_command": show(server_cmd),
+        "problem": trial.problem, "seconds": round(trial.seconds, 2), "server_command": server_cmd,
         "imload_command": _read(workdir / "imload.cmd"), "result": trial.figures, "detail": trial.detail,
     }
     path = rig.out_dir / f"{trial.scenario}-{trial.server}-{trial.index}.json"
