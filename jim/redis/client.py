@@ -8,19 +8,107 @@
 - Replies are text and numbers exactly as Redis sends them: C{convertNumbers} is off, so a
   username "123" comes back as the string it is.
 - L{Script}s run by their SHA-1 (EVALSHA), loaded again with EVAL when a restarted Redis has
-  forgotten them.
+  forgotten them (or a replica promoted by a failover never had them).
+- Behind Sentinels, the master is asked for again before every (re)connection; see L{Sentinel}
+  for what jim changes in txredisapi's so that a failover is followed within seconds.
 """
 import hashlib
 
 import txredisapi
-from twisted.internet import defer, endpoints, ssl
+from OpenSSL import SSL
+from service_identity import VerificationError
+from twisted.internet import defer, endpoints, error, ssl
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
 
 #: seconds a command may wait for its answer (a connection included) before it fails
 DEFAULT_TIMEOUT = 5.0
+
+
+class RedisUnavailable(JimError, ConnectionError):
+    """A client or subscriber could not start: Redis could not be reached, or refused it. A
+    JimError(SERVER_ERROR) that is also a ConnectionError, so that a node that cannot start
+    for it says so in one line, which names the address."""
+
+    def __init__(self, detail):
+        super().__init__(errors.SERVER_ERROR, detail)
+
+    def __str__(self):
+        return self.detail
+
+
+class Sentinel(txredisapi.Sentinel):
+    """txredisapi's Sentinel manager, with a master lookup that does not stall a failover.
+
+    txredisapi asks every Sentinel for the master and waits up to ten seconds for one that
+    names a master that is up. In a failover none does for a second or two (the old master is
+    down, the new one not promoted yet), so a lookup made then waited the ten seconds, and a
+    client was cut off from Redis for about fifteen. Here a lookup fails as soon as every
+    Sentinel has answered without naming one (or after C{discovery_timeout} seconds, for a
+    Sentinel that does not answer), and the connection is tried again within a second
+    (L{MasterFactory}).
+    """
+
+    discovery_timeout = 2.0
+    #: why the last lookup failed
+    problem = None
+
+    def __init__(self, addresses, reactor, **connection_kwargs):
+        super().__init__(addresses, **connection_kwargs)
+        self._reactor = reactor
+
+    def discover_master(self, service_name):
+        result = defer.Deferred()
+        unanswered = [len(self.sentinels)]
+
+        def none_named(_=None):
+            unanswered[0] -= 1
+            if unanswered[0] == 0 and not result.called:
+                result.errback(txredisapi.MasterNotFoundError(
+                    f"no Sentinel names a master of {service_name} that is up"))
+
+        def answered(response):
+            state = response.get(service_name)
+            if state and self.check_master_state(state):
+                if not result.called:
+                    result.callback((state["ip"], int(state["port"])))
+            else:
+                none_named()
+
+        def too_late():
+            if not result.called:
+                result.errback(txredisapi.MasterNotFoundError(
+                    f"no Sentinel named a master of {service_name} within"
+                    f" {self.discovery_timeout:g} s"))
+
+        def noted(outcome):
+            if timer.active():
+                timer.cancel()
+            if isinstance(outcome, Failure):
+                self.problem = outcome.getErrorMessage()
+            return outcome
+
+        timer = self._reactor.callLater(self.discovery_timeout, too_late)
+        result.addBoth(noted)
+        for sentinel in self.sentinels:
+            sentinel.sentinel_masters().addCallbacks(answered, none_named)
+        return result
+
+
+class MasterFactory(txredisapi.SentinelConnectionFactory):
+    """Connections to a Sentinel's master: between failed attempts (a failover in progress)
+    at most a second goes by, not txredisapi's C{maxDelay} of ten, which behind Sentinels is
+    also the connect timeout (here the one of a command)."""
+
+    maxDelay = DEFAULT_TIMEOUT
+
+    def retryDelay(self, attempt):
+        return min(super().retryDelay(attempt), 1.0)
 
 
 class Script:
@@ -56,6 +144,52 @@ def endpoint_for(address, reactor, timeout=DEFAULT_TIMEOUT):
     return endpoint
 
 
+def _explain(failure):
+    """Why a connection failed, in words."""
+    if failure.check(SSL.Error):
+        found = failure.value.args[0] if failure.value.args else None
+        reasons = [entry[-1] for entry in found if isinstance(entry, tuple) and entry[-1]] \
+            if isinstance(found, list) else []
+        return "TLS handshake failed: " + (", ".join(reasons) or failure.getErrorMessage())
+    if failure.check(VerificationError):
+        return f"TLS: the server's certificate is for another name ({failure.getErrorMessage()})"
+    return failure.getErrorMessage()
+
+
+class _Protocol(txredisapi.RedisProtocol):
+    def connectionLost(self, why):
+        if not why.check(error.ConnectionDone):  # a failed TLS handshake, say
+            self.factory.note(why)
+        super().connectionLost(why)
+
+
+class _Factory(txredisapi.RedisFactory):
+    """txredisapi's pool, noting why its last connection failed or was lost (C{problem}), so
+    that a client that cannot start says why: connection refused, a certificate refused..."""
+
+    protocol = _Protocol
+    problem = None
+
+    def note(self, failure):
+        self.problem = _explain(failure)
+
+
+@implementer(IStreamClientEndpoint)
+class _Noting:
+    """An endpoint that notes on C{factory} why its last connection attempt failed."""
+
+    def __init__(self, endpoint, factory):
+        self._endpoint = endpoint
+        self._factory = factory
+
+    def connect(self, protocol_factory):
+        def failed(failure):
+            self._factory.note(failure)
+            return failure
+
+        return self._endpoint.connect(protocol_factory).addErrback(failed)
+
+
 class RedisClient:
     """Commands and scripts over a pool of connections to the Redis at an L{RedisAddress}."""
 
@@ -80,23 +214,29 @@ class RedisClient:
         # client is stopped while still connecting)
         options = dict(dbid=address.db or None, password=address.password,
                        username=address.username,
-                       charset="utf-8", convertNumbers=False, reconnect=True)
+                       charset="utf-8", convertNumbers=False)
         if address.service is not None:
-            self._sentinel = txredisapi.Sentinel(list(address.hosts), password=address.password)
+            # a Sentinel's factory always reconnects (and takes no "reconnect")
+            self._sentinel = Sentinel(list(address.hosts), self._reactor,
+                                      password=address.password)
             self._handler = self._sentinel.master_for(address.service, poolsize=self._poolsize,
-                                                      **options)
+                                                      factory_class=MasterFactory, **options)
         else:
-            host, port = address.hosts[0]
-            tls = _tls_options(address, host) if address.tls else False
-            self._handler = txredisapi.lazyConnectionPool(
-                host, port, poolsize=self._poolsize, ssl_context_factory=tls,
-                connectTimeout=self._timeout, **options)
+            factory = _Factory(None, options.pop("dbid"), self._poolsize, isLazy=True,
+                               **options)
+            # a password refused: txredisapi stops trying, and says why only here
+            factory.deferred.addErrback(factory.note)
+            factory.startConnecting(_Noting(endpoint_for(address, self._reactor,
+                                                         self._timeout), factory))
+            self._handler = factory.handler
         try:
             await self.call("PING")
         except JimError as e:
+            why = self._sentinel.problem if self._sentinel else factory.problem
             await self.stop()
-            raise JimError(errors.SERVER_ERROR,
-                           f"Redis at {address.describe()} does not answer: {e.detail}") from None
+            raise RedisUnavailable(
+                f"Redis at {address.describe()} does not answer: {e.detail}"
+                + (f" (last connection: {why})" if why else "")) from None
 
     def stop(self):
         """Close every connection; fires when they are closed."""
