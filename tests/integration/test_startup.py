@@ -29,6 +29,32 @@ class StartupFailureTests(TestCase):
         self.assertIn(b"jim could not start", out + err)
         self.assertIn(b"no-such-cert.pem", out + err)
 
+    async def test_unreachable_redis_exits_non_zero_within_seconds(self):
+        """Nothing listens at the Redis address: jim exits, for its supervisor to start it
+        again, rather than waiting for Redis."""
+        from tests.support.redis_server import free_port
+
+        url = f"redis://127.0.0.1:{free_port()}/0"
+        started = reactor.seconds()
+        out, err, code = await utils.getProcessOutputAndValue(
+            sys.executable,
+            [
+                "-c", "from twisted.scripts.twistd import run; run()",
+                "-n", "--pidfile=", "--logfile=-",
+                "jim", "--listen", "tcp:0:interface=127.0.0.1", "--data", self.mktemp(),
+                "--store", url,
+            ],
+            path=ROOT,
+            env=dict(os.environ),
+            reactor=reactor,
+        )
+        said = (out + err).decode(errors="replace")
+        self.assertEqual(code, 1, said[-2000:])
+        self.assertIn(f"jim could not start: Redis at {url} does not answer", said)
+        self.assertIn("Connection refused", said)
+        self.assertNotIn("Traceback", said)
+        self.assertLess(reactor.seconds() - started, 15)
+
 
 class AnnouncementTests(TestCase):
     """The start-up log names every listening port as a URL a browser can open."""
@@ -108,3 +134,80 @@ class ClearStartFailureTests(TestCase):
         os.makedirs(folder)
         said = await self.start(data=data, store=f"sqlite:{folder}")
         self.assertIn(f"could not open the store {folder}", said)
+
+
+class RedisStartFailureTests(TestCase):
+    """A node whose Redis cannot be used does not start, and does not wait: it stops within
+    seconds with one line that names the address and says why (its supervisor starts it again,
+    and the operator reads what to fix)."""
+
+    timeout = 60
+
+    async def start(self, store):
+        """Start a node on C{store}, which must fail: what it said, in its one critical line."""
+        from twisted.internet.testing import EventLoggingObserver
+        from twisted.logger import LogLevel, globalLogPublisher
+
+        from jim.config import Config
+        from jim.service import JimService
+
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        config = Config(listen=("tcp:0:interface=127.0.0.1",), data=self.mktemp(), store=store,
+                        scrypt_cost=(2, 1, 1))
+        service = JimService(config, reactor, exit_on_failure=False, own_process=False)
+        started = reactor.seconds()
+        service.startService()
+        self.addCleanup(service.stopService)
+        with self.assertRaises(ConnectionError):
+            await service.when_ready()
+        self.assertLess(reactor.seconds() - started, 8, "it fails within seconds")
+        critical = [e for e in events if e["log_level"] == LogLevel.critical
+                    and e.get("log_format", "").startswith("jim could not start")]
+        self.assertEqual(len(critical), 1, [e.get("log_format") for e in events])
+        self.assertNotIn("log_failure", critical[0])  # a sentence, not a traceback
+        self.service = service
+        return critical[0]["log_format"].format(**critical[0])
+
+    async def test_nothing_listens_at_the_redis_address(self):
+        from tests.support.redis_server import free_port
+
+        url = f"redis://127.0.0.1:{free_port()}/0"
+        said = await self.start(url)
+        self.assertIn(f"jim could not start: Redis at {url} does not answer", said)
+        self.assertIn("Connection refused", said)
+
+    async def test_no_sentinel_answers(self):
+        from tests.support.redis_server import free_port
+
+        url = f"redis+sentinel://127.0.0.1:{free_port()},127.0.0.1:{free_port()}/mymaster/0"
+        said = await self.start(url)
+        self.assertIn(f"jim could not start: Redis at {url} does not answer", said)
+        self.assertIn("no Sentinel named a master of mymaster", said)
+
+    async def test_a_wrong_redis_password(self):
+        from tests.support.redis_server import RedisServer
+
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        self.assertEqual(server.query("CONFIG", "SET", "requirepass", "the-right-one"), "OK")
+        said = await self.start(f"redis://:a-wrong-one@127.0.0.1:{server.port}/0")
+        self.assertIn(f"jim could not start: Redis at redis://127.0.0.1:{server.port}/0", said)
+        self.assertIn("could not auth: WRONGPASS", said)
+        self.assertNotIn("a-wrong-one", said)
+
+    async def test_redis_refuses_the_bus_its_channels(self):
+        """An ACL user without pub/sub channels (Redis 7's default for a new user): the store
+        works, but the bus cannot subscribe; the node says so at once."""
+        from jim.errors import JimError
+        from tests.support.redis_server import RedisServer
+
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        self.assertEqual(server.query("ACL", "SETUSER", "jim", "on", ">secret1", "~*",
+                                      "+@all", "resetchannels"), "OK")
+        said = await self.start(f"redis://jim:secret1@127.0.0.1:{server.port}/0")
+        self.assertIn(f"Redis at redis://127.0.0.1:{server.port}/0 refused to subscribe", said)
+        self.assertIn("NOPERM", said)
+        # stopped, the bus cannot tell the cluster it leaves either (no PUBLISH on the channel)
+        await self.service.stopService()
+        self.flushLoggedErrors(JimError)
