@@ -2,6 +2,7 @@
 refusals, resends by client id and group members read once for everyone waiting for them
 (tests/test_core_messages_commits.py: what happens while the store commits)."""
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
@@ -280,6 +281,89 @@ class ClientIdTests(SynchronousTestCase):
         send(self.alice, 11, private("carol", "hi carol", "1"))
         self.assertEqual([b["data"]["id"] for _, b in self.alice_client.take()], [acks[1]])
         self.assertEqual(carol_client.take(), [])
+
+
+class LostAnswerMessages:
+    """A message area that cannot promise ids (as the Redis store) and whose store answers
+    are lost on demand: the write is kept, the sender is told it failed."""
+
+    def __init__(self, messages):
+        self._messages = messages
+        self.lose_answers = 0
+        self.failing_marks = 0
+
+    def __getattr__(self, name):
+        return getattr(self._messages, name)
+
+    def reserve_id(self):
+        return None
+
+    def add_message_then(self, message, offline_for, then, *args):
+        if not self.lose_answers:
+            return self._messages.add_message_then(message, offline_for, then, *args)
+        self.lose_answers -= 1
+        self._messages.add_message(message, offline_for)
+        then(Failure(JimError(errors.SERVER_ERROR, "Redis did not answer within 5 s")), *args)
+
+    def add_offline(self, app, message_id, usernames):
+        if self.failing_marks:
+            self.failing_marks -= 1
+            return defer.fail(JimError(errors.SERVER_ERROR, "failing over"))
+        return self._messages.add_offline(app, message_id, usernames)
+
+
+class LostAnswerTests(SynchronousTestCase):
+    """A store that kept a message but whose answer was lost (Redis failing over): the sender
+    was refused, and its resend delivers the message as its first send would have."""
+
+    def setUp(self):
+        store = MemoryStore()
+        self.messages = store.messages = LostAnswerMessages(store.messages)
+        self.fx = make_core(store=store, users=("alice", "bob", "carol"))
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+
+    def test_the_resend_of_a_private_message_delivers_it(self):
+        self.messages.lose_answers = 1
+        send(self.alice, 11, private("bob", "kept after all", "c1"))
+        self.assertEqual(codes(self.alice_client), [(12, 10002)])
+        self.assertEqual(pushed(self.bob_client), [], "never published")
+        send(self.alice, 11, private("bob", "kept after all", "c1"))
+        self.assertEqual(codes(self.alice_client), [(12, 10000)])
+        self.assertEqual(pushed(self.bob_client), ["kept after all"])
+        send(self.alice, 11, private("bob", "kept after all", "c1"))  # a third time: a resend
+        self.assertEqual(codes(self.alice_client), [(12, 10000)])
+        self.assertEqual(pushed(self.bob_client), [], "once")
+
+    def test_an_offline_receiver_gets_a_mark_at_the_resend(self):
+        self.messages.lose_answers = 1
+        send(self.alice, 11, private("carol", "for later", "c2"))
+        send(self.alice, 11, private("carol", "for later", "c2"))
+        self.assertEqual([code for _, code in codes(self.alice_client)], [10002, 10000])
+        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
+        self.assertEqual([m.body for m in kept], [{"text": "for later"}])
+
+    def test_a_resend_after_a_plain_refusal_delivers_nothing_again(self):
+        send(self.alice, 11, private("bob", "hi", "c3"))
+        self.assertEqual(pushed(self.bob_client), ["hi"])
+        send(self.alice, 11, private("bob", "hi", "c3"))
+        self.assertEqual(pushed(self.bob_client), [])
+
+    def test_a_missed_delivery_is_marked_even_while_the_store_fails_over(self):
+        send(self.alice, 11, private("bob", "on its way", "c4"))
+        [(_, ack)] = self.alice_client.take()
+        stored = self.successResultOf(self.fx.memory.messages.get_message(
+            APP_KEY, int(ack["data"]["id"])))
+        self.messages.failing_marks = 3
+        self.fx.core.messages.keep_missed(model.Delivery(APP_KEY, stored, ("bob",)), ("bob",))
+        for _ in range(3):  # 0.5, 1 and 2 seconds apart
+            self.assertEqual(self.offline("bob"), [])
+            self.fx.clock.advance(2)
+        self.assertEqual(self.offline("bob"), [{"text": "on its way"}])
+
+    def offline(self, name):
+        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, name))
+        return [m.body for m in kept]
 
 
 class LookupOrderTests(SynchronousTestCase):

@@ -23,10 +23,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors, model
-from jim.core.cache import SharedLoads
+from jim.core.cache import Bounded, SharedLoads
 from jim.core.policy import group_label
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Delivery, Message
+
+#: times a missed delivery's offline mark is tried (0.5, 1, 2... seconds apart: about a minute)
+MISSED_TRIES = 8
+
 
 class Messages:
     log = Logger()
@@ -46,6 +50,9 @@ class Messages:
         self.limits = limits
         self._clock = events.clock
         self._sending = SharedLoads()  # resends of one client id wait for the first
+        # sends with a client id that failed with a server error: the store may have kept them
+        # (a lost answer), and then their resend delivers them (bounded: the oldest go first)
+        self._unsure = Bounded(10_000)
         # (app, sender, target type, target) -> fired when the last message of that sender to
         # that target that waits for loads has taken its id (see _load_and_send)
         self._loading_turns = {}
@@ -281,10 +288,18 @@ class Messages:
     def keep_missed(self, delivery, usernames):
         """A message the bus could not hand to these recipients (their node went away while
         it was on its way): kept as an offline message for them, as if they had been
-        offline when it was sent."""
-        stored = delivery.item
-        self.store.add_offline(stored.app, stored.id, list(usernames)).addErrback(
-            self._offline_mark_failed, stored)
+        offline when it was sent. The store may be failing over at that very moment: the
+        mark is tried again, half a second, then one, two... apart, up to L{MISSED_TRIES}
+        times (about a minute)."""
+        self._mark_missed(delivery.item, list(usernames), 1)
+
+    def _mark_missed(self, stored, usernames, attempt):
+        marking = self.store.add_offline(stored.app, stored.id, usernames)
+        if attempt < MISSED_TRIES:
+            marking.addErrback(lambda f: self._clock.callLater(
+                0.5 * 2 ** (attempt - 1), self._mark_missed, stored, usernames, attempt + 1))
+        else:
+            marking.addErrback(self._offline_mark_failed, stored)
 
     def _offline_mark_failed(self, failure, stored):
         self.log.failure("message {id} could not be kept offline for a recipient who left",
@@ -299,12 +314,42 @@ class Messages:
         async def first_or_earlier():
             earlier = await self.store.message_by_client_id(*key)
             if earlier is not None:
+                if self._unsure.pop(key, None) is not None:
+                    await self._deliver_again(earlier, connection_id)
                 return earlier, True
             d = defer.Deferred()
             self._send(app, sender, draft, connection_id, _settle, (d,))
-            return await d
+            try:
+                return await d
+            except JimError as e:
+                if e.code == errors.SERVER_ERROR:  # the store may have kept it all the same
+                    self._unsure[key] = True
+                raise
 
         return await self._sending.load(key, first_or_earlier)
+
+    async def _deliver_again(self, stored, connection_id):
+        """A message whose first send failed with a server error, though the store kept it
+        (its answer was lost: Redis failing over), found by its resend: it was never
+        published, so it is now, as it would have been then (offline marks for recipients
+        who are not online; a mark already there is not made twice)."""
+        app = stored.app
+        if stored.target_type == GROUP:
+            names = list(await self.groups.members(app, int(stored.target)))
+            recipients = self.presence.online_among(app, names)
+            exclude, alias = None, None
+        else:
+            names = [stored.target]
+            recipients = [stored.target] if self.presence.is_online(app, stored.target) else []
+            recipients.append(stored.sender)
+            exclude, alias = connection_id, None
+        self.log.info("message {id} of app {app} was kept though its send failed: delivered"
+                      " now, at its resend", id=stored.id, app=app)
+        self.bus.publish(Delivery(app, stored, tuple(dict.fromkeys(recipients)), exclude, alias))
+        online = set(recipients)
+        offline = [u for u in names if u not in online]
+        if offline and not stored.no_offline:
+            self._mark_missed(stored, offline, 1)
 
     # -- retraction ----------------------------------------------------------------------------
 
