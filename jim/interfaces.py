@@ -231,6 +231,12 @@ class IBus(Interface):
     def publish(value):
         """Send a Delivery, Kick or Invalidate to every node. Never blocks, never raises."""
 
+    def flushed():
+        """A Deferred that fires (with None, never fails) once every value this node
+        published so far has reached every node: at once in one process; in a cluster when
+        they went round (a few seconds at most). A REST change waits for it before it is
+        answered, so that a call the app server makes next, on any node, sees it."""
+
     def subscribe(handler, kinds=BUS_VALUES):
         """Call C{handler(value)} for every value of C{kinds} (types among
         L{jim.model.BUS_VALUES}) any node publishes, in the order each node published them."""

@@ -2,12 +2,14 @@
 announced, and the wait for an announcement to go round."""
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet import defer
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from jim.bus.local import LocalPresence
 from jim.bus.presence import ClusterPresence
+from jim.bus.redis_presence import Broadcast
 from jim.interfaces import IPresence
 
 USERS = ("ann", "bob", "cid")
@@ -125,3 +127,66 @@ class ClusterTests(SynchronousTestCase):
         alone = ClusterPresence("a", self.clock)
         alone.connect("app", "ann", "a:1", "tcp")
         self.assertIsNone(self.successResultOf(alone.announced("a:1")))
+
+
+class FakeClient:
+    """Records PUBLISHes; each answer is a Deferred the test fires."""
+
+    def __init__(self):
+        self.published = []
+
+    def call(self, *args):
+        d = defer.Deferred()
+        self.published.append((args, d))
+        return d
+
+
+class BroadcastTests(SynchronousTestCase):
+    """What a REST change waits for: this node's announcements went round."""
+
+    def setUp(self):
+        self.clock = Clock()
+        self.client = FakeClient()
+        self.broadcast = Broadcast(self.client, "a", self.clock)
+
+    def test_nothing_sent_nothing_to_wait_for(self):
+        self.assertIsNone(self.successResultOf(self.broadcast.flushed()))
+
+    def test_flushed_once_everything_sent_so_far_came_back(self):
+        self.broadcast.send("bus", b"one")
+        self.broadcast.send("up", b"two")
+        first = self.broadcast.flushed()
+        self.broadcast.send("bus", b"three")  # not waited for by the first
+        second = self.broadcast.flushed()
+        self.assertEqual([args for args, _ in self.client.published],
+                         [("PUBLISH", "jim:bus", b"a\nbus one"),
+                          ("PUBLISH", "jim:bus", b"a\nup two"),
+                          ("PUBLISH", "jim:bus", b"a\nbus three")])
+        self.broadcast.heard_back()
+        self.assertNoResult(first)
+        self.broadcast.heard_back()
+        self.assertIsNone(self.successResultOf(first))
+        self.assertNoResult(second)
+        self.broadcast.heard_back()
+        self.successResultOf(second)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_what_failed_to_leave_is_not_waited_for(self):
+        self.broadcast.send("bus", b"x").addErrback(lambda f: None)
+        waiting = self.broadcast.flushed()
+        self.client.published[0][1].errback(RuntimeError("Redis is away"))
+        self.successResultOf(waiting)
+
+    def test_a_node_back_from_a_break_waits_for_nothing_sent_before(self):
+        self.broadcast.send("bus", b"x")
+        waiting = self.broadcast.flushed()
+        self.broadcast.resubscribed()
+        self.successResultOf(waiting)
+
+    def test_never_longer_than_the_timeout(self):
+        self.broadcast.send("bus", b"x")
+        waiting = self.broadcast.flushed()
+        self.clock.advance(1.9)
+        self.assertNoResult(waiting)
+        self.clock.advance(0.2)
+        self.successResultOf(waiting)

@@ -24,7 +24,7 @@ from zope.interface import implementer
 
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
-from jim.bus.redis_presence import BROADCAST, PresenceKeeper
+from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
 from jim.interfaces import IBus
 from jim.model import (
     APPS_AREA, BUS_VALUES, EVERY_APP, GROUPS_AREA, RELATIONS_AREA, USERS_AREA, Delivery,
@@ -68,7 +68,9 @@ class RedisBus:
         self._local = LocalBus(node=self.node)
         # one connection: what this node publishes reaches every node in order
         self._client = RedisClient(address, reactor, timeout=timeout, poolsize=1)
-        self._keeper = PresenceKeeper(self._client, self.presence, reactor, expiry)
+        self._broadcast = Broadcast(self._client, self.node, reactor)
+        self._keeper = PresenceKeeper(self._client, self._broadcast, self.presence, reactor,
+                                      expiry)
         self._own_channel = node_channel(self.node).encode()
         self._listener = Listener(address, reactor, [BROADCAST.encode(), self._own_channel],
                                   self._received, self._subscribed, ping_every)
@@ -100,6 +102,7 @@ class RedisBus:
         if self._stopped:
             return
         self._stopped = True
+        self._broadcast.stop()
         await self._listener.stop()
         await self._keeper.leave()
         await self._client.stop()
@@ -117,7 +120,11 @@ class RedisBus:
             self._route(value)
             return
         self._local.publish(value)
-        self._send(BROADCAST, f"{self.node}\nbus ".encode() + busjson.encode(value))
+        self._broadcast.send("bus", busjson.encode(value)).addErrback(self._publish_failed,
+                                                                      BROADCAST)
+
+    def flushed(self):
+        return self._broadcast.flushed()
 
     # -- deliveries ------------------------------------------------------------------------
 
@@ -180,6 +187,8 @@ class RedisBus:
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
         origin = origin.decode()
+        if origin == self.node:
+            self._broadcast.heard_back()
         if kind != b"bus":
             self._keeper.heard(origin, kind, body)
         elif origin != self.node:
@@ -212,6 +221,7 @@ class RedisBus:
         resubscription also forget every cache (invalidations may have been missed meanwhile)
         and check every local user again (kicks too)."""
         if self._subscriptions:
+            self._broadcast.resubscribed()
             self.log.warn("bus: back on Redis after a break: forgetting every cache")
             for area in (USERS_AREA, RELATIONS_AREA, GROUPS_AREA, APPS_AREA):
                 self._local.publish(Invalidate(area, EVERY_APP, "", ""))

@@ -70,16 +70,84 @@ def number_key(number):
     return f"jim:node-number:{number}"
 
 
+class Broadcast:
+    """This node's announcements on C{jim:bus}, counted as they leave and as they come back
+    (a node hears its own): L{flushed} tells when all it sent so far went round, that is when
+    Redis has handed them to every node."""
+
+    def __init__(self, client, node, clock, timeout=2.0):
+        self.node = node
+        self._client = client
+        self._clock = clock
+        self._timeout = timeout
+        self._sent = 0
+        self._back = 0  # heard back, or known never to come back
+        self._waiting = []  # [(count to reach, Deferred, its deadline)]
+
+    def send(self, kind, body=b""):
+        """Announce C{kind} (bytes or text) with C{body}: a Deferred of Redis's answer."""
+        if isinstance(kind, str):
+            kind = kind.encode()
+        self._sent += 1
+        sent = self._client.call("PUBLISH", BROADCAST,
+                                 self.node.encode() + b"\n" + kind + b" " + body)
+        sent.addErrback(self._lost)
+        return sent
+
+    def _lost(self, failure):
+        self.heard_back()  # it will not come back
+        return failure
+
+    def heard_back(self):
+        self._back += 1
+        self._release()
+
+    def resubscribed(self):
+        """What was sent while this node was not listening never comes back to it."""
+        self._back = self._sent
+        self._release()
+
+    def flushed(self):
+        """Fires once what was sent so far went round (or after C{timeout}: never late)."""
+        if self._back >= self._sent:
+            return defer.succeed(None)
+        done = defer.Deferred()
+        deadline = self._clock.callLater(self._timeout, self._expire, done)
+        self._waiting.append((self._sent, done, deadline))
+        return done
+
+    def _expire(self, done):
+        self._waiting = [entry for entry in self._waiting if entry[1] is not done]
+        done.callback(None)
+
+    def _release(self):
+        if not self._waiting:
+            return
+        keep = []
+        for target, done, deadline in self._waiting:
+            if target <= self._back:
+                deadline.cancel()
+                done.callback(None)
+            else:
+                keep.append((target, done, deadline))
+        self._waiting = keep
+
+    def stop(self):
+        self._back = self._sent
+        self._release()
+
+
 class PresenceKeeper:
     """Keeps a L{jim.bus.presence.ClusterPresence} in step with the cluster, through
     C{client} (the bus's one publishing connection)."""
 
     log = Logger()
 
-    def __init__(self, client, presence, reactor, expiry):
+    def __init__(self, client, broadcast, presence, reactor, expiry):
         self.node = presence.node
         self.node_number = None
         self._client = client
+        self._broadcast = broadcast
         self._presence = presence
         self._reactor = reactor
         self._expiry_ms = int(expiry * 1000)
@@ -116,7 +184,7 @@ class PresenceKeeper:
         try:
             await self._client.call("ZREM", NODES, self.node)
             await self._client.call("DEL", presence_key(self.node))
-            await self._client.call("PUBLISH", BROADCAST, f"{self.node}\ngone {self.node}")
+            await self._broadcast.send("gone", self.node.encode())
             if self.node_number is not None:
                 await self._client.run(_RELEASE, [number_key(self.node_number)], [self.node])
         except Exception:
@@ -131,12 +199,12 @@ class PresenceKeeper:
             written = self._client.call("HSET", key, connection_id,
                                         orjson.dumps([app, username, terminal]))
             body = orjson.dumps([app, username, connection_id, terminal])
-            sent = self._client.call("PUBLISH", BROADCAST, f"{self.node}\nup ".encode() + body)
+            sent = self._broadcast.send("up", body)
             sent.addErrback(self._announce_failed, connection_id)
         else:
             written = self._client.call("HDEL", key, connection_id)
             body = orjson.dumps([app, username, connection_id])
-            sent = self._client.call("PUBLISH", BROADCAST, f"{self.node}\ndown ".encode() + body)
+            sent = self._broadcast.send("down", body)
             sent.addErrback(self._announce_failed, None)
         written.addErrback(self._announce_failed, None)
 
@@ -160,8 +228,7 @@ class PresenceKeeper:
                 fields += [connection_id, orjson.dumps([app, username, terminal])]
             writes.append(self._client.call("HSET", key, *fields))
         body = orjson.dumps([[c, app, user, terminal] for c, app, user, terminal in mine])
-        writes.append(self._client.call("PUBLISH", BROADCAST,
-                                        f"{self.node}\nsync ".encode() + body))
+        writes.append(self._broadcast.send("sync", body))
         for connection_id, *_ in mine:  # what waits for an "up" may go on
             self._presence.went_round(connection_id)
         return defer.gatherResults(writes, consumeErrors=True)
@@ -211,7 +278,7 @@ class PresenceKeeper:
             if node not in alive:
                 self._presence.drop_node(node)
         await self.announce_all()
-        await self._client.call("PUBLISH", BROADCAST, f"{self.node}\nhello ")
+        await self._broadcast.send("hello")
 
     async def _beat_once(self):
         fresh, mine, *dead = await self._client.run(
@@ -229,7 +296,7 @@ class PresenceKeeper:
         for node in dead:
             self.log.warn("bus: node {node} stopped beating: its users are offline", node=node)
             await self._client.call("DEL", presence_key(node))
-            await self._client.call("PUBLISH", BROADCAST, f"{self.node}\ngone {node}")
+            await self._broadcast.send("gone", node.encode())
             self._presence.drop_node(node)
 
     def _beat(self):

@@ -57,6 +57,10 @@ def routes_of(module):
     return [value for value in vars(module).values() if isinstance(value, Route)]
 
 
+#: methods that change nothing: their answer does not wait for the bus
+_READS = (b"GET", b"HEAD")
+
+
 def normalise(path):
     """A request path as routes are matched: no empty segments (``//`` or a trailing slash)."""
     return "/" + "/".join(segment for segment in path.split("/") if segment)
@@ -172,7 +176,14 @@ class Router(AsyncResource):
             self._rate(request, app.key)
             # (the site refused a body over the route's limit before reading it)
             body = request.content.read() if request.content is not None else b""
-            status, answer = await found.handler(Call(self.core, app, params, request, body))
+            try:
+                status, answer = await found.handler(Call(self.core, app, params, request,
+                                                          body))
+            finally:
+                if request.method not in _READS:
+                    # every node sees what changed (a refusal may keep part of a call) before
+                    # the caller hears of it
+                    await self.core.bus.flushed()
         except JimError as e:
             status = self.error(request, e)[0]  # as the error is answered: the route's codes
             raise
