@@ -218,15 +218,16 @@ def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
                  if total >= 90 and redis < (a + b) / 2 else "")
         lines += [f"In pairs-tcp-2nodes the server core was {total:.0f}% busy: node A {a:.0f}%, "
                   f"node B {b:.0f}%, Redis {redis:.0f}% (medians).{limit}", ""]
-    lines += ["```"] + [capacity[w]["command"] for w in ("append", "publish") if capacity.get(w, {}).get("command")]
-    lines += ["```", "",
-              "redis-benchmark runs against its own fresh Redis, with the same options, pinned to the "
-              "server core; it runs pinned to the load core, 50 connections, 16 commands pipelined "
-              "on each, the append script loaded first with `SCRIPT LOAD` and one `redis-cli "
-              "SUBSCRIBE` listening to the channel. jim batches the chats waiting for an app's "
-              "append script into one call, so under load it costs Redis less per chat than one "
-              "chat per call.", "",
-              "### Past one Redis", "",
+    shown = [capacity[w]["command"] for w in ("append", "publish") if capacity.get(w, {}).get("command")]
+    if shown:
+        lines += ["```", *shown, "```", "",
+                  "redis-benchmark runs once, after the two-node scenarios, against its own fresh "
+                  "Redis with the same options, pinned to the server core; it runs pinned to the load "
+                  "core, 50 connections, 16 commands pipelined on each, the append script loaded "
+                  "first with `SCRIPT LOAD` and one `redis-cli SUBSCRIBE` listening to the channel. "
+                  "jim batches the chats waiting for an app's append script into one call, so under "
+                  "load it costs Redis less per chat than one chat per call.", ""]
+    lines += ["### Past one Redis", "",
               "- **Store.** Every key of an app is named `jim:{APP}:…`: the app is a Redis Cluster hash "
               "tag, so all of one app's keys fall in one hash slot and every script, which touches "
               "one app's keys only, runs on one shard. A Redis Cluster, or several Redises with "

@@ -52,8 +52,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    "(default: half of jim's median pairs-tcp rate from this run)")
     p.add_argument("--output", type=Path, help="report path (default: docs/benchmarks.md for a full "
                    "run, else bench/out/<run>/benchmarks.md)")
-    p.add_argument("--max-minutes", type=float, default=25.0,
-                   help="skip trials that would start after this much time (default 25)")
+    p.add_argument("--max-minutes", type=float, default=40.0,
+                   help="skip trials that would start after this much time (default 40)")
     p.add_argument("--settle", type=float, default=20.0, help="seconds to wait, at most, before each "
                    "trial for other processes to leave the CPUs alone (default 20)")
     p.add_argument("--retry-noisy", type=int, default=1, help="times to re-run a trial during which "
@@ -212,9 +212,26 @@ def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: O
                 print(f"bench: {who} took {max(others, stolen):.0f}% of a core; running that "
                       "trial again", flush=True)
                 reruns += 1
+                earlier = _set_aside(rig, trial, f"{who} took {max(others, stolen):.0f}% of a core")
                 trial = one_trial(args, rig, children, scenario, server, index, rate)
+                if earlier:
+                    trial = attrs.evolve(trial, problem="; ".join(p for p in (trial.problem, earlier) if p))
             trials.append(trial)
     return reruns
+
+
+def _set_aside(rig: Rig, trial: Trial, why: str) -> str:
+    """Keep a noisy trial's record next to the one that replaces it; what went wrong in it, if
+    anything (a failure in a re-run trial may still be the server's, not the noise's)."""
+    record = rig.out_dir / f"{trial.scenario}-{trial.server}-{trial.index}.json"
+    n = 1
+    while record.with_name(f"{record.stem}-noisy{n}.json").exists():
+        n += 1
+    if record.exists():
+        record.rename(record.with_name(f"{record.stem}-noisy{n}.json"))
+    if not trial.problem:
+        return ""
+    return f"an earlier attempt, re-run because {why}, had: {trial.problem}"
 
 
 def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
@@ -234,11 +251,12 @@ def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: st
 
 def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
             info: dict) -> tuple[list[Outcome], int, bool]:
-    """Every chosen scenario in order, then, after two-node ones, Redis alone (into info);
-    (outcomes, noisy trials re-run, interrupted)."""
+    """Every chosen scenario in order, and Redis alone (into info) right after the last two-node
+    one; (outcomes, noisy trials re-run, interrupted)."""
     children = Children()
     outcomes: list[Outcome] = []
     reruns = 0
+    last_two_node = next((s.name for s in reversed(chosen) if s.nodes > 1), None)
     try:
         for scenario in chosen:
             rate, note = (None, "")
@@ -257,15 +275,8 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
                 reruns += run_scenario(args, rig, children, scenario, rate, note, deadline, trials)
             finally:  # an interrupted scenario still reports the trials it finished
                 outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note))
-        if any(s.nodes > 1 for s in chosen):
-            if time.monotonic() > deadline:
-                info["redis_capacity"] = {"error": "skipped: the run's time budget is spent"}
-            else:
-                print("bench: Redis alone (redis-benchmark) ...", end=" ", flush=True)
-                info["redis_capacity"] = redis_capacity.measure(rig, children, args.python)
-                per_s = redis_capacity.chats_per_s(info["redis_capacity"])
-                print(f"{per_s:,.0f} chats/s" if per_s else info["redis_capacity"].get("error", "failed"),
-                      flush=True)
+            if scenario.name == last_two_node:
+                info["redis_capacity"] = redis_alone(args, rig, children, deadline)
     except KeyboardInterrupt:
         print("\nbench: interrupted; stopping servers", flush=True)
         return outcomes, reruns, True
@@ -275,6 +286,16 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         children.stop_all()
     return outcomes, reruns, False
+
+
+def redis_alone(args, rig: Rig, children: Children, deadline: float) -> dict:
+    if time.monotonic() > deadline:
+        return {"error": "skipped: the run's time budget is spent"}
+    print("bench: Redis alone (redis-benchmark) ...", end=" ", flush=True)
+    result = redis_capacity.measure(rig, children, args.python)
+    per_s = redis_capacity.chats_per_s(result)
+    print(f"{per_s:,.0f} chats/s" if per_s else result.get("error", "failed"), flush=True)
+    return result
 
 
 def save_run(path: Path, info: dict, sizes: Sizes, relay_only: bool, outcomes: list[Outcome]) -> None:
