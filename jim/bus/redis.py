@@ -5,8 +5,10 @@ Channels: C{jim:bus} goes to every node (kicks, invalidations, presence changes;
 starts with the node that sent it, which skips its own); C{jim:bus:NODE} to one node (the
 deliveries for users connected there). A delivery is split by the nodes its recipients are
 connected to (L{ClusterPresence} knows): this node's part is handed out at once, as the
-single-node bus does; each other node gets the part for its users. Publishing goes through one
-connection, so every node receives what one node published in the order it was published.
+single-node bus does; each other node gets the part for its users, with the other parts for
+it of the same reactor turn: one PUBLISH a node and a turn, a line a delivery. Publishing goes
+through one connection, so every node receives what one node published in the order it was
+published.
 
 Redis pub/sub keeps nothing for a node that is not listening. So a message a node was sent for
 users it no longer has, or that no node received (Redis answered PUBLISH with 0 listeners, or
@@ -25,6 +27,7 @@ from zope.interface import implementer
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
 from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
+from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
     APPS_AREA, BUS_VALUES, EVERY_APP, GROUPS_AREA, RELATIONS_AREA, USERS_AREA, Delivery,
@@ -76,6 +79,9 @@ class RedisBus:
                                   self._received, self._subscribed, ping_every)
         self._stopped = False
         self._subscriptions = 0
+        self._reactor = reactor
+        self._outgoing = {}  # node -> [(line, delivery part), ...] of this reactor turn
+        self._flushing = None  # the DelayedCall that sends them
 
     @property
     def node_number(self):
@@ -102,6 +108,9 @@ class RedisBus:
         if self._stopped:
             return
         self._stopped = True
+        if self._flushing is not None and self._flushing.active():
+            self._flushing.cancel()
+            self._flush()  # what this turn queued still leaves
         self._broadcast.stop()
         await self._listener.stop()
         await self._keeper.leave()
@@ -132,28 +141,41 @@ class RedisBus:
         nodes = self.presence.nodes_of(delivery.app, delivery.recipients)
         mine = nodes.pop(self.node, None)
         for node, names in nodes.items():
-            part = delivery._replace(recipients=tuple(names))
-            self._send(node_channel(node), busjson.encode(part), part, node)
+            self._queue(node, delivery._replace(recipients=tuple(names)), b"")
         if mine:
             if len(mine) != len(delivery.recipients):
                 delivery = delivery._replace(recipients=tuple(mine))
             self._local.publish(delivery)
 
-    def _send(self, channel, payload, delivery=None, node=None):
-        sent = self._client.call("PUBLISH", channel, payload)
-        if delivery is None:
-            sent.addErrback(self._publish_failed, channel)
-        else:
-            sent.addCallbacks(self._delivered, self._not_delivered, callbackArgs=(delivery, node),
-                              errbackArgs=(delivery, channel, node))
+    def _queue(self, node, part, prefix):
+        """Send C{part} to C{node} with the others of this reactor turn: one PUBLISH a node
+        and a turn, each delivery a line of it (their wire form has no newline)."""
+        queued = self._outgoing.get(node)
+        if queued is None:
+            queued = self._outgoing[node] = []
+            if self._flushing is None:
+                self._flushing = self._reactor.callLater(0, self._flush)
+        queued.append((prefix + busjson.encode(part), part))
 
-    def _delivered(self, listeners, delivery, node):
+    def _flush(self):
+        self._flushing = None
+        outgoing, self._outgoing = self._outgoing, {}
+        for node, queued in outgoing.items():
+            channel = node_channel(node)
+            sent = self._client.call("PUBLISH", channel, b"\n".join(line for line, _ in queued))
+            parts = [part for _, part in queued]
+            sent.addCallbacks(self._delivered, self._not_delivered, callbackArgs=(parts, node),
+                              errbackArgs=(parts, channel, node))
+
+    def _delivered(self, listeners, parts, node):
         if listeners == 0:  # that node is gone, or between connections
-            self._report_missed(delivery, self._only_on(delivery, node))
+            for part in parts:
+                self._report_missed(part, self._only_on(part, node))
 
-    def _not_delivered(self, failure, delivery, channel, node):
+    def _not_delivered(self, failure, parts, channel, node):
         self._publish_failed(failure, channel)
-        self._report_missed(delivery, self._only_on(delivery, node))
+        for part in parts:
+            self._report_missed(part, self._only_on(part, node))
 
     def _only_on(self, delivery, node):
         """The recipients of C{delivery} connected to no node but C{node}."""
@@ -177,12 +199,15 @@ class RedisBus:
 
     def _received(self, channel, payload):
         if channel == self._own_channel:
-            again = payload.startswith(_AGAIN)
-            delivery = busjson.decode(payload[len(_AGAIN):] if again else payload)
-            if type(delivery) is Delivery:
-                self._hand_over(delivery, again)
-            else:
-                self._local.publish(delivery)
+            for line in payload.split(b"\n"):
+                again = line.startswith(_AGAIN)
+                try:
+                    delivery = busjson.decode(line[len(_AGAIN):] if again else line)
+                except JimError as e:  # one bad line does not cost the others theirs
+                    self.log.warn("bus: a delivery could not be read: {why}", why=e.detail)
+                    continue
+                if type(delivery) is Delivery:
+                    self._hand_over(delivery, again)
             return
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
@@ -206,8 +231,7 @@ class RedisBus:
             nodes.pop(self.node, None)
             moved = set()
             for node, names in nodes.items():
-                part = delivery._replace(recipients=tuple(names))
-                self._send(node_channel(node), _AGAIN + busjson.encode(part), part, node)
+                self._queue(node, delivery._replace(recipients=tuple(names)), _AGAIN)
                 moved.update(names)
             self._report_missed(delivery, [u for u in gone if u not in moved])
             if len(gone) == len(delivery.recipients):

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_redis_client -*-
+# -*- test-case-name: tests.test_bus_redis,tests.integration.test_startup,tests.integration.test_cluster_tls -*-
 """A pool of connections to one Redis (txredisapi), shaped for what jim asks of it.
 
 - Every command fails, rather than waits, while Redis is away: a command not answered within
@@ -190,6 +190,13 @@ class _Noting:
         return self._endpoint.connect(protocol_factory).addErrback(failed)
 
 
+def disconnect(handler, sentinel):
+    """Close a txredisapi connection handler and the Sentinel it came from (either may be
+    None); fires when both are closed."""
+    closing = [part.disconnect() for part in (handler, sentinel) if part is not None]
+    return defer.gatherResults(closing, consumeErrors=True).addCallback(lambda _: None)
+
+
 class RedisClient:
     """Commands and scripts over a pool of connections to the Redis at an L{RedisAddress}."""
 
@@ -240,14 +247,9 @@ class RedisClient:
 
     def stop(self):
         """Close every connection; fires when they are closed."""
-        closing = []
-        if self._handler is not None:
-            closing.append(self._handler.disconnect())
-            self._handler = None
-        if self._sentinel is not None:
-            closing.append(self._sentinel.disconnect())
-            self._sentinel = None
-        return defer.gatherResults(closing, consumeErrors=True).addCallback(lambda _: None)
+        closing = disconnect(self._handler, self._sentinel)
+        self._handler = self._sentinel = None
+        return closing
 
     def call(self, *args):
         """Run one Redis command; a Deferred of its reply. JimError(SERVER_ERROR) when Redis

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_redis_bus -*-
+# -*- test-case-name: tests.test_bus_redis,tests.integration.test_cluster_sentinel -*-
 """A Redis subscriber connection that stays subscribed.
 
 L{Listener} keeps one connection in subscribe mode (txredisapi's subscriber protocol): it
@@ -11,7 +11,7 @@ import txredisapi
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from jim.redis.client import MasterFactory, RedisUnavailable, Sentinel, endpoint_for
+from jim.redis.client import MasterFactory, RedisUnavailable, Sentinel, disconnect, endpoint_for
 
 
 class _Subscriber(txredisapi.SubscriberProtocol):
@@ -114,14 +114,9 @@ class Listener:
         if self._pinging is not None and self._pinging.active():
             self._pinging.cancel()
         self._pinging = None
-        closing = []
-        if self._handler is not None:
-            closing.append(self._handler.disconnect())
-            self._handler = None
-        if self._sentinel is not None:
-            closing.append(self._sentinel.disconnect())
-            self._sentinel = None
-        return defer.gatherResults(closing, consumeErrors=True).addCallback(lambda _: None)
+        closing = disconnect(self._handler, self._sentinel)
+        self._handler = self._sentinel = None
+        return closing
 
     def connected(self, protocol):
         """A (new) connection is ready: subscribe on it."""

@@ -18,8 +18,13 @@ def key(app, *parts):
 
     At most the last part may be free text (a username, an alias): the parts before it are
     fixed words and numbers, so two different keys never get the same name."""
-    head = "jim:" if app is None else "jim:{" + app.translate(_ESCAPES) + "}:"
-    return head + ":".join(str(part) for part in parts)
+    return _head(app) + ":".join(str(part) for part in parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _head(app):
+    """C{jim:} and the app's hash tag (made once per app: every message names several keys)."""
+    return "jim:" if app is None else "jim:{" + app.translate(_ESCAPES) + "}:"
 
 
 def deferred(method):

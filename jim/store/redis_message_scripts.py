@@ -9,16 +9,18 @@ from jim.redis.client import Script
 
 #: KEYS: the id counter, the messages, the client ids, then for each message the history of
 #: its conversation and the offline sets of its recipients.
-#: ARGV, for each message: n (how many recipients), the id it was built with ('' for the
-#: next one), its JSON, the head of its history entry ('' for none), its client-id field (''
-#: for none), then the n recipients' offline tags.
+#: ARGV[1]: a JSON array with, for each message, an array of texts: n (how many recipients),
+#: the id it was built with ('' for the next one), its JSON, the head of its history entry (''
+#: for none), its client-id field ('' for none), then the n recipients' offline tags. (One
+#: argument rather than one per field: a command's arguments cost a client far more to
+#: encode than a JSON text, and cjson reads texts back exactly.)
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
 APPEND = Script("messages.append", """
 local ids = {}
-local k, a = 4, 1
-while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  local given, value, head, client = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+local k = 4
+for _, entry in ipairs(cjson.decode(ARGV[1])) do
+  local n = tonumber(entry[1])
+  local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
   local id = 0
   if given == '' then
     id = redis.call('INCR', KEYS[1])
@@ -36,11 +38,11 @@ while a <= #ARGV do
       redis.call('HSETNX', KEYS[3], client, field)
     end
     for i = 1, n do
-      redis.call('ZADD', KEYS[k + i], id, field .. ':' .. ARGV[a + 4 + i])
+      redis.call('ZADD', KEYS[k + i], id, field .. ':' .. entry[5 + i])
     end
   end
   ids[#ids + 1] = id
-  k, a = k + 1 + n, a + 5 + n
+  k = k + 1 + n
 end
 return ids
 """)

@@ -164,12 +164,12 @@ class RedisMessages:
 
     def _write(self, app, batch):
         keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids")]
-        args = []
+        entries = []
         for _, entry_keys, entry_args, _, _ in batch:
             keys += entry_keys
-            args += entry_args
+            entries.append(entry_args)
         started = self._reactor.seconds()
-        d = self._client.run(APPEND, keys, args)
+        d = self._client.run(APPEND, keys, [orjson.dumps(entries)])
         d.addBoth(self._written, app, batch, started)
 
     def _written(self, reply, app, batch, started):
