@@ -1,14 +1,17 @@
 """How many chats a second one Redis carries, measured on Redis alone: redis-benchmark (pinned to
 the load core) replays, against a fresh redis-server pinned to the server core, the two commands a
-cross-node 1:1 chat costs Redis: jim's message-append script (jim/store/redis_message_scripts.py)
-with one chat, as jim sends it when it is not batching, and the PUBLISH of its delivery to the
-receiver's node, which one subscriber listens to. Redis's own CPU during each run is read from
-/proc, to show that its core was the limit."""
+cross-node 1:1 chat costs Redis: jim's message-append script and the PUBLISH of the chat's
+delivery to the receiver's node (one subscriber listening). Both are replayed with one chat per
+command, and with 16 (jim batches what waits for an app's append script into one call, and the
+deliveries of one reactor turn to a node into one PUBLISH). The arguments are the ones jim's own
+store and bus code makes for a 64-byte chat, so they follow jim's formats. Redis's CPU during each
+run is read from /proc, to show whether its core was the limit."""
 from __future__ import annotations
 
-import hashlib
+import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,20 +21,53 @@ from cluster import redis_argv
 from procs import Children, free_port, pinned, process_cpu_seconds, show, wait_ready
 from trials import Rig
 
-APP = "jim:{bench}"
 BODY = "14522884745:0:5:".ljust(64, "x")  # imload's 64-byte chat text
-MESSAGE = ('["u0","single","u1","text",{"text":"' + BODY + '"},null,null,1796514074650,"user",'
-           'null,false,false,false]')
-# The append script's arguments for one chat, as jim's store sends them (KEYS: the id counter, the
-# messages, the client ids, the conversation's history; ARGV: no offline marks, no given id, the
-# message, its history entry's head, no client id). 100 conversations, one hash of messages.
-APPEND_ARGS = ["4", f"{APP}:message-id", f"{APP}:messages", f"{APP}:message-client-ids",
-               f"{APP}:history:s:2:u__rand_int__:v", "0", "", MESSAGE, "09223373833368850458:", ""]
-CHANNEL = "jim:bus:node-b"
-DELIVERY = ('delivery {"app":"bench","to":["u1"],"exclude":"node-a:1","alias":null,"message":[1,'
-            '"bench",' + MESSAGE[1:] + "}")
-REQUESTS = {"append": 300_000, "publish": 1_000_000}
+BATCHES = (1, 16)
+CHATS = {"append": 320_000, "publish": 800_000}  # per run, whatever the batch
 CLIENTS, PIPELINE, KEYSPACE = 50, 16, 100
+CHANNEL = "jim:bus:node-b"
+# The subscriber: reads and drops what Redis sends, as fast as the load core allows. It may still
+# fall behind, so this Redis keeps a subscriber's output without limit instead of dropping it.
+DRAIN = ("import socket, sys\n"
+         "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+         "s.sendall(b'SUBSCRIBE ' + sys.argv[2].encode() + b'\\r\\n')\n"
+         "while s.recv(1 << 20):\n"
+         "    pass\n")
+
+# Run in the project's interpreter: what jim's store sends for `batch` chats (the append script,
+# its keys and arguments, through a client that only records) and the bus line of one delivery.
+# Senders are named u__rand_int__, which redis-benchmark replaces with a random number per call,
+# so the chats spread over KEYSPACE conversations.
+PROBE = r"""
+import json, sys
+from twisted.internet import defer
+from jim.model import Delivery, Message
+from jim.store.redis_messages import RedisMessages
+from jim.wire import busjson
+
+body, batch = sys.argv[1], int(sys.argv[2])
+calls = []
+
+class Recorder:
+    def run(self, script, keys, args):
+        calls.append((script, keys, args, defer.Deferred()))
+        return calls[-1][3]
+
+class Clock:
+    def seconds(self):
+        return 0.0
+
+store = RedisMessages(Recorder(), Clock())
+chat = Message(0, "bench", "u__rand_int__", "single", "u1", "text", {"text": body},
+               created=1796514074650)
+for _ in range(batch + 1):  # the first goes alone; the others wait for it, then go together
+    store.add_message(chat)
+calls[0][3].callback([1])
+script, keys, args, _ = calls[-1]
+line = busjson.encode(Delivery("bench", chat._replace(id=1), ("u1",), "node-a:1"))
+print(json.dumps({"source": script.source, "keys": keys, "args": [
+    a.decode() if isinstance(a, bytes) else a for a in args], "line": line.decode()}))
+"""
 
 
 def available() -> Optional[str]:
@@ -40,27 +76,37 @@ def available() -> Optional[str]:
     return f"not installed: {', '.join(missing)} (Debian: redis-server, redis-tools)" if missing else None
 
 
-def benchmark_argv(port: str, what: str, sha: str) -> list[str]:
-    command = ["EVALSHA", sha, *APPEND_ARGS] if what == "append" else ["PUBLISH", CHANNEL, DELIVERY]
-    return ["redis-benchmark", "-p", port, "-n", str(REQUESTS[what]), "-c", str(CLIENTS),
-            "-P", str(PIPELINE), "-r", str(KEYSPACE), "--csv", *command]
+def probe(python: str, root: Path, batch: int) -> dict:
+    done = subprocess.run([python, "-c", PROBE, BODY, str(batch)], cwd=root, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"could not build jim's commands: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout)
 
 
-def append_script(python: str, root: Path) -> str:
-    """The message-append script's Lua source, from the jim of this checkout."""
-    probe = "from jim.store.redis_message_scripts import APPEND; print(APPEND.source, end='')"
-    return subprocess.run([python, "-c", probe], cwd=root, capture_output=True, text=True,
-                          check=True).stdout
+def command(what: str, batch: int, made: dict, sha: str) -> list[str]:
+    if what == "append":
+        return ["EVALSHA", sha, str(len(made["keys"])), *made["keys"], *made["args"]]
+    return ["PUBLISH", CHANNEL, "\n".join([made["line"]] * batch)]
+
+
+def benchmark_argv(port: str, what: str, batch: int, made: dict, sha: str) -> list[str]:
+    return ["redis-benchmark", "-p", port, "-n", str(CHATS[what] // batch), "-c", str(CLIENTS),
+            "-P", str(PIPELINE), "-r", str(KEYSPACE), "--csv", *command(what, batch, made, sha)]
 
 
 def measure(rig: Rig, children: Children, python: str) -> dict:
-    """{"append": {...}, "publish": {...}, "fsync": ...}: each run's command (as shown), requests
-    per second and Redis's CPU (% of one core); {"error": why} if it could not run."""
+    """{"append-1": {...}, "publish-1": {...}, "append-16": ..., "fsync": ...}: each run's
+    command (as shown), commands and chats per second, Redis's CPU (% of one core); {"error":
+    why} if it could not run."""
     why = available()
     if why:
         return {"error": why}
-    source = append_script(python, rig.root)
-    sha = hashlib.sha1(source.encode()).hexdigest()
+    try:
+        made = {batch: probe(python, rig.root, batch) for batch in BATCHES}
+    except (RuntimeError, ValueError) as e:
+        return {"error": str(e)}
+    source = made[1]["source"]
     workdir = Path(tempfile.mkdtemp(prefix="redis-capacity-", dir=rig.out_dir))
     port = free_port()
     argv = pinned(rig.server_cpu) + redis_argv(str(port), str(workdir), rig.redis_fsync)
@@ -73,13 +119,21 @@ def measure(rig: Rig, children: Children, python: str) -> dict:
         not_ready = wait_ready(redis, port)
         if not_ready:
             return {**result, "error": f"Redis: {not_ready}"}
-        subprocess.run(["redis-cli", "-p", str(port), "-x", "SCRIPT", "LOAD"], input=source,
-                       capture_output=True, text=True, check=True, timeout=10)
-        subscriber = children.spawn(pinned(rig.load_cpu) + ["redis-cli", "-p", str(port), "SUBSCRIBE",
-                                                            CHANNEL], stdout=subprocess.DEVNULL)
+        cli = ["redis-cli", "-p", str(port)]
+        subprocess.run(cli + ["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0"],
+                       capture_output=True, check=True, timeout=10)
+        sha = subprocess.run(["redis-cli", "-p", str(port), "-x", "SCRIPT", "LOAD"], input=source,
+                             capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+        subscriber = children.spawn(pinned(rig.load_cpu) + [sys.executable, "-c", DRAIN, str(port),
+                                                            CHANNEL])
         time.sleep(0.3)
-        for what in ("append", "publish"):
-            result[what] = _run(rig, children, redis, port, what, sha, workdir)
+        for batch in BATCHES:
+            for what in ("append", "publish"):
+                result[f"{what}-{batch}"] = _run(rig, children, redis, port, what, batch, made[batch],
+                                                 sha, workdir)
+                if subscriber.poll() is not None:
+                    result[f"{what}-{batch}"]["error"] = "Redis dropped the subscriber"
+        result["ids_given"] = _last_id(port)
     finally:
         if subscriber is not None:
             children.stop(subscriber, grace=3.0)
@@ -88,38 +142,52 @@ def measure(rig: Rig, children: Children, python: str) -> dict:
     return result
 
 
-def _run(rig: Rig, children: Children, redis: subprocess.Popen, port: int, what: str, sha: str,
-         workdir: Path) -> dict:
-    argv = pinned(rig.load_cpu) + benchmark_argv(str(port), what, sha)
+def _run(rig: Rig, children: Children, redis: subprocess.Popen, port: int, what: str, batch: int,
+         made: dict, sha: str, workdir: Path) -> dict:
+    argv = pinned(rig.load_cpu) + benchmark_argv(str(port), what, batch, made, sha)
     cpu0, t0 = process_cpu_seconds(redis.pid), time.monotonic()
     code, out, err = children.run(argv, 300)
     cpu1, wall = process_cpu_seconds(redis.pid), time.monotonic() - t0
-    (workdir / f"{what}.out").write_text(out + err)
-    shown = pinned(rig.load_cpu) + benchmark_argv("PORT", what, sha)
-    run = {"command": show(shown), "requests": REQUESTS[what]}
+    (workdir / f"{what}-{batch}.out").write_text(out + err)
+    run = {"command": show(pinned(rig.load_cpu) + benchmark_argv("PORT", what, batch, made, sha)),
+           "batch": batch}
     rps = _rps(out)
     if code != 0 or rps is None:
         return {**run, "error": f"redis-benchmark exited with status {code}: {(err or out)[-300:]}"}
-    run["per_s"] = rps
+    run.update(per_s=rps, chats_per_s=rps * batch)
     if cpu0 is not None and cpu1 is not None:
         run["redis_cpu_pct"] = round(100 * (cpu1 - cpu0) / wall, 1)
     return run
 
 
 def _rps(csv_out: str) -> Optional[float]:
-    """The rps column of redis-benchmark's last CSV line (its command, in the first column, may
-    hold unescaped quotes, so the line is split from the right)."""
-    lines = [l for l in csv_out.strip().splitlines() if l.startswith('"') and not l.startswith('"test"')]
-    if not lines:
-        return None
+    """The rps column of redis-benchmark's CSV result, its last row (the command, in the first
+    column, may hold unescaped quotes and newlines, so the row is split from the right)."""
     try:
-        return float(lines[-1].rsplit('","', 7)[1])
+        return float(csv_out.strip().rsplit('","', 7)[1])
     except (IndexError, ValueError):
         return None
 
 
-def chats_per_s(result: dict) -> Optional[float]:
-    """Chats/s at which Redis's core is full with both commands: 1 / (1/append + 1/publish)."""
-    append = result.get("append", {}).get("per_s")
-    publish = result.get("publish", {}).get("per_s")
+def _last_id(port: int) -> Optional[int]:
+    """The app's message counter after the append runs: every chat must have been stored (an
+    erroring script would answer as fast and store nothing)."""
+    done = subprocess.run(["redis-cli", "-p", str(port), "GET", "jim:{bench}:message-id"],
+                          capture_output=True, text=True, timeout=10)
+    try:
+        return int(done.stdout.strip())
+    except ValueError:
+        return None
+
+
+def chats_per_s(result: dict, batch: int = 1) -> Optional[float]:
+    """Chats/s at which Redis is busy with both commands, one after the other: 1 / (1/append +
+    1/publish), at the given batch size."""
+    append, publish = (None if result.get(f"{what}-{batch}", {}).get("error")
+                       else result.get(f"{what}-{batch}", {}).get("chats_per_s")
+                       for what in ("append", "publish"))
     return 1 / (1 / append + 1 / publish) if append and publish else None
+
+
+def expected_ids() -> int:
+    return sum(CHATS["append"] // b * b for b in BATCHES)

@@ -6,7 +6,7 @@ from typing import Iterable, Mapping, Optional
 
 import attrs
 
-from redis_capacity import chats_per_s
+from redis_capacity import BATCHES, chats_per_s, expected_ids
 from scenarios import THROUGHPUT, Metric, Scenario, Target
 from trials import Trial
 
@@ -169,7 +169,7 @@ def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
     """What one Redis carries: its CPU per chat in the two-node runs, and Redis alone under
     redis-benchmark; then how the design would shard past one Redis."""
     runs = [o for o in outcomes if o.scenario.nodes > 1 and any(t.ok for t in o.trials)]
-    capacity = info.get("redis_capacity")
+    capacity = info.get("redis_capacity") or {}
     if not runs and not capacity:
         return []
     fsync = info.get("redis_fsync", "everysec")
@@ -178,61 +178,72 @@ def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
              f"{fsync}` and no RDB snapshots, pinned to the server core with both jim nodes.", "",
              "| measured | chats/s | Redis CPU (% of one core) | chats/s that would fill Redis's core |",
              "|---|---:|---:|---:|"]
-    estimates = []
     for o in runs:
         m = medians(o.trials, "jim", (*o.scenario.metrics, THROUGHPUT))  # group runs: chats/s too
-        rate = m.get("msgs_per_s")
-        full = m.get("chats_per_redis_cpu_s")
-        if o.scenario.name == "pairs-tcp-2nodes" and full:
-            estimates.append(full)
-        lines.append(f"| {o.scenario.name}: jim's own commands, medians | {number(rate, 0)} | "
-                     f"{number(m.get('redis_cpu_pct'), 0)} | {number(full, 0)} |")
-    capacity = capacity or {}
-    for what, text in (("append", "redis-benchmark: the message-append script, one chat per call"),
-                       ("publish", "redis-benchmark: PUBLISH of a delivery to one subscriber")):
-        run = capacity.get(what, {})
-        per_s, cpu = run.get("per_s"), run.get("redis_cpu_pct")
-        full = per_s * 100 / cpu if per_s and cpu else None
-        lines.append(f"| {text} | {number(per_s, 0)} | {number(cpu, 0)} | {number(full, 0)} |")
-    both = chats_per_s(capacity)
-    if both:
-        estimates.append(both)
-        lines.append(f"| redis-benchmark: both, for one cross-node chat (1 / (1/append + 1/publish)) | "
-                     f"{number(both, 0)} | | |")
+        lines.append(f"| {o.scenario.name}: jim's own commands, medians | {number(m.get('msgs_per_s'), 0)} | "
+                     f"{number(m.get('redis_cpu_pct'), 0)} | {number(m.get('chats_per_redis_cpu_s'), 0)} |")
+    for batch in BATCHES:
+        per = "one chat per command" if batch == 1 else f"{batch} chats per command"
+        for what, text in (("append", "the message-append script"),
+                           ("publish", "PUBLISH of the delivery, one subscriber")):
+            run = capacity.get(f"{what}-{batch}", {})
+            chats, cpu = (None, None) if run.get("error") else (run.get("chats_per_s"), run.get("redis_cpu_pct"))
+            full = chats * 100 / cpu if chats and cpu else None
+            lines.append(f"| redis-benchmark, {per}: {text} | {number(chats, 0)} | {number(cpu, 0)} | "
+                         f"{number(full, 0)} |")
+        both = chats_per_s(capacity, batch)
+        if both:
+            lines.append(f"| redis-benchmark, {per}: both, one after the other (1 / (1/append + "
+                         f"1/publish)) | {number(both, 0)} | | |")
     lines.append("")
     if capacity.get("error"):
         lines += [f"redis-benchmark: {capacity['error']}", ""]
-    if estimates:
-        lines += [f"**One Redis core carries about {min(estimates):,.0f} cross-node 1:1 chats/s** on this "
-                  "machine, the lower of the estimates above. In a two-node row, the last column "
-                  "divides the chats by Redis's CPU seconds over the whole imload run (logins "
-                  "included). A group chat costs Redis one append and one PUBLISH per other node, "
-                  "whatever the group's size.", ""]
-    for o in runs:
-        m = medians(o.trials, "jim", o.scenario.metrics)
-        shares = [m.get(k) for k in ("server_cpu_pct", "node_a_cpu_pct", "node_b_cpu_pct", "redis_cpu_pct")]
-        if o.scenario.name != "pairs-tcp-2nodes" or None in shares:
-            continue
+    if capacity.get("ids_given") not in (None, expected_ids()):
+        lines += [f"> **The append runs stored {capacity['ids_given']:,} chats instead of "
+                  f"{expected_ids():,}: the script failed, so their figures are not Redis's cost.**", ""]
+    for name, run in capacity.items():
+        if isinstance(run, dict) and run.get("error"):
+            lines += [f"> **redis-benchmark {name}: {run['error']}; its figures do not count.**", ""]
+    pairs = next((o for o in runs if o.scenario.name == "pairs-tcp-2nodes"), None)
+    own = medians(pairs.trials, "jim", pairs.scenario.metrics) if pairs else {}
+    single, batched = chats_per_s(capacity, 1), chats_per_s(capacity, BATCHES[-1])
+    if single and batched:
+        lines += [f"**One Redis core carries about {single:,.0f} cross-node 1:1 chats/s when every "
+                  f"chat costs it its own append and its own PUBLISH, and about {batched:,.0f} when "
+                  f"jim batches them {BATCHES[-1]} at a time**, as it does when chats queue up "
+                  "behind Redis (measured with redis-benchmark; Redis's core was then the limit where "
+                  "its CPU column is near 100).", ""]
+    if own.get("chats_per_redis_cpu_s"):
+        lines += [f"In pairs-tcp-2nodes Redis spent one CPU-second per "
+                  f"{own['chats_per_redis_cpu_s']:,.0f} chats (all its work, logins included, "
+                  "divided by the chats): at that cost its core would be full at that many chats/s. "
+                  "A group chat costs Redis one append and one PUBLISH per other node, whatever the "
+                  "group's size.", ""]
+    shares = [own.get(k) for k in ("server_cpu_pct", "node_a_cpu_pct", "node_b_cpu_pct", "redis_cpu_pct")]
+    if None not in shares:
         total, a, b, redis = shares
-        limit = (" The nodes, not Redis, were the limit of the cluster here."
+        limit = (" The two Python nodes, not Redis, were the cluster's limit here."
                  if total >= 90 and redis < (a + b) / 2 else "")
         lines += [f"In pairs-tcp-2nodes the server core was {total:.0f}% busy: node A {a:.0f}%, "
                   f"node B {b:.0f}%, Redis {redis:.0f}% (medians).{limit}", ""]
-    shown = [capacity[w]["command"] for w in ("append", "publish") if capacity.get(w, {}).get("command")]
+    shown = [capacity[f"{w}-1"]["command"] for w in ("append", "publish") if capacity.get(f"{w}-1", {}).get("command")]
     if shown:
         lines += ["```", *shown, "```", "",
                   "redis-benchmark runs once, after the two-node scenarios, against its own fresh "
-                  "Redis with the same options, pinned to the server core; it runs pinned to the load "
-                  "core, 50 connections, 16 commands pipelined on each, the append script loaded "
-                  "first with `SCRIPT LOAD` and one `redis-cli SUBSCRIBE` listening to the channel. "
-                  "jim batches the chats waiting for an app's append script into one call, so under "
-                  "load it costs Redis less per chat than one chat per call.", ""]
+                  "Redis with the same options, pinned to the server core, while it runs pinned to "
+                  "the load core: 50 connections, 16 commands pipelined on each, the append script "
+                  "loaded first with `SCRIPT LOAD`, one subscriber (a socket that reads and drops) "
+                  "listening to the channel. The arguments are those jim's store and bus code make for a 64-byte "
+                  "chat (the hex after EVALSHA is the SHA-1 of jim's append script); `u__rand_int__` spreads the chats over 100 "
+                  f"conversations. The {BATCHES[-1]}-chat runs send the same append with "
+                  f"{BATCHES[-1]} chats in its JSON argument, and a PUBLISH of {BATCHES[-1]} "
+                  "delivery lines. A run that stored fewer chats than it sent would be flagged.", ""]
     lines += ["### Past one Redis", "",
               "- **Store.** Every key of an app is named `jim:{APP}:…`: the app is a Redis Cluster hash "
               "tag, so all of one app's keys fall in one hash slot and every script, which touches "
               "one app's keys only, runs on one shard. A Redis Cluster, or several Redises with "
               "apps assigned to them, splits the store by app. One app's chats stay on one shard "
-              "(its message ids come from one counter), so the figure above is also the ceiling of "
+              "(its message ids come from one counter), so the figures above are also the ceiling of "
               "a single app. The few keys outside any app (`jim:app:*`, `jim:apps*`, `jim:shared:*`) "
               "are written together by the app scripts and would need a common hash tag of their own.",
               "- **Bus.** Deliveries go to one channel per node (`jim:bus:NODE`); kicks, cache "
