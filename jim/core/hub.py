@@ -7,11 +7,12 @@ encoding it in its own dialect once per fan-out (they share one cache); a L{Kick
 user's local connections. Who is online anywhere is L{jim.interfaces.IPresence}'s to say; a
 user's first connection coming up and its last going down are told to its groups' members.
 """
-from twisted.internet import defer
+from twisted.internet import defer, task
 from twisted.logger import Logger
 
-from jim import model
+from jim import errors, model
 from jim.core.events import card
+from jim.errors import JimError
 from jim.model import Kick, Message
 
 
@@ -125,11 +126,12 @@ class Hub:
         if value.area == model.USERS_AREA and value.app == model.EVERY_APP \
                 and self.users is not None:
             d = defer.ensureDeferred(self._check_every_user())
-            d.addErrback(lambda f: self.log.failure("checking local users again failed", f))
+            d.addErrback(lambda f: self.log.warn("checking local users again failed: {why}",
+                                                 why=f.getErrorMessage()))
 
     async def _check_every_user(self):
         for (app, username), connections in list(self._local.items()):
-            user = await self.users.find(app, username)
+            user = await self._read_again(app, username)
             for connection in list(connections):
                 if user is None:
                     reason = "user deleted"
@@ -142,6 +144,17 @@ class Hub:
                 self.log.info("closing {user} ({id}): {reason} while the bus was away",
                               user=username, id=connection.id, reason=reason)
                 self.on_kick(Kick(app, username, reason, keep=None))
+
+    async def _read_again(self, app, username, tries=10):
+        """The user as the store has it now; the store may still be reconnecting (the bus
+        came back first): tried again a second apart."""
+        for attempt in range(tries):
+            try:
+                return await self.users.find(app, username)
+            except JimError as e:
+                if e.code != errors.SERVER_ERROR or attempt == tries - 1:
+                    raise
+                await task.deferLater(self.events.clock, 1.0, lambda: None)
 
     def _track(self, event, alias):
         """Keep the groups a local user will be announced offline to in step with its
