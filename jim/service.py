@@ -15,7 +15,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
-from jim import collector
+from jim import collector, errors
+from jim.errors import JimError
 from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.core import build_core
@@ -231,15 +232,12 @@ class JimService(service.Service):
                     f"{path} is damaged ({e.__class__.__name__}: {e}): restore it from a backup,"
                     " or move it away and a new default app is generated"
                 ) from None
-        app = await self.store.apps.get_app(key)
-        if app is None:
-            await self.store.apps.add_app(App(key, secret_hash(secret), "default", self._now_ms(),
-                                              friend_mode=config.friend_mode))
-        elif app.secret_hash != secret_hash(secret):
+        app = await self.store.apps.get_app(key) or await self._add_default_app(key, secret)
+        if app is not None and app.secret_hash != secret_hash(secret):
             raise ValueError(
                 f"app {key} already exists in the store with another master secret"
             )
-        elif app.friend_mode != config.friend_mode:
+        elif app is not None and app.friend_mode != config.friend_mode:
             await self.store.apps.update_app(key, {"friend_mode": config.friend_mode})
             self._changed_app = key  # the other nodes of a cluster are told once joined
         if generated:
@@ -252,6 +250,18 @@ class JimService(service.Service):
                                                                          DEFAULT_APP_FILE),
             )
         return key
+
+    async def _add_default_app(self, key, secret):
+        """Make the default app; None once made, or the app another node of the cluster,
+        starting at the same time, made first."""
+        try:
+            await self.store.apps.add_app(App(key, secret_hash(secret), "default",
+                                              self._now_ms(), friend_mode=self.config.friend_mode))
+        except JimError as e:
+            if e.code != errors.APP_EXISTS:
+                raise
+            return await self.store.apps.get_app(key)
+        return None
 
     def _keep_cluster_app(self, saved):
         """Write the cluster's default app into this node's data directory too, where an
