@@ -2,7 +2,7 @@
 the load core) replays, against a fresh redis-server pinned to the server core, the two commands a
 cross-node 1:1 chat costs Redis: jim's message-append script and the PUBLISH of the chat's
 delivery to the receiver's node (one subscriber listening). Both are replayed with one chat per
-command, and with 16 (jim batches what waits for an app's append script into one call, and the
+command, and with 16 and 128 (jim batches what waits for an app's append script into one call, and the
 deliveries of one reactor turn to a node into one PUBLISH). The arguments are the ones jim's own
 store and bus code makes for a 64-byte chat, so they follow jim's formats. Redis's CPU during each
 run is read from /proc, to show whether its core was the limit."""
@@ -22,7 +22,7 @@ from procs import Children, free_port, pinned, process_cpu_seconds, show, wait_r
 from trials import Rig
 
 BODY = "14522884745:0:5:".ljust(64, "x")  # imload's 64-byte chat text
-BATCHES = (1, 16)
+BATCHES = (1, 16, 128)
 CHATS = {"append": 320_000, "publish": 800_000}  # per run, whatever the batch
 CLIENTS, PIPELINE, KEYSPACE = 50, 16, 100
 CHANNEL = "jim:bus:node-b"
@@ -134,6 +134,7 @@ def measure(rig: Rig, children: Children, python: str) -> dict:
                 if subscriber.poll() is not None:
                     result[f"{what}-{batch}"]["error"] = "Redis dropped the subscriber"
         result["ids_given"] = _last_id(port)
+        result["ids_expected"] = sum(CHATS["append"] // b * b for b in BATCHES)
     finally:
         if subscriber is not None:
             children.stop(subscriber, grace=3.0)
@@ -187,7 +188,3 @@ def chats_per_s(result: dict, batch: int = 1) -> Optional[float]:
                        else result.get(f"{what}-{batch}", {}).get("chats_per_s")
                        for what in ("append", "publish"))
     return 1 / (1 / append + 1 / publish) if append and publish else None
-
-
-def expected_ids() -> int:
-    return sum(CHATS["append"] // b * b for b in BATCHES)
