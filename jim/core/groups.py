@@ -440,6 +440,9 @@ class Groups:
                                       [Member(username, joined=self.events.now_ms())])
         self.log.info("{user} joined group {gid} of app {app}", user=username,
                       gid=alias or group.gid, app=app)
+        # the joiner hears of its join (cmd 9) once every node has it: a chat it or anyone
+        # sends next, on any node, reaches it
+        await self.bus.flushed()
         card_of_joiner = card(user, self.presence.is_online(app, username), terminal)
         self.events.send(self.events.make(model.MEMBERS_ADDED, app, actor=username,
                                           gid=group.gid, group_name=group.name,

@@ -82,6 +82,22 @@ class ChatTests(ClusterCase):
                              ("alice", str(gid), "all"))
         await self.nothing_more(alice, bobby, carol, *dave)
 
+    async def test_members_joining_on_both_nodes_at_once_get_every_chat_after(self):
+        (a, b), rests = await self.cluster(2)
+        names = [f"user{n}" for n in range(8)]
+        await rests[0].register(*names)
+        clients = [await self.tcp(a if n % 2 == 0 else b, name) for n, name in enumerate(names)]
+        for client in clients:  # every join at once, on both nodes, of a group none made
+            client.send(7, {"cmd": 7, "groupId": "g1"})
+        for client, name in zip(clients, names):  # each waits for its own join (cmd 9)
+            while (await client.expect(9))["user"]["userId"] != name:
+                pass
+        for sender in (clients[0], clients[1]):
+            sender.send(11, {"cmd": 11, "chatType": 1, "groupId": "g1", "content": "all"})
+            self.assertEqual((await sender.expect(12))["code"], 10000)
+            for client in clients:
+                self.assertEqual((await self.chat(client))["content"], "all")
+
     async def test_offline_messages_and_history_are_the_same_on_every_node(self):
         (a, b), (rest_a, _) = await self.cluster(2)
         await rest_a.register("alice", "bobby")
