@@ -102,6 +102,10 @@ class Hub:
         self.events.send(event, list(members), alias)
 
     def _announce_failed(self, failure, app, username, gid):
+        if failure.check(JimError):  # the store is away (a shutdown, an outage): a notice lost
+            self.log.warn("could not tell group {gid} of app {app} that {user} left: {why}",
+                          gid=gid, app=app, user=username, why=failure.value.detail)
+            return
         self.log.failure("could not tell group {gid} of app {app} that {user} left", failure,
                          gid=gid, app=app, user=username)
 
