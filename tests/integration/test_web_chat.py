@@ -432,6 +432,9 @@ class SmallLimitsWebChatTests(TestCase):
         self.assertIn("over the server's 2048", status)
         await self.say(alice, "small one after it")
         await bob.wait_for(has_message("user:alice", "small one after it"))
+        # bob may get it before alice's acknowledgement (pushes do not wait for the commit)
+        states = f"{messages('user:bob')}.map(m => m.state).join()"
+        await alice.wait_for(f"{states} === 'failed,sent'")
         self.assertEqual(await alice.evaluate(f"{messages('user:bob')}.map(m => m.state)"),
                          ["failed", "sent"])
 
@@ -450,6 +453,9 @@ class SmallLimitsWebChatTests(TestCase):
         await alice.wait_for("window.jimChat.loggedIn")  # back, after one reconnect
         await self.say(alice, "small one after it")
         await bob.wait_for(has_message("user:alice", "small one after it"))
+        # bob may get it before alice's acknowledgement (pushes do not wait for the commit)
+        states = f"{messages('user:bob')}.map(m => m.state).join()"
+        await alice.wait_for(f"{states} === 'failed,sent'")
         self.assertEqual(await alice.evaluate(f"{messages('user:bob')}.map(m => m.state)"),
                          ["failed", "sent"])
 
