@@ -88,13 +88,14 @@ class ClusterTests(SynchronousTestCase):
         self.assertEqual(self.presence.online_among("app", ["ann", "bob"]), ["bob"])
         self.assertEqual(self.presence.remote_nodes(), ["c"])
 
-    def test_a_fresh_read_replaces_what_was_known_of_other_nodes(self):
+    def test_a_nodes_whole_list_replaces_what_was_known_of_it(self):
         self.presence.connect("app", "ann", "a:1", "tcp")
-        self.presence.remote_up("b", "app", "bob", "b:1", "tcp")
-        self.presence.replace_remote([("c", "c:1", "app", "cid", "ws"),
-                                      ("a", "a:7", "app", "eve", "ws")])  # its own: ignored
-        self.assertEqual(self.presence.online_among("app", ["ann", "bob", "cid", "eve"]),
-                         ["ann", "cid"])
+        self.presence.remote_up("b", "app", "bob", "b:1", "tcp")  # gone from b's list below
+        self.presence.remote_up("c", "app", "dan", "c:1", "tcp")
+        self.presence.replace_node("b", [("b:2", "app", "cid", "ws")])
+        self.presence.replace_node("a", [("a:7", "app", "eve", "ws")])  # its own: ignored
+        self.assertEqual(self.presence.online_among("app", ["ann", "bob", "cid", "dan", "eve"]),
+                         ["ann", "cid", "dan"])
         self.assertEqual(self.presence.local_connections(), [("a:1", "app", "ann", "tcp")])
 
     def test_a_login_waits_until_its_announcement_went_round(self):

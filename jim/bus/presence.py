@@ -5,7 +5,7 @@ L{ClusterPresence} is an L{IPresence} that answers from memory (the chat hot pat
 every message): this node's connections exactly, and every other node's as they announced
 them on the bus. Changes to this node's connections are handed to C{on_change}, which the
 Redis bus writes to Redis and announces; other nodes' changes come in through L{remote_up},
-L{remote_down}, L{drop_node} and L{replace_remote}.
+L{remote_down}, L{drop_node} and L{replace_node}.
 """
 from twisted.internet import defer
 from zope.interface import implementer
@@ -142,14 +142,6 @@ class ClusterPresence:
         self.drop_node(node)
         for connection_id, app, username, terminal in entries:
             self._add(node, app, username, connection_id, terminal)
-
-    def replace_remote(self, entries):
-        """Replace what is known of other nodes with C{entries}, C{[(node, connection id,
-        app, username, terminal), ...]}: a fresh read of Redis after missing announcements."""
-        for node in [n for n in self._by_node if n != self.node]:
-            self.drop_node(node)
-        for node, connection_id, app, username, terminal in entries:
-            self.remote_up(node, app, username, connection_id, terminal)
 
     def remote_nodes(self):
         return [node for node in self._by_node if node != self.node]

@@ -133,8 +133,8 @@ class Broadcast:
         self._waiting = keep
 
     def stop(self):
-        self._back = self._sent
-        self._release()
+        """Nothing sent will come back: nobody waits for it."""
+        self.resubscribed()
 
 
 class PresenceKeeper:

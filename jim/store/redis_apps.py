@@ -39,13 +39,15 @@ if count == 0 or start >= total then return {total, {}} end
 return {total, redis.call('ZRANGE', KEYS[1], start, math.min(start + count, total) - 1)}
 """)
 
-#: KEYS: the app's hash, the sequence, the list; ARGV: the app key, then field, value, ...
-ADD = Script("apps.add", """
+#: a new record (an app, a user), listed in creation order. KEYS: its hash, the sequence, the
+#: list; ARGV: the refusal if the hash exists ("JIM code detail"), the name to list, then field,
+#: value, ...
+ADD = Script("records.add", """
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.error_reply('JIM app_exists the app key is taken')
+  return redis.error_reply(ARGV[1])
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[2]), ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[2]), ARGV[2])
 """)
 
 #: KEYS: the app's hash; ARGV: field, value, ... The app's fields after the change.
@@ -100,7 +102,8 @@ class RedisApps:
     async def add_app(self, app):
         await self._client.run(ADD, [key(None, "app", app.key), key(None, "apps", "seq"),
                                      key(None, "apps")],
-                               [app.key, *fields(attr.asdict(app))])
+                               ["JIM app_exists the app key is taken", app.key,
+                                *fields(attr.asdict(app))])
 
     @deferred
     async def get_app(self, app_key):

@@ -21,17 +21,9 @@ from jim.interfaces import IUserStore
 from jim.model import User
 from jim.redis.client import Script
 from jim.store import USER_CHANGES, check_changes
-from jim.store.redis_apps import as_json, fetch, fields, page, value_of
+from jim.store.redis_apps import ADD, as_json, fetch, fields, page, value_of
 from jim.store.redis_keys import deferred, key
 
-#: KEYS: the user's hash, the sequence, its list; ARGV: the username, then field, value, ...
-ADD = Script("users.add", """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.error_reply('JIM user_exists the username is taken')
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[2]), ARGV[1])
-""")
 
 #: KEYS: the user's hash, the users, the admins; ARGV: the username, then field, value, ...
 #: The user's fields after the change.
@@ -86,7 +78,8 @@ class RedisUsers:
     async def add_user(self, user):
         keys = [_user(user.app, user.username), key(user.app, "users", "seq"),
                 _lists(user.app)[bool(user.admin)]]
-        await self._client.run(ADD, keys, [user.username, *fields(attr.asdict(user))])
+        await self._client.run(ADD, keys, ["JIM user_exists the username is taken",
+                                           user.username, *fields(attr.asdict(user))])
 
     @deferred
     async def get_user(self, app, username):
