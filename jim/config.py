@@ -31,6 +31,7 @@ class Limits:
 @attr.s(frozen=True, slots=True)
 class Config:
     listen = attr.ib(default=("tcp:8888",))
+    backlog = attr.ib(default=1024)  # connections the kernel queues before jim accepts them
     tls_cert = attr.ib(default=None)
     tls_key = attr.ib(default=None)
     tls_chain = attr.ib(default=None)

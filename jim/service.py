@@ -8,7 +8,6 @@ import sys
 
 from twisted.application import service
 from twisted.internet import defer, task
-from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import CannotListenError
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -24,6 +23,7 @@ from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
 from jim.metrics import Metrics
 from jim.model import APPS_AREA, App, Invalidate
+from jim.net.listen import listening_endpoint
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
 from jim.protocols.tcp import JimTcpFactory
@@ -197,7 +197,8 @@ class JimService(service.Service):
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
         inside_tls = sniffer(inside_tls=True)
         for description in config.listen:
-            port = await serverFromString(reactor, description).listen(
+            endpoint = listening_endpoint(reactor, description, config.backlog)
+            port = await endpoint.listen(
                 inside_tls if _is_tls_endpoint(description) else factory
             )
             self.ports.append(port)

@@ -8,6 +8,7 @@ from jim import backends
 from jim.config import Config, Limits
 from jim.errors import JimError
 from jim.core.passwords import MAX_MEMORY, MAX_P, check_cost
+from jim.net.listen import MAX_BACKLOG
 
 MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
@@ -62,6 +63,8 @@ class Options(usage.Options):
     ]
 
     optParameters = [
+        ["backlog", None, Config().backlog, "Connections the kernel queues on each port before"
+         f" jim accepts them (1 to {MAX_BACKLOG}; capped by net.core.somaxconn).", int],
         ["tls-cert", None, None, "PEM certificate: turns on TLS detection on every port."],
         ["tls-key", None, None, "PEM private key of --tls-cert."],
         ["tls-chain", None, None, "PEM intermediate certificates sent with --tls-cert."],
@@ -122,6 +125,10 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--hash-threads must be 1 to {MAX_HASH_THREADS}, not {self['hash-threads']}"
             )
+        if not 1 <= self["backlog"] <= MAX_BACKLOG:
+            raise usage.UsageError(
+                f"--backlog must be 1 to {MAX_BACKLOG}, not {self['backlog']}"
+            )
         if self["token-ttl"] < 1:
             raise usage.UsageError(
                 f"--token-ttl must be at least 1 (seconds), not {self['token-ttl']}"
@@ -136,6 +143,7 @@ class Options(usage.Options):
             raise usage.UsageError(f"--sniff-bytes must be at least {MIN_SNIFF_BYTES}")
         self.config = Config(
             listen=tuple(self["listen"]) or ("tcp:8888",),
+            backlog=self["backlog"],
             tls_cert=self["tls-cert"],
             tls_key=self["tls-key"],
             tls_chain=self["tls-chain"],

@@ -154,3 +154,23 @@ class ConfigurationDocTests(SynchronousTestCase):
         self.assertIn("at least 1", rows["token-ttl"])
         self.assertIn(f"{passwords.MAX_MEMORY // (1024 * 1024)} MiB", rows["scrypt-cost"])
         self.assertIn(f"p is 1 to {passwords.MAX_P}", rows["scrypt-cost"])
+
+
+class BacklogOptionTests(SynchronousTestCase):
+    def test_default_and_value(self):
+        self.assertEqual(parse().backlog, 1024)
+        self.assertEqual(parse("--backlog", "1").backlog, 1)
+        self.assertEqual(parse("--backlog", "65535").backlog, 65535)
+        self.assertEqual(parse("--backlog", "4096").backlog, 4096)
+
+    def test_out_of_range_or_not_a_number(self):
+        for value in ("0", "-1", "65536", "lots", "1.5"):
+            error = self.assertRaises(usage.UsageError, parse, "--backlog", value)
+            if value not in ("lots", "1.5"):
+                self.assertIn("--backlog must be 1 to 65535", str(error))
+
+    def test_documented_with_its_range_and_kernel_setting(self):
+        with open(DOC, encoding="utf-8") as f:
+            [row] = [line for line in f if line.startswith("| `--backlog")]
+        self.assertIn("1 to 65535", row)
+        self.assertIn("net.core.somaxconn", row)
