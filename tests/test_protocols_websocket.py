@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
 from jim.interfaces import IClient
-from jim.protocols.websocket import JimWebSocketFactory
+from jim.protocols.websocket import CLOSE_GRACE, JimWebSocketFactory
 
 from tests.support.fakes import APP_KEY, make_core
 
@@ -320,3 +320,46 @@ class SlowReaderTests(WebSocketTestCase):
         protocol.pauseProducing()
         protocol.resumeProducing()
         self.assertEqual(transport.producerState, "producing")
+
+
+class CloseHandshakeTests(WebSocketTestCase):
+    """A close frame with a code RFC 6455 forbids, or a 1-byte payload, is a protocol error:
+    the answer is a close frame with 1002, then an orderly close (never an abort, which would
+    throw that frame away). tests/integration/test_websocket_close.py does it over sockets."""
+
+    def close_with(self, payload):
+        alice, transport = self.connect("/?username=alice&password=secret")
+        transport.clear()
+        alice.dataReceived(client_frame(payload, opcode=CLOSE))
+        frames = [(first & 0x0F, body[:2]) for first, body in server_frames(transport.value())]
+        return alice, transport, frames
+
+    def test_an_invalid_code_is_answered_1002_and_closed_in_order(self):
+        for payload in (struct.pack(">H", 999), struct.pack(">H", 1005), b"\x03"):
+            bad_input = self.fx.metrics.bad_input
+            _, transport, frames = self.close_with(payload)
+            self.assertEqual(frames, [(CLOSE, struct.pack(">H", 1002))], payload)
+            self.assertTrue(transport.disconnecting)
+            self.assertFalse(transport.disconnected)  # not aborted
+            self.assertFalse(self.fx.core.presence.is_online(APP_KEY, "alice"))
+            self.assertEqual(self.fx.metrics.bad_input, bad_input + 1)
+
+    def test_a_valid_code_is_echoed(self):
+        for code in (1000, 1001, 3000, 4999):
+            _, transport, frames = self.close_with(struct.pack(">H", code) + b"bye")
+            self.assertEqual(frames, [(CLOSE, struct.pack(">H", code))])
+            self.assertTrue(transport.disconnecting)
+        self.assertEqual(self.fx.metrics.bad_input, 0)
+
+    def test_a_peer_that_does_not_let_the_close_finish_is_aborted(self):
+        _, transport, _ = self.close_with(struct.pack(">H", 1005))
+        self.fx.clock.advance(CLOSE_GRACE - 0.1)
+        self.assertFalse(transport.disconnected)
+        self.fx.clock.advance(0.2)
+        self.assertTrue(transport.disconnected)
+
+    def test_a_finished_close_cancels_the_abort(self):
+        alice, transport, _ = self.close_with(struct.pack(">H", 1000))
+        alice.connectionLost(Failure(ConnectionDone()))
+        self.fx.clock.advance(CLOSE_GRACE + 1)
+        self.assertFalse(transport.disconnected)

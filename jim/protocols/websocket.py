@@ -17,6 +17,10 @@ _CLOSE_NORMAL = 1000
 #: close codes autobahn fails a connection with for what the client sent: a protocol error,
 #: a data type it cannot take, invalid UTF-8 text, a message over --max-body
 _CLOSED_FOR_BAD_INPUT = frozenset({1002, 1003, 1007, 1009})
+#: seconds a connection closed in order (queued bytes flushed, then a FIN; over TLS, a
+#: close_notify answered) may take before it is aborted: a peer that stops reading, or never
+#: answers close_notify, does not hold it open
+CLOSE_GRACE = 5.0
 
 
 log = Logger()
@@ -32,6 +36,7 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
     peer = "?"
     _login = None
     _closed_by_jim = False
+    _drop_deadline = None
 
     def onConnect(self, request):
         params = request.params
@@ -88,6 +93,26 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
             log.info("closing {peer}: {reason}", peer=self.peer, reason=reason)
         session.close(reason)
 
+    def dropConnection(self, abort=False):
+        """autobahn ends a close handshake that is over with an abort, which throws away what
+        is still queued and resets the connection. That loses jim's own close frame when the
+        peer's close frame is what the connection failed for (a code RFC 6455 forbids, a 1-byte
+        payload): autobahn queues its 1002, then takes that same frame for the peer's answer to
+        it and aborts. So a handshake that is over (C{wasClean}) ends in order instead: the
+        close frame is flushed, then the FIN. Timeouts still abort (they are not clean)."""
+        if abort and self.wasClean:
+            abort = False
+        if not abort and self.state != self.STATE_CLOSED and self._drop_deadline is None:
+            self._drop_deadline = self.factory.core.clock.callLater(
+                CLOSE_GRACE, self.transport.abortConnection)
+        super().dropConnection(abort=abort)
+
+    def connectionLost(self, reason):
+        deadline, self._drop_deadline = self._drop_deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
+        super().connectionLost(reason)
+
     def onClose(self, wasClean, code, reason):
         if self.session is not None:
             self.factory.core.metrics.connection_closed("ws")
@@ -142,5 +167,8 @@ class JimWebSocketFactory(WebSocketServerFactory):
             autoPingInterval=max(limits.idle_timeout / 2, 1),
             autoPingTimeout=max(limits.idle_timeout / 4, 1),
             webStatus=False,
+            # a protocol error is answered with a close frame naming it (1002, 1007...), not
+            # by dropping the connection; a valid close code is echoed (RFC 6455 5.5.1)
             failByDrop=False,
+            echoCloseCodeReason=True,
         )
