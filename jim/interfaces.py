@@ -193,6 +193,52 @@ class IMessageStore(Interface):
         """Messages of group C{gid} (an int), with the same paging as L{private_history}."""
 
 
+class IMediaStore(Interface):
+    """What is known of uploaded files (L{jim.model.Media}); their bytes are in an
+    L{IMediaFiles}. A media id names one file forever: nothing here changes or forgets one."""
+
+    def add_media(media):
+        """Keep C{media} unless its app already keeps one with its C{media_id}; the one kept
+        (the first: the same upload made twice is kept once)."""
+
+    def get_media(app, media_id):
+        """The L{jim.model.Media} of C{app} with this id, or None (another app's is None)."""
+
+
+class IMediaFiles(Interface):
+    """The bytes of uploaded files, each kept once under the hex SHA-256 of its content.
+
+    Every method blocks (it touches the disk): it is called on a worker thread, never on the
+    reactor's.
+    """
+
+    def spool(max_bytes):
+        """A new L{ISpool} for one upload of at most C{max_bytes}."""
+
+    def path_of(content_hash):
+        """The local path of the file with this content hash (ValueError for a text that is
+        no hex SHA-256); it may not exist."""
+
+
+class ISpool(Interface):
+    """One upload being written: a temporary file, hashed as it is written. It is discarded
+    unless kept; use it as a context manager, which discards it when it was not kept."""
+
+    size = Attribute("Bytes written so far.")
+    head = Attribute("The first bytes written (up to 64), to tell formats apart.")
+    path = Attribute("The temporary file's path (complete once the last write returned).")
+
+    def write(data):
+        """Append C{data}; JimError(BODY_TOO_LARGE), and nothing kept, past C{max_bytes}."""
+
+    def keep():
+        """Make the file durable under its content hash (once: a file already kept under it
+        stays and this one is dropped); C{(content_hash, crc32, size)}."""
+
+    def discard():
+        """Remove the temporary file (nothing once kept)."""
+
+
 class IStore(Interface):
     """Durable state of every app, one area per attribute."""
 
@@ -201,6 +247,7 @@ class IStore(Interface):
     relations = Attribute("The L{IRelationStore}.")
     groups = Attribute("The L{IGroupStore}.")
     messages = Attribute("The L{IMessageStore}.")
+    media = Attribute("The L{IMediaStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

@@ -130,6 +130,53 @@ class Relation:
     ctime = attr.ib(type=int, default=0)
 
 
+# -- media -------------------------------------------------------------------------------------
+
+#: what an uploaded file is (JMessage's resource types); each is a message type too
+MEDIA_KINDS = (IMAGE, VOICE, FILE)
+
+
+@attr.s(frozen=True, slots=True)
+class Media:
+    """An uploaded file of one app: what is known of it. Its bytes are kept apart, named by
+    C{content_hash} (the same bytes uploaded twice are kept once).
+
+    @ivar media_id: the id clients name it by (C{qiniu/image/j/<32 hex>.png}): unique in
+        every app, derived from the app, the kind and the bytes (and, for a file, its name).
+    @ivar content_hash: hex SHA-256 of the bytes.
+    @ivar kind: one of L{MEDIA_KINDS}.
+    @ivar crc32: CRC-32 of the bytes, unsigned.
+    @ivar format: an image's C{jpg}, C{png}, C{gif} or C{bmp}; a voice's audio format
+        (C{amr}, C{mp3}...); a file's extension, lower case, or "".
+    @ivar width: images only: pixels (0 for the other kinds); C{height} likewise.
+    @ivar fname: the client's file name without any folder, for display only.
+    @ivar ctime: epoch ms of the first upload.
+    """
+
+    app = attr.ib(type=str)
+    media_id = attr.ib(type=str)
+    content_hash = attr.ib(type=str)
+    kind = attr.ib(type=str)
+    size = attr.ib(type=int)
+    crc32 = attr.ib(type=int)
+    format = attr.ib(type=str, default="")
+    width = attr.ib(type=int, default=0)
+    height = attr.ib(type=int, default=0)
+    fname = attr.ib(type=str, default="")
+    ctime = attr.ib(type=int, default=0)
+
+
+@attr.s(frozen=True, slots=True)
+class Upload:
+    """What a front end read of an uploaded file besides its bytes (L{Media}'s fields that the
+    core cannot compute): the client's file name and the format, and an image's size."""
+
+    fname = attr.ib(type=str, default="")
+    format = attr.ib(type=str, default="")
+    width = attr.ib(type=int, default=0)
+    height = attr.ib(type=int, default=0)
+
+
 @attr.s(frozen=True, slots=True)
 class Group:
     """A group of one app.

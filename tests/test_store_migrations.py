@@ -23,7 +23,7 @@ from jim.store.sqlite import SqliteStore
 
 TABLES = {
     "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations",
-    "conversation_index", "conversation_index_state", "relations", "gid_marks",
+    "conversation_index", "conversation_index_state", "relations", "gid_marks", "media",
 }
 
 

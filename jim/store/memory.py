@@ -19,6 +19,7 @@ from jim.store import (
     APP_CHANGES, USER_CHANGES, answered, changed, check_changes, check_page,
 )
 from jim.store.memory_groups import MemoryGroups
+from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
 
 
@@ -30,6 +31,7 @@ class MemoryStore:
         self.relations = MemoryRelations()
         self.groups = MemoryGroups()
         self.messages = MemoryMessages()
+        self.media = MemoryMedia()
 
     @answered
     def start(self):

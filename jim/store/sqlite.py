@@ -2,11 +2,11 @@
 """The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
 
 L{SqliteStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, each in its own module with its SQL in a C{*_queries} module). Every
-write becomes a job (a plain function over the write connection). All jobs issued during one
-reactor turn, or while the batch before them commits, are committed together, in one
-transaction on one writer thread (L{jim.store.sqlite_batch}), and their Deferreds fire only after
-that COMMIT returned: one fsync acknowledges hundreds of writes.
+C{.groups}, C{.messages}, C{.media}, each in its own module with its SQL in a C{*_queries}
+module). Every write becomes a job (a plain function over the write connection). All jobs
+issued during one reactor turn, or while the batch before them commits, are committed
+together, in one transaction on one writer thread (L{jim.store.sqlite_batch}), and their
+Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
 Reads run on their own connection and thread, so they never wait behind a commit.
 See C{docs/storage.md}.
 """
@@ -29,6 +29,7 @@ from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
 from jim.store.sqlite_checkpoints import WalCheckpoints
 from jim.store.sqlite_connections import open_reader, open_writer
 from jim.store.sqlite_groups import SqliteGroups
+from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
 from jim.store.sqlite_relations import SqliteRelations
 from jim.store.sqlite_users import SqliteUsers
@@ -127,6 +128,7 @@ class SqliteStore(WalCheckpoints):
         self.relations = SqliteRelations(self)
         self.groups = SqliteGroups(self)
         self.messages = SqliteMessages(self)
+        self.media = SqliteMedia(self)
 
     # lifecycle
 

@@ -1,0 +1,21 @@
+# -*- test-case-name: tests.store_contract.test_media -*-
+"""The media area of L{jim.store.sqlite.SqliteStore}: each call is one write job or one read
+on the store's shared engine."""
+from zope.interface import implementer
+
+from jim.interfaces import IMediaStore
+from jim.store import sqlite_media_queries as q
+
+
+@implementer(IMediaStore)
+class SqliteMedia:
+    """@param engine: the L{jim.store.sqlite.SqliteStore} whose threads run the SQL."""
+
+    def __init__(self, engine):
+        self._engine = engine
+
+    def add_media(self, media):
+        return self._engine.write(q.insert_media, media)
+
+    def get_media(self, app, media_id):
+        return self._engine.read(q.select_media, app, media_id)
