@@ -17,7 +17,7 @@ from twisted.web.server import Site
 from zope.interface import implementer
 
 from jim.net.sniff import Route, SniffingFactory
-from jim.net.tls import server_tls_options
+from jim.net.tls import TLS12_CIPHERS, server_tls_options
 from tests.support.certs import (
     chained_pair,
     client_options,
@@ -101,14 +101,15 @@ class PinnedVersionClient:
     below TLS 1.2; the security level is lowered so the local OpenSSL still sends an old hello.
     """
 
-    def __init__(self, version):
+    def __init__(self, version, ciphers=b"DEFAULT"):
         self.version = version
+        self.ciphers = ciphers
 
     def clientConnectionForTLS(self, tlsProtocol):
         context = SSL.Context(SSL.TLS_METHOD)
         context.set_min_proto_version(self.version)
         context.set_max_proto_version(self.version)
-        context.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
+        context.set_cipher_list(self.ciphers + b":@SECLEVEL=0")
         connection = SSL.Connection(context, None)
         connection.set_app_data(tlsProtocol)
         connection.set_connect_state()
@@ -210,6 +211,32 @@ class OnePortTests(TestCase):
         self.assertEqual(event["log_level"], LogLevel.info)
         self.assertIn("unsupported protocol", event["error"])
 
+    async def test_tls12CbcSuitesRefused(self):
+        # Lucky Thirteen: TLS 1.2 is AEAD only (the dev certificate is ECDSA, hence the names)
+        self.listen()
+        for cipher in (b"ECDHE-ECDSA-AES128-SHA256", b"ECDHE-ECDSA-AES256-SHA384",
+                       b"ECDHE-ECDSA-AES128-SHA", b"ECDHE-ECDSA-AES256-SHA"):
+            tls = PinnedVersionClient(SSL.TLS1_2_VERSION, cipher)
+            client = await self.exchange(JIM_BYTES, None, tls=tls)
+            self.assertEqual(client.received, b"", cipher)
+            self.assertIsInstance(client.reason.value, SSL.Error, cipher)
+            self.assertIn("handshake failure", str(client.reason.value), cipher)
+        self.assertEqual(self.connectedChildren(), {})
+
+    async def test_tls12AeadSuitesAccepted(self):
+        self.listen()
+        for cipher in (b"ECDHE-ECDSA-AES128-GCM-SHA256", b"ECDHE-ECDSA-AES256-GCM-SHA384",
+                       b"ECDHE-ECDSA-CHACHA20-POLY1305"):
+            tls = PinnedVersionClient(SSL.TLS1_2_VERSION, cipher)
+            client = await self.exchange(JIM_BYTES, b"jim:" + JIM_BYTES, tls=tls)
+            self.assertEqual(client.received, b"jim:" + JIM_BYTES, cipher)
+
+    async def test_tls13Accepted(self):
+        self.listen()
+        tls = PinnedVersionClient(SSL.TLS1_3_VERSION)
+        client = await self.exchange(JIM_BYTES, b"jim:" + JIM_BYTES, tls=tls)
+        self.assertEqual(client.received, b"jim:" + JIM_BYTES)
+
     async def test_aCleanTlsCloseIsNotLoggedAsAFailure(self):
         self.listen()
         await self.exchange(JIM_BYTES, b"jim:" + JIM_BYTES, tls=client_options())
@@ -291,6 +318,19 @@ class ServerOptionsTests(SynchronousTestCase):
     def setUp(self):
         self.directory = self.mktemp()
         self.cert_path, self.key_path = write_pair(self.directory)
+
+    def test_only_aead_suites_for_tls12(self):
+        """What the server offers: TLS 1.3's suites, and for TLS 1.2 ECDHE with AES-GCM or
+        ChaCha20-Poly1305 only, whatever the key type (no CBC, no RSA key exchange, no DHE)."""
+        options = server_tls_options(self.cert_path, self.key_path)
+        offered = SSL.Connection(options.getContext()).get_cipher_list()
+        tls12 = [name for name in offered if not name.startswith("TLS_")]
+        self.assertEqual(sorted(tls12), sorted(TLS12_CIPHERS.split(":")))
+        for name in tls12:
+            self.assertTrue(name.startswith(("ECDHE-ECDSA-", "ECDHE-RSA-")), name)
+            self.assertTrue(name.endswith(("-GCM-SHA256", "-GCM-SHA384", "-CHACHA20-POLY1305")),
+                            name)
+        self.assertIn("TLS_AES_128_GCM_SHA256", offered)  # TLS 1.3 as it was
 
     def assertRefused(self, *paths, says):
         with self.assertRaises(ValueError) as caught:
