@@ -84,6 +84,9 @@ RETRACT_TOO_LATE = "retract_too_late"
 NOT_SENDER = "not_sender"
 ALREADY_RETRACTED = "already_retracted"
 
+# -- media ------------------------------------------------------------------------------------
+NO_SUCH_MEDIA = "no_such_media"  # no upload of this app has that media id
+
 #: the refusals that are jim's doing, not the client's (the rest count as bad input)
 SERVER_FAULTS = frozenset((SERVER_ERROR, BUSY))
 

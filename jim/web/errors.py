@@ -60,6 +60,7 @@ JMESSAGE = {
     errors.RETRACT_TOO_LATE: (855001, 403),
     errors.NOT_SENDER: (855002, 403),
     errors.ALREADY_RETRACTED: (855004, 403),
+    errors.NO_SUCH_MEDIA: (899003, 404),
 }
 
 
