@@ -61,6 +61,6 @@ def parse(text):
         return None
     kind, digits, extension = found.groups()
     extension = (extension or "").lower()
-    if (kind == model.IMAGE) != (extension in IMAGE_FORMATS):
+    if extension not in (IMAGE_FORMATS if kind == model.IMAGE else ("",)):
         return None
     return MediaRef(kind, digits.upper(), extension)
