@@ -226,10 +226,13 @@ class ISpool(Interface):
 
     size = Attribute("Bytes written so far.")
     head = Attribute("The first bytes written (up to 64), to tell formats apart.")
-    path = Attribute("The temporary file's path (complete once the last write returned).")
+    path = Attribute("The temporary file's path (to read it: see L{flush}).")
 
     def write(data):
         """Append C{data}; JimError(BODY_TOO_LARGE), and nothing kept, past C{max_bytes}."""
+
+    def flush():
+        """Make every byte written so far readable at L{path}."""
 
     def keep():
         """Make the file durable under its content hash (once: a file already kept under it
