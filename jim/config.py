@@ -36,6 +36,7 @@ class Config:
     tls_key = attr.ib(default=None)
     tls_chain = attr.ib(default=None)
     require_tls = attr.ib(default=False)
+    hsts_max_age = attr.ib(default=365 * 24 * 3600)  # Strict-Transport-Security over TLS; 0 = none
     data = attr.ib(default="data")
     store = attr.ib(default="sqlite")  # "memory", "sqlite", "sqlite:PATH" or a Redis URL
     bus = attr.ib(default=None)  # None or "local": this process's; or a Redis URL

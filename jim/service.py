@@ -184,7 +184,7 @@ class JimService(service.Service):
         routes = {
             Route.JIM: JimTcpFactory(self.core),
             Route.WEBSOCKET: JimWebSocketFactory(self.core),
-            Route.HTTP: build_site(self.core, store_name, reactor),
+            Route.HTTP: build_site(self.core, store_name, reactor, config.hsts_max_age),
         }
         sniffer = functools.partial(
             SniffingFactory,

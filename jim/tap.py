@@ -68,6 +68,8 @@ class Options(usage.Options):
         ["tls-cert", None, None, "PEM certificate: turns on TLS detection on every port."],
         ["tls-key", None, None, "PEM private key of --tls-cert."],
         ["tls-chain", None, None, "PEM intermediate certificates sent with --tls-cert."],
+        ["hsts-max-age", None, Config().hsts_max_age, "Seconds of Strict-Transport-Security"
+         " on HTTP responses served over TLS (0 or more; 0 = none).", int],
         ["data", "d", "data", "Data directory (store, generated keys)."],
         ["store", None, "sqlite", "memory, sqlite (a file in the data directory), sqlite:PATH,"
          " or a Redis URL shared by every node of a cluster: redis://HOST:PORT/DB,"
@@ -129,6 +131,10 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--backlog must be 1 to {MAX_BACKLOG}, not {self['backlog']}"
             )
+        if self["hsts-max-age"] < 0:
+            raise usage.UsageError(
+                f"--hsts-max-age must be 0 or more (seconds), not {self['hsts-max-age']}"
+            )
         if self["token-ttl"] < 1:
             raise usage.UsageError(
                 f"--token-ttl must be at least 1 (seconds), not {self['token-ttl']}"
@@ -148,6 +154,7 @@ class Options(usage.Options):
             tls_key=self["tls-key"],
             tls_chain=self["tls-chain"],
             require_tls=bool(self["require-tls"]),
+            hsts_max_age=self["hsts-max-age"],
             data=self["data"],
             store=store,
             bus=self["bus"],

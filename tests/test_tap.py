@@ -174,3 +174,15 @@ class BacklogOptionTests(SynchronousTestCase):
             [row] = [line for line in f if line.startswith("| `--backlog")]
         self.assertIn("1 to 65535", row)
         self.assertIn("net.core.somaxconn", row)
+
+
+class HstsOptionTests(SynchronousTestCase):
+    def test_default_a_year_and_0_is_off(self):
+        self.assertEqual(parse().hsts_max_age, 31536000)
+        self.assertEqual(parse("--hsts-max-age", "0").hsts_max_age, 0)
+        self.assertEqual(parse("--hsts-max-age", "600").hsts_max_age, 600)
+
+    def test_negative_or_not_a_number(self):
+        error = self.assertRaises(usage.UsageError, parse, "--hsts-max-age", "-1")
+        self.assertIn("--hsts-max-age must be 0 or more", str(error))
+        self.assertRaises(usage.UsageError, parse, "--hsts-max-age", "a year")

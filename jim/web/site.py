@@ -19,6 +19,15 @@ from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+HSTS = b"Strict-Transport-Security"
+
+
+def hsts_value(max_age):
+    """The C{Strict-Transport-Security} value for C{max_age} seconds, or None for 0 (off).
+
+    Browsers keep to https for that long after they saw it over TLS; over plain HTTP it is
+    never sent (RFC 6797 8.1: a browser would ignore it, and it may be forged there)."""
+    return None if not max_age else b"max-age=%d" % max_age
 
 
 class Health(AsyncResource):
@@ -115,6 +124,9 @@ class LimitedRequest(server.Request):
 
     def process(self):
         if not self._refused:
+            hsts = self.channel.site.hsts
+            if hsts is not None and self.isSecure():
+                self.setHeader(HSTS, hsts)
             super().process()
 
     def _refuse(self):
@@ -130,10 +142,15 @@ class LimitedRequest(server.Request):
         body = error_body(code, f"body over {limit} bytes")
         head = (
             "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        transport.write(head.encode() + body)
-        transport.loseConnection()
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+        ).encode()
+        hsts = self.channel.site.hsts
+        if hsts is not None and self.isSecure():
+            head += HSTS + b": " + hsts + b"\r\n"
+        transport.write(head + b"\r\n" + body)
+        # the channel's own close: it unregisters itself as the transport's producer first,
+        # without which a TLS transport waits for that before it sends its close_notify
+        self.channel.loseConnection()
 
 
 class CountedChannel(http.HTTPChannel):
@@ -173,11 +190,17 @@ class JimSite(server.Site):
     requestFactory = LimitedRequest
     displayTracebacks = False
 
-    def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None):
+    def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None,
+                 hsts_max_age=0):
+        """
+        @param hsts_max_age: seconds of C{Strict-Transport-Security} on every response served
+            over TLS; 0 sends none.
+        """
         super().__init__(root, timeout=timeout, reactor=clock)
         self.max_body = max_body
         self.metrics = metrics
         self._route_limit = route_limit
+        self.hsts = hsts_value(hsts_max_age)
 
     def body_limit(self, method, path):
         """The most bytes a request's body may have: its REST route's limit, else
@@ -189,7 +212,7 @@ class JimSite(server.Site):
         return self.max_body
 
 
-def build_site(core, store_name, clock):
+def build_site(core, store_name, clock, hsts_max_age=0):
     root = Root(os.path.join(STATIC, "index.html"))
     root.putChild(b"static", Static(STATIC))
     root.putChild(b"api", jim_api(core))
@@ -198,4 +221,5 @@ def build_site(core, store_name, clock):
     root.putChild(b"v2", rest)
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))
-    return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit)
+    return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
+                   hsts_max_age=hsts_max_age)
