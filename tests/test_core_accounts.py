@@ -1,9 +1,12 @@
 """Logins (password, token, open registration), forbidden users, app secrets."""
+import hmac
+
 import attr
 from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors
+from jim.core import accounts
 from jim.core.accounts import password_stamp, secret_hash
 from jim.core.passwords import parse
 from jim.errors import JimError
@@ -56,9 +59,21 @@ class PasswordLoginTests(LoginTestsMixin, SynchronousTestCase):
         self.refused(password="wonderland")
         self.refused()
 
-    def test_unknown_app(self):
-        error = self.refused("alice", "wonderland", app_key="nosuchapp")
-        self.assertIn("nosuchapp", error.detail)
+    def test_an_unknown_app_looks_like_a_wrong_password(self):
+        """Which app keys exist is not told: an unknown appKey is refused as a known app's
+        stranger is, with the same detail and after the same password hash."""
+        wrong = self.refused("alice", "wonderlant")
+        unknown_app = self.refused("alice", "wonderland", app_key="nosuchapp")
+        self.assertEqual((unknown_app.code, unknown_app.detail), (wrong.code, wrong.detail))
+        self.assertEqual(self.runner.calls, ["verify_password", "verify_password"])
+        missing = self.refused("alice", app_key="nosuchapp")
+        self.assertEqual(missing.detail, self.refused("alice").detail)
+
+    def test_an_unknown_app_registers_nobody(self):
+        self.fx.accounts.open_registration = True
+        unknown_app = self.refused("carol", "pw", app_key="nosuchapp")
+        self.assertEqual(unknown_app.detail, "wrong userId or password")
+        self.assertIsNone(self.stored("carol", app="nosuchapp"))
 
     def test_users_are_per_app(self):
         self.fx.memory.apps.add_app(App("otherapp", secret_hash("x")))
@@ -177,6 +192,12 @@ class TokenLoginTests(LoginTestsMixin, SynchronousTestCase):
         self.assertEqual(claim, (APP_KEY, "alice", password_stamp(self.alice)))
         self.assertTrue(self.fx.accounts.token_is_current(self.alice, claim))
 
+    def test_a_token_with_an_unknown_app_looks_like_a_bad_token(self):
+        forged = self.refused(token="x" + self.token)
+        unknown_app = self.refused(token=self.token, app_key="nosuchapp")
+        self.assertEqual(unknown_app.detail, forged.detail)
+        self.assertEqual(self.runner.calls, [])
+
     def test_token_of_another_user(self):
         self.refused("bob", token=self.token)
 
@@ -233,10 +254,30 @@ class AppSecretTests(SynchronousTestCase):
         error = self.failureResultOf(self.check(APP_KEY, APP_SECRET + "x"), JimError).value
         self.assertEqual(error.code, errors.AUTH_FAILED)
 
-    def test_unknown_app(self):
-        error = self.failureResultOf(self.check("nope", APP_SECRET), JimError).value
-        self.assertEqual(error.code, errors.NO_SUCH_APP)
+    def test_an_unknown_app_looks_like_a_wrong_secret(self):
+        wrong = self.failureResultOf(self.check(APP_KEY, APP_SECRET + "x"), JimError).value
+        unknown = self.failureResultOf(self.check("nope", APP_SECRET), JimError).value
+        self.assertEqual((unknown.code, unknown.detail), (wrong.code, wrong.detail))
         self.assertIsNone(self.fx.accounts.known.get("nope"))
+
+    def test_an_unknown_app_costs_the_same_comparison(self):
+        """The secret given with an unknown appKey is hashed and compared in constant time
+        against a stand-in, as a known app's wrong secret is against the app's."""
+        compared = []
+        real = hmac.compare_digest
+
+        def recording(given, expected):
+            compared.append((len(given), len(expected)))
+            return real(given, expected)
+
+        self.patch(accounts.hmac, "compare_digest", recording)
+        self.failureResultOf(self.check(APP_KEY, APP_SECRET + "x"), JimError)
+        self.failureResultOf(self.check("nope", APP_SECRET + "x"), JimError)
+        self.assertEqual(compared, [(64, 64), (64, 64)])
+
+    def test_no_secret_passes_for_an_unknown_app(self):
+        for secret in ("", "0" * 64, APP_SECRET):
+            self.failureResultOf(self.check("nope", secret), JimError)
 
     def test_app_cached(self):
         calls = []

@@ -9,6 +9,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.resource import getChildForRequest
 from twisted.web.test.requesthelper import DummyRequest
 
+from jim.core.accounts import secret_hash
+from jim.model import App
 from jim.web.site import STATIC, Metrics, Static
 from tests.support.fakes import APP_KEY, APP_SECRET, make_core
 
@@ -27,7 +29,8 @@ def render(resource, host, auth=None, site=None):
 
 class MetricsAccessTests(SynchronousTestCase):
     def setUp(self):
-        self.metrics = Metrics(make_core().core)
+        self.fx = make_core()
+        self.metrics = Metrics(self.fx.core)
 
     def test_credentials_another_site_made_a_browser_send_are_refused(self):
         code, body = render(self.metrics, "10.1.2.3", (APP_KEY, APP_SECRET), b"cross-site")
@@ -48,6 +51,15 @@ class MetricsAccessTests(SynchronousTestCase):
         code, body = render(self.metrics, "10.1.2.3", (APP_KEY, APP_SECRET))
         self.assertEqual(code, 200)
         self.assertIn(b"jim_connections", body)
+
+    def test_an_unknown_key_another_apps_and_a_wrong_secret_look_alike(self):
+        self.fx.memory.apps.add_app(App("other" + "1" * 19, secret_hash("s" * 24)))
+        answers = {render(self.metrics, "10.1.2.3", auth)
+                   for auth in ((APP_KEY, "x" * 24), ("other" + "0" * 19, APP_SECRET),
+                                ("other" + "1" * 19, "s" * 24))}
+        [(code, body)] = answers
+        self.assertEqual(code, 401)
+        self.assertIn(b"899008", body)
 
 
 def static_get(name):

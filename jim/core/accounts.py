@@ -27,6 +27,11 @@ def secret_matches(app, secret):
     return hmac.compare_digest(secret_hash(secret), app.secret_hash)
 
 
+#: what a secret given with an unknown appKey is compared against, so that refusing it costs
+#: what refusing a known app's wrong secret does (no secret hashes to this)
+_NO_SUCH_APP_HASH = "0" * 64
+
+
 def password_stamp(user):
     """What a reconnect token keeps of the password it was earned with: a digest of the
     password hash's salt. A new password has a new salt, so every token issued before it
@@ -86,11 +91,12 @@ class Accounts:
                 self._apps.pop(value.key, None)
 
     async def check_app_secret(self, key, secret):
-        """The App if C{secret} is its master secret; JimError NO_SUCH_APP / AUTH_FAILED."""
+        """The App if C{secret} is its master secret; else JimError AUTH_FAILED, the same for
+        an unknown appKey as for a wrong secret (which app keys exist is not told), after the
+        same constant-time comparison."""
         app = await self.app(key)
-        if app is None:
-            raise JimError(errors.NO_SUCH_APP, "Appkey not exit")
-        if not secret_matches(app, secret):
+        expected = _NO_SUCH_APP_HASH if app is None else app.secret_hash
+        if not hmac.compare_digest(secret_hash(secret), expected) or app is None:
             raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
         return app
 
@@ -99,7 +105,9 @@ class Accounts:
         refusal but a forbidden user's (USER_FORBIDDEN) and a busy server's (BUSY)."""
         app_key = app_key or self.default_app
         if await self.app(app_key) is None:
-            raise _login_failed(f"unknown appKey {app_key!r}")
+            # refused as a known app refuses a stranger, and as slowly: which app keys exist
+            # is not told
+            await self._unknown_app_login(username, password, token)
         if token:
             user = await self._token_login(app_key, username, token)
         else:
@@ -116,6 +124,15 @@ class Accounts:
         if current.forbidden:
             raise JimError(errors.USER_FORBIDDEN, f"{current.username!r} is forbidden")
         return app_key, current
+
+    async def _unknown_app_login(self, username, password, token):
+        if token:
+            self.check_token(token)  # a token of no app: checked all the same, then refused
+            raise _login_failed("invalid or expired token")
+        if not username or password is None:
+            raise _login_failed("userId and password (or token) are required")
+        await self.passwords.verify(password, self._no_such_user)
+        raise _login_failed("wrong userId or password")
 
     async def _password_login(self, app_key, username, password):
         user = await self.users.find(app_key, username)

@@ -14,6 +14,7 @@ from jim import errors
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
+from jim.web.media import MediaDownloads
 from jim.web.rest_v1 import rest_api
 from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
 
@@ -57,9 +58,11 @@ class Metrics(AsyncResource):
         host = getattr(request.getClientAddress(), "host", None)
         if host not in _LOOPBACK:
             key, secret = basic_credentials(request)
-            if key != self.core.accounts.default_app:
+            # checked first, so that any other key is refused as a wrong secret is: alike,
+            # and at the same cost
+            app = await self.core.accounts.check_app_secret(key, secret)
+            if app.key != self.core.accounts.default_app:
                 raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
-            await self.core.accounts.check_app_secret(key, secret)
         text = self.core.metrics.render().encode()
         return 200, text, b"text/plain; version=0.0.4; charset=utf-8"
 
@@ -196,7 +199,9 @@ class JimSite(server.Site):
         @param hsts_max_age: seconds of C{Strict-Transport-Security} on every response served
             over TLS; 0 sends none.
         """
-        super().__init__(root, timeout=timeout, reactor=clock)
+        # no form bodies into request.args: an upload's multipart body is read by its route,
+        # off the reactor thread, not parsed whole in memory here
+        super().__init__(root, timeout=timeout, reactor=clock, parsePOSTFormSubmission=False)
         self.max_body = max_body
         self.metrics = metrics
         self._route_limit = route_limit
@@ -221,5 +226,6 @@ def build_site(core, store_name, clock, hsts_max_age=0):
     root.putChild(b"v2", rest)
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))
+    root.putChild(b"media", MediaDownloads(core))
     return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
                    hsts_max_age=hsts_max_age)

@@ -135,7 +135,7 @@ class DeliveryTests(TestCase):
         code, reply = await http(jim.port, b"GET", "/api/user/online?userid=b", auth=(key, "x" * 24))
         self.assertEqual((code, reply["error"]["code"]), (401, 899008))
         code, reply = await http(jim.port, b"GET", "/api/user/online?userid=b", auth=("n" * 24, secret))
-        self.assertEqual((code, reply["error"]["code"]), (401, 899009))
+        self.assertEqual((code, reply["error"]["code"]), (401, 899008))  # unknown: as wrong
         code, reply = await http(jim.port, b"GET", "/api/user/online", auth=(key, secret))
         self.assertEqual((code, reply["code"]), (200, 10020))
 

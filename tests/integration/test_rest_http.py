@@ -29,8 +29,8 @@ class AuthenticationTests(TestCase, Checks):
         cases = BAD_CREDENTIALS + [
             (basic(rest.key, "x" * 24), 899008),
             (basic(rest.key, ""), 899008),
-            (basic("N" * 24, rest.secret), 899009),
-            (basic(rest.secret, rest.key), 899009),
+            (basic("N" * 24, rest.secret), 899008),  # an unknown appKey: as a wrong secret
+            (basic(rest.secret, rest.key), 899008),
         ]
         for header, code in cases:
             response = await rest.post("/v1/users/", [{"username": "alice", "password": "pw12"}],
