@@ -26,6 +26,7 @@ class Limits:
     history_count = attr.ib(default=100)  # messages per history page when no count is given
     history_max = attr.ib(default=1000)  # largest history page
     offline_max = attr.ib(default=1000)  # offline messages returned by one fetch
+    media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
 
 
 @attr.s(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class Config:
     bus = attr.ib(default=None)  # None or "local": this process's; or a Redis URL
     presence_expiry = attr.ib(default=30.0)  # seconds before a silent node's users go offline
     sqlite_sync = attr.ib(default="full")
+    media_dir = attr.ib(default=None)  # uploaded files; None: <data>/media
     app_key = attr.ib(default=None)
     master_secret = attr.ib(default=None)
     open_registration = attr.ib(default=False)

@@ -26,6 +26,8 @@ from jim.model import APPS_AREA, App, Invalidate
 from jim.net.listen import listening_endpoint
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
+from jim.store.media_files import MediaFiles
+from jim.wire.media_links import link_key
 from jim.protocols.tcp import JimTcpFactory
 from jim.protocols.websocket import JimWebSocketFactory
 from jim.web.site import build_site
@@ -34,6 +36,10 @@ DEFAULT_APP_FILE = "default-app.json"
 #: seconds shutdown waits for client connections to close (they are aborted after 5 s)
 CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
+#: the folder of uploaded files in the data directory, unless --media-dir names another
+MEDIA_DIR = "media"
+#: threads writing uploads (each holds one upload's file while it is written)
+MEDIA_THREADS = 2
 #: how long a thread may hold the GIL while another waits for it (CPython's default is 5 ms):
 #: short, so that the store writer is not held up behind a busy reactor thread
 GIL_SWITCH_SECONDS = 0.0005
@@ -113,6 +119,7 @@ class JimService(service.Service):
         self._changed_app = None  # the default app, when this start changed it in the store
         self.bus = None
         self._pool = None
+        self._media_pool = None
         self._start_result = None
         self._ready = []
 
@@ -169,14 +176,19 @@ class JimService(service.Service):
         )
         if store_name == "redis":  # every node must accept the tokens any node signed
             key = await self.store.shared_value("token-key", secrets.token_bytes(32).hex())
-            tokens = Tokens(bytes.fromhex(key), config.token_ttl)
+            server_key = bytes.fromhex(key)
         else:
-            tokens = Tokens(token_key(config.data), config.token_ttl)
+            server_key = token_key(config.data)
+        tokens = Tokens(server_key, config.token_ttl)
+        media_files = await self._media_files(reactor)
         self.bus, presence = make_bus(config, reactor, self.metrics)
         await self.bus.start()
         self.core = build_core(self.store, self.bus, presence, passwords, tokens, reactor,
                                self.metrics, config.limits, default_app,
-                               config.open_registration, config.auto_join)
+                               config.open_registration, config.auto_join,
+                               media_files=media_files, media_key=link_key(server_key),
+                               run_media=functools.partial(deferToThreadPool, reactor,
+                                                           self._media_pool))
         self.core.start()
         if self._changed_app is not None:
             self.bus.publish(Invalidate(APPS_AREA, self._changed_app, self._changed_app,
@@ -203,6 +215,19 @@ class JimService(service.Service):
             )
             self.ports.append(port)
         self._announce(default_app, store_name, tls is not None)
+
+    async def _media_files(self, reactor):
+        """The folder of uploaded files (made, and cleared of interrupted uploads, on the
+        thread pool that writes uploads)."""
+        self._media_pool = ThreadPool(minthreads=0, maxthreads=MEDIA_THREADS, name="jim-media")
+        self._media_pool.start()
+        folder = self.config.media_dir or os.path.join(self.config.data, MEDIA_DIR)
+        files = MediaFiles(folder, reactor)
+        try:
+            await deferToThreadPool(reactor, self._media_pool, files.start)
+        except OSError as e:
+            raise ValueError(f"the media folder {folder} cannot be used: {e}") from None
+        return files
 
     async def _default_app(self, store_name):
         """The default app's key: from the options, else generated once into the data dir."""
@@ -347,7 +372,8 @@ class JimService(service.Service):
             await self.bus.stop()
         if self.store is not None:
             await self.store.stop()
-        if self._pool is not None:
-            self._pool.stop()
-            self._pool = None
+        for pool in (self._pool, self._media_pool):
+            if pool is not None:
+                pool.stop()
+        self._pool = self._media_pool = None
         self.log.info("jim stopped")

@@ -34,6 +34,7 @@ _LIMIT_OPTIONS = [
     ("history-count", "history_count", int, "Messages per history page when none is asked for."),
     ("history-max", "history_max", int, "Largest history page."),
     ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
+    ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),
 ]
 
 
@@ -79,6 +80,8 @@ class Options(usage.Options):
         ["presence-expiry", None, 30.0, "Seconds after which the users of a node that stopped"
          " beating (it died) are shown offline (3 to 600).", float],
         ["sqlite-sync", None, "full", "SQLite synchronous mode: full (survives power loss) or normal."],
+        ["media-dir", None, None, "Folder of uploaded files (default DATA/media); every node of"
+         " a cluster must share it."],
         ["app-key", None, None, "The default app's appKey (generated once when absent)."],
         ["master-secret", None, None, "The default app's masterSecret (with --app-key)."],
         ["token-ttl", None, 7 * 24 * 3600, "Seconds a reconnect token stays valid (>= 1).", int],
@@ -160,6 +163,7 @@ class Options(usage.Options):
             bus=self["bus"],
             presence_expiry=self["presence-expiry"],
             sqlite_sync=self["sqlite-sync"],
+            media_dir=self["media-dir"],
             app_key=self["app-key"],
             master_secret=self["master-secret"],
             open_registration=bool(self["open-registration"]),

@@ -23,6 +23,7 @@ import orjson
 import yaml
 from twisted.trial.unittest import SynchronousTestCase
 
+from jim.config import Limits
 from jim.errors import JimError
 from jim.web.errors import JMESSAGE, jmessage_error
 from jim.web.rest_v1 import ROUTES
@@ -155,10 +156,10 @@ class RestDocRoutesTests(_DocTests):
         problems = _route_differences(self.routes, listed, "it lacks",
                                       "it lists routes the router does not have:")
         problems += [f"{method} {path}: the table says {limit!r}, the route's body_limit is"
-                     f" {_body_limit(self.routes[method, path].body_limit)!r}"
+                     f" {_body_limit(self.routes[method, path].limit(Limits()))!r}"
                      for method, path, _, limit in table
                      if (method, path) in self.routes
-                     and limit != _body_limit(self.routes[method, path].body_limit)]
+                     and limit != _body_limit(self.routes[method, path].limit(Limits()))]
         self.none(problems, "the routes table of docs/rest-api.md: " + "; ".join(problems))
 
     def test_routes_table_success_status_is_openapis(self):

@@ -8,6 +8,7 @@ from jim.core.accounts import Accounts
 from jim.core.events import Events
 from jim.core.groups import Groups
 from jim.core.hub import Hub
+from jim.core.media import Media
 from jim.core.messages import Messages
 from jim.core.policy import Policy
 from jim.core.relations import Relations
@@ -24,12 +25,13 @@ class Core:
     log = Logger()
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
-                 events, limits, clock, metrics, auto_join=()):
+                 events, limits, clock, metrics, auto_join=(), media=None):
         self.accounts = accounts
         self.users = users
         self.relations = relations
         self.groups = groups
         self.messages = messages
+        self.media = media
         self.hub = hub
         self.bus = bus
         self.presence = presence
@@ -88,9 +90,14 @@ class Core:
 
 
 def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, default_app,
-               open_registration=False, auto_join=()):
+               open_registration=False, auto_join=(), media_files=None, media_key=b"",
+               run_media=None):
     """The services over C{store}, C{bus} and C{presence}, wired to one another and
-    subscribed to the bus: the one place that knows who needs whom."""
+    subscribed to the bus: the one place that knows who needs whom.
+
+    Uploads are kept in C{media_files} (an L{jim.interfaces.IMediaFiles}; None: no media
+    service), their download links signed with C{media_key}; C{run_media(function, *args)}
+    runs the files' blocking work on a worker thread (None: here and now)."""
     events = Events(bus, clock, metrics, bus.node_number)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
@@ -108,6 +115,11 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.subscribe(hub.deliver, (Delivery,))
     bus.subscribe(hub.on_kick, (Kick,))
+    media = None
+    if media_files is not None:
+        options = {} if run_media is None else {"run": run_media}
+        media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
+                      **options)
     return Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
-                limits=limits, clock=clock, metrics=metrics, auto_join=auto_join)
+                limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media)

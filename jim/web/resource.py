@@ -24,6 +24,7 @@ class AsyncResource(resource.Resource):
     log = Logger()
 
     async def respond(self, request):
+        """C{(status, body, content type)}, or None when it answered the request itself."""
         raise NotImplementedError
 
     def error(self, request, error):
@@ -39,12 +40,13 @@ class AsyncResource(resource.Resource):
 
     async def _respond(self, request):
         try:
-            code, body, content_type = await self.respond(request)
+            answer = await self.respond(request)
         except JimError as e:
-            code, body, content_type = self.error(request, e)
-            if code == http.UNAUTHORIZED:
+            answer = self.error(request, e)
+            if answer[0] == http.UNAUTHORIZED:
                 request.setHeader(b"WWW-Authenticate", b'Basic realm="jim"')
-        self._finish(request, code, body, content_type)
+        if answer is not None:
+            self._finish(request, *answer)
 
     def _unexpected(self, failure, request):
         self.log.failure("{method} {uri} failed", failure, method=request.method, uri=request.uri)

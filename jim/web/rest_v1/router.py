@@ -30,24 +30,32 @@ _PARAMETER = re.compile(r"\{([a-z_]+)\}")
 
 @attr.s(frozen=True, slots=True)
 class Route:
-    """One route. C{codes}: JMessage codes this route answers some neutral codes with."""
+    """One route. C{codes}: JMessage codes this route answers some neutral codes with.
+    C{body_limit}: bytes, or a function of the server's L{jim.config.Limits} that gives them.
+    C{streams}: the handler reads the body itself (C{Call.request.content}, off the reactor
+    thread): C{Call.body} is empty."""
 
     method = attr.ib(type=bytes)
     pattern = attr.ib(type=str)
     handler = attr.ib()
     body_limit = attr.ib(default=DEFAULT_BODY_LIMIT)
     codes = attr.ib(factory=dict)
+    streams = attr.ib(default=False)
+
+    def limit(self, limits):
+        """The body limit in bytes, under the server's C{limits}."""
+        return self.body_limit(limits) if callable(self.body_limit) else self.body_limit
 
     @property
     def name(self):
         return f"{self.method.decode()} {self.pattern}"
 
 
-def route(method, pattern, body_limit=DEFAULT_BODY_LIMIT, codes=None):
+def route(method, pattern, body_limit=DEFAULT_BODY_LIMIT, codes=None, streams=False):
     """A decorator: C{handler} becomes a L{Route} (collected by the module's L{routes_of})."""
 
     def made(handler):
-        return Route(method.encode(), pattern, handler, body_limit, codes or {})
+        return Route(method.encode(), pattern, handler, body_limit, codes or {}, streams)
 
     return made
 
@@ -140,7 +148,7 @@ class Router(AsyncResource):
         if not text.startswith(("/v1", "/v2", "//")):
             return None
         found, _, _ = self.match(method, normalise(text))
-        return None if found is None else found.body_limit
+        return None if found is None else found.limit(self.core.limits)
 
     def match(self, method, path):
         """C{(route, params, [])} for a request, or C{(None, None, allowed methods)} when no
@@ -175,7 +183,9 @@ class Router(AsyncResource):
             app = await self.core.accounts.check_app_secret(key, secret)
             self._rate(request, app.key)
             # (the site refused a body over the route's limit before reading it)
-            body = request.content.read() if request.content is not None else b""
+            body = b""
+            if request.content is not None and not found.streams:
+                body = request.content.read()
             try:
                 status, answer = await found.handler(Call(self.core, app, params, request,
                                                           body))

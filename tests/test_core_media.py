@@ -1,0 +1,99 @@
+"""The Media service: an upload kept once under its id, its refusals keeping nothing, and
+links that open until they expire (a Clock drives time)."""
+import os
+
+from twisted.internet import defer
+from twisted.internet.task import Clock
+from twisted.trial.unittest import TestCase
+
+from jim import errors, model
+from jim.core.media import LINK_SECONDS, Media
+from jim.errors import JimError
+from jim.store.media_files import MediaFiles
+from jim.store.memory import MemoryStore
+from jim.wire import media_ids, media_links
+from tests.support.media import kept_files, temporary_files
+
+KEY = media_links.link_key(b"s" * 32)
+
+
+def writing(*chunks, upload=model.Upload("a.png", "png", 3, 2)):
+    """An ingest that writes C{chunks} and says C{upload}."""
+    def ingest(spool):
+        for chunk in chunks:
+            spool.write(chunk)
+        return upload
+    return ingest
+
+
+class MediaTests(TestCase):
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1_700_000_000)
+        self.folder = self.mktemp()
+        files = MediaFiles(self.folder, self.clock)
+        files.start()
+        self.store = MemoryStore()
+        self.media = Media(self.store.media, files, self.clock, KEY, max_bytes=100)
+
+    async def refused(self, pending, code):
+        with self.assertRaises(JimError) as caught:
+            await pending
+        self.assertEqual(caught.exception.code, code)
+        return caught.exception
+
+    def test_an_upload_is_kept_with_its_id(self):
+        kept = self.successResultOf(defer.ensureDeferred(
+            self.media.upload("app", "image", writing(b"ab", b"c"))))
+        digits = media_ids.digits_of("app", "image", kept.content_hash)
+        self.assertEqual(kept, model.Media(
+            "app", f"qiniu/image/j/{digits}.png", kept.content_hash, "image", 3,
+            kept.crc32, "png", 3, 2, "a.png", 1_700_000_000_000))
+        self.assertEqual(self.successResultOf(self.store.media.get_media("app", kept.media_id)),
+                         kept)
+        self.assertEqual(kept_files(self.folder), [kept.content_hash])
+
+    def test_a_voice_or_file_id_has_no_extension(self):
+        voice = self.successResultOf(defer.ensureDeferred(self.media.upload(
+            "app", "voice", writing(b"v", upload=model.Upload("v.amr", "amr")))))
+        self.assertRegex(voice.media_id, r"^qiniu/voice/j/[0-9A-F]{32}$")
+        self.assertEqual(voice.format, "amr")
+
+    async def test_refusals_keep_nothing(self):
+        await self.refused(self.media.upload("app", "video", writing(b"x")), errors.BAD_REQUEST)
+        await self.refused(self.media.upload("app", "file", writing()), errors.BAD_REQUEST)
+        error = await self.refused(self.media.upload("app", "file", writing(b"x" * 101)),
+                                   errors.BODY_TOO_LARGE)
+        self.assertIn("100 bytes", error.detail)
+
+        def not_an_image(spool):
+            spool.write(b"text")
+            raise JimError(errors.BAD_REQUEST, "no image")
+
+        await self.refused(self.media.upload("app", "image", not_an_image), errors.BAD_REQUEST)
+        self.assertEqual((kept_files(self.folder), temporary_files(self.folder)), ([], []))
+
+    async def test_a_link_opens_until_it_expires(self):
+        kept = await self.media.upload("app", "file", writing(b"doc"))
+        link = await self.media.link("app", kept.media_id.lower())
+        path, _, query = link.partition("?")
+        expires, signature = [pair.split("=")[1] for pair in query.split("&")]
+        self.assertEqual(int(expires), 1_700_000_000 + LINK_SECONDS)
+        segments = path.split("/")[2:]
+        media, where, expiry = await self.media.open_link(segments, expires, signature)
+        self.assertEqual((media, expiry), (kept, 1_700_000_000 + LINK_SECONDS))
+        self.assertEqual(where, os.path.join(self.folder, kept.content_hash[:2],
+                                             kept.content_hash[2:4], kept.content_hash))
+        self.clock.advance(LINK_SECONDS)
+        await self.media.open_link(segments, expires, signature)  # its last second
+        self.clock.advance(1)
+        error = await self.refused(self.media.open_link(segments, expires, signature),
+                                   errors.NOT_ALLOWED)
+        self.assertIn("expired", error.detail)
+
+    async def test_ids_of_another_app_or_none_are_unknown(self):
+        kept = await self.media.upload("app", "file", writing(b"doc"))
+        await self.refused(self.media.link("other", kept.media_id), errors.NO_SUCH_MEDIA)
+        await self.refused(self.media.link("app", "qiniu/file/j/" + "0" * 32),
+                           errors.NO_SUCH_MEDIA)
+        await self.refused(self.media.link("app", "avatar.png"), errors.BAD_REQUEST)
