@@ -15,7 +15,7 @@ from twisted.web import http, server, static
 
 from jim import errors, model
 from jim.errors import JimError
-from jim.web.resource import AsyncResource, NotFound, query_arg
+from jim.web.resource import AsyncResource, query_arg
 
 #: the Content-Type of each image and voice format (anything else is application/octet-stream)
 CONTENT_TYPES = {
@@ -69,10 +69,21 @@ def disposition(media):
             f"filename*=UTF-8''{quote(media.fname, safe='')}")
 
 
+class _MissingFile(AsyncResource):
+    """What a link to an upload whose file is not here answers: the upload is known (the
+    store is shared) but its file is not in this node's media folder, which every node of a
+    cluster must share (docs/operations.md)."""
+
+    async def respond(self, request):
+        self.log.warn("media: the file of {uri} is not in the media folder (every node of a"
+                      " cluster must share --media-dir)", uri=request.path)
+        raise JimError(errors.NO_SUCH_MEDIA, "the file of this upload is missing on this server")
+
+
 class _UploadFile(static.File):
     """Twisted's file serving, for one resolved path; a missing file is jim's JSON 404."""
 
-    childNotFound = NotFound()
+    childNotFound = _MissingFile()
 
 
 class MediaDownloads(AsyncResource):
