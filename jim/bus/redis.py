@@ -141,10 +141,10 @@ class RedisBus:
         nodes = self.presence.nodes_of(delivery.app, delivery.recipients)
         mine = nodes.pop(self.node, None)
         for node, names in nodes.items():
-            self._queue(node, delivery._replace(recipients=tuple(names)), b"")
+            self._queue(node, _to(delivery, names), b"")
         if mine:
             if len(mine) != len(delivery.recipients):
-                delivery = delivery._replace(recipients=tuple(mine))
+                delivery = _to(delivery, mine)
             self._local.publish(delivery)
 
     def _queue(self, node, part, prefix):
@@ -231,13 +231,12 @@ class RedisBus:
             nodes.pop(self.node, None)
             moved = set()
             for node, names in nodes.items():
-                self._queue(node, delivery._replace(recipients=tuple(names)), _AGAIN)
+                self._queue(node, _to(delivery, names), _AGAIN)
                 moved.update(names)
             self._report_missed(delivery, [u for u in gone if u not in moved])
             if len(gone) == len(delivery.recipients):
                 return
-            delivery = delivery._replace(
-                recipients=tuple(u for u in delivery.recipients if u not in gone))
+            delivery = _to(delivery, [u for u in delivery.recipients if u not in gone])
         self._local.publish(delivery)
 
     def _subscribed(self):
@@ -252,3 +251,10 @@ class RedisBus:
         self._subscriptions += 1
         defer.ensureDeferred(self._keeper.catch_up()).addErrback(
             lambda f: self.log.failure("bus: catching up with the cluster failed", f))
+
+
+def _to(delivery, recipients):
+    """C{delivery} for C{recipients} only (C{_replace} costs three times as much; this runs
+    for every delivery that crosses nodes)."""
+    return tuple.__new__(Delivery, (delivery.app, delivery.item, tuple(recipients),
+                                    delivery.exclude, delivery.alias))

@@ -15,34 +15,60 @@ from jim.redis.client import Script
 #: argument rather than one per field: a command's arguments cost a client far more to
 #: encode than a JSON text, and cjson reads texts back exactly.)
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
+#: The whole batch is one SET, one HSET and one ZADD per sorted set it touches, not three
+#: commands a message: each command a script runs is also an entry in the AOF and the
+#: replication stream.
 APPEND = Script("messages.append", """
-local ids = {}
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local first = last
+local ids, fields, sets, names = {}, {}, {}, {}
+local function add(name, score, member)
+  local set = sets[name]
+  if set == nil then
+    set = {}
+    sets[name] = set
+    names[#names + 1] = name
+  end
+  set[#set + 1] = score
+  set[#set + 1] = member
+end
 local k = 4
 for _, entry in ipairs(cjson.decode(ARGV[1])) do
   local n = tonumber(entry[1])
   local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
   local id = 0
   if given == '' then
-    id = redis.call('INCR', KEYS[1])
-  elseif tonumber(given) > tonumber(redis.call('GET', KEYS[1]) or '0') then
-    redis.call('SET', KEYS[1], given)
-    id = tonumber(given)
+    last = last + 1
+    id = last
+  elseif tonumber(given) > last then
+    last = tonumber(given)
+    id = last
   end
   if id ~= 0 then
     local field = string.format('%d', id)
-    redis.call('HSET', KEYS[2], field, value)
+    fields[#fields + 1] = field
+    fields[#fields + 1] = value
     if head ~= '' then
-      redis.call('ZADD', KEYS[k], 0, head .. string.format('%020d', id))
+      add(KEYS[k], 0, head .. string.format('%020d', id))
     end
     if client ~= '' then
       redis.call('HSETNX', KEYS[3], client, field)
     end
     for i = 1, n do
-      redis.call('ZADD', KEYS[k + i], id, field .. ':' .. entry[5 + i])
+      add(KEYS[k + i], id, field .. ':' .. entry[5 + i])
     end
   end
   ids[#ids + 1] = id
   k = k + 1 + n
+end
+if last ~= first then
+  redis.call('SET', KEYS[1], string.format('%d', last))
+end
+if #fields > 0 then
+  redis.call('HSET', KEYS[2], unpack(fields))
+end
+for _, name in ipairs(names) do
+  redis.call('ZADD', name, unpack(sets[name]))
 end
 return ids
 """)
