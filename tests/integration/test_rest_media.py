@@ -13,7 +13,9 @@ from twisted.trial.unittest import TestCase
 
 from jim.service import token_key
 from jim.wire import media_links
+from tests.integration.test_hsts import send_tls
 from tests.integration.test_rest_live import Clients
+from tests.support.certs import write_pair
 from tests.support.media import (
     AMR, image_bytes, kept_files, multipart, png_claiming, temporary_files,
 )
@@ -314,3 +316,22 @@ class MessageTests(MediaCase):
                         "content": image["media_id"]})
         chat = await self.chat(alice)
         self.assertEqual((chat["msgType"], chat["content"]), (1, image["media_id"]))
+
+
+class TlsTests(MediaCase):
+    async def test_over_tls_the_link_is_https_and_works(self):
+        cert, key = write_pair(self.mktemp())
+        self.jim, self.rest = await start_rest(self, tls_cert=cert, tls_key=key)
+        body, content_type = multipart(AMR)
+        auth = [("Authorization", self.rest.auth)]
+        response = await send_tls(self.jim.port, build_request(
+            "POST", "/v1/resource?type=voice", body,
+            auth + [("Content-Type", content_type)]))
+        media_id = response.json()["media_id"]
+        response = await send_tls(self.jim.port, build_request(
+            "GET", f"/v1/resource?mediaId={media_id}", headers=auth))
+        url = response.json()["url"]
+        self.assertTrue(url.startswith("https://127.0.0.1/media/"), url)
+        split = urlsplit(url)
+        got = await send_tls(self.jim.port, build_request("GET", f"{split.path}?{split.query}"))
+        self.assertEqual((got.status, got.body), (200, AMR))
