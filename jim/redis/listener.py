@@ -11,17 +11,19 @@ import txredisapi
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from jim.redis.client import MasterFactory, RedisUnavailable, Sentinel, disconnect, endpoint_for
+from jim.redis.client import (MasterFactory, NoDelay, RedisUnavailable, Sentinel, disconnect,
+                              endpoint_for)
 
 
-class _Subscriber(txredisapi.SubscriberProtocol):
+class _Subscriber(NoDelay, txredisapi.SubscriberProtocol):
     """Hands every message to the factory's listener."""
 
     def messageReceived(self, pattern, channel, message):
         self.factory.listener.received(channel, message)
 
 
-class _SentinelSubscriber(txredisapi.SubscriberProtocol, txredisapi.SentinelRedisProtocol):
+class _SentinelSubscriber(NoDelay, txredisapi.SubscriberProtocol,
+                          txredisapi.SentinelRedisProtocol):
     """L{_Subscriber} on the master a Sentinel names (it checks the role first)."""
 
     def messageReceived(self, pattern, channel, message):
