@@ -17,11 +17,16 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
                                           to the user, C{g:<gid>} for a group's, C{-} else
 
 An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
-history entry, its client-id entry and its offline marks, all or nothing. Each app has at most
-one append script in flight from this node, holding every message that was waiting for it (up
-to L{BATCH}): messages of one app are answered, and given their ids, in the order they were
-sent, whatever connections carry the scripts. While Redis is away, a message waits at most two timeouts: its script is sent
-when the one in flight has failed. Ids increase in commit order across nodes, so none is
+history entry, its client-id entry and its offline marks, all or nothing. The appends of one
+reactor turn leave together at its end, one script an app (up to L{BATCH} messages a script),
+and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this node: what comes
+meanwhile waits for one to be answered, and then goes as one batch. The store has one
+connection, and Redis runs the scripts of a connection in the order they were sent, so the
+messages of one app are given their ids, and answered, in the order they were sent.
+(With one script in flight, a message that comes while it is waited for would wait for its
+whole round trip first: half of the latency of a chat across nodes at half load.) While Redis
+is away, a message waits at most two timeouts: its script is sent when one in flight has
+failed. Ids increase in commit order across nodes, so none is
 promised before the write: L{RedisMessages.reserve_id} is always None.
 
 Retraction leaves the message's offline marks where they are, as the other stores do: a
@@ -56,6 +61,7 @@ from jim.store.redis_message_scripts import APPEND, HISTORY, MARK, RETRACT, TAKE
 
 #: the most messages, and about the most keys, one append script writes
 BATCH = 256
+SCRIPTS_IN_FLIGHT = 2  # per app, from this node
 BATCH_KEYS = 4096
 #: the highest id a script counts exactly
 LAST_ID = 2**53
@@ -98,10 +104,11 @@ class RedisMessages:
         self._client = client
         self._reactor = reactor
         self._metrics = metrics
-        # app -> the appends waiting for the app's script in flight (an app is here while
-        # one is): [(message, keys, args, then, then's args), ...]
+        # app -> the appends not sent yet: [(message, keys, args, then, then's args), ...]
         self._waiting = {}
-        self._idle = []  # Deferreds of settled(), fired once no script is in flight
+        self._in_flight = {}  # app -> how many of its scripts are in flight (1 or more)
+        self._sending = None  # the call that sends this turn's appends
+        self._idle = []  # Deferreds of settled(), fired once no append is waiting or in flight
 
     # -- appending ---------------------------------------------------------------------------
 
@@ -115,7 +122,7 @@ class RedisMessages:
 
     def settled(self):
         """Fires once every append made so far was answered (a stop waits for it)."""
-        if not self._waiting:
+        if not self._waiting and not self._in_flight:
             return defer.succeed(None)
         d = defer.Deferred()
         self._idle.append(d)
@@ -154,13 +161,38 @@ class RedisMessages:
         head = "" if message.retracted else _head(message.created)
         values = [str(len(users)), given, value, head, client,
                   *[_tag(message, username) for username in users]]
-        entry = (message, keys, values, then, args)
         waiting = self._waiting.get(app)
-        if waiting is not None:  # a script of the app is in flight: the next one takes it
-            waiting.append(entry)
-            return
-        self._waiting[app] = []
-        self._write(app, [entry])
+        if waiting is None:
+            waiting = self._waiting[app] = []
+        waiting.append((message, keys, values, then, args))
+        if self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
+            self._sending = self._reactor.callLater(0, self._send_all)
+
+    def _send_all(self):
+        """At the end of a turn: the appends of every app that may send a script now."""
+        self._sending = None
+        for app in list(self._waiting):
+            self._send(app)
+
+    def _send(self, app):
+        """As many batches of the app's waiting appends as may be in flight at once. (A
+        script that fails at once is answered within L{_write}, which sends again: every
+        step reads the state afresh.)"""
+        while True:
+            waiting = self._waiting.get(app)
+            in_flight = self._in_flight.get(app, 0)
+            if not waiting or in_flight >= SCRIPTS_IN_FLIGHT:
+                return
+            count, size = 0, 0
+            while count < min(len(waiting), BATCH) and (count == 0 or size < BATCH_KEYS):
+                size += len(waiting[count][1])
+                count += 1
+            if count < len(waiting):
+                self._waiting[app] = waiting[count:]
+            else:
+                del self._waiting[app]
+            self._in_flight[app] = in_flight + 1
+            self._write(app, waiting[:count])
 
     def _write(self, app, batch):
         keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids")]
@@ -187,20 +219,14 @@ class RedisMessages:
             ]
         for (message, _, _, then, args), result in zip(batch, results):
             self._answer(then, result, args, message)
-        waiting = self._waiting[app]
-        if not waiting:
-            del self._waiting[app]
-            if not self._waiting:
-                idle, self._idle = self._idle, []
-                for d in idle:
-                    d.callback(None)
-            return
-        count, size = 0, 0
-        while count < min(len(waiting), BATCH) and (count == 0 or size < BATCH_KEYS):
-            size += len(waiting[count][1])
-            count += 1
-        self._waiting[app] = waiting[count:]
-        self._write(app, waiting[:count])
+        in_flight = self._in_flight.pop(app) - 1
+        if in_flight:
+            self._in_flight[app] = in_flight
+        self._send(app)
+        if not self._waiting and not self._in_flight:
+            idle, self._idle = self._idle, []
+            for d in idle:
+                d.callback(None)
 
     def _answer(self, then, result, args, message):
         try:
