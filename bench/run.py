@@ -88,12 +88,15 @@ def _words(s: Scenario) -> tuple[str, ...]:
 
 def select(scenarios: tuple[Scenario, ...], only: str) -> list[Scenario]:
     """The scenarios --only names, in run order, with what they need: latency-tcp takes its rate
-    from pairs-tcp, a two-node scenario is compared with its single-node baseline."""
+    from pairs-tcp and latency-tcp-2nodes from pairs-tcp-2nodes, a two-node scenario is
+    compared with its single-node baseline."""
     wanted = {w.strip() for w in only.split(",") if w.strip()}
     unknown = {w for w in wanted if not any(w in _words(s) for s in scenarios)}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
     names = {s.name for s in scenarios if not wanted or wanted & set(_words(s))}
+    if any(s.name in names and s.open_loop and s.nodes > 1 for s in scenarios):
+        names.add("pairs-tcp-2nodes")  # a cluster's latency takes its rate from its pairs rate
     for s in scenarios:
         if s.name in names and s.baseline:
             names.add(s.baseline)
@@ -175,18 +178,23 @@ def _revision() -> str:
 
 def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome],
                  scenario: Scenario) -> tuple[Optional[float], str]:
-    """Half of the calibrating server's median pairs-tcp rate: jim's, or the relay's if relay-only."""
+    """Half of the calibrating server's median closed-loop rate (C{pairs}: pairs-tcp, or
+    pairs-tcp-2nodes for a cluster scenario): jim's, or the relay's if relay-only."""
     if args.latency_rate:
         return args.latency_rate, f"Offered rate: {args.latency_rate:,.0f} msgs/s (given with --latency-rate)."
     server = "relay" if args.relay_only else "jim"
+    name = "pairs-tcp-2nodes" if scenario.nodes > 1 else "pairs-tcp"
     rates = [t.figures["msgs_per_s"] for t in (pairs.trials if pairs else ())
              if t.server == server and t.ok and t.figures.get("msgs_per_s")]
     if not rates:
-        return None, f"Skipped: no successful {server} pairs-tcp trial to take the rate from."
+        return None, f"Skipped: no successful {server} {name} trial to take the rate from."
     rate = statistics.median(rates) / 2
-    same = "the same as latency-tcp's" if scenario.nodes > 1 else "the same for both servers"
-    return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of {server}'s median pairs-tcp rate "
-                  f"({statistics.median(rates):,.0f} msgs/s), {same}.")
+    if scenario.nodes > 1:
+        return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of the cluster's median {name} rate "
+                      f"({statistics.median(rates):,.0f} msgs/s): the cluster at half its capacity, "
+                      "as latency-tcp offers single-node jim half of its own.")
+    return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of {server}'s median {name} rate "
+                  f"({statistics.median(rates):,.0f} msgs/s), the same for both servers.")
 
 
 def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
@@ -261,7 +269,10 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
         for scenario in chosen:
             rate, note = (None, "")
             if scenario.open_loop:
-                pairs = next((o for o in outcomes if o.scenario.name == "pairs-tcp"), None)
+                # each server at half its own capacity: single-node jim at half its pairs-tcp
+                # rate, the cluster at half its pairs-tcp-2nodes rate
+                calibration = "pairs-tcp-2nodes" if scenario.nodes > 1 else "pairs-tcp"
+                pairs = next((o for o in outcomes if o.scenario.name == calibration), None)
                 rate, note = latency_rate(args, pairs, scenario)
             runnable = rate is not None or not scenario.open_loop
             relay_cmd, jim_cmd, load_cmd = "", "", ""
