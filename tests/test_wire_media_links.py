@@ -1,6 +1,6 @@
 """Signed download links: a link made by one key is taken by the same key until it expires,
 and nothing else is taken: another key, app, id or expiry, a changed signature."""
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,12 +12,14 @@ from jim.wire import media_links
 from tests.test_wire_media_ids import refs
 
 KEY = media_links.link_key(b"k" * 32)
+REF = "qiniu/file/j/" + "C" * 32
 
 
 def parts(link):
-    """(segments after /media, expires, signature) of a link, as the web side reads them."""
+    """(segments after /media, expires, signature) of a link, as the web side reads them:
+    each segment percent-decoded (Twisted's postpath)."""
     split = urlsplit(link)
-    segments = split.path.split("/")[1:]
+    segments = [unquote(segment, errors="strict") for segment in split.path.split("/")[1:]]
     assert segments[0] == media_links.MOUNT
     query = parse_qs(split.query)
     return segments[1:], query["expires"][0], query["signature"][0]
@@ -35,6 +37,12 @@ class LinkTests(SynchronousTestCase):
         self.assertTrue(link.startswith(f"/media/app%2F1/qiniu/file/j/{'A' * 32}?expires=1000"
                                         "&signature="), link)
         self.assertRegex(link, "signature=[0-9a-f]{64}$")
+
+    def test_segments_are_taken_as_decoded_once(self):
+        for app in ("a%41", "%ff", "\u00e9", "a/b"):
+            segments, expires, signature = parts(media_links.link(KEY, app, REF, 10))
+            self.assertEqual(segments[0], app)
+            self.assertEqual(media_links.check(KEY, segments, expires, signature, 0), (app, REF))
 
     def test_the_key_is_derived_not_the_tokens(self):
         self.assertNotEqual(media_links.link_key(b"k" * 32), b"k" * 32)
@@ -70,7 +78,7 @@ class LinkTests(SynchronousTestCase):
         segments, expires, signature = parts(media_links.link(KEY, "app", ref, 50))
         self.assertEqual(media_links.check(KEY, segments, expires, signature.upper(), 0),
                          ("app", ref))
-        for bad in ([], ["app"], ["app", "qiniu", "file"], ["app", "x"], ["%ff", *segments[1:]],
+        for bad in ([], ["app"], ["app", "qiniu", "file"], ["app", "x"],
                     ["app", "qiniu", "file", "j", "B" * 31]):
             self.refused(errors.NO_SUCH_MEDIA, KEY, bad, expires, signature, 0)
         for expires_, signature_ in ((None, signature), ("", signature), ("-1", signature),

@@ -110,7 +110,7 @@ class Media:
     async def open_link(self, segments, expires, signature):
         """What a download link names: C{(media, path of its bytes, expiry)}.
 
-        @param segments: the link's path after its mount, as sent (percent-encoded).
+        @param segments: the link's path after its mount, each segment percent-decoded.
         @param expires: its C{expires}, C{signature} its C{signature} (text, or None).
         @raise JimError: NOT_ALLOWED for a link that is not signed by this server or expired,
             NO_SUCH_MEDIA for one that names nothing.

@@ -100,7 +100,9 @@ class MediaDownloads(AsyncResource):
         if self.core.media is None:
             raise JimError(errors.NO_SUCH_MEDIA, "this server keeps no media")
         try:
-            segments = [segment.decode("ascii") for segment in request.postpath]
+            # Twisted has percent-decoded each segment already: decoding them again would
+            # change an app key that holds a "%"
+            segments = [segment.decode("utf-8") for segment in request.postpath]
         except UnicodeDecodeError:
             raise JimError(errors.NO_SUCH_MEDIA, "no such media") from None
         media, path, expiry = await self.core.media.open_link(

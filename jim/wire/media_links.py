@@ -8,7 +8,7 @@ names one file of one app until it expires. Signatures are compared in constant 
 """
 import hashlib
 import hmac
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import orjson
 
@@ -40,22 +40,20 @@ def link(key, app, media_id, expiry):
 
 
 def check(key, segments, expires, given, now):
-    """C{(app, media id)} of a link: C{segments} are its path's after L{MOUNT} (as sent,
-    percent-encoded), C{expires} and C{given} its query's values (text, or None).
+    """C{(app, media id)} of a link: C{segments} are its path's after L{MOUNT}, each
+    percent-decoded (text: what Twisted's C{request.postpath} holds, decoded from UTF-8),
+    C{expires} and C{given} its query's values (text, or None).
 
     JimError(NO_SUCH_MEDIA) when the path names no media, JimError(NOT_ALLOWED) when the
     signature is not the link's or the link expired at C{now} (epoch seconds)."""
-    try:
-        app = unquote(segments[0], errors="strict")
-        ref = media_ids.parse(unquote("/".join(segments[1:]), errors="strict"))
-    except (IndexError, UnicodeDecodeError):
-        ref = None
+    ref = media_ids.parse("/".join(segments[1:])) if segments else None
     if ref is None:
         raise JimError(errors.NO_SUCH_MEDIA, "no such media")
     if (type(expires) is not str or not expires.isascii() or not expires.isdigit()
             or len(expires) > 18 or type(given) is not str):
         raise JimError(errors.NOT_ALLOWED, "the link is not signed")
     expiry = int(expires)
+    app = segments[0]
     wanted = signature(key, app, str(ref), expiry)
     if not hmac.compare_digest(wanted.encode(), given.lower().encode("utf-8", "replace")):
         raise JimError(errors.NOT_ALLOWED, "the link's signature is wrong")

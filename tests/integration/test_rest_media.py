@@ -246,6 +246,16 @@ class DownloadTests(MediaCase):
         self.assertEqual((voice.status, voice.body), (200, AMR))
         self.assertEqual(voice.header("content-type"), "audio/amr")
 
+    async def test_links_of_apps_whose_keys_need_encoding(self):
+        """A key with a "%", a non-ASCII or a reserved character: its link is decoded once."""
+        await self.start()
+        for key in ("Other%41pp0000000000001", "Oth\u00e9rApp000000000001", "a b+c/d?e"):
+            other = await second_app(self.jim, key=key)
+            media_id = self.assertJson(await self.upload(AMR, kind="voice", rest=other))[
+                "media_id"]
+            response = await self.fetch(await self.link(media_id, rest=other))
+            self.assertEqual((response.status, response.body), (200, AMR), key)
+
     async def test_a_file_is_an_attachment_under_its_name(self):
         await self.start()
         upload = self.assertJson(await self.upload(b"<script>x</script>", kind="file",
