@@ -69,23 +69,6 @@ def disposition(media):
             f"filename*=UTF-8''{quote(media.fname, safe='')}")
 
 
-class _MissingFile(AsyncResource):
-    """What a link to an upload whose file is not here answers: the upload is known (the
-    store is shared) but its file is not in this node's media folder, which every node of a
-    cluster must share (docs/operations.md)."""
-
-    async def respond(self, request):
-        self.log.warn("media: the file of {uri} is not in the media folder (every node of a"
-                      " cluster must share --media-dir)", uri=request.path)
-        raise JimError(errors.NO_SUCH_MEDIA, "the file of this upload is missing on this server")
-
-
-class _UploadFile(static.File):
-    """Twisted's file serving, for one resolved path; a missing file is jim's JSON 404."""
-
-    childNotFound = _MissingFile()
-
-
 class MediaDownloads(AsyncResource):
     """Every download link: ``/media/<app>/<media id>?expires=...&signature=...``."""
 
@@ -107,6 +90,14 @@ class MediaDownloads(AsyncResource):
             raise JimError(errors.NO_SUCH_MEDIA, "no such media") from None
         media, path, expiry = await self.core.media.open_link(
             segments, query_arg(request, "expires"), query_arg(request, "signature"))
+        upload = static.File(path, defaultType=content_type(media))
+        if not upload.isfile():
+            # checked before any header is set: a 404 with the file's ETag and a max-age
+            # would be kept by a browser, and revalidated into a 304, once the file is back
+            self.log.warn("media: the file of {uri} is not in the media folder (every node of"
+                          " a cluster must share --media-dir)", uri=request.path)
+            raise JimError(errors.NO_SUCH_MEDIA,
+                           "the file of this upload is missing on this server")
         seconds = max(0, expiry - int(self.core.clock.seconds()))
         request.setHeader(b"Cache-Control", f"private, max-age={seconds}".encode())
         request.setHeader(b"X-Content-Type-Options", b"nosniff")
@@ -115,7 +106,7 @@ class MediaDownloads(AsyncResource):
         if request.setETag(f'"{media.content_hash}"'.encode()) is http.CACHED:
             request.finish()
             return None
-        answer = _UploadFile(path, defaultType=content_type(media)).render(request)
+        answer = upload.render(request)
         if answer is not server.NOT_DONE_YET:
             request.write(answer)
             request.finish()

@@ -289,6 +289,25 @@ class DownloadTests(MediaCase):
                                                                body=b""))
         self.assertError(response, 405, 899405)
 
+    async def test_a_file_missing_from_the_folder_is_a_404_nobody_keeps(self):
+        """A node whose --media-dir is not the shared one: its 404 is not cached, nor tagged
+        with the file's ETag (a revalidation would turn it into a 304 of the 404)."""
+        await self.start()
+        upload = self.assertJson(await self.upload(image_bytes()))
+        url = await self.link(upload["media_id"])
+        path = os.path.join(self.folder, upload["hash"][:2], upload["hash"][2:4],
+                            upload["hash"])
+        os.rename(path, path + ".away")
+        response = await self.fetch(url)
+        self.assertError(response, 404, 899003)
+        self.assertIn("missing", response.json()["error"]["message"])
+        self.assertEqual(response.header("cache-control"), "no-store")
+        for name in ("etag", "content-disposition", "last-modified"):
+            self.assertIsNone(response.header(name), name)
+        os.rename(path + ".away", path)
+        response = await self.fetch(url, [("If-None-Match", f'"{upload["hash"]}"')])
+        self.assertEqual(response.status, 304)
+
     async def test_bad_media_ids(self):
         rest = await self.start()
         for query in ("", "?mediaId=", "?mediaId=qiniu/image/j/xyz.png",
