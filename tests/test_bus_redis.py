@@ -1,6 +1,7 @@
 """The Redis bus and cluster presence, on a real redis-server: two or three buses in one
 process stand for nodes."""
 from twisted.internet import defer, reactor, task
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
@@ -181,3 +182,49 @@ class RedisBusTests(unittest.TestCase):
         self.assertIn(Invalidate("users", EVERY_APP, "", ""), b.got)
         a.bus.publish(Kick("app", "bob", "forbidden"))
         yield defer.ensureDeferred(until(lambda: Kick("app", "bob", "forbidden") in b.got))
+
+    @defer.inlineCallbacks
+    def test_deliveries_whose_publish_fails_are_reported_missed(self):
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), ping_every=0.3,
+                                                     timeout=1.0))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        b.presence.connect("app", "cid", "b:2", "tcp")
+        a.presence.connect("app", "cid", "a:1", "tcp")  # cid is on a too
+        yield defer.ensureDeferred(until(lambda: a.presence.online_users() == 2
+                                         and len(a.presence.connections("app", "cid")) == 2))
+        server.stop()
+        a.bus.publish(Delivery("app", message(9, target="bob"), ("bob", "cid")))
+        yield defer.ensureDeferred(until(lambda: a.missed, timeout=10))
+        yield task.deferLater(reactor, 0.2, lambda: None)
+        # bob is only on b, which cannot be reached: his part is kept for him; cid got it here
+        self.assertEqual(a.missed, [(9, ("bob",))])
+        self.assertEqual([d.recipients for d in a.got], [("cid",)])
+        server.start()  # so that the nodes can leave cleanly
+        channel = f"jim:bus:{a.bus.node}"
+        yield defer.ensureDeferred(until(
+            lambda: f"{channel}\r\n:1".encode() in server.command("PUBSUB", "NUMSUB", channel),
+            timeout=20))
+
+    @defer.inlineCallbacks
+    def test_a_node_number_lost_from_redis_is_taken_back_at_the_next_beat(self):
+        a, = yield defer.ensureDeferred(self.nodes(1, expiry=0.6))
+        key = f"jim:node-number:{a.bus.node_number}"
+        shared_server().command("DEL", key)
+        yield defer.ensureDeferred(until(
+            lambda: shared_server().command("GET", key).endswith(a.bus.node.encode() + b"\r\n")))
+
+    @defer.inlineCallbacks
+    def test_a_node_number_taken_by_another_node_is_logged_as_an_error(self):
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        a, = yield defer.ensureDeferred(self.nodes(1, expiry=0.6))
+        shared_server().command("SET", f"jim:node-number:{a.bus.node_number}", "usurper")
+
+        def complaint():
+            return [e for e in events if e.get("log_level") == LogLevel.error
+                    and e.get("number") == a.bus.node_number]
+        yield defer.ensureDeferred(until(complaint))
+        self.assertIn("event ids may repeat", formatEvent(complaint()[0]))
