@@ -350,6 +350,9 @@ class Groups:
             await self._set_owner(app, gid, new_owner)
         audience = list(members)
         await self._remove(app, gid, [username])
+        # the leaver hears of its leaving once every node has it: no chat sent next, on any
+        # node, reaches it
+        await self.bus.flushed()
         self.events.send(self.events.make(model.MEMBER_LEFT, app, actor=username, gid=gid,
                                           group_name=group.name, new_owner=new_owner,
                                           users=[bare_card(username)]), audience, group.alias)
