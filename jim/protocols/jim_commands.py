@@ -242,11 +242,13 @@ async def get_messages(session, obj):
             app, me, peer=None if gid is not None else request.from_user_id, gid=gid,
             begin=request.begin, end=request.end, offset=request.offset, count=request.count)
         code = status.GET_HISTORY_OK
-    friends, groups = {}, {}
+    friends, groups, aliases = {}, {}, {}
     for message in messages:
         if message.target_type == GROUP:
-            group = await core.groups.find(app, int(message.target))
-            alias = None if group is None else group.alias
+            if message.target not in aliases:  # each group looked up once a reply
+                group = await core.groups.find(app, int(message.target))
+                aliases[message.target] = None if group is None else group.alias
+            alias = aliases[message.target]
             group_id = jimjson.jim_group_id(message.target, alias)
             groups.setdefault(group_id, []).append(jimjson.chat_body(message, alias))
         else:
