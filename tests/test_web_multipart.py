@@ -46,6 +46,8 @@ class CopyTests(SynchronousTestCase):
         for sent, shown in (("C:\\Users\\ann\\My Doc.pdf", "My Doc.pdf"),
                             ("../../etc/passwd", "passwd"), ("a\\b/c.txt", "c.txt"),
                             ("dir/", ""), ("tab\there.txt", "tabhere.txt"),
+                            ("invoice\u202egpj.exe", "invoicegpj.exe"),
+                            ("a\u2066b\u2069\u200f\x85.txt", "ab.txt"),
                             ("照片.png", "照片.png"), ("x" * 300, "x" * 255)):
             body, content_type = build(b"z", filename=sent)
             self.assertEqual(copied(body, content_type)[0], shown, sent)

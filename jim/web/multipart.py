@@ -21,7 +21,9 @@ READ_BYTES = 64 * 1024
 #: the longest file name kept (characters)
 MAX_NAME = 255
 _FOLDERS = re.compile(r".*[/\\]", re.S)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+#: control characters, and the bidirectional controls that make a name show another
+#: extension than its own ("invoice\u202egpj.exe" shows as "invoiceexe.jpg")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def bad(detail):
@@ -30,7 +32,8 @@ def bad(detail):
 
 def file_name(raw):
     """The display name of a part's C{filename} (bytes as sent): UTF-8 (else Latin-1), the
-    last part of a path, without control characters, at most L{MAX_NAME} characters."""
+    last part of a path, without control characters (bidirectional ones included), at most
+    L{MAX_NAME} characters."""
     try:
         name = raw.decode("utf-8")
     except UnicodeDecodeError:
