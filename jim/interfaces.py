@@ -271,6 +271,10 @@ class IBus(Interface):
     missed = Attribute("None, or C{missed(delivery, usernames)}: called for a delivery of a "
                        "message that could not reach these recipients (their node went away "
                        "meanwhile), so that the core keeps it for them as an offline message.")
+    lost = Attribute("None, or C{lost(users)}: called with the C{(app, username)} of users "
+                     "who are online nowhere now because the node that held them died. One "
+                     "node is told, the one that found it dead, so that the core tells their "
+                     "groups once.")
 
     def start():
         """Connect. Fires when values can be published and received."""

@@ -67,6 +67,7 @@ class RedisBus:
         self.node = node or new_node_id()
         self.presence = ClusterPresence(self.node, reactor)
         self.missed = None
+        self.lost = None
         self._metrics = metrics
         self._local = LocalBus(node=self.node)
         # one connection: what this node publishes reaches every node in order
@@ -74,6 +75,7 @@ class RedisBus:
         self._broadcast = Broadcast(self._client, self.node, reactor)
         self._keeper = PresenceKeeper(self._client, self._broadcast, self.presence, reactor,
                                       expiry)
+        self._keeper.on_lost = self._users_lost
         self._own_channel = node_channel(self.node).encode()
         self._listener = Listener(address, reactor, [BROADCAST.encode(), self._own_channel],
                                   self._received, self._subscribed, ping_every)
@@ -176,6 +178,10 @@ class RedisBus:
         self._publish_failed(failure, channel)
         for part in parts:
             self._report_missed(part, self._only_on(part, node))
+
+    def _users_lost(self, users):
+        if self.lost is not None:
+            self.lost(users)
 
     def _only_on(self, delivery, node):
         """The recipients of C{delivery} connected to no node but C{node}."""

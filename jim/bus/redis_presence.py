@@ -157,6 +157,7 @@ class PresenceKeeper:
         self._beating = LoopingCall(self._beat)
         self._beating.clock = reactor
         self._beat_every = expiry / 3
+        self.on_lost = None  # on_lost(users): the (app, username) a dead node took offline
         presence.on_change = self.changed
 
     async def claim_number(self):
@@ -297,7 +298,13 @@ class PresenceKeeper:
             self.log.warn("bus: node {node} stopped beating: its users are offline", node=node)
             await self._client.call("DEL", presence_key(node))
             await self._broadcast.send("gone", node.encode())
-            self._presence.drop_node(node)
+            lost = self._presence.drop_node(node)
+            if lost and self.on_lost is not None:  # this node found it dead: it tells
+                try:
+                    self.on_lost(lost)
+                except Exception:
+                    self.log.failure("bus: telling of the users of dead node {node} failed",
+                                     node=node)
 
     def _beat(self):
         beat = defer.ensureDeferred(self._beat_once())

@@ -113,6 +113,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     hub = Hub(presence, bus, groups, events, metrics, users)
     for service in (accounts, users, relations, groups, hub):
         bus.subscribe(service.on_bus, (Invalidate,))
+    bus.lost = hub.users_lost
     bus.subscribe(hub.deliver, (Delivery,))
     bus.subscribe(hub.on_kick, (Kick,))
     media = None

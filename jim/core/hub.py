@@ -11,7 +11,7 @@ from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.events import card
+from jim.core.events import bare_card, card
 from jim.errors import JimError
 from jim.model import Kick, Message
 
@@ -94,6 +94,20 @@ class Hub:
             d.addCallback(self._announce_offline, connection.app, gid, alias, offline)
             d.addErrback(self._announce_failed, connection.app, user.username, gid)
 
+    def users_lost(self, users):
+        """Users whose node died (the bus found it dead): online nowhere now, so their groups
+        are told (J-IM's cmd 10), as their node would have told them at their logout."""
+        for app, username in users:
+            d = defer.ensureDeferred(self._announce_lost(app, username))
+            d.addErrback(self._lost_announce_failed, app, username)
+
+    async def _announce_lost(self, app, username):
+        user = None if self.users is None else await self.users.find(app, username)
+        offline = bare_card(username) if user is None else card(user, False)
+        for group in await self.groups.user_groups(app, username):
+            members = await self.groups.members(app, group.gid)
+            self._announce_offline(members, app, group.gid, group.alias, offline)
+
     def _announce_offline(self, members, app, gid, alias, offline):
         if self.presence.is_online(app, offline.username):  # back meanwhile: no longer news
             return
@@ -108,6 +122,14 @@ class Hub:
             return
         self.log.failure("could not tell group {gid} of app {app} that {user} left", failure,
                          gid=gid, app=app, user=username)
+
+    def _lost_announce_failed(self, failure, app, username):
+        if failure.check(JimError):  # the store is away: the notice is lost, not the user
+            self.log.warn("could not tell the groups of {user} of app {app} that their node"
+                          " died: {why}", app=app, user=username, why=failure.value.detail)
+            return
+        self.log.failure("could not tell the groups of {user} of app {app} that their node"
+                         " died", failure, app=app, user=username)
 
     def kick(self, app, username, reason, event=None, keep=None):
         """Close every connection of a user, on every node (but C{keep}, a connection id)."""

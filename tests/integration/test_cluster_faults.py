@@ -63,6 +63,28 @@ class KilledNodeTests(TestCase):
         self.assertEqual(contents, ["live"] + acknowledged, "stored once each")
 
 
+    async def test_the_groups_of_a_killed_nodes_users_are_told_they_went_offline(self):
+        url = empty_redis()
+        a, b = await self.node(url), await self.node(url)
+        await Rest(a, KEY, SECRET).register("alice", "bobby")
+        alice = await tcp_client(a.port, testcase=self)
+        await alice.login("alice")
+        bobby = await tcp_client(b.port)
+        await bobby.login("bobby")
+        for client, name in ((alice, "alice"), (bobby, "bobby")):
+            client.send(7, {"cmd": 7, "groupId": "g1"})
+            while (await alice.expect(9))["user"]["userId"] != name:
+                pass
+
+        await b.kill()
+        # the node that finds b dead (within the 3 s expiry) tells b's users' groups, once
+        notice = (await alice.expect(10, timeout=3 + 1 + 5))["data"]
+        self.assertEqual((notice["group"], notice["user"]["userId"], notice["user"]["status"]),
+                         ("g1", "bobby", "offline"))
+        await quiet(1.5)
+        self.assertEqual([f for f in alice.inbox.frames if f[0] == 10], [], "told once")
+
+
 class RedisRestartTests(ClusterCase):
     timeout = 120
 
