@@ -60,7 +60,8 @@ def server_argv(kind: str, paths: Paths, port: str, workdir: str) -> list[str]:
     if kind == "jim":
         return [paths.python, "-c", TWISTD, "-n", "--pidfile=", f"--logfile={workdir}/twistd.log",
                 "jim", "--listen", f"tcp:{port}:interface=127.0.0.1", "--data", f"{workdir}/data",
-                "--open-registration", "--scrypt-cost", "2:1:1", "--rate-limit", "0"]
+                "--open-registration", "--scrypt-cost", "2:1:1", "--rate-limit", "0",
+                "--user-rate", "0", "--address-rate", "0", "--app-rate", "0"]
     raise ValueError(f"unknown server kind {kind!r}")
 
 

@@ -320,8 +320,9 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
               "Twisted on this machine, so jim's figures mean most as ratios to theirs.",
               "- jim runs with `--open-registration` (each benchmark user is created at its first "
               "login) and `--scrypt-cost 2:1:1`, which makes that one password hash per user nearly "
-              "free; logins in production pay a real scrypt cost. `--rate-limit 0` turns flood "
-              "control off, since one user sends thousands of chats a second here.",
+              "free; logins in production pay a real scrypt cost. `--rate-limit 0`, `--user-rate 0`, "
+              "`--address-rate 0` and `--app-rate 0` turn flood control off, since one user sends "
+              "hundreds of chats a second here, all from one address.",
               f"- The server is pinned to CPU {info['server_cpu']} and imload to CPU {info['load_cpu']} "
               "(`taskset`); every trial starts a fresh server (jim with an empty data directory on the "
               "repository's filesystem); relay and jim trials alternate; each figure is a median."]

@@ -16,6 +16,9 @@ class Limits:
     login_timeout = attr.ib(default=30.0)  # seconds from connect to a successful login
     idle_timeout = attr.ib(default=120.0)  # seconds without any frame after login
     rate = attr.ib(default=1000.0)  # frames per second per connection (burst: 2 s worth)
+    user_rate = attr.ib(default=100.0)  # chats a second per user, all its connections (a node's)
+    address_rate = attr.ib(default=1000.0)  # chats a second per client address (a node's)
+    app_rate = attr.ib(default=10000.0)  # chats a second per app, all its users (a node's)
     max_inflight = attr.ib(default=64)  # commands of one connection in progress
     outbox = attr.ib(default=1024 * 1024)  # bytes queued to a slow reader before it is dropped
     group_size = attr.ib(default=500)  # members of one group

@@ -14,7 +14,7 @@ MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 #: the limits that 0 switches off
-ZERO_OFF = ("rate", "rest_rate")
+ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate")
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -24,6 +24,9 @@ _LIMIT_OPTIONS = [
     ("login-timeout", "login_timeout", float, "Seconds from connecting to a successful login."),
     ("idle-timeout", "idle_timeout", float, "Seconds a logged-in connection may stay silent."),
     ("rate-limit", "rate", float, "Frames per second per connection (burst 2 s); 0 = no limit."),
+    ("user-rate", "user_rate", float, "Chats a second one user may send from all its connections (burst 2 s); 0 = no limit."),
+    ("address-rate", "address_rate", float, "Chats a second from one client address (burst 2 s); 0 = no limit."),
+    ("app-rate", "app_rate", float, "Chats a second from all the users of one app (burst 2 s); 0 = no limit."),
     ("max-inflight", "max_inflight", int, "Commands of one connection in progress before its reads pause."),
     ("outbox-limit", "outbox", int, "Bytes queued for a reader that stopped reading before it is dropped."),
     ("group-size", "group_size", int, "Most members of one group."),

@@ -11,6 +11,7 @@ from jim.core.hub import Hub
 from jim.core.media import Media
 from jim.core.messages import Messages
 from jim.core.policy import Policy
+from jim.core.rates import ChatRates
 from jim.core.relations import Relations
 from jim.core.users import Users
 from jim.model import Delivery, Invalidate, Kick
@@ -37,6 +38,8 @@ class Core:
         self.presence = presence
         self.events = events
         self.limits = limits
+        self.chat_rates = ChatRates(clock, limits.user_rate, limits.address_rate,
+                                    limits.app_rate)
         self.clock = clock
         self.metrics = metrics
         self.auto_join = tuple(auto_join)

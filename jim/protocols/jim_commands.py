@@ -129,6 +129,12 @@ def chat(session, obj):
         session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
         return
     core = session.core
+    rates = core.chat_rates
+    if rates.enabled:
+        refusal = rates.charge(session.app, session.username, session.address)
+        if refusal is not None:
+            session.command_done(_CHAT, Failure(refusal), draft.client_id)
+            return
     if group_id is not None:
         gid = core.groups.cached_gid(session.app, *jimjson.group_ref(group_id))
         if gid is None:

@@ -313,6 +313,18 @@ class Session:
     def peer(self):
         return self.client.peer
 
+    @property
+    def address(self):
+        """The client's address without its port (what per-address limits count)."""
+        return address_of(self.client.peer)
+
+
+def address_of(peer):
+    """C{"host"} of a C{"host:port"} peer (an IPv6 host keeps its colons; an IPv4 address
+    mapped into IPv6 counts as the IPv4 one)."""
+    host = peer.rpartition(":")[0] or peer
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
 
 #: the reply to a command sent before the login, by the command of the reply
 _LOGIN_FIRST = {
