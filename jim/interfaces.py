@@ -172,13 +172,18 @@ class IMessageStore(Interface):
         """Mark a message retracted and drop it from every offline list; the retracted
         message. JimError(NO_SUCH_MESSAGE), JimError(ALREADY_RETRACTED)."""
 
-    def take_offline(app, username, peer=None, gid=None, limit=None):
+    def take_offline(app, username, peer=None, gid=None, limit=None, upto=None):
         """Fetch and forget, in one transaction, the user's offline messages, oldest first.
 
         With C{peer}: only private messages from C{peer}. With C{gid} (an int): only messages
-        of that group. At most C{limit} (the oldest; the rest stay for the next fetch). A
-        message is never returned twice, and a retracted one never.
+        of that group. At most C{limit} (the oldest; the rest stay for the next fetch), and
+        with C{upto} only messages whose id is at most C{upto}. A message is never returned
+        twice, and a retracted one never.
         """
+
+    def peek_offline(app, username, peer=None, gid=None, limit=None):
+        """The messages L{take_offline} would take with these arguments, oldest first, without
+        taking them: a caller measures them, then takes those it can use (C{upto})."""
 
     def private_history(app, user, peer, begin=None, end=None, offset=None, count=100):
         """Messages between C{user} and C{peer} (both directions), oldest first, retracted

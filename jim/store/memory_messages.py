@@ -100,20 +100,32 @@ class MemoryMessages:
         return message
 
     @answered
-    def take_offline(self, app, username, peer=None, gid=None, limit=None):
+    def take_offline(self, app, username, peer=None, gid=None, limit=None, upto=None):
         check_limit(limit)
+        check_limit(upto)
         waiting = self._offline.get((app, username), set())
         # a retracted message marked after its retraction (add_offline) is never returned
         waiting.difference_update([i for i in waiting if self._messages[i].retracted])
+        taken = self._waiting(waiting, username, peer, gid, limit, upto)
+        waiting.difference_update(taken)
+        return [self._messages[message_id] for message_id in taken]
+
+    @answered
+    def peek_offline(self, app, username, peer=None, gid=None, limit=None):
+        check_limit(limit)
+        waiting = [i for i in self._offline.get((app, username), ())
+                   if not self._messages[i].retracted]
+        taken = self._waiting(waiting, username, peer, gid, limit, None)
+        return [self._messages[message_id] for message_id in taken]
+
+    def _waiting(self, waiting, username, peer, gid, limit, upto):
         taken = sorted(
             message_id
             for message_id in waiting
-            if is_offline_match(self._messages[message_id], username, peer, gid)
+            if (upto is None or message_id <= upto)
+            and is_offline_match(self._messages[message_id], username, peer, gid)
         )
-        if limit is not None:
-            taken = taken[:limit]
-        waiting.difference_update(taken)
-        return [self._messages[message_id] for message_id in taken]
+        return taken if limit is None else taken[:limit]
 
     @answered
     def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):

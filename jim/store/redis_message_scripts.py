@@ -81,14 +81,17 @@ end
 """)
 
 #: KEYS: a user's offline set, the messages; ARGV: the tag of the marks to take ('' for any),
-#: the most to take ('' for no limit). Takes and forgets them, oldest first, and forgets the
-#: marks of retracted messages it meets on the way. The messages: id, JSON, id, JSON...
+#: the most to take ('' for no limit), the highest id to take ('' for any), '1' to only look.
+#: Takes and forgets them, oldest first, and forgets the marks of retracted messages it meets
+#: on the way (when it only looks, it forgets nothing). The messages: id, JSON, id, JSON...
 TAKE = Script("messages.take", """
-local tag, limit = ARGV[1], tonumber(ARGV[2])
+local tag, limit, upto = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local peek = ARGV[4] == '1'
 local out, gone = {}, {}
 local taken, start = 0, 0
+local high = upto == nil and '+inf' or ARGV[3]
 while limit == nil or taken < limit do
-  local marks = redis.call('ZRANGE', KEYS[1], start, start + 99)
+  local marks = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', high, 'LIMIT', start, 100)
   if #marks == 0 then break end
   for _, mark in ipairs(marks) do
     local id = string.match(mark, '^%d+')
@@ -105,6 +108,7 @@ while limit == nil or taken < limit do
   end
   start = start + 100
 end
+if peek then return out end
 for i = 1, #gone, 1000 do
   redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 999, #gone)))
 end

@@ -248,9 +248,16 @@ class RedisMessages:
             await self._client.run(MARK, [key(app, "offline", username) for username in users],
                                    [field, *[f"{field}:{_tag(message, u)}" for u in users]])
 
+    def take_offline(self, app, username, peer=None, gid=None, limit=None, upto=None):
+        return self._offline(app, username, peer, gid, limit, upto, "")
+
+    def peek_offline(self, app, username, peer=None, gid=None, limit=None):
+        return self._offline(app, username, peer, gid, limit, None, "1")
+
     @deferred
-    async def take_offline(self, app, username, peer=None, gid=None, limit=None):
+    async def _offline(self, app, username, peer, gid, limit, upto, peek):
         check_limit(limit)
+        check_limit(upto)
         if limit == 0 or (peer is not None and gid is not None):  # (no message is both)
             return []
         tag = "" if peer is None else "s:" + peer
@@ -258,7 +265,8 @@ class RedisMessages:
             tag = "g:" + str(gid)
         reply = await self._client.run(TAKE, [key(app, "offline", username),
                                               key(app, "messages")],
-                                       [tag, "" if limit is None else str(limit)])
+                                       [tag, "" if limit is None else str(limit),
+                                        "" if upto is None else str(upto), peek])
         return _messages(app, reply)
 
     # -- lookups and retraction --------------------------------------------------------------

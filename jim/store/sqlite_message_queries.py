@@ -237,9 +237,22 @@ def retract_message(db, app, message_id):
     return message._replace(retracted=True)
 
 
-def take_offline(db, app, username, peer, gid, limit=None):
-    """The user's offline messages (oldest first, at most C{limit}), and forget them. Marks of
-    retracted messages met on the way are forgotten too; they are never returned."""
+def take_offline(db, app, username, peer, gid, limit=None, upto=None):
+    """The user's offline messages (oldest first, at most C{limit}, ids at most C{upto}), and
+    forget them. Marks of retracted messages met on the way are forgotten too; they are never
+    returned."""
+    taken, seen = _offline(db, app, username, peer, gid, limit, upto)
+    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?", seen)
+    return taken
+
+
+def peek_offline(db, app, username, peer, gid, limit=None):
+    """What L{take_offline} would take, left where it is."""
+    return _offline(db, app, username, peer, gid, limit, None)[0]
+
+
+def _offline(db, app, username, peer, gid, limit, upto):
+    """The messages to take, and the marks met: (app, username, message id) each."""
     query = (f"SELECT {prefixed(MESSAGE_COLUMNS, 'm')} FROM offline AS o"
              " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
     params = [app, username]
@@ -249,6 +262,9 @@ def take_offline(db, app, username, peer, gid, limit=None):
     if gid is not None:
         query += " AND m.target_type = ? AND m.target = ?"
         params += [model.GROUP, str(gid)]
+    if upto is not None:
+        query += " AND o.message_id <= ?"
+        params.append(upto)
     query += " ORDER BY o.message_id"
     taken = []
     seen = []
@@ -263,5 +279,4 @@ def take_offline(db, app, username, peer, gid, limit=None):
                         break
         finally:
             rows.close()
-    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?", seen)
-    return taken
+    return taken, seen

@@ -49,12 +49,20 @@ class SqliteMessages:
     def retract_message(self, app, message_id):
         return self._engine.write(q.retract_message, app, message_id)
 
-    def take_offline(self, app, username, peer=None, gid=None, limit=None):
+    def take_offline(self, app, username, peer=None, gid=None, limit=None, upto=None):
+        try:
+            check_limit(limit)
+            check_limit(upto)
+        except JimError as refusal:
+            return defer.fail(refusal)
+        return self._engine.write(q.take_offline, app, username, peer, gid, limit, upto)
+
+    def peek_offline(self, app, username, peer=None, gid=None, limit=None):
         try:
             check_limit(limit)
         except JimError as refusal:
             return defer.fail(refusal)
-        return self._engine.write(q.take_offline, app, username, peer, gid, limit)
+        return self._engine.read(q.peek_offline, app, username, peer, gid, limit)
 
     def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
         return self._history(app, private_conversation(user, peer), begin, end, offset, count)

@@ -310,6 +310,38 @@ class MessagesContract(ContractCase):
                                errors.BAD_REQUEST)
         self.assertEqual(await self.messages.take_offline("a", "bob", limit=MAX_INT64), [sent])
 
+    async def test_peek_offline_takes_nothing(self):
+        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
+                for i, sender in enumerate(("ann", "cid", "ann"))]
+        self.assertEqual(await self.messages.peek_offline("a", "bob"), sent)
+        self.assertEqual(await self.messages.peek_offline("a", "bob", peer="ann", limit=1),
+                         [sent[0]])
+        self.assertEqual(await self.messages.peek_offline("a", "bob", limit=0), [])
+        self.assertEqual(await self.messages.peek_offline("a", "cid"), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), sent)
+        self.assertEqual(await self.messages.peek_offline("a", "bob"), [])
+
+    async def test_peek_offline_skips_retracted(self):
+        gone = await self.messages.add_message(chat("a", "ann", "bob", "1"), ["bob"])
+        kept = await self.messages.add_message(chat("a", "ann", "bob", "2"), ["bob"])
+        await self.messages.retract_message("a", gone.id)
+        self.assertEqual(await self.messages.peek_offline("a", "bob"), [kept])
+        self.assertEqual(await self.messages.take_offline("a", "bob"), [kept])
+
+    async def test_offline_upto_takes_only_ids_up_to_it(self):
+        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
+                for i, sender in enumerate(("ann", "cid", "ann", "ann"))]
+        self.assertEqual(await self.messages.take_offline("a", "bob", upto=sent[0].id - 1), [])
+        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann",
+                                                          upto=sent[2].id), [sent[0], sent[2]])
+        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1,
+                                                          upto=sent[3].id), [sent[1]])
+        self.assertEqual(await self.messages.peek_offline("a", "bob"), [sent[3]])
+        self.assertEqual(await self.messages.take_offline("a", "bob", upto=MAX_INT64), [sent[3]])
+        for upto in (-1, MAX_INT64 + 1):
+            await self.refused(self.messages.take_offline("a", "bob", upto=upto),
+                               errors.BAD_REQUEST)
+
     async def test_add_offline(self):
         message = await self.messages.add_message(chat("a", "ann", "bob"))
         self.assertEqual(await self.messages.take_offline("a", "bob"), [])
