@@ -30,6 +30,12 @@ class Limits:
     history_max = attr.ib(default=1000)  # largest history page
     offline_max = attr.ib(default=1000)  # offline messages returned by one fetch
     media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
+    # failed password logins (a node's count): N in the window slow the next, 2N lock them out
+    login_failures_user = attr.ib(default=5)  # per account; 0 = not counted
+    login_failures_address = attr.ib(default=20)  # per client address; 0 = not counted
+    login_window = attr.ib(default=300.0)  # seconds the failures are counted over
+    login_lockout = attr.ib(default=900.0)  # seconds password logins are refused after 2N
+    logins_per_address = attr.ib(default=4)  # password hashes of one address queued or running
 
 
 @attr.s(frozen=True, slots=True)

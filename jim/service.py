@@ -173,6 +173,7 @@ class JimService(service.Service):
             run=lambda f, *a: deferToThreadPool(reactor, self._pool, f, *a),
             threads=config.hash_threads,
             max_wait=config.limits.login_timeout / 2,
+            per_source=config.limits.logins_per_address,
         )
         if store_name == "redis":  # every node must accept the tokens any node signed
             key = await self.store.shared_value("token-key", secrets.token_bytes(32).hex())

@@ -15,6 +15,7 @@ MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 #: the limits that 0 switches off
 ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate")
+ZERO_OFF += ("login_failures_user", "login_failures_address")
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -38,6 +39,16 @@ _LIMIT_OPTIONS = [
     ("history-max", "history_max", int, "Largest history page."),
     ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),
+    ("login-failures-per-user", "login_failures_user", int, "Failed password logins of one"
+     " account in --login-window before its logins slow down (twice as many: locked out);"
+     " 0 = not counted."),
+    ("login-failures-per-address", "login_failures_address", int, "Failed password logins from"
+     " one client address in --login-window before its logins slow down (twice as many:"
+     " locked out); 0 = not counted."),
+    ("login-window", "login_window", float, "Seconds over which failed logins are counted."),
+    ("login-lockout", "login_lockout", float, "Seconds password logins stay refused once locked out."),
+    ("logins-per-address", "logins_per_address", int, "Password logins of one client address"
+     " hashing or queued to hash at once; more are refused at once."),
 ]
 
 

@@ -5,13 +5,20 @@ A login names a user and proves it with a password (scrypt, on threads) or a rec
 (HMAC, no hashing). An unknown user is registered by its first login only when open
 registration is on. Failures never say whether the user exists; a forbidden user may not log
 in, and a token stops working when its user's password changes.
+
+Failed password logins are counted per account and per client address
+(L{jim.core.login_throttle}): past a limit a login waits before its password is checked,
+then is refused (RATE_LIMITED) without hashing. Token logins are never throttled: they cost
+no hash, and a locked account's users who hold a token still get in.
 """
 import hashlib
 import hmac
 
+from twisted.internet import task
 from twisted.logger import Logger
 
 from jim import errors, model
+from jim.core.login_throttle import LoginThrottle
 from jim.core.passwords import salt_of
 from jim.core.users import check_profile
 from jim.errors import JimError
@@ -57,7 +64,8 @@ def _login_failed(detail):
 class Accounts:
     log = Logger()
 
-    def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration):
+    def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration,
+                 throttle=None):
         self.store = store  # the apps area
         self.users = users
         self.passwords = passwords
@@ -65,6 +73,8 @@ class Accounts:
         self.clock = clock
         self.default_app = default_app
         self.open_registration = open_registration
+        #: failed password logins (per node); the default counts but never slows anyone
+        self.throttle = throttle if throttle is not None else LoginThrottle(0, 0, 1.0, 1.0)
         #: key -> App: the apps memory holds; the hot path reads it directly
         self.known = self._apps = {}
         # verified against when the user does not exist, at the configured cost, so an unknown
@@ -100,20 +110,20 @@ class Accounts:
             raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
         return app
 
-    async def login(self, app_key, username, password=None, token=None):
-        """Authenticate a login; returns (app key, User). JimError(AUTH_FAILED) for every
-        refusal but a forbidden user's (USER_FORBIDDEN) and a busy server's (BUSY)."""
+    async def login(self, app_key, username, password=None, token=None, address=None):
+        """Authenticate a login from client C{address} (its IP, see
+        L{jim.core.login_throttle.address_key}; None: not counted per address); returns
+        (app key, User). JimError(AUTH_FAILED) for every refusal but a forbidden user's
+        (USER_FORBIDDEN), a busy server's (BUSY) and a throttled one's (RATE_LIMITED)."""
         app_key = app_key or self.default_app
-        if await self.app(app_key) is None:
-            # refused as a known app refuses a stranger, and as slowly: which app keys exist
-            # is not told
-            await self._unknown_app_login(username, password, token)
-        if token:
-            user = await self._token_login(app_key, username, token)
-        else:
+        if not token:
             if not username or password is None:
                 raise _login_failed("userId and password (or token) are required")
-            user = await self._password_login(app_key, username, password)
+            user = await self._throttled(app_key, username, password, address)
+        elif await self.app(app_key) is None:
+            await self._unknown_app_login(username, password, token)
+        else:
+            user = await self._token_login(app_key, username, token)
         # A forbid, a new password or a deletion may have landed while the password was
         # checked (on a thread): what counts is the user as it is now. The caller binds the
         # connection before it awaits anything else, so a kick from now on reaches it.
@@ -125,23 +135,45 @@ class Accounts:
             raise JimError(errors.USER_FORBIDDEN, f"{current.username!r} is forbidden")
         return app_key, current
 
-    async def _unknown_app_login(self, username, password, token):
-        if token:
-            self.check_token(token)  # a token of no app: checked all the same, then refused
-            raise _login_failed("invalid or expired token")
-        if not username or password is None:
-            raise _login_failed("userId and password (or token) are required")
-        await self.passwords.verify(password, self._no_such_user)
-        raise _login_failed("wrong userId or password")
+    async def _throttled(self, app_key, username, password, address):
+        """A password login, waited for or refused as its account's and its address's failed
+        logins say; a wrong password counts against both, a right one clears the account."""
+        throttle = self.throttle
+        verdict = throttle.verdict(app_key, username, address, self.clock.seconds())
+        if verdict.refused:
+            raise JimError(errors.RATE_LIMITED,
+                           f"too many failed logins; retry in {max(1, round(verdict.locked_for))} s")
+        if verdict.delay:
+            await task.deferLater(self.clock, verdict.delay)
+        try:
+            if await self.app(app_key) is None:
+                # refused as a known app refuses a stranger, and as slowly: which app keys
+                # exist is not told
+                await self.passwords.verify(password, self._no_such_user, address)
+                raise _login_failed("wrong userId or password")
+            user = await self._password_login(app_key, username, password, address)
+        except JimError as e:
+            if e.code == errors.AUTH_FAILED:
+                for kind, key, change in throttle.failed(app_key, username, address,
+                                                         self.clock.seconds()):
+                    self.log.warn("failed logins: {kind} {key} {change}", kind=kind, key=key,
+                                  change=change)
+            raise
+        throttle.succeeded(app_key, username)
+        return user
 
-    async def _password_login(self, app_key, username, password):
+    async def _unknown_app_login(self, username, password, token):
+        self.check_token(token)  # a token of no app: checked all the same, then refused
+        raise _login_failed("invalid or expired token")
+
+    async def _password_login(self, app_key, username, password, address=None):
         user = await self.users.find(app_key, username)
         if user is None:
             if self.open_registration:
-                return await self._register(app_key, username, password)
-            await self.passwords.verify(password, self._no_such_user)
+                return await self._register(app_key, username, password, address)
+            await self.passwords.verify(password, self._no_such_user, address)
             raise _login_failed("wrong userId or password")
-        if not await self.passwords.verify(password, user.password):
+        if not await self.passwords.verify(password, user.password, address):
             raise _login_failed("wrong userId or password")
         if self.passwords.needs_rehash(user.password):
             user = await self.users.rehash(user, password) or user
@@ -158,10 +190,10 @@ class Accounts:
             raise _login_failed("invalid or expired token")
         return user
 
-    async def _register(self, app_key, username, password):
+    async def _register(self, app_key, username, password, address=None):
         if len(password) < 1:
             raise _login_failed("a password is required to register")
-        hashed = await self.passwords.hash(password)
+        hashed = await self.passwords.hash(password, source=address)
         try:
             user = await self.users.register(app_key, username, None, _first_profile(username),
                                              hashed=hashed)
@@ -170,7 +202,7 @@ class Accounts:
                 raise
             # registered by a concurrent login: check the password against that one
             user = await self.users.get(app_key, username)
-            if not await self.passwords.verify(password, user.password):
+            if not await self.passwords.verify(password, user.password, address):
                 raise _login_failed("wrong userId or password") from None
             return user
         self.log.info("registered {user} in app {app} at first login", user=username,

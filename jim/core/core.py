@@ -8,6 +8,7 @@ from jim.core.accounts import Accounts
 from jim.core.events import Events
 from jim.core.groups import Groups
 from jim.core.hub import Hub
+from jim.core.login_throttle import LoginThrottle
 from jim.core.media import Media
 from jim.core.messages import Messages
 from jim.core.policy import Policy
@@ -108,8 +109,10 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     groups.relations = relations
     users.watchers = relations.friend_names
     users.on_delete = [groups.user_deleted, relations.user_deleted]
+    throttle = LoginThrottle(limits.login_failures_user, limits.login_failures_address,
+                             limits.login_window, limits.login_lockout)
     accounts = Accounts(store.apps, users, passwords, tokens, clock, default_app,
-                        open_registration)
+                        open_registration, throttle)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
     bus.missed = messages.keep_missed

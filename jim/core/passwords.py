@@ -15,6 +15,7 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from jim import errors
+from jim.core.fair_queue import FairQueue
 from jim.errors import JimError
 
 _PREFIX = "scrypt"
@@ -102,10 +103,14 @@ def weaker_than(stored, cost):
 class Passwords:
     """Hash and verify on threads. C{run} is C{(f, *args) -> Deferred}, e.g. deferToThreadPool.
 
-    A login whose hash would wait longer than C{max_wait} seconds (judged from how many hashes
-    are queued, how long one takes and how many C{threads} work) is refused at once
-    (JimError(BUSY)) instead of queueing: a flood of logins must not become an ever longer
-    queue of scrypt work that outlives the clients who asked for it.
+    Login hashes wait in a L{FairQueue}: the lines of the client addresses they came from
+    (their C{source}) are served in turn, at most C{threads} hashes at once, so one address
+    flooding wrong passwords cannot make everyone else wait behind its hashes. An address
+    holding C{per_source} hashes (queued or running) has its next login refused at once
+    (JimError(BUSY), "from your address"); and a login whose hash would wait longer than
+    C{max_wait} seconds (judged from how many hashes are queued, how long one takes and how
+    many C{threads} work) is refused at once too: a flood of logins from many addresses must
+    not become an ever longer queue of scrypt work that outlives the clients who asked for it.
 
     Bulk hashes (an app server registering users in a batch) queue instead of being refused,
     and take at most C{threads - 1} threads (one, with a single thread): logins always have a
@@ -115,15 +120,19 @@ class Passwords:
     around the hash alone: the time a hash waited for its thread is not counted.
     """
 
-    def __init__(self, cost, run=None, threads=1, max_wait=15.0, timer=time.perf_counter):
+    def __init__(self, cost, run=None, threads=1, max_wait=15.0, timer=time.perf_counter,
+                 per_source=4):
         self.cost = tuple(cost)
         self._run = run if run is not None else defer.maybeDeferred
         self.threads = threads
         self.max_wait = max_wait
         self.timer = timer
-        self.pending = 0
+        self.pending = 0  # login hashes queued or running
         self.seconds = 0.0  # moving average of one hash
         self._bulk = defer.DeferredSemaphore(max(1, threads - 1))
+        self._queue = FairQueue(per_source)
+        self._running = 0
+        self._pumping = False
 
     def expected_wait(self):
         free = max(1, self.threads - self._bulk.limit + self._bulk.tokens)
@@ -136,17 +145,42 @@ class Passwords:
         result = f(*args)
         return result, self.timer() - started
 
-    def _submit(self, f, *args):
+    def _submit(self, source, f, *args):
+        if self._queue.full(source):
+            return defer.fail(JimError(
+                errors.BUSY, "too many logins in progress from your address; retry shortly"))
         if self.pending and self.expected_wait() > self.max_wait:
             return defer.fail(JimError(errors.BUSY, "too many logins in progress; retry shortly"))
         self.pending += 1
-        d = self._run(self._timed, f, *args)
-        d.addBoth(self._finished)
+        d = defer.Deferred()
+        self._queue.push(source, (d, f, args))
+        self._pump()
         return d
 
-    def _finished(self, result):
+    def _pump(self):
+        """Start queued hashes, in their sources' turns, while a thread is free."""
+        if self._pumping:
+            return  # a hash that finished at once, inside the loop below: the loop goes on
+        self._pumping = True
+        try:
+            while self._running < self.threads and len(self._queue):
+                source, (d, f, args) = self._queue.pop()
+                self._running += 1
+                ran = defer.maybeDeferred(self._run, self._timed, f, *args)
+                ran.addBoth(self._finished, source, d)
+        finally:
+            self._pumping = False
+
+    def _finished(self, result, source, d):
+        self._running -= 1
         self.pending -= 1
-        return self._measured(result)
+        self._queue.done(source)
+        result = self._measured(result)
+        self._pump()
+        if isinstance(result, Failure):
+            d.errback(result)
+        else:
+            d.callback(result)
 
     def _measured(self, result):
         if isinstance(result, Failure):
@@ -155,10 +189,11 @@ class Passwords:
         self.seconds = took if not self.seconds else 0.8 * self.seconds + 0.2 * took
         return value
 
-    def hash(self, password, salt=None):
+    def hash(self, password, salt=None, source=None):
         """The hash of C{password} (with C{salt}: when a stronger hash replaces a weaker one,
-        it keeps the user's salt)."""
-        return self._submit(hash_password, password, self.cost, salt)
+        it keeps the user's salt), queued in the line of C{source} (a client address; None:
+        the server's own work)."""
+        return self._submit(source, hash_password, password, self.cost, salt)
 
     def hash_in_bulk(self, password):
         """A hash for a batch of registrations: queued, never refused, and never on the
@@ -168,8 +203,8 @@ class Passwords:
     def _bulk_hash(self, password):
         return self._run(self._timed, hash_password, password, self.cost).addBoth(self._measured)
 
-    def verify(self, password, stored):
-        return self._submit(verify_password, password, stored)
+    def verify(self, password, stored, source=None):
+        return self._submit(source, verify_password, password, stored)
 
     def needs_rehash(self, stored):
         return weaker_than(stored, self.cost)

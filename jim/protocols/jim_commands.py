@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors
+from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.model import GROUP
 from jim.wire import jim_events, jimjson, status
@@ -20,6 +21,8 @@ log = Logger()
 _HEARTBEAT = jimjson.reply(status.HEARTBEAT, data={"hbbyte": -128})
 _HANDSHAKE = jimjson.reply(status.HANDSHAKE_RESP, data={"hbyte": -127})
 _CLOSE_OK = jimjson.reply(status.CLOSE, status.CLOSE_OK)
+#: login refusals not logged one by one (a flood of them is logged by L{jim.core.accounts})
+_UNLOGGED_REFUSALS = frozenset((errors.RATE_LIMITED, errors.BUSY))
 _USER_CODES = {
     jimjson.USER_ONLINE: status.GET_USER_ONLINE_OK,
     jimjson.USER_OFFLINE: status.GET_USER_OFFLINE_OK,
@@ -53,9 +56,12 @@ async def login(session, obj):
                 return
             raise JimError(errors.NOT_ALLOWED, "this connection is logged in as another user")
         app, user = await core.accounts.login(request.app_key, request.user_id,
-                                              request.password, request.token)
+                                              request.password, request.token,
+                                              address_key(host_of(session.peer)))
     except JimError as e:  # Handler.close_on_failure closes the connection
         core.metrics.login_failures += 1
+        if e.code in _UNLOGGED_REFUSALS:
+            raise  # a flood's: its throttled address is logged once a window, by accounts
         log.info(
             "login of {user} from {peer} refused: {detail}",
             user=None if request is None else request.user_id,

@@ -252,7 +252,9 @@ class CoreFixture:
         self.store = store
         self.memory = store.store if isinstance(store, HoldingStore) else store
         self.metrics = Metrics()
-        self.passwords = Passwords(cost, run=run)
+        # a held runner holds 4 hashes at once
+        self.passwords = Passwords(cost, run=run, threads=4,
+                                   per_source=limits.logins_per_address)
         self.tokens = Tokens(TOKEN_KEY, token_ttl)
         self.app_key = APP_KEY
         self.app_secret = APP_SECRET

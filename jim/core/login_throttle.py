@@ -1,0 +1,178 @@
+# -*- test-case-name: tests.test_core_login_throttle -*-
+"""Failed password logins, counted per account and per client address: a slowdown, then a
+refusal.
+
+Pure bookkeeping: time is passed in, nothing waits or logs here (L{jim.core.accounts} does).
+For one key (an account, an address) with a limit of N failures in a window:
+
+- the window opens at the key's first failure and lasts C{window} seconds; its count starts
+  again at the first failure after it;
+- fewer than N failures: a login goes ahead at once;
+- N to 2N - 1 failures: a login waits first, 1 s after the Nth failure, doubling with each
+  further one (at most L{MAX_DELAY});
+- 2N failures: the key is locked for C{lockout} seconds from that failure; its password
+  logins are refused without hashing. When the lockout ends the key starts afresh.
+
+A success forgets the account's failures (not the address's: one account of its own would
+otherwise let an address reset its count). Each key costs a few words; the keys are kept in
+the order they last failed, so those whose window and lockout are over are dropped from the
+front as new failures come in, and past C{max_keys} the oldest is dropped: O(1) per attempt,
+bounded memory. A limit of 0 counts nothing.
+"""
+import ipaddress
+from collections import OrderedDict
+
+import attr
+
+#: the longest wait before a throttled login is checked (below half the default login timeout)
+MAX_DELAY = 10.0
+#: the most keys one kind of count keeps by default
+MAX_KEYS = 100_000
+
+#: what L{FailureCounts.failed} reports when a key changes state (logged once a window)
+SLOWED = "slowed"
+LOCKED = "locked"
+
+
+@attr.s(frozen=True, slots=True)
+class Verdict:
+    """What a login may do now: C{delay} seconds to wait first, or C{locked_for} > 0 seconds
+    during which it is refused."""
+
+    delay = attr.ib(default=0.0)
+    locked_for = attr.ib(default=0.0)
+
+    @property
+    def refused(self):
+        return self.locked_for > 0
+
+    def worst(self, other):
+        return Verdict(max(self.delay, other.delay), max(self.locked_for, other.locked_for))
+
+
+ALLOWED = Verdict()
+
+
+def delay_after(failures, limit):
+    """Seconds a login waits after C{failures} failures in the window, under C{limit}."""
+    if not limit or failures < limit:
+        return 0.0
+    return min(MAX_DELAY, 2.0 ** (failures - limit))
+
+
+class FailureCounts:
+    """The failures of one kind of key (accounts, or addresses)."""
+
+    def __init__(self, limit, window, lockout, max_keys=MAX_KEYS):
+        self.limit = limit
+        self.window = window
+        self.lockout = lockout
+        self.max_keys = max_keys
+        #: key -> [failures, window end, locked until], in the order of their last failure
+        self._keys = OrderedDict()
+
+    def __len__(self):
+        return len(self._keys)
+
+    def _current(self, key, now):
+        entry = self._keys.get(key)
+        if entry is None:
+            return None
+        failures, window_end, locked_until = entry
+        if now >= (locked_until if locked_until else window_end):
+            del self._keys[key]  # its window (or lockout) is over: it starts afresh
+            return None
+        return entry
+
+    def verdict(self, key, now):
+        entry = self._current(key, now)
+        if entry is None:
+            return ALLOWED
+        if entry[2]:
+            return Verdict(locked_for=entry[2] - now)
+        return Verdict(delay=delay_after(entry[0], self.limit))
+
+    def failed(self, key, now):
+        """Count a failure; L{SLOWED} or L{LOCKED} when the key just became so, else None."""
+        if not self.limit:
+            return None
+        entry = self._current(key, now)
+        if entry is None:
+            entry = self._keys[key] = [0, now + self.window, 0.0]
+        else:
+            self._keys.move_to_end(key)
+        if entry[2]:
+            return None  # already locked: a login checked before the lockout, failing late
+        entry[0] += 1
+        self._trim(now)
+        if entry[0] >= 2 * self.limit:
+            entry[2] = now + self.lockout
+            return LOCKED
+        return SLOWED if entry[0] == self.limit else None
+
+    def forget(self, key):
+        self._keys.pop(key, None)
+
+    def _trim(self, now):
+        """Drop the oldest keys past the cap, and those at the front whose time is over."""
+        keys = self._keys
+        while len(keys) > self.max_keys:
+            keys.popitem(last=False)
+        while keys:
+            key, (_failures, window_end, locked_until) = next(iter(keys.items()))
+            if now < (locked_until if locked_until else window_end):
+                break
+            del keys[key]
+
+
+def address_key(address):
+    """The address a client's failures are counted under: its IPv4 address, or the /64 network
+    of its IPv6 address (one host usually has a whole /64). Anything else is kept as it is."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(parsed)
+
+
+def host_of(peer):
+    """The host part of a printable peer (C{host:port}, see L{jim.protocols.outbox.peer_of})."""
+    if not peer or ":" not in peer:
+        return peer or None
+    return peer.rsplit(":", 1)[0]
+
+
+class LoginThrottle:
+    """Failed password logins per (app, username) and per client address."""
+
+    def __init__(self, per_user, per_address, window, lockout, max_keys=MAX_KEYS):
+        self.users = FailureCounts(per_user, window, lockout, max_keys)
+        self.addresses = FailureCounts(per_address, window, lockout, max_keys)
+
+    def verdict(self, app, username, address, now):
+        verdict = self.users.verdict((app, username), now)
+        if address is not None:
+            verdict = verdict.worst(self.addresses.verdict(address, now))
+        return verdict
+
+    def failed(self, app, username, address, now):
+        """Count a failed password login; [(kind, key, change)] of the keys that changed
+        state (L{SLOWED}, L{LOCKED}), for a log line each."""
+        changes = []
+        change = self.users.failed((app, username), now)
+        if change:
+            changes.append(("user", f"{app}/{username}", change))
+        if address is not None:
+            change = self.addresses.failed(address, now)
+            if change:
+                changes.append(("address", address, change))
+        return changes
+
+    def succeeded(self, app, username):
+        self.users.forget((app, username))
