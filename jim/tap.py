@@ -38,6 +38,8 @@ _LIMIT_OPTIONS = [
     ("history-count", "history_count", int, "Messages per history page when none is asked for."),
     ("history-max", "history_max", int, "Largest history page."),
     ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
+    ("max-reply-bytes", "max_reply", int, "Largest history or offline-messages reply (bytes of"
+     " its JSON; one message at least): the rest is fetched by paging."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),
     ("login-failures-per-user", "login_failures_user", int, "Failed password logins of one"
      " account in --login-window before its logins slow down (twice as many: locked out);"
