@@ -256,3 +256,67 @@ class BulkTests(SynchronousTestCase):
         for _ in range(3):
             self.failureResultOf(passwords.hash_in_bulk("pw"), RuntimeError)
         self.assertEqual(len(failing), 3)
+
+
+class FairnessTests(SynchronousTestCase):
+    """Login hashes are served to their addresses in turn, and one address holds at most
+    C{per_source} of them: a flood from one address neither starves nor refuses the others."""
+
+    def setUp(self):
+        from tests.support.fakes import HeldRunner
+
+        self.runner = HeldRunner()
+        self.passwords = Passwords(COST, run=self.runner, threads=1, max_wait=1000.0,
+                                   per_source=3)
+        self.stored = hash_password("pw", COST)
+        self.order = []
+
+    def verify(self, source, name):
+        d = self.passwords.verify("pw", self.stored, source)
+        d.addCallback(lambda ok: self.order.append(name) or ok)
+        return d
+
+    def release_one(self):
+        d, f, args = self.runner.pending.pop(0)
+        d.callback(f(*args))
+
+    def test_addresses_are_served_in_turn(self):
+        flood = [self.verify("10.0.0.1", f"flood{i}") for i in range(3)]
+        others = [self.verify(f"10.0.0.{i}", f"user{i}") for i in (2, 3)]
+        self.assertEqual(len(self.runner.pending), 1)  # one thread: one hash at a time
+        while self.runner.pending:
+            self.release_one()
+        self.assertEqual(self.order, ["flood0", "flood1", "user2", "user3", "flood2"])
+        for d in flood + others:
+            self.assertTrue(self.successResultOf(d))
+
+    def test_an_address_over_its_cap_is_refused_at_once_and_others_are_not(self):
+        flood = [self.verify("10.0.0.1", "flood") for _ in range(3)]
+        refused = self.failureResultOf(self.verify("10.0.0.1", "flood"), JimError).value
+        self.assertEqual(refused.code, errors.BUSY)
+        self.assertIn("from your address", refused.detail)
+        self.assertEqual(self.passwords.pending, 3)
+        other = self.verify("10.0.0.2", "user")
+        self.assertNoResult(other)
+        self.release_one()  # one of the flood's done: its address may queue one more
+        self.assertNoResult(self.verify("10.0.0.1", "flood"))
+        self.runner.release()
+        self.assertTrue(self.successResultOf(other))
+        self.assertEqual(self.passwords.pending, 0)
+        for d in flood:
+            self.successResultOf(d)
+
+    def test_the_servers_own_hashes_have_no_cap(self):
+        hashes = [self.passwords.hash("pw") for _ in range(10)]
+        self.runner.release()
+        self.assertEqual(len([d for d in hashes if self.successResultOf(d)]), 10)
+
+    def test_at_most_threads_hashes_run_at_once(self):
+        passwords = Passwords(COST, run=self.runner, threads=2, max_wait=1000.0, per_source=9)
+        for i in range(5):
+            passwords.verify("pw", self.stored, f"10.0.0.{i}")
+        self.assertEqual(len(self.runner.pending), 2)
+        self.release_one()
+        self.assertEqual(len(self.runner.pending), 2)
+        self.runner.release()
+        self.assertEqual(passwords.pending, 0)

@@ -1,0 +1,247 @@
+"""Failed password logins per account and per address: slowed after N in the window, locked
+out at 2N, forgotten when their time is over; bounded memory. Then the same through a J-IM
+login on a core with a Clock."""
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.config import Limits
+from jim.core.login_throttle import (
+    LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key, delay_after, host_of,
+)
+from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
+
+WINDOW, LOCKOUT = 60.0, 300.0
+
+
+class FailureCountsTests(SynchronousTestCase):
+    def test_slowed_after_the_limit_then_locked_at_twice_it(self):
+        counts = FailureCounts(3, WINDOW, LOCKOUT)
+        changes = [counts.failed("k", 1.0) for _ in range(6)]
+        self.assertEqual(changes, [None, None, SLOWED, None, None, LOCKED])
+        self.assertEqual(counts.verdict("k", 1.0).locked_for, LOCKOUT)
+        self.assertTrue(counts.verdict("k", 1.0 + LOCKOUT - 0.5).refused)
+        self.assertEqual(counts.verdict("k", 1.0 + LOCKOUT).delay, 0)  # afresh
+        self.assertFalse(counts.verdict("k", 1.0 + LOCKOUT).refused)
+        self.assertEqual(len(counts), 0)
+
+    def test_the_delay_grows(self):
+        counts = FailureCounts(3, WINDOW, LOCKOUT)
+        delays = []
+        for _ in range(5):
+            delays.append(counts.verdict("k", 0).delay)
+            counts.failed("k", 0)
+        self.assertEqual(delays, [0, 0, 0, 1.0, 2.0])
+        self.assertEqual(delay_after(40, 3), MAX_DELAY)
+
+    def test_the_window_ends(self):
+        counts = FailureCounts(2, WINDOW, LOCKOUT)
+        counts.failed("k", 0)
+        counts.failed("k", 10)
+        self.assertEqual(counts.verdict("k", WINDOW - 1).delay, 1.0)
+        self.assertEqual(counts.verdict("k", WINDOW).delay, 0)
+        self.assertIsNone(counts.failed("k", WINDOW))  # one failure of a new window
+
+    def test_a_zero_limit_counts_nothing(self):
+        counts = FailureCounts(0, WINDOW, LOCKOUT)
+        for _ in range(100):
+            self.assertIsNone(counts.failed("k", 0))
+        self.assertEqual(len(counts), 0)
+        self.assertFalse(counts.verdict("k", 0).refused)
+
+    def test_memory_is_capped_oldest_first(self):
+        counts = FailureCounts(1, WINDOW, LOCKOUT, max_keys=3)
+        for key in "abcd":
+            counts.failed(key, 0)
+        self.assertEqual(len(counts), 3)
+        self.assertEqual(counts.verdict("a", 0).delay, 0)  # forgotten
+        self.assertEqual(counts.verdict("d", 0).delay, 1.0)
+
+    def test_keys_whose_time_is_over_are_dropped(self):
+        counts = FailureCounts(5, WINDOW, LOCKOUT)
+        for i in range(1000):
+            counts.failed(f"k{i}", float(i))
+        self.assertLessEqual(len(counts), WINDOW + 1)
+
+
+class ThrottleTests(SynchronousTestCase):
+    def test_the_worse_of_account_and_address(self):
+        throttle = LoginThrottle(2, 4, WINDOW, LOCKOUT)
+        for user in ("a", "b", "c", "d"):
+            throttle.failed("app", user, "10.0.0.1", 0)
+        throttle.failed("app", "x", "10.0.0.2", 0)
+        throttle.failed("app", "x", "10.0.0.2", 0)
+        self.assertEqual(throttle.verdict("app", "e", "10.0.0.1", 0).delay, 1.0)  # address
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.3", 0).delay, 1.0)  # account
+        self.assertEqual(throttle.verdict("app", "e", "10.0.0.3", 0).delay, 0)
+        self.assertEqual(throttle.verdict("other", "x", None, 0).delay, 0)  # per app
+
+    def test_a_success_clears_the_account_not_the_address(self):
+        throttle = LoginThrottle(2, 2, WINDOW, LOCKOUT)
+        changes = throttle.failed("app", "x", "10.0.0.1", 0)
+        changes += throttle.failed("app", "x", "10.0.0.1", 0)
+        self.assertEqual(changes, [("user", "app/x", SLOWED), ("address", "10.0.0.1", SLOWED)])
+        throttle.succeeded("app", "x")
+        self.assertEqual(throttle.verdict("app", "x", None, 0).delay, 0)
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 0).delay, 1.0)
+
+    def test_addresses(self):
+        self.assertEqual(host_of("127.0.0.2:4000"), "127.0.0.2")
+        self.assertEqual(host_of("::1:4000"), "::1")
+        self.assertEqual(address_key("10.1.2.3"), "10.1.2.3")
+        self.assertEqual(address_key("::ffff:10.1.2.3"), "10.1.2.3")
+        self.assertEqual(address_key("2001:db8::1"), address_key("2001:db8::ffff"))
+        self.assertEqual(address_key("2001:db8::1"), "2001:db8::/64")
+        self.assertIsNone(address_key(None))
+        self.assertEqual(address_key("UNIXAddress(None)"), "UNIXAddress(None)")
+
+
+class Model:
+    """The throttle as its docstring says, from each key's whole history: no eviction, no
+    expiry bookkeeping."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.history = {}  # key -> times of its failures (since its last success)
+
+    def state(self, key, now):
+        """(failures in the current window, locked until) replaying the key's failures."""
+        count, window_end, locked_until = 0, None, None
+        for t in self.history.get(key, []):
+            if locked_until is not None:
+                if t < locked_until:
+                    continue  # refused logins fail late: not counted
+                count, window_end, locked_until = 0, None, None
+            if window_end is None or t >= window_end:
+                count, window_end = 0, t + WINDOW
+            count += 1
+            if count >= 2 * self.limit:
+                locked_until = t + LOCKOUT
+        if locked_until is not None:
+            return (0, locked_until) if now < locked_until else (0, None)
+        if window_end is None or now >= window_end:
+            return 0, None
+        return count, None
+
+    def verdict(self, key, now):
+        count, locked_until = self.state(key, now)
+        if locked_until is not None:
+            return 0.0, locked_until - now
+        return (min(MAX_DELAY, 2.0 ** (count - self.limit)) if count >= self.limit else 0.0), 0.0
+
+
+events = st.lists(
+    st.tuples(
+        st.sampled_from(["fail", "fail", "fail", "check", "success"]),
+        st.sampled_from(["a", "b", "c"]),
+        st.floats(min_value=0, max_value=120),
+    ),
+    max_size=80,
+)
+
+
+class PropertyTests(SynchronousTestCase):
+    @settings(max_examples=300)
+    @given(limit=st.integers(min_value=1, max_value=4), steps=events,
+           max_keys=st.sampled_from([1, 2, 1000]))
+    def test_matches_the_model(self, limit, steps, max_keys):
+        """With room for every key, the throttle says what the model says; with less, it
+        never keeps more than its cap."""
+        counts = FailureCounts(limit, WINDOW, LOCKOUT, max_keys=max_keys)
+        model = Model(limit)
+        now = 0.0
+        for action, key, step in steps:
+            now += step
+            if action == "fail":
+                model.history.setdefault(key, []).append(now)
+                counts.failed(key, now)
+            elif action == "success":
+                model.history.pop(key, None)
+                counts.forget(key)
+            verdict = counts.verdict(key, now)
+            expected_delay, expected_locked = model.verdict(key, now)
+            if max_keys >= 3:
+                self.assertEqual((verdict.delay, verdict.locked_for),
+                                 (expected_delay, expected_locked))
+            self.assertLessEqual(len(counts), max_keys)
+
+
+class LoginTests(SynchronousTestCase):
+    """Through J-IM cmd 5 on a core with a Clock."""
+
+    def setUp(self):
+        limits = Limits(login_failures_user=2, login_failures_address=100, login_window=WINDOW,
+                        login_lockout=LOCKOUT)
+        self.fx = make_core(limits=limits, users=["alice"])
+
+    def login(self, password, user="alice"):
+        session, client = self.fx.connect()
+        send(session, 5, {"cmd": 5, "userId": user, "password": password})
+        return client
+
+    def reply(self, client):
+        replies = [body for command, body in client.take() if command == 6]
+        return replies[0] if replies else None
+
+    def test_slowed_then_refused_then_a_success_clears(self):
+        for _ in range(2):
+            self.assertEqual(self.reply(self.login("wrong"))["code"], 10008)
+        slowed = self.login("wrong")  # 2 failures: it waits 1 s before its check
+        self.assertIsNone(self.reply(slowed))
+        self.fx.clock.advance(1.0)
+        self.assertEqual(self.reply(slowed)["code"], 10008)
+        slowed = self.login("wrong")
+        self.fx.clock.advance(1.9)
+        self.assertIsNone(self.reply(slowed))
+        self.fx.clock.advance(0.1)
+        self.assertEqual(self.reply(slowed)["code"], 10008)  # the 4th: locked out
+        locked = self.reply(self.login("secret"))  # refused without waiting, right password
+        self.assertEqual(locked["code"], 10008)
+        self.assertIn("too many failed logins; retry in", locked["msg"] + str(locked))
+        self.fx.clock.advance(LOCKOUT)
+        self.assertEqual(self.reply(self.login("secret"))["code"], 10007)
+        self.assertEqual(self.reply(self.login("wrong"))["code"], 10008)
+        self.assertEqual(self.reply(self.login("secret"))["code"], 10007)
+        self.assertEqual(self.reply(self.login("wrong"))["code"], 10008)  # cleared: 1 failure
+        self.assertEqual(self.reply(self.login("secret"))["code"], 10007)  # not slowed
+
+    def test_unknown_users_count_against_the_address(self):
+        limits = Limits(login_failures_user=100, login_failures_address=2,
+                        login_window=WINDOW, login_lockout=LOCKOUT)
+        self.fx = make_core(limits=limits, users=["alice"])
+        for name in ("u1", "u2", "u3", "u4"):
+            client = self.login("x", user=name)
+            self.fx.clock.advance(MAX_DELAY)
+            self.assertEqual(self.reply(client)["code"], 10008)
+        locked = self.reply(self.login("secret"))  # same address (the fake's 127.0.0.1)
+        self.assertIn("too many failed logins", str(locked))
+
+    def test_a_token_login_is_never_throttled(self):
+        token = self.reply(self.login("secret"))["token"]
+        for _ in range(4):
+            client = self.login("wrong")
+            self.fx.clock.advance(MAX_DELAY)
+            self.reply(client)
+        self.assertIn("retry in", str(self.reply(self.login("secret"))))
+        session, client = self.fx.connect()
+        send(session, 5, {"cmd": 5, "userId": "alice", "token": token})
+        self.assertEqual(self.reply(client)["code"], 10007)
+
+
+class HashQueueLoginTests(SynchronousTestCase):
+    def test_an_address_over_its_hashes_is_refused_at_once(self):
+        runner = HeldRunner()
+        fx = make_core(run=runner, users=["alice"], limits=Limits(logins_per_address=2))
+        clients = []
+        for _ in range(3):
+            session, client = fx.connect()
+            send(session, 5, {"cmd": 5, "userId": "alice", "password": "wrong"})
+            clients.append(client)
+        third = [body for command, body in clients[2].take() if command == 6]
+        self.assertEqual(third[0]["code"], 10008)
+        self.assertIn("too many logins in progress from your address", str(third[0]))
+        self.assertTrue(clients[2].closes)
+        runner.release()
+        for client in clients[:2]:
+            self.assertEqual([b["code"] for c, b in client.take() if c == 6], [10008])
+        self.assertEqual(fx.passwords.pending, 0)
