@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from jim import errors
 from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
-from jim.model import GROUP
+from jim.protocols.jim_fetch import get_messages
 from jim.wire import jim_events, jimjson, status
 
 log = Logger()
@@ -225,51 +225,6 @@ async def _groups_with_members(session, kind):
                 listed.append(jimjson.user_json(user, online))
         out.append(jimjson.group_json(group, listed, online_count))
     return out
-
-
-async def get_messages(session, obj):
-    core = session.core
-    request = jimjson.message_request(obj)
-    app, me = session.app, session.username
-    if request.user_id is not None and request.user_id != me:
-        raise JimError(errors.NOT_ALLOWED, "userId must be the logged-in user")
-    gid = None
-    if request.group_id is not None:
-        group = await core.groups.find_named(app, *jimjson.group_ref(request.group_id))
-        if group is None:
-            if request.type != jimjson.OFFLINE_MESSAGES:
-                raise JimError(errors.NOT_MEMBER, f"not a member of group {request.group_id!r}")
-            messages = []
-        else:
-            gid = group.gid
-    if request.type == jimjson.OFFLINE_MESSAGES:
-        if request.group_id is None or gid is not None:
-            messages = await core.messages.take_offline(app, me, peer=request.from_user_id,
-                                                        gid=gid)
-        code = status.GET_OFFLINE_OK
-    else:
-        if gid is None and request.from_user_id is None:
-            raise JimError(errors.BAD_REQUEST, "history needs fromUserId or groupId")
-        messages = await core.messages.history(
-            app, me, peer=None if gid is not None else request.from_user_id, gid=gid,
-            begin=request.begin, end=request.end, offset=request.offset, count=request.count)
-        code = status.GET_HISTORY_OK
-    friends, groups, aliases = {}, {}, {}
-    for message in messages:
-        if message.target_type == GROUP:
-            if message.target not in aliases:  # each group looked up once a reply
-                group = await core.groups.find(app, int(message.target))
-                aliases[message.target] = None if group is None else group.alias
-            alias = aliases[message.target]
-            group_id = jimjson.jim_group_id(message.target, alias)
-            groups.setdefault(group_id, []).append(jimjson.chat_body(message, alias))
-        else:
-            peer = message.target if message.sender == me else message.sender
-            friends.setdefault(peer, []).append(jimjson.chat_body(message))
-    data = {"userId": me, "friends": friends, "groups": groups}
-    session.client.send(
-        status.GET_MESSAGE_RESP, jimjson.reply(status.GET_MESSAGE_RESP, code, data=data)
-    )
 
 
 _CHAT = Handler(status.CHAT_REQ, status.CHAT_RESP, status.SEND_FAILED, chat, reports=True)
