@@ -131,31 +131,34 @@ class WsClientProtocol(WebSocketClientProtocol, _ClientMixin):
         self.sendClose(1000)
 
 
-def _endpoint(port, tls):
-    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=TIMEOUT)
+def _endpoint(port, tls, source=None):
+    """To 127.0.0.1:C{port}; from the loopback address C{source} (e.g. "127.0.0.2": Linux
+    routes all of 127/8 to lo) when given, so that a test has clients of several addresses."""
+    bind = None if source is None else (source, 0)
+    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port, timeout=TIMEOUT, bindAddress=bind)
     if tls is not None:
         endpoint = wrapClientTLS(tls, endpoint)
     return endpoint
 
 
-async def tcp_client(port, tls=None, testcase=None):
+async def tcp_client(port, tls=None, testcase=None, source=None):
     """A connected TcpClient; C{tls} is client TLS options (e.g. optionsForClientTLS).
 
     With C{testcase}, the client disconnects when the test ends (before the server stops).
     """
-    client = await connectProtocol(_endpoint(port, tls), TcpClient())
+    client = await connectProtocol(_endpoint(port, tls, source), TcpClient())
     if testcase is not None:
         testcase.addCleanup(client.disconnect)
     return client
 
 
-async def ws_client(port, query="", tls=None, path="/", testcase=None):
+async def ws_client(port, query="", tls=None, path="/", testcase=None, source=None):
     """A connected, opened WebSocket client (disconnected at the end of C{testcase})."""
     scheme = "wss" if tls is not None else "ws"
     url = f"{scheme}://127.0.0.1:{port}{path}" + (f"?{query}" if query else "")
     factory = WebSocketClientFactory(url)
     factory.protocol = WsClientProtocol
-    protocol = await _endpoint(port, tls).connect(factory)
+    protocol = await _endpoint(port, tls, source).connect(factory)
     await protocol.opened.addTimeout(TIMEOUT, reactor)
     if testcase is not None:
         testcase.addCleanup(protocol.disconnect)
