@@ -13,6 +13,10 @@ class Limits:
     max_body = attr.ib(default=64 * 1024)  # bytes of one TCP frame, WS message or HTTP body
     sniff_timeout = attr.ib(default=10.0)  # seconds to classify a new connection
     sniff_bytes = attr.ib(default=16 * 1024)  # bytes read while classifying (HTTP head cap)
+    http_request_timeout = attr.ib(default=30.0)  # seconds for an HTTP request's head + body
+    http_min_body_rate = attr.ib(default=8192)  # body bytes a second that extend it; 0 = none
+    max_connections_per_address = attr.ib(default=4096)  # open connections of one client address
+    descriptor_reserve = attr.ib(default=512)  # descriptors kept for addresses holding few; 0 = none
     login_timeout = attr.ib(default=30.0)  # seconds from connect to a successful login
     idle_timeout = attr.ib(default=120.0)  # seconds without any frame after login
     rate = attr.ib(default=1000.0)  # frames per second per connection (burst: 2 s worth)

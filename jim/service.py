@@ -23,6 +23,7 @@ from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
 from jim.metrics import Metrics
 from jim.model import APPS_AREA, App, Invalidate
+from jim.net.admission import Admission, descriptor_limit, open_descriptors
 from jim.net.listen import listening_endpoint
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
@@ -114,6 +115,7 @@ class JimService(service.Service):
         self.reactor = reactor
         self.metrics = Metrics()
         self.ports = []
+        self.admission = None  # counts client connections by address once listening
         self.core = None
         self.store = None
         self._changed_app = None  # the default app, when this start changed it in the store
@@ -206,9 +208,12 @@ class JimService(service.Service):
             timeout=config.limits.sniff_timeout,
             max_bytes=config.limits.sniff_bytes,
         )
-        factory = sniffer(tls_options=tls, require_tls=config.require_tls)
+        # every port's connections are counted together: they share the descriptors
+        self.admission = self._admission()
+        factory = sniffer(tls_options=tls, require_tls=config.require_tls,
+                          admission=self.admission)
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only
-        inside_tls = sniffer(inside_tls=True)
+        inside_tls = sniffer(inside_tls=True, admission=self.admission)
         for description in config.listen:
             endpoint = listening_endpoint(reactor, description, config.backlog)
             port = await endpoint.listen(
@@ -216,6 +221,18 @@ class JimService(service.Service):
             )
             self.ports.append(port)
         self._announce(default_app, store_name, tls is not None)
+
+    def _admission(self):
+        """The cap per client address, and the descriptor reserve below the process's limit
+        less the descriptors open now (the store, the log, the bus: a few dozen)."""
+        limits = self.config.limits
+        limit = descriptor_limit()
+        capacity = None if limit is None else limit - open_descriptors()
+        reserve = limits.descriptor_reserve
+        if capacity is not None and reserve > capacity // 4:
+            # a small ulimit -n: the reserve never takes more than a quarter of it
+            reserve = max(0, capacity // 4)
+        return Admission(limits.max_connections_per_address, capacity, reserve)
 
     async def _media_files(self, reactor):
         """The folder of uploaded files (made, and cleared of interrupted uploads, on the

@@ -14,7 +14,8 @@ MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 #: the limits that 0 switches off
-ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate")
+ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate",
+            "http_min_body_rate", "descriptor_reserve")
 ZERO_OFF += ("login_failures_user", "login_failures_address")
 
 _LIMIT_OPTIONS = [
@@ -22,6 +23,10 @@ _LIMIT_OPTIONS = [
     ("max-body", "max_body", int, "Largest TCP frame body, WebSocket message or HTTP body (bytes)."),
     ("sniff-timeout", "sniff_timeout", float, "Seconds a new connection has to show its protocol."),
     ("sniff-bytes", "sniff_bytes", int, "Bytes read while sniffing (caps an HTTP request head)."),
+    ("http-request-timeout", "http_request_timeout", float, "Seconds an HTTP request's head and body have to arrive (more with --http-min-body-rate)."),
+    ("http-min-body-rate", "http_min_body_rate", int, "Body bytes a second that earn an HTTP request more time (1 s per this many bytes received); 0 = none."),
+    ("max-connections-per-address", "max_connections_per_address", int, "Most connections open at once from one client address."),
+    ("descriptor-reserve", "descriptor_reserve", int, "Descriptors kept below ulimit -n for addresses holding few connections; 0 = none."),
     ("login-timeout", "login_timeout", float, "Seconds from connecting to a successful login."),
     ("idle-timeout", "idle_timeout", float, "Seconds a logged-in connection may stay silent."),
     ("rate-limit", "rate", float, "Frames per second per connection (burst 2 s); 0 = no limit."),

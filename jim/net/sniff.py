@@ -13,6 +13,10 @@ First bytes and where they go:
     0x01                      the J-IM TCP protocol (its version octet)
     "GET " "POST " ... head   WebSocket when a header Upgrade names websocket, otherwise HTTP
     anything else             closed
+
+A factory given an L{Admission} counts every connection it accepts by client address, and
+refuses (closes at once, before a byte is read) one that its address may not open
+(L{jim.net.admission}): a flood from few addresses cannot take every descriptor.
 """
 import enum
 
@@ -23,6 +27,7 @@ from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
+from jim.net.admission import OVER_CAP, LogThrottle, address_key
 from jim.net.httphead import head_end
 from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
@@ -48,6 +53,10 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 16384
 #: seconds a refused connection has to finish closing (a TLS close_notify) before it is aborted
 DROP_GRACE = 5.0
+#: seconds between two log lines about refused connections (the ones between are counted)
+REFUSAL_LOG_INTERVAL = 10.0
+#: the admission key of a connection that no L{Admission} counted
+_UNCOUNTED = object()
 
 
 class Route(enum.Enum):
@@ -152,11 +161,16 @@ class SniffingProtocol(Protocol):
     One of these lives as long as its connection, so it carries only slots.
     """
 
-    __slots__ = ("factory", "transport", "connected", "_addr", "_buffer", "_child", "_deadline")
+    __slots__ = ("factory", "transport", "connected", "_addr", "_buffer", "_child", "_deadline",
+                 "_admitted")
 
     log = Logger()
 
-    def __init__(self, factory, addr):
+    def __init__(self, factory, addr, admitted=_UNCOUNTED):
+        """
+        @param admitted: the key under which the factory's L{Admission} counted this
+            connection, released when it closes; none if it was not counted.
+        """
         self.factory = factory
         self.transport = None
         self.connected = 0
@@ -165,6 +179,7 @@ class SniffingProtocol(Protocol):
         self._buffer = bytearray()
         self._child = None
         self._deadline = None
+        self._admitted = admitted
 
     def connectionMade(self):
         factory = self.factory
@@ -194,6 +209,9 @@ class SniffingProtocol(Protocol):
 
     def connectionLost(self, reason):
         self._cancelDeadline()
+        admitted, self._admitted = self._admitted, _UNCOUNTED
+        if admitted is not _UNCOUNTED:
+            self.factory.admission.release(admitted)
         if (self._buffer is not None and self.factory.inside_tls
                 and not reason.check(ConnectionDone, ConnectionLost)):
             # the TLS layer gave up (an old protocol version, no shared cipher, garbage): say
@@ -268,6 +286,7 @@ class SniffingFactory(Factory):
     """
 
     noisy = False
+    log = Logger()
 
     def __init__(
         self,
@@ -279,6 +298,7 @@ class SniffingFactory(Factory):
         require_tls=False,
         *,
         inside_tls=False,
+        admission=None,
     ):
         """
         @param routes: L{Route} -> L{IProtocolFactory}; a route left out is closed.
@@ -293,6 +313,9 @@ class SniffingFactory(Factory):
             WebSocket are closed. Needs C{tls_options}.
         @param inside_tls: this factory sniffs decrypted bytes: a TLS handshake is refused as
             TLS inside TLS. Set for the inner factory; also fits an C{ssl:} listening port.
+        @param admission: an L{Admission} that counts this factory's connections by address
+            and refuses those it must; one may be shared by the factories of every port.
+            (A TLS connection's decrypted inside is not counted again.)
         """
         if timeout <= 0:
             raise ValueError(f"sniff timeout must be positive, not {timeout!r}")
@@ -316,6 +339,8 @@ class SniffingFactory(Factory):
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.inside_tls = inside_tls
+        self.admission = admission
+        self._refusal_log = LogThrottle(REFUSAL_LOG_INTERVAL)
         self.refusals = {}
         plain = {route: f for route, f in routes.items() if route is not Route.TLS}
         if tls_options is not None:
@@ -333,7 +358,36 @@ class SniffingFactory(Factory):
         self.tls_allowed = Route.TLS in routes
 
     def buildProtocol(self, addr):
-        return SniffingProtocol(self, addr)
+        admission = self.admission
+        if admission is None:
+            return SniffingProtocol(self, addr)
+        key = address_key(getattr(addr, "host", None))
+        refusal = admission.admit(key)
+        if refusal is not None:
+            # None: the listening port closes the new socket at once
+            self._logRefusal(addr, key, refusal)
+            return None
+        return SniffingProtocol(self, addr, key)
+
+    def _logRefusal(self, addr, key, refusal):
+        unlogged = self._refusal_log.allow(self.clock.seconds())
+        if unlogged is None:
+            return
+        admission = self.admission
+        if refusal == OVER_CAP:
+            why = f"its address holds {admission.held(key)} connections, the most allowed"
+        else:
+            why = (f"fewer than {admission.reserve} descriptors remain, and its address holds"
+                   f" {admission.held(key)} connections")
+        self.log.warn(
+            "refused a connection from {peer}: {why} ({unlogged} more refused since the last"
+            " such line, {open} connections open)",
+            peer=_describe_peer(addr),
+            why=why,
+            refusal=refusal,
+            unlogged=unlogged,
+            open=admission.total,
+        )
 
     def startFactory(self):
         # Children are only ever reached through the sniffer, so it starts them (a Site opens

@@ -2,7 +2,8 @@
 and metrics.
 
 Request bodies are capped before they are buffered: a declared or streamed body over the limit
-is answered 413 and the connection closed.
+is answered 413 and the connection closed. A request whose head and body have not arrived by its
+deadline (L{jim.web.request_deadline}) is answered 408 and the connection closed.
 """
 import os
 
@@ -16,11 +17,14 @@ from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
 from jim.web.rest_v1 import rest_api
+from jim.web.request_deadline import time_left
 from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 HSTS = b"Strict-Transport-Security"
+#: seconds a connection closed with an error answer has to take it before it is aborted
+CLOSE_GRACE = 5.0
 
 
 def hsts_value(max_age):
@@ -109,6 +113,11 @@ class LimitedRequest(server.Request):
     _refused = False
     _limit = None
 
+    @property
+    def body_received(self):
+        """Body bytes received so far."""
+        return self._received
+
     def gotLength(self, length):
         method, path = self.channel.request_line
         self._limit = self.channel.site.body_limit(method, path)
@@ -138,37 +147,99 @@ class LimitedRequest(server.Request):
         # the 413 is the final answer: no "100 Continue" may follow it for a client that asked
         self.requestHeaders.removeHeader(b"expect")
         self.channel.site.metrics.bad_input += 1
-        transport = self.channel.transport
         limit = self._limit
         self.log.info("refusing a request body over {limit} bytes", limit=limit)
         _, code = jmessage_error(JimError(errors.BODY_TOO_LARGE, ""))
-        body = error_body(code, f"body over {limit} bytes")
-        head = (
-            "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
-        ).encode()
-        hsts = self.channel.site.hsts
-        if hsts is not None and self.isSecure():
-            head += HSTS + b": " + hsts + b"\r\n"
-        transport.write(head + b"\r\n" + body)
-        # the channel's own close: it unregisters itself as the transport's producer first,
-        # without which a TLS transport waits for that before it sends its close_notify
-        self.channel.loseConnection()
+        self.channel.close_with(b"413 Payload Too Large", error_body(code, f"body over {limit} bytes"))
 
 
 class CountedChannel(http.HTTPChannel):
     """An HTTP connection that shows up in the connection metrics, and knows the request line
     of the request whose head it is reading (its body limit depends on the route).
 
+    Each request must arrive, head and body, by its deadline (L{time_left}), counted from its
+    first byte: a late one is answered 408 and its connection closed. No deadline runs while a
+    request is being answered, nor between requests (the idle timeout is for that).
+
     @ivar request_line: C{(method, path)} of the request being read, bytes.
     """
 
+    log = Logger()
     request_line = (b"", b"")
     _in_head = False
+    #: whether the next bytes belong to a request being read (False while one is answered)
+    _reading = True
+    _started = None  # when the request being read began arriving
+    _deadline = None  # its timer
+    _closing = None  # the abort of a connection closed with an error answer
 
     def connectionMade(self):
         super().connectionMade()
         self.site.metrics.connection_opened("http")
+
+    def dataReceived(self, data):
+        if self._reading and self._deadline is None and data:
+            site = self.site
+            self._started = site.clock.seconds()
+            self._deadline = site.clock.callLater(site.request_timeout, self._checkDeadline)
+        super().dataReceived(data)
+
+    def allContentReceived(self):
+        self._reading = False
+        self._cancelDeadline()
+        super().allContentReceived()
+
+    def requestDone(self, request):
+        # before the base class replays the bytes of a pipelined request that came meanwhile
+        self._reading = True
+        super().requestDone(request)
+
+    def _checkDeadline(self):
+        self._deadline = None
+        site = self.site
+        request = self.requests[-1] if self.requests else None
+        received = getattr(request, "body_received", 0)
+        now = site.clock.seconds()
+        left = time_left(self._started, now, received, site.request_timeout, site.min_body_rate)
+        if left > 0:  # the body bought more time
+            self._deadline = site.clock.callLater(left, self._checkDeadline)
+            return
+        site.metrics.bad_input += 1
+        self.log.info(
+            "closing HTTP connection from {peer}: request not received in {seconds:.0f}s"
+            " ({received} body bytes)",
+            peer=str(self.transport.getPeer()),
+            seconds=now - self._started,
+            received=received,
+        )
+        _, code = jmessage_error(JimError(errors.BAD_REQUEST, ""))
+        self.close_with(b"408 Request Timeout", error_body(
+            code, f"request not received in time ({site.request_timeout:g} s"
+            f" and 1 s per {site.min_body_rate} body bytes)" if site.min_body_rate else
+            f"request not received in time ({site.request_timeout:g} s)"))
+
+    def close_with(self, status, body):
+        """Answer C{status} (bytes: code and reason) with the JSON C{body} on the raw
+        transport and close, whatever request is being read; a client that does not take
+        the answer within L{CLOSE_GRACE} seconds is aborted."""
+        head = (b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n" % len(body))
+        hsts = self.site.hsts
+        if hsts is not None and self.isSecure():
+            head += HSTS + b": " + hsts + b"\r\n"
+        self._reading = False  # nothing more is read: no deadline either
+        self._cancelDeadline()
+        self.transport.write(head + b"\r\n" + body)
+        if self._closing is None:
+            self._closing = self.site.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
+        # the channel's own close: it unregisters itself as the transport's producer first,
+        # without which a TLS transport waits for that before it sends its close_notify
+        self.loseConnection()
+
+    def _cancelDeadline(self):
+        deadline, self._deadline = self._deadline, None
+        if deadline is not None and deadline.active():
+            deadline.cancel()
 
     def lineReceived(self, line):
         if not self._in_head and line:  # a request line (empty lines before one are allowed)
@@ -183,6 +254,10 @@ class CountedChannel(http.HTTPChannel):
         super().allHeadersReceived()
 
     def connectionLost(self, reason):
+        self._cancelDeadline()
+        closing, self._closing = self._closing, None
+        if closing is not None and closing.active():
+            closing.cancel()
         self.site.metrics.connection_closed("http")
         super().connectionLost(reason)
 
@@ -194,10 +269,13 @@ class JimSite(server.Site):
     displayTracebacks = False
 
     def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None,
-                 hsts_max_age=0):
+                 hsts_max_age=0, request_timeout=30.0, min_body_rate=8192):
         """
+        @param timeout: seconds a connection may stay idle (Twisted's own timeout).
         @param hsts_max_age: seconds of C{Strict-Transport-Security} on every response served
             over TLS; 0 sends none.
+        @param request_timeout: seconds a request's head and body have to arrive, from its
+            first byte, and C{min_body_rate}: body bytes that add one second to it (0: none).
         """
         # no form bodies into request.args: an upload's multipart body is read by its route,
         # off the reactor thread, not parsed whole in memory here
@@ -206,6 +284,9 @@ class JimSite(server.Site):
         self.metrics = metrics
         self._route_limit = route_limit
         self.hsts = hsts_value(hsts_max_age)
+        self.clock = clock
+        self.request_timeout = request_timeout
+        self.min_body_rate = min_body_rate
 
     def body_limit(self, method, path):
         """The most bytes a request's body may have: its REST route's limit, else
@@ -228,4 +309,5 @@ def build_site(core, store_name, clock, hsts_max_age=0):
     root.putChild(b"metrics", Metrics(core))
     root.putChild(b"media", MediaDownloads(core))
     return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
-                   hsts_max_age=hsts_max_age)
+                   hsts_max_age=hsts_max_age, request_timeout=core.limits.http_request_timeout,
+                   min_body_rate=core.limits.http_min_body_rate)
