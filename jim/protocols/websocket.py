@@ -111,6 +111,11 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
         deadline, self._drop_deadline = self._drop_deadline, None
         if deadline is not None and deadline.active():
             deadline.cancel()
+        # autobahn cancels its wait for the peer's close frame only when that frame comes: a
+        # connection failed (1002, 1007...) and then closed would keep it for 5 s more
+        waiting, self.closeHandshakeTimeoutCall = self.closeHandshakeTimeoutCall, None
+        if waiting is not None:
+            waiting.cancel()
         super().connectionLost(reason)
 
     def onClose(self, wasClean, code, reason):
