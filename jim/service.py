@@ -198,7 +198,8 @@ class JimService(service.Service):
                                         self.bus.node))
         routes = {
             Route.JIM: JimTcpFactory(self.core),
-            Route.WEBSOCKET: JimWebSocketFactory(self.core),
+            Route.WEBSOCKET: JimWebSocketFactory(self.core, config.ws_deflate,
+                                                 config.ws_deflate_window_bits),
             Route.HTTP: build_site(self.core, store_name, reactor, config.hsts_max_age),
         }
         sniffer = functools.partial(
@@ -232,6 +233,14 @@ class JimService(service.Service):
         if capacity is not None and reserve > capacity // 4:
             # a small ulimit -n: the reserve never takes more than a quarter of it
             reserve = max(0, capacity // 4)
+        self.log.info(
+            "descriptors: limit {limit} (ulimit -n), room for {capacity} connections; at most"
+            " {per_address} from one address; the last {reserve} for addresses holding few",
+            limit="none" if limit is None else limit,
+            capacity="any number of" if capacity is None else capacity,
+            per_address=limits.max_connections_per_address,
+            reserve=reserve,
+        )
         return Admission(limits.max_connections_per_address, capacity, reserve)
 
     async def _media_files(self, reactor):

@@ -15,6 +15,7 @@ from twisted.internet.task import LoopingCall, deferLater
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, readBody
 
+from jim.net.admission import RESERVE_SHARE
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import TIMEOUT, TcpClient
 
@@ -117,3 +118,24 @@ class ConnectionsPerAddressTests(TestCase):
         await deferLater(reactor, 0.1, lambda: None)
         again = await jim_client(jim.port, self)
         await again.login("dave")
+
+
+class DescriptorReserveTests(TestCase):
+    timeout = 60
+
+    async def test_near_the_limit_an_address_holding_many_is_refused_a_new_one_logs_in(self):
+        jim = await start_jim(self)
+        admission = jim.admission
+        # as if the process had descriptors for only 20 more connections, 10 of them reserve
+        admission.capacity, admission.reserve = admission.total + 20, 10
+        held = []
+        self.addCleanup(lambda: [p.transport.abortConnection() for p in held])
+        while admission.held("127.0.0.1") < RESERVE_SHARE:
+            held.append(await connectProtocol(endpoint(jim.port), Raw()))
+            await deferLater(reactor, 0.01, lambda: None)
+        self.assertTrue(admission.low())
+        refused = await connectProtocol(endpoint(jim.port), Raw())
+        self.assertEqual(await refused.closed.addTimeout(TIMEOUT, reactor), b"")
+        newcomer = await jim_client(jim.port, self, OTHER_ADDRESS)
+        await newcomer.login("erin")
+        self.assertFalse(any(p.closed.called for p in held))
