@@ -52,6 +52,8 @@ class Config:
     tls_chain = attr.ib(default=None)
     require_tls = attr.ib(default=False)
     hsts_max_age = attr.ib(default=365 * 24 * 3600)  # Strict-Transport-Security over TLS; 0 = none
+    ws_deflate = attr.ib(default="off")  # permessage-deflate: off, on or no-takeover
+    ws_deflate_window_bits = attr.ib(default=15)  # its window, 9 to 15
     data = attr.ib(default="data")
     store = attr.ib(default="sqlite")  # "memory", "sqlite", "sqlite:PATH" or a Redis URL
     bus = attr.ib(default=None)  # None or "local": this process's; or a Redis URL

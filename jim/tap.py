@@ -12,6 +12,8 @@ from jim.net.listen import MAX_BACKLOG
 
 MIN_SNIFF_BYTES = 64  # a request line and a Host header, at the very least
 MIN_MASTER_SECRET = 16  # a generated one has 24 characters of [A-Za-z0-9]
+WS_DEFLATE_MODES = ("off", "on", "no-takeover")
+WS_DEFLATE_WINDOW_BITS = range(9, 16)
 MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's memory
 #: the limits that 0 switches off
 ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate",
@@ -92,6 +94,10 @@ class Options(usage.Options):
         ["tls-chain", None, None, "PEM intermediate certificates sent with --tls-cert."],
         ["hsts-max-age", None, Config().hsts_max_age, "Seconds of Strict-Transport-Security"
          " on HTTP responses served over TLS (0 or more; 0 = none).", int],
+        ["ws-deflate", None, Config().ws_deflate, "WebSocket permessage-deflate: off (no offer"
+         " is accepted), on (context takeover), or no-takeover (each message on its own)."],
+        ["ws-deflate-window-bits", None, Config().ws_deflate_window_bits, "Window of"
+         " permessage-deflate, 9 to 15 (smaller: less memory per connection).", int],
         ["data", "d", "data", "Data directory (store, generated keys)."],
         ["store", None, "sqlite", "memory, sqlite (a file in the data directory), sqlite:PATH,"
          " or a Redis URL shared by every node of a cluster: redis://HOST:PORT/DB,"
@@ -159,6 +165,12 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--hsts-max-age must be 0 or more (seconds), not {self['hsts-max-age']}"
             )
+        if self["ws-deflate"] not in WS_DEFLATE_MODES:
+            raise usage.UsageError(f"--ws-deflate must be one of {', '.join(WS_DEFLATE_MODES)},"
+                                   f" not {self['ws-deflate']}")
+        if self["ws-deflate-window-bits"] not in WS_DEFLATE_WINDOW_BITS:
+            raise usage.UsageError("--ws-deflate-window-bits must be 9 to 15, not"
+                                   f" {self['ws-deflate-window-bits']}")
         if self["token-ttl"] < 1:
             raise usage.UsageError(
                 f"--token-ttl must be at least 1 (seconds), not {self['token-ttl']}"
@@ -179,6 +191,8 @@ class Options(usage.Options):
             tls_chain=self["tls-chain"],
             require_tls=bool(self["require-tls"]),
             hsts_max_age=self["hsts-max-age"],
+            ws_deflate=self["ws-deflate"],
+            ws_deflate_window_bits=self["ws-deflate-window-bits"],
             data=self["data"],
             store=store,
             bus=self["bus"],

@@ -11,6 +11,7 @@ from zope.interface import implementer
 from jim.protocols.jim_session import Session
 from jim.interfaces import IClient
 from jim.protocols.outbox import OutboxMixin, peer_of
+from jim.protocols.ws_deflate import accept_deflate
 from jim.wire import status
 
 _CLOSE_NORMAL = 1000
@@ -131,7 +132,18 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
         # text frame, not sendMessage, which would hold replies (a long history page) to the
         # limit meant for what clients send.
         if self.state == self.STATE_OPEN and self.outbox_allows(len(body)):
-            self.sendFrame(opcode=1, payload=body)
+            if self.websocket_extensions_in_use and len(body) < self._compressed_up_to:
+                # permessage-deflate: autobahn compresses it; its size check is on the
+                # compressed size, which this one is far below, so it never refuses
+                # after the compressor has taken the message in
+                self.sendMessage(body)
+            else:
+                self.sendFrame(opcode=1, payload=body)
+
+    @property
+    def _compressed_up_to(self):
+        # deflate adds at most 5 bytes a 16 KiB block and a few more: 1 KiB to spare
+        return self.maxMessagePayloadSize - 1024 if self.maxMessagePayloadSize else 1 << 62
 
     encoding = "jim-ws"
 
@@ -160,10 +172,13 @@ class JimWebSocketFactory(WebSocketServerFactory):
     protocol = JimWebSocketProtocol
     noisy = False
 
-    def __init__(self, core):
+    def __init__(self, core, deflate="off", deflate_window_bits=15):
         super().__init__(server="jim")
         self.core = core
         limits = core.limits
+        accept = accept_deflate(deflate, deflate_window_bits, limits.max_body)
+        if accept is not None:  # permessage-deflate (see ws_deflate): off unless chosen
+            self.setProtocolOptions(perMessageCompressionAccept=accept)
         self.setProtocolOptions(
             maxFramePayloadSize=limits.max_body,
             maxMessagePayloadSize=limits.max_body,
