@@ -47,9 +47,10 @@ FORBIDDEN = {
 }
 
 #: the protocol adapters never import each other: what they share is in these modules (flow
-#: control, and J-IM's dialect of the core: its session and commands)
+#: control, and J-IM's dialect of the core: its session and commands), and an adapter's own
+#: helper modules are open to it (the WebSocket's permessage-deflate choices)
 PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite", "jim.protocols.jim_session",
-                   "jim.protocols.jim_commands")
+                   "jim.protocols.jim_commands", "jim.protocols.ws_deflate")
 
 #: the dialects' codecs: the core never imports them (it speaks no dialect)
 DIALECT_CODECS = ("jim.wire.jimjson", "jim.wire.status", "jim.wire.framing",
