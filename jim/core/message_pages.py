@@ -10,7 +10,8 @@ messages), so a request never holds much more than its bound, whatever its count
 How the rest is fetched (the paging a J-IM client already does, see docs/wire-protocol.md
 §6.10): a history page read from an C{offset} stops at a message and the rest is C{offset + n};
 the latest page of a range keeps its newest messages and stops at a millisecond boundary, so
-the rest is the latest page up to the millisecond before its oldest. Offline messages are
+the rest is the latest page up to the millisecond before its oldest (when more than a bound's
+worth of messages share one millisecond, the page takes them all, whatever its bound). Offline messages are
 looked at first and only those that fit are taken: the rest stay for the next fetch.
 """
 
@@ -33,13 +34,13 @@ def whole_millis(kept_created, next_created):
 
 def latest_rest(count, kept_created, next_created):
     """The request for the rest of a latest page (C{count} asked) that kept the messages
-    created at C{kept_created} (newest first) and not the next one: (kept, endTime, count).
-    When the kept messages all share the next one's millisecond, all are kept, and the rest
-    starts at that millisecond again: the client drops the messages it already has."""
+    created at C{kept_created} (newest first) and not the next one: (kept, endTime, count),
+    or None when they all share the next one's millisecond (the page then takes the rest of
+    that millisecond whatever the bound: no request could ask for exactly the rest)."""
     keep = whole_millis(kept_created, next_created)
     if keep:
         return keep, kept_created[keep - 1] - 1, count - keep
-    return len(kept_created), next_created, count
+    return None
 
 
 async def history_page(messages, app, username, sink, peer=None, gid=None, begin=None,
@@ -69,15 +70,23 @@ async def history_page(messages, app, username, sink, peer=None, gid=None, begin
         return None
     kept_ids, kept_created = [], []
     upto, ties = end, 0
+    finishing = None  # the millisecond taken whole (see latest_rest)
     while len(kept_ids) < count:
         n = min(chunk, count - len(kept_ids))
         page = await read(None, upto, n + ties)  # oldest first, ending with those kept
         fresh = page[: len(page) - ties] if ties else page
         for message in reversed(fresh):
-            if not await sink.offer(message):
-                keep, rest_end, rest_count = latest_rest(count, kept_created, message.created)
-                sink.drop(set(kept_ids[keep:]))
-                return {"endTime": rest_end, "count": rest_count}
+            if finishing is not None:
+                if message.created != finishing:
+                    return {"endTime": finishing - 1, "count": count - len(kept_ids)}
+                await sink.force(message)
+            elif not await sink.offer(message):
+                rest = latest_rest(count, kept_created, message.created)
+                if rest is not None:
+                    sink.drop(set(kept_ids[rest[0]:]))
+                    return {"endTime": rest[1], "count": rest[2]}
+                finishing = message.created
+                await sink.force(message)
             kept_ids.append(message.id)
             kept_created.append(message.created)
             if len(kept_ids) == count:
