@@ -64,6 +64,7 @@ class Config:
     master_secret = attr.ib(default=None)
     open_registration = attr.ib(default=False)
     friend_mode = attr.ib(default=False)  # the default app's setting
+    single_device = attr.ib(default=False)  # a login replaces its user's other devices
     auto_join = attr.ib(default=())
     token_ttl = attr.ib(default=7 * 24 * 3600)  # seconds a reconnect token stays valid
     scrypt_cost = attr.ib(default=(16384, 8, 5))  # N, r, p (OWASP: 2^14 with p=5)

@@ -304,8 +304,9 @@ class IBus(Interface):
 class IPresence(Interface):
     """Who is online, on which connections, across every node."""
 
-    def connect(app, username, connection_id, terminal):
-        """Note a logged-in connection; True if it is the user's first."""
+    def connect(app, username, connection_id, device):
+        """Note a logged-in connection of C{device} (a device key, L{jim.core.devices});
+        True if it is the user's first."""
 
     def disconnect(app, username, connection_id):
         """Forget a connection; True if it was the user's last."""
@@ -323,7 +324,8 @@ class IPresence(Interface):
         asks this once rather than L{is_online} per member)."""
 
     def connections(app, username):
-        """The user's connections as C{[(connection id, terminal), ...]}, oldest first."""
+        """The user's connections on every node as C{[(connection id, device key), ...]},
+        oldest first."""
 
     def online_users():
         """How many users have a connection."""
@@ -336,6 +338,8 @@ class IConnection(Interface):
     app = Attribute("The app key of its user.")
     username = Attribute("Its user.")
     terminal = Attribute("'tcp', 'ws' or 'http': what carries it.")
+    device = Attribute("Its device key (L{jim.core.devices}): what its login named, or one "
+                       "of its own.")
 
     def deliver(delivery, cache):
         """Send a L{jim.model.Delivery}'s message or event in the connection's dialect.

@@ -290,12 +290,15 @@ MESSAGE_RETRACTED = "message_retracted"
 #: a user's first connection came up / its last went down (J-IM's cmd 9 and 10 per group)
 USER_ONLINE = "user_online"
 USER_OFFLINE = "user_offline"
+#: a device of the user logged in again (or, with one device a user, another device did):
+#: this connection is replaced (JMessage's 872008)
+LOGGED_IN_ELSEWHERE = "logged_in_elsewhere"
 EVENT_KINDS = (
     GROUP_CREATED, MEMBERS_ADDED, MEMBERS_REMOVED, MEMBER_LEFT, GROUP_UPDATED, GROUP_DISSOLVED,
     OWNER_TRANSFERRED, MEMBER_SILENCED, FRIEND_ADDED, FRIEND_REMOVED, FRIEND_UPDATED,
     BLACKLIST_CHANGED, NODISTURB_CHANGED, USER_UPDATED, USER_FORBIDDEN, USER_DELETED,
     PASSWORD_CHANGED,
-    MESSAGE_RETRACTED, USER_ONLINE, USER_OFFLINE,
+    MESSAGE_RETRACTED, USER_ONLINE, USER_OFFLINE, LOGGED_IN_ELSEWHERE,
 )
 
 
@@ -366,13 +369,15 @@ class Delivery(NamedTuple):
 
 @attr.s(frozen=True, slots=True)
 class Kick:
-    """Close every connection of a user (but C{keep}), telling it why with C{event}."""
+    """Close every connection of a user (but C{keep}; only those of C{device}, a device key
+    of L{jim.core.devices}, when it is set), telling it why with C{event}."""
 
     app = attr.ib(type=str)
     username = attr.ib(type=str)
     reason = attr.ib(type=str)
     event = attr.ib(type=Optional[Event], default=None)
     keep = attr.ib(type=Optional[str], default=None)
+    device = attr.ib(type=Optional[str], default=None)
 
 
 #: what an invalidation names: a cached user, a user's relations, a group (record and

@@ -190,6 +190,7 @@ class JimService(service.Service):
                                self.metrics, config.limits, default_app,
                                config.open_registration, config.auto_join,
                                media_files=media_files, media_key=link_key(server_key),
+                               single_device=config.single_device,
                                run_media=functools.partial(deferToThreadPool, reactor,
                                                            self._media_pool))
         self.core.start()

@@ -84,6 +84,9 @@ class Options(usage.Options):
         ["require-tls", None, "Refuse plain-text clients (plain HTTP is redirected to https)."],
         ["open-registration", None, "The first login of an unknown userId registers it."],
         ["friend-mode", None, "The default app's private messages go only between friends."],
+        ["single-device", None, "One device a user: a login replaces the user's other"
+                                " devices (by default they stay; the same device's is"
+                                " replaced either way)."],
     ]
 
     optParameters = [
@@ -203,6 +206,7 @@ class Options(usage.Options):
             master_secret=self["master-secret"],
             open_registration=bool(self["open-registration"]),
             friend_mode=bool(self["friend-mode"]),
+            single_device=bool(self["single-device"]),
             auto_join=tuple(self["auto-join"]),
             token_ttl=self["token-ttl"],
             scrypt_cost=_cost(self["scrypt-cost"]),

@@ -20,11 +20,12 @@ from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
 class RecordingConnection:
     """An L{IConnection} of any dialect: it records what the hub hands it."""
 
-    def __init__(self, connection_id, username, app=APP_KEY, terminal="tcp"):
+    def __init__(self, connection_id, username, app=APP_KEY, terminal="tcp", device=None):
         self.id = connection_id
         self.app = app
         self.username = username
         self.terminal = terminal
+        self.device = device or f"w:~{connection_id}"  # a device of its own by default
         self.delivered = []  # (delivery, the fan-out's cache)
         self.kicks = []
 

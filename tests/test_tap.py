@@ -56,6 +56,10 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual((config.limits.max_body, config.limits.rate), (1024, 0))
         self.assertTrue(config.open_registration)
 
+    def test_single_device(self):
+        self.assertFalse(parse().single_device)
+        self.assertTrue(parse("--single-device").single_device)
+
     def test_mistakes_are_usage_errors(self):
         for argv in (
             ["--tls-cert", "c.pem"],

@@ -21,7 +21,7 @@ EVENT_TYPES = {
     model.MEMBER_LEFT: 9, model.GROUP_DISSOLVED: 9, model.MEMBERS_ADDED: 10,
     model.MEMBERS_REMOVED: 11, model.GROUP_UPDATED: 12, model.NODISTURB_CHANGED: 37,
     model.BLACKLIST_CHANGED: 38, model.USER_UPDATED: 40, model.MESSAGE_RETRACTED: 55,
-    model.MEMBER_SILENCED: 65, model.OWNER_TRANSFERRED: 82,
+    model.MEMBER_SILENCED: 65, model.OWNER_TRANSFERRED: 82, model.LOGGED_IN_ELSEWHERE: 1,
 }  # fmt: skip
 #: kind -> the J-IM command each of its users gets besides cmd 100 (9 joined, 10 left)
 JIM_NOTIFY = {
@@ -113,6 +113,16 @@ class BytesTests(SynchronousTestCase):
             '{"command":100,"data":{"event_id":7,"event_type":1,"kind":"user_forbidden",'
             '"from_username":"","from_appkey":"app","to_usernames":[{"username":"alice",'
             '"appkey":"app","nickname":""}],"ctime_ms":5}}').encode())])
+
+    def test_logged_in_elsewhere(self):
+        """A replaced device is told JMessage's 872008 in event_type 1 (kicked)."""
+        event = Event(model.LOGGED_IN_ELSEWHERE, "app", id=7, users=(UserCard("alice"),),
+                      created=5, description="logged in elsewhere")
+        self.assertEqual(jim_events.frames(event), [(100, (
+            '{"command":100,"data":{"event_id":7,"event_type":1,"kind":"logged_in_elsewhere",'
+            '"from_username":"","from_appkey":"app","to_usernames":[{"username":"alice",'
+            '"appkey":"app","nickname":""}],"ctime_ms":5,"return_code":872008,'
+            '"description":"logged in elsewhere"}}').encode())])
 
     def test_members_added(self):
         frames = jim_events.frames(event_of(model.MEMBERS_ADDED), "g1")

@@ -87,14 +87,14 @@ class LocalPresence:
     """Who is online on this node, which is every node there is."""
 
     def __init__(self):
-        self._connections = {}  # (app, username) -> {connection id: terminal}, oldest first
+        self._connections = {}  # (app, username) -> {connection id: device}, oldest first
 
-    def connect(self, app, username, connection_id, terminal):
+    def connect(self, app, username, connection_id, device):
         connections = self._connections.get((app, username))
         if connections is None:
-            self._connections[(app, username)] = {connection_id: terminal}
+            self._connections[(app, username)] = {connection_id: device}
             return True
-        connections[connection_id] = terminal
+        connections[connection_id] = device
         return False
 
     def disconnect(self, app, username, connection_id):

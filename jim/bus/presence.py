@@ -15,7 +15,7 @@ from jim.interfaces import IPresence
 
 @implementer(IPresence)
 class ClusterPresence:
-    """@ivar on_change: C{on_change(up, app, username, connection_id, terminal)} for each
+    """@ivar on_change: C{on_change(up, app, username, connection_id, device)} for each
         change to this node's connections (None: nobody listens)."""
 
     def __init__(self, node, clock, announce_timeout=2.0):
@@ -24,18 +24,18 @@ class ClusterPresence:
         self._clock = clock
         self._announce_timeout = announce_timeout
         self._announcing = {}  # connection id -> Deferred fired when its "up" went round
-        self._connections = {}  # (app, username) -> {connection id: (node, terminal)}
+        self._connections = {}  # (app, username) -> {connection id: (node, device)}
         self._by_node = {}  # node -> {connection id: (app, username)}
 
     # -- IPresence -------------------------------------------------------------------------
 
-    def connect(self, app, username, connection_id, terminal):
-        first = self._add(self.node, app, username, connection_id, terminal)
+    def connect(self, app, username, connection_id, device):
+        first = self._add(self.node, app, username, connection_id, device)
         if self.on_change is not None:
             timeout = self._clock.callLater(self._announce_timeout, self.went_round,
                                             connection_id)
             self._announcing[connection_id] = (timeout, [])
-            self.on_change(True, app, username, connection_id, terminal)
+            self.on_change(True, app, username, connection_id, device)
         return first
 
     def disconnect(self, app, username, connection_id):
@@ -78,7 +78,7 @@ class ClusterPresence:
 
     def connections(self, app, username):
         held = self._connections.get((app, username), {})
-        return [(connection_id, terminal) for connection_id, (_, terminal) in held.items()]
+        return [(connection_id, device) for connection_id, (_, device) in held.items()]
 
     def online_users(self):
         return len(self._connections)
@@ -110,13 +110,13 @@ class ClusterPresence:
         return found
 
     def local_connections(self):
-        """C{[(connection id, app, username, terminal), ...]} of this node."""
+        """C{[(connection id, app, username, device), ...]} of this node."""
         return [(connection_id, app, username, self._connections[(app, username)][connection_id][1])
                 for connection_id, (app, username) in self._by_node.get(self.node, {}).items()]
 
-    def remote_up(self, node, app, username, connection_id, terminal):
+    def remote_up(self, node, app, username, connection_id, device):
         if node != self.node:
-            self._add(node, app, username, connection_id, terminal)
+            self._add(node, app, username, connection_id, device)
 
     def remote_down(self, node, app, username, connection_id):
         if node != self.node and self._by_node.get(node, {}).get(connection_id) == (app, username):
@@ -136,25 +136,25 @@ class ClusterPresence:
 
     def replace_node(self, node, entries):
         """What another node says it holds now, C{[(connection id, app, username,
-        terminal), ...]}, replaces what this node knew of it."""
+        device), ...]}, replaces what this node knew of it."""
         if node == self.node:
             return
         self.drop_node(node)
-        for connection_id, app, username, terminal in entries:
-            self._add(node, app, username, connection_id, terminal)
+        for connection_id, app, username, device in entries:
+            self._add(node, app, username, connection_id, device)
 
     def remote_nodes(self):
         return [node for node in self._by_node if node != self.node]
 
     # -- the two tables, kept in step ------------------------------------------------------
 
-    def _add(self, node, app, username, connection_id, terminal):
+    def _add(self, node, app, username, connection_id, device):
         """Note a connection; True if it is the user's first anywhere."""
         held = self._connections.get((app, username))
         first = held is None
         if first:
             held = self._connections[(app, username)] = {}
-        held[connection_id] = (node, terminal)
+        held[connection_id] = (node, device)
         self._by_node.setdefault(node, {})[connection_id] = (app, username)
         return first
 

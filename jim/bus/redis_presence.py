@@ -3,7 +3,7 @@
 and how it finds out that another node died.
 
 Each node keeps its connections in the hash C{jim:presence:NODE} (connection id -> C{[app,
-username, terminal]}) and announces every change on C{jim:bus}: C{up}, C{down}, and C{sync}
+username, device]}) and announces every change on C{jim:bus}: C{up}, C{down}, and C{sync}
 (its whole list, which replaces what the others knew of it: sent after a break, or after a
 change could not be written). It beats every C{expiry / 3} seconds into the sorted set
 C{jim:nodes} (node -> Redis time of its last beat, in ms); a node whose beat is older than
@@ -193,13 +193,13 @@ class PresenceKeeper:
 
     # -- this node's changes ---------------------------------------------------------------
 
-    def changed(self, up, app, username, connection_id, terminal):
+    def changed(self, up, app, username, connection_id, device):
         """A connection of this node came or went: write it, and announce it."""
         key = presence_key(self.node)
         if up:
             written = self._client.call("HSET", key, connection_id,
-                                        orjson.dumps([app, username, terminal]))
-            body = orjson.dumps([app, username, connection_id, terminal])
+                                        orjson.dumps([app, username, device]))
+            body = orjson.dumps([app, username, connection_id, device])
             sent = self._broadcast.send("up", body)
             sent.addErrback(self._announce_failed, connection_id)
         else:
@@ -225,10 +225,10 @@ class PresenceKeeper:
         writes = [self._client.call("DEL", key)]
         if mine:
             fields = []
-            for connection_id, app, username, terminal in mine:
-                fields += [connection_id, orjson.dumps([app, username, terminal])]
+            for connection_id, app, username, device in mine:
+                fields += [connection_id, orjson.dumps([app, username, device])]
             writes.append(self._client.call("HSET", key, *fields))
-        body = orjson.dumps([[c, app, user, terminal] for c, app, user, terminal in mine])
+        body = orjson.dumps([[c, app, user, device] for c, app, user, device in mine])
         writes.append(self._broadcast.send("sync", body))
         for connection_id, *_ in mine:  # what waits for an "up" may go on
             self._presence.went_round(connection_id)
@@ -253,8 +253,8 @@ class PresenceKeeper:
             if kind == b"up":  # this node's own announcement went round
                 presence.went_round(orjson.loads(body)[2])
         elif kind == b"up":
-            app, username, connection_id, terminal = orjson.loads(body)
-            presence.remote_up(origin, app, username, connection_id, terminal)
+            app, username, connection_id, device = orjson.loads(body)
+            presence.remote_up(origin, app, username, connection_id, device)
         elif kind == b"down":
             app, username, connection_id = orjson.loads(body)
             presence.remote_down(origin, app, username, connection_id)

@@ -95,13 +95,14 @@ class Core:
 
 def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, default_app,
                open_registration=False, auto_join=(), media_files=None, media_key=b"",
-               run_media=None):
+               run_media=None, single_device=False):
     """The services over C{store}, C{bus} and C{presence}, wired to one another and
     subscribed to the bus: the one place that knows who needs whom.
 
     Uploads are kept in C{media_files} (an L{jim.interfaces.IMediaFiles}; None: no media
     service), their download links signed with C{media_key}; C{run_media(function, *args)}
-    runs the files' blocking work on a worker thread (None: here and now)."""
+    runs the files' blocking work on a worker thread (None: here and now). With
+    C{single_device} a login replaces its user's other devices (L{Hub})."""
     events = Events(bus, clock, metrics, bus.node_number)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
@@ -116,7 +117,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
     bus.missed = messages.keep_missed
-    hub = Hub(presence, bus, groups, events, metrics, users)
+    hub = Hub(presence, bus, groups, events, metrics, users, single_device)
     for service in (accounts, users, relations, groups, hub):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.lost = hub.users_lost

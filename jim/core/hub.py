@@ -4,13 +4,17 @@
 Connections of every dialect (L{jim.interfaces.IConnection}) bind here after their login. The
 hub subscribes to the bus: a L{Delivery} goes to the local connections of its recipients, each
 encoding it in its own dialect once per fan-out (they share one cache); a L{Kick} closes a
-user's local connections. Who is online anywhere is L{jim.interfaces.IPresence}'s to say; a
+user's local connections (those of one device, when it names one). A login of a device the
+user is already logged in on, anywhere, replaces it: the old connection is told
+(L{model.LOGGED_IN_ELSEWHERE}) and closed; with C{single_device}, a login replaces every
+other device of its user. Who is online anywhere is L{jim.interfaces.IPresence}'s to say; a
 user's first connection coming up and its last going down are told to its groups' members.
 """
 from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from jim import errors, model
+from jim.core import devices
 from jim.core.events import bare_card, card
 from jim.errors import JimError
 from jim.model import Kick, Message
@@ -24,8 +28,9 @@ _MEMBERSHIP = frozenset((model.MEMBERS_ADDED, model.GROUP_CREATED, model.MEMBERS
 class Hub:
     log = Logger()
 
-    def __init__(self, presence, bus, groups, events, metrics, users=None):
+    def __init__(self, presence, bus, groups, events, metrics, users=None, single_device=False):
         self.presence = presence
+        self.single_device = single_device  # a user has one device: a login replaces others
         self.bus = bus
         self.groups = groups
         self.users = users
@@ -42,10 +47,30 @@ class Hub:
         see it (at once on a single node), so that what a client does after its login reply
         never finds it offline on another node. Then L{bind} it."""
         key = (connection.app, connection.username)
+        device = connection.device
+        replaced = devices.replaced(self.presence.connections(*key), device,
+                                    self.single_device)
         self._local.setdefault(key, []).append(connection)
         self._first[connection.id] = self.presence.connect(
-            connection.app, connection.username, connection.id, connection.terminal)
+            connection.app, connection.username, connection.id, device)
+        if replaced:
+            self._replace(connection, replaced)
         return self.presence.announced(connection.id)
+
+    def _replace(self, connection, replaced):
+        """A login replaces C{replaced} (connection ids, on any node): they are told why and
+        closed where they are. The kick names the device (every other one with
+        C{single_device}) rather than the ids, so that a connection of it this node has not
+        heard of yet is closed too."""
+        self.log.info("{user} of app {app} logged in again on {device} ({id}): closing"
+                      " {count} connection(s) it replaces", user=connection.username,
+                      app=connection.app, device=connection.device, id=connection.id,
+                      count=len(replaced))
+        event = self.events.make(model.LOGGED_IN_ELSEWHERE, connection.app,
+                                 users=[bare_card(connection.username)],
+                                 description="logged in elsewhere")
+        self.kick(connection.app, connection.username, "logged in elsewhere", event,
+                  keep=connection.id, device=None if self.single_device else connection.device)
 
     async def bind(self, connection, user):
         """After L{attach}: a user's first connection anywhere is announced to the members of
@@ -131,14 +156,16 @@ class Hub:
         self.log.failure("could not tell the groups of {user} of app {app} that their node"
                          " died", failure, app=app, user=username)
 
-    def kick(self, app, username, reason, event=None, keep=None):
-        """Close every connection of a user, on every node (but C{keep}, a connection id)."""
-        self.bus.publish(Kick(app, username, reason, event, keep))
+    def kick(self, app, username, reason, event=None, keep=None, device=None):
+        """Close every connection of a user, on every node (but C{keep}, a connection id;
+        only those of C{device}, a device key, if it is given)."""
+        self.bus.publish(Kick(app, username, reason, event, keep, device))
 
     def on_kick(self, kick):
-        """A kick from the bus: close this process's connections of the user (but C{keep})."""
+        """A kick from the bus: close this process's connections of the user (but C{keep};
+        only those of C{kick.device} if it names one)."""
         for connection in list(self._local.get((kick.app, kick.username), ())):
-            if connection.id != kick.keep:
+            if connection.id != kick.keep and kick.device in (None, connection.device):
                 try:
                     connection.kick(kick)
                 except Exception:  # the user's other connections are still closed

@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors
+from jim.core import devices
 from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.protocols.jim_fetch import get_messages
@@ -50,6 +51,7 @@ async def login(session, obj):
     request = None
     try:
         request = jimjson.login_request(obj)
+        device = _device(session, request)
         if session.username is not None:
             if request.user_id in (None, session.username):
                 session.client.send(status.LOGIN_RESP, _login_ok(session))
@@ -71,7 +73,7 @@ async def login(session, obj):
         raise
     if session.closed:
         return
-    session.logged_in(app, user)
+    session.logged_in(app, user, device)
     await core.hub.attach(session)
     if session.closed:
         return
@@ -87,6 +89,17 @@ async def login(session, obj):
                 gid=gid,
                 detail=e.detail,
             )
+
+
+def _device(session, request):
+    """The device key of a login: what it named (``platform``, ``deviceId``), or by default
+    its transport's platform and a device of its own connection."""
+    platform, device_id = request.platform, request.device_id
+    if platform is not None:
+        devices.check_platform(platform)
+    if device_id is not None:
+        devices.check_device_id(device_id)
+    return devices.device_key(session.terminal, session.id, platform, device_id)
 
 
 def _login_ok(session):

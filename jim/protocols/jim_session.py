@@ -40,6 +40,7 @@ class Session:
         "app",
         "user",
         "username",
+        "device",
         "connected_at",
         "last_seen",
         "closed",
@@ -59,6 +60,7 @@ class Session:
         self.app = None
         self.user = None
         self.username = None
+        self.device = None  # its device key (L{jim.core.devices}) once logged in
         now = core.clock.seconds()
         self.connected_at = now
         self.last_seen = now
@@ -168,10 +170,11 @@ class Session:
 
     # -- what handlers call --------------------------------------------------------------------
 
-    def logged_in(self, app, user):
+    def logged_in(self, app, user, device=None):
         self.app = app
         self.user = user
         self.username = user.username
+        self.device = device
         self.core.metrics.logins += 1
 
     # -- flow ----------------------------------------------------------------------------------

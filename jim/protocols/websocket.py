@@ -1,7 +1,7 @@
 """J-IM over WebSocket (autobahn): JSON text or binary messages in, text messages out.
 
-The upgrade is accepted on any path; ``?username=&password=&token=&appKey=`` in the URL logs
-in right after it, as J-IM's demo page expects. The server pings idle connections and counts
+The upgrade is accepted on any path; ``?username=&password=&token=&appKey=`` in the URL (and
+``platform=&deviceId=``, jim's device fields) logs in right after it, as J-IM's demo page expects. The server pings idle connections and counts
 pongs as activity, so a page that never sends heartbeats stays connected while it is alive.
 """
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
@@ -53,6 +53,10 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
             app_key = _first(params, "appKey")
             if app_key:
                 login["appKey"] = app_key
+            for field in ("platform", "deviceId"):
+                value = _first(params, field)
+                if value:
+                    login[field] = value
             self._login = login
         return None  # no subprotocol, no extensions
 

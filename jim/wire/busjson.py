@@ -31,7 +31,7 @@ _OPTIONAL_TEXT = (str, type(None))
 _DELIVERY_TYPES = {"app": _TEXT, "to": (list,), "exclude": _OPTIONAL_TEXT,
                    "alias": _OPTIONAL_TEXT}
 _KICK_TYPES = {"app": _TEXT, "user": _TEXT, "reason": _TEXT, "event": (dict, type(None)),
-               "keep": _OPTIONAL_TEXT}
+               "keep": _OPTIONAL_TEXT, "device": _OPTIONAL_TEXT}
 
 # What the fast path of a delivery of a message checks in one look-up each: the keys, and the
 # tuple of the JSON types of the message's fields (one per combination of Nones the model
@@ -53,7 +53,7 @@ def encode(value):
     if kind is model.Kick:
         body = {"app": value.app, "user": value.username, "reason": value.reason,
                 "event": None if value.event is None else _event(value.event),
-                "keep": value.keep}
+                "keep": value.keep, "device": value.device}
         return b"kick " + orjson.dumps(body)
     if kind is model.Invalidate:
         body = [value.area, value.app, value.key, value.origin]
@@ -106,7 +106,8 @@ def decode(data):
         fields = _fields("kick", body, _KICK_TYPES)
         event = fields["event"]
         return model.Kick(fields["app"], fields["user"], fields["reason"],
-                          None if event is None else _decode_event(event), fields["keep"])
+                          None if event is None else _decode_event(event), fields["keep"],
+                          fields["device"])
     if name == b"invalidate":
         if type(body) is not list or len(body) != len(_INVALIDATE_TYPES):
             raise _malformed(f"an invalidation is a list of {len(_INVALIDATE_TYPES)} texts")

@@ -18,6 +18,7 @@ from jim.wire import jimjson, status
 EVENT_TYPES = {
     model.USER_FORBIDDEN: 1,
     model.USER_DELETED: 1,
+    model.LOGGED_IN_ELSEWHERE: 1,
     model.PASSWORD_CHANGED: 2,
     model.FRIEND_ADDED: 5,
     model.FRIEND_REMOVED: 6,
@@ -37,6 +38,8 @@ EVENT_TYPES = {
 }
 #: exit group (9) with this extra: the owner dissolved the group
 DISSOLVED_EXTRA = 69
+#: the return_code of L{model.LOGGED_IN_ELSEWHERE}: JMessage's "logged in elsewhere"
+LOGGED_IN_ELSEWHERE_CODE = 872008
 
 
 def frames(event, alias=None):
@@ -96,6 +99,8 @@ def event_json(event, alias=None):
             obj["from_gid"] = int(event.target)
         else:
             obj["target"] = event.target
+    if event.kind == model.LOGGED_IN_ELSEWHERE:
+        obj["return_code"] = LOGGED_IN_ELSEWHERE_CODE
     if event.description:
         obj["description"] = event.description
     return obj

@@ -121,6 +121,8 @@ class LoginRequest:
     password = attr.ib()
     token = attr.ib()
     app_key = attr.ib()
+    platform = attr.ib(default=None)  # JMessage's a/i/j/w, checked by the core's devices
+    device_id = attr.ib(default=None)
 
 
 def login_request(obj):
@@ -129,6 +131,8 @@ def login_request(obj):
         password=text(obj, "password", limit=MAX_NAME_BYTES),
         token=text(obj, "token", limit=MAX_TOKEN_BYTES),
         app_key=text(obj, "appKey", limit=64),
+        platform=text(obj, "platform", limit=16) or None,
+        device_id=text(obj, "deviceId", limit=MAX_NAME_BYTES) or None,
     )
 
 

@@ -92,6 +92,7 @@ kicks = st.builds(
     reason=texts,
     event=st.none() | events(),
     keep=optional_texts,
+    device=optional_texts,
 )
 
 invalidations = st.builds(

@@ -4,6 +4,7 @@ user state, a user's groups (reference section 2.1)."""
 from twisted.internet import defer
 
 from jim import errors, model
+from jim.core import devices
 from jim.errors import JimError
 from jim.web.errors import jmessage_error
 from jim.web.rest_v1 import params, shapes
@@ -157,23 +158,16 @@ async def user_state(call):
 
 @route("POST", "/v1/users/userstat", body_limit=64 * 1024)
 async def user_states(call):
-    """The devices of several users, and whether each is online."""
+    """The devices of several users, and whether each is online: one entry a device the
+    user is logged in on, on any node (a J-IM connection that named no device is one)."""
     names = params.names(call.json(), limit=REGISTER_MAX)
     found = await call.core.users.require_all(call.app.key, names)
     presence = call.core.presence
     out = []
     for name in names:
-        devices = [{"login": True, "online": True, "platform": _platform(terminal)}
-                   for _, terminal in presence.connections(call.app.key, found[name].username)]
-        out.append({"username": name, "devices": devices})
+        connections = presence.connections(call.app.key, found[name].username)
+        out.append({"username": name, "devices": devices.devices(connections)})
     return 200, out
-
-
-def _platform(terminal):
-    """JMessage's platform letter of a connection: J-IM clients have none of JMessage's, so
-    WebSocket connections count as the web (``j``) and TCP ones as Windows (``w``), the
-    desktop client J-IM's TCP protocol serves."""
-    return "j" if terminal in ("ws", "http") else "w"
 
 
 @route("GET", "/v1/users/{username}/groups")
