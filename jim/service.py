@@ -361,12 +361,13 @@ class JimService(service.Service):
             )
         self.log.info(
             "default app appKey={key}; store={store}; data directory {data}; "
-            "open registration {reg}; friend mode {friends}",
+            "open registration {reg}; friend mode {friends}; single device {single}",
             key=app_key,
             store=store_name,
             data=os.path.abspath(self.config.data),
             reg="on" if self.config.open_registration else "off",
             friends="on" if self.config.friend_mode else "off",
+            single="on" if self.config.single_device else "off",
         )
 
     async def _close_sessions(self, grace=CLOSE_WAIT):

@@ -81,6 +81,13 @@ class RoundTripTests(SynchronousTestCase):
             self.assert_round_trip(Kick("app", "alice", "forbidden", event, keep="n1:3"))
         self.assert_round_trip(Kick("app", "alice", "user deleted"))
 
+    def test_kick_of_a_device(self):
+        self.assert_round_trip(Kick("app", "alice", "logged in elsewhere", None, "n1:4",
+                                    "a:phone"))
+        # a node from before devices sends no device: every device of the user
+        old = b'kick {"app":"app","user":"alice","reason":"r","event":null,"keep":null}'
+        self.assertEqual(busjson.decode(old), Kick("app", "alice", "r"))
+
     def test_invalidate_bytes(self):
         value = Invalidate(model.USERS_AREA, "app", "\u7528\u6237", "n1")
         self.assertEqual(busjson.encode(value),

@@ -103,6 +103,8 @@ def decode(data):
         return model.Delivery(fields["app"], item, tuple(fields["to"]), fields["exclude"],
                               fields["alias"])
     if name == b"kick":
+        if type(body) is dict and "device" not in body:  # a node from before devices
+            body["device"] = None
         fields = _fields("kick", body, _KICK_TYPES)
         event = fields["event"]
         return model.Kick(fields["app"], fields["user"], fields["reason"],
