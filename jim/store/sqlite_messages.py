@@ -62,7 +62,8 @@ class SqliteMessages:
             check_limit(limit)
         except JimError as refusal:
             return defer.fail(refusal)
-        return self._engine.read(q.peek_offline, app, username, peer, gid, limit)
+        # a write job, as take_offline is: it sees every message committed before it is asked
+        return self._engine.write(q.peek_offline, app, username, peer, gid, limit)
 
     def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
         return self._history(app, private_conversation(user, peer), begin, end, offset, count)
