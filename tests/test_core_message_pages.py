@@ -64,7 +64,7 @@ async def page_through(messages, request, bound):
     duplicates dropped, and how many duplicates there were."""
     got, duplicates = [], 0
     latest = request.get("offset") is None
-    while True:
+    for _ in range(1000):  # a rest that never ends is a failure, not a hang
         sink = SizedSink(bound)
         rest = await message_pages.history_page(messages, "a", "bob", sink, peer="ann",
                                                 **request)
@@ -79,6 +79,7 @@ async def page_through(messages, request, bound):
             request = dict(request, end=rest["endTime"], count=rest["count"])
         else:
             request = dict(request, offset=rest["offset"], count=rest["count"])
+    raise AssertionError(f"paging did not end: the last rest was {rest}")
 
 
 
