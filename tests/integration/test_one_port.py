@@ -172,7 +172,7 @@ class OnePortTests(TestCase):
 
     async def test_a_reader_that_stops_reading_is_dropped_and_nobody_else_waits(self):
         # real sockets: the turn writer's direct sends, then Twisted's buffer, then the cap
-        jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0))
+        jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0, user_rate=0))
         alice = await tcp_client(jim.port, testcase=self)
         await alice.login("alice")
         stuck = await tcp_client(jim.port, testcase=self)
