@@ -40,7 +40,7 @@ class Limits:
     login_failures_address = attr.ib(default=20)  # per client address; 0 = not counted
     login_window = attr.ib(default=300.0)  # seconds the failures are counted over
     login_lockout = attr.ib(default=900.0)  # seconds password logins are refused after 2N
-    logins_per_address = attr.ib(default=4)  # password hashes of one address queued or running
+    logins_per_address = attr.ib(default=1024)  # password hashes of one address queued or running
 
 
 @attr.s(frozen=True, slots=True)

@@ -290,6 +290,28 @@ class FairnessTests(SynchronousTestCase):
         for d in flood + others:
             self.assertTrue(self.successResultOf(d))
 
+    def test_a_flooding_address_finds_its_own_wait_too_long_while_a_newcomer_does_not(self):
+        from tests.support.fakes import HeldRunner
+
+        runner = HeldRunner()
+        passwords = Passwords(COST, run=runner, threads=1, max_wait=1.0, per_source=1000)
+        passwords.seconds = 0.1  # a hash takes 0.1 s: at most 10 may be ahead of a login
+        flood = [passwords.verify("pw", self.stored, "10.0.0.1") for _ in range(11)]
+        refused = self.failureResultOf(passwords.verify("pw", self.stored, "10.0.0.1"),
+                                       JimError).value
+        self.assertEqual((refused.code, refused.detail),
+                         (errors.BUSY, "too many logins in progress; retry shortly"))
+        self.assertEqual(passwords.pending, 11, "the flood's queue stopped growing")
+        newcomer = passwords.verify("pw", self.stored, "10.0.0.2")  # its turn comes next
+        self.assertNoResult(newcomer)
+        self.assertEqual(passwords.pending, 12)
+        for d in flood + [newcomer]:
+            d.addErrback(lambda f: None)
+        while runner.pending:
+            d, f, args = runner.pending.pop(0)
+            d.callback(f(*args))
+        self.assertTrue(self.successResultOf(newcomer))
+
     def test_an_address_over_its_cap_is_refused_at_once_and_others_are_not(self):
         flood = [self.verify("10.0.0.1", "flood") for _ in range(3)]
         refused = self.failureResultOf(self.verify("10.0.0.1", "flood"), JimError).value

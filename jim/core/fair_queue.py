@@ -21,6 +21,10 @@ class FairQueue:
     def __len__(self):
         return self.queued
 
+    def sources(self):
+        """How many sources have jobs waiting (the length of one round of turns)."""
+        return len(self._lines)
+
     def held(self, source):
         """Jobs of C{source} queued or running."""
         return self._held.get(source, 0)

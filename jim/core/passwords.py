@@ -108,8 +108,8 @@ class Passwords:
     flooding wrong passwords cannot make everyone else wait behind its hashes. An address
     holding C{per_source} hashes (queued or running) has its next login refused at once
     (JimError(BUSY), "from your address"); and a login whose hash would wait longer than
-    C{max_wait} seconds (judged from how many hashes are queued, how long one takes and how
-    many C{threads} work) is refused at once too: a flood of logins from many addresses must
+    C{max_wait} seconds (judged from the hashes that would run before it in the turns of the
+    addresses, how long one takes and how many C{threads} work) is refused at once too: a flood of logins from many addresses must
     not become an ever longer queue of scrypt work that outlives the clients who asked for it.
 
     Bulk hashes (an app server registering users in a batch) queue instead of being refused,
@@ -134,9 +134,17 @@ class Passwords:
         self._running = 0
         self._pumping = False
 
-    def expected_wait(self):
+    def expected_wait(self, source=None):
+        """Seconds a new login hash of C{source} would wait: behind every queued hash for the
+        server's own work (None), else behind one hash of each address with work waiting for
+        each hash its own address already holds (the lines are served in turn). So an address
+        flooding logins finds its own wait too long and is refused, while a newcomer from
+        another address waits for a few hashes and is not."""
         free = max(1, self.threads - self._bulk.limit + self._bulk.tokens)
-        return self.pending * self.seconds / free
+        ahead = self.pending
+        if source is not None:
+            ahead = min(ahead, (self._queue.held(source) + 1) * max(1, self._queue.sources()))
+        return ahead * self.seconds / free
 
     def _timed(self, f, *args):
         """Run C{f} and say how long it took (on the hashing thread, so the wait is not
@@ -149,7 +157,7 @@ class Passwords:
         if self._queue.full(source):
             return defer.fail(JimError(
                 errors.BUSY, "too many logins in progress from your address; retry shortly"))
-        if self.pending and self.expected_wait() > self.max_wait:
+        if self.pending and self.expected_wait(source) > self.max_wait:
             return defer.fail(JimError(errors.BUSY, "too many logins in progress; retry shortly"))
         self.pending += 1
         d = defer.Deferred()

@@ -32,8 +32,8 @@ class LoginFloodTests(TestCase):
 
     async def test_real_users_log_in_while_one_address_floods_wrong_passwords(self):
         """With the failure counts off, only the fair hashing queue stands between the flood
-        and the users: the flooding address gets at most --logins-per-address hashes, served
-        in turn with everyone else's, and its other attempts are refused at once."""
+        and the users: the addresses' hashes are served in turn, and the flooding address's
+        next attempt is refused at once once its own wait in those turns is too long."""
         server = await JimServer.start(self, extra_args=[
             "--scrypt-cost", "16384:8:2",  # about 0.1 s a hash: the flood fills a FIFO queue
             "--hash-threads", "1",
