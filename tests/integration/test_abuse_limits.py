@@ -8,32 +8,18 @@ another client address.
 import json
 import time
 
-from twisted.internet import defer, reactor
+from twisted.internet import reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.protocol import Protocol
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.trial.unittest import TestCase
 from twisted.web.client import Agent, readBody
 
 from jim.net.admission import RESERVE_SHARE
+from tests.integration.test_one_port import Raw
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import TIMEOUT, TcpClient
 
 OTHER_ADDRESS = "127.0.0.2"
-
-
-class Raw(Protocol):
-    """Collects what comes back and notes the close."""
-
-    def __init__(self):
-        self.received = b""
-        self.closed = defer.Deferred()
-
-    def dataReceived(self, data):
-        self.received += data
-
-    def connectionLost(self, reason):
-        self.closed.callback(self.received)
 
 
 def endpoint(port, source="127.0.0.1"):
