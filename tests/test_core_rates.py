@@ -7,7 +7,6 @@ from twisted.trial import unittest
 from jim import errors
 from jim.core import rates
 from jim.core.rates import ChatRates
-from jim.protocols.jim_session import address_of
 
 
 def allowed(limiter, count, app="app", user="ann", address="10.0.0.1"):
@@ -96,11 +95,3 @@ class ChatRatesTests(unittest.TestCase):
                     model[key] = (tokens - 1.0, now)
             got = limiter.charge("app", user, address) is None
             self.assertEqual(got, expected, (pause, user, address))
-
-
-class AddressOfTests(unittest.TestCase):
-    def test_the_port_goes_and_mapped_ipv4_is_ipv4(self):
-        self.assertEqual(address_of("10.1.2.3:5555"), "10.1.2.3")
-        self.assertEqual(address_of("::1:5555"), "::1")
-        self.assertEqual(address_of("::ffff:10.1.2.3:5555"), "10.1.2.3")
-        self.assertEqual(address_of("UNIXAddress(None)"), "UNIXAddress(None)")

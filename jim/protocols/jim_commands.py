@@ -12,7 +12,6 @@ from twisted.python.failure import Failure
 
 from jim import errors
 from jim.core import devices
-from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.protocols.jim_fetch import get_messages
 from jim.wire import jim_events, jimjson, status
@@ -59,7 +58,7 @@ async def login(session, obj):
             raise JimError(errors.NOT_ALLOWED, "this connection is logged in as another user")
         app, user = await core.accounts.login(request.app_key, request.user_id,
                                               request.password, request.token,
-                                              address_key(host_of(session.peer)))
+                                              session.address)
     except JimError as e:  # Handler.close_on_failure closes the connection
         core.metrics.login_failures += 1
         if e.code in _UNLOGGED_REFUSALS:

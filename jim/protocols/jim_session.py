@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from jim import errors
+from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.interfaces import IConnection
 from jim.model import Message
@@ -51,6 +52,7 @@ class Session:
         "_tokens",
         "_stamp",
         "_rate_paused",
+        "_address",
     )
 
     def __init__(self, core, client):
@@ -72,6 +74,7 @@ class Session:
         self._tokens = 2.0 * core.limits.rate
         self._stamp = now
         self._rate_paused = False
+        self._address = None
         core.sessions.add(self)
 
     # -- what the adapter calls ----------------------------------------------------------------
@@ -318,15 +321,11 @@ class Session:
 
     @property
     def address(self):
-        """The client's address without its port (what per-address limits count)."""
-        return address_of(self.client.peer)
-
-
-def address_of(peer):
-    """C{"host"} of a C{"host:port"} peer (an IPv6 host keeps its colons; an IPv4 address
-    mapped into IPv6 counts as the IPv4 one)."""
-    host = peer.rpartition(":")[0] or peer
-    return host[7:] if host.startswith("::ffff:") and "." in host else host
+        """What per-address limits count this client under (L{address_key}: its IPv4 address
+        or its IPv6 /64), worked out once a connection."""
+        if self._address is None:
+            self._address = address_key(host_of(self.client.peer))
+        return self._address
 
 
 #: the reply to a command sent before the login, by the command of the reply
