@@ -255,8 +255,16 @@ class RedisBus:
             for area in (USERS_AREA, RELATIONS_AREA, GROUPS_AREA, APPS_AREA):
                 self._local.publish(Invalidate(area, EVERY_APP, "", ""))
         self._subscriptions += 1
-        defer.ensureDeferred(self._keeper.catch_up()).addErrback(
-            lambda f: self.log.failure("bus: catching up with the cluster failed", f))
+        defer.ensureDeferred(self._keeper.catch_up()).addErrback(self._catch_up_failed)
+
+    def _catch_up_failed(self, failure):
+        if failure.check(defer.FirstError):  # one of the announcements' writes
+            failure = failure.value.subFailure
+        if failure.check(JimError):  # Redis went away again: the next subscription catches up
+            self.log.warn("bus: catching up with the cluster failed: {why}",
+                          why=failure.value.detail)
+            return
+        self.log.failure("bus: catching up with the cluster failed", failure)
 
 
 def _to(delivery, recipients):
