@@ -198,6 +198,44 @@ class IMessageStore(Interface):
         """Messages of group C{gid} (an int), with the same paging as L{private_history}."""
 
 
+class IInboxStore(Interface):
+    """Each user's inbox, and where each of their devices is in it.
+
+    A user's inbox is every message of their conversations (their private ones, either
+    direction, and the groups the caller names) in id order; it is read from the message log,
+    never copied. A device's position is a L{jim.cursors.Cursor}, kept per (app, user, device
+    key). Cursors only move forward (L{jim.cursors.Cursor.moved}).
+    """
+
+    def last_message_id(app):
+        """The highest id given to a message of C{app} so far, committed or not (0 for none):
+        every message given an id after this call has a higher one."""
+
+    def cursors(app, username):
+        """C{{device key: Cursor}} of the user's devices that have one."""
+
+    def move_cursor(app, username, device, cursor):
+        """Merge C{cursor} into the device's (L{jim.cursors.Cursor.moved}; a device without
+        one starts from C{Cursor()}), in one atomic step; the merged cursor."""
+
+    def forget_cursors(seen_before):
+        """Forget the cursors, of every app, whose C{seen} is below C{seen_before} (epoch ms);
+        how many were forgotten."""
+
+    def read(app, username, gids, cursor, after=0, peer=None, gid=None, since=0, limit=100,
+             per_conversation=100):
+        """The user's messages that C{cursor} has not consumed, oldest (lowest id) first.
+
+        From the user's private conversations (messages they sent or received) and the
+        conversations of the groups in C{gids} (ints); with C{peer}, from their private
+        conversation with C{peer} only; with C{gid}, from that group's only. Of each
+        conversation only its latest C{per_conversation} messages (by id, every message
+        counted) are read. Left out: ids up to C{after}, messages created before C{since}
+        (epoch ms), retracted ones and those sent with C{no_offline}. At most C{limit}, the
+        oldest.
+        """
+
+
 class IMediaStore(Interface):
     """What is known of uploaded files (L{jim.model.Media}); their bytes are in an
     L{IMediaFiles}. A media id names one file forever: nothing here changes or forgets one."""
@@ -256,6 +294,7 @@ class IStore(Interface):
     groups = Attribute("The L{IGroupStore}.")
     messages = Attribute("The L{IMessageStore}.")
     media = Attribute("The L{IMediaStore}.")
+    inbox = Attribute("The L{IInboxStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

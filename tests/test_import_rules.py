@@ -8,12 +8,13 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 LEAVES = {
     "jim.errors", "jim.interfaces", "jim.config", "jim.model", "jim.metrics", "jim.wire",
-    "jim.collector",
+    "jim.collector", "jim.cursors",
 }
 #: package -> jim packages/modules it may import (besides itself); None = anything
 ALLOWED = {
     "jim.errors": set(),
     "jim.model": set(),
+    "jim.cursors": set(),
     "jim.interfaces": {"jim.model"},
     "jim.config": set(),
     "jim.metrics": {"jim.collector"},
@@ -34,6 +35,7 @@ ALLOWED = {
 FORBIDDEN = {
     "jim.errors": {"twisted", "autobahn", "txredisapi", "sqlite3"},
     "jim.model": {"twisted", "autobahn", "txredisapi", "sqlite3"},
+    "jim.cursors": {"twisted", "autobahn", "txredisapi", "sqlite3"},
     "jim.interfaces": {"twisted", "autobahn", "txredisapi", "sqlite3"},
     "jim.config": {"twisted", "autobahn", "txredisapi", "sqlite3"},
     "jim.metrics": {"twisted", "autobahn", "txredisapi", "sqlite3"},

@@ -10,6 +10,9 @@ import attr
 from twisted.internet import defer
 
 from jim import errors, model
+from jim.cursors import (  # noqa: F401 (the stores' names for them)
+    conversation_of, group_conversation, private_conversation,
+)
 from jim.errors import JimError
 
 
@@ -58,30 +61,6 @@ def with_id(message, new_id):
     """The message with its server id (C{_replace} costs three times as much; this runs for
     every chat)."""
     return model.Message._make((new_id,) + message[1:])
-
-
-def private_conversation(user, peer):
-    """The conversation key of the private messages between two users, either direction.
-
-    The shorter-sorting name comes first and its length is spelled out, so two different pairs
-    never share a key whatever characters usernames contain; the C{s:} prefix keeps private
-    keys apart from group keys.
-    """
-    first, second = sorted((user, peer))
-    return f"s:{len(first)}:{first}:{second}"
-
-
-def group_conversation(gid):
-    """The conversation key of a group's messages (C{gid} an int, or the decimal text a
-    message's target holds)."""
-    return f"g:{gid}"
-
-
-def conversation_of(message):
-    """The conversation key a L{jim.model.Message} belongs to."""
-    if message.target_type == model.GROUP:
-        return group_conversation(message.target)
-    return private_conversation(message.sender, message.target)
 
 
 def check_paging(offset, count, begin=None, end=None):

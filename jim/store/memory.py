@@ -19,6 +19,7 @@ from jim.store import (
     APP_CHANGES, USER_CHANGES, answered, changed, check_changes, check_page,
 )
 from jim.store.memory_groups import MemoryGroups
+from jim.store.memory_inbox import MemoryInbox
 from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
 
@@ -32,6 +33,7 @@ class MemoryStore:
         self.groups = MemoryGroups()
         self.messages = MemoryMessages()
         self.media = MemoryMedia()
+        self.inbox = MemoryInbox(self.messages)
 
     @answered
     def start(self):

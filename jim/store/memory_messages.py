@@ -7,6 +7,7 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
+from jim.model import SINGLE
 from jim.store import (
     answered,
     check_limit,
@@ -30,6 +31,7 @@ class MemoryMessages:
         # (app, sender, client_id, target_type, target) -> id of the first such message
         self._client_ids = {}
         self._offline = {}  # (app, username) -> {message id, ...}
+        self._private = {}  # (app, username) -> {private conversation key, ...}
         self._last_id = 0
 
     def add_message_then(self, message, offline_for, then, *args):
@@ -57,8 +59,11 @@ class MemoryMessages:
 
     def _append(self, stored, offline_for):
         self._messages[stored.id] = stored
-        key = (stored.app, conversation_of(stored))
-        self._conversations.setdefault(key, []).append(stored.id)
+        conversation = conversation_of(stored)
+        self._conversations.setdefault((stored.app, conversation), []).append(stored.id)
+        if stored.target_type == SINGLE:
+            for username in (stored.sender, stored.target):
+                self._private.setdefault((stored.app, username), set()).add(conversation)
         if stored.client_id is not None:
             key = (stored.app, stored.sender, stored.client_id, stored.target_type, stored.target)
             self._client_ids.setdefault(key, stored.id)
@@ -78,6 +83,18 @@ class MemoryMessages:
     def _mark_offline(self, app, message_id, usernames):
         for username in usernames:
             self._offline.setdefault((app, username), set()).add(message_id)
+
+    # -- what the inbox area (L{jim.store.memory_inbox}) reads -----------------------------------
+
+    def last_id(self):
+        return self._last_id
+
+    def private_conversations(self, app, username):
+        return tuple(self._private.get((app, username), ()))
+
+    def conversation(self, app, key):
+        """The messages of a conversation, in id order."""
+        return [self._messages[i] for i in self._conversations.get((app, key), ())]
 
     @answered
     def get_message(self, app, message_id):
