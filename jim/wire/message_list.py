@@ -27,6 +27,7 @@ class MessageList:
         self.bound = bound
         self.size = len(self._encode({FRIENDS: {}, GROUPS: {}}, {}))
         self._lists = {FRIENDS: {}, GROUPS: {}}  # kind -> key -> [(message id, bytes)]
+        self._added = []  # (kind, key, message id, bytes) in the order added
         self.count = 0
 
     def place(self, message, alias=None):
@@ -44,6 +45,7 @@ class MessageList:
         if self.count and self.size + cost > self.bound - MORE_ROOM:
             return False
         self._lists[kind].setdefault(key, []).append((message.id, encoded))
+        self._added.append((kind, key, message.id, encoded))
         self.size += cost
         self.count += 1
         return True
@@ -54,20 +56,19 @@ class MessageList:
         encoded = orjson.dumps(jimjson.chat_body(message, alias))
         self.size += _cost(self._lists[kind], key, encoded)
         self._lists[kind].setdefault(key, []).append((message.id, encoded))
+        self._added.append((kind, key, message.id, encoded))
         self.count += 1
 
     def drop(self, ids):
         """Leave out the messages whose ids are in C{ids}."""
         kept = {FRIENDS: {}, GROUPS: {}}
         size, count = len(self._encode(kept, {})), 0
-        for kind, lists in self._lists.items():
-            for key, items in lists.items():
-                for message_id, encoded in items:
-                    if message_id not in ids:
-                        size += _cost(kept[kind], key, encoded)
-                        kept[kind].setdefault(key, []).append((message_id, encoded))
-                        count += 1
-        self._lists, self.size, self.count = kept, size, count
+        added = [item for item in self._added if item[2] not in ids]
+        for kind, key, message_id, encoded in added:  # as if only these had been added
+            size += _cost(kept[kind], key, encoded)
+            kept[kind].setdefault(key, []).append((message_id, encoded))
+            count += 1
+        self._lists, self._added, self.size, self.count = kept, added, size, count
 
     def reply(self, reverse=False, **extra):
         """The encoded reply; C{reverse}: each list in the reverse of the order added (history
