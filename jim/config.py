@@ -33,6 +33,10 @@ class Limits:
     history_count = attr.ib(default=100)  # messages per history page when no count is given
     history_max = attr.ib(default=1000)  # largest history page
     offline_max = attr.ib(default=1000)  # offline messages returned by one fetch
+    # the inbox (offline messages, resync) keeps each conversation's latest N, for D days
+    # (JMessage's offline store: 100 messages a conversation, 15 days)
+    inbox_per_conversation = attr.ib(default=100)
+    inbox_days = attr.ib(default=15.0)
     max_reply = attr.ib(default=1024 * 1024)  # bytes of one cmd 20 reply (one message at least)
     media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
     # failed password logins (a node's count): N in the window slow the next, 2N lock them out

@@ -45,6 +45,10 @@ _LIMIT_OPTIONS = [
     ("history-count", "history_count", int, "Messages per history page when none is asked for."),
     ("history-max", "history_max", int, "Largest history page."),
     ("offline-max", "offline_max", int, "Most offline messages returned by one fetch."),
+    ("inbox-per-conversation", "inbox_per_conversation", int, "Offline messages kept per"
+     " conversation for each device (its latest; JMessage's 100)."),
+    ("inbox-days", "inbox_days", float, "Days offline messages are kept for a device, and a"
+     " device unseen for longer is forgotten (JMessage's 15)."),
     ("max-reply-bytes", "max_reply", int, "Largest history or offline-messages reply (bytes of"
      " its JSON; one message at least): the rest is fetched by paging."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),

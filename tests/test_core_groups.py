@@ -9,7 +9,7 @@ from jim.config import Limits
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
 from jim.wire.jimjson import group_ref as ref
-from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core
+from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core, offline
 
 EVENT_CMD = 100
 NAMES = ("alice", "bob", "carol", "dave", "erin")
@@ -242,7 +242,7 @@ class MemberTests(GroupsCase):
         self.ok(self.say("alice", self.gid, "after"))
         self.assertEqual(self.chats("bob"), [])
         self.sessions["bob"][0].close("bye")
-        self.assertEqual(self.ok(self.fx.core.messages.take_offline(APP_KEY, "bob")), [])
+        self.assertEqual(offline(self.fx, "bob"), [])
         self.refused(self.say("bob", self.gid), errors.NOT_MEMBER)
 
     def test_remove_refusals_change_nothing(self):

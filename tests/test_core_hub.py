@@ -13,7 +13,7 @@ from jim.store.memory import MemoryStore
 from jim.store.memory_groups import MemoryGroups
 from jim.wire import jim_events, jimjson
 
-from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
+from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, offline, send
 
 
 @implementer(IConnection)
@@ -221,7 +221,7 @@ class KickTests(SynchronousTestCase):
         send(self.alice, 11, {"chatType": 2, "to": "bob", "content": "still there?"})
         self.assertEqual(codes(self.alice_client), [(12, 10001)])
         self.assertEqual(self.bob_client.take(), [])  # nothing written to the closing connection
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "bob"))
+        kept = offline(self.fx, "bob")
         self.assertEqual([m.body for m in kept], [{"text": "still there?"}])
         self.bob.connection_lost()  # and losing it later changes nothing
         self.assertNotIn(self.bob, self.fx.core.sessions)

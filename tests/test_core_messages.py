@@ -12,7 +12,7 @@ from jim.errors import JimError
 from jim.model import GROUP, SINGLE, TEXT, App, Draft
 from jim.store.memory import MemoryStore
 
-from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, send
+from tests.support.fakes import APP_KEY, HoldingStore, codes, make_core, offline, send
 
 
 def draft(target, content, target_type=SINGLE, **fields):
@@ -78,7 +78,7 @@ class SendTests(SynchronousTestCase):
     def test_a_receiver_who_is_offline_gets_it_later(self):
         stored, delivered = self.successResultOf(self.send("carol", "later"))
         self.assertFalse(delivered)
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
+        kept = offline(self.fx, "carol")
         self.assertEqual(kept, [stored])
 
     def test_no_offline_is_not_kept(self):
@@ -87,7 +87,7 @@ class SendTests(SynchronousTestCase):
         self.successResultOf(self.send("carol", "now or never", no_offline=True))
         self.successResultOf(self.send(str(group.gid), "now or never", target_type=GROUP,
                                        no_offline=True))
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
+        kept = offline(self.fx, "carol")
         self.assertEqual(kept, [])
 
     def test_a_group_message_names_its_group_as_jim_does(self):
@@ -108,7 +108,7 @@ class SendTests(SynchronousTestCase):
         self.bob_client.take()
         self.successResultOf(self.send(str(group.gid), "hi", target_type=GROUP))
         self.assertEqual(self.bob_client.sent, [])
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
+        kept = offline(self.fx, "carol")
         self.assertEqual(kept, [])
 
     def test_a_chatroom_cannot_be_sent_to(self):
@@ -143,8 +143,7 @@ class PolicyTests(SynchronousTestCase):
         history = messages.history(APP_KEY, "bob", gid=self.group.gid)
         self.assertEqual(self.successResultOf(run(history)), [])
         for user in ("alice", "bob", "carol"):
-            offline = messages.take_offline(APP_KEY, user)
-            self.assertEqual(self.successResultOf(run(offline)), [], user)
+            self.assertEqual(offline(self.fx, user), [], user)
 
     def test_the_sender(self):
         self.assertEqual(self.refusal("mallory", "bob"), errors.USER_FORBIDDEN)
@@ -263,8 +262,8 @@ class ClientIdTests(SynchronousTestCase):
         send(self.alice, 11, private("carol", "later", "c5"))
         first, second = self.alice_client.take()
         self.assertEqual(first[1]["data"]["id"], second[1]["data"]["id"])
-        offline = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
-        self.assertEqual([m.body for m in offline], [{"text": "later"}])
+        kept = offline(self.fx, "carol")
+        self.assertEqual([m.body for m in kept], [{"text": "later"}])
 
     def test_the_same_id_to_another_target_is_another_message(self):
         _, carol_client = self.fx.login("carol")
@@ -290,7 +289,6 @@ class LostAnswerMessages:
     def __init__(self, messages):
         self._messages = messages
         self.lose_answers = 0
-        self.failing_marks = 0
 
     def __getattr__(self, name):
         return getattr(self._messages, name)
@@ -304,12 +302,6 @@ class LostAnswerMessages:
         self.lose_answers -= 1
         self._messages.add_message(message, offline_for)
         then(Failure(JimError(errors.SERVER_ERROR, "Redis did not answer within 5 s")), *args)
-
-    def add_offline(self, app, message_id, usernames):
-        if self.failing_marks:
-            self.failing_marks -= 1
-            return defer.fail(JimError(errors.SERVER_ERROR, "failing over"))
-        return self._messages.add_offline(app, message_id, usernames)
 
 
 class LostAnswerTests(SynchronousTestCase):
@@ -335,12 +327,12 @@ class LostAnswerTests(SynchronousTestCase):
         self.assertEqual(codes(self.alice_client), [(12, 10000)])
         self.assertEqual(pushed(self.bob_client), [], "once")
 
-    def test_an_offline_receiver_gets_a_mark_at_the_resend(self):
+    def test_an_offline_receiver_finds_it_in_its_inbox_after_the_resend(self):
         self.messages.lose_answers = 1
         send(self.alice, 11, private("carol", "for later", "c2"))
         send(self.alice, 11, private("carol", "for later", "c2"))
         self.assertEqual([code for _, code in codes(self.alice_client)], [10002, 10000])
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, "carol"))
+        kept = offline(self.fx, "carol")
         self.assertEqual([m.body for m in kept], [{"text": "for later"}])
 
     def test_a_resend_after_a_plain_refusal_delivers_nothing_again(self):
@@ -348,22 +340,6 @@ class LostAnswerTests(SynchronousTestCase):
         self.assertEqual(pushed(self.bob_client), ["hi"])
         send(self.alice, 11, private("bob", "hi", "c3"))
         self.assertEqual(pushed(self.bob_client), [])
-
-    def test_a_missed_delivery_is_marked_even_while_the_store_fails_over(self):
-        send(self.alice, 11, private("bob", "on its way", "c4"))
-        [(_, ack)] = self.alice_client.take()
-        stored = self.successResultOf(self.fx.memory.messages.get_message(
-            APP_KEY, int(ack["data"]["id"])))
-        self.messages.failing_marks = 3
-        self.fx.core.messages.keep_missed(model.Delivery(APP_KEY, stored, ("bob",)), ("bob",))
-        for _ in range(3):  # 0.5, 1 and 2 seconds apart
-            self.assertEqual(self.offline("bob"), [])
-            self.fx.clock.advance(2)
-        self.assertEqual(self.offline("bob"), [{"text": "on its way"}])
-
-    def offline(self, name):
-        kept = self.successResultOf(self.fx.memory.messages.take_offline(APP_KEY, name))
-        return [m.body for m in kept]
 
 
 class LookupOrderTests(SynchronousTestCase):
@@ -380,8 +356,8 @@ class LookupOrderTests(SynchronousTestCase):
                for _, body in alice_client.take()}
         self.assertLess(ids["one"], ids["two"])
         self.assertLess(ids["two"], ids["three"])
-        offline = self.successResultOf(fx.memory.messages.take_offline(APP_KEY, "carol"))
-        self.assertEqual([m.body["text"] for m in offline], ["one", "two", "three"])
+        kept = offline(fx, "carol")
+        self.assertEqual([m.body["text"] for m in kept], ["one", "two", "three"])
 
 
 class GroupMembersTests(SynchronousTestCase):

@@ -13,7 +13,7 @@ from jim.core.relations import RelationSet
 from jim.errors import JimError
 from jim.model import Delivery, Draft, Event, Invalidate, Relation, UserCard
 from jim.store.memory import MemoryStore
-from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core
+from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core, offline
 
 EVENT_CMD = 100
 
@@ -329,8 +329,8 @@ class ShieldTests(RelationsCase):
         self.sessions["bob"][0].close("gone")
         self.sessions["carol"][0].close("gone")
         self.ok(self.say("alice", self.gid, model.GROUP))
-        self.assertEqual(self.ok(self.fx.core.messages.take_offline(APP_KEY, "bob")), [])
-        [kept] = self.ok(self.fx.core.messages.take_offline(APP_KEY, "carol"))
+        self.assertEqual(offline(self.fx, "bob"), [])
+        [kept] = offline(self.fx, "carol")
         self.assertEqual(kept.target, str(self.gid))
 
     def test_a_new_user_of_a_deleted_shielders_name_gets_the_messages(self):

@@ -27,7 +27,7 @@ from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Event, Group, Message, User, UserCard
 from jim.protocols import jim_commands as commands
 from jim.web import jim_api
-from jim.wire import framing, jim_events, jim_messages, jimjson, status
+from jim.wire import framing, jim_events, jim_messages, jimjson, status, sync_reply
 
 from tests.support.fakes import make_core
 
@@ -71,6 +71,8 @@ PARSERS = {
     status.CLOSE: jimjson.close_request,
     status.GET_USER_REQ: jimjson.user_request,
     status.GET_MESSAGE_REQ: jimjson.message_request,
+    status.SYNC_REQ: sync_reply.sync_request,
+    status.ACK_REQ: sync_reply.ack_request,
 }
 
 

@@ -15,7 +15,8 @@ from jim.store.memory import MemoryStore
 from tests.support.fakes import HeldRunner, HoldingStore, RecordingClient, make_core, send
 
 UNKNOWN_REPLY = {"code": 10017, "command": 0, "msg": "cmd failed! 未知的cmd命令!"}
-UNKNOWN_COMMANDS = [0, 2, 4, 6, 8, 9, 10, 12, 15, 16, 18, 20] + list(range(21, 256))
+UNKNOWN_COMMANDS = ([0, 2, 4, 6, 8, 9, 10, 12, 15, 16, 18, 20] + list(range(21, 101))
+                    + [102, 104] + list(range(105, 256)))
 LOGIN = {"cmd": 5, "userId": "alice", "password": "secret"}
 
 

@@ -15,7 +15,7 @@ from zope.interface.verify import verifyObject
 from jim.interfaces import IClient
 from jim.protocols.websocket import CLOSE_GRACE, JimWebSocketFactory
 
-from tests.support.fakes import APP_KEY, make_core
+from tests.support.fakes import APP_KEY, make_core, offline
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 ACCEPT = b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -193,7 +193,7 @@ class MessageTests(WebSocketTestCase):
         # a chat to her meanwhile is kept for her, not reported delivered and lost
         bob.dataReceived(client_frame(b'{"cmd":11,"chatType":2,"to":"alice","content":"hi"}'))
         self.assertEqual(self.codes(bob_transport), [(12, 10001)])
-        kept = self.successResultOf(self.fx.store.messages.take_offline(APP_KEY, "alice"))
+        kept = offline(self.fx, "alice", device="j:~")
         self.assertEqual([m.body for m in kept], [{"text": "hi"}])
 
     def test_jims_own_close_leaves_the_session_to_its_caller(self):

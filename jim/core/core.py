@@ -8,6 +8,7 @@ from jim.core.accounts import Accounts
 from jim.core.events import Events
 from jim.core.groups import Groups
 from jim.core.hub import Hub
+from jim.core.inbox import Inbox
 from jim.core.login_throttle import LoginThrottle
 from jim.core.media import Media
 from jim.core.messages import Messages
@@ -27,13 +28,14 @@ class Core:
     log = Logger()
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
-                 events, limits, clock, metrics, auto_join=(), media=None):
+                 events, limits, clock, metrics, auto_join=(), media=None, inbox=None):
         self.accounts = accounts
         self.users = users
         self.relations = relations
         self.groups = groups
         self.messages = messages
         self.media = media
+        self.inbox = inbox
         self.hub = hub
         self.bus = bus
         self.presence = presence
@@ -57,11 +59,15 @@ class Core:
         self._sweeper = LoopingCall(self.sweep)
         self._sweeper.clock = self.clock
         self._sweeper.start(max(interval, 0.5), now=False)
+        if self.inbox is not None:
+            self.inbox.start()
 
     def stop(self):
         if self._sweeper is not None and self._sweeper.running:
             self._sweeper.stop()
         self._sweeper = None
+        if self.inbox is not None:
+            self.inbox.stop()
 
     def sweep(self):
         """Close sessions that did not log in in time, or sent nothing for too long.
@@ -116,7 +122,6 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         open_registration, throttle)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
-    bus.missed = messages.keep_missed
     hub = Hub(presence, bus, groups, events, metrics, users, single_device)
     for service in (accounts, users, relations, groups, hub):
         bus.subscribe(service.on_bus, (Invalidate,))
@@ -128,6 +133,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         options = {} if run_media is None else {"run": run_media}
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
+    inbox = Inbox(store.inbox, users, groups, clock, limits)
     return Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
-                limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media)
+                limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,
+                inbox=inbox)

@@ -79,3 +79,15 @@ def devices(connections):
     they first logged in."""
     seen = dict.fromkeys(key for _, key in connections)
     return [{"login": True, "online": True, "platform": platform_of(key)} for key in seen]
+
+
+def cursor_device(key):
+    """The device whose inbox cursor a connection of device C{key} reads and moves: the device
+    itself, but for a connection that named none (a device of its own, which lives as long as
+    the connection): those share their platform's one cursor, C{"w:~"} for J-IM's TCP clients
+    and C{"j:~"} for its WebSocket ones, so that each J-IM transport keeps J-IM's offline
+    messages."""
+    platform, _, device_id = key.partition(":")
+    if device_id.startswith(OWN_DEVICE):
+        return f"{platform}:{OWN_DEVICE}"
+    return key

@@ -12,7 +12,8 @@ How the rest is fetched (the paging a J-IM client already does, see docs/wire-pr
 the latest page of a range keeps its newest messages and stops at a millisecond boundary, so
 the rest is the latest page up to the millisecond before its oldest (when more than a bound's
 worth of messages share one millisecond, the page takes them all, whatever its bound). Offline messages are
-looked at first and only those that fit are taken: the rest stay for the next fetch.
+read from the device's cursor, and only those that fit are consumed: the rest stay for the next
+fetch.
 """
 
 
@@ -98,42 +99,25 @@ async def history_page(messages, app, username, sink, peer=None, gid=None, begin
     return None
 
 
-async def offline_page(messages, app, username, sink, peer=None, gid=None):
-    """Fill C{sink} with the user's offline messages (see
-    L{jim.core.messages.Messages.take_offline}), taking only those it holds: whether some
-    were left because the bound was reached."""
-    limits, store = messages.limits, messages.store
+async def offline_page(inbox, connection, sink, peer=None, gid=None):
+    """Fill C{sink} with the connection's device's offline messages (its inbox after its
+    cursor, see L{jim.core.inbox}: of the conversation with C{peer}, of group C{gid}, or all),
+    oldest first, at most C{offline_max}; those it holds are consumed for a J-IM device (a
+    device that acknowledges keeps them until its ack). Whether some were left because the
+    bound was reached."""
+    limits = inbox.limits
     chunk = chunk_size(limits, limits.offline_max)
-    since = (await messages.users.get(app, username)).ctime
-    taken_count = 0
-    while taken_count < limits.offline_max:
-        n = min(chunk, limits.offline_max - taken_count)
-        waiting = await store.peek_offline(app, username, peer=peer, gid=gid, limit=n)
-        fitting, full = [], False
+    listed, after, full = 0, 0, False
+    while listed < limits.offline_max:
+        n = min(chunk, limits.offline_max - listed)
+        waiting = await inbox.read(connection, after=after, peer=peer, gid=gid, limit=n)
         for message in waiting:
-            # a predecessor's (a user deleted and registered again): taken, never shown
-            if message.created >= since and not await sink.offer(message):
+            if not await sink.offer(message):
                 full = True
                 break
-            fitting.append(message)
-        if fitting:
-            taken = await store.take_offline(app, username, peer=peer, gid=gid,
-                                             limit=len(fitting), upto=fitting[-1].id)
-            taken_count += len(taken)
-            await _settle(sink, fitting, [m for m in taken if m.created >= since], since)
+            after = message.id
+            listed += 1
         if full or len(waiting) < n:
-            return full
-    return False
-
-
-async def _settle(sink, offered, taken, since):
-    """The sink holds what was offered; another fetch of the same user may have taken some of
-    those meanwhile, or an older message may have been marked: it must hold what was taken."""
-    offered_ids = {m.id for m in offered if m.created >= since}
-    taken_ids = {m.id for m in taken}
-    if taken_ids == offered_ids:
-        return
-    sink.drop(offered_ids - taken_ids)
-    for message in taken:
-        if message.id not in offered_ids:
-            await sink.force(message)
+            break
+    await inbox.consume(connection, after, peer=peer, gid=gid)
+    return full

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_core_messages -*-
-"""The Messages service: sending (the policy step, the store, the bus), retraction, offline
-messages and history.
+"""The Messages service: sending (the policy step, the store, the bus), retraction and history
+(offline messages are each device's inbox: L{jim.core.inbox}).
 
 A message is acknowledged to its sender only once it is committed. Recipients who are online
 get it sooner: as soon as the store has given it its final id (L{IMessageStore.reserve_id}),
@@ -27,9 +27,6 @@ from jim.core.cache import Bounded, SharedLoads
 from jim.core.policy import group_label
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Delivery, Message
-
-#: times a missed delivery's offline mark is tried (0.5, 1, 2... seconds apart: about a minute)
-MISSED_TRIES = 8
 
 
 class Messages:
@@ -154,15 +151,14 @@ class Messages:
                                  int(self._clock.seconds() * 1000), draft.from_type,
                                  draft.target_app, draft.no_offline, draft.no_notification,
                                  False))
+        audience = (target,) if target == sender else (target, sender)
         if self.presence.is_online(app, target):
-            offline_for, watch = (), (target,)
-            recipients = (target,) if target == sender else (target, sender)
+            recipients, watch = audience, (target,)
         else:
-            offline_for = () if draft.no_offline else (target,)
             recipients, watch = (sender,), ()
         # a message to oneself reaches every connection, the sending one too
         exclude = None if target == sender else connection_id
-        self._store_and_deliver(message, recipients, offline_for, exclude, None, watch, True,
+        self._store_and_deliver(message, recipients, audience, exclude, None, watch, True,
                                 then, args)
 
     def _group(self, me, draft, members, alias, then, args):
@@ -175,17 +171,12 @@ class Messages:
         shielded = self.groups.shielded(app, gid)
         names = [u for u in members if u not in shielded] if shielded else members
         recipients = tuple(self.presence.online_among(app, names))
-        if draft.no_offline or len(recipients) == len(names):
-            offline_for = ()
-        else:
-            online = set(recipients)
-            offline_for = [u for u in names if u not in online]
         message = Message._make((self.store.reserve_id() or 0, app, me.username, GROUP,
                                  draft.target, draft.msg_type, draft.body, draft.extras,
                                  draft.client_id, int(self._clock.seconds() * 1000),
                                  draft.from_type, draft.target_app, draft.no_offline,
                                  draft.no_notification, False))
-        self._store_and_deliver(message, recipients, offline_for, None, alias, recipients,
+        self._store_and_deliver(message, recipients, names, None, alias, recipients,
                                 False, then, args)
 
     # Deliveries leave in id order. A message the store gave an id at once (reserve_id, just
@@ -195,22 +186,22 @@ class Messages:
     # self._waiting until its commit; commits come back in id order, so by then every delivery
     # before it is ready, and _drain sends them in order.
 
-    def _store_and_deliver(self, message, recipients, offline_for, exclude, alias, watch,
+    def _store_and_deliver(self, message, recipients, audience, exclude, alias, watch,
                            private, then, args):
         """Publish a message and store it, or store it and then publish it (see above): a
         message the store gave its id to (L{reserve_id}), or one with id 0.
 
-        C{recipients}: who is sent it; C{offline_for}: who gets an offline mark with it;
-        C{watch}: the recipients who, if they went offline before it was published, get an
-        offline mark instead; C{private}: a private message's outcome says whether its
-        receiver got it (a group message's is always delivered)."""
+        C{recipients}: who is sent it, those of C{audience} (everyone it is for) online when
+        it got its id; C{watch}: the private receiver if it was online then; C{private}: a
+        private message's outcome says whether its receiver got it (a group message's is
+        always delivered). What a recipient does not get live is in its inbox (the log)."""
         stored = message
         if not stored.id:
             entry = [False, None, None]
             self._waiting.append(entry)
             self.store.add_message_then(
-                message, offline_for, self._stored_late, entry,
-                (recipients, exclude, alias, watch, private, then, args))
+                message, (), self._stored_late, entry,
+                (audience, exclude, alias, private, then, args))
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
         delivered = not private or bool(watch)
@@ -220,26 +211,17 @@ class Messages:
             outcome = [delivered]
             self._waiting.append([True, self._publish_queued, (delivery, watch, private,
                                                                 outcome)])
-            self.store.append_message_then(stored, offline_for, self._queued_committed_then,
+            self.store.append_message_then(stored, (), self._queued_committed_then,
                                            outcome, then, args)
             return
         self.bus.publish(delivery)
-        self.store.append_message_then(stored, offline_for, self._committed_then, delivered,
+        self.store.append_message_then(stored, (), self._committed_then, delivered,
                                        then, args)
 
     def _publish_queued(self, delivery, watch, private, outcome):
-        missed = self._missed(delivery.app, watch)
-        self.bus.publish(delivery)
-        if missed and private:
+        if private and watch and not self.presence.is_online(delivery.app, watch[0]):
             outcome[0] = False
-        if missed and not delivery.item.no_offline:
-            stored = delivery.item
-            self.store.add_offline(stored.app, stored.id, missed).addErrback(
-                self._offline_mark_failed, stored)
-
-    def _missed(self, app, watch):
-        is_online = self.presence.is_online
-        return [username for username in watch if not is_online(app, username)]
+        self.bus.publish(delivery)
 
     def _committed_then(self, stored, delivered, then, args):
         """The commit of a message published before it: now its sender hears."""
@@ -268,42 +250,20 @@ class Messages:
             except Exception:  # a bug: the deliveries behind it still go out
                 self.log.failure("a queued delivery failed")
 
-    def _deliver_late(self, stored, recipients, exclude, alias, watch, private, then, args):
-        """Publish a message that waited for its commit, then tell its sender."""
+    def _deliver_late(self, stored, audience, exclude, alias, private, then, args):
+        """Publish a message that waited for its commit to those of its audience online now,
+        then tell its sender. Its id was given by the commit (a Redis store's), after every
+        connection that logged in before it: each of those must get it live (their inbox
+        cursors count what they were pushed, see L{jim.core.inbox})."""
         if type(stored) is Failure:
             then(stored, *args)
             return
         self.metrics.messages_in += 1
-        missed = self._missed(stored.app, watch)
-        self.bus.publish(Delivery(stored.app, stored, recipients, exclude, alias))
-        delivered = not (private and (missed or not watch))
-        if not missed or stored.no_offline:
-            then((stored, delivered), *args)
-            return
-        # went offline while the message was being stored
-        d = self.store.add_offline(stored.app, stored.id, missed)
-        d.addCallbacks(lambda _: then((stored, delivered), *args),
-                       lambda failure: then(failure, *args))
-
-    def keep_missed(self, delivery, usernames):
-        """A message the bus could not hand to these recipients (their node went away while
-        it was on its way): kept as an offline message for them, as if they had been
-        offline when it was sent. The store may be failing over at that very moment: the
-        mark is tried again, half a second, then one, two... apart, up to L{MISSED_TRIES}
-        times (about a minute)."""
-        self._mark_missed(delivery.item, list(usernames), 1)
-
-    def _mark_missed(self, stored, usernames, attempt):
-        marking = self.store.add_offline(stored.app, stored.id, usernames)
-        if attempt < MISSED_TRIES:
-            marking.addErrback(lambda f: self._clock.callLater(
-                0.5 * 2 ** (attempt - 1), self._mark_missed, stored, usernames, attempt + 1))
-        else:
-            marking.addErrback(self._offline_mark_failed, stored)
-
-    def _offline_mark_failed(self, failure, stored):
-        self.log.failure("message {id} could not be kept offline for a recipient who left",
-                         failure, id=stored.id)
+        app = stored.app
+        recipients = tuple(self.presence.online_among(app, audience))
+        self.bus.publish(Delivery(app, stored, recipients, exclude, alias))
+        delivered = not private or self.presence.is_online(app, stored.target)
+        then((stored, delivered), *args)
 
     async def _send_once(self, app, sender, draft, connection_id):
         """A message with a client id: a resend (the same id to the same target) is
@@ -331,25 +291,19 @@ class Messages:
     async def _deliver_again(self, stored, connection_id):
         """A message whose first send failed with a server error, though the store kept it
         (its answer was lost: Redis failing over), found by its resend: it was never
-        published, so it is now, as it would have been then (offline marks for recipients
-        who are not online; a mark already there is not made twice)."""
+        published, so it is now to those online (the others find it in their inbox)."""
         app = stored.app
         if stored.target_type == GROUP:
             names = list(await self.groups.members(app, int(stored.target)))
             recipients = self.presence.online_among(app, names)
             exclude, alias = None, None
         else:
-            names = [stored.target]
             recipients = [stored.target] if self.presence.is_online(app, stored.target) else []
             recipients.append(stored.sender)
             exclude, alias = connection_id, None
         self.log.info("message {id} of app {app} was kept though its send failed: delivered"
                       " now, at its resend", id=stored.id, app=app)
         self.bus.publish(Delivery(app, stored, tuple(dict.fromkeys(recipients)), exclude, alias))
-        online = set(recipients)
-        offline = [u for u in names if u not in online]
-        if offline and not stored.no_offline:
-            self._mark_missed(stored, offline, 1)
 
     # -- retraction ----------------------------------------------------------------------------
 
@@ -384,16 +338,7 @@ class Messages:
                       user=username)
         return message
 
-    # -- offline and history -------------------------------------------------------------------
-
-    async def take_offline(self, app, username, peer=None, gid=None):
-        """The user's offline messages (from C{peer}, or of group C{gid}), oldest first, each
-        returned once. None from before the user registered: a user deleted and registered
-        again under the same name gets nothing of its predecessor's."""
-        me = await self.users.get(app, username)
-        taken = await self.store.take_offline(app, username, peer=peer, gid=gid,
-                                              limit=self.limits.offline_max)
-        return [message for message in taken if message.created >= me.ctime]
+    # -- history ---------------------------------------------------------------------------------
 
     async def history(self, app, username, peer=None, gid=None, begin=None, end=None,
                       offset=None, count=None):

@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from jim import errors
 from jim.core import devices
 from jim.errors import JimError
-from jim.protocols.jim_fetch import get_messages
+from jim.protocols.jim_fetch import ack, get_messages, sync
 from jim.wire import jim_events, jimjson, status
 
 log = Logger()
@@ -74,6 +74,9 @@ async def login(session, obj):
         return
     session.logged_in(app, user, device)
     await core.hub.attach(session)
+    if session.closed:
+        return
+    await core.inbox.open(session, request.acks)
     if session.closed:
         return
     session.client.send(status.LOGIN_RESP, _login_ok(session))
@@ -177,6 +180,8 @@ def _chat_done(outcome, session, client_id):
         session.command_done(_CHAT, outcome, client_id)
         return
     stored, delivered = outcome
+    if stored.id > session.seen_upto:  # its own message is no offline message of its device
+        session.seen_upto = stored.id
     session.client.send(status.CHAT_RESP,
                         jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored))
     session.command_done(_CHAT)
@@ -279,5 +284,7 @@ HANDLERS = {
             status.GET_MESSAGE_REQ, status.GET_MESSAGE_RESP, status.GET_MESSAGE_FAILED,
             get_messages,
         ),
+        Handler(status.SYNC_REQ, status.SYNC_RESP, status.GET_MESSAGE_FAILED, sync),
+        Handler(status.ACK_REQ, status.ACK_RESP, status.INVALID, ack),
     )
 }

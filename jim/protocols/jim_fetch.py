@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.integration.test_reply_sizes -*-
-"""cmd 19, get messages: history pages and offline messages as one cmd 20 reply each, bounded
-in bytes (C{--max-reply-bytes}) as well as in count, encoded message by message.
+"""Reading messages: cmd 19 (history pages and offline messages, one cmd 20 reply each) and
+jim's sync (cmd 101, answered by cmd 102) and ack (cmd 103, answered by cmd 104), each reply
+bounded in bytes (C{--max-reply-bytes}) as well as in count, encoded message by message.
 
-A connection's cmd 19s run one at a time, in the order they came: a client that sends many
+A connection's reads run one at a time, in the order they came: a client that sends many
 at once holds one reply's worth of messages, not many.
 """
 from twisted.internet import defer
@@ -12,7 +13,7 @@ from jim import errors
 from jim.core import message_pages
 from jim.errors import JimError
 from jim.model import GROUP
-from jim.wire import jimjson, status
+from jim.wire import jimjson, status, sync_reply
 from jim.wire.message_list import MessageList
 
 log = Logger()
@@ -22,14 +23,23 @@ _turns = {}
 
 
 async def get_messages(session, obj):
-    """cmd 19, after the cmd 19s of the same connection before it."""
+    """cmd 19, after the reads of the same connection before it."""
+    await _in_turn(session, _get_messages, obj)
+
+
+async def sync(session, obj):
+    """cmd 101, after the reads of the same connection before it."""
+    await _in_turn(session, _sync, obj)
+
+
+async def _in_turn(session, read, obj):
     key = session.id
     ahead = _turns.get(key)
     mine = _turns[key] = defer.Deferred()
     try:
         if ahead is not None:
             await ahead
-        await _get_messages(session, obj)
+        await read(session, obj)
     finally:
         if _turns.get(key) is mine:
             del _turns[key]
@@ -84,7 +94,7 @@ async def _get_messages(session, obj):
         more = False
         if not missing:
             more = await message_pages.offline_page(
-                core.messages, app, me, _Sink(core, app, listed), peer=request.from_user_id,
+                core.inbox, session, _Sink(core, app, listed), peer=request.from_user_id,
                 gid=gid)
         rest, newest_first = None, False
     else:
@@ -102,3 +112,40 @@ async def _get_messages(session, obj):
                  size=listed.size)
     session.client.send(status.GET_MESSAGE_RESP,
                         listed.reply(newest_first, more=True if more else None, next=rest))
+
+
+async def _sync(session, obj):
+    """The device's messages after its cursor (or after the id the client names), oldest
+    first, up to the count asked (the server's C{--offline-max} by default) and the reply's
+    byte bound. Nothing moves the cursor but an ack (cmd 103)."""
+    after, count = sync_reply.sync_request(obj)
+    core = session.core
+    limits = core.limits
+    count = min(count or limits.offline_max, sync_reply.MAX_SYNC)
+    cursor = await core.inbox.cursor(session)
+    listed = sync_reply.SyncReply(limits.max_reply)
+    sink = _Sink(core, session.app, listed)
+    after = after or 0
+    chunk = message_pages.chunk_size(limits, count)
+    more = False
+    while True:
+        n = min(chunk, count - listed.count)
+        found = await core.inbox.read(session, after=after, limit=n + 1)
+        for message in found[:n]:
+            if not await sink.offer(message):
+                more = True
+                break
+            after = message.id
+        if more or len(found) <= n:
+            break
+        if listed.count >= count:
+            more = True
+            break
+    session.client.send(status.SYNC_RESP, listed.reply(cursor.floor, more))
+
+
+async def ack(session, obj):
+    """cmd 103: the device holds its inbox up to an id; its cursor moves there."""
+    upto = sync_reply.ack_request(obj)
+    cursor = await session.core.inbox.ack(session, upto)
+    session.client.send(status.ACK_RESP, sync_reply.ack_reply(cursor.floor))

@@ -42,6 +42,7 @@ class Session:
         "user",
         "username",
         "device",
+        "seen_upto",
         "connected_at",
         "last_seen",
         "closed",
@@ -63,6 +64,7 @@ class Session:
         self.user = None
         self.username = None
         self.device = None  # its device key (L{jim.core.devices}) once logged in
+        self.seen_upto = 0  # the highest message id pushed to it or sent by it
         now = core.clock.seconds()
         self.connected_at = now
         self.last_seen = now
@@ -127,6 +129,7 @@ class Session:
             # at once, not at connection_lost (seconds later): nothing sent to a closing
             # connection would reach the client, so it must count as offline from now on
             self.core.hub.unbind(self, self.user)
+            self.core.inbox.close(self)
         self.client.close(reason)
 
     def connection_lost(self):
@@ -136,6 +139,7 @@ class Session:
         self.core.sessions.discard(self)
         if self.username is not None:
             self.core.hub.unbind(self, self.user)
+            self.core.inbox.close(self)
 
     # -- IConnection ---------------------------------------------------------------------------
 
@@ -150,6 +154,9 @@ class Session:
 
     def deliver(self, delivery, cache):
         client = self.client
+        item = delivery.item
+        if type(item) is Message and item.id > self.seen_upto:
+            self.seen_upto = item.id
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)

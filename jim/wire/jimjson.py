@@ -69,6 +69,16 @@ def integer(obj, *names, default=None):
     raise JimError(BAD_REQUEST, f"{name} must be an integer")
 
 
+def flag(obj, *names):
+    """A boolean field: true, false, 1, 0 or absent (false)."""
+    name, value = _pick(obj, names)
+    if value is None or value is False or value == 0:
+        return False
+    if value is True or value == 1:
+        return True
+    raise JimError(BAD_REQUEST, f"{name} must be true or false")
+
+
 def number(obj, *names):
     """A number field (J-IM's beginTime/endTime are Doubles), accepting numeric strings."""
     name, value = _pick(obj, names)
@@ -123,6 +133,7 @@ class LoginRequest:
     app_key = attr.ib()
     platform = attr.ib(default=None)  # JMessage's a/i/j/w, checked by the core's devices
     device_id = attr.ib(default=None)
+    acks = attr.ib(default=False)  # the device acknowledges what it gets (cmd ACK_REQ)
 
 
 def login_request(obj):
@@ -133,6 +144,7 @@ def login_request(obj):
         app_key=text(obj, "appKey", limit=64),
         platform=text(obj, "platform", limit=16) or None,
         device_id=text(obj, "deviceId", limit=MAX_NAME_BYTES) or None,
+        acks=flag(obj, "acks"),
     )
 
 

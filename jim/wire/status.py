@@ -32,6 +32,12 @@ KNOWN_COMMANDS = frozenset(range(0, 21))
 # jim's own commands, outside J-IM's range: a J-IM client that does not know them skips them
 #: server -> client: an event (JMessage's event object under ``data``; docs/wire-protocol.md)
 EVENT = 100
+#: client -> server: the device's messages after its inbox cursor (docs/wire-protocol.md)
+SYNC_REQ = 101
+SYNC_RESP = 102
+#: client -> server: the device holds every message of its inbox up to an id
+ACK_REQ = 103
+ACK_RESP = 104
 
 OK = 10000
 OFFLINE = 10001

@@ -16,6 +16,7 @@ from jim.core.accounts import secret_hash
 from jim.core.core import build_core
 from jim.core.passwords import Passwords, hash_password
 from jim.core.tokens import Tokens
+from jim.cursors import start_of_new_device
 from jim.errors import JimError
 from jim.interfaces import IClient
 from jim.metrics import Metrics
@@ -139,7 +140,7 @@ class HoldingStore:
         self.store = store
         self.held = set(held)
         self.pending = []
-        for area in ("apps", "users", "relations", "groups", "messages"):
+        for area in ("apps", "users", "relations", "groups", "messages", "inbox"):
             setattr(self, area, _HoldingArea(self, getattr(store, area)))
 
     def start(self):
@@ -299,6 +300,17 @@ class CoreFixture:
         replies = client.take()
         assert replies and replies[0][1].get("code") == 10007, replies
         return session, client
+
+
+def offline(fx, username, device="w:~", app=APP_KEY):
+    """What an offline fetch on C{device} of C{username} would list now: its inbox after its
+    cursor (a device without one starts as a new device would), in the user's groups but
+    those it shields. C{fx}: a L{CoreFixture} on a memory store (nothing held)."""
+    memory = fx.memory
+    cursors = memory.inbox.cursors(app, username).result
+    cursor = cursors.get(device) or start_of_new_device(cursors)
+    gids = defer.ensureDeferred(fx.core.inbox.groups_of(app, username)).result
+    return memory.inbox.read(app, username, gids, cursor).result
 
 
 def with_reserved_id(messages, message):

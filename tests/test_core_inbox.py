@@ -1,0 +1,247 @@
+"""Each device's inbox through the J-IM commands: offline fetches (cmd 19) that never take a
+message from another device, J-IM's meaning for devices that do not acknowledge, and sync
+(cmd 101) and ack (cmd 103) for those that do; retention and the sweep of forgotten devices."""
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.config import Limits
+from jim.cursors import Cursor
+from tests.support.fakes import APP_KEY, make_core, send
+
+DAY = 86_400
+
+
+def private(to, content):
+    return {"chatType": 2, "to": to, "content": content}
+
+
+def group(group_id, content):
+    return {"chatType": 1, "groupId": group_id, "content": content}
+
+
+class Fixture:
+    users = ("alice", "bob", "carol")
+    limits = Limits()
+
+    def setUp(self):
+        self.fx = make_core(users=self.users, limits=self.limits)
+        self.alice, self.alice_client = self.fx.login("alice")
+
+    def login(self, username, terminal="tcp", **fields):
+        """A connection of C{username} logged in with C{fields} (platform, deviceId, acks)."""
+        session, client = self.fx.connect(terminal)
+        send(session, 5, {"userId": username, "password": "secret", **fields})
+        [(command, reply)] = [c for c in client.take() if c[0] == 6]
+        self.assertEqual(reply["code"], 10007, reply)
+        client.take()
+        return session, client
+
+    def offline(self, session, client, **request):
+        """cmd 19 type 0: the contents listed, by peer or group, oldest first."""
+        send(session, 19, {"type": 0, **request})
+        [(command, body)] = [c for c in client.take() if c[0] == 20]
+        data = body["data"]
+        return {key: [m["content"] for m in ms]
+                for kind in ("friends", "groups") for key, ms in data[kind].items()}
+
+    def sync(self, session, client, **request):
+        send(session, 101, request)
+        [(command, body)] = [c for c in client.take() if c[0] == 102]
+        self.assertEqual(body["code"], 10000, body)
+        return body["data"]
+
+    def ack(self, session, client, upto):
+        send(session, 103, {"upto": upto})
+        [(command, body)] = [c for c in client.take() if c[0] == 104]
+        self.assertEqual(body["code"], 10000, body)
+        return body["data"]["cursor"]
+
+    def say(self, *chats):
+        """alice sends each chat; their server ids."""
+        ids = []
+        for chat in chats:
+            send(self.alice, 11, chat)
+            [(_, ack)] = [c for c in self.alice_client.take() if c[0] == 12]
+            self.assertIn(ack["code"], (10000, 10001), ack)
+            ids.append(int(ack["data"]["id"]))
+        return ids
+
+
+class DevicesTests(Fixture, SynchronousTestCase):
+    def test_each_device_gets_every_offline_message(self):
+        self.say(private("bob", "one"), private("bob", "two"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="phone")
+        self.assertEqual(self.offline(phone, phone_client), {"alice": ["one", "two"]})
+        self.assertEqual(self.offline(phone, phone_client), {}, "fetched: not again")
+        laptop, laptop_client = self.login("bob", platform="w", deviceId="laptop")
+        # a new device starts where the furthest one is: the phone consumed them
+        self.assertEqual(self.offline(laptop, laptop_client), {})
+        laptop.connection_lost()
+        phone.connection_lost()
+        self.say(private("bob", "three"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="phone")
+        self.assertEqual(self.offline(phone, phone_client), {"alice": ["three"]})
+        laptop, laptop_client = self.login("bob", platform="w", deviceId="laptop")
+        self.assertEqual(self.offline(laptop, laptop_client), {"alice": ["three"]},
+                         "the phone's fetch took nothing from the laptop")
+
+    def test_a_users_own_sends_reach_their_other_devices(self):
+        tablet, tablet_client = self.login("alice", platform="i", deviceId="tablet")
+        tablet.connection_lost()
+        self.say(private("bob", "from my phone"))  # alice's first connection sends it
+        tablet, tablet_client = self.login("alice", platform="i", deviceId="tablet")
+        self.assertEqual(self.offline(tablet, tablet_client), {"bob": ["from my phone"]})
+        # the sending connection's device does not get its own message back
+        self.assertEqual(self.offline(self.alice, self.alice_client), {})
+
+    def test_jim_connections_of_each_transport_share_one_device(self):
+        self.say(private("bob", "hi"))
+        tcp, tcp_client = self.login("bob")
+        ws, ws_client = self.login("bob", terminal="ws")
+        self.assertEqual(self.offline(tcp, tcp_client), {"alice": ["hi"]})
+        self.assertEqual(self.offline(ws, ws_client), {"alice": ["hi"]})
+        tcp2, tcp2_client = self.login("bob")
+        self.assertEqual(self.offline(tcp2, tcp2_client), {}, "the TCP device fetched it")
+
+
+class JimMeaningTests(Fixture, SynchronousTestCase):
+    """Devices that do not acknowledge keep J-IM's meaning of offline messages."""
+
+    def test_what_was_pushed_is_no_offline_message(self):
+        bob, bob_client = self.login("bob")
+        self.say(private("bob", "live"))
+        self.assertEqual(self.offline(bob, bob_client), {})
+        bob.connection_lost()
+        self.say(private("bob", "while away"))
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["while away"]})
+
+    def test_the_backlog_stays_until_fetched_though_later_ones_were_pushed(self):
+        self.say(private("bob", "before"))
+        bob, bob_client = self.login("bob")
+        self.say(private("bob", "during"))  # pushed: the backlog is still there
+        bob.connection_lost()
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["before"]})
+
+    def test_a_fetch_of_one_conversation_consumes_that_one_only(self):
+        gid = self.fx.add_group("g", "alice", "bob").gid
+        self.say(private("bob", "private"), group("g", "in g"))
+        self.fx.login("carol")
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client, groupId="g"), {"g": ["in g"]})
+        self.assertEqual(self.offline(bob, bob_client, groupId="g"), {})
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["private"]})
+        self.assertTrue(gid)
+
+    def test_a_bounded_reply_consumes_what_it_lists_only(self):
+        self.fx.limits = Limits(max_reply=600)
+        fx = make_core(users=self.users, limits=Limits(max_reply=600, max_message=64))
+        alice, _ = fx.login("alice")
+        for n in range(6):
+            send(alice, 11, private("bob", f"message number {n} " + "x" * 40))
+        session, client = fx.connect()
+        send(session, 5, {"userId": "bob", "password": "secret"})
+        client.take()
+        seen = []
+        for _ in range(6):
+            send(session, 19, {"type": 0})
+            [(_, body)] = client.take()
+            listed = body["data"]["friends"].get("alice", [])
+            if not listed:
+                break
+            seen += [m["content"][:16] for m in listed]
+        self.assertEqual(seen, [f"message number {n}"[:16] for n in range(6)])
+
+
+class AckTests(Fixture, SynchronousTestCase):
+    """Devices that acknowledge: only acks move their cursors."""
+
+    def test_what_is_not_acknowledged_comes_again_with_the_same_ids(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        first, second = self.say(private("bob", "one"), private("bob", "two"))
+        pushes = [int(b["data"]["id"]) for c, b in phone_client.take() if c == 11]
+        self.assertEqual(pushes, [first, second])
+        self.assertEqual(self.ack(phone, phone_client, first), first)
+        phone.connection_lost()  # "two" was pushed, never acknowledged (a half-open socket)
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        data = self.sync(phone, phone_client)
+        self.assertEqual([int(m["id"]) for m in data["messages"]], [second])
+        self.assertEqual((data["cursor"], data["more"]), (first, False))
+        self.assertEqual(self.ack(phone, phone_client, second), second)
+        self.assertEqual(self.sync(phone, phone_client)["messages"], [])
+
+    def test_a_fetch_does_not_consume_for_a_device_that_acknowledges(self):
+        self.say(private("bob", "kept"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.assertEqual(self.offline(phone, phone_client), {"alice": ["kept"]})
+        self.assertEqual(self.offline(phone, phone_client), {"alice": ["kept"]})
+
+    def test_an_ack_never_passes_what_the_connection_was_sent(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        [sent] = self.say(private("bob", "one"))
+        self.assertEqual(self.ack(phone, phone_client, sent + 1000), sent)
+        phone.connection_lost()
+        self.say(private("bob", "two"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.assertEqual([m["content"] for m in self.sync(phone, phone_client)["messages"]],
+                         ["two"])
+
+    def test_sync_pages_by_count_and_after(self):
+        ids = self.say(*[private("bob", str(n)) for n in range(5)])
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        data = self.sync(phone, phone_client, count=2)
+        self.assertEqual(([m["content"] for m in data["messages"]], data["more"]),
+                         (["0", "1"], True))
+        data = self.sync(phone, phone_client, after=ids[1], count=3)
+        self.assertEqual(([m["content"] for m in data["messages"]], data["more"]),
+                         (["2", "3", "4"], False))
+
+    def test_bad_sync_and_ack_requests_are_refused(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        for cmd, body in ((101, {"count": 0}), (101, {"after": -1}), (101, {"count": "x"}),
+                          (103, {}), (103, {"upto": -5}), (103, {"upto": [1]})):
+            send(phone, cmd, body)
+            [(command, reply)] = phone_client.take()
+            self.assertEqual(command, cmd + 1)
+            self.assertNotEqual(reply["code"], 10000, (cmd, body, reply))
+        self.assertFalse(phone.closed)
+
+    def test_acks_flag_must_be_a_boolean(self):
+        session, client = self.fx.connect()
+        send(session, 5, {"userId": "bob", "password": "secret", "acks": "yes"})
+        [(command, reply)] = client.take()
+        self.assertEqual((command, reply["code"]), (6, 10008))
+
+
+class RetentionTests(Fixture, SynchronousTestCase):
+    limits = Limits(inbox_per_conversation=2, inbox_days=1)
+
+    def test_each_conversation_keeps_its_latest(self):
+        self.say(*[private("bob", str(n)) for n in range(4)])
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["2", "3"]})
+
+    def test_older_than_the_days_kept_is_gone(self):
+        self.say(private("bob", "old"))
+        self.fx.clock.advance(DAY + 1)
+        self.say(private("bob", "new"))
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["new"]})
+
+    def test_the_sweep_forgets_devices_unseen_for_longer(self):
+        phone, _ = self.login("bob", platform="a", deviceId="p")
+        phone.connection_lost()
+        self.fx.clock.advance(DAY / 2)
+        laptop, _ = self.login("bob", platform="w", deviceId="l")
+        laptop.connection_lost()
+        self.fx.clock.advance(DAY / 2 + 1)
+        inbox = self.fx.core.inbox
+        self.assertEqual(self.successResultOf(_run(inbox.sweep())), 1)
+        cursors = self.successResultOf(self.fx.memory.inbox.cursors(APP_KEY, "bob"))
+        self.assertEqual(set(cursors), {"w:l"})
+        self.assertIsInstance(cursors["w:l"], Cursor)
+
+
+def _run(coroutine):
+    from twisted.internet import defer
+    return defer.ensureDeferred(coroutine)
