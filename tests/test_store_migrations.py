@@ -2,6 +2,7 @@
 files written by earlier versions of jim read the same after them."""
 import os
 import sqlite3
+import time
 
 from twisted.internet import reactor
 from twisted.trial import unittest
@@ -18,12 +19,14 @@ from jim.store.migrations import (
     split_statements,
 )
 from jim import model
+from jim.cursors import Cursor
 from jim.model import GROUP, SINGLE, TEXT, App, Group, Member, Message, User
 from jim.store.sqlite import SqliteStore
 
 TABLES = {
     "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations",
     "conversation_index", "conversation_index_state", "relations", "gid_marks", "media",
+    "cursors", "private_conversations", "conversation_retracted", "conversation_index_lows",
 }
 
 
@@ -487,3 +490,134 @@ class DomainMigrationTests(unittest.TestCase):
         keys = {key for (key,) in db.execute("SELECT key FROM conversations WHERE app = 'a'")}
         self.assertIn(f"g:{model.FIRST_GID}", keys)
         self.assertNotIn("g:g1", keys)
+
+
+class _Version4File:
+    """A store file as the jim before migration 5 (the inbox) wrote it: the version 1 to 4
+    schema, and rows written with that jim's own SQL."""
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path))
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrate(self.db, bundled_migrations()[:4])
+        self.next_id = 1
+
+    def user(self, app, username):
+        self.db.execute(
+            "INSERT INTO users (app, username, password, nickname, avatar, birthday, signature,"
+            " gender, region, address, extras, ctime, mtime, forbidden, admin)"
+            " VALUES (?, ?, 'h', '', '', '', '', 0, '', '', NULL, 1, 1, 0, 0)", (app, username))
+
+    def message(self, app, sender, target_type, target, text, offline_for=()):
+        """A message and its offline marks as the old append wrote them; its id."""
+        if target_type == GROUP:
+            key = f"g:{target}"
+        else:
+            first, second = sorted((sender, target))
+            key = f"s:{len(first)}:{first}:{second}"
+        row = self.db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                              (app, key)).fetchone()
+        conv = row[0] if row else self.db.execute(
+            "INSERT INTO conversations (app, key) VALUES (?, ?)", (app, key)).lastrowid
+        message_id, self.next_id = self.next_id, self.next_id + 1
+        self.db.execute(
+            "INSERT INTO messages (id, app, sender, target_type, target, msg_type, body, extras,"
+            " client_id, created, conv) VALUES (?, ?, ?, ?, ?, 'text', ?, NULL, NULL, ?, ?)",
+            (message_id, app, sender, target_type, target, text, 1000 + message_id, conv))
+        for username in offline_for:
+            self.db.execute("INSERT INTO offline (app, username, message_id) VALUES (?, ?, ?)",
+                            (app, username, message_id))
+        return message_id
+
+    def retract(self, message_id):
+        """The old retraction: the flag, and out of the conversation index."""
+        self.db.execute("DELETE FROM conversation_index WHERE id = ?", (message_id,))
+        self.db.execute("UPDATE messages SET retracted = 1 WHERE id = ?", (message_id,))
+
+    def index(self):
+        """The old conversation index job."""
+        self.db.execute("INSERT INTO conversation_index (conv, created, id) SELECT conv, created,"
+                        " id FROM messages WHERE id > (SELECT indexed_upto FROM"
+                        " conversation_index_state) AND retracted = 0")
+        self.db.execute("UPDATE conversation_index_state SET indexed_upto ="
+                        " (SELECT MAX(id) FROM messages)")
+
+
+class InboxMigrationTests(unittest.TestCase):
+    """Migration 5 gives every user the cursors of J-IM's two device-less devices, from their
+    offline marks, and lists each user's private conversations."""
+
+    async def test_offline_marks_become_cursors(self):
+        path = os.path.join(self.mktemp(), "jim.db")
+        old = _Version4File(path)
+        for name in ("ann", "bob", "cid", "dan"):
+            old.user("a", name)
+        old.user("b", "ann")
+        m = old.message
+        seen = m("a", "bob", SINGLE, "ann", "ann was online")
+        for_bob = m("a", "ann", SINGLE, "bob", "bob was away", ["bob"])
+        away = m("a", "bob", SINGLE, "ann", "ann went away", ["ann"])
+        in_100 = m("a", "bob", GROUP, "100", "to the group", ["ann", "cid"])
+        old.index()  # these are indexed, the rest is the tail
+        not_hers = m("a", "bob", SINGLE, "cid", "not hers")
+        from_cid = m("a", "cid", SINGLE, "ann", "from cid", ["ann"])
+        gone = m("a", "cid", SINGLE, "ann", "retracted", ["ann"])
+        old.retract(gone)
+        to_self = m("a", "dan", SINGLE, "dan", "a note")
+        m("a", "bob", SINGLE, "eve", "to a deleted user", ["eve"])  # eve has no row
+        m("b", "ann", SINGLE, "bob", "another app's", ["bob"])
+        newest = old.next_id - 1
+        old.db.close()
+
+        before = int(time.time() * 1000) // 1000 * 1000
+        store = SqliteStore(path, reactor, early_ids=0)
+        await store.start()
+        self.addCleanup(store.stop)
+        after = int(time.time() * 1000)
+        inbox = store.inbox
+
+        # the two device-less devices of every user: from the oldest offline mark, or the end
+        floors = {("a", "ann"): away - 1, ("a", "bob"): for_bob - 1,
+                  ("a", "cid"): in_100 - 1, ("a", "dan"): newest, ("a", "eve"): newest - 2,
+                  ("b", "ann"): newest, ("b", "bob"): newest - 1}
+        for (app, username), floor in floors.items():
+            cursors = await inbox.cursors(app, username)
+            self.assertEqual(set(cursors), {"w:~", "j:~"}, (app, username))
+            for cursor in cursors.values():
+                self.assertEqual(cursor[:3], (floor, (), ()), (app, username))
+                self.assertGreaterEqual(cursor.seen, before)
+                self.assertLessEqual(cursor.seen, after)
+        self.assertEqual(await inbox.cursors("a", "nobody"), {})
+
+        # what waited offline for ann is her inbox from her w:~ cursor: nothing more
+        cursor = (await inbox.cursors("a", "ann"))["w:~"]
+        read = await inbox.read("a", "ann", [100], cursor)
+        self.assertEqual([m.id for m in read], [away, in_100, from_cid])
+        self.assertEqual(read, await store.messages.take_offline("a", "ann"))
+        self.assertEqual(await inbox.read("a", "dan", [], (await inbox.cursors("a", "dan"))["j:~"]),
+                         [])
+
+        # the private conversations of every user, a conversation with oneself once
+        everything = Cursor()
+        self.assertEqual([m.id for m in await inbox.read("a", "ann", [], everything)],
+                         [seen, for_bob, away, from_cid])
+        self.assertEqual([m.id for m in await inbox.read("a", "cid", [], everything)],
+                         [not_hers, from_cid])
+        self.assertEqual([m.id for m in await inbox.read("a", "dan", [], everything)], [to_self])
+        with sqlite3.connect(path) as db:
+            rows = db.execute("SELECT app, username, COUNT(*) FROM private_conversations"
+                              " GROUP BY app, username ORDER BY app, username").fetchall()
+        db.close()
+        self.assertEqual(rows, [("a", "ann", 2), ("a", "bob", 3), ("a", "cid", 2),
+                                ("a", "dan", 1), ("a", "eve", 1), ("b", "ann", 1),
+                                ("b", "bob", 1)])
+        # a new conversation gets its rows as it is made, an old one none again
+        dan_ann = await store.messages.add_message(
+            Message(0, "a", "dan", SINGLE, "ann", TEXT, {"text": "new"}, created=5000))
+        await store.messages.add_message(
+            Message(0, "a", "ann", SINGLE, "bob", TEXT, {"text": "again"}, created=5001))
+        self.assertEqual([m.id for m in await inbox.read("a", "dan", [], Cursor(newest))],
+                         [dan_ann.id])
+        self.assertEqual([m.body["text"] for m in await inbox.read("a", "ann", [], cursor)],
+                         ["ann went away", "from cid", "new", "again"])

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from jim import errors
+from jim.cursors import Cursor
 from jim.errors import JimError
 from jim.metrics import Metrics
 from jim.model import GROUP, OWNER, SINGLE, TEXT, Group, Member, Message, User
@@ -555,6 +556,69 @@ class SqliteStoreTests(unittest.TestCase):
 
     def test_bad_synchronous_refused(self):
         self.assertRaises(ValueError, SqliteStore, self.path, reactor, synchronous="off")
+
+    # the inbox area
+
+    async def test_last_message_id_counts_ids_handed_out_before_their_commit(self):
+        store = await self.open(early_ids=3)
+        self.assertEqual(await store.inbox.last_message_id("a"), 0)
+        committed = await store.messages.add_message(chat("ann", "bob"))
+        self.assertEqual(await store.inbox.last_message_id("a"), committed.id)
+        reserved = with_reserved_id(store.messages, chat("ann", "bob", "pushed, not committed"))
+        self.assertEqual(await store.inbox.last_message_id("other app"), reserved.id)
+        await store.stop()  # never appended
+        again = await self.open(early_ids=3)
+        # the newest in the file: every id handed out from now on is above it
+        self.assertEqual(await again.inbox.last_message_id("a"), committed.id)
+        following = await again.messages.add_message(chat("ann", "bob"))
+        self.assertGreater(following.id, reserved.id)
+        self.assertEqual(await again.inbox.last_message_id("a"), following.id)
+        await again.stop()
+        with self.assertRaises(JimError) as caught:
+            await again.inbox.last_message_id("a")
+        self.assertEqual(caught.exception.code, errors.SERVER_ERROR)
+
+    async def test_an_inbox_reads_the_latest_by_id_when_the_clock_went_back(self):
+        """The index is ordered by created first: a message created before an older one (the
+        clock was set back) is still read above a cursor, and counted by its id."""
+        store = await self.open(index_every=1, checkpoint_every=3600)
+        send = store.messages.add_message
+        first = await send(chat("ann", "bob", "first")._replace(created=5000))
+        await send(chat("bob", "ann", "second")._replace(created=4000))
+        third = await send(chat("bob", "ann", "third")._replace(created=4500))
+        self.assertEqual(self.indexed_upto(), third.id)  # all of them from the index
+        read = store.inbox.read
+        self.assertEqual(texts(await read("a", "ann", [], Cursor(first.id))), ["second", "third"])
+        self.assertEqual(texts(await read("a", "ann", [], Cursor(), per_conversation=1)),
+                         ["third"])
+        self.assertEqual(texts(await read("a", "ann", [], Cursor(), per_conversation=2)),
+                         ["second", "third"])
+        await store.messages.retract_message("a", third.id)  # still counted
+        self.assertEqual(await read("a", "ann", [], Cursor(), per_conversation=1), [])
+        self.assertEqual(texts(await read("a", "ann", [], Cursor(), per_conversation=2)),
+                         ["second"])
+
+    async def test_private_conversations_are_written_with_the_conversation_only(self):
+        store = await self.open(_FailingCommitStore, checkpoint_every=3600)
+        store.fail_next_commit = True
+        with self.assertRaises(JimError):
+            await store.messages.add_message(chat("ann", "bob", "lost"))
+        self.assertEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 1)
+        statements = await self.trace_writer(store)
+        await store.messages.add_message(chat("ann", "bob", "first"))
+        self.assertEqual(len([s for s in statements if "private_conversations" in s]), 1)
+        del statements[:]
+        await defer.gatherResults([store.messages.add_message(chat("bob", "ann", str(i)))
+                                   for i in range(3)])
+        self.assertEqual(len(statements), 1, statements)  # the messages' INSERT alone
+        await store.messages.add_message(chat("cid", "cid", "a note"))
+        together = ["first", "0", "1", "2"]
+        for username, wanted in (("ann", together), ("bob", together), ("cid", ["a note"])):
+            self.assertEqual(texts(await store.inbox.read("a", username, [], Cursor())), wanted)
+        with sqlite3.connect(self.path) as db:
+            rows = db.execute("SELECT username FROM private_conversations ORDER BY username")
+            self.assertEqual(rows.fetchall(), [("ann",), ("bob",), ("cid",)])
+        db.close()
 
 
 class _LineCollector(protocol.ProcessProtocol):

@@ -2,8 +2,8 @@
 """The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
 
 L{SqliteStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, C{.media}, each in its own module with its SQL in a C{*_queries}
-module). Every write becomes a job (a plain function over the write connection). All jobs
+C{.groups}, C{.messages}, C{.media}, C{.inbox}, each in its own module, its SQL in a
+C{*_queries} one). Every write becomes a job (a plain function over the write connection). All jobs
 issued during one reactor turn, or while the batch before them commits, are committed
 together, in one transaction on one writer thread (L{jim.store.sqlite_batch}), and their
 Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
@@ -29,6 +29,7 @@ from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
 from jim.store.sqlite_checkpoints import WalCheckpoints
 from jim.store.sqlite_connections import open_reader, open_writer
 from jim.store.sqlite_groups import SqliteGroups
+from jim.store.sqlite_inbox import SqliteInbox
 from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
 from jim.store.sqlite_relations import SqliteRelations
@@ -112,6 +113,8 @@ class SqliteStore(WalCheckpoints):
         self._batches = None  # likewise: the BatchWriter over _write_db
         self._read_db = None  # touched only on the reader thread
         self._next_id = None
+        self._first_id = None  # _next_id as start() set it
+        self._newest_at_start = None  # the newest message id in the file at start()
         self._early_ids = early_ids
         # The newest message id known to be in the file: reserve_id hands out ids at most
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
@@ -129,6 +132,7 @@ class SqliteStore(WalCheckpoints):
         self.groups = SqliteGroups(self)
         self.messages = SqliteMessages(self)
         self.media = SqliteMedia(self)
+        self.inbox = SqliteInbox(self)
 
     # lifecycle
 
@@ -158,8 +162,8 @@ class SqliteStore(WalCheckpoints):
             raise
         # Ids reserve_id handed out before a crash may have reached recipients without
         # being committed: they are all at most early_ids past the newest message in the file.
-        self._next_id = last_id + 1 + self._early_ids
-        self._durable_id = last_id
+        self._next_id = self._first_id = last_id + 1 + self._early_ids
+        self._durable_id = self._newest_at_start = last_id
         self._unindexed = unindexed  # the next checkpoint indexes a tail left by the last run
         if self._state is _STARTING:  # stop() may have been called meanwhile
             self._state = _RUNNING
@@ -373,6 +377,16 @@ class SqliteStore(WalCheckpoints):
             return None
         self._next_id = next_id + 1
         return next_id
+
+    def last_message_id(self):
+        """A fired Deferred of the last message id handed out (by L{reserve_id} or an append),
+        or before the first one the newest in the file at start: every id handed out later is
+        higher. Ids are global to the file, whatever the app. Touches no disk."""
+        if self._state is not _RUNNING:
+            return self._refusal()
+        if self._next_id > self._first_id:
+            return defer.succeed(self._next_id - 1)
+        return defer.succeed(self._newest_at_start)
 
     def _with_next_id(self, message):
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.

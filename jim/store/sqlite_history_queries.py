@@ -12,6 +12,9 @@ from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, message_from
 
 #: index the tail once this many messages were written since the last time
 INDEX_EVERY = 1000
+#: conversation_index_lows keeps a lower bound of created per block of 2**LOW_BLOCK_BITS
+#: message ids (the 12 of migration 5 must stay this number)
+LOW_BLOCK_BITS = 12
 
 
 def select_history(db, app, conversation, begin, end, offset, count):
@@ -53,13 +56,22 @@ def select_history(db, app, conversation, begin, end, offset, count):
 def index_conversations(db):
     """Copy the messages written since the last call into conversation_index (one batch into
     a B-tree keyed by conversation touches each leaf page once, where a per-row index would
-    rewrite one leaf per conversation at every commit), leaving retracted ones out. Returns
-    how many were indexed."""
+    rewrite one leaf per conversation at every commit), leaving retracted ones out, and lower
+    the bound of their C{created} in conversation_index_lows (one row). Returns how many were
+    indexed."""
     added = db.execute(
         "INSERT INTO conversation_index (conv, created, id) SELECT conv, created, id"
         " FROM messages WHERE id > (SELECT indexed_upto FROM conversation_index_state)"
         " AND retracted = 0"
     ).rowcount
+    # the least created of what is indexed now (retracted messages too), in the row of the
+    # newest one's block: the inbox's reads bound conversation_index's ranges by it
+    db.execute(
+        "INSERT INTO conversation_index_lows (block, low) SELECT block, low FROM ("
+        f" SELECT MAX(id) >> {LOW_BLOCK_BITS} AS block, MIN(created) AS low FROM messages"
+        " WHERE id > (SELECT indexed_upto FROM conversation_index_state)"
+        ") WHERE block IS NOT NULL ON CONFLICT (block) DO UPDATE SET low = MIN(low, excluded.low)"
+    )
     db.execute("UPDATE conversation_index_state SET indexed_upto = (SELECT MAX(id) FROM messages)"
                " WHERE indexed_upto < (SELECT MAX(id) FROM messages)")
     return added

@@ -56,9 +56,10 @@ class ConversationIds:
     """The integer id of each conversation key (C{jim.store.conversation_of}), as the messages
     table and its index store it. Used on the writer thread only.
 
-    Ids are created inside the writing transaction; after any rollback L{forget} must run, since
-    ids created by the rolled-back work no longer exist. The cache holds at most C{limit} keys
-    and simply starts over when full.
+    Ids are created inside the writing transaction, a private conversation's together with its
+    participants' rows (L{add_participants}); after any rollback L{forget} must run, since ids
+    created by the rolled-back work no longer exist. The cache holds at most C{limit} keys and
+    simply starts over when full.
     """
 
     def __init__(self, limit=100_000):
@@ -81,12 +82,32 @@ class ConversationIds:
         if row is None:
             conversation = db.execute("INSERT INTO conversations (app, key) VALUES (?, ?)",
                                       (app, key)).lastrowid
+            if key.startswith("s:"):
+                add_participants(db, app, key, conversation)
         else:
             (conversation,) = row
         if len(self._ids) >= self._limit:
             self._ids.clear()
         self._ids[(app, key)] = conversation
         return conversation
+
+
+def participants(key):
+    """The usernames of a private conversation key (L{jim.cursors.private_conversation}):
+    C{s:<len(first)>:<first>:<second>}, whatever characters the names hold."""
+    length, _, names = key[2:].partition(":")
+    first = names[: int(length)]
+    return first, names[len(first) + 1 :]
+
+
+def add_participants(db, app, key, conversation):
+    """The inbox's rows of a private conversation just numbered: one per participant (one for
+    a conversation with oneself). Written only here, with the conversation's own row, so the
+    appends pay nothing for them."""
+    usernames = set(participants(key))
+    db.execute("INSERT OR IGNORE INTO private_conversations (app, username, conv) VALUES "
+               + ", ".join(["(?, ?, ?)"] * len(usernames)),
+               [v for username in usernames for v in (app, username, conversation)])
 
 
 _INSERT_MESSAGES = f"INSERT INTO messages ({MESSAGE_COLUMNS}, conv) VALUES "
@@ -220,7 +241,8 @@ def select_by_client_id(db, app, sender, client_id, target_type, target):
 
 
 def retract_message(db, app, message_id):
-    """Mark a message retracted and take it out of the conversation index, in one job.
+    """Mark a message retracted and take it out of the conversation index (into
+    conversation_retracted), in one job.
 
     Its offline marks stay where they are (finding them would need an index that every
     offline mark pays for): L{take_offline} never returns a retracted message, and forgets
@@ -233,6 +255,9 @@ def retract_message(db, app, message_id):
     db.execute("DELETE FROM conversation_index WHERE conv = (SELECT conv FROM messages"
                " WHERE id = ?) AND created = ? AND id = ?",
                (message_id, message.created, message_id))
+    # the inbox still counts it among its conversation's latest messages
+    db.execute("INSERT OR IGNORE INTO conversation_retracted (conv, created, id)"
+               " SELECT conv, created, id FROM messages WHERE id = ?", (message_id,))
     db.execute("UPDATE messages SET retracted = 1 WHERE id = ?", (message_id,))
     return message._replace(retracted=True)
 

@@ -243,3 +243,11 @@ class InboxContract(ContractCase):
 
 class MemoryInboxTests(InboxContract, OnMemory, unittest.TestCase):
     pass
+
+
+class SqliteInboxTests(InboxContract, OnSqlite, unittest.TestCase):
+    pass
+
+
+class SqliteIndexTailInboxTests(InboxContract, OnSqliteIndexTail, unittest.TestCase):
+    pass
