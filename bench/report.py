@@ -47,7 +47,12 @@ def ratio(jim: Optional[float], relay: Optional[float]) -> str:
     return f"{jim / relay:.2f}"
 
 
-def verdict(target: Target, jim: dict, relay: dict) -> str:
+def verdict(target: Target, jim: dict, relay: dict, trials: Iterable[Trial] = ()) -> str:
+    if target.every_trial:  # each of jim's trials must pass; one without figures fails
+        judged = [t for t in trials if t.server == "jim" and not t.skipped]
+        if not judged:
+            return UNKNOWN
+        return PASS if all(t.figures and target.check(t.figures, {}) for t in judged) else FAIL
     result = target.check(jim, relay)
     return UNKNOWN if result is None else (PASS if result else FAIL)
 
@@ -89,6 +94,27 @@ def _versus_single_node(outcome: Outcome, by_name: Mapping[str, Outcome]) -> lis
     return lines
 
 
+def _jim_alone(outcome: Outcome, by_name: Mapping[str, Outcome]) -> list[str]:
+    """A scenario only jim runs: its figures, and its reference scenario's for scale (no ratio)."""
+    sc = outcome.scenario
+    jim = medians(outcome.trials, "jim", sc.metrics)
+    lines = ["| figure | jim median | jim per trial |", "|---|---:|---|"]
+    for m in sc.metrics:
+        lines.append(f"| {m.label} | {number(jim[m.key], m.digits)} | {per_trial(outcome.trials, 'jim', m)} |")
+    ref = by_name.get(sc.reference or "")
+    if ref is not None:
+        shown = [m for m in sc.headlines if m in ref.scenario.metrics]
+        ref_jim = medians(ref.trials, "jim", shown)
+        ref_relay = medians(ref.trials, "relay", shown)
+        parts = [f"jim {number(ref_jim[m.key], m.digits)}"
+                 + (f", relay {number(ref_relay[m.key], m.digits)}" if ref_relay[m.key] is not None else "")
+                 + f" {m.label}" for m in shown if ref_jim[m.key] is not None]
+        if parts:
+            lines += ["", f"For scale, {ref.scenario.name} in this run (no ratio is taken: the loads "
+                      f"differ): {'; '.join(parts)} (medians)."]
+    return lines
+
+
 def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bool,
                      by_name: Mapping[str, Outcome]) -> list[str]:
     sc = outcome.scenario
@@ -101,6 +127,8 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
         return lines + [f"Not run: {r}" for r in reasons] + ([""] if reasons else [])
     if sc.nodes > 1:
         lines += ["```", outcome.jim_command, "# load (per trial)", outcome.load_command, "```", ""]
+    elif not sc.relay_runs:
+        lines += ["```", "# jim", outcome.jim_command, "# load (per trial)", outcome.load_command, "```", ""]
     else:
         lines += ["```", f"# ceiling ({relay_name})", outcome.relay_command]
         if not relay_only:
@@ -109,6 +137,8 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     jim, relay, _, _ = compared(outcome, by_name)
     if sc.nodes > 1:
         lines += _versus_single_node(outcome, by_name)
+    elif not sc.relay_runs:
+        lines += _jim_alone(outcome, by_name)
     elif relay_only:
         lines += ["| figure | relay median | relay per trial |", "|---|---:|---|"]
         for m in sc.metrics:
@@ -125,7 +155,8 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     lines.append("")
     for target in targets:
         if target.scenario == sc.name and not relay_only:
-            lines += [f"Target: {target.text} — **{verdict(target, jim, relay)}**{_both(target, jim, relay)}", ""]
+            lines += [f"Target: {target.text} — **{verdict(target, jim, relay, outcome.trials)}**"
+                      f"{_both(target, jim, relay)}", ""]
     problems = [t for t in outcome.trials if t.problem and (t.server == "relay" or not relay_only)]
     if problems:
         lines += ["Problems:", ""]
@@ -167,7 +198,7 @@ def summary_table(outcomes: Iterable[Outcome], targets: Iterable[Target], relay_
         mine = [t for t in targets if t.scenario == o.scenario.name]
         text = "; ".join(t.text for t in mine) or "—"
         judged = mine and not relay_only
-        result = "**" + "; ".join(verdict(t, jim, relay) for t in mine) + "**" if judged else "—"
+        result = "**" + "; ".join(verdict(t, jim, relay, o.trials) for t in mine) + "**" if judged else "—"
         for row, m in enumerate(o.scenario.headlines):
             jim_text = "—" if relay_only else number(jim[m.key], m.digits)
             ratio_text = "—" if relay_only else ratio(jim[m.key], relay[m.key])
@@ -284,6 +315,18 @@ def _durability(fsync: str) -> str:
             "single-node jim's `synchronous=FULL` commits.")
 
 
+def _fewer_trials(info: dict, outcomes: Iterable[Outcome]) -> str:
+    """The scenarios that ran fewer trials than the others (a long one, when --runs is not given)."""
+    fewer = []
+    for o in outcomes:
+        ran = len({t.index for t in o.trials if t.server == "jim" and not t.skipped})
+        if o.scenario.max_runs is not None and 0 < ran < info["runs"]:
+            fewer.append(f"{o.scenario.name} {ran}")
+    if not fewer:
+        return ""
+    return f" ({', '.join(fewer)}, a long scenario, unless `--runs` is given)"
+
+
 def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay_only: bool) -> str:
     targets = list(targets)
     by_name = {o.scenario.name: o for o in outcomes}
@@ -307,8 +350,9 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
     if warnings:
         lines += [f"> **{w}**" for w in warnings] + [""]
     lines += ["## Summary", "", *summary_table(outcomes, targets, relay_only, by_name), "",
-              f"Medians of {info['runs']} trial(s) per server; “jim/relay” divides jim's median by the "
-              "relay's (above 1 is better for rates and counts, worse for latency and memory).", ""]
+              f"Medians of {info['runs']} trial(s) per server{_fewer_trials(info, outcomes)}; “jim/relay” "
+              "divides jim's median by the relay's (above 1 is better for rates and counts, worse for "
+              "latency and memory).", ""]
     if any(o.scenario.nodes > 1 for o in outcomes):
         lines += ["Two jim nodes on one Redis, against single-node jim (SQLite) of the same run:", "",
                   *summary_table(outcomes, targets, relay_only, by_name, two_nodes=True), ""]
@@ -332,9 +376,16 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
                   "filesystem) and two jim nodes with the single-node options plus `--store "
                   f"redis://…`, all three pinned to CPU {info['server_cpu']}, the core single-node "
                   "jim has to itself: the cluster gets the same hardware, not more. imload2 (imload "
-                  "with `--port2`) puts even users on node A and odd users on node B. These trials "
+                  "with jim's options, here `--port2`) puts even users on node A and odd users on node "
+                  "B. These trials "
                   "run right after the single-node scenario they are compared with, and only jim "
                   "runs in them. " + _durability(info.get("redis_fsync", "everysec"))]
+    alone = [o.scenario.name for o in outcomes if o.scenario.nodes == 1 and not o.scenario.relay_runs]
+    if alone:
+        lines += [f"- **jim alone** ({', '.join(f'`{n}`' for n in alone)}): the relays know no devices "
+                  "and keep no inbox, so only jim runs these, driven by imload2 (imload with jim's "
+                  "options: `--devices`, the `storm` mode), and their figures stand alone, with no "
+                  "ratio. `devices-tcp` quotes `pairs-tcp` of the same run for scale."]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     keys = ["cpu", "cores", "memory", "kernel", "filesystem", "python", "twisted", "autobahn",
             "revision", "runs", "sizes", "noisy trials re-run", "duration"]
@@ -343,7 +394,7 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
     for key in keys:
         lines.append(f"| {key.replace('_', ' ')} | {info.get(key, '—')} |")
     lines += ["", f"imload: `{info['imload_build']}`"]
-    if any(o.scenario.nodes > 1 for o in outcomes):
+    if any(o.scenario.uses_imload2 for o in outcomes):
         lines += ["", f"imload2: `{info.get('imload2_build', '')}` (`TMP` a scratch directory)"]
     lines += ["", "Raw JSON of every trial: `bench/out/<run>/` (not committed).", "", "## Scenarios", ""]
     for o in outcomes:
@@ -351,6 +402,7 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
     lines += redis_section(info, outcomes)
     lines += ["## Reproduce", "", "```", "make bench                                   # everything, "
               "3 trials each", ".venv/bin/python bench/run.py --only pairs-tcp --runs 1   # one scenario",
+              ".venv/bin/python bench/run.py --only devices,storm        # multi-device, reconnect storm",
               "```", "",
               "`PORT` is a free port picked per trial, `PID` the server's process id, `TMP` the trial's "
               "scratch directory. † marks a trial that failed and is left out of the medians.", ""]

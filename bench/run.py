@@ -66,6 +66,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    help="directory holding imload.c and the relays (default ../shared/bench)")
     p.add_argument("--python", default=default_python(), help="interpreter for the servers")
     args = p.parse_args(argv)
+    args.runs_given = args.runs is not None  # else a scenario may run fewer (Scenario.max_runs)
     if args.runs is None:
         args.runs = 1 if args.quick else 3
     if args.runs < 1:
@@ -200,9 +201,10 @@ def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome],
 def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
                  note: str, deadline: float, trials: list[Trial]) -> int:
     """Run the scenario's trials, alternating servers; returns how many noisy trials were re-run."""
-    servers = ("jim",) if scenario.nodes > 1 else ("relay",) if args.relay_only else ("relay", "jim")
+    servers = ("jim",) if not scenario.relay_runs else ("relay",) if args.relay_only else ("relay", "jim")
+    runs = trial_count(args, scenario)
     reruns = 0
-    for index in range(1, args.runs + 1):
+    for index in range(1, runs + 1):
         for server in servers:
             if scenario.open_loop and rate is None:
                 trials.append(skipped(scenario, server, index, note))
@@ -210,7 +212,7 @@ def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: O
             if time.monotonic() > deadline:
                 trials.append(skipped(scenario, server, index, "skipped: the run's time budget is spent"))
                 continue
-            trial = one_trial(args, rig, children, scenario, server, index, rate)
+            trial = one_trial(args, rig, children, scenario, server, index, rate, runs)
             for _ in range(args.retry_noisy):
                 others = trial.figures.get("other_cpu_pct", 0)
                 stolen = trial.figures.get("steal_pct", 0)
@@ -221,11 +223,18 @@ def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: O
                       "trial again", flush=True)
                 reruns += 1
                 earlier = _set_aside(rig, trial, f"{who} took {max(others, stolen):.0f}% of a core")
-                trial = one_trial(args, rig, children, scenario, server, index, rate)
+                trial = one_trial(args, rig, children, scenario, server, index, rate, runs)
                 if earlier:
                     trial = attrs.evolve(trial, problem="; ".join(p for p in (trial.problem, earlier) if p))
             trials.append(trial)
     return reruns
+
+
+def trial_count(args: argparse.Namespace, scenario: Scenario) -> int:
+    """--runs when given; else the default, or fewer for a scenario that says so (storm-tcp)."""
+    if args.runs_given or scenario.max_runs is None:
+        return args.runs
+    return min(args.runs, scenario.max_runs)
 
 
 def _set_aside(rig: Rig, trial: Trial, why: str) -> str:
@@ -243,8 +252,8 @@ def _set_aside(rig: Rig, trial: Trial, why: str) -> str:
 
 
 def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
-              rate: Optional[float]) -> Trial:
-    print(f"bench: {scenario.name:<18} {server:<5} trial {index}/{args.runs} ...", end=" ", flush=True)
+              rate: Optional[float], runs: int) -> Trial:
+    print(f"bench: {scenario.name:<18} {server:<5} trial {index}/{runs} ...", end=" ", flush=True)
     load = settle(QUIET_CORES, args.settle)
     if load > QUIET_CORES:
         print(f"(busy machine: {load:.0%} of a core in use by others)", end=" ", flush=True)
@@ -278,6 +287,8 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
             relay_cmd, jim_cmd, load_cmd = "", "", ""
             if runnable and scenario.nodes > 1:
                 jim_cmd, load_cmd = cluster.commands(rig, scenario, rate)
+            elif runnable and not scenario.relay_runs:
+                jim_cmd, load_cmd = commands(rig, scenario, "jim", rate)
             elif runnable:
                 relay_cmd, load_cmd = commands(rig, scenario, "relay", rate)
                 jim_cmd = commands(rig, scenario, "jim", rate)[0]
@@ -339,6 +350,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if any(s.open_loop for s in chosen) and not args.latency_rate and not any(s.name == "pairs-tcp" for s in chosen):
         chosen.insert(0, scenarios[0])  # latency-tcp takes its rate from pairs-tcp
     warnings = []
+    if args.relay_only:  # the relays have no devices and keep no inbox
+        chosen = [s for s in chosen if not s.jim_only]
     if any(s.nodes > 1 for s in chosen) and (args.relay_only or shutil.which("redis-server") is None):
         chosen = [s for s in chosen if s.nodes == 1]
         if not args.relay_only:
@@ -352,7 +365,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     server_cpu, load_cpu = choose_cpus()
     imload = build_imload(args.shared)
-    imload2 = build_imload2(args.shared) if any(s.nodes > 1 for s in chosen) else ""
+    imload2 = build_imload2(args.shared) if any(s.uses_imload2 for s in chosen) else ""
     rig = Rig(ROOT, Paths(args.python, str(args.shared), str(imload), str(imload2)),
               Paths(shown_python(args.python), SHARED_SHOWN, IMLOAD_SHOWN, IMLOAD2_SHOWN),
               out_dir, server_cpu, load_cpu, args.redis_fsync)

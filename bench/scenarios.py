@@ -10,6 +10,10 @@ import attrs
 PAIRS, WINDOW, SIZE = 100, 20, 64
 GROUP_MEMBERS, GROUP_SENDERS, GROUP_WINDOW = 50, 5, 10
 HOLD_CONNECTIONS, HOLD_KIB_PER_CONN = 19_000, 16.0
+DEVICES = 2  # devices-tcp: connections (devices) per user
+STORM_CONNECTIONS = HOLD_CONNECTIONS  # storm-tcp: devices dropped at once (one process holds them)
+STORM_SENDERS, STORM_MESSAGES = 20, 3  # storm-tcp: users sending, chats owed to each device
+STORM_RUNS = 1  # storm-tcp's trials unless --runs is given: about 45 s each at full size
 PERSISTED_RATIO = 0.3  # pairs-tcp msgs/s against the relay's, in the same run
 FANOUT_RATIO = 0.3  # group-tcp deliveries/s against the relay's, in the same run
 LATENCY_P99_MS = 20.0
@@ -51,6 +55,21 @@ NODE_B_CPU = Metric("node_b_cpu_pct", "node B CPU (% of one core)", 0, comparabl
 REDIS_CPU = Metric("redis_cpu_pct", "Redis CPU (% of one core)", 0, comparable=False)
 REDIS_RATE = Metric("chats_per_redis_cpu_s", "chats per second of Redis CPU", 0, comparable=False)
 CLUSTER_FIGURES = (CLUSTER_CPU, NODE_A_CPU, NODE_B_CPU, REDIS_CPU, REDIS_RATE)
+# storm-tcp: times from the moment imload closed every device connection, and what was owed
+RESYNC_S = Metric("resync_seconds", "seconds from the drop to the last device synced", 2)
+ACKED_S = Metric("acked_seconds", "seconds from the drop to the last ack answered", 2)
+RELOGIN_S = Metric("relogin_seconds", "seconds from the drop to the last device logged in", 2)
+RESYNC_RATE = Metric("resync_per_s", "devices resynced per second", 0)
+OWN_P50 = Metric("own_resync_p50_ms", "one device, its reconnect to synced: p50 (ms)", 1)
+OWN_P99 = Metric("own_resync_p99_ms", "one device, its reconnect to synced: p99 (ms)", 1)
+RESYNCED = Metric("synced", "devices resynced", 0)
+ACKED = Metric("acked", "devices whose ack moved their cursor to the last id listed", 0)
+OWED = Metric("owed", "chats owed (sent to the devices, never acked)", 0)
+LISTED = Metric("synced_messages", "chats listed again by the syncs", 0)
+MISSING = Metric("missing", "owed chats not listed again", 0)
+FIRST_LOGINS = Metric("connect_seconds", "seconds to log every device in before the storm", 1)
+STORM_CPU = Metric("server_cpu_pct", "server CPU from the drop to the end (% of one core)", 0)
+STORM_RSS = Metric("server_rss_after_kb", "server RSS at the end (KiB)", 0)
 
 
 @attrs.frozen
@@ -63,10 +82,12 @@ class Sizes:
     hold_connections: int
     hold_seconds: int
     latency_seconds: float
+    devices_messages: int  # devices-tcp: chats per pair
+    storm_connections: int
 
 
-FULL = Sizes(2000, 2000, 1000, HOLD_CONNECTIONS, 20, 10.0)
-QUICK = Sizes(300, 200, 200, 2000, 3, 5.0)
+FULL = Sizes(2000, 2000, 1000, HOLD_CONNECTIONS, 20, 10.0, 1000, STORM_CONNECTIONS)
+QUICK = Sizes(300, 200, 200, 2000, 3, 5.0, 200, 2000)
 
 
 @attrs.frozen
@@ -88,6 +109,20 @@ class Scenario:
     baseline: Optional[str] = None
     # A hold run that loses connections exits non-zero yet its figures are the result itself.
     failed_runs_count: bool = False
+    # Only jim runs it: the relays have no devices and keep no inbox. No ratio is shown; the
+    # `reference` scenario's figures of the same run are quoted for scale.
+    jim_only: bool = False
+    reference: Optional[str] = None
+    patched: bool = False  # imload's options that jim's patch adds: run by bench/imload2
+    max_runs: Optional[int] = None  # trials when --runs is not given (fewer than the others')
+
+    @property
+    def uses_imload2(self) -> bool:
+        return self.patched or self.nodes > 1
+
+    @property
+    def relay_runs(self) -> bool:
+        return self.nodes == 1 and not self.jim_only
 
 
 def _pairs(proto: str, messages: int) -> Callable[[Optional[float]], list[str]]:
@@ -125,6 +160,20 @@ def _hold(connections: int, seconds: int) -> Callable[[Optional[float]], list[st
     def build(rate: Optional[float]) -> list[str]:
         return ["hold", "--connections", str(connections), "--ramp", "5000", "--hold", str(seconds),
                 "--heartbeat", "10", "--sources", "8", "--keep-going"]
+    return build
+
+
+def _devices(messages: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return _pairs("tcp", messages)(rate) + ["--devices", str(DEVICES)]
+    return build
+
+
+def _storm(connections: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return ["storm", "--connections", str(connections), "--senders", str(STORM_SENDERS),
+                "--messages", str(STORM_MESSAGES), "--window", str(WINDOW), "--size", str(SIZE),
+                "--ramp", "5000", "--sources", "8"]
     return build
 
 
@@ -170,12 +219,35 @@ def all_scenarios(sizes: Sizes) -> tuple[Scenario, ...]:
         Scenario("group-ws", "ws", "ws_relay",
                  "group-tcp over WebSocket.",
                  group_figures, (DELIVERIES,), 120, _group("ws", sizes.group_messages)),
+        Scenario("devices-tcp", "tcp", "jim_relay",
+                 f"Multi-device 1:1 chat over TCP: pairs-tcp with each user logged in on {DEVICES} "
+                 "connections, each a device of its own (`deviceId` d0, d1). A chat from user 2k's "
+                 "first connection reaches both connections of 2k+1 and the other one of 2k "
+                 "(multi-device sync): three pushes a chat, and a chat leaves its pair's window of 20 "
+                 "once all three arrived. msgs/s counts chats, deliveries/s every push. Only jim runs "
+                 "it (the relays know no devices): there is no relay ratio.",
+                 (THROUGHPUT, DELIVERIES, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE),
+                 (THROUGHPUT, DELIVERIES), 180, _devices(sizes.devices_messages),
+                 jim_only=True, reference="pairs-tcp", patched=True),
         Scenario("hold-tcp", "tcp", "jim_relay",
                  "Idle logged-in TCP connections: ramp at 5,000/s from 8 source addresses, hold with "
                  "10 s heartbeats, then count who is still logged in and the server's RSS growth.",
                  (HELD, KIB_PER_CONN, RSS_BEFORE, RSS_AFTER, SERVER_CPU, *NOISE), (HELD, KIB_PER_CONN),
                  sizes.hold_seconds + 120, _hold(sizes.hold_connections, sizes.hold_seconds),
                  failed_runs_count=True),
+        Scenario("storm-tcp", "tcp", "jim_relay",
+                 f"Reconnect storm: {sizes.storm_connections:,} devices log in over TCP (`\"acks\":true`, "
+                 "a `deviceId` each; ramp 5,000/s from 8 source addresses), then "
+                 f"{STORM_SENDERS} more users send each device {STORM_MESSAGES} chats, pushed to it and "
+                 "never acknowledged. imload then closes every device connection at once; each "
+                 "reconnects (256 connects and logins in flight), logs in again with the token of its "
+                 "first login, syncs (cmd 101 until `more` is false) and acknowledges what it was "
+                 "listed (cmd 103). A chat owed and not listed again, listed twice or not the "
+                 "device's fails the trial. Only jim runs it (the relays keep no inbox).",
+                 (RESYNC_S, ACKED_S, RELOGIN_S, RESYNC_RATE, OWN_P50, OWN_P99, RESYNCED, ACKED, OWED,
+                  LISTED, MISSING, FIRST_LOGINS, STORM_CPU, STORM_RSS, LOADGEN_CPU, *NOISE),
+                 (RESYNC_S, MISSING), 300, _storm(sizes.storm_connections),
+                 failed_runs_count=True, jim_only=True, patched=True, max_runs=STORM_RUNS),
     )
 
 
@@ -188,6 +260,7 @@ class Target:
     text: str
     check: Callable[[dict, dict], Optional[bool]]
     figure: Optional[Metric] = None  # shown next to the verdict, both sides, for two-node targets
+    every_trial: bool = False  # judged on each of jim's counted trials, not on the medians
 
 
 def _ratio_at_least(key: str, floor: float) -> Callable[[dict, dict], Optional[bool]]:
@@ -220,6 +293,14 @@ def _held(connections: int, kib: float) -> Callable[[dict, dict], Optional[bool]
     return check
 
 
+def _resynced(devices: int) -> Callable[[dict, dict], Optional[bool]]:
+    def check(jim: dict, relay: dict) -> Optional[bool]:
+        if any(jim.get(k) is None for k in ("synced", "acked", "missing")):
+            return None
+        return jim["synced"] >= devices and jim["acked"] >= devices and jim["missing"] == 0
+    return check
+
+
 def all_targets(sizes: Sizes) -> tuple[Target, ...]:
     held = sizes.hold_connections
     return (
@@ -235,4 +316,6 @@ def all_targets(sizes: Sizes) -> tuple[Target, ...]:
                f"{CROSS_NODE_P99_EXTRA_MS:g} ms", _p99_within(CROSS_NODE_P99_EXTRA_MS), P99),
         Target("hold-tcp", f"{held:,} connections held at < {HOLD_KIB_PER_CONN:g} KiB each",
                _held(held, HOLD_KIB_PER_CONN)),
+        Target("storm-tcp", f"all {sizes.storm_connections:,} devices resynced and acked every chat "
+               "they were owed, in every trial", _resynced(sizes.storm_connections), every_trial=True),
     )

@@ -55,8 +55,13 @@ def server_kind(scenario: Scenario, server: str) -> str:
 def commands(rig: Rig, scenario: Scenario, server: str, rate: Optional[float]) -> tuple[str, str]:
     """The server and imload command lines as the report shows them."""
     srv = pinned(rig.server_cpu) + server_argv(server_kind(scenario, server), rig.shown, "PORT", "TMP")
-    load = imload_argv(rig, str(rig.shown.imload), scenario, rate, "PORT", "PID")
+    load = imload_argv(rig, imload_of(rig.shown, scenario), scenario, rate, "PORT", "PID")
     return show(srv), show(load)
+
+
+def imload_of(paths: Paths, scenario: Scenario) -> str:
+    """The load generator a single-node scenario runs: imload, or imload2 for jim's options."""
+    return str(paths.imload2 if scenario.patched else paths.imload)
 
 
 def imload_argv(rig: Rig, imload: str, scenario: Scenario, rate: Optional[float], port: str,
@@ -86,7 +91,7 @@ def run_trial(rig: Rig, children: Children, scenario: Scenario, server: str, ind
             children.stop(proc)
             trial = Trial(scenario.name, server, index, False, {}, not_ready, server_tail(workdir))
         else:
-            argv_load = imload_argv(rig, str(rig.real.imload), scenario, rate, str(port), str(proc.pid))
+            argv_load = imload_argv(rig, imload_of(rig.real, scenario), scenario, rate, str(port), str(proc.pid))
             trial = measure(children, scenario, server, index, argv_load, {"server": proc}, workdir,
                             [workdir])
     finally:
