@@ -170,13 +170,15 @@ class OnePortTests(TestCase):
         self.assertEqual(json.loads(body)["error"]["code"], 899003)
         self.assertEqual(jim.core.metrics.bad_input, 1)
 
-    async def test_a_reader_that_stops_reading_is_dropped_and_nobody_else_waits(self):
+    async def test_a_reader_that_stops_reading_is_dropped_nobody_waits_and_it_resyncs(self):
         # real sockets: the turn writer's direct sends, then Twisted's buffer, then the cap
-        jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0, user_rate=0))
+        jim = await start_jim(self, limits=dict(outbox=256 * 1024, rate=0, user_rate=0,
+                                                inbox_per_conversation=1000))
         alice = await tcp_client(jim.port, testcase=self)
         await alice.login("alice")
         stuck = await tcp_client(jim.port, testcase=self)
-        await stuck.login("stuck")
+        device = {"platform": "w", "deviceId": "desk", "acks": True}
+        await stuck.login("stuck", **device)
         carol = await tcp_client(jim.port, testcase=self)
         await carol.login("carol")
         stuck.transport.pauseProducing()  # it never reads again
@@ -185,8 +187,8 @@ class OnePortTests(TestCase):
             alice.send(11, {"cmd": 11, "chatType": 2, "to": "stuck", "content": big})
             if i % 20 == 0:  # meanwhile another conversation goes on at once
                 alice.send(11, {"cmd": 11, "chatType": 2, "to": "carol", "content": f"c{i}"})
-        acks = [(await alice.expect(12))["code"] for _ in range(210)]
-        self.assertEqual(set(acks) - {10000, 10001}, set())  # every chat was stored
+        acks = [await alice.expect(12) for _ in range(210)]
+        self.assertEqual({a["code"] for a in acks} - {10000, 10001}, set())  # all stored
         got = [(await carol.expect(11))["data"]["content"] for _ in range(10)]
         self.assertEqual(got, [f"c{i}" for i in range(0, 200, 20)])
         for _ in range(100):  # the server dropped the stuck reader rather than buffer 8 MB
@@ -194,16 +196,27 @@ class OnePortTests(TestCase):
                 break
             await deferLater(reactor, 0.05, lambda: None)
         self.assertFalse(any(s.username == "stuck" for s in jim.core.sessions))
-        # what it missed is in the history
-        # (8 MB of it: paged, as replies stop at --max-reply-bytes)
-        request, kept = {"cmd": 19, "type": 1, "fromUserId": "stuck", "count": 300}, 0
+        # it acknowledged nothing: its resync lists every chat it was owed, once, in order
+        # (8 MB of them: paged, as replies stop at --max-reply-bytes)
+        back = await tcp_client(jim.port, testcase=self)
+        await back.login("stuck", **device)
+        listed, request = [], {"cmd": 101}
         while True:
-            history = await alice.request(19, request, 20)
-            kept += len(history["data"]["friends"]["stuck"])
-            if "more" not in history:
+            data = (await back.request(101, request, 102))["data"]
+            listed += [int(m["id"]) for m in data["messages"]]
+            if not data["more"]:
                 break
-            request = dict(request, **history["next"])
-        self.assertEqual(kept, 200)
+            request = {"cmd": 101, "after": listed[-1]}
+        to_carol = {int(i) for i in await self.ids_to(alice, "carol")}
+        to_stuck = sorted({int(a["data"]["id"]) for a in acks} - to_carol)
+        self.assertEqual(len(to_stuck), 200)
+        self.assertEqual(listed, to_stuck)
+
+    async def ids_to(self, client, peer):
+        """The ids of the history of C{client}'s conversation with C{peer}."""
+        history = await client.request(19, {"cmd": 19, "type": 1, "fromUserId": peer,
+                                            "count": 1000}, 20)
+        return [m["id"] for m in history["data"]["friends"].get(peer, [])]
 
     async def test_silent_connections_are_closed(self):
         jim = await start_jim(self, limits=dict(sniff_timeout=0.5, login_timeout=1.0))
