@@ -52,6 +52,8 @@ WRITER_STATEMENT_CACHE = 2 * q.ROWS_PER_INSERT + 64
 
 _NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
 _SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+#: seconds between two warnings of commits the database refuses (a full disk)
+COMMIT_WARNING_EVERY = 10.0
 
 
 @implementer(IStore)
@@ -97,6 +99,8 @@ class SqliteStore(WalCheckpoints):
         self._wal_size_limit = int(wal_size_limit)
         self._busy_timeout = busy_timeout
         self._state = _NEW
+        self._last_commit_warning = float("-inf")  # when a failing commit was last logged
+        self._failed_rows = 0  # writes refused since
         # batch: a commit's wake-ups wait for the reactor's turn to end (docs/storage.md)
         self._writer = SerialThread(reactor, "jim-store-writer", batch=True)
         self._reader = SerialThread(reactor, "jim-store-reader")
@@ -246,6 +250,22 @@ class SqliteStore(WalCheckpoints):
 
     # group commit (reactor thread)
 
+    def _commit_failed(self, failure, rows):
+        """Log a failed commit: a bug with its traceback; the database refusing (a full disk,
+        an I/O error: the writers are told, and the next batch tries again) as a warning, at
+        most one every L{COMMIT_WARNING_EVERY} seconds, with how many failed meanwhile."""
+        if not failure.check(sqlite3.OperationalError):
+            self.log.failure("store commit of {rows} writes failed", failure, rows=rows)
+            return
+        self._failed_rows += rows
+        now = self._reactor.seconds()
+        if now - self._last_commit_warning < COMMIT_WARNING_EVERY:
+            return
+        self.log.warn("store commits are failing: {why}; {rows} writes refused since the last"
+                      " warning (their senders are told; each batch tries again)",
+                      why=failure.getErrorMessage(), rows=self._failed_rows)
+        self._last_commit_warning, self._failed_rows = now, 0
+
     def write(self, job, *args):
         """Queue a job, C{job(write connection, *args)}, for this turn's batch (the areas' one
         way to write); a Deferred of its result, fired after its commit."""
@@ -299,7 +319,7 @@ class SqliteStore(WalCheckpoints):
             else:
                 self._flush()
         if isinstance(outcome, Failure):
-            self.log.failure("store commit of {rows} writes failed", outcome, rows=len(waiting))
+            self._commit_failed(outcome, len(waiting))
             for then, then_args in waiting:
                 try:
                     then(Failure(server_error("the store could not commit this write")),
