@@ -18,7 +18,10 @@ def key(app, *parts):
 
     At most the last part may be free text (a username, an alias): the parts before it are
     fixed words and numbers, so two different keys never get the same name."""
-    return _head(app) + ":".join(str(part) for part in parts)
+    try:
+        return _head(app) + ":".join(parts)  # texts (every key a message append names)
+    except TypeError:  # a number among them
+        return _head(app) + ":".join(str(part) for part in parts)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -8,20 +8,25 @@ array: a message's text ends with C{false]} until it is retracted, then with C{t
 from jim.redis.client import Script
 
 #: KEYS: the id counter, the messages, the client ids, then for each message the history of
-#: its conversation and the offline sets of its recipients.
+#: its conversation, the list of its conversation's ids, the private-conversation sets of its
+#: sender and target (none, one or two) and the offline sets of its recipients.
 #: ARGV[1]: a JSON array with, for each message, an array of texts: n (how many recipients),
-#: the id it was built with ('' for the next one), its JSON, the head of its history entry (''
-#: for none), its client-id field ('' for none), then the n recipients' offline tags. (One
-#: argument rather than one per field: a command's arguments cost a client far more to
-#: encode than a JSON text, and cjson reads texts back exactly.)
+#: p (how many private-conversation sets), the id it was built with ('' for the next one), its
+#: JSON, the head of its history entry ('' for none), its client-id field ('' for none), its
+#: conversation key ('' when p is 0), then the n recipients' offline tags. (One argument
+#: rather than one per field: a command's arguments cost a client far more to encode than a
+#: JSON text, and cjson reads texts back exactly.)
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
-#: The whole batch is one SET, one HSET and one ZADD per sorted set it touches, not three
-#: commands a message: each command a script runs is also an entry in the AOF and the
-#: replication stream.
+#: The whole batch is one SET, one HSET, one ZADD for each sorted set it touches and one RPUSH
+#: for each conversation, not several commands a message: each command a script runs is also
+#: an entry in the AOF and the replication stream. A conversation enters its users'
+#: private-conversation sets (SADD) only with its first message, when the RPUSH makes its list:
+#: the sets are kept with the lists and never lose a member, so later messages need no SADD.
 APPEND = Script("messages.append", """
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local first = last
 local ids, fields, sets, names = {}, {}, {}, {}
+local lists, conversations = {}, {}
 local function add(name, score, member)
   local set = sets[name]
   if set == nil then
@@ -34,8 +39,8 @@ local function add(name, score, member)
 end
 local k = 4
 for _, entry in ipairs(cjson.decode(ARGV[1])) do
-  local n = tonumber(entry[1])
-  local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
+  local n, p = tonumber(entry[1]), tonumber(entry[2])
+  local given, value, head, client = entry[3], entry[4], entry[5], entry[6]
   local id = 0
   if given == '' then
     last = last + 1
@@ -51,15 +56,26 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     if head ~= '' then
       add(KEYS[k], 0, head .. string.format('%020d', id))
     end
+    local list = KEYS[k + 1]
+    local pushed = lists[list]
+    if pushed == nil then
+      pushed = {}
+      lists[list] = pushed
+      conversations[#conversations + 1] = list
+    end
+    pushed[#pushed + 1] = field
+    if p > 0 and pushed.private == nil then
+      pushed.private = {entry[7], KEYS[k + 2], KEYS[k + 1 + p]}
+    end
     if client ~= '' then
       redis.call('HSETNX', KEYS[3], client, field)
     end
     for i = 1, n do
-      add(KEYS[k + i], id, field .. ':' .. entry[5 + i])
+      add(KEYS[k + 1 + p + i], id, field .. ':' .. entry[7 + i])
     end
   end
   ids[#ids + 1] = id
-  k = k + 1 + n
+  k = k + 2 + p + n
 end
 if last ~= first then
   redis.call('SET', KEYS[1], string.format('%d', last))
@@ -69,6 +85,16 @@ if #fields > 0 then
 end
 for _, name in ipairs(names) do
   redis.call('ZADD', name, unpack(sets[name]))
+end
+for _, list in ipairs(conversations) do
+  local pushed = lists[list]
+  local private = pushed.private
+  if redis.call('RPUSH', list, unpack(pushed)) == #pushed and private ~= nil then
+    redis.call('SADD', private[2], private[1])
+    if private[3] ~= private[2] then
+      redis.call('SADD', private[3], private[1])
+    end
+  end
 end
 return ids
 """)

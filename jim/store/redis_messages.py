@@ -12,16 +12,22 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
                                           every score 0, each entry C{<created + 2**63>:<id>}
                                           with both numbers as 20 digits: their order is
                                           (created, id), exactly, whatever the int64 created
+    jim:{app}:message-ids:<conv>  LIST    the ids of every message of the conversation, the
+                                          retracted ones too, in id order: the inbox's
+                                          (L{jim.store.redis_inbox}) latest of a conversation
+    jim:{app}:private:<username>  SET     the keys of the user's private conversations (a
+                                          single-target message's sender and target)
     jim:{app}:offline:<username>  ZSET    the user's offline marks, scored by message id, each
                                           C{<id>:<tag>}: C{s:<sender>} for a private message
                                           to the user, C{g:<gid>} for a group's, C{-} else
 
 An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
-history entry, its client-id entry and its offline marks, all or nothing. The appends of one
-reactor turn leave together at its end, one script an app (up to L{BATCH} messages a script),
-and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this node: what comes
-meanwhile waits for one to be answered, and then goes as one batch. The store has one
-connection, and Redis runs the scripts of a connection in the order they were sent, so the
+history entry, its conversation's id list (and, with the first message of a private
+conversation, both users' sets), its client-id entry and its offline marks, all or nothing.
+The appends of one reactor turn leave together at its end, one script an app (up to L{BATCH}
+messages a script), and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this
+node: what comes meanwhile waits for one to be answered, and then goes as one batch. The store
+has one connection, and Redis runs the scripts of a connection in the order they were sent, so the
 messages of one app are given their ids, and answered, in the order they were sent.
 (With one script in flight, a message that comes while it is waited for would wait for its
 whole round trip first: half of the latency of a chat across nodes at half load.) While Redis
@@ -156,11 +162,18 @@ class RedisMessages:
             return
         client = ("" if message.client_id is None else _client_field(
             message.sender, message.client_id, message.target_type, message.target))
-        keys = [key(app, "history", conversation_of(message))]
+        conversation = conversation_of(message)
+        keys = [key(app, "history", conversation), key(app, "message-ids", conversation)]
+        private = ""
+        if message.target_type == SINGLE:  # the conversation is in both users' sets
+            private = conversation
+            keys.append(key(app, "private", message.sender))
+            if message.target != message.sender:
+                keys.append(key(app, "private", message.target))
         keys += [key(app, "offline", username) for username in users]
         head = "" if message.retracted else _head(message.created)
-        values = [str(len(users)), given, value, head, client,
-                  *[_tag(message, username) for username in users]]
+        values = [str(len(users)), str(len(keys) - 2 - len(users)), given, value, head, client,
+                  private, *[_tag(message, username) for username in users]]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
