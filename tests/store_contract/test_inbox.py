@@ -245,6 +245,10 @@ class MemoryInboxTests(InboxContract, OnMemory, unittest.TestCase):
     pass
 
 
+class RedisInboxTests(InboxContract, OnRedis, unittest.TestCase):
+    pass
+
+
 class SqliteInboxTests(InboxContract, OnSqlite, unittest.TestCase):
     pass
 
