@@ -85,8 +85,8 @@ class IGroupStore(Interface):
         """Create an L{jim.model.Group} with its first L{jim.model.Member}s, in one write.
         A C{gid} of 0 is assigned: one above every gid the app ever had (those of deleted
         groups and explicit gids included), at least L{jim.model.FIRST_GID}, so that no gid is
-        given twice in an app, even across restarts (a deleted group's history and offline
-        marks are still keyed by its gid). Any other gid is kept as given, and raises that
+        given twice in an app, even across restarts (a deleted group's history is still keyed
+        by its gid). Any other gid is kept as given, and raises that
         mark when it is higher. The stored Group. JimError(GROUP_EXISTS) if the gid or the
         alias is taken."""
 
@@ -128,19 +128,18 @@ class IGroupStore(Interface):
 
 
 class IMessageStore(Interface):
-    """The message log. Offline and history are queries over it.
+    """The message log. History, and each user's inbox (L{IInboxStore}), are queries over it.
 
     Writes are durable when they are answered: a sender is acknowledged only after that.
     """
 
-    def add_message(message, offline_for=()):
-        """Append a L{jim.model.Message} (its C{id} is ignored) and mark it to be fetched as an
-        offline message by each username in C{offline_for}, in one durable write.
+    def add_message(message):
+        """Append a L{jim.model.Message} (its C{id} is ignored), in one durable write.
 
         Fires with the stored message: its C{id} assigned (increasing in commit order).
         """
 
-    def add_message_then(message, offline_for, then, *args):
+    def add_message_then(message, then, *args):
         """L{add_message}, answered by a call instead of a Deferred (the chat hot path): once,
         on the reactor thread, C{then(stored message or Failure, *args)}. If C{then} raises,
         the store logs it and goes on answering its other writes."""
@@ -155,12 +154,9 @@ class IMessageStore(Interface):
         the message is committed. A message built with it must be appended at once: messages
         are committed in the order their ids were reserved in."""
 
-    def append_message_then(stored, offline_for, then, *args):
+    def append_message_then(stored, then, *args):
         """L{add_message_then} for a message built with an id from L{reserve_id}: it is
         written with that id."""
-
-    def add_offline(app, message_id, usernames):
-        """Mark an already stored message to be fetched as offline by these users."""
 
     def get_message(app, message_id):
         """The stored message with this id in C{app} (retracted or not), or None."""
@@ -169,21 +165,8 @@ class IMessageStore(Interface):
         """The first message C{sender} sent with this client id to this target, or None."""
 
     def retract_message(app, message_id):
-        """Mark a message retracted and drop it from every offline list; the retracted
-        message. JimError(NO_SUCH_MESSAGE), JimError(ALREADY_RETRACTED)."""
-
-    def take_offline(app, username, peer=None, gid=None, limit=None, upto=None):
-        """Fetch and forget, in one transaction, the user's offline messages, oldest first.
-
-        With C{peer}: only private messages from C{peer}. With C{gid} (an int): only messages
-        of that group. At most C{limit} (the oldest; the rest stay for the next fetch), and
-        with C{upto} only messages whose id is at most C{upto}. A message is never returned
-        twice, and a retracted one never.
-        """
-
-    def peek_offline(app, username, peer=None, gid=None, limit=None):
-        """The messages L{take_offline} would take with these arguments, oldest first, without
-        taking them: a caller measures them, then takes those it can use (C{upto})."""
+        """Mark a message retracted (history and inbox reads leave it out from then on); the
+        retracted message. JimError(NO_SUCH_MESSAGE), JimError(ALREADY_RETRACTED)."""
 
     def private_history(app, user, peer, begin=None, end=None, offset=None, count=100):
         """Messages between C{user} and C{peer} (both directions), oldest first, retracted

@@ -296,11 +296,11 @@ class LostAnswerMessages:
     def reserve_id(self):
         return None
 
-    def add_message_then(self, message, offline_for, then, *args):
+    def add_message_then(self, message, then, *args):
         if not self.lose_answers:
-            return self._messages.add_message_then(message, offline_for, then, *args)
+            return self._messages.add_message_then(message, then, *args)
         self.lose_answers -= 1
-        self._messages.add_message(message, offline_for)
+        self._messages.add_message(message)
         then(Failure(JimError(errors.SERVER_ERROR, "Redis did not answer within 5 s")), *args)
 
 

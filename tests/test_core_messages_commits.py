@@ -2,7 +2,6 @@
 as it has its id, its sender hears only after the commit, deliveries leave in id order even
 when the store cannot promise an id before the commit, and recipients who come or go
 meanwhile get the message exactly once (pushed, or kept offline)."""
-from twisted.internet import defer
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -20,7 +19,7 @@ from tests.support.fakes import (
 class HeldCommits(MemoryMessages):
     """The message area of a store that commits when told to (L{commit}), as SqliteStore's
     writer does in its own time. A write takes its id when it is made, and writes are
-    committed, and answered, in the order they were made (an offline mark too).
+    committed, and answered, in the order they were made.
 
     @ivar holding: writes wait for L{commit}; else they are committed at once.
     @ivar promise: whether C{reserve_id} gives ids (a store that cannot promise one
@@ -38,30 +37,22 @@ class HeldCommits(MemoryMessages):
     def reserve_id(self):
         return super().reserve_id() if self.promise else None
 
-    def add_message_then(self, message, offline_for, then, *args):
-        self.append_message_then(with_reserved_id(super(), message), offline_for, then, *args)
+    def add_message_then(self, message, then, *args):
+        self.append_message_then(with_reserved_id(super(), message), then, *args)
 
-    def append_message_then(self, stored, offline_for, then, *args):
-        self._write(self._commit_message, (stored, offline_for, then, args))
-
-    def add_offline(self, app, message_id, usernames):
-        d = defer.Deferred()
-        self._write(self._commit_offline, (app, message_id, usernames, d))
-        return d
+    def append_message_then(self, stored, then, *args):
+        self._write(self._commit_message, (stored, then, args))
 
     def _write(self, write, args):
         self._uncommitted.append((write, args))
         if not self.holding:
             self.commit()
 
-    def _commit_message(self, stored, offline_for, then, args):
+    def _commit_message(self, stored, then, args):
         if self.failing:
             then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
         else:
-            super().append_message_then(stored, offline_for, then, *args)
-
-    def _commit_offline(self, app, message_id, usernames, d):
-        super().add_offline(app, message_id, usernames).chainDeferred(d)
+            super().append_message_then(stored, then, *args)
 
     def commit(self, count=None):
         """Commit the first C{count} writes, oldest first; without a count, every write,

@@ -357,7 +357,7 @@ class StoreFailureTests(SynchronousTestCase):
         def broken(*args, **kwargs):
             return defer.fail(JimError(errors.SERVER_ERROR, "the store is stopped"))
 
-        def broken_then(stored, offline_for, then, *args):
+        def broken_then(stored, then, *args):
             broken().addErrback(then, *args)
 
         patches = [self.patch(self.messages, "add_message", broken),
@@ -376,7 +376,7 @@ class StoreFailureTests(SynchronousTestCase):
         # commit (IMessageStore.append_message_then), which fails here
         _, bob_client = self.fx.login("bob")
 
-        def broken(stored, offline_for, then, *args):
+        def broken(stored, then, *args):
             then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
 
         patch = self.patch(self.messages, "append_message_then", broken)
@@ -392,7 +392,7 @@ class StoreFailureTests(SynchronousTestCase):
         # the store cannot promise an id before the commit: nothing is pushed before it
         _, bob_client = self.fx.login("bob")
 
-        def broken(message, offline_for, then, *args):
+        def broken(message, then, *args):
             then(Failure(JimError(errors.SERVER_ERROR, "the disk is full")), *args)
 
         patches = [self.patch(self.messages, "reserve_id", lambda: None),

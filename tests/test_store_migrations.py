@@ -24,7 +24,7 @@ from jim.model import GROUP, SINGLE, TEXT, App, Group, Member, Message, User
 from jim.store.sqlite import SqliteStore
 
 TABLES = {
-    "apps", "users", "groups", "members", "messages", "offline", "schema_version", "conversations",
+    "apps", "users", "groups", "members", "messages", "schema_version", "conversations",
     "conversation_index", "conversation_index_state", "relations", "gid_marks", "media",
     "cursors", "private_conversations", "conversation_retracted", "conversation_index_lows",
 }
@@ -164,7 +164,12 @@ class ConversationIdsMigrationTests(unittest.TestCase):
         self.assertEqual((await store.groups.group_by_alias("app1", "g1")).gid, model.FIRST_GID)
         self.assertEqual([m.id for m in await messages.group_history("app1", model.FIRST_GID)], [3])
         self.assertEqual([m.id for m in await messages.private_history("app2", "ann", "bob")], [4])
-        self.assertEqual([m.id for m in await messages.take_offline("app1", "bob")], [1])
+        # bob's offline mark became the cursors of his device-less devices (migration 5)
+        cursors = await store.inbox.cursors("app1", "bob")
+        self.assertEqual({device: cursor.floor for device, cursor in cursors.items()},
+                         {"w:~": 0, "j:~": 0})
+        self.assertEqual([m.id for m in await store.inbox.read("app1", "bob", [],
+                                                              cursors["w:~"])], [1, 2])
         # a new message joins its old conversation, and ids go on from the old ones
         stored = await messages.add_message(
             Message(0, "app1", "ann", SINGLE, "bob", TEXT, {"text": "new"}, None, None, 2000)
@@ -328,7 +333,8 @@ class DomainMigrationTests(unittest.TestCase):
         made = await groups.create_group(Group("d", 0), [])
         self.assertEqual(made.gid, model.FIRST_GID + 1)  # not the orphan's 10000000
         self.assertEqual(await messages.group_history("d", made.gid), [])
-        self.assertEqual(await messages.take_offline("d", "bob", gid=made.gid), [])
+        self.assertEqual(await store.inbox.read("d", "bob", [made.gid], Cursor(), gid=made.gid),
+                         [])
         self.assertEqual([m.id for m in await messages.group_history("d", model.FIRST_GID)],
                          [orphan])
         self.assertEqual((await groups.group_by_alias("e", "g1")).gid, model.FIRST_GID)
@@ -460,15 +466,14 @@ class DomainMigrationTests(unittest.TestCase):
                          wanted[in_g1])
         self.assertEqual(await messages.message_by_client_id("a", "bob", 7, SINGLE, "ann"),
                          wanted[image])
-        # offline marks: each taken once
-        self.assertEqual(await messages.take_offline("a", "ann", gid=gids["g1"]), [wanted[in_g1]])
-        self.assertEqual(await messages.take_offline("a", "ann"), [wanted[image]])
-        self.assertEqual(await messages.take_offline("a", "bob"),
-                         [wanted[text], wanted[in_100], wanted[news]])
-        self.assertEqual(await messages.take_offline("a", "zed"), [wanted[in_100]])
-        self.assertEqual(await messages.take_offline("b", "ann"), [wanted[in_b]])
-        for app, name in (("a", "ann"), ("a", "bob"), ("a", "zed"), ("b", "ann")):
-            self.assertEqual(await messages.take_offline(app, name), [])
+        # offline marks became the cursors of each user's device-less devices (migration 5),
+        # from just below their oldest mark
+        floors = {("a", "ann"): image - 1, ("a", "bob"): text - 1, ("a", "zed"): in_100 - 1,
+                  ("b", "ann"): in_b - 1}
+        for (app, name), floor in floors.items():
+            cursors = await store.inbox.cursors(app, name)
+            self.assertEqual({device: cursor.floor for device, cursor in cursors.items()},
+                             {"w:~": floor, "j:~": floor}, (app, name))
         # new messages join the old conversations, and ids go on from the old ones
         new = await messages.add_message(
             Message(0, "a", "zed", GROUP, g1, TEXT, {"text": "new"}, created=5000))
@@ -594,7 +599,6 @@ class InboxMigrationTests(unittest.TestCase):
         cursor = (await inbox.cursors("a", "ann"))["w:~"]
         read = await inbox.read("a", "ann", [100], cursor)
         self.assertEqual([m.id for m in read], [away, in_100, from_cid])
-        self.assertEqual(read, await store.messages.take_offline("a", "ann"))
         self.assertEqual(await inbox.read("a", "dan", [], (await inbox.cursors("a", "dan"))["j:~"]),
                          [])
 
@@ -608,7 +612,9 @@ class InboxMigrationTests(unittest.TestCase):
         with sqlite3.connect(path) as db:
             rows = db.execute("SELECT app, username, COUNT(*) FROM private_conversations"
                               " GROUP BY app, username ORDER BY app, username").fetchall()
+            left = tables(db)
         db.close()
+        self.assertNotIn("offline", left)  # the marks are gone once they are cursors (migration 6)
         self.assertEqual(rows, [("a", "ann", 2), ("a", "bob", 3), ("a", "cid", 2),
                                 ("a", "dan", 1), ("a", "eve", 1), ("b", "ann", 1),
                                 ("b", "bob", 1)])

@@ -85,12 +85,10 @@ class SqliteStoreTests(unittest.TestCase):
     async def test_one_turn_is_one_commit(self):
         store = await self.open()
         writes = [store.users.add_user(User("a", f"u{i}", "h")) for i in range(100)]
-        writes += [store.messages.add_message(chat("u1", "u2"), offline_for=["u2"])
-                   for _ in range(50)]
+        writes += [store.messages.add_message(chat("u1", "u2")) for _ in range(50)]
         await defer.gatherResults(writes)
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, 150))
-        self.assertEqual(len(await store.messages.take_offline("a", "u2")), 50)
-        self.assertEqual(self.metrics.commit_count, 2)
+        self.assertEqual(len(await store.messages.private_history("a", "u2", "u1")), 50)
 
     async def test_batches_are_capped_and_commit_in_order(self):
         store = await self.open(max_batch=10)
@@ -151,17 +149,13 @@ class SqliteStoreTests(unittest.TestCase):
 
     async def test_a_batch_longer_than_one_insert_statement(self):
         store = await self.open()
-        n = 2 * ROWS_PER_INSERT + 3  # three INSERTs of each table in one commit
-        writes = [
-            store.messages.add_message(chat("ann", "bob", str(i)), offline_for=["cid", "dan"])
-            for i in range(n)
-        ]
+        n = 2 * ROWS_PER_INSERT + 3  # three INSERTs in one commit
+        writes = [store.messages.add_message(chat("ann", "bob", str(i))) for i in range(n)]
         stored = await defer.gatherResults(writes)
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1, n))
         history = await store.messages.private_history("a", "ann", "bob", count=n)
         self.assertEqual(texts(history), [str(i) for i in range(n)])
-        offline = await store.messages.take_offline("a", "dan")
-        self.assertEqual([m.id for m in offline], [m.id for m in stored])
+        self.assertEqual([m.id for m in history], [m.id for m in stored])
 
     async def trace_writer(self, store):
         """The statements the writer connection runs from now on."""
@@ -185,11 +179,11 @@ class SqliteStoreTests(unittest.TestCase):
         rows = outsider.execute("SELECT id, body FROM messages WHERE id >= ? ORDER BY id",
                                 (stored[0].id,)).fetchall()
         self.assertEqual(rows, [(m.id, m.body["text"]) for m in stored])  # a plain text, as is
-        # a new conversation or an offline mark takes the transaction
+        # a new conversation takes the transaction
         del statements[:]
         await defer.gatherResults([
             store.messages.add_message(chat("cid", "dan")),
-            store.messages.add_message(chat("ann", "bob"), offline_for=["bob"]),
+            store.messages.add_message(chat("ann", "bob")),
         ])
         self.assertEqual(statements[0], "BEGIN IMMEDIATE")
         self.assertEqual(statements[-1], "COMMIT")
@@ -252,9 +246,9 @@ class SqliteStoreTests(unittest.TestCase):
             raise RuntimeError("a bug in a caller")
 
         third = defer.Deferred()
-        store.messages.add_message_then(chat("ann", "bob", "first"), (), broken)
+        store.messages.add_message_then(chat("ann", "bob", "first"), broken)
         kept = store.messages.add_message(chat("ann", "bob", "second"))
-        store.messages.add_message_then(chat("ann", "bob", "third"), (), third.callback)
+        store.messages.add_message_then(chat("ann", "bob", "third"), third.callback)
         self.assertEqual((await kept).body["text"], "second")
         self.assertEqual((await third).body["text"], "third")
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
@@ -291,26 +285,33 @@ class SqliteStoreTests(unittest.TestCase):
 
     async def test_half_done_write_is_undone(self):
         store = await self.open()
-        # The message row goes in, then marking it offline for an unbindable name fails:
-        # the job's savepoint must take the message back out while its neighbours commit.
+        # The message's new conversation goes in (its row and its participants'), then its
+        # body cannot be stored: the job's savepoint must take the conversation back out while
+        # its neighbours commit.
         results = await defer.DeferredList([
             store.messages.add_message(chat("ann", "bob", "kept")),
-            store.messages.add_message(chat("ann", "bob", "undone"),
-                                       offline_for=[{"not": "a name"}]),
+            store.messages.add_message(chat("ann", "zed", object())),
             store.messages.add_message(chat("ann", "bob", "kept too")),
         ], consumeErrors=True)
         self.assertEqual([ok for ok, _ in results], [True, False, True])
         self.assertEqual(results[1][1].value.code, errors.SERVER_ERROR)
-        self.assertEqual(len(self.flushLoggedErrors(sqlite3.Error)), 1)
+        self.assertEqual(len(self.flushLoggedErrors(TypeError)), 1)
         history = await store.messages.private_history("a", "ann", "bob")
         self.assertEqual(texts(history), ["kept", "kept too"])
         self.assertEqual(self.metrics.commit_count, 1)
+        outsider = sqlite3.connect(self.path)
+        self.addCleanup(outsider.close)
+        self.assertEqual(outsider.execute("SELECT count(*) FROM private_conversations"
+                                          " WHERE username = 'zed'").fetchone(), (0,))
+        # the conversation is made again, whole, by the next message
+        later = await store.messages.add_message(chat("ann", "zed", "later"))
+        self.assertEqual(await store.inbox.read("a", "zed", (), Cursor()), [later])
 
     async def test_a_write_of_several_rows_is_one_job(self):
         store = await self.open()
         made = await store.groups.create_group(Group("a", 5, owner="ann"),
                                                [Member("ann", OWNER), Member("bob")])
-        message = await store.messages.add_message(chat("ann", "bob"), ["bob"])
+        message = await store.messages.add_message(chat("ann", "bob"))
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (2, 2))
         # one job each, so one savepoint: a failure half way undoes the whole write
         results = await defer.DeferredList([
@@ -328,7 +329,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(await store.groups.user_groups("a", "cid"), [])  # ...nor its members
         self.assertIsNone(await store.groups.get_group("a", 5))
         self.assertEqual(await store.groups.members("a", 5), [])
-        self.assertEqual(await store.messages.take_offline("a", "bob"), [])
+        self.assertEqual(await store.messages.private_history("a", "ann", "bob"), [])
 
     async def test_failed_commit_fails_every_write_of_the_batch(self):
         store = await self.open(_FailingCommitStore)
@@ -417,7 +418,7 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual([second.id, third.id], [first.id + 1, first.id + 2])
         done = []
         for stored in (first, second, third):
-            store.messages.append_message_then(stored, (), done.append)
+            store.messages.append_message_then(stored, done.append)
         # still not committed
         self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
         # add_message always can
@@ -468,13 +469,12 @@ class SqliteStoreTests(unittest.TestCase):
 
     async def test_stop_flushes_pending_writes(self):
         store = await self.open()
-        writes = [store.messages.add_message(chat("ann", "bob", str(i)), offline_for=["bob"])
-                  for i in range(20)]
+        writes = [store.messages.add_message(chat("ann", "bob", str(i))) for i in range(20)]
         await store.stop()
         self.assertTrue(all(write.called for write in writes))
         again = await self.open()
-        taken = await again.messages.take_offline("a", "bob")
-        self.assertEqual(texts(taken), [str(i) for i in range(20)])
+        history = await again.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), [str(i) for i in range(20)])
 
     async def test_calls_fail_cleanly_when_not_running(self):
         store = SqliteStore(self.path, reactor)
@@ -487,7 +487,6 @@ class SqliteStoreTests(unittest.TestCase):
             store.users.add_user(User("a", "ann", "h")),
             store.users.get_user("a", "ann"),
             store.messages.add_message(chat("ann", "bob")),
-            store.messages.take_offline("a", "bob"),
             store.messages.group_history("a", 1),
             store.groups.create_group(Group("a", 1), []),
             store.relations.relations_of("a", "ann"),
@@ -498,11 +497,11 @@ class SqliteStoreTests(unittest.TestCase):
             refusal = await self.refused(call)
         self.assertIn("stopped", refusal.detail)
         reported = []
-        store.messages.add_message_then(chat("ann", "bob"), (), lambda result, tag: reported.append(
+        store.messages.add_message_then(chat("ann", "bob"), lambda result, tag: reported.append(
             (result.value.code, tag)), "t")
         self.assertEqual(reported, [(errors.SERVER_ERROR, "t")])
         self.assertIsNone(with_reserved_id(store.messages, chat("ann", "bob")))
-        store.messages.append_message_then(with_id(chat("ann", "bob"), 7), (), lambda result, tag:
+        store.messages.append_message_then(with_id(chat("ann", "bob"), 7), lambda result, tag:
                                            reported.append((result.value.code, tag)), "u")
         self.assertEqual(reported[1:], [(errors.SERVER_ERROR, "u")])
 
@@ -685,7 +684,7 @@ class CrashTests(unittest.TestCase):
         await self.check_acknowledged(store, [line.split(" ") for line in child.lines[1:]])
 
     async def check_acknowledged(self, store, acknowledged):
-        offline = {}  # username -> ids expected among its offline messages
+        inboxes = {}  # username -> ids expected in its inbox (its private conversations)
         newest = 0
         prepared = 0
         for kind, app, *rest in acknowledged:
@@ -701,17 +700,14 @@ class CrashTests(unittest.TestCase):
                 found = await store.messages.message_by_client_id(app, sender, client_id, SINGLE,
                                                                   target)
                 self.assertEqual(found.id if found else None, message_id)
-                if client_id.startswith("c"):  # add_message: kept for the target offline
-                    offline.setdefault(target, set()).add(message_id)
+                inboxes.setdefault(target, set()).add(message_id)
                 newest = max(newest, message_id)
-            elif kind == "prepared":
-                prepared = max(prepared, int(rest[0]))
             else:
-                self.assertEqual(kind, "mark")
-                offline.setdefault(rest[1], set()).add(int(rest[0]))
-        for username, wanted in offline.items():
-            taken = {m.id for m in await store.messages.take_offline(app, username)}
-            self.assertLessEqual(wanted, taken, username)
+                self.assertEqual(kind, "prepared")
+                prepared = max(prepared, int(rest[0]))
+        for username, wanted in inboxes.items():
+            read = {m.id for m in await store.inbox.read(app, username, (), Cursor())}
+            self.assertLessEqual(wanted, read, username)
         self.assertGreater(newest, 100)
         later = await store.messages.add_message(
             Message(0, app, "x", SINGLE, "y", TEXT, {"text": "after"}))

@@ -200,7 +200,7 @@ class Messages:
             entry = [False, None, None]
             self._waiting.append(entry)
             self.store.add_message_then(
-                message, (), self._stored_late, entry,
+                message, self._stored_late, entry,
                 (audience, exclude, alias, private, then, args))
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
@@ -211,12 +211,11 @@ class Messages:
             outcome = [delivered]
             self._waiting.append([True, self._publish_queued, (delivery, watch, private,
                                                                 outcome)])
-            self.store.append_message_then(stored, (), self._queued_committed_then,
+            self.store.append_message_then(stored, self._queued_committed_then,
                                            outcome, then, args)
             return
         self.bus.publish(delivery)
-        self.store.append_message_then(stored, (), self._committed_then, delivered,
-                                       then, args)
+        self.store.append_message_then(stored, self._committed_then, delivered, then, args)
 
     def _publish_queued(self, delivery, watch, private, outcome):
         if private and watch and not self.presence.is_online(delivery.app, watch[0]):

@@ -95,15 +95,3 @@ def page(ordered, offset, count):
         return ordered[-count:]
     return ordered[offset : offset + count]
 
-
-def is_offline_match(message, username, peer, gid):
-    """Does C{message} pass C{take_offline}'s C{peer}/C{gid} filters for C{username}?"""
-    if peer is not None and not (
-        message.target_type == model.SINGLE
-        and message.sender == peer
-        and message.target == username
-    ):
-        return False
-    if gid is not None and not (message.target_type == model.GROUP and message.target == str(gid)):
-        return False
-    return True

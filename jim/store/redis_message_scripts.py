@@ -8,16 +8,16 @@ array: a message's text ends with C{false]} until it is retracted, then with C{t
 from jim.redis.client import Script
 
 #: KEYS: the id counter, the messages, the client ids, then for each message the history of
-#: its conversation, the list of its conversation's ids, the private-conversation sets of its
-#: sender and target (none, one or two) and the offline sets of its recipients.
-#: ARGV[1]: a JSON array with, for each message, an array of texts: n (how many recipients),
-#: p (how many private-conversation sets), the id it was built with ('' for the next one), its
-#: JSON, the head of its history entry ('' for none), its client-id field ('' for none), its
-#: conversation key ('' when p is 0), then the n recipients' offline tags. (One argument
+#: its conversation, the list of its conversation's ids and the private-conversation sets of
+#: its sender and target (none, one or two).
+#: ARGV[1]: a JSON array with, for each message, an array of texts: p (how many
+#: private-conversation sets), the id it was built with ('' for the next one), its JSON, the
+#: head of its history entry ('' for none), its client-id field ('' for none), its
+#: conversation key ('' when p is 0). (One argument
 #: rather than one per field: a command's arguments cost a client far more to encode than a
 #: JSON text, and cjson reads texts back exactly.)
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
-#: The whole batch is one SET, one HSET, one ZADD for each sorted set it touches and one RPUSH
+#: The whole batch is one SET, one HSET, one ZADD for each history it touches and one RPUSH
 #: for each conversation, not several commands a message: each command a script runs is also
 #: an entry in the AOF and the replication stream. A conversation enters its users'
 #: private-conversation sets (SADD) only with its first message, when the RPUSH makes its list:
@@ -39,8 +39,8 @@ local function add(name, score, member)
 end
 local k = 4
 for _, entry in ipairs(cjson.decode(ARGV[1])) do
-  local n, p = tonumber(entry[1]), tonumber(entry[2])
-  local given, value, head, client = entry[3], entry[4], entry[5], entry[6]
+  local p = tonumber(entry[1])
+  local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
   local id = 0
   if given == '' then
     last = last + 1
@@ -65,17 +65,14 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     end
     pushed[#pushed + 1] = field
     if p > 0 and pushed.private == nil then
-      pushed.private = {entry[7], KEYS[k + 2], KEYS[k + 1 + p]}
+      pushed.private = {entry[6], KEYS[k + 2], KEYS[k + 1 + p]}
     end
     if client ~= '' then
       redis.call('HSETNX', KEYS[3], client, field)
     end
-    for i = 1, n do
-      add(KEYS[k + 1 + p + i], id, field .. ':' .. entry[7 + i])
-    end
   end
   ids[#ids + 1] = id
-  k = k + 2 + p + n
+  k = k + 2 + p
 end
 if last ~= first then
   redis.call('SET', KEYS[1], string.format('%d', last))
@@ -97,48 +94,6 @@ for _, list in ipairs(conversations) do
   end
 end
 return ids
-""")
-
-#: KEYS: the offline sets of the users; ARGV: the message's id, then each user's mark.
-MARK = Script("messages.mark", """
-for i, name in ipairs(KEYS) do
-  redis.call('ZADD', name, ARGV[1], ARGV[i + 1])
-end
-""")
-
-#: KEYS: a user's offline set, the messages; ARGV: the tag of the marks to take ('' for any),
-#: the most to take ('' for no limit), the highest id to take ('' for any), '1' to only look.
-#: Takes and forgets them, oldest first, and forgets the marks of retracted messages it meets
-#: on the way (when it only looks, it forgets nothing). The messages: id, JSON, id, JSON...
-TAKE = Script("messages.take", """
-local tag, limit, upto = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local peek = ARGV[4] == '1'
-local out, gone = {}, {}
-local taken, start = 0, 0
-local high = upto == nil and '+inf' or ARGV[3]
-while limit == nil or taken < limit do
-  local marks = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', high, 'LIMIT', start, 100)
-  if #marks == 0 then break end
-  for _, mark in ipairs(marks) do
-    local id = string.match(mark, '^%d+')
-    if tag == '' or string.sub(mark, #id + 2) == tag then
-      local value = redis.call('HGET', KEYS[2], id)
-      gone[#gone + 1] = mark
-      if value and string.sub(value, -5) ~= 'true]' then
-        out[#out + 1] = id
-        out[#out + 1] = value
-        taken = taken + 1
-        if taken == limit then break end
-      end
-    end
-  end
-  start = start + 100
-end
-if peek then return out end
-for i = 1, #gone, 1000 do
-  redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 999, #gone)))
-end
-return out
 """)
 
 #: KEYS: a conversation's history, the messages; ARGV: the lowest and the highest entry

@@ -17,13 +17,10 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
                                           (L{jim.store.redis_inbox}) latest of a conversation
     jim:{app}:private:<username>  SET     the keys of the user's private conversations (a
                                           single-target message's sender and target)
-    jim:{app}:offline:<username>  ZSET    the user's offline marks, scored by message id, each
-                                          C{<id>:<tag>}: C{s:<sender>} for a private message
-                                          to the user, C{g:<gid>} for a group's, C{-} else
 
 An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
 history entry, its conversation's id list (and, with the first message of a private
-conversation, both users' sets), its client-id entry and its offline marks, all or nothing.
+conversation, both users' sets) and its client-id entry, all or nothing.
 The appends of one reactor turn leave together at its end, one script an app (up to L{BATCH}
 messages a script), and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this
 node: what comes meanwhile waits for one to be answered, and then goes as one batch. The store
@@ -35,10 +32,11 @@ is away, a message waits at most two timeouts: its script is sent when one in fl
 failed. Ids increase in commit order across nodes, so none is
 promised before the write: L{RedisMessages.reserve_id} is always None.
 
-Retraction leaves the message's offline marks where they are, as the other stores do: a
-retracted message is never taken, and L{RedisMessages.take_offline} forgets the marks of
-retracted messages it meets. So the retraction script needs no key but the message's and its
-history's, both known from the message itself (read first: they never change).
+The retraction script needs no key but the message's and its history's, both known from the
+message itself (read first: they never change).
+
+Versions of jim before the inbox cursors also kept C{jim:{app}:offline:<username>} sorted
+sets (offline marks); nothing reads or writes them any more (docs/storage.md).
 
 Lua's numbers are doubles: ids stay exact up to 2**53, which an app reaches after 285 years of
 a million messages a second.
@@ -53,9 +51,8 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.model import GROUP, MAX_INT64, SINGLE, Message
+from jim.model import MAX_INT64, SINGLE, Message
 from jim.store import (
-    check_limit,
     check_paging,
     conversation_of,
     group_conversation,
@@ -63,7 +60,7 @@ from jim.store import (
     with_id,
 )
 from jim.store.redis_keys import deferred, key
-from jim.store.redis_message_scripts import APPEND, HISTORY, MARK, RETRACT, TAKE
+from jim.store.redis_message_scripts import APPEND, HISTORY, RETRACT
 
 #: the most messages, and about the most keys, one append script writes
 BATCH = 256
@@ -78,15 +75,6 @@ assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracte
 def _head(created):
     """The start of a history entry: C{created}, shifted to be positive, as 20 digits, and ':'."""
     return f"{created + _SHIFT:020d}:"
-
-
-def _tag(message, username):
-    """How a user's offline mark of C{message} says what C{take_offline}'s filters match."""
-    if message.target_type == GROUP:
-        return "g:" + message.target
-    if message.target_type == SINGLE and message.target == username:
-        return "s:" + message.sender
-    return "-"
 
 
 def _client_field(sender, client_id, target_type, target):
@@ -118,13 +106,13 @@ class RedisMessages:
 
     # -- appending ---------------------------------------------------------------------------
 
-    def add_message(self, message, offline_for=()):
+    def add_message(self, message):
         d = defer.Deferred()
-        self._append(message, "", offline_for, d.callback, ())
+        self._append(message, "", d.callback, ())
         return d
 
-    def add_message_then(self, message, offline_for, then, *args):
-        self._append(message, "", offline_for, then, args)
+    def add_message_then(self, message, then, *args):
+        self._append(message, "", then, args)
 
     def settled(self):
         """Fires once every append made so far was answered (a stop waits for it)."""
@@ -137,24 +125,23 @@ class RedisMessages:
     def reserve_id(self):
         return None  # ids are given by the commit, in commit order across every node
 
-    def append_message_then(self, stored, offline_for, then, *args):
+    def append_message_then(self, stored, then, *args):
         """Written with the id it was built with, if that is above every id the app gave
         (which it becomes); refused with SERVER_ERROR if not. With id 0, L{add_message_then}."""
         if not stored.id:
-            self._append(stored, "", offline_for, then, args)
+            self._append(stored, "", then, args)
         elif not 0 < stored.id <= LAST_ID:
             self._answer(then, Failure(JimError(errors.SERVER_ERROR,
                                                 f"message id {stored.id} is out of range")),
                          args, stored)
         else:
-            self._append(stored, str(stored.id), offline_for, then, args)
+            self._append(stored, str(stored.id), then, args)
 
-    def _append(self, message, given, offline_for, then, args):
+    def _append(self, message, given, then, args):
         app = message.app
         try:
             if not -_SHIFT <= message.created <= MAX_INT64:
                 raise JimError(errors.BAD_REQUEST, f"created {message.created} is not an int64")
-            users = list(dict.fromkeys(offline_for))
             value = orjson.dumps(message[2:]).decode()
         except (JimError, TypeError, orjson.JSONEncodeError) as e:
             self._answer(then, Failure(e if isinstance(e, JimError) else JimError(
@@ -170,10 +157,8 @@ class RedisMessages:
             keys.append(key(app, "private", message.sender))
             if message.target != message.sender:
                 keys.append(key(app, "private", message.target))
-        keys += [key(app, "offline", username) for username in users]
         head = "" if message.retracted else _head(message.created)
-        values = [str(len(users)), str(len(keys) - 2 - len(users)), given, value, head, client,
-                  private, *[_tag(message, username) for username in users]]
+        values = [str(len(keys) - 2), given, value, head, client, private]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
@@ -247,40 +232,6 @@ class RedisMessages:
         except Exception:  # a failing caller is logged, never raised to the writer
             self.log.failure("the caller of store write add_message failed (app {app},"
                              " sender {sender})", app=message.app, sender=message.sender)
-
-    # -- offline -----------------------------------------------------------------------------
-
-    @deferred
-    async def add_offline(self, app, message_id, usernames):
-        message = await self.get_message(app, message_id)
-        if message is None:
-            raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
-        users = list(dict.fromkeys(usernames))
-        if users and not message.retracted:  # a retracted one would never be taken
-            field = str(message.id)
-            await self._client.run(MARK, [key(app, "offline", username) for username in users],
-                                   [field, *[f"{field}:{_tag(message, u)}" for u in users]])
-
-    def take_offline(self, app, username, peer=None, gid=None, limit=None, upto=None):
-        return self._offline(app, username, peer, gid, limit, upto, "")
-
-    def peek_offline(self, app, username, peer=None, gid=None, limit=None):
-        return self._offline(app, username, peer, gid, limit, None, "1")
-
-    @deferred
-    async def _offline(self, app, username, peer, gid, limit, upto, peek):
-        check_limit(limit)
-        check_limit(upto)
-        if limit == 0 or (peer is not None and gid is not None):  # (no message is both)
-            return []
-        tag = "" if peer is None else "s:" + peer
-        if gid is not None:
-            tag = "g:" + str(gid)
-        reply = await self._client.run(TAKE, [key(app, "offline", username),
-                                              key(app, "messages")],
-                                       [tag, "" if limit is None else str(limit),
-                                        "" if upto is None else str(upto), peek])
-        return _messages(app, reply)
 
     # -- lookups and retraction --------------------------------------------------------------
 

@@ -47,7 +47,8 @@ EARLY_IDS = 10_000
 #: a commit slower than this is logged as a warning
 SLOW_COMMIT_SECONDS = 1.0
 #: prepared statements the writer connection keeps: every multi-row INSERT shape (1 to
-#: sqlite_message_queries.ROWS_PER_INSERT rows, messages and offline marks) and the rest
+#: sqlite_message_queries.ROWS_PER_INSERT rows, messages with every column and ordinary ones)
+#: and the rest
 WRITER_STATEMENT_CACHE = 2 * q.ROWS_PER_INSERT + 64
 
 _NEW, _STARTING, _RUNNING, _STOPPING, _STOPPED = "new", "starting", "running", "stopping", "stopped"
@@ -381,12 +382,12 @@ class SqliteStore(WalCheckpoints):
 
     # message appends (reactor thread): the hot path of SqliteMessages
 
-    def add(self, message, offline_for, then, args):
+    def add(self, message, then, args):
         """Give C{message} the next id and append it (see L{append})."""
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
-        self.append(self._with_next_id(message), offline_for, then, args)
+        self.append(self._with_next_id(message), then, args)
 
     def reserve_id(self):
         """The next message id, or None while C{early_ids} ids wait for their commit
@@ -414,13 +415,13 @@ class SqliteStore(WalCheckpoints):
         self._next_id += 1
         return stored
 
-    def append(self, stored, offline_for, then, args):
-        """Queue the append of a message that has its id, and its offline marks for the users
-        in C{offline_for}; C{then(stored or Failure, *args)} follows its commit."""
+    def append(self, stored, then, args):
+        """Queue the append of a message that has its id; C{then(stored or Failure, *args)}
+        follows its commit."""
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
-        self._queue(q.insert_message, (self._conversations, stored, tuple(offline_for)), then, args)
+        self._queue(q.insert_message, (self._conversations, stored), then, args)
         self._unindexed += 1
         if self._unindexed >= self._index_every:
             self._index()

@@ -42,12 +42,12 @@ class BatchWriter:
         started = time.monotonic()
         together = True  # False once the appends, written together, had a row refused
         if all(job is q.insert_message for job, _ in jobs):
-            appends = [args[1:] for _, args in jobs]
+            appends = [args[1] for _, args in jobs]
             try:
                 single = q.one_statement_appends(self.conversations, appends)
                 if single is not None:
                     self.commit_alone(*single)
-                    return time.monotonic() - started, [(True, m) for m, _ in appends]
+                    return time.monotonic() - started, [(True, m) for m in appends]
                 results = self._appends_only(appends)
                 return time.monotonic() - started, results
             except ROW_REFUSED:  # nothing was written; the path below finds the culprit
@@ -58,7 +58,7 @@ class BatchWriter:
             appends = []
             for job, args in jobs:
                 if job is q.insert_message:
-                    appends.append(args[1:])
+                    appends.append(args[1])
                     continue
                 if appends:
                     results.extend(self._append_run(appends, together))
@@ -127,7 +127,8 @@ class BatchWriter:
             else:
                 db.execute("RELEASE run")
                 return results
-        return [self._run_job(q.insert_message, (self.conversations,) + args) for args in appends]
+        return [self._run_job(q.insert_message, (self.conversations, message))
+                for message in appends]
 
 
 def flush_delay(last_flush, gap, now):

@@ -49,7 +49,7 @@ def _insert_members(db, app, gid, members):
 def insert_group(db, group, members):
     """The group and its members, and the app's mark in C{gid_marks} raised to its gid, in
     one job. A gid of 0 becomes one above the mark: never a gid the app ever had, since a
-    deleted group's history and offline marks are still keyed by it."""
+    deleted group's history is still keyed by it."""
     app = group.app
     if group.gid == 0:
         row = db.execute("SELECT last_gid FROM gid_marks WHERE app = ?", (app,)).fetchone()

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.test_store_sqlite,tests.store_contract.test_messages -*-
 """The SQL of the message log of L{jim.store.sqlite.SqliteStore}: appends (the hot path),
-offline marks, lookups and retraction. History and the conversation index are in
+lookups and retraction. History and the conversation index are in
 L{jim.store.sqlite_history_queries}.
 
 Plain functions over a connection: writes run on the writer thread inside a batch's
@@ -12,7 +12,6 @@ from jim import errors, model
 from jim.errors import JimError
 from jim.model import Message
 from jim.store import conversation_of
-from jim.store.sqlite_sql_helpers import prefixed
 
 #: the columns of a Message, in the order of its fields (a row is written as the Message tuple
 #: itself, its body as L{body_value} makes it, followed by the conversation id)
@@ -22,7 +21,6 @@ _FIELDS = len(Message._fields)
 #: where a message's body is among its row's values, counted from the end of the Message
 _BODY_FROM_END = _FIELDS - Message._fields.index("body")
 _MESSAGE_WIDTH = _FIELDS + 1  # the Message's fields, then conv
-_RETRACTED = Message._fields.index("retracted")
 #: an ordinary message (a user's, to its own app, no flags) has these fields after
 #: ``created``: the defaults of their columns, so its row leaves them out
 _ORDINARY_TAIL = (model.FROM_USER, None, False, False, False)
@@ -113,20 +111,17 @@ def add_participants(db, app, key, conversation):
 _INSERT_MESSAGES = f"INSERT INTO messages ({MESSAGE_COLUMNS}, conv) VALUES "
 _INSERT_ORDINARY = ("INSERT INTO messages (" + ", ".join(MESSAGE_COLUMNS.split(", ")[:_TAIL])
                     + ", conv) VALUES ")
-_INSERT_OFFLINES = "INSERT OR IGNORE INTO offline (app, username, message_id) VALUES "
 
 #: most rows per multi-row INSERT. Each row count is its own SQL text, and preparing a long
 #: INSERT costs more than running it (about 2.5 ms for 500 rows): the writer's statement cache
-#: (sqlite.WRITER_STATEMENT_CACHE) keeps every shape up to this many rows, for both tables.
+#: (sqlite.WRITER_STATEMENT_CACHE) keeps every shape up to this many rows, for both row
+#: widths.
 ROWS_PER_INSERT = 128
 
 
 def _values_sql(head, width, rows):
     """C{head} (an INSERT up to its VALUES) followed by C{rows} groups of C{width} placeholders."""
     return head + ", ".join(["(" + ", ".join("?" * width) + ")"] * rows)
-
-
-_INSERT_OFFLINE = _values_sql(_INSERT_OFFLINES, 3, 1)
 
 
 def _insert_rows(db, head, width, values):
@@ -141,7 +136,7 @@ def _insert_rows(db, head, width, values):
 
 def _message_rows(appends, conversation_id):
     """C{(head, width, values)}: the INSERT up to its VALUES, the values of a row, and the flat
-    values of the messages of C{appends}, each body as L{body_value} makes it and each row
+    values of the messages C{appends}, each body as L{body_value} makes it and each row
     followed by C{conversation_id(app, key)}; None as soon as that answers None (a conversation
     the caller only looks up). A body that is not JSON raises TypeError (a row refused).
 
@@ -150,7 +145,7 @@ def _message_rows(appends, conversation_id):
     sqlite3 module binds one by one on the writer thread. A batch with another message in it
     starts over with every column (rare: the app server's options)."""
     values = []
-    for message, _ in appends:
+    for message in appends:
         if message[_TAIL:] != _ORDINARY_TAIL:
             return _full_rows(appends, conversation_id)
         conversation = conversation_id(message.app, conversation_of(message))
@@ -168,7 +163,7 @@ def _full_rows(appends, conversation_id):
     The flags are written 0 or 1, not False or True: the sqlite3 module binds a bool through
     its adapter lookup, which cost more than a microsecond a message for three of them."""
     values = []
-    for message, _ in appends:
+    for message in appends:
         conversation = conversation_id(message.app, conversation_of(message))
         if conversation is None:
             return None
@@ -183,14 +178,14 @@ def _full_rows(appends, conversation_id):
 
 def one_statement_appends(conversations, appends):
     """The C{(sql, values)} of one INSERT that stores C{appends} (L{insert_messages}' argument),
-    or None when they need more than that: more rows than L{ROWS_PER_INSERT}, offline marks, or
-    a conversation whose id is not cached (finding or making it is another statement; nothing
+    or None when they need more than that: more rows than L{ROWS_PER_INSERT}, or a
+    conversation whose id is not cached (finding or making it is another statement; nothing
     is built past it).
 
     Run outside BEGIN...COMMIT, one statement is a transaction of its own, committed as durably
     as any other; the writer then takes the GIL back once for the whole batch instead of three
     times (BEGIN, INSERT, COMMIT)."""
-    if len(appends) > ROWS_PER_INSERT or any(offline_for for _, offline_for in appends):
+    if len(appends) > ROWS_PER_INSERT:
         return None
     rows = _message_rows(appends, conversations.known)
     if rows is None:
@@ -200,20 +195,17 @@ def one_statement_appends(conversations, appends):
 
 
 def insert_messages(db, conversations, appends):
-    """Store C{appends}, a list of C{(message, offline_for)}: the messages and the offline
-    marks of each for the users in its C{offline_for}. Returns one C{(True, message)} each."""
+    """Store C{appends}, a list of messages (with their ids). Returns one C{(True, message)}
+    each."""
     head, width, values = _message_rows(appends,
                                         lambda app, key: conversations.id_of(db, app, key))
     _insert_rows(db, head, width, values)
-    marks = [v for m, offline_for in appends for user in offline_for for v in (m.app, user, m.id)]
-    if marks:
-        _insert_rows(db, _INSERT_OFFLINES, 3, marks)
-    return [(True, message) for message, _ in appends]
+    return [(True, message) for message in appends]
 
 
-def insert_message(db, conversations, message, offline_for):
-    """One message and its offline marks (see L{insert_messages})."""
-    insert_messages(db, conversations, [(message, offline_for)])
+def insert_message(db, conversations, message):
+    """One message (see L{insert_messages})."""
+    insert_messages(db, conversations, [message])
     return message
 
 
@@ -221,14 +213,6 @@ def select_message(db, app, message_id):
     row = db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ? AND app = ?",
                      (message_id, app)).fetchone()
     return None if row is None else message_from(row)
-
-
-
-def insert_offline(db, app, message_id, usernames):
-    found = db.execute("SELECT 1 FROM messages WHERE id = ? AND app = ?", (message_id, app))
-    if found.fetchone() is None:
-        raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
-    db.executemany(_INSERT_OFFLINE, [(app, username, message_id) for username in usernames])
 
 
 def select_by_client_id(db, app, sender, client_id, target_type, target):
@@ -242,11 +226,7 @@ def select_by_client_id(db, app, sender, client_id, target_type, target):
 
 def retract_message(db, app, message_id):
     """Mark a message retracted and take it out of the conversation index (into
-    conversation_retracted), in one job.
-
-    Its offline marks stay where they are (finding them would need an index that every
-    offline mark pays for): L{take_offline} never returns a retracted message, and forgets
-    its marks as it meets them."""
+    conversation_retracted), in one job."""
     message = select_message(db, app, message_id)
     if message is None:
         raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
@@ -261,47 +241,3 @@ def retract_message(db, app, message_id):
     db.execute("UPDATE messages SET retracted = 1 WHERE id = ?", (message_id,))
     return message._replace(retracted=True)
 
-
-def take_offline(db, app, username, peer, gid, limit=None, upto=None):
-    """The user's offline messages (oldest first, at most C{limit}, ids at most C{upto}), and
-    forget them. Marks of retracted messages met on the way are forgotten too; they are never
-    returned."""
-    taken, seen = _offline(db, app, username, peer, gid, limit, upto)
-    db.executemany("DELETE FROM offline WHERE app = ? AND username = ? AND message_id = ?", seen)
-    return taken
-
-
-def peek_offline(db, app, username, peer, gid, limit=None):
-    """What L{take_offline} would take, left where it is."""
-    return _offline(db, app, username, peer, gid, limit, None)[0]
-
-
-def _offline(db, app, username, peer, gid, limit, upto):
-    """The messages to take, and the marks met: (app, username, message id) each."""
-    query = (f"SELECT {prefixed(MESSAGE_COLUMNS, 'm')} FROM offline AS o"
-             " JOIN messages AS m ON m.id = o.message_id WHERE o.app = ? AND o.username = ?")
-    params = [app, username]
-    if peer is not None:
-        query += " AND m.target_type = ? AND m.sender = ? AND m.target = ?"
-        params += [model.SINGLE, peer, username]
-    if gid is not None:
-        query += " AND m.target_type = ? AND m.target = ?"
-        params += [model.GROUP, str(gid)]
-    if upto is not None:
-        query += " AND o.message_id <= ?"
-        params.append(upto)
-    query += " ORDER BY o.message_id"
-    taken = []
-    seen = []
-    if limit is None or limit > 0:
-        rows = db.execute(query, params)
-        try:
-            for row in rows:
-                seen.append((app, username, row[0]))
-                if row[_RETRACTED] != 1:
-                    taken.append(message_from(row))
-                    if len(taken) == limit:
-                        break
-        finally:
-            rows.close()
-    return taken, seen

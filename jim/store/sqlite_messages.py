@@ -1,5 +1,5 @@
 # -*- test-case-name: tests.store_contract.test_messages,tests.test_store_sqlite -*-
-"""The message area of L{jim.store.sqlite.SqliteStore}: the log, offline marks, history.
+"""The message area of L{jim.store.sqlite.SqliteStore}: the log, history.
 
 Appends go through the engine's own path (ids handed out on the reactor thread, appends
 written together by the writer: docs/storage.md); everything else is one write job or one read.
@@ -9,7 +9,7 @@ from zope.interface import implementer
 
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.store import check_limit, check_paging, group_conversation, private_conversation
+from jim.store import check_paging, group_conversation, private_conversation
 from jim.store import sqlite_history_queries as history
 from jim.store import sqlite_message_queries as q
 from jim.store.serial_thread import settle
@@ -22,22 +22,19 @@ class SqliteMessages:
     def __init__(self, engine):
         self._engine = engine
 
-    def add_message(self, message, offline_for=()):
+    def add_message(self, message):
         done = defer.Deferred()
-        self._engine.add(message, offline_for, settle, (done,))
+        self._engine.add(message, settle, (done,))
         return done
 
-    def add_message_then(self, message, offline_for, then, *args):
-        self._engine.add(message, offline_for, then, args)
+    def add_message_then(self, message, then, *args):
+        self._engine.add(message, then, args)
 
     def reserve_id(self):
         return self._engine.reserve_id()
 
-    def append_message_then(self, stored, offline_for, then, *args):
-        self._engine.append(stored, offline_for, then, args)
-
-    def add_offline(self, app, message_id, usernames):
-        return self._engine.write(q.insert_offline, app, message_id, tuple(usernames))
+    def append_message_then(self, stored, then, *args):
+        self._engine.append(stored, then, args)
 
     def get_message(self, app, message_id):
         return self._engine.read(q.select_message, app, message_id)
@@ -48,22 +45,6 @@ class SqliteMessages:
 
     def retract_message(self, app, message_id):
         return self._engine.write(q.retract_message, app, message_id)
-
-    def take_offline(self, app, username, peer=None, gid=None, limit=None, upto=None):
-        try:
-            check_limit(limit)
-            check_limit(upto)
-        except JimError as refusal:
-            return defer.fail(refusal)
-        return self._engine.write(q.take_offline, app, username, peer, gid, limit, upto)
-
-    def peek_offline(self, app, username, peer=None, gid=None, limit=None):
-        try:
-            check_limit(limit)
-        except JimError as refusal:
-            return defer.fail(refusal)
-        # a write job, as take_offline is: it sees every message committed before it is asked
-        return self._engine.write(q.peek_offline, app, username, peer, gid, limit)
 
     def private_history(self, app, user, peer, begin=None, end=None, offset=None, count=100):
         return self._history(app, private_conversation(user, peer), begin, end, offset, count)

@@ -130,7 +130,7 @@ class RedisRestartTests(ClusterCase):
             except Exception:
                 break
             live.append(frame["data"])
-        offline = []  # a missed delivery's offline mark may be tried again a while
+        offline = []  # a message whose append was in flight may reach the inbox a while later
         for _ in range(40):
             reply = await bobby.request(19, {"cmd": 19, "type": 0, "userId": "bobby"}, 20)
             offline += reply["data"]["friends"].get("alice", [])

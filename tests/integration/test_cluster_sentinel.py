@@ -160,8 +160,9 @@ class SentinelFailoverTests(ClusterCase):
 
     async def reached_once(self, sender, receiver):
         """Every message C{sender} had acknowledged reached C{receiver} (live, or offline
-        when its live delivery failed: fetched until it came, for its offline mark may be
-        tried again for a while), as one message, and is in history once, in order."""
+        when its live delivery failed: fetched until it came, for a message whose append was
+        in flight may reach the inbox a while later), as one message, and is in history once,
+        in order."""
         live = [obj["data"] for cmd, obj in receiver.inbox.frames
                 if cmd == 11 and obj["data"]["from"] == sender.name]
         offline = []

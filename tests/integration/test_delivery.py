@@ -210,15 +210,12 @@ class HttpApiRefusalTests(TestCase):
         alice = await tcp_client(jim.port, testcase=self)
         await alice.login("alice")
 
-        def failing(message, offline_for, then, *args):
+        def failing(message, then, *args):
             then(Failure(JimError(errors.SERVER_ERROR, "disk full (simulated)")), *args)
-
-        def failing_append(stored, offline_for, then, *args):
-            failing(stored, offline_for, then, *args)
 
         # whether the store gives the chat its id first (append) or not (add), it fails
         self.patch(jim.core.messages.store, "add_message_then", failing)
-        self.patch(jim.core.messages.store, "append_message_then", failing_append)
+        self.patch(jim.core.messages.store, "append_message_then", failing)
         body = json.dumps({"from": "alice", "to": "alice", "chatType": 2, "id": "s-1"}).encode()
         code, reply = await http(jim.port, b"POST", "/api/message/send", body, default_app(jim))
         self.assertEqual((code, reply["code"], reply["command"]), (200, 10002, 12))

@@ -6,6 +6,7 @@ from twisted.internet import reactor
 from twisted.trial import unittest
 
 from jim import errors, model
+from jim.cursors import Cursor
 from jim.metrics import Metrics
 from jim.model import (ADMIN, FIRST_GID, GROUP, MAX_INT64, MEMBER, OWNER, TEXT, Group, Member,
                        Message)
@@ -71,13 +72,13 @@ class GroupsContract(ContractCase):
         await groups.create_group(Group("a", 0, "old"), [Member("ann")])
         newest = await groups.create_group(Group("a", 0, "newest"), [Member("ann")])
         self.assertEqual(newest.gid, FIRST_GID + 1)
-        said = await messages.add_message(group_chat("a", newest.gid, "secret"), ["bob"])
+        said = await messages.add_message(group_chat("a", newest.gid, "secret"))
         await groups.delete_group("a", newest.gid)
         made = await groups.create_group(Group("a", 0, "made"), [Member("cid")])
         self.assertEqual(made.gid, FIRST_GID + 2)  # not the deleted group's gid
-        # nothing of the deleted group comes with it: no history, no offline message
+        # nothing of the deleted group comes with it: no history, nothing in an inbox
         self.assertEqual(await messages.group_history("a", made.gid), [])
-        self.assertEqual(await messages.take_offline("a", "bob", gid=made.gid), [])
+        self.assertEqual(await self.store.inbox.read("a", "cid", [made.gid], Cursor()), [])
         self.assertEqual(await messages.group_history("a", newest.gid), [said])
         # even once every group of the app is gone
         for gid in (FIRST_GID, made.gid):
@@ -399,15 +400,14 @@ class SqliteGroupsTests(GroupsContract, OnSqlite, unittest.TestCase):
     async def test_a_deleted_groups_gid_is_not_given_again_after_a_restart(self):
         newest = await self.store.groups.create_group(Group("a", 0), [Member("ann")])
         explicit = await self.store.groups.create_group(Group("b", FIRST_GID + 50), [])
-        said = await self.store.messages.add_message(group_chat("a", newest.gid, "secret"),
-                                                     ["bob"])
+        said = await self.store.messages.add_message(group_chat("a", newest.gid, "secret"))
         for group in (newest, explicit):
             await self.store.groups.delete_group(group.app, group.gid)
         await self.reopen()
         made = await self.store.groups.create_group(Group("a", 0), [])
         self.assertEqual(made.gid, FIRST_GID + 1)
         self.assertEqual(await self.store.messages.group_history("a", made.gid), [])
-        self.assertEqual(await self.store.messages.take_offline("a", "bob", gid=made.gid), [])
+        self.assertEqual(await self.store.inbox.read("a", "ann", [made.gid], Cursor()), [])
         self.assertEqual(await self.store.messages.group_history("a", newest.gid), [said])
         made = await self.store.groups.create_group(Group("b", 0), [])
         self.assertEqual(made.gid, FIRST_GID + 51)

@@ -1,5 +1,5 @@
-"""The contract of the message area (IMessageStore): the log, offline marks, retraction and
-history, for every store (SQLite twice: the second time with its conversation index brought up
+"""The contract of the message area (IMessageStore): the log, retraction and history, for
+every store (SQLite twice: the second time with its conversation index brought up
 to date every three messages, so that histories mix indexed messages with the tail).
 
 A store may never reserve ids (C{reserves_ids} False: Redis, whose ids are given by the commit
@@ -18,9 +18,6 @@ from tests.store_contract.base import (
     ContractCase, OnMemory, OnRedis, OnSqlite, OnSqliteIndexTail,
 )
 from tests.support.fakes import with_reserved_id
-
-USERS = ("ann", "bob", "cid")
-GIDS = (1, 2)
 
 #: a body with nested JSON of every kind, and text that is not ASCII
 BODY = {
@@ -76,16 +73,16 @@ class MessagesContract(ContractCase):
         opened.addCallback(lambda _: setattr(self, "messages", self.store.messages))
         return opened
 
-    def send_then(self, message, offline_for, then, *args):
+    def send_then(self, message, then, *args):
         """Append C{message} the core's way: with an id the store reserves and
         C{append_message_then}, or with C{add_message_then} when it reserves none. The message
         as it was handed over (id 0 in the second case)."""
         prepared = with_reserved_id(self.messages, message)
         if prepared is None:
             self.assertFalse(self.reserves_ids)
-            self.messages.add_message_then(message, offline_for, then, *args)
+            self.messages.add_message_then(message, then, *args)
             return message
-        self.messages.append_message_then(prepared, offline_for, then, *args)
+        self.messages.append_message_then(prepared, then, *args)
         return prepared
 
     # appending
@@ -108,12 +105,11 @@ class MessagesContract(ContractCase):
                            **EVERY_FIELD)
         numeric = private._replace(client_id=77, msg_type=TEXT, body={"text": ""})
         for sent in (private, in_group, numeric):
-            stored = await self.messages.add_message(sent, ["bob"])
+            stored = await self.messages.add_message(sent)
             self.assertEqual(stored, sent._replace(id=stored.id))
             got = await self.messages.get_message("a", stored.id)
             self.assertEqual(got, stored)
             self.assertEqual(exactly(got), exactly(sent._replace(id=stored.id)))
-            self.assertEqual(await self.messages.take_offline("a", "bob"), [stored])
             found = await self.messages.message_by_client_id(
                 "a", "ann", sent.client_id, sent.target_type, sent.target)
             self.assertEqual(found, stored)
@@ -133,20 +129,19 @@ class MessagesContract(ContractCase):
             calls.append((result, args))
             done.callback(None)
 
-        self.messages.add_message_then(chat("a", "ann", "bob", "by call"), ["bob"], then, 1, "x")
+        self.messages.add_message_then(chat("a", "ann", "bob", "by call"), then, 1, "x")
         await done
         [(stored, args)] = calls
         self.assertEqual(args, (1, "x"))
         self.assertGreater(stored.id, 0)
         self.assertEqual(stored, chat("a", "ann", "bob", "by call")._replace(id=stored.id))
         self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [stored])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [stored])
 
     async def test_add_message_then_contains_a_caller_that_raises(self):
         def broken(result):
             raise RuntimeError("a bug in a caller")
 
-        self.messages.add_message_then(chat("a", "ann", "bob", "one"), (), broken)
+        self.messages.add_message_then(chat("a", "ann", "bob", "one"), broken)
         second = await self.messages.add_message(chat("a", "ann", "bob", "two"))
         self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
                          ["one", "two"])
@@ -163,15 +158,13 @@ class MessagesContract(ContractCase):
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
         answered = []
         for i in range(20):
-            self.send_then(chat("a", "ann", "bob", str(i)), ["bob"] if i % 2 else (),
-                           answered.append)
+            self.send_then(chat("a", "ann", "bob", str(i)), answered.append)
         last = await self.messages.add_message(chat("a", "ann", "bob", "last"))
         self.assertEqual(texts(answered), [str(i) for i in range(20)])
         ids = [m.id for m in answered] + [last.id]
         self.assertEqual(ids, sorted(set(ids)))
         self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
                          ["first", *map(str, range(20)), "last"])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), answered[1::2])
 
     @reserving
     async def test_prepare_then_append(self):
@@ -189,11 +182,10 @@ class MessagesContract(ContractCase):
             calls.append((result, args))
             done.callback(None)
 
-        self.messages.append_message_then(prepared, ["bob"], then, "tag")
+        self.messages.append_message_then(prepared, then, "tag")
         await done
         self.assertEqual(calls, [(prepared, ("tag",))])  # stored with the id it was given
         self.assertEqual(await self.messages.get_message("a", prepared.id), prepared)
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [prepared])
         self.assertEqual(await self.messages.message_by_client_id("a", "ann", "p1", SINGLE, "bob"),
                          prepared)
         self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [before, prepared])
@@ -206,7 +198,7 @@ class MessagesContract(ContractCase):
         self.assertEqual([p.id for p in prepared], [prepared[0].id + i for i in range(3)])
         answered = []
         for message in prepared:
-            self.messages.append_message_then(message, (), answered.append)
+            self.messages.append_message_then(message, answered.append)
         later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
         self.assertGreater(later.id, prepared[-1].id)
         self.assertEqual(answered, prepared)  # answered in order, before the later one
@@ -223,7 +215,7 @@ class MessagesContract(ContractCase):
         built = [chat("a", "ann", "bob", str(i))._replace(id=i) for i in reserved]
         answered = []
         for message in built:
-            self.messages.append_message_then(message, (), answered.append)
+            self.messages.append_message_then(message, answered.append)
         later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
         self.assertEqual(answered, built)
         self.assertGreater(later.id, reserved[-1])
@@ -236,16 +228,16 @@ class MessagesContract(ContractCase):
 
     async def test_messages_appended_together_keep_every_field(self):
         """A batch of plain messages, and batches that mix them with messages whose fields
-        after ``created`` are not their defaults (with and without offline marks): each
-        message comes back exactly as it was sent."""
+        after ``created`` are not their defaults (in a conversation the store knows, and in
+        one it meets for the first time): each message comes back exactly as it was sent."""
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
         special = [{"from_type": FROM_ADMIN}, {"target_app": "b"}, {"no_offline": True},
                    {"no_notification": True}]
-        batches = [([{}] * 3, ()), ([{}, *special, {}], ()), ([{}, *special], ("bob",))]
-        for fields, offline_for in batches:
+        batches = [("bob", [{}] * 3), ("bob", [{}, *special, {}]), ("dan", [{}, *special])]
+        for target, fields in batches:
             answered = []
-            built = [self.send_then(chat("a", "ann", "bob", str(i))._replace(**changes),
-                                    offline_for, answered.append)
+            built = [self.send_then(chat("a", "ann", target, str(i))._replace(**changes),
+                                    answered.append)
                      for i, changes in enumerate(fields)]
             await self.messages.add_message(chat("a", "ann", "cid", "after"))
             # with the id it was built with, or the one it was given
@@ -256,10 +248,6 @@ class MessagesContract(ContractCase):
             for message in answered:
                 got = await self.messages.get_message("a", message.id)
                 self.assertEqual(exactly(got), exactly(message))
-            if offline_for:
-                self.assertEqual([exactly(m) for m in await self.messages.take_offline("a",
-                                                                                       "bob")],
-                                 [exactly(m) for m in answered])
 
     async def test_append_contains_a_caller_that_raises(self):
         await self.messages.add_message(chat("a", "ann", "bob", "first"))
@@ -267,98 +255,11 @@ class MessagesContract(ContractCase):
         def broken(result):
             raise RuntimeError("a bug in a caller")
 
-        self.send_then(chat("a", "ann", "bob", "one"), (), broken)
+        self.send_then(chat("a", "ann", "bob", "one"), broken)
         await self.messages.add_message(chat("a", "ann", "bob", "two"))
         self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
                          ["first", "one", "two"])
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
-
-    # offline
-
-    async def test_offline_taken_once_oldest_first(self):
-        one = await self.messages.add_message(chat("a", "ann", "bob", "1"), offline_for=["bob"])
-        two = await self.messages.add_message(chat("a", "cid", "bob", "2"), offline_for=("bob",))
-        await self.messages.add_message(chat("a", "ann", "cid", "3"))
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [one, two])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
-        self.assertEqual(await self.messages.take_offline("a", "cid"), [])
-
-    async def test_offline_by_peer_and_group(self):
-        from_ann = await self.messages.add_message(chat("a", "ann", "bob"), offline_for=["bob"])
-        from_cid = await self.messages.add_message(chat("a", "cid", "bob"), offline_for=["bob"])
-        in_g1 = await self.messages.add_message(group_chat("a", "ann", 1), offline_for=["bob"])
-        in_g2 = await self.messages.add_message(group_chat("a", "ann", 2), offline_for=["bob"])
-        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [from_ann])
-        self.assertEqual(await self.messages.take_offline("a", "bob", gid=1), [in_g1])
-        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [from_cid, in_g2])
-
-    async def test_offline_limit_takes_the_oldest(self):
-        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
-                for i, sender in enumerate(("ann", "cid", "ann", "ann"))]
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=0), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann", limit=2),
-                         [sent[0], sent[2]])
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1), [sent[1]])
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=5), [sent[3]])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
-
-    async def test_offline_limit_out_of_range_is_refused_and_takes_nothing(self):
-        sent = await self.messages.add_message(chat("a", "ann", "bob"), ["bob"])
-        for limit in (-1, MAX_INT64 + 1):
-            await self.refused(self.messages.take_offline("a", "bob", limit=limit),
-                               errors.BAD_REQUEST)
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=MAX_INT64), [sent])
-
-    async def test_peek_offline_takes_nothing(self):
-        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
-                for i, sender in enumerate(("ann", "cid", "ann"))]
-        self.assertEqual(await self.messages.peek_offline("a", "bob"), sent)
-        self.assertEqual(await self.messages.peek_offline("a", "bob", peer="ann", limit=1),
-                         [sent[0]])
-        self.assertEqual(await self.messages.peek_offline("a", "bob", limit=0), [])
-        self.assertEqual(await self.messages.peek_offline("a", "cid"), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), sent)
-        self.assertEqual(await self.messages.peek_offline("a", "bob"), [])
-
-    async def test_peek_offline_skips_retracted(self):
-        gone = await self.messages.add_message(chat("a", "ann", "bob", "1"), ["bob"])
-        kept = await self.messages.add_message(chat("a", "ann", "bob", "2"), ["bob"])
-        await self.messages.retract_message("a", gone.id)
-        self.assertEqual(await self.messages.peek_offline("a", "bob"), [kept])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [kept])
-
-    async def test_offline_upto_takes_only_ids_up_to_it(self):
-        sent = [await self.messages.add_message(chat("a", sender, "bob", str(i)), ["bob"])
-                for i, sender in enumerate(("ann", "cid", "ann", "ann"))]
-        self.assertEqual(await self.messages.take_offline("a", "bob", upto=sent[0].id - 1), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann",
-                                                          upto=sent[2].id), [sent[0], sent[2]])
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1,
-                                                          upto=sent[3].id), [sent[1]])
-        self.assertEqual(await self.messages.peek_offline("a", "bob"), [sent[3]])
-        self.assertEqual(await self.messages.take_offline("a", "bob", upto=MAX_INT64), [sent[3]])
-        for upto in (-1, MAX_INT64 + 1):
-            await self.refused(self.messages.take_offline("a", "bob", upto=upto),
-                               errors.BAD_REQUEST)
-
-    async def test_add_offline(self):
-        message = await self.messages.add_message(chat("a", "ann", "bob"))
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
-        self.assertIsNone(await self.messages.add_offline("a", message.id, ["bob", "cid"]))
-        await self.messages.add_offline("a", message.id, ["bob"])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [message])
-        self.assertEqual(await self.messages.take_offline("a", "cid"), [message])
-        await self.refused(self.messages.add_offline("a", message.id + 99, ["bob"]),
-                           errors.NO_SUCH_MESSAGE)
-        await self.refused(self.messages.add_offline("b", message.id, ["bob"]),
-                           errors.NO_SUCH_MESSAGE)
-        self.assertEqual(await self.messages.take_offline("b", "bob"), [])
-
-    async def test_offline_is_per_app(self):
-        message = await self.messages.add_message(chat("a", "ann", "bob"), offline_for=["bob"])
-        self.assertEqual(await self.messages.take_offline("b", "bob"), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [message])
 
     # lookups
 
@@ -391,12 +292,10 @@ class MessagesContract(ContractCase):
     # retraction
 
     async def test_retract(self):
-        kept = await self.messages.add_message(chat("a", "ann", "bob", "kept", 1), ["bob", "cid"])
-        taken_back = await self.messages.add_message(chat("a", "ann", "bob", "taken back", 2),
-                                                     ["bob", "cid"])
-        in_group = await self.messages.add_message(group_chat("a", "ann", 1, "in group", 3),
-                                                   ["bob", "cid"])
-        after = await self.messages.add_message(chat("a", "bob", "ann", "after", 4), ["ann"])
+        kept = await self.messages.add_message(chat("a", "ann", "bob", "kept", 1))
+        taken_back = await self.messages.add_message(chat("a", "ann", "bob", "taken back", 2))
+        in_group = await self.messages.add_message(group_chat("a", "ann", 1, "in group", 3))
+        after = await self.messages.add_message(chat("a", "bob", "ann", "after", 4))
         retracted = await self.messages.retract_message("a", taken_back.id)
         self.assertEqual(retracted, taken_back._replace(retracted=True))
         self.assertEqual(await self.messages.retract_message("a", in_group.id),
@@ -404,17 +303,12 @@ class MessagesContract(ContractCase):
         # still there to be looked up, marked...
         self.assertEqual(await self.messages.get_message("a", taken_back.id), retracted)
         self.assertIs((await self.messages.get_message("a", in_group.id)).retracted, True)
-        # ...but gone from history and from every offline list
+        # ...but gone from history
         self.assertEqual(await self.messages.private_history("a", "bob", "ann"), [kept, after])
         self.assertEqual(await self.messages.group_history("a", 1), [])
-        self.assertEqual(await self.messages.take_offline("a", "bob", peer="ann"), [kept])
-        self.assertEqual(await self.messages.take_offline("a", "cid", gid=1), [])
-        self.assertEqual(await self.messages.take_offline("a", "cid"), [kept])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
-        self.assertEqual(await self.messages.take_offline("a", "ann"), [after])
 
     async def test_retract_refusals(self):
-        message = await self.messages.add_message(chat("a", "ann", "bob"), ["bob"])
+        message = await self.messages.add_message(chat("a", "ann", "bob"))
         await self.refused(self.messages.retract_message("a", message.id + 99),
                            errors.NO_SUCH_MESSAGE)
         await self.refused(self.messages.retract_message("b", message.id), errors.NO_SUCH_MESSAGE)
@@ -423,14 +317,6 @@ class MessagesContract(ContractCase):
         await self.refused(self.messages.retract_message("a", message.id),
                            errors.ALREADY_RETRACTED)
         self.assertIs((await self.messages.get_message("a", message.id)).retracted, True)
-
-    async def test_a_retracted_message_is_never_taken_offline(self):
-        message = await self.messages.add_message(chat("a", "ann", "bob"))
-        later = await self.messages.add_message(chat("a", "ann", "bob", "later"), ["bob"])
-        await self.messages.retract_message("a", message.id)
-        await self.messages.add_offline("a", message.id, ["bob"])  # marked after its retraction
-        self.assertEqual(await self.messages.take_offline("a", "bob", limit=1), [later])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
 
     async def test_retracted_messages_take_no_place_in_history_pages(self):
         stored = [await self.messages.add_message(group_chat("a", "ann", 5, str(i), i))
@@ -506,71 +392,13 @@ class MessagesContract(ContractCase):
         self.assertEqual(await self.messages.private_history("a", "ann", "bob", count=1), [tie])
 
     async def test_results_are_copies(self):
-        message = await self.messages.add_message(chat("a", "ann", "bob"), ["bob", "cid"])
+        message = await self.messages.add_message(chat("a", "ann", "bob"))
         (await self.messages.private_history("a", "ann", "bob")).clear()
-        (await self.messages.take_offline("a", "bob")).append(message)
+        (await self.messages.group_history("a", 1)).append(message)
         self.assertEqual(await self.messages.private_history("a", "ann", "bob"), [message])
-        self.assertEqual(await self.messages.take_offline("a", "bob"), [])
-        self.assertEqual(await self.messages.take_offline("a", "cid"), [message])
+        self.assertEqual(await self.messages.group_history("a", 1), [])
 
     # properties
-
-    async def test_offline_matches_model(self):
-        user = st.sampled_from(USERS)
-        operation = st.one_of(
-            st.tuples(st.just("chat"), user, user, st.lists(user, max_size=3)),
-            st.tuples(st.just("group"), user, st.sampled_from(GIDS), st.lists(user, max_size=3)),
-            st.tuples(st.just("take"), user, st.sampled_from((None, "peer", "gid")), user,
-                      st.sampled_from(GIDS), st.one_of(st.none(), st.integers(0, 3))),
-            st.tuples(st.just("retract"), st.integers(0, 20)),
-        )
-
-        @settings(max_examples=self.property_examples)
-        @given(st.lists(operation, max_size=12))
-        def check(operations):
-            app = self.fresh_app()
-            waiting = {name: [] for name in USERS}  # the model: each user's offline messages
-            sent = []
-            for op in operations:
-                if op[0] == "take":
-                    _, name, kind, peer, gid, limit = op
-                    if kind == "peer":
-                        taken = self.blocking(self.messages.take_offline, app, name, peer=peer,
-                                              limit=limit)
-                        wanted = [m for m in waiting[name] if m.target_type == SINGLE
-                                  and m.sender == peer and m.target == name]
-                    elif kind == "gid":
-                        taken = self.blocking(self.messages.take_offline, app, name, gid=gid,
-                                              limit=limit)
-                        wanted = [m for m in waiting[name]
-                                  if m.target_type == GROUP and m.target == str(gid)]
-                    else:
-                        taken = self.blocking(self.messages.take_offline, app, name, limit=limit)
-                        wanted = list(waiting[name])
-                    wanted = wanted if limit is None else wanted[:limit]
-                    self.assertEqual(taken, wanted)
-                    waiting[name] = [m for m in waiting[name] if m not in wanted]
-                elif op[0] == "retract":
-                    if not sent:
-                        continue
-                    message = sent.pop(op[1] % len(sent))
-                    retracted = self.blocking(self.messages.retract_message, app, message.id)
-                    self.assertEqual(retracted, message._replace(retracted=True))
-                    for name in USERS:
-                        waiting[name] = [m for m in waiting[name] if m.id != message.id]
-                else:
-                    kind, sender, target, offline_for = op
-                    message = (chat(app, sender, target) if kind == "chat"
-                               else group_chat(app, sender, target))
-                    stored = self.blocking(self.messages.add_message, message, offline_for)
-                    sent.append(stored)
-                    for name in dict.fromkeys(offline_for):
-                        waiting[name].append(stored)
-            for name in USERS:
-                self.assertEqual(self.blocking(self.messages.take_offline, app, name),
-                                 waiting[name])
-
-        await self.run_property(check)
 
     async def test_history_matches_model(self):
         # (ann sends?, created, retracted afterwards?)
@@ -623,12 +451,12 @@ class MessagesContract(ContractCase):
         def check(sent):
             app = self.fresh_app()
             calls = [(self.messages.add_message,
-                      Message(0, app, "ann", SINGLE, "bob", CUSTOM, body), ["bob"])
+                      Message(0, app, "ann", SINGLE, "bob", CUSTOM, body))
                      for body in sent]
             stored = self.blocking(self.in_one_turn, calls)
             self.assertEqual([exactly(m.body) for m in stored], [exactly(b) for b in sent])
-            taken = self.blocking(self.messages.take_offline, app, "bob")
-            self.assertEqual([exactly(m.body) for m in taken], [exactly(b) for b in sent])
+            history = self.blocking(self.messages.private_history, app, "bob", "ann")
+            self.assertEqual([exactly(m.body) for m in history], [exactly(b) for b in sent])
             for message, body in zip(stored, sent):
                 got = self.blocking(self.messages.get_message, app, message.id)
                 self.assertEqual(exactly(got.body), exactly(body))

@@ -11,8 +11,8 @@ from the write's Deferred callback, that is after its commit returned:
     group APP GID            create_group acknowledged (with its first member)
     member APP GID NAME      create_group or add_members acknowledged with NAME a member
     message APP ID SENDER CLIENT_ID TARGET
-                             add_message acknowledged, TARGET marked to fetch it offline
-    mark APP ID NAME         add_offline acknowledged
+                             add_message (client id c...) or append_message_then (e...)
+                             acknowledged
     prepared APP ID          reserve_id gave this id (printed before its commit, as a
                              recipient would get it): no other message may ever have it
 """
@@ -43,11 +43,9 @@ async def write_forever(reactor, path):
     await store.start()
     say("ready")
     outstanding = []
-    newest_acknowledged = []  # the id of the newest acknowledged message, marked for a watcher
 
     def message_acknowledged(stored):
         say("message", APP, stored.id, stored.sender, stored.client_id, stored.target)
-        newest_acknowledged[:] = [stored.id]
 
     for turn in range(10**9):
         name, previous, gid = f"u{turn}", f"u{turn - 1}", turn // 10 + 1
@@ -67,22 +65,15 @@ async def write_forever(reactor, path):
             )
         message = chat(name, previous, f"text {turn}", f"c{turn}", turn)
         outstanding.append(
-            store.messages.add_message(message, offline_for=[previous]).addCallback(
-                message_acknowledged)
+            store.messages.add_message(message).addCallback(message_acknowledged)
         )
         early = with_reserved_id(store.messages,
                                  chat(name, previous, f"early {turn}", f"e{turn}", turn))
         if early is not None:
             say("prepared", APP, early.id)
             pushed = defer.Deferred()
-            store.messages.append_message_then(early, (), pushed.callback)
+            store.messages.append_message_then(early, pushed.callback)
             outstanding.append(pushed.addCallback(message_acknowledged))
-        if newest_acknowledged:
-            marked = newest_acknowledged[0]
-            outstanding.append(
-                store.messages.add_offline(APP, marked, ["watcher"]).addCallback(
-                    lambda _, i=marked: say("mark", APP, i, "watcher"))
-            )
         if len(outstanding) > MAX_OUTSTANDING:
             await defer.gatherResults(outstanding)
             outstanding = []

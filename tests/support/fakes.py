@@ -185,9 +185,7 @@ class _HoldingArea:
             if name == "append_message_then":
                 return self._held_append_message_then
         method = getattr(self._area, name)
-        # a fetch looks at the offline messages before it takes them: both wait alike
-        if name not in holder.held and not (name == "peek_offline"
-                                             and "take_offline" in holder.held):
+        if name not in holder.held:
             return method
 
         def held(*args, **kwargs):
@@ -197,21 +195,20 @@ class _HoldingArea:
 
         return held
 
-    def _held_add_message(self, message, offline_for=()):
+    def _held_add_message(self, message):
         d = defer.Deferred()
-        self._held_append_message_then(with_reserved_id(self._area, message), offline_for,
-                                       d.callback)
+        self._held_append_message_then(with_reserved_id(self._area, message), d.callback)
         return d
 
-    def _held_add_message_then(self, message, offline_for, then, *args):
-        self._held_add_message(message, offline_for).addBoth(then, *args)
+    def _held_add_message_then(self, message, then, *args):
+        self._held_add_message(message).addBoth(then, *args)
 
-    def _held_append_message_then(self, stored, offline_for, then, *args):
+    def _held_append_message_then(self, stored, then, *args):
         """An append of a prepared message, held as an add_message: its id stays the one
         it was built with."""
         d = defer.Deferred()
         self._holder.pending.append(
-            (self._area, "add_message", d, (stored, offline_for), {"prepared": True}))
+            (self._area, "add_message", d, (stored,), {"prepared": True}))
         d.addBoth(then, *args)
 
 
