@@ -132,8 +132,39 @@ def canonical(floor, conversations, spans, seen=0):
 
 
 def start_of_new_device(cursors):
-    """The cursor a device starts with when its user first logs in on it: the furthest floor
-    of the user's other devices (C{cursors}, a mapping of device to L{Cursor}), so that a new
-    device does not get again, as offline messages, what another one already consumed (it
-    finds them in history); from the beginning of the inbox if the user has no device yet."""
-    return Cursor(max((c.floor for c in cursors.values()), default=0))
+    """The cursor a device starts with when its user first logs in on it: what the user's
+    other devices (C{cursors}, a mapping of device to L{Cursor}) consumed, any of them, so
+    that a new device does not get again, as offline messages, what another one already had
+    (it finds them in history); the beginning of the inbox if the user has no device yet."""
+    start = Cursor()
+    for cursor in cursors.values():
+        start = start.moved(cursor._replace(seen=0))
+    return start
+
+
+def pushed_spans(start, inbox_ids, pushed):
+    """The spans a connection consumed: C{inbox_ids} are its user's inbox ids above C{start}
+    (the inbox's last id at its login) in order, C{pushed} the set of those pushed to it (or
+    sent by it). Each run of pushed ids is a span from the inbox id before it, so that a
+    message that was not pushed (a delivery lost between nodes) stays out of every span.
+    Pushed ids above every inbox id (pushed before their commit, on one node: every message
+    given an id since the login was pushed) join the last run."""
+    spans = []
+    previous, run_from, last = start, None, start
+    for message_id in inbox_ids:
+        if message_id in pushed:
+            if run_from is None:
+                run_from = previous
+            last = message_id
+        elif run_from is not None:
+            spans.append((run_from, last))
+            run_from = None
+        previous = message_id
+    top = max(pushed, default=start)
+    if top > previous:
+        if run_from is None:
+            run_from = previous
+        last = top
+    if run_from is not None:
+        spans.append((run_from, last))
+    return tuple(spans)

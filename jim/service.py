@@ -397,6 +397,8 @@ class JimService(service.Service):
         if self.core is not None:
             await self._close_sessions()
             self.core.stop()
+            if self.core.inbox is not None:
+                await self.core.inbox.settled()  # the cursors of the connections just closed
         if self.bus is not None:
             await self.bus.stop()
         if self.store is not None:

@@ -11,9 +11,10 @@ differently:
   was sent and did not acknowledge (a push lost with a half-open connection, a crash) is read
   again at its next sync, with the same server ids, and it drops what it already holds.
 - Any other device (J-IM's clients): J-IM's meaning. A message pushed to a connection while it
-  was connected is consumed (the connection's I{span}: from the inbox's last id when it logged
-  in to the last id it was sent, written when it goes), and so is what an offline fetch
-  returned. The gaps between its sessions are its offline messages.
+  was connected is consumed, and so is what an offline fetch returned. The connection notes
+  the ids it was pushed (L{Pushed}); when it goes, they become spans of its cursor, runs of
+  the user's inbox from the inbox's last id at its login, so that a message whose push was
+  lost (between nodes) is in none. The gaps between its sessions are its offline messages.
 
 Connections that named no device share their transport's cursor
 (L{jim.core.devices.cursor_device}). A device never seen starts where the user's furthest
@@ -21,17 +22,44 @@ device is (L{jim.cursors.start_of_new_device}). The inbox keeps each conversatio
 C{inbox_per_conversation} messages for C{inbox_days}; a device unseen for longer is forgotten
 by a sweep. See docs/delivery.md, "Cursors and acknowledgements".
 """
+from array import array
+
 import attr
 from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from jim.core import devices
-from jim.cursors import Cursor, group_conversation, private_conversation, start_of_new_device
+from jim.cursors import (
+    Cursor, group_conversation, private_conversation, pushed_spans, start_of_new_device,
+)
 
 #: seconds between two sweeps of forgotten devices
 SWEEP_EVERY = 3600.0
+#: the ids one J-IM connection keeps of what it was pushed (past it, the older half counts
+#: as one span from its login: a push lost among them would not come again)
+MAX_PUSHED = 4096
+#: messages read at once when a connection's spans are worked out
+_SPAN_READ = 500
 _DAY_MS = 86_400_000
+
+
+class Pushed:
+    """The ids of the messages pushed to one connection, or sent by it, since its login."""
+
+    __slots__ = ("ids", "trusted_upto")
+
+    def __init__(self):
+        self.ids = array("q")
+        self.trusted_upto = 0  # past MAX_PUSHED: everything up to it counts as pushed
+
+    def note(self, message_id):
+        ids = self.ids
+        ids.append(message_id)
+        if len(ids) >= MAX_PUSHED:
+            half = MAX_PUSHED // 2
+            self.trusted_upto = max(self.trusted_upto, max(ids[:half]))
+            del ids[:half]
 
 
 @attr.s(slots=True)
@@ -57,6 +85,7 @@ class Inbox:
         self._places = {}  # connection id -> Place
         self._devices = {}  # (app, username, device) -> {connection id: Place} of this node
         self._sweeper = None
+        self._closing = set()  # the Deferreds of closes still writing their cursors
 
     def now_ms(self):
         return int(self.clock.seconds() * 1000)
@@ -71,6 +100,8 @@ class Inbox:
         device = devices.cursor_device(connection.device)
         start = await self.store.last_message_id(app)
         place = self._places[connection.id] = Place(connection, device, acks, start)
+        if not acks:
+            connection.pushed = Pushed()
         self._devices.setdefault((app, username, device), {})[connection.id] = place
         if connection.seen_upto < start:
             connection.seen_upto = start
@@ -94,12 +125,56 @@ class Inbox:
         sharing.pop(connection.id, None)
         if not sharing:
             self._devices.pop(key, None)
-        moved = Cursor(seen=self.now_ms())
-        if not place.acks and connection.seen_upto > place.start:
-            moved = moved._replace(spans=((place.start, connection.seen_upto),))
-        d = self.store.move_cursor(connection.app, connection.username, place.device, moved)
+        d = defer.ensureDeferred(self._close(connection, place))
         d.addErrback(self._close_failed, connection)
+        self._closing.add(d)
+        d.addBoth(self._closed, d)
         return d
+
+    def _closed(self, result, d):
+        self._closing.discard(d)
+        return result
+
+    def settled(self):
+        """Fires once the closes in progress have written their cursors (or failed to)."""
+        return defer.DeferredList(list(self._closing))
+
+    async def _close(self, connection, place):
+        moved = Cursor(seen=self.now_ms())
+        if not place.acks:
+            moved = moved._replace(spans=await self._spans(connection, place))
+        await self.store.move_cursor(connection.app, connection.username, place.device, moved)
+
+    async def _spans(self, connection, place):
+        """The spans of what a J-IM connection was pushed: runs of its user's inbox."""
+        pushed = connection.pushed
+        if pushed is None:
+            return ()
+        spans, start = (), place.start
+        if pushed.trusted_upto > start:
+            spans, start = ((start, pushed.trusted_upto),), pushed.trusted_upto
+        ids = set(i for i in pushed.ids if i > start)
+        if not ids:
+            return spans
+        app, username = connection.app, connection.username
+        gids = await self.groups_of(app, username)
+        since = await self._since(app, username)
+        inbox_ids, after, upto = [], start, max(ids)
+        while after < upto:
+            found = await self.store.read(
+                app, username, gids, Cursor(start), after=after, since=since, limit=_SPAN_READ,
+                per_conversation=self.limits.inbox_per_conversation)
+            inbox_ids += [m.id for m in found if m.id <= upto]
+            if len(found) < _SPAN_READ:
+                break
+            after = found[-1].id
+        return spans + pushed_spans(start, inbox_ids, ids)
+
+    async def _since(self, app, username):
+        """The oldest a message of the user's inbox may be: its registration, and the days
+        the inbox keeps."""
+        user = await self.users.get(app, username)
+        return max(user.ctime, self.now_ms() - int(self.limits.inbox_days * _DAY_MS))
 
     def _close_failed(self, failure, connection):
         self.log.warn("the inbox cursor of {user} ({id}) could not be kept at its logout:"
@@ -112,33 +187,49 @@ class Inbox:
     # -- reading -------------------------------------------------------------------------------
 
     async def cursor(self, connection):
-        """The cursor of the connection's device as the store has it now, with, for a J-IM
-        device, what this node's connections of that device were pushed so far (J-IM
-        connections that named no device share one)."""
+        """The cursor of the connection's device as the store has it now."""
         place = self._places[connection.id]
-        app, username = connection.app, connection.username
-        cursors = await self.store.cursors(app, username)
-        cursor = cursors.get(place.device, Cursor())
-        spans = tuple((other.start, other.connection.seen_upto)
-                      for other in self._devices.get((app, username, place.device), {}).values()
-                      if not other.acks and other.connection.seen_upto > other.start)
-        return cursor.moved(Cursor(spans=spans)) if spans else cursor
+        cursors = await self.store.cursors(connection.app, connection.username)
+        return cursors.get(place.device, Cursor())
+
+    def _live(self, connection, place):
+        """What this node's live J-IM connections of the connection's device were pushed so
+        far (J-IM connections that named no device share one): C{(spans, ids)}."""
+        spans, ids = [], set()
+        for other in self._devices.get((connection.app, connection.username, place.device),
+                                       {}).values():
+            pushed = other.connection.pushed
+            if other.acks or pushed is None:
+                continue
+            if pushed.trusted_upto > other.start:
+                spans.append((other.start, pushed.trusted_upto))
+            ids.update(pushed.ids)
+        return Cursor(spans=tuple(spans)), ids
 
     async def read(self, connection, after=0, peer=None, gid=None, limit=100):
         """The connection's device's messages after its cursor (and after C{after}), oldest
-        first: of its private conversation with C{peer}, or of group C{gid}, or all. A read
-        moves no cursor (see L{consume} and L{ack})."""
+        first: of its private conversation with C{peer}, or of group C{gid}, or all; fewer
+        than C{limit} only when there are no more. A read moves no cursor (see L{consume} and
+        L{ack})."""
         app, username = connection.app, connection.username
+        place = self._places[connection.id]
         cursor = await self.cursor(connection)
-        user = await self.users.get(app, username)
-        since = max(user.ctime, self.now_ms() - int(self.limits.inbox_days * _DAY_MS))
+        live, pushed = self._live(connection, place)
+        cursor = cursor.moved(live)
+        since = await self._since(app, username)
         gids = ()
         if peer is None and gid is None:
             gids = await self.groups_of(app, username)
-        found = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
-                                      gid=gid, since=since, limit=limit,
-                                      per_conversation=self.limits.inbox_per_conversation)
-        place = self._places.get(connection.id)
+        found = []
+        while True:
+            page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
+                                         gid=gid, since=since, limit=limit,
+                                         per_conversation=self.limits.inbox_per_conversation)
+            found += [m for m in page if m.id not in pushed]
+            if len(page) < limit or len(found) >= limit:
+                break
+            after = page[-1].id
+        found = found[:limit]
         if found and place is not None and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found

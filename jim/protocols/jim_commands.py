@@ -180,8 +180,7 @@ def _chat_done(outcome, session, client_id):
         session.command_done(_CHAT, outcome, client_id)
         return
     stored, delivered = outcome
-    if stored.id > session.seen_upto:  # its own message is no offline message of its device
-        session.seen_upto = stored.id
+    session.note_message(stored.id)  # its own message is no offline message of its device
     session.client.send(status.CHAT_RESP,
                         jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored))
     session.command_done(_CHAT)

@@ -43,6 +43,7 @@ class Session:
         "username",
         "device",
         "seen_upto",
+        "pushed",
         "connected_at",
         "last_seen",
         "closed",
@@ -65,6 +66,9 @@ class Session:
         self.username = None
         self.device = None  # its device key (L{jim.core.devices}) once logged in
         self.seen_upto = 0  # the highest message id pushed to it or sent by it
+        # the ids pushed to it or sent by it, when its inbox cursor counts them (a J-IM
+        # device's: L{jim.core.inbox}); None when nothing counts them
+        self.pushed = None
         now = core.clock.seconds()
         self.connected_at = now
         self.last_seen = now
@@ -155,8 +159,8 @@ class Session:
     def deliver(self, delivery, cache):
         client = self.client
         item = delivery.item
-        if type(item) is Message and item.id > self.seen_upto:
-            self.seen_upto = item.id
+        if type(item) is Message:
+            self.note_message(item.id)
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)
@@ -169,6 +173,14 @@ class Session:
                 cache[_JIM] = frames
             data = cache[client.encoding] = client.encode(frames)
         client.send_encoded(data)
+
+    def note_message(self, message_id):
+        """A message was pushed to it, or sent by it."""
+        if message_id > self.seen_upto:
+            self.seen_upto = message_id
+        pushed = self.pushed
+        if pushed is not None:
+            pushed.note(message_id)
 
     def kick(self, kick):
         if kick.event is not None:
