@@ -17,8 +17,8 @@ differently:
   lost (between nodes) is in none. The gaps between its sessions are its offline messages.
 
 Connections that named no device share their transport's cursor
-(L{jim.core.devices.cursor_device}). A device never seen starts where the user's furthest
-device is (L{jim.cursors.start_of_new_device}). The inbox keeps each conversation's latest
+(L{jim.core.devices.cursor_device}). A device never seen starts with what the user's other
+devices consumed (L{jim.cursors.start_of_new_device}). The inbox keeps each conversation's latest
 C{inbox_per_conversation} messages for C{inbox_days}; a device unseen for longer is forgotten
 by a sweep. See docs/delivery.md, "Cursors and acknowledgements".
 """
