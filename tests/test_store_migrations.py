@@ -47,6 +47,20 @@ def _schema(path):
                   for kind, name, table, sql in rows)
 
 
+
+def old_conversation_id(db, app, sender, target_type, target):
+    """The id of a message's conversation in an old file, made on first use as the old
+    append made it."""
+    if target_type == GROUP:
+        key = f"g:{target}"
+    else:
+        first, second = sorted((sender, target))
+        key = f"s:{len(first)}:{first}:{second}"
+    row = db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
+                     (app, key)).fetchone()
+    return row[0] if row else db.execute(
+        "INSERT INTO conversations (app, key) VALUES (?, ?)", (app, key)).lastrowid
+
 class MigrateTests(unittest.SynchronousTestCase):
     def connect(self, path=None):
         connection = sqlite3.connect(path or self.path, isolation_level=None)
@@ -237,15 +251,7 @@ class _Version2File:
     def message(self, app, sender, target_type, target, msg_type, content, offline_for=(),
                 extras=None, client_id=None):
         """A message as the old append wrote it (its conversation made on first use); its id."""
-        if target_type == GROUP:
-            key = f"g:{target}"
-        else:
-            first, second = sorted((sender, target))
-            key = f"s:{len(first)}:{first}:{second}"
-        row = self.db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
-                              (app, key)).fetchone()
-        conv = row[0] if row else self.db.execute(
-            "INSERT INTO conversations (app, key) VALUES (?, ?)", (app, key)).lastrowid
+        conv = old_conversation_id(self.db, app, sender, target_type, target)
         message_id, self.next_id = self.next_id, self.next_id + 1
         self.db.execute(
             "INSERT INTO messages (id, app, sender, target_type, target, msg_type, content,"
@@ -516,15 +522,7 @@ class _Version4File:
 
     def message(self, app, sender, target_type, target, text, offline_for=()):
         """A message and its offline marks as the old append wrote them; its id."""
-        if target_type == GROUP:
-            key = f"g:{target}"
-        else:
-            first, second = sorted((sender, target))
-            key = f"s:{len(first)}:{first}:{second}"
-        row = self.db.execute("SELECT id FROM conversations WHERE app = ? AND key = ?",
-                              (app, key)).fetchone()
-        conv = row[0] if row else self.db.execute(
-            "INSERT INTO conversations (app, key) VALUES (?, ?)", (app, key)).lastrowid
+        conv = old_conversation_id(self.db, app, sender, target_type, target)
         message_id, self.next_id = self.next_id, self.next_id + 1
         self.db.execute(
             "INSERT INTO messages (id, app, sender, target_type, target, msg_type, body, extras,"
