@@ -153,6 +153,38 @@ class JimMeaningTests(Fixture, SynchronousTestCase):
         self.assertEqual(seen, [f"message number {n}"[:16] for n in range(6)])
 
 
+class GroupMembershipTests(Fixture, SynchronousTestCase):
+    def test_a_group_joined_brings_no_earlier_messages_as_offline(self):
+        self.fx.add_group("g", "alice", "bob")
+        carol, carol_client = self.login("carol")
+        carol.connection_lost()
+        self.say(group("g", "before carol"))
+        self.fx.clock.advance(1)
+        carol, carol_client = self.login("carol")
+        send(carol, 7, {"cmd": 7, "groupId": "g"})
+        carol_client.take()
+        carol.connection_lost()
+        self.fx.clock.advance(1)
+        self.say(group("g", "after carol"))
+        carol, carol_client = self.login("carol")
+        self.assertEqual(self.offline(carol, carol_client), {"g": ["after carol"]})
+
+    def test_a_fetch_cut_by_the_count_says_more(self):
+        fx = make_core(users=self.users, limits=Limits(offline_max=2))
+        alice, _ = fx.login("alice")
+        for n in range(3):
+            send(alice, 11, private("bob", str(n)))
+        bob, bob_client = fx.login("bob")
+        send(bob, 19, {"type": 0})
+        [(_, first)] = bob_client.take()
+        send(bob, 19, {"type": 0})
+        [(_, second)] = bob_client.take()
+        self.assertEqual(([m["content"] for m in first["data"]["friends"]["alice"]],
+                          first.get("more")), (["0", "1"], True))
+        self.assertEqual(([m["content"] for m in second["data"]["friends"]["alice"]],
+                          second.get("more")), (["2"], None))
+
+
 class AckTests(Fixture, SynchronousTestCase):
     """Devices that acknowledge: only acks move their cursors."""
 

@@ -30,6 +30,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from jim.core import devices
+from jim.model import GROUP
 from jim.cursors import (
     Cursor, group_conversation, private_conversation, pushed_spans, start_of_new_device,
 )
@@ -157,7 +158,7 @@ class Inbox:
         if not ids:
             return spans
         app, username = connection.app, connection.username
-        gids = await self.groups_of(app, username)
+        gids = list(await self.groups_of(app, username))
         since = await self._since(app, username)
         inbox_ids, after, upto = [], start, max(ids)
         while after < upto:
@@ -217,15 +218,15 @@ class Inbox:
         live, pushed = self._live(connection, place)
         cursor = cursor.moved(live)
         since = await self._since(app, username)
-        gids = ()
-        if peer is None and gid is None:
-            gids = await self.groups_of(app, username)
+        joined = await self.groups_of(app, username)
+        gids = list(joined) if peer is None and gid is None else ()
         found = []
         while True:
             page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
                                          gid=gid, since=since, limit=limit,
                                          per_conversation=self.limits.inbox_per_conversation)
-            found += [m for m in page if m.id not in pushed]
+            found += [m for m in page
+                      if m.id not in pushed and not self._before_joining(m, joined)]
             if len(page) < limit or len(found) >= limit:
                 break
             after = page[-1].id
@@ -235,13 +236,22 @@ class Inbox:
         return found
 
     async def groups_of(self, app, username):
-        """The gids of the user's groups, but those it shields (they send it nothing)."""
-        gids = []
+        """C{{gid: when the user joined it (epoch ms)}} of the user's groups, but those it
+        shields (they send it nothing)."""
+        joined = {}
         for group in await self.groups.user_groups(app, username):
-            await self.groups.members(app, group.gid)  # in memory: its shields are known
-            if username not in self.groups.shielded(app, group.gid):
-                gids.append(group.gid)
-        return gids
+            member = (await self.groups.members(app, group.gid)).get(username)
+            if member is not None and username not in self.groups.shielded(app, group.gid):
+                joined[group.gid] = member.joined
+        return joined
+
+    @staticmethod
+    def _before_joining(message, joined):
+        """Is C{message} one of a group's from before the user joined it?"""
+        if message.target_type != GROUP:
+            return False
+        since = joined.get(int(message.target))
+        return since is not None and message.created < since
 
     async def consume(self, connection, upto, peer=None, gid=None):
         """A J-IM offline fetch returned the device's messages up to id C{upto} (of the

@@ -119,5 +119,7 @@ async def offline_page(inbox, connection, sink, peer=None, gid=None):
             listed += 1
         if full or len(waiting) < n:
             break
+    else:  # cut by the count: whether more wait
+        full = bool(await inbox.read(connection, after=after, peer=peer, gid=gid, limit=1))
     await inbox.consume(connection, after, peer=peer, gid=gid)
     return full

@@ -159,8 +159,13 @@ class Session:
     def deliver(self, delivery, cache):
         client = self.client
         item = delivery.item
-        if type(item) is Message:
-            self.note_message(item.id)
+        if type(item) is Message:  # note_message, inline: this runs for every push
+            message_id = item.id
+            if message_id > self.seen_upto:
+                self.seen_upto = message_id
+            pushed = self.pushed
+            if pushed is not None:
+                pushed.note(message_id)
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)

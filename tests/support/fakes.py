@@ -306,7 +306,7 @@ def offline(fx, username, device="w:~", app=APP_KEY):
     memory = fx.memory
     cursors = memory.inbox.cursors(app, username).result
     cursor = cursors.get(device) or start_of_new_device(cursors)
-    gids = defer.ensureDeferred(fx.core.inbox.groups_of(app, username)).result
+    gids = list(defer.ensureDeferred(fx.core.inbox.groups_of(app, username)).result)
     return memory.inbox.read(app, username, gids, cursor).result
 
 
