@@ -4,8 +4,6 @@ acknowledged is lost, and the server goes on by itself once there is room again.
 SQLite's own limit on the file's size (``PRAGMA max_page_count`` on the writer's connection)
 makes every write that needs a new page fail with SQLITE_FULL, "database or disk is full",
 exactly the error a full disk gives."""
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from tests.support.inprocess import start_jim
@@ -64,13 +62,6 @@ class DiskFullTests(TestCase):
         await bob.disconnect()
         bob = await tcp_client(jim.port, testcase=self)
         await bob.login("bob", platform="w", deviceId="desk", acks=True)
-        listed, request = [], {"cmd": 101}
-        while True:
-            data = (await bob.request(101, request, 102))["data"]
-            listed += [int(m["id"]) for m in data["messages"]]
-            if not data["more"]:
-                break
-            request = {"cmd": 101, "after": listed[-1]}
+        listed = await bob.sync_all()
         self.assertTrue(set(acked) <= set(listed))
         self.assertEqual(sorted(listed), sorted(stored))
-        await deferLater(reactor, 0, lambda: None)

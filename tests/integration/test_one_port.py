@@ -200,13 +200,7 @@ class OnePortTests(TestCase):
         # (8 MB of them: paged, as replies stop at --max-reply-bytes)
         back = await tcp_client(jim.port, testcase=self)
         await back.login("stuck", **device)
-        listed, request = [], {"cmd": 101}
-        while True:
-            data = (await back.request(101, request, 102))["data"]
-            listed += [int(m["id"]) for m in data["messages"]]
-            if not data["more"]:
-                break
-            request = {"cmd": 101, "after": listed[-1]}
+        listed = await back.sync_all()
         to_carol = {int(i) for i in await self.ids_to(alice, "carol")}
         to_stuck = sorted({int(a["data"]["id"]) for a in acks} - to_carol)
         self.assertEqual(len(to_stuck), 200)

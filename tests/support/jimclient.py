@@ -69,6 +69,16 @@ class _ClientMixin:
         assert reply["code"] == 10007, reply
         return reply
 
+    async def sync_all(self):
+        """Sync (cmd 101) page by page until no more wait: the ids listed, in order."""
+        listed, request = [], {"cmd": 101}
+        while True:
+            data = (await self.request(101, request, 102))["data"]
+            listed += [int(m["id"]) for m in data["messages"]]
+            if not data["more"]:
+                return listed
+            request = {"cmd": 101, "after": listed[-1]}
+
     async def disconnect(self, timeout=TIMEOUT):
         """Close from this side and wait until the connection is gone."""
         if not self.inbox.closed.called:
