@@ -295,9 +295,6 @@ class IBus(Interface):
     node = Attribute("This node's id, unique among the nodes sharing the bus.")
     node_number = Attribute("This node's number (0 to 15) among the nodes sharing the bus, "
                             "for the ids it makes (event ids); set once started.")
-    missed = Attribute("None, or C{missed(delivery, usernames)}: called for a delivery of a "
-                       "message that could not reach these recipients (their node went away "
-                       "meanwhile), so that the core keeps it for them as an offline message.")
     lost = Attribute("None, or C{lost(users)}: called with the C{(app, username)} of users "
                      "who are online nowhere now because the node that held them died. One "
                      "node is told, the one that found it dead, so that the core tells their "

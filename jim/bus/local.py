@@ -28,7 +28,6 @@ class LocalBus:
     def __init__(self, node=None, wire=False, metrics=None):
         self.node = node or f"n{next(_nodes)}"
         self.node_number = 0
-        self.missed = None  # a bus within one process reaches every recipient it is given
         self.lost = None  # and has no other node to lose
         self._wire = wire
         self._metrics = metrics

@@ -10,9 +10,9 @@ it of the same reactor turn: one PUBLISH a node and a turn, a line a delivery. P
 through one connection, so every node receives what one node published in the order it was
 published.
 
-Redis pub/sub keeps nothing for a node that is not listening. So a message a node was sent for
-users it no longer has, or that no node received (Redis answered PUBLISH with 0 listeners, or
-could not be reached) is handed to C{missed}: the core keeps it as an offline message for them.
+Redis pub/sub keeps nothing for a node that is not listening. Nothing needs keeping: a message
+is in the log, and a device that did not get its push finds it in its inbox (L{jim.core.inbox}).
+A node sent a part for a user who moved to another node sends it on there, once.
 
 Presence (who is connected where, and which nodes are alive) is kept by
 L{jim.bus.redis_presence.PresenceKeeper} over the same connection and channel.
@@ -31,7 +31,7 @@ from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
     APPS_AREA, BUS_VALUES, EVERY_APP, GROUPS_AREA, RELATIONS_AREA, USERS_AREA, Delivery,
-    Invalidate, Message,
+    Invalidate,
 )
 from jim.redis.client import RedisClient
 from jim.redis.listener import Listener
@@ -56,7 +56,6 @@ class RedisBus:
     C{self.presence}.
 
     @param expiry: seconds after its last beat a node is taken as dead.
-    @ivar missed: C{missed(delivery, usernames)}: a message for these users reached nobody.
     @ivar node_number: this node's event-id number (0 to 15), once started.
     """
 
@@ -66,7 +65,6 @@ class RedisBus:
                  timeout=5.0):
         self.node = node or new_node_id()
         self.presence = ClusterPresence(self.node, reactor)
-        self.missed = None
         self.lost = None
         self._metrics = metrics
         self._local = LocalBus(node=self.node)
@@ -166,40 +164,16 @@ class RedisBus:
             channel = node_channel(node)
             sent = self._client.call("PUBLISH", channel, b"\n".join(line for line, _ in queued))
             parts = [part for _, part in queued]
-            sent.addCallbacks(self._delivered, self._not_delivered, callbackArgs=(parts, node),
-                              errbackArgs=(parts, channel, node))
-
-    def _delivered(self, listeners, parts, node):
-        if listeners == 0:  # that node is gone, or between connections
-            for part in parts:
-                self._report_missed(part, self._only_on(part, node))
-
-    def _not_delivered(self, failure, parts, channel, node):
-        self._publish_failed(failure, channel)
-        for part in parts:
-            self._report_missed(part, self._only_on(part, node))
+            # a part no node took is in its recipients' inboxes (the message log)
+            sent.addErrback(self._publish_failed, channel)
 
     def _users_lost(self, users):
         if self.lost is not None:
             self.lost(users)
 
-    def _only_on(self, delivery, node):
-        """The recipients of C{delivery} connected to no node but C{node}."""
-        beyond = self.presence.online_beyond
-        return [u for u in delivery.recipients if not beyond(delivery.app, u, node)]
-
     def _publish_failed(self, failure, channel):
         self.log.warn("bus: could not publish to {channel}: {why}", channel=channel,
                       why=failure.getErrorMessage())
-
-    def _report_missed(self, delivery, usernames):
-        item = delivery.item
-        if self.missed is None or type(item) is not Message or item.no_offline or not usernames:
-            return
-        try:
-            self.missed(delivery, tuple(usernames))
-        except Exception:
-            self.log.failure("bus: keeping a missed message for later failed")
 
     # -- what comes in ---------------------------------------------------------------------
 
@@ -228,18 +202,15 @@ class RedisBus:
     def _hand_over(self, delivery, again):
         """A delivery sent to this node: to its recipients here. One who moved to another node
         since the sender looked is sent it there (once: a delivery sent on is not sent on
-        again); one connected nowhere now keeps it as an offline message."""
+        again); one connected nowhere now finds it in its inbox."""
         here = self.presence.is_here
         app = delivery.app
         gone = [u for u in delivery.recipients if not here(app, u)]
         if gone:
             nodes = {} if again else self.presence.nodes_of(app, gone)
             nodes.pop(self.node, None)
-            moved = set()
             for node, names in nodes.items():
                 self._queue(node, _to(delivery, names), _AGAIN)
-                moved.update(names)
-            self._report_missed(delivery, [u for u in gone if u not in moved])
             if len(gone) == len(delivery.recipients):
                 return
             delivery = _to(delivery, [u for u in delivery.recipients if u not in gone])
