@@ -218,6 +218,14 @@ class AckTests(Fixture, SynchronousTestCase):
         self.assertEqual([m["content"] for m in self.sync(phone, phone_client)["messages"]],
                          ["two"])
 
+    def test_an_ack_before_the_sync_cannot_skip_the_backlog(self):
+        [waiting] = self.say(private("bob", "waiting"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.assertEqual(self.ack(phone, phone_client, waiting), 0, "never sent: not acked")
+        self.assertEqual([m["content"] for m in self.sync(phone, phone_client)["messages"]],
+                         ["waiting"])
+        self.assertEqual(self.ack(phone, phone_client, waiting), waiting)
+
     def test_sync_pages_by_count_and_after(self):
         ids = self.say(*[private("bob", str(n)) for n in range(5)])
         phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)

@@ -124,9 +124,8 @@ class Conn:
 
     @property
     def bound(self):
-        """The most its acks may reach: what it was sent or listed (and the inbox's end when
-        it logged in, from where everything is pushed to it)."""
-        return max(self.held | {self.start})
+        """The most its acks may reach: the highest id it was sent, listed or sent itself."""
+        return max(self.held, default=0)
 
     @property
     def ackable(self):

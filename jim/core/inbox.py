@@ -104,8 +104,6 @@ class Inbox:
         if not acks:
             connection.pushed = Pushed()
         self._devices.setdefault((app, username, device), {})[connection.id] = place
-        if connection.seen_upto < start:
-            connection.seen_upto = start
         cursors = await self.store.cursors(app, username)
         cursor = cursors.get(device)
         if cursor is None:
@@ -181,9 +179,6 @@ class Inbox:
         self.log.warn("the inbox cursor of {user} ({id}) could not be kept at its logout:"
                       " {why}; what it was sent may come again", user=connection.username,
                       id=connection.id, why=failure.getErrorMessage())
-
-    def place(self, connection):
-        return self._places.get(connection.id)
 
     # -- reading -------------------------------------------------------------------------------
 
