@@ -1,10 +1,14 @@
 """Each device's inbox through the J-IM commands: offline fetches (cmd 19) that never take a
 message from another device, J-IM's meaning for devices that do not acknowledge, and sync
 (cmd 101) and ack (cmd 103) for those that do; retention and the sweep of forgotten devices."""
+from twisted.internet import defer
+from twisted.logger import Logger, LogLevel, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
+from jim import errors
 from jim.config import Limits
 from jim.cursors import Cursor
+from jim.errors import JimError
 from tests.support.fakes import APP_KEY, make_core, send
 
 DAY = 86_400
@@ -134,7 +138,6 @@ class JimMeaningTests(Fixture, SynchronousTestCase):
         self.assertTrue(gid)
 
     def test_a_bounded_reply_consumes_what_it_lists_only(self):
-        self.fx.limits = Limits(max_reply=600)
         fx = make_core(users=self.users, limits=Limits(max_reply=600, max_message=64))
         alice, _ = fx.login("alice")
         for n in range(6):
@@ -253,6 +256,24 @@ class AckTests(Fixture, SynchronousTestCase):
         self.assertEqual((command, reply["code"]), (6, 10008))
 
 
+class StoreFailureTests(Fixture, SynchronousTestCase):
+    def test_a_cursor_that_cannot_be_kept_at_logout_is_a_warning_and_nothing_more(self):
+        bob, _ = self.login("bob")
+        self.say(private("bob", "live"))
+        inbox = self.fx.memory.inbox
+        inbox.move_cursor = lambda *args: defer.fail(
+            JimError(errors.SERVER_ERROR, "the store is away"))
+        logged = []
+        self.fx.core.inbox.log = Logger(observer=logged.append)
+        bob.connection_lost()
+        [warning] = [e for e in logged if e["log_level"] == LogLevel.warn]
+        self.assertIn("the store is away", formatEvent(warning))
+        self.assertEqual(self.flushLoggedErrors(), [])
+        del inbox.move_cursor  # back: bob's next fetch lists "live" again, never loses it
+        bob, bob_client = self.login("bob")
+        self.assertEqual(self.offline(bob, bob_client), {"alice": ["live"]})
+
+
 class RetentionTests(Fixture, SynchronousTestCase):
     limits = Limits(inbox_per_conversation=2, inbox_days=1)
 
@@ -276,12 +297,7 @@ class RetentionTests(Fixture, SynchronousTestCase):
         laptop.connection_lost()
         self.fx.clock.advance(DAY / 2 + 1)
         inbox = self.fx.core.inbox
-        self.assertEqual(self.successResultOf(_run(inbox.sweep())), 1)
+        self.assertEqual(self.successResultOf(defer.ensureDeferred(inbox.sweep())), 1)
         cursors = self.successResultOf(self.fx.memory.inbox.cursors(APP_KEY, "bob"))
         self.assertEqual(set(cursors), {"w:l"})
         self.assertIsInstance(cursors["w:l"], Cursor)
-
-
-def _run(coroutine):
-    from twisted.internet import defer
-    return defer.ensureDeferred(coroutine)
