@@ -213,7 +213,8 @@ class Inbox:
         live, pushed = self._live(connection, place)
         cursor = cursor.moved(live)
         since = await self._since(app, username)
-        joined = await self.groups_of(app, username)
+        # a peer's conversation needs no groups; a group's, only when the user joined it
+        joined = {} if peer is not None else await self.groups_of(app, username)
         gids = list(joined) if peer is None and gid is None else ()
         found = []
         while True:

@@ -43,7 +43,7 @@ from jim.interfaces import IInboxStore
 from jim.redis.client import Script
 from jim.store import check_limit
 from jim.store.redis_keys import deferred, key
-from jim.store.redis_messages import _message
+from jim.store.redis_messages import stored_message
 
 #: how many times a move reads and compares before it fails with SERVER_ERROR
 MOVE_TRIES = 10
@@ -244,7 +244,7 @@ class RedisInbox:
             for message_id, value in zip(part, values):
                 if value is None:
                     continue
-                message = _message(app, message_id, value)
+                message = stored_message(app, message_id, value)
                 if (message.retracted or message.no_offline or message.created < since):
                     continue
                 kept.append(message)

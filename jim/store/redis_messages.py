@@ -81,13 +81,14 @@ def _client_field(sender, client_id, target_type, target):
     return orjson.dumps([sender, client_id, target_type, target]).decode()
 
 
-def _message(app, message_id, value):
+def stored_message(app, message_id, value):
+    """The L{Message} a message's stored JSON value is (the inbox area reads them too)."""
     return Message._make((int(message_id), app, *orjson.loads(value)))
 
 
 def _messages(app, reply):
     """The Messages of a script's C{id, JSON, id, JSON...}."""
-    return [_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
+    return [stored_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
 @implementer(IMessageStore)
@@ -238,7 +239,7 @@ class RedisMessages:
     @deferred
     async def get_message(self, app, message_id):
         value = await self._client.call("HGET", key(app, "messages"), str(message_id))
-        return None if value is None else _message(app, message_id, value)
+        return None if value is None else stored_message(app, message_id, value)
 
     @deferred
     async def message_by_client_id(self, app, sender, client_id, target_type, target):
@@ -256,7 +257,7 @@ class RedisMessages:
         value = await self._client.run(
             RETRACT, [key(app, "messages"), key(app, "history", conversation_of(message))],
             [str(message.id), entry])
-        return _message(app, message.id, value)
+        return stored_message(app, message.id, value)
 
     # -- history -----------------------------------------------------------------------------
 
