@@ -13,16 +13,17 @@ from twisted.logger import Logger
 
 from jim.redis.client import (MasterFactory, NoDelay, RedisUnavailable, Sentinel, disconnect,
                               endpoint_for)
+from jim.redis.resp import FastReplies
 
 
-class _Subscriber(NoDelay, txredisapi.SubscriberProtocol):
+class _Subscriber(NoDelay, FastReplies, txredisapi.SubscriberProtocol):
     """Hands every message to the factory's listener."""
 
     def messageReceived(self, pattern, channel, message):
         self.factory.listener.received(channel, message)
 
 
-class _SentinelSubscriber(NoDelay, txredisapi.SubscriberProtocol,
+class _SentinelSubscriber(NoDelay, FastReplies, txredisapi.SubscriberProtocol,
                           txredisapi.SentinelRedisProtocol):
     """L{_Subscriber} on the master a Sentinel names (it checks the role first)."""
 
