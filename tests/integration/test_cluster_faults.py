@@ -133,6 +133,7 @@ class RedisRestartTests(ClusterCase):
         offline = []  # a message whose append was in flight may reach the inbox a while later
         for _ in range(40):
             reply = await bobby.request(19, {"cmd": 19, "type": 0, "userId": "bobby"}, 20)
+            assert "data" in reply, reply
             offline += reply["data"]["friends"].get("alice", [])
             if {m["content"] for m in live + offline} >= set(acknowledged):
                 break
