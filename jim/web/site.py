@@ -8,6 +8,7 @@ deadline (L{jim.web.request_deadline}) is answered 408 and the connection closed
 import os
 
 import orjson
+from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.web import http, resource, server, static
 
@@ -120,10 +121,41 @@ class LimitedRequest(server.Request):
 
     def gotLength(self, length):
         method, path = self.channel.request_line
-        self._limit = self.channel.site.body_limit(method, path)
+        site = self.channel.site
+        self._limit = site.body_limit(method, path)
         if length is not None and length > self._limit:
             self._refuse()
+        elif self._limit > site.max_body and site.head_check is not None:
+            self._check_head()
         super().gotLength(None if self._refused else length)
+
+    def _check_head(self):
+        """A route that takes more than the site's C{max_body} (an upload): its credentials
+        are checked before its body is read, the connection not read meanwhile, so that
+        nobody can make the server take in megabytes without them."""
+        transport = self.channel.transport
+        transport.pauseProducing()
+        checked = defer.ensureDeferred(self.channel.site.head_check(self))
+        checked.addCallbacks(self._head_passed, self._head_refused,
+                             callbackArgs=(transport,))
+
+    def _head_passed(self, _, transport):
+        if not self._refused:
+            transport.resumeProducing()
+
+    def _head_refused(self, failure):
+        if self._refused:
+            return
+        self._refused = True
+        self.requestHeaders.removeHeader(b"expect")  # no "100 Continue" after the refusal
+        error = failure.value if failure.check(JimError) else None
+        if error is None:
+            self.log.failure("checking a request's credentials failed", failure)
+            error = JimError(errors.SERVER_ERROR, "the credentials could not be checked")
+        status, code = jmessage_error(error)
+        self.log.info("refusing an upload before its body: {why}", why=error.detail)
+        self.channel.close_with(b"%d %s" % (status, http.RESPONSES.get(status, b"Refused")),
+                                error_body(code, error.detail))
 
     def handleContentChunk(self, data):
         if self._refused:
@@ -269,13 +301,16 @@ class JimSite(server.Site):
     displayTracebacks = False
 
     def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None,
-                 hsts_max_age=0, request_timeout=30.0, min_body_rate=8192):
+                 hsts_max_age=0, request_timeout=30.0, min_body_rate=8192, head_check=None):
         """
         @param timeout: seconds a connection may stay idle (Twisted's own timeout).
         @param hsts_max_age: seconds of C{Strict-Transport-Security} on every response served
             over TLS; 0 sends none.
         @param request_timeout: seconds a request's head and body have to arrive, from its
             first byte, and C{min_body_rate}: body bytes that add one second to it (0: none).
+        @param head_check: None, or C{async head_check(request)}: run once the head of a
+            request whose body may exceed C{max_body} has arrived, before its body is read;
+            a JimError it raises is the answer, and the connection is closed.
         """
         # no form bodies into request.args: an upload's multipart body is read by its route,
         # off the reactor thread, not parsed whole in memory here
@@ -287,6 +322,7 @@ class JimSite(server.Site):
         self.clock = clock
         self.request_timeout = request_timeout
         self.min_body_rate = min_body_rate
+        self.head_check = head_check
 
     def body_limit(self, method, path):
         """The most bytes a request's body may have: its REST route's limit, else
@@ -309,5 +345,6 @@ def build_site(core, store_name, clock, hsts_max_age=0):
     root.putChild(b"metrics", Metrics(core))
     root.putChild(b"media", MediaDownloads(core))
     return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
+                   head_check=rest.check_before_body,
                    hsts_max_age=hsts_max_age, request_timeout=core.limits.http_request_timeout,
                    min_body_rate=core.limits.http_min_body_rate)

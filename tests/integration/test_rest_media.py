@@ -19,7 +19,7 @@ from tests.support.certs import write_pair
 from tests.support.media import (
     AMR, image_bytes, kept_files, multipart, png_claiming, temporary_files,
 )
-from tests.support.rest import Checks, build_request, second_app, send_raw, start_rest
+from tests.support.rest import Checks, basic, build_request, second_app, send_raw, start_rest
 
 IMAGE_ID = re.compile(r"qiniu/image/j/[0-9A-F]{32}\.(png|jpg|gif|bmp)")
 
@@ -147,6 +147,26 @@ class RefusalTests(MediaCase):
         self.assertError(response, 413, 899003)
         self.assertEqual(kept_files(self.folder), kept)
         self.assertEqual(temporary_files(self.folder), [])
+
+    async def test_an_upload_without_credentials_is_refused_before_its_body(self):
+        rest = await self.start()
+        head = [("Content-Length", str(8 * 1024 * 1024)),
+                ("Content-Type", "multipart/form-data; boundary=b")]
+        cases = [
+            ([("Authorization", basic(rest.key, "wrong"))], 401, 899008),
+            ([("Authorization", basic("nosuchapp", rest.secret))], 401, 899008),
+            ([], 401, 899007),
+            ([("Authorization", basic(rest.key, "wrong")), ("Expect", "100-continue")], 401,
+             899008),
+        ]
+        for extra, status, code in cases:
+            # only the head is sent: the answer cannot wait for the 8 MiB it announces
+            response = await send_raw(self.jim.port, build_request(
+                "POST", "/v1/resource?type=file", headers=head + extra))
+            self.assertError(response, status, code)
+        self.nothing_kept()
+        # with its app's credentials the same route reads the body
+        self.assertJson(await self.upload(b"x" * 1000, kind="file"))
 
     async def test_the_default_limit_is_8_mib(self):
         await self.start()

@@ -150,6 +150,14 @@ class Router(AsyncResource):
         found, _, _ = self.match(method, normalise(text))
         return None if found is None else found.limit(self.core.limits)
 
+    async def check_before_body(self, request):
+        """The app credentials of a request whose route takes a large body (an upload),
+        checked as soon as its head has arrived (L{jim.web.site.LimitedRequest}): a caller
+        without them is refused before a byte of the body is read, and the route checks
+        them again as any other."""
+        key, secret = basic_credentials(request)
+        await self.core.accounts.check_app_secret(key, secret)
+
     def match(self, method, path):
         """C{(route, params, [])} for a request, or C{(None, None, allowed methods)} when no
         route of this method takes the path."""
