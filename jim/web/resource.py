@@ -17,6 +17,8 @@ from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 
 JSON = b"application/json; charset=utf-8"
+#: the challenge of every 401 (the app's Basic credentials)
+BASIC_CHALLENGE = b'Basic realm="jim"'
 
 
 class AsyncResource(resource.Resource):
@@ -44,7 +46,7 @@ class AsyncResource(resource.Resource):
         except JimError as e:
             answer = self.error(request, e)
             if answer[0] == http.UNAUTHORIZED:
-                request.setHeader(b"WWW-Authenticate", b'Basic realm="jim"')
+                request.setHeader(b"WWW-Authenticate", BASIC_CHALLENGE)
         if answer is not None:
             self._finish(request, *answer)
 

@@ -19,7 +19,7 @@ from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
 from jim.web.rest_v1 import rest_api
 from jim.web.request_deadline import time_left
-from jim.web.resource import JSON, AsyncResource, NotFound, basic_credentials
+from jim.web.resource import BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -154,8 +154,10 @@ class LimitedRequest(server.Request):
             error = JimError(errors.SERVER_ERROR, "the credentials could not be checked")
         status, code = jmessage_error(error)
         self.log.info("refusing an upload before its body: {why}", why=error.detail)
+        # as the route itself answers a 401: with the challenge
+        challenge = [(b"WWW-Authenticate", BASIC_CHALLENGE)] if status == 401 else []
         self.channel.close_with(b"%d %s" % (status, http.RESPONSES.get(status, b"Refused")),
-                                error_body(code, error.detail))
+                                error_body(code, error.detail), challenge)
 
     def handleContentChunk(self, data):
         if self._refused:
@@ -250,12 +252,15 @@ class CountedChannel(http.HTTPChannel):
             f" and 1 s per {site.min_body_rate} body bytes)" if site.min_body_rate else
             f"request not received in time ({site.request_timeout:g} s)"))
 
-    def close_with(self, status, body):
-        """Answer C{status} (bytes: code and reason) with the JSON C{body} on the raw
-        transport and close, whatever request is being read; a client that does not take
-        the answer within L{CLOSE_GRACE} seconds is aborted."""
+    def close_with(self, status, body, headers=()):
+        """Answer C{status} (bytes: code and reason) with the JSON C{body} (and C{headers},
+        C{(name, value)} bytes) on the raw transport and close, whatever request is being
+        read; a client that does not take the answer within L{CLOSE_GRACE} seconds is
+        aborted."""
         head = (b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n" % len(body))
+        for name, value in headers:
+            head += name + b": " + value + b"\r\n"
         hsts = self.site.hsts
         if hsts is not None and self.isSecure():
             head += HSTS + b": " + hsts + b"\r\n"
