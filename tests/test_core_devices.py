@@ -80,3 +80,10 @@ class UserstatTests(SynchronousTestCase):
 
     def test_none(self):
         self.assertEqual(devices.devices([]), [])
+
+    def test_past_devices_follow_as_logged_out(self):
+        self.assertEqual(devices.devices([("n:1", "i:pad")], ["a:phone", "w:~"]), [
+            {"login": True, "online": True, "platform": "i"},
+            {"login": False, "online": False, "platform": "a"},
+            {"login": False, "online": False, "platform": "w"},
+        ])

@@ -107,6 +107,27 @@ class DevicesTests(Fixture, SynchronousTestCase):
         self.assertEqual(self.offline(tcp2, tcp2_client), {}, "the TCP device fetched it")
 
 
+class PastDevicesTests(Fixture, SynchronousTestCase):
+    def past(self, username):
+        connections = self.fx.core.presence.connections(APP_KEY, username)
+        d = defer.ensureDeferred(self.fx.core.inbox.past_devices(
+            APP_KEY, username, [key for _, key in connections]))
+        return self.successResultOf(d)
+
+    def test_devices_with_a_cursor_and_no_connection_newest_first(self):
+        self.assertEqual(self.past("bob"), [], "never logged in")
+        phone, _ = self.login("bob", platform="a", deviceId="phone")
+        pc, _ = self.login("bob")
+        self.assertEqual(self.past("bob"), [], "both connected")
+        phone.connection_lost()
+        self.fx.clock.advance(60)
+        pc.connection_lost()
+        self.assertEqual(self.past("bob"), ["w:~", "a:phone"], "the pc was seen last")
+        again, _ = self.login("bob")  # another unnamed J-IM TCP client: the same cursor
+        self.assertEqual(self.past("bob"), ["a:phone"])
+        self.assertEqual(self.past("carol"), [])
+
+
 class JimMeaningTests(Fixture, SynchronousTestCase):
     """Devices that do not acknowledge keep J-IM's meaning of offline messages."""
 

@@ -73,12 +73,15 @@ def replaced(connections, key, single_device):
             if single_device or other == key]
 
 
-def devices(connections):
+def devices(connections, past=()):
     """The distinct devices among C{connections}, C{[(connection id, device key), ...]}, as
     JMessage's userstat lists them: C{[{"login", "online", "platform"}, ...]}, in the order
-    they first logged in."""
+    they first logged in, then the device keys C{past} (devices with no connection now) as
+    logged out."""
     seen = dict.fromkeys(key for _, key in connections)
-    return [{"login": True, "online": True, "platform": platform_of(key)} for key in seen]
+    return ([{"login": True, "online": True, "platform": platform_of(key)} for key in seen]
+            + [{"login": False, "online": False, "platform": platform_of(key)}
+               for key in past])
 
 
 def cursor_device(key):

@@ -277,6 +277,16 @@ class Inbox:
 
     # -- retention -----------------------------------------------------------------------------
 
+    async def past_devices(self, app, username, online):
+        """The device keys of the user's devices that have an inbox cursor (they logged in
+        within the inbox's days) and no connection now (C{online}: the device keys of its
+        connections), the most recently seen first: userstat lists them as logged out."""
+        cursors = await self.store.cursors(app, username)
+        here = {devices.cursor_device(key) for key in online}
+        past = sorted(((cursor.seen, key) for key, cursor in cursors.items() if key not in here),
+                      key=lambda entry: (-entry[0], entry[1]))
+        return [key for _, key in past]
+
     def start(self):
         """Sweep forgotten devices now and then."""
         self._sweeper = LoopingCall(self._sweep_logged)

@@ -31,9 +31,20 @@ class DeviceClients(Clients):
                          ("logged_in_elsewhere", 872008, "logged in elsewhere"))
         await client.wait_closed()
 
-    async def devices(self, rest, name):
+    async def states(self, rest, name):
         [state] = self.assertJson(await rest.post("/v1/users/userstat", [name]))
-        return sorted(d["platform"] for d in state["devices"])
+        return state["devices"]
+
+    async def devices(self, rest, name):
+        """The platforms of the devices userstat lists as online, sorted."""
+        states = await self.states(rest, name)
+        for state in states:
+            self.assertEqual(state["login"], state["online"])
+        return sorted(d["platform"] for d in states if d["online"])
+
+    async def past(self, rest, name):
+        """The platforms of the devices userstat lists as logged out, in its order."""
+        return [d["platform"] for d in await self.states(rest, name) if not d["login"]]
 
 
 class OneNodeTests(TestCase, Checks, DeviceClients):
@@ -85,6 +96,34 @@ class OneNodeTests(TestCase, Checks, DeviceClients):
         phone = await self.on(jim, "alice", **device("a"))
         await self.replaced(web)
         self.assertEqual(await self.devices(rest, "alice"), ["a"])
+        self.assertEqual(await self.past(rest, "alice"), ["j"], "the web, logged out")
+        self.assertFalse(phone.inbox.closed.called)
+
+    async def test_devices_that_logged_out_are_listed_as_such(self):
+        jim, rest = await start_rest(self)
+        await rest.register("alice", "bobby")
+        self.assertEqual(await self.states(rest, "alice"), [], "never logged in: none")
+        pad = await self.on(jim, "alice", **device("i", "pad"))
+        pc = await self.tcp(jim, "alice")  # a J-IM client naming no device
+        phone = await self.on(jim, "alice", **device("a", "phone"))
+        self.assertEqual(await self.devices(rest, "alice"), ["a", "i", "w"])
+        self.assertEqual(await self.past(rest, "alice"), [])
+        for client in (pad, pc):
+            client.close()
+            await client.wait_closed()
+        for _ in range(250):  # each logout leaves its cursor, seen at the close
+            if len(await self.past(rest, "alice")) == 2:
+                break
+            await task.deferLater(reactor, 0.02, lambda: None)
+        states = await self.states(rest, "alice")
+        self.assertEqual(states[0], {"login": True, "online": True, "platform": "a"})
+        self.assertEqual(sorted(d["platform"] for d in states[1:]), ["i", "w"])
+        self.assertEqual([d["login"] for d in states[1:]], [False, False])
+        self.assertEqual([d["online"] for d in states[1:]], [False, False])
+        # another user's devices are not hers, nor hers his
+        self.assertEqual(self.assertJson(await rest.post("/v1/users/userstat",
+                                                         ["bobby", "alice"]))[0],
+                         {"username": "bobby", "devices": []})
         self.assertFalse(phone.inbox.closed.called)
 
     async def test_own_group_chat_reaches_the_other_devices(self):

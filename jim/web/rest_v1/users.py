@@ -159,15 +159,20 @@ async def user_state(call):
 @route("POST", "/v1/users/userstat", body_limit=64 * 1024)
 async def user_states(call):
     """The devices of several users, and whether each is online: one entry a device the
-    user is logged in on, on any node (a J-IM connection that named no device is one)."""
+    user is logged in on, on any node (a J-IM connection that named no device is one), then
+    one a device that logged in within the inbox's days and has no connection now."""
     names = params.names(call.json(), limit=REGISTER_MAX)
-    found = await call.core.users.require_all(call.app.key, names)
+    app = call.app.key
+    found = await call.core.users.require_all(app, names)
     presence = call.core.presence
-    out = []
-    for name in names:
-        connections = presence.connections(call.app.key, found[name].username)
-        out.append({"username": name, "devices": devices.devices(connections)})
-    return 200, out
+    connections = [presence.connections(app, found[name].username) for name in names]
+    pasts = await defer.gatherResults([
+        defer.ensureDeferred(call.core.inbox.past_devices(
+            app, found[name].username, [key for _, key in mine]))
+        for name, mine in zip(names, connections)], consumeErrors=True).addErrback(
+            lambda failure: failure.value.subFailure)
+    return 200, [{"username": name, "devices": devices.devices(mine, past)}
+                 for name, mine, past in zip(names, connections, pasts)]
 
 
 @route("GET", "/v1/users/{username}/groups")
