@@ -58,9 +58,14 @@ class Pushed:
         ids = self.ids
         ids.append(message_id)
         if len(ids) >= MAX_PUSHED:
-            half = MAX_PUSHED // 2
-            self.trusted_upto = max(self.trusted_upto, max(ids[:half]))
-            del ids[:half]
+            self.trim()
+
+    def trim(self):
+        """Past L{MAX_PUSHED} ids: the older half counts as pushed up to its highest."""
+        ids = self.ids
+        half = MAX_PUSHED // 2
+        self.trusted_upto = max(self.trusted_upto, max(ids[:half]))
+        del ids[:half]
 
 
 @attr.s(slots=True)

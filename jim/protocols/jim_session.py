@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from jim import errors
+from jim.core.inbox import MAX_PUSHED
 from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.interfaces import IConnection
@@ -165,7 +166,10 @@ class Session:
                 self.seen_upto = message_id
             pushed = self.pushed
             if pushed is not None:
-                pushed.note(message_id)
+                ids = pushed.ids  # Pushed.note, its usual case inline
+                ids.append(message_id)
+                if len(ids) >= MAX_PUSHED:
+                    pushed.trim()
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)

@@ -20,6 +20,9 @@ are written to at once, as before.
 from twisted.internet import tcp
 
 
+_TCP_SERVER = tcp.Server  # (one global look-up a write, not two)
+
+
 def _queue_is_empty(transport):
     """Whether Twisted holds no unsent bytes for C{transport} (a L{tcp.Server})."""
     return transport.offset == len(transport.dataBuffer) and not transport._tempDataLen
@@ -38,7 +41,7 @@ class TurnWriter:
 
     def write(self, transport, data):
         """Write C{data} to C{transport} after what was written to it before."""
-        if type(transport) is not tcp.Server:
+        if type(transport) is not _TCP_SERVER:
             transport.write(data)
             return
         queued = self._pending.get(transport)
