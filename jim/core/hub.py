@@ -21,6 +21,7 @@ from jim.model import Kick, Message
 
 
 #: the events that change who is in a group
+_NONE = {}  # an app without local connections (never written to)
 _MEMBERSHIP = frozenset((model.MEMBERS_ADDED, model.GROUP_CREATED, model.MEMBERS_REMOVED,
                          model.MEMBER_LEFT, model.GROUP_DISSOLVED))
 
@@ -36,7 +37,9 @@ class Hub:
         self.users = users
         self.events = events
         self.metrics = metrics
-        self._local = {}  # (app, username) -> [connection, ...] in login order
+        # app -> {username -> [connection, ...] in login order}: by app first, so that a
+        # fan-out looks each recipient up by its name alone
+        self._local = {}
         # (app, username) -> {gid: alias}: the groups told of a user's coming online
         self._announced = {}
         self._first = {}  # connection id -> whether it was its user's first, attached not bound
@@ -50,7 +53,8 @@ class Hub:
         device = connection.device
         replaced = devices.replaced(self.presence.connections(*key), device,
                                     self.single_device)
-        self._local.setdefault(key, []).append(connection)
+        self._local.setdefault(connection.app, {}).setdefault(connection.username,
+                                                              []).append(connection)
         self._first[connection.id] = self.presence.connect(
             connection.app, connection.username, connection.id, device)
         if replaced:
@@ -96,14 +100,17 @@ class Hub:
     def unbind(self, connection, user):
         """A connection is gone; a user's last connection anywhere is announced offline."""
         key = (connection.app, connection.username)
-        mine = self._local.get(key)
+        users = self._local.get(connection.app)
+        mine = None if users is None else users.get(connection.username)
         if mine is None or connection not in mine:
             return
         mine.remove(connection)
         self._first.pop(connection.id, None)
         self._passwords.pop(connection.id, None)
         if not mine:
-            del self._local[key]
+            del users[connection.username]
+            if not users:
+                del self._local[connection.app]
         last = self.presence.disconnect(connection.app, connection.username, connection.id)
         announced = self._announced.pop(key, {}) if not mine else {}
         if not last:
@@ -164,7 +171,7 @@ class Hub:
     def on_kick(self, kick):
         """A kick from the bus: close this process's connections of the user (but C{keep};
         only those of C{kick.device} if it names one)."""
-        for connection in list(self._local.get((kick.app, kick.username), ())):
+        for connection in list(self._local.get(kick.app, {}).get(kick.username, ())):
             if connection.id != kick.keep and kick.device in (None, connection.device):
                 try:
                     connection.kick(kick)
@@ -183,7 +190,9 @@ class Hub:
                                                  why=f.getErrorMessage()))
 
     async def _check_every_user(self):
-        for (app, username), connections in list(self._local.items()):
+        every = [(app, username, connections) for app, users in self._local.items()
+                 for username, connections in users.items()]
+        for app, username, connections in every:
             user = await self._read_again(app, username)
             for connection in list(connections):
                 if user is None:
@@ -231,13 +240,12 @@ class Hub:
     def deliver(self, delivery):
         """A delivery from the bus: to this process's connections of its recipients, each
         encoding it in its own dialect once per fan-out (they share C{cache})."""
-        local = self._local
-        app = delivery.app
+        local = self._local.get(delivery.app, _NONE)
         exclude = delivery.exclude
         cache = {}
         sent = 0
         for username in delivery.recipients:
-            connections = local.get((app, username))
+            connections = local.get(username)
             if connections:
                 for connection in connections:
                     if connection.id != exclude:
