@@ -14,11 +14,19 @@ from jim.model import GROUP, SINGLE, TEXT, Delivery, Message
 from jim.redis.address import parse
 from jim.store.redis import RedisStore
 from tests.support.redis_server import empty_redis
-from tests.test_bus_redis import until
 
 
 def draft(sender="ann", target="bob", kind=SINGLE, text="hi", created=1):
     return Message(0, "app", sender, kind, target, TEXT, {"text": text}, created=created)
+
+
+async def until(check, timeout=5.0):
+    waited = 0.0
+    while not check():
+        if waited > timeout:
+            raise AssertionError(f"still not true after {timeout} s: {check}")
+        await task.deferLater(reactor, 0.01, lambda: None)
+        waited += 0.01
 
 
 def written(store, message, publications):

@@ -31,15 +31,15 @@ local first = last
 local ids, fields, sets, names = {}, {}, {}, {}
 local lists, conversations = {}, {}
 local lines, channels = {}, {}
--- the table groups keeps for name, made (and name put last in order) at its first use
-local function group(groups, order, name)
-  local found = groups[name]
-  if found == nil then
-    found = {}
-    groups[name] = found
-    order[#order + 1] = name
+local function add(name, score, member)
+  local set = sets[name]
+  if set == nil then
+    set = {}
+    sets[name] = set
+    names[#names + 1] = name
   end
-  return found
+  set[#set + 1] = score
+  set[#set + 1] = member
 end
 local k = 4
 for _, entry in ipairs(cjson.decode(ARGV[1])) do
@@ -58,11 +58,15 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     fields[#fields + 1] = field
     fields[#fields + 1] = value
     if head ~= '' then
-      local set = group(sets, names, KEYS[k])
-      set[#set + 1] = 0
-      set[#set + 1] = head .. string.format('%020d', id)
+      add(KEYS[k], 0, head .. string.format('%020d', id))
     end
-    local pushed = group(lists, conversations, KEYS[k + 1])
+    local list = KEYS[k + 1]
+    local pushed = lists[list]
+    if pushed == nil then
+      pushed = {}
+      lists[list] = pushed
+      conversations[#conversations + 1] = list
+    end
     pushed[#pushed + 1] = field
     if p > 0 and pushed.private == nil then
       pushed.private = {entry[6], KEYS[k + 2], KEYS[k + 1 + p]}
@@ -73,7 +77,13 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     local publications = entry[7]
     if publications ~= nil then
       for _, publication in ipairs(publications) do
-        local queued = group(lines, channels, publication[1])
+        local channel = publication[1]
+        local queued = lines[channel]
+        if queued == nil then
+          queued = {}
+          lines[channel] = queued
+          channels[#channels + 1] = channel
+        end
         queued[#queued + 1] = publication[2] .. field .. publication[3]
       end
     end
