@@ -69,12 +69,3 @@ def make_bus(config, reactor, metrics):
     bus = RedisBus(redis_address.parse(spec), reactor, metrics=metrics,
                    expiry=config.presence_expiry)
     return bus, bus.presence
-
-
-def store_publishes(config):
-    """Whether the store's message writes can publish the bus's deliveries themselves: a Redis
-    store and a Redis bus on the same server (by default the bus follows the store)."""
-    if not is_redis(config.store):
-        return False
-    bus = config.bus if config.bus not in (None, "local") else config.store
-    return redis_address.parse(config.store).same_server(redis_address.parse(bus))

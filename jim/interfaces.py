@@ -181,17 +181,6 @@ class IMessageStore(Interface):
         """Messages of group C{gid} (an int), with the same paging as L{private_history}."""
 
 
-class IPublishingMessageStore(IMessageStore):
-    """A message log whose write can also publish on the bus, in the same atomic step (the
-    Redis store, when the bus is on the same Redis): the message leaves for other nodes as it
-    is given its id, without another round trip, and only if it was stored."""
-
-    def add_message_publishing_then(message, publications, then, *args):
-        """L{add_message_then}, and once the message has its id, publish each C{(channel,
-        before, after)} of C{publications} (from L{IBus.carry}) as C{before + id + after}.
-        Nothing is published if the write fails."""
-
-
 class IInboxStore(Interface):
     """Each user's inbox, and where each of their devices is in it.
 
@@ -329,16 +318,6 @@ class IBus(Interface):
     def subscribe(handler, kinds=BUS_VALUES):
         """Call C{handler(value)} for every value of C{kinds} (types among
         L{jim.model.BUS_VALUES}) any node publishes, in the order each node published them."""
-
-    def carry(delivery):
-        """For a store whose write publishes (L{IPublishingMessageStore}): the parts of the
-        delivery of a message not yet given its id that go to other nodes, C{(publications,
-        carried)}: what to hand that write, and what to hand L{publish_rest} once it is
-        done. C{((), None)} when there is nothing for other nodes."""
-
-    def publish_rest(delivery, carried):
-        """L{publish}, but not to the recipients on other nodes a store write published the
-        delivery to already (C{carried}, from L{carry}; None: it published nothing)."""
 
 
 class IPresence(Interface):

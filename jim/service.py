@@ -16,7 +16,7 @@ from twisted.python.threadpool import ThreadPool
 
 from jim import collector, errors
 from jim.errors import JimError
-from jim.backends import make_bus, make_store, store_publishes
+from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.core import build_core
 from jim.core.passwords import Passwords
@@ -193,8 +193,6 @@ class JimService(service.Service):
                                single_device=config.single_device,
                                run_media=functools.partial(deferToThreadPool, reactor,
                                                            self._media_pool))
-        if store_publishes(config):
-            self.core.messages.publish_with_store()
         self.core.start()
         if self._changed_app is not None:
             self.bus.publish(Invalidate(APPS_AREA, self._changed_app, self._changed_app,

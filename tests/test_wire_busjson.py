@@ -105,23 +105,6 @@ class RoundTripTests(SynchronousTestCase):
             self.assertRaises(TypeError, busjson.encode, value)
 
 
-class TemplateTests(SynchronousTestCase):
-    """The bytes of a delivery around its message's id, which a store that gives the id as it
-    writes (Redis) fills in."""
-
-    @given(deliveries.filter(lambda d: type(d.item) is Message), st.integers(1, 2**53))
-    def test_before_the_id_and_after_it_is_the_delivery(self, delivery, message_id):
-        before, after = busjson.delivery_template(delivery)
-        with_id = delivery._replace(item=delivery.item._replace(id=message_id))
-        data = before + b"%d" % message_id + after
-        self.assertEqual(data, busjson.encode(with_id))
-        self.assertEqual(busjson.decode(data), with_id)
-
-    def test_only_deliveries_of_messages(self):
-        with self.assertRaises(TypeError):
-            busjson.delivery_template(Delivery("app", event_of("group_created"), ("bob",)))
-
-
 class MalformedTests(SynchronousTestCase):
     def assert_refused(self, data):
         error = self.assertRaises(JimError, busjson.decode, data)

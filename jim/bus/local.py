@@ -44,12 +44,6 @@ class LocalBus:
     def flushed(self):
         return defer.succeed(None)  # handed out already, to every subscriber there is
 
-    def carry(self, delivery):
-        return (), None  # every recipient is here
-
-    def publish_rest(self, delivery, carried):
-        self.publish(delivery)
-
     def subscribe(self, handler, kinds=BUS_VALUES):
         for kind in kinds:
             self._handlers[kind].append(handler)

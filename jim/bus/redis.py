@@ -135,47 +135,6 @@ class RedisBus:
     def flushed(self):
         return self._broadcast.flushed()
 
-    def carry(self, delivery):
-        """The parts of C{delivery} (of a message the store has not given its id yet) for the
-        other nodes, as a store write publishes them: C{(publications, carried)}, each
-        publication a C{(channel, before, after)} (L{busjson.delivery_template}), C{carried}
-        the names each node is sent (for L{publish_rest}); C{((), None)} when every
-        recipient is here (or nowhere)."""
-        nodes = self.presence.nodes_of(delivery.app, delivery.recipients)
-        nodes.pop(self.node, None)
-        if not nodes:
-            return (), None
-        publications = []
-        try:
-            for node, names in nodes.items():
-                before, after = busjson.delivery_template(_to(delivery, names))
-                publications.append((node_channel(node), before, after))
-        except (TypeError, ValueError):  # not encodable: the store's write refuses it too
-            return (), None
-        return publications, nodes
-
-    def publish_rest(self, delivery, carried):
-        """Publish C{delivery} but the parts a store write published already (C{carried},
-        from L{carry}): the recipients here, and those who came online on another node
-        since."""
-        if not carried:
-            self.publish(delivery)
-            return
-        if self._metrics is not None:
-            self._metrics.bus_values += 1
-        nodes = self.presence.nodes_of(delivery.app, delivery.recipients)
-        mine = nodes.pop(self.node, None)
-        for node, names in nodes.items():
-            sent = carried.get(node)
-            if sent:
-                names = [name for name in names if name not in sent]
-            if names:
-                self._queue(node, _to(delivery, names), b"")
-        if mine:
-            if len(mine) != len(delivery.recipients):
-                delivery = _to(delivery, mine)
-            self._local.publish(delivery)
-
     # -- deliveries ------------------------------------------------------------------------
 
     def _route(self, delivery):

@@ -56,17 +56,6 @@ class Messages:
         # Deliveries that wait for a message before them to be committed: [ready, deliver,
         # args], in id order (see _store_and_deliver)
         self._waiting = collections.deque()
-        # the store's write publishes deliveries to other nodes itself (see
-        # publish_with_store)
-        self._store_publishes = False
-
-    def publish_with_store(self):
-        """Let the store's write of a message that waits for its id (a Redis store's) publish
-        its deliveries to other nodes (L{jim.interfaces.IPublishingMessageStore}): for a store
-        and a bus on the same Redis. The recipients on other nodes get it one round trip
-        sooner; those here, and those who came online elsewhere meanwhile, get it from this
-        node once the write is answered, as without it."""
-        self._store_publishes = True
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -210,16 +199,9 @@ class Messages:
         if not stored.id:
             entry = [False, None, None]
             self._waiting.append(entry)
-            publications, carried = (), None
-            if self._store_publishes and recipients:
-                publications, carried = self.bus.carry(Delivery._make(
-                    (message.app, message, recipients, exclude, alias)))
-            late = (audience, exclude, alias, private, then, args, carried)
-            if publications:
-                self.store.add_message_publishing_then(message, publications,
-                                                       self._stored_late, entry, late)
-            else:
-                self.store.add_message_then(message, self._stored_late, entry, late)
+            self.store.add_message_then(
+                message, self._stored_late, entry,
+                (audience, exclude, alias, private, then, args))
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
         delivered = not private or bool(watch)
@@ -267,19 +249,18 @@ class Messages:
             except Exception:  # a bug: the deliveries behind it still go out
                 self.log.failure("a queued delivery failed")
 
-    def _deliver_late(self, stored, audience, exclude, alias, private, then, args, carried):
+    def _deliver_late(self, stored, audience, exclude, alias, private, then, args):
         """Publish a message that waited for its commit to those of its audience online now,
         then tell its sender. Its id was given by the commit (a Redis store's), after every
         connection that logged in before it: each of those must get it live (their inbox
-        cursors count what they were pushed, see L{jim.core.inbox}). The store's write sent
-        it already to the names C{carried} on other nodes (L{publish_with_store})."""
+        cursors count what they were pushed, see L{jim.core.inbox})."""
         if type(stored) is Failure:
             then(stored, *args)
             return
         self.metrics.messages_in += 1
         app = stored.app
         recipients = tuple(self.presence.online_among(app, audience))
-        self.bus.publish_rest(Delivery(app, stored, recipients, exclude, alias), carried)
+        self.bus.publish(Delivery(app, stored, recipients, exclude, alias))
         delivered = not private or self.presence.is_online(app, stored.target)
         then((stored, delivered), *args)
 

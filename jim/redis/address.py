@@ -49,10 +49,6 @@ class RedisAddress:
         path = f"/{self.service}/{self.db}" if self.service else f"/{self.db}"
         return f"{scheme}://{hosts}{path}"
 
-    def same_server(self, other):
-        """Whether C{other} reaches the same Redis server (pub/sub spans its databases)."""
-        return (self.hosts, self.service, self.tls) == (other.hosts, other.service, other.tls)
-
 
 def _bad(url, why):
     return JimError(errors.BAD_REQUEST, f"bad Redis address {url!r}: {why}")

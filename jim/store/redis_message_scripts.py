@@ -13,10 +13,7 @@ from jim.redis.client import Script
 #: ARGV[1]: a JSON array with, for each message, an array of texts: p (how many
 #: private-conversation sets), the id it was built with ('' for the next one), its JSON, the
 #: head of its history entry ('' for none), its client-id field ('' for none), its
-#: conversation key ('' when p is 0) and, optionally, what to publish once it has its id: an
-#: array of [channel, before, after], each published as before .. id .. after (one PUBLISH a
-#: channel and a script, its lines joined by newlines: the bus's deliveries to other nodes,
-#: L{jim.bus.redis.RedisBus.carry}). (One argument
+#: conversation key ('' when p is 0). (One argument
 #: rather than one per field: a command's arguments cost a client far more to encode than a
 #: JSON text, and cjson reads texts back exactly.)
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
@@ -30,7 +27,6 @@ local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local first = last
 local ids, fields, sets, names = {}, {}, {}, {}
 local lists, conversations = {}, {}
-local lines, channels = {}, {}
 local function add(name, score, member)
   local set = sets[name]
   if set == nil then
@@ -74,19 +70,6 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     if client ~= '' then
       redis.call('HSETNX', KEYS[3], client, field)
     end
-    local publications = entry[7]
-    if publications ~= nil then
-      for _, publication in ipairs(publications) do
-        local channel = publication[1]
-        local queued = lines[channel]
-        if queued == nil then
-          queued = {}
-          lines[channel] = queued
-          channels[#channels + 1] = channel
-        end
-        queued[#queued + 1] = publication[2] .. field .. publication[3]
-      end
-    end
   end
   ids[#ids + 1] = id
   k = k + 2 + p
@@ -109,9 +92,6 @@ for _, list in ipairs(conversations) do
       redis.call('SADD', private[3], private[1])
     end
   end
-end
-for _, channel in ipairs(channels) do
-  redis.call('PUBLISH', channel, table.concat(lines[channel], '\\n'))
 end
 return ids
 """)

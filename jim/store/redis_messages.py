@@ -20,10 +20,7 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
 
 An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
 history entry, its conversation's id list (and, with the first message of a private
-conversation, both users' sets) and its client-id entry, all or nothing; with
-L{RedisMessages.add_message_publishing_then}, the same script also publishes the message's
-deliveries to other nodes once it has its id (the bus's, when it is on this Redis: no second
-round trip, and nothing leaves unless it was stored).
+conversation, both users' sets) and its client-id entry, all or nothing.
 The appends of one reactor turn leave together at its end, one script an app (up to L{BATCH}
 messages a script), and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this
 node: what comes meanwhile waits for one to be answered, and then goes as one batch. The store
@@ -53,7 +50,7 @@ from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
-from jim.interfaces import IPublishingMessageStore
+from jim.interfaces import IMessageStore
 from jim.model import MAX_INT64, SINGLE, Message
 from jim.store import (
     check_paging,
@@ -94,7 +91,7 @@ def _messages(app, reply):
     return [stored_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
-@implementer(IPublishingMessageStore)
+@implementer(IMessageStore)
 class RedisMessages:
     log = Logger()
 
@@ -117,9 +114,6 @@ class RedisMessages:
 
     def add_message_then(self, message, then, *args):
         self._append(message, "", then, args)
-
-    def add_message_publishing_then(self, message, publications, then, *args):
-        self._append(message, "", then, args, publications)
 
     def settled(self):
         """Fires once every append made so far was answered (a stop waits for it)."""
@@ -144,7 +138,7 @@ class RedisMessages:
         else:
             self._append(stored, str(stored.id), then, args)
 
-    def _append(self, message, given, then, args, publications=()):
+    def _append(self, message, given, then, args):
         app = message.app
         try:
             if not -_SHIFT <= message.created <= MAX_INT64:
@@ -166,9 +160,6 @@ class RedisMessages:
                 keys.append(key(app, "private", message.target))
         head = "" if message.retracted else _head(message.created)
         values = [str(len(keys) - 2), given, value, head, client, private]
-        if publications:
-            values.append([(channel, before.decode(), after.decode())
-                           for channel, before, after in publications])
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []

@@ -61,20 +61,6 @@ def encode(value):
     raise TypeError(f"not a bus value: {value!r}")
 
 
-def delivery_template(delivery):
-    """C{(before, after)}: the bytes of a delivery of a message (L{encode}) around its id, so
-    that C{before + b"%d" % id + after} is the delivery of that message with that id. A
-    store that gives the id as it writes the message (Redis) sends the delivery to other
-    nodes in the same write: the delivery leaves once the message is stored, with its id."""
-    message = delivery.item
-    if type(message) is not model.Message:
-        raise TypeError(f"not a delivery of a message: {delivery!r}")
-    head = orjson.dumps({"app": delivery.app, "to": delivery.recipients,
-                         "exclude": delivery.exclude, "alias": delivery.alias})
-    tail = orjson.dumps(list(message[1:]))
-    return b"delivery " + head[:-1] + b',"message":[', b"," + tail[1:] + b"}"
-
-
 def _item(item):
     if type(item) is model.Message:
         return {"message": list(item)}
