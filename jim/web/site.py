@@ -125,14 +125,16 @@ class LimitedRequest(server.Request):
         self._limit = site.body_limit(method, path)
         if length is not None and length > self._limit:
             self._refuse()
-        elif self._limit > site.max_body and site.head_check is not None:
+        elif (self._limit > site.max_body and site.head_check is not None
+              and (length is None or length > site.max_body)):
             self._check_head()
         super().gotLength(None if self._refused else length)
 
     def _check_head(self):
-        """A route that takes more than the site's C{max_body} (an upload): its credentials
-        are checked before its body is read, the connection not read meanwhile, so that
-        nobody can make the server take in megabytes without them."""
+        """A body over the site's C{max_body} (or of no stated length) for a route that takes
+        one (an upload): its credentials are checked before the body is read, the connection
+        not read meanwhile, so that nobody can make the server take in megabytes without
+        them. (A smaller body is read as any other request's, and the route checks them.)"""
         transport = self.channel.transport
         transport.pauseProducing()
         checked = defer.ensureDeferred(self.channel.site.head_check(self))

@@ -164,6 +164,13 @@ class RefusalTests(MediaCase):
             response = await send_raw(self.jim.port, build_request(
                 "POST", "/v1/resource?type=file", headers=head + extra))
             self.assertError(response, status, code)
+        # a chunked body states no length: checked first too
+        response = await send_raw(self.jim.port, build_request(
+            "POST", "/v1/resource?type=file",
+            headers=[("Transfer-Encoding", "chunked"),
+                     ("Content-Type", "multipart/form-data; boundary=b"),
+                     ("Authorization", basic(rest.key, "wrong"))]))
+        self.assertError(response, 401, 899008)
         self.nothing_kept()
         # with its app's credentials the same route reads the body
         self.assertJson(await self.upload(b"x" * 1000, kind="file"))
