@@ -180,6 +180,17 @@ class MalformedTests(SynchronousTestCase):
         body = {"app": "a", "to": [], "exclude": None, "alias": None, "message": fields}
         self.assert_refused(b"delivery " + orjson.dumps(body))
 
+    def test_a_misnamed_key_or_a_recipient_that_is_no_text(self):
+        good = {"app": "a", "to": ["bob"], "exclude": None, "alias": None,
+                "message": list(MESSAGE)}
+        self.assertEqual(busjson.decode(b"delivery " + orjson.dumps(good)).recipients,
+                         ("bob",))
+        misnamed = {("mesage" if key == "message" else key): value
+                    for key, value in good.items()}
+        self.assert_refused(b"delivery " + orjson.dumps(misnamed))
+        for to in (["bob", 7], [None], ["bob", ["x"]]):
+            self.assert_refused(b"delivery " + orjson.dumps({**good, "to": to}))
+
     @given(texts)
     def test_a_text_where_the_recipients_go(self, text):
         body = {"app": "a", "to": text, "exclude": None, "alias": None,

@@ -20,8 +20,8 @@ from jim.errors import JimError
 from jim.model import Kick, Message
 
 
+_NONE = {}  # the local connections of an app that has none (never written to)
 #: the events that change who is in a group
-_NONE = {}  # an app without local connections (never written to)
 _MEMBERSHIP = frozenset((model.MEMBERS_ADDED, model.GROUP_CREATED, model.MEMBERS_REMOVED,
                          model.MEMBER_LEFT, model.GROUP_DISSOLVED))
 
@@ -171,7 +171,7 @@ class Hub:
     def on_kick(self, kick):
         """A kick from the bus: close this process's connections of the user (but C{keep};
         only those of C{kick.device} if it names one)."""
-        for connection in list(self._local.get(kick.app, {}).get(kick.username, ())):
+        for connection in list(self._local.get(kick.app, _NONE).get(kick.username, ())):
             if connection.id != kick.keep and kick.device in (None, connection.device):
                 try:
                     connection.kick(kick)

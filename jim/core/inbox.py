@@ -232,7 +232,7 @@ class Inbox:
                 break
             after = page[-1].id
         found = found[:limit]
-        if found and place is not None and found[-1].id > place.read_upto:
+        if found and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found
 

@@ -45,6 +45,7 @@ class ReplyParser:
         self._stack = []  # the arrays being read, outermost first: [items, count]
         self._want = 0  # bytes the buffer must hold before parsing can go on (a long bulk)
         self._waiting = []  # pieces kept meanwhile, joined once there are enough
+        self._held = 0  # the bytes of the buffer and those pieces
 
     def feed(self, data):
         """The replies completed by C{data}, in order. Raises L{ProtocolViolation} when the
@@ -52,8 +53,8 @@ class ReplyParser:
         exception's C{replies})."""
         if self._want:
             self._waiting.append(data)
-            held = len(self._buffer) + sum(len(piece) for piece in self._waiting)
-            if held < self._want:
+            self._held += len(data)
+            if self._held < self._want:
                 return []
             data = b"".join(self._waiting)
             self._waiting = []
@@ -91,6 +92,7 @@ class ReplyParser:
                     stop = start + length
                     if stop + 2 > end:
                         self._want = stop + 2 - pos
+                        self._held = end - pos
                         break
                     if buf[stop:stop + 2] != _CRLF:
                         raise ProtocolViolation("a bulk string not ended by CRLF")
