@@ -47,6 +47,11 @@ def group_conversation(gid):
     return f"g:{gid}"
 
 
+#: the conversation key of a user's events (L{jim.interfaces.IEventStore}) in their cursors:
+#: no private or group key is spelled so
+EVENTS = "e:"
+
+
 def conversation_of(message):
     """The conversation key a L{jim.model.Message} belongs to."""
     if message.target_type == _GROUP:

@@ -219,6 +219,31 @@ class IInboxStore(Interface):
         """
 
 
+class IEventStore(Interface):
+    """Each user's events (L{jim.model.Event}s of L{jim.model.INBOX_EVENT_KINDS}), kept in
+    their inbox beside their messages.
+
+    An event is kept once for all the users it concerns, with an id of its app's message
+    sequence: every message given an id before it has a lower one, every one after a higher
+    one (L{IInboxStore.last_message_id} counts it), so that a device's cursor orders events
+    among messages. In a cursor, a user's events are the conversation L{jim.cursors.EVENTS}.
+    """
+
+    def add_event(event, audience):
+        """Keep C{event} (its C{id} is ignored) for C{audience}, usernames of its app (at least
+        one, no repeats). Fires with the kept event, its C{id} assigned and C{kept} True, once
+        it is durable."""
+
+    def read_events(app, username, cursor, after=0, since=0, limit=100, per_user=100):
+        """The user's events that C{cursor} has not consumed, oldest (lowest id) first: of its
+        latest C{per_user} (by id; None: all), those above C{after} and created at or after
+        C{since} (epoch ms); at most C{limit} (None: all)."""
+
+    def forget_events(created_before):
+        """Forget the events, of every app, created before C{created_before} (epoch ms); how
+        many."""
+
+
 class IMediaStore(Interface):
     """What is known of uploaded files (L{jim.model.Media}); their bytes are in an
     L{IMediaFiles}. A media id names one file forever: nothing here changes or forgets one."""
@@ -278,6 +303,7 @@ class IStore(Interface):
     messages = Attribute("The L{IMessageStore}.")
     media = Attribute("The L{IMediaStore}.")
     inbox = Attribute("The L{IInboxStore}.")
+    events = Attribute("The L{IEventStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

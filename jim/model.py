@@ -300,6 +300,13 @@ EVENT_KINDS = (
     PASSWORD_CHANGED,
     MESSAGE_RETRACTED, USER_ONLINE, USER_OFFLINE, LOGGED_IN_ELSEWHERE,
 )
+#: the kinds of event kept in their users' inboxes, so that a device offline when one happened
+#: gets it at its next sync; the others (presence, and the reasons a connection is closed) only
+#: mean something to the connections there are when they happen
+INBOX_EVENT_KINDS = frozenset(EVENT_KINDS) - {
+    USER_ONLINE, USER_OFFLINE, LOGGED_IN_ELSEWHERE, USER_FORBIDDEN, USER_DELETED,
+    PASSWORD_CHANGED,
+}
 
 
 @attr.s(frozen=True, slots=True)
@@ -319,7 +326,10 @@ class UserCard:
 class Event:
     """Something that happened, for the users it concerns (see L{EVENT_KINDS}).
 
-    @ivar id: unique per app, increasing on each node (see L{jim.core.events.Events}).
+    @ivar id: unique per app. An event kept in the inbox (C{kept}) has an id of the inbox's
+        sequence, the one message ids come from, so that a device's cursor orders it among
+        the messages; any other has a time-based id, increasing on each node and above every
+        inbox id (see L{jim.core.events.Events}).
     @ivar actor: who did it: a username, or "" for the app server (REST).
     @ivar gid: the group it happened in, or None.
     @ivar users: the users it was done to (added, removed, befriended...), as cards.
@@ -329,6 +339,8 @@ class Event:
     @ivar flag: L{MEMBER_SILENCED}: True on, False off; L{BLACKLIST_CHANGED} and
         L{FRIEND_*}: True added, False removed.
     @ivar target_type, target: L{MESSAGE_RETRACTED}: the conversation of the messages.
+    @ivar kept: it is in its users' inboxes (L{jim.interfaces.IEventStore}): a device that
+        was offline gets it at its next sync, and its id counts in the device's cursor.
     """
 
     kind = attr.ib(type=str)
@@ -345,6 +357,7 @@ class Event:
     target_type = attr.ib(type=Optional[str], default=None)
     target = attr.ib(type=Optional[str], default=None)
     description = attr.ib(type=str, default="")
+    kept = attr.ib(type=bool, default=False)
 
 
 # -- what crosses the bus -----------------------------------------------------------------------

@@ -1,15 +1,20 @@
 """Events: their ids and times, and how one is sent (a Delivery on the bus for the users it
 concerns), as the services and the users' connections see them."""
+import attr
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet import defer
 from twisted.internet.task import Clock
+from twisted.logger import capturedLogs, formatEvent
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim import model
+from jim import errors, model
 from jim.bus.local import LocalBus
 from jim.core.events import Events, bare_card, card
 from jim.metrics import Metrics
-from jim.model import Delivery, User, UserCard
+from jim.cursors import Cursor
+from jim.errors import JimError
+from jim.model import Delivery, Message, User, UserCard
 from tests.support.fakes import APP_KEY, make_core
 
 
@@ -84,25 +89,55 @@ class SendTests(SynchronousTestCase):
         self.published = []
         self.fx.bus.subscribe(self.published.append)
 
-    def test_an_event_goes_out_once_per_recipient_in_order(self):
+    def read(self, username):
+        return self.successResultOf(self.fx.store.events.read_events(APP_KEY, username,
+                                                                     Cursor()))
+
+    def test_an_event_is_kept_and_goes_out_once_per_recipient_in_order(self):
+        self.successResultOf(self.fx.store.messages.add_message(
+            Message(0, APP_KEY, "alice", model.SINGLE, "bob", model.TEXT, {"text": "hi"})))
+        last = self.successResultOf(self.fx.store.inbox.last_message_id(APP_KEY))
         event = self.events.make(model.GROUP_UPDATED, APP_KEY, gid=3, group_name="g")
-        self.assertIs(self.events.send(event, ["bob", "alice", "bob"], alias="lobby"), event)
+        kept = self.successResultOf(self.events.send(event, ["bob", "alice", "bob"],
+                                                     alias="lobby"))
+        self.assertEqual(kept, attr.evolve(event, id=last + 1, kept=True))
         self.assertEqual(self.published,
-                         [Delivery(APP_KEY, event, ("bob", "alice"), None, "lobby")])
+                         [Delivery(APP_KEY, kept, ("bob", "alice"), None, "lobby")])
         self.assertEqual(self.fx.metrics.events, {model.GROUP_UPDATED: 2})
+        self.assertEqual((self.read("bob"), self.read("alice")), ([kept], [kept]))
+
+    def test_presence_events_are_not_kept(self):
+        event = self.events.make(model.USER_ONLINE, APP_KEY, actor="alice", gid=3)
+        self.assertIs(self.successResultOf(self.events.send(event, ["bob"])), event)
+        self.assertEqual(self.published, [Delivery(APP_KEY, event, ("bob",), None, None)])
+        self.assertEqual(self.read("bob"), [])
+
+    def test_an_event_the_store_cannot_keep_still_reaches_connected_devices(self):
+        def refuse(event, audience):
+            return defer.fail(JimError(errors.SERVER_ERROR, "disk full"))
+
+        self.fx.store.events.add_event = refuse
+        event = self.events.make(model.GROUP_UPDATED, APP_KEY, gid=3)
+        with capturedLogs() as logged:
+            self.assertIs(self.successResultOf(self.events.send(event, ["bob"])), event)
+        self.assertEqual(self.published, [Delivery(APP_KEY, event, ("bob",), None, None)])
+        self.assertFalse(event.kept)
+        self.assertIn("could not be kept", " ".join(formatEvent(e) for e in logged))
+        self.assertIn("disk full", " ".join(formatEvent(e) for e in logged))
 
     def test_no_recipients_publish_nothing(self):
         event = self.events.make(model.GROUP_UPDATED, APP_KEY)
-        self.assertIs(self.events.send(event, []), event)
+        self.assertIs(self.successResultOf(self.events.send(event, [])), event)
         self.assertEqual((self.published, self.fx.metrics.events), ([], {}))
+        self.assertEqual(self.read("alice"), [])
 
     def test_the_recipients_connections_get_it_as_jmessage_event(self):
         _, alice = self.fx.login("alice")
         _, bob = self.fx.login("bob")
         self.fx.clock.advance(2)
-        event = self.events.make(model.USER_UPDATED, APP_KEY, actor="alice",
-                                 users=[UserCard("alice", "Al")])
-        self.events.send(event, ["alice"])
+        event = self.successResultOf(self.events.send(
+            self.events.make(model.USER_UPDATED, APP_KEY, actor="alice",
+                             users=[UserCard("alice", "Al")]), ["alice"]))
         [(command, body)] = alice.take()
         self.assertEqual((command, body["command"]), (100, 100))
         self.assertEqual(body["data"], {

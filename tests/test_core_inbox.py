@@ -277,6 +277,102 @@ class AckTests(Fixture, SynchronousTestCase):
         self.assertEqual((command, reply["code"]), (6, 10008))
 
 
+class EventTests(Fixture, SynchronousTestCase):
+    """Events are in the inbox beside messages: a device that syncs gets those it missed."""
+
+    users = Fixture.users + ("u0", "u1", "u2")
+
+    def done(self, coroutine):
+        return self.successResultOf(defer.ensureDeferred(coroutine))
+
+    def blacklist(self, owner, *usernames):
+        self.done(self.fx.core.relations.add_blacklist(APP_KEY, owner, list(usernames)))
+
+    def listed(self, data):
+        """The ids a sync listed, messages and events together, in id order."""
+        return sorted([int(m["id"]) for m in data["messages"]]
+                      + [e["event_id"] for e in data["events"]])
+
+    def test_a_device_that_was_away_gets_its_events_among_its_messages(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        phone.connection_lost()
+        [before] = self.say(private("bob", "before"))
+        group = self.done(self.fx.core.groups.create(APP_KEY, "alice", "team", ["bob"]))
+        [after] = self.say(private("bob", "after"))
+        self.blacklist("bob", "carol")
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        data = self.sync(phone, phone_client)
+        created, blacklisted = data["events"]
+        self.assertEqual((created["kind"], created["gid"], created["group_name"]),
+                         ("group_created", group.gid, "team"))
+        self.assertEqual((blacklisted["kind"], blacklisted["extra"],
+                          blacklisted["to_usernames"][0]["username"]),
+                         ("blacklist_changed", 1, "carol"))
+        self.assertLess(before, created["event_id"])
+        self.assertLess(created["event_id"], after)
+        self.assertLess(after, blacklisted["event_id"])
+        self.assertEqual(data["upto"], blacklisted["event_id"])
+        self.assertEqual(self.ack(phone, phone_client, data["upto"]), data["upto"])
+        self.assertEqual(self.sync(phone, phone_client)["events"], [])
+
+    def test_a_pushed_event_that_was_not_acknowledged_comes_again_with_its_id(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.blacklist("bob", "carol")
+        [pushed] = [b["data"] for c, b in phone_client.take() if c == 100]
+        self.assertEqual(pushed["kind"], "blacklist_changed")
+        phone.connection_lost()
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        [again] = self.sync(phone, phone_client)["events"]
+        self.assertEqual(again, pushed)
+        # an ack covers what the connection was sent: its events too
+        self.assertEqual(self.ack(phone, phone_client, pushed["event_id"]), pushed["event_id"])
+
+    def test_a_jim_device_is_not_listed_the_events_it_was_pushed(self):
+        bob, bob_client = self.login("bob")
+        self.blacklist("bob", "carol")
+        self.assertEqual([b["data"]["kind"] for c, b in bob_client.take() if c == 100],
+                         ["blacklist_changed"])
+        self.assertEqual(self.sync(bob, bob_client)["events"], [], "pushed to it, live")
+        bob.connection_lost()
+        self.blacklist("bob", "alice")
+        bob, bob_client = self.login("bob")
+        [missed] = self.sync(bob, bob_client)["events"]
+        self.assertEqual(missed["to_usernames"][0]["username"], "alice")
+        # J-IM's offline fetch lists messages only
+        self.assertEqual(self.offline(bob, bob_client), {})
+
+    def test_presence_is_not_kept(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.done(self.fx.core.groups.create(APP_KEY, "alice", "team", ["bob", "carol"]))
+        phone.connection_lost()
+        carol, _ = self.login("carol")  # online, then offline: events for bob's groups
+        carol.connection_lost()
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.assertEqual([e["kind"] for e in self.sync(phone, phone_client)["events"]],
+                         ["group_created"])
+
+    def test_sync_pages_across_messages_and_events(self):
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        phone.connection_lost()
+        ids = []
+        for n in range(3):
+            ids += self.say(private("bob", str(n)))
+            self.blacklist("bob", f"u{n}")
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        listed, after = [], None
+        while True:
+            data = self.sync(phone, phone_client, count=2,
+                             **({} if after is None else {"after": after}))
+            self.assertLessEqual(len(data["messages"]) + len(data["events"]), 2)
+            listed += self.listed(data)
+            after = data["upto"]
+            if not data["more"]:
+                break
+        self.assertEqual(len(listed), 6)
+        self.assertEqual(listed, sorted(listed))
+        self.assertEqual(listed[0::2], ids)
+
+
 class StoreFailureTests(Fixture, SynchronousTestCase):
     def test_a_cursor_that_cannot_be_kept_at_logout_is_a_warning_and_nothing_more(self):
         bob, _ = self.login("bob")
@@ -296,6 +392,7 @@ class StoreFailureTests(Fixture, SynchronousTestCase):
 
 
 class RetentionTests(Fixture, SynchronousTestCase):
+    users = Fixture.users + ("u0", "u1", "u2")
     limits = Limits(inbox_per_conversation=2, inbox_days=1)
 
     def test_each_conversation_keeps_its_latest(self):
@@ -309,6 +406,21 @@ class RetentionTests(Fixture, SynchronousTestCase):
         self.say(private("bob", "new"))
         bob, bob_client = self.login("bob")
         self.assertEqual(self.offline(bob, bob_client), {"alice": ["new"]})
+
+    def test_events_are_kept_for_the_days_and_the_count_of_a_conversation(self):
+        relations = self.fx.core.relations
+        for name in ("u0", "u1", "u2"):
+            self.successResultOf(defer.ensureDeferred(
+                relations.add_blacklist(APP_KEY, "bob", [name])))
+        bob, bob_client = self.login("bob")
+        self.assertEqual([e["to_usernames"][0]["username"]
+                          for e in self.sync(bob, bob_client)["events"]], ["u1", "u2"])
+        bob.connection_lost()
+        self.fx.clock.advance(DAY + 1)
+        self.assertEqual(self.successResultOf(self.fx.memory.events.forget_events(0)), 0)
+        self.successResultOf(defer.ensureDeferred(self.fx.core.inbox.sweep()))
+        self.assertEqual(self.successResultOf(self.fx.memory.events.read_events(
+            APP_KEY, "bob", Cursor(), per_user=None)), [], "the sweep forgot them")
 
     def test_the_sweep_forgets_devices_unseen_for_longer(self):
         phone, _ = self.login("bob", platform="a", deviceId="p")

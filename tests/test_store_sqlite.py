@@ -14,11 +14,11 @@ from twisted.logger import Logger, LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial import unittest
 
-from jim import errors
+from jim import errors, model
 from jim.cursors import Cursor
 from jim.errors import JimError
 from jim.metrics import Metrics
-from jim.model import GROUP, OWNER, SINGLE, TEXT, Group, Member, Message, User
+from jim.model import GROUP, OWNER, SINGLE, TEXT, Event, Group, Member, Message, User
 from jim.store import sqlite as sqlite_module
 from jim.store import sqlite_history_queries, with_id
 from jim.store.migrations import bundled_migrations
@@ -405,6 +405,26 @@ class SqliteStoreTests(unittest.TestCase):
         following = await again.messages.add_message(chat("bob", "ann"))
         # a start skips the ids reserve_id could have handed out before a crash
         self.assertEqual(following.id, last.id + 1 + sqlite_module.EARLY_IDS)
+
+    async def test_a_restart_continues_ids_after_the_newest_event(self):
+        store = await self.open()
+        await store.messages.add_message(chat("ann", "bob"))
+        kept = await store.events.add_event(Event(model.GROUP_UPDATED, "a", gid=1), ["ann"])
+        await store.stop()
+        again = await self.open()
+        following = await again.messages.add_message(chat("bob", "ann"))
+        self.assertEqual(following.id, kept.id + 1 + sqlite_module.EARLY_IDS)
+        self.assertEqual(await again.events.read_events("a", "ann", Cursor()), [kept])
+
+    async def test_an_event_settles_the_ids_before_it(self):
+        store = await self.open(early_ids=3)
+        await store.messages.add_message(chat("ann", "bob", "before"))
+        first = with_reserved_id(store.messages, chat("ann", "bob", "0"))
+        store.messages.append_message_then(first, lambda _: None)
+        await store.events.add_event(Event(model.GROUP_UPDATED, "a", gid=1), ["ann"])
+        # the event's commit settles the ids up to it: three may be prepared again
+        prepared = [with_reserved_id(store.messages, chat("ann", "bob")) for _ in range(3)]
+        self.assertNotIn(None, prepared)
 
     async def test_prepared_ids_run_ahead_of_the_commits_by_at_most_early_ids(self):
         store = await self.open(early_ids=3)

@@ -109,7 +109,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     service), their download links signed with C{media_key}; C{run_media(function, *args)}
     runs the files' blocking work on a worker thread (None: here and now). With
     C{single_device} a login replaces its user's other devices (L{Hub})."""
-    events = Events(bus, clock, metrics, bus.node_number)
+    events = Events(bus, clock, metrics, bus.node_number, store.events)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
     relations = Relations(store.relations, users, groups, events, bus)
@@ -133,7 +133,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         options = {} if run_media is None else {"run": run_media}
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
-    inbox = Inbox(store.inbox, users, groups, clock, limits)
+    inbox = Inbox(store.inbox, users, groups, clock, limits, store.events)
     return Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
                 limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,

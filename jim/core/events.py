@@ -1,5 +1,9 @@
-"""Making events and sending them to the users they concern, through the bus."""
-from jim.model import Delivery, Event, UserCard
+"""Making events, keeping them in the inboxes of the users they concern and sending them to
+those users, through the bus."""
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from jim.model import INBOX_EVENT_KINDS, Delivery, Event, UserCard
 
 #: bits of an event id below the millisecond: a node number, then a counter. Ten bits leave
 #: ids below 2**53 until the year 2248, so JavaScript clients read them exactly.
@@ -8,17 +12,24 @@ _SEQ_BITS = 6
 
 
 class Events:
-    """Builds L{Event}s with ids and times, and publishes each as a L{Delivery}.
+    """Builds L{Event}s with ids and times, keeps those of L{INBOX_EVENT_KINDS} in their
+    users' inboxes, and publishes each as a L{Delivery}.
 
-    An id is the event's millisecond, this node's number and a counter: increasing on one
-    node, unique across up to 16 nodes (each with its own number), and a number JavaScript
-    reads exactly.
+    An event made here has a time-based id: the event's millisecond, this node's number and a
+    counter: increasing on one node, unique across up to 16 nodes (each with its own number),
+    and a number JavaScript reads exactly. An event kept in the inbox is given another there,
+    of the inbox's sequence (L{jim.interfaces.IEventStore}).
+
+    @param store: the L{jim.interfaces.IEventStore}, or None: no event is kept.
     """
 
-    def __init__(self, bus, clock, metrics, node_number=0):
+    log = Logger()
+
+    def __init__(self, bus, clock, metrics, node_number=0, store=None):
         self.bus = bus
         self.clock = clock
         self.metrics = metrics
+        self.store = store
         self._node = node_number % (1 << _NODE_BITS)
         self._last = (-1, 0)  # (millisecond, counter) of the last id
 
@@ -43,11 +54,31 @@ class Events:
         return (ms << (_NODE_BITS + _SEQ_BITS)) | (self._node << _SEQ_BITS) | seq
 
     def send(self, event, recipients, alias=None):
-        """Publish C{event} for C{recipients} (usernames of its app; repeats are dropped)."""
+        """Keep C{event} in the inboxes of C{recipients} (usernames of its app; repeats are
+        dropped) when its kind is kept, then publish it for them. A Deferred of the event as
+        published, fired at once for an event that is not kept; never a failure: an event the
+        store could not keep is logged and published all the same (with its time-based id:
+        connected devices get it, offline ones will not)."""
         recipients = tuple(dict.fromkeys(recipients))
-        if recipients:
-            self.metrics.count_event(event.kind, len(recipients))
-            self.bus.publish(Delivery(event.app, event, recipients, None, alias))
+        if not recipients:
+            return defer.succeed(event)
+        if self.store is None or event.kind not in INBOX_EVENT_KINDS:
+            self._publish(event, recipients, alias)
+            return defer.succeed(event)
+        kept = self.store.add_event(event, recipients)
+        kept.addErrback(self._not_kept, event, recipients)
+        return kept.addCallback(self._publish, recipients, alias)
+
+    def _publish(self, event, recipients, alias):
+        self.metrics.count_event(event.kind, len(recipients))
+        self.bus.publish(Delivery(event.app, event, recipients, None, alias))
+        return event
+
+    def _not_kept(self, failure, event, recipients):
+        self.log.warn("event {kind} of app {app} for {count} user(s) could not be kept in their"
+                      " inboxes: {why}; only their connected devices get it",
+                      kind=event.kind, app=event.app, count=len(recipients),
+                      why=failure.getErrorMessage())
         return event
 
 

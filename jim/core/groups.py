@@ -204,9 +204,9 @@ class Groups:
         self._adopt(group, first)
         self.log.info("group {gid} created in app {app} by {owner} with {n} members",
                       gid=group.gid, app=app, owner=owner, n=len(names))
-        self.events.send(self.events.make(model.GROUP_CREATED, app, actor=actor,
-                                          gid=group.gid, group_name=group.name,
-                                          users=[card(users[n]) for n in names]), names)
+        await self.events.send(self.events.make(model.GROUP_CREATED, app, actor=actor,
+                                                gid=group.gid, group_name=group.name,
+                                                users=[card(users[n]) for n in names]), names)
         return group
 
     def _adopt(self, group, members):
@@ -247,8 +247,8 @@ class Groups:
         self._invalidate(app, gid)
         await self.relations.group_deleted(app, gid)
         self.log.info("group {gid} of app {app} dissolved", gid=gid, app=app)
-        self.events.send(self.events.make(model.GROUP_DISSOLVED, app, actor=actor, gid=gid,
-                                          group_name=group.name), members, group.alias)
+        await self.events.send(self.events.make(model.GROUP_DISSOLVED, app, actor=actor, gid=gid,
+                                                group_name=group.name), members, group.alias)
 
     async def add_members(self, app, gid, usernames, actor=""):
         """Add users to a group; all its members (the new ones too) are told. Their places
@@ -269,7 +269,7 @@ class Groups:
                            f" members; it has {taken}")
         now = self.events.now_ms()
         await self._taking_places(app, gid, [Member(n, joined=now) for n in names])
-        self.events.send(self.events.make(
+        await self.events.send(self.events.make(
             model.MEMBERS_ADDED, app, actor=actor, gid=gid, group_name=group.name,
             users=[card(users[n], self.presence.is_online(app, n)) for n in names]),
             list(await self.members(app, gid)), group.alias)
@@ -318,10 +318,10 @@ class Groups:
                            " group to another member first")
         audience = list(members)
         await self._remove(app, gid, names)
-        self.events.send(self.events.make(model.MEMBERS_REMOVED, app, actor=actor, gid=gid,
-                                          group_name=group.name,
-                                          users=[bare_card(n) for n in names]),
-                         audience, group.alias)
+        await self.events.send(self.events.make(model.MEMBERS_REMOVED, app, actor=actor, gid=gid,
+                                                group_name=group.name,
+                                                users=[bare_card(n) for n in names]),
+                               audience, group.alias)
 
     async def _remove(self, app, gid, names):
         await self.store.remove_members(app, gid, names)
@@ -353,9 +353,10 @@ class Groups:
         # the leaver hears of its leaving once every node has it: no chat sent next, on any
         # node, reaches it
         await self.bus.flushed()
-        self.events.send(self.events.make(model.MEMBER_LEFT, app, actor=username, gid=gid,
-                                          group_name=group.name, new_owner=new_owner,
-                                          users=[bare_card(username)]), audience, group.alias)
+        event = self.events.make(model.MEMBER_LEFT, app, actor=username, gid=gid,
+                                 group_name=group.name, new_owner=new_owner,
+                                 users=[bare_card(username)])
+        await self.events.send(event, audience, group.alias)
 
     async def transfer(self, app, gid, username, actor=""):
         """Make member C{username} the owner; the members are told."""
@@ -400,9 +401,9 @@ class Groups:
 
     async def _tell(self, group, kind, actor, **fields):
         members = list(await self.members(group.app, group.gid))
-        self.events.send(self.events.make(kind, group.app, actor=actor, gid=group.gid,
-                                          group_name=group.name, **fields),
-                         members, group.alias)
+        await self.events.send(self.events.make(kind, group.app, actor=actor, gid=group.gid,
+                                                group_name=group.name, **fields),
+                               members, group.alias)
 
     def shields_changed(self, app, gid):
         """Members' shields of a group changed: read them again with its members."""
@@ -447,10 +448,10 @@ class Groups:
         # sends next, on any node, reaches it
         await self.bus.flushed()
         card_of_joiner = card(user, self.presence.is_online(app, username), terminal)
-        self.events.send(self.events.make(model.MEMBERS_ADDED, app, actor=username,
-                                          gid=group.gid, group_name=group.name,
-                                          users=[card_of_joiner]),
-                         list(await self.members(app, group.gid)), group.alias)
+        await self.events.send(self.events.make(model.MEMBERS_ADDED, app, actor=username,
+                                                gid=group.gid, group_name=group.name,
+                                                users=[card_of_joiner]),
+                               list(await self.members(app, group.gid)), group.alias)
         return group, True
 
     async def _create_for_join(self, app, username, gid, alias, name, avatar):

@@ -3,8 +3,9 @@
 L{jim.cursors.Cursor}), what its offline fetches and resyncs read, and what moves its cursor.
 
 A user's inbox is every message of their conversations in id order, read from the message
-log (L{jim.interfaces.IInboxStore}); nothing is copied per recipient and nothing is deleted by
-a fetch, so each device of a user gets every message. Two kinds of device move their cursors
+log (L{jim.interfaces.IInboxStore}), and their events (L{jim.interfaces.IEventStore}), whose
+ids are of the same sequence; nothing is copied per recipient and nothing is deleted by a
+fetch, so each device of a user gets every message and event. Two kinds of device move their cursors
 differently:
 
 - A device that acknowledges (its login said C{acks}): only its acks move its cursor. What it
@@ -19,8 +20,8 @@ differently:
 Connections that named no device share their transport's cursor
 (L{jim.core.devices.cursor_device}). A device never seen starts with what the user's other
 devices consumed (L{jim.cursors.start_of_new_device}). The inbox keeps each conversation's latest
-C{inbox_per_conversation} messages for C{inbox_days}; a device unseen for longer is forgotten
-by a sweep. See docs/delivery.md, "Cursors and acknowledgements".
+C{inbox_per_conversation} messages (and each user's latest as many events) for C{inbox_days};
+a device unseen for longer is forgotten by a sweep, and so are older events. See docs/delivery.md, "Cursors and acknowledgements".
 """
 from array import array
 
@@ -82,8 +83,9 @@ class Place:
 class Inbox:
     log = Logger()
 
-    def __init__(self, store, users, groups, clock, limits):
+    def __init__(self, store, users, groups, clock, limits, events=None):
         self.store = store  # the L{jim.interfaces.IInboxStore}
+        self.events = events  # the L{jim.interfaces.IEventStore}, or None: no events
         self.users = users
         self.groups = groups
         self.clock = clock
@@ -172,6 +174,11 @@ class Inbox:
             if len(found) < _SPAN_READ:
                 break
             after = found[-1].id
+        if self.events is not None:
+            found = await self.events.read_events(
+                app, username, Cursor(start), since=since, limit=None,
+                per_user=self.limits.inbox_per_conversation)
+            inbox_ids = sorted(inbox_ids + [e.id for e in found if e.id <= upto])
         return spans + pushed_spans(start, inbox_ids, ids)
 
     async def _since(self, app, username):
@@ -207,9 +214,10 @@ class Inbox:
             ids.update(pushed.ids)
         return Cursor(spans=tuple(spans)), ids
 
-    async def read(self, connection, after=0, peer=None, gid=None, limit=100):
+    async def read(self, connection, after=0, peer=None, gid=None, limit=100, events=False):
         """The connection's device's messages after its cursor (and after C{after}), oldest
-        first: of its private conversation with C{peer}, or of group C{gid}, or all; fewer
+        first: of its private conversation with C{peer}, or of group C{gid}, or all, and with
+        C{events} (and neither C{peer} nor C{gid}) its events among them, in id order; fewer
         than C{limit} only when there are no more. A read moves no cursor (see L{consume} and
         L{ack})."""
         app, username = connection.app, connection.username
@@ -231,10 +239,27 @@ class Inbox:
             if len(page) < limit or len(found) >= limit:
                 break
             after = page[-1].id
+        if events and peer is None and gid is None and self.events is not None:
+            found = sorted(found[:limit] + await self._events(connection, cursor, pushed, after,
+                                                              since, limit),
+                           key=lambda item: item.id)
         found = found[:limit]
         if found and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found
+
+    async def _events(self, connection, cursor, pushed, after, since, limit):
+        """The device's events after its cursor and C{after}, but those pushed to its live
+        J-IM connections: the oldest C{limit}."""
+        found = []
+        while True:
+            page = await self.events.read_events(
+                connection.app, connection.username, cursor, after=after, since=since,
+                limit=limit, per_user=self.limits.inbox_per_conversation)
+            found += [e for e in page if e.id not in pushed]
+            if len(page) < limit or len(found) >= limit:
+                return found[:limit]
+            after = page[-1].id
 
     async def groups_of(self, app, username):
         """C{{gid: when the user joined it (epoch ms)}} of the user's groups, but those it
@@ -312,7 +337,13 @@ class Inbox:
                 for app, username, device in list(self._devices)]
         if live:
             await defer.gatherResults(live, consumeErrors=True)
-        return await self.store.forget_cursors(now - int(self.limits.inbox_days * _DAY_MS))
+        oldest = now - int(self.limits.inbox_days * _DAY_MS)
+        if self.events is not None:
+            forgotten = await self.events.forget_events(oldest)
+            if forgotten:
+                self.log.info("inbox: forgot {count} event(s) older than {days:g} days",
+                              count=forgotten, days=self.limits.inbox_days)
+        return await self.store.forget_cursors(oldest)
 
     def _sweep_logged(self):
         d = defer.ensureDeferred(self.sweep())

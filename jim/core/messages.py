@@ -332,7 +332,7 @@ class Messages:
         event = self.events.make(model.MESSAGE_RETRACTED, app, actor=username, gid=gid,
                                  message_ids=(message.id,), target_type=message.target_type,
                                  target=message.target)
-        self.events.send(event, audience, alias)
+        await self.events.send(event, audience, alias)
         self.log.info("message {id} of app {app} retracted by {user}", id=message_id, app=app,
                       user=username)
         return message

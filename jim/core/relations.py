@@ -138,11 +138,12 @@ class Relations:
         both_ways += [Relation(app, model.FRIEND, name, owner, ctime=now) for name in usernames]
         await self.store.add_relations(both_ways)
         await self._reload(app, [owner, *usernames])
-        self.events.send(self.events.make(model.FRIEND_ADDED, app, actor=owner,
-                                          users=[card(others[n]) for n in usernames]), [owner])
+        event = self.events.make(model.FRIEND_ADDED, app, actor=owner,
+                                 users=[card(others[n]) for n in usernames])
+        await self.events.send(event, [owner])
         for name in usernames:
-            self.events.send(self.events.make(model.FRIEND_ADDED, app, actor=owner,
-                                              users=[card(me)]), [name])
+            await self.events.send(self.events.make(model.FRIEND_ADDED, app, actor=owner,
+                                                    users=[card(me)]), [name])
 
     async def remove_friends(self, app, owner, usernames):
         _refuse_repeats(usernames, "friend")
@@ -154,11 +155,11 @@ class Relations:
         for name in usernames:
             await self.store.remove_relations(app, model.FRIEND, name, [owner])
         await self._reload(app, [owner, *usernames])
-        self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
-                                          users=[bare_card(n) for n in usernames]), [owner])
+        await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
+                                                users=[bare_card(n) for n in usernames]), [owner])
         for name in usernames:
-            self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
-                                              users=[bare_card(owner)]), [name])
+            await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
+                                                    users=[bare_card(owner)]), [name])
 
     async def update_friends(self, app, owner, notes):
         """C{notes}: C{[(username, note_name, others), ...]}: the owner's notes on friends; a
@@ -180,8 +181,8 @@ class Relations:
                 check_text("others", others, TEXT_BYTES)))
         await self.store.update_relations(relations)
         await self._reload(app, [owner])
-        self.events.send(self.events.make(model.FRIEND_UPDATED, app, actor=owner,
-                                          users=[bare_card(n) for n in names]), [owner])
+        await self.events.send(self.events.make(model.FRIEND_UPDATED, app, actor=owner,
+                                                users=[bare_card(n) for n in names]), [owner])
 
     # -- blacklist -----------------------------------------------------------------------------
 
@@ -200,8 +201,9 @@ class Relations:
         await self.store.add_relations(
             [Relation(app, model.BLACKLIST, owner, name, ctime=now) for name in usernames])
         await self._reload(app, [owner])
-        self.events.send(self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=True,
-                                          users=[card(others[n]) for n in usernames]), [owner])
+        event = self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=True,
+                                 users=[card(others[n]) for n in usernames])
+        await self.events.send(event, [owner])
 
     async def remove_blacklist(self, app, owner, usernames):
         _refuse_repeats(usernames, "user")
@@ -211,8 +213,9 @@ class Relations:
                    "not blacklisted")
         await self.store.remove_relations(app, model.BLACKLIST, owner, usernames)
         await self._reload(app, [owner])
-        self.events.send(self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=False,
-                                          users=[bare_card(n) for n in usernames]), [owner])
+        event = self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=False,
+                                 users=[bare_card(n) for n in usernames])
+        await self.events.send(event, [owner])
 
     # -- no-disturb and shields ----------------------------------------------------------------
 
@@ -255,7 +258,8 @@ class Relations:
         if everything is False:
             await self.store.remove_relations(app, model.NODISTURB_ALL, owner, [""])
         await self._reload(app, [owner])
-        self.events.send(self.events.make(model.NODISTURB_CHANGED, app, actor=owner), [owner])
+        await self.events.send(self.events.make(model.NODISTURB_CHANGED, app, actor=owner),
+                               [owner])
 
     async def set_shields(self, app, owner, add=(), remove=()):
         """Shield the owner from groups C{add} (gids) and stop shielding C{remove}."""

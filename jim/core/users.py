@@ -218,8 +218,8 @@ class Users:
         user = await self.store.update_user(app, username, changes)
         self._changed(user)
         audience = [username] + await self.watchers(app, username)
-        self.events.send(self.events.make(model.USER_UPDATED, app, actor=username,
-                                          users=[card(user)]), audience)
+        await self.events.send(self.events.make(model.USER_UPDATED, app, actor=username,
+                                                users=[card(user)]), audience)
         return user
 
     async def set_password(self, app, username, password):

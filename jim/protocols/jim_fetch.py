@@ -12,7 +12,7 @@ from twisted.logger import Logger
 from jim import errors
 from jim.core import message_pages
 from jim.errors import JimError
-from jim.model import GROUP
+from jim.model import GROUP, Message
 from jim.wire import jimjson, status, sync_reply
 from jim.wire.message_list import MessageList
 
@@ -55,19 +55,26 @@ class _Sink:
         self._aliases = {}
         self.listed = listed
 
-    async def _alias(self, message):
+    async def _alias(self, gid):
+        if gid not in self._aliases:
+            group = await self._groups.find(self._app, gid)
+            self._aliases[gid] = None if group is None else group.alias
+        return self._aliases[gid]
+
+    async def _message_alias(self, message):
         if message.target_type != GROUP:
             return None
-        if message.target not in self._aliases:
-            group = await self._groups.find(self._app, int(message.target))
-            self._aliases[message.target] = None if group is None else group.alias
-        return self._aliases[message.target]
+        return await self._alias(int(message.target))
 
-    async def offer(self, message):
-        return self.listed.offer(message, await self._alias(message))
+    async def offer(self, item):
+        """Add a message, or (to a sync reply) an event."""
+        if type(item) is not Message:
+            alias = None if item.gid is None else await self._alias(item.gid)
+            return self.listed.offer_event(item, alias)
+        return self.listed.offer(item, await self._message_alias(item))
 
     async def force(self, message):
-        self.listed.force(message, await self._alias(message))
+        self.listed.force(message, await self._message_alias(message))
 
     def drop(self, ids):
         self.listed.drop(ids)
@@ -115,9 +122,9 @@ async def _get_messages(session, obj):
 
 
 async def _sync(session, obj):
-    """The device's messages after its cursor (or after the id the client names), oldest
-    first, up to the count asked (the server's C{--offline-max} by default) and the reply's
-    byte bound. Nothing moves the cursor but an ack (cmd 103)."""
+    """The device's messages and events after its cursor (or after the id the client names),
+    oldest first, up to the count asked (the server's C{--offline-max} by default) and the
+    reply's byte bound. Nothing moves the cursor but an ack (cmd 103)."""
     after, count = sync_reply.sync_request(obj)
     core = session.core
     limits = core.limits
@@ -130,12 +137,12 @@ async def _sync(session, obj):
     more = False
     while True:
         n = min(chunk, count - listed.count)
-        found = await core.inbox.read(session, after=after, limit=n + 1)
-        for message in found[:n]:
-            if not await sink.offer(message):
+        found = await core.inbox.read(session, after=after, limit=n + 1, events=True)
+        for item in found[:n]:
+            if not await sink.offer(item):
                 more = True
                 break
-            after = message.id
+            after = item.id
         if more or len(found) <= n:
             break
         if listed.count >= count:

@@ -170,6 +170,8 @@ class Session:
                 ids.append(message_id)
                 if len(ids) >= MAX_PUSHED:
                     pushed.trim()
+        elif item.kept:  # an event in the inbox: its id counts in the cursor as a message's
+            self.note_message(item.id)
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)
@@ -184,7 +186,7 @@ class Session:
         client.send_encoded(data)
 
     def note_message(self, message_id):
-        """A message was pushed to it, or sent by it."""
+        """A message (or an event kept in the inbox) was pushed to it, or sent by it."""
         if message_id > self.seen_upto:
             self.seen_upto = message_id
         pushed = self.pushed

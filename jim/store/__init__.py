@@ -80,6 +80,18 @@ def check_limit(limit):
         raise JimError(errors.BAD_REQUEST, f"bad offline limit {limit}")
 
 
+def check_audience(event, audience):
+    """Refuse an event no store could keep the same way: without users to keep it for, with a
+    user named twice, or of a kind that is not kept (L{model.INBOX_EVENT_KINDS}). The
+    audience as a tuple."""
+    audience = tuple(audience)
+    if not audience or len(set(audience)) != len(audience):
+        raise JimError(errors.BAD_REQUEST, "an event is kept for at least one user, each once")
+    if event.kind not in model.INBOX_EVENT_KINDS:
+        raise JimError(errors.BAD_REQUEST, f"events of kind {event.kind!r} are not kept")
+    return audience
+
+
 def next_gid(last):
     """The gid a new group gets when the highest its app ever had is C{last} (0: none yet):
     never below L{model.FIRST_GID}, never one given before."""

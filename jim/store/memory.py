@@ -18,6 +18,7 @@ from jim.model import App, User
 from jim.store import (
     APP_CHANGES, USER_CHANGES, answered, changed, check_changes, check_page,
 )
+from jim.store.memory_events import MemoryEvents
 from jim.store.memory_groups import MemoryGroups
 from jim.store.memory_inbox import MemoryInbox
 from jim.store.memory_media import MemoryMedia
@@ -34,6 +35,7 @@ class MemoryStore:
         self.messages = MemoryMessages()
         self.media = MemoryMedia()
         self.inbox = MemoryInbox(self.messages)
+        self.events = MemoryEvents(self.messages)
 
     @answered
     def start(self):

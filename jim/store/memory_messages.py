@@ -38,14 +38,15 @@ class MemoryMessages:
         return defer.succeed(self._append(self._with_next_id(message)))
 
     def reserve_id(self):
-        return self._next_id()
+        return self.next_id()
 
-    def _next_id(self):
+    def next_id(self):
+        """The next id of the sequence (the event area takes its ids from it too)."""
         self._last_id += 1
         return self._last_id
 
     def _with_next_id(self, message):
-        return with_id(message, self._next_id())
+        return with_id(message, self.next_id())
 
     def append_message_then(self, stored, then, *args):
         stored = self._append(stored)

@@ -2,7 +2,7 @@
 """The cluster's L{IStore}: every area kept in one Redis, shared by every node.
 
 L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, C{.media}, C{.inbox}, each in its own C{redis_<area>.py}). A write that
+C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, each in its own C{redis_<area>.py}). A write that
 changes several keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it
 whole or not at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
 that means on disk is Redis's persistence setting (docs/operations.md).
@@ -17,6 +17,7 @@ from jim.interfaces import IStore
 from jim.redis.client import RedisClient
 from jim.store.redis_keys import key
 from jim.store.redis_apps import RedisApps
+from jim.store.redis_events import RedisEvents
 from jim.store.redis_groups import RedisGroups
 from jim.store.redis_inbox import RedisInbox
 from jim.store.redis_media import RedisMedia
@@ -48,6 +49,7 @@ class RedisStore:
         self.messages = RedisMessages(self.client, reactor, metrics)
         self.media = RedisMedia(self.client)
         self.inbox = RedisInbox(self.client)
+        self.events = RedisEvents(self.client)
 
     async def _start(self):
         await self.client.start()

@@ -28,6 +28,7 @@ from jim.store.sqlite_apps import SqliteApps
 from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
 from jim.store.sqlite_checkpoints import WalCheckpoints
 from jim.store.sqlite_connections import open_reader, open_writer
+from jim.store.sqlite_events import SqliteEvents
 from jim.store.sqlite_groups import SqliteGroups
 from jim.store.sqlite_inbox import SqliteInbox
 from jim.store.sqlite_media import SqliteMedia
@@ -138,6 +139,7 @@ class SqliteStore(WalCheckpoints):
         self.messages = SqliteMessages(self)
         self.media = SqliteMedia(self)
         self.inbox = SqliteInbox(self)
+        self.events = SqliteEvents(self)
 
     # lifecycle
 
@@ -408,6 +410,16 @@ class SqliteStore(WalCheckpoints):
         if self._next_id > self._first_id:
             return defer.succeed(self._next_id - 1)
         return defer.succeed(self._newest_at_start)
+
+    def write_with_id(self, job, build, *args):
+        """L{write} of C{job(write connection, build(id), *args)}, C{id} the next of the
+        message sequence (an event's: it is ordered among the messages by it). Taken here,
+        in the reactor thread, as messages take theirs, so ids follow the commit order."""
+        if self._state is not _RUNNING:
+            return self._refusal()
+        new_id = self._next_id
+        self._next_id += 1
+        return self.write(job, build(new_id), *args)
 
     def _with_next_id(self, message):
         # Assigned here, in the reactor thread, so ids follow the order batches commit in.

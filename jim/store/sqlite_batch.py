@@ -16,6 +16,7 @@ import time
 from twisted.python.failure import Failure
 
 from jim.store import sqlite_message_queries as q
+from jim.store.sqlite_event_queries import insert_event
 
 #: errors that say a row was refused (a constraint, a value SQLite cannot store), not that the
 #: database could not write: a batch that meets one is redone job by job to find the culprit
@@ -141,9 +142,11 @@ def flush_delay(last_flush, gap, now):
 
 
 def newest_message_id(jobs, results):
-    """The id of the last message C{jobs} wrote (the highest: ids are queued in order), or 0.
-    C{results} are the jobs' C{(succeeded, value)}."""
+    """The id of the last message or event C{jobs} wrote (the highest: ids are queued in
+    order), or 0. C{results} are the jobs' C{(succeeded, value)}."""
     for (job, args), (succeeded, _) in zip(reversed(jobs), reversed(results)):
         if job is q.insert_message and succeeded:
             return args[1].id
+        if job is insert_event and succeeded:
+            return args[0].id
     return 0

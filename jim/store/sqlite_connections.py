@@ -18,7 +18,7 @@ def connect(path, busy_timeout, cached_statements=128):
 def open_writer(path, busy_timeout, synchronous, wal_size_limit, cached_statements):
     """Create the folder, open the write connection, set it up and migrate the file.
 
-    @return: C{(connection, schema version before, after, newest message id, messages not in
+    @return: C{(connection, schema version before, after, newest message or event id, messages not in
         the conversation index yet)}.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -37,12 +37,14 @@ def open_writer(path, busy_timeout, synchronous, wal_size_limit, cached_statemen
         # itself): in memory rather than a temporary file created and deleted per commit
         db.execute("PRAGMA temp_store = MEMORY")
         before, after, _ = migrate(db)
-        (last_id,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
+        (last_message,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()
+        # events take their ids from the same sequence
+        (last_event,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()
         (indexed,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
     except BaseException:
         db.close()
         raise
-    return db, before, after, last_id, last_id - indexed
+    return db, before, after, max(last_message, last_event), last_message - indexed
 
 
 def open_reader(path, busy_timeout):

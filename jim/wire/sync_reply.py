@@ -1,15 +1,16 @@
 # -*- test-case-name: tests.test_wire_sync_reply -*-
-"""The reply to a sync (cmd 102): a device's messages after its cursor, in id order, under a
-byte bound, and the request and acknowledgement bodies (cmd 101 and 103).
+"""The reply to a sync (cmd 102): a device's messages and events after its cursor, each kind
+in id order, under a byte bound, and the request and acknowledgement bodies (cmd 101 and 103).
 
-Each message is the ChatBody a push carries, encoded once as it is added; the reply is put
-together from those encodings, byte for byte what encoding it whole would give.
+Each message is the ChatBody a push carries, each event the object a cmd 100 push carries
+(L{jim.wire.jim_events.event_json}), encoded once as it is added; the reply is put together
+from those encodings, byte for byte what encoding it whole would give.
 """
 import orjson
 
 from jim.errors import BAD_REQUEST, JimError
 from jim.model import MAX_INT64
-from jim.wire import jimjson, status
+from jim.wire import jim_events, jimjson, status
 
 #: bytes kept free under the bound for the fields after the messages
 TAIL_ROOM = 96
@@ -43,35 +44,46 @@ def ack_reply(cursor):
 
 
 class SyncReply:
-    """The messages of one cmd 102 reply, in the order added."""
+    """The messages and events of one cmd 102 reply, in the order added."""
 
     def __init__(self, bound):
         self.bound = bound
-        self._parts = []
-        self.size = len(self._encode(b"", 0, False))
+        self._messages = []
+        self._events = []
+        self.size = len(self._encode(b"", b"", 0, False))
         self.count = 0
         self.last_id = 0
 
     def offer(self, message, alias=None):
-        """Add C{message} if it fits under the bound (the first always does): whether it
-        was."""
-        encoded = orjson.dumps(jimjson.chat_body(message, alias))
-        cost = len(encoded) + (1 if self._parts else 0)
+        """Add C{message} if it fits under the bound (the first message or event always
+        does): whether it was."""
+        return self._add(self._messages, message.id,
+                         orjson.dumps(jimjson.chat_body(message, alias)))
+
+    def offer_event(self, event, alias=None):
+        """Add C{event} (one kept in the inbox) if it fits under the bound: whether it was."""
+        return self._add(self._events, event.id,
+                         orjson.dumps(jim_events.event_json(event, alias)))
+
+    def _add(self, parts, item_id, encoded):
+        cost = len(encoded) + (1 if parts else 0)
         if self.count and self.size + cost > self.bound - TAIL_ROOM:
             return False
-        self._parts.append(encoded)
+        parts.append(encoded)
         self.size += cost
         self.count += 1
-        self.last_id = message.id
+        self.last_id = item_id
         return True
 
     def reply(self, cursor, more):
-        """The encoded reply: C{data.messages}, C{data.cursor} (the device's cursor floor when
-        the sync started), C{data.more} (whether more wait after the last one listed)."""
-        return self._encode(b",".join(self._parts), cursor, more)
+        """The encoded reply: C{data.messages}, C{data.events}, C{data.cursor} (the device's
+        cursor floor when the sync started), C{data.upto} (the highest id listed, or the
+        cursor when none is), C{data.more} (whether more wait after the last one listed)."""
+        return self._encode(b",".join(self._messages), b",".join(self._events), cursor, more,
+                            self.last_id)
 
     @staticmethod
-    def _encode(messages, cursor, more):
+    def _encode(messages, events, cursor, more, upto=0):
         head = jimjson.reply(status.SYNC_RESP, status.OK)[:-1]  # without its closing brace
-        return b'%s,"data":{"messages":[%s],"cursor":%d,"more":%s}}' % (
-            head, messages, cursor, b"true" if more else b"false")
+        return b'%s,"data":{"messages":[%s],"events":[%s],"cursor":%d,"upto":%d,"more":%s}}' % (
+            head, messages, events, cursor, max(upto, cursor), b"true" if more else b"false")

@@ -140,7 +140,7 @@ class HoldingStore:
         self.store = store
         self.held = set(held)
         self.pending = []
-        for area in ("apps", "users", "relations", "groups", "messages", "inbox"):
+        for area in ("apps", "users", "relations", "groups", "messages", "inbox", "events"):
             setattr(self, area, _HoldingArea(self, getattr(store, area)))
 
     def start(self):

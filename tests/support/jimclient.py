@@ -70,14 +70,15 @@ class _ClientMixin:
         return reply
 
     async def sync_all(self):
-        """Sync (cmd 101) page by page until no more wait: the ids listed, in order."""
+        """Sync (cmd 101) page by page until no more wait: the ids of the messages listed,
+        in order (a page's events are skipped; the next page is after its C{upto})."""
         listed, request = [], {"cmd": 101}
         while True:
             data = (await self.request(101, request, 102))["data"]
             listed += [int(m["id"]) for m in data["messages"]]
             if not data["more"]:
                 return listed
-            request = {"cmd": 101, "after": listed[-1]}
+            request = {"cmd": 101, "after": data["upto"]}
 
     async def disconnect(self, timeout=TIMEOUT):
         """Close from this side and wait until the connection is gone."""

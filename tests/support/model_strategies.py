@@ -71,6 +71,7 @@ def events(kinds=st.sampled_from(model.EVENT_KINDS)):
         target_type=st.none() | st.sampled_from(model.TARGET_TYPES),
         target=optional_texts,
         description=texts,
+        kept=st.booleans(),
     )
 
 
