@@ -39,6 +39,7 @@ class Limits:
     inbox_days = attr.ib(default=15.0)
     max_reply = attr.ib(default=1024 * 1024)  # bytes of one cmd 20 reply (one message at least)
     media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
+    sensitive_words = attr.ib(default=100)  # sensitive words one app may have (JMessage's 100)
     # failed password logins (a node's count): N in the window slow the next, 2N lock them out
     login_failures_user = attr.ib(default=5)  # per account; 0 = not counted
     login_failures_address = attr.ib(default=20)  # per client address; 0 = not counted

@@ -87,6 +87,9 @@ ALREADY_RETRACTED = "already_retracted"
 # -- media ------------------------------------------------------------------------------------
 NO_SUCH_MEDIA = "no_such_media"  # no upload of this app has that media id
 
+# -- sensitive words --------------------------------------------------------------------------
+NO_SUCH_WORD = "no_such_word"  # not one of the app's sensitive words
+
 #: the refusals that are jim's doing, not the client's (the rest count as bad input)
 SERVER_FAULTS = frozenset((SERVER_ERROR, BUSY))
 

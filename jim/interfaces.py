@@ -244,6 +244,30 @@ class IEventStore(Interface):
         many."""
 
 
+class IWordStore(Interface):
+    """Each app's sensitive words, in the order they were added, each with the time it was
+    (C{itime}, epoch ms). A word is any non-empty text; the core checks JMessage's rules."""
+
+    def add_words(app, words, itime, most):
+        """Add the C{words} (distinct) the app does not have yet, in the order given, each at
+        C{itime}; a word it has already keeps its place and time. All or nothing: when the
+        app would then have more than C{most} words, JimError(TOO_MANY) and none is added.
+        Fires with how many were added."""
+
+    def replace_word(app, old, new, itime):
+        """Put C{new} in the place of C{old}, at C{itime} (when the app has C{new} already,
+        C{old} just goes). JimError(NO_SUCH_WORD) when the app has no C{old}."""
+
+    def remove_word(app, word):
+        """JimError(NO_SUCH_WORD) when the app has no such word."""
+
+    def list_words(app, start, count):
+        """C{(total, [(word, itime), ...])}: a page of the app's words, in the order added."""
+
+    def all_words(app):
+        """Every word of the app, in the order added."""
+
+
 class IMediaStore(Interface):
     """What is known of uploaded files (L{jim.model.Media}); their bytes are in an
     L{IMediaFiles}. A media id names one file forever: nothing here changes or forgets one."""
@@ -304,6 +328,7 @@ class IStore(Interface):
     media = Attribute("The L{IMediaStore}.")
     inbox = Attribute("The L{IInboxStore}.")
     events = Attribute("The L{IEventStore}.")
+    words = Attribute("The L{IWordStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

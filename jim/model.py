@@ -74,6 +74,9 @@ class App:
     @ivar secret_hash: hex SHA-256 of the master secret. The secret is 24 random alphanumerics
         (~143 bits), so a fast hash suffices; it is compared in constant time.
     @ivar friend_mode: private messages go only between friends.
+    @ivar word_filter: the app's sensitive words are masked in text messages.
+    @ivar sdk_register: clients may register users by logging in (JMessage's SDK
+        self-registration), or None: the server's C{--open-registration} decides.
     """
 
     key = attr.ib(type=str)
@@ -81,6 +84,8 @@ class App:
     name = attr.ib(type=str, default="")
     created = attr.ib(type=int, default=0)
     friend_mode = attr.ib(type=bool, default=False)
+    word_filter = attr.ib(type=bool, default=False)
+    sdk_register = attr.ib(type=Optional[bool], default=None)
 
 
 @attr.s(frozen=True, slots=True)
@@ -394,11 +399,12 @@ class Kick:
 
 
 #: what an invalidation names: a cached user, a user's relations, a group (record and
-#: members), an app
+#: members), an app, an app's sensitive words
 USERS_AREA = "users"
 RELATIONS_AREA = "relations"
 GROUPS_AREA = "groups"
 APPS_AREA = "apps"
+WORDS_AREA = "words"  # an app's sensitive words (its key is the app's)
 
 
 #: an Invalidate's app that means every app (and every key) of its area

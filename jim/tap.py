@@ -52,6 +52,8 @@ _LIMIT_OPTIONS = [
     ("max-reply-bytes", "max_reply", int, "Largest history or offline-messages reply (bytes of"
      " its JSON; one message at least): the rest is fetched by paging."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),
+    ("sensitive-words", "sensitive_words", int, "Most sensitive words one app may have"
+     " (JMessage's 100)."),
     ("login-failures-per-user", "login_failures_user", int, "Failed password logins of one"
      " account in --login-window before its logins slow down (twice as many: locked out);"
      " 0 = not counted."),

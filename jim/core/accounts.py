@@ -22,6 +22,7 @@ from jim.core.login_throttle import LoginThrottle
 from jim.core.passwords import salt_of
 from jim.core.users import check_profile
 from jim.errors import JimError
+from jim.model import Invalidate
 
 
 def secret_hash(secret):
@@ -65,9 +66,10 @@ class Accounts:
     log = Logger()
 
     def __init__(self, store, users, passwords, tokens, clock, default_app, open_registration,
-                 throttle=None):
+                 throttle=None, bus=None):
         self.store = store  # the apps area
         self.users = users
+        self.bus = bus  # tells the other nodes of a changed app (None: there are none)
         self.passwords = passwords
         self.tokens = tokens
         self.clock = clock
@@ -91,10 +93,26 @@ class Accounts:
                 self._apps[key] = app
         return app
 
+    async def update_app(self, key, changes):
+        """Change an app's settings (see L{jim.interfaces.IAppStore.update_app}): every node
+        reads it again. The App after the change."""
+        app = await self.store.update_app(key, changes)
+        self._apps[key] = app
+        if self.bus is not None:
+            self.bus.publish(Invalidate(model.APPS_AREA, key, key, self.bus.node))
+        self.log.info("app {app} changed: {changes}", app=key, changes=sorted(changes))
+        return app
+
+    def registers(self, app):
+        """Does a password login of an unknown user register it in C{app} (its SDK
+        self-registration switch, or the server's C{--open-registration})?"""
+        return self.open_registration if app.sdk_register is None else app.sdk_register
+
     def on_bus(self, value):
         """Forget an app another node changed (its secret, its friend mode): the next call
         reads it again."""
-        if value.area == model.APPS_AREA:
+        if value.area == model.APPS_AREA and (self.bus is None
+                                              or value.origin != self.bus.node):
             if value.app == model.EVERY_APP:
                 self._apps.clear()
             else:
@@ -169,7 +187,8 @@ class Accounts:
     async def _password_login(self, app_key, username, password, address=None):
         user = await self.users.find(app_key, username)
         if user is None:
-            if self.open_registration:
+            app = await self.app(app_key)
+            if app is not None and self.registers(app):
                 return await self._register(app_key, username, password, address)
             await self.passwords.verify(password, self._no_such_user, address)
             raise _login_failed("wrong userId or password")

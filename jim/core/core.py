@@ -16,6 +16,7 @@ from jim.core.policy import Policy
 from jim.core.rates import ChatRates
 from jim.core.relations import Relations
 from jim.core.users import Users
+from jim.core.words import Words
 from jim.model import Delivery, Invalidate, Kick
 
 
@@ -28,8 +29,10 @@ class Core:
     log = Logger()
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
-                 events, limits, clock, metrics, auto_join=(), media=None, inbox=None):
+                 events, limits, clock, metrics, auto_join=(), media=None, inbox=None,
+                 words=None):
         self.accounts = accounts
+        self.words = words
         self.users = users
         self.relations = relations
         self.groups = groups
@@ -119,11 +122,13 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     throttle = LoginThrottle(limits.login_failures_user, limits.login_failures_address,
                              limits.login_window, limits.login_lockout)
     accounts = Accounts(store.apps, users, passwords, tokens, clock, default_app,
-                        open_registration, throttle)
+                        open_registration, throttle, bus)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
+    words = Words(store.words, accounts, bus, clock, limits.sensitive_words)
+    messages.words = words
     hub = Hub(presence, bus, groups, events, metrics, users, single_device)
-    for service in (accounts, users, relations, groups, hub):
+    for service in (accounts, users, relations, groups, hub, words):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.lost = hub.users_lost
     bus.subscribe(hub.deliver, (Delivery,))
@@ -137,4 +142,4 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     return Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
                 limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,
-                inbox=inbox)
+                inbox=inbox, words=words)

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from jim import errors, model
 from jim.core.cache import Bounded, SharedLoads
 from jim.core.policy import group_label
+from jim.core.words import masked
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Delivery, Message
 
@@ -43,6 +44,7 @@ class Messages:
         self.bus = bus
         self.policy = policy
         self.events = events
+        self.words = None  # the L{jim.core.words.Words}: masks texts of apps that filter
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
@@ -78,6 +80,12 @@ class Messages:
 
     def _send(self, app, sender, draft, connection_id, then, args):
         settings = self.accounts.known.get(app)
+        if settings is not None and settings.word_filter:
+            word_filter = self.words.cached(app)
+            if word_filter is None:  # the app's words are read first
+                self._loading(app, sender, draft, connection_id, then, args)
+                return
+            draft = masked(word_filter, draft)
         users = self.users.known
         me = users.get((app, sender))
         kind = draft.target_type
@@ -114,6 +122,8 @@ class Messages:
         mine = self._loading_turns[key] = defer.Deferred()
         try:
             settings = await self.accounts.app(app)
+            if settings is not None and settings.word_filter:
+                draft = masked(await self.words.filter_of(app), draft)
             me = await self.users.get(app, sender)
             d = defer.Deferred()
             if draft.target_type == SINGLE:

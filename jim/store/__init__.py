@@ -33,7 +33,7 @@ def answered(method):
 USER_CHANGES = frozenset(model.PROFILE_FIELDS + ("password", "mtime", "forbidden", "admin"))
 GROUP_CHANGES = frozenset(("name", "desc", "avatar", "flag", "max_members", "mtime"))
 MEMBER_CHANGES = frozenset(("role", "silenced"))
-APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode"))
+APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register"))
 
 
 def check_changes(kind, changes, allowed):

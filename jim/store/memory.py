@@ -23,6 +23,7 @@ from jim.store.memory_groups import MemoryGroups
 from jim.store.memory_inbox import MemoryInbox
 from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
+from jim.store.memory_words import MemoryWords
 
 
 @implementer(IStore)
@@ -36,6 +37,7 @@ class MemoryStore:
         self.media = MemoryMedia()
         self.inbox = MemoryInbox(self.messages)
         self.events = MemoryEvents(self.messages)
+        self.words = MemoryWords()
 
     @answered
     def start(self):

@@ -2,7 +2,8 @@
 """The cluster's L{IStore}: every area kept in one Redis, shared by every node.
 
 L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, each in its own C{redis_<area>.py}). A write that
+C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events},
+C{.words}, each in its own C{redis_<area>.py}). A write that
 changes several keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it
 whole or not at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
 that means on disk is Redis's persistence setting (docs/operations.md).
@@ -24,6 +25,7 @@ from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
 from jim.store.redis_relations import RedisRelations
 from jim.store.redis_users import RedisUsers
+from jim.store.redis_words import RedisWords
 
 @implementer(IStore)
 class RedisStore:
@@ -50,6 +52,7 @@ class RedisStore:
         self.media = RedisMedia(self.client)
         self.inbox = RedisInbox(self.client)
         self.events = RedisEvents(self.client)
+        self.words = RedisWords(self.client)
 
     async def _start(self):
         await self.client.start()

@@ -35,6 +35,7 @@ from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
 from jim.store.sqlite_relations import SqliteRelations
 from jim.store.sqlite_users import SqliteUsers
+from jim.store.sqlite_words import SqliteWords
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
@@ -140,6 +141,7 @@ class SqliteStore(WalCheckpoints):
         self.media = SqliteMedia(self)
         self.inbox = SqliteInbox(self)
         self.events = SqliteEvents(self)
+        self.words = SqliteWords(self)
 
     # lifecycle
 

@@ -6,12 +6,13 @@ from jim.errors import JimError
 from jim.model import App
 from jim.store.sqlite_sql_helpers import assignments, counted_page
 
-_COLUMNS = "key, secret_hash, name, created, friend_mode"
+_COLUMNS = "key, secret_hash, name, created, friend_mode, word_filter, sdk_register"
 
 
 def _app(row):
-    key, secret_hash, name, created, friend_mode = row
-    return App(key, secret_hash, name, created, bool(friend_mode))
+    key, secret_hash, name, created, friend_mode, word_filter, sdk_register = row
+    return App(key, secret_hash, name, created, bool(friend_mode), bool(word_filter),
+               None if sdk_register is None else bool(sdk_register))
 
 
 def select_app(db, key):
@@ -22,8 +23,9 @@ def select_app(db, key):
 def insert_app(db, app):
     if db.execute("SELECT 1 FROM apps WHERE key = ?", (app.key,)).fetchone():
         raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
-    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-               (app.key, app.secret_hash, app.name, app.created, app.friend_mode))
+    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               (app.key, app.secret_hash, app.name, app.created, app.friend_mode,
+                app.word_filter, app.sdk_register))
 
 
 

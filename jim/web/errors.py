@@ -61,6 +61,7 @@ JMESSAGE = {
     errors.NOT_SENDER: (855002, 403),
     errors.ALREADY_RETRACTED: (855004, 403),
     errors.NO_SUCH_MEDIA: (899003, 404),
+    errors.NO_SUCH_WORD: (899003, 404),
 }
 
 

@@ -61,7 +61,7 @@ class RoutingTests(TestCase, Checks):
     async def test_an_unknown_route_is_a_404_in_the_error_envelope(self):
         jim, rest = await start_rest(self)
         for path in ("/v1", "/v1/", "/v1/nothing", "/v1/users/alice/nothing", "/v2/users",
-                     "/v1/users/alice/chatroom", "/v1/chatroom/", "/v1/sensitiveword/"):
+                     "/v1/users/alice/chatroom", "/v1/chatroom/", "/v1/sensitiveword/nothing"):
             self.assertError(await rest.get(path), 404, 899404)
         # with or without credentials
         self.assertError(await rest.get("/v1/nothing", auth=False), 404, 899404)

@@ -8,6 +8,7 @@ are shown to fail on the client, before any request.
 """
 import jmessage  # the [test] extra's
 from jmessage.group import Group
+from jmessage.im import IM
 from jmessage.message import Message, Model
 from jmessage.user import User
 from twisted.internet.threads import deferToThread
@@ -36,6 +37,7 @@ class JMessageClientTests(TestCase):
         client._session.headers["Connection"] = "close"
         client._session.trust_env = False  # no proxy from the environment for loopback
         self.users, self.groups, self.messages = User(client), Group(client), Message(client)
+        self.im = IM(client)
 
     def call(self, method, *args, **kwargs):
         """The package's call, in a thread: the requests.Response (or its exception)."""
@@ -198,3 +200,26 @@ class JMessageClientTests(TestCase):
         self.assertEqual((await bobby.expect(100))["data"]["msgid_list"], [sent["msg_id"]])
         response = await self.call(self.messages.retract, "admin1", sent["msg_id"])
         self.assertCode(response, 403, 855004)
+
+    async def test_sensitive_words_and_the_sdk_switch(self):
+        base = f"http://127.0.0.1:{self.jim.port}/v1/"
+        self.patch(IM, "WORD_URI", base + "sensitiveword/")
+        self.patch(IM, "SDK_URI", base + "sdkregister/status")
+        im = self.im
+        self.assertNoContent(await self.call(im.add_words, ["fool", "坏蛋"]))
+        self.assertNoContent(await self.call(im.add_words, "idiot"))
+        listed = (await self.call(im.all_words, 500)).json()  # the package caps it at 200
+        self.assertEqual(([w["name"] for w in listed["words"]], listed["total"]),
+                         (["fool", "坏蛋", "idiot"], 3))
+        await self.assertNeverSent(im.remove_word, "fool")
+        self.assertEqual((await self.call(im.word_status)).json(), {"status": 0})
+        self.assertNoContent(await self.call(im.open_filter))
+        self.assertEqual((await self.call(im.word_status)).json(), {"status": 1})
+        self.assertNoContent(await self.call(im.close_filter))
+        self.assertEqual((await self.call(im.word_status)).json(), {"status": 0})
+        self.assertEqual((await self.call(im.sdk_status)).json(), {"status": 1},
+                         "the tests' server registers at first login")
+        self.assertNoContent(await self.call(im.close_sdk))
+        self.assertEqual((await self.call(im.sdk_status)).json(), {"status": 0})
+        self.assertNoContent(await self.call(im.open_sdk))
+        self.assertEqual((await self.call(im.sdk_status)).json(), {"status": 1})

@@ -42,12 +42,18 @@ class AppsContract(ContractCase):
         app = App("k1", "f00d", "first", 5)
         await apps.add_app(app)
         for changes in ({"secret_hash": "beef"}, {"name": "renamed"}, {"friend_mode": True},
-                        {"friend_mode": False, "name": "again", "secret_hash": "cafe"}):
+                        {"friend_mode": False, "name": "again", "secret_hash": "cafe"},
+                        {"word_filter": True, "sdk_register": False}, {"sdk_register": True},
+                        {"sdk_register": None, "word_filter": False}):
             app = attr.evolve(app, **changes)
             self.assertEqual(await apps.update_app("k1", changes), app, changes)
             self.assertEqual(await apps.get_app("k1"), app, changes)
+            self.assertIs((await apps.get_app("k1")).word_filter, app.word_filter)
         self.assertEqual(await apps.update_app("k1", {}), app)
         self.assertEqual(app, App("k1", "cafe", "again", 5, False))
+        added = App("k2", "f00d", word_filter=True, sdk_register=False)
+        await apps.add_app(added)
+        self.assertEqual(await apps.get_app("k2"), added)
 
     async def test_update_refusals(self):
         await self.store.apps.add_app(App("k1", "f00d"))

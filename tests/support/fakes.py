@@ -140,7 +140,8 @@ class HoldingStore:
         self.store = store
         self.held = set(held)
         self.pending = []
-        for area in ("apps", "users", "relations", "groups", "messages", "inbox", "events"):
+        for area in ("apps", "users", "relations", "groups", "messages", "inbox", "events",
+                     "words"):
             setattr(self, area, _HoldingArea(self, getattr(store, area)))
 
     def start(self):

@@ -70,14 +70,14 @@ def boolean(text, field):
     raise bad(f"{field} must be true or false")
 
 
-def page(call):
-    """C{(start, count)} of a list call: start >= 0, 0 < count <= 500."""
+def page(call, most=PAGE_MAX):
+    """C{(start, count)} of a list call: start >= 0, 0 < count <= C{most} (500)."""
     start = _integer(call.query("start"), "start", 0)
     count = _integer(call.query("count"), "count", None)
     if count is None:
         raise bad("count is required")
-    if start < 0 or not 0 < count <= PAGE_MAX:
-        raise bad(f"start must be >= 0 and count 1 to {PAGE_MAX}")
+    if start < 0 or not 0 < count <= most:
+        raise bad(f"start must be >= 0 and count 1 to {most}")
     return start, count
 
 
