@@ -3,28 +3,38 @@ acknowledgements" and "Where the promise stops today").
 
 A Hypothesis state machine drives one core on a memory store through J-IM commands: private
 and group chats from connections and from REST-like senders (some with client ids, resent;
-some with no_offline), logins of a few fixed devices per user (devices that ack, a named J-IM
-device, the shared J-IM device of each transport), logouts and reconnects, offline fetches and
-syncs paged by small limits, acks, and crashes (every connection vanishes unannounced; a new
-core starts on the same store, which keeps what was committed, as a disk would). The model
-knows every message and what each device holds (pushed, listed, or sent by it, over all its
-sessions; a client of a device that acks keeps only what it acked when its connection ends),
-and checks:
+some with no_offline), events kept in the inbox (a user's blacklist changing: for that user
+only; the group updated: for every member), logins of a few fixed devices per user (devices
+that ack, a named J-IM device, the shared J-IM device of each transport), logouts and
+reconnects, offline fetches and syncs paged by small limits, acks, and crashes (every
+connection vanishes unannounced; a new core starts on the same store, which keeps what was
+committed, as a disk would). The model knows every message and event and what each device
+holds (pushed, listed, or sent by it, over all its sessions; a client of a device that acks
+keeps only what it acked when its connection ends), and checks:
 
-1. no loss for devices that ack: a sync to the end leaves the device holding every message of
-   its inbox sent since its first login (no_offline ones aside); each sync page lists exactly
-   the oldest of the inbox after the device's cursor;
-2. no loss for J-IM devices: likewise after an offline fetch to the end (their own sends are
-   held: they sent them);
+1. no loss for devices that ack: a sync to the end leaves the device holding every message
+   and event of its inbox since its first login (no_offline messages aside); each sync page
+   lists exactly the oldest of the inbox (messages and events merged by id) after the
+   device's cursor, and its C{upto} is the highest id it lists;
+2. no loss for J-IM devices: likewise, for messages, after an offline fetch to the end (their
+   own sends are held: they sent them); an offline fetch lists no event;
 3. no repeats for J-IM devices: a fetch never lists an id the device got before unless a
    crash happened since it last got it; a device that acks gets again only what it never
-   acked;
+   acked (message or event);
 4. cursors never go backwards; a new device starts with what its user's other devices
    consumed; a device that acks is moved by its acks only, each capped at what its
-   connection was sent or listed; a J-IM device's cursor never consumes what it did not get;
+   connection was sent or listed (events included); a J-IM device's cursor never consumes a
+   message it did not get (a fetch of everything consumes the events below the last message
+   it lists: not checked for events), and consumes what a connection of it held (pushed
+   events included) once its logout is processed;
 5. every chat gets exactly one answer (10000 or 10001 as its receiver is online or not) and
    reaches at once every connection it should, and no other; a resend is answered with the
-   first id and delivered to no one.
+   first id and delivered to no one; every kept event reaches at once (cmd 100) every
+   connection of the users it is for, and no other, with the same body a sync lists it with.
+
+Retention is not modelled: with the default C{inbox_per_conversation} (100) and a clock that
+never moves, a run of C{stateful_step_count} steps never reaches it, for a conversation's
+messages or a user's events (asserted).
 """
 import itertools
 from typing import NamedTuple
@@ -38,12 +48,14 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 
 from jim.config import Limits
-from jim.cursors import group_conversation, private_conversation
+from jim.cursors import EVENTS, Cursor, group_conversation, private_conversation
 from jim.model import GROUP, SINGLE, TEXT, Draft
 from jim.wire import status
 from tests.support.fakes import APP_KEY, make_core, send
 
 USERS = ("alice", "bob", "carol")
+#: a user who never logs in or chats: USERS blacklist it (and take it off) to make events
+OUTSIDER = "zed"
 GROUP_NAME = "g"  # every user is a member
 # small pages: a fetch or sync takes several, cut by count (2) or by bytes (a long message
 # and another do not fit in 500)
@@ -90,13 +102,29 @@ class Msg:
         return private_conversation(self.sender, self.target)
 
 
+@attr.s
+class Ev:
+    """An event kept in the inbox of each user of its C{audience}."""
+
+    id = attr.ib()
+    kind = attr.ib()
+    audience = attr.ib()  # a frozenset of usernames
+    no_offline = False
+
+    def of(self, user):
+        return user in self.audience
+
+    def conversation(self):
+        return EVENTS
+
+
 @attr.s(eq=False)
 class Device:
     user = attr.ib()
     spec = attr.ib()
-    first = attr.ib(default=None)  # the last message id when it first logged in
-    # the ids its cursor consumed when it was new (what the user's other devices had), and
-    # that cursor's spans
+    first = attr.ib(default=None)  # the last id (message or event) when it first logged in
+    # the ids (messages and events) its cursor consumed when it was new (what the user's
+    # other devices had), and that cursor's spans
     start = attr.ib(factory=set)
     start_spans = attr.ib(default=())
     floor = attr.ib(default=0)  # a device that acks: its cursor's floor (moved by its acks)
@@ -113,7 +141,7 @@ class Conn:
     session = attr.ib()
     client = attr.ib()
     device = attr.ib()
-    start = attr.ib()  # the last message id when it logged in
+    start = attr.ib()  # the last id (message or event) when it logged in
     held = attr.ib(factory=set)  # ids pushed to it, listed to it, or sent by it
     synced = attr.ib(default=False)  # a sync ran to the end since its login
     contiguous = attr.ib(default=None)  # it holds the whole inbox after the floor up to this
@@ -157,13 +185,16 @@ class InboxMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.clock = Clock()
-        self.fx = make_core(clock=self.clock, limits=LIMITS, users=USERS)
+        self.fx = make_core(clock=self.clock, limits=LIMITS, users=USERS + (OUTSIDER,))
         self.store = self.fx.memory
         self.gid = str(self.fx.add_group(GROUP_NAME, *USERS).gid)
         self.messages = {}  # id -> Msg
-        self.last_id = 0
+        self.events = {}  # id -> Ev
+        self.bodies = {}  # event id -> its cmd 100 data object, as first seen
+        self.blacklisting = set()  # the users whose blacklist holds OUTSIDER
+        self.last_id = 0  # the last id given, to a message or an event
         self.crashes = 0
-        self.crashed_at = 0  # the last message id at the last crash
+        self.crashed_at = 0  # the last id at the last crash
         self.devices = {(u, s.key): Device(u, s) for u in USERS for s in DEVICES}
         self.live = []  # Conns, in login order
         self.sent_with_ids = []  # (device or None for REST, sender, client id, kind, target, id)
@@ -175,16 +206,23 @@ class InboxMachine(RuleBasedStateMachine):
     def frames(self, conn):
         return [(c, b) for c, b in conn.client.take() if c not in IGNORED]
 
-    def inbox(self, user, after=0, conversation=None):
+    def known(self):
+        """Every message and event: id -> Msg or Ev."""
+        return {**self.messages, **self.events}
+
+    def inbox(self, user, after=0, conversation=None, events=False):
         """The ids of C{user}'s inbox after C{after} that offline reads list (of one
-        conversation), in order."""
-        return [m.id for i, m in sorted(self.messages.items())
+        conversation; with C{events}, its events among its messages), in order."""
+        items = self.known() if events else self.messages
+        return [i for i, m in sorted(items.items())
                 if i > after and m.of(user) and not m.no_offline
                 and (conversation is None or m.conversation() == conversation)]
 
-    def owed(self, device, after=0, conversation=None):
-        """What a sync or fetch of a device that acks lists: its inbox after its cursor."""
-        return [i for i in self.inbox(device.user, after, conversation) if not device.acked(i)]
+    def owed(self, device, after=0, conversation=None, events=False):
+        """What a fetch (or, with C{events}, a sync) of a device that acks lists: its inbox
+        after its cursor."""
+        return [i for i in self.inbox(device.user, after, conversation, events)
+                if not device.acked(i)]
 
     def got(self, conn, ids):
         """C{conn} got these ids (pushed, listed, or its own send)."""
@@ -211,11 +249,23 @@ class InboxMachine(RuleBasedStateMachine):
     def online(self, user):
         return any(c.user == user for c in self.live)
 
+    def within_retention(self):
+        """Retention is not modelled: each conversation's messages, and each user's events,
+        stay within what the inbox keeps (the clock never moves: no day passes)."""
+        counts = {}
+        for m in self.messages.values():
+            counts[m.conversation()] = counts.get(m.conversation(), 0) + 1
+        for e in self.events.values():
+            for user in e.audience:
+                counts[(EVENTS, user)] = counts.get((EVENTS, user), 0) + 1
+        assert max(counts.values()) <= LIMITS.inbox_per_conversation, counts
+
     def delivered(self, message, sending=None):
         """A new message reached at once every live connection of its inbox's users (but the
         one that sent a private message, which got its answer), and no other."""
         self.messages[message.id] = message
         self.last_id = max(self.last_id, message.id)
+        self.within_retention()
         for conn in self.live:
             if conn is sending:
                 continue  # its frames were checked by the caller
@@ -243,10 +293,28 @@ class InboxMachine(RuleBasedStateMachine):
                 assert device.received.get(i, -1) < self.crashes, (
                     "a J-IM device got a message again without a crash", i, device)
 
-    def check_holds_inbox(self, device, conversation=None):
-        """Invariants 1 and 2: the device holds every message of its user's inbox (of the
-        conversation) sent since its first login."""
-        missing = [i for i in self.inbox(device.user, device.first, conversation)
+    def check_listed_events(self, conn, bodies):
+        """Events a sync listed: of the user's inbox, none twice, none the device acked,
+        each with the body it was pushed with."""
+        ids = [b["event_id"] for b in bodies]
+        assert len(set(ids)) == len(ids), ids
+        for body in bodies:
+            event = self.events.get(body["event_id"])
+            assert event is not None and event.of(conn.user), (body, event)
+            assert body["kind"] == event.kind, (body, event)
+            assert not conn.device.acked(event.id), ("listed again after its ack", event,
+                                                     conn.device)
+            self.check_body(body)
+
+    def check_body(self, body):
+        """An event's cmd 100 data object is the same wherever it is sent or listed."""
+        first = self.bodies.setdefault(body["event_id"], body)
+        assert body == first, (body, first)
+
+    def check_holds_inbox(self, device, conversation=None, events=False):
+        """Invariants 1 and 2: the device holds every message (and with C{events} every
+        event) of its user's inbox (of the conversation) since its first login."""
+        missing = [i for i in self.inbox(device.user, device.first, conversation, events)
                    if i not in device.received]
         assert not missing, ("lost", missing, device)
 
@@ -343,6 +411,42 @@ class InboxMachine(RuleBasedStateMachine):
         for conn in self.live:
             assert self.frames(conn) == [], "a resend was delivered again"
 
+    @rule(who=st.sampled_from(USERS + (GROUP_NAME,)))
+    def event(self, who):
+        """An event kept in the inbox happens: a user blacklists OUTSIDER, or takes it off
+        (blacklist_changed, for that user only), or the group is updated (group_updated, for
+        every member). Kept with the next id, it reaches at once every connection of its
+        users, and no other (invariant 5)."""
+        if who == GROUP_NAME:
+            kind, audience = "group_updated", frozenset(USERS)
+            settled(self.fx.core.groups.update(APP_KEY, int(self.gid),
+                                               {"desc": self.content(False)}))
+        else:
+            kind, audience = "blacklist_changed", frozenset([who])
+            relations = self.fx.core.relations
+            change = (relations.remove_blacklist if who in self.blacklisting
+                      else relations.add_blacklist)
+            settled(change(APP_KEY, who, [OUTSIDER]))
+            self.blacklisting ^= {who}
+        # its id, and its users, as the store kept it
+        kept = {user: [e.id for e in settled(self.store.events.read_events(
+            APP_KEY, user, Cursor(), after=self.last_id, limit=None, per_user=None))]
+            for user in USERS}
+        event_id = self.last_id + 1  # no message was sent meanwhile: the next id
+        assert kept == {u: [event_id] if u in audience else [] for u in USERS}, (kept, audience)
+        self.events[event_id] = event = Ev(event_id, kind, audience)
+        self.last_id = event_id
+        self.within_retention()
+        for conn in self.live:
+            frames = self.frames(conn)
+            assert [c for c, _ in frames] == ([status.EVENT] if event.of(conn.user) else []), (
+                conn.device, frames, event)
+            for _, body in frames:
+                data = body["data"]
+                assert (data["event_id"], data["kind"]) == (event_id, kind), (data, event)
+                self.check_body(data)
+                self.got(conn, [event_id])
+
     # -- connections ---------------------------------------------------------------------------
 
     @initialize(logins=st.lists(st.tuples(st.sampled_from(USERS), st.sampled_from(DEVICES)),
@@ -390,7 +494,8 @@ class InboxMachine(RuleBasedStateMachine):
     def crash(self):
         """The node dies: no connection's logout is processed; a new node starts on the same
         store (what was committed is kept, as on a disk). (Only with connections, after a
-        chat since the last crash: a crash of an idle node proves nothing more.)"""
+        chat or an event since the last crash: a crash of an idle node proves nothing
+        more.)"""
         self.crashes += 1
         self.crashed_at = self.last_id
         for conn in self.live:
@@ -417,12 +522,12 @@ class InboxMachine(RuleBasedStateMachine):
             assert spec.key not in before
             cursor = settled(self.store.inbox.cursors(APP_KEY, user))[spec.key]
             # a device never seen starts with what any other device of its user consumed
-            for i, m in self.messages.items():
+            known = self.known()
+            for i, m in known.items():
                 assert cursor.consumed(i, m.conversation()) == any(
                     c.consumed(i, m.conversation()) for c in before.values()), (i, cursor, before)
             device.first = self.last_id
-            device.start = {i for i, m in self.messages.items()
-                            if cursor.consumed(i, m.conversation())}
+            device.start = {i for i, m in known.items() if cursor.consumed(i, m.conversation())}
             device.floor, device.start_spans = cursor.floor, cursor.spans
         conn = Conn(session, client, device, self.last_id)
         self.live.append(conn)
@@ -434,6 +539,13 @@ class InboxMachine(RuleBasedStateMachine):
         conn.session.connection_lost()
         for other in self.live:
             assert self.frames(other) == [], other
+        device = conn.device
+        if not device.spec.acks:  # invariant 4: what it was pushed (events too) is consumed
+            cursor = settled(self.store.inbox.cursors(APP_KEY, device.user))[device.spec.key]
+            known = self.known()
+            kept = [i for i in self.inbox(device.user, conn.start, events=True)
+                    if i in conn.held and not cursor.consumed(i, known[i].conversation())]
+            assert not kept, ("held, not consumed at its logout", kept, cursor, device)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -509,6 +621,7 @@ class InboxMachine(RuleBasedStateMachine):
         [(command, body)] = self.frames(conn)
         assert (command, body["code"]) == (status.GET_MESSAGE_RESP, status.GET_OFFLINE_OK), body
         data = body["data"]
+        assert "events" not in data, data  # an offline fetch lists messages only
         listed = [int(m["id"]) for kind in ("friends", "groups") for ms in data[kind].values()
                   for m in ms]
         assert len(listed) <= LIMITS.offline_max, listed
@@ -553,21 +666,27 @@ class InboxMachine(RuleBasedStateMachine):
             assert (command, body["code"]) == (status.SYNC_RESP, status.OK), body
             data = body["data"]
             assert data["cursor"] == device.floor, (data, device)
-            listed = [int(m["id"]) for m in data["messages"]]
-            self.check_listed(conn, listed)
-            # exactly the oldest of the inbox after the cursor (and after `after`)
-            expected = self.owed(device, after or 0)
+            messages = [int(m["id"]) for m in data["messages"]]
+            events = [e["event_id"] for e in data["events"]]
+            assert messages == sorted(messages) and events == sorted(events), data
+            self.check_listed(conn, messages)
+            self.check_listed_events(conn, data["events"])
+            listed = sorted(messages + events)
+            # exactly the oldest of the inbox (messages and events) after the cursor (and
+            # after `after`), and `upto` the highest listed (the cursor when none is)
+            expected = self.owed(device, after or 0, events=True)
             assert listed == expected[:len(listed)], (listed, expected)
             assert len(listed) <= (count or LIMITS.offline_max), listed
             assert data["more"] == (len(listed) < len(expected)), (data, expected)
             assert listed or not expected, expected
+            assert data["upto"] == (listed[-1] if listed else data["cursor"]), data
             self.got(conn, listed)
             if not data["more"]:
                 conn.synced = True
-                self.check_holds_inbox(device)  # invariant 1
+                self.check_holds_inbox(device, events=True)  # invariant 1
                 return
             conn.contiguous = max(conn.contiguous or 0, listed[-1])
-            after = listed[-1]
+            after = data["upto"]
             if not to_end:
                 return
         raise AssertionError("a sync never ends")
@@ -581,22 +700,23 @@ class InboxMachine(RuleBasedStateMachine):
         for user in USERS:
             for key, cursor in settled(self.store.inbox.cursors(APP_KEY, user)).items():
                 now[(user, key)] = cursor
+        known = self.known()
         for where, before in self.cursors.items():
             cursor = now.get(where)
             assert cursor is not None, ("a cursor was forgotten", where)
             assert cursor.floor >= before.floor, (where, before, cursor)
-            for i, m in self.messages.items():
+            for i, m in known.items():
                 if before.consumed(i, m.conversation()):
                     assert cursor.consumed(i, m.conversation()), ("went back", where, i)
         for where, cursor in now.items():
             device = self.devices[where]
             if device.spec.acks:  # only its acks move it
                 assert cursor.floor == device.floor, (cursor, device)
-                moved = [i for i, m in self.messages.items()
+                moved = [i for i, m in known.items()
                          if cursor.consumed(i, m.conversation()) != device.acked(i)]
                 assert not moved, ("moved by something else than an ack", moved, cursor, device)
                 continue
-            # a J-IM device's cursor never consumes what the device did not get
+            # a J-IM device's cursor never consumes a message the device did not get
             passed = [i for i in self.inbox(device.user, device.first)
                       if cursor.consumed(i, self.messages[i].conversation())
                       and i not in device.received]
