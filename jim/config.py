@@ -26,6 +26,7 @@ class Limits:
     max_inflight = attr.ib(default=64)  # commands of one connection in progress
     outbox = attr.ib(default=1024 * 1024)  # bytes queued to a slow reader before it is dropped
     group_size = attr.ib(default=500)  # members of one group
+    room_size = attr.ib(default=10_000)  # members of a new chat room
     user_groups = attr.ib(default=500)  # groups one user may be a member of
     max_message = attr.ib(default=64 * 1024)  # bytes of one message's body and extras
     retract_window = attr.ib(default=180.0)  # seconds a sender may retract a message

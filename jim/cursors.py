@@ -28,6 +28,7 @@ MAX_CONVERSATIONS = 256
 
 _SINGLE = "single"
 _GROUP = "group"
+_CHATROOM = "chatroom"
 
 
 def private_conversation(user, peer):
@@ -47,6 +48,13 @@ def group_conversation(gid):
     return f"g:{gid}"
 
 
+def room_conversation(room_id):
+    """The conversation key of a chat room's messages (C{room_id} an int, or the decimal text
+    a message's target holds). No user's inbox reads it: a room's messages reach the members
+    online when they are sent, and are kept only as the room's history."""
+    return f"r:{room_id}"
+
+
 #: the conversation key of a user's events (L{jim.interfaces.IEventStore}) in their cursors:
 #: no private or group key is spelled so
 EVENTS = "e:"
@@ -56,6 +64,8 @@ def conversation_of(message):
     """The conversation key a L{jim.model.Message} belongs to."""
     if message.target_type == _GROUP:
         return group_conversation(message.target)
+    if message.target_type == _CHATROOM:
+        return room_conversation(message.target)
     return private_conversation(message.sender, message.target)
 
 

@@ -87,6 +87,12 @@ ALREADY_RETRACTED = "already_retracted"
 # -- media ------------------------------------------------------------------------------------
 NO_SUCH_MEDIA = "no_such_media"  # no upload of this app has that media id
 
+# -- chat rooms -----------------------------------------------------------------------------
+NO_SUCH_ROOM = "no_such_room"
+IN_ROOM = "in_room"  # some users to add are members of the room already
+NOT_IN_ROOM = "not_in_room"  # some named users are not members of the room
+ROOM_FULL = "room_full"  # the room would have more members than its most
+
 # -- sensitive words --------------------------------------------------------------------------
 NO_SUCH_WORD = "no_such_word"  # not one of the app's sensitive words
 

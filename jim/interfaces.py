@@ -127,6 +127,55 @@ class IGroupStore(Interface):
         """The L{jim.model.Group}s the user is a member of, in joining order."""
 
 
+class IRoomStore(Interface):
+    """Chat rooms (L{jim.model.Room}) and their members (L{jim.model.RoomMember}), per app.
+    Every call naming a room that does not exist fails with JimError(NO_SUCH_ROOM)."""
+
+    def create_room(room, members):
+        """Create C{room} (its C{id} is ignored) with C{members} (RoomMembers, distinct
+        names; the store checks nothing else of them) in one atomic write: the room with its
+        new id, the app's next (L{jim.store.next_room_id}: never one given before, even to a
+        room since deleted)."""
+
+    def get_rooms(app, room_ids):
+        """The rooms of these ids that exist, in the order asked (a repeat once)."""
+
+    def update_room(app, room_id, changes):
+        """Change fields of L{jim.store.ROOM_CHANGES}; the room after the change."""
+
+    def delete_room(app, room_id):
+        """Delete the room and its members."""
+
+    def list_rooms(app, start, count):
+        """C{(total, [Room, ...])}: a page of the app's rooms in creation order."""
+
+    def add_room_members(app, room_id, members):
+        """Add C{members} (RoomMembers, distinct names), all or none: JimError(IN_ROOM) when
+        one is a member already, JimError(ROOM_FULL) when the room would have more than its
+        C{max_members}."""
+
+    def remove_room_members(app, room_id, usernames):
+        """Remove members (distinct names), all or none: JimError(NOT_IN_ROOM) when one is
+        not a member."""
+
+    def update_room_member(app, room_id, username, changes):
+        """Change fields of L{jim.store.ROOM_MEMBER_CHANGES} of a member (JimError(NOT_IN_ROOM)
+        for a user who is not); the member after the change."""
+
+    def room_members(app, room_id, start=0, count=None):
+        """C{(total, [RoomMember, ...])}: the members in the order they came in, C{count} of
+        them from the C{start}th (None: all of them)."""
+
+    def room_sizes(app, room_ids):
+        """C{{room id: how many members}} of the rooms of these ids that exist."""
+
+    def user_rooms(app, username):
+        """The ids of the rooms the user is a member of, in the order it came into them."""
+
+    def leave_all_rooms(app, username):
+        """Remove the user from every room of the app (it was deleted); how many."""
+
+
 class IMessageStore(Interface):
     """The message log. History, and each user's inbox (L{IInboxStore}), are queries over it.
 
@@ -329,6 +378,7 @@ class IStore(Interface):
     inbox = Attribute("The L{IInboxStore}.")
     events = Attribute("The L{IEventStore}.")
     words = Attribute("The L{IWordStore}.")
+    rooms = Attribute("The L{IRoomStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

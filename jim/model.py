@@ -52,6 +52,8 @@ ADMIN = "admin"
 MEMBER = "member"
 #: the first gid handed to a group created without one (JMessage's gids look like 10055201)
 FIRST_GID = 10_000_000
+#: the first chat room id an app gives (JMessage's are of this size too)
+FIRST_ROOM_ID = 10_000_000
 
 # -- relations ---------------------------------------------------------------------------------
 
@@ -203,6 +205,33 @@ class Group:
     ctime = attr.ib(type=int, default=0)
     mtime = attr.ib(type=int, default=0)
     alias = attr.ib(type=Optional[str], default=None)
+
+
+@attr.s(frozen=True, slots=True)
+class Room:
+    """A chat room of one app: its messages reach the members online when they are sent, and
+    are never kept as offline messages.
+
+    @ivar id: a positive integer (JMessage's chatroom_id), from L{FIRST_ROOM_ID} on.
+    """
+
+    app = attr.ib(type=str)
+    id = attr.ib(type=int)
+    name = attr.ib(type=str, default="")
+    description = attr.ib(type=str, default="")
+    owner = attr.ib(type=str, default="")
+    max_members = attr.ib(type=int, default=10_000)
+    ctime = attr.ib(type=int, default=0)
+    mtime = attr.ib(type=int, default=0)
+
+
+@attr.s(frozen=True, slots=True)
+class RoomMember:
+    """A user's place in a chat room: whether it may speak, and when it came in (epoch ms)."""
+
+    username = attr.ib(type=str)
+    silenced = attr.ib(type=bool, default=False)
+    joined = attr.ib(type=int, default=0)
 
 
 @attr.s(frozen=True, slots=True)
@@ -405,6 +434,7 @@ RELATIONS_AREA = "relations"
 GROUPS_AREA = "groups"
 APPS_AREA = "apps"
 WORDS_AREA = "words"  # an app's sensitive words (its key is the app's)
+ROOMS_AREA = "rooms"  # a chat room's record and members (its key: the room id, as text)
 
 
 #: an Invalidate's app that means every app (and every key) of its area

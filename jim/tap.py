@@ -38,6 +38,7 @@ _LIMIT_OPTIONS = [
     ("max-inflight", "max_inflight", int, "Commands of one connection in progress before its reads pause."),
     ("outbox-limit", "outbox", int, "Bytes queued for a reader that stopped reading before it is dropped."),
     ("group-size", "group_size", int, "Most members of one group."),
+    ("room-size", "room_size", int, "Most members of a new chat room (JMessage's 10000)."),
     ("user-groups", "user_groups", int, "Most groups one user may be a member of."),
     ("max-message", "max_message", int, "Largest message body and extras (bytes), every front end."),
     ("retract-window", "retract_window", float, "Seconds a sender may retract a message."),

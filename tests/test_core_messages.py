@@ -111,10 +111,10 @@ class SendTests(SynchronousTestCase):
         kept = offline(self.fx, "carol")
         self.assertEqual(kept, [])
 
-    def test_a_chatroom_cannot_be_sent_to(self):
-        failure = self.failureResultOf(self.send("room", "x", target_type=model.CHATROOM),
-                                       JimError)
-        self.assertEqual(failure.value.code, errors.BAD_REQUEST)
+    def test_a_chat_room_that_does_not_exist_is_refused(self):
+        failure = self.failureResultOf(self.send("10000000", "x",
+                                                 target_type=model.CHATROOM), JimError)
+        self.assertEqual(failure.value.code, errors.NO_SUCH_ROOM)
 
 
 class PolicyTests(SynchronousTestCase):

@@ -73,6 +73,8 @@ PARSERS = {
     status.GET_MESSAGE_REQ: jimjson.message_request,
     status.SYNC_REQ: sync_reply.sync_request,
     status.ACK_REQ: sync_reply.ack_request,
+    status.ENTER_ROOM_REQ: jimjson.room_id,
+    status.LEAVE_ROOM_REQ: jimjson.room_id,
 }
 
 
@@ -87,14 +89,17 @@ def _chat_body(d):
     msg_type, body = jim_messages.to_neutral(d["msgType"], d["content"])
     alias = None
     target = d.get("to")
+    target_type = SINGLE
     if group:
         gid, alias = jimjson.group_ref(d["groupId"])
-        target = str(gid if alias is None else 10_000_000)
+        target, target_type = str(gid if alias is None else 10_000_000), GROUP
+    elif d["chatType"] == jimjson.CHAT_ROOM:
+        target, target_type = str(d["roomId"]), model.CHATROOM
     message = Message(
         int(d["id"]),
         "app",
         d["from"],
-        GROUP if group else SINGLE,
+        target_type,
         target,
         msg_type,
         body,

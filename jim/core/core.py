@@ -15,6 +15,7 @@ from jim.core.messages import Messages
 from jim.core.policy import Policy
 from jim.core.rates import ChatRates
 from jim.core.relations import Relations
+from jim.core.rooms import Rooms
 from jim.core.users import Users
 from jim.core.words import Words
 from jim.model import Delivery, Invalidate, Kick
@@ -30,9 +31,10 @@ class Core:
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
                  events, limits, clock, metrics, auto_join=(), media=None, inbox=None,
-                 words=None):
+                 words=None, rooms=None):
         self.accounts = accounts
         self.words = words
+        self.rooms = rooms
         self.users = users
         self.relations = relations
         self.groups = groups
@@ -127,8 +129,11 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         Policy(limits, metrics), events, metrics, limits)
     words = Words(store.words, accounts, bus, clock, limits.sensitive_words)
     messages.words = words
+    rooms = Rooms(store.rooms, users, bus, clock, limits)
+    messages.rooms = rooms
+    users.on_delete.append(rooms.user_deleted)
     hub = Hub(presence, bus, groups, events, metrics, users, single_device)
-    for service in (accounts, users, relations, groups, hub, words):
+    for service in (accounts, users, relations, groups, hub, words, rooms):
         bus.subscribe(service.on_bus, (Invalidate,))
     bus.lost = hub.users_lost
     bus.subscribe(hub.deliver, (Delivery,))
@@ -142,4 +147,4 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     return Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
                 limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,
-                inbox=inbox, words=words)
+                inbox=inbox, words=words, rooms=rooms)

@@ -27,7 +27,7 @@ from jim.core.cache import Bounded, SharedLoads
 from jim.core.policy import group_label
 from jim.core.words import masked
 from jim.errors import JimError
-from jim.model import GROUP, SINGLE, Delivery, Message
+from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message
 
 
 class Messages:
@@ -45,6 +45,7 @@ class Messages:
         self.policy = policy
         self.events = events
         self.words = None  # the L{jim.core.words.Words}: masks texts of apps that filter
+        self.rooms = None  # the L{jim.core.rooms.Rooms}: chat rooms' members
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
@@ -105,6 +106,12 @@ class Messages:
                 self._loading(app, sender, draft, connection_id, then, args)
             else:
                 self._group(me, draft, members, group.alias, then, args)
+        elif kind == CHATROOM:
+            members = self.rooms.cached_members(app, int(draft.target))
+            if settings is None or me is None or members is None:
+                self._loading(app, sender, draft, connection_id, then, args)
+            else:
+                self._room(me, draft, members, then, args)
         else:
             then(Failure(JimError(errors.BAD_REQUEST, f"cannot send to a {kind}")), *args)
 
@@ -135,6 +142,11 @@ class Messages:
                     await ahead
                 self._private(settings, me, draft, connection_id, receiver, theirs, _settle,
                               (d,))
+            elif draft.target_type == CHATROOM:
+                members = await self.rooms.members(app, int(draft.target))
+                if ahead is not None:
+                    await ahead
+                self._room(me, draft, members, _settle, (d,))
             else:
                 gid = int(draft.target)
                 group = await self.groups.find(app, gid)
@@ -187,6 +199,23 @@ class Messages:
                                  draft.from_type, draft.target_app, draft.no_offline,
                                  draft.no_notification, False))
         self._store_and_deliver(message, recipients, names, None, alias, recipients,
+                                False, then, args)
+
+    def _room(self, me, draft, members, then, args):
+        """A chat room's message: to the members online now, every connection of theirs (the
+        sender's too), once in the log, in no inbox."""
+        refusal = self.policy.room(me, int(draft.target), members, draft)
+        if refusal is not None:
+            then(Failure(refusal), *args)
+            return
+        app = me.app
+        recipients = tuple(self.presence.online_among(app, members))
+        message = Message._make((self.store.reserve_id() or 0, app, me.username, CHATROOM,
+                                 draft.target, draft.msg_type, draft.body, draft.extras,
+                                 draft.client_id, int(self._clock.seconds() * 1000),
+                                 draft.from_type, draft.target_app, draft.no_offline,
+                                 draft.no_notification, False))
+        self._store_and_deliver(message, recipients, members, None, None, recipients,
                                 False, then, args)
 
     # Deliveries leave in id order. A message the store gave an id at once (reserve_id, just

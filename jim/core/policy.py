@@ -64,6 +64,24 @@ class Policy:
                 return refusal
         return self.check_group(sender, gid, members, draft, alias)
 
+    def room(self, sender, room_id, members, draft):
+        """L{check_sender}, then: a refusal if C{sender} may not write to the chat room whose
+        C{members} these are ({username: RoomMember}): a user must be in it and not silenced;
+        the app server, sending in an admin's name, may write to any room."""
+        refusal = self.check_sender(sender, draft)
+        if refusal is not None:
+            return refusal
+        member = members.get(sender.username)
+        if member is None:
+            if draft.from_type == model.FROM_ADMIN:
+                return None
+            return self.refuse(errors.NOT_IN_ROOM, f"{sender.username!r} is not in chat room"
+                               f" {room_id}")
+        if member.silenced:
+            return self.refuse(errors.SILENCED, f"{sender.username!r} is silenced in chat room"
+                               f" {room_id}")
+        return None
+
     def _ordinary(self, sender, draft):
         """A short text from a user who may send: nothing L{check_sender} could refuse."""
         body = draft.body

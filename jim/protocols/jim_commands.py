@@ -14,6 +14,7 @@ from jim import errors
 from jim.core import devices
 from jim.errors import JimError
 from jim.protocols.jim_fetch import ack, get_messages, sync
+from jim.protocols.jim_rooms import enter_room, leave_room
 from jim.wire import jim_events, jimjson, status
 
 log = Logger()
@@ -285,5 +286,9 @@ HANDLERS = {
         ),
         Handler(status.SYNC_REQ, status.SYNC_RESP, status.GET_MESSAGE_FAILED, sync),
         Handler(status.ACK_REQ, status.ACK_RESP, status.INVALID, ack),
+        Handler(status.ENTER_ROOM_REQ, status.ENTER_ROOM_RESP, status.INVALID, enter_room,
+                barrier=True),
+        Handler(status.LEAVE_ROOM_REQ, status.LEAVE_ROOM_RESP, status.INVALID, leave_room,
+                barrier=True),
     )
 }

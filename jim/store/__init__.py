@@ -33,6 +33,8 @@ def answered(method):
 USER_CHANGES = frozenset(model.PROFILE_FIELDS + ("password", "mtime", "forbidden", "admin"))
 GROUP_CHANGES = frozenset(("name", "desc", "avatar", "flag", "max_members", "mtime"))
 MEMBER_CHANGES = frozenset(("role", "silenced"))
+ROOM_CHANGES = frozenset(("name", "description", "owner", "max_members", "mtime"))
+ROOM_MEMBER_CHANGES = frozenset(("silenced",))
 APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register"))
 
 
@@ -90,6 +92,12 @@ def check_audience(event, audience):
     if event.kind not in model.INBOX_EVENT_KINDS:
         raise JimError(errors.BAD_REQUEST, f"events of kind {event.kind!r} are not kept")
     return audience
+
+
+def next_room_id(last):
+    """The id a new chat room gets when the highest its app ever gave is C{last} (0: none
+    yet): never below L{model.FIRST_ROOM_ID}, never one given before."""
+    return max(model.FIRST_ROOM_ID - 1, last) + 1
 
 
 def next_gid(last):

@@ -23,6 +23,7 @@ from jim.store.memory_groups import MemoryGroups
 from jim.store.memory_inbox import MemoryInbox
 from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
+from jim.store.memory_rooms import MemoryRooms
 from jim.store.memory_words import MemoryWords
 
 
@@ -38,6 +39,7 @@ class MemoryStore:
         self.inbox = MemoryInbox(self.messages)
         self.events = MemoryEvents(self.messages)
         self.words = MemoryWords()
+        self.rooms = MemoryRooms()
 
     @answered
     def start(self):

@@ -24,6 +24,7 @@ from jim.store.redis_inbox import RedisInbox
 from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
 from jim.store.redis_relations import RedisRelations
+from jim.store.redis_rooms import RedisRooms
 from jim.store.redis_users import RedisUsers
 from jim.store.redis_words import RedisWords
 
@@ -53,6 +54,7 @@ class RedisStore:
         self.inbox = RedisInbox(self.client)
         self.events = RedisEvents(self.client)
         self.words = RedisWords(self.client)
+        self.rooms = RedisRooms(self.client)
 
     async def _start(self):
         await self.client.start()

@@ -34,6 +34,7 @@ from jim.store.sqlite_inbox import SqliteInbox
 from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
 from jim.store.sqlite_relations import SqliteRelations
+from jim.store.sqlite_rooms import SqliteRooms
 from jim.store.sqlite_users import SqliteUsers
 from jim.store.sqlite_words import SqliteWords
 
@@ -142,6 +143,7 @@ class SqliteStore(WalCheckpoints):
         self.inbox = SqliteInbox(self)
         self.events = SqliteEvents(self)
         self.words = SqliteWords(self)
+        self.rooms = SqliteRooms(self)
 
     # lifecycle
 

@@ -62,6 +62,10 @@ JMESSAGE = {
     errors.ALREADY_RETRACTED: (855004, 403),
     errors.NO_SUCH_MEDIA: (899003, 404),
     errors.NO_SUCH_WORD: (899003, 404),
+    errors.NO_SUCH_ROOM: (899081, 403),
+    errors.IN_ROOM: (851003, 403),
+    errors.NOT_IN_ROOM: (899082, 403),
+    errors.ROOM_FULL: (851006, 403),
 }
 
 

@@ -14,7 +14,7 @@ import orjson
 
 from jim import errors
 from jim.errors import BAD_REQUEST, JimError
-from jim.model import FIRST_GID, GROUP, MAX_INT64, SINGLE, TEXT, Draft
+from jim.model import CHATROOM, FIRST_GID, GROUP, MAX_INT64, SINGLE, TEXT, Draft
 from jim.wire import jim_messages, status
 
 #: longest userId / groupId / token accepted, in UTF-8 bytes
@@ -29,6 +29,7 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
 
 CHAT_GROUP = 1
 CHAT_PRIVATE = 2
+CHAT_ROOM = 3  # jim's: a chat room's message, named by roomId
 
 
 def loads(body):
@@ -165,6 +166,8 @@ def chat_draft(obj):
     # _make with every field: a NamedTuple's own constructor costs twice as much
     if chat_type == CHAT_PRIVATE:
         return Draft._make((SINGLE, to, kind, body, extras, client_id) + _USER_DRAFT), None
+    if chat_type == CHAT_ROOM:  # its room id is where a private chat's receiver is
+        return Draft._make((CHATROOM, to, kind, body, extras, client_id) + _USER_DRAFT), None
     return Draft._make((GROUP, group_id, kind, body, extras, client_id) + _USER_DRAFT), group_id
 
 
@@ -178,8 +181,8 @@ def _chat_fields(obj):
     chat_type = obj.get("chatType")
     if type(chat_type) is not int:
         chat_type = integer(obj, "chatType")
-    if chat_type != CHAT_PRIVATE and chat_type != CHAT_GROUP:
-        raise JimError(BAD_REQUEST, "chatType must be 1 (group) or 2 (private)")
+    if chat_type != CHAT_PRIVATE and chat_type != CHAT_GROUP and chat_type != CHAT_ROOM:
+        raise JimError(BAD_REQUEST, "chatType must be 1 (group), 2 (private) or 3 (chat room)")
     msg_type = obj.get("msgType", 0)
     if type(msg_type) is not int:
         msg_type = integer(obj, "msgType", default=0)
@@ -199,6 +202,8 @@ def _chat_fields(obj):
             obj, "groupId", "group_id", required=True
         )
         to = None
+    elif chat_type == CHAT_ROOM:
+        to, group_id = str(room_id(obj)), None
     else:
         to = _quick_name(obj, "to") or name(obj, "to", required=True)
         group_id = None
@@ -206,6 +211,16 @@ def _chat_fields(obj):
     if client_id is not None:
         client_id = text(obj, "id", limit=MAX_NAME_BYTES) or None
     return chat_type, to, group_id, msg_type, content, extras, client_id
+
+
+def room_id(obj):
+    """The C{roomId} of a body: a chat room's id, a positive integer (or its decimal text)."""
+    value = obj.get("roomId")
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) < 19:
+        value = int(value)
+    if type(value) is not int or not 0 < value < 2**63:
+        raise JimError(BAD_REQUEST, "roomId must be a chat room's id (a positive integer)")
+    return value
 
 
 def _json_text(value, field):
@@ -400,6 +415,10 @@ def chat_body(message, alias=None):
     if message.target_type == GROUP:
         body["chatType"] = CHAT_GROUP
         body["groupId"] = alias if alias is not None else message.target
+    elif message.target_type == CHATROOM:
+        body["chatType"] = CHAT_ROOM
+        target = message.target  # a room id's digits, as stored
+        body["roomId"] = int(target) if target.isdigit() and target.isascii() else target
     else:
         body["chatType"] = CHAT_PRIVATE
         body["to"] = message.target

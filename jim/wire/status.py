@@ -38,6 +38,11 @@ SYNC_RESP = 102
 #: client -> server: the device holds every message of its inbox up to an id
 ACK_REQ = 103
 ACK_RESP = 104
+#: jim's chat rooms: enter one (answered by 106), leave one (108); see docs/wire-protocol.md
+ENTER_ROOM_REQ = 105
+ENTER_ROOM_RESP = 106
+LEAVE_ROOM_REQ = 107
+LEAVE_ROOM_RESP = 108
 
 OK = 10000
 OFFLINE = 10001

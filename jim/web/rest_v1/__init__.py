@@ -3,10 +3,10 @@
 Every route lives in one of the modules below, declared with L{router.route}; L{ROUTES} is
 all of them, which docs/rest-api.md and docs/openapi.yaml describe (a test keeps them in step).
 """
-from jim.web.rest_v1 import groups, messages, relations, resources, users, words
+from jim.web.rest_v1 import groups, messages, relations, resources, rooms, users, words
 from jim.web.rest_v1.router import Router, routes_of
 
-ROUTES = [route for module in (users, relations, groups, messages, resources, words)
+ROUTES = [route for module in (users, relations, groups, rooms, messages, resources, words)
           for route in routes_of(module)]
 
 

@@ -9,7 +9,7 @@ from jim.wire import jmessage
 
 #: JMessage's send-message version
 VERSION = 1
-_TARGETS = {model.SINGLE, model.GROUP}
+_TARGETS = {model.SINGLE, model.GROUP, model.CHATROOM}
 
 
 def _flag(body, field):
@@ -27,12 +27,10 @@ def draft_of(body, app_key):
     if version not in (VERSION, str(VERSION)) or type(version) is bool:
         raise params.bad(f"version must be {VERSION}")
     target_type = params.text(body, "target_type", required=True)
-    if target_type == model.CHATROOM:
-        raise params.bad("chat rooms are not served by this version of jim")
     if target_type not in _TARGETS:
-        raise params.bad("target_type must be single or group")
+        raise params.bad("target_type must be single, group or chatroom")
     target = body.get("target_id")
-    if target_type == model.GROUP:
+    if target_type != model.SINGLE:
         target = str(params.gid(target, "target_id"))
     else:
         if type(target) is int:  # not a bool: type() is exact

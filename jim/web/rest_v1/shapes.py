@@ -75,3 +75,28 @@ def member(member, member_user):
     if member.silenced:
         out["silenced"] = True
     return out
+
+
+def room(room, size):
+    """JMessage's chat room object (``R``), with how many members it has."""
+    return {
+        "id": room.id,
+        "owner_username": room.owner,
+        "max_member_count": room.max_members,
+        "appkey": room.app,
+        "name": room.name,
+        "description": room.description,
+        "total_member_count": size,
+        "ctime": clock_time(room.ctime),
+    }
+
+
+def room_member(member, member_user):
+    """An entry of a chat room's member list: ``flag`` 1 for a silenced member, 0 else;
+    ``room_ctime`` when it came in, ``ctime`` and ``mtime`` the user's."""
+    out = {"username": member.username, "flag": 1 if member.silenced else 0,
+           "room_ctime": clock_time(member.joined)}
+    if member_user is not None:
+        out["mtime"] = clock_time(member_user.mtime)
+        out["ctime"] = clock_time(member_user.ctime)
+    return out
