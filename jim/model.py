@@ -79,6 +79,8 @@ class App:
     @ivar word_filter: the app's sensitive words are masked in text messages.
     @ivar sdk_register: clients may register users by logging in (JMessage's SDK
         self-registration), or None: the server's C{--open-registration} decides.
+    @ivar callback_url: the app server's URL jim POSTs the app's messages and its users'
+        online and offline changes to (JMessage's message callback), or None: none.
     """
 
     key = attr.ib(type=str)
@@ -88,6 +90,7 @@ class App:
     friend_mode = attr.ib(type=bool, default=False)
     word_filter = attr.ib(type=bool, default=False)
     sdk_register = attr.ib(type=Optional[bool], default=None)
+    callback_url = attr.ib(type=Optional[str], default=None)
 
 
 @attr.s(frozen=True, slots=True)

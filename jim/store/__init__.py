@@ -35,7 +35,8 @@ GROUP_CHANGES = frozenset(("name", "desc", "avatar", "flag", "max_members", "mti
 MEMBER_CHANGES = frozenset(("role", "silenced"))
 ROOM_CHANGES = frozenset(("name", "description", "owner", "max_members", "mtime"))
 ROOM_MEMBER_CHANGES = frozenset(("silenced",))
-APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register"))
+APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register",
+                         "callback_url"))
 
 
 def check_changes(kind, changes, allowed):

@@ -6,13 +6,14 @@ from jim.errors import JimError
 from jim.model import App
 from jim.store.sqlite_sql_helpers import assignments, counted_page
 
-_COLUMNS = "key, secret_hash, name, created, friend_mode, word_filter, sdk_register"
+_COLUMNS = ("key, secret_hash, name, created, friend_mode, word_filter, sdk_register,"
+            " callback_url")
 
 
 def _app(row):
-    key, secret_hash, name, created, friend_mode, word_filter, sdk_register = row
+    key, secret_hash, name, created, friend_mode, word_filter, sdk_register, callback = row
     return App(key, secret_hash, name, created, bool(friend_mode), bool(word_filter),
-               None if sdk_register is None else bool(sdk_register))
+               None if sdk_register is None else bool(sdk_register), callback)
 
 
 def select_app(db, key):
@@ -23,9 +24,9 @@ def select_app(db, key):
 def insert_app(db, app):
     if db.execute("SELECT 1 FROM apps WHERE key = ?", (app.key,)).fetchone():
         raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
-    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                (app.key, app.secret_hash, app.name, app.created, app.friend_mode,
-                app.word_filter, app.sdk_register))
+                app.word_filter, app.sdk_register, app.callback_url))
 
 
 

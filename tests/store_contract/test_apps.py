@@ -44,7 +44,9 @@ class AppsContract(ContractCase):
         for changes in ({"secret_hash": "beef"}, {"name": "renamed"}, {"friend_mode": True},
                         {"friend_mode": False, "name": "again", "secret_hash": "cafe"},
                         {"word_filter": True, "sdk_register": False}, {"sdk_register": True},
-                        {"sdk_register": None, "word_filter": False}):
+                        {"sdk_register": None, "word_filter": False},
+                        {"callback_url": "https://app.example/jim?x=1"},
+                        {"callback_url": None}):
             app = attr.evolve(app, **changes)
             self.assertEqual(await apps.update_app("k1", changes), app, changes)
             self.assertEqual(await apps.get_app("k1"), app, changes)
