@@ -68,6 +68,7 @@ class Config:
     media_dir = attr.ib(default=None)  # uploaded files; None: <data>/media
     app_key = attr.ib(default=None)
     master_secret = attr.ib(default=None)
+    admin_secret = attr.ib(default=None)  # None: generated once, kept in the data dir (Redis)
     open_registration = attr.ib(default=False)
     friend_mode = attr.ib(default=False)  # the default app's setting
     single_device = attr.ib(default=False)  # a login replaces its user's other devices

@@ -317,6 +317,58 @@ class IWordStore(Interface):
         """Every word of the app, in the order added."""
 
 
+class ICallbackStore(Interface):
+    """Each app's callback backlog (docs/callbacks.md): items waiting to be POSTed to its app
+    server, oldest first, each a kind and a text, with a store-made id (increasing in the
+    app's order; opaque to the core, and meaningful within their app only). Also who sends
+    them: one holder of a lease per app."""
+
+    def append(app, items):
+        """Add C{items}, C{[(kind, text), ...]}, after the app's others, in their order."""
+
+    def batch(app, count):
+        """The app's oldest C{count} items, oldest first, as C{[(id, kind, text), ...]}."""
+
+    def delete(app, ids):
+        """Forget the app's items with these ids (an id it has not is ignored); an app left
+        without items is no longer pending (L{pending_apps})."""
+
+    def count(app):
+        """How many items the app has."""
+
+    def trim(app, most):
+        """Drop the app's oldest items beyond its newest C{most}; how many were dropped."""
+
+    def pending_apps():
+        """The keys of the apps that have items, in no order."""
+
+    def claim(app, holder, seconds):
+        """Take, or keep, the app's lease for C{seconds}: True when C{holder} has it now (it
+        was free, had expired or was C{holder}'s), False while another holder has it."""
+
+    def release(app, holder):
+        """Give the app's lease up, when C{holder} has it."""
+
+
+class ICallbackClient(Interface):
+    """How an app server is told (docs/callbacks.md): the backlog's items in its dialect,
+    and the POST."""
+
+    timeout = Attribute("Seconds a POST may take, from connecting to the end of its answer.")
+
+    def message(message, from_name, target_name):
+        """The backlog text of a stored L{jim.model.Message} (its sender's and its target's
+        names as shown, or "")."""
+
+    def status(app, username, online, time):
+        """The backlog text of a user's first connection up (C{online}) or last down, at
+        C{time} (epoch ms)."""
+
+    def post(app, kind, texts):
+        """POST the texts (of one kind) to C{app.callback_url} (an L{jim.model.App}); a
+        Deferred of the HTTP status, failed when there was no answer in time."""
+
+
 class IMediaStore(Interface):
     """What is known of uploaded files (L{jim.model.Media}); their bytes are in an
     L{IMediaFiles}. A media id names one file forever: nothing here changes or forgets one."""
@@ -379,12 +431,19 @@ class IStore(Interface):
     events = Attribute("The L{IEventStore}.")
     words = Attribute("The L{IWordStore}.")
     rooms = Attribute("The L{IRoomStore}.")
+    callbacks = Attribute("The L{ICallbackStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""
 
     def stop():
         """Finish pending writes and close. Fires when everything acknowledged is on disk."""
+
+    def forget_app(key):
+        """Forget the app and everything of it, in every area, in one call (its users,
+        relations, groups and members, messages and conversations, inbox cursors, events,
+        media records, sensitive words, chat rooms, and any area added later); another app's
+        data is untouched; fires when done (None)."""
 
 
 class IBus(Interface):

@@ -52,6 +52,9 @@ class Metrics:
         self.commit_sum = 0.0
         self.commit_count = 0
         self.commit_rows = 0
+        self.callback_posts = {}  # (app, outcome) -> POSTs to the app's callback URL
+        self.callback_dropped = {}  # app -> backlog items dropped (the backlog was full)
+        self.callback_backlog = {}  # app -> backlog items waiting, as this node last counted
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(JimCollector(self))
 
@@ -139,6 +142,7 @@ class JimCollector:
         for code, n in sorted(m.refusals.items()):
             refusals.add_metric([code], n)
         yield refusals
+        yield from _callback_families(m)
         calls = CounterMetricFamily("jim_rest_requests", "REST API calls by route and HTTP"
                                     " status.", labels=["route", "status"])
         for (route, status), n in sorted(m.route_calls.items()):
@@ -166,3 +170,20 @@ class JimCollector:
         yield collected
         yield GaugeMetricFamily("jim_gc_frozen_objects", "Objects exempted from garbage"
                                 " collection.", value=collector.frozen())
+
+
+def _callback_families(m):
+    """The callbacks to app servers (docs/callbacks.md)."""
+    posts = CounterMetricFamily("jim_callback_posts", "POSTs to app servers' callback URLs,"
+                                " by app and outcome.", labels=["app", "outcome"])
+    for (app, outcome), n in sorted(m.callback_posts.items()):
+        posts.add_metric([app, outcome], n)
+    dropped = CounterMetricFamily("jim_callback_dropped", "Callback items dropped from a full"
+                                  " backlog, by app.", labels=["app"])
+    for app, n in sorted(m.callback_dropped.items()):
+        dropped.add_metric([app], n)
+    backlog = GaugeMetricFamily("jim_callback_backlog", "Callback items waiting, by app, as"
+                                " this node last counted them.", labels=["app"])
+    for app, n in sorted(m.callback_backlog.items()):
+        backlog.add_metric([app], n)
+    return posts, dropped, backlog

@@ -440,6 +440,12 @@ WORDS_AREA = "words"  # an app's sensitive words (its key is the app's)
 ROOMS_AREA = "rooms"  # a chat room's record and members (its key: the room id, as text)
 
 
+#: every area an invalidation may name
+INVALIDATION_AREAS = (USERS_AREA, RELATIONS_AREA, GROUPS_AREA, APPS_AREA, WORDS_AREA,
+                      ROOMS_AREA)
+#: a Kick's username that means every user of its app (no username is empty)
+EVERY_USER = ""
+
 #: an Invalidate's app that means every app (and every key) of its area
 EVERY_APP = "\0"  # no app key can hold a NUL (a command line cannot)
 

@@ -3,7 +3,6 @@ import functools
 import json
 import os
 import secrets
-import string
 import sys
 
 from twisted.application import service
@@ -18,6 +17,7 @@ from jim import collector, errors
 from jim.errors import JimError
 from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
+from jim.core.apps import generate_key
 from jim.core.core import build_core
 from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
@@ -31,9 +31,12 @@ from jim.store.media_files import MediaFiles
 from jim.wire.media_links import link_key
 from jim.protocols.tcp import JimTcpFactory
 from jim.protocols.websocket import JimWebSocketFactory
+from jim.web.callback_client import CallbackClient
 from jim.web.site import build_site
 
 DEFAULT_APP_FILE = "default-app.json"
+#: the administrator's secret, when --admin-secret does not give it
+ADMIN_SECRET_FILE = "admin-secret"
 #: seconds shutdown waits for client connections to close (they are aborted after 5 s)
 CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
@@ -44,12 +47,6 @@ MEDIA_THREADS = 2
 #: how long a thread may hold the GIL while another waits for it (CPython's default is 5 ms):
 #: short, so that the store writer is not held up behind a busy reactor thread
 GIL_SWITCH_SECONDS = 0.0005
-_ALPHANUMERIC = string.ascii_letters + string.digits
-
-
-def generate_key(length=24):
-    """24 random characters of [A-Za-z0-9], the form JMessage's clients insist on."""
-    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
 
 
 def _write_private(path, data):
@@ -191,6 +188,7 @@ class JimService(service.Service):
                                config.open_registration, config.auto_join,
                                media_files=media_files, media_key=link_key(server_key),
                                single_device=config.single_device,
+                               callback_client=CallbackClient(reactor),
                                run_media=functools.partial(deferToThreadPool, reactor,
                                                            self._media_pool))
         self.core.start()
@@ -201,7 +199,8 @@ class JimService(service.Service):
             Route.JIM: JimTcpFactory(self.core),
             Route.WEBSOCKET: JimWebSocketFactory(self.core, config.ws_deflate,
                                                  config.ws_deflate_window_bits),
-            Route.HTTP: build_site(self.core, store_name, reactor, config.hsts_max_age),
+            Route.HTTP: build_site(self.core, store_name, reactor, config.hsts_max_age,
+                                   await self._admin_secret(store_name)),
         }
         sniffer = functools.partial(
             SniffingFactory,
@@ -304,6 +303,25 @@ class JimService(service.Service):
                                                                          DEFAULT_APP_FILE),
             )
         return key
+
+    async def _admin_secret(self, store_name):
+        """The administrator's secret: --admin-secret, else one generated once and kept in
+        the data directory (a cluster's, in Redis: every node takes the same)."""
+        if self.config.admin_secret:
+            return self.config.admin_secret
+        if store_name == "redis":
+            return await self.store.shared_value("admin-secret", generate_key(32))
+        path = os.path.join(self.config.data, ADMIN_SECRET_FILE)
+        if not os.path.exists(path):
+            _write_private(path, generate_key(32).encode() + b"\n")
+            self.log.warn("generated the administrator's secret for /admin/v1/apps: kept in"
+                          " {path}", path=path)
+        with open(path) as f:
+            secret = f.read().strip()
+        if len(secret) < 24:
+            raise ValueError(f"{path} is damaged (no secret of 24 characters or more in it):"
+                             " move it away and a new one is generated")
+        return secret
 
     async def _add_default_app(self, key, secret):
         """Make the default app; None once made, or the app another node of the cluster,

@@ -121,6 +121,8 @@ class Options(usage.Options):
          " a cluster must share it."],
         ["app-key", None, None, "The default app's appKey (generated once when absent)."],
         ["master-secret", None, None, "The default app's masterSecret (with --app-key)."],
+        ["admin-secret", None, None, "The server administrator's secret for /admin/v1/apps"
+         " (generated once into the data directory, or Redis, when absent)."],
         ["token-ttl", None, 7 * 24 * 3600, "Seconds a reconnect token stays valid (>= 1).", int],
         ["scrypt-cost", None, "16384:8:5",
          f"Password hashing cost N:r:p (memory at most {MAX_MEMORY >> 20} MiB, p <= {MAX_P})."],
@@ -154,6 +156,9 @@ class Options(usage.Options):
                 f"--master-secret must be at least {MIN_MASTER_SECRET} characters: the store"
                 " keeps its SHA-256, from which a short one could be guessed"
             )
+        if self["admin-secret"] is not None and len(self["admin-secret"]) < MIN_MASTER_SECRET:
+            raise usage.UsageError(
+                f"--admin-secret must be at least {MIN_MASTER_SECRET} characters")
         if self["sqlite-sync"] not in ("full", "normal"):
             raise usage.UsageError("--sqlite-sync must be full or normal")
         store = self["store"]
@@ -211,6 +216,7 @@ class Options(usage.Options):
             media_dir=self["media-dir"],
             app_key=self["app-key"],
             master_secret=self["master-secret"],
+            admin_secret=self["admin-secret"],
             open_registration=bool(self["open-registration"]),
             friend_mode=bool(self["friend-mode"]),
             single_device=bool(self["single-device"]),

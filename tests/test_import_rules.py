@@ -56,7 +56,8 @@ PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite", "jim.proto
 
 #: the dialects' codecs: the core never imports them (it speaks no dialect)
 DIALECT_CODECS = ("jim.wire.jimjson", "jim.wire.status", "jim.wire.framing",
-                  "jim.wire.jim_messages", "jim.wire.jim_events", "jim.wire.jmessage")
+                  "jim.wire.jim_messages", "jim.wire.jim_events", "jim.wire.jmessage",
+                  "jim.wire.callbacks")
 
 #: the only Twisted modules the core may import (docs/architecture.md, import rules)
 CORE_TWISTED = ("twisted.internet.defer", "twisted.internet.task", "twisted.logger",

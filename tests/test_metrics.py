@@ -81,3 +81,20 @@ class MetricsTests(unittest.TestCase):
         text = Metrics().render()
         helps = [line.split()[2] for line in text.splitlines() if line.startswith("# HELP")]
         self.assertEqual(len(helps), len(set(helps)))
+
+
+class CallbackMetricsTests(unittest.TestCase):
+    def test_callbacks_by_app(self):
+        metrics = Metrics()
+        metrics.callback_posts[("app1", "ok")] = 3
+        metrics.callback_posts[("app1", "refused")] = 1
+        metrics.callback_dropped["app1"] = 7
+        metrics.callback_backlog["app1"] = 42
+        found = samples(metrics)
+        app = ("app", "app1")
+        self.assertEqual(found[("jim_callback_posts_total",
+                                frozenset({app, ("outcome", "ok")}))], 3)
+        self.assertEqual(found[("jim_callback_posts_total",
+                                frozenset({app, ("outcome", "refused")}))], 1)
+        self.assertEqual(found[("jim_callback_dropped_total", frozenset({app}))], 7)
+        self.assertEqual(found[("jim_callback_backlog", frozenset({app}))], 42)

@@ -28,6 +28,7 @@ TABLES = {
     "conversation_index", "conversation_index_state", "relations", "gid_marks", "media",
     "cursors", "private_conversations", "conversation_retracted", "conversation_index_lows",
     "events", "event_audience", "sensitive_words", "rooms", "room_members", "room_id_marks",
+    "callbacks",
 }
 
 

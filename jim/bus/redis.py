@@ -30,8 +30,7 @@ from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
 from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
-    APPS_AREA, BUS_VALUES, EVERY_APP, GROUPS_AREA, RELATIONS_AREA, ROOMS_AREA, USERS_AREA,
-    WORDS_AREA, Delivery,
+    BUS_VALUES, EVERY_APP, INVALIDATION_AREAS, Delivery,
     Invalidate,
 )
 from jim.redis.client import RedisClient
@@ -224,8 +223,7 @@ class RedisBus:
         if self._subscriptions:
             self._broadcast.resubscribed()
             self.log.warn("bus: back on Redis after a break: forgetting every cache")
-            for area in (USERS_AREA, RELATIONS_AREA, GROUPS_AREA, APPS_AREA, WORDS_AREA,
-                         ROOMS_AREA):
+            for area in INVALIDATION_AREAS:
                 self._local.publish(Invalidate(area, EVERY_APP, "", ""))
         self._subscriptions += 1
         defer.ensureDeferred(self._keeper.catch_up()).addErrback(self._catch_up_failed)

@@ -5,6 +5,8 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from jim.core.accounts import Accounts
+from jim.core.apps import Apps
+from jim.core.callbacks import CallbackOptions, Callbacks
 from jim.core.events import Events
 from jim.core.groups import Groups
 from jim.core.hub import Hub
@@ -28,11 +30,14 @@ class Core:
     """
 
     log = Logger()
+    #: the L{Callbacks} telling app servers of their apps (None: no callback client)
+    callbacks = None
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
                  events, limits, clock, metrics, auto_join=(), media=None, inbox=None,
-                 words=None, rooms=None):
+                 words=None, rooms=None, apps=None):
         self.accounts = accounts
+        self.apps = apps
         self.words = words
         self.rooms = rooms
         self.users = users
@@ -66,6 +71,8 @@ class Core:
         self._sweeper.start(max(interval, 0.5), now=False)
         if self.inbox is not None:
             self.inbox.start()
+        if self.callbacks is not None:
+            self.callbacks.start()
 
     def stop(self):
         if self._sweeper is not None and self._sweeper.running:
@@ -73,6 +80,8 @@ class Core:
         self._sweeper = None
         if self.inbox is not None:
             self.inbox.stop()
+        if self.callbacks is not None:
+            self.callbacks.stop()
 
     def sweep(self):
         """Close sessions that did not log in in time, or sent nothing for too long.
@@ -106,14 +115,17 @@ class Core:
 
 def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, default_app,
                open_registration=False, auto_join=(), media_files=None, media_key=b"",
-               run_media=None, single_device=False):
+               run_media=None, single_device=False, callback_client=None,
+               callback_options=CallbackOptions()):
     """The services over C{store}, C{bus} and C{presence}, wired to one another and
     subscribed to the bus: the one place that knows who needs whom.
 
     Uploads are kept in C{media_files} (an L{jim.interfaces.IMediaFiles}; None: no media
     service), their download links signed with C{media_key}; C{run_media(function, *args)}
     runs the files' blocking work on a worker thread (None: here and now). With
-    C{single_device} a login replaces its user's other devices (L{Hub})."""
+    C{single_device} a login replaces its user's other devices (L{Hub}). With a
+    C{callback_client} (an L{jim.interfaces.ICallbackClient}) app servers are told of their
+    apps (L{Callbacks})."""
     events = Events(bus, clock, metrics, bus.node_number, store.events)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
@@ -144,7 +156,15 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
     inbox = Inbox(store.inbox, users, groups, clock, limits, store.events)
-    return Core(accounts=accounts, users=users, relations=relations, groups=groups,
+    callbacks = None
+    if callback_client is not None:
+        callbacks = messages.callbacks = hub.callbacks = Callbacks(
+            store.callbacks, accounts, users, groups, callback_client, clock, metrics, bus.node,
+            callback_options)
+    core = Core(accounts=accounts, users=users, relations=relations, groups=groups,
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
                 limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,
-                inbox=inbox, words=words, rooms=rooms)
+                inbox=inbox, words=words, rooms=rooms,
+                apps=Apps(store, accounts, bus, clock))
+    core.callbacks = callbacks
+    return core

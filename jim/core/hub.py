@@ -44,6 +44,7 @@ class Hub:
         self._announced = {}
         self._first = {}  # connection id -> whether it was its user's first, attached not bound
         self._passwords = {}  # connection id -> its user's password hash when it logged in
+        self.callbacks = None  # the L{jim.core.callbacks.Callbacks}: told of users' presence
 
     def attach(self, connection):
         """A connection logged in: it gets deliveries from now on. Fires once every node can
@@ -55,8 +56,10 @@ class Hub:
                                     self.single_device)
         self._local.setdefault(connection.app, {}).setdefault(connection.username,
                                                               []).append(connection)
-        self._first[connection.id] = self.presence.connect(
+        first = self._first[connection.id] = self.presence.connect(
             connection.app, connection.username, connection.id, device)
+        if first and self.callbacks is not None:
+            self.callbacks.presence(connection.app, connection.username, True)
         if replaced:
             self._replace(connection, replaced)
         return self.presence.announced(connection.id)
@@ -112,6 +115,8 @@ class Hub:
             if not users:
                 del self._local[connection.app]
         last = self.presence.disconnect(connection.app, connection.username, connection.id)
+        if last and self.callbacks is not None:
+            self.callbacks.presence(connection.app, connection.username, False)
         announced = self._announced.pop(key, {}) if not mine else {}
         if not last:
             return
@@ -130,6 +135,8 @@ class Hub:
         """Users whose node died (the bus found it dead): online nowhere now, so their groups
         are told (J-IM's cmd 10), as their node would have told them at their logout."""
         for app, username in users:
+            if self.callbacks is not None:
+                self.callbacks.presence(app, username, False)
             d = defer.ensureDeferred(self._announce_lost(app, username))
             d.addErrback(self._lost_announce_failed, app, username)
 
@@ -171,7 +178,12 @@ class Hub:
     def on_kick(self, kick):
         """A kick from the bus: close this process's connections of the user (but C{keep};
         only those of C{kick.device} if it names one)."""
-        for connection in list(self._local.get(kick.app, _NONE).get(kick.username, ())):
+        users = self._local.get(kick.app, _NONE)
+        if kick.username == model.EVERY_USER:  # the app was deleted
+            every = [c for connections in users.values() for c in connections]
+        else:
+            every = list(users.get(kick.username, ()))
+        for connection in every:
             if connection.id != kick.keep and kick.device in (None, connection.device):
                 try:
                     connection.kick(kick)

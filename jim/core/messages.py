@@ -46,6 +46,7 @@ class Messages:
         self.events = events
         self.words = None  # the L{jim.core.words.Words}: masks texts of apps that filter
         self.rooms = None  # the L{jim.core.rooms.Rooms}: chat rooms' members
+        self.callbacks = None  # the L{jim.core.callbacks.Callbacks}: told of every message kept
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
@@ -268,6 +269,8 @@ class Messages:
             then(stored, *args)
             return
         self.metrics.messages_in += 1
+        if self.callbacks is not None:
+            self.callbacks.accepted(stored)
         then((stored, delivered), *args)
 
     def _queued_committed_then(self, stored, outcome, then, args):
@@ -297,6 +300,8 @@ class Messages:
             then(stored, *args)
             return
         self.metrics.messages_in += 1
+        if self.callbacks is not None:
+            self.callbacks.accepted(stored)
         app = stored.app
         recipients = tuple(self.presence.online_among(app, audience))
         self.bus.publish(Delivery(app, stored, recipients, exclude, alias))
@@ -341,6 +346,8 @@ class Messages:
             exclude, alias = connection_id, None
         self.log.info("message {id} of app {app} was kept though its send failed: delivered"
                       " now, at its resend", id=stored.id, app=app)
+        if self.callbacks is not None:  # its first send never told them
+            self.callbacks.accepted(stored)
         self.bus.publish(Delivery(app, stored, tuple(dict.fromkeys(recipients)), exclude, alias))
 
     # -- retraction ----------------------------------------------------------------------------

@@ -9,9 +9,11 @@ Each area keeps its own state, as a store on separate servers would.
 import itertools
 
 import attr
+from twisted.internet import defer
 from zope.interface import implementer
+from zope.interface.interface import InterfaceClass
 
-from jim import errors
+from jim import errors, interfaces
 from jim.errors import JimError
 from jim.interfaces import IAppStore, IRelationStore, IStore, IUserStore
 from jim.model import App, User
@@ -25,6 +27,7 @@ from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
 from jim.store.memory_rooms import MemoryRooms
 from jim.store.memory_words import MemoryWords
+from jim.store.memory_callbacks import MemoryCallbacks
 
 
 @implementer(IStore)
@@ -40,6 +43,7 @@ class MemoryStore:
         self.events = MemoryEvents(self.messages)
         self.words = MemoryWords()
         self.rooms = MemoryRooms()
+        self.callbacks = MemoryCallbacks()
 
     @answered
     def start(self):
@@ -48,6 +52,33 @@ class MemoryStore:
     @answered
     def stop(self):
         return None
+
+    def forget_app(self, key):
+        """Each area forgets the app (its C{forget_app}): every attribute that provides an
+        area interface of L{jim.interfaces}, so that an area added later is included. An area
+        without C{forget_app} is a bug: TypeError at once, and nothing is forgotten."""
+        forgets = []
+        for name, area in vars(self).items():
+            if any(interface.providedBy(area) for interface in area_interfaces()):
+                forget = getattr(area, "forget_app", None)
+                if forget is None:
+                    raise TypeError(f"store area {name!r} ({type(area).__name__}) cannot"
+                                    " forget an app: it has no forget_app")
+                forgets.append(forget)
+        return defer.ensureDeferred(_forget_in_turn(forgets, key))
+
+
+def area_interfaces():
+    """The interfaces of L{jim.interfaces} that a store's areas provide: every C{I...Store}
+    but L{IStore} itself."""
+    return [value for name, value in vars(interfaces).items()
+            if name.startswith("I") and name.endswith("Store") and name != "IStore"
+            and isinstance(value, InterfaceClass)]
+
+
+async def _forget_in_turn(forgets, key):
+    for forget in forgets:
+        await defer.maybeDeferred(forget, key)
 
 
 @implementer(IAppStore)
@@ -79,6 +110,11 @@ class MemoryApps:
         check_page(start, count)
         apps = list(self._apps.values())
         return len(apps), apps[start : start + count]
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's record (L{IStore.forget_app})."""
+        self._apps.pop(app, None)
 
 
 @implementer(IUserStore)
@@ -128,6 +164,12 @@ class MemoryUsers:
         check_page(start, count)
         users = [u for (a, _), u in self._users.items() if a == app and u.admin == admin]
         return len(users), users[start : start + count]
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's users (L{IStore.forget_app})."""
+        for key in [key for key in self._users if key[0] == app]:
+            del self._users[key]
 
 
 @implementer(IRelationStore)
@@ -188,3 +230,9 @@ class MemoryRelations:
             if a == app:
                 for key in [k for k in kept if k[0] in kinds and k[1] == target]:
                     del kept[key]
+
+    @answered
+    def forget_app(self, app):
+        """Forget the relations the app's users keep (L{IStore.forget_app})."""
+        for key in [key for key in self._owned if key[0] == app]:
+            del self._owned[key]

@@ -47,3 +47,11 @@ class MemoryEvents:
             if not ids:
                 del self._ids[key]
         return len(old)
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's events (L{jim.interfaces.IStore.forget_app})."""
+        for i in [i for i, event in self._events.items() if event.app == app]:
+            del self._events[i]
+        for key in [key for key in self._ids if key[0] == app]:
+            del self._ids[key]

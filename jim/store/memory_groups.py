@@ -130,3 +130,12 @@ class MemoryGroups:
     @answered
     def user_groups(self, app, username):
         return [self._groups[(app, gid)] for gid in self._memberships.get((app, username), ())]
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's groups, members and gid mark (L{jim.interfaces.IStore.forget_app}):
+        a new app of the same key starts from L{model.FIRST_GID} again."""
+        for kept in (self._groups, self._aliases, self._members, self._memberships):
+            for key in [key for key in kept if key[0] == app]:
+                del kept[key]
+        self._last_gids.pop(app, None)

@@ -43,6 +43,13 @@ class MemoryInbox:
         return forgotten
 
     @answered
+    def forget_app(self, app):
+        """Forget the app's cursors (L{jim.interfaces.IStore.forget_app}); its messages are
+        the message area's."""
+        for key in [key for key in self._cursors if key[0] == app]:
+            del self._cursors[key]
+
+    @answered
     def read(self, app, username, gids, cursor, after=0, peer=None, gid=None, since=0,
              limit=100, per_conversation=100):
         check_limit(limit)

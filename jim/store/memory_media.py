@@ -19,3 +19,9 @@ class MemoryMedia:
     @answered
     def get_media(self, app, media_id):
         return self._media.get((app, media_id))
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's media records (L{jim.interfaces.IStore.forget_app})."""
+        for key in [key for key in self._media if key[0] == app]:
+            del self._media[key]

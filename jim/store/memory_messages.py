@@ -124,3 +124,13 @@ class MemoryMessages:
             key=lambda message: (message.created, message.id),
         )
         return page(in_range, offset, count)
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's messages and conversations (L{jim.interfaces.IStore.forget_app}).
+        The sequence goes on: ids are global here, as in SQLite."""
+        for i in [i for i, message in self._messages.items() if message.app == app]:
+            del self._messages[i]
+        for kept in (self._conversations, self._client_ids, self._private):
+            for key in [key for key in kept if key[0] == app]:
+                del kept[key]

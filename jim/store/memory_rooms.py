@@ -143,3 +143,13 @@ class MemoryRooms:
         for room_id in rooms:
             del self._members[(app, room_id)][username]
         return len(rooms)
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's rooms, members and room id mark
+        (L{jim.interfaces.IStore.forget_app}): a new app of the same key starts from
+        L{jim.model.FIRST_ROOM_ID} again."""
+        for kept in (self._rooms, self._members, self._memberships):
+            for key in [key for key in kept if key[0] == app]:
+                del kept[key]
+        self._marks.pop(app, None)

@@ -60,3 +60,8 @@ class MemoryWords:
     @answered
     def all_words(self, app):
         return list(self._words.get(app, {}))
+
+    @answered
+    def forget_app(self, app):
+        """Forget the app's words (L{jim.interfaces.IStore.forget_app})."""
+        self._words.pop(app, None)

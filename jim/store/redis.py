@@ -17,6 +17,7 @@ from zope.interface import implementer
 from jim.interfaces import IStore
 from jim.redis.client import RedisClient
 from jim.store.redis_keys import key
+from jim.store import redis_forget
 from jim.store.redis_apps import RedisApps
 from jim.store.redis_events import RedisEvents
 from jim.store.redis_groups import RedisGroups
@@ -27,6 +28,7 @@ from jim.store.redis_relations import RedisRelations
 from jim.store.redis_rooms import RedisRooms
 from jim.store.redis_users import RedisUsers
 from jim.store.redis_words import RedisWords
+from jim.store.redis_callbacks import RedisCallbacks
 
 @implementer(IStore)
 class RedisStore:
@@ -55,6 +57,7 @@ class RedisStore:
         self.events = RedisEvents(self.client)
         self.words = RedisWords(self.client)
         self.rooms = RedisRooms(self.client)
+        self.callbacks = RedisCallbacks(self.client)
 
     async def _start(self):
         await self.client.start()
@@ -76,6 +79,14 @@ class RedisStore:
         except defer.TimeoutError:
             self.log.warn("store: stopping with message writes still unanswered by Redis")
         await self.client.stop()
+
+    def forget_app(self, key):
+        """Every key of the app's hash tag, found with SCAN, what an area with a C{forget_app}
+        forgets, then its record (L{jim.store.redis_forget}); the indexes of every app's
+        cursors and events keep its members, which their sweeps drop."""
+        areas = [area for name, area in vars(self).items()
+                 if not name.startswith("_") and area is not self.client]
+        return defer.ensureDeferred(redis_forget.forget_app(self.client, key, areas))
 
     async def shared_value(self, name, proposed):
         """The text kept under C{name} for every node: C{proposed} if no node set one before

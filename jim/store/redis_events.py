@@ -55,7 +55,8 @@ return id
 
 #: KEYS: the events by created; ARGV: the created to forget below, then for each event its
 #: member there, its app's events key, its audience key and the start of its users' list
-#: keys. Forgets each event (and its place in its users' lists); how many.
+#: keys. Forgets each event (and its place in its users' lists); how many (a member whose
+#: event is gone, its app forgotten, is dropped and not counted).
 FORGET_EVENTS = Script("events.forget", """
 local before = tonumber(ARGV[1])
 local forgotten = 0
@@ -71,9 +72,8 @@ for i = 2, #ARGV, 4 do
         redis.call('LREM', ARGV[i + 3] .. username, 1, id)
       end
     end
-    redis.call('HDEL', ARGV[i + 1], id)
+    forgotten = forgotten + redis.call('HDEL', ARGV[i + 1], id)
     redis.call('HDEL', ARGV[i + 2], id)
-    forgotten = forgotten + 1
   end
 end
 return forgotten

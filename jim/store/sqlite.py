@@ -21,6 +21,7 @@ from zope.interface import implementer
 from jim.errors import JimError
 from jim.interfaces import IStore
 from jim.store import check_page, with_id
+from jim.store import sqlite_forget_queries as forgetting
 from jim.store import sqlite_history_queries as history
 from jim.store import sqlite_message_queries as q
 from jim.store.serial_thread import SerialThread, observe, server_error, settle
@@ -37,6 +38,7 @@ from jim.store.sqlite_relations import SqliteRelations
 from jim.store.sqlite_rooms import SqliteRooms
 from jim.store.sqlite_users import SqliteUsers
 from jim.store.sqlite_words import SqliteWords
+from jim.store.sqlite_callbacks import SqliteCallbacks
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
@@ -144,6 +146,7 @@ class SqliteStore(WalCheckpoints):
         self.events = SqliteEvents(self)
         self.words = SqliteWords(self)
         self.rooms = SqliteRooms(self)
+        self.callbacks = SqliteCallbacks(self)
 
     # lifecycle
 
@@ -239,7 +242,11 @@ class SqliteStore(WalCheckpoints):
             WRITER_STATEMENT_CACHE)
         self._write_db = db
         self._batches = self.batch_writer_class(db, self._conversations)
-        return before, after, last_id, unindexed
+        # Forgetting an app may delete the newest messages and events: indexed_upto keeps
+        # the highest id of the sequence then (sqlite_forget_queries), and may be above
+        # every message left.
+        (indexed,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()
+        return before, after, max(last_id, indexed), max(unindexed, 0)
 
     def _open_reader(self):
         self._read_db = open_reader(self.path, self._busy_timeout)
@@ -254,6 +261,11 @@ class SqliteStore(WalCheckpoints):
         if self._state in (_NEW, _STARTING):
             return defer.fail(server_error(f"store {self.path} is not started yet"))
         return defer.fail(server_error(f"store {self.path} is stopped"))
+
+    def forget_app(self, key):
+        """One write job (L{forgetting.forget_app}): every row of the app, in every table,
+        goes in one transaction."""
+        return self.write(forgetting.forget_app, self._conversations, key)
 
     # group commit (reactor thread)
 

@@ -17,6 +17,7 @@ from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
+from jim.web.admin_api import AdminRouter
 from jim.web.rest_v1 import rest_api
 from jim.web.request_deadline import time_left
 from jim.web.resource import BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials
@@ -341,7 +342,9 @@ class JimSite(server.Site):
         return self.max_body
 
 
-def build_site(core, store_name, clock, hsts_max_age=0):
+def build_site(core, store_name, clock, hsts_max_age=0, admin_secret=None):
+    """The HTTP side of the port: the chat page, the REST API, the administrator's API (when
+    C{admin_secret} is given), health, metrics and media downloads."""
     root = Root(os.path.join(STATIC, "index.html"))
     root.putChild(b"static", Static(STATIC))
     root.putChild(b"api", jim_api(core))
@@ -351,6 +354,8 @@ def build_site(core, store_name, clock, hsts_max_age=0):
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))
     root.putChild(b"media", MediaDownloads(core))
+    if admin_secret is not None:
+        root.putChild(b"admin", AdminRouter(core, admin_secret))
     return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
                    head_check=rest.check_before_body,
                    hsts_max_age=hsts_max_age, request_timeout=core.limits.http_request_timeout,

@@ -141,11 +141,14 @@ class Router(AsyncResource):
             ((*_compile(r.pattern), r) for r in self.routes),
             key=lambda entry: -entry[1])
 
+    #: the path prefixes of this router's routes
+    prefixes = ("/v1", "/v2", "//")
+
     def body_limit(self, method, path):
         """The body limit of the route a request line names (C{method}, C{path}: bytes, the
         path without its query), or None when it names none."""
         text = path.decode("latin-1")
-        if not text.startswith(("/v1", "/v2", "//")):
+        if not text.startswith(self.prefixes):
             return None
         found, _, _ = self.match(method, normalise(text))
         return None if found is None else found.limit(self.core.limits)
@@ -187,9 +190,7 @@ class Router(AsyncResource):
             request.jim_route = found
             name = found.name
             params = {key: _decoded(value) for key, value in raw.items()}
-            key, secret = basic_credentials(request)
-            app = await self.core.accounts.check_app_secret(key, secret)
-            self._rate(request, app.key)
+            app = await self.authenticate(request)
             # (the site refused a body over the route's limit before reading it)
             body = b""
             if request.content is not None and not found.streams:
@@ -212,6 +213,14 @@ class Router(AsyncResource):
             request.defaultContentType = None
             return status, b"", None
         return status, orjson.dumps(answer), JSON
+
+    async def authenticate(self, request):
+        """The App whose credentials the request carries (C{Authorization: Basic appKey:
+        masterSecret}), within its rate; JimError else."""
+        key, secret = basic_credentials(request)
+        app = await self.core.accounts.check_app_secret(key, secret)
+        self._rate(request, app.key)
+        return app
 
     def _rate(self, request, app):
         allowed, remaining, wait = self.limits.take(app)

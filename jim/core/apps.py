@@ -1,0 +1,135 @@
+# -*- test-case-name: tests.test_core_apps -*-
+"""The Apps service: what a server administrator does to the apps one jim hosts (create,
+list, change, rotate a master secret, delete), each app isolated from every other.
+
+An app's key and master secret are 24 random letters and digits (what JMessage's clients
+insist on); only the secret's hash is kept, so a new secret is shown once, when it is made. A
+change holds on every node as soon as it is answered (the app is read again everywhere); a
+deleted app's connections are closed on every node and everything of it is forgotten.
+"""
+import hmac
+import secrets
+import string
+
+from twisted.logger import Logger
+
+from jim import errors, model
+from jim.core.accounts import secret_hash
+from jim.core.users import NAME_BYTES, check_text
+from jim.errors import JimError
+from jim.model import App, Kick
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+#: what an administrator may change of an app (its key never changes; its secret by rotation)
+SETTINGS = ("name", "friend_mode", "word_filter", "sdk_register", "callback_url")
+#: the longest callback URL
+URL_BYTES = 2048
+
+
+def generate_key(length=24):
+    """24 random characters of [A-Za-z0-9], the form JMessage's clients insist on."""
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def admin_secret_matches(expected, given):
+    """Is C{given} the administrator's secret? In constant time."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+def _check_key(key):
+    if type(key) is not str or len(key) != 24 or not (key.isascii() and key.isalnum()):
+        raise JimError(errors.BAD_REQUEST, "an appKey is 24 letters and digits")
+    return key
+
+
+def check_settings(changes):
+    """The settings of a create or an update, checked: a dict of L{SETTINGS}."""
+    out = {}
+    for field, value in changes.items():
+        if field not in SETTINGS:
+            raise JimError(errors.BAD_REQUEST, f"an app has no setting {field!r}; settings:"
+                           f" {', '.join(SETTINGS)}")
+        if field == "name":
+            out[field] = check_text("name", value, NAME_BYTES, single_line=True)
+        elif field == "sdk_register":
+            if value is not None and type(value) is not bool:
+                raise JimError(errors.BAD_REQUEST, "sdk_register is true, false or null")
+            out[field] = value
+        elif field == "callback_url":
+            out[field] = _check_url(value)
+        else:
+            if type(value) is not bool:
+                raise JimError(errors.BAD_REQUEST, f"{field} is true or false")
+            out[field] = value
+    return out
+
+
+def _check_url(value):
+    if value is None or value == "":
+        return None
+    if (type(value) is not str or len(value.encode("utf-8")) > URL_BYTES
+            or not value.startswith(("http://", "https://")) or any(c.isspace() for c in value)):
+        raise JimError(errors.BAD_REQUEST, f"callback_url is an http:// or https:// URL of at"
+                       f" most {URL_BYTES} bytes, or null")
+    return value
+
+
+class Apps:
+    log = Logger()
+
+    def __init__(self, store, accounts, bus, clock):
+        self.store = store  # the whole IStore: deleting an app forgets it in every area
+        self.accounts = accounts
+        self.bus = bus
+        self.clock = clock
+
+    async def create(self, settings, key=None):
+        """A new app: C{(App, its master secret)}, the secret shown only now. C{key}: the
+        appKey to give it (24 letters and digits), or None for a random one."""
+        settings = check_settings(settings)
+        key = generate_key() if key is None else _check_key(key)
+        secret = generate_key()
+        app = App(key, secret_hash(secret), created=int(self.clock.seconds() * 1000),
+                  **settings)
+        await self.store.apps.add_app(app)
+        self.log.info("app {app} created ({name!r})", app=key, name=app.name)
+        return app, secret
+
+    async def get(self, key):
+        app = await self.accounts.app(key)
+        if app is None:
+            raise JimError(errors.NO_SUCH_APP, f"no app {key!r}")
+        return app
+
+    async def list(self, start, count):
+        return await self.store.apps.list_apps(start, count)
+
+    async def update(self, key, changes):
+        """Change an app's settings; the App after."""
+        changes = check_settings(changes)
+        if not changes:
+            raise JimError(errors.BAD_REQUEST, f"change one of {', '.join(SETTINGS)}")
+        await self.get(key)
+        return await self.accounts.update_app(key, changes)
+
+    async def rotate_secret(self, key):
+        """A new master secret for the app (the old one stops working everywhere at once):
+        C{(App, the new secret)}."""
+        await self.get(key)
+        secret = generate_key()
+        app = await self.accounts.update_app(key, {"secret_hash": secret_hash(secret)})
+        self.log.info("app {app}: master secret rotated", app=key)
+        return app, secret
+
+    async def delete(self, key):
+        """Delete an app: its connections are closed on every node (logins of it fail from
+        now on), then everything of it is forgotten."""
+        await self.get(key)
+        self.bus.publish(Kick(key, model.EVERY_USER, "app deleted"))
+        await self.store.forget_app(key)
+        # Every node forgets what it holds of every app (this one included: no origin), so
+        # that nothing of the deleted app outlives it in memory, even under a key given
+        # again to a new app; connections of its users that a kick missed are closed then.
+        for area in model.INVALIDATION_AREAS:
+            self.bus.publish(model.Invalidate(area, model.EVERY_APP, "", ""))
+        self.log.info("app {app} deleted", app=key)

@@ -1,0 +1,100 @@
+# -*- test-case-name: tests.integration.test_admin_apps -*-
+"""The server administrator's HTTP API (``/admin/v1/apps``): the apps one jim hosts.
+
+Authenticated by the administrator's secret (C{--admin-secret}, or the one generated into the
+data directory): C{Authorization: Bearer <secret>}, or Basic with the user name C{admin}.
+Answers and errors have the REST API's shapes (JMessage's error envelope). See
+docs/admin-api.md.
+"""
+from jim import errors
+from jim.core.apps import admin_secret_matches
+from jim.errors import JimError
+from jim.web.resource import basic_credentials, refuse_cross_site
+from jim.web.rest_v1 import params, shapes
+from jim.web.rest_v1.router import Router, route
+
+_BODY = 16 * 1024
+#: an app the path names that does not exist is a 404 here (the REST API's 401 is about
+#: credentials)
+_NAMED = {errors.NO_SUCH_APP: (899009, 404)}
+
+
+def _app(app, secret=None):
+    out = {"appKey": app.key, "name": app.name, "created": shapes.clock_time(app.created),
+           "friend_mode": app.friend_mode, "word_filter": app.word_filter,
+           "sdk_register": app.sdk_register, "callback_url": app.callback_url}
+    if secret is not None:
+        out["masterSecret"] = secret
+    return out
+
+
+@route("POST", "/admin/v1/apps", body_limit=_BODY)
+async def create_app(call):
+    """A new app: C{{"name", "appKey"?, "friend_mode"?, "word_filter"?, "sdk_register"?,
+    "callback_url"?}}; 201 with its appKey and masterSecret (shown only now)."""
+    body = dict(params.obj(call.json(default={})))
+    key = body.pop("appKey", None)
+    app, secret = await call.core.apps.create(body, key)
+    return 201, _app(app, secret)
+
+
+@route("GET", "/admin/v1/apps")
+async def list_apps(call):
+    start, count = params.page(call)
+    total, apps = await call.core.apps.list(start, count)
+    return 200, {"total": total, "start": start, "count": len(apps),
+                 "apps": [_app(app) for app in apps]}
+
+
+@route("GET", "/admin/v1/apps/{key}", codes=_NAMED)
+async def get_app(call):
+    return 200, _app(await call.core.apps.get(call.params["key"]))
+
+
+@route("PUT", "/admin/v1/apps/{key}", body_limit=_BODY, codes=_NAMED)
+async def update_app(call):
+    """Change an app's settings; 200 with the app."""
+    app = await call.core.apps.update(call.params["key"], params.obj(call.json()))
+    return 200, _app(app)
+
+
+@route("POST", "/admin/v1/apps/{key}/secret", codes=_NAMED)
+async def rotate_secret(call):
+    """A new master secret; the old one stops working at once, on every node."""
+    app, secret = await call.core.apps.rotate_secret(call.params["key"])
+    return 200, _app(app, secret)
+
+
+@route("DELETE", "/admin/v1/apps/{key}", codes=_NAMED)
+async def delete_app(call):
+    """Delete an app: its users are disconnected, everything of it is forgotten."""
+    await call.core.apps.delete(call.params["key"])
+    return 204, None
+
+
+class AdminRouter(Router):
+    """The routes above, for the administrator only."""
+
+    prefixes = ("/admin/",)
+
+    def __init__(self, core, secret):
+        super().__init__(core, [create_app, list_apps, get_app, update_app, rotate_secret,
+                                delete_app])
+        self._secret = secret
+
+    async def authenticate(self, request):
+        refuse_cross_site(request)
+        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer":
+            given = value.strip()
+        elif scheme.lower() == "basic":
+            user, given = basic_credentials(request)
+            if user != "admin":
+                given = None
+        else:
+            raise JimError(errors.MISSING_AUTH, "Missing authen info: the administrator's"
+                           " secret, as Authorization: Bearer <secret>")
+        if not given or not admin_secret_matches(self._secret, given):
+            raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        return None

@@ -1,0 +1,142 @@
+"""The administrator's API over HTTP (/admin/v1/apps): its authentication, and apps created,
+listed, changed, given a new secret and deleted, each taking effect at once for the app's
+REST callers and clients, on one node and across a cluster; apps isolated from each other."""
+import base64
+
+from twisted.trial.unittest import TestCase
+
+from tests.integration.test_cluster import ClusterCase
+from tests.integration.test_rest_live import Clients
+from tests.support.inprocess import start_jim
+from tests.support.jimclient import tcp_client
+from tests.support.redis_server import empty_redis
+from tests.support.rest import Checks, Rest
+
+ADMIN = "AdminSecret0123456789abcdef"
+
+
+class Admin(Rest):
+    """A client of the administrator's API."""
+
+    def __init__(self, jim, secret=ADMIN):
+        super().__init__(jim, "admin", secret)
+
+    @property
+    def auth(self):
+        return f"Bearer {self.secret}"
+
+    async def create(self, **settings):
+        response = await self.post("/admin/v1/apps", settings)
+        assert response.status == 201, response
+        app = response.json()
+        return Rest(self.jim, app["appKey"], app["masterSecret"])
+
+
+class AdminTests(TestCase, Checks, Clients):
+    timeout = 60
+
+    async def start(self):
+        jim = await start_jim(self, admin_secret=ADMIN, limits={"rest_rate": 0})
+        return jim, Admin(jim)
+
+    async def test_only_the_administrator_gets_in(self):
+        jim, admin = await self.start()
+        self.assertError(await admin.get("/admin/v1/apps?count=10", auth=False), 401, 899007)
+        self.assertError(await admin.get("/admin/v1/apps?count=10", auth="Bearer nope"), 401,
+                         899008)
+        basic = "Basic " + base64.b64encode(f"admin:{ADMIN}".encode()).decode()
+        self.assertJson(await admin.get("/admin/v1/apps?count=10", auth=basic))
+        other = "Basic " + base64.b64encode(f"root:{ADMIN}".encode()).decode()
+        self.assertError(await admin.get("/admin/v1/apps?count=10", auth=other), 401, 899008)
+        shop = await admin.create(name="Shop")
+        app_auth = "Basic " + base64.b64encode(f"{shop.key}:{shop.secret}".encode()).decode()
+        self.assertError(await admin.get("/admin/v1/apps?count=10", auth=app_auth), 401,
+                         899008)
+
+    async def test_apps_are_made_changed_and_isolated(self):
+        jim, admin = await self.start()
+        shop = await admin.create(name="Shop", friend_mode=True)
+        news = await admin.create(name="News", appKey="NewsApp00000000000000001")
+        self.assertEqual(news.key, "NewsApp00000000000000001")
+        self.assertError(await admin.post("/admin/v1/apps", {"appKey": news.key}), 403, 899003)
+        for bad in ({"name": 7}, {"colour": "red"}, {"appKey": "short"},
+                    {"callback_url": "ftp://x"}, {"friend_mode": "yes"}):
+            self.assertError(await admin.post("/admin/v1/apps", bad), 400, 899003)
+        listed = self.assertJson(await admin.get("/admin/v1/apps?start=0&count=10"))
+        names = {a["appKey"]: a["name"] for a in listed["apps"]}
+        self.assertEqual((names[shop.key], names[news.key]), ("Shop", "News"))
+        self.assertNotIn("masterSecret", listed["apps"][0])
+        # each app's users are its own
+        await shop.register("alice", "bobby")
+        self.assertError(await news.get("/v1/users/alice"), 403, 899002)
+        self.assertEqual(self.assertJson(await news.get("/v1/users/?start=0&count=10"))["total"],
+                         0)
+        # a setting holds at once: friend mode off lets strangers chat
+        alice = await self.login(jim, shop, "alice")
+        alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "hi"})
+        self.assertEqual((await alice.expect(12))["code"], 10002, "friend mode")
+        changed = self.assertJson(await admin.put(f"/admin/v1/apps/{shop.key}",
+                                                  {"friend_mode": False, "name": "Shop 2"}))
+        self.assertEqual((changed["friend_mode"], changed["name"]), (False, "Shop 2"))
+        alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "hi"})
+        self.assertEqual((await alice.expect(12))["code"], 10001)
+        self.assertError(await admin.put("/admin/v1/apps/NoSuchApp000000000000000",
+                                         {"name": "x"}), 404, 899009)
+        self.assertError(await admin.put(f"/admin/v1/apps/{shop.key}", {}), 400, 899003)
+
+    async def login(self, jim, app, name):
+        client = await tcp_client(jim.port, testcase=self)
+        reply = await client.request(5, {"cmd": 5, "userId": name, "password": "secret",
+                                         "appKey": app.key}, 6)
+        self.assertEqual(reply["code"], 10007, reply)
+        return client
+
+    async def test_a_new_secret_holds_at_once(self):
+        jim, admin = await self.start()
+        shop = await admin.create(name="Shop")
+        await shop.register("alice")
+        rotated = self.assertJson(await admin.post(f"/admin/v1/apps/{shop.key}/secret"))
+        self.assertNotEqual(rotated["masterSecret"], shop.secret)
+        self.assertError(await shop.get("/v1/users/alice"), 401, 899008)
+        fresh = Rest(jim, shop.key, rotated["masterSecret"])
+        self.assertEqual(self.assertJson(await fresh.get("/v1/users/alice"))["username"],
+                         "alice")
+
+    async def test_a_deleted_app_is_gone_and_its_key_starts_empty(self):
+        jim, admin = await self.start()
+        shop = await admin.create(name="Shop", appKey="ShopApp00000000000000001")
+        await shop.register("alice", "bobby")
+        alice = await self.login(jim, shop, "alice")
+        await shop.group("alice", ["bobby"])
+        self.assertEmpty(await admin.delete(f"/admin/v1/apps/{shop.key}"))
+        await alice.wait_closed()
+        self.assertError(await shop.get("/v1/users/alice"), 401, 899008)
+        self.assertError(await admin.get(f"/admin/v1/apps/{shop.key}"), 404, 899009)
+        self.assertError(await admin.delete(f"/admin/v1/apps/{shop.key}"), 404, 899009)
+        again = await admin.create(name="Shop again", appKey=shop.key)
+        self.assertEqual(self.assertJson(await again.get("/v1/users/?start=0&count=10"))["total"],
+                         0)
+        self.assertEqual(self.assertJson(await again.get("/v1/groups?start=0&count=10"))["total"],
+                         0)
+
+
+class ClusterAdminTests(ClusterCase):
+    async def test_a_change_on_one_node_holds_on_the_other(self):
+        url = empty_redis()
+        a = await start_jim(self, store=url, admin_secret=ADMIN, limits={"rest_rate": 0})
+        b = await start_jim(self, store=url, admin_secret=ADMIN, limits={"rest_rate": 0})
+        admin_a = Admin(a)
+        shop_a = await admin_a.create(name="Shop")
+        shop_b = Rest(b, shop_a.key, shop_a.secret)
+        await shop_b.register("alice")
+        client = await tcp_client(b.port, testcase=self)
+        reply = await client.request(5, {"cmd": 5, "userId": "alice", "password": "secret",
+                                         "appKey": shop_a.key}, 6)
+        self.assertEqual(reply["code"], 10007)
+        rotated = self.assertJson(await admin_a.post(f"/admin/v1/apps/{shop_a.key}/secret"))
+        self.assertError(await shop_b.get("/v1/users/alice"), 401, 899008)
+        self.assertEqual((await Rest(b, shop_a.key, rotated["masterSecret"]).get(
+            "/v1/users/alice")).status, 200)
+        self.assertEmpty(await admin_a.delete(f"/admin/v1/apps/{shop_a.key}"))
+        await client.wait_closed()
+        self.assertError(await Admin(b).get(f"/admin/v1/apps/{shop_a.key}"), 404, 899009)
