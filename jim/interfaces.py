@@ -21,6 +21,11 @@ class IAppStore(Interface):
     def update_app(key, changes):
         """Change the fields named in the dict C{changes}; the new App. JimError(NO_SUCH_APP)."""
 
+    def delete_app(key):
+        """Delete the app's record only (its data stays until L{IStore.forget_app}): from
+        then on it is no app, so nothing can log in to it or use its credentials. No error
+        for an app that does not exist."""
+
     def list_apps(start, count):
         """C{(total, [App, ...])}: C{count} apps from the C{start}th, in creation order."""
 

@@ -454,7 +454,7 @@ EVERY_APP = "\0"  # no app key can hold a NUL (a command line cannot)
 class Invalidate:
     """Forget what is cached about C{key} of C{area} in C{app}: it changed on node C{origin}.
     With C{app} L{EVERY_APP}, forget everything cached of the area: the node may have missed
-    changes (its bus was away)."""
+    changes (its bus was away; C{key} empty), or an app was deleted (C{key} is its key)."""
 
     area = attr.ib(type=str)
     app = attr.ib(type=str)

@@ -15,7 +15,8 @@ from jim.metrics import Metrics
 from jim.cursors import Cursor
 from jim.errors import JimError
 from jim.model import Delivery, Message, User, UserCard
-from tests.support.fakes import APP_KEY, make_core
+from jim.store.memory import MemoryStore
+from tests.support.fakes import APP_KEY, HoldingStore, make_core, send
 
 
 def ms_of(event_id):
@@ -166,3 +167,18 @@ class CardTests(SynchronousTestCase):
 
     def test_bare_card_is_the_name_alone(self):
         self.assertEqual(bare_card("bob"), UserCard("bob"))
+
+
+class OrderTests(SynchronousTestCase):
+    def test_messages_after_an_event_being_kept_are_published_after_it(self):
+        store = HoldingStore(MemoryStore(), "add_event")
+        fx = make_core(store=store, users=("alice", "bob", "carol"))
+        alice, _ = fx.login("alice")
+        _, bob_client = fx.login("bob")
+        blacklisting = defer.ensureDeferred(
+            fx.core.relations.add_blacklist(APP_KEY, "bob", ["carol"]))
+        send(alice, 11, {"chatType": 2, "to": "bob", "content": "after the event"})
+        self.assertEqual([c for c, _ in bob_client.take()], [], "it waits for the event")
+        store.release()
+        self.successResultOf(blacklisting)
+        self.assertEqual([c for c, _ in bob_client.take()], [100, 11])

@@ -293,6 +293,23 @@ class EventTests(Fixture, SynchronousTestCase):
         return sorted([int(m["id"]) for m in data["messages"]]
                       + [e["event_id"] for e in data["events"]])
 
+    def test_events_below_a_page_of_messages_left_out_are_listed(self):
+        """A page of group messages from before the user joined is read and left out: the
+        events below it are still listed (and so not acknowledged unseen)."""
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        phone.connection_lost()
+        self.blacklist("bob", "carol")
+        group = self.done(self.fx.core.groups.create(APP_KEY, "alice", "team", ["carol"]))
+        self.say(*[{"chatType": 1, "groupId": str(group.gid), "content": str(n)}
+                   for n in range(30)])
+        self.fx.clock.advance(1)
+        self.done(self.fx.core.groups.add_members(APP_KEY, group.gid, ["bob"]))
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        data = self.sync(phone, phone_client, count=5)
+        self.assertEqual([e["kind"] for e in data["events"]],
+                         ["blacklist_changed", "members_added"])
+        self.assertEqual(data["messages"], [], "from before bob joined")
+
     def test_a_device_that_was_away_gets_its_events_among_its_messages(self):
         phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
         phone.connection_lost()

@@ -5,6 +5,7 @@ from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
+from jim.cursors import Cursor
 from jim.errors import JimError
 from jim.model import Invalidate
 from jim.store.memory import MemoryStore
@@ -104,3 +105,20 @@ class RoomMessageTests(SynchronousTestCase):
             self.fx.core.rooms.silence(APP_KEY, self.room.id, "bob", True)))
         bob, bob_client = self.fx.login("bob")
         self.assertIn("silenced", self.say(bob, bob_client, "hey")["detail"])
+
+    def test_a_retraction_reaches_the_members_online_and_is_kept_for_no_one(self):
+        alice, alice_client = self.fx.login("alice")
+        _, bob_client = self.fx.login("bob")
+        send(alice, 11, {"chatType": 3, "roomId": self.room.id, "content": "oops"})
+        [(_, ack)] = [c for c in alice_client.take() if c[0] == 12]
+        bob_client.take()
+        message_id = int(ack["data"]["id"])
+        self.successResultOf(defer.ensureDeferred(
+            self.fx.core.messages.retract(APP_KEY, "alice", message_id)))
+        [(_, event)] = [c for c in bob_client.take() if c[0] == 100]
+        self.assertEqual((event["data"]["kind"], event["data"]["type"], event["data"]["roomId"],
+                          event["data"]["msgid_list"]),
+                         ("message_retracted", 2, self.room.id, [message_id]))
+        for name in ("bob", "carol", str(self.room.id)):
+            self.assertEqual(self.successResultOf(self.fx.memory.events.read_events(
+                APP_KEY, name, Cursor())), [], name)

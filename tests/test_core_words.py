@@ -114,3 +114,21 @@ class WordsTests(SynchronousTestCase):
         self.done(self.words.set_registration(APP_KEY, False))
         self.assertFalse(self.done(self.words.registration_open(APP_KEY)))
         self.refused(self.words.set_registration("nosuchapp", True), errors.NO_SUCH_APP)
+
+
+class OrderTests(SynchronousTestCase):
+    def test_a_message_waiting_for_the_words_is_not_overtaken(self):
+        store = HoldingStore(MemoryStore(), "all_words")
+        fx = make_core(store=store, users=("alice", "bob", "carol"))
+        self.successResultOf(defer.ensureDeferred(fx.core.words.set_filter(APP_KEY, True)))
+        carol, _ = fx.login("carol")
+        alice, alice_client = fx.login("alice")
+        _, bob_client = fx.login("bob")
+        send(carol, 11, {"chatType": 2, "to": "bob", "content": "from carol"})
+        send(alice, 11, {"chatType": 2, "to": "bob", "content": "one"})
+        store.release(count=1)  # the first read of the words answers
+        send(alice, 11, {"chatType": 2, "to": "bob", "content": "two"})
+        store.release()
+        pushed = [body["data"]["content"] for command, body in bob_client.take()
+                  if command == 11]
+        self.assertEqual(pushed, ["from carol", "one", "two"])

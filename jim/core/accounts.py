@@ -79,6 +79,7 @@ class Accounts:
         self.throttle = throttle if throttle is not None else LoginThrottle(0, 0, 1.0, 1.0)
         #: key -> App: the apps memory holds; the hot path reads it directly
         self.known = self._apps = {}
+        self._changes = 0  # invalidations so far: a read older than one is not kept
         # verified against when the user does not exist, at the configured cost, so an unknown
         # username takes as long to refuse as a wrong password
         n, r, p = passwords.cost
@@ -88,8 +89,10 @@ class Accounts:
         """The App with this key (cached), or None."""
         app = self._apps.get(key)
         if app is None:
+            changes = self._changes
             app = await self.store.get_app(key)
-            if app is not None:
+            # kept unless a change came meanwhile: the read may be older than it
+            if app is not None and changes == self._changes:
                 self._apps[key] = app
         return app
 
@@ -113,6 +116,7 @@ class Accounts:
         reads it again."""
         if value.area == model.APPS_AREA and (self.bus is None
                                               or value.origin != self.bus.node):
+            self._changes += 1
             if value.app == model.EVERY_APP:
                 self._apps.clear()
             else:

@@ -10,6 +10,7 @@ deleted app's connections are closed on every node and everything of it is forgo
 import hmac
 import secrets
 import string
+from urllib.parse import urlsplit
 
 from twisted.logger import Logger
 
@@ -67,10 +68,11 @@ def check_settings(changes):
 def _check_url(value):
     if value is None or value == "":
         return None
-    if (type(value) is not str or len(value.encode("utf-8")) > URL_BYTES
-            or not value.startswith(("http://", "https://")) or any(c.isspace() for c in value)):
-        raise JimError(errors.BAD_REQUEST, f"callback_url is an http:// or https:// URL of at"
-                       f" most {URL_BYTES} bytes, or null")
+    if (type(value) is not str or not value.isascii() or len(value) > URL_BYTES
+            or any(c.isspace() or not c.isprintable() for c in value)
+            or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+        raise JimError(errors.BAD_REQUEST, f"callback_url is an http:// or https:// URL with"
+                       f" a host, ASCII, of at most {URL_BYTES} bytes, or null")
     return value
 
 
@@ -82,12 +84,16 @@ class Apps:
         self.accounts = accounts
         self.bus = bus
         self.clock = clock
+        self._deleting = set()  # keys of the apps this node is deleting now
 
     async def create(self, settings, key=None):
         """A new app: C{(App, its master secret)}, the secret shown only now. C{key}: the
         appKey to give it (24 letters and digits), or None for a random one."""
         settings = check_settings(settings)
         key = generate_key() if key is None else _check_key(key)
+        if key in self._deleting:
+            raise JimError(errors.APP_EXISTS, f"app {key!r} is being deleted: try again once"
+                           " that is done")
         secret = generate_key()
         app = App(key, secret_hash(secret), created=int(self.clock.seconds() * 1000),
                   **settings)
@@ -115,6 +121,7 @@ class Apps:
     async def rotate_secret(self, key):
         """A new master secret for the app (the old one stops working everywhere at once):
         C{(App, the new secret)}."""
+        self._not_the_default(key, "given a new secret")
         await self.get(key)
         secret = generate_key()
         app = await self.accounts.update_app(key, {"secret_hash": secret_hash(secret)})
@@ -122,14 +129,33 @@ class Apps:
         return app, secret
 
     async def delete(self, key):
-        """Delete an app: its connections are closed on every node (logins of it fail from
-        now on), then everything of it is forgotten."""
+        """Delete an app. Its record goes first, and every node forgets it: from then on
+        nothing can log in to it nor use its credentials. Then its connections are closed on
+        every node, everything of it is forgotten, and every node forgets what it holds of
+        every app (so that nothing of it outlives it in memory, even under a key given again);
+        the store forgets it once more, for what was in flight when it stopped."""
+        self._not_the_default(key, "deleted")
         await self.get(key)
-        self.bus.publish(Kick(key, model.EVERY_USER, "app deleted"))
-        await self.store.forget_app(key)
-        # Every node forgets what it holds of every app (this one included: no origin), so
-        # that nothing of the deleted app outlives it in memory, even under a key given
-        # again to a new app; connections of its users that a kick missed are closed then.
-        for area in model.INVALIDATION_AREAS:
-            self.bus.publish(model.Invalidate(area, model.EVERY_APP, "", ""))
+        self._deleting.add(key)
+        try:
+            await self.store.apps.delete_app(key)
+            self.bus.publish(model.Invalidate(model.APPS_AREA, key, key, ""))
+            await self.bus.flushed()
+            self.bus.publish(Kick(key, model.EVERY_USER, "app deleted"))
+            await self.store.forget_app(key)
+            for area in model.INVALIDATION_AREAS:
+                # every key of every app, because this app was deleted (the key says which:
+                # connections are the kick's, not a check of every user's)
+                self.bus.publish(model.Invalidate(area, model.EVERY_APP, key, ""))
+            await self.bus.flushed()
+            await self.store.forget_app(key)
+        finally:
+            self._deleting.discard(key)
         self.log.info("app {app} deleted", app=key)
+
+    def _not_the_default(self, key, what):
+        """The default app is the server's (its credentials are in its data directory or
+        options, checked at every start): it cannot be deleted or given a new secret here."""
+        if key == self.accounts.default_app:
+            raise JimError(errors.NOT_ALLOWED, f"the default app cannot be {what}: it is the"
+                           " server's (--app-key and --master-secret, or the data directory)")

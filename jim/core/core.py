@@ -139,6 +139,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         open_registration, throttle, bus)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
+    events.ordered = messages.publish_in_order
     words = Words(store.words, accounts, bus, clock, limits.sensitive_words)
     messages.words = words
     rooms = Rooms(store.rooms, users, bus, clock, limits)

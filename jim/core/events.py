@@ -30,6 +30,9 @@ class Events:
         self.clock = clock
         self.metrics = metrics
         self.store = store
+        #: C{ordered(pending, publish)}: publish what C{pending} fires with in the order of
+        #: the message deliveries (L{jim.core.messages.Messages.publish_in_order}), or None
+        self.ordered = None
         self._node = node_number % (1 << _NODE_BITS)
         self._last = (-1, 0)  # (millisecond, counter) of the last id
 
@@ -53,21 +56,29 @@ class Events:
         self._last = (ms, seq)
         return (ms << (_NODE_BITS + _SEQ_BITS)) | (self._node << _SEQ_BITS) | seq
 
-    def send(self, event, recipients, alias=None):
+    def send(self, event, recipients, alias=None, keep=True):
         """Keep C{event} in the inboxes of C{recipients} (usernames of its app; repeats are
         dropped) when its kind is kept, then publish it for them. A Deferred of the event as
         published, fired at once for an event that is not kept; never a failure: an event the
         store could not keep is logged and published all the same (with its time-based id:
-        connected devices get it, offline ones will not)."""
+        connected devices get it, offline ones will not). C{keep} False: sent live only,
+        whatever its kind (a chat room's, say)."""
         recipients = tuple(dict.fromkeys(recipients))
         if not recipients:
             return defer.succeed(event)
-        if self.store is None or event.kind not in INBOX_EVENT_KINDS:
+        if not keep or self.store is None or event.kind not in INBOX_EVENT_KINDS:
             self._publish(event, recipients, alias)
             return defer.succeed(event)
         kept = self.store.add_event(event, recipients)
         kept.addErrback(self._not_kept, event, recipients)
-        return kept.addCallback(self._publish, recipients, alias)
+        if self.ordered is None:
+            return kept.addCallback(self._publish, recipients, alias)
+        # Its id is an inbox position: the messages given ids after it are published after
+        # it, so that a device never holds (and acks) a later id while it is on its way.
+        published = defer.Deferred()
+        self.ordered(kept, lambda kept_event: published.callback(
+            self._publish(kept_event, recipients, alias)))
+        return published
 
     def _publish(self, event, recipients, alias):
         self.metrics.count_event(event.kind, len(recipients))

@@ -196,7 +196,7 @@ class Hub:
         (a user forbidden, deleted or given a new password elsewhere); each local user is
         read again and closed if it should have been."""
         if value.area == model.USERS_AREA and value.app == model.EVERY_APP \
-                and self.users is not None:
+                and not value.key and self.users is not None:
             d = defer.ensureDeferred(self._check_every_user())
             d.addErrback(lambda f: self.log.warn("checking local users again failed: {why}",
                                                  why=f.getErrorMessage()))

@@ -229,7 +229,7 @@ class Inbox:
         # a peer's conversation needs no groups; a group's, only when the user joined it
         joined = {} if peer is not None else await self.groups_of(app, username)
         gids = list(joined) if peer is None and gid is None else ()
-        found = []
+        found, first_after = [], after
         while True:
             page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
                                          gid=gid, since=since, limit=limit,
@@ -240,8 +240,9 @@ class Inbox:
                 break
             after = page[-1].id
         if events and peer is None and gid is None and self.events is not None:
-            found = sorted(found[:limit] + await self._events(connection, cursor, pushed, after,
-                                                              since, limit),
+            # from where the caller asked: the pages above may have moved past events
+            found = sorted(found[:limit] + await self._events(connection, cursor, pushed,
+                                                              first_after, since, limit),
                            key=lambda item: item.id)
         found = found[:limit]
         if found and found[-1].id > place.read_upto:

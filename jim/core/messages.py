@@ -84,7 +84,10 @@ class Messages:
         settings = self.accounts.known.get(app)
         if settings is not None and settings.word_filter:
             word_filter = self.words.cached(app)
-            if word_filter is None:  # the app's words are read first
+            if word_filter is None or (app, sender, draft.target_type,
+                                       draft.target) in self._loading_turns:
+                # the app's words are read first, or an earlier message of this sender to
+                # this target waits for them: this one goes after it
                 self._loading(app, sender, draft, connection_id, then, args)
                 return
             draft = masked(word_filter, draft)
@@ -257,6 +260,21 @@ class Messages:
         self.bus.publish(delivery)
         self.store.append_message_then(stored, self._committed_then, delivered, then, args)
 
+    def publish_in_order(self, pending, publish):
+        """Call C{publish(value)} with what C{pending} (a Deferred, fired once its store write
+        is done) fires with, in the order of the deliveries: those of messages given ids
+        after this call wait for it (an event kept in the inbox, whose id came before
+        theirs). C{pending} must not fail."""
+        entry = [False, None, None]
+        self._waiting.append(entry)
+
+        def ready(value):
+            entry[0], entry[1], entry[2] = True, publish, (value,)
+            self._drain()
+            return value
+
+        pending.addCallback(ready)
+
     def _publish_queued(self, delivery, watch, private, outcome):
         if private and watch and not self.presence.is_online(delivery.app, watch[0]):
             outcome[0] = False
@@ -340,6 +358,10 @@ class Messages:
             names = list(await self.groups.members(app, int(stored.target)))
             recipients = self.presence.online_among(app, names)
             exclude, alias = None, None
+        elif stored.target_type == CHATROOM:
+            members = await self.rooms.members(app, int(stored.target))
+            recipients = self.presence.online_among(app, members)
+            exclude, alias = None, None
         else:
             recipients = [stored.target] if self.presence.is_online(app, stored.target) else []
             recipients.append(stored.sender)
@@ -368,17 +390,21 @@ class Messages:
             raise JimError(errors.RETRACT_TOO_LATE, f"messages can be retracted for"
                            f" {self.limits.retract_window:g} s after they are sent")
         message = await self.store.retract_message(app, message_id)
+        keep = True
         if message.target_type == GROUP:
             audience = list(await self.groups.members(app, int(message.target)))
             group = await self.groups.find(app, int(message.target))
             alias = None if group is None else group.alias
+        elif message.target_type == CHATROOM:  # live only, as the room's messages are
+            members = await self.rooms.members(app, int(message.target))
+            audience, alias, keep = self.presence.online_among(app, members), None, False
         else:
             audience, alias = [message.sender, message.target], None
         gid = int(message.target) if message.target_type == GROUP else None
         event = self.events.make(model.MESSAGE_RETRACTED, app, actor=username, gid=gid,
                                  message_ids=(message.id,), target_type=message.target_type,
                                  target=message.target)
-        await self.events.send(event, audience, alias)
+        await self.events.send(event, audience, alias, keep=keep)
         self.log.info("message {id} of app {app} retracted by {user}", id=message_id, app=app,
                       user=username)
         return message

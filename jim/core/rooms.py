@@ -176,10 +176,13 @@ class Rooms:
                 if e.code != errors.IN_ROOM:  # entered meanwhile, from another connection
                     raise
             self._changed(app, room_id)
+            await self.bus.flushed()  # every node has it before the client hears
 
     async def leave(self, app, username, room_id):
-        """A user leaves a room (a client's own call; its owner may not)."""
+        """A user leaves a room (a client's own call; its owner may not). Every node has it
+        before the client hears: no message of the room reaches it after."""
         await self.remove_members(app, room_id, [username])
+        await self.bus.flushed()
 
     async def silence(self, app, room_id, username, silenced):
         await self.store.update_room_member(app, room_id, username, {"silenced": silenced})

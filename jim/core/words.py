@@ -12,6 +12,7 @@ import unicodedata
 from twisted.logger import Logger
 
 from jim import errors, model
+from jim.core.cache import SharedLoads
 from jim.core.word_filter import WordFilter
 from jim.errors import JimError
 from jim.model import TEXT, Invalidate
@@ -41,6 +42,7 @@ class Words:
         self.most = most  # the most words one app may have
         self._filters = {}  # app -> WordFilter of its words, as this node last read them
         self._changes = 0  # invalidations so far: a read older than one is not kept
+        self._loads = SharedLoads()
 
     # -- the list ------------------------------------------------------------------------------
 
@@ -116,13 +118,19 @@ class Words:
         return self._filters.get(app)
 
     async def filter_of(self, app):
-        """The app's L{WordFilter}, read from the store when this node does not hold it."""
+        """The app's L{WordFilter}, read from the store when this node does not hold it; the
+        callers that ask meanwhile share one read, and are answered in the order they asked
+        (the messages waiting for it keep their order)."""
         found = self._filters.get(app)
         if found is None:
-            changes = self._changes
-            found = WordFilter(await self.store.all_words(app))
-            if changes == self._changes:  # no change came meanwhile: it is current
-                self._filters[app] = found
+            found = await self._loads.load((app, self._changes), lambda: self._read(app))
+        return found
+
+    async def _read(self, app):
+        changes = self._changes
+        found = WordFilter(await self.store.all_words(app))
+        if changes == self._changes:  # no change came meanwhile: it is current
+            self._filters[app] = found
         return found
 
 

@@ -116,6 +116,10 @@ class MemoryApps:
         """Forget the app's record (L{IStore.forget_app})."""
         self._apps.pop(app, None)
 
+    @answered
+    def delete_app(self, key):
+        self._apps.pop(key, None)
+
 
 @implementer(IUserStore)
 class MemoryUsers:

@@ -60,6 +60,13 @@ return redis.call('HGETALL', KEYS[1])
 """)
 
 
+#: KEYS: the app's hash, the list of apps; ARGV: its key. The app's record goes.
+DELETE = Script("apps.delete", """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+""")
+
+
 def as_json(value):
     """How a hash field holds C{value}: its compact JSON."""
     return orjson.dumps(value).decode()
@@ -118,6 +125,11 @@ class RedisApps:
     async def _update(self, app_key, changes):
         reply = await self._client.run(UPDATE, [key(None, "app", app_key)], fields(changes))
         return value_of(App, reply)
+
+    @deferred
+    async def delete_app(self, app_key):
+        await self._client.run(DELETE, [key(None, "app", app_key), key(None, "apps")],
+                               [app_key])
 
     @deferred
     async def list_apps(self, start, count):

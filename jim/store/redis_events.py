@@ -5,8 +5,6 @@ Keys (named by L{jim.store.redis_keys.key}):
 
     jim:{app}:events                HASH  id -> the event as L{jim.wire.busjson.encode_event}
                                           writes it (its id 0)
-    jim:{app}:event-audience        HASH  id -> the JSON list of the usernames it is kept for
-                                          (what the sweep takes it out of)
     jim:{app}:event-ids:<username>  LIST  the ids of the user's events, in id order, the latest
                                           L{KEPT_PER_USER} of them
     jim:events:created              ZSET  (every app's) the JSON C{[app, id]} of each event,
@@ -15,7 +13,10 @@ Keys (named by L{jim.store.redis_keys.key}):
 
 An event is added by one script: its id from the app's message sequence (the INCR of the key
 the message appends count with, so it is ordered among them in commit order across nodes), its
-body, its audience and its place in each user's list, all or nothing.
+body and its place in each user's list, all or nothing. The sweep forgets an old event's
+record only: its id stays in its users' lists (at most L{KEPT_PER_USER} ids a user, trimmed
+as new ones come) and reads skip it; the sweep's cost is one field an event, however many
+users it was for.
 """
 import attr
 import orjson
@@ -29,24 +30,22 @@ from jim.store.redis_keys import deferred, key
 from jim.wire import busjson
 
 #: the most event ids a user's list keeps (a read window above it reads these)
-KEPT_PER_USER = 10_000
+KEPT_PER_USER = 1000
 #: the most events one sweep script forgets
 FORGET = 500
 
 #: every app's events by their created
 CREATED = key(None, "events", "created")
 
-#: KEYS: the app's message id, its events, their audiences, the events by created, then each
-#: user's event ids; ARGV: the event's body, its created, its audience's JSON, the start of
-#: its member in the events by created (C{["app",}), how many ids a user's list keeps.
-#: The event's id.
+#: KEYS: the app's message id, its events, the events by created, then each user's event
+#: ids; ARGV: the event's body, its created, the start of its member in the events by created
+#: (C{["app",}), how many ids a user's list keeps. The event's id.
 ADD = Script("events.add", """
 local id = string.format('%d', redis.call('INCR', KEYS[1]))
 redis.call('HSET', KEYS[2], id, ARGV[1])
-redis.call('HSET', KEYS[3], id, ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[4] .. id .. ']')
-local keep = tonumber(ARGV[5])
-for k = 5, #KEYS do
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3] .. id .. ']')
+local keep = tonumber(ARGV[4])
+for k = 4, #KEYS do
   redis.call('RPUSH', KEYS[k], id)
   redis.call('LTRIM', KEYS[k], -keep, -1)
 end
@@ -54,26 +53,18 @@ return id
 """)
 
 #: KEYS: the events by created; ARGV: the created to forget below, then for each event its
-#: member there, its app's events key, its audience key and the start of its users' list
-#: keys. Forgets each event (and its place in its users' lists); how many (a member whose
-#: event is gone, its app forgotten, is dropped and not counted).
+#: member there and its app's events key. Forgets each event's record (its id stays in its
+#: users' lists, which reads skip and trims drop); how many records were forgotten.
 FORGET_EVENTS = Script("events.forget", """
 local before = tonumber(ARGV[1])
 local forgotten = 0
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 2 do
   local member = ARGV[i]
   local created = redis.call('ZSCORE', KEYS[1], member)
   local id = string.match(member, ',(%d+)%]$')
   redis.call('ZREM', KEYS[1], member)
   if created and id and tonumber(created) < before then
-    local audience = redis.call('HGET', ARGV[i + 2], id)
-    if audience then
-      for _, username in ipairs(cjson.decode(audience)) do
-        redis.call('LREM', ARGV[i + 3] .. username, 1, id)
-      end
-    end
     forgotten = forgotten + redis.call('HDEL', ARGV[i + 1], id)
-    redis.call('HDEL', ARGV[i + 2], id)
   end
 end
 return forgotten
@@ -96,10 +87,9 @@ class RedisEvents:
         body = busjson.encode_event(attr.evolve(event, id=0, kept=False))
         new_id = await self._client.run(
             ADD,
-            [key(app, "message-id"), key(app, "events"), key(app, "event-audience"), CREATED,
+            [key(app, "message-id"), key(app, "events"), CREATED,
              *[key(app, "event-ids", username) for username in audience]],
-            [body, str(event.created), _text(list(audience)), _text([app])[:-1] + ",",
-             str(KEPT_PER_USER)])
+            [body, str(event.created), _text([app])[:-1] + ",", str(KEPT_PER_USER)])
         return attr.evolve(event, id=int(new_id), kept=True)
 
     @deferred
@@ -138,6 +128,5 @@ class RedisEvents:
             args = [str(created_before)]
             for member in members:
                 app, _ = orjson.loads(member)
-                args += [member, key(app, "events"), key(app, "event-audience"),
-                         key(app, "event-ids", "")]
+                args += [member, key(app, "events")]
             forgotten += await self._client.run(FORGET_EVENTS, [CREATED], args)

@@ -17,7 +17,7 @@ of a new app of the same key, with the same member, gives that member its own sc
 Not one atomic write: a write to the app that races with the sweep (a message sent meanwhile)
 may survive it. The caller stops the app's traffic first.
 """
-from jim.redis.client import Script
+from jim.store.redis_apps import DELETE as DELETE_APP
 from jim.store.redis_keys import key
 
 #: how many keys one SCAN looks at (and about how many one UNLINK drops)
@@ -27,12 +27,6 @@ SCAN_COUNT = 1000
 _GLOB = str.maketrans({char: "\\" + char for char in "*?[]\\"})
 
 #: KEYS: the app's record, the list of apps; ARGV: the app key. Both at once.
-FORGET_RECORD = Script("apps.forget", """
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-""")
-
-
 def app_keys_pattern(app):
     """The SCAN MATCH pattern of every key of C{app}'s data: its prefix, glob characters
     escaped, then anything."""
@@ -55,4 +49,4 @@ async def forget_app(client, app, areas=()):
         forget = getattr(area, "forget_app", None)
         if forget is not None:
             await forget(app)
-    await client.run(FORGET_RECORD, [key(None, "app", app), key(None, "apps")], [app])
+    await client.run(DELETE_APP, [key(None, "app", app), key(None, "apps")], [app])

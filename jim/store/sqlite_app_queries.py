@@ -40,6 +40,10 @@ def update_app(db, key, changes):
     return app
 
 
+def delete_app(db, key):
+    db.execute("DELETE FROM apps WHERE key = ?", (key,))
+
+
 def select_apps(db, start, count):
     return counted_page(db, "SELECT COUNT(*) FROM apps",
                         f"SELECT {_COLUMNS} FROM apps ORDER BY seq", (), start, count, _app)

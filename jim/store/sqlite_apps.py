@@ -26,5 +26,8 @@ class SqliteApps:
         check_changes(App, changes, APP_CHANGES)
         return self._engine.write(q.update_app, key, dict(changes))
 
+    def delete_app(self, key):
+        return self._engine.write(q.delete_app, key)
+
     def list_apps(self, start, count):
         return self._engine.read_page(q.select_apps, start, count)

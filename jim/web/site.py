@@ -354,9 +354,14 @@ def build_site(core, store_name, clock, hsts_max_age=0, admin_secret=None):
     root.putChild(b"healthz", Health(core, store_name))
     root.putChild(b"metrics", Metrics(core))
     root.putChild(b"media", MediaDownloads(core))
-    if admin_secret is not None:
-        root.putChild(b"admin", AdminRouter(core, admin_secret))
-    return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=rest.body_limit,
+    admin = None if admin_secret is None else AdminRouter(core, admin_secret)
+    if admin is not None:
+        root.putChild(b"admin", admin)
+    def route_limit(method, path):
+        limit = rest.body_limit(method, path)
+        return limit if limit is not None or admin is None else admin.body_limit(method, path)
+
+    return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=route_limit,
                    head_check=rest.check_before_body,
                    hsts_max_age=hsts_max_age, request_timeout=core.limits.http_request_timeout,
                    min_body_rate=core.limits.http_min_body_rate)

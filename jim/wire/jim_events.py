@@ -94,10 +94,15 @@ def event_json(event, alias=None):
         obj["new_owner"] = event.new_owner
     if event.kind == model.MESSAGE_RETRACTED:
         obj["msgid_list"] = list(event.message_ids)
-        obj["type"] = 1 if event.target_type == model.GROUP else 0
         if event.target_type == model.GROUP:
+            obj["type"] = 1
             obj["from_gid"] = int(event.target)
+        elif event.target_type == model.CHATROOM:  # jim's: a chat room's message
+            obj["type"] = 2
+            target = event.target or ""
+            obj["roomId"] = int(target) if target.isdigit() and target.isascii() else target
         else:
+            obj["type"] = 0
             obj["target"] = event.target
     if event.kind == model.LOGGED_IN_ELSEWHERE:
         obj["return_code"] = LOGGED_IN_ELSEWHERE_CODE

@@ -216,7 +216,7 @@ def _chat_fields(obj):
 def room_id(obj):
     """The C{roomId} of a body: a chat room's id, a positive integer (or its decimal text)."""
     value = obj.get("roomId")
-    if type(value) is str and value.isdigit() and value.isascii() and len(value) < 19:
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 19:
         value = int(value)
     if type(value) is not int or not 0 < value < 2**63:
         raise JimError(BAD_REQUEST, "roomId must be a chat room's id (a positive integer)")

@@ -140,3 +140,17 @@ class ClusterAdminTests(ClusterCase):
         self.assertEmpty(await admin_a.delete(f"/admin/v1/apps/{shop_a.key}"))
         await client.wait_closed()
         self.assertError(await Admin(b).get(f"/admin/v1/apps/{shop_a.key}"), 404, 899009)
+
+
+class DefaultAppTests(TestCase, Checks):
+    timeout = 60
+
+    async def test_the_default_app_cannot_be_deleted_or_given_a_new_secret(self):
+        jim = await start_jim(self, admin_secret=ADMIN, limits={"rest_rate": 0})
+        admin = Admin(jim)
+        listed = self.assertJson(await admin.get("/admin/v1/apps?start=0&count=10"))
+        [default] = [a["appKey"] for a in listed["apps"]]
+        self.assertError(await admin.delete(f"/admin/v1/apps/{default}"), 403, 899003)
+        self.assertError(await admin.post(f"/admin/v1/apps/{default}/secret"), 403, 899003)
+        self.assertEqual(self.assertJson(await admin.get(f"/admin/v1/apps/{default}"))["appKey"],
+                         default)

@@ -5,7 +5,7 @@ from zope.interface.verify import verifyObject
 
 from jim import errors
 from jim.interfaces import IAppStore, IGroupStore, IMessageStore, IRelationStore, IStore, IUserStore
-from jim.model import MAX_INT64, App
+from jim.model import MAX_INT64, App, User
 from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 AREAS = {"apps": IAppStore, "users": IUserStore, "relations": IRelationStore,
@@ -56,6 +56,19 @@ class AppsContract(ContractCase):
         added = App("k2", "f00d", word_filter=True, sdk_register=False)
         await apps.add_app(added)
         self.assertEqual(await apps.get_app("k2"), added)
+
+    async def test_delete_takes_the_record_only(self):
+        apps = self.store.apps
+        await apps.add_app(App("k1", "f00d", "first", 5))
+        await apps.add_app(App("k2", "beef", "second", 6))
+        await self.store.users.add_user(User("k1", "ann", "hash"))
+        self.assertIsNone(await apps.delete_app("k1"))
+        self.assertIsNone(await apps.get_app("k1"))
+        self.assertEqual([a.key for a in (await apps.list_apps(0, 10))[1]], ["k2"])
+        self.assertIsNotNone(await self.store.users.get_user("k1", "ann"), "data stays")
+        self.assertIsNone(await apps.delete_app("k1"), "no error for no app")
+        await apps.add_app(App("k1", "cafe", "again", 7))  # the key is free again
+        self.assertEqual((await apps.get_app("k1")).name, "again")
 
     async def test_update_refusals(self):
         await self.store.apps.add_app(App("k1", "f00d"))

@@ -45,7 +45,7 @@ def names(value, field="usernames", limit=None, allow_empty=False):
 
 def gid(value, field="gid"):
     """A gid: a positive integer, sent as a number or as its decimal text."""
-    if type(value) is str and value.isdigit() and value.isascii():
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 19:
         value = int(value)
     if type(value) is not int or not 0 < value < 2**63:
         raise bad(f"{field} must be a positive integer")
