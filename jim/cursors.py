@@ -100,6 +100,21 @@ class Cursor(NamedTuple):
                 return True
         return False
 
+    def left_out_upto(self, conversation, floor=0):
+        """The id up to which every message of C{conversation} is consumed (and at least
+        C{floor}): the floor, the conversation's entry, and the spans that reach down to
+        them. A read of the conversation need not look below it."""
+        bound = max(floor, self.floor)
+        for key, upto in self.conversations:
+            if key == conversation:
+                bound = max(bound, upto)
+                break
+        for after, upto in sorted(self.spans):
+            if after > bound:
+                break
+            bound = max(bound, upto)
+        return bound
+
     def moved(self, other):
         """This cursor moved by C{other} (a L{Cursor} of what to add): the furthest floor,
         every conversation entry and span of either, the latest C{seen}, made canonical."""

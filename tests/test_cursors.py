@@ -32,6 +32,17 @@ class CanonicalTests(SynchronousTestCase):
         self.assertEqual(canonical(*cursor[:3]), cursor)  # canonical is a fixed point
         self.assertEqual(from_json(cursor.to_json()), cursor)
 
+    @given(IDS, CONVERSATIONS, SPANS, KEYS, IDS)
+    def test_left_out_upto_is_where_the_unconsumed_ids_start(self, floor, conversations,
+                                                             spans, key, after):
+        """Every id up to the bound is consumed (or up to C{after}); the next one is not."""
+        cursor = canonical(floor, conversations, spans)
+        bound = cursor.left_out_upto(key, after)
+        self.assertGreaterEqual(bound, after)
+        for message_id in range(after + 1, bound + 1):
+            self.assertTrue(cursor.consumed(message_id, key), (message_id, bound))
+        self.assertFalse(cursor.consumed(bound + 1, key), bound)
+
     @given(IDS, CONVERSATIONS, SPANS, IDS, CONVERSATIONS, SPANS)
     def test_moves_commute_and_lose_nothing(self, f1, c1, s1, f2, c2, s2):
         a, b = canonical(f1, c1, s1), canonical(f2, c2, s2)

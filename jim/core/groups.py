@@ -19,7 +19,7 @@ from jim import errors, model
 from jim.core.cache import SharedLoads
 from jim.core.events import bare_card, card
 from jim.core.group_cache import GroupCache
-from jim.core.users import NAME_BYTES, TEXT_BYTES, check_text
+from jim.core.users import NAME_BYTES, TEXT_BYTES, check_name, check_text, named_once
 from jim.errors import JimError
 from jim.model import Group, Invalidate, Member
 
@@ -32,22 +32,6 @@ def _replacing(member):
             members[member.username] = member
 
     return replace
-
-
-def _named(usernames):
-    """The users a member call names, once each; JimError(BAD_REQUEST) for none."""
-    names = list(dict.fromkeys(usernames))
-    if not names:
-        raise JimError(errors.BAD_REQUEST, "name at least one member")
-    return names
-
-
-def _group_name(name):
-    """A group's name as given, checked: one line, 1 to L{NAME_BYTES} bytes."""
-    name = check_text("name", name, NAME_BYTES, single_line=True)
-    if not name:
-        raise JimError(errors.BAD_REQUEST, "a group's name may not be empty")
-    return name
 
 
 class Groups:
@@ -185,7 +169,7 @@ class Groups:
     async def create(self, app, owner, name, members=(), avatar="", desc="",
                      flag=model.PRIVATE, actor=""):
         """Create a group owned by C{owner} with C{members}; all of them are told."""
-        name = _group_name(name)
+        name = check_name(name, "group")
         desc = check_text("desc", desc, TEXT_BYTES)
         avatar = check_text("avatar", avatar, TEXT_BYTES)
         if type(flag) is not int or flag not in (model.PRIVATE, model.PUBLIC):
@@ -220,7 +204,8 @@ class Groups:
 
     async def update(self, app, gid, changes, actor=""):
         """Change name, desc or avatar; the members are told."""
-        checks = {"name": _group_name, "desc": lambda value: check_text("desc", value, TEXT_BYTES),
+        checks = {"name": lambda value: check_name(value, "group"),
+                  "desc": lambda value: check_text("desc", value, TEXT_BYTES),
                   "avatar": lambda value: check_text("avatar", value, TEXT_BYTES)}
         if not changes:
             raise JimError(errors.BAD_REQUEST, "name, desc or avatar to change")
@@ -255,7 +240,7 @@ class Groups:
         are taken (L{_taking_places}) before the write, so concurrent adds and joins never
         overfill a group."""
         group = await self.get(app, gid)
-        names = _named(usernames)
+        names = named_once(usernames, "member")
         users = await self.users.require_all(app, names)
         await self._check_quota(app, names)
         members = await self.members(app, gid)
@@ -309,7 +294,7 @@ class Groups:
         """Remove members; they and the members who stay are told."""
         group = await self.get(app, gid)
         members = await self.members(app, gid)
-        names = _named(usernames)
+        names = named_once(usernames, "member")
         absent = [n for n in names if n not in members]
         if absent:
             raise JimError(errors.NOT_MEMBER, f"not members: {', '.join(absent[:20])}")
@@ -385,7 +370,7 @@ class Groups:
         """Silence members (they may not send to the group) or let them speak again."""
         await self.get(app, gid)
         members = await self.members(app, gid)
-        names = _named(usernames)
+        names = named_once(usernames, "member")
         absent = [n for n in names if n not in members]
         if absent:
             raise JimError(errors.NOT_MEMBER, f"not members: {', '.join(absent[:20])}")
@@ -459,8 +444,8 @@ class Groups:
         made it first."""
         now = self.events.now_ms()
         # a J-IM groupId may be longer than a name: the default name is its start
-        name = _group_name(name or (alias or str(gid)).encode()[:NAME_BYTES].decode(
-            "utf-8", "ignore"))
+        name = check_name(name or (alias or str(gid)).encode()[:NAME_BYTES].decode(
+            "utf-8", "ignore"), "group")
         avatar = check_text("avatar", avatar, TEXT_BYTES)
         group = Group(app, 0 if alias is not None else gid, name, "", avatar, username,
                       model.PUBLIC, self.limits.group_size, now, now, alias)

@@ -13,23 +13,9 @@ from twisted.logger import Logger
 
 from jim import errors, model
 from jim.core.cache import Bounded, SharedLoads
-from jim.core.users import NAME_BYTES, TEXT_BYTES, check_text
+from jim.core.users import TEXT_BYTES, check_name, check_text, named_once
 from jim.errors import JimError
 from jim.model import Invalidate, Room, RoomMember
-
-
-def _room_name(name):
-    name = check_text("name", name, NAME_BYTES, single_line=True)
-    if not name:
-        raise JimError(errors.BAD_REQUEST, "a chat room's name may not be empty")
-    return name
-
-
-def _named(usernames):
-    names = list(dict.fromkeys(usernames))
-    if not names:
-        raise JimError(errors.BAD_REQUEST, "name at least one user")
-    return names
 
 
 class Rooms:
@@ -111,7 +97,7 @@ class Rooms:
 
     async def create(self, app, owner, name, members=(), description=""):
         """A new room owned by C{owner}, a member with C{members}; the Room."""
-        name = _room_name(name)
+        name = check_name(name, "chat room")
         description = check_text("description", description, TEXT_BYTES)
         names = list(dict.fromkeys([owner, *members]))
         await self.users.require_all(app, names)
@@ -129,7 +115,7 @@ class Rooms:
         """Change a room's name, description or owner (a member)."""
         changes = {}
         if name is not None:
-            changes["name"] = _room_name(name)
+            changes["name"] = check_name(name, "chat room")
         if description is not None:
             changes["description"] = check_text("description", description, TEXT_BYTES)
         if owner is not None:
@@ -150,7 +136,7 @@ class Rooms:
         self.log.info("chat room {id} of app {app} deleted", id=room_id, app=app)
 
     async def add_members(self, app, room_id, usernames):
-        names = _named(usernames)
+        names = named_once(usernames, "user")
         await self.users.require_all(app, names)
         now = self._now()
         await self.store.add_room_members(app, room_id, [RoomMember(n, joined=now)
@@ -158,7 +144,7 @@ class Rooms:
         self._changed(app, room_id)
 
     async def remove_members(self, app, room_id, usernames):
-        names = _named(usernames)
+        names = named_once(usernames, "user")
         room = await self.get(app, room_id)
         if room.owner in names:
             raise JimError(errors.NOT_ALLOWED, "the owner cannot leave its chat room")

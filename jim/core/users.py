@@ -42,6 +42,24 @@ def check_text(field, value, limit, single_line=False):
     return value
 
 
+def check_name(value, what):
+    """The name of a group or a chat room (C{what}), as given: one line of 1 to
+    L{NAME_BYTES} bytes."""
+    name = check_text("name", value, NAME_BYTES, single_line=True)
+    if not name:
+        raise JimError(errors.BAD_REQUEST, f"a {what}'s name may not be empty")
+    return name
+
+
+def named_once(usernames, what):
+    """The users a membership call names (members of a C{what}), once each, in order;
+    JimError(BAD_REQUEST) for none."""
+    names = list(dict.fromkeys(usernames))
+    if not names:
+        raise JimError(errors.BAD_REQUEST, f"name at least one {what}")
+    return names
+
+
 def check_profile(changes):
     """The profile fields of C{changes} (a dict from a front end), checked and normalised:
     JimError(BAD_REQUEST) naming the first field that breaks its rule."""

@@ -116,3 +116,34 @@ def page(ordered, offset, count):
         return ordered[-count:]
     return ordered[offset : offset + count]
 
+
+# -- refusals every store of an area makes alike -------------------------------------------
+
+
+def no_such_room(room_id):
+    return JimError(errors.NO_SUCH_ROOM, f"no chat room {room_id}")
+
+
+def in_room(room_id):
+    return JimError(errors.IN_ROOM, f"some of the users are in chat room {room_id} already")
+
+
+def not_in_room(room_id):
+    return JimError(errors.NOT_IN_ROOM, f"some of the users are not in chat room {room_id}")
+
+
+def room_full(room_id, most):
+    return JimError(errors.ROOM_FULL, f"chat room {room_id} has at most {most} members")
+
+
+def members_page(start, count):
+    """Refuse a page of members no store could honour the same way (C{count} None: all)."""
+    check_page(start, 0 if count is None else count)
+
+
+def no_such_word(word):
+    return JimError(errors.NO_SUCH_WORD, f"no sensitive word {word!r}")
+
+
+def too_many_words(most):
+    return JimError(errors.TOO_MANY, f"an app has at most {most} sensitive words")

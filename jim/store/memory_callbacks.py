@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.store_contract.test_callbacks -*-
 """The callback backlog of L{jim.store.memory.MemoryStore}: a dict of items per app, and the
-apps' leases (L{Leases}, which the SQLite store uses too: one process holds its file)."""
+apps' leases in this process (L{jim.store.leases.Leases})."""
 import itertools
 import time
 
@@ -8,27 +8,7 @@ from zope.interface import implementer
 
 from jim.interfaces import ICallbackStore
 from jim.store import answered
-
-
-class Leases:
-    """Each app's lease: who holds it and until when (this process's monotonic clock)."""
-
-    def __init__(self, now=time.monotonic):
-        self._now = now
-        self._held = {}  # app -> (holder, until)
-
-    def claim(self, app, holder, seconds):
-        now = self._now()
-        current = self._held.get(app)
-        if current is not None and current[0] != holder and current[1] > now:
-            return False
-        self._held[app] = (holder, now + seconds)
-        return True
-
-    def release(self, app, holder):
-        current = self._held.get(app)
-        if current is not None and current[0] == holder:
-            del self._held[app]
+from jim.store.leases import Leases
 
 
 @implementer(ICallbackStore)

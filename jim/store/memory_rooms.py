@@ -1,38 +1,14 @@
 # -*- test-case-name: tests.store_contract.test_rooms -*-
-"""The chat-room area of L{jim.store.memory.MemoryStore}: rooms and their members, and the
-refusals every store of the area makes."""
+"""The chat-room area of L{jim.store.memory.MemoryStore}: rooms and their members."""
 import attr
 from zope.interface import implementer
 
-from jim import errors
-from jim.errors import JimError
 from jim.interfaces import IRoomStore
 from jim.model import Room, RoomMember
 from jim.store import (
-    ROOM_CHANGES, ROOM_MEMBER_CHANGES, answered, changed, check_changes, check_page,
-    next_room_id,
+    ROOM_CHANGES, ROOM_MEMBER_CHANGES, answered, changed, check_changes, check_page, in_room,
+    members_page, next_room_id, no_such_room, not_in_room, room_full,
 )
-
-
-def no_such_room(room_id):
-    return JimError(errors.NO_SUCH_ROOM, f"no chat room {room_id}")
-
-
-def in_room(room_id):
-    return JimError(errors.IN_ROOM, f"some of the users are in chat room {room_id} already")
-
-
-def not_in_room(room_id):
-    return JimError(errors.NOT_IN_ROOM, f"some of the users are not in chat room {room_id}")
-
-
-def room_full(room_id, most):
-    return JimError(errors.ROOM_FULL, f"chat room {room_id} has at most {most} members")
-
-
-def members_page(start, count):
-    """Refuse a page of members no store could honour the same way (C{count} None: all)."""
-    check_page(start, 0 if count is None else count)
 
 
 @implementer(IRoomStore)

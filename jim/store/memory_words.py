@@ -3,18 +3,8 @@
 the words were added."""
 from zope.interface import implementer
 
-from jim import errors
-from jim.errors import JimError
 from jim.interfaces import IWordStore
-from jim.store import answered, check_page
-
-
-def no_such_word(word):
-    return JimError(errors.NO_SUCH_WORD, f"no sensitive word {word!r}")
-
-
-def too_many(most):
-    return JimError(errors.TOO_MANY, f"an app has at most {most} sensitive words")
+from jim.store import answered, check_page, no_such_word, too_many_words
 
 
 @implementer(IWordStore)
@@ -27,7 +17,7 @@ class MemoryWords:
         mine = self._words.get(app, {})
         new = [word for word in dict.fromkeys(words) if word not in mine]
         if len(mine) + len(new) > most:
-            raise too_many(most)
+            raise too_many_words(most)
         mine = self._words.setdefault(app, mine)
         for word in new:
             mine[word] = itime

@@ -112,16 +112,6 @@ def _text(value):
     return orjson.dumps(value).decode()
 
 
-def _left_out(upto, spans):
-    """The highest id up to which every id is left out, from C{upto} (every id up to it is)
-    and the cursor's C{spans} (sorted) that reach down to it."""
-    for after, span_upto in spans:
-        if after > upto:
-            break
-        upto = max(upto, span_upto)
-    return upto
-
-
 @implementer(IInboxStore)
 class RedisInbox:
     def __init__(self, client):
@@ -217,14 +207,13 @@ class RedisInbox:
             conversations += [group_conversation(g) for g in gids]
         conversations = list(dict.fromkeys(conversations))
         floor = max(after, cursor.floor)
-        uptos = dict(cursor.conversations)
         reads = []
         for start in range(0, len(conversations), READ_KEYS):
             part = conversations[start:start + READ_KEYS]
             reads.append(self._client.run(
                 IDS, [key(app, "message-ids", c) for c in part],
                 [str(-per_conversation),
-                 *[str(_left_out(max(floor, uptos.get(c, 0)), cursor.spans)) for c in part]]))
+                 *[str(cursor.left_out_upto(c, floor)) for c in part]]))
         replies = await defer.gatherResults(reads, consumeErrors=True)
         found = [
             [i for i in map(int, ids) if not cursor.consumed(i, conversation)]

@@ -30,7 +30,7 @@ from jim.interfaces import IRoomStore
 from jim.model import Room, RoomMember
 from jim.redis.client import Script
 from jim.store import ROOM_CHANGES, ROOM_MEMBER_CHANGES, check_changes, check_page
-from jim.store.memory_rooms import members_page, no_such_room
+from jim.store import members_page, no_such_room
 from jim.store.redis_keys import deferred, key
 
 #: how many times a write whose reads keep changing is tried before it fails

@@ -7,7 +7,7 @@ from zope.interface import implementer
 
 from jim.interfaces import ICallbackStore
 from jim.store import sqlite_callback_queries as q
-from jim.store.memory_callbacks import Leases
+from jim.store.leases import Leases
 
 
 @implementer(ICallbackStore)

@@ -23,7 +23,7 @@ def read_events(db, app, username, cursor, after, since, limit, per_user):
     """The user's events (L{jim.interfaces.IEventStore.read_events}), one snapshot."""
     if limit == 0 or per_user == 0:
         return []
-    bound = max(after, _left_out_upto(cursor))
+    bound = cursor.left_out_upto(EVENTS, after)
     # the latest per_user above the bound are the latest per_user of all that are above it
     rows = db.execute(
         "SELECT e.id, e.created, e.body FROM event_audience AS a JOIN events AS e ON e.id = a.id"
@@ -36,17 +36,6 @@ def read_events(db, app, username, cursor, after, since, limit, per_user):
             if limit is not None and len(found) == limit:
                 break
     return found
-
-
-def _left_out_upto(cursor):
-    """The id up to which the cursor consumed every event: its floor, its entry for events,
-    and its spans that reach down to them."""
-    bound = max([cursor.floor] + [upto for key, upto in cursor.conversations if key == EVENTS])
-    for after, upto in cursor.spans:  # sorted
-        if after > bound:
-            break
-        bound = max(bound, upto)
-    return bound
 
 
 def forget_events(db, created_before):

@@ -90,7 +90,7 @@ def _read(db, app, username, gids, cursor, after, peer, gid, since, limit, per_c
         return []
     floor = max(after, cursor.floor)
     # conv -> the id up to which each of its messages is left out
-    bounds = {conv: _left_out_upto(cursor, key, floor) for conv, key in keys.items()}
+    bounds = {conv: cursor.left_out_upto(key, floor) for conv, key in keys.items()}
     (indexed_upto,) = db.execute(
         "SELECT indexed_upto FROM conversation_index_state").fetchone()
     windows = _tail(db, bounds, indexed_upto, per_conversation)
@@ -123,21 +123,6 @@ def _conversations(db, app, username, gids, peer, gid):
             f"SELECT id, key FROM conversations WHERE app = ? AND key IN ({marks(len(chunk))})",
             (app, *chunk)))
     return found
-
-
-def _left_out_upto(cursor, key, floor):
-    """The id up to which every message of conversation C{key} is left out: C{floor}, raised
-    by the cursor's entry for C{key} and by its spans that reach down to it."""
-    bound = floor
-    for entry, upto in cursor.conversations:
-        if entry == key:
-            bound = max(bound, upto)
-            break
-    for after, upto in sorted(cursor.spans):
-        if after > bound:
-            break
-        bound = max(bound, upto)
-    return bound
 
 
 def _tail(db, bounds, indexed_upto, per_conversation):

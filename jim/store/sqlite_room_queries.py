@@ -11,7 +11,7 @@ import attr
 
 from jim.model import MAX_INT64, Room, RoomMember
 from jim.store import next_room_id
-from jim.store.memory_rooms import in_room, no_such_room, not_in_room, room_full
+from jim.store import in_room, no_such_room, not_in_room, room_full
 from jim.store.sqlite_sql_helpers import assignments, chunks, counted_page, marks
 
 #: the columns of a Room, in the order of its fields

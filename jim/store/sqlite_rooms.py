@@ -10,7 +10,7 @@ from jim.interfaces import IRoomStore
 from jim.model import Room, RoomMember
 from jim.store import ROOM_CHANGES, ROOM_MEMBER_CHANGES, check_changes
 from jim.store import sqlite_room_queries as q
-from jim.store.memory_rooms import members_page
+from jim.store import members_page
 
 
 @implementer(IRoomStore)

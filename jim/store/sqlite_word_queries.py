@@ -2,7 +2,7 @@
 """The SQL of the sensitive-word area of L{jim.store.sqlite.SqliteStore}: the table
 C{sensitive_words}, its C{seq} the order the words were added (writes on the writer thread
 inside a batch, reads on the reader thread)."""
-from jim.store.memory_words import no_such_word, too_many
+from jim.store import no_such_word, too_many_words
 from jim.store.sqlite_sql_helpers import counted_page
 
 
@@ -12,7 +12,7 @@ def insert_words(db, app, words, itime, most):
                                            (app,))}
     new = [word for word in dict.fromkeys(words) if word not in have]
     if len(have) + len(new) > most:
-        raise too_many(most)
+        raise too_many_words(most)
     db.executemany("INSERT INTO sensitive_words (app, word, itime) VALUES (?, ?, ?)",
                    [(app, word, itime) for word in new])
     return len(new)
