@@ -4,11 +4,14 @@ out, HTTPS checked against trusted roots."""
 import base64
 
 import orjson
+from OpenSSL import SSL
 from twisted.internet import defer, reactor
 from twisted.internet.ssl import Certificate
 from twisted.trial.unittest import TestCase
 from twisted.web import server
-from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool
+from twisted.web.client import (
+    Agent, BrowserLikePolicyForHTTPS, HTTPConnectionPool, ResponseNeverReceived,
+)
 from zope.interface.verify import verifyObject
 
 from jim.core.accounts import secret_hash
@@ -100,8 +103,11 @@ class ClientTests(TestCase):
 
     async def test_https_checks_the_certificate(self):
         endpoint, url = await self._tls_endpoint()
-        with self.assertRaises(Exception):  # the development CA is not a trusted root
+        with self.assertRaises(ResponseNeverReceived) as refused:  # the dev CA is not trusted
             await self.client.post(app_for(url), "status", [])
+        [reason] = refused.exception.reasons
+        self.assertTrue(reason.check(SSL.Error))
+        self.assertIn("certificate verify failed", reason.getErrorMessage())
         self.assertEqual(endpoint.received, [])
         policy = BrowserLikePolicyForHTTPS(Certificate.loadPEM(dev_pair().ca.cert_pem))
         trusting = CallbackClient(reactor, timeout=5.0, agent=Agent(

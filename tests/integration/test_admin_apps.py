@@ -2,6 +2,8 @@
 listed, changed, given a new secret and deleted, each taking effect at once for the app's
 REST callers and clients, on one node and across a cluster; apps isolated from each other."""
 import base64
+import os
+import stat
 
 from twisted.trial.unittest import TestCase
 
@@ -154,3 +156,14 @@ class DefaultAppTests(TestCase, Checks):
         self.assertError(await admin.post(f"/admin/v1/apps/{default}/secret"), 403, 899003)
         self.assertEqual(self.assertJson(await admin.get(f"/admin/v1/apps/{default}"))["appKey"],
                          default)
+
+    async def test_a_generated_secret_is_kept_in_the_data_directory(self):
+        jim = await start_jim(self, limits={"rest_rate": 0})
+        path = os.path.join(jim.config.data, "admin-secret")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        with open(path) as f:
+            secret = f.read().strip()
+        self.assertGreaterEqual(len(secret), 24)
+        self.assertEqual(self.assertJson(await Admin(jim, secret).get(
+            "/admin/v1/apps?start=0&count=10"))["total"], 1)
+        self.assertError(await Admin(jim, ADMIN).get("/admin/v1/apps?count=10"), 401, 899008)

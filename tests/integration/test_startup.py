@@ -128,6 +128,15 @@ class ClearStartFailureTests(TestCase):
             self.assertIn("default-app.json is damaged", said)
             self.assertIn("move it away", said)
 
+    async def test_a_damaged_admin_secret_file(self):
+        data = self.mktemp()
+        os.makedirs(data)
+        with open(os.path.join(data, "admin-secret"), "w") as f:
+            f.write("short\n")
+        said = await self.start(data=data)
+        self.assertIn("admin-secret is damaged", said)
+        self.assertIn("move it away", said)
+
     async def test_a_store_that_cannot_be_opened(self):
         data = self.mktemp()
         folder = os.path.join(data, "in-the-way")

@@ -84,7 +84,8 @@ class OnSqlite:
 
     async def open_store(self):
         options = {} if self.index_every is None else {"index_every": self.index_every}
-        store = SqliteStore(self.mktemp() + "/jim.db", reactor, metrics=Metrics(), **options)
+        self.metrics = Metrics()  # the store's: its commits are counted here
+        store = SqliteStore(self.mktemp() + "/jim.db", reactor, metrics=self.metrics, **options)
         await store.start()
         return store
 

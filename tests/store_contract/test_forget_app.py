@@ -271,11 +271,13 @@ class SqliteForgetAppTests(ForgetAppContract, OnSqlite, unittest.TestCase):
         await self.fill("b")
         bad = ("INSERT INTO members (app, gid, username, role, silenced, joined_ms)"
                " VALUES ('b', 5, 'ann', 'member', 0, 0)")
+        commits = self.metrics.commit_count
         done = await self.in_one_turn([
             (self.store.forget_app, "a"),
             (lambda: outcome(self.run_sql(bad)),),
             (self.store.words.add_words, "b", ["fine"], 1, 10)])
         self.assertEqual(done, [None, errors.SERVER_ERROR, 1])
+        self.assertEqual(self.metrics.commit_count, commits + 1, "the three in one batch")
         self.flushLoggedErrors(sqlite3.IntegrityError)
         self.assertIsNone(await self.store.apps.get_app("a"))
         self.assertEqual(await self.store.words.all_words("b"), ["bad", "worse", "fine"])
