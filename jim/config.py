@@ -38,6 +38,13 @@ class Limits:
     # (JMessage's offline store: 100 messages a conversation, 15 days)
     inbox_per_conversation = attr.ib(default=100)
     inbox_days = attr.ib(default=15.0)
+    # callbacks to app servers: items in one POST, items an app's backlog keeps (the newest),
+    # and the longest wait between two tries of a failing endpoint (seconds)
+    callback_batch = attr.ib(default=100)
+    callback_backlog = attr.ib(default=10_000)
+    callback_retry_max = attr.ib(default=300.0)
+    # the Report API v2 reads this many days back (JMessage's 60; 0: everything kept)
+    report_days = attr.ib(default=60.0)
     max_reply = attr.ib(default=1024 * 1024)  # bytes of one cmd 20 reply (one message at least)
     media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
     sensitive_words = attr.ib(default=100)  # sensitive words one app may have (JMessage's 100)

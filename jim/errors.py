@@ -76,6 +76,7 @@ NODISTURB_ALL_OFF = "nodisturb_all_off"
 SHIELD_ON = "shield_on"
 SHIELD_OFF = "shield_off"
 CROSS_APP = "cross_app"  # a user or group of another app named where only this app's may be
+CROSS_APP_DENIED = "cross_app_denied"  # another app named whose users this app's may not reach
 
 # -- messages ---------------------------------------------------------------------------------
 MESSAGE_TOO_LARGE = "message_too_large"

@@ -322,6 +322,49 @@ class IWordStore(Interface):
         """Every word of the app, in the order added."""
 
 
+class IReportStore(Interface):
+    """What the Report API v2 reads (docs/rest-api.md, "The Report API v2"): the message log by time, app-wide, per
+    user, per group and per chat room, and per-hour figures. All times are epoch ms; an hour is
+    the epoch ms of its start (a multiple of 3,600,000, UTC).
+
+    A C{scope} is None (every message of the app), C{("user", username)} (the messages the user
+    sent, and the private messages sent to them), C{("group", gid)} or C{("chatroom", room id)}
+    (as decimal text: that conversation's messages)."""
+
+    def report_messages(app, scope, begin, end, after, count):
+        """The scope's messages created in [C{begin}, C{end}], retracted ones left out, in
+        (created, id) order: those after C{after} (a C{(created, id)} pair, exclusive; None
+        from the start), at most C{count}."""
+
+    def count_report_messages(app, scope, begin, end):
+        """How many messages L{report_messages} has in [C{begin}, C{end}], every page."""
+
+    def message_counts(app, begin, end):
+        """C{{(hour, target_type, msg_type): count}} of the messages created in the hours from
+        C{begin} up to (not including) C{end}: each hour a message was sent in, retracted
+        ones too (they were sent)."""
+
+    def distinct_count(app, what, begin, end):
+        """How many distinct names C{what} saw in the hours from C{begin} up to C{end}:
+        C{"sender"} (the users who sent a message), C{"group"} (the groups a message was sent
+        to) or C{"active"} (the users L{note_active} named)."""
+
+    def note_active(app, usernames, at):
+        """Note users active (they logged in, or were online) in the hour of C{at}."""
+
+    def created_histogram(app, kind, edges):
+        """How many of the app's current users (C{kind} C{"user"}) or groups (C{"group"}) were
+        created before C{edges[0]}, in each [C{edges[i]}, C{edges[i + 1]}), and at or after
+        the last edge: a list of C{len(edges) + 1} counts (C{edges} ascending)."""
+
+    def forget_reports(before):
+        """Forget, in every app, the figures of the hours before C{before} and what the app-wide
+        and per-user scopes index of the messages created before it, a bounded batch at a time
+        (writers are never held up for long); fires with how many entries went. The messages
+        stay in the log: histories, and the group and chat room scopes, which read them, are
+        bounded by the reader (L{jim.core.reports})."""
+
+
 class ICallbackStore(Interface):
     """Each app's callback backlog (docs/callbacks.md): items waiting to be POSTed to its app
     server, oldest first, each a kind and a text, with a store-made id (increasing in the
@@ -437,6 +480,7 @@ class IStore(Interface):
     words = Attribute("The L{IWordStore}.")
     rooms = Attribute("The L{IRoomStore}.")
     callbacks = Attribute("The L{ICallbackStore}.")
+    reports = Attribute("The L{IReportStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

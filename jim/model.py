@@ -69,6 +69,11 @@ RELATION_KINDS = (FRIEND, BLACKLIST, NODISTURB_USER, NODISTURB_GROUP, NODISTURB_
 USER_RELATIONS = (FRIEND, BLACKLIST, NODISTURB_USER)
 
 
+def _app_keys(keys):
+    """App keys as an L{App} keeps them: sorted, each once."""
+    return tuple(sorted(set(keys)))
+
+
 @attr.s(frozen=True, slots=True)
 class App:
     """An application: its users, groups and messages are invisible to every other app.
@@ -81,6 +86,11 @@ class App:
         self-registration), or None: the server's C{--open-registration} decides.
     @ivar callback_url: the app server's URL jim POSTs the app's messages and its users'
         online and offline changes to (JMessage's message callback), or None: none.
+    @ivar cross_apps: the keys of the apps whose users this app's users may chat with
+        (JMessage's cross-app chat), sorted, each once. Two apps' users chat only when each
+        app lists the other (L{cross_allowed}).
+    @ivar rest_rate: the REST API calls a minute the app may make (0: no limit), or None: the
+        server's C{--rest-rate}.
     """
 
     key = attr.ib(type=str)
@@ -91,6 +101,32 @@ class App:
     word_filter = attr.ib(type=bool, default=False)
     sdk_register = attr.ib(type=Optional[bool], default=None)
     callback_url = attr.ib(type=Optional[str], default=None)
+    cross_apps = attr.ib(type=tuple, default=(), converter=_app_keys)
+    rest_rate = attr.ib(type=Optional[int], default=None)
+
+
+def cross_allowed(app, other):
+    """May the users of C{app} and of C{other} (two L{App}s) chat? Only when each lists the
+    other in its C{cross_apps}."""
+    return other.key in app.cross_apps and app.key in other.cross_apps
+
+
+#: between an app key and a username in a L{qualified} name (no username holds one)
+QUALIFIER = ":"
+
+
+def qualified(app_key, username):
+    """How another app's user is named inside an app's data: C{<appkey>:<username>}. A
+    username never holds a C{:} (L{jim.core.users.check_name}), so the name is taken by no
+    user of the app, and names that user of that app alone."""
+    return f"{app_key}{QUALIFIER}{username}"
+
+
+def unqualified(name, home):
+    """C{(app key, username)} of a name in app C{home}'s data: a L{qualified} name's app and
+    user, or C{(home, name)}."""
+    app_key, sep, username = name.rpartition(QUALIFIER)
+    return (app_key, username) if sep else (home, name)
 
 
 @attr.s(frozen=True, slots=True)
@@ -251,7 +287,10 @@ class Message(NamedTuple):
     """One message of the log. Offline and history are queries over these.
 
     @ivar id: the server id, increasing in commit order within a store (0 until stored).
-    @ivar app: the sender's app.
+    @ivar app: the app whose log keeps it: the sender's. A cross-app message is kept twice,
+        once in each app (see L{jim.core.cross_apps}); in each, the other app's user is
+        named by a L{qualified} name (the C{target} of the sender's copy, the C{sender} of
+        the receiver's).
     @ivar target_type: L{SINGLE} (target is a username), L{GROUP} (a gid, as decimal text) or
         L{CHATROOM}.
     @ivar msg_type: one of L{MSG_TYPES}.
@@ -262,7 +301,8 @@ class Message(NamedTuple):
         delivering it twice; None when the client gave none.
     @ivar created: server time of acceptance, epoch milliseconds.
     @ivar from_type: L{FROM_USER} or L{FROM_ADMIN}.
-    @ivar target_app: the target's app when it is not C{app} (cross-app chat), else None.
+    @ivar target_app: the target's app when it is not C{app} (the sender's copy of a cross-app
+        message), else None.
     @ivar no_offline: not kept for recipients who are offline.
     @ivar no_notification: recipients' devices show no notification for it.
     @ivar retracted: taken back by its sender: gone from history and offline lists.
@@ -463,3 +503,12 @@ class Invalidate:
 
 
 BUS_VALUES = (Delivery, Kick, Invalidate)
+
+
+#: an hour, in epoch ms: the report area's figures are kept per hour (UTC)
+REPORT_HOUR_MS = 3_600_000
+
+
+def report_hour(ms):
+    """The start of the hour (epoch ms, UTC) C{ms} is in."""
+    return ms - ms % REPORT_HOUR_MS

@@ -18,6 +18,7 @@ from jim.errors import JimError
 from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.apps import generate_key
+from jim.core.callbacks import CallbackOptions
 from jim.core.core import build_core
 from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
@@ -189,6 +190,10 @@ class JimService(service.Service):
                                media_files=media_files, media_key=link_key(server_key),
                                single_device=config.single_device,
                                callback_client=CallbackClient(reactor),
+                               callback_options=CallbackOptions(
+                                   batch=config.limits.callback_batch,
+                                   backlog=config.limits.callback_backlog,
+                                   max_backoff=config.limits.callback_retry_max),
                                run_media=functools.partial(deferToThreadPool, reactor,
                                                            self._media_pool))
         self.core.start()
@@ -414,7 +419,7 @@ class JimService(service.Service):
             await port.stopListening()
         if self.core is not None:
             await self._close_sessions()
-            self.core.stop()
+            await self.core.stop()
             if self.core.inbox is not None:
                 await self.core.inbox.settled()  # the cursors of the connections just closed
         if self.bus is not None:

@@ -18,7 +18,7 @@ MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's m
 #: the limits that 0 switches off
 ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate",
             "http_min_body_rate", "descriptor_reserve")
-ZERO_OFF += ("login_failures_user", "login_failures_address")
+ZERO_OFF += ("login_failures_user", "login_failures_address", "report_days")
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -50,6 +50,14 @@ _LIMIT_OPTIONS = [
      " conversation for each device (its latest; JMessage's 100)."),
     ("inbox-days", "inbox_days", float, "Days offline messages are kept for a device, and a"
      " device unseen for longer is forgotten (JMessage's 15)."),
+    ("callback-batch", "callback_batch", int, "Most items (messages, or online changes) in one"
+     " POST to an app's callback URL."),
+    ("callback-backlog", "callback_backlog", int, "Items an app's callback backlog keeps while"
+     " its endpoint is slow or down (the newest; older ones are dropped, logged and counted)."),
+    ("callback-retry-max", "callback_retry_max", float, "Longest wait in seconds between two"
+     " tries of a failing callback endpoint (the waits double from 1 s up to it)."),
+    ("report-days", "report_days", float, "Days the Report API v2 reads back; older report"
+     " data is swept hourly (JMessage's 60; 0 keeps everything)."),
     ("max-reply-bytes", "max_reply", int, "Largest history or offline-messages reply (bytes of"
      " its JSON; one message at least): the rest is fetched by paging."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),

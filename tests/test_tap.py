@@ -56,6 +56,18 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual((config.limits.max_body, config.limits.rate), (1024, 0))
         self.assertTrue(config.open_registration)
 
+    def test_callback_and_report_options(self):
+        config = parse("--callback-batch", "20", "--callback-backlog", "500",
+                       "--callback-retry-max", "60", "--report-days", "0")
+        self.assertEqual((config.limits.callback_batch, config.limits.callback_backlog,
+                          config.limits.callback_retry_max, config.limits.report_days),
+                         (20, 500, 60.0, 0.0))
+        for option in ("--callback-batch", "--callback-backlog", "--callback-retry-max"):
+            with self.assertRaises(usage.UsageError):
+                parse(option, "0")
+        with self.assertRaises(usage.UsageError):
+            parse("--report-days", "-1")
+
     def test_single_device(self):
         self.assertFalse(parse().single_device)
         self.assertTrue(parse("--single-device").single_device)

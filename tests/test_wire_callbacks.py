@@ -23,15 +23,21 @@ def expected_object(message, from_name, target_name):
     body = dict(message.body)
     if message.extras is not None and "extras" not in body:
         body["extras"] = orjson.loads(message.extras)
-    target_app = message.target_app or message.app
+    # another app's user is named <appkey>:<username> (jim.model.qualified)
+    from_app, sender = message.app, message.sender
+    if ":" in sender:
+        from_app, sender = sender.rsplit(":", 1)
+    target_app, target = message.app, message.target
+    if message.target_type == model.SINGLE and ":" in target:
+        target_app, target = target.rsplit(":", 1)
     return {
         "msgid": message.id, "msg_ctime": message.created,
         "create_time": message.created // 1000, "version": 1,
-        "msg_level": 0 if target_app == message.app else 1,
-        "target_type": message.target_type, "target_id": message.target,
+        "msg_level": 0 if target_app == from_app else 1,
+        "target_type": message.target_type, "target_id": target,
         "target_name": target_name, "target_appkey": target_app,
-        "from_type": message.from_type, "from_id": message.sender, "from_name": from_name,
-        "from_appkey": message.app, "msg_type": message.msg_type, "msg_body": body,
+        "from_type": message.from_type, "from_id": sender, "from_name": from_name,
+        "from_appkey": from_app, "msg_type": message.msg_type, "msg_body": body,
         "no_offline": message.no_offline, "no_notification": message.no_notification,
     }
 
@@ -54,6 +60,16 @@ class MessageObjectTests(SynchronousTestCase):
             "from_id": "alice", "from_name": "Alice", "from_appkey": "app",
             "msg_type": "text", "msg_body": {"text": "你好", "extras": {"k": 1}},
             "no_offline": False, "no_notification": False})
+
+    def test_both_copies_of_a_cross_app_message(self):
+        sent = Message(7, "A", "alice", model.SINGLE, "B:bob", model.TEXT, {"text": "hi"},
+                       target_app="B", from_type=model.FROM_ADMIN)
+        kept = sent._replace(id=3, app="B", sender="A:alice", target="bob", target_app=None)
+        for message in (sent, kept):
+            obj = callbacks.message_object(message)
+            self.assertEqual((obj["msgid"], obj["msg_level"], obj["from_appkey"], obj["from_id"],
+                              obj["target_appkey"], obj["target_id"]),
+                             (message.id, 1, "A", "alice", "B", "bob"))
 
     def test_a_bodys_own_extras_are_kept(self):
         message = Message(1, "app", "a", model.SINGLE, "b", model.TEXT,

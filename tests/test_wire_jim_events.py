@@ -190,6 +190,14 @@ class EventObjectTests(SynchronousTestCase):
             {"username": "bob", "appkey": "app", "nickname": "Bob"},
             {"username": "d", "appkey": "app", "nickname": "Dee"}])
 
+    def test_another_apps_users_are_shown_with_their_appkey(self):
+        data = self.data(model.FRIEND_ADDED, actor="other:carol",
+                         users=(BOB, UserCard("other:dave", "Dave")))
+        self.assertEqual((data["from_username"], data["from_appkey"]), ("carol", "other"))
+        self.assertEqual(data["to_usernames"], [
+            {"username": "bob", "appkey": "app", "nickname": "Bob"},
+            {"username": "dave", "appkey": "other", "nickname": "Dave"}])
+
     def test_join_notify(self):
         self.assertEqual(orjson.loads(jim_events.join_notify("g1", BOB_JSON)), {
             "code": 10011, "msg": "join group ok! 加入群组成功!", "command": 9, "group": "g1",

@@ -22,9 +22,14 @@ from jim.model import App, Kick
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 #: what an administrator may change of an app (its key never changes; its secret by rotation)
-SETTINGS = ("name", "friend_mode", "word_filter", "sdk_register", "callback_url")
+SETTINGS = ("name", "friend_mode", "word_filter", "sdk_register", "callback_url",
+            "cross_apps", "rest_rate")
 #: the longest callback URL
 URL_BYTES = 2048
+#: the most apps one app may list in its C{cross_apps}
+CROSS_APPS = 100
+#: the highest REST rate an app may be given (calls a minute; JMessage's paid plans: 200,000)
+MAX_REST_RATE = 10_000_000
 
 
 def generate_key(length=24):
@@ -58,11 +63,27 @@ def check_settings(changes):
             out[field] = value
         elif field == "callback_url":
             out[field] = _check_url(value)
+        elif field == "cross_apps":
+            out[field] = _check_cross_apps(value)
+        elif field == "rest_rate":
+            if value is not None and (type(value) is not int
+                                      or not 0 <= value <= MAX_REST_RATE):
+                raise JimError(errors.BAD_REQUEST, f"rest_rate is null (the server's) or 0 to"
+                               f" {MAX_REST_RATE} calls a minute (0: no limit)")
+            out[field] = value
         else:
             if type(value) is not bool:
                 raise JimError(errors.BAD_REQUEST, f"{field} is true or false")
             out[field] = value
     return out
+
+
+def _check_cross_apps(value):
+    if (type(value) is not list or len(value) > CROSS_APPS
+            or any(type(key) is not str or not key for key in value)):
+        raise JimError(errors.BAD_REQUEST, f"cross_apps is a list of at most {CROSS_APPS} app"
+                       " keys")
+    return tuple(sorted(set(value)))
 
 
 def _check_url(value):
@@ -94,6 +115,7 @@ class Apps:
         if key in self._deleting:
             raise JimError(errors.APP_EXISTS, f"app {key!r} is being deleted: try again once"
                            " that is done")
+        await self._check_cross_apps(key, settings)
         secret = generate_key()
         app = App(key, secret_hash(secret), created=int(self.clock.seconds() * 1000),
                   **settings)
@@ -116,7 +138,18 @@ class Apps:
         if not changes:
             raise JimError(errors.BAD_REQUEST, f"change one of {', '.join(SETTINGS)}")
         await self.get(key)
+        await self._check_cross_apps(key, changes)
         return await self.accounts.update_app(key, changes)
+
+    async def _check_cross_apps(self, key, settings):
+        """Refuse C{cross_apps} that list the app itself or an app this server does not host.
+        (An app deleted later stays listed, and allows nothing: chat needs both apps.)"""
+        for other in settings.get("cross_apps", ()):
+            if other == key:
+                raise JimError(errors.BAD_REQUEST, f"cross_apps lists the app itself ({key!r})")
+            if await self.accounts.app(other) is None:
+                raise JimError(errors.BAD_REQUEST, f"cross_apps lists {other!r}, which is no"
+                               " app of this server")
 
     async def rotate_secret(self, key):
         """A new master secret for the app (the old one stops working everywhere at once):

@@ -1,12 +1,15 @@
 """The core as the front ends see it: the services, the hub and the limits in one object, the
 one function that wires them together, and the sweeper that closes connections which never
 log in or fall silent."""
+from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from jim.core.accounts import Accounts
 from jim.core.apps import Apps
 from jim.core.callbacks import CallbackOptions, Callbacks
+from jim.core.cross_apps import CrossApps
+from jim.core.cross_relations import CrossRelations
 from jim.core.events import Events
 from jim.core.groups import Groups
 from jim.core.hub import Hub
@@ -17,6 +20,7 @@ from jim.core.messages import Messages
 from jim.core.policy import Policy
 from jim.core.rates import ChatRates
 from jim.core.relations import Relations
+from jim.core.reports import Reports
 from jim.core.rooms import Rooms
 from jim.core.users import Users
 from jim.core.words import Words
@@ -32,6 +36,12 @@ class Core:
     log = Logger()
     #: the L{Callbacks} telling app servers of their apps (None: no callback client)
     callbacks = None
+    #: the L{CrossApps}: chat between the users of apps that allow each other
+    cross = None
+    #: the L{CrossRelations}: friends, blacklists and no-disturb settings across apps
+    cross_relations = None
+    #: the L{Reports}: the Report API v2's service
+    reports = None
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
                  events, limits, clock, metrics, auto_join=(), media=None, inbox=None,
@@ -73,6 +83,8 @@ class Core:
             self.inbox.start()
         if self.callbacks is not None:
             self.callbacks.start()
+        if self.reports is not None:
+            self.reports.start()
 
     def stop(self):
         if self._sweeper is not None and self._sweeper.running:
@@ -82,6 +94,9 @@ class Core:
             self.inbox.stop()
         if self.callbacks is not None:
             self.callbacks.stop()
+        if self.reports is not None:
+            return self.reports.stop()  # fires once the active users noted are handed over
+        return defer.succeed(None)
 
     def sweep(self):
         """Close sessions that did not log in in time, or sent nothing for too long.
@@ -139,6 +154,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                         open_registration, throttle, bus)
     messages = Messages(store.messages, accounts, users, relations, groups, presence, bus,
                         Policy(limits, metrics), events, metrics, limits)
+    cross = messages.cross = CrossApps(accounts, users, relations, messages.policy, messages)
     events.ordered = messages.publish_in_order
     words = Words(store.words, accounts, bus, clock, limits.sensitive_words)
     messages.words = words
@@ -157,6 +173,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
     inbox = Inbox(store.inbox, users, groups, clock, limits, store.events)
+    reports = hub.reports = Reports(store.reports, accounts, clock, limits)
     callbacks = None
     if callback_client is not None:
         callbacks = messages.callbacks = hub.callbacks = Callbacks(
@@ -168,4 +185,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                 inbox=inbox, words=words, rooms=rooms,
                 apps=Apps(store, accounts, bus, clock))
     core.callbacks = callbacks
+    core.reports = reports
+    core.cross = cross
+    core.cross_relations = CrossRelations(cross, relations, users, events)
+    users.on_delete.append(core.cross_relations.user_deleted)
     return core

@@ -45,6 +45,7 @@ class Hub:
         self._first = {}  # connection id -> whether it was its user's first, attached not bound
         self._passwords = {}  # connection id -> its user's password hash when it logged in
         self.callbacks = None  # the L{jim.core.callbacks.Callbacks}: told of users' presence
+        self.reports = None  # the L{jim.core.reports.Reports}: told of logins (active users)
 
     def attach(self, connection):
         """A connection logged in: it gets deliveries from now on. Fires once every node can
@@ -60,6 +61,8 @@ class Hub:
             connection.app, connection.username, connection.id, device)
         if first and self.callbacks is not None:
             self.callbacks.presence(connection.app, connection.username, True)
+        if self.reports is not None:
+            self.reports.logged_in(connection.app, connection.username)
         if replaced:
             self._replace(connection, replaced)
         return self.presence.announced(connection.id)

@@ -47,6 +47,8 @@ class Messages:
         self.words = None  # the L{jim.core.words.Words}: masks texts of apps that filter
         self.rooms = None  # the L{jim.core.rooms.Rooms}: chat rooms' members
         self.callbacks = None  # the L{jim.core.callbacks.Callbacks}: told of every message kept
+        #: the L{jim.core.cross_apps.CrossApps}: sends to another app's users
+        self.cross = None
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
@@ -135,6 +137,11 @@ class Messages:
             settings = await self.accounts.app(app)
             if settings is not None and settings.word_filter:
                 draft = masked(await self.words.filter_of(app), draft)
+            if draft.target_type == SINGLE and model.QUALIFIER in draft.target:
+                # another app's user (never in memory, so every such send comes here)
+                if ahead is not None:
+                    await ahead
+                return await self.cross.send(app, sender, draft, connection_id)
             me = await self.users.get(app, sender)
             d = defer.Deferred()
             if draft.target_type == SINGLE:
@@ -385,6 +392,10 @@ class Messages:
                            f" {username!r}")
         if message.retracted:
             raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted")
+        if message.target_type == SINGLE and (model.QUALIFIER in message.target
+                                              or model.QUALIFIER in message.sender):
+            raise JimError(errors.CROSS_APP, f"message {message_id} went to another app:"
+                           " cross-app messages cannot be retracted")
         window_ms = int(self.limits.retract_window * 1000)
         if self.events.now_ms() - message.created > window_ms:
             raise JimError(errors.RETRACT_TOO_LATE, f"messages can be retracted for"

@@ -100,10 +100,16 @@ class Relations:
         self._cache.pop((app, owner), None)
 
     async def _reload(self, app, owners):
+        """Read the relations of C{owners} again, here and (told on the bus) on every node."""
         for owner in dict.fromkeys(owners):
             self._drop(app, owner)
             await self._read(app, owner)
             self.bus.publish(Invalidate(model.RELATIONS_AREA, app, owner, self.bus.node))
+
+    async def reload(self, app, owners):
+        """The relations of C{owners} changed (another service wrote them): read them again,
+        on every node."""
+        await self._reload(app, owners)
 
     async def friends(self, app, owner):
         """The owner's friends as L{Relation}s (with its notes), oldest first."""
@@ -111,7 +117,9 @@ class Relations:
         return await self.store.relations_of(app, owner, (model.FRIEND,))
 
     async def friend_names(self, app, owner):
-        return list((await self.of(app, owner)).friends)
+        """The owner's friends in its app (not those of other apps: L{jim.core.cross_apps})."""
+        return [name for name in (await self.of(app, owner)).friends
+                if model.QUALIFIER not in name]
 
     async def blacklist(self, app, owner):
         await self.users.get(app, owner)
@@ -186,12 +194,14 @@ class Relations:
 
     # -- blacklist -----------------------------------------------------------------------------
 
-    async def add_blacklist(self, app, owner, usernames):
+    async def add_blacklist(self, app, owner, usernames, found=None):
+        """Blacklist C{usernames}; C{found}: their users (name -> User), when the caller read
+        them (other apps' users, by their qualified names: L{jim.core.cross_apps})."""
         _refuse_repeats(usernames, "user")
         if owner in usernames:
             raise JimError(errors.BAD_REQUEST, "a user cannot blacklist itself")
         await self.users.get(app, owner)
-        others = await self.users.require_all(app, usernames)
+        others = found if found is not None else await self.users.require_all(app, usernames)
         _refuse_if(usernames, lambda name: others[name].admin, errors.ADMIN_NOT_BLACKLISTABLE,
                    "admins cannot be blacklisted")
         mine = await self.of(app, owner)
@@ -220,14 +230,16 @@ class Relations:
     # -- no-disturb and shields ----------------------------------------------------------------
 
     async def set_nodisturb(self, app, owner, add_users=(), remove_users=(), add_groups=(),
-                            remove_groups=(), everything=None):
+                            remove_groups=(), everything=None, found=None):
         """Change the owner's no-disturb settings: users, groups (gids) and the global one
-        (C{everything} True on, False off, None unchanged). All or nothing."""
+        (C{everything} True on, False off, None unchanged). All or nothing. C{found}: the
+        users of C{add_users}, when the caller read them (as L{add_blacklist} takes them)."""
         await self.users.get(app, owner)
         mine = await self.of(app, owner)
         _refuse_repeats(list(add_users) + list(remove_users), "user")
         _refuse_repeats(list(add_groups) + list(remove_groups), "group")
-        await self.users.require_all(app, add_users)
+        if found is None:
+            await self.users.require_all(app, add_users)
         for name in add_users:
             if name in mine.nodisturb_users:
                 raise JimError(errors.NODISTURB_USER_ON, f"no-disturb for {name!r} is on already")

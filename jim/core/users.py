@@ -209,6 +209,9 @@ class Users:
                        bulk=False):
         """Create a user (an admin with C{admin}); C{hashed}: its password hash, made already;
         C{bulk}: one of a batch, whose hash waits behind logins rather than being refused."""
+        if model.QUALIFIER in username:  # it names another app's user (jim.core.cross_apps)
+            raise JimError(errors.BAD_REQUEST, f"a username may not hold"
+                           f" {model.QUALIFIER!r}")
         profile = check_profile(profile or {})
         if hashed is None:
             check_password(password)

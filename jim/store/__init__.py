@@ -36,7 +36,7 @@ MEMBER_CHANGES = frozenset(("role", "silenced"))
 ROOM_CHANGES = frozenset(("name", "description", "owner", "max_members", "mtime"))
 ROOM_MEMBER_CHANGES = frozenset(("silenced",))
 APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register",
-                         "callback_url"))
+                         "callback_url", "cross_apps", "rest_rate"))
 
 
 def check_changes(kind, changes, allowed):
@@ -147,3 +147,17 @@ def no_such_word(word):
 
 def too_many_words(most):
     return JimError(errors.TOO_MANY, f"an app has at most {most} sensitive words")
+
+REPORT_HOUR_MS = model.REPORT_HOUR_MS
+report_hour = model.report_hour
+
+
+def report_scope_has(scope, message):
+    """Whether a report C{scope} (L{jim.interfaces.IReportStore}) takes C{message}."""
+    if scope is None:
+        return True
+    kind, name = scope
+    if kind == "user":
+        return message.sender == name or (message.target_type == model.SINGLE
+                                          and message.target == name)
+    return message.target_type == kind and message.target == name

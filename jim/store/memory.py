@@ -28,6 +28,7 @@ from jim.store.memory_messages import MemoryMessages
 from jim.store.memory_rooms import MemoryRooms
 from jim.store.memory_words import MemoryWords
 from jim.store.memory_callbacks import MemoryCallbacks
+from jim.store.memory_reports import MemoryReports
 
 
 @implementer(IStore)
@@ -44,6 +45,7 @@ class MemoryStore:
         self.words = MemoryWords()
         self.rooms = MemoryRooms()
         self.callbacks = MemoryCallbacks()
+        self.reports = MemoryReports(self.messages, self.users, self.groups)
 
     @answered
     def start(self):
@@ -125,6 +127,10 @@ class MemoryApps:
 class MemoryUsers:
     def __init__(self):
         self._users = {}  # (app, username) -> User, in registration order
+
+    def all_users(self, app):
+        """The app's users (the report area counts them)."""
+        return [user for (of, _), user in self._users.items() if of == app]
 
     @answered
     def add_user(self, user):

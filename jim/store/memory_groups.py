@@ -27,6 +27,10 @@ class MemoryGroups:
             raise JimError(errors.NO_SUCH_GROUP, f"no group {gid}")
         return group
 
+    def all_groups(self, app):
+        """The app's groups (the report area counts them)."""
+        return [group for (of, _), group in self._groups.items() if of == app]
+
     @answered
     def create_group(self, group, members):
         app = group.app

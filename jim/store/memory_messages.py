@@ -76,6 +76,10 @@ class MemoryMessages:
     def last_id(self):
         return self._last_id
 
+    def all_messages(self):
+        """Every message of the log, of every app (the report area walks it)."""
+        return self._messages.values()
+
     def private_conversations(self, app, username):
         return tuple(self._private.get((app, username), ()))
 

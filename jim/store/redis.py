@@ -25,6 +25,7 @@ from jim.store.redis_inbox import RedisInbox
 from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
 from jim.store.redis_relations import RedisRelations
+from jim.store.redis_reports import RedisReports
 from jim.store.redis_rooms import RedisRooms
 from jim.store.redis_users import RedisUsers
 from jim.store.redis_words import RedisWords
@@ -58,6 +59,7 @@ class RedisStore:
         self.words = RedisWords(self.client)
         self.rooms = RedisRooms(self.client)
         self.callbacks = RedisCallbacks(self.client)
+        self.reports = RedisReports(self.client)
 
     async def _start(self):
         await self.client.start()

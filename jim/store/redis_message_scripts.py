@@ -7,40 +7,77 @@ array: a message's text ends with C{false]} until it is retracted, then with C{t
 """
 from jim.redis.client import Script
 
-#: KEYS: the id counter, the messages, the client ids, then for each message the history of
-#: its conversation, the list of its conversation's ids and the private-conversation sets of
-#: its sender and target (none, one or two).
+#: KEYS: the id counter, the messages, the client ids, the app's report log and its report
+#: hours, then for each hour of the batch (ARGV[2], ...) its report counts, senders and groups
+#: (L{jim.store.redis_reports}), then for each message the history of its conversation, the list
+#: of its conversation's ids, the private-conversation sets of its sender and target (none, one
+#: or two) and its sender's report index (one for a group or chat room message, none for a
+#: private one, which a user's report scope reads from its history).
 #: ARGV[1]: a JSON array with, for each message, an array of texts: p (how many
 #: private-conversation sets), the id it was built with ('' for the next one), its JSON, the
 #: head of its history entry ('' for none), its client-id field ('' for none), its
-#: conversation key ('' when p is 0). (One argument
-#: rather than one per field: a command's arguments cost a client far more to encode than a
-#: JSON text, and cjson reads texts back exactly.)
+#: conversation key ('' when p is 0), u (how many report indexes: 0 or 1), the place of its
+#: hour among the batch's hours (1 for ARGV[2]), its field of the hour's counts (C{<target
+#: type>:<msg type>}), its sender, its gid ('' for none). (One argument rather than one per
+#: field: a command's arguments cost a client far more to encode than a JSON text, and cjson
+#: reads texts back exactly.) ARGV[2], ...: the batch's hours, as members of the report hours.
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id.
 #: The whole batch is one SET, one HSET, one ZADD for each history it touches and one RPUSH
 #: for each conversation, not several commands a message: each command a script runs is also
 #: an entry in the AOF and the replication stream. A conversation enters its users'
 #: private-conversation sets (SADD) only with its first message, when the RPUSH makes its list:
 #: the sets are kept with the lists and never lose a member, so later messages need no SADD.
+#: The reports' share is grouped the same way: one ZADD of the report log, one of each group or
+#: chat room sender's report index, one of the report hours (which changes nothing, so is not
+#: written to the AOF, once the hour is there), one HINCRBY for each hour and (target type,
+#: message type), one SADD of the senders of each hour and one of its groups. A message
+#: appended retracted is counted (it was sent) but enters no index, as it enters no history.
 APPEND = Script("messages.append", """
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local first = last
 local ids, fields, sets, names = {}, {}, {}, {}
 local lists, conversations = {}, {}
-local function add(name, score, member)
+local hours, tallies, tallied, members, named = {}, {}, {}, {}, {}
+local function add(name, member)
   local set = sets[name]
   if set == nil then
     set = {}
     sets[name] = set
     names[#names + 1] = name
   end
-  set[#set + 1] = score
+  set[#set + 1] = '0'  -- a text: a number would be formatted as a double for Redis
   set[#set + 1] = member
 end
-local k = 4
+local function tally(name, field)
+  local counts = tallies[name]
+  if counts == nil then
+    counts = {}
+    tallies[name] = counts
+  end
+  if counts[field] == nil then
+    counts[field] = 1
+    tallied[#tallied + 1] = {name, field}
+  else
+    counts[field] = counts[field] + 1
+  end
+end
+local function note(name, member)
+  local set = members[name]
+  if set == nil then
+    set = {}
+    members[name] = set
+    named[#named + 1] = name
+  end
+  if set[member] == nil then
+    set[member] = true
+    set[#set + 1] = member
+  end
+end
+local k = 3 * #ARGV + 3  -- after the hours' keys
 for _, entry in ipairs(cjson.decode(ARGV[1])) do
-  local p = tonumber(entry[1])
+  local p, u, hour = tonumber(entry[1]), tonumber(entry[7]), tonumber(entry[8])
   local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
+  local r = k + 1 + p
   local id = 0
   if given == '' then
     last = last + 1
@@ -54,7 +91,22 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     fields[#fields + 1] = field
     fields[#fields + 1] = value
     if head ~= '' then
-      add(KEYS[k], 0, head .. string.format('%020d', id))
+      local member = head .. string.format('%020d', id)
+      add(KEYS[k], member)
+      add(KEYS[4], member)
+      for i = 1, u do
+        add(KEYS[r + i], member)
+      end
+    end
+    if hours[hour] == nil then
+      hours[hour] = true
+      add(KEYS[5], ARGV[hour + 1])
+    end
+    local figures = 3 * hour + 3
+    tally(KEYS[figures], entry[9])
+    note(KEYS[figures + 1], entry[10])
+    if entry[11] ~= '' then
+      note(KEYS[figures + 2], entry[11])
     end
     local list = KEYS[k + 1]
     local pushed = lists[list]
@@ -72,7 +124,7 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     end
   end
   ids[#ids + 1] = id
-  k = k + 2 + p
+  k = r + u + 1
 end
 if last ~= first then
   redis.call('SET', KEYS[1], string.format('%d', last))
@@ -82,6 +134,12 @@ if #fields > 0 then
 end
 for _, name in ipairs(names) do
   redis.call('ZADD', name, unpack(sets[name]))
+end
+for _, counted in ipairs(tallied) do
+  redis.call('HINCRBY', counted[1], counted[2], tallies[counted[1]][counted[2]])
+end
+for _, name in ipairs(named) do
+  redis.call('SADD', name, unpack(members[name]))
 end
 for _, list in ipairs(conversations) do
   local pushed = lists[list]
@@ -115,8 +173,9 @@ end
 return out
 """)
 
-#: KEYS: the messages, the message's history; ARGV: its id, its history entry. Its JSON,
-#: retracted.
+#: KEYS: the messages, the message's history, then its report indexes (the app's log, and a
+#: group or chat room message's sender's: L{jim.store.redis_reports}); ARGV: its id, its history
+#: entry (the same member in each index). Its JSON, retracted.
 RETRACT = Script("messages.retract", """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
 if not value then
@@ -127,6 +186,8 @@ if string.sub(value, -5) == 'true]' then
 end
 value = string.sub(value, 1, -7) .. 'true]'
 redis.call('HSET', KEYS[1], ARGV[1], value)
-redis.call('ZREM', KEYS[2], ARGV[2])
+for i = 2, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[2])
+end
 return value
 """)

@@ -17,10 +17,15 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
                                           (L{jim.store.redis_inbox}) latest of a conversation
     jim:{app}:private:<username>  SET     the keys of the user's private conversations (a
                                           single-target message's sender and target)
+    jim:{app}:reports:...                 the report area's indexes and hourly figures
+                                          (L{jim.store.redis_reports}, which reads them)
 
 An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
 history entry, its conversation's id list (and, with the first message of a private
-conversation, both users' sets) and its client-id entry, all or nothing.
+conversation, both users' sets), its client-id entry, and its share of the reports (its entry
+in the app's report log and, for a group or chat room message, in its sender's report index, its
+hour's count, sender and group), all or nothing. A retraction takes it out of the report indexes
+too.
 The appends of one reactor turn leave together at its end, one script an app (up to L{BATCH}
 messages a script), and each app has at most L{SCRIPTS_IN_FLIGHT} scripts in flight from this
 node: what comes meanwhile waits for one to be answered, and then goes as one batch. The store
@@ -51,7 +56,7 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.model import MAX_INT64, SINGLE, Message
+from jim.model import GROUP, MAX_INT64, SINGLE, Message
 from jim.store import (
     check_paging,
     conversation_of,
@@ -69,12 +74,41 @@ BATCH_KEYS = 4096
 #: the highest id a script counts exactly
 LAST_ID = 2**53
 _SHIFT = 2**63  # created + _SHIFT: 0 .. 2**64 - 1, at most 20 digits
+HOUR = 3_600_000
+HOUR_SHIFT = 10**19  # the hour of any int64 time, shifted so: 20 digits, positive
 assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracted"
 
 
-def _head(created):
-    """The start of a history entry: C{created}, shifted to be positive, as 20 digits, and ':'."""
+def history_head(created):
+    """The start of a history entry: C{created}, shifted to be positive, as 20 digits, and ':'.
+    (The report indexes hold the same entries: L{jim.store.redis_reports}.)"""
     return f"{created + _SHIFT:020d}:"
+
+
+def report_key(app, *parts):
+    """A key of the app's reports (L{jim.store.redis_reports}), some of which the append script
+    writes: C{reports:log}, C{reports:hours}, C{reports:user:<username>},
+    C{reports:<figure>:<hour>}."""
+    return key(app, "reports", *parts)
+
+
+def hour_of(created):
+    """The start of the hour of C{created} (epoch ms, UTC)."""
+    return created - created % HOUR
+
+
+def hour_member(hour):
+    """An hour's member of C{reports:hours}: shifted to be positive, as 20 digits, so that their
+    byte order is their order (every int64 time's hour fits)."""
+    return f"{hour + HOUR_SHIFT:020d}"
+
+
+def _report_indexes(message):
+    """The users' report indexes that hold a message: a group or chat room message's sender's;
+    none for a private message (a user's scope reads it from the conversation's history)."""
+    if message.target_type == SINGLE:
+        return []
+    return [report_key(message.app, "user", message.sender)]
 
 
 def _client_field(sender, client_id, target_type, target):
@@ -158,8 +192,14 @@ class RedisMessages:
             keys.append(key(app, "private", message.sender))
             if message.target != message.sender:
                 keys.append(key(app, "private", message.target))
-        head = "" if message.retracted else _head(message.created)
+        head = "" if message.retracted else history_head(message.created)
         values = [str(len(keys) - 2), given, value, head, client, private]
+        # the reports' share (jim.store.redis_reports): the users' indexes, the hour's figures
+        indexes = () if message.retracted else _report_indexes(message)
+        keys += indexes
+        values += [str(len(indexes)), "",  # the place of its hour: given by _write
+                   message.target_type + ":" + message.msg_type, message.sender,
+                   message.target if message.target_type == GROUP else ""]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
@@ -194,13 +234,24 @@ class RedisMessages:
             self._write(app, waiting[:count])
 
     def _write(self, app, batch):
-        keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids")]
+        keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids"),
+                report_key(app, "log"), report_key(app, "hours")]
+        hours = {}  # the batch's hours: each one's keys are named once, not once a message
         entries = []
-        for _, entry_keys, entry_args, _, _ in batch:
-            keys += entry_keys
+        for message, _, entry_args, _, _ in batch:
+            hour = hour_of(message.created)
+            place = hours.get(hour)
+            if place is None:
+                place = hours[hour] = len(hours) + 1
+                keys += [report_key(app, figure, str(hour))
+                         for figure in ("counts", "sender", "group")]
+            entry_args[7] = str(place)  # (a batch is written once)
             entries.append(entry_args)
+        for _, entry_keys, _, _, _ in batch:
+            keys += entry_keys
         started = self._reactor.seconds()
-        d = self._client.run(APPEND, keys, [orjson.dumps(entries)])
+        d = self._client.run(APPEND, keys, [orjson.dumps(entries),
+                                            *[hour_member(hour) for hour in hours]])
         d.addBoth(self._written, app, batch, started)
 
     def _written(self, reply, app, batch, started):
@@ -253,9 +304,10 @@ class RedisMessages:
         if message is None:
             raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
         # its conversation and created never change; the script checks the rest again
-        entry = f"{_head(message.created)}{message.id:020d}"
+        entry = f"{history_head(message.created)}{message.id:020d}"
         value = await self._client.run(
-            RETRACT, [key(app, "messages"), key(app, "history", conversation_of(message))],
+            RETRACT, [key(app, "messages"), key(app, "history", conversation_of(message)),
+                      report_key(app, "log"), *_report_indexes(message)],
             [str(message.id), entry])
         return stored_message(app, message.id, value)
 
@@ -273,8 +325,8 @@ class RedisMessages:
         if count == 0:
             return []
         # an entry of created t is "<t>:<id>": above "<t>:", below "<t>;"
-        low = "-" if begin is None else "[" + _head(begin)
-        high = "+" if end is None else "(" + _head(end)[:-1] + ";"
+        low = "-" if begin is None else "[" + history_head(begin)
+        high = "+" if end is None else "(" + history_head(end)[:-1] + ";"
         reply = await self._client.run(
             HISTORY, [key(app, "history", conversation), key(app, "messages")],
             [low, high, "" if offset is None else str(offset), str(count)])

@@ -39,6 +39,7 @@ from jim.store.sqlite_rooms import SqliteRooms
 from jim.store.sqlite_users import SqliteUsers
 from jim.store.sqlite_words import SqliteWords
 from jim.store.sqlite_callbacks import SqliteCallbacks
+from jim.store.sqlite_reports import SqliteReports
 
 #: how often the WAL is folded back into the database file (by its own thread)
 CHECKPOINT_SECONDS = 2.0
@@ -147,6 +148,7 @@ class SqliteStore(WalCheckpoints):
         self.words = SqliteWords(self)
         self.rooms = SqliteRooms(self)
         self.callbacks = SqliteCallbacks(self)
+        self.reports = SqliteReports(self)
 
     # lifecycle
 

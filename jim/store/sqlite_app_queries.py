@@ -1,19 +1,28 @@
 # -*- test-case-name: tests.store_contract.test_apps -*-
 """The SQL of the apps area of L{jim.store.sqlite.SqliteStore}: plain functions over a
 connection (writes on the writer thread inside a batch, reads on the reader thread)."""
+import orjson
+
 from jim import errors
 from jim.errors import JimError
 from jim.model import App
 from jim.store.sqlite_sql_helpers import assignments, counted_page
 
 _COLUMNS = ("key, secret_hash, name, created, friend_mode, word_filter, sdk_register,"
-            " callback_url")
+            " callback_url, cross_apps, rest_rate")
 
 
 def _app(row):
-    key, secret_hash, name, created, friend_mode, word_filter, sdk_register, callback = row
+    (key, secret_hash, name, created, friend_mode, word_filter, sdk_register, callback,
+     cross_apps, rest_rate) = row
     return App(key, secret_hash, name, created, bool(friend_mode), bool(word_filter),
-               None if sdk_register is None else bool(sdk_register), callback)
+               None if sdk_register is None else bool(sdk_register), callback,
+               orjson.loads(cross_apps), rest_rate)
+
+
+def _keys(cross_apps):
+    """How the column holds an app's C{cross_apps}: a JSON array."""
+    return orjson.dumps(list(cross_apps)).decode()
 
 
 def select_app(db, key):
@@ -24,14 +33,17 @@ def select_app(db, key):
 def insert_app(db, app):
     if db.execute("SELECT 1 FROM apps WHERE key = ?", (app.key,)).fetchone():
         raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
-    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (app.key, app.secret_hash, app.name, app.created, app.friend_mode,
-                app.word_filter, app.sdk_register, app.callback_url))
+                app.word_filter, app.sdk_register, app.callback_url, _keys(app.cross_apps),
+                app.rest_rate))
 
 
 
 def update_app(db, key, changes):
     if changes:
+        if "cross_apps" in changes:
+            changes = {**changes, "cross_apps": _keys(changes["cross_apps"])}
         clause, values = assignments(changes)
         db.execute(f"UPDATE apps SET {clause} WHERE key = ?", (*values, key))
     app = select_app(db, key)

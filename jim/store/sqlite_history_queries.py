@@ -9,6 +9,7 @@ index, and the tail scan skips it.
 """
 from jim.model import MAX_INT64
 from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, message_from
+from jim.store.sqlite_report_queries import index_reports
 
 #: index the tail once this many messages were written since the last time
 INDEX_EVERY = 1000
@@ -72,6 +73,7 @@ def index_conversations(db):
         " WHERE id > (SELECT indexed_upto FROM conversation_index_state)"
         ") WHERE block IS NOT NULL ON CONFLICT (block) DO UPDATE SET low = MIN(low, excluded.low)"
     )
+    index_reports(db)
     db.execute("UPDATE conversation_index_state SET indexed_upto = (SELECT MAX(id) FROM messages)"
                " WHERE indexed_upto < (SELECT MAX(id) FROM messages)")
     return added

@@ -239,5 +239,11 @@ def retract_message(db, app, message_id):
     db.execute("INSERT OR IGNORE INTO conversation_retracted (conv, created, id)"
                " SELECT conv, created, id FROM messages WHERE id = ?", (message_id,))
     db.execute("UPDATE messages SET retracted = 1 WHERE id = ?", (message_id,))
+    # and out of the report's indexes (migration 13), if the index job put it there
+    db.execute("DELETE FROM report_index WHERE app = ? AND created = ? AND id = ?",
+               (app, message.created, message_id))
+    db.execute("DELETE FROM report_user_index WHERE app = ? AND username IN (?, ?)"
+               " AND created = ? AND id = ?",
+               (app, message.sender, message.target, message.created, message_id))
     return message._replace(retracted=True)
 

@@ -22,7 +22,8 @@ _NAMED = {errors.NO_SUCH_APP: (899009, 404)}
 def _app(app, secret=None):
     out = {"appKey": app.key, "name": app.name, "created": shapes.clock_time(app.created),
            "friend_mode": app.friend_mode, "word_filter": app.word_filter,
-           "sdk_register": app.sdk_register, "callback_url": app.callback_url}
+           "sdk_register": app.sdk_register, "callback_url": app.callback_url,
+           "cross_apps": list(app.cross_apps), "rest_rate": app.rest_rate}
     if secret is not None:
         out["masterSecret"] = secret
     return out
@@ -31,7 +32,7 @@ def _app(app, secret=None):
 @route("POST", "/admin/v1/apps", body_limit=_BODY)
 async def create_app(call):
     """A new app: C{{"name", "appKey"?, "friend_mode"?, "word_filter"?, "sdk_register"?,
-    "callback_url"?}}; 201 with its appKey and masterSecret (shown only now)."""
+    "callback_url"?, "cross_apps"?, "rest_rate"?}}; 201 with its appKey and masterSecret (shown only now)."""
     body = dict(params.obj(call.json(default={})))
     key = body.pop("appKey", None)
     app, secret = await call.core.apps.create(body, key)

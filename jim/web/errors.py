@@ -55,6 +55,7 @@ JMESSAGE = {
     errors.SHIELD_ON: (899052, 403),
     errors.SHIELD_OFF: (899053, 403),
     errors.CROSS_APP: (899021, 403),
+    errors.CROSS_APP_DENIED: (899020, 403),
     errors.MESSAGE_TOO_LARGE: (803007, 403),
     errors.NO_SUCH_MESSAGE: (855003, 403),
     errors.RETRACT_TOO_LATE: (855001, 403),

@@ -18,6 +18,8 @@ import hmac
 
 import orjson
 
+from jim.model import QUALIFIER, SINGLE, unqualified
+
 #: JMessage's message version
 VERSION = 1
 #: a backlog item's kind -> the name of the list it goes out in
@@ -34,21 +36,27 @@ def message_object(message, from_name="", target_name=""):
     body = message.body
     if message.extras is not None and "extras" not in body:
         body = {**body, "extras": orjson.Fragment(message.extras)}
-    target_app = message.target_app or message.app
+    # a cross-app message names the other app's user by its qualified name (jim.model)
+    from_app, from_id = message.app, message.sender
+    if QUALIFIER in from_id:
+        from_app, from_id = unqualified(from_id, from_app)
+    target_app, target = message.app, message.target
+    if message.target_type == SINGLE and QUALIFIER in target:
+        target_app, target = unqualified(target, target_app)
     return {
         "msgid": message.id,
         "msg_ctime": message.created,
         "create_time": message.created // 1000,
         "version": VERSION,
-        "msg_level": 0 if target_app == message.app else 1,
+        "msg_level": 0 if target_app == from_app else 1,
         "target_type": message.target_type,
-        "target_id": message.target,
+        "target_id": target,
         "target_name": target_name,
         "target_appkey": target_app,
         "from_type": message.from_type,
-        "from_id": message.sender,
+        "from_id": from_id,
         "from_name": from_name,
-        "from_appkey": message.app,
+        "from_appkey": from_app,
         "msg_type": message.msg_type,
         "msg_body": body,
         "no_offline": message.no_offline,

@@ -68,18 +68,25 @@ def join_notify(group_id, user_json):
                          user=user_json)
 
 
+def _to_user(card, app):
+    username = card.username
+    if model.QUALIFIER in username:  # rare: another app's user
+        app, username = model.unqualified(username, app)
+    return {"username": username, "appkey": app, "nickname": card.nickname}
+
+
 def event_json(event, alias=None):
-    """JMessage's event object (reference section 4.5) for one event."""
+    """JMessage's event object (reference section 4.5) for one event. Another app's user,
+    named C{<appkey>:<username>} in the event (L{model.qualified}), is shown by its username
+    and its appkey."""
+    from_app, actor = model.unqualified(event.actor, event.app)
     obj = {
         "event_id": event.id,
         "event_type": EVENT_TYPES[event.kind],
         "kind": event.kind,
-        "from_username": event.actor,
-        "from_appkey": event.app,
-        "to_usernames": [
-            {"username": u.username, "appkey": event.app, "nickname": u.nickname}
-            for u in event.users
-        ],
+        "from_username": actor,
+        "from_appkey": from_app,
+        "to_usernames": [_to_user(u, event.app) for u in event.users],
         "ctime_ms": event.created,
     }
     if event.gid is not None:

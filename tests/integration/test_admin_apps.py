@@ -122,6 +122,36 @@ class AdminTests(TestCase, Checks, Clients):
                          0)
 
 
+class AppRateTests(TestCase, Checks):
+    timeout = 60
+
+    async def test_an_app_may_have_its_own_rest_rate(self):
+        jim = await start_jim(self, admin_secret=ADMIN, limits={"rest_rate": 1000})
+        admin = Admin(jim)
+        small = await admin.create(name="Small", rest_rate=2)
+        free = await admin.create(name="Free", rest_rate=0)
+        server = await admin.create(name="Server's")
+        for bad in (-1, 1.5, "10", True, 10**8):
+            self.assertError(await admin.put(f"/admin/v1/apps/{small.key}", {"rest_rate": bad}),
+                             400, 899003)
+        self.assertEqual(self.assertJson(await admin.get(f"/admin/v1/apps/{small.key}"))
+                         ["rest_rate"], 2)
+        answers = [await small.get("/v1/users?start=0&count=10") for _ in range(3)]
+        self.assertEqual([a.status for a in answers], [200, 200, 429])
+        self.assertEqual(answers[0].header("x-rate-limit-limit"), "2")
+        self.assertError(answers[2], 429, 899030)
+        for _ in range(5):
+            answer = await free.get("/v1/users?start=0&count=10")
+            self.assertEqual(answer.status, 200)
+            self.assertIsNone(answer.header("x-rate-limit-limit"))
+        self.assertEqual((await server.get("/v1/users?start=0&count=10"))
+                         .header("x-rate-limit-limit"), "1000")
+        # given the server's rate back (null), the app takes it at once
+        self.assertJson(await admin.put(f"/admin/v1/apps/{small.key}", {"rest_rate": None}))
+        again = await small.get("/v1/users?start=0&count=10")
+        self.assertEqual((again.status, again.header("x-rate-limit-limit")), (200, "1000"))
+
+
 class ClusterAdminTests(ClusterCase):
     async def test_a_change_on_one_node_holds_on_the_other(self):
         url = empty_redis()

@@ -130,7 +130,9 @@ class SendTests(TestCase, Checks):
             ({**base, "from_id": "ghost"}, 403, 899002),
             ({**base, "target_id": "ghost"}, 403, 899002),
             ({**base, "target_type": "group", "target_id": 99999999}, 403, 899006),
-            ({**base, "target_appkey": "X" * 24}, 403, 899021),
+            ({**base, "target_appkey": "X" * 24}, 403, 899020),  # no app allowing this one
+            ({**base, "target_type": "group", "target_id": gid, "target_appkey": "X" * 24},
+             403, 899021),
             ({**base, "from_type": "user"}, 400, 899003),
             ({**base, "target_type": "chatroom", "target_id": "10000001"}, 403, 899081),
             ({**base, "target_type": "chatroom", "target_id": "lobby"}, 400, 899003),

@@ -46,16 +46,33 @@ class AppsContract(ContractCase):
                         {"word_filter": True, "sdk_register": False}, {"sdk_register": True},
                         {"sdk_register": None, "word_filter": False},
                         {"callback_url": "https://app.example/jim?x=1"},
-                        {"callback_url": None}):
+                        {"callback_url": None}, {"cross_apps": ("k3", "k2")},
+                        {"cross_apps": ()}, {"rest_rate": 1200}, {"rest_rate": 0},
+                        {"rest_rate": None}):
             app = attr.evolve(app, **changes)
             self.assertEqual(await apps.update_app("k1", changes), app, changes)
             self.assertEqual(await apps.get_app("k1"), app, changes)
             self.assertIs((await apps.get_app("k1")).word_filter, app.word_filter)
         self.assertEqual(await apps.update_app("k1", {}), app)
         self.assertEqual(app, App("k1", "cafe", "again", 5, False))
-        added = App("k2", "f00d", word_filter=True, sdk_register=False)
+        added = App("k2", "f00d", word_filter=True, sdk_register=False, rest_rate=30)
         await apps.add_app(added)
         self.assertEqual(await apps.get_app("k2"), added)
+
+    async def test_cross_apps_are_kept_sorted_once_each(self):
+        apps = self.store.apps
+        app = App("k1", "f00d", cross_apps=["k3", "k2", "k3"])
+        self.assertEqual(app.cross_apps, ("k2", "k3"))
+        await apps.add_app(app)
+        self.assertEqual((await apps.get_app("k1")).cross_apps, ("k2", "k3"))
+        self.assertEqual((await apps.update_app("k1", {"cross_apps": ["k4", "k2", "k4"]}))
+                         .cross_apps, ("k2", "k4"))
+        self.assertEqual((await apps.get_app("k1")).cross_apps, ("k2", "k4"))
+        self.assertEqual((await apps.list_apps(0, 1))[1][0].cross_apps, ("k2", "k4"))
+        await apps.add_app(App("k2", "beef"))
+        self.assertEqual((await apps.get_app("k2")).cross_apps, (), "none by default")
+        self.assertEqual((await apps.update_app("k1", {"name": "x"})).cross_apps, ("k2", "k4"),
+                         "another change keeps them")
 
     async def test_delete_takes_the_record_only(self):
         apps = self.store.apps

@@ -1,12 +1,16 @@
-"""JMessage's REST API v1 (and its two /v2 member calls), on jim's core.
+"""JMessage's REST API v1, its two /v2 member calls and its Report API v2, on jim's core.
 
 Every route lives in one of the modules below, declared with L{router.route}; L{ROUTES} is
 all of them, which docs/rest-api.md and docs/openapi.yaml describe (a test keeps them in step).
 """
-from jim.web.rest_v1 import groups, messages, relations, resources, rooms, users, words
+from jim.web.rest_v1 import (
+    cross, groups, messages, relations, reports, resources, rooms, users, words,
+)
 from jim.web.rest_v1.router import Router, routes_of
 
-ROUTES = [route for module in (users, relations, groups, rooms, messages, resources, words)
+ROUTES = [route
+          for module in (users, relations, cross, groups, rooms, messages, resources, words,
+                         reports)
           for route in routes_of(module)]
 
 

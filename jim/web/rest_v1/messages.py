@@ -37,8 +37,18 @@ def draft_of(body, app_key):
             target = str(target)
         target = params.name(target, "target_id")
     target_app = body.get("target_appkey")
-    if target_app not in (None, "", app_key):
-        raise JimError(errors.CROSS_APP, "messages to another app's users need cross-app chat")
+    if target_type == model.SINGLE and model.QUALIFIER in target:
+        raise JimError(errors.CROSS_APP, "target_id is a username: another app's user is"
+                       " named by target_appkey")
+    if target_app in (None, "", app_key):
+        target_app = None
+    elif type(target_app) is not str:
+        raise params.bad("target_appkey must be an appKey")
+    elif target_type != model.SINGLE:
+        raise JimError(errors.CROSS_APP, "only a user (target_type single) of another app can"
+                       " be sent a message")
+    else:  # another app's user, by the name the core knows it by (jim.core.cross_apps)
+        target = model.qualified(target_app, target)
     from_type = params.text(body, "from_type", required=True)
     if from_type != model.FROM_ADMIN:
         raise params.bad("from_type must be admin: the REST API sends in an admin's name")
@@ -46,13 +56,14 @@ def draft_of(body, app_key):
     msg_type = params.text(body, "msg_type", required=True)
     msg_body = jmessage.check_body(msg_type, body.get("msg_body"))
     draft = model.Draft(target_type, target, msg_type, msg_body, None, None, model.FROM_ADMIN,
-                        _flag(body, "no_offline"), _flag(body, "no_notification"))
+                        _flag(body, "no_offline"), _flag(body, "no_notification"), target_app)
     return draft, sender
 
 
 @route("POST", "/v1/messages", body_limit=16 * 1024)
 async def send(call):
-    """Send a message from an admin to a user or a group."""
+    """Send a message from an admin to a user or a group, or to a user of another app that
+    allows this one (C{target_appkey})."""
     draft, sender = draft_of(params.obj(call.json()), call.app.key)
     stored, _ = await call.core.messages.send(call.app.key, sender, draft)
     return 201, {"msg_id": stored.id, "msg_ctime": stored.created}

@@ -1,6 +1,6 @@
 # -*- test-case-name: tests.integration.test_rest_relations -*-
 """Friends, blacklists, group shields and no-disturb settings (reference section 2.2)."""
-from jim import errors
+from jim import errors, model
 from jim.errors import JimError
 from jim.web.rest_v1 import params, shapes
 from jim.web.rest_v1.router import route
@@ -12,19 +12,30 @@ _LIST_BODY = 64 * 1024
 _CHANGES = ("add", "remove")
 
 
+def _in_app(names):
+    """The names, refused when one is another app's user's (``<appkey>:<username>``): those
+    are the cross-app routes' (jim.web.rest_v1.cross)."""
+    for name in names:
+        if model.QUALIFIER in name:
+            raise JimError(errors.CROSS_APP, f"{name!r} names another app's user: use"
+                           " /v1/cross/users")
+    return names
+
+
 @route("GET", "/v1/users/{username}/friends")
 async def friends(call):
-    """A user's friends, with its notes on each."""
+    """A user's friends (those of other apps too, each with its appkey), with its notes on
+    each."""
     app, owner = call.app.key, call.params["username"]
     relations = await call.core.relations.friends(app, owner)
-    users = await call.core.users.get_many(app, [r.target for r in relations])
+    users = await call.core.cross.users_named(app, [r.target for r in relations])
     return 200, [shapes.friend(r, users[r.target]) for r in relations if r.target in users]
 
 
 @route("POST", "/v1/users/{username}/friends", body_limit=_LIST_BODY)
 async def add_friends(call):
     """Make the user and each of these users friends (both ways)."""
-    names = params.names(call.json(), limit=FRIENDS_MAX)
+    names = _in_app(params.names(call.json(), limit=FRIENDS_MAX))
     await call.core.relations.add_friends(call.app.key, call.params["username"], names)
     return 201, None
 
@@ -32,7 +43,7 @@ async def add_friends(call):
 @route("DELETE", "/v1/users/{username}/friends", body_limit=_LIST_BODY)
 async def remove_friends(call):
     """End the friendship of the user with each of these users."""
-    names = params.names(call.json(), limit=FRIENDS_MAX)
+    names = _in_app(params.names(call.json(), limit=FRIENDS_MAX))
     await call.core.relations.remove_friends(call.app.key, call.params["username"], names)
     return 204, None
 
@@ -48,7 +59,7 @@ async def update_friends(call):
     notes = []
     for entry in entries:
         entry = params.obj(entry, "each friend")
-        notes.append((params.name(entry.get("username")),
+        notes.append((_in_app([params.name(entry.get("username"))])[0],
                       params.text(entry, "note_name"),  # None: left as it is
                       params.text(entry, "others")))
     await call.core.relations.update_friends(call.app.key, call.params["username"], notes)
@@ -67,7 +78,7 @@ async def blacklist(call):
 @route("PUT", "/v1/users/{username}/blacklist", body_limit=_LIST_BODY)
 async def add_blacklist(call):
     """Blacklist users: their private messages to the user are refused."""
-    names = params.names(call.json(), limit=FRIENDS_MAX)
+    names = _in_app(params.names(call.json(), limit=FRIENDS_MAX))
     await call.core.relations.add_blacklist(call.app.key, call.params["username"], names)
     return 204, None
 
@@ -75,7 +86,7 @@ async def add_blacklist(call):
 @route("DELETE", "/v1/users/{username}/blacklist", body_limit=_LIST_BODY)
 async def remove_blacklist(call):
     """Take users off the user's blacklist."""
-    names = params.names(call.json(), limit=FRIENDS_MAX)
+    names = _in_app(params.names(call.json(), limit=FRIENDS_MAX))
     await call.core.relations.remove_blacklist(call.app.key, call.params["username"], names)
     return 204, None
 
@@ -102,7 +113,7 @@ def _changes(body, key, read):
 
 
 def _usernames(value, field):
-    return params.names(value, field, allow_empty=True)
+    return _in_app(params.names(value, field, allow_empty=True))
 
 
 @route("POST", "/v1/users/{username}/nodisturb", body_limit=_LIST_BODY,

@@ -104,27 +104,32 @@ class Call:
 
 
 class RateLimits:
-    """A token bucket per app: C{per_minute} calls, refilled continuously; 0 is no limit."""
+    """A token bucket per app: C{per_minute} calls (the server's; an app may have its own),
+    refilled continuously; 0 is no limit."""
 
     def __init__(self, per_minute, clock):
         self.per_minute = per_minute
         self.clock = clock
-        self._buckets = {}  # app key -> (tokens, when)
+        self._buckets = {}  # (app key, calls a minute) -> (tokens, when)
 
-    def take(self, app):
+    def take(self, app, per_minute=None):
         """(allowed, calls remaining, seconds until the bucket is full again, or until one
-        more call is allowed when it is empty)."""
-        if not self.per_minute:
+        more call is allowed when it is empty), at C{per_minute} (None: the server's)."""
+        if per_minute is None:
+            per_minute = self.per_minute
+        if not per_minute:
             return True, None, 0.0
         now = self.clock.seconds()
-        rate = self.per_minute / 60.0
-        tokens, when = self._buckets.get(app, (float(self.per_minute), now))
-        tokens = min(float(self.per_minute), tokens + (now - when) * rate)
+        rate = per_minute / 60.0
+        # a bucket per rate: an app given another rate starts with a full bucket of it
+        key = (app, per_minute)
+        tokens, when = self._buckets.get(key, (float(per_minute), now))
+        tokens = min(float(per_minute), tokens + (now - when) * rate)
         if tokens < 1.0:
-            self._buckets[app] = (tokens, now)
+            self._buckets[key] = (tokens, now)
             return False, 0, (1.0 - tokens) / rate
-        self._buckets[app] = (tokens - 1.0, now)
-        return True, int(tokens - 1.0), (self.per_minute - tokens + 1.0) / rate
+        self._buckets[key] = (tokens - 1.0, now)
+        return True, int(tokens - 1.0), (per_minute - tokens + 1.0) / rate
 
 
 class Router(AsyncResource):
@@ -219,17 +224,20 @@ class Router(AsyncResource):
         masterSecret}), within its rate; JimError else."""
         key, secret = basic_credentials(request)
         app = await self.core.accounts.check_app_secret(key, secret)
-        self._rate(request, app.key)
+        self._rate(request, app.key, app.rest_rate)
         return app
 
-    def _rate(self, request, app):
-        allowed, remaining, wait = self.limits.take(app)
-        if self.limits.per_minute:
-            request.setHeader(b"X-Rate-Limit-Limit", str(self.limits.per_minute).encode())
+    def _rate(self, request, app, per_minute=None):
+        """Take one call of the app's rate: its own (C{per_minute}) or the server's."""
+        if per_minute is None:
+            per_minute = self.limits.per_minute
+        allowed, remaining, wait = self.limits.take(app, per_minute)
+        if per_minute:
+            request.setHeader(b"X-Rate-Limit-Limit", str(per_minute).encode())
             request.setHeader(b"X-Rate-Limit-Remaining", str(remaining).encode())
             request.setHeader(b"X-Rate-Limit-Reset", str(math.ceil(wait)).encode())
         if not allowed:
-            raise JimError(errors.RATE_LIMITED, f"over {self.limits.per_minute} calls a minute"
+            raise JimError(errors.RATE_LIMITED, f"over {per_minute} calls a minute"
                            f" for this app; retry in {wait:.1f} s")
 
     def error(self, request, error):

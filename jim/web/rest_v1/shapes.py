@@ -42,11 +42,12 @@ def user(user):
 
 
 def friend(relation, friend_user):
-    """A friend in a friend list: the user, the owner's notes on it, and its app."""
+    """A friend in a friend list: the user, the owner's notes on it, and its app (another
+    app's, for a cross-app friend)."""
     out = user(friend_user)
     out["note_name"] = relation.note_name
     out["others"] = relation.others
-    out["appkey"] = relation.app
+    out["appkey"] = friend_user.app
     return out
 
 

@@ -1,0 +1,172 @@
+# -*- test-case-name: tests.test_core_cross_apps -*-
+"""Cross-app chat (JMessage's cross-app API): the users of two apps that allow each other send
+each other private messages and keep each other in their friends, blacklists and no-disturb
+settings.
+
+Two apps allow each other when each lists the other in its C{cross_apps} (an administrator's
+setting, L{jim.model.cross_allowed}); anything else naming another app's user is refused with
+C{CROSS_APP_DENIED}, before anything is read of that app's users, so nothing is told of them.
+
+Inside an app's data another app's user has a qualified name, C{<appkey>:<username>}
+(L{jim.model.qualified}). No username holds a C{:}, so that name is no user of the app, and
+every store area keeps it as it keeps a username: a relation's target, a message's sender or
+target, a private conversation's key.
+
+A cross-app message is kept twice, once in each app's log: the sender's copy (its target the
+receiver's qualified name, its C{target_app} the receiver's app) and the receiver's copy (its
+sender the sender's qualified name). Each app then holds the whole conversation, both ways, in
+its own log: its users' inboxes, offline messages and history read it as they read any
+private conversation, ids and cursors stay each app's, and each app server is told of the
+copy in its app. The sender is answered once both are kept (its answer carries its own copy's
+id). Same-app messages never come here: a qualified target is no user in memory, so it always
+takes the send's loading path (L{jim.core.messages.Messages}), which sends it here.
+"""
+import functools
+
+import attr
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from jim import errors, model
+from jim.errors import JimError
+from jim.model import SINGLE, Delivery, Message
+
+
+def _quietly(d):
+    """A Deferred that fires with what C{d} fires with, or None when C{d} fails (C{d}'s
+    own result is left to its other callbacks)."""
+    quiet = defer.Deferred()
+
+    def tell(result):
+        quiet.callback(None if isinstance(result, Failure) else result)
+        return result
+
+    d.addBoth(tell)
+    return quiet
+
+
+class CrossApps:
+    log = Logger()
+
+    def __init__(self, accounts, users, relations, policy, messages):
+        self.accounts = accounts
+        self.users = users
+        self.relations = relations
+        self.policy = policy
+        self.messages = messages  # its store, bus and presence, and its order of deliveries
+
+    # -- permission ------------------------------------------------------------------------
+
+    async def allowed(self, app_key, other_key):
+        """C{(app, other)}: the two L{model.App}s, when the users of C{app_key} and of
+        C{other_key} may chat (each app lists the other); else JimError C{CROSS_APP_DENIED},
+        the same for an app that does not exist (which apps exist is not told)."""
+        home = await self.accounts.app(app_key)
+        other = None if other_key == app_key else await self.accounts.app(other_key)
+        if home is None or other is None or not model.cross_allowed(home, other):
+            raise JimError(errors.CROSS_APP_DENIED, f"the users of app {app_key!r} may not"
+                           f" chat with those of app {other_key!r}: each app must list the"
+                           " other in its cross_apps")
+        return home, other
+
+    async def resolve(self, app_key, entries, exist=True):
+        """How app C{app_key}'s data names the users of C{entries} (C{[(app key,
+        [username, ...]), ...]}): C{(names, users)}, the names in order (another app's users
+        by their L{model.qualified} names, the app's own by their usernames) and, with
+        C{exist}, {name: User} of each (JimError C{NO_SUCH_USER} naming those that do not
+        exist). Refused (C{CROSS_APP_DENIED}) unless every other app named and this one
+        allow each other, before anything of their users is read."""
+        for other_key, _ in entries:
+            if other_key != app_key:
+                await self.allowed(app_key, other_key)
+        names, found = [], {}
+        for other_key, usernames in entries:
+            if other_key == app_key:
+                names += usernames
+            else:
+                names += [model.qualified(other_key, name) for name in usernames]
+            if exist:
+                users = await self.users.require_all(other_key, usernames)
+                for name in usernames:
+                    found[name if other_key == app_key
+                          else model.qualified(other_key, name)] = users[name]
+        return names, found
+
+    async def users_named(self, app_key, names):
+        """{name: User} of those of C{names} (as app C{app_key}'s data names users: its own
+        by their usernames, others' by their qualified names) that exist."""
+        by_app = {}
+        for name in names:
+            other_key, username = model.unqualified(name, app_key)
+            by_app.setdefault(other_key, []).append(username)
+        found = {}
+        for other_key, usernames in by_app.items():
+            users = await self.users.get_many(other_key, usernames)
+            for username, user in users.items():
+                found[username if other_key == app_key
+                      else model.qualified(other_key, username)] = user
+        return found
+
+    # -- messages ------------------------------------------------------------------------------
+
+    async def send(self, app, sender, draft, connection_id=None):
+        """Send C{draft}, whose target is another app's user by its qualified name:
+        C{(sender's copy, delivered)}, as L{jim.core.messages.Messages.send} answers.
+
+        The rules are the in-app ones, as the receiver's app sees the sender (its qualified
+        name): its blacklist, and friendship when either app is in friend mode (the
+        receiver's friends must list the sender). A message the app server sends in an
+        admin's name is bound by neither, as in its app."""
+        other_key, username = model.unqualified(draft.target, app)
+        home, other = await self.allowed(app, other_key)
+        me = await self.users.get(app, sender)
+        refusal = self.policy.check_sender(me, draft)
+        if refusal is not None:
+            raise refusal
+        receiver = await self.users.find(other_key, username)
+        if receiver is None:
+            raise self.policy.refuse(errors.NO_SUCH_USER, f"no user {username!r} in app"
+                                     f" {other_key!r}")
+        theirs = await self.relations.of(other_key, username)
+        seen_as = model.qualified(app, sender)
+        rules = attr.evolve(other, friend_mode=home.friend_mode or other.friend_mode)
+        refusal = self.policy.check_private(rules, attr.evolve(me, username=seen_as), receiver,
+                                            theirs, draft._replace(target=username))
+        if refusal is not None:
+            raise refusal
+        messages = self.messages
+        now = messages.events.now_ms()
+        mine = Message._make((0, app, sender, SINGLE, model.qualified(other_key, username),
+                              draft.msg_type, draft.body, draft.extras, draft.client_id, now,
+                              draft.from_type, other_key, draft.no_offline,
+                              draft.no_notification, False))
+        copy = mine._replace(app=other_key, sender=seen_as, target=username, target_app=None)
+        kept_mine = messages.store.add_message(mine)
+        kept_copy = messages.store.add_message(copy)
+        # each goes out once kept, in the order of every delivery (inbox cursors count pushes)
+        messages.publish_in_order(_quietly(kept_mine), functools.partial(
+            self._publish, app, sender, connection_id))
+        messages.publish_in_order(_quietly(kept_copy), functools.partial(
+            self._publish, other_key, username, None))
+        results = await defer.DeferredList([kept_mine, kept_copy], consumeErrors=True)
+        for ok, result in results:
+            if not ok:
+                result.raiseException()
+        (_, stored), (_, stored_copy) = results
+        messages.metrics.messages_in += 1
+        if messages.callbacks is not None:
+            messages.callbacks.accepted(stored)
+            messages.callbacks.accepted(stored_copy)
+        self.log.debug("cross-app message {id} of app {app} kept as {copy} in app {other}",
+                       id=stored.id, app=app, copy=stored_copy.id, other=other_key)
+        return stored, messages.presence.is_online(other_key, username)
+
+    def _publish(self, app, username, exclude, stored):
+        """A copy kept (None: it failed) goes to C{username}'s connections (in C{app}) online
+        now, but C{exclude}."""
+        if stored is None:
+            return
+        presence = self.messages.presence
+        if presence.is_online(app, username):
+            self.messages.bus.publish(Delivery(app, stored, (username,), exclude, None))
