@@ -29,6 +29,7 @@ TABLES = {
     "cursors", "private_conversations", "conversation_retracted", "conversation_index_lows",
     "events", "event_audience", "sensitive_words", "rooms", "room_members", "room_id_marks",
     "callbacks", "report_index", "report_user_index", "report_hours", "report_names",
+    "report_state",
 }
 
 
@@ -638,6 +639,18 @@ class _Version12File(_Version4File):
         self.db.execute("PRAGMA foreign_keys = ON")
         migrate(self.db, bundled_migrations()[:12])
         self.next_id = 1
+
+    def message(self, app, sender, target_type, target, text, offline_for=()):
+        """A message as the jim of version 12 wrote it: a private one lists its conversation
+        for both users."""
+        message_id = super().message(app, sender, target_type, target, text, offline_for)
+        if target_type == SINGLE:
+            self.db.execute(
+                "INSERT OR IGNORE INTO private_conversations (app, username, conv)"
+                " SELECT app, ?, conv FROM messages WHERE id = ? UNION"
+                " SELECT app, ?, conv FROM messages WHERE id = ?",
+                (sender, message_id, target, message_id))
+        return message_id
 
 
 class ReportMigrationTests(unittest.TestCase):

@@ -266,6 +266,17 @@ class SqliteStoreTests(unittest.TestCase):
         self.assertEqual(await store.messages.private_history("a", "ann", "bob"), sent)
         self.assertGreaterEqual(len(self.flushLoggedErrors(sqlite3.OperationalError)), 2)
 
+    async def test_a_read_its_caller_cancels_is_no_error(self):
+        """A caller that gives up a read (a service stopping) gets CancelledError, and the
+        store logs no failure for it (a logged failure would be a bug's)."""
+        store = await self.open()
+        read = store.callbacks.batch("app", 10)
+        read.cancel()
+        with self.assertRaises(defer.CancelledError):
+            await read
+        self.assertEqual(self.flushLoggedErrors(), [])
+        self.assertEqual(await store.callbacks.batch("app", 10), [])
+
     async def test_failing_write_fails_alone(self):
         store = await self.open()
         await store.users.add_user(User("a", "ann", "first"))

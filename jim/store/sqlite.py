@@ -395,8 +395,8 @@ class SqliteStore(WalCheckpoints):
         return query(self._read_db, *args)
 
     def _read_failed(self, failure, query):
-        if failure.check(JimError):
-            return failure
+        if failure.check(JimError, defer.CancelledError):
+            return failure  # the caller's to handle (a cancelled read: its caller gave up)
         self.log.failure("store read {query} failed", failure, query=query.__name__)
         raise server_error("the store could not answer this read")
 

@@ -22,10 +22,10 @@ def index_reports(db):
     L{jim.store.sqlite_history_queries.index_conversations} before it moves C{indexed_upto}."""
     db.execute(f"INSERT OR IGNORE INTO report_index (app, created, id)"
                f" SELECT app, created, id {_TAIL} AND retracted = 0")
+    # private messages need no row here: a user's scope reads its private conversations
     db.execute(f"INSERT OR IGNORE INTO report_user_index (app, username, created, id)"
                f" SELECT app, sender, created, id {_TAIL} AND retracted = 0"
-               f" UNION ALL SELECT app, target, created, id {_TAIL} AND retracted = 0"
-               f" AND target_type = '{SINGLE}'")
+               f" AND target_type != '{SINGLE}'")
     db.execute(f"INSERT INTO report_hours (app, hour, target_type, msg_type, count)"
                f" SELECT app, {_HOUR}, target_type, msg_type, COUNT(*) {_TAIL}"
                f" GROUP BY 1, 2, 3, 4"
@@ -38,49 +38,57 @@ def index_reports(db):
 
 
 def _scope_sql(app, scope):
-    """(the indexed rows' SELECT of (created, id) with its parameters, the tail's condition
-    with its parameters) for a scope; both take the window's conditions after them."""
+    """(the indexed parts: a list of SELECTs of (created, id) with their parameters, the tail's
+    condition with its parameters) of a scope; each part and the tail take the window's
+    conditions after them."""
     if scope is None:
-        return ("SELECT created, id FROM report_index WHERE app = ?", [app],
-                "app = ?", [app])
+        return [("SELECT created, id FROM report_index WHERE app = ?", [app])], \
+            "app = ?", [app]
     kind, name = scope
     if kind == "user":
-        return ("SELECT created, id FROM report_user_index WHERE app = ? AND username = ?",
-                [app, name],
-                f"app = ? AND (sender = ? OR (target_type = '{SINGLE}' AND target = ?))",
-                [app, name, name])
+        # what they sent to groups and rooms; their private conversations since the sweep
+        return [
+            ("SELECT created, id FROM report_user_index WHERE app = ? AND username = ?",
+             [app, name]),
+            ("SELECT created, id FROM conversation_index WHERE conv IN (SELECT conv FROM"
+             " private_conversations WHERE app = ? AND username = ?)"
+             " AND created >= (SELECT swept_before FROM report_state)", [app, name]),
+        ], f"app = ? AND (sender = ? OR (target_type = '{SINGLE}' AND target = ?))", \
+            [app, name, name]
     key = group_conversation(name) if kind == "group" else room_conversation(name)
     conv = "(SELECT id FROM conversations WHERE app = ? AND key = ?)"
-    return (f"SELECT created, id FROM conversation_index WHERE conv = {conv}", [app, key],
-            f"conv = {conv}", [app, key])
+    return [(f"SELECT created, id FROM conversation_index WHERE conv = {conv}", [app, key])], \
+        f"conv = {conv}", [app, key]
 
 
 def select_report_messages(db, app, scope, begin, end, after, count):
-    indexed, indexed_args, tail, tail_args = _scope_sql(app, scope)
+    parts, tail, tail_args = _scope_sql(app, scope)
     low = (begin, -1) if after is None else tuple(after)
     window = " AND created >= ? AND created <= ? AND (created, id) > (?, ?)"
     window_args = [begin, end, *low]
+    selects, params = [], []
+    for part, args in parts:
+        selects.append(f"SELECT * FROM ({part}{window} ORDER BY created, id LIMIT ?)")
+        params += [*args, *window_args, count]
+    selects.append(f"SELECT created, id {_TAIL} AND retracted = 0 AND {tail}{window}")
+    params += [*tail_args, *window_args, count]
     query = (
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ("
-        f" SELECT id FROM ("
-        f"  SELECT * FROM ({indexed}{window} ORDER BY created, id LIMIT ?)"
-        f"  UNION ALL"
-        f"  SELECT created, id {_TAIL} AND retracted = 0 AND {tail}{window}"
-        f" ) ORDER BY created, id LIMIT ?"
+        f" SELECT id FROM ({' UNION ALL '.join(selects)}) ORDER BY created, id LIMIT ?"
         f") ORDER BY created, id"
     )
-    params = [*indexed_args, *window_args, count, *tail_args, *window_args, count]
     return [message_from(row) for row in db.execute(query, params)]
 
 
 def count_report_messages(db, app, scope, begin, end):
-    indexed, indexed_args, tail, tail_args = _scope_sql(app, scope)
+    parts, tail, tail_args = _scope_sql(app, scope)
     window = " AND created >= ? AND created <= ?"
-    (indexed_count,) = db.execute(f"SELECT COUNT(*) FROM ({indexed}{window})",
-                                  [*indexed_args, begin, end]).fetchone()
-    (tail_count,) = db.execute(f"SELECT COUNT(*) {_TAIL} AND retracted = 0 AND {tail}{window}",
-                               [*tail_args, begin, end]).fetchone()
-    return indexed_count + tail_count
+    total = 0
+    for part, args in parts:
+        total += db.execute(f"SELECT COUNT(*) FROM ({part}{window})",
+                            [*args, begin, end]).fetchone()[0]
+    return total + db.execute(f"SELECT COUNT(*) {_TAIL} AND retracted = 0 AND {tail}{window}",
+                              [*tail_args, begin, end]).fetchone()[0]
 
 
 def select_message_counts(db, app, begin, end):
@@ -152,6 +160,11 @@ def sweep_app(db, app, before):
             " SELECT app, what, hour, name FROM report_names WHERE app = ? AND what = ?"
             " AND hour < ? LIMIT ?)", (app, what, before, SWEEP_BATCH)).rowcount
     return gone
+
+
+def mark_swept(db, before):
+    """Note that the sweep forgot what is older than C{before} (never moves back)."""
+    db.execute("UPDATE report_state SET swept_before = MAX(swept_before, ?)", (before,))
 
 
 def sweep_user_index(db, resume, before):

@@ -52,7 +52,9 @@ class SqliteReports:
             went, resume = await self._engine.write(q.sweep_user_index, resume, before)
             gone += went
             if resume is None:
-                return gone
+                break
+        await self._engine.write(q.mark_swept, before)
+        return gone
 
     def forget_reports(self, before):
         return defer.ensureDeferred(self._forget(before))

@@ -12,7 +12,8 @@ CREATE TABLE report_index (
     PRIMARY KEY (app, created, id)
 ) WITHOUT ROWID;
 
--- the same per user: the messages they sent, and the private messages sent to them
+-- what each user sent to groups and chat rooms (their private messages, both ways, are read
+-- from their private conversations' conversation_index)
 CREATE TABLE report_user_index (
     app      TEXT NOT NULL,
     username TEXT NOT NULL,
@@ -41,6 +42,14 @@ CREATE TABLE report_names (
     PRIMARY KEY (app, what, hour, name)
 ) WITHOUT ROWID;
 
+-- the time the last sweep forgot everything before: the private messages of a user's scope
+-- (read from conversation_index, which the sweep leaves alone) start there
+CREATE TABLE report_state (
+    one          INTEGER PRIMARY KEY CHECK (one = 1),
+    swept_before INTEGER NOT NULL
+);
+INSERT INTO report_state (one, swept_before) VALUES (1, -9223372036854775808);
+
 -- the statistics count users and groups by creation time (both rarely written)
 CREATE INDEX users_by_ctime ON users (app, ctime);
 CREATE INDEX groups_by_ctime ON groups (app, ctime);
@@ -52,10 +61,7 @@ INSERT INTO report_index (app, created, id)
 INSERT OR IGNORE INTO report_user_index (app, username, created, id)
     SELECT app, sender, created, id FROM messages
     WHERE id <= (SELECT indexed_upto FROM conversation_index_state) AND retracted = 0
-    UNION ALL
-    SELECT app, target, created, id FROM messages
-    WHERE id <= (SELECT indexed_upto FROM conversation_index_state) AND retracted = 0
-        AND target_type = 'single';
+        AND target_type != 'single';
 INSERT INTO report_hours (app, hour, target_type, msg_type, count)
     SELECT app, created - created % 3600000, target_type, msg_type, COUNT(*) FROM messages
     WHERE id <= (SELECT indexed_upto FROM conversation_index_state)
