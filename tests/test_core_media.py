@@ -97,3 +97,20 @@ class MediaTests(TestCase):
         await self.refused(self.media.link("app", "qiniu/file/j/" + "0" * 32),
                            errors.NO_SUCH_MEDIA)
         await self.refused(self.media.link("app", "avatar.png"), errors.BAD_REQUEST)
+
+    async def test_a_deleted_app_leaves_no_media_known(self):
+        """An app deleted (the store forgot its media; every node is told): its media ids are
+        unknown at once, under the same key given again too; another app's stay known."""
+        kept = await self.media.upload("app", "file", writing(b"doc"))
+        theirs = await self.media.upload("other", "file", writing(b"theirs"))
+        self.assertEqual(await self.media.get("app", kept.media_id), kept)  # now in memory
+        await self.store.forget_app("app")
+        self.assertEqual(await self.media.get("app", kept.media_id), kept, "still in memory")
+        self.media.on_bus(model.Invalidate(model.USERS_AREA, model.EVERY_APP, "app"))
+        self.assertEqual(await self.media.get("app", kept.media_id), kept, "not the apps area")
+        self.media.on_bus(model.Invalidate(model.APPS_AREA, model.EVERY_APP, "app"))
+        await self.refused(self.media.get("app", kept.media_id), errors.NO_SUCH_MEDIA)
+        self.assertEqual(await self.media.get("other", theirs.media_id), theirs)
+        await self.store.forget_app("other")
+        self.media.on_bus(model.Invalidate(model.APPS_AREA, model.EVERY_APP, ""))  # bus was away
+        await self.refused(self.media.get("other", theirs.media_id), errors.NO_SUCH_MEDIA)

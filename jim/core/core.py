@@ -172,6 +172,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         options = {} if run_media is None else {"run": run_media}
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
+        bus.subscribe(media.on_bus, (Invalidate,))
     inbox = Inbox(store.inbox, users, groups, clock, limits, store.events)
     reports = hub.reports = Reports(store.reports, accounts, clock, limits)
     callbacks = None

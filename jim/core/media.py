@@ -53,6 +53,18 @@ class Media:
         self._link_seconds = link_seconds
         self._known = Bounded(CACHE_SIZE)  # (app, media id) -> Media
 
+    def on_bus(self, value):
+        """An app changed or deleted (on any node): forget what is known of its media (a
+        deleted app's key given again must find none of them)."""
+        if value.area != model.APPS_AREA:
+            return
+        if value.app == model.EVERY_APP and not value.key:  # this node may have missed any
+            self._known.clear()
+            return
+        app = value.key if value.app == model.EVERY_APP else value.app
+        for key in [key for key in self._known if key[0] == app]:
+            del self._known[key]
+
     async def upload(self, app, kind, ingest):
         """Keep an upload of C{kind} (one of L{model.MEDIA_KINDS}) in C{app}; its
         L{model.Media} (the one kept before, when the same upload was made before).
