@@ -77,6 +77,8 @@ SHIELD_ON = "shield_on"
 SHIELD_OFF = "shield_off"
 CROSS_APP = "cross_app"  # a user or group of another app named where only this app's may be
 CROSS_APP_DENIED = "cross_app_denied"  # another app named whose users this app's may not reach
+SIGNATURE_INVALID = "signature_invalid"  # a Web SDK signature that is not the app's (or replayed)
+SIGNATURE_EXPIRED = "signature_expired"  # a Web SDK signature more than 10 minutes off
 
 # -- messages ---------------------------------------------------------------------------------
 MESSAGE_TOO_LARGE = "message_too_large"

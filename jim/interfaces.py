@@ -365,6 +365,19 @@ class IReportStore(Interface):
         bounded by the reader (L{jim.core.reports})."""
 
 
+class INonceStore(Interface):
+    """Random strings used once: a Web SDK signature's (docs/web-sdk.md) may not be used
+    again while it could still be accepted."""
+
+    def claim(app, nonce, expires):
+        """Use C{nonce} of C{app} until C{expires} (epoch ms): fires True if it was not in use,
+        False if it is (a replay); a nonce whose use expired may be claimed again. Atomic
+        across every node sharing the store."""
+
+    def forget_nonces(before):
+        """Forget every nonce whose use expired before C{before} (epoch ms); how many."""
+
+
 class ICallbackStore(Interface):
     """Each app's callback backlog (docs/callbacks.md): items waiting to be POSTed to its app
     server, oldest first, each a kind and a text, with a store-made id (increasing in the
@@ -481,6 +494,7 @@ class IStore(Interface):
     rooms = Attribute("The L{IRoomStore}.")
     callbacks = Attribute("The L{ICallbackStore}.")
     reports = Attribute("The L{IReportStore}.")
+    nonces = Attribute("The L{INonceStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

@@ -91,6 +91,8 @@ class App:
         app lists the other (L{cross_allowed}).
     @ivar rest_rate: the REST API calls a minute the app may make (0: no limit), or None: the
         server's C{--rest-rate}.
+    @ivar secret_box: the master secret, sealed (L{jim.core.secret_box}), for the Web SDK's
+        signatures; None for an app whose secret was set before jim kept it.
     """
 
     key = attr.ib(type=str)
@@ -103,6 +105,7 @@ class App:
     callback_url = attr.ib(type=Optional[str], default=None)
     cross_apps = attr.ib(type=tuple, default=(), converter=_app_keys)
     rest_rate = attr.ib(type=Optional[int], default=None)
+    secret_box = attr.ib(type=Optional[str], default=None, repr=False)
 
 
 def cross_allowed(app, other):

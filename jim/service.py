@@ -18,7 +18,9 @@ from jim.errors import JimError
 from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.apps import generate_key
+from jim.core import secret_box
 from jim.core.callbacks import CallbackOptions
+from jim.core.secret_box import box_key
 from jim.core.core import build_core
 from jim.core.passwords import Passwords
 from jim.core.tokens import Tokens
@@ -165,7 +167,13 @@ class JimService(service.Service):
             tls = server_tls_options(config.tls_cert, config.tls_key, config.tls_chain)
         self.store, store_name = make_store(config, reactor, self.metrics)
         await self.store.start()
-        default_app = await self._default_app(store_name)
+        if store_name == "redis":  # every node must accept the tokens any node signed
+            key = await self.store.shared_value("token-key", secrets.token_bytes(32).hex())
+            server_key = bytes.fromhex(key)
+        else:
+            server_key = token_key(config.data)
+        sealing = box_key(server_key)
+        default_app = await self._default_app(store_name, sealing)
         self._pool = ThreadPool(minthreads=0, maxthreads=config.hash_threads, name="jim-passwords")
         self._pool.start()
         passwords = Passwords(
@@ -175,11 +183,6 @@ class JimService(service.Service):
             max_wait=config.limits.login_timeout / 2,
             per_source=config.limits.logins_per_address,
         )
-        if store_name == "redis":  # every node must accept the tokens any node signed
-            key = await self.store.shared_value("token-key", secrets.token_bytes(32).hex())
-            server_key = bytes.fromhex(key)
-        else:
-            server_key = token_key(config.data)
         tokens = Tokens(server_key, config.token_ttl)
         media_files = await self._media_files(reactor)
         self.bus, presence = make_bus(config, reactor, self.metrics)
@@ -194,6 +197,7 @@ class JimService(service.Service):
                                    batch=config.limits.callback_batch,
                                    backlog=config.limits.callback_backlog,
                                    max_backoff=config.limits.callback_retry_max),
+                               box_key=sealing,
                                run_media=functools.partial(deferToThreadPool, reactor,
                                                            self._media_pool))
         self.core.start()
@@ -261,7 +265,7 @@ class JimService(service.Service):
             raise ValueError(f"the media folder {folder} cannot be used: {e}") from None
         return files
 
-    async def _default_app(self, store_name):
+    async def _default_app(self, store_name, sealing):
         """The default app's key: from the options, else generated once into the data dir."""
         config = self.config
         if config.app_key:
@@ -290,12 +294,18 @@ class JimService(service.Service):
                     f"{path} is damaged ({e.__class__.__name__}: {e}): restore it from a backup,"
                     " or move it away and a new default app is generated"
                 ) from None
-        app = await self.store.apps.get_app(key) or await self._add_default_app(key, secret)
+        app = (await self.store.apps.get_app(key)
+               or await self._add_default_app(key, secret, sealing))
         if app is not None and app.secret_hash != secret_hash(secret):
             raise ValueError(
                 f"app {key} already exists in the store with another master secret"
             )
-        elif app is not None and app.friend_mode != config.friend_mode:
+        if app is not None and secret_box.opened(sealing, key, app.secret_box) != secret:
+            # kept sealed from now on (an app made before jim kept it, or another server key)
+            await self.store.apps.update_app(key, {"secret_box": secret_box.seal(sealing, key,
+                                                                                 secret)})
+            self._changed_app = key
+        if app is not None and app.friend_mode != config.friend_mode:
             await self.store.apps.update_app(key, {"friend_mode": config.friend_mode})
             self._changed_app = key  # the other nodes of a cluster are told once joined
         if generated:
@@ -328,12 +338,13 @@ class JimService(service.Service):
                              " move it away and a new one is generated")
         return secret
 
-    async def _add_default_app(self, key, secret):
+    async def _add_default_app(self, key, secret, sealing):
         """Make the default app; None once made, or the app another node of the cluster,
         starting at the same time, made first."""
         try:
             await self.store.apps.add_app(App(key, secret_hash(secret), "default",
-                                              self._now_ms(), friend_mode=self.config.friend_mode))
+                                              self._now_ms(), friend_mode=self.config.friend_mode,
+                                              secret_box=secret_box.seal(sealing, key, secret)))
         except JimError as e:
             if e.code != errors.APP_EXISTS:
                 raise

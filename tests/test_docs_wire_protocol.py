@@ -23,6 +23,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.test.requesthelper import DummyRequest
 
 from jim import model
+from jim.core.web_sdk import parse_config
 from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Event, Group, Message, User, UserCard
 from jim.protocols import jim_commands as commands
@@ -75,6 +76,7 @@ PARSERS = {
     status.ACK_REQ: sync_reply.ack_request,
     status.ENTER_ROOM_REQ: jimjson.room_id,
     status.LEAVE_ROOM_REQ: jimjson.room_id,
+    status.CONFIG_REQ: parse_config,
 }
 
 

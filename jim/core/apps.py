@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from twisted.logger import Logger
 
 from jim import errors, model
+from jim.core import secret_box
 from jim.core.accounts import secret_hash
 from jim.core.users import NAME_BYTES, check_text
 from jim.errors import JimError
@@ -100,11 +101,12 @@ def _check_url(value):
 class Apps:
     log = Logger()
 
-    def __init__(self, store, accounts, bus, clock):
+    def __init__(self, store, accounts, bus, clock, box_key=None):
         self.store = store  # the whole IStore: deleting an app forgets it in every area
         self.accounts = accounts
         self.bus = bus
         self.clock = clock
+        self.box_key = box_key  # seals master secrets (L{jim.core.secret_box}); None: not kept
         self._deleting = set()  # keys of the apps this node is deleting now
 
     async def create(self, settings, key=None):
@@ -118,10 +120,13 @@ class Apps:
         await self._check_cross_apps(key, settings)
         secret = generate_key()
         app = App(key, secret_hash(secret), created=int(self.clock.seconds() * 1000),
-                  **settings)
+                  secret_box=self._sealed(key, secret), **settings)
         await self.store.apps.add_app(app)
         self.log.info("app {app} created ({name!r})", app=key, name=app.name)
         return app, secret
+
+    def _sealed(self, key, secret):
+        return None if self.box_key is None else secret_box.seal(self.box_key, key, secret)
 
     async def get(self, key):
         app = await self.accounts.app(key)
@@ -157,7 +162,8 @@ class Apps:
         self._not_the_default(key, "given a new secret")
         await self.get(key)
         secret = generate_key()
-        app = await self.accounts.update_app(key, {"secret_hash": secret_hash(secret)})
+        app = await self.accounts.update_app(key, {"secret_hash": secret_hash(secret),
+                                                   "secret_box": self._sealed(key, secret)})
         self.log.info("app {app}: master secret rotated", app=key)
         return app, secret
 

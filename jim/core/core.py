@@ -23,6 +23,7 @@ from jim.core.relations import Relations
 from jim.core.reports import Reports
 from jim.core.rooms import Rooms
 from jim.core.users import Users
+from jim.core.web_sdk import WebSdk
 from jim.core.words import Words
 from jim.model import Delivery, Invalidate, Kick
 
@@ -42,6 +43,8 @@ class Core:
     cross_relations = None
     #: the L{Reports}: the Report API v2's service
     reports = None
+    #: the L{WebSdk}: checks the Web SDK's signed configurations
+    web_sdk = None
 
     def __init__(self, *, accounts, users, relations, groups, messages, hub, bus, presence,
                  events, limits, clock, metrics, auto_join=(), media=None, inbox=None,
@@ -85,6 +88,8 @@ class Core:
             self.callbacks.start()
         if self.reports is not None:
             self.reports.start()
+        if self.web_sdk is not None:
+            self.web_sdk.start()
 
     def stop(self):
         if self._sweeper is not None and self._sweeper.running:
@@ -94,6 +99,8 @@ class Core:
             self.inbox.stop()
         if self.callbacks is not None:
             self.callbacks.stop()
+        if self.web_sdk is not None:
+            self.web_sdk.stop()
         if self.reports is not None:
             return self.reports.stop()  # fires once the active users noted are handed over
         return defer.succeed(None)
@@ -131,7 +138,7 @@ class Core:
 def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, default_app,
                open_registration=False, auto_join=(), media_files=None, media_key=b"",
                run_media=None, single_device=False, callback_client=None,
-               callback_options=CallbackOptions()):
+               callback_options=CallbackOptions(), box_key=None):
     """The services over C{store}, C{bus} and C{presence}, wired to one another and
     subscribed to the bus: the one place that knows who needs whom.
 
@@ -140,7 +147,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     runs the files' blocking work on a worker thread (None: here and now). With
     C{single_device} a login replaces its user's other devices (L{Hub}). With a
     C{callback_client} (an L{jim.interfaces.ICallbackClient}) app servers are told of their
-    apps (L{Callbacks})."""
+    apps (L{Callbacks}). With a C{box_key} (L{jim.core.secret_box}) the apps' master secrets
+    are kept sealed, and pages' Web SDK signatures can be checked (L{WebSdk})."""
     events = Events(bus, clock, metrics, bus.node_number, store.events)
     users = Users(store.users, passwords, presence, events, bus)
     groups = Groups(store.groups, users, presence, events, bus, limits)
@@ -184,9 +192,10 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
                 messages=messages, hub=hub, bus=bus, presence=presence, events=events,
                 limits=limits, clock=clock, metrics=metrics, auto_join=auto_join, media=media,
                 inbox=inbox, words=words, rooms=rooms,
-                apps=Apps(store, accounts, bus, clock))
+                apps=Apps(store, accounts, bus, clock, box_key))
     core.callbacks = callbacks
     core.reports = reports
+    core.web_sdk = WebSdk(accounts, store.nonces, clock, box_key)
     core.cross = cross
     core.cross_relations = CrossRelations(cross, relations, users, events)
     users.on_delete.append(core.cross_relations.user_deleted)

@@ -15,6 +15,7 @@ from jim.core import devices
 from jim.errors import JimError
 from jim.protocols.jim_fetch import ack, get_messages, sync
 from jim.protocols.jim_rooms import enter_room, leave_room
+from jim.protocols.jim_web_sdk import configure
 from jim.wire import jim_events, jimjson, status
 
 log = Logger()
@@ -57,7 +58,14 @@ async def login(session, obj):
                 session.client.send(status.LOGIN_RESP, _login_ok(session))
                 return
             raise JimError(errors.NOT_ALLOWED, "this connection is logged in as another user")
-        app, user = await core.accounts.login(request.app_key, request.user_id,
+        app_key = request.app_key
+        if session.configured_app is not None:
+            # a page configured with a signature logs in to that app only
+            if app_key not in (None, session.configured_app):
+                raise JimError(errors.AUTH_FAILED, "this connection was configured for"
+                               " another app")
+            app_key = session.configured_app
+        app, user = await core.accounts.login(app_key, request.user_id,
                                               request.password, request.token,
                                               session.address)
     except JimError as e:  # Handler.close_on_failure closes the connection
@@ -290,5 +298,7 @@ HANDLERS = {
                 barrier=True),
         Handler(status.LEAVE_ROOM_REQ, status.LEAVE_ROOM_RESP, status.INVALID, leave_room,
                 barrier=True),
+        Handler(status.CONFIG_REQ, status.CONFIG_RESP, status.INVALID, configure,
+                needs_login=False, barrier=True),
     )
 }

@@ -40,6 +40,7 @@ class Session:
         "client",
         "id",
         "app",
+        "configured_app",
         "user",
         "username",
         "device",
@@ -63,6 +64,7 @@ class Session:
         self.client = client
         self.id = f"{core.node}:{next(_ids)}"
         self.app = None
+        self.configured_app = None  # the app a Web SDK configuration (cmd 109) proved
         self.user = None
         self.username = None
         self.device = None  # its device key (L{jim.core.devices}) once logged in

@@ -36,7 +36,7 @@ MEMBER_CHANGES = frozenset(("role", "silenced"))
 ROOM_CHANGES = frozenset(("name", "description", "owner", "max_members", "mtime"))
 ROOM_MEMBER_CHANGES = frozenset(("silenced",))
 APP_CHANGES = frozenset(("secret_hash", "name", "friend_mode", "word_filter", "sdk_register",
-                         "callback_url", "cross_apps", "rest_rate"))
+                         "callback_url", "cross_apps", "rest_rate", "secret_box"))
 
 
 def check_changes(kind, changes, allowed):

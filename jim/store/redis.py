@@ -24,6 +24,7 @@ from jim.store.redis_groups import RedisGroups
 from jim.store.redis_inbox import RedisInbox
 from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
+from jim.store.redis_nonces import RedisNonces
 from jim.store.redis_relations import RedisRelations
 from jim.store.redis_reports import RedisReports
 from jim.store.redis_rooms import RedisRooms
@@ -60,6 +61,7 @@ class RedisStore:
         self.rooms = RedisRooms(self.client)
         self.callbacks = RedisCallbacks(self.client)
         self.reports = RedisReports(self.client)
+        self.nonces = RedisNonces(self.client, reactor)
 
     async def _start(self):
         await self.client.start()

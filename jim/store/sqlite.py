@@ -34,6 +34,7 @@ from jim.store.sqlite_groups import SqliteGroups
 from jim.store.sqlite_inbox import SqliteInbox
 from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
+from jim.store.sqlite_nonces import SqliteNonces
 from jim.store.sqlite_relations import SqliteRelations
 from jim.store.sqlite_rooms import SqliteRooms
 from jim.store.sqlite_users import SqliteUsers
@@ -149,6 +150,7 @@ class SqliteStore(WalCheckpoints):
         self.rooms = SqliteRooms(self)
         self.callbacks = SqliteCallbacks(self)
         self.reports = SqliteReports(self)
+        self.nonces = SqliteNonces(self, reactor)
 
     # lifecycle
 

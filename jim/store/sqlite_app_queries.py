@@ -9,15 +9,15 @@ from jim.model import App
 from jim.store.sqlite_sql_helpers import assignments, counted_page
 
 _COLUMNS = ("key, secret_hash, name, created, friend_mode, word_filter, sdk_register,"
-            " callback_url, cross_apps, rest_rate")
+            " callback_url, cross_apps, rest_rate, secret_box")
 
 
 def _app(row):
     (key, secret_hash, name, created, friend_mode, word_filter, sdk_register, callback,
-     cross_apps, rest_rate) = row
+     cross_apps, rest_rate, secret_box) = row
     return App(key, secret_hash, name, created, bool(friend_mode), bool(word_filter),
                None if sdk_register is None else bool(sdk_register), callback,
-               orjson.loads(cross_apps), rest_rate)
+               orjson.loads(cross_apps), rest_rate, secret_box)
 
 
 def _keys(cross_apps):
@@ -33,10 +33,10 @@ def select_app(db, key):
 def insert_app(db, app):
     if db.execute("SELECT 1 FROM apps WHERE key = ?", (app.key,)).fetchone():
         raise JimError(errors.APP_EXISTS, f"app key {app.key!r} is taken")
-    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute(f"INSERT INTO apps ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                (app.key, app.secret_hash, app.name, app.created, app.friend_mode,
                 app.word_filter, app.sdk_register, app.callback_url, _keys(app.cross_apps),
-                app.rest_rate))
+                app.rest_rate, app.secret_box))
 
 
 

@@ -56,6 +56,9 @@ JMESSAGE = {
     errors.SHIELD_OFF: (899053, 403),
     errors.CROSS_APP: (899021, 403),
     errors.CROSS_APP_DENIED: (899020, 403),
+    # a Web SDK signature (checked on the sockets, cmd 109; no REST route answers these)
+    errors.SIGNATURE_INVALID: (899003, 400),
+    errors.SIGNATURE_EXPIRED: (899003, 400),
     errors.MESSAGE_TOO_LARGE: (803007, 403),
     errors.NO_SUCH_MESSAGE: (855003, 403),
     errors.RETRACT_TOO_LATE: (855001, 403),

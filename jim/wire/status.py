@@ -43,6 +43,9 @@ ENTER_ROOM_REQ = 105
 ENTER_ROOM_RESP = 106
 LEAVE_ROOM_REQ = 107
 LEAVE_ROOM_RESP = 108
+#: the Web SDK's signed configuration, before a login (answered by 110); docs/web-sdk.md
+CONFIG_REQ = 109
+CONFIG_RESP = 110
 
 OK = 10000
 OFFLINE = 10001

@@ -48,14 +48,15 @@ class AppsContract(ContractCase):
                         {"callback_url": "https://app.example/jim?x=1"},
                         {"callback_url": None}, {"cross_apps": ("k3", "k2")},
                         {"cross_apps": ()}, {"rest_rate": 1200}, {"rest_rate": 0},
-                        {"rest_rate": None}):
+                        {"rest_rate": None}, {"secret_box": "c2VhbGVk"}, {"secret_box": None}):
             app = attr.evolve(app, **changes)
             self.assertEqual(await apps.update_app("k1", changes), app, changes)
             self.assertEqual(await apps.get_app("k1"), app, changes)
             self.assertIs((await apps.get_app("k1")).word_filter, app.word_filter)
         self.assertEqual(await apps.update_app("k1", {}), app)
         self.assertEqual(app, App("k1", "cafe", "again", 5, False))
-        added = App("k2", "f00d", word_filter=True, sdk_register=False, rest_rate=30)
+        added = App("k2", "f00d", word_filter=True, sdk_register=False, rest_rate=30,
+                    secret_box="Ym94")
         await apps.add_app(added)
         self.assertEqual(await apps.get_app("k2"), added)
 
