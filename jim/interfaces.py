@@ -84,6 +84,11 @@ class IRelationStore(Interface):
     def remove_targeting(app, kinds, target):
         """Forget every relation of C{kinds} whose target is C{target}."""
 
+    def targets_with_prefix(app, prefix):
+        """The distinct targets of the app's relations (of every kind) that begin with
+        C{prefix}, sorted: the users of another app its users keep (C{"<appkey>:"}), once
+        that app is deleted. Not a hot path: it may look at many keys."""
+
 
 class IGroupStore(Interface):
     def create_group(group, members):

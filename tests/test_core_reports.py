@@ -30,16 +30,16 @@ class ReportsTests(SynchronousTestCase, ServiceCalls):
         seen = list(page.messages)
         while page.cursor is not None:
             self.assertEqual(page.total, 5)
-            page = self.ok(self.reports.next_page(APP_KEY, page.cursor))
+            page = self.ok(self.reports.next_page(APP_KEY, page.cursor, None))
             seen.extend(page.messages)
         self.assertEqual(seen, stored)
 
     def test_windows_are_checked(self):
-        for begin, end, count in ((NOW, NOW - 1, 10), (NOW - 7 * DAY - 1, NOW, 10),
+        for begin, end, count in ((NOW, NOW - 1, 10), (NOW - 7 * DAY - 1000, NOW, 10),
                                   (NOW - 1, NOW, 0), (NOW - 1, NOW, 1001)):
             self.refused(self.reports.messages(APP_KEY, None, begin, end, count),
                          errors.BAD_REQUEST)
-        self.ok(self.reports.messages(APP_KEY, None, NOW - 7 * DAY, NOW, 1000))
+        self.ok(self.reports.messages(APP_KEY, None, NOW - 7 * DAY - 999, NOW, 1000))
 
     def test_what_is_older_than_the_horizon_is_not_read(self):
         self.add(NOW - 11 * DAY)
@@ -51,12 +51,15 @@ class ReportsTests(SynchronousTestCase, ServiceCalls):
         for n in range(3):
             self.add(NOW - 100 + n)
         cursor = self.ok(self.reports.messages(APP_KEY, None, NOW - DAY, NOW, 1)).cursor
-        self.refused(self.reports.next_page("another", cursor), errors.NO_SUCH_APP)
+        self.refused(self.reports.next_page("another", cursor, None), errors.NO_SUCH_APP)
         for bad in (cursor[:-1], cursor + "A", "", "%%%", cursor[::-1]):
-            self.refused(self.reports.next_page(APP_KEY, bad), errors.BAD_REQUEST)
-        self.ok(self.reports.next_page(APP_KEY, cursor))
+            self.refused(self.reports.next_page(APP_KEY, bad, None), errors.BAD_REQUEST)
+        # another question's route: refused (a user's cursor pages that user only)
+        self.refused(self.reports.next_page(APP_KEY, cursor, ("user", "ann")),
+                     errors.BAD_REQUEST)
+        self.ok(self.reports.next_page(APP_KEY, cursor, None))
         self.fixture.clock.advance(121)
-        self.refused(self.reports.next_page(APP_KEY, cursor), errors.BAD_REQUEST)
+        self.refused(self.reports.next_page(APP_KEY, cursor, None), errors.BAD_REQUEST)
 
     def test_active_users_are_noted_once_an_hour_in_a_batch(self):
         calls = []

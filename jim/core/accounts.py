@@ -122,6 +122,16 @@ class Accounts:
             else:
                 self._apps.pop(value.key, None)
 
+    async def every_app_key(self):
+        """The key of every app this server hosts (read a page at a time; not a hot path)."""
+        keys, start = [], 0
+        while True:
+            total, page = await self.store.list_apps(start, 500)
+            keys += [app.key for app in page]
+            start += len(page)
+            if not page or start >= total:
+                return keys
+
     async def check_app_secret(self, key, secret):
         """The App if C{secret} is its master secret; else JimError AUTH_FAILED, the same for
         an unknown appKey as for a wrong secret (which app keys exist is not told), after the

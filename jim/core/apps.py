@@ -182,6 +182,7 @@ class Apps:
             await self.bus.flushed()
             self.bus.publish(Kick(key, model.EVERY_USER, "app deleted"))
             await self.store.forget_app(key)
+            await self._forget_entries_about(key)
             for area in model.INVALIDATION_AREAS:
                 # every key of every app, because this app was deleted (the key says which:
                 # connections are the kick's, not a check of every user's)
@@ -191,6 +192,17 @@ class Apps:
         finally:
             self._deleting.discard(key)
         self.log.info("app {app} deleted", app=key)
+
+    async def _forget_entries_about(self, key):
+        """Forget what the users of every other app keep about the deleted app's users (cross-app
+        friendships, blacklists, no-disturb): an app made later under the same key starts
+        with none of them. (The caches are flushed after, on every node.)"""
+        relations = self.store.relations
+        for other in await self.accounts.every_app_key():
+            if other == key:
+                continue
+            for target in await relations.targets_with_prefix(other, model.qualified(key, "")):
+                await relations.remove_targeting(other, model.USER_RELATIONS, target)
 
     def _not_the_default(self, key, what):
         """The default app is the server's (its credentials are in its data directory or

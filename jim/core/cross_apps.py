@@ -29,6 +29,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors, model
+from jim.core.words import masked
 from jim.errors import JimError
 from jim.model import SINGLE, Delivery, Message
 
@@ -70,15 +71,17 @@ class CrossApps:
                            " other in its cross_apps")
         return home, other
 
-    async def resolve(self, app_key, entries, exist=True):
+    async def resolve(self, app_key, entries, exist=True, permitted=True):
         """How app C{app_key}'s data names the users of C{entries} (C{[(app key,
         [username, ...]), ...]}): C{(names, users)}, the names in order (another app's users
         by their L{model.qualified} names, the app's own by their usernames) and, with
         C{exist}, {name: User} of each (JimError C{NO_SUCH_USER} naming those that do not
         exist). Refused (C{CROSS_APP_DENIED}) unless every other app named and this one
-        allow each other, before anything of their users is read."""
+        allow each other, before anything of their users is read. Without C{permitted} (a
+        removal of the caller's own entries, which may outlive a permission) the permission
+        is not asked, and C{exist} must be false."""
         for other_key, _ in entries:
-            if other_key != app_key:
+            if other_key != app_key and permitted:
                 await self.allowed(app_key, other_key)
         names, found = [], {}
         for other_key, usernames in entries:
@@ -95,13 +98,19 @@ class CrossApps:
 
     async def users_named(self, app_key, names):
         """{name: User} of those of C{names} (as app C{app_key}'s data names users: its own
-        by their usernames, others' by their qualified names) that exist."""
+        by their usernames, others' by their qualified names) that exist, of the apps that
+        allow C{app_key}'s users now: nothing of another app is read without that."""
         by_app = {}
         for name in names:
             other_key, username = model.unqualified(name, app_key)
             by_app.setdefault(other_key, []).append(username)
         found = {}
+        home = await self.accounts.app(app_key)
         for other_key, usernames in by_app.items():
+            if other_key != app_key:
+                other = await self.accounts.app(other_key)
+                if home is None or other is None or not model.cross_allowed(home, other):
+                    continue
             users = await self.users.get_many(other_key, usernames)
             for username, user in users.items():
                 found[username if other_key == app_key
@@ -141,7 +150,11 @@ class CrossApps:
                               draft.msg_type, draft.body, draft.extras, draft.client_id, now,
                               draft.from_type, other_key, draft.no_offline,
                               draft.no_notification, False))
-        copy = mine._replace(app=other_key, sender=seen_as, target=username, target_app=None)
+        body = draft.body
+        if other.word_filter:  # the receiver's app masks its own words in its copy
+            body = masked(await messages.words.filter_of(other_key), draft).body
+        copy = mine._replace(app=other_key, sender=seen_as, target=username, target_app=None,
+                             body=body)
         kept_mine = messages.store.add_message(mine)
         kept_copy = messages.store.add_message(copy)
         # each goes out once kept, in the order of every delivery (inbox cursors count pushes)

@@ -39,6 +39,17 @@ class CrossRelations:
         raise JimError(errors.CROSS_APP_DENIED, f"the users of app {app!r} may chat with no"
                        " other app's")
 
+    async def _removal(self, app, owner, entries, kept):
+        """The names of a removal of C{owner}'s own entries: without the apps' permission
+        when every one is an entry C{owner} has (C{kept(RelationSet)}: its names; entries
+        outlive a permission taken back, and their owner may always clear them), else asked
+        as any call is (CROSS_APP_DENIED without it)."""
+        names, _ = await self.cross.resolve(app, entries, exist=False, permitted=False)
+        mine = kept(await self.relations.of(app, owner))
+        if any(name not in mine for name in names):
+            await self.cross.resolve(app, entries, exist=False)
+        return names
+
     # -- blacklists ----------------------------------------------------------------------------
 
     async def blacklist(self, app, owner):
@@ -54,7 +65,7 @@ class CrossRelations:
             name: attr.evolve(user, username=name) for name, user in found.items()})
 
     async def remove_blacklist(self, app, owner, entries):
-        names, _ = await self.cross.resolve(app, entries, exist=False)
+        names = await self._removal(app, owner, entries, lambda mine: mine.blacklist)
         await self.relations.remove_blacklist(app, owner, names)
 
     # -- no-disturb ----------------------------------------------------------------------------
@@ -63,7 +74,7 @@ class CrossRelations:
         """No-disturb for the users of C{add} on, of C{remove} off (each C{[(app key,
         [username, ...]), ...]}), and for the caller's app's groups."""
         added, found = await self.cross.resolve(app, add)
-        removed, _ = await self.cross.resolve(app, remove, exist=False)
+        removed = await self._removal(app, owner, remove, lambda mine: mine.nodisturb_users)
         await self.relations.set_nodisturb(app, owner, added, removed, add_groups,
                                            remove_groups, found=found)
 
@@ -103,7 +114,8 @@ class CrossRelations:
             return await self.relations.remove_friends(app, owner, usernames)
         if len(set(usernames)) != len(usernames):
             raise JimError(errors.BAD_REQUEST, "the same friend is named twice")
-        names, _ = await self.cross.resolve(app, [(other_key, usernames)], exist=False)
+        names = await self._removal(app, owner, [(other_key, usernames)],
+                                    lambda mine: mine.friends)
         await self.users.get(app, owner)
         mine = await self.relations.of(app, owner)
         strangers = [name for name in names if name not in mine.friends]
@@ -136,14 +148,14 @@ class CrossRelations:
     # -- what other services call ------------------------------------------------------------
 
     async def user_deleted(self, app, username):
-        """Forget what the users of the apps C{app} allows keep about a deleted user (their
-        friendships, blacklists and no-disturb settings), so that a new user of that name
-        inherits none of it. (An app no longer listed keeps its users' entries, which allow
-        nothing while the apps do not allow each other.)"""
-        settings = await self.cross.accounts.app(app)
+        """Forget what the users of every other app keep about a deleted user (their
+        friendships, blacklists and no-disturb settings; an app that stopped allowing C{app}
+        may keep some), so that a new user of that name inherits none of it."""
         seen_as = model.qualified(app, username)
         store = self.relations.store
-        for other in (settings.cross_apps if settings is not None else ()):
+        for other in await self.cross.accounts.every_app_key():
+            if other == app:
+                continue
             affected = []
             for kind in model.USER_RELATIONS:
                 affected += await store.owners_of(other, kind, seen_as)

@@ -77,12 +77,13 @@ class Reports:
 
     async def messages(self, app, scope, begin, end, count):
         """The first page of the scope's messages created in [C{begin}, C{end}] (epoch ms):
-        at most C{count} (1 to 1000), the window 7 days at most."""
+        at most C{count} (1 to 1000), the window 7 days at most (and the last second's
+        milliseconds: a window of whole seconds takes its end second whole)."""
         if not 1 <= count <= MAX_COUNT:
             raise _bad(f"count must be 1 to {MAX_COUNT}")
         if end < begin:
             raise _bad("end_time is before begin_time")
-        if end - begin > MAX_WINDOW_MS:
+        if end - begin > MAX_WINDOW_MS + 999:
             raise _bad("the window of a report is 7 days at most")
         horizon = self.horizon()
         if horizon is not None:
@@ -92,9 +93,13 @@ class Reports:
             total = await self.store.count_report_messages(app, scope, begin, end)
         return await self._page(app, scope, begin, end, None, count, total)
 
-    async def next_page(self, app, cursor):
-        """The page a cursor of L{messages} (or of this) continues with."""
-        scope, begin, end, after, count, total = await self._opened(app, cursor)
+    async def next_page(self, app, cursor, scope):
+        """The page a cursor of L{messages} (or of this) continues with; the cursor must be
+        one of the same C{scope}'s."""
+        found, begin, end, after, count, total = await self._opened(app, cursor)
+        if found != scope:
+            raise _bad("this cursor continues another question: use it on the route that"
+                       " gave it")
         return await self._page(app, scope, begin, end, after, count, total)
 
     async def _page(self, app, scope, begin, end, after, count, total):

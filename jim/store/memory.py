@@ -237,6 +237,11 @@ class MemoryRelations:
         self._owned.pop((app, owner), None)
 
     @answered
+    def targets_with_prefix(self, app, prefix):
+        return sorted({relation.target for (a, _), kept in self._owned.items() if a == app
+                       for _, relation in kept.values() if relation.target.startswith(prefix)})
+
+    @answered
     def remove_targeting(self, app, kinds, target):
         for (a, _), kept in self._owned.items():
             if a == app:

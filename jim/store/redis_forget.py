@@ -18,19 +18,14 @@ Not one atomic write: a write to the app that races with the sweep (a message se
 may survive it. The caller stops the app's traffic first.
 """
 from jim.store.redis_apps import DELETE as DELETE_APP
-from jim.store.redis_keys import key
+from jim.store.redis_keys import SCAN_COUNT, key, starting_with
 
-#: how many keys one SCAN looks at (and about how many one UNLINK drops)
-SCAN_COUNT = 1000
-
-#: what Redis's glob patterns give a meaning to (SCAN's MATCH)
-_GLOB = str.maketrans({char: "\\" + char for char in "*?[]\\"})
 
 #: KEYS: the app's record, the list of apps; ARGV: the app key. Both at once.
 def app_keys_pattern(app):
     """The SCAN MATCH pattern of every key of C{app}'s data: its prefix, glob characters
     escaped, then anything."""
-    return key(app).translate(_GLOB) + "*"
+    return starting_with(key(app))
 
 
 async def forget_app(client, app, areas=()):

@@ -38,3 +38,14 @@ def deferred(method):
         return defer.ensureDeferred(method(*args, **kwargs))
 
     return run
+
+
+#: what Redis's glob patterns give a meaning to (SCAN's MATCH)
+_GLOB = str.maketrans({char: "\\" + char for char in "*?[]\\"})
+#: how many keys one SCAN looks at
+SCAN_COUNT = 1000
+
+
+def starting_with(prefix):
+    """The SCAN MATCH pattern of every key whose name begins with C{prefix}."""
+    return prefix.translate(_GLOB) + "*"

@@ -25,7 +25,11 @@ from jim.errors import JimError
 from jim.interfaces import IRelationStore
 from jim.model import Relation
 from jim.redis.client import Script
-from jim.store.redis_keys import key
+from jim.store.redis_keys import SCAN_COUNT, key, starting_with
+
+
+def _text(name):
+    return name.decode("utf-8") if isinstance(name, bytes) else name
 
 #: how many times a write made over an index read again is tried before it fails
 ATTEMPTS = 50
@@ -208,6 +212,23 @@ class RedisRelations:
             keys.append(key(app, "relations", "to", target))
             args += [entry, _pair(kind, owner)]
         return await self._client.run(_REMOVE_OWNED, keys, args)
+
+    def targets_with_prefix(self, app, prefix):
+        return defer.ensureDeferred(self._targets_with_prefix(app, prefix))
+
+    async def _targets_with_prefix(self, app, prefix):
+        """A SCAN of the app's reverse indexes (C{relations:to:<target>}) whose target begins
+        with C{prefix}; an index is deleted when its last relation goes, so each one found
+        names a kept target (or one being removed as the scan runs)."""
+        head = key(app, "relations", "to", "")
+        pattern = starting_with(head + prefix)
+        found, cursor = set(), "0"
+        while True:
+            cursor, names = await self._client.call("SCAN", cursor, "MATCH", pattern,
+                                                    "COUNT", SCAN_COUNT)
+            found.update(_text(name)[len(head):] for name in names)
+            if str(cursor) == "0":
+                return sorted(found)
 
     def remove_targeting(self, app, kinds, target):
         return defer.ensureDeferred(self._again(self._remove_targeting, app, list(kinds), target))

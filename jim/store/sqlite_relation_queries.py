@@ -57,6 +57,17 @@ def select_owners_of(db, app, kind, target):
     return [owner for (owner,) in rows]
 
 
+def select_targets_with_prefix(db, app, prefix):
+    """A range of the (app, kind, target) index per kind: the targets >= prefix and below the
+    prefix with its last character raised by one (no LIKE, whose case rules differ)."""
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    above = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = db.execute("SELECT DISTINCT target FROM relations WHERE app = ? AND target >= ?"
+                      " AND target < ? ORDER BY target", (app, prefix, above))
+    return [target for (target,) in rows]
+
+
 def delete_owned(db, app, owner):
     db.execute("DELETE FROM relations WHERE app = ? AND owner = ?", (app, owner))
 

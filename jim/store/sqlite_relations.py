@@ -33,5 +33,8 @@ class SqliteRelations:
     def remove_owned(self, app, owner):
         return self._engine.write(q.delete_owned, app, owner)
 
+    def targets_with_prefix(self, app, prefix):
+        return self._engine.read(q.select_targets_with_prefix, app, prefix)
+
     def remove_targeting(self, app, kinds, target):
         return self._engine.write(q.delete_targeting, app, list(kinds), target)

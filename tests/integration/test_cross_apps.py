@@ -113,6 +113,27 @@ class CrossPermissionTests(CrossCase):
 
 
 class CrossMessageTests(CrossCase):
+    async def test_each_app_masks_its_own_words_in_its_copy(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        self.assertEmpty(await beta.post("/v1/sensitiveword", ["badword"]))
+        self.assertEmpty(await beta.put("/v1/sensitiveword/status?status=1"))
+        bobby = await self.login(jim, BETA, "bobby")
+        await alpha.send("aadmin", "bobby", "a badword here", target_appkey=BETA)
+        self.assertEqual((await self.chat(bobby))["content"], "a ******* here")
+        history = await bobby.request(19, {"cmd": 19, "type": 1, "userId": "bobby",
+                                           "fromUserId": f"{ALPHA}:aadmin"}, 20)
+        kept = [m["content"] for ms in history["data"]["friends"].values() for m in ms]
+        self.assertEqual(kept, ["a ******* here"])
+        # the sender's app has no such word: its own copy is as sent
+        alice = await self.login(jim, ALPHA, "alice")
+        alice.send(11, self.chat_frame(f"{BETA}:bobby", "another badword"))
+        self.assertEqual((await alice.expect(12))["code"], 10000)
+        self.assertEqual((await self.chat(bobby))["content"], "another *******")
+        mine = await alice.request(19, {"cmd": 19, "type": 1, "userId": "alice",
+                                        "fromUserId": f"{BETA}:bobby"}, 20)
+        self.assertEqual([m["content"] for ms in mine["data"]["friends"].values() for m in ms],
+                         ["another badword"])
+
     async def test_app_servers_chat_both_ways_live_on_every_socket(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         bobby = [await self.login(jim, BETA, "bobby"), await self.login(jim, BETA, "bobby",

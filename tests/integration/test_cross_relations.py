@@ -205,3 +205,53 @@ class CrossFriendTests(CrossRelationCase):
         self.assertEqual(self.assertJson(await beta.get("/v1/users/bobby/friends")), [])
         self.assertEqual(self.assertJson(await beta.get("/v1/cross/users/bella/blacklist")), [])
         self.assertEqual(await self.sends(jim, ALPHA, "alice", f"{BETA}:bella"), 10001)
+
+
+class RevokedPermissionTests(CrossRelationCase):
+    async def test_a_permission_taken_back_shows_nothing_and_entries_can_be_cleared(self):
+        """Once an app stops allowing another, the other reads nothing more of its users
+        (not even through the entries it kept), and may still clear those entries."""
+        jim, admin, alpha, beta, gamma = await self.apps()
+        self.assertEmpty(await beta.post("/v1/cross/users/bobby/friends",
+                                         {"appkey": ALPHA, "users": ["alice"]}), 201)
+        self.assertEmpty(await beta.put("/v1/cross/users/bobby/blacklist",
+                                        [{"appkey": ALPHA, "usernames": ["anna"]}]), 204)
+        friends = self.assertJson(await beta.get("/v1/users/bobby/friends"))
+        self.assertEqual([(f["username"], f["appkey"]) for f in friends], [("alice", ALPHA)])
+        await self.allow(admin, ALPHA, [])
+        self.assertEmpty(await alpha.put("/v1/users/alice", {"nickname": "After"}))
+        self.assertEqual(self.assertJson(await beta.get("/v1/users/bobby/friends")), [])
+        # beta still allows gamma, so its cross blacklist can be read: alpha's anna is not shown
+        await self.allow(admin, BETA, [ALPHA, GAMMA])
+        await self.allow(admin, GAMMA, [BETA])
+        self.assertEqual(self.assertJson(await beta.get("/v1/cross/users/bobby/blacklist")), [])
+        # the owner clears its own entries without the permission; other names stay refused
+        self.assertEmpty(await beta.delete("/v1/cross/users/bobby/blacklist",
+                                           [{"appkey": ALPHA, "usernames": ["anna"]}]), 204)
+        self.assertError(await beta.delete("/v1/cross/users/bobby/blacklist",
+                                           [{"appkey": ALPHA, "usernames": ["alice"]}]),
+                         403, 899020)
+        self.assertEmpty(await beta.delete("/v1/cross/users/bobby/friends",
+                                           {"appkey": ALPHA, "users": ["alice"]}), 204)
+        await self.allow(admin, ALPHA, [BETA])  # allowed again: nothing of before is left
+        self.assertEqual(self.assertJson(await beta.get("/v1/users/bobby/friends")), [])
+        self.assertEqual(self.assertJson(await beta.get("/v1/cross/users/bobby/blacklist")), [])
+        self.assertEqual(self.assertJson(await alpha.get("/v1/users/alice/friends")), [])
+
+    async def test_an_app_deleted_leaves_no_entry_in_other_apps(self):
+        """What other apps' users kept about a deleted app's users goes with it: an app made
+        later under the same key, with users of the same names, inherits nothing."""
+        jim, admin, alpha, beta, gamma = await self.apps()
+        self.assertEmpty(await beta.post("/v1/cross/users/bobby/friends",
+                                         {"appkey": ALPHA, "users": ["alice"]}), 201)
+        self.assertEmpty(await beta.put("/v1/cross/users/bella/blacklist",
+                                        [{"appkey": ALPHA, "usernames": ["anna"]}]), 204)
+        await self.allow(admin, BETA, [])  # beta no longer lists alpha: its entries stay
+        self.assertEmpty(await admin.delete(f"/admin/v1/apps/{ALPHA}"))
+        again = await admin.create(name="Alpha again", appKey=ALPHA, cross_apps=[BETA])
+        await again.register("alice", "anna")
+        await self.allow(admin, BETA, [ALPHA])
+        self.assertEqual(self.assertJson(await beta.get("/v1/users/bobby/friends")), [])
+        self.assertEqual(self.assertJson(await beta.get("/v1/cross/users/bella/blacklist")),
+                         [])
+        self.assertEqual(await jim.store.relations.targets_with_prefix(BETA, f"{ALPHA}:"), [])

@@ -117,6 +117,13 @@ class MessageReportTests(ReportCase):
             "/v2/statistic/messages?time_unit=HOUR&start=2026-01-01%2020&duration=5",
             "/v2/statistic/messages?time_unit=MONTH&start=2026-01&duration=3",
             "/v2/statistic/groups?time_unit=WEEK&start=2026-01-01&duration=1",
+            # leading zeros hide no larger number; a question past the year 9999
+            "/v2/statistic/users?time_unit=DAY&start=2000-01-01&duration=00010000",
+            "/v2/statistic/users?time_unit=DAY&start=2000-01-01&duration=060",
+            "/v2/statistic/messages?time_unit=MONTH&start=2026-01&duration=0001000000",
+            "/v2/statistic/messages?time_unit=MONTH&start=9999-12&duration=1",
+            "/v2/statistic/groups?time_unit=DAY&start=9999-12-31&duration=2",
+            "/v2/messages?" + window(now - 1000, now, 10).replace("count=10", "count=0010000"),
         ]
         for path in bad:
             self.assertError(await rest.get(path), 400, 899003)
@@ -137,6 +144,36 @@ class MessageReportTests(ReportCase):
         # nothing of this app in the other's report
         self.assertEqual(self.assertJson(await other.get(
             "/v2/messages?" + window(self.now - 60_000, self.now + 60_000, 10)))["total"], 0)
+
+    async def test_window_edges(self):
+        jim, rest = await self.app()
+        await rest.send("alice", "bobby", "m")
+        week = 7 * 86_400_000
+        for path in ("/v2/messages", "/v2/users/alice/messages"):
+            # exactly 7 days: taken on every route; a second more: refused
+            self.assertEqual(self.assertJson(await rest.get(
+                f"{path}?" + window(self.now - week + 30_000, self.now + 30_000, 10)))
+                ["total"], 1)
+            self.assertError(await rest.get(
+                f"{path}?" + window(self.now - week + 29_000, self.now + 30_000, 10)), 400,
+                899003)
+        # strictly between two times a second apart: nothing, not an error
+        for gap in (0, 1000):
+            page = self.assertJson(await rest.get(
+                "/v2/users/alice/messages?" + window(self.now, self.now + gap, 10)))
+            self.assertEqual((page["total"], page["messages"]), (0, []))
+        self.assertNotIn("cursor", page)
+
+    async def test_a_cursor_continues_its_own_route_only(self):
+        jim, rest = await self.app()
+        for n in range(3):
+            await rest.send("alice", "bobby", f"m{n}")
+        query = window(self.now - 60_000, self.now + 60_000, 1)
+        cursor = self.assertJson(await rest.get(f"/v2/users/alice/messages?{query}"))["cursor"]
+        for other in ("/v2/messages", "/v2/users/bobby/messages", "/v2/groups/1/messages"):
+            self.assertError(await rest.get(f"{other}?cursor={cursor}"), 400, 899003)
+        page = self.assertJson(await rest.get(f"/v2/users/alice/messages?cursor={cursor}"))
+        self.assertEqual(page["messages"][0]["msg_body"], {"text": "m1"})
 
     async def test_an_expired_cursor_is_refused(self):
         jim, rest = await self.app()

@@ -97,6 +97,21 @@ class RelationsContract(ContractCase):
         self.assertEqual(await relations.relations_of("b", "ann"), [friend("ann", "bob", app="b")])
         await relations.remove_owned("a", "nobody")
 
+    async def test_targets_with_a_prefix(self):
+        """Another app's users an app's users keep: found by the other app's key."""
+        relations = self.store.relations
+        await relations.add_relations([
+            friend("ann", "K1:bob"), blocked("cid", "K1:bob"), blocked("ann", "K1:eve"),
+            friend("ann", "K10:zed"), friend("ann", "K1"), friend("ann", "bob"),
+            friend("dan", "K1:amy", app="b"), friend("ann", "K1:[x]*?"),
+        ])
+        self.assertEqual(await relations.targets_with_prefix("a", "K1:"),
+                         ["K1:[x]*?", "K1:bob", "K1:eve"])
+        self.assertEqual(await relations.targets_with_prefix("b", "K1:"), ["K1:amy"])
+        self.assertEqual(await relations.targets_with_prefix("a", "K2:"), [])
+        await relations.remove_targeting("a", [FRIEND, BLACKLIST], "K1:bob")
+        self.assertEqual(await relations.targets_with_prefix("a", "K1:"), ["K1:[x]*?", "K1:eve"])
+
     async def test_remove_targeting_only_those_kinds(self):
         relations = self.store.relations
         await relations.add_relations([

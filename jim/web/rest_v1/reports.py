@@ -6,6 +6,7 @@ import calendar
 import datetime
 
 from jim import errors
+from jim.core.reports import ReportPage
 from jim.errors import JimError
 from jim.model import CHATROOM, GROUP, SINGLE
 from jim.wire.callbacks import message_object
@@ -14,6 +15,8 @@ from jim.web.rest_v1.router import route
 
 _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
+#: the widest window of a question, as its times are written (JMessage's 7 days)
+_WINDOW_MS = 7 * _DAY_MS
 #: the longest statistics question per time unit (JMessage's)
 _MOST = {"HOUR": 24, "DAY": 60, "MONTH": 2}
 _FORMATS = {"HOUR": "%Y-%m-%d %H", "DAY": "%Y-%m-%d", "MONTH": "%Y-%m"}
@@ -37,9 +40,8 @@ def _moment(text, field, form="%Y-%m-%d %H:%M:%S"):
 
 
 def _count(call):
-    text = call.query("count")
-    if text is None or not text.strip().isdigit() or not text.strip().isascii() \
-            or len(text.strip()) > 6:
+    text = (call.query("count") or "").strip()
+    if not (text.isdigit() and text.isascii()) or len(text) > 4 or not 1 <= int(text) <= 1000:
         raise _bad("count must be a number from 1 to 1000")
     return int(text)
 
@@ -52,15 +54,23 @@ async def _messages(call, scope, strict):
     app = call.app.key
     cursor = call.query("cursor")
     if cursor is not None and cursor.strip():
-        page = await reports.next_page(app, cursor.strip())
+        page = await reports.next_page(app, cursor.strip(), scope)
     else:
         begin = _moment(call.query("begin_time"), "begin_time")
         end = _moment(call.query("end_time"), "end_time")
+        count = _count(call)
+        if end < begin:
+            raise _bad("end_time is before begin_time")
+        if end - begin > _WINDOW_MS:
+            raise _bad("the window of a report is 7 days at most")
         if strict:
             begin, end = begin + 1000, end - 1
         else:
             end += 999
-        page = await reports.messages(app, scope, begin, end, _count(call))
+        if begin > end:  # strictly between two times a second apart or less: nothing
+            page = ReportPage(0, [])
+        else:
+            page = await reports.messages(app, scope, begin, end, count)
     body = {"total": page.total, "cursor": page.cursor or "", "count": len(page.messages),
             "messages": await _objects(call, page.messages)}
     if page.cursor is None:
@@ -136,25 +146,34 @@ def _question(call, units=("DAY",)):
         raise _bad(f"time_unit must be {' or '.join(units)}")
     start = _moment(call.query("start"), "start", _FORMATS[unit])
     text = (call.query("duration") or "").strip()
-    if not (text.isdigit() and text.isascii()) or not 1 <= int(text[:4]) <= _MOST[unit]:
+    if not (text.isdigit() and text.isascii()) or len(text) > 2 \
+            or not 1 <= int(text) <= _MOST[unit]:
         raise _bad(f"duration must be 1 to {_MOST[unit]} for {unit}")
     duration = int(text)
+    if unit == "HOUR" and start % _DAY_MS // _HOUR_MS + duration > 24:
+        raise _bad("an hourly question stays within its day")
+    try:
+        edges = _edges(unit, start, duration)
+        names = [datetime.datetime.fromtimestamp(edge / 1000, datetime.timezone.utc)
+                 .strftime(_FORMATS[unit]) for edge in edges]
+    except (ValueError, OverflowError):  # past the year 9999
+        raise _bad("the question ends after the year 9999") from None
+    return unit, edges, names[:-1]
+
+
+def _edges(unit, start, duration):
+    """The bounds of a question's buckets (epoch ms), the end of the last one included."""
     if unit == "HOUR":
-        if start % _DAY_MS // _HOUR_MS + duration > 24:
-            raise _bad("an hourly question stays within its day")
-        edges = [start + i * _HOUR_MS for i in range(duration + 1)]
-    elif unit == "DAY":
-        edges = [start + i * _DAY_MS for i in range(duration + 1)]
-    else:
-        edges = [start]
-        for _ in range(duration):
-            moment = datetime.datetime.fromtimestamp(edges[-1] / 1000, datetime.timezone.utc)
-            year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year,
-                                                                           moment.month + 1)
-            edges.append(calendar.timegm((year, month, 1, 0, 0, 0)) * 1000)
-    names = [datetime.datetime.fromtimestamp(edge / 1000, datetime.timezone.utc)
-             .strftime(_FORMATS[unit]) for edge in edges[:-1]]
-    return unit, edges, names
+        return [start + i * _HOUR_MS for i in range(duration + 1)]
+    if unit == "DAY":
+        return [start + i * _DAY_MS for i in range(duration + 1)]
+    edges = [start]
+    for _ in range(duration):
+        moment = datetime.datetime.fromtimestamp(edges[-1] / 1000, datetime.timezone.utc)
+        year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year,
+                                                                       moment.month + 1)
+        edges.append(calendar.timegm((year, month, 1, 0, 0, 0)) * 1000)
+    return edges
 
 
 @route("GET", "/v2/statistic/users")
