@@ -145,3 +145,32 @@ class OrderTests(CrossCase):
         self.fx.store.release()
         self.successResultOf(later)
         self.assertEqual([c for _, _, c in pushed(self.bob_client)], ["later"])
+
+    def test_a_resend_after_a_failed_senders_copy_keeps_the_receivers_once(self):
+        """The receiver's copy is kept, then the sender's fails: the send fails; its resend
+        (the same client id) keeps the sender's copy and finds the receiver's, which is
+        neither kept nor pushed twice."""
+        memory = self.fx.memory
+        kept = memory.messages.append_message_then
+
+        def append_message_then(stored, then, *args):
+            if stored.app == APP_KEY:
+                then(Failure(JimError(errors.SERVER_ERROR, "the store failed")), *args)
+            else:
+                kept(stored, then, *args)
+
+        memory.messages.append_message_then = append_message_then
+        once = draft(f"{OTHER}:bob", "once", client_id="c-1")
+        first = defer.ensureDeferred(self.fx.core.messages.send(APP_KEY, "alice", once, None))
+        self.fx.store.release()
+        self.assertEqual(self.failureResultOf(first, JimError).value.code, errors.SERVER_ERROR)
+        memory.messages.append_message_then = kept
+        again = defer.ensureDeferred(self.fx.core.messages.send(APP_KEY, "alice", once, None))
+        self.fx.store.release()
+        stored, _ = self.successResultOf(again)
+        self.assertEqual(stored.client_id, "c-1")
+        self.assertEqual([c for _, _, c in pushed(self.bob_client)], ["once"])
+        self.assertEqual([m.body["text"] for m in self.history(OTHER, "bob",
+                                                                f"{APP_KEY}:alice")], ["once"])
+        self.assertEqual([m.body["text"] for m in self.history(APP_KEY, "alice",
+                                                                f"{OTHER}:bob")], ["once"])

@@ -17,8 +17,9 @@ receiver's qualified name, its C{target_app} the receiver's app) and the receive
 sender the sender's qualified name). Each app then holds the whole conversation, both ways, in
 its own log: its users' inboxes, offline messages and history read it as they read any
 private conversation, ids and cursors stay each app's, and each app server is told of the
-copy in its app. The sender is answered once both are kept (its answer carries its own copy's
-id). Same-app messages never come here: a qualified target is no user in memory, so it always
+copy in its app. The receiver's copy is kept first, then the sender's: the sender is answered
+once both are (with its own copy's id), and a resend with the same client id after a failure
+between the two writes does not keep the receiver's copy twice. Same-app messages never come here: a qualified target is no user in memory, so it always
 takes the send's loading path (L{jim.core.messages.Messages}), which sends it here.
 """
 import functools
@@ -155,22 +156,31 @@ class CrossApps:
             body = masked(await messages.words.filter_of(other_key), draft).body
         copy = mine._replace(app=other_key, sender=seen_as, target=username, target_app=None,
                              body=body)
-        kept_mine = messages.store.add_message(mine)
-        kept_copy = messages.store.add_message(copy)
-        # each goes out once kept, in the order of every delivery (inbox cursors count pushes)
-        messages.publish_in_order(_quietly(kept_mine), functools.partial(
+        # The receiver's copy first: a send that fails after it is stored is answered with
+        # the failure, and its resend (the same client id) finds that copy instead of
+        # delivering the message twice; the sender's copy, last, is what a resend looks for
+        # first (Messages.send), so a message acknowledged is in both apps.
+        stored_copy = None
+        if draft.client_id is not None:
+            stored_copy = await messages.store.message_by_client_id(
+                other_key, seen_as, draft.client_id, SINGLE, username)
+        fresh = stored_copy is None
+        if fresh:
+            writing = messages.store.add_message(copy)
+            # each goes out once kept, in the order of every delivery (inbox cursors count
+            # pushes)
+            messages.publish_in_order(_quietly(writing), functools.partial(
+                self._publish, other_key, username, None))
+            stored_copy = await writing
+        writing = messages.store.add_message(mine)
+        messages.publish_in_order(_quietly(writing), functools.partial(
             self._publish, app, sender, connection_id))
-        messages.publish_in_order(_quietly(kept_copy), functools.partial(
-            self._publish, other_key, username, None))
-        results = await defer.DeferredList([kept_mine, kept_copy], consumeErrors=True)
-        for ok, result in results:
-            if not ok:
-                result.raiseException()
-        (_, stored), (_, stored_copy) = results
+        stored = await writing
         messages.metrics.messages_in += 1
         if messages.callbacks is not None:
             messages.callbacks.accepted(stored)
-            messages.callbacks.accepted(stored_copy)
+            if fresh:
+                messages.callbacks.accepted(stored_copy)
         self.log.debug("cross-app message {id} of app {app} kept as {copy} in app {other}",
                        id=stored.id, app=app, copy=stored_copy.id, other=other_key)
         return stored, messages.presence.is_online(other_key, username)
