@@ -87,6 +87,7 @@ class SentinelFailoverTests(ClusterCase):
                                  limits={"rest_rate": 0, "history_count": 1000})
                  for _ in range(2)]
         a, b = nodes
+        self.nodes = nodes  # what reached_once tells of a miss
         await Rest(a, KEY, SECRET).register("alice", "bobby", "carol", "dave")
         clients = {"alice": await self.tcp(a, "alice"), "carol": await self.tcp(a, "carol"),
                    "bobby": await self.tcp(b, "bobby"), "dave": await self.tcp(b, "dave")}
@@ -186,5 +187,13 @@ class SentinelFailoverTests(ClusterCase):
                   if m["from"] == sender.name]  # the conversation: both ways
         self.assertEqual([m["content"] for m in stored], sender.acknowledged,
                          "each stored once, in order")
+        missing = set(sender.acknowledged) - set(ids_of)
+        detail = ""
+        if missing:  # what the next look at a miss needs: its id, and the device's cursor
+            kept = {m["content"]: m["id"] for m in stored}
+            cursors = await self.nodes[0].store.inbox.cursors(KEY, sender.to)
+            detail = (f"; missing {sorted((kept.get(t), t) for t in missing)}, live ids"
+                      f" {sorted(int(m['id']) for m in live)[-5:]}..., cursors {cursors}")
         self.assertEqual(sorted(ids_of), sorted(sender.acknowledged),
-                         f"{sender.name} to {sender.to}: every acknowledged message, and no other")
+                         f"{sender.name} to {sender.to}: every acknowledged message, and no"
+                         f" other{detail}")
