@@ -148,9 +148,6 @@ def no_such_word(word):
 def too_many_words(most):
     return JimError(errors.TOO_MANY, f"an app has at most {most} sensitive words")
 
-REPORT_HOUR_MS = model.REPORT_HOUR_MS
-report_hour = model.report_hour
-
 
 def report_scope_has(scope, message):
     """Whether a report C{scope} (L{jim.interfaces.IReportStore}) takes C{message}."""

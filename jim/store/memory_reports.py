@@ -4,8 +4,8 @@
 from zope.interface import implementer
 
 from jim.interfaces import IReportStore
-from jim.model import GROUP
-from jim.store import answered, report_hour, report_scope_has
+from jim.model import GROUP, report_hour
+from jim.store import answered, report_scope_has
 
 #: what the sweep has passed: the app-wide and per-user scopes and the figures start there
 _NO_HORIZON = -(2**63)

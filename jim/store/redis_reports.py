@@ -84,7 +84,7 @@ from jim.model import CHATROOM, GROUP
 from jim.redis.client import Script
 from jim.store import check_paging
 from jim.store.redis_apps import FETCH
-from jim.store.redis_keys import deferred, key
+from jim.store.redis_keys import SCAN_COUNT, deferred, key
 from jim.store.redis_message_scripts import HISTORY
 from jim.store.redis_messages import (
     HOUR_SHIFT, history_head, hour_member, hour_of, report_key, stored_message,
@@ -109,8 +109,6 @@ FORGET_TOGETHER = 32
 #: (every app's) the time before which the last whole sweep forgot everything, as L{_mark}
 #: writes it: a sweep of a time not after it has nothing to do
 SWEPT_MARK = key(None, "reports", "swept")
-#: how many keys one SCAN looks at
-SCAN_COUNT = 1000
 #: the SCAN pattern of every app's report keys (each name found is checked: L{_report_key})
 _PATTERN = "jim:{*}:reports:*"
 #: an app key's escapes in a key name (L{jim.store.redis_keys.key}), undone

@@ -5,9 +5,8 @@ Messages up to C{conversation_index_state.indexed_upto} are found through the re
 (the app-wide and per-user scopes, the figures) or C{conversation_index} (the group and chat room
 scopes); later ones by a scan of the short tail of C{messages} above it, as history is.
 """
-from jim.model import SINGLE
 from jim.cursors import group_conversation, room_conversation
-from jim.store import REPORT_HOUR_MS
+from jim.model import REPORT_HOUR_MS, SINGLE
 from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, message_from
 
 #: the tail: the messages the index job has not indexed yet

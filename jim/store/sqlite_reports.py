@@ -7,7 +7,7 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from jim.interfaces import IReportStore
-from jim.store import report_hour
+from jim.model import report_hour
 from jim.store import sqlite_report_queries as q
 from jim.store.sqlite_history_queries import index_conversations
 
