@@ -505,7 +505,23 @@ class Invalidate:
     origin = attr.ib(type=str, default="")
 
 
-BUS_VALUES = (Delivery, Kick, Invalidate)
+#: what a chat rate's usage names (L{jim.core.rates}): a user (C{app}, C{username}), a client
+#: address (C{address}, "") or an app (C{app}, "")
+RATE_KINDS = ("user", "address", "app")
+
+
+@attr.s(frozen=True, slots=True)
+class RateUsage:
+    """The chats node C{origin} counted against chat rates since its last such report:
+    C{entries}, a tuple of C{(kind, name, username, count)} (L{RATE_KINDS}; C{username} is ""
+    but for a user). Every other node takes them off its own buckets, so that the rates hold
+    for the cluster, not for each node."""
+
+    origin = attr.ib(type=str)
+    entries = attr.ib(type=tuple)
+
+
+BUS_VALUES = (Delivery, Kick, Invalidate, RateUsage)
 
 
 #: an hour, in epoch ms: the report area's figures are kept per hour (UTC)

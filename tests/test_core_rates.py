@@ -95,3 +95,76 @@ class ChatRatesTests(unittest.TestCase):
                     model[key] = (tokens - 1.0, now)
             got = limiter.charge("app", user, address) is None
             self.assertEqual(got, expected, (pause, user, address))
+
+
+class SharedRatesTests(unittest.TestCase):
+    """Nodes of a cluster tell one another what they charged, so a limit holds for the
+    cluster: L{ChatRates.take_usage} on one node, L{ChatRates.debit} on the others."""
+
+    def setUp(self):
+        self.clock = Clock()
+
+    def flood(self, nodes, seconds, per_step, share):
+        """Every node offers C{per_step} chats of ann's each 50 ms; every second (when
+        C{share}) each node's usage is debited on the others. How many went in all."""
+        sent = 0
+        for step in range(int(seconds / 0.05)):
+            self.clock.advance(0.05)
+            sent += sum(allowed(node, per_step) for node in nodes)
+            if share and step % 20 == 19:
+                usages = [node.take_usage() for node in nodes]
+                for node in nodes:
+                    for other, usage in zip(nodes, usages):
+                        if other is not node:
+                            node.debit(usage)
+        return sent
+
+    def test_two_nodes_hold_a_user_to_its_rate_across_both(self):
+        shared = [ChatRates(self.clock, 10, 0, 0, shared=True) for _ in range(2)]
+        alone = [ChatRates(self.clock, 10, 0, 0) for _ in range(2)]
+        went = self.flood(shared, 10, 2, share=True)
+        # 10 a second for 10 s, the two nodes' first bursts (20 each), and at most a
+        # report's worth (10) on each node before the other hears of it
+        self.assertGreaterEqual(went, 100)
+        self.assertLessEqual(went, 100 + 2 * 20 + 2 * 10)
+        self.assertGreaterEqual(self.flood(alone, 10, 2, share=False), 2 * (100 + 20) - 4,
+                                "without sharing each node gives its own rate and burst")
+
+    def test_usage_names_what_was_charged_once_then_nothing(self):
+        node = ChatRates(self.clock, 10, 100, 1000, shared=True)
+        allowed(node, 3, user="ann", address="10.0.0.1")
+        allowed(node, 2, user="bob", address="10.0.0.1")
+        self.assertEqual(sorted(node.take_usage()), [
+            ("address", "10.0.0.1", "", 5), ("app", "app", "", 5), ("user", "app", "ann", 3),
+            ("user", "app", "bob", 2)])
+        self.assertEqual(node.take_usage(), ())
+
+    def test_a_node_alone_or_without_limits_reports_nothing(self):
+        for node in (ChatRates(self.clock, 10, 0, 0), ChatRates(self.clock, 0, 0, 0,
+                                                                 shared=True)):
+            allowed(node, 5)
+            self.assertEqual(node.take_usage(), ())
+
+    def test_a_report_names_the_busiest_buckets_when_there_are_too_many(self):
+        self.patch(rates, "SHARE_MOST", 2)
+        node = ChatRates(self.clock, 100, 0, 0, shared=True)
+        for user, count in (("ann", 1), ("bob", 5), ("cid", 3)):
+            allowed(node, count, user=user)
+        self.assertEqual(sorted(node.take_usage()), [("user", "app", "bob", 5),
+                                                     ("user", "app", "cid", 3)])
+
+    def test_a_debit_refuses_here_what_was_sent_elsewhere_and_is_repaid_in_time(self):
+        node = ChatRates(self.clock, 10, 0, 0, shared=True)
+        node.debit((("user", "app", "ann", 25), ("address", "10.0.0.9", "", 5)))
+        self.assertEqual(allowed(node, 5), 0, "20 of burst less 25: owed, refused")
+        self.clock.advance(1.0)  # -5 + 10
+        self.assertEqual(allowed(node, 20), 5)
+        self.assertEqual(allowed(node, 20, user="bob"), 20, "others were not debited")
+
+    def test_a_debit_owes_at_most_a_burst(self):
+        node = ChatRates(self.clock, 10, 0, 0, shared=True)
+        node.debit((("user", "app", "ann", 10_000),))
+        self.clock.advance(2.0)  # from -20 back to 0
+        self.assertEqual(allowed(node, 5), 0)
+        self.clock.advance(1.0)
+        self.assertEqual(allowed(node, 20), 10)

@@ -11,10 +11,11 @@ from jim.model import Delivery, Event, Invalidate, Kick, Message, UserCard
 from jim.wire import busjson
 
 from tests.support.model_strategies import (
-    bus_values, deliveries, events, invalidations, json_values, kicks, messages, texts,
+    bus_values, deliveries, events, invalidations, json_values, kicks, messages, rate_usages,
+    texts,
 )
 
-NAMES = (b"delivery", b"kick", b"invalidate")
+NAMES = (b"delivery", b"kick", b"invalidate", b"rates")
 
 MESSAGE = Message(
     41, "app", "ali\u00e7e", model.GROUP, "10000000", model.CUSTOM,
@@ -63,6 +64,16 @@ class RoundTripTests(SynchronousTestCase):
     @given(invalidations)
     def test_invalidations(self, invalidate):
         self.assert_round_trip(invalidate)
+
+    @given(rate_usages)
+    def test_rate_usages(self, usage):
+        self.assert_round_trip(usage)
+
+    def test_rate_usage_bytes(self):
+        usage = model.RateUsage("node-1", (("user", "app", "ann", 3),
+                                           ("address", "10.0.0.1", "", 9)))
+        self.assertEqual(busjson.encode(usage),
+                         b'rates ["node-1",[["user","app","ann",3],["address","10.0.0.1","",9]]]')
 
     def test_a_message_with_every_field(self):
         decoded = self.assert_round_trip(Delivery("app", MESSAGE, ("bob", "\u7528\u6237"),
@@ -122,6 +133,10 @@ class MalformedTests(SynchronousTestCase):
             b'kick {"app":"a","user":"u","reason":"r","keep":null,"event":{"users":[[]]}}',
             b"unknown {}", b"Delivery {}", b"\xff\xfe", b'invalidate ["a","b","c","d"',
             b'invalidate ["a","b","c","d","e"]', b'invalidate ["a","b","c","d"] trailing',
+            b"rates []", b'rates ["n"]', b'rates ["n",{}]', b'rates [1,[]]',
+            b'rates ["n",[["user","a","b",0]]]', b'rates ["n",[["user","a","b",true]]]',
+            b'rates ["n",[["group","a","b",1]]]', b'rates ["n",[["app","a",null,1]]]',
+            b'rates ["n",[["app","a","",1.5]]]', b'rates ["n",[["app","a",""]]]',
         ]:  # fmt: skip
             self.assert_refused(data)
 

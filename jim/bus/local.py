@@ -29,6 +29,7 @@ class LocalBus:
         self.node = node or f"n{next(_nodes)}"
         self.node_number = 0
         self.lost = None  # and has no other node to lose
+        self.shared = False
         self._wire = wire
         self._metrics = metrics
         self._handlers = {kind: [] for kind in BUS_VALUES}  # a value's type -> its handlers

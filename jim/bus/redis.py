@@ -66,6 +66,7 @@ class RedisBus:
         self.node = node or new_node_id()
         self.presence = ClusterPresence(self.node, reactor)
         self.lost = None
+        self.shared = True
         self._metrics = metrics
         self._local = LocalBus(node=self.node)
         # one connection: what this node publishes reaches every node in order

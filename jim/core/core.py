@@ -18,14 +18,14 @@ from jim.core.login_throttle import LoginThrottle
 from jim.core.media import Media
 from jim.core.messages import Messages
 from jim.core.policy import Policy
-from jim.core.rates import ChatRates
+from jim.core.rates import SHARE_SECONDS, ChatRates
 from jim.core.relations import Relations
 from jim.core.reports import Reports
 from jim.core.rooms import Rooms
 from jim.core.users import Users
 from jim.core.web_sdk import WebSdk
 from jim.core.words import Words
-from jim.model import Delivery, Invalidate, Kick
+from jim.model import Delivery, Invalidate, Kick, RateUsage
 
 
 class Core:
@@ -65,7 +65,8 @@ class Core:
         self.events = events
         self.limits = limits
         self.chat_rates = ChatRates(clock, limits.user_rate, limits.address_rate,
-                                    limits.app_rate)
+                                    limits.app_rate, shared=bus.shared)
+        self._rate_sharer = None
         self.clock = clock
         self.metrics = metrics
         self.auto_join = tuple(auto_join)
@@ -82,6 +83,10 @@ class Core:
         self._sweeper = LoopingCall(self.sweep)
         self._sweeper.clock = self.clock
         self._sweeper.start(max(interval, 0.5), now=False)
+        if self.chat_rates.shared:
+            self._rate_sharer = LoopingCall(self.share_rates)
+            self._rate_sharer.clock = self.clock
+            self._rate_sharer.start(SHARE_SECONDS, now=False)
         if self.inbox is not None:
             self.inbox.start()
         if self.callbacks is not None:
@@ -95,6 +100,9 @@ class Core:
         if self._sweeper is not None and self._sweeper.running:
             self._sweeper.stop()
         self._sweeper = None
+        if self._rate_sharer is not None and self._rate_sharer.running:
+            self._rate_sharer.stop()
+        self._rate_sharer = None
         if self.inbox is not None:
             self.inbox.stop()
         if self.callbacks is not None:
@@ -104,6 +112,18 @@ class Core:
         if self.reports is not None:
             return self.reports.stop()  # fires once the active users noted are handed over
         return defer.succeed(None)
+
+    def share_rates(self):
+        """Tell the other nodes what this one charged against chat rates since it last did."""
+        usage = self.chat_rates.take_usage()
+        if usage:
+            self.bus.publish(RateUsage(self.bus.node, usage))
+
+    def on_rate_usage(self, usage):
+        """Another node's chats: off this node's buckets too (this node's own come back too,
+        and were charged here already)."""
+        if usage.origin != self.bus.node:
+            self.chat_rates.debit(usage.entries)
 
     def sweep(self):
         """Close sessions that did not log in in time, or sent nothing for too long.
@@ -196,6 +216,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     core.callbacks = callbacks
     core.reports = reports
     core.web_sdk = WebSdk(accounts, store.nonces, clock, box_key)
+    bus.subscribe(core.on_rate_usage, (RateUsage,))
     core.cross = cross
     core.cross_relations = CrossRelations(cross, relations, users, events)
     users.on_delete.append(core.cross_relations.user_deleted)

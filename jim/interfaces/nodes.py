@@ -34,6 +34,8 @@ class IBus(Interface):
     node = Attribute("This node's id, unique among the nodes sharing the bus.")
     node_number = Attribute("This node's number (0 to 15) among the nodes sharing the bus, "
                             "for the ids it makes (event ids); set once started.")
+    shared = Attribute("Whether other nodes share this bus (a cluster): then what each node "
+                       "counts on its own, such as chat rates, is told to the others.")
     lost = Attribute("None, or C{lost(users)}: called with the C{(app, username)} of users "
                      "who are online nowhere now because the node that held them died. One "
                      "node is told, the one that found it dead, so that the core tells their "

@@ -48,7 +48,7 @@ _new = tuple.__new__
 
 
 def encode(value):
-    """The bytes of a Delivery, Kick or Invalidate."""
+    """The bytes of a Delivery, Kick, Invalidate or RateUsage."""
     kind = type(value)
     if kind is model.Delivery:
         body = {"app": value.app, "to": value.recipients, "exclude": value.exclude,
@@ -62,6 +62,8 @@ def encode(value):
     if kind is model.Invalidate:
         body = [value.area, value.app, value.key, value.origin]
         return b"invalidate " + orjson.dumps(body)
+    if kind is model.RateUsage:
+        return b"rates " + orjson.dumps([value.origin, value.entries])
     raise TypeError(f"not a bus value: {value!r}")
 
 
@@ -133,7 +135,23 @@ def decode(data):
             raise _malformed(f"an invalidation is a list of {len(_INVALIDATE_TYPES)} texts")
         return model.Invalidate(**_fields("invalidate", dict(zip(_INVALIDATE_TYPES, body)),
                                           _INVALIDATE_TYPES))
+    if name == b"rates":
+        return _rate_usage(body)
     raise _malformed(f"unknown bus value {name[:32]!r}")
+
+
+def _rate_usage(body):
+    if (type(body) is not list or len(body) != 2 or type(body[0]) is not str
+            or type(body[1]) is not list):
+        raise _malformed("a rate usage is [origin, entries]")
+    entries = []
+    for entry in body[1]:
+        if (type(entry) is not list or len(entry) != 4 or entry[0] not in model.RATE_KINDS
+                or type(entry[1]) is not str or type(entry[2]) is not str
+                or type(entry[3]) is not int or entry[3] < 1):
+            raise _malformed("a rate usage entry is [kind, name, username, count > 0]")
+        entries.append(tuple(entry))
+    return model.RateUsage(body[0], tuple(entries))
 
 
 def _message_delivery(body):

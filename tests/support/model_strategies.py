@@ -105,5 +105,12 @@ invalidations = st.builds(
     origin=texts,
 )
 
+rate_usages = st.builds(
+    model.RateUsage,
+    origin=texts,
+    entries=st.lists(st.tuples(st.sampled_from(model.RATE_KINDS), texts, texts,
+                               st.integers(1, 2**40)), max_size=5).map(tuple),
+)
+
 #: any value the bus carries
-bus_values = deliveries | kicks | invalidations
+bus_values = deliveries | kicks | invalidations | rate_usages
