@@ -220,6 +220,7 @@ class JimService(service.Service):
         )
         # every port's connections are counted together: they share the descriptors
         self.admission = self._admission()
+        self.core.on_login = self.admission.settle
         factory = sniffer(tls_options=tls, require_tls=config.require_tls,
                           admission=self.admission)
         # a port that is TLS by its endpoint (ssl:, txsni:) sniffs decrypted bytes only

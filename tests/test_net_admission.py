@@ -121,6 +121,76 @@ class AdmissionTests(SynchronousTestCase):
             self.assertEqual(admission.held(key), model.get(key, 0))
 
 
+class SheddingTests(SynchronousTestCase):
+    """When even the reserve runs out, a new connection closes the oldest unsettled one."""
+
+    def open(self, admission, peer, key="a"):
+        closed = []
+        refusal = admission.admit(key, peer, lambda: closed.append(peer))
+        self.assertIsNone(refusal)
+        return closed
+
+    def test_when_crowded_a_new_connection_closes_the_oldest_unsettled_one(self):
+        admission = Admission(per_address=100, capacity=10, reserve=8, share=50)
+        closes = [self.open(admission, f"10.0.0.{n}:1") for n in range(8)]
+        self.assertFalse(admission.crowded(), "2 left: not fewer than 8 // 4")
+        self.assertEqual(sum(map(len, closes)), 0)
+        closes.append(self.open(admission, "10.0.0.8:1"))  # 1 left
+        self.assertTrue(admission.crowded())
+        self.assertEqual(closes[0], ["10.0.0.0:1"], "the ninth closed the oldest")
+        self.assertEqual(sum(map(len, closes)), 1)
+        self.assertEqual(admission.shed, 1)
+        admission.release("a", "10.0.0.0:1")  # once it has closed
+        self.open(admission, "10.0.0.9:1")
+        self.assertEqual(closes[1], ["10.0.0.1:1"], "one at a time, oldest first")
+
+    def test_settled_connections_are_never_closed_to_make_room(self):
+        admission = Admission(per_address=100, capacity=6, reserve=4, share=50)
+        settled = [self.open(admission, f"s:{n}") for n in range(3)]
+        for n in range(3):
+            admission.settle(f"s:{n}")
+        waiting = self.open(admission, "w:0")
+        admission.settle("nobody:0")  # unknown peers are ignored
+        for n in range(1, 4):
+            self.open(admission, f"w:{n}")
+        self.assertEqual(sum(map(len, settled)), 0)
+        self.assertEqual(waiting, ["w:0"])
+        self.assertEqual(admission.unsettled(), 2, "w:0 and w:1 closed, w:2 and w:3 wait")
+
+    def test_nothing_is_closed_without_a_reserve_or_a_known_limit(self):
+        for admission in (Admission(per_address=100, capacity=3, reserve=0),
+                          Admission(per_address=100)):
+            closes = [self.open(admission, f"p:{n}") for n in range(10)]
+            self.assertEqual(sum(map(len, closes)), 0)
+
+    @given(st.lists(st.tuples(st.sampled_from(["open", "settle", "close"]), st.integers(0, 9)),
+                    max_size=150))
+    def test_only_the_oldest_unsettled_is_closed_and_only_when_crowded(self, steps):
+        admission = Admission(per_address=100, capacity=8, reserve=8, share=100)
+        unsettled, settled, closed = [], set(), []  # the model: unsettled oldest first
+        opened = 0
+        for action, n in steps:
+            if action == "open":
+                peer = f"p:{opened}"
+                opened += 1
+                crowded = 8 - (admission.total + 1) < 2
+                victim = unsettled[0] if crowded and unsettled else None
+                admission.admit("a", peer, lambda peer=peer: closed.append(peer))
+                if victim is not None:
+                    self.assertEqual(closed[-1], victim)
+                    unsettled.pop(0)
+                    admission.release("a", victim)  # its connectionLost
+                unsettled.append(peer)
+            elif action == "settle" and unsettled:
+                peer = unsettled.pop(n % len(unsettled))
+                admission.settle(peer)
+                settled.add(peer)
+            elif action == "close" and unsettled:
+                admission.release("a", unsettled.pop(n % len(unsettled)))
+            self.assertFalse(settled & set(closed), "a settled connection was closed")
+            self.assertEqual(admission.unsettled(), len(unsettled))
+
+
 class LogThrottleTests(SynchronousTestCase):
     def test_one_line_per_interval_counting_the_rest(self):
         throttle = LogThrottle(10)
@@ -184,6 +254,30 @@ class SnifferAdmissionTests(SynchronousTestCase):
         for protocol in protocols:
             protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(self.admission.total, 0)
+
+    def test_when_crowded_a_new_connection_closes_the_oldest_not_logged_in(self):
+        admission = Admission(per_address=100, capacity=5, reserve=4, share=100)
+        factory = SniffingFactory({Route.JIM: Factory.forProtocol(Echo),
+                                   Route.HTTP: Factory.forProtocol(Echo)}, self.clock,
+                                  admission=admission)
+        self.factory = factory
+        http = self.connect("192.0.2.1", 1)
+        http.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # to HTTP: settled
+        jim_logged_in = self.connect("192.0.2.2", 2)
+        jim_logged_in.dataReceived(b"\x01\x51")
+        admission.settle("192.0.2.2:2")  # what the session says at its login
+        sniffing = self.connect("192.0.2.3", 3)
+        jim_waiting = self.connect("192.0.2.4", 4)
+        jim_waiting.dataReceived(b"\x01\x51")
+        self.assertFalse(any(p.transport.disconnecting for p in (http, jim_logged_in, sniffing,
+                                                                 jim_waiting)))
+        self.connect("192.0.2.5", 5)  # 5 of 5: the oldest unsettled makes room
+        self.assertTrue(sniffing.transport.disconnecting)
+        self.assertFalse(any(p.transport.disconnecting for p in (http, jim_logged_in,
+                                                                 jim_waiting)))
+        sheds = [e for e in self.events if "unsettled" in e]
+        self.assertEqual(len(sheds), 1)
+        self.assertEqual(sheds[0]["peer"], "192.0.2.3:3")
 
     def test_a_unix_socket_is_counted_but_not_capped(self):
         for _ in range(3):

@@ -67,6 +67,9 @@ class Core:
         self.chat_rates = ChatRates(clock, limits.user_rate, limits.address_rate,
                                     limits.app_rate, shared=bus.shared)
         self._rate_sharer = None
+        #: None, or called with the peer (C{host:port}) of each connection that logs in: the
+        #: service tells its connection admission, which never closes those to make room
+        self.on_login = None
         self.clock = clock
         self.metrics = metrics
         self.auto_join = tuple(auto_join)

@@ -12,12 +12,21 @@ Two rules, both about descriptors (one per TCP connection, whatever its protocol
     gets no more: the last descriptors are kept for clients that hold few, so that one that
     logs in still gets through while a flood from a few addresses has used up the rest.
 
+And when even the reserve runs out (fewer than C{reserve // SHED_FRACTION} descriptors left,
+which a flood from many addresses, each under its share, can bring about), each new connection
+closes the oldest connection that has not settled: one still showing its protocol, or a J-IM or
+WebSocket connection that has not logged in. A connection settles when it logs in or is handed
+to HTTP (whose requests have deadlines of their own); a settled connection is never closed to
+make room. Connections are known by their peer's C{host:port} (L{peer_id}), as every layer
+above the sniffer (TLS included) sees it.
+
 An IPv4-mapped IPv6 address (C{::ffff:192.0.2.1}, what a dual-stack socket reports for an
 IPv4 client) counts as its IPv4 address; an IPv6 address counts whatever way it is written.
 """
 import ipaddress
 import math
 import os
+from collections import OrderedDict
 
 __all__ = [
     "OVER_CAP",
@@ -28,14 +37,24 @@ __all__ = [
     "address_key",
     "descriptor_limit",
     "open_descriptors",
+    "peer_id",
 ]
 
 #: the most connections an address may still open once the descriptor reserve is reached
 RESERVE_SHARE = 16
 
+#: the reserve's fraction left at which new connections make room by closing unsettled ones
+SHED_FRACTION = 4
+
 #: why a connection was refused
 OVER_CAP = "over_cap"
 RESERVE = "reserve"
+
+
+def peer_id(host, port):
+    """How a connection is known to L{Admission.settle}: C{host:port} of its peer, as
+    L{jim.protocols.outbox.peer_of} prints it."""
+    return f"{host}:{port}"
 
 
 def address_key(host):
@@ -79,7 +98,10 @@ class Admission:
         self.reserve = reserve
         self.share = share
         self.total = 0
+        #: connections closed to make room since the start
+        self.shed = 0
         self._counts = {}
+        self._unsettled = OrderedDict()  # peer id -> close(), oldest first
 
     def held(self, key):
         """How many open connections C{key} holds."""
@@ -90,10 +112,21 @@ class Admission:
         return (self.capacity is not None and self.reserve > 0
                 and self.capacity - self.total < self.reserve)
 
-    def admit(self, key):
+    def crowded(self):
+        """Whether even the reserve is nearly used up: fewer than C{reserve // SHED_FRACTION}
+        descriptors (at least one) remain."""
+        return (self.capacity is not None and self.reserve > 0
+                and self.capacity - self.total < max(1, self.reserve // SHED_FRACTION))
+
+    def admit(self, key, peer=None, close=None):
         """Count one more connection from C{key} and return C{None}, or return why it is
         refused (L{OVER_CAP}, L{RESERVE}) and count nothing. C{key} is an L{address_key};
-        C{None} (no address) is only counted in the total."""
+        C{None} (no address) is only counted in the total.
+
+        With a C{peer} (its L{peer_id}) and C{close} (a callable that closes it at once), the
+        connection is unsettled until L{settle}d: when it is admitted while L{crowded}, the
+        oldest unsettled connection is closed to make room (its release comes when it has
+        closed)."""
         held = self._counts.get(key, 0)
         if key is not None:
             if held >= self.per_address:
@@ -102,10 +135,25 @@ class Admission:
                 return RESERVE
         self._counts[key] = held + 1
         self.total += 1
+        if self._unsettled and self.crowded():
+            _, close_oldest = self._unsettled.popitem(last=False)
+            self.shed += 1
+            close_oldest()
+        if peer is not None and close is not None:
+            self._unsettled[peer] = close
         return None
 
-    def release(self, key):
-        """One connection that L{admit} counted for C{key} has closed."""
+    def settle(self, peer):
+        """The connection of C{peer} logged in (or is HTTP): it is never closed to make room.
+        A peer that is not (or no longer) unsettled is ignored."""
+        self._unsettled.pop(peer, None)
+
+    def unsettled(self):
+        """How many admitted connections are not settled."""
+        return len(self._unsettled)
+
+    def release(self, key, peer=None):
+        """One connection that L{admit} counted for C{key} (from C{peer}) has closed."""
         held = self._counts.get(key, 0)
         if held <= 0:
             raise KeyError(f"no open connection counted for {key!r}")
@@ -114,6 +162,8 @@ class Admission:
         else:
             self._counts[key] = held - 1
         self.total -= 1
+        if peer is not None:
+            self._unsettled.pop(peer, None)
 
 
 class LogThrottle:

@@ -27,7 +27,7 @@ from twisted.logger import Logger
 from twisted.protocols.tls import TLSMemoryBIOFactory
 from zope.interface import implementer
 
-from jim.net.admission import OVER_CAP, LogThrottle, address_key
+from jim.net.admission import OVER_CAP, SHED_FRACTION, LogThrottle, address_key, peer_id
 from jim.net.httphead import head_end
 from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
@@ -159,10 +159,12 @@ class SniffingProtocol(Protocol):
     the connection over and forwards everything else to the child.
 
     One of these lives as long as its connection, so it carries only slots.
+
+    @ivar peer: the connection's L{peer_id}, as its L{Admission} knows it.
     """
 
     __slots__ = ("factory", "transport", "connected", "_addr", "_buffer", "_child", "_deadline",
-                 "_admitted")
+                 "_admitted", "peer")
 
     log = Logger()
 
@@ -175,6 +177,7 @@ class SniffingProtocol(Protocol):
         self.transport = None
         self.connected = 0
         self._addr = addr
+        self.peer = peer_id(getattr(addr, "host", None), getattr(addr, "port", None))
         # bytes while sniffing; None once handed over or dropped
         self._buffer = bytearray()
         self._child = None
@@ -211,7 +214,7 @@ class SniffingProtocol(Protocol):
         self._cancelDeadline()
         admitted, self._admitted = self._admitted, _UNCOUNTED
         if admitted is not _UNCOUNTED:
-            self.factory.admission.release(admitted)
+            self.factory.admission.release(admitted, self.peer)
         if (self._buffer is not None and self.factory.inside_tls
                 and not reason.check(ConnectionDone, ConnectionLost)):
             # the TLS layer gave up (an old protocol version, no shared cipher, garbage): say
@@ -238,8 +241,16 @@ class SniffingProtocol(Protocol):
             self._drop(f"the {route.value} factory refused the connection")
             return
         self._child = child
+        if route is Route.HTTP and self.factory.settles is not None:
+            self.factory.settles.settle(self.peer)  # HTTP has deadlines of its own
         child.makeConnection(self.transport)
         child.dataReceived(buffered)
+
+    def shed(self):
+        """Close this connection at once, to make room for a newer one (L{Admission})."""
+        self.factory.note_shed(self._addr)
+        if self.transport is not None:
+            self.transport.abortConnection()
 
     def _drop(self, reason):
         self._cancelDeadline()
@@ -299,6 +310,7 @@ class SniffingFactory(Factory):
         *,
         inside_tls=False,
         admission=None,
+        settles=None,
     ):
         """
         @param routes: L{Route} -> L{IProtocolFactory}; a route left out is closed.
@@ -316,6 +328,8 @@ class SniffingFactory(Factory):
         @param admission: an L{Admission} that counts this factory's connections by address
             and refuses those it must; one may be shared by the factories of every port.
             (A TLS connection's decrypted inside is not counted again.)
+        @param settles: the L{Admission} told that a connection handed to HTTP has settled:
+            C{admission}'s when not given (a TLS connection's inside tells its outside's).
         """
         if timeout <= 0:
             raise ValueError(f"sniff timeout must be positive, not {timeout!r}")
@@ -340,11 +354,14 @@ class SniffingFactory(Factory):
         self.max_bytes = max_bytes
         self.inside_tls = inside_tls
         self.admission = admission
+        self.settles = settles if settles is not None else admission
         self._refusal_log = LogThrottle(REFUSAL_LOG_INTERVAL)
+        self._shed_log = LogThrottle(REFUSAL_LOG_INTERVAL)
         self.refusals = {}
         plain = {route: f for route, f in routes.items() if route is not Route.TLS}
         if tls_options is not None:
-            inner = SniffingFactory(plain, clock, timeout, max_bytes, inside_tls=True)
+            inner = SniffingFactory(plain, clock, timeout, max_bytes, inside_tls=True,
+                                    settles=admission)
             routes[Route.TLS] = TLSMemoryBIOFactory(tls_options, False, inner, clock)
         if require_tls:
             for route in (Route.JIM, Route.WEBSOCKET):
@@ -362,12 +379,30 @@ class SniffingFactory(Factory):
         if admission is None:
             return SniffingProtocol(self, addr)
         key = address_key(getattr(addr, "host", None))
-        refusal = admission.admit(key)
+        protocol = SniffingProtocol(self, addr, key)
+        refusal = admission.admit(key, protocol.peer, protocol.shed)
         if refusal is not None:
             # None: the listening port closes the new socket at once
             self._logRefusal(addr, key, refusal)
             return None
-        return SniffingProtocol(self, addr, key)
+        return protocol
+
+    def note_shed(self, addr):
+        """Log (at most every few seconds) that a connection was closed to make room."""
+        unlogged = self._shed_log.allow(self.clock.seconds())
+        if unlogged is None:
+            return
+        admission = self.admission
+        self.log.warn(
+            "closed the connection from {peer}, which had not logged in, to make room: fewer"
+            " than {left} descriptors remain ({unlogged} more closed since the last such line,"
+            " {open} connections open, {unsettled} not logged in)",
+            peer=_describe_peer(addr),
+            left=max(1, admission.reserve // SHED_FRACTION),
+            unlogged=unlogged,
+            open=admission.total,
+            unsettled=admission.unsettled(),
+        )
 
     def _logRefusal(self, addr, key, refusal):
         unlogged = self._refusal_log.allow(self.clock.seconds())

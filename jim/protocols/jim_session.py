@@ -211,6 +211,9 @@ class Session:
         self.username = user.username
         self.device = device
         self.core.metrics.logins += 1
+        settled = self.core.on_login
+        if settled is not None:
+            settled(self.peer)
 
     # -- flow ----------------------------------------------------------------------------------
 

@@ -125,3 +125,28 @@ class DescriptorReserveTests(TestCase):
         newcomer = await jim_client(jim.port, self, OTHER_ADDRESS)
         await newcomer.login("erin")
         self.assertFalse(any(p.closed.called for p in held))
+
+    async def test_when_even_the_reserve_runs_out_connections_not_logged_in_make_room(self):
+        jim = await start_jim(self)
+        admission = jim.admission
+        alice = await jim_client(jim.port, self, "127.0.0.3")
+        await alice.login("alice")
+        # room for 10 more connections; fewer than 8 // 4 = 2 left is crowded
+        admission.capacity, admission.reserve = admission.total + 10, 8
+        idle = []  # from four addresses, each well under its share: never logging in
+        self.addCleanup(lambda: [p.transport.abortConnection() for p in idle])
+        for n in range(12):
+            idle.append(await connectProtocol(endpoint(jim.port, f"127.0.0.{4 + n % 4}"), Raw()))
+            if n % 2:
+                idle[-1].transport.write(b"\x01")  # J-IM's handshake byte, then nothing
+            await deferLater(reactor, 0.01, lambda: None)
+        newcomer = await jim_client(jim.port, self, OTHER_ADDRESS)
+        await newcomer.login("erin")
+        await deferLater(reactor, 0.1, lambda: None)
+
+        closed = [p for p in idle if p.closed.called]
+        self.assertGreaterEqual(len(closed), 4, "the 9th to 12th each made room")
+        self.assertEqual(closed, idle[:len(closed)], "the oldest went first")
+        self.assertGreaterEqual(admission.shed, 4)
+        for client in (alice, newcomer):  # logged in: never closed to make room
+            self.assertEqual((await client.request(13, {"cmd": 13}, 13))["command"], 13)
