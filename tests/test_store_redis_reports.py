@@ -35,6 +35,7 @@ class RedisReportsTests(unittest.TestCase):
         self.store = RedisStore(parse_redis(empty_redis()), reactor, metrics=Metrics())
         await self.store.start()
         self.addCleanup(self.store.stop)
+        await self.store.backfilled()  # its commands are not the ones a test counts
         self.reports = self.store.reports
 
     def in_one_script(self, *messages):

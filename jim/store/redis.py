@@ -17,7 +17,7 @@ from zope.interface import implementer
 from jim.interfaces import IStore
 from jim.redis.client import RedisClient
 from jim.store.redis_keys import key
-from jim.store import redis_forget
+from jim.store import redis_forget, redis_report_backfill
 from jim.store.redis_apps import RedisApps
 from jim.store.redis_events import RedisEvents
 from jim.store.redis_groups import RedisGroups
@@ -26,7 +26,7 @@ from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
 from jim.store.redis_nonces import RedisNonces
 from jim.store.redis_relations import RedisRelations
-from jim.store.redis_reports import RedisReports
+from jim.store.redis_reports import SWEPT_MARK, RedisReports
 from jim.store.redis_rooms import RedisRooms
 from jim.store.redis_users import RedisUsers
 from jim.store.redis_words import RedisWords
@@ -62,10 +62,36 @@ class RedisStore:
         self.callbacks = RedisCallbacks(self.client)
         self.reports = RedisReports(self.client)
         self.nonces = RedisNonces(self.client, reactor)
+        self._backfill = None
+        self._stopping = False
 
     async def _start(self):
         await self.client.start()
         self.log.info("store: Redis at {address}", address=self.address.describe())
+        # once a Redis: the report data of messages an older jim stored (in the background)
+        self._backfill = defer.ensureDeferred(redis_report_backfill.run(self.client,
+                                                                       SWEPT_MARK))
+        self._backfill.addErrback(self._backfill_failed)
+
+    def _backfill_failed(self, failure):
+        if not self._stopping:  # (a stop cancels it: its command then fails)
+            self.log.failure("reports: the report data of older messages could not be added"
+                             " (the next start tries again)", failure)
+
+    def backfilled(self):
+        """A Deferred that fires once the start's report backfill is over (done, found done
+        before, or failed and logged)."""
+        over = defer.Deferred()
+        if self._backfill is None:
+            over.callback(None)
+            return over
+
+        def settle(result):
+            over.callback(None)
+            return result
+
+        self._backfill.addBoth(settle)
+        return over
 
     def start(self):
         return defer.ensureDeferred(self._start())
@@ -76,6 +102,9 @@ class RedisStore:
         return defer.ensureDeferred(self._stop())
 
     async def _stop(self):
+        self._stopping = True
+        if self._backfill is not None and not self._backfill.called:
+            self._backfill.cancel()
         settled = self.messages.settled()
         settled.addTimeout(2 * self._timeout + 1, self._reactor)
         try:
