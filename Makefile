@@ -7,7 +7,7 @@ PORT ?= 8888
 DATA ?= data
 CERTS := certs/dev
 
-.PHONY: run test bench venv certs system-deps clean
+.PHONY: run test bench screenshots venv certs system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@# Debian's python3 leaves out venv's ensurepip: it is the python3-venv package
@@ -43,6 +43,11 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# the README's pictures of the web chat and the admin console (docs/screenshots/), made by
+# driving chromium against a jim of their own
+screenshots: $(STAMP) system-deps
+	$(PY) docs/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
