@@ -250,6 +250,39 @@ class AckTests(Fixture, SynchronousTestCase):
                          ["waiting"])
         self.assertEqual(self.ack(phone, phone_client, waiting), waiting)
 
+    def test_on_a_cluster_an_ack_cannot_pass_a_push_that_never_came(self):
+        """Deliveries from two nodes may come out of id order, and a node that dies between
+        a commit and its publish never sends its push: the ack finds it and sends it."""
+        self.fx.core.inbox.shared = True  # as on a cluster
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        bus, publish = self.fx.core.bus, self.fx.core.bus.publish
+        self.patch(bus, "publish", lambda value: None)  # the push of "lost" never leaves
+        [lost] = self.say(private("bob", "lost"))
+        self.patch(bus, "publish", publish)
+        [later] = self.say(private("bob", "later"))
+        self.assertEqual([b["data"]["content"] for c, b in phone_client.take() if c == 11],
+                         ["later"])
+
+        send(phone, 103, {"upto": later})
+        frames = phone_client.take()
+        self.assertEqual([(c, b["data"].get("content"), b["data"].get("id"))
+                          for c, b in frames if c in (11, 104)],
+                         [(11, "lost", str(lost)), (104, None, None)],
+                         "the missed push first, then the reply")
+        self.assertEqual(frames[-1][1]["data"]["cursor"], lost - 1, "held below it")
+        self.assertEqual(self.ack(phone, phone_client, later), later, "now it was sent")
+
+    def test_on_a_cluster_what_was_listed_or_pushed_needs_no_second_send(self):
+        self.fx.core.inbox.shared = True
+        first, second = self.say(private("bob", "one"), private("bob", "two"))
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        self.assertEqual(len(self.sync(phone, phone_client)["messages"]), 2)
+        [third] = self.say(private("bob", "three"))
+        self.assertEqual([c for c, _ in phone_client.take()], [11], "three, pushed")
+        send(phone, 103, {"upto": third})
+        [(command, reply)] = phone_client.take()
+        self.assertEqual((command, reply["data"]["cursor"]), (104, third), "nothing again")
+
     def test_sync_pages_by_count_and_after(self):
         ids = self.say(*[private("bob", str(n)) for n in range(5)])
         phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)

@@ -204,7 +204,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
                       **options)
         bus.subscribe(media.on_bus, (Invalidate,))
-    inbox = Inbox(store.inbox, users, groups, clock, limits, store.events)
+    inbox = Inbox(store.inbox, users, groups, clock, limits, store.events,
+                  shared=bus.shared)
     reports = hub.reports = Reports(store.reports, accounts, clock, limits)
     callbacks = None
     if callback_client is not None:

@@ -17,6 +17,12 @@ differently:
   the user's inbox from the inbox's last id at its login, so that a message whose push was
   lost (between nodes) is in none. The gaps between its sessions are its offline messages.
 
+On a cluster (C{shared}), deliveries from two nodes may reach a device out of id order, and a
+node that dies between a message's commit and its publish never sends its push: an ack could
+then move a cursor past a message the device never got. There, an ack first reads the device's
+inbox up to the id it names (L{Inbox.ack}); what this connection was never sent (pushed, or
+listed by a read) holds the cursor below it, and is handed back for the caller to send now.
+
 Connections that named no device share their transport's cursor
 (L{jim.core.devices.cursor_device}). A device never seen starts with what the user's other
 devices consumed (L{jim.cursors.start_of_new_device}). The inbox keeps each conversation's latest
@@ -36,6 +42,8 @@ from jim.cursors import (
     Cursor, group_conversation, private_conversation, pushed_spans, start_of_new_device,
 )
 
+#: the most inbox items an ack on a cluster checks (past them, the cursor waits for the next)
+ACK_CHECK = 200
 #: seconds between two sweeps of forgotten devices
 SWEEP_EVERY = 3600.0
 #: the ids one J-IM connection keeps of what it was pushed (past it, the older half counts
@@ -80,11 +88,23 @@ class Place:
     read_upto = attr.ib(default=0)  # the highest id a fetch or sync returned to it
 
 
+@attr.s(frozen=True, slots=True)
+class Acked:
+    """What an ack did: the device's C{cursor} after it, and the items of its inbox up to the
+    acknowledged id that the connection was never sent (C{missed}, oldest first: on a cluster
+    only), which the caller sends now; the cursor stays below the first of them."""
+
+    cursor = attr.ib()
+    missed = attr.ib(default=())
+
+
 class Inbox:
     log = Logger()
 
-    def __init__(self, store, users, groups, clock, limits, events=None):
+    def __init__(self, store, users, groups, clock, limits, events=None, shared=False):
         self.store = store  # the L{jim.interfaces.IInboxStore}
+        #: on a cluster: acks check what the connection was sent (see the module)
+        self.shared = shared
         self.events = events  # the L{jim.interfaces.IEventStore}, or None: no events
         self.users = users
         self.groups = groups
@@ -108,7 +128,7 @@ class Inbox:
         device = devices.cursor_device(connection.device)
         start = await self.store.last_message_id(app)
         place = self._places[connection.id] = Place(connection, device, acks, start)
-        if not acks:
+        if not acks or self.shared:  # (a cluster's acks check what was pushed)
             connection.pushed = Pushed()
         self._devices.setdefault((app, username, device), {})[connection.id] = place
         cursors = await self.store.cursors(app, username)
@@ -214,12 +234,13 @@ class Inbox:
             ids.update(pushed.ids)
         return Cursor(spans=tuple(spans)), ids
 
-    async def read(self, connection, after=0, peer=None, gid=None, limit=100, events=False):
+    async def read(self, connection, after=0, peer=None, gid=None, limit=100, events=False,
+                   listing=True):
         """The connection's device's messages after its cursor (and after C{after}), oldest
         first: of its private conversation with C{peer}, or of group C{gid}, or all, and with
         C{events} (and neither C{peer} nor C{gid}) its events among them, in id order; fewer
         than C{limit} only when there are no more. A read moves no cursor (see L{consume} and
-        L{ack})."""
+        L{ack}); with C{listing} what it returns counts as sent to the connection."""
         app, username = connection.app, connection.username
         place = self._places[connection.id]
         cursor = await self.cursor(connection)
@@ -245,7 +266,7 @@ class Inbox:
                                                               first_after, since, limit),
                            key=lambda item: item.id)
         found = found[:limit]
-        if found and found[-1].id > place.read_upto:
+        if listing and found and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found
 
@@ -300,11 +321,35 @@ class Inbox:
     async def ack(self, connection, upto):
         """The device holds every message of its inbox up to id C{upto}: its cursor moves
         there, but never past what this connection was sent (a client cannot acknowledge
-        what it never got). The device's cursor after it."""
+        what it never got). An L{Acked}: the device's cursor after it, and on a cluster what
+        the connection was never sent up to C{upto}, to send it now."""
         place = self._places[connection.id]
         upto = min(upto, max(connection.seen_upto, place.read_upto))
-        return await self.store.move_cursor(connection.app, connection.username, place.device,
-                                            Cursor(max(upto, 0), seen=self.now_ms()))
+        missed = ()
+        if self.shared and connection.pushed is not None and upto > 0:
+            upto, missed = await self._unsent(connection, place, upto)
+        cursor = await self.store.move_cursor(connection.app, connection.username,
+                                              place.device,
+                                              Cursor(max(upto, 0), seen=self.now_ms()))
+        return Acked(cursor, missed)
+
+    async def _unsent(self, connection, place, upto):
+        """C{(how far the cursor may move, the items never sent)}: the device's inbox after its
+        cursor up to C{upto} (at most L{ACK_CHECK} items: the cursor moves no further than
+        those read), less what the connection was pushed or a read listed."""
+        found = [item for item in await self.read(connection, limit=ACK_CHECK, events=True,
+                                                  listing=False)
+                 if item.id <= upto]
+        pushed = connection.pushed
+        sent, trusted = set(pushed.ids), max(pushed.trusted_upto, place.read_upto)
+        missed = tuple(item for item in found if item.id > trusted and item.id not in sent)
+        if missed:
+            upto = missed[0].id - 1
+        elif len(found) == ACK_CHECK:
+            upto = found[-1].id
+        for item in missed:
+            connection.note_message(item.id)
+        return upto, missed
 
     # -- retention -----------------------------------------------------------------------------
 

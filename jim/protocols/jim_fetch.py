@@ -13,7 +13,7 @@ from jim import errors
 from jim.core import message_pages
 from jim.errors import JimError
 from jim.model import GROUP, Message
-from jim.wire import jimjson, status, sync_reply
+from jim.wire import jim_events, jimjson, status, sync_reply
 from jim.wire.message_list import MessageList
 
 log = Logger()
@@ -65,6 +65,12 @@ class _Sink:
         if message.target_type != GROUP:
             return None
         return await self._alias(int(message.target))
+
+    async def alias_of(self, item):
+        """The J-IM name of the group a message or an event concerns, when it has one."""
+        if type(item) is Message:
+            return await self._message_alias(item)
+        return None if item.gid is None else await self._alias(item.gid)
 
     async def offer(self, item):
         """Add a message, or (to a sync reply) an event."""
@@ -152,7 +158,18 @@ async def _sync(session, obj):
 
 
 async def ack(session, obj):
-    """cmd 103: the device holds its inbox up to an id; its cursor moves there."""
+    """cmd 103: the device holds its inbox up to an id; its cursor moves there. On a cluster,
+    what its inbox holds up to that id and this connection was never sent (a push lost between
+    nodes) is pushed first, as it would have been live, and the cursor stays below it."""
     upto = sync_reply.ack_request(obj)
-    cursor = await session.core.inbox.ack(session, upto)
-    session.client.send(status.ACK_RESP, sync_reply.ack_reply(cursor.floor))
+    acked = await session.core.inbox.ack(session, upto)
+    if acked.missed:
+        aliases = _Sink(session.core, session.app, None)
+        for item in acked.missed:
+            alias = await aliases.alias_of(item)
+            if type(item) is Message:
+                session.client.send(status.CHAT_REQ, jimjson.push(item, alias))
+            else:
+                for command, body in jim_events.frames(item, alias):
+                    session.client.send(command, body)
+    session.client.send(status.ACK_RESP, sync_reply.ack_reply(acked.cursor.floor))

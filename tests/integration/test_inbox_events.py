@@ -102,3 +102,27 @@ class ClusterEventTests(ClusterCase, EventClients):
         await phone.disconnect()
         phone = await self.phone(a.port)
         self.assertEqual(await self.sync(phone), ([], [], pushed["event_id"]))
+
+    async def test_an_ack_on_a_cluster_cannot_pass_a_push_lost_between_nodes(self):
+        """A node that commits a message and dies before its publish never sends its push;
+        the receiver, on another node, acks a later message: its node finds the one it never
+        sent, pushes it, and holds the cursor below it until it is acknowledged too."""
+        (a, b), rests = await self.cluster(2)
+        await rests[0].register("alice", "bobby")
+        phone = await self.phone(b.port)
+        alice = await self.tcp(a, "alice")
+        await self.seen_online(rests, "bobby")
+        publish = a.core.bus.publish
+        self.patch(a.core.bus, "publish", lambda value: None)  # node a "dies" after commits
+        alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "lost", "id": "c1"})
+        lost = int((await alice.expect(12))["data"]["id"])
+        self.patch(a.core.bus, "publish", publish)
+        alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "later", "id": "c2"})
+        later = int((await alice.expect(12))["data"]["id"])
+        self.assertEqual((await self.chat(phone))["content"], "later")
+
+        reply = await phone.request(103, {"cmd": 103, "upto": later}, 104)
+        self.assertEqual(reply["data"]["cursor"], lost - 1, "held below what never came")
+        pushed = [obj["data"] for cmd, obj in phone.inbox.frames if cmd == 11]
+        self.assertEqual([(m["content"], int(m["id"])) for m in pushed], [("lost", lost)])
+        await self.acked(phone, later)
