@@ -6,6 +6,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
 from jim.config import Limits
+from jim.core.groups import successor
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
 from jim.wire.jimjson import group_ref as ref
@@ -309,6 +310,31 @@ class OwnershipTests(GroupsCase):
         self.assertEqual(event.new_owner, "bob")
         [data] = self.event_data("bob")
         self.assertEqual((data["event_type"], data["new_owner"]), (9, "bob"))
+
+    def test_the_owner_hands_over_to_a_member_of_its_app_before_one_of_another(self):
+        other = model.qualified("OtherApp", "zed")
+        self.ok(self.groups.leave(APP_KEY, self.gid, "bob"))
+        self.ok(self.groups.add_members(APP_KEY, self.gid, [other],
+                                        found={other: model.User("OtherApp", other, "")}))
+        self.ok(self.groups.add_members(APP_KEY, self.gid, ["dave"]))
+        self.assertEqual(self.names(self.gid), ["alice", "carol", other, "dave"])
+        self.ok(self.groups.leave(APP_KEY, self.gid, "alice"))
+        self.assertEqual(self.owner(), "carol")
+        self.ok(self.groups.leave(APP_KEY, self.gid, "carol"))
+        self.assertEqual(self.owner(), "dave", "who joined after the other app's member")
+        self.ok(self.groups.leave(APP_KEY, self.gid, "dave"))
+        self.assertEqual((self.owner(), self.roles()), (other, {other: model.OWNER}),
+                         "none of its app is left")
+        self.assertEqual([event.new_owner for event, _ in self.events(model.MEMBER_LEFT)],
+                         ["", "carol", "dave", other])
+
+    def test_the_successor(self):
+        members = ["ann", "A:amy", "bob", "B:bea"]
+        self.assertEqual(successor(members, ["ann"]), "bob")
+        self.assertEqual(successor(members, ["ann", "bob"]), "A:amy")
+        self.assertEqual(successor(members, ["bob", "A:amy", "ann"]), "B:bea")
+        self.assertEqual(successor(members, ["A:amy"]), "ann")
+        self.assertIsNone(successor(members, members))
 
     def test_the_last_member_leaving_dissolves_it(self):
         self.ok(self.groups.leave(APP_KEY, self.gid, "carol"))

@@ -98,6 +98,19 @@ class MediaTests(TestCase):
                            errors.NO_SUCH_MEDIA)
         await self.refused(self.media.link("app", "avatar.png"), errors.BAD_REQUEST)
 
+    async def test_a_message_may_carry_its_own_apps_uploads_only(self):
+        image = await self.media.upload("app", "image", writing(b"img"))
+        doc = await self.media.upload("app", "file", writing(b"doc"))
+        theirs = await self.media.upload("other", "file", writing(b"theirs"))
+        await self.media.require_uploads("app", (image.media_id, doc.media_id.lower()))
+        await self.media.require_uploads("app", ())
+        await self.refused(self.media.require_uploads("app", (image.media_id, theirs.media_id)),
+                           errors.NO_SUCH_MEDIA)
+        await self.refused(self.media.require_uploads("app", ("qiniu/file/j/" + "0" * 32,)),
+                           errors.NO_SUCH_MEDIA)
+        await self.refused(self.media.require_uploads("app", ("avatar.png",)),
+                           errors.BAD_REQUEST)
+
     async def test_a_deleted_app_leaves_no_media_known(self):
         """An app deleted (the store forgot its media; every node is told): its media ids are
         unknown at once, under the same key given again too; another app's stay known."""

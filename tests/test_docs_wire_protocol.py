@@ -14,6 +14,7 @@ Besides, the command table's "not served" row and the login gate's list of comma
 every event (cmd 100) example must be what ``jim.wire.jim_events`` makes of the event it shows.
 """
 import base64
+import datetime
 import io
 import os
 import re
@@ -28,7 +29,8 @@ from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Event, Group, Message, User, UserCard
 from jim.protocols import jim_commands as commands
 from jim.web import jim_api
-from jim.wire import framing, jim_events, jim_messages, jimjson, status, sync_reply
+from jim.wire import (framing, jim_body_chat, jim_events, jim_messages, jimjson,
+                      jmessage_shapes, retract_request, sdk_requests, status, sync_reply)
 
 from tests.support.fakes import make_core
 
@@ -67,7 +69,8 @@ PARSERS = {
     status.AUTH_REQ: _token,
     status.LOGIN_REQ: jimjson.login_request,
     status.JOIN_GROUP_REQ: jimjson.join_request,
-    status.CHAT_REQ: jimjson.chat_draft,
+    status.CHAT_REQ: lambda obj: (jim_body_chat.body_chat_draft(obj) if "msgBody" in obj
+                                  else jimjson.chat_draft(obj)),
     status.HEARTBEAT: None,
     status.CLOSE: jimjson.close_request,
     status.GET_USER_REQ: jimjson.user_request,
@@ -77,6 +80,9 @@ PARSERS = {
     status.ENTER_ROOM_REQ: jimjson.room_id,
     status.LEAVE_ROOM_REQ: jimjson.room_id,
     status.CONFIG_REQ: parse_config,
+    status.GROUPS_REQ: lambda obj: (sdk_requests.seq(obj), sdk_requests.group_request(obj)),
+    status.PROFILE_REQ: lambda obj: (sdk_requests.seq(obj), sdk_requests.profile_request(obj)),
+    status.RETRACT_REQ: lambda obj: (sdk_requests.seq(obj), retract_request.message_id(obj)),
 }
 
 
@@ -254,7 +260,8 @@ class ExampleMessageTests(SynchronousTestCase):
             if "user" in obj:
                 found.append(obj["user"])
             data = obj.get("data")
-            if isinstance(data, dict) and "user" in data:
+            if isinstance(data, dict) and "user" in data \
+                    and obj.get("command") != status.PROFILE_RESP:  # J-IM's user, not REST's
                 found.append(data["user"])
             if obj.get("command") == status.GET_USER_RESP and data is not None:
                 own = {k: v for k, v in data.items() if k not in ("groups", "friends")}
@@ -301,6 +308,62 @@ class ExampleMessageTests(SynchronousTestCase):
             parser = PARSERS[jimjson.integer(obj, "cmd")]
             self.assertIsNotNone(parser, line)
             self.assertRaises(JimError, parser, obj)
+
+
+def _clock_ms(text):
+    """Epoch ms of a JMessage time (``yyyy-MM-dd HH:mm:ss``, UTC)."""
+    moment = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    return int(moment.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+
+
+def _rest_group(d):
+    """The REST group object jim would answer for the group an example describes."""
+    return jmessage_shapes.group(Group(
+        d["appkey"], d["gid"], d["name"], d["desc"], d["avatar"], d["owner_username"],
+        d["flag"], d["MaxMemberCount"], _clock_ms(d["ctime"]), _clock_ms(d["mtime"])))
+
+
+def _rest_user(d):
+    """The REST user object jim would answer for the user an example describes."""
+    user = User("app", d["username"], "", nickname=d.get("nickname", ""),
+                gender=d.get("gender", 0),
+                extras=orjson.dumps(d["extras"]).decode() if "extras" in d else None,
+                ctime=_clock_ms(d["ctime"]), mtime=_clock_ms(d["mtime"]))
+    return jmessage_shapes.user(user)
+
+
+class SdkReplyTests(SynchronousTestCase):
+    """The replies of cmd 111 and 113 carry the REST API's objects, as jim shapes them, after
+    the request's op and seq."""
+
+    def test_group_and_user_objects_are_what_jim_sends(self):
+        groups = users = members = 0
+        for line in _lines(_blocks(_read_doc(), "json")):
+            obj = orjson.loads(line)
+            if obj.get("command") not in (status.GROUPS_RESP, status.PROFILE_RESP):
+                continue
+            data = obj["data"]
+            head = ["code", "op", "seq"] if obj["code"] == status.INVALID else ["op", "seq"]
+            self.assertEqual([k for k in data if k in ("code", "op", "seq")],
+                             [k for k in head if k in data], line)
+            listed = [data["group"]] if "group" in data else []
+            for entry in data.get("groups", ()):
+                entry = dict(entry)
+                self.assertIs(type(entry.pop("member_usernames")), list)
+                listed.append(entry)
+            for group in listed:
+                self.assertEqual(_items(group), _items(_rest_group(group)), line)
+                groups += 1
+            if "user" in data:
+                self.assertEqual(_items(data["user"]), _items(_rest_user(data["user"])), line)
+                users += 1
+            for member in data.get("members", ()):
+                flag = {v: k for k, v in jmessage_shapes.MEMBER_FLAGS.items()}[member["flag"]]
+                user = User("app", member["username"], "", nickname=member.get("nickname", ""))
+                rebuilt = jmessage_shapes.member(model.Member(member["username"], flag), user)
+                self.assertEqual(_items(member), _items(rebuilt), line)
+                members += 1
+        self.assertEqual((groups, users, members), (4, 1, 3))
 
 
 #: event_type -> the event kinds it may stand for (9 is a member leaving or a dissolve)

@@ -49,15 +49,18 @@ FORBIDDEN = {
 }
 
 #: the protocol adapters never import each other: what they share is in these modules (flow
-#: control, and J-IM's dialect of the core: its session and commands), and an adapter's own
-#: helper modules are open to it (the WebSocket's permessage-deflate choices)
+#: control, and J-IM's dialect of the core: its session, its commands and the request/reply
+#: shape of jim's own commands), and an adapter's own helper modules are open to it (the
+#: WebSocket's permessage-deflate choices)
 PROTOCOL_SHARED = ("jim.protocols.outbox", "jim.protocols.turnwrite", "jim.protocols.jim_session",
-                   "jim.protocols.jim_commands", "jim.protocols.ws_deflate")
+                   "jim.protocols.jim_commands", "jim.protocols.jim_requests",
+                   "jim.protocols.ws_deflate")
 
 #: the dialects' codecs: the core never imports them (it speaks no dialect)
 DIALECT_CODECS = ("jim.wire.jimjson", "jim.wire.status", "jim.wire.framing",
                   "jim.wire.jim_messages", "jim.wire.jim_events", "jim.wire.jmessage",
-                  "jim.wire.callbacks")
+                  "jim.wire.callbacks", "jim.wire.jmessage_shapes", "jim.wire.jmessage_codes",
+                  "jim.wire.sdk_requests")
 
 #: the only Twisted modules the core may import (docs/architecture.md, import rules)
 CORE_TWISTED = ("twisted.internet.defer", "twisted.internet.task", "twisted.logger",

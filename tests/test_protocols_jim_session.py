@@ -16,7 +16,7 @@ from tests.support.fakes import HeldRunner, HoldingStore, RecordingClient, make_
 
 UNKNOWN_REPLY = {"code": 10017, "command": 0, "msg": "cmd failed! 未知的cmd命令!"}
 UNKNOWN_COMMANDS = ([0, 2, 4, 6, 8, 9, 10, 12, 15, 16, 18, 20] + list(range(21, 101))
-                    + [102, 104, 106, 108] + list(range(110, 256)))
+                    + [102, 104, 106, 108, 110, 112, 114] + list(range(116, 256)))
 LOGIN = {"cmd": 5, "userId": "alice", "password": "secret"}
 
 

@@ -1,4 +1,5 @@
-"""/metrics: open to loopback clients, the default app's Basic credentials for anyone else.
+"""/metrics: open to loopback clients, the default app's Basic credentials (or the server
+administrator's secret) for anyone else.
 /static: the web chat page's files, with the types a browser needs to run its ES modules."""
 import base64
 import os
@@ -51,6 +52,25 @@ class MetricsAccessTests(SynchronousTestCase):
         code, body = render(self.metrics, "10.1.2.3", (APP_KEY, APP_SECRET))
         self.assertEqual(code, 200)
         self.assertIn(b"jim_connections", body)
+
+    def test_other_clients_may_bring_the_administrators_secret(self):
+        metrics = Metrics(self.fx.core, admin_secret="A" * 32)
+
+        def with_bearer(secret, site=None):
+            request = DummyRequest([b""])
+            request.client = IPv4Address("TCP", "10.1.2.3", 40000)
+            request.requestHeaders.addRawHeader(b"authorization", b"Bearer " + secret)
+            if site is not None:
+                request.requestHeaders.addRawHeader(b"sec-fetch-site", site)
+            metrics.render(request)
+            return request.responseCode or 200, b"".join(request.written)
+
+        code, body = with_bearer(b"A" * 32)
+        self.assertEqual(code, 200)
+        self.assertIn(b"jim_connections", body)
+        self.assertEqual(with_bearer(b"B" * 32)[0], 401)
+        self.assertEqual(with_bearer(b"A" * 32, b"cross-site")[0], 403)
+        self.assertEqual(render(self.metrics, "10.1.2.3")[0], 401, "no secret: none taken")
 
     def test_an_unknown_key_another_apps_and_a_wrong_secret_look_alike(self):
         self.fx.memory.apps.add_app(App("other" + "1" * 19, secret_hash("s" * 24)))

@@ -254,3 +254,15 @@ class Accounts:
     def check_token(self, token):
         """(app, username, password stamp) of an authentic, unexpired token, else None."""
         return self.tokens.check(token, self.clock.seconds())
+
+    async def token_user(self, token):
+        """C{(app, User)} of a reconnect token, the user as it is now: JimError(AUTH_FAILED)
+        for a token that is not authentic or has expired, or whose app or user is gone,
+        whose user is forbidden, or whose password has changed since it was issued."""
+        claim = self.check_token(token) if token else None
+        user = None
+        if claim is not None and await self.app(claim[0]) is not None:
+            user = await self.users.find(claim[0], claim[1])
+        if user is None or not self.token_is_current(user, claim) or user.forbidden:
+            raise JimError(errors.AUTH_FAILED, "invalid or expired token")
+        return claim[0], user

@@ -5,7 +5,8 @@ list, change, rotate a master secret, delete), each app isolated from every othe
 An app's key and master secret are 24 random letters and digits (what JMessage's clients
 insist on); only the secret's hash is kept, so a new secret is shown once, when it is made. A
 change holds on every node as soon as it is answered (the app is read again everywhere); a
-deleted app's connections are closed on every node and everything of it is forgotten.
+deleted app's connections are closed on every node and everything of it is forgotten, with
+what other apps keep of its users (relations, memberships of groups and chat rooms).
 """
 import hmac
 import secrets
@@ -108,6 +109,10 @@ class Apps:
         self.clock = clock
         self.box_key = box_key  # seals master secrets (L{jim.core.secret_box}); None: not kept
         self._deleting = set()  # keys of the apps this node is deleting now
+        #: async (deleted app's key, [every other app's key]) -> None: what the other apps keep
+        #: of the deleted app's users goes (their memberships of groups and chat rooms);
+        #: L{jim.core.core.build_core} sets them
+        self.on_delete = []
 
     async def create(self, settings, key=None):
         """A new app: C{(App, its master secret)}, the secret shown only now. C{key}: the
@@ -172,7 +177,12 @@ class Apps:
         nothing can log in to it nor use its credentials. Then its connections are closed on
         every node, everything of it is forgotten, and every node forgets what it holds of
         every app (so that nothing of it outlives it in memory, even under a key given again);
-        the store forgets it once more, for what was in flight when it stopped."""
+        the store forgets it once more, for what was in flight when it stopped.
+
+        Its users leave the other apps' groups and chat rooms (L{on_delete}), whose members
+        are told. Every step runs even after one of those failed; each failure is logged,
+        and then one JimError(SERVER_ERROR) says that the app is deleted but not all of that
+        was done."""
         self._not_the_default(key, "deleted")
         await self.get(key)
         self._deleting.add(key)
@@ -183,6 +193,7 @@ class Apps:
             self.bus.publish(Kick(key, model.EVERY_USER, "app deleted"))
             await self.store.forget_app(key)
             await self._forget_entries_about(key)
+            failed = await self._leave_other_apps(key)
             for area in model.INVALIDATION_AREAS:
                 # every key of every app, because this app was deleted (the key says which:
                 # connections are the kick's, not a check of every user's)
@@ -191,7 +202,23 @@ class Apps:
             await self.store.forget_app(key)
         finally:
             self._deleting.discard(key)
+        if failed:
+            raise JimError(errors.SERVER_ERROR, f"app {key!r} is deleted, but its users stay in"
+                           " some groups or chat rooms of other apps (see the server log)")
         self.log.info("app {app} deleted", app=key)
+
+    async def _leave_other_apps(self, key):
+        """Run every step of L{on_delete}; how many failed (each logged)."""
+        others = [other for other in await self.accounts.every_app_key() if other != key]
+        failed = 0
+        for leave in self.on_delete:
+            try:
+                await leave(key, others)
+            except Exception:  # the app is gone: what is left of it is logged, not undone
+                failed += 1
+                self.log.failure("after app {app} was deleted, {step} failed", app=key,
+                                 step=getattr(leave, "__qualname__", repr(leave)))
+        return failed
 
     async def _forget_entries_about(self, key):
         """Forget what the users of every other app keep about the deleted app's users (cross-app

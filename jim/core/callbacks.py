@@ -111,7 +111,7 @@ class Callbacks:
         if message.target_type == SINGLE:
             target = self._users.get((app, message.target))
             target_name = "" if target is None else target.nickname
-        elif message.target_type == GROUP:
+        elif message.target_type == GROUP and message.target.isdigit():  # this app's group
             group = self._groups.cached_group(app, int(message.target))
             target_name = "" if group is None else group.name
         return ("" if sender is None else sender.nickname), target_name

@@ -9,6 +9,8 @@ from jim.core.accounts import Accounts
 from jim.core.apps import Apps
 from jim.core.callbacks import CallbackOptions, Callbacks
 from jim.core.cross_apps import CrossApps
+from jim.core.cross_groups import CrossGroups
+from jim.core.cross_rooms import CrossRooms
 from jim.core.cross_relations import CrossRelations
 from jim.core.events import Events
 from jim.core.groups import Groups
@@ -17,6 +19,7 @@ from jim.core.inbox import Inbox
 from jim.core.login_throttle import LoginThrottle
 from jim.core.media import Media
 from jim.core.messages import Messages
+from jim.core.own_groups import OwnGroups
 from jim.core.policy import Policy
 from jim.core.rates import SHARE_SECONDS, ChatRates
 from jim.core.relations import Relations
@@ -41,6 +44,10 @@ class Core:
     cross = None
     #: the L{CrossRelations}: friends, blacklists and no-disturb settings across apps
     cross_relations = None
+    #: the L{CrossGroups}: groups with members of other apps
+    cross_groups = None
+    #: the L{CrossRooms}: chat rooms with members of other apps
+    cross_rooms = None
     #: the L{Reports}: the Report API v2's service
     reports = None
     #: the L{WebSdk}: checks the Web SDK's signed configurations
@@ -56,6 +63,8 @@ class Core:
         self.users = users
         self.relations = relations
         self.groups = groups
+        #: a signed-in user's own group calls, with who may make each (jim's cmd 111)
+        self.own_groups = OwnGroups(groups)
         self.messages = messages
         self.media = media
         self.inbox = inbox
@@ -224,4 +233,9 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     core.cross = cross
     core.cross_relations = CrossRelations(cross, relations, users, events)
     users.on_delete.append(core.cross_relations.user_deleted)
+    core.cross_groups = groups.cross = messages.cross_groups = inbox.cross_groups = \
+        CrossGroups(cross, groups, events, limits)
+    users.on_delete.append(core.cross_groups.user_deleted)
+    core.cross_rooms = messages.cross_rooms = CrossRooms(cross, core.cross_groups, rooms)
+    core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted]
     return core

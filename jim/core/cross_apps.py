@@ -32,10 +32,10 @@ from twisted.python.failure import Failure
 from jim import errors, model
 from jim.core.words import masked
 from jim.errors import JimError
-from jim.model import SINGLE, Delivery, Message
+from jim.model import GROUP, SINGLE, Delivery, Message
 
 
-def _quietly(d):
+def quietly(d):
     """A Deferred that fires with what C{d} fires with, or None when C{d} fails (C{d}'s
     own result is left to its other callbacks)."""
     quiet = defer.Deferred()
@@ -169,11 +169,11 @@ class CrossApps:
             writing = messages.store.add_message(copy)
             # each goes out once kept, in the order of every delivery (inbox cursors count
             # pushes)
-            messages.publish_in_order(_quietly(writing), functools.partial(
+            messages.publish_in_order(quietly(writing), functools.partial(
                 self._publish, other_key, username, None))
             stored_copy = await writing
         writing = messages.store.add_message(mine)
-        messages.publish_in_order(_quietly(writing), functools.partial(
+        messages.publish_in_order(quietly(writing), functools.partial(
             self._publish, app, sender, connection_id))
         stored = await writing
         messages.metrics.messages_in += 1
@@ -185,6 +185,35 @@ class CrossApps:
                        id=stored.id, app=app, copy=stored_copy.id, other=other_key)
         return stored, messages.presence.is_online(other_key, username)
 
+    # -- retraction -----------------------------------------------------------------------------
+
+    async def retract_copy(self, mine, username):
+        """The sender's copy C{mine} of a cross-app message was retracted: the receiver's
+        copy is too (found by the client id, else by its time and body), and each side is
+        told of its own copy (C{message_retracted})."""
+        app = mine.app
+        other_key, receiver = model.unqualified(mine.target, app)
+        seen_as = model.qualified(app, username)
+        store = self.messages.store
+        copy = await copy_in(store, other_key, seen_as, SINGLE, receiver, mine)
+        if copy is not None and not copy.retracted:
+            try:
+                copy = await store.retract_message(other_key, copy.id)
+            except JimError as e:
+                if e.code != errors.ALREADY_RETRACTED:
+                    raise
+        events = self.messages.events
+        await events.send(events.make(model.MESSAGE_RETRACTED, app, actor=username,
+                                      message_ids=(mine.id,), target_type=SINGLE,
+                                      target=mine.target), [username])
+        if copy is not None:
+            await events.send(events.make(model.MESSAGE_RETRACTED, other_key, actor=seen_as,
+                                          message_ids=(copy.id,), target_type=SINGLE,
+                                          target=receiver), [receiver])
+        self.log.info("cross-app message {id} of app {app} retracted, and its copy {copy} in"
+                      " app {other}", id=mine.id, app=app, other=other_key,
+                      copy=None if copy is None else copy.id)
+
     def _publish(self, app, username, exclude, stored):
         """A copy kept (None: it failed) goes to C{username}'s connections (in C{app}) online
         now, but C{exclude}."""
@@ -193,3 +222,22 @@ class CrossApps:
         presence = self.messages.presence
         if presence.is_online(app, username):
             self.messages.bus.publish(Delivery(app, stored, (username,), exclude, None))
+
+
+async def copy_in(store, app, sender, target_type, target, message):
+    """The copy of C{message} in app C{app} (sent by C{sender} to C{target}): found by its
+    client id, else by its time among that conversation's latest."""
+    if message.client_id is not None:
+        return await store.message_by_client_id(app, sender, message.client_id, target_type,
+                                                target)
+    if target_type == GROUP:
+        page = await store.group_history(app, int(target) if target.isdigit() else target,
+                                         begin=message.created, end=message.created)
+    else:
+        page = await store.private_history(app, sender, target, begin=message.created,
+                                           end=message.created)
+    for candidate in page:
+        if candidate.sender == sender and candidate.body == message.body \
+                and candidate.msg_type == message.msg_type:
+            return candidate
+    return None

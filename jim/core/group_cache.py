@@ -12,11 +12,12 @@ class Entry:
     """A group's members ({username: Member}, joining order; changed in place) and the
     members who shield it (a frozenset, replaced whole)."""
 
-    __slots__ = ("members", "shielded")
+    __slots__ = ("members", "shielded", "foreign")
 
     def __init__(self, members, shielded):
         self.members = members
         self.shielded = shielded
+        self.foreign = None  # the members of other apps, once asked (None: to be counted)
 
 
 class GroupCache:

@@ -24,6 +24,16 @@ from jim.errors import JimError
 from jim.model import Group, Invalidate, Member
 
 
+def successor(members, leaving):
+    """Who gets a group whose owner leaves with C{leaving} (names): of the members who stay
+    (C{members}, the group's, in joining order), the one of the group's app who joined first;
+    a member of another app only when none of its app stays; None when nobody stays."""
+    leaving = frozenset(leaving)
+    staying = [name for name in members if name not in leaving]
+    native = [name for name in staying if model.QUALIFIER not in name]
+    return (native or staying or [None])[0]
+
+
 def _replacing(member):
     """A change of a group's members in memory that puts C{member} in place of itself."""
 
@@ -47,6 +57,8 @@ class Groups:
         #: the Relations service (shields, no-disturb), which needs this one to be made first:
         #: L{jim.core.core.build_core} sets it before anything is served
         self.relations = None
+        #: the L{jim.core.cross_groups.CrossGroups}: tells members of other apps (None: none)
+        self.cross = None
         self._cache = GroupCache(cache_size)
         self._loads = SharedLoads()
         #: (app, gid) -> usernames whose add or join is being written: their places are
@@ -62,6 +74,16 @@ class Groups:
 
     def cached_group(self, app, gid):
         return self._cache.groups.get((app, gid))
+
+    def foreign_members(self, app, gid, members):
+        """The members of other apps (qualified names) among C{members}, the group's: counted
+        once for the members memory holds, until they change."""
+        entry = self._cache.entries.get((app, gid))
+        if entry is None or entry.members is not members:
+            return tuple(n for n in members if model.QUALIFIER in n)
+        if entry.foreign is None:
+            entry.foreign = tuple(n for n in members if model.QUALIFIER in n)
+        return entry.foreign
 
     def shielded(self, app, gid):
         """The members who shield a group whose members are in memory."""
@@ -232,17 +254,19 @@ class Groups:
         self._invalidate(app, gid)
         await self.relations.group_deleted(app, gid)
         self.log.info("group {gid} of app {app} dissolved", gid=gid, app=app)
-        await self.events.send(self.events.make(model.GROUP_DISSOLVED, app, actor=actor, gid=gid,
-                                                group_name=group.name), members, group.alias)
+        await self._send_event(self.events.make(model.GROUP_DISSOLVED, app, actor=actor,
+                                                gid=gid, group_name=group.name),
+                               members, group.alias)
 
-    async def add_members(self, app, gid, usernames, actor=""):
+    async def add_members(self, app, gid, usernames, actor="", found=None):
         """Add users to a group; all its members (the new ones too) are told. Their places
         are taken (L{_taking_places}) before the write, so concurrent adds and joins never
-        overfill a group."""
+        overfill a group. C{found}: {name: User} of the names, read already (other apps'
+        users, by their qualified names, whose quota the caller checked)."""
         group = await self.get(app, gid)
         names = named_once(usernames, "member")
-        users = await self.users.require_all(app, names)
-        await self._check_quota(app, names)
+        users = found if found is not None else await self.users.require_all(app, names)
+        await self._check_quota(app, [n for n in names if model.QUALIFIER not in n])
         members = await self.members(app, gid)
         adding = self._adding.get((app, gid), ())
         present = [n for n in names if n in members or n in adding]
@@ -254,7 +278,7 @@ class Groups:
                            f" members; it has {taken}")
         now = self.events.now_ms()
         await self._taking_places(app, gid, [Member(n, joined=now) for n in names])
-        await self.events.send(self.events.make(
+        await self._send_event(self.events.make(
             model.MEMBERS_ADDED, app, actor=actor, gid=gid, group_name=group.name,
             users=[card(users[n], self.presence.is_online(app, n)) for n in names]),
             list(await self.members(app, gid)), group.alias)
@@ -279,9 +303,10 @@ class Groups:
         """A membership change was written: reads from before it are not kept, and what
         memory holds of the group's members is changed in place (C{change(members)})."""
         self._cache.changed((app, gid))
-        members = self.cached_members(app, gid)
-        if members is not None:
-            change(members)
+        entry = self._cache.entries.get((app, gid))
+        if entry is not None:
+            change(entry.members)
+            entry.foreign = None
         self._invalidate(app, gid)
 
     async def _check_quota(self, app, usernames):
@@ -303,8 +328,8 @@ class Groups:
                            " group to another member first")
         audience = list(members)
         await self._remove(app, gid, names)
-        await self.events.send(self.events.make(model.MEMBERS_REMOVED, app, actor=actor, gid=gid,
-                                                group_name=group.name,
+        await self._send_event(self.events.make(model.MEMBERS_REMOVED, app, actor=actor,
+                                                gid=gid, group_name=group.name,
                                                 users=[bare_card(n) for n in names]),
                                audience, group.alias)
 
@@ -319,19 +344,18 @@ class Groups:
         await self.relations.members_left(app, gid, names)  # their shields and no-disturb
 
     async def leave(self, app, gid, username):
-        """A member leaves; an owner hands the group to the member who joined first after it,
-        and the last member's leaving dissolves the group."""
+        """A member leaves; an owner hands the group over (L{successor}), and the last
+        member's leaving dissolves the group."""
         group = await self.get(app, gid)
         members = await self.members(app, gid)
         if username not in members:
             raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of group {gid}")
-        others = [name for name in members if name != username]
-        if not others:
+        if len(members) == 1:
             await self.dissolve(app, gid, actor=username)
             return
         new_owner = ""
         if group.owner == username:
-            new_owner = others[0]
+            new_owner = successor(members, [username])
             await self._set_owner(app, gid, new_owner)
         audience = list(members)
         await self._remove(app, gid, [username])
@@ -341,7 +365,7 @@ class Groups:
         event = self.events.make(model.MEMBER_LEFT, app, actor=username, gid=gid,
                                  group_name=group.name, new_owner=new_owner,
                                  users=[bare_card(username)])
-        await self.events.send(event, audience, group.alias)
+        await self._send_event(event, audience, group.alias)
 
     async def transfer(self, app, gid, username, actor=""):
         """Make member C{username} the owner; the members are told."""
@@ -386,9 +410,17 @@ class Groups:
 
     async def _tell(self, group, kind, actor, **fields):
         members = list(await self.members(group.app, group.gid))
-        await self.events.send(self.events.make(kind, group.app, actor=actor, gid=group.gid,
+        await self._send_event(self.events.make(kind, group.app, actor=actor, gid=group.gid,
                                                 group_name=group.name, **fields),
                                members, group.alias)
+
+    async def _send_event(self, event, audience, alias):
+        """Tell a group's members of an event: those of other apps (qualified names) get
+        their apps' copies (L{jim.core.cross_groups.CrossGroups.tell})."""
+        native = [n for n in audience if model.QUALIFIER not in n]
+        await self.events.send(event, native, alias)
+        if self.cross is not None and len(native) != len(audience):
+            await self.cross.tell(event, [n for n in audience if model.QUALIFIER in n])
 
     def shields_changed(self, app, gid):
         """Members' shields of a group changed: read them again with its members."""
@@ -433,7 +465,7 @@ class Groups:
         # sends next, on any node, reaches it
         await self.bus.flushed()
         card_of_joiner = card(user, self.presence.is_online(app, username), terminal)
-        await self.events.send(self.events.make(model.MEMBERS_ADDED, app, actor=username,
+        await self._send_event(self.events.make(model.MEMBERS_ADDED, app, actor=username,
                                                 gid=group.gid, group_name=group.name,
                                                 users=[card_of_joiner]),
                                list(await self.members(app, group.gid)), group.alias)

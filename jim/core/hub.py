@@ -237,6 +237,8 @@ class Hub:
         """Keep the groups a local user will be announced offline to in step with its
         memberships."""
         app, gid = event.app, event.gid
+        if gid is None:  # another app's group (jim.core.cross_groups): never announced to
+            return
         if event.kind == model.GROUP_DISSOLVED:
             for (owner_app, _), announced in self._announced.items():
                 if owner_app == app:

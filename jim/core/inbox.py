@@ -108,6 +108,8 @@ class Inbox:
         self.events = events  # the L{jim.interfaces.IEventStore}, or None: no events
         self.users = users
         self.groups = groups
+        #: the L{jim.core.cross_groups.CrossGroups}: other apps' groups the user is in
+        self.cross_groups = None
         self.clock = clock
         self.limits = limits
         self._places = {}  # connection id -> Place
@@ -291,6 +293,8 @@ class Inbox:
             member = (await self.groups.members(app, group.gid)).get(username)
             if member is not None and username not in self.groups.shielded(app, group.gid):
                 joined[group.gid] = member.joined
+        if self.cross_groups is not None:  # other apps' groups, by <appkey>:<gid>
+            joined.update(await self.cross_groups.joined(app, username))
         return joined
 
     @staticmethod
@@ -298,7 +302,8 @@ class Inbox:
         """Is C{message} one of a group's from before the user joined it?"""
         if message.target_type != GROUP:
             return False
-        since = joined.get(int(message.target))
+        target = message.target
+        since = joined.get(int(target) if target.isdigit() else target)
         return since is not None and message.created < since
 
     async def consume(self, connection, upto, peer=None, gid=None):

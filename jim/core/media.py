@@ -112,6 +112,12 @@ class Media:
             self._known[key] = media
         return media
 
+    async def require_uploads(self, app, media_ids):
+        """Check that each of C{media_ids} names an upload of C{app} (what a message of a
+        user of C{app} may carry): refusals as L{get}, the first one found."""
+        for media_id in media_ids:
+            await self.get(app, media_id)
+
     async def link(self, app, media_id):
         """The path and query of a signed link that downloads C{media_id} of C{app} until
         L{LINK_SECONDS} from now (refusals as L{get})."""

@@ -49,6 +49,10 @@ class Messages:
         self.callbacks = None  # the L{jim.core.callbacks.Callbacks}: told of every message kept
         #: the L{jim.core.cross_apps.CrossApps}: sends to another app's users
         self.cross = None
+        #: the L{jim.core.cross_groups.CrossGroups}: groups with members of other apps
+        self.cross_groups = None
+        #: the L{jim.core.cross_rooms.CrossRooms}: chat rooms with members of other apps
+        self.cross_rooms = None
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
@@ -105,6 +109,9 @@ class Messages:
             else:
                 self._private(settings, me, draft, connection_id, receiver, theirs, then, args)
         elif kind == GROUP:
+            if model.QUALIFIER in draft.target:  # another app's group: never in memory here
+                self._loading(app, sender, draft, connection_id, then, args)
+                return
             gid = int(draft.target)
             members = self.groups.cached_members(app, gid)
             group = self.groups.cached_group(app, gid)  # its alias names it to J-IM clients
@@ -113,6 +120,9 @@ class Messages:
             else:
                 self._group(me, draft, members, group.alias, then, args)
         elif kind == CHATROOM:
+            if model.QUALIFIER in draft.target:  # another app's room: never in memory here
+                self._loading(app, sender, draft, connection_id, then, args)
+                return
             members = self.rooms.cached_members(app, int(draft.target))
             if settings is None or me is None or members is None:
                 self._loading(app, sender, draft, connection_id, then, args)
@@ -142,6 +152,11 @@ class Messages:
                 if ahead is not None:
                     await ahead
                 return await self.cross.send(app, sender, draft, connection_id)
+            if draft.target_type != SINGLE and model.QUALIFIER in draft.target:
+                if ahead is not None:  # another app's group or room
+                    await ahead
+                cross = self.cross_groups if draft.target_type == GROUP else self.cross_rooms
+                return await cross.send(app, sender, draft, connection_id)
             me = await self.users.get(app, sender)
             d = defer.Deferred()
             if draft.target_type == SINGLE:
@@ -201,6 +216,11 @@ class Messages:
             then(Failure(refusal), *args)
             return
         app = me.app
+        if self.groups.foreign_members(app, gid, members):
+            # members of other apps: a copy in each app (jim.core.cross_groups)
+            d = defer.ensureDeferred(self.cross_groups.send(app, me.username, draft))
+            d.addBoth(then, *args)
+            return
         shielded = self.groups.shielded(app, gid)
         names = [u for u in members if u not in shielded] if shielded else members
         recipients = tuple(self.presence.online_among(app, names))
@@ -220,6 +240,11 @@ class Messages:
             then(Failure(refusal), *args)
             return
         app = me.app
+        if self.rooms.foreign_members(app, int(draft.target), members):
+            # members of other apps: a copy in each app (jim.core.cross_rooms)
+            d = defer.ensureDeferred(self.cross_rooms.send(app, me.username, draft))
+            d.addBoth(then, *args)
+            return
         recipients = tuple(self.presence.online_among(app, members))
         message = Message._make((self.store.reserve_id() or 0, app, me.username, CHATROOM,
                                  draft.target, draft.msg_type, draft.body, draft.extras,
@@ -392,15 +417,23 @@ class Messages:
                            f" {username!r}")
         if message.retracted:
             raise JimError(errors.ALREADY_RETRACTED, f"message {message_id} is retracted")
-        if message.target_type == SINGLE and (model.QUALIFIER in message.target
-                                              or model.QUALIFIER in message.sender):
-            raise JimError(errors.CROSS_APP, f"message {message_id} went to another app:"
-                           " cross-app messages cannot be retracted")
+        if message.target_type == CHATROOM and (
+                model.QUALIFIER in message.target or self.rooms.foreign_members(
+                    app, int(message.target), await self.rooms.members(app,
+                                                                       int(message.target)))):
+            raise JimError(errors.CROSS_APP, f"message {message_id} went to a chat room with"
+                           " members of other apps: it cannot be retracted")
         window_ms = int(self.limits.retract_window * 1000)
         if self.events.now_ms() - message.created > window_ms:
             raise JimError(errors.RETRACT_TOO_LATE, f"messages can be retracted for"
                            f" {self.limits.retract_window:g} s after they are sent")
         message = await self.store.retract_message(app, message_id)
+        if message.target_type == SINGLE and model.QUALIFIER in message.target:
+            await self.cross.retract_copy(message, username)  # and tells both sides
+            return message
+        if message.target_type == GROUP and self.cross_groups is not None \
+                and await self.cross_groups.retract_copies(message, username):
+            return message
         keep = True
         if message.target_type == GROUP:
             audience = list(await self.groups.members(app, int(message.target)))
@@ -428,6 +461,9 @@ class Messages:
         only)."""
         count = min(count or self.limits.history_count, self.limits.history_max)
         paging = dict(begin=begin, end=end, offset=offset, count=count)
+        if gid is not None and model.QUALIFIER in str(gid):  # another app's group
+            gid = await self.cross_groups.require_member(app, username, gid)
+            return await self.store.group_history(app, gid, **paging)
         if gid is not None:
             if username not in await self.groups.members(app, gid):
                 group = self.groups.cached_group(app, gid)

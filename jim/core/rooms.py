@@ -28,6 +28,7 @@ class Rooms:
         self.clock = clock
         self.limits = limits
         self._members = Bounded(cache_size)  # (app, room id) -> {username: RoomMember}
+        self._foreign = Bounded(cache_size)  # (app, room id) -> (members, their foreign ones)
         self._generations = Bounded(cache_size)  # (app, room id) -> changes so far
         self._epoch = 0  # times every room was forgotten at once
         self._loads = SharedLoads()
@@ -40,6 +41,18 @@ class Rooms:
     def cached_members(self, app, room_id):
         """{username: RoomMember} of a room whose members are in memory, else None."""
         return self._members.get((app, room_id))
+
+    def foreign_members(self, app, room_id, members):
+        """The members of other apps (qualified names) among C{members}, the room's: counted
+        once for the members memory holds, until they change."""
+        key = (app, room_id)
+        known = self._foreign.get(key)  # (members, foreign): members are replaced, not changed
+        if known is not None and known[0] is members:
+            return known[1]
+        found = tuple(n for n in members if model.QUALIFIER in n)
+        if self._members.get(key) is members:
+            self._foreign[key] = (members, found)
+        return found
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -135,9 +148,12 @@ class Rooms:
         self._changed(app, room_id)
         self.log.info("chat room {id} of app {app} deleted", id=room_id, app=app)
 
-    async def add_members(self, app, room_id, usernames):
+    async def add_members(self, app, room_id, usernames, checked=False):
+        """Bring users in; C{checked}: the caller found them all (other apps' users, by
+        their qualified names: L{jim.core.cross_rooms})."""
         names = named_once(usernames, "user")
-        await self.users.require_all(app, names)
+        if not checked:
+            await self.users.require_all(app, names)
         now = self._now()
         await self.store.add_room_members(app, room_id, [RoomMember(n, joined=now)
                                                          for n in names])

@@ -132,6 +132,11 @@ class IGroupStore(Interface):
     def user_groups(app, username):
         """The L{jim.model.Group}s the user is a member of, in joining order."""
 
+    def members_with_prefix(app, prefix):
+        """C{[(gid, username), ...]} of every membership in the app's groups whose username
+        begins with C{prefix} (not empty), sorted: the users of another app (C{"<appkey>:"})
+        in its groups, once that app is deleted. Not a hot path: it may look at many keys."""
+
 
 class IRoomStore(Interface):
     """Chat rooms (L{jim.model.Room}) and their members (L{jim.model.RoomMember}), per app.
@@ -180,6 +185,11 @@ class IRoomStore(Interface):
 
     def leave_all_rooms(app, username):
         """Remove the user from every room of the app (it was deleted); how many."""
+
+    def room_members_with_prefix(app, prefix):
+        """C{[(room id, username), ...]} of every membership in the app's rooms whose username
+        begins with C{prefix} (not empty), sorted: the users of another app (C{"<appkey>:"})
+        in its rooms, once that app is deleted. Not a hot path: it may look at many keys."""
 
 
 class IMessageStore(Interface):

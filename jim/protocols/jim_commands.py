@@ -10,10 +10,13 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from jim import errors
+from jim import errors, model
 from jim.core import devices
 from jim.errors import JimError
+from jim.protocols.jim_body_chat import send_body_chat
 from jim.protocols.jim_fetch import ack, get_messages, sync
+from jim.protocols.jim_groups import group_call, profile
+from jim.protocols.jim_retract import retract
 from jim.protocols.jim_rooms import enter_room, leave_room
 from jim.protocols.jim_web_sdk import configure
 from jim.wire import jim_events, jimjson, status
@@ -124,13 +127,9 @@ def _login_ok(session):
 
 async def auth(session, obj):
     token = jimjson.text(obj, "token", limit=jimjson.MAX_TOKEN_BYTES)
-    accounts = session.core.accounts
-    claim = accounts.check_token(token) if token else None
-    if claim is None or (session.username is not None and claim[:2] != (session.app,
-                                                                          session.username)):
-        raise JimError(errors.AUTH_FAILED, "invalid or expired token")
-    user = await session.core.users.find(claim[0], claim[1])
-    if user is None or not accounts.token_is_current(user, claim) or user.forbidden:
+    app, user = await session.core.accounts.token_user(token)
+    if session.username is not None and (app, user.username) != (session.app,
+                                                                   session.username):
         raise JimError(errors.AUTH_FAILED, "invalid or expired token")
     session.client.send(
         status.AUTH_RESP, jimjson.reply(status.AUTH_RESP, status.AUTH_OK, data={"token": token})
@@ -153,6 +152,10 @@ def chat(session, obj):
     """cmd 11, the hot path: no coroutine and no Deferred of its own when the target is known
     (see L{jim.core.messages.Messages.send_then}). A refusal carries the chat's client id, as
     its acknowledgement would."""
+    if "msgBody" in obj:  # a JMessage body (jim_body_chat.FIELD): its own, slower way
+        d = defer.ensureDeferred(send_body_chat(session, obj))
+        d.addBoth(_chat_done, session, jimjson.chat_client_id(obj))
+        return
     try:
         draft, group_id = jimjson.chat_draft(obj)
     except JimError:
@@ -165,6 +168,11 @@ def chat(session, obj):
         if refusal is not None:
             session.command_done(_CHAT, Failure(refusal), draft.client_id)
             return
+    if group_id is not None and model.QUALIFIER in group_id:
+        # another app's group, <appKey>:<gid> (jim.core.cross_groups): the core's name too
+        core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
+                                session, draft.client_id)
+        return
     if group_id is not None:
         gid = core.groups.cached_gid(session.app, *jimjson.group_ref(group_id))
         if gid is None:
@@ -300,5 +308,8 @@ HANDLERS = {
                 barrier=True),
         Handler(status.CONFIG_REQ, status.CONFIG_RESP, status.INVALID, configure,
                 needs_login=False, barrier=True),
+        Handler(status.GROUPS_REQ, status.GROUPS_RESP, status.INVALID, group_call),
+        Handler(status.PROFILE_REQ, status.PROFILE_RESP, status.INVALID, profile),
+        Handler(status.RETRACT_REQ, status.RETRACT_RESP, status.INVALID, retract),
     )
 }

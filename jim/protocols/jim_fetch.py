@@ -12,7 +12,7 @@ from twisted.logger import Logger
 from jim import errors
 from jim.core import message_pages
 from jim.errors import JimError
-from jim.model import GROUP, Message
+from jim.model import GROUP, QUALIFIER, Message
 from jim.wire import jim_events, jimjson, status, sync_reply
 from jim.wire.message_list import MessageList
 
@@ -62,8 +62,8 @@ class _Sink:
         return self._aliases[gid]
 
     async def _message_alias(self, message):
-        if message.target_type != GROUP:
-            return None
+        if message.target_type != GROUP or not message.target.isdigit():
+            return None  # not a group, or another app's (its target names it)
         return await self._alias(int(message.target))
 
     async def alias_of(self, item):
@@ -93,7 +93,10 @@ async def _get_messages(session, obj):
     if request.user_id is not None and request.user_id != me:
         raise JimError(errors.NOT_ALLOWED, "userId must be the logged-in user")
     gid, missing = None, False
-    if request.group_id is not None:
+    if request.group_id is not None and QUALIFIER in request.group_id:
+        # another app's group, <appKey>:<gid> (jim.core.cross_groups): a member's only
+        gid = await core.cross_groups.require_member(app, me, request.group_id)
+    elif request.group_id is not None:
         group = await core.groups.find_named(app, *jimjson.group_ref(request.group_id))
         if group is None:
             if request.type != jimjson.OFFLINE_MESSAGES:

@@ -136,6 +136,11 @@ class MemoryGroups:
         return [self._groups[(app, gid)] for gid in self._memberships.get((app, username), ())]
 
     @answered
+    def members_with_prefix(self, app, prefix):
+        return sorted((gid, username) for (of, username), gids in self._memberships.items()
+                      if of == app and username.startswith(prefix) for gid in gids)
+
+    @answered
     def forget_app(self, app):
         """Forget the app's groups, members and gid mark (L{jim.interfaces.IStore.forget_app}):
         a new app of the same key starts from L{model.FIRST_GID} again."""

@@ -114,6 +114,12 @@ class MemoryRooms:
         return list(self._memberships.get((app, username), ()))
 
     @answered
+    def room_members_with_prefix(self, app, prefix):
+        return sorted((room_id, username)
+                      for (of, username), rooms in self._memberships.items()
+                      if of == app and username.startswith(prefix) for room_id in rooms)
+
+    @answered
     def leave_all_rooms(self, app, username):
         rooms = self._memberships.pop((app, username), {})
         for room_id in rooms:

@@ -49,3 +49,15 @@ SCAN_COUNT = 1000
 def starting_with(prefix):
     """The SCAN MATCH pattern of every key whose name begins with C{prefix}."""
     return prefix.translate(_GLOB) + "*"
+
+
+async def names_after(client, head):
+    """The set of what follows C{head} in the names of the keys that begin with it: a SCAN of
+    the whole key space, L{SCAN_COUNT} keys a call (not a hot path)."""
+    pattern, found, cursor = starting_with(head), set(), "0"
+    while True:
+        cursor, names = await client.call("SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT)
+        found.update((n.decode("utf-8") if isinstance(n, bytes) else n)[len(head):]
+                     for n in names)
+        if str(cursor) == "0":
+            return found

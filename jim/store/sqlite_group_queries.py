@@ -11,7 +11,9 @@ from jim import errors, model
 from jim.errors import JimError
 from jim.model import Group, Member
 from jim.store import next_gid
-from jim.store.sqlite_sql_helpers import assignments, changes_a_row, counted_page, prefixed
+from jim.store.sqlite_sql_helpers import (
+    assignments, changes_a_row, counted_page, prefix_range, prefixed,
+)
 
 #: the columns of a Group, in the order of its fields
 _COLUMNS = "app, gid, name, description, avatar, owner, flag, max_members, ctime, mtime, alias"
@@ -147,3 +149,11 @@ def select_user_groups(db, app, username):
         (app, username),
     )
     return [Group(*row) for row in rows]
+
+
+def select_members_with_prefix(db, app, prefix):
+    """A range of the (app, username) index (C{members_by_user}), sorted here: an ORDER BY
+    gid would have SQLite read every member of the app in the (app, gid) index instead."""
+    rows = db.execute("SELECT gid, username FROM members WHERE app = ? AND username >= ?"
+                      " AND username < ?", (app, *prefix_range(prefix)))
+    return sorted((gid, username) for gid, username in rows)

@@ -54,3 +54,6 @@ class SqliteGroups:
 
     def user_groups(self, app, username):
         return self._engine.read(q.select_user_groups, app, username)
+
+    def members_with_prefix(self, app, prefix):
+        return self._engine.read(q.select_members_with_prefix, app, prefix)

@@ -12,7 +12,7 @@ import attr
 from jim.model import MAX_INT64, Room, RoomMember
 from jim.store import next_room_id
 from jim.store import in_room, no_such_room, not_in_room, room_full
-from jim.store.sqlite_sql_helpers import assignments, chunks, counted_page, marks
+from jim.store.sqlite_sql_helpers import assignments, chunks, counted_page, marks, prefix_range
 
 #: the columns of a Room, in the order of its fields
 _COLUMNS = "app, id, name, description, owner, max_members, ctime, mtime"
@@ -186,6 +186,14 @@ def select_user_rooms(db, app, username):
     return [room_id for (room_id,) in db.execute(
         "SELECT room_id FROM room_members WHERE app = ? AND username = ? ORDER BY seq",
         (app, username))]
+
+
+def select_members_with_prefix(db, app, prefix):
+    """A range of the (app, username) index (C{room_members_by_user}), sorted here: an ORDER
+    BY room_id would have SQLite read every member of the app in another index instead."""
+    rows = db.execute("SELECT room_id, username FROM room_members WHERE app = ?"
+                      " AND username >= ? AND username < ?", (app, *prefix_range(prefix)))
+    return sorted((room_id, username) for room_id, username in rows)
 
 
 def delete_memberships(db, app, username):

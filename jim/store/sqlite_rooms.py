@@ -61,3 +61,6 @@ class SqliteRooms:
 
     def leave_all_rooms(self, app, username):
         return self._engine.write(q.delete_memberships, app, username)
+
+    def room_members_with_prefix(self, app, prefix):
+        return self._engine.read(q.select_members_with_prefix, app, prefix)

@@ -1,7 +1,7 @@
 # -*- test-case-name: tests.store_contract -*-
 """What the SQL of every area of L{jim.store.sqlite.SqliteStore} shares: long IN lists, column
-lists of a joined table, the SET clause of a partial update, and a counted page read from one
-snapshot."""
+lists of a joined table, the SET clause of a partial update, a counted page read from one
+snapshot, and the range of the texts that begin with a prefix."""
 
 #: SQLite allows at most 32766 bound parameters per statement; stay far below
 IN_CHUNK = 500
@@ -21,6 +21,15 @@ def changes_a_row(db, sql, params):
     """Run C{sql} (an INSERT OR IGNORE, UPDATE or DELETE of one row by its key); whether it
     changed a row."""
     return db.execute(sql, params).rowcount > 0
+
+
+def prefix_range(prefix):
+    """C{(low, high)}: the texts that begin with C{prefix} (not empty) are those >= low and
+    < high, its last character raised by one; a range of an index, where a LIKE's case rules
+    would differ from Python's."""
+    if not prefix:
+        raise ValueError("a prefix is needed")
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def prefixed(columns, table):

@@ -24,6 +24,8 @@ BASIC_CHALLENGE = b'Basic realm="jim"'
 class AsyncResource(resource.Resource):
     isLeaf = True
     log = Logger()
+    #: the C{WWW-Authenticate} of its 401 answers
+    challenge = BASIC_CHALLENGE
 
     async def respond(self, request):
         """C{(status, body, content type)}, or None when it answered the request itself."""
@@ -46,7 +48,7 @@ class AsyncResource(resource.Resource):
         except JimError as e:
             answer = self.error(request, e)
             if answer[0] == http.UNAUTHORIZED:
-                request.setHeader(b"WWW-Authenticate", BASIC_CHALLENGE)
+                request.setHeader(b"WWW-Authenticate", self.challenge)
         if answer is not None:
             self._finish(request, *answer)
 

@@ -13,14 +13,18 @@ from twisted.logger import Logger
 from twisted.web import http, resource, server, static
 
 from jim import errors
+from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
 from jim.web.admin_api import AdminRouter
 from jim.web.rest_v1 import rest_api
+from jim.web.sdk import BEARER_CHALLENGE, Sdk, SdkMedia, upload_limit
 from jim.web.request_deadline import time_left
-from jim.web.resource import BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials
+from jim.web.resource import (
+    BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials, refuse_cross_site,
+)
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 _LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -54,15 +58,25 @@ class Health(AsyncResource):
 
 
 class Metrics(AsyncResource):
-    """Prometheus text. Open to loopback clients; others need the default app's credentials."""
+    """Prometheus text. Open to loopback clients; others need the default app's credentials
+    or the server administrator's secret (C{Authorization: Bearer})."""
 
-    def __init__(self, core):
+    def __init__(self, core, admin_secret=None):
         super().__init__()
         self.core = core
+        self.admin_secret = admin_secret
 
     async def respond(self, request):
         host = getattr(request.getClientAddress(), "host", None)
-        if host not in _LOOPBACK:
+        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+        scheme, _, given = header.partition(" ")
+        if host in _LOOPBACK:
+            pass
+        elif self.admin_secret is not None and scheme.lower() == "bearer":
+            refuse_cross_site(request)
+            if not admin_secret_matches(self.admin_secret, given.strip()):
+                raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        else:
             key, secret = basic_credentials(request)
             # checked first, so that any other key is refused as a wrong secret is: alike,
             # and at the same cost
@@ -158,7 +172,10 @@ class LimitedRequest(server.Request):
         status, code = jmessage_error(error)
         self.log.info("refusing an upload before its body: {why}", why=error.detail)
         # as the route itself answers a 401: with the challenge
-        challenge = [(b"WWW-Authenticate", BASIC_CHALLENGE)] if status == 401 else []
+        challenge = []
+        if status == 401:
+            path = self.channel.request_line[1]
+            challenge = [(b"WWW-Authenticate", self.channel.site.challenge(path))]
         self.channel.close_with(b"%d %s" % (status, http.RESPONSES.get(status, b"Refused")),
                                 error_body(code, error.detail), challenge)
 
@@ -309,7 +326,8 @@ class JimSite(server.Site):
     displayTracebacks = False
 
     def __init__(self, root, max_body, metrics, clock, timeout=60, route_limit=None,
-                 hsts_max_age=0, request_timeout=30.0, min_body_rate=8192, head_check=None):
+                 hsts_max_age=0, request_timeout=30.0, min_body_rate=8192, head_check=None,
+                 challenge_of=None):
         """
         @param timeout: seconds a connection may stay idle (Twisted's own timeout).
         @param hsts_max_age: seconds of C{Strict-Transport-Security} on every response served
@@ -319,6 +337,8 @@ class JimSite(server.Site):
         @param head_check: None, or C{async head_check(request)}: run once the head of a
             request whose body may exceed C{max_body} has arrived, before its body is read;
             a JimError it raises is the answer, and the connection is closed.
+        @param challenge_of: None, or C{challenge_of(path)}: the C{WWW-Authenticate} of a
+            401 C{head_check} answers for that path (bytes), when it is not Basic's.
         """
         # no form bodies into request.args: an upload's multipart body is read by its route,
         # off the reactor thread, not parsed whole in memory here
@@ -331,6 +351,13 @@ class JimSite(server.Site):
         self.request_timeout = request_timeout
         self.min_body_rate = min_body_rate
         self.head_check = head_check
+        self._challenge_of = challenge_of
+
+    def challenge(self, path):
+        """The C{WWW-Authenticate} of a 401 answered before the body of a request to
+        C{path} (bytes, without its query)."""
+        challenge = None if self._challenge_of is None else self._challenge_of(path)
+        return BASIC_CHALLENGE if challenge is None else challenge
 
     def body_limit(self, method, path):
         """The most bytes a request's body may have: its REST route's limit, else
@@ -344,24 +371,41 @@ class JimSite(server.Site):
 
 def build_site(core, store_name, clock, hsts_max_age=0, admin_secret=None):
     """The HTTP side of the port: the chat page, the REST API, the administrator's API (when
-    C{admin_secret} is given), health, metrics and media downloads."""
+    C{admin_secret} is given), the Web SDK's routes and files, health, metrics and media
+    downloads."""
     root = Root(os.path.join(STATIC, "index.html"))
     root.putChild(b"static", Static(STATIC))
     root.putChild(b"api", jim_api(core))
-    rest = rest_api(core, core.limits.rest_rate)
+    rest = rest_api(core, core.limits.rest_rate, admin_secret)
     root.putChild(b"v1", rest)
     root.putChild(b"v2", rest)
     root.putChild(b"healthz", Health(core, store_name))
-    root.putChild(b"metrics", Metrics(core))
+    root.putChild(b"metrics", Metrics(core, admin_secret))
     root.putChild(b"media", MediaDownloads(core))
     admin = None if admin_secret is None else AdminRouter(core, admin_secret)
     if admin is not None:
         root.putChild(b"admin", admin)
+    sdk_media = SdkMedia(core, rest)
+    root.putChild(b"sdk", Sdk(sdk_media, Static(os.path.join(STATIC, "sdk"))))
+
     def route_limit(method, path):
         limit = rest.body_limit(method, path)
+        if limit is None:
+            limit = upload_limit(core, method, path)
         return limit if limit is not None or admin is None else admin.body_limit(method, path)
 
+    def head_check(request):
+        if _is_sdk(request.channel.request_line[1]):
+            return sdk_media.check_before_body(request)
+        return rest.check_before_body(request)
+
     return JimSite(root, core.limits.max_body, core.metrics, clock, route_limit=route_limit,
-                   head_check=rest.check_before_body,
+                   head_check=head_check,
+                   challenge_of=lambda path: BEARER_CHALLENGE if _is_sdk(path) else None,
                    hsts_max_age=hsts_max_age, request_timeout=core.limits.http_request_timeout,
                    min_body_rate=core.limits.http_min_body_rate)
+
+
+def _is_sdk(path):
+    """Whether a request line's path (bytes) is under ``/sdk/`` (``//sdk/`` too)."""
+    return path.lstrip(b"/").startswith(b"sdk/")

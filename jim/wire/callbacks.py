@@ -41,7 +41,7 @@ def message_object(message, from_name="", target_name=""):
     if QUALIFIER in from_id:
         from_app, from_id = unqualified(from_id, from_app)
     target_app, target = message.app, message.target
-    if message.target_type == SINGLE and QUALIFIER in target:
+    if QUALIFIER in target:  # another app's user, or group
         target_app, target = unqualified(target, target_app)
     return {
         "msgid": message.id,

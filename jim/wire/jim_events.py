@@ -48,11 +48,11 @@ def frames(event, alias=None):
     kind = event.kind
     out = []
     if kind in (model.USER_ONLINE, model.MEMBERS_ADDED):
-        group_id = jimjson.jim_group_id(event.gid, alias)
+        group_id = _group_id(event, alias)
         for user in event.users:
             out.append((status.JOIN_GROUP_NOTIFY, join_notify(group_id, jimjson.card_json(user))))
     elif kind in (model.USER_OFFLINE, model.MEMBERS_REMOVED, model.MEMBER_LEFT):
-        group_id = jimjson.jim_group_id(event.gid, alias)
+        group_id = _group_id(event, alias)
         for user in event.users:
             data = {"group": group_id, "user": jimjson.card_json(user)}
             out.append((status.EXIT_GROUP_NOTIFY,
@@ -61,6 +61,22 @@ def frames(event, alias=None):
         out.append((status.EVENT, orjson.dumps({"command": status.EVENT,
                                                 "data": event_json(event, alias)})))
     return out
+
+
+def _foreign_group(event):
+    """Another app's group, as a copy of its event names it (C{<appkey>:<gid>}, with no
+    gid: L{jim.core.cross_groups}), else None."""
+    if event.gid is None and event.target_type == model.GROUP and event.target \
+            and model.QUALIFIER in event.target:
+        return event.target
+    return None
+
+
+def _group_id(event, alias):
+    foreign = _foreign_group(event)
+    if foreign is not None:
+        return foreign
+    return jimjson.jim_group_id(event.gid, alias)
 
 
 def join_notify(group_id, user_json):
@@ -89,9 +105,13 @@ def event_json(event, alias=None):
         "to_usernames": [_to_user(u, event.app) for u in event.users],
         "ctime_ms": event.created,
     }
-    if event.gid is not None:
-        obj["gid"] = event.gid
-        obj["groupId"] = jimjson.jim_group_id(event.gid, alias)
+    foreign = _foreign_group(event)
+    if event.gid is not None or foreign is not None:
+        group_app, gid = model.unqualified(foreign or "", event.app)
+        obj["gid"] = event.gid if foreign is None else int(gid)
+        obj["groupId"] = _group_id(event, alias)
+        if foreign is not None:
+            obj["group_appkey"] = group_app
         if event.group_name:
             obj["group_name"] = event.group_name
     extra = _extra(event)
@@ -103,7 +123,7 @@ def event_json(event, alias=None):
         obj["msgid_list"] = list(event.message_ids)
         if event.target_type == model.GROUP:
             obj["type"] = 1
-            obj["from_gid"] = int(event.target)
+            obj["from_gid"] = int(model.unqualified(event.target, event.app)[1])
         elif event.target_type == model.CHATROOM:  # jim's: a chat room's message
             obj["type"] = 2
             target = event.target or ""

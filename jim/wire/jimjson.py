@@ -14,7 +14,7 @@ import orjson
 
 from jim import errors
 from jim.errors import BAD_REQUEST, JimError
-from jim.model import CHATROOM, FIRST_GID, GROUP, MAX_INT64, SINGLE, TEXT, Draft
+from jim.model import CHATROOM, FIRST_GID, GROUP, MAX_INT64, QUALIFIER, SINGLE, TEXT, Draft
 from jim.wire import jim_messages, status
 
 #: longest userId / groupId / token accepted, in UTF-8 bytes
@@ -203,7 +203,7 @@ def _chat_fields(obj):
         )
         to = None
     elif chat_type == CHAT_ROOM:
-        to, group_id = str(room_id(obj)), None
+        to, group_id = room_target(obj), None
     else:
         to = _quick_name(obj, "to") or name(obj, "to", required=True)
         group_id = None
@@ -221,6 +221,18 @@ def room_id(obj):
     if type(value) is not int or not 0 < value < 2**63:
         raise JimError(BAD_REQUEST, "roomId must be a chat room's id (a positive integer)")
     return value
+
+
+def room_target(obj):
+    """The room a chat's C{roomId} names, as the core names it: its id's decimal, or
+    another app's room, C{<appKey>:<id>} (L{jim.core.cross_rooms})."""
+    value = obj.get("roomId")
+    if type(value) is str and QUALIFIER in value:
+        app_key, _, number = value.rpartition(QUALIFIER)
+        if app_key and number.isdigit() and number.isascii() and len(number) <= 19 \
+                and 0 < int(number) < 2**63:
+            return f"{app_key}{QUALIFIER}{int(number)}"
+    return str(room_id(obj))
 
 
 def _json_text(value, field):

@@ -53,30 +53,42 @@ def _check(value, kind, field):
         raise _bad(f"{field} must be {kind}")
 
 
-def check_body(msg_type, body):
+def check_body(msg_type, body, field="msg_body"):
     """C{body} if it is a valid body of C{msg_type}; JimError(BAD_REQUEST) saying what is
-    wrong otherwise."""
+    wrong otherwise, naming the body C{field} (what the request calls it)."""
     if msg_type not in REQUIRED:
         raise _bad(f"msg_type must be one of {', '.join(model.MSG_TYPES)}")
     if type(body) is not dict:
-        raise _bad("msg_body must be a JSON object")
-    for field, kind in REQUIRED[msg_type].items():
-        if field not in body:
-            raise _bad(f"msg_body.{field} is required in {msg_type} messages")
-        _check(body[field], kind, f"msg_body.{field}")
-    for field, kind in OPTIONAL.get(msg_type, {}).items():
-        if body.get(field) is not None:
-            _check(body[field], kind, f"msg_body.{field}")
+        raise _bad(f"{field} must be a JSON object")
+    for name, kind in REQUIRED[msg_type].items():
+        if name not in body:
+            raise _bad(f"{field}.{name} is required in {msg_type} messages")
+        _check(body[name], kind, f"{field}.{name}")
+    for name, kind in OPTIONAL.get(msg_type, {}).items():
+        if body.get(name) is not None:
+            _check(body[name], kind, f"{field}.{name}")
     if msg_type == model.LOCATION:
         label = body.get("label", body.get("lable"))  # the spec spells it lable
         if type(label) is not str:
-            raise _bad("msg_body.label is required in location messages")
+            raise _bad(f"{field}.label is required in location messages")
     if "extras" in body and type(body["extras"]) is not dict:
-        raise _bad("msg_body.extras must be an object")
+        raise _bad(f"{field}.extras must be an object")
     try:
         size = len(orjson.dumps(body))
     except orjson.JSONEncodeError:
-        raise _bad("msg_body cannot be stored as JSON") from None
+        raise _bad(f"{field} cannot be stored as JSON") from None
     if size > MAX_BODY_BYTES:
-        raise _bad(f"msg_body is over {MAX_BODY_BYTES} bytes")
+        raise _bad(f"{field} is over {MAX_BODY_BYTES} bytes")
     return body
+
+
+def media_ids_of(msg_type, body):
+    """The media ids a valid body of C{msg_type} (L{check_body}) names: an image's, a
+    voice's or a file's C{media_id}; a video's file and its thumbnail's. A custom body names
+    none (its fields are its app's own)."""
+    if msg_type in (model.IMAGE, model.VOICE, model.FILE):
+        return (body["media_id"],)
+    if msg_type == model.VIDEO:
+        thumb = body.get("thumb")
+        return (body["video"]["media_id"],) + (() if thumb is None else (thumb["media_id"],))
+    return ()

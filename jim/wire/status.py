@@ -46,6 +46,15 @@ LEAVE_ROOM_RESP = 108
 #: the Web SDK's signed configuration, before a login (answered by 110); docs/web-sdk.md
 CONFIG_REQ = 109
 CONFIG_RESP = 110
+#: a user's own group calls for JMessage's Web SDK (answered by 112); docs/wire-protocol.md
+GROUPS_REQ = 111
+GROUPS_RESP = 112
+#: a user's profile for JMessage's Web SDK (answered by 114); docs/wire-protocol.md
+PROFILE_REQ = 113
+PROFILE_RESP = 114
+#: a user retracts its own message (answered by 116); docs/wire-protocol.md
+RETRACT_REQ = 115
+RETRACT_RESP = 116
 
 OK = 10000
 OFFLINE = 10001

@@ -55,6 +55,40 @@ class AdminTests(TestCase, Checks, Clients):
         self.assertError(await admin.get("/admin/v1/apps?count=10", auth=app_auth), 401,
                          899008)
 
+    async def test_the_administrator_acts_for_any_app_it_names(self):
+        jim, admin = await self.start()
+        shop = await admin.create(name="Shop")
+        await shop.register("alice01")
+        names = [("X-App-Key", shop.key)]
+        listed = await admin.get("/v1/users/?start=0&count=10", headers=names)
+        self.assertEqual([u["username"] for u in self.assertJson(listed)["users"]],
+                         ["alice01"])
+        made = await admin.post("/v1/users/", [{"username": "bob01", "password": "secret"}],
+                                headers=names)
+        self.assertEqual(made.status, 201, made)
+        self.assertJson(await shop.get("/v1/users/bob01"))  # made in the app it named
+        # another app's users are not the shop's
+        other = await admin.create(name="Other")
+        self.assertError(await admin.get("/v1/users/alice01",
+                                         headers=[("X-App-Key", other.key)]), 403, 899002)
+
+    async def test_naming_an_app_takes_the_administrators_secret(self):
+        jim, admin = await self.start()
+        shop = await admin.create(name="Shop")
+        names = [("X-App-Key", shop.key)]
+        self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=names,
+                                         auth=False), 401, 899007)
+        self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=names,
+                                         auth="Bearer wrong-secret"), 401, 899008)
+        # an app's own credentials do not name another app
+        self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=names,
+                                         auth=shop.auth), 401, 899007)
+        self.assertError(await admin.get("/v1/users/?start=0&count=10",
+                                         headers=[("X-App-Key", "A" * 24)]), 401, 899009)
+        cross_site = names + [("Sec-Fetch-Site", "cross-site")]
+        self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=cross_site),
+                         403, 899403)
+
     async def test_apps_are_made_changed_and_isolated(self):
         jim, admin = await self.start()
         shop = await admin.create(name="Shop", friend_mode=True)
@@ -172,6 +206,56 @@ class ClusterAdminTests(ClusterCase):
         self.assertEmpty(await admin_a.delete(f"/admin/v1/apps/{shop_a.key}"))
         await client.wait_closed()
         self.assertError(await Admin(b).get(f"/admin/v1/apps/{shop_a.key}"), 404, 899009)
+
+
+    async def test_a_deleted_apps_users_leave_other_apps_groups_and_rooms_on_every_node(self):
+        url = empty_redis()
+        a = await start_jim(self, store=url, admin_secret=ADMIN, limits={"rest_rate": 0})
+        b = await start_jim(self, store=url, admin_secret=ADMIN, limits={"rest_rate": 0})
+        admin = Admin(a)
+        home = await admin.create(name="Home")
+        guest = await admin.create(name="Guest", cross_apps=[home.key])
+        self.assertJson(await admin.put(f"/admin/v1/apps/{home.key}",
+                                        {"cross_apps": [guest.key]}))
+        await home.register("alice", "anna")
+        await guest.register("bobby")
+        gid = await home.group("alice", ["anna"])
+        self.assertEmpty(await home.post(f"/v1/cross/groups/{gid}/members",
+                                         [{"appkey": guest.key, "add": ["bobby"]}]))
+        made = await home.post("/v1/chatroom/", {"owner_username": "alice", "name": "hall",
+                                                 "members_username": []})
+        room = self.assertJson(made, 201)["chatroom_id"]
+        self.assertEmpty(await home.post(f"/v1/cross/chatroom/{room}/members",
+                                         [{"appkey": guest.key, "usernames": ["bobby"]}]))
+        # node b holds the members of both in memory: alice chats in them there
+        alice = await tcp_client(b.port, testcase=self)
+        await alice.login("alice", appKey=home.key)
+        group_chat = {"cmd": 11, "chatType": 1, "groupId": str(gid), "content": "group"}
+        room_chat = {"cmd": 11, "chatType": 3, "roomId": room, "content": "room"}
+        for frame in (group_chat, room_chat):
+            self.assertEqual((await alice.request(11, frame, 12))["code"], 10000)
+            self.assertEqual((await self.chat(alice))["content"], frame["content"])
+        self.assertEmpty(await admin.delete(f"/admin/v1/apps/{guest.key}"))  # on node a
+        event = await self.event(alice, 11)
+        self.assertEqual((event["gid"], [(u["username"], u["appkey"])
+                                         for u in event["to_usernames"]]),
+                         (gid, [("bobby", guest.key)]))
+        home_b = Rest(b, home.key, home.secret)
+        listed = self.assertJson(await home_b.get(f"/v1/groups/{gid}/members"))
+        self.assertEqual([m["username"] for m in listed], ["alice", "anna"])
+        listed = self.assertJson(await home_b.get(f"/v1/chatroom/{room}/members?start=0&count=9"))
+        self.assertEqual([u["username"] for u in listed["users"]], ["alice"])
+        # the key given again, on node b: its bobby is no member, and gets nothing of either
+        again = await Admin(b).create(name="Guest again", appKey=guest.key,
+                                      cross_apps=[home.key])
+        await again.register("bobby")
+        bobby = await tcp_client(b.port, testcase=self)
+        await bobby.login("bobby", appKey=guest.key)
+        for frame in (group_chat, room_chat):
+            self.assertEqual((await alice.request(11, frame, 12))["code"], 10000)
+            self.assertEqual((await self.chat(alice))["content"], frame["content"])
+        await bobby.request(19, {"cmd": 19, "type": 1, "userId": "bobby", "fromUserId": "x"}, 20)
+        self.assertEqual([cmd for cmd, _ in bobby.inbox.frames if cmd in (11, 100)], [])
 
 
 class DefaultAppTests(TestCase, Checks):

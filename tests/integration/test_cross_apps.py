@@ -20,10 +20,10 @@ GAMMA = "GammaApp0000000000000001"
 class CrossCase(TestCase, Checks, Clients):
     timeout = 60
 
-    async def apps(self, allowed=True):
+    async def apps(self, allowed=True, **limits):
         """Two apps (and a third, allowed by neither) with users and an admin each: C{(jim,
         admin, alpha, beta, gamma)}. With C{allowed} each lists the other."""
-        jim = await start_jim(self, admin_secret=ADMIN, limits={"rest_rate": 0})
+        jim = await start_jim(self, admin_secret=ADMIN, limits={"rest_rate": 0, **limits})
         admin = Admin(jim)
         alpha = await admin.create(name="Alpha", appKey=ALPHA)
         beta = await admin.create(name="Beta", appKey=BETA)
@@ -158,12 +158,13 @@ class CrossMessageTests(CrossCase):
         # over REST, another app's user is named by target_appkey only
         self.assertError(await alpha.post("/v1/messages", text_message(
             "aadmin", f"{BETA}:bobby", "x")), 403, 899021)
-        # a group or a chat room of another app is no cross-app target
+        # another app's group or chat room is a target (test_cross_groups.py,
+        # test_cross_rooms.py): these do not exist
         self.assertError(await alpha.post("/v1/messages", text_message(
-            "aadmin", "10000000", "x", target_type="group", target_appkey=BETA)), 403, 899021)
-        # a cross-app message is not retracted (each app keeps its own copy)
-        self.assertError(await alpha.post(f"/v1/messages/aadmin/{sent['msg_id']}/retract"),
-                         403, 899021)
+            "aadmin", "10000000", "x", target_type="group", target_appkey=BETA)), 403, 899006)
+        self.assertError(await alpha.post("/v1/messages", text_message(
+            "aadmin", "10000000", "x", target_type="chatroom", target_appkey=BETA)), 403,
+            899081)
 
     async def test_users_chat_over_sockets_by_qualified_names(self):
         jim, admin, alpha, beta, gamma = await self.apps()

@@ -7,8 +7,9 @@ the balancer may not send their calls to: they are left out here, each with its 
 from unittest import SkipTest
 
 from tests.integration import (
-    test_cross_apps, test_cross_relations, test_delivery, test_rest_groups, test_rest_live,
-    test_rest_messages, test_rest_relations, test_rest_users,
+    test_cross_apps, test_cross_groups, test_cross_relations, test_cross_rooms, test_delivery,
+    test_rest_groups, test_rest_live, test_rest_messages, test_rest_relations, test_rest_users,
+    test_sdk_groups,
 )
 
 
@@ -42,5 +43,6 @@ def on_cluster(module):
 
 
 for _module in (test_rest_live, test_delivery, test_rest_users, test_rest_relations,
-                test_rest_groups, test_rest_messages, test_cross_apps, test_cross_relations):
+                test_rest_groups, test_rest_messages, test_cross_apps, test_cross_relations,
+                test_cross_groups, test_cross_rooms, test_sdk_groups):
     globals().update(on_cluster(_module))

@@ -132,7 +132,7 @@ class SendTests(TestCase, Checks):
             ({**base, "target_type": "group", "target_id": 99999999}, 403, 899006),
             ({**base, "target_appkey": "X" * 24}, 403, 899020),  # no app allowing this one
             ({**base, "target_type": "group", "target_id": gid, "target_appkey": "X" * 24},
-             403, 899021),
+             403, 899020),  # another app's group: only of an app allowing this one
             ({**base, "from_type": "user"}, 400, 899003),
             ({**base, "target_type": "chatroom", "target_id": "10000001"}, 403, 899081),
             ({**base, "target_type": "chatroom", "target_id": "lobby"}, 400, 899003),

@@ -384,6 +384,38 @@ class GroupsContract(ContractCase):
 
         await self.run_property(check)
 
+    async def test_another_apps_user_is_a_member_by_its_qualified_name(self):
+        # a cross-app group (jim.core.cross_groups) keeps another app's users so
+        groups = self.store.groups
+        group = await groups.create_group(Group("a", 0, "mixed"), [Member("ann", OWNER)])
+        self.assertEqual(await groups.add_members("a", group.gid, [Member("B:bob")]), ["B:bob"])
+        self.assertEqual(names(await groups.members("a", group.gid)), ["ann", "B:bob"])
+        self.assertEqual([g.gid for g in await groups.user_groups("a", "B:bob")], [group.gid])
+        self.assertEqual(await groups.user_groups("B", "bob"), [])
+        self.assertEqual(await groups.remove_members("a", group.gid, ["B:bob"]), ["B:bob"])
+        self.assertEqual(await groups.user_groups("a", "B:bob"), [])
+
+    async def test_members_with_a_prefix(self):
+        """The memberships of another app's users (C{"<appkey>:"}), whatever else their names
+        hold, and only those that are kept."""
+        groups = self.store.groups
+        one = (await groups.create_group(Group("a", 0), [
+            Member("ann", OWNER), Member("K1:bob"), Member("K10:zed"), Member("K1")])).gid
+        two = (await groups.create_group(Group("a", 0), [
+            Member("K1:eve", OWNER), Member("K1:[x]*?"), Member("K1:bob"), Member("bob")])).gid
+        await groups.create_group(Group("b", 0), [Member("K1:amy"), Member("K1:bob")])
+        self.assertEqual(await groups.members_with_prefix("a", "K1:"),
+                         [(one, "K1:bob"), (two, "K1:[x]*?"), (two, "K1:bob"), (two, "K1:eve")])
+        self.assertEqual(await groups.members_with_prefix("a", "K2:"), [])
+        await groups.remove_members("a", two, ["K1:bob", "K1:[x]*?"])
+        await groups.set_owner("a", two, "bob")
+        self.assertEqual(await groups.members_with_prefix("a", "K1:"),
+                         [(one, "K1:bob"), (two, "K1:eve")])
+        await groups.delete_group("a", one)
+        self.assertEqual(await groups.members_with_prefix("a", "K1:"), [(two, "K1:eve")])
+        self.assertEqual(await groups.members_with_prefix("b", "K1:"),
+                         [(FIRST_GID, "K1:amy"), (FIRST_GID, "K1:bob")])
+
 
 class MemoryGroupsTests(GroupsContract, OnMemory, unittest.TestCase):
     pass

@@ -127,6 +127,18 @@ class InboxContract(ContractCase):
                          ["bob to ann", "in 1", "ann to cid", "in 2, not hers", "to herself"])
         self.assertEqual(texts(await self.inbox.read("a", "nobody", [], Cursor())), [])
 
+    async def test_another_apps_group_is_a_conversation_by_its_qualified_gid(self):
+        # a cross-app group's copies (jim.core.cross_groups): the target is <appkey>:<gid>,
+        # apart from the app's own group of the same gid
+        await self.send(group_chat("a", "B:bob", "B:1", "theirs"),
+                        group_chat("a", "cid", 1, "ours"),
+                        group_chat("a", "B:bob", "C:1", "another app's"))
+        self.assertEqual(texts(await self.inbox.read("a", "ann", ["B:1"], Cursor())), ["theirs"])
+        self.assertEqual(texts(await self.inbox.read("a", "ann", [1, "B:1"], Cursor())),
+                         ["theirs", "ours"])
+        self.assertEqual(texts(await self.inbox.read("a", "ann", [], Cursor(), gid="B:1")),
+                         ["theirs"])
+
     async def test_one_conversation(self):
         await self.send(
             chat("a", "bob", "ann", "b1"), chat("a", "ann", "bob", "a1"),

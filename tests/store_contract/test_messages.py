@@ -361,6 +361,15 @@ class MessagesContract(ContractCase):
         self.assertEqual(await self.messages.group_history("a", 2), [wanted])
         self.assertEqual(await self.messages.group_history("a", 3), [])
 
+    async def test_group_history_of_another_apps_group(self):
+        # a cross-app group's copies (jim.core.cross_groups): keyed by <appkey>:<gid>
+        await self.messages.add_message(group_chat("a", "ann", 2, "ours", 1))
+        wanted = await self.messages.add_message(group_chat("a", "B:bob", "B:2", "theirs", 2))
+        self.assertEqual(await self.messages.group_history("a", "B:2"), [wanted])
+        self.assertEqual(texts(await self.messages.group_history("a", 2)), ["ours"])
+        found = await self.messages.message_by_client_id("a", "B:bob", "c1", GROUP, "B:2")
+        self.assertIsNone(found)
+
     async def test_history_paging(self):
         stored = []
         for created in (10, 20, 20, 30, 40, 50):

@@ -297,6 +297,24 @@ class RoomsContract(ContractCase):
         await self.rooms.add_room_members("a", three, [RoomMember("ann")])
         self.assertEqual(await self.rooms.user_rooms("a", "ann"), [three])
 
+    async def test_members_with_a_prefix(self):
+        """The memberships of another app's users (C{"<appkey>:"}), whatever else their names
+        hold, and only those that are kept."""
+        one = await self.room("a", "ann", "K1:bob", "K10:zed", "K1")
+        two = await self.room("a", "K1:eve", "K1:[x]*?", "K1:bob", "bob")
+        await self.room("b", "K1:amy", "K1:bob")
+        self.assertEqual(await self.rooms.room_members_with_prefix("a", "K1:"),
+                         [(one, "K1:bob"), (two, "K1:[x]*?"), (two, "K1:bob"), (two, "K1:eve")])
+        self.assertEqual(await self.rooms.room_members_with_prefix("a", "K2:"), [])
+        await self.rooms.remove_room_members("a", two, ["K1:bob", "K1:[x]*?"])
+        await self.rooms.leave_all_rooms("a", "K1:eve")
+        self.assertEqual(await self.rooms.room_members_with_prefix("a", "K1:"),
+                         [(one, "K1:bob")])
+        await self.rooms.delete_room("a", one)
+        self.assertEqual(await self.rooms.room_members_with_prefix("a", "K1:"), [])
+        self.assertEqual(await self.rooms.room_members_with_prefix("b", "K1:"),
+                         [(FIRST_ROOM_ID, "K1:amy"), (FIRST_ROOM_ID, "K1:bob")])
+
     async def test_rooms_are_per_app(self):
         in_a, in_b = await self.room("a", "ann", name="in a"), await self.room("b", "bob")
         self.assertEqual(in_a, in_b)

@@ -14,6 +14,7 @@ ROUTES = [route
           for route in routes_of(module)]
 
 
-def rest_api(core, rate_per_minute):
-    """The resource that answers every REST route (mounted at /v1 and /v2)."""
-    return Router(core, ROUTES, rate_per_minute)
+def rest_api(core, rate_per_minute, admin_secret=None):
+    """The resource that answers every REST route (mounted at /v1 and /v2); with the server
+    administrator's secret, which acts for any app (L{Router.authenticate})."""
+    return Router(core, ROUTES, rate_per_minute, admin_secret)

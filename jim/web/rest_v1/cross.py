@@ -144,3 +144,98 @@ async def update_friends(call):
                                                    notes)
     return 204, None
 
+
+
+# -- groups -----------------------------------------------------------------------------------
+
+_MEMBERS_BODY = 128 * 1024
+#: as in the app: a member to add that does not exist is 400 (reference section 2.3)
+_ADDING = {errors.NO_SUCH_USER: (899002, 400)}
+
+
+@route("POST", "/v1/cross/groups/{gid}/members", body_limit=_MEMBERS_BODY, codes=_ADDING)
+async def change_group_members(call):
+    """Add users of other apps to a group of this app, or remove them: C{[{appkey, add?,
+    remove?}]}; the members are told, in their apps."""
+    value = call.json()
+    if type(value) is not list or not value:
+        raise params.bad("the body must be a JSON array of {appkey, add?, remove?}")
+    entries = []
+    for entry in value:
+        entry = params.only(params.obj(entry, "each entry"), ("appkey", "add", "remove"),
+                            "each entry")
+        add = params.names(params.array(entry, "add"), "add", allow_empty=True)
+        remove = params.names(params.array(entry, "remove"), "remove", allow_empty=True)
+        entries.append((_appkey(entry), add, remove))
+    if not any(add or remove for _, add, remove in entries):
+        raise params.bad("name members to add or remove")
+    await call.core.cross_groups.change_members(call.app.key, params.gid(call.params["gid"]),
+                                                entries)
+    return 204, None
+
+
+@route("GET", "/v1/cross/groups/{gid}/members")
+async def group_members(call):
+    """A group's members, of every app, each with its appkey (a profile only for the users
+    of this app and of the apps that allow it now)."""
+    listed = await call.core.cross_groups.member_list(call.app.key,
+                                                      params.gid(call.params["gid"]))
+    out = []
+    for member, appkey, username, user in listed:
+        shaped = shapes.member(member, user)
+        shaped["username"] = username
+        shaped["appkey"] = appkey
+        out.append(shaped)
+    return 200, out
+
+
+@route("GET", "/v1/cross/users/{username}/groups")
+async def user_groups(call):
+    """The groups a user is a member of: its app's and those of the apps that allow it, each
+    with its appkey (JMessage's cross-app list names the size ``max_member_count``; the
+    in-app name is kept beside it)."""
+    groups = await call.core.cross_groups.user_groups(call.app.key, call.params["username"])
+    return 200, [{**shapes.group(group), "max_member_count": group.max_members}
+                 for group in groups]
+
+
+# -- chat rooms -------------------------------------------------------------------------------
+
+_ROOM_ADD = {errors.NO_SUCH_USER: 851002, errors.IN_ROOM: 851003, errors.NO_SUCH_ROOM: 851004,
+             errors.ROOM_FULL: 851006}
+_ROOM_REMOVE = {errors.NO_SUCH_ROOM: 852001, errors.NOT_IN_ROOM: 852002,
+                errors.NOT_ALLOWED: 852003}
+#: the most users one chat room member call names (JMessage's 3000)
+_ROOM_MEMBERS_MAX = 3000
+
+
+def _room_entries(call):
+    value = call.json()
+    if type(value) is not list or not value:
+        raise params.bad("the body must be a JSON array of {appkey, usernames}")
+    entries = []
+    for entry in value:
+        entry = params.only(params.obj(entry, "each entry"), ("appkey", "usernames"),
+                            "each entry")
+        entries.append((_appkey(entry), params.names(entry.get("usernames"), "usernames",
+                                                     limit=_ROOM_MEMBERS_MAX)))
+    if sum(len(names) for _, names in entries) > _ROOM_MEMBERS_MAX:
+        raise JimError(errors.TOO_MANY, f"at most {_ROOM_MEMBERS_MAX} users per call")
+    return params.gid(call.params["id"], "chat room id"), entries
+
+
+@route("POST", "/v1/cross/chatroom/{id}/members", body_limit=512 * 1024, codes=_ROOM_ADD)
+async def add_room_members(call):
+    """Bring users of other apps into a chat room of this app: C{[{appkey, usernames}]}."""
+    room_id, entries = _room_entries(call)
+    await call.core.cross_rooms.add_members(call.app.key, room_id, entries)
+    return 204, None
+
+
+@route("DELETE", "/v1/cross/chatroom/{id}/members", body_limit=512 * 1024,
+       codes=_ROOM_REMOVE)
+async def remove_room_members(call):
+    """Take users of other apps out of a chat room of this app: C{[{appkey, usernames}]}."""
+    room_id, entries = _room_entries(call)
+    await call.core.cross_rooms.remove_members(call.app.key, room_id, entries)
+    return 204, None

@@ -44,11 +44,8 @@ def draft_of(body, app_key):
         target_app = None
     elif type(target_app) is not str:
         raise params.bad("target_appkey must be an appKey")
-    elif target_type != model.SINGLE:
-        raise JimError(errors.CROSS_APP, "only a user (target_type single) of another app can"
-                       " be sent a message")
-    else:  # another app's user, by the name the core knows it by (jim.core.cross_apps)
-        target = model.qualified(target_app, target)
+    else:  # another app's user, group or room, by the name the core knows it by
+        target = model.qualified(target_app, target)  # (jim.core.cross_apps, and so on)
     from_type = params.text(body, "from_type", required=True)
     if from_type != model.FROM_ADMIN:
         raise params.bad("from_type must be admin: the REST API sends in an admin's name")
@@ -62,8 +59,8 @@ def draft_of(body, app_key):
 
 @route("POST", "/v1/messages", body_limit=16 * 1024)
 async def send(call):
-    """Send a message from an admin to a user or a group, or to a user of another app that
-    allows this one (C{target_appkey})."""
+    """Send a message from an admin to a user, a group or a chat room, or to those of another
+    app that allows this one (C{target_appkey})."""
     draft, sender = draft_of(params.obj(call.json()), call.app.key)
     stored, _ = await call.core.messages.send(call.app.key, sender, draft)
     return 201, {"msg_id": stored.id, "msg_ctime": stored.created}

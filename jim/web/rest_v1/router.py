@@ -18,9 +18,12 @@ import orjson
 from twisted.logger import Logger
 
 from jim import errors
+from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
-from jim.web.resource import JSON, AsyncResource, basic_credentials, query_arg
+from jim.web.resource import (
+    JSON, AsyncResource, basic_credentials, query_arg, refuse_cross_site,
+)
 
 #: the largest body a route takes unless it says otherwise. A route's limit wins over the
 #: site's --max-body, which bounds every other request (a REST path no route has included)
@@ -67,6 +70,8 @@ def routes_of(module):
 
 #: methods that change nothing: their answer does not wait for the bus
 _READS = (b"GET", b"HEAD")
+#: the header that names the app a request of the server administrator acts for
+ADMIN_APP_HEADER = b"x-app-key"
 
 
 def normalise(path):
@@ -137,9 +142,11 @@ class Router(AsyncResource):
 
     log = Logger()
 
-    def __init__(self, core, routes, rate_per_minute=0):
+    def __init__(self, core, routes, rate_per_minute=0, admin_secret=None):
         super().__init__()
         self.core = core
+        #: the server administrator's secret, which acts for any app (L{authenticate})
+        self.admin_secret = admin_secret
         self.routes = list(routes)
         self.limits = RateLimits(rate_per_minute, core.clock)
         self._compiled = sorted(
@@ -163,6 +170,9 @@ class Router(AsyncResource):
         checked as soon as its head has arrived (L{jim.web.site.LimitedRequest}): a caller
         without them is refused before a byte of the body is read, and the route checks
         them again as any other."""
+        if self.admin_secret is not None and request.getHeader(ADMIN_APP_HEADER) is not None:
+            await self._for_the_administrator(request)
+            return
         key, secret = basic_credentials(request)
         await self.core.accounts.check_app_secret(key, secret)
 
@@ -221,11 +231,37 @@ class Router(AsyncResource):
 
     async def authenticate(self, request):
         """The App whose credentials the request carries (C{Authorization: Basic appKey:
-        masterSecret}), within its rate; JimError else."""
-        key, secret = basic_credentials(request)
-        app = await self.core.accounts.check_app_secret(key, secret)
+        masterSecret}), or that the server administrator names (C{Authorization: Bearer
+        <admin secret>} and C{X-App-Key: appKey}), within its rate; JimError else."""
+        if self.admin_secret is not None and request.getHeader(ADMIN_APP_HEADER) is not None:
+            app = await self._for_the_administrator(request)
+        else:
+            key, secret = basic_credentials(request)
+            app = await self.core.accounts.check_app_secret(key, secret)
         self._rate(request, app.key, app.rest_rate)
         return app
+
+    async def _for_the_administrator(self, request):
+        """The app the administrator's request names, once its secret is checked (in
+        constant time): the administrator may do anything the app's server may."""
+        refuse_cross_site(request)
+        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise JimError(errors.MISSING_AUTH, "X-App-Key needs the administrator's secret:"
+                           " Authorization: Bearer <secret>")
+        if not admin_secret_matches(self.admin_secret, given.strip()):
+            raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        key = request.getHeader(ADMIN_APP_HEADER).decode("latin-1").strip()
+        app = await self.core.accounts.app(key) if key else None
+        if app is None:
+            raise JimError(errors.NO_SUCH_APP, f"no app {key[:32]!r} on this server")
+        return app
+
+    def charge(self, request, app):
+        """Take one call of the L{jim.model.App}'s REST rate (its own, or the server's) for
+        a request answered in its name outside this router (``/sdk/resource``)."""
+        self._rate(request, app.key, app.rest_rate)
 
     def _rate(self, request, app, per_minute=None):
         """Take one call of the app's rate: its own (C{per_minute}) or the server's."""

@@ -1,44 +1,15 @@
 # -*- test-case-name: tests.integration.test_rest_users,tests.integration.test_rest_relations,tests.integration.test_rest_groups -*-
 """The JSON shapes of JMessage's REST API (reference sections 2.9 and 4), from jim's values.
 
-Times of users and groups are ``yyyy-MM-dd HH:mm:ss`` in UTC; message times are epoch ms.
+Users, groups and group members are shaped by L{jim.wire.jmessage_shapes} (jim's socket
+commands for the Web SDK answer the same objects); they are named here too, beside the shapes
+only the REST API answers. Times of users and groups are ``yyyy-MM-dd HH:mm:ss`` in UTC;
+message times are epoch ms.
 """
-import datetime
+from jim.wire.jmessage_shapes import MEMBER_FLAGS, clock_time, group, member, profile, user
 
-import orjson
-
-from jim import model
-
-#: a member's ``flag`` in a group's member list (JMessage's Web SDK also uses 2 for an admin)
-MEMBER_FLAGS = {model.MEMBER: 0, model.OWNER: 1, model.ADMIN: 2}
-
-
-def clock_time(ms):
-    """Epoch ms as JMessage writes times: ``yyyy-MM-dd HH:mm:ss`` (UTC)."""
-    moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def profile(user):
-    """The profile fields a user has set (unset ones are left out, as JMessage does)."""
-    out = {}
-    for field in ("nickname", "avatar", "signature", "region", "address"):
-        value = getattr(user, field)
-        if value:
-            out[field] = value
-    if user.birthday:
-        out["birthday"] = f"{user.birthday} 00:00:00"
-    if user.gender:
-        out["gender"] = user.gender
-    if user.extras is not None:
-        out["extras"] = orjson.Fragment(user.extras)
-    return out
-
-
-def user(user):
-    """JMessage's user object (``U``)."""
-    return {"username": user.username, **profile(user), "mtime": clock_time(user.mtime),
-            "ctime": clock_time(user.ctime)}
+__all__ = ["MEMBER_FLAGS", "clock_time", "profile", "user", "group", "member", "friend", "room",
+           "room_member"]
 
 
 def friend(relation, friend_user):
@@ -48,33 +19,6 @@ def friend(relation, friend_user):
     out["note_name"] = relation.note_name
     out["others"] = relation.others
     out["appkey"] = friend_user.app
-    return out
-
-
-def group(group):
-    """JMessage's group object (``G``)."""
-    return {
-        "gid": group.gid,
-        "name": group.name,
-        "desc": group.desc,
-        "appkey": group.app,
-        "MaxMemberCount": group.max_members,
-        "owner_username": group.owner,
-        "avatar": group.avatar,
-        "flag": group.flag,
-        "mtime": clock_time(group.mtime),
-        "ctime": clock_time(group.ctime),
-    }
-
-
-def member(member, member_user):
-    """An entry of a group's member list."""
-    out = {"username": member.username}
-    if member_user is not None:
-        out.update(profile(member_user))
-    out["flag"] = MEMBER_FLAGS[member.role]
-    if member.silenced:
-        out["silenced"] = True
     return out
 
 

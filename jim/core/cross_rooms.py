@@ -1,0 +1,154 @@
+# -*- test-case-name: tests.integration.test_cross_rooms -*-
+"""Cross-app chat rooms: the users of an app that allows the room's app (each lists the other
+in its C{cross_apps}) are members of that app's chat rooms, and get and send their messages
+live, as its own members do.
+
+As for groups (L{jim.core.cross_groups}), the room's app keeps the room and its members,
+another app's user by its qualified name; a member of another app names the room
+C{<room appkey>:<room id>}. A message of such a room is kept once in the log of each app that
+has members in it (and allows the room's app now), as the room's history is kept in its app
+(in no inbox: a room's messages are live only), the sender's app's copy last; each copy goes to
+that app's members online, every connection of theirs (the sender's too).
+"""
+import functools
+
+import attr
+from twisted.logger import Logger
+
+from jim import errors, model
+from jim.core.cross_apps import quietly
+from jim.core.cross_groups import renamed
+from jim.core.words import masked
+from jim.errors import JimError
+from jim.model import CHATROOM, Delivery, Message
+
+
+def room_ref(name, home):
+    """C{(room app, room id)} of a room name in app C{home}'s data: an id's decimal, or
+    C{<appkey>:<id>}; JimError(NO_SUCH_ROOM) for anything else."""
+    room_app, room_id = model.unqualified(name, home)
+    if not (room_id.isdigit() and room_id.isascii() and len(room_id) <= 18):
+        raise JimError(errors.NO_SUCH_ROOM, f"no chat room {name!r}")
+    return room_app, int(room_id)
+
+
+class CrossRooms:
+    log = Logger()
+
+    def __init__(self, cross, cross_groups, rooms):
+        self.cross = cross  # the L{jim.core.cross_apps.CrossApps}: permission and users
+        self.cross_groups = cross_groups  # which apps allow an app now
+        self.rooms = rooms
+        self.messages = cross.messages
+
+    async def add_members(self, app, room_id, entries):
+        """Bring users into app C{app}'s room C{room_id}: C{entries} C{[(appkey,
+        [username, ...])]}. Another app named must allow C{app} (C{CROSS_APP_DENIED} before
+        anything of its users is read); its users must exist (C{NO_SUCH_USER})."""
+        names, _ = await self.cross.resolve(app, entries)
+        await self.rooms.add_members(app, room_id, names, checked=True)
+
+    async def remove_members(self, app, room_id, entries):
+        """Take users out of app C{app}'s room C{room_id}; no permission is needed: an app
+        may always clear what it keeps."""
+        names, _ = await self.cross.resolve(app, entries, exist=False, permitted=False)
+        await self.rooms.remove_members(app, room_id, names)
+
+    async def app_deleted(self, key, others):
+        """The users of app C{key}, deleted, leave the chat rooms of the apps C{others} (found
+        by the store's index of members, not by reading every room); every node forgets the
+        rooms' members it held. JimError(SERVER_ERROR) when some could not be taken out (each
+        logged); the others are."""
+        prefix = model.qualified(key, "")
+        failed = 0
+        for other in others:
+            by_room = {}
+            for room_id, name in await self.rooms.store.room_members_with_prefix(other, prefix):
+                by_room.setdefault(room_id, []).append(name)
+            for room_id, names in by_room.items():
+                try:
+                    members = await self.rooms.members(other, room_id)
+                    gone = frozenset(names)
+                    names = [name for name in members if name in gone]
+                    if names:
+                        await self.rooms.remove_members(other, room_id, names)
+                except JimError as e:
+                    if e.code == errors.NO_SUCH_ROOM:  # deleted meanwhile, with its members
+                        continue
+                    failed += 1
+                    self.log.warn("the users of deleted app {deleted} stay in chat room {id}"
+                                  " of app {app}: {error}", deleted=key, id=room_id, app=other,
+                                  error=e)
+        if failed:
+            raise JimError(errors.SERVER_ERROR, f"{failed} chat rooms of other apps kept users"
+                           f" of app {key!r}")
+
+    async def send(self, app, sender, draft, connection_id=None):
+        """Send C{draft} of app C{app}'s user C{sender} to a room with members of other apps,
+        or to another app's room (C{<appkey>:<id>}): C{(sender's copy, True)}."""
+        room_app, room_id = room_ref(draft.target, app)
+        if room_app != app:
+            await self.cross.allowed(app, room_app)
+        messages = self.messages
+        me = await self.cross.users.get(app, sender)
+        seen_as = renamed(sender, app, room_app)
+        members = await self.rooms.members(room_app, room_id)
+        refusal = messages.policy.check_sender(me, draft)
+        if refusal is None and room_app != app and seen_as not in members:
+            # another app's app server writes to no room of this app but its users'
+            refusal = messages.policy.refuse(errors.NOT_IN_ROOM, f"{sender!r} is not in chat"
+                                             f" room {draft.target}")
+        if refusal is None:
+            refusal = messages.policy.room(attr.evolve(me, username=seen_as), room_id, members,
+                                           draft)
+        if refusal is not None:
+            raise refusal
+        audience = {room_app: []}
+        for name in members:
+            other_key, username = model.unqualified(name, room_app)
+            audience.setdefault(other_key, []).append(username)
+        allowed = await self.cross_groups.allowed_apps(room_app)
+        keys = [k for k in audience if k == room_app or k in allowed]
+        keys.sort(key=lambda k: k == app)  # the sender's app's copy last
+        if app not in keys:
+            keys.append(app)
+        now = messages.events.now_ms()
+        stored = None
+        for key in keys:
+            stored = await self._keep(key, room_app, room_id, app, sender, draft, now,
+                                      audience.get(key, ()))
+        messages.metrics.messages_in += 1
+        return stored, True
+
+    async def _keep(self, key, room_app, room_id, app, sender, draft, now, usernames):
+        messages = self.messages
+        target = str(room_id) if key == room_app else model.qualified(room_app, str(room_id))
+        name = renamed(sender, app, key)
+        if draft.client_id is not None:
+            earlier = await messages.store.message_by_client_id(key, name, draft.client_id,
+                                                                CHATROOM, target)
+            if earlier is not None:
+                return earlier
+        body = draft.body
+        if key != app:
+            settings = await messages.accounts.app(key)
+            if settings is not None and settings.word_filter:
+                body = masked(await messages.words.filter_of(key), draft).body
+        copy = Message._make((0, key, name, CHATROOM, target, draft.msg_type, body,
+                              draft.extras, draft.client_id, now, draft.from_type,
+                              None if key == room_app else room_app, draft.no_offline,
+                              draft.no_notification, False))
+        writing = messages.store.add_message(copy)
+        messages.publish_in_order(quietly(writing), functools.partial(
+            self._publish, key, tuple(usernames)))
+        stored = await writing
+        if messages.callbacks is not None:
+            messages.callbacks.accepted(stored)
+        return stored
+
+    def _publish(self, app, usernames, stored):
+        if stored is None:
+            return
+        recipients = tuple(self.messages.presence.online_among(app, usernames))
+        if recipients:
+            self.messages.bus.publish(Delivery(app, stored, recipients, None, None))
