@@ -1,22 +1,34 @@
-# -*- test-case-name: tests.integration.test_admin_apps -*-
+# -*- test-case-name: tests.integration.test_admin_apps,tests.integration.test_admin_console -*-
 """The server administrator's HTTP API (``/admin/v1/apps``): the apps one jim hosts.
 
 Authenticated by the administrator's secret (C{--admin-secret}, or the one generated into the
 data directory): C{Authorization: Bearer <secret>}, or Basic with the user name C{admin}.
 Answers and errors have the REST API's shapes (JMessage's error envelope). See
 docs/admin-api.md.
+
+C{GET /admin} (and C{/admin/}) is the admin console's page, open to anyone: it holds no data
+and no secret, and everything it shows comes from the APIs with the credentials the operator
+types in (docs/admin-console.md). Its scripts are under C{/static/admin/}.
 """
+import os
+
 from jim import errors
 from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.resource import basic_credentials, refuse_cross_site
 from jim.web.rest_v1 import params, shapes
-from jim.web.rest_v1.router import Router, route
+from jim.web.rest_v1.router import Router, normalise, route
 
 _BODY = 16 * 1024
 #: an app the path names that does not exist is a 404 here (the REST API's 401 is about
 #: credentials)
 _NAMED = {errors.NO_SUCH_APP: (899009, 404)}
+#: the admin console's page
+CONSOLE_PAGE = os.path.join(os.path.dirname(__file__), "static", "admin", "index.html")
+#: the console's page may not be framed by another site's (clickjacking); its meta tag holds
+#: the rest of its policy
+_CONSOLE_HEADERS = ((b"Content-Security-Policy", b"frame-ancestors 'none'"),
+                    (b"X-Frame-Options", b"DENY"), (b"Referrer-Policy", b"no-referrer"))
 
 
 def _app(app, secret=None):
@@ -82,6 +94,16 @@ class AdminRouter(Router):
         super().__init__(core, [create_app, list_apps, get_app, update_app, rotate_secret,
                                 delete_app])
         self._secret = secret
+        with open(CONSOLE_PAGE, "rb") as page:
+            self._console = page.read()
+
+    async def respond(self, request):
+        if (request.method in (b"GET", b"HEAD")
+                and normalise(request.path.decode("latin-1")) == "/admin"):
+            for name, value in _CONSOLE_HEADERS:
+                request.setHeader(name, value)
+            return 200, self._console, b"text/html; charset=utf-8"
+        return await super().respond(request)
 
     async def authenticate(self, request):
         refuse_cross_site(request)
