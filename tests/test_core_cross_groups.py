@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
-from jim.core.cross_groups import CrossGroups, group_ref, renamed
+from jim.core.cross_copies import renamed
+from jim.core.cross_groups import CrossGroups, group_ref
 from jim.errors import JimError
 from jim.model import GROUP, Event, UserCard
 from jim.wire import jim_events, jimjson

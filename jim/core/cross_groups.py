@@ -20,23 +20,15 @@ Events of the group (members added or removed, a message retracted...) reach the
 another app as a copy in their app, naming the group by its qualified gid (C{target}) and
 users as that app names them; such a copy has no C{gid} of the member's app.
 """
-import functools
-
 import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import copy_in, quietly
+from jim.core.cross_apps import copy_in
+from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.core.groups import successor
-from jim.core.words import masked
 from jim.errors import JimError
-from jim.model import GROUP, Delivery, Message
-
-
-def renamed(name, home, other):
-    """How app C{other}'s data names the user that app C{home}'s data names C{name}."""
-    app_key, username = model.unqualified(name, home)
-    return username if app_key == other else model.qualified(app_key, username)
+from jim.model import GROUP
 
 
 def group_ref(name, home):
@@ -280,62 +272,14 @@ class CrossGroups:
         if refusal is not None:
             raise refusal
         shielded = self.groups.shielded(group_app, gid)
-        audience = {group_app: []}
-        for name in members:
-            if name not in shielded:
-                other_key, username = model.unqualified(name, group_app)
-                audience.setdefault(other_key, []).append(username)
-        allowed = await self.allowed_apps(group_app)
-        keys = [k for k in audience if k == group_app or k in allowed]
-        keys.sort(key=lambda k: k == app)  # the sender's app's copy last
-        if app not in keys:
-            keys.append(app)
-        now = messages.events.now_ms()
-        copies = []
-        for key in keys:
-            copy = await self._keep(key, group_app, gid, alias, app, sender, draft, now,
-                                    audience.get(key, ()))
-            copies.append(copy)
+        audience = audience_by_app([n for n in members if n not in shielded], group_app)
+        copies = await keep_copies(messages, GROUP, group_app, gid, app, sender, draft,
+                                   audience, await self.allowed_apps(group_app), alias)
         stored = copies[-1]
         messages.metrics.messages_in += 1
         self.log.debug("cross-app group message {id} of app {app} kept in {n} app(s)",
                        id=stored.id, app=app, n=len(copies))
         return stored, True
-
-    async def _keep(self, key, group_app, gid, alias, app, sender, draft, now, usernames):
-        """App C{key}'s copy of a group message, kept (once: a resend finds it) and then
-        published to its members of that app online now."""
-        messages = self.messages
-        target = str(gid) if key == group_app else model.qualified(group_app, str(gid))
-        name = renamed(sender, app, key)
-        if draft.client_id is not None:
-            earlier = await messages.store.message_by_client_id(key, name, draft.client_id,
-                                                                GROUP, target)
-            if earlier is not None:
-                return earlier
-        body = draft.body
-        if key != app:
-            settings = await messages.accounts.app(key)
-            if settings is not None and settings.word_filter:
-                body = masked(await messages.words.filter_of(key), draft).body
-        copy = Message._make((0, key, name, GROUP, target, draft.msg_type, body, draft.extras,
-                              draft.client_id, now, draft.from_type,
-                              None if key == group_app else group_app, draft.no_offline,
-                              draft.no_notification, False))
-        writing = messages.store.add_message(copy)
-        messages.publish_in_order(quietly(writing), functools.partial(
-            self._publish, key, tuple(usernames), alias if key == group_app else None))
-        stored = await writing
-        if messages.callbacks is not None:
-            messages.callbacks.accepted(stored)
-        return stored
-
-    def _publish(self, app, usernames, alias, stored):
-        if stored is None:
-            return
-        recipients = tuple(self.messages.presence.online_among(app, usernames))
-        if recipients:
-            self.messages.bus.publish(Delivery(app, stored, recipients, None, alias))
 
     # -- retraction ---------------------------------------------------------------------------
 

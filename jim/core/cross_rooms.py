@@ -10,17 +10,13 @@ has members in it (and allows the room's app now), as the room's history is kept
 (in no inbox: a room's messages are live only), the sender's app's copy last; each copy goes to
 that app's members online, every connection of theirs (the sender's too).
 """
-import functools
-
 import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import quietly
-from jim.core.cross_groups import renamed
-from jim.core.words import masked
+from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.errors import JimError
-from jim.model import CHATROOM, Delivery, Message
+from jim.model import CHATROOM
 
 
 def room_ref(name, home):
@@ -103,52 +99,8 @@ class CrossRooms:
                                            draft)
         if refusal is not None:
             raise refusal
-        audience = {room_app: []}
-        for name in members:
-            other_key, username = model.unqualified(name, room_app)
-            audience.setdefault(other_key, []).append(username)
-        allowed = await self.cross_groups.allowed_apps(room_app)
-        keys = [k for k in audience if k == room_app or k in allowed]
-        keys.sort(key=lambda k: k == app)  # the sender's app's copy last
-        if app not in keys:
-            keys.append(app)
-        now = messages.events.now_ms()
-        stored = None
-        for key in keys:
-            stored = await self._keep(key, room_app, room_id, app, sender, draft, now,
-                                      audience.get(key, ()))
+        copies = await keep_copies(messages, CHATROOM, room_app, room_id, app, sender, draft,
+                                   audience_by_app(members, room_app),
+                                   await self.cross_groups.allowed_apps(room_app))
         messages.metrics.messages_in += 1
-        return stored, True
-
-    async def _keep(self, key, room_app, room_id, app, sender, draft, now, usernames):
-        messages = self.messages
-        target = str(room_id) if key == room_app else model.qualified(room_app, str(room_id))
-        name = renamed(sender, app, key)
-        if draft.client_id is not None:
-            earlier = await messages.store.message_by_client_id(key, name, draft.client_id,
-                                                                CHATROOM, target)
-            if earlier is not None:
-                return earlier
-        body = draft.body
-        if key != app:
-            settings = await messages.accounts.app(key)
-            if settings is not None and settings.word_filter:
-                body = masked(await messages.words.filter_of(key), draft).body
-        copy = Message._make((0, key, name, CHATROOM, target, draft.msg_type, body,
-                              draft.extras, draft.client_id, now, draft.from_type,
-                              None if key == room_app else room_app, draft.no_offline,
-                              draft.no_notification, False))
-        writing = messages.store.add_message(copy)
-        messages.publish_in_order(quietly(writing), functools.partial(
-            self._publish, key, tuple(usernames)))
-        stored = await writing
-        if messages.callbacks is not None:
-            messages.callbacks.accepted(stored)
-        return stored
-
-    def _publish(self, app, usernames, stored):
-        if stored is None:
-            return
-        recipients = tuple(self.messages.presence.online_among(app, usernames))
-        if recipients:
-            self.messages.bus.publish(Delivery(app, stored, recipients, None, None))
+        return copies[-1], True
