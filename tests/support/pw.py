@@ -13,7 +13,6 @@ Every page of C{pages} is in its own browser context (its own cookies and storag
 pages can be two users; a page that logs a console error or throws an uncaught exception fails
 its test when the test ends.
 """
-import json
 import os
 import signal
 import subprocess
@@ -26,7 +25,7 @@ from contextlib import suppress
 import pytest
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium_or_skip
-from tests.support.server import REPOSITORY_ROOT, free_port
+from tests.support.server import REPOSITORY_ROOT, ServerFiles, free_port
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
@@ -46,7 +45,7 @@ def playwright_or_skip():
     return sync_playwright
 
 
-class JimProcess:
+class JimProcess(ServerFiles):
     """One C{twistd -n jim} child bound to 127.0.0.1:C{port}, with its own data directory."""
 
     def __init__(self, data_dir, extra_args=()):
@@ -55,31 +54,6 @@ class JimProcess:
         self.extra_args = tuple(extra_args)
         self.admin_secret = ADMIN_SECRET
         self._process = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/"
-
-    @property
-    def log_path(self):
-        return os.path.join(self.data_dir, "twistd.log")
-
-    def log_text(self):
-        with suppress(OSError), open(self.log_path, encoding="utf-8", errors="replace") as log:
-            return log.read()
-        return ""
-
-    def _default_app(self):
-        with open(os.path.join(self.data_dir, "default-app.json"), encoding="utf-8") as app:
-            return json.load(app)
-
-    @property
-    def app_key(self):
-        return self._default_app()["appKey"]
-
-    @property
-    def master_secret(self):
-        return self._default_app()["masterSecret"]
 
     def start(self):
         argv = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",

@@ -44,7 +44,41 @@ def free_port():
         return probe.getsockname()[1]
 
 
-class JimServer:
+class ServerFiles:
+    """What a test reads of a jim child bound to 127.0.0.1:C{port} with its data in
+    C{data_dir}: its URL, its log, and its default app's credentials."""
+
+    @property
+    def url(self):
+        """The base URL of the HTTP side, ending with a slash."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def log_path(self):
+        return os.path.join(self.data_dir, "twistd.log")
+
+    def log_text(self):
+        """Everything twistd logged so far (an empty string before the log exists)."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log_file:
+                return log_file.read()
+        except FileNotFoundError:
+            return ""
+
+    def _default_app(self):
+        with open(os.path.join(self.data_dir, "default-app.json"), encoding="utf-8") as app_file:
+            return json.load(app_file)
+
+    @property
+    def app_key(self):
+        return self._default_app()["appKey"]
+
+    @property
+    def master_secret(self):
+        return self._default_app()["masterSecret"]
+
+
+class JimServer(ServerFiles):
     """One C{twistd -n jim} child process bound to 127.0.0.1:C{port}."""
 
     def __init__(self, testcase, port, data_dir, extra_args, reactor):
@@ -72,33 +106,8 @@ class JimServer:
     # -- what tests use -------------------------------------------------------------------
 
     @property
-    def url(self):
-        """The base URL of the HTTP side, ending with a slash."""
-        return f"http://127.0.0.1:{self.port}/"
-
-    @property
-    def log_path(self):
-        return os.path.join(self.data_dir, "twistd.log")
-
-    @property
     def running(self):
         return self._process is not None and self._process.exit_reason is None
-
-    def log_text(self):
-        """Everything twistd logged so far (an empty string before the log exists)."""
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log_file:
-                return log_file.read()
-        except FileNotFoundError:
-            return ""
-
-    @property
-    def app_key(self):
-        return self._default_app()["appKey"]
-
-    @property
-    def master_secret(self):
-        return self._default_app()["masterSecret"]
 
     async def stop(self):
         """SIGTERM: a clean shutdown. Waits for the process to exit; SIGKILL if it will not."""
@@ -201,10 +210,6 @@ class JimServer:
 
     async def _cleanup(self):
         await self._end(signal.SIGTERM, STOP_TIMEOUT)
-
-    def _default_app(self):
-        with open(os.path.join(self.data_dir, "default-app.json"), encoding="utf-8") as app_file:
-            return json.load(app_file)
 
     def _fail(self, what):
         output = bytes(self._process.output).decode("utf-8", "replace") if self._process else ""
