@@ -115,12 +115,12 @@ class StaticFilesTests(SynchronousTestCase):
         self.assertEqual(static_get("index.html"), (200, "text/html; charset=utf-8"))
         self.assertEqual(static_get("missing.js")[0], 404)
 
-    def test_the_page_loads_main_as_a_module_and_preloads_every_module_it_imports(self):
+    def test_the_page_loads_the_sdk_then_main_as_a_module_and_preloads_every_module(self):
         with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:
             html = page.read()
         self.assertEqual(
             re.findall(r"<script[^>]*>", html),
-            ['<script type="module" src="/static/main.js">'],
+            ['<script src="/sdk/jmessage.js">', '<script type="module" src="/static/main.js">'],
         )
         preloaded = re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', html)
         self.assertEqual(sorted(preloaded), [m for m in static_files(".js") if m != "main.js"])
@@ -144,3 +144,15 @@ class StaticFilesTests(SynchronousTestCase):
 
         visit("main.js")
         self.assertEqual(done, set(modules))  # every module is used
+
+    def test_the_page_speaks_to_the_server_only_through_the_sdk(self):
+        # the protocol is the SDK's (static/sdk/): no page module opens a socket or names a
+        # J-IM command, and only sdk.js names JMessage
+        for module in static_files(".js"):
+            with open(os.path.join(STATIC, module), encoding="utf-8") as source:
+                text = source.read()
+            self.assertNotIn("WebSocket", text, module)
+            self.assertNotIn("fetch(", text, module)
+            self.assertIsNone(re.search(r"\bcmd\b|command", text), module)
+            if module != "sdk.js":
+                self.assertNotIn("JMessage", re.sub(r"^//.*$", "", text, flags=re.M), module)

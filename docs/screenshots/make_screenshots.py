@@ -63,6 +63,8 @@ def sign_in(page, url, username):
 
 
 def chat(page, peer, text):
+    if page.is_visible("#back-button"):  # a phone shows one conversation at a time
+        page.click("#back-button")
     page.fill("#chat-with-input", peer)
     page.press("#chat-with-input", "Enter")
     page.fill("#composer-input", text)
@@ -114,6 +116,15 @@ def shoot(browser, server):
         print("no admin console served at /admin: its screenshot is skipped")
         return
     console.wait_for_load_state("networkidle")
+    # the administrator, working on the default app: its statistics, with the chat above in them
+    console.check("input[name=mode][value=admin]")
+    console.fill("#sign-in-admin-secret", server.admin_secret)
+    console.click("#sign-in-submit")
+    console.click(f"button[data-app='{server.app_key}']")
+    console.click("#app-detail button:text('Use this app')")
+    console.click("#nav a[data-section=stats]")
+    console.wait_for_selector("#stats-results svg.chart", state="attached", timeout=WAIT_MS)
+    console.wait_for_timeout(500)
     console.screenshot(path=str(HERE / "console.png"))
     print("wrote", HERE / "console.png")
 

@@ -1,68 +1,102 @@
-// Groups and friends: the signed-in user's lists (cmd 17, answered by cmd 18), and joining
-// groups (cmd 7, answered by cmd 8), with joins asked for while offline kept for the next login.
-import { send } from "./connection.js";
+// Groups and chat rooms: the user's groups with their members (at every sign-in, and after
+// each change), creating a group, adding members, leaving; entering and leaving a room; and
+// the presence of the people the user talks to.
 import { conversation } from "./conversations.js";
 import { showStatus } from "./dom.js";
-import { ERROR_CODES, describe, joinRequest, userRequest } from "./protocol.js";
-import { knownUsers, openConversation, render } from "./render.js";
+import { render } from "./render.js";
 import { saveSession } from "./saved-session.js";
+import { api, jim } from "./sdk.js";
 import { state } from "./state.js";
 
-export function requestUser() {
-  send(userRequest(state.me.userId));
+let refreshing = null;
+
+// The user's groups and their members (JMessage.jim.getConversations); one call at a time.
+export function refreshGroups() {
+  if (refreshing) return refreshing;
+  refreshing = jim("getConversations").then(([answer]) => {
+    state.groups = new Map(answer.groups.map((group) => [group.groupId, group]));
+    for (const group of answer.groups) {
+      const conv = conversation("group", group.groupId);
+      conv.name = group.name;
+      conv.gone = false;
+      for (const member of group.members) state.presence.set(member.username, member.online);
+    }
+    if (state.me && answer.nickname) state.me.nick = answer.nickname;
+    saveSession();
+    render();
+  }, (error) => showStatus("Your groups could not be read: " + error.message))
+    .finally(() => { refreshing = null; });
+  return refreshing;
 }
 
-export function onUser(reply) {
-  if (!reply.data) {
-    showStatus(describe(reply));
-    return;
-  }
-  state.groups = reply.data.groups || [];
-  state.friends = reply.data.friends || [];
-  for (const group of state.groups) conversation("group", group.groupId);
-  for (const friend of knownUsers(state.friends)) conversation("user", friend.userId);
+// A private conversation's peer: online or not (JMessage.jim.getPresence).
+export function refreshPresence(username) {
+  jim("getPresence", { username }).then(([presence]) => {
+    state.presence.set(presence.username, presence.online);
+    const conv = state.conversations.get("user:" + presence.username);
+    if (conv && presence.nickname) conv.name = presence.nickname;
+    render();
+  }, () => {});
+}
+
+// JMessage.jim.onPresence: a member came or went.
+export function onPresence(presence) {
+  state.presence.set(presence.username, presence.online);
+  const group = state.groups.get(presence.groupId);
+  const member = group && group.members.find((m) => m.username === presence.username);
+  if (member) member.online = presence.online;
+  else if (group && presence.joined) refreshGroups();
   render();
 }
 
-export function sendJoin(groupId) {
-  if (state.loggedIn && send(joinRequest(groupId))) state.joining.push(String(groupId));
-  else queueJoin(groupId);
-}
-
-function queueJoin(groupId) {
-  if (!state.joinsToSend.includes(String(groupId))) state.joinsToSend.push(String(groupId));
-}
-
-// No answer comes on a closed socket: those joins go again at the next login (joining a
-// group one is in already changes nothing).
-export function requeueUnansweredJoins() {
-  for (const groupId of state.joining) queueJoin(groupId);
-  state.joining = [];
-}
-
-export function joinGroup(groupId) {
-  sendJoin(groupId);
-  openConversation("group", groupId);
-  requestUser();
-}
-
-export function onJoinReply(reply) {
-  const groupId = state.joining.shift();  // joins are answered in the order they were sent
-  if (ERROR_CODES.has(reply.code)) {
-    showStatus(describe(reply));
-    forgetRefusedGroup(groupId);
+export async function createGroup(name, usernames, open) {
+  try {
+    const [created] = await api("createGroup", { groupName: name });
+    if (usernames.length) await api("addGroupMembers", { groupId: created.gid, memberUsernames: usernames });
+    const conv = conversation("group", String(created.gid));
+    conv.name = created.groupName;
+    await refreshGroups();
+    open("group", conv.id);
+    showStatus(`Group "${created.groupName}" created.`);
+  } catch (error) {
+    showStatus("The group could not be created: " + error.message);
   }
-  requestUser();
 }
 
-// A group the server would not let us join leaves the sidebar, unless we are in it after all
-// or it holds messages.
-function forgetRefusedGroup(groupId) {
-  const key = "group:" + groupId;
-  const conv = state.conversations.get(key);
-  if (!conv || conv.messages.length || state.groups.some((g) => String(g.groupId) === groupId)) return;
-  state.conversations.delete(key);
-  if (state.active === key) state.active = null;
+export async function addMembers(groupId, usernames) {
+  try {
+    await api("addGroupMembers", { groupId, memberUsernames: usernames });
+    await refreshGroups();
+  } catch (error) {
+    showStatus("Not added: " + error.message);
+  }
+}
+
+export async function enterRoom(roomId, open) {
+  try {
+    const [id] = await jim("enterChatRoom", { roomId });
+    conversation("room", String(id));
+    saveSession();
+    open("room", String(id));
+  } catch (error) {
+    showStatus("Could not enter the room: " + error.message);
+  }
+}
+
+// Leaves the open group or room; its conversation leaves the sidebar.
+export async function leave(conv) {
+  try {
+    if (conv.kind === "group") await api("exitGroup", { groupId: conv.id });
+    else await jim("exitChatRoom", { roomId: conv.id });
+  } catch (error) {
+    showStatus("Could not leave: " + error.message);
+    return;
+  }
+  conv.gone = true;
+  state.conversations.delete(conv.key);
+  state.groups.delete(conv.id);
+  if (state.active === conv.key) state.active = null;
+  state.view = "list";
   saveSession();
   render();
 }

@@ -1,15 +1,21 @@
-// The tab's saved session: the reconnect token, the private conversations and the open one.
-// sessionStorage is per tab: a reload keeps the session, another tab starts fresh.
+// The tab's saved session: the newest reconnect token, the private conversations and chat rooms,
+// and the open conversation. sessionStorage is per tab: a reload keeps the session, another
+// tab starts fresh. A password is never saved.
 import { state } from "./state.js";
 
 const SESSION_KEY = "jim.chat.session";
 
-// Only a session with a reconnect token is saved: a password never is.
 export function saveSession() {
-  if (!state.me || !state.login || !state.login.token) return;
-  const peers = [...state.conversations.values()].filter((c) => c.kind === "user").map((c) => c.id);
-  const saved = { userId: state.me.userId, token: state.login.token, appKey: state.login.appKey, peers, active: state.active };
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(saved));
+  if (!state.me || !state.token) return;
+  const ids = (kind) => [...state.conversations.values()].filter((c) => c.kind === kind && !c.gone)
+    .map((c) => c.id);
+  const saved = { userId: state.me.userId, token: state.token, appKey: state.appKey,
+    peers: ids("user"), rooms: ids("room"), active: state.active };
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(saved));
+  } catch (error) {
+    // storage refused: a reload signs in again
+  }
 }
 
 // The saved session, or null when there is none with a token (or it cannot be read).
@@ -20,9 +26,13 @@ export function readSavedSession() {
   } catch (error) {
     saved = null;
   }
-  return saved && saved.token ? saved : null;
+  return saved && saved.token && saved.userId ? saved : null;
 }
 
 export function forgetSavedSession() {
-  sessionStorage.removeItem(SESSION_KEY);
+  try {
+    sessionStorage.removeItem(SESSION_KEY);
+  } catch (error) {
+    // nothing saved
+  }
 }
