@@ -43,7 +43,8 @@ export class Link {
   }
 
   send(request) {
-    if (!this.isOpen) return false;
+    // (a socket the server is closing is CLOSING before its close event: nothing goes on it)
+    if (!this.isOpen || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(request));
     return true;
   }

@@ -119,6 +119,16 @@ export class Session {
     if (presence !== null && this.loggedIn) this.listeners.emit("presence", presence);
   }
 
+  // A connection the server is closing (after a refused login): gone now, so that the next
+  // call opens another rather than writing to one on its way out.
+  retireLink() {
+    const link = this.link;
+    if (link === null) return;
+    this.link = null;
+    link.close();
+    this.onClosed();
+  }
+
   onClosed() {
     this.stopHeartbeat();
     this.loggedIn = false;
@@ -211,7 +221,10 @@ export class Session {
     await this.openLink();
     const reply = await this.requests.call(this.loginRequest({ userId: username, password }, app),
       { reply: 6, gated: false });
-    if (reply.code !== LOGIN_OK) throw sdkError(CODE.LOGIN_FAILED, reply.detail || reply.msg);
+    if (reply.code !== LOGIN_OK) {
+      this.retireLink(); // the server closes a connection whose login it refused
+      throw sdkError(CODE.LOGIN_FAILED, reply.detail || reply.msg);
+    }
     this.freshInbox();
     this.user = { username, token: reply.token, appKey: app };
     this.names.noteUser({ username, nickname: reply.user && reply.user.nick !== username ? reply.user.nick : "" });
