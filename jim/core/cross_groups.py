@@ -140,10 +140,13 @@ class CrossGroups:
     async def require_member(self, app, username, name):
         """The group app C{app}'s user C{username} names C{name} (C{<appkey>:<gid>}) is of an
         app that allows C{app} (or C{app}'s own), and the user is its member: how C{app}'s
-        data names the group (the gid of its own, else C{<appkey>:<gid>}, canonical)."""
+        data names the group (the gid of its own, else C{<appkey>:<gid>}, canonical).
+        JimError: CROSS_APP_DENIED first, then NO_SUCH_GROUP, then NOT_MEMBER."""
         group_app, gid = group_ref(name, app)
         if group_app != app:
             await self.cross.allowed(app, group_app)
+        if await self.groups.find(group_app, gid) is None:
+            raise JimError(errors.NO_SUCH_GROUP, f"no group {name}")
         members = await self.groups.members(group_app, gid)
         if renamed(username, app, group_app) not in members:
             raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of group {name}")

@@ -72,7 +72,8 @@ class CrossRelations:
 
     async def set_nodisturb(self, app, owner, add, remove, add_groups=(), remove_groups=()):
         """No-disturb for the users of C{add} on, of C{remove} off (each C{[(app key,
-        [username, ...]), ...]}), and for the caller's app's groups."""
+        [username, ...]), ...]}), and for groups: gids of the caller's app, C{<appkey>:<gid>}
+        of another app's group the owner is a member of."""
         added, found = await self.cross.resolve(app, add)
         removed = await self._removal(app, owner, remove, lambda mine: mine.nodisturb_users)
         await self.relations.set_nodisturb(app, owner, added, removed, add_groups,

@@ -296,6 +296,9 @@ class Relations:
             self.groups.shields_changed(app, gid)
 
     async def _require_membership(self, app, owner, gid):
+        if isinstance(gid, str) and model.QUALIFIER in gid:  # another app's group
+            await self.groups.cross.require_member(app, owner, gid)
+            return
         if await self.groups.find(app, gid) is None:
             raise JimError(errors.NO_SUCH_GROUP, f"no group {gid}")
         if owner not in await self.groups.members(app, gid):

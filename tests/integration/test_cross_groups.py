@@ -20,6 +20,33 @@ class CrossGroupCase(CrossCase):
         return {"cmd": 11, "chatType": 1, "groupId": group_id, "content": content, **fields}
 
 
+class CrossGroupNoDisturbTests(CrossGroupCase):
+    async def test_a_member_sets_no_disturb_for_another_apps_group(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha, foreign=("bobby",))
+        path = "/v1/cross/users/bobby/nodisturb"
+        self.assertEmpty(await beta.post(path, [{"appkey": ALPHA, "group": {"add": [gid]}}]))
+        self.assertError(await beta.post(path, [{"appkey": ALPHA, "group": {"add": [gid]}}]),
+                         403, 899047)
+        self.assertEmpty(await beta.post(path, [{"appkey": ALPHA, "group": {"remove": [gid]}}]))
+        self.assertError(await beta.post(path, [{"appkey": ALPHA, "group": {"remove": [gid]}}]),
+                         403, 899049)
+
+    async def test_another_apps_group_takes_membership_and_permission(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha, foreign=("bobby",))
+        path = "/v1/cross/users/bella/nodisturb"
+        # bella is no member of it; there is no such group; gamma's users may not chat with
+        # alpha's, and learn nothing of its groups
+        self.assertError(await beta.post(path, [{"appkey": ALPHA, "group": {"add": [gid]}}]),
+                         403, 899046)
+        self.assertError(await beta.post(path, [{"appkey": ALPHA,
+                                                 "group": {"add": [gid + 1000]}}]), 403, 899045)
+        for number in (gid, gid + 1000):  # whether the group exists or not: nothing shows
+            self.assertError(await gamma.post("/v1/cross/users/gus1/nodisturb", [
+                {"appkey": ALPHA, "group": {"add": [number]}}]), 403, 899020)
+
+
 class CrossGroupMemberTests(CrossGroupCase):
     async def test_members_of_another_app_are_listed_with_their_appkey(self):
         jim, admin, alpha, beta, gamma = await self.apps()

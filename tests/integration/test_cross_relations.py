@@ -88,9 +88,10 @@ class CrossRefusedTests(CrossRelationCase):
                                    ("POST", "nodisturb", {"single": {"add": [f"{BETA}:bobby"]}})]:
             self.assertError(await alpha.call(method, f"/v1/users/alice/{path}", body), 403,
                              899021)
-        # no user is a member of another app's group: its no-disturb is no cross-app call
-        self.assertError(await alpha.post("/v1/cross/users/alice/nodisturb", [
-            {"appkey": BETA, "group": {"add": [10000000]}}]), 403, 899021)
+        # another app's group is the cross-app route's, never the in-app one's
+        self.assertError(await alpha.post("/v1/users/alice/nodisturb",
+                                          {"group": {"add": [f"{BETA}:10000000"]}}), 400,
+                         899003)
 
 
 class CrossBlacklistTests(CrossRelationCase):

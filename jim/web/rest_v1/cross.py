@@ -3,7 +3,7 @@
 of other apps (reference section 2.10). Each user is named with its app (``appkey``); an app
 that does not allow the caller's is refused (899020) and the call changes nothing. See
 docs/rest-api.md, "Cross-app"."""
-from jim import errors
+from jim import errors, model
 from jim.errors import JimError
 from jim.web.rest_v1 import params, shapes
 from jim.web.rest_v1.relations import FRIENDS_MAX
@@ -72,9 +72,9 @@ def _setting(entry, key, read):
 @route("POST", "/v1/cross/users/{username}/nodisturb", body_limit=_BODY,
        codes={errors.NO_SUCH_GROUP: 899045, errors.NOT_MEMBER: 899046})
 async def nodisturb(call):
-    """No-disturb for users of other apps: C{[{appkey, single?: {add?, remove?}, group?:
-    {add?, remove?}}]}; groups only of the caller's own app (no user is a member of another
-    app's group)."""
+    """No-disturb for users and groups of other apps: C{[{appkey, single?: {add?, remove?},
+    group?: {add?, remove?}}]}; a group of another app is one the user is a member of
+    (L{jim.core.cross_groups}), kept as C{<appkey>:<gid>}."""
     value = call.json()
     if type(value) is not list or not value:
         raise params.bad("the body must be a JSON array of {appkey, single?, group?}")
@@ -86,9 +86,9 @@ async def nodisturb(call):
         users_on, users_off = _setting(entry, "single",
                                        lambda v, f: params.names(v, f, allow_empty=True))
         groups_on, groups_off = _setting(entry, "group", params.gids)
-        if (groups_on or groups_off) and key != call.app.key:
-            raise JimError(errors.CROSS_APP, "no-disturb for groups names the caller's own"
-                           " app's groups only")
+        if key != call.app.key:  # another app's groups, as the caller's app names them
+            groups_on = [model.qualified(key, str(gid)) for gid in groups_on]
+            groups_off = [model.qualified(key, str(gid)) for gid in groups_off]
         add.append((key, users_on))
         remove.append((key, users_off))
         add_groups += groups_on
