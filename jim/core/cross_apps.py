@@ -35,6 +35,30 @@ from jim.errors import JimError
 from jim.model import GROUP, SINGLE, Delivery, Message
 
 
+async def take_out_everywhere(key, others, listed, remove, what, log):
+    """The users of deleted app C{key} out of what the apps C{others} keep them in (C{what}:
+    "groups", "chat rooms"): C{listed(app, prefix)} lists that app's C{(id, member name)}
+    pairs of names starting with C{prefix} (the store's index of members, not a read of
+    everything); C{remove(app, id, names)} takes names out of one, and a JimError of one is
+    logged and counted. JimError(SERVER_ERROR) when some stay; the others are taken out."""
+    prefix = model.qualified(key, "")
+    failed = 0
+    for other in others:
+        by_id = {}
+        for number, name in await listed(other, prefix):
+            by_id.setdefault(number, []).append(name)
+        for number, names in by_id.items():
+            try:
+                await remove(other, number, names)
+            except JimError as e:
+                failed += 1
+                log.warn("the users of deleted app {deleted} stay in {what} {id} of app {app}:"
+                         " {error}", deleted=key, what=what, id=number, app=other, error=e)
+    if failed:
+        raise JimError(errors.SERVER_ERROR, f"{failed} {what} of other apps kept users of app"
+                       f" {key!r}")
+
+
 def quietly(d):
     """A Deferred that fires with what C{d} fires with, or None when C{d} fails (C{d}'s
     own result is left to its other callbacks)."""

@@ -24,7 +24,7 @@ import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import copy_in
+from jim.core.cross_apps import copy_in, take_out_everywhere
 from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.core.groups import successor
 from jim.errors import JimError
@@ -163,27 +163,11 @@ class CrossGroups:
                 await self.groups.leave(other_key, group.gid, name)
 
     async def app_deleted(self, key, others):
-        """The users of app C{key}, deleted, leave the groups of the apps C{others} (found by
-        the store's index of members, not by reading every group): the members who stay are
-        told (L{remove_gone}). JimError(SERVER_ERROR) when some could not be taken out (each
-        logged); the others are."""
-        prefix = model.qualified(key, "")
-        failed = 0
-        for other in others:
-            by_group = {}
-            for gid, name in await self.groups.store.members_with_prefix(other, prefix):
-                by_group.setdefault(gid, []).append(name)
-            for gid, names in by_group.items():
-                try:
-                    await self.remove_gone(other, gid, names)
-                except JimError as e:
-                    failed += 1
-                    self.log.warn("the users of deleted app {deleted} stay in group {gid} of"
-                                  " app {app}: {error}", deleted=key, gid=gid, app=other,
-                                  error=e)
-        if failed:
-            raise JimError(errors.SERVER_ERROR, f"{failed} groups of other apps kept users of"
-                           f" app {key!r}")
+        """The users of app C{key}, deleted, leave the groups of the apps C{others}: the
+        members who stay are told (L{remove_gone}). JimError(SERVER_ERROR) when some could not
+        be taken out (each logged); the others are."""
+        await take_out_everywhere(key, others, self.groups.store.members_with_prefix,
+                                  self.remove_gone, "groups", self.log)
 
     async def remove_gone(self, app, gid, names):
         """Members who are no more (C{names}, the users of a deleted app) are taken out of

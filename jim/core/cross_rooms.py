@@ -14,6 +14,7 @@ import attr
 from twisted.logger import Logger
 
 from jim import errors, model
+from jim.core.cross_apps import take_out_everywhere
 from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.errors import JimError
 from jim.model import CHATROOM
@@ -51,33 +52,24 @@ class CrossRooms:
         await self.rooms.remove_members(app, room_id, names)
 
     async def app_deleted(self, key, others):
-        """The users of app C{key}, deleted, leave the chat rooms of the apps C{others} (found
-        by the store's index of members, not by reading every room); every node forgets the
-        rooms' members it held. JimError(SERVER_ERROR) when some could not be taken out (each
-        logged); the others are."""
-        prefix = model.qualified(key, "")
-        failed = 0
-        for other in others:
-            by_room = {}
-            for room_id, name in await self.rooms.store.room_members_with_prefix(other, prefix):
-                by_room.setdefault(room_id, []).append(name)
-            for room_id, names in by_room.items():
-                try:
-                    members = await self.rooms.members(other, room_id)
-                    gone = frozenset(names)
-                    names = [name for name in members if name in gone]
-                    if names:
-                        await self.rooms.remove_members(other, room_id, names)
-                except JimError as e:
-                    if e.code == errors.NO_SUCH_ROOM:  # deleted meanwhile, with its members
-                        continue
-                    failed += 1
-                    self.log.warn("the users of deleted app {deleted} stay in chat room {id}"
-                                  " of app {app}: {error}", deleted=key, id=room_id, app=other,
-                                  error=e)
-        if failed:
-            raise JimError(errors.SERVER_ERROR, f"{failed} chat rooms of other apps kept users"
-                           f" of app {key!r}")
+        """The users of app C{key}, deleted, leave the chat rooms of the apps C{others}; every
+        node forgets the rooms' members it held. JimError(SERVER_ERROR) when some could not be
+        taken out (each logged); the others are."""
+        await take_out_everywhere(key, others, self.rooms.store.room_members_with_prefix,
+                                  self._remove_gone, "chat rooms", self.log)
+
+    async def _remove_gone(self, app, room_id, names):
+        """Take the members C{names} (still members) out of app C{app}'s room; a room deleted
+        meanwhile went with its members."""
+        try:
+            members = await self.rooms.members(app, room_id)
+            gone = frozenset(names)
+            names = [name for name in members if name in gone]
+            if names:
+                await self.rooms.remove_members(app, room_id, names)
+        except JimError as e:
+            if e.code != errors.NO_SUCH_ROOM:
+                raise
 
     async def send(self, app, sender, draft, connection_id=None):
         """Send C{draft} of app C{app}'s user C{sender} to a room with members of other apps,
