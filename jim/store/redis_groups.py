@@ -30,7 +30,7 @@ from jim.interfaces import IGroupStore
 from jim.model import Group, Member
 from jim.redis.client import Script
 from jim.store import GROUP_CHANGES, MEMBER_CHANGES, check_changes, check_page
-from jim.store.redis_keys import key, names_after
+from jim.store.redis_keys import indexed_with_prefix, key
 
 #: how many times a write whose reads keep changing is tried before it fails
 ATTEMPTS = 50
@@ -318,14 +318,7 @@ class RedisGroups:
         return found.addCallback(lambda size_groups: size_groups[1])
 
     def members_with_prefix(self, app, prefix):
-        return defer.ensureDeferred(self._members_with_prefix(app, prefix))
-
-    async def _members_with_prefix(self, app, prefix):
         """A SCAN of the app's C{groups:of:<username>} keys whose username begins with
-        C{prefix} (a key is deleted with its last gid), then the gids of each."""
-        found = []
-        for username in await names_after(self._client, _k(app, "of", prefix)):
-            username = prefix + username
-            gids = await self._client.call("ZRANGE", _k(app, "of", username), 0, -1)
-            found += [(int(gid), username) for gid in gids]
-        return sorted(found)
+        C{prefix}, then the gids of each (L{indexed_with_prefix})."""
+        return defer.ensureDeferred(indexed_with_prefix(
+            self._client, lambda username: _k(app, "of", username), prefix))

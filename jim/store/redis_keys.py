@@ -61,3 +61,15 @@ async def names_after(client, head):
                      for n in names)
         if str(cursor) == "0":
             return found
+
+
+async def indexed_with_prefix(client, index_of, prefix):
+    """C{(number, name)} of every name beginning with C{prefix} that has an index key
+    C{index_of(name)} (a sorted set of numbers, deleted with its last one), sorted: a SCAN
+    (L{names_after}), then each index."""
+    found = []
+    for rest in await names_after(client, index_of(prefix)):
+        name = prefix + rest
+        found += [(int(number), name)
+                  for number in await client.call("ZRANGE", index_of(name), 0, -1)]
+    return sorted(found)

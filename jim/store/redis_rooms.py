@@ -31,7 +31,7 @@ from jim.model import Room, RoomMember
 from jim.redis.client import Script
 from jim.store import ROOM_CHANGES, ROOM_MEMBER_CHANGES, check_changes, check_page
 from jim.store import members_page, no_such_room
-from jim.store.redis_keys import deferred, key, names_after
+from jim.store.redis_keys import deferred, indexed_with_prefix, key
 
 #: how many times a write whose reads keep changing is tried before it fails
 ATTEMPTS = 50
@@ -355,16 +355,11 @@ class RedisRooms:
         return [int(i) for i in await self._client.call("ZRANGE", _k(app, "of", username),
                                                         0, -1)]
 
-    @deferred
-    async def room_members_with_prefix(self, app, prefix):
+    def room_members_with_prefix(self, app, prefix):
         """A SCAN of the app's C{rooms:of:<username>} keys whose username begins with
-        C{prefix} (a key is deleted with its last room), then the rooms of each."""
-        found = []
-        for username in await names_after(self._client, _k(app, "of", prefix)):
-            username = prefix + username
-            room_ids = await self._client.call("ZRANGE", _k(app, "of", username), 0, -1)
-            found += [(int(room_id), username) for room_id in room_ids]
-        return sorted(found)
+        C{prefix}, then the rooms of each (L{indexed_with_prefix})."""
+        return defer.ensureDeferred(indexed_with_prefix(
+            self._client, lambda username: _k(app, "of", username), prefix))
 
     @deferred
     async def leave_all_rooms(self, app, username):
