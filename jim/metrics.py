@@ -55,6 +55,9 @@ class Metrics:
         self.callback_posts = {}  # (app, outcome) -> POSTs to the app's callback URL
         self.callback_dropped = {}  # app -> backlog items dropped (the backlog was full)
         self.callback_backlog = {}  # app -> backlog items waiting, as this node last counted
+        #: None, or a callable answering {protocol: logged-in connections of this node}, read
+        #: at each scrape (the core sets it)
+        self.signed_in = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(JimCollector(self))
 
@@ -121,6 +124,13 @@ class JimCollector:
             total.add_metric([protocol], m.connections_total.get(protocol, 0))
         yield gauge
         yield total
+        if m.signed_in is not None:
+            signed_in = m.signed_in()
+            sessions = GaugeMetricFamily("jim_sessions", "Logged-in client connections by"
+                                         " protocol.", labels=["protocol"])
+            for protocol in ("tcp", "ws"):
+                sessions.add_metric([protocol], signed_in.get(protocol, 0))
+            yield sessions
         for name, text, value in (
             ("jim_logins", "Successful logins.", m.logins),
             ("jim_login_failures", "Refused logins.", m.login_failures),

@@ -4,6 +4,7 @@ import unittest
 from prometheus_client.parser import text_string_to_metric_families
 
 from jim.metrics import Metrics
+from tests.support.fakes import make_core
 
 
 def samples(metrics):
@@ -98,3 +99,20 @@ class CallbackMetricsTests(unittest.TestCase):
                                 frozenset({app, ("outcome", "refused")}))], 1)
         self.assertEqual(found[("jim_callback_dropped_total", frozenset({app}))], 7)
         self.assertEqual(found[("jim_callback_backlog", frozenset({app}))], 42)
+
+
+class SignedInTests(unittest.TestCase):
+    def test_logged_in_connections_by_protocol_are_counted_at_scrape_time(self):
+        fx = make_core(users=("alice", "bob", "carol"))
+        found = samples(fx.metrics)
+        self.assertEqual(found[("jim_sessions", frozenset({("protocol", "tcp")}))], 0)
+        alice, _ = fx.login("alice")
+        fx.login("bob", terminal="ws")
+        fx.login("carol", terminal="ws")
+        fx.connect("tcp")  # not logged in: not counted
+        found = samples(fx.metrics)
+        self.assertEqual(found[("jim_sessions", frozenset({("protocol", "tcp")}))], 1)
+        self.assertEqual(found[("jim_sessions", frozenset({("protocol", "ws")}))], 2)
+        alice.close("bye")
+        found = samples(fx.metrics)
+        self.assertEqual(found[("jim_sessions", frozenset({("protocol", "tcp")}))], 0)

@@ -83,6 +83,7 @@ class Core:
         self.metrics = metrics
         self.auto_join = tuple(auto_join)
         self.sessions = set()
+        metrics.signed_in = self.signed_in
         self._sweeper = None
 
     @property
@@ -124,6 +125,14 @@ class Core:
         if self.reports is not None:
             return self.reports.stop()  # fires once the active users noted are handed over
         return defer.succeed(None)
+
+    def signed_in(self):
+        """C{{terminal: logged-in connections of this node}}."""
+        found = {}
+        for session in self.sessions:
+            if session.username is not None and not session.closed:
+                found[session.terminal] = found.get(session.terminal, 0) + 1
+        return found
 
     def share_rates(self):
         """Tell the other nodes what this one charged against chat rates since it last did."""

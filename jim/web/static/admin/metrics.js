@@ -33,7 +33,8 @@ async function sample() {
 
 function draw(root, result) {
   const { now, rates, health } = result;
-  const protocols = Object.entries(now.connections).map(([protocol, open]) => ({ protocol, open }));
+  const protocols = Object.entries(now.connections).map(([protocol, open]) => (
+    { protocol, open, signedIn: now.signedIn[protocol] }));
   const rate = (key, unit) => (rates ? `${format(rates[key])} ${unit}` : "measuring…");
   const figuresTable = table([
     { title: "figure", value: (r) => r[0] },
@@ -53,6 +54,7 @@ function draw(root, result) {
   const connections = table([
     { title: "protocol", value: (r) => r.protocol },
     { title: "open connections", value: (r) => String(r.open) },
+    { title: "signed in", value: (r) => (r.signedIn === undefined ? "—" : String(r.signedIn)) },
   ], protocols, "Connections by protocol");
   const charts = h("div", { class: "charts" },
     lineChart("messages in/s", history.map((r) => r.messagesIn), "/s"),

@@ -27,8 +27,11 @@ export function sum(samples, name, where = () => true) {
 export function figures(samples, previous, seconds) {
   const connections = {};
   for (const s of samples.filter((x) => x.name === "jim_connections")) connections[s.labels.protocol] = s.value;
+  const signedIn = {}; // logged-in connections by protocol
+  for (const s of samples.filter((x) => x.name === "jim_sessions")) signedIn[s.labels.protocol] = s.value;
   const now = {
     connections,
+    signedIn,
     messagesIn: sum(samples, "jim_messages_in_total"),
     messagesOut: sum(samples, "jim_messages_out_total"),
     logins: sum(samples, "jim_logins_total"),
