@@ -330,7 +330,8 @@ class JimService(service.Service):
         path = os.path.join(self.config.data, ADMIN_SECRET_FILE)
         if not os.path.exists(path):
             _write_private(path, generate_key(32).encode() + b"\n")
-            self.log.warn("generated the administrator's secret for /admin/v1/apps: kept in"
+            self.log.warn("generated the administrator's secret (the admin console at /admin, the"
+                          " apps API /admin/v1/apps): kept in"
                           " {path}", path=path)
         with open(path) as f:
             secret = f.read().strip()

@@ -12,7 +12,7 @@ from twisted.web.test.requesthelper import DummyRequest
 
 from jim.core.accounts import secret_hash
 from jim.model import App
-from jim.web.site import STATIC, Metrics, Static
+from jim.web.site import STATIC, Metrics, Root, Static
 from tests.support.fakes import APP_KEY, APP_SECRET, make_core
 
 
@@ -114,6 +114,12 @@ class StaticFilesTests(SynchronousTestCase):
         self.assertEqual(static_get("app.css"), (200, "text/css; charset=utf-8"))
         self.assertEqual(static_get("index.html"), (200, "text/html; charset=utf-8"))
         self.assertEqual(static_get("missing.js")[0], 404)
+
+    def test_the_chat_page_at_the_root_says_its_charset(self):
+        request = DummyRequest([b""])
+        getChildForRequest(Root(os.path.join(STATIC, "index.html")), request).render(request)
+        self.assertEqual(request.responseHeaders.getRawHeaders(b"content-type"),
+                         [b"text/html; charset=utf-8"])
 
     def test_the_page_loads_the_sdk_then_main_as_a_module_and_preloads_every_module(self):
         with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as page:

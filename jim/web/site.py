@@ -106,7 +106,7 @@ class Root(resource.Resource):
 
     def __init__(self, index_path):
         super().__init__()
-        self._index = static.File(index_path, defaultType="text/html; charset=utf-8")
+        self._index = Static(index_path, defaultType="text/html; charset=utf-8")
 
     def getChild(self, name, request):
         if name == b"":
