@@ -7,6 +7,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors
 from jim.config import Limits
+from jim.core import inbox as inbox_module
 from jim.cursors import Cursor
 from jim.errors import JimError
 from tests.support.fakes import APP_KEY, make_core, send
@@ -271,6 +272,15 @@ class AckTests(Fixture, SynchronousTestCase):
                          "the missed push first, then the reply")
         self.assertEqual(frames[-1][1]["data"]["cursor"], lost - 1, "held below it")
         self.assertEqual(self.ack(phone, phone_client, later), later, "now it was sent")
+
+    def test_on_a_cluster_an_ack_moves_no_further_than_what_it_checked(self):
+        self.patch(inbox_module, "ACK_CHECK", 2)
+        self.fx.core.inbox.shared = True
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        first, second, third = self.say(*[private("bob", str(n)) for n in range(3)])
+        self.assertEqual(len([c for c, _ in phone_client.take() if c == 11]), 3)
+        self.assertEqual(self.ack(phone, phone_client, third), second, "two items checked")
+        self.assertEqual(self.ack(phone, phone_client, third), third, "the rest, next time")
 
     def test_on_a_cluster_what_was_listed_or_pushed_needs_no_second_send(self):
         self.fx.core.inbox.shared = True

@@ -7,14 +7,12 @@ from twisted.trial import unittest
 from jim.errors import SERVER_ERROR, JimError
 from jim.metrics import Metrics
 from jim.model import CHATROOM, GROUP, IMAGE, SINGLE
-from jim.redis.address import parse as parse_redis
 from jim.store import redis_report_backfill
 from jim.store.redis import RedisStore
 from jim.store.redis_keys import key
 from jim.store.redis_report_backfill import BACKFILL, BACKFILLED, app_of, script_arguments
 from jim.store.redis_reports import SWEPT_MARK
-from tests.support.redis_server import empty_redis
-from tests.test_store_redis_reports import HOUR, T0, message
+from tests.test_store_redis_reports import HOUR, T0, message, started_store
 
 APPS = ("a", "b{x}%")
 
@@ -24,10 +22,7 @@ class BackfillTests(unittest.TestCase):
         return defer.ensureDeferred(self._open())
 
     async def _open(self):
-        self.store = RedisStore(parse_redis(empty_redis()), reactor, metrics=Metrics())
-        await self.store.start()
-        self.addCleanup(self.store.stop)
-        await self.store.backfilled()  # the start's own, over an empty Redis
+        self.store = await started_store(self)  # the start's own backfill over, on nothing
         self.client = self.store.client
 
     async def write(self, app):

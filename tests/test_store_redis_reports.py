@@ -27,15 +27,22 @@ def message(app, sender, target_type, target, created, msg_type=TEXT, **fields):
                    created, **fields)
 
 
+async def started_store(testcase):
+    """A RedisStore on an emptied Redis, stopped at the end of the test, once its start's
+    report backfill is over (its commands are not the ones a test counts)."""
+    store = RedisStore(parse_redis(empty_redis()), reactor, metrics=Metrics())
+    await store.start()
+    testcase.addCleanup(store.stop)
+    await store.backfilled()
+    return store
+
+
 class RedisReportsTests(unittest.TestCase):
     def setUp(self):
         return defer.ensureDeferred(self._open())
 
     async def _open(self):
-        self.store = RedisStore(parse_redis(empty_redis()), reactor, metrics=Metrics())
-        await self.store.start()
-        self.addCleanup(self.store.stop)
-        await self.store.backfilled()  # its commands are not the ones a test counts
+        self.store = await started_store(self)
         self.reports = self.store.reports
 
     def in_one_script(self, *messages):
