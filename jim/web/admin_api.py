@@ -13,9 +13,7 @@ types in (docs/admin-console.md). Its scripts are under C{/static/admin/}.
 import os
 
 from jim import errors
-from jim.core.apps import admin_secret_matches
-from jim.errors import JimError
-from jim.web.resource import basic_credentials, refuse_cross_site
+from jim.web.resource import check_admin_secret
 from jim.web.rest_v1 import params, shapes
 from jim.web.rest_v1.router import Router, normalise, route
 
@@ -106,18 +104,5 @@ class AdminRouter(Router):
         return await super().respond(request)
 
     async def authenticate(self, request):
-        refuse_cross_site(request)
-        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer":
-            given = value.strip()
-        elif scheme.lower() == "basic":
-            user, given = basic_credentials(request)
-            if user != "admin":
-                given = None
-        else:
-            raise JimError(errors.MISSING_AUTH, "Missing authen info: the administrator's"
-                           " secret, as Authorization: Bearer <secret>")
-        if not given or not admin_secret_matches(self._secret, given):
-            raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        check_admin_secret(request, self._secret)
         return None

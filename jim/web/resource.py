@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from twisted.web import http, resource, server
 
 from jim import errors
+from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 
@@ -107,6 +108,26 @@ def basic_credentials(request):
     if not sep:
         raise JimError(errors.AUTH_FAILED, "Basic authentication failed")
     return user, password
+
+
+def check_admin_secret(request, secret):
+    """Refuse (JimError) a request that does not carry the server administrator's C{secret}:
+    C{Authorization: Bearer <secret>}, or Basic with the user name C{admin}; compared in
+    constant time, after another site's page's request is refused (L{refuse_cross_site})."""
+    refuse_cross_site(request)
+    header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        given = value.strip()
+    elif scheme.lower() == "basic":
+        user, given = basic_credentials(request)
+        if user != "admin":
+            given = None
+    else:
+        raise JimError(errors.MISSING_AUTH, "Missing authen info: the administrator's"
+                       " secret, as Authorization: Bearer <secret>")
+    if not given or not admin_secret_matches(secret, given):
+        raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
 
 
 def query_arg(request, name):

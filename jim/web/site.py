@@ -13,7 +13,6 @@ from twisted.logger import Logger
 from twisted.web import http, resource, server, static
 
 from jim import errors
-from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.jim_api import jim_api
@@ -23,7 +22,7 @@ from jim.web.rest_v1 import rest_api
 from jim.web.sdk import BEARER_CHALLENGE, Sdk, SdkMedia, upload_limit
 from jim.web.request_deadline import time_left
 from jim.web.resource import (
-    BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials, refuse_cross_site,
+    BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials, check_admin_secret,
 )
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
@@ -68,14 +67,11 @@ class Metrics(AsyncResource):
 
     async def respond(self, request):
         host = getattr(request.getClientAddress(), "host", None)
-        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
-        scheme, _, given = header.partition(" ")
+        scheme = (request.getHeader(b"authorization") or b"").partition(b" ")[0].lower()
         if host in _LOOPBACK:
             pass
-        elif self.admin_secret is not None and scheme.lower() == "bearer":
-            refuse_cross_site(request)
-            if not admin_secret_matches(self.admin_secret, given.strip()):
-                raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        elif self.admin_secret is not None and scheme == b"bearer":
+            check_admin_secret(request, self.admin_secret)
         else:
             key, secret = basic_credentials(request)
             # checked first, so that any other key is refused as a wrong secret is: alike,

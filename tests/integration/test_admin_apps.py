@@ -80,9 +80,12 @@ class AdminTests(TestCase, Checks, Clients):
                                          auth=False), 401, 899007)
         self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=names,
                                          auth="Bearer wrong-secret"), 401, 899008)
-        # an app's own credentials do not name another app
+        # an app's own credentials do not name another app; Basic admin:<secret> does
         self.assertError(await admin.get("/v1/users/?start=0&count=10", headers=names,
-                                         auth=shop.auth), 401, 899007)
+                                         auth=shop.auth), 401, 899008)
+        basic = "Basic " + base64.b64encode(f"admin:{ADMIN}".encode()).decode()
+        self.assertJson(await admin.get("/v1/users/?start=0&count=10", headers=names,
+                                        auth=basic))
         self.assertError(await admin.get("/v1/users/?start=0&count=10",
                                          headers=[("X-App-Key", "A" * 24)]), 401, 899009)
         cross_site = names + [("Sec-Fetch-Site", "cross-site")]

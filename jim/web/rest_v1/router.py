@@ -18,11 +18,10 @@ import orjson
 from twisted.logger import Logger
 
 from jim import errors
-from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
 from jim.web.resource import (
-    JSON, AsyncResource, basic_credentials, query_arg, refuse_cross_site,
+    JSON, AsyncResource, basic_credentials, check_admin_secret, query_arg,
 )
 
 #: the largest body a route takes unless it says otherwise. A route's limit wins over the
@@ -242,16 +241,9 @@ class Router(AsyncResource):
         return app
 
     async def _for_the_administrator(self, request):
-        """The app the administrator's request names, once its secret is checked (in
-        constant time): the administrator may do anything the app's server may."""
-        refuse_cross_site(request)
-        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
-            raise JimError(errors.MISSING_AUTH, "X-App-Key needs the administrator's secret:"
-                           " Authorization: Bearer <secret>")
-        if not admin_secret_matches(self.admin_secret, given.strip()):
-            raise JimError(errors.AUTH_FAILED, "the administrator's secret is wrong")
+        """The app the administrator's request names, once its secret is checked: the
+        administrator may do anything the app's server may."""
+        check_admin_secret(request, self.admin_secret)
         key = request.getHeader(ADMIN_APP_HEADER).decode("latin-1").strip()
         app = await self.core.accounts.app(key) if key else None
         if app is None:
