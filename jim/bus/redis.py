@@ -81,7 +81,7 @@ class RedisBus:
         self._stopped = False
         self._subscriptions = 0
         self._reactor = reactor
-        self._outgoing = {}  # node -> [(line, delivery part), ...] of this reactor turn
+        self._outgoing = {}  # node -> [line of a delivery part, ...] of this reactor turn
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -156,15 +156,14 @@ class RedisBus:
             queued = self._outgoing[node] = []
             if self._flushing is None:
                 self._flushing = self._reactor.callLater(0, self._flush)
-        queued.append((prefix + busjson.encode(part), part))
+        queued.append(prefix + busjson.encode(part))
 
     def _flush(self):
         self._flushing = None
         outgoing, self._outgoing = self._outgoing, {}
         for node, queued in outgoing.items():
             channel = node_channel(node)
-            sent = self._client.call("PUBLISH", channel, b"\n".join(line for line, _ in queued))
-            parts = [part for _, part in queued]
+            sent = self._client.call("PUBLISH", channel, b"\n".join(queued))
             # a part no node took is in its recipients' inboxes (the message log)
             sent.addErrback(self._publish_failed, channel)
 

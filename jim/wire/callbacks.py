@@ -18,7 +18,7 @@ import hmac
 
 import orjson
 
-from jim.model import QUALIFIER, SINGLE, unqualified
+from jim.model import QUALIFIER, unqualified
 
 #: JMessage's message version
 VERSION = 1
