@@ -1,5 +1,6 @@
 """Redis replies read in one pass (L{jim.redis.resp}): the values txredisapi's own reader makes,
-whatever pieces the bytes come in, and a stream that is not RESP is refused, not guessed at."""
+whatever pieces the bytes come in, and a stream that is not RESP is refused, not guessed at.
+Commands written in one pass: the bytes txredisapi's own writer makes."""
 import txredisapi
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,7 +8,7 @@ from twisted.internet.testing import StringTransport
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.redis.resp import MAX_LINE, FastReplies, ProtocolViolation, ReplyParser
+from jim.redis.resp import MAX_LINE, FastCommands, FastReplies, ProtocolViolation, ReplyParser
 
 # what Redis may send: (bytes, the value read) for each kind of reply
 _line_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
@@ -170,3 +171,45 @@ class FastRepliesTests(SynchronousTestCase):
         protocol.dataReceived(b"$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n")
         self.assertEqual(protocol.got, [b"a", b"b", b"c"])
         self.assertEqual(clock.getDelayedCalls(), [])
+
+
+# what a command may be given: everything txredisapi's writer takes
+_arguments = st.one_of(
+    st.text(max_size=30),
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3),  # neither can encode
+    st.binary(max_size=30),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.binary(max_size=10).map(bytearray),
+)
+
+
+class _FastWriter(FastCommands, txredisapi.RedisProtocol):
+    pass
+
+
+def _written_by(protocol, args):
+    try:
+        return protocol._build_command(*args)
+    except txredisapi.InvalidData:
+        return txredisapi.InvalidData
+
+
+class FastCommandsTests(SynchronousTestCase):
+    @given(st.lists(_arguments, min_size=1, max_size=8))
+    def test_the_bytes_of_txredisapis_writer(self, args):
+        stock = txredisapi.RedisProtocol(charset="utf-8")
+        fast = _FastWriter(charset="utf-8")
+        self.assertEqual(_written_by(fast, args), _written_by(stock, args))
+
+    def test_a_long_command(self):
+        args = ["EVALSHA", "f" * 40, 600, *[f"jim:{{app}}:history:{n}" for n in range(600)],
+                b"x" * 100_000]
+        self.assertEqual(_FastWriter(charset="utf-8")._build_command(*args),
+                         txredisapi.RedisProtocol(charset="utf-8")._build_command(*args))
+
+    def test_another_charset_keeps_txredisapis_writer(self):
+        fast = _FastWriter(charset="latin-1")
+        self.assertEqual(fast._build_command("SET", "caf\xe9"),
+                         b"*2\r\n$3\r\nSET\r\n$4\r\ncaf\xe9\r\n")

@@ -25,7 +25,7 @@ from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
-from jim.redis.resp import FastReplies
+from jim.redis.resp import FastCommands, FastReplies
 
 #: seconds a command may wait for its answer (a connection included) before it fails
 DEFAULT_TIMEOUT = 5.0
@@ -115,7 +115,7 @@ class NoDelay:
         return super().connectionMade()
 
 
-class _SentinelProtocol(NoDelay, FastReplies, txredisapi.SentinelRedisProtocol):
+class _SentinelProtocol(NoDelay, FastReplies, FastCommands, txredisapi.SentinelRedisProtocol):
     pass
 
 
@@ -176,7 +176,7 @@ def _explain(failure):
     return failure.getErrorMessage()
 
 
-class _Protocol(NoDelay, FastReplies, txredisapi.RedisProtocol):
+class _Protocol(NoDelay, FastReplies, FastCommands, txredisapi.RedisProtocol):
     def connectionLost(self, why):
         if not why.check(error.ConnectionDone):  # a failed TLS handshake, say
             self.factory.note(why)
