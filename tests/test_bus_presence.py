@@ -44,6 +44,11 @@ class AloneTests(SynchronousTestCase):
                 self.assertEqual(mine.connections("app", name), local.connections("app", name))
             self.assertEqual(mine.online_among("app", USERS), local.online_among("app", USERS))
             self.assertEqual(mine.online_users(), local.online_users())
+            # alone, here is online
+            for name in USERS:
+                self.assertEqual(mine.is_here("app", name), local.is_online("app", name))
+            self.assertEqual(mine.absent("app", USERS),
+                             [name for name in USERS if not local.is_online("app", name)])
 
 
 class ClusterTests(SynchronousTestCase):
@@ -67,8 +72,14 @@ class ClusterTests(SynchronousTestCase):
                          {"b": ["ann"], "a": ["ann"]})
         self.assertTrue(self.presence.is_here("app", "ann"))
         self.assertTrue(self.presence.online_beyond("app", "ann", "a"))
+        self.presence.remote_up("b", "app", "bob", "b:2", "ws")
+        self.assertEqual(self.presence.absent("app", ["ann", "bob", "cid"]), ["bob", "cid"])
+        self.assertFalse(self.presence.connect("app", "ann", "a:2", "ws"), "a second here")
+        self.assertFalse(self.presence.disconnect("app", "ann", "a:2"), "still on a and b")
+        self.assertTrue(self.presence.is_here("app", "ann"), "a:1 is still here")
         self.assertFalse(self.presence.disconnect("app", "ann", "a:1"), "still on b")
         self.assertFalse(self.presence.is_here("app", "ann"))
+        self.assertEqual(self.presence.absent("app", ["ann"]), ["ann"])
         self.assertTrue(self.presence.is_online("app", "ann"))
         self.assertFalse(self.presence.online_beyond("app", "ann", "b"))
 
@@ -97,6 +108,7 @@ class ClusterTests(SynchronousTestCase):
         self.assertEqual(self.presence.online_among("app", ["ann", "bob", "cid", "dan", "eve"]),
                          ["ann", "cid", "dan"])
         self.assertEqual(self.presence.local_connections(), [("a:1", "app", "ann", "tcp")])
+        self.assertEqual(self.presence.absent("app", ["ann", "cid", "eve"]), ["cid", "eve"])
 
     def test_a_login_waits_until_its_announcement_went_round(self):
         self.presence.connect("app", "ann", "a:1", "tcp")

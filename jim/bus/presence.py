@@ -26,6 +26,7 @@ class ClusterPresence:
         self._announcing = {}  # connection id -> Deferred fired when its "up" went round
         self._connections = {}  # (app, username) -> {connection id: (node, device)}
         self._by_node = {}  # node -> {connection id: (app, username)}
+        self._here = {}  # (app, username) -> how many connections they have on this node
 
     # -- IPresence -------------------------------------------------------------------------
 
@@ -87,8 +88,13 @@ class ClusterPresence:
 
     def is_here(self, app, username):
         """Whether the user has a connection on this node."""
-        held = self._connections.get((app, username))
-        return held is not None and any(node == self.node for node, _ in held.values())
+        return (app, username) in self._here
+
+    def absent(self, app, usernames):
+        """Those of C{usernames} with no connection on this node (every delivery that comes
+        in asks, for each of its recipients)."""
+        here = self._here
+        return [username for username in usernames if (app, username) not in here]
 
     def online_beyond(self, app, username, node):
         """Whether the user has a connection on a node other than C{node}."""
@@ -104,8 +110,11 @@ class ClusterPresence:
             held = connections.get((app, username))
             if held is None:
                 continue
-            nodes = {node for node, _ in held.values()}
-            for node in nodes:
+            if len(held) == 1:  # one connection, the usual case: one node
+                for node, _ in held.values():
+                    found.setdefault(node, []).append(username)
+                continue
+            for node in {node for node, _ in held.values()}:
                 found.setdefault(node, []).append(username)
         return found
 
@@ -154,8 +163,15 @@ class ClusterPresence:
         first = held is None
         if first:
             held = self._connections[(app, username)] = {}
+        on_node = self._by_node.setdefault(node, {})
+        if node == self.node:
+            before = on_node.get(connection_id)
+            if before != (app, username):
+                if before is not None:
+                    self._leave(before)
+                self._here[(app, username)] = self._here.get((app, username), 0) + 1
         held[connection_id] = (node, device)
-        self._by_node.setdefault(node, {})[connection_id] = (app, username)
+        on_node[connection_id] = (app, username)
         return first
 
     def _remove(self, node, connection_id):
@@ -163,6 +179,8 @@ class ClusterPresence:
         user = self._by_node.get(node, {}).pop(connection_id, None)
         if user is None:
             return False
+        if node == self.node:
+            self._leave(user)
         held = self._connections.get(user)
         if held is None or held.pop(connection_id, None) is None:
             return False
@@ -170,3 +188,9 @@ class ClusterPresence:
             return False
         del self._connections[user]
         return True
+
+    def _leave(self, user):
+        """One connection fewer of C{user} on this node."""
+        left = self._here.pop(user, 0) - 1
+        if left > 0:
+            self._here[user] = left

@@ -203,9 +203,8 @@ class RedisBus:
         """A delivery sent to this node: to its recipients here. One who moved to another node
         since the sender looked is sent it there (once: a delivery sent on is not sent on
         again); one connected nowhere now finds it in its inbox."""
-        here = self.presence.is_here
         app = delivery.app
-        gone = [u for u in delivery.recipients if not here(app, u)]
+        gone = self.presence.absent(app, delivery.recipients)
         if gone:
             nodes = {} if again else self.presence.nodes_of(app, gone)
             nodes.pop(self.node, None)
