@@ -69,6 +69,16 @@ def conversation_of(message):
     return private_conversation(message.sender, message.target)
 
 
+def conversation_to(sender, target_type, target):
+    """The conversation key of what C{sender} sends to C{target} (L{conversation_of} of such a
+    message)."""
+    if target_type == _GROUP:
+        return group_conversation(target)
+    if target_type == _CHATROOM:
+        return room_conversation(target)
+    return private_conversation(sender, target)
+
+
 class Cursor(NamedTuple):
     """A device's position in its user's inbox (see the module's docstring).
 

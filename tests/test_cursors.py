@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim import cursors
+from jim import cursors, model
 from jim.cursors import Cursor, canonical, from_json, pushed_spans, start_of_new_device
 
 IDS = st.integers(0, 60)
@@ -93,3 +93,19 @@ class PushedSpansTests(SynchronousTestCase):
         cursor = canonical(0, (), pushed_spans(start, inbox, pushed))
         for message_id in inbox:
             self.assertEqual(cursor.consumed(message_id, "g:1"), message_id in pushed)
+
+
+class ConversationKeyTests(SynchronousTestCase):
+    @given(st.text(min_size=1, max_size=8), st.sampled_from(["single", "group", "chatroom"]),
+           st.text(min_size=1, max_size=8))
+    def test_the_key_of_a_sender_and_target_is_their_messages_key(self, sender, kind, target):
+        message = model.Message._make((1, "app", sender, kind, target, "text", "hi", None, None,
+                                       0, "user", None, False, False, False))
+        self.assertEqual(cursors.conversation_to(sender, kind, target),
+                         cursors.conversation_of(message))
+
+    def test_either_direction_is_one_conversation(self):
+        self.assertEqual(cursors.conversation_to("ann", "single", "bob"),
+                         cursors.conversation_to("bob", "single", "ann"))
+        self.assertNotEqual(cursors.conversation_to("ann", "group", "7"),
+                            cursors.conversation_to("ann", "chatroom", "7"))

@@ -11,7 +11,7 @@ from twisted.internet import defer
 
 from jim import errors, model
 from jim.cursors import (  # noqa: F401 (the stores' names for them)
-    conversation_of, group_conversation, private_conversation,
+    conversation_of, conversation_to, group_conversation, private_conversation,
 )
 from jim.errors import JimError
 

@@ -47,6 +47,8 @@ Lua's numbers are doubles: ids stay exact up to 2**53, which an app reaches afte
 a million messages a second.
 """
 
+import functools
+
 import orjson
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -60,6 +62,7 @@ from jim.model import GROUP, MAX_INT64, SINGLE, Message
 from jim.store import (
     check_paging,
     conversation_of,
+    conversation_to,
     group_conversation,
     private_conversation,
     with_id,
@@ -109,6 +112,26 @@ def _report_indexes(message):
     if message.target_type == SINGLE:
         return []
     return [report_key(message.app, "user", message.sender)]
+
+
+@functools.lru_cache(maxsize=16384)
+def _conversation_keys(app, sender, target_type, target):
+    """What an append names for a message of C{sender} to C{target}: C{(keys, p, private,
+    indexes)}, its keys (its conversation's history and list of ids, the p (as text)
+    private-conversation sets it enters, then its report indexes), its conversation's key
+    when private ('' if not) and the report indexes among the keys. Made once for each
+    sender and target of the last many (every message names them)."""
+    conversation = conversation_to(sender, target_type, target)
+    keys = [key(app, "history", conversation), key(app, "message-ids", conversation)]
+    private = ""
+    if target_type == SINGLE:  # the conversation is in both users' sets
+        private = conversation
+        keys.append(key(app, "private", sender))
+        if target != sender:
+            keys.append(key(app, "private", target))
+    p = str(len(keys) - 2)
+    indexes = () if target_type == SINGLE else (report_key(app, "user", sender),)
+    return (*keys, *indexes), p, private, indexes
 
 
 def _client_field(sender, client_id, target_type, target):
@@ -184,22 +207,18 @@ class RedisMessages:
             return
         client = ("" if message.client_id is None else _client_field(
             message.sender, message.client_id, message.target_type, message.target))
-        conversation = conversation_of(message)
-        keys = [key(app, "history", conversation), key(app, "message-ids", conversation)]
-        private = ""
-        if message.target_type == SINGLE:  # the conversation is in both users' sets
-            private = conversation
-            keys.append(key(app, "private", message.sender))
-            if message.target != message.sender:
-                keys.append(key(app, "private", message.target))
-        head = "" if message.retracted else history_head(message.created)
-        values = [str(len(keys) - 2), given, value, head, client, private]
+        keys, p, private, indexes = _conversation_keys(app, message.sender, message.target_type,
+                                                       message.target)
+        head = ""
+        if message.retracted:  # in no history, and so in no report index
+            keys, indexes = keys[: len(keys) - len(indexes)], ()
+        else:
+            head = history_head(message.created)
         # the reports' share (jim.store.redis_reports): the users' indexes, the hour's figures
-        indexes = () if message.retracted else _report_indexes(message)
-        keys += indexes
-        values += [str(len(indexes)), "",  # the place of its hour: given by _write
-                   message.target_type + ":" + message.msg_type, message.sender,
-                   message.target if message.target_type == GROUP else ""]
+        values = [p, given, value, head, client, private, str(len(indexes)),
+                  "",  # the place of its hour: given by _write
+                  message.target_type + ":" + message.msg_type, message.sender,
+                  message.target if message.target_type == GROUP else ""]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
