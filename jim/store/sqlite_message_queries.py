@@ -6,6 +6,8 @@ L{jim.store.sqlite_history_queries}.
 Plain functions over a connection: writes run on the writer thread inside a batch's
 transaction, reads on the reader thread.
 """
+import functools
+
 import orjson
 
 from jim import errors, model
@@ -62,14 +64,40 @@ class ConversationIds:
 
     def __init__(self, limit=100_000):
         self._ids = {}
+        self._routes = {}  # (app, sender, target type, target) -> id: no key to make
         self._limit = limit
 
     def forget(self):
         self._ids.clear()
+        self._routes.clear()
 
     def known(self, app, key):
         """The id of a conversation already in the cache, else None (no query)."""
         return self._ids.get((app, key))
+
+    def known_for(self, message):
+        """The id of a message's conversation if the cache has it, else None (no query)."""
+        route = (message.app, message.sender, message.target_type, message.target)
+        found = self._routes.get(route)
+        if found is None:
+            found = self._ids.get((message.app, conversation_of(message)))
+            if found is not None:
+                self._route(route, found)
+        return found
+
+    def id_for(self, db, message):
+        """The id of a message's conversation, made if it is new (L{id_of})."""
+        route = (message.app, message.sender, message.target_type, message.target)
+        found = self._routes.get(route)
+        if found is None:
+            found = self.id_of(db, message.app, conversation_of(message))
+            self._route(route, found)
+        return found
+
+    def _route(self, route, conversation):
+        if len(self._routes) >= self._limit:
+            self._routes.clear()
+        self._routes[route] = conversation
 
     def id_of(self, db, app, key):
         cached = self._ids.get((app, key))
@@ -137,7 +165,7 @@ def _insert_rows(db, head, width, values):
 def _message_rows(appends, conversation_id):
     """C{(head, width, values)}: the INSERT up to its VALUES, the values of a row, and the flat
     values of the messages C{appends}, each body as L{body_value} makes it and each row
-    followed by C{conversation_id(app, key)}; None as soon as that answers None (a conversation
+    followed by C{conversation_id(message)}; None as soon as that answers None (a conversation
     the caller only looks up). A body that is not JSON raises TypeError (a row refused).
 
     When every message is ordinary (L{_ORDINARY_TAIL}, nearly all of them), the rows stop at
@@ -148,7 +176,7 @@ def _message_rows(appends, conversation_id):
     for message in appends:
         if message[_TAIL:] != _ORDINARY_TAIL:
             return _full_rows(appends, conversation_id)
-        conversation = conversation_id(message.app, conversation_of(message))
+        conversation = conversation_id(message)
         if conversation is None:
             return None
         values += message[:_TAIL]
@@ -164,7 +192,7 @@ def _full_rows(appends, conversation_id):
     its adapter lookup, which cost more than a microsecond a message for three of them."""
     values = []
     for message in appends:
-        conversation = conversation_id(message.app, conversation_of(message))
+        conversation = conversation_id(message)
         if conversation is None:
             return None
         values += message
@@ -187,7 +215,7 @@ def one_statement_appends(conversations, appends):
     times (BEGIN, INSERT, COMMIT)."""
     if len(appends) > ROWS_PER_INSERT:
         return None
-    rows = _message_rows(appends, conversations.known)
+    rows = _message_rows(appends, conversations.known_for)
     if rows is None:
         return None
     head, width, values = rows
@@ -198,7 +226,7 @@ def insert_messages(db, conversations, appends):
     """Store C{appends}, a list of messages (with their ids). Returns one C{(True, message)}
     each."""
     head, width, values = _message_rows(appends,
-                                        lambda app, key: conversations.id_of(db, app, key))
+                                        functools.partial(conversations.id_for, db))
     _insert_rows(db, head, width, values)
     return [(True, message) for message in appends]
 
