@@ -229,6 +229,25 @@ class ClientIdTests(SynchronousTestCase):
         self.assertEqual(pushed(self.bob_client), ["once"])
         self.assertEqual(len(self.history()), 1)
 
+    def test_a_client_id_the_store_never_held_costs_no_read(self):
+        self.store.held.add("message_by_client_id")
+        send(self.alice, 11, private("bob", "new", "c8"))
+        self.assertEqual(codes(self.alice_client), [(12, 10000)], "answered: nothing read")
+        self.assertEqual(self.store.pending, [])
+        self.assertEqual(pushed(self.bob_client), ["new"])
+
+    def test_a_resend_while_the_first_is_being_stored(self):
+        self.store.held.add("add_message")
+        send(self.alice, 11, private("bob", "once", "c9"))
+        send(self.alice, 11, private("bob", "once", "c9"))
+        self.assertEqual(self.alice_client.take(), [], "neither is answered before the commit")
+        self.store.release()
+        first, second = self.alice_client.take()
+        self.assertEqual(first, second)
+        self.assertEqual(first[1]["code"], 10000)
+        self.assertEqual(pushed(self.bob_client), ["once"])
+        self.assertEqual(len(self.history()), 1)
+
     def test_a_resend_after_the_first_was_stored(self):
         send(self.alice, 11, private("bob", "once", "c2"))
         send(self.alice, 11, private("bob", "once", "c2"))

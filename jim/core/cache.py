@@ -34,6 +34,10 @@ class SharedLoads:
     def __init__(self):
         self._waiting = {}  # key -> [Deferred, ...] while a read of it runs
 
+    def busy(self, key):
+        """Whether a read of C{key} runs now."""
+        return key in self._waiting
+
     async def load(self, key, read):
         """C{await read()} once for everyone asking for C{key} meanwhile."""
         waiting = self._waiting.get(key)

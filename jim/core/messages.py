@@ -57,6 +57,10 @@ class Messages:
         self.limits = limits
         self._clock = events.clock
         self._sending = SharedLoads()  # resends of one client id wait for the first
+        # (app, sender, client id, target type, target) -> [(then, args), ...]: the sends with
+        # a client id the store said it never held, while on their way, with the resends
+        # that wait for them meanwhile (see send_then)
+        self._first_sends = {}
         # sends with a client id that failed with a server error: the store may have kept them
         # (a lost answer), and then their resend delivers them (bounded: the oldest go first)
         self._unsure = Bounded(10_000)
@@ -80,11 +84,30 @@ class Messages:
         """L{send}, answered by a call: C{then(outcome or Failure, *args)}, once. The sending
         connection (C{connection_id}) does not get a private message's copy; the sender's
         other connections do. C{then} must not raise."""
-        if draft.client_id is not None:
-            d = defer.ensureDeferred(self._send_once(app, sender, draft, connection_id))
-            d.addBoth(then, *args)
-        else:
+        client_id = draft.client_id
+        if client_id is None:
             self._send(app, sender, draft, connection_id, then, args)
+            return
+        key = (app, sender, client_id, draft.target_type, draft.target)
+        first = self._first_sends.get(key)
+        if first is not None:  # a resend while the first is on its way: answered as it is
+            first.append((then, args))
+        elif (key in self._unsure or self._sending.busy(key)
+              or self.store.may_hold_client_id(app, sender, client_id)):
+            d = defer.ensureDeferred(self._send_once(key, app, sender, draft, connection_id))
+            d.addBoth(then, *args)
+        else:  # never sent before (the store knows from memory): no read of the store
+            self._first_sends[key] = []
+            self._send(app, sender, draft, connection_id, self._first_sent, (key, then, args))
+
+    def _first_sent(self, outcome, key, then, args):
+        """The outcome of a first send: its sender and the resends that waited hear it."""
+        waiting = self._first_sends.pop(key)
+        if type(outcome) is Failure and _server_error(outcome):
+            self._unsure[key] = True  # the store may have kept it all the same
+        then(outcome, *args)
+        for then, args in waiting:
+            then(outcome, *args)
 
     def _send(self, app, sender, draft, connection_id, then, args):
         settings = self.accounts.known.get(app)
@@ -358,11 +381,10 @@ class Messages:
         delivered = not private or self.presence.is_online(app, stored.target)
         then((stored, delivered), *args)
 
-    async def _send_once(self, app, sender, draft, connection_id):
-        """A message with a client id: a resend (the same id to the same target) is
-        acknowledged again, never delivered twice. The same id to another target is another
-        message."""
-        key = (app, sender, draft.client_id, draft.target_type, draft.target)
+    async def _send_once(self, key, app, sender, draft, connection_id):
+        """A message with a client id the store may hold (C{key}, as L{send_then} makes it):
+        a resend (the same id to the same target) is acknowledged again, never delivered
+        twice. The same id to another target is another message."""
 
         async def first_or_earlier():
             earlier = await self.store.message_by_client_id(*key)
@@ -488,3 +510,8 @@ def _settle(outcome, d):
         d.errback(outcome)
     else:
         d.callback(outcome)
+
+
+def _server_error(failure):
+    """Whether a send failed with jim's own error (the store may have kept the message)."""
+    return failure.check(JimError) is not None and failure.value.code == errors.SERVER_ERROR

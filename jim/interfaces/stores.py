@@ -229,6 +229,12 @@ class IMessageStore(Interface):
     def message_by_client_id(app, sender, client_id, target_type, target):
         """The first message C{sender} sent with this client id to this target, or None."""
 
+    def may_hold_client_id(app, sender, client_id):
+        """Whether a message of C{sender} with this client id (to any target) may be stored,
+        answered from memory at once: False only if none is, or was ever given to an append
+        of this store object (the core then skips L{message_by_client_id}). True when it may
+        be: a store that cannot tell always says True."""
+
     def retract_message(app, message_id):
         """Mark a message retracted (history and inbox reads leave it out from then on); the
         retracted message. JimError(NO_SUCH_MESSAGE), JimError(ALREADY_RETRACTED)."""

@@ -28,6 +28,7 @@ class MemoryMessages:
         self._conversations = {}  # (app, conversation key) -> [id, ...] in id order
         # (app, sender, client_id, target_type, target) -> id of the first such message
         self._client_ids = {}
+        self._client_senders = set()  # (app, sender, client_id) of every such message
         self._private = {}  # (app, username) -> {private conversation key, ...}
         self._last_id = 0
 
@@ -65,6 +66,7 @@ class MemoryMessages:
         if stored.client_id is not None:
             key = (stored.app, stored.sender, stored.client_id, stored.target_type, stored.target)
             self._client_ids.setdefault(key, stored.id)
+            self._client_senders.add((stored.app, stored.sender, stored.client_id))
         return stored
 
     def _get(self, app, message_id):
@@ -90,6 +92,9 @@ class MemoryMessages:
     @answered
     def get_message(self, app, message_id):
         return self._get(app, message_id)
+
+    def may_hold_client_id(self, app, sender, client_id):
+        return (app, sender, client_id) in self._client_senders
 
     @answered
     def message_by_client_id(self, app, sender, client_id, target_type, target):
@@ -138,3 +143,4 @@ class MemoryMessages:
         for kept in (self._conversations, self._client_ids, self._private):
             for key in [key for key in kept if key[0] == app]:
                 del kept[key]
+        self._client_senders = {key for key in self._client_senders if key[0] != app}

@@ -311,6 +311,9 @@ class RedisMessages:
         value = await self._client.call("HGET", key(app, "messages"), str(message_id))
         return None if value is None else stored_message(app, message_id, value)
 
+    def may_hold_client_id(self, app, sender, client_id):
+        return True  # every node appends: one node's memory cannot tell (docs/architecture.md)
+
     @deferred
     async def message_by_client_id(self, app, sender, client_id, target_type, target):
         found = await self._client.call("HGET", key(app, "message-client-ids"),

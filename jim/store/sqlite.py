@@ -24,10 +24,12 @@ from jim.store import check_page, with_id
 from jim.store import sqlite_forget_queries as forgetting
 from jim.store import sqlite_history_queries as history
 from jim.store import sqlite_message_queries as q
+from jim.store.client_ids import ClientIdFilter
 from jim.store.serial_thread import SerialThread, observe, server_error, settle
 from jim.store.sqlite_apps import SqliteApps
 from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
 from jim.store.sqlite_checkpoints import WalCheckpoints
+from jim.store.sqlite_client_ids import load_client_ids
 from jim.store.sqlite_connections import open_reader, open_writer
 from jim.store.sqlite_events import SqliteEvents
 from jim.store.sqlite_groups import SqliteGroups
@@ -132,6 +134,7 @@ class SqliteStore(WalCheckpoints):
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
+        self._client_ids = ClientIdFilter()  # filled from the file once it is open
         self._flush_call = None  # the callLater that hands the next batch to the writer
         self._in_flight = False  # a batch is being committed
         self._last_flush = None  # reactor.seconds() when the last batch was handed over
@@ -187,6 +190,9 @@ class SqliteStore(WalCheckpoints):
             self._state = _RUNNING
             self._checkpoint_call = self._reactor.callLater(self._checkpoint_every,
                                                             self._checkpoint)
+            loading = defer.ensureDeferred(load_client_ids(self.read, self._client_ids,
+                                                           self.log))
+            loading.addErrback(self._client_ids_failed)
         self.log.info(
             "opened store {path} at schema version {version} (found {before}), next message id"
             " {next_id}, synchronous={synchronous}",
@@ -447,12 +453,23 @@ class SqliteStore(WalCheckpoints):
         self._next_id += 1
         return stored
 
+    def may_hold_client_id(self, app, sender, client_id):
+        """L{jim.interfaces.IMessageStore.may_hold_client_id}, from memory (a Bloom filter:
+        jim.store.client_ids)."""
+        return self._client_ids.may_hold(app, sender, client_id)
+
+    def _client_ids_failed(self, failure):
+        if self._state is _RUNNING:  # not a stop while reading them: "maybe" stays the answer
+            self.log.failure("could not load the client ids of {path}", failure, path=self.path)
+
     def append(self, stored, then, args):
         """Queue the append of a message that has its id; C{then(stored or Failure, *args)}
         follows its commit."""
         if self._state is not _RUNNING:
             self._refusal().addErrback(then, *args)
             return
+        if stored.client_id is not None:
+            self._client_ids.added(stored.app, stored.sender, stored.client_id)
         self._queue(q.insert_message, (self._conversations, stored), then, args)
         self._unindexed += 1
         if self._unindexed >= self._index_every:

@@ -39,6 +39,9 @@ class SqliteMessages:
     def get_message(self, app, message_id):
         return self._engine.read(q.select_message, app, message_id)
 
+    def may_hold_client_id(self, app, sender, client_id):
+        return self._engine.may_hold_client_id(app, sender, client_id)
+
     def message_by_client_id(self, app, sender, client_id, target_type, target):
         return self._engine.read(q.select_by_client_id, app, sender, client_id, target_type,
                                  target)

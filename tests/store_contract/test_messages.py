@@ -289,6 +289,20 @@ class MessagesContract(ContractCase):
         self.assertIsNone(await find("a", "bob", "x1", SINGLE, "ann"))
         self.assertIsNone(await find("b", "ann", "x1", SINGLE, "bob"))
 
+    async def test_a_client_id_given_is_never_said_to_be_missing(self):
+        """may_hold_client_id may say "maybe" for anything, but "no" never for an id it was
+        given, from the append on (the core then skips the read of a resend)."""
+        sent = [chat("a", "ann", "bob", client_id="m1"), chat("a", "ann", "cid", client_id=8),
+                group_chat("a", "bob", 1)._replace(client_id="m1")]
+        for message in sent:
+            self.messages.add_message_then(message, lambda *_: None)
+            self.assertTrue(self.messages.may_hold_client_id(
+                message.app, message.sender, message.client_id), "at once")
+        await self.messages.add_message(chat("a", "ann", "bob", "last"))  # the others are in
+        for message in sent:
+            self.assertTrue(self.messages.may_hold_client_id(
+                message.app, message.sender, message.client_id))
+
     # retraction
 
     async def test_retract(self):
