@@ -382,10 +382,11 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
                   "runs in them. " + _durability(info.get("redis_fsync", "everysec"))]
     alone = [o.scenario.name for o in outcomes if o.scenario.nodes == 1 and not o.scenario.relay_runs]
     if alone:
-        lines += [f"- **jim alone** ({', '.join(f'`{n}`' for n in alone)}): the relays know no devices "
-                  "and keep no inbox, so only jim runs these, driven by imload2 (imload with jim's "
-                  "options: `--devices`, the `storm` mode), and their figures stand alone, with no "
-                  "ratio. `devices-tcp` quotes `pairs-tcp` of the same run for scale."]
+        lines += [f"- **jim alone** ({', '.join(f'`{n}`' for n in alone)}): the relays know no devices, "
+                  "keep no inbox and ignore client ids, so only jim runs these, driven by imload2 "
+                  "(imload with jim's options: `--devices`, `--client-ids`, the `storm` mode), and "
+                  "their figures stand alone, with no ratio. `devices-tcp` and `ids-tcp` quote "
+                  "`pairs-tcp` of the same run for scale."]
     lines += ["", "## Machine", "", "| | |", "|---|---|"]
     keys = ["cpu", "cores", "memory", "kernel", "filesystem", "python", "twisted", "autobahn",
             "revision", "runs", "sizes", "noisy trials re-run", "duration"]
@@ -403,6 +404,7 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
     lines += ["## Reproduce", "", "```", "make bench                                   # everything, "
               "3 trials each", ".venv/bin/python bench/run.py --only pairs-tcp --runs 1   # one scenario",
               ".venv/bin/python bench/run.py --only devices,storm        # multi-device, reconnect storm",
+              ".venv/bin/python bench/run.py --only pairs-tcp,ids-tcp    # the resend check's cost",
               "```", "",
               "`PORT` is a free port picked per trial, `PID` the server's process id, `TMP` the trial's "
               "scratch directory. † marks a trial that failed and is left out of the medians.", ""]

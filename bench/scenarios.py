@@ -169,6 +169,12 @@ def _devices(messages: int) -> Callable[[Optional[float]], list[str]]:
     return build
 
 
+def _client_ids(messages: int) -> Callable[[Optional[float]], list[str]]:
+    def build(rate: Optional[float]) -> list[str]:
+        return _pairs("tcp", messages)(rate) + ["--client-ids"]
+    return build
+
+
 def _storm(connections: int) -> Callable[[Optional[float]], list[str]]:
     def build(rate: Optional[float]) -> list[str]:
         return ["storm", "--connections", str(connections), "--senders", str(STORM_SENDERS),
@@ -228,6 +234,12 @@ def all_scenarios(sizes: Sizes) -> tuple[Scenario, ...]:
                  "it (the relays know no devices): there is no relay ratio.",
                  (THROUGHPUT, DELIVERIES, P50, P99, SERVER_CPU, LOADGEN_CPU, *NOISE),
                  (THROUGHPUT, DELIVERIES), 180, _devices(sizes.devices_messages),
+                 jim_only=True, reference="pairs-tcp", patched=True),
+        Scenario("ids-tcp", "tcp", "jim_relay",
+                 "pairs-tcp with a client id of its own in every chat (`\"id\"`, as browser and SDK "
+                 "clients send one): each chat is checked for a resend before it is stored. Only jim "
+                 "runs it (the relays ignore the id): there is no relay ratio.",
+                 pair_figures, (THROUGHPUT,), 180, _client_ids(sizes.messages),
                  jim_only=True, reference="pairs-tcp", patched=True),
         Scenario("hold-tcp", "tcp", "jim_relay",
                  "Idle logged-in TCP connections: ramp at 5,000/s from 8 source addresses, hold with "
