@@ -248,6 +248,23 @@ class ClientIdTests(SynchronousTestCase):
         self.assertEqual(pushed(self.bob_client), ["once"])
         self.assertEqual(len(self.history()), 1)
 
+    def test_a_send_that_reads_is_not_overtaken_by_one_that_does_not(self):
+        _, carol_client = self.fx.login("carol")
+        send(self.alice, 11, private("carol", "to carol", "k"))
+        self.store.held.add("message_by_client_id")
+        # "k" to bob may be a resend (alice sent "k" before): it reads; "k2" is new: no read
+        send(self.alice, 11, private("bob", "first", "k"))
+        send(self.alice, 11, private("bob", "second", "k2"))
+        send(self.alice, 11, private("carol", "not held up", "k3"))  # another target
+        self.assertEqual(pushed(carol_client), ["to carol", "not held up"])
+        self.assertEqual(pushed(self.bob_client), [], "the second waits for the first")
+        self.store.release()
+        self.assertEqual(pushed(self.bob_client), ["first", "second"])
+        ids = {body["data"]["clientId"]: int(body["data"]["id"])
+               for _, body in self.alice_client.take()}
+        self.assertLess(ids["k"], ids["k2"])
+        self.assertEqual([m.body["text"] for m in self.history()], ["first", "second"])
+
     def test_a_resend_after_the_first_was_stored(self):
         send(self.alice, 11, private("bob", "once", "c2"))
         send(self.alice, 11, private("bob", "once", "c2"))

@@ -23,7 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors, model
-from jim.core.cache import Bounded, SharedLoads
+from jim.core.once_sends import OnceSends
 from jim.core.policy import group_label
 from jim.core.words import masked
 from jim.errors import JimError
@@ -56,14 +56,8 @@ class Messages:
         self.metrics = metrics
         self.limits = limits
         self._clock = events.clock
-        self._sending = SharedLoads()  # resends of one client id wait for the first
-        # (app, sender, client id, target type, target) -> [(then, args), ...]: the sends with
-        # a client id the store said it never held, while on their way, with the resends
-        # that wait for them meanwhile (see send_then)
-        self._first_sends = {}
-        # sends with a client id that failed with a server error: the store may have kept them
-        # (a lost answer), and then their resend delivers them (bounded: the oldest go first)
-        self._unsure = Bounded(10_000)
+        # sends with a client id: resends answered with the first (jim.core.once_sends)
+        self._once = OnceSends(store, self._send, self._deliver_again)
         # (app, sender, target type, target) -> fired when the last message of that sender to
         # that target that waits for loads has taken its id (see _load_and_send)
         self._loading_turns = {}
@@ -84,30 +78,10 @@ class Messages:
         """L{send}, answered by a call: C{then(outcome or Failure, *args)}, once. The sending
         connection (C{connection_id}) does not get a private message's copy; the sender's
         other connections do. C{then} must not raise."""
-        client_id = draft.client_id
-        if client_id is None:
+        if draft.client_id is None:
             self._send(app, sender, draft, connection_id, then, args)
-            return
-        key = (app, sender, client_id, draft.target_type, draft.target)
-        first = self._first_sends.get(key)
-        if first is not None:  # a resend while the first is on its way: answered as it is
-            first.append((then, args))
-        elif (key in self._unsure or self._sending.busy(key)
-              or self.store.may_hold_client_id(app, sender, client_id)):
-            d = defer.ensureDeferred(self._send_once(key, app, sender, draft, connection_id))
-            d.addBoth(then, *args)
-        else:  # never sent before (the store knows from memory): no read of the store
-            self._first_sends[key] = []
-            self._send(app, sender, draft, connection_id, self._first_sent, (key, then, args))
-
-    def _first_sent(self, outcome, key, then, args):
-        """The outcome of a first send: its sender and the resends that waited hear it."""
-        waiting = self._first_sends.pop(key)
-        if type(outcome) is Failure and _server_error(outcome):
-            self._unsure[key] = True  # the store may have kept it all the same
-        then(outcome, *args)
-        for then, args in waiting:
-            then(outcome, *args)
+        else:
+            self._once.send_then(app, sender, draft, connection_id, then, args)
 
     def _send(self, app, sender, draft, connection_id, then, args):
         settings = self.accounts.known.get(app)
@@ -381,28 +355,6 @@ class Messages:
         delivered = not private or self.presence.is_online(app, stored.target)
         then((stored, delivered), *args)
 
-    async def _send_once(self, key, app, sender, draft, connection_id):
-        """A message with a client id the store may hold (C{key}, as L{send_then} makes it):
-        a resend (the same id to the same target) is acknowledged again, never delivered
-        twice. The same id to another target is another message."""
-
-        async def first_or_earlier():
-            earlier = await self.store.message_by_client_id(*key)
-            if earlier is not None:
-                if self._unsure.pop(key, None) is not None:
-                    await self._deliver_again(earlier, connection_id)
-                return earlier, True
-            d = defer.Deferred()
-            self._send(app, sender, draft, connection_id, _settle, (d,))
-            try:
-                return await d
-            except JimError as e:
-                if e.code == errors.SERVER_ERROR:  # the store may have kept it all the same
-                    self._unsure[key] = True
-                raise
-
-        return await self._sending.load(key, first_or_earlier)
-
     async def _deliver_again(self, stored, connection_id):
         """A message whose first send failed with a server error, though the store kept it
         (its answer was lost: Redis failing over), found by its resend: it was never
@@ -511,7 +463,3 @@ def _settle(outcome, d):
     else:
         d.callback(outcome)
 
-
-def _server_error(failure):
-    """Whether a send failed with jim's own error (the store may have kept the message)."""
-    return failure.check(JimError) is not None and failure.value.code == errors.SERVER_ERROR
