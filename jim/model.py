@@ -328,6 +328,14 @@ class Message(NamedTuple):
     retracted: bool = False
 
 
+class Resent(NamedTuple):
+    """What an append that stores a client id only once answers when its sender sent that
+    client id to that target before (L{jim.interfaces.IMessageStore.add_message_once_then}):
+    the first message with it. Nothing was stored."""
+
+    message: Message
+
+
 class Draft(NamedTuple):
     """A message as a front end asks the core to send it: the core adds its sender, app, id
     and time (the server decides who speaks, and when).

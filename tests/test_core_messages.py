@@ -318,6 +318,48 @@ class ClientIdTests(SynchronousTestCase):
         self.assertEqual(carol_client.take(), [])
 
 
+class AppendOnceMessages:
+    """A message area that gives ids at its commit and checks client ids there (as the Redis
+    store): the core never reads it first. Its reads of client ids are counted."""
+
+    appends_once = True
+
+    def __init__(self, messages):
+        self._messages = messages
+        self.lookups = 0
+
+    def __getattr__(self, name):
+        return getattr(self._messages, name)
+
+    def reserve_id(self):
+        return None
+
+    def message_by_client_id(self, *key):
+        self.lookups += 1
+        return self._messages.message_by_client_id(*key)
+
+
+class AppendOnceTests(SynchronousTestCase):
+    def setUp(self):
+        store = MemoryStore()
+        self.messages = store.messages = AppendOnceMessages(store.messages)
+        self.fx = make_core(store=store, users=("alice", "bob"))
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+
+    def test_a_resend_is_found_by_the_append_not_by_a_read(self):
+        send(self.alice, 11, private("bob", "once", "c1"))
+        send(self.alice, 11, private("bob", "once", "c1"))
+        first, second = self.alice_client.take()
+        self.assertEqual(first, second)
+        self.assertEqual(first[1]["code"], 10000)
+        self.assertEqual(pushed(self.bob_client), ["once"], "delivered once")
+        self.assertEqual(self.messages.lookups, 0)
+        history = self.successResultOf(
+            self.fx.memory.messages.private_history(APP_KEY, "alice", "bob"))
+        self.assertEqual(len(history), 1)
+
+
 class LostAnswerMessages:
     """A message area that cannot promise ids (as the Redis store) and whose store answers
     are lost on demand: the write is kept, the sender is told it failed."""

@@ -27,7 +27,7 @@ from jim.core.once_sends import OnceSends
 from jim.core.policy import group_label
 from jim.core.words import masked
 from jim.errors import JimError
-from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message
+from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 
 
 class Messages:
@@ -271,9 +271,10 @@ class Messages:
         if not stored.id:
             entry = [False, None, None]
             self._waiting.append(entry)
-            self.store.add_message_then(
-                message, self._stored_late, entry,
-                (audience, exclude, alias, private, then, args))
+            add = self.store.add_message_then
+            if message.client_id is not None and self.store.appends_once:
+                add = self.store.add_message_once_then  # a resend is answered with the first
+            add(message, self._stored_late, entry, (audience, exclude, alias, private, then, args))
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
         delivered = not private or bool(watch)
@@ -345,6 +346,9 @@ class Messages:
         cursors count what they were pushed, see L{jim.core.inbox})."""
         if type(stored) is Failure:
             then(stored, *args)
+            return
+        if type(stored) is Resent:  # sent before (and delivered then): nothing more to do
+            then((stored.message, True), *args)
             return
         self.metrics.messages_in += 1
         if self.callbacks is not None:

@@ -4,7 +4,8 @@ acknowledged with the first message, never stored or delivered twice.
 
 Whether an id was sent before is a question for the store, but most ids are new, and the store
 says from memory which it cannot hold (L{jim.interfaces.IMessageStore.may_hold_client_id}): only
-the others read it. A send that reads must not be overtaken by a later one to the same target
+the others read it. A store that checks where it writes (C{appends_once}: Redis, whose script
+answers a resend with the first message, see L{jim.core.messages.Messages}) is never read first. A send that reads must not be overtaken by a later one to the same target
 that does not, so the sends of a sender to a target wait in one queue while any of them reads:
 each takes its id (L{jim.core.messages.Messages}' own send) in the order it came.
 """
@@ -56,7 +57,9 @@ class OnceSends:
             return
         route = (app, sender, draft.target_type, draft.target)
         queue = self._routes.get(route)
-        if key in self._unsure or self._store.may_hold_client_id(app, sender, draft.client_id):
+        store = self._store
+        if key in self._unsure or (not store.appends_once
+                                   and store.may_hold_client_id(app, sender, draft.client_id)):
             if queue is None:
                 queue = self._routes[route] = deque()
             entry = [False, None]

@@ -229,6 +229,18 @@ class IMessageStore(Interface):
     def message_by_client_id(app, sender, client_id, target_type, target):
         """The first message C{sender} sent with this client id to this target, or None."""
 
+    appends_once = Attribute(
+        "True if the core should store messages with a client id by L{add_message_once_then},"
+        " which then needs no L{message_by_client_id} before it (a store whose commit gives the"
+        " ids, on which every node appends: Redis); False if it checks first"
+        " (L{may_hold_client_id}).")
+
+    def add_message_once_then(message, then, *args):
+        """L{add_message_then} of a message with a client id, stored only if its sender never
+        stored one with that client id to that target: else nothing is stored and the answer
+        is C{then(Resent(the first message), *args)}. Decided where the message is written,
+        so that two appends of it (from two nodes, or in one batch) store it once."""
+
     def may_hold_client_id(app, sender, client_id):
         """Whether a message of C{sender} with this client id (to any target) may be stored,
         answered from memory at once: False only if none is, or was ever given to an append

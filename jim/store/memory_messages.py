@@ -7,7 +7,7 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.model import SINGLE
+from jim.model import SINGLE, Resent
 from jim.store import (
     answered,
     check_paging,
@@ -37,6 +37,19 @@ class MemoryMessages:
 
     def add_message(self, message):
         return defer.succeed(self._append(self._with_next_id(message)))
+
+    appends_once = False  # it reserves ids: the core checks first
+
+    def add_message_once_then(self, message, then, *args):
+        found = self._client_ids.get((message.app, message.sender, message.client_id,
+                                      message.target_type, message.target))
+        if found is None:
+            self.add_message_then(message, then, *args)
+            return
+        try:
+            then(Resent(self._messages[found]), *args)
+        except Exception:  # as add_message_then
+            self.log.failure("the caller of store write add_message failed")
 
     def reserve_id(self):
         return self.next_id()

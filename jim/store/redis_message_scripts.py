@@ -18,10 +18,12 @@ from jim.redis.client import Script
 #: head of its history entry ('' for none), its client-id field ('' for none), its
 #: conversation key ('' when p is 0), u (how many report indexes: 0 or 1), the place of its
 #: hour among the batch's hours (1 for ARGV[2]), its field of the hour's counts (C{<target
-#: type>:<msg type>}), its sender, its gid ('' for none). (One argument rather than one per
-#: field: a command's arguments cost a client far more to encode than a JSON text, and cjson
-#: reads texts back exactly.) ARGV[2], ...: the batch's hours, as members of the report hours.
-#: The messages' ids in order: 0 for an id it was built with that is not above the last id.
+#: type>:<msg type>}), its sender, its gid ('' for none), and '1' to store it only if its
+#: client id was never stored ('' for always). (One argument rather than one per field: a
+#: command's arguments cost a client far more to encode than a JSON text, and cjson reads texts
+#: back exactly.) ARGV[2], ...: the batch's hours, as members of the report hours.
+#: The messages' ids in order: 0 for an id it was built with that is not above the last id,
+#: C{[id, JSON]} of the first message with its client id for one stored only once that was.
 #: The whole batch is one SET, one HSET, one ZADD for each history it touches and one RPUSH
 #: for each conversation, not several commands a message: each command a script runs is also
 #: an entry in the AOF and the replication stream. A conversation enters its users'
@@ -36,6 +38,7 @@ APPEND = Script("messages.append", """
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local first = last
 local ids, fields, sets, names = {}, {}, {}, {}
+local seen = {}  -- client field -> {id, JSON} of the batch's first message with it
 local lists, conversations = {}, {}
 local hours, tallies, tallied, members, named = {}, {}, {}, {}, {}
 local function add(name, member)
@@ -78,8 +81,23 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
   local p, u, hour = tonumber(entry[1]), tonumber(entry[7]), tonumber(entry[8])
   local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
   local r = k + 1 + p
+  local first = nil
+  if entry[12] == '1' then  -- once: a client id sent before is answered with its first message
+    first = seen[client]
+    if first == nil then
+      local found = redis.call('HGET', KEYS[3], client)
+      if found then
+        local stored = redis.call('HGET', KEYS[2], found)
+        if stored then
+          first = {found, stored}
+        end
+      end
+    end
+  end
   local id = 0
-  if given == '' then
+  if first ~= nil then
+    id = 0
+  elseif given == '' then
     last = last + 1
     id = last
   elseif tonumber(given) > last then
@@ -119,11 +137,11 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     if p > 0 and pushed.private == nil then
       pushed.private = {entry[6], KEYS[k + 2], KEYS[k + 1 + p]}
     end
-    if client ~= '' then
-      redis.call('HSETNX', KEYS[3], client, field)
+    if client ~= '' and redis.call('HSETNX', KEYS[3], client, field) == 1 then
+      seen[client] = {field, value}
     end
   end
-  ids[#ids + 1] = id
+  ids[#ids + 1] = first or id
   k = r + u + 1
 end
 if last ~= first then

@@ -58,7 +58,7 @@ from zope.interface import implementer
 from jim import errors
 from jim.errors import JimError
 from jim.interfaces import IMessageStore
-from jim.model import GROUP, MAX_INT64, SINGLE, Message
+from jim.model import GROUP, MAX_INT64, SINGLE, Message, Resent
 from jim.store import (
     check_paging,
     conversation_of,
@@ -172,6 +172,11 @@ class RedisMessages:
     def add_message_then(self, message, then, *args):
         self._append(message, "", then, args)
 
+    appends_once = True  # the append script finds an earlier message with the client id
+
+    def add_message_once_then(self, message, then, *args):
+        self._append(message, "", then, args, once=True)
+
     def settled(self):
         """Fires once every append made so far was answered (a stop waits for it)."""
         if not self._waiting and not self._in_flight:
@@ -195,7 +200,7 @@ class RedisMessages:
         else:
             self._append(stored, str(stored.id), then, args)
 
-    def _append(self, message, given, then, args):
+    def _append(self, message, given, then, args, once=False):
         app = message.app
         try:
             if not -_SHIFT <= message.created <= MAX_INT64:
@@ -218,7 +223,8 @@ class RedisMessages:
         values = [p, given, value, head, client, private, str(len(indexes)),
                   "",  # the place of its hour: given by _write
                   message.target_type + ":" + message.msg_type, message.sender,
-                  message.target if message.target_type == GROUP else ""]
+                  message.target if message.target_type == GROUP else "",
+                  "1" if once and message.client_id is not None else ""]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
@@ -281,7 +287,8 @@ class RedisMessages:
             if self._metrics is not None:
                 self._metrics.observe_commit(self._reactor.seconds() - started, len(batch))
             results = [
-                with_id(message, new_id) if new_id else Failure(JimError(
+                Resent(stored_message(app, *new_id)) if type(new_id) is list
+                else with_id(message, new_id) if new_id else Failure(JimError(
                     errors.SERVER_ERROR, f"message id {message.id} is not above the last id"
                     f" of app {app}"))
                 for (message, _, _, _, _), new_id in zip(batch, reply)

@@ -10,6 +10,7 @@ Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds 
 Reads run on their own connection and thread, so they never wait behind a commit.
 See C{docs/storage.md}.
 """
+import functools
 import os
 import sqlite3
 
@@ -452,6 +453,15 @@ class SqliteStore(WalCheckpoints):
         stored = with_id(message, self._next_id)
         self._next_id += 1
         return stored
+
+    def add_once(self, message, then, args):
+        """L{jim.interfaces.IMessageStore.add_message_once_then}: one write job that looks
+        for the first message with the client id and stores this one if there is none (an id
+        it does not use stays unused)."""
+        if message.client_id is not None and self._state is _RUNNING:
+            self._client_ids.added(message.app, message.sender, message.client_id)
+        self.write_with_id(q.insert_message_once, functools.partial(with_id, message),
+                           self._conversations).addBoth(then, *args)
 
     def may_hold_client_id(self, app, sender, client_id):
         """L{jim.interfaces.IMessageStore.may_hold_client_id}, from memory (a Bloom filter:

@@ -237,6 +237,18 @@ def insert_message(db, conversations, message):
     return message
 
 
+def insert_message_once(db, stored, conversations):
+    """C{stored}, unless its sender stored a message with its client id to its target before:
+    then L{model.Resent} of that one, and nothing is written."""
+    if stored.client_id is not None:
+        first = select_by_client_id(db, stored.app, stored.sender, stored.client_id,
+                                    stored.target_type, stored.target)
+        if first is not None:
+            return model.Resent(first)
+    insert_messages(db, conversations, [stored])
+    return stored
+
+
 def select_message(db, app, message_id):
     row = db.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ? AND app = ?",
                      (message_id, app)).fetchone()

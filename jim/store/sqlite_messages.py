@@ -33,6 +33,11 @@ class SqliteMessages:
     def reserve_id(self):
         return self._engine.reserve_id()
 
+    appends_once = False  # it reserves ids: the core checks first
+
+    def add_message_once_then(self, message, then, *args):
+        self._engine.add_once(message, then, args)
+
     def append_message_then(self, stored, then, *args):
         self._engine.append(stored, then, args)
 

@@ -8,11 +8,12 @@ skipped, and the other appends take the core's way, C{add_message_then}."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial import unittest
 
 from jim import errors
 from jim.model import (
-    CUSTOM, FROM_ADMIN, GROUP, IMAGE, MAX_INT64, SINGLE, TEXT, Message,
+    CUSTOM, FROM_ADMIN, GROUP, IMAGE, MAX_INT64, SINGLE, TEXT, Message, Resent,
 )
 from tests.store_contract.base import (
     ContractCase, OnMemory, OnRedis, OnSqlite, OnSqliteIndexTail,
@@ -302,6 +303,41 @@ class MessagesContract(ContractCase):
         for message in sent:
             self.assertTrue(self.messages.may_hold_client_id(
                 message.app, message.sender, message.client_id))
+
+    def once(self, message):
+        """add_message_once_then, as a Deferred."""
+        d = defer.Deferred()
+        self.messages.add_message_once_then(
+            message, lambda outcome: d.errback(outcome) if isinstance(outcome, Failure)
+            else d.callback(outcome))
+        return d
+
+    async def test_an_append_once_stores_a_client_id_once(self):
+        first = await self.once(chat("a", "ann", "bob", "one", client_id="o1"))
+        self.assertIsInstance(first, Message)
+        self.assertEqual(await self.once(chat("a", "ann", "bob", "two", client_id="o1")),
+                         Resent(first))
+        # another target, another sender, another app, another type of id: other messages
+        others = [chat("a", "ann", "cid", "three", client_id="o1"),
+                  chat("a", "bob", "ann", "four", client_id="o1"),
+                  chat("b", "ann", "bob", "five", client_id="o1"),
+                  group_chat("a", "ann", 1, "six")._replace(client_id="o1"),
+                  chat("a", "ann", "bob", "seven", client_id=1)]
+        for message in others:
+            stored = await self.once(message)
+            self.assertIsInstance(stored, Message, message)
+            self.assertEqual(stored.body, message.body)
+        history = await self.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["one", "four", "seven"])  # both directions
+
+    async def test_two_appends_once_in_one_turn_store_one(self):
+        both = [self.once(chat("a", "ann", "bob", text, client_id="t1"))
+                for text in ("first", "second")]
+        first, second = await defer.gatherResults(both)
+        self.assertIsInstance(first, Message)
+        self.assertEqual(second, Resent(first))
+        self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
+                         ["first"])
 
     # retraction
 
