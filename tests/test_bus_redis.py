@@ -11,21 +11,12 @@ from jim.model import EVERY_APP, GROUP, SINGLE, TEXT, Delivery, Invalidate, Kick
 from jim.redis.address import parse
 from jim.wire import busjson
 from tests.support.redis_server import RedisServer, empty_redis, shared_server
+from tests.support.waiting import until
 
 
 def message(mid=1, sender="ann", target="bob", no_offline=False):
     return Message(mid, "app", sender, SINGLE, target, TEXT, {"text": "hi"}, created=1,
                    no_offline=no_offline)
-
-
-async def until(check, timeout=5.0):
-    """Wait (turning the reactor) until C{check()} is true."""
-    waited = 0.0
-    while not check():
-        if waited > timeout:
-            raise AssertionError(f"still not true after {timeout} s: {check}")
-        await task.deferLater(reactor, 0.01, lambda: None)
-        waited += 0.01
 
 
 def ghost(origin, username):

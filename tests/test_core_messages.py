@@ -217,17 +217,26 @@ class ClientIdTests(SynchronousTestCase):
         return self.successResultOf(
             self.fx.memory.messages.private_history(APP_KEY, "alice", peer))
 
-    def test_a_resend_while_the_first_is_looked_up(self):
-        """Both copies arrive before the store said whether the id was seen before."""
-        self.store.held.add("message_by_client_id")
-        send(self.alice, 11, private("bob", "once", "c1"))
-        send(self.alice, 11, private("bob", "once", "c1"))
+    def assert_sent_once_while(self, held, client_id):
+        """Two copies of one chat sent while the store holds C{held}: one message, both
+        acknowledged with it."""
+        self.store.held.add(held)
+        send(self.alice, 11, private("bob", "once", client_id))
+        send(self.alice, 11, private("bob", "once", client_id))
+        self.assertEqual(self.alice_client.take(), [], "neither is answered before the store")
         self.store.release()
         first, second = self.alice_client.take()
         self.assertEqual(first, second)
         self.assertEqual(first[1]["code"], 10000)
         self.assertEqual(pushed(self.bob_client), ["once"])
         self.assertEqual(len(self.history()), 1)
+
+    def test_a_resend_while_the_first_is_looked_up(self):
+        """Both copies arrive before the store said whether the id was seen before (alice
+        sent it to carol: it may be a resend, so it is looked up)."""
+        send(self.alice, 11, private("carol", "to carol", "c1"))
+        self.alice_client.take()
+        self.assert_sent_once_while("message_by_client_id", "c1")
 
     def test_a_client_id_the_store_never_held_costs_no_read(self):
         self.store.held.add("message_by_client_id")
@@ -237,16 +246,8 @@ class ClientIdTests(SynchronousTestCase):
         self.assertEqual(pushed(self.bob_client), ["new"])
 
     def test_a_resend_while_the_first_is_being_stored(self):
-        self.store.held.add("add_message")
-        send(self.alice, 11, private("bob", "once", "c9"))
-        send(self.alice, 11, private("bob", "once", "c9"))
-        self.assertEqual(self.alice_client.take(), [], "neither is answered before the commit")
-        self.store.release()
-        first, second = self.alice_client.take()
-        self.assertEqual(first, second)
-        self.assertEqual(first[1]["code"], 10000)
-        self.assertEqual(pushed(self.bob_client), ["once"])
-        self.assertEqual(len(self.history()), 1)
+        """A new id: not looked up, and the resend waits for the first's commit."""
+        self.assert_sent_once_while("add_message", "c9")
 
     def test_a_send_that_reads_is_not_overtaken_by_one_that_does_not(self):
         _, carol_client = self.fx.login("carol")
@@ -318,48 +319,6 @@ class ClientIdTests(SynchronousTestCase):
         self.assertEqual(carol_client.take(), [])
 
 
-class AppendOnceMessages:
-    """A message area that gives ids at its commit and checks client ids there (as the Redis
-    store): the core never reads it first. Its reads of client ids are counted."""
-
-    appends_once = True
-
-    def __init__(self, messages):
-        self._messages = messages
-        self.lookups = 0
-
-    def __getattr__(self, name):
-        return getattr(self._messages, name)
-
-    def reserve_id(self):
-        return None
-
-    def message_by_client_id(self, *key):
-        self.lookups += 1
-        return self._messages.message_by_client_id(*key)
-
-
-class AppendOnceTests(SynchronousTestCase):
-    def setUp(self):
-        store = MemoryStore()
-        self.messages = store.messages = AppendOnceMessages(store.messages)
-        self.fx = make_core(store=store, users=("alice", "bob"))
-        self.alice, self.alice_client = self.fx.login("alice")
-        self.bob, self.bob_client = self.fx.login("bob")
-
-    def test_a_resend_is_found_by_the_append_not_by_a_read(self):
-        send(self.alice, 11, private("bob", "once", "c1"))
-        send(self.alice, 11, private("bob", "once", "c1"))
-        first, second = self.alice_client.take()
-        self.assertEqual(first, second)
-        self.assertEqual(first[1]["code"], 10000)
-        self.assertEqual(pushed(self.bob_client), ["once"], "delivered once")
-        self.assertEqual(self.messages.lookups, 0)
-        history = self.successResultOf(
-            self.fx.memory.messages.private_history(APP_KEY, "alice", "bob"))
-        self.assertEqual(len(history), 1)
-
-
 class LostAnswerMessages:
     """A message area that cannot promise ids (as the Redis store) and whose store answers
     are lost on demand: the write is kept, the sender is told it failed."""
@@ -418,6 +377,39 @@ class LostAnswerTests(SynchronousTestCase):
         self.assertEqual(pushed(self.bob_client), ["hi"])
         send(self.alice, 11, private("bob", "hi", "c3"))
         self.assertEqual(pushed(self.bob_client), [])
+
+
+class AppendOnceMessages(LostAnswerMessages):
+    """L{LostAnswerMessages} that checks client ids where it appends (as the Redis store): the
+    core never reads it first. Its reads of client ids are counted."""
+
+    appends_once = True
+    lookups = 0
+
+    def message_by_client_id(self, *key):
+        self.lookups += 1
+        return self._messages.message_by_client_id(*key)
+
+
+class AppendOnceTests(SynchronousTestCase):
+    def setUp(self):
+        store = MemoryStore()
+        self.messages = store.messages = AppendOnceMessages(store.messages)
+        self.fx = make_core(store=store, users=("alice", "bob"))
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+
+    def test_a_resend_is_found_by_the_append_not_by_a_read(self):
+        send(self.alice, 11, private("bob", "once", "c1"))
+        send(self.alice, 11, private("bob", "once", "c1"))
+        first, second = self.alice_client.take()
+        self.assertEqual(first, second)
+        self.assertEqual(first[1]["code"], 10000)
+        self.assertEqual(pushed(self.bob_client), ["once"], "delivered once")
+        self.assertEqual(self.messages.lookups, 0)
+        history = self.successResultOf(
+            self.fx.memory.messages.private_history(APP_KEY, "alice", "bob"))
+        self.assertEqual(len(history), 1)
 
 
 class LookupOrderTests(SynchronousTestCase):

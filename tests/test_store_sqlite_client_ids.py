@@ -3,7 +3,7 @@
 "no" for others, and the slices of the read cover the whole index."""
 import sqlite3
 
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor
 from twisted.trial import unittest
 
 from jim import model
@@ -11,20 +11,12 @@ from jim.store import migrations
 from jim.store.client_ids import Bits
 from jim.store.sqlite import SqliteStore
 from jim.store.sqlite_client_ids import add_client_ids
+from tests.support.waiting import until
 
 
 def chat(sender, target, client_id):
     return model.Message(0, "app", sender, model.SINGLE, target, model.TEXT, {"text": "hi"},
                          None, client_id, 0)
-
-
-async def until(check, timeout=10.0):
-    waited = 0.0
-    while not check():
-        if waited > timeout:
-            raise AssertionError(f"still not true after {timeout} s")
-        await task.deferLater(reactor, 0.01, lambda: None)
-        waited += 0.01
 
 
 class ReopenedStoreTests(unittest.TestCase):

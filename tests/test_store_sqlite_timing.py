@@ -16,12 +16,8 @@ from jim.store import serial_thread
 from jim.store import sqlite as sqlite_module
 from jim.store.sqlite import SqliteStore
 from jim.store.sqlite_batch import BatchWriter
+from tests.support.waiting import until
 from tests.test_store_sqlite import chat
-
-
-async def until(condition):
-    while not condition():
-        await deferLater(reactor, 0.01, lambda: None)
 
 
 class _FlushTimes(SqliteStore):
