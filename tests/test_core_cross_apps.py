@@ -174,3 +174,22 @@ class OrderTests(CrossCase):
                                                                 f"{APP_KEY}:alice")], ["once"])
         self.assertEqual([m.body["text"] for m in self.history(APP_KEY, "alice",
                                                                 f"{OTHER}:bob")], ["once"])
+
+
+class AppendOnceCrossTests(CrossCase):
+    """On a store that checks client ids where it appends (as Redis), a send to another app's
+    user still looks its client id up first: its copies are written with no such check."""
+
+    def setUp(self):
+        super().setUp()
+        messages = self.fx.memory.messages
+        messages.appends_once = True  # as the Redis store's
+        messages.reserve_id = lambda: None
+
+    def test_a_resend_to_another_apps_user_is_stored_once(self):
+        once = draft(f"{OTHER}:bob", "once", client_id="c-1")
+        first = self.successResultOf(self.fx.core.messages.send(APP_KEY, "alice", once))
+        again = self.successResultOf(self.fx.core.messages.send(APP_KEY, "alice", once))
+        self.assertEqual(again[0].id, first[0].id)
+        self.assertEqual(len(self.history(APP_KEY, "alice", f"{OTHER}:bob")), 1)
+        self.assertEqual(len(self.history(OTHER, "bob", f"{APP_KEY}:alice")), 1)

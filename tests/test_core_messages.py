@@ -411,6 +411,59 @@ class AppendOnceTests(SynchronousTestCase):
             self.fx.memory.messages.private_history(APP_KEY, "alice", "bob"))
         self.assertEqual(len(history), 1)
 
+    def test_a_resend_the_policy_now_refuses_is_answered_with_the_first(self):
+        send(self.alice, 11, private("bob", "once", "c2"))
+        [(_, first)] = self.alice_client.take()
+        self.successResultOf(run(self.fx.core.relations.add_blacklist(APP_KEY, "bob", ["alice"])))
+        send(self.alice, 11, private("bob", "once", "c2"))
+        [(_, again)] = self.alice_client.take()
+        self.assertEqual(again, first, "acknowledged as it was the first time")
+        send(self.alice, 11, private("bob", "new", "c3"))  # a new one is refused
+        self.assertEqual(codes(self.alice_client), [(12, 10002)])
+
+
+class QueueTests(SynchronousTestCase):
+    """The sends of a sender to one target while one of them reads the store (its client id
+    may be a resend)."""
+
+    def setUp(self):
+        self.store = HoldingStore(MemoryStore())
+        self.fx = make_core(store=self.store, users=("alice", "bob", "carol"))
+        self.alice, self.alice_client = self.fx.login("alice")
+        self.bob, self.bob_client = self.fx.login("bob")
+        send(self.alice, 11, private("carol", "to carol", "k"))  # "k" to bob: may be a resend
+        self.alice_client.take()
+        self.store.held.add("message_by_client_id")
+
+    def test_a_send_without_a_client_id_waits_too(self):
+        send(self.alice, 11, private("bob", "first", "k"))
+        send(self.alice, 11, private("bob", "plain"))
+        self.assertEqual(pushed(self.bob_client), [])
+        self.store.release()
+        self.assertEqual(pushed(self.bob_client), ["first", "plain"])
+
+    def test_a_send_that_breaks_keeps_nothing_waiting(self):
+        policy = self.fx.core.messages.policy
+        original = policy.private
+
+        def breaking(app, sender, receiver, relations, draft):  # a bug in the policy step
+            if draft.body["text"] == "breaks":
+                raise RuntimeError("a bug")
+            return original(app, sender, receiver, relations, draft)
+
+        send(self.alice, 11, private("bob", "first", "k"))
+        send(self.alice, 11, private("bob", "breaks", "k2"))
+        policy.private = breaking
+        self.store.release()
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(sorted(codes(self.alice_client)), [(12, 10000), (12, 10002)],
+                         "the first stored, the one that broke refused")
+        policy.private = original
+        self.store.held.clear()
+        send(self.alice, 11, private("bob", "later", "k3"))
+        send(self.alice, 11, private("bob", "breaks", "k2"))  # its id is free again
+        self.assertEqual(pushed(self.bob_client), ["first", "later", "breaks"])
+
 
 class LookupOrderTests(SynchronousTestCase):
     def test_messages_waiting_for_their_receiver_keep_the_order_they_were_sent_in(self):

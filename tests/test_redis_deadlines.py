@@ -64,9 +64,12 @@ class DeadlinesTests(SynchronousTestCase):
         self.clock.advance(0.1)
         self.assertEqual(self.cancelled[-1], ("again", 10.0))
 
-    def test_stop_leaves_no_timer(self):
-        self.command("first")
+    def test_stop_leaves_no_timer_and_nothing_waiting(self):
+        self.command("answered").callback(None)
+        self.clock.advance(1)
+        self.command("waiting for a connection")
         self.deadlines.stop()
         self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(self.cancelled, [("waiting for a connection", 1.0)])
         self.clock.advance(10)
-        self.assertEqual(self.cancelled, [])
+        self.assertEqual(len(self.cancelled), 1)

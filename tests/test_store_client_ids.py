@@ -75,3 +75,12 @@ class ClientIdFilterTests(unittest.TestCase):
         ids.load(ClientIdFilter.bits_for(1, [("app", "ann", 7)]))
         self.assertTrue(ids.may_hold("app", "ann", 7))
         self.assertFalse(ids.may_hold("app", "ann", "7"))
+
+    def test_abandoned_it_keeps_nothing_and_says_maybe(self):
+        ids = ClientIdFilter()
+        ids.added("app", "ann", "before")
+        ids.abandon()
+        for n in range(1000):
+            ids.added("app", "ann", f"c{n}")
+        self.assertFalse(ids.loaded)
+        self.assertTrue(ids.may_hold("app", "ann", "anything"))

@@ -79,7 +79,8 @@ class Messages:
         connection (C{connection_id}) does not get a private message's copy; the sender's
         other connections do. C{then} must not raise."""
         if draft.client_id is None:
-            self._send(app, sender, draft, connection_id, then, args)
+            if not self._once.behind_reads(app, sender, draft, connection_id, then, args):
+                self._send(app, sender, draft, connection_id, then, args)
         else:
             self._once.send_then(app, sender, draft, connection_id, then, args)
 

@@ -5,18 +5,23 @@ acknowledged with the first message, never stored or delivered twice.
 Whether an id was sent before is a question for the store, but most ids are new, and the store
 says from memory which it cannot hold (L{jim.interfaces.IMessageStore.may_hold_client_id}): only
 the others read it. A store that checks where it writes (C{appends_once}: Redis, whose script
-answers a resend with the first message, see L{jim.core.messages.Messages}) is never read first. A send that reads must not be overtaken by a later one to the same target
+answers a resend with the first message, see L{jim.core.messages.Messages}) is never read first,
+but for a send to another app's user (whose copies, jim.core.cross_apps, are written with no
+such check), and after a refusal (the policy may refuse now what it allowed the first time). A send that reads must not be overtaken by a later one to the same target
 that does not, so the sends of a sender to a target wait in one queue while any of them reads:
-each takes its id (L{jim.core.messages.Messages}' own send) in the order it came.
+each takes its id (L{jim.core.messages.Messages}' own send) in the order it came, and a send
+without a client id waits behind them too (L{OnceSends.behind_reads}).
 """
 from collections import deque
 
 from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors
 from jim.core.cache import Bounded, SharedLoads
 from jim.errors import JimError
+from jim.model import QUALIFIER
 
 
 class OnceSends:
@@ -25,6 +30,8 @@ class OnceSends:
         with no resend check (it gets its id at once when what it needs is in memory).
     @param deliver_again: C{async deliver_again(stored, connection_id)}, for a message the store
         kept though its send failed (see L{send_then})."""
+
+    log = Logger()
 
     def __init__(self, store, send, deliver_again):
         self._store = store
@@ -57,9 +64,7 @@ class OnceSends:
             return
         route = (app, sender, draft.target_type, draft.target)
         queue = self._routes.get(route)
-        store = self._store
-        if key in self._unsure or (not store.appends_once
-                                   and store.may_hold_client_id(app, sender, draft.client_id)):
+        if self._must_read(key, draft):
             if queue is None:
                 queue = self._routes[route] = deque()
             entry = [False, None]
@@ -71,18 +76,65 @@ class OnceSends:
         self._first[key] = []
         send = (app, sender, draft, connection_id, self._first_sent, (key, then, args))
         if queue is None:
-            self._send(*send)
+            self._go(send)
         else:  # behind a send to the same target that reads: after it
             queue.append([True, send])
 
+    def behind_reads(self, app, sender, draft, connection_id, then, args):
+        """Queue a send without a client id behind the sends of its sender to its target that
+        read the store, if there are any (True), so that it does not overtake them."""
+        if not self._routes:
+            return False
+        queue = self._routes.get((app, sender, draft.target_type, draft.target))
+        if queue is None:
+            return False
+        queue.append([True, (app, sender, draft, connection_id, then, args)])
+        return True
+
+    def _must_read(self, key, draft):
+        """Whether a send must read the store before it is sent: its id may be a resend and
+        the append does not check (a store that gives ids before its commit), it failed with
+        a server error before, or it goes to another app, whose send (jim.core.cross_apps)
+        writes its copies with no such check."""
+        store = self._store
+        if key in self._unsure or QUALIFIER in draft.target:
+            return True
+        return not store.appends_once and store.may_hold_client_id(key[0], key[1], key[2])
+
     def _first_sent(self, outcome, key, then, args):
-        """The outcome of a first send: its sender and the resends that waited hear it."""
+        """The outcome of a first send: its sender and the resends that waited hear it. A
+        refusal of a store that checks where it appends may be a resend's: the policy
+        refused what it allowed the first time (a blacklist since), so the first is looked
+        for, and answered if it is there."""
+        if type(outcome) is Failure and self._store.appends_once and _refusal(outcome):
+            d = defer.ensureDeferred(self._earlier_or(outcome, key))
+            d.addBoth(self._answer_first, key, then, args)
+            return
+        self._answer_first(outcome, key, then, args)
+
+    async def _earlier_or(self, refusal, key):
+        earlier = await self._store.message_by_client_id(*key)
+        if earlier is None:
+            return refusal
+        return earlier, True
+
+    def _answer_first(self, outcome, key, then, args):
         waiting = self._first.pop(key)
         if type(outcome) is Failure and _server_error(outcome):
             self._unsure[key] = True  # the store may have kept it all the same
         then(outcome, *args)
         for then, args in waiting:
             then(outcome, *args)
+
+    def _go(self, send):
+        """Send (C{send}: the arguments of L{_send}); a send that raises (a bug) is answered
+        with its failure, and keeps nothing behind it waiting."""
+        try:
+            self._send(*send)
+        except Exception:
+            self.log.failure("a send with a client id failed")
+            then, args = send[4], send[5]
+            then(Failure(JimError(errors.SERVER_ERROR, "internal error")), *args)
 
     async def _first_or_earlier(self, key, route, entry, draft, connection_id):
         """A send whose id the store may hold: the first message with it, or this one sent in
@@ -114,9 +166,14 @@ class OnceSends:
         while queue and queue[0][0]:
             _, send = queue.popleft()
             if send is not None:
-                self._send(*send)
-        if not queue:
+                self._go(send)
+        if not queue and self._routes.get(route) is queue:  # (a send may have emptied it)
             del self._routes[route]
+
+
+def _refusal(failure):
+    """Whether a send was refused (the policy's or the store's own refusal), not failed."""
+    return failure.check(JimError) is not None and failure.value.code != errors.SERVER_ERROR
 
 
 def _server_error(failure):

@@ -292,8 +292,13 @@ class RedisClient:
         """Close every connection; fires when they are closed."""
         closing = disconnect(self._handler, self._sentinel)
         self._handler = self._sentinel = None
+        # once closed: what was sent has failed by then, what waited for a connection is
+        # cancelled
+        return closing.addBoth(self._closed)
+
+    def _closed(self, result):
         self._deadlines.stop()
-        return closing
+        return result
 
     def call(self, *args):
         """Run one Redis command; a Deferred of its reply. JimError(SERVER_ERROR) when Redis

@@ -39,12 +39,15 @@ class Deadlines:
         return len(self._waiting)
 
     def stop(self):
-        """Watch nothing any longer (the client stopped: its connections answer what is
-        left)."""
+        """Watch nothing any longer (the client's connections are closed): a command still
+        unanswered (one that waited for a connection) is cancelled now."""
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
-        self._waiting.clear()
+        waiting, self._waiting = self._waiting, deque()
+        for _, pending in waiting:
+            if not pending.called:
+                pending.cancel()
 
     def _expire(self):
         self._timer = None

@@ -98,10 +98,16 @@ class ClientIdFilter:
     def loaded(self):
         return self._bits is not None
 
+    def abandon(self):
+        """It will not be loaded (the store could not read its ids): "maybe" it stays, and
+        nothing more is kept for the load."""
+        self._meanwhile = None
+
     def added(self, app, sender, client_id):
         key = (app, sender, client_id)
         if self._bits is None:
-            self._meanwhile.append(key)
+            if self._meanwhile is not None:
+                self._meanwhile.append(key)
         else:
             self._bits.add(key)
             self.added_since_load += 1

@@ -469,8 +469,10 @@ class SqliteStore(WalCheckpoints):
         return self._client_ids.may_hold(app, sender, client_id)
 
     def _client_ids_failed(self, failure):
-        if self._state is _RUNNING:  # not a stop while reading them: "maybe" stays the answer
-            self.log.failure("could not load the client ids of {path}", failure, path=self.path)
+        self._client_ids.abandon()  # "maybe" stays the answer: every such chat reads
+        if self._state is _RUNNING:  # not a stop while reading them
+            self.log.failure("could not load the client ids of {path}: a chat with a client"
+                             " id reads the store to check it", failure, path=self.path)
 
     def append(self, stored, then, args):
         """Queue the append of a message that has its id; C{then(stored or Failure, *args)}
