@@ -13,6 +13,7 @@ import attr
 
 from jim import errors
 from jim.errors import JimError
+from jim.wire.fields import bad, text
 
 #: the largest ``seq``: the largest integer JavaScript counts exactly (2^53 - 1)
 MAX_SEQ = 2**53 - 1
@@ -30,17 +31,13 @@ CREATE, INFO, UPDATE, ADD, REMOVE, EXIT, LIST = (
 OPS = (CREATE, INFO, UPDATE, ADD, REMOVE, EXIT, LIST)
 
 
-def _bad(detail):
-    return JimError(errors.BAD_REQUEST, detail)
-
-
 def seq(obj):
     """The request's ``seq``: an integer 0..2^53-1, or None when there is none."""
     value = obj.get("seq")
     if value is None:
         return None
     if type(value) is not int or not 0 <= value <= MAX_SEQ:
-        raise _bad(f"seq must be an integer from 0 to {MAX_SEQ}")
+        raise bad(f"seq must be an integer from 0 to {MAX_SEQ}")
     return value
 
 
@@ -52,22 +49,11 @@ def echoed_op(obj):
     return None
 
 
-def _text(obj, field, required=False):
-    value = obj.get(field)
-    if value is None:
-        if required:
-            raise _bad(f"{field} is required")
-        return None
-    if type(value) is not str:
-        raise _bad(f"{field} must be a string")
-    return value
-
-
 def username(value, field="username"):
     """A user's name: a string of 1 to 128 UTF-8 bytes."""
     if type(value) is not str or not value or len(value.encode("utf-8", "surrogatepass")) \
             > USERNAME_BYTES:
-        raise _bad(f"{field} must be a username: a string of 1 to {USERNAME_BYTES} bytes")
+        raise bad(f"{field} must be a username: a string of 1 to {USERNAME_BYTES} bytes")
     return value
 
 
@@ -75,11 +61,11 @@ def gid(obj):
     """The request's ``gid``: a positive integer, sent as a number or as its decimal text."""
     value = obj.get("gid")
     if value is None:
-        raise _bad("gid is required")
+        raise bad("gid is required")
     if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 19:
         value = int(value)
     if type(value) is not int or not 0 < value <= _MAX_GID:
-        raise _bad("gid must be a positive integer")
+        raise bad("gid must be a positive integer")
     return value
 
 
@@ -90,9 +76,9 @@ def usernames(obj, allow_empty=False):
     if value is None:
         value = []
     if type(value) is not list:
-        raise _bad("usernames must be an array of usernames")
+        raise bad("usernames must be an array of usernames")
     if not value and not allow_empty:
-        raise _bad("usernames must name at least one user")
+        raise bad("usernames must name at least one user")
     if len(value) > MAX_USERNAMES:
         raise JimError(errors.TOO_MANY, f"at most {MAX_USERNAMES} usernames per call")
     return tuple(username(name, "each of usernames") for name in value)
@@ -113,21 +99,21 @@ def group_request(obj):
     """A cmd 111 body as a L{GroupRequest}; JimError(BAD_REQUEST or TOO_MANY) otherwise."""
     op = obj.get("op")
     if op is None:
-        raise _bad(f"op is required: one of {', '.join(OPS)}")
+        raise bad(f"op is required: one of {', '.join(OPS)}")
     if op not in OPS:  # a number, a list... is no op either
-        raise _bad(f"op must be one of {', '.join(OPS)}")
+        raise bad(f"op must be one of {', '.join(OPS)}")
     if op == LIST:
         return GroupRequest(op)
     if op == CREATE:
-        return GroupRequest(op, name=_text(obj, "name", required=True),
-                            desc=_text(obj, "desc"), usernames=usernames(obj, allow_empty=True))
+        return GroupRequest(op, name=text(obj, "name", required=True),
+                            desc=text(obj, "desc"), usernames=usernames(obj, allow_empty=True))
     number = gid(obj)
     if op in (INFO, EXIT):
         return GroupRequest(op, number)
     if op == UPDATE:
-        name, desc = _text(obj, "name"), _text(obj, "desc")
+        name, desc = text(obj, "name"), text(obj, "desc")
         if name is None and desc is None:
-            raise _bad("update takes name, desc or both")
+            raise bad("update takes name, desc or both")
         return GroupRequest(op, number, name=name, desc=desc)
     return GroupRequest(op, number, usernames=usernames(obj))
 
@@ -136,5 +122,5 @@ def profile_request(obj):
     """A cmd 113 body: the username it asks for."""
     name = obj.get("username")
     if name is None:
-        raise _bad("username is required")
+        raise bad("username is required")
     return username(name)

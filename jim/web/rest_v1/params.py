@@ -6,6 +6,7 @@ import re
 from jim import errors
 from jim.errors import JimError
 from jim.model import MAX_INT64
+from jim.wire.fields import bad, text  # noqa: F401 (the REST handlers' names for them)
 
 #: JMessage's usernames: 4 to 128 bytes, a letter or digit, then letters, digits, _ . - @
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-@]{3,127}")
@@ -13,10 +14,6 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-@]{3,127}")
 PAGE_MAX = 500
 _TRUE = ("true", "1")
 _FALSE = ("false", "0")
-
-
-def bad(detail):
-    return JimError(errors.BAD_REQUEST, detail)
 
 
 def username(value, field="username"):
@@ -120,12 +117,3 @@ def array(mapping, field, what=None):
     return value
 
 
-def text(mapping, field, required=False, default=None):
-    value = mapping.get(field)
-    if value is None:
-        if required:
-            raise bad(f"{field} is required")
-        return default
-    if type(value) is not str:
-        raise bad(f"{field} must be a string")
-    return value
