@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from jim import errors, model
 from jim.core import secret_box
 from jim.core.accounts import secret_hash
+from jim.core.steps import run_each
 from jim.core.users import NAME_BYTES, check_text
 from jim.errors import JimError
 from jim.model import App, Kick
@@ -210,15 +211,8 @@ class Apps:
     async def _leave_other_apps(self, key):
         """Run every step of L{on_delete}; how many failed (each logged)."""
         others = [other for other in await self.accounts.every_app_key() if other != key]
-        failed = 0
-        for leave in self.on_delete:
-            try:
-                await leave(key, others)
-            except Exception:  # the app is gone: what is left of it is logged, not undone
-                failed += 1
-                self.log.failure("after app {app} was deleted, {step} failed", app=key,
-                                 step=getattr(leave, "__qualname__", repr(leave)))
-        return failed
+        return await run_each(self.on_delete, (key, others), self.log,
+                              "after app {app} was deleted, {step} failed", app=key)
 
     async def _forget_entries_about(self, key):
         """Forget what the users of every other app keep about the deleted app's users (cross-app

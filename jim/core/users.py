@@ -17,6 +17,7 @@ from jim import errors, model
 from jim.core.cache import Bounded, SharedLoads
 from jim.core.events import card
 from jim.core.passwords import salt_of
+from jim.core.steps import run_each
 from jim.errors import JimError
 from jim.model import Invalidate, Kick, User
 
@@ -118,11 +119,6 @@ def check_password(password):
     if not low <= _bytes(password) <= high:
         raise JimError(errors.BAD_REQUEST, f"password must be {low} to {high} bytes")
     return password
-
-
-def _step_name(step):
-    """How the log names a cleanup step: its qualified name (Groups.user_deleted, say)."""
-    return getattr(step, "__qualname__", None) or repr(step)
 
 
 class Users:
@@ -300,14 +296,9 @@ class Users:
         self.bus.publish(Invalidate(model.USERS_AREA, app, username, self.bus.node))
         event = self.events.make(model.USER_DELETED, app, users=[card(user)])
         self.bus.publish(Kick(app, username, "user deleted", event))
-        failed = 0
-        for forget in self.on_delete:
-            try:
-                await forget(app, username)
-            except Exception:  # the user is gone: what is left of it is logged, not undone
-                failed += 1
-                self.log.failure("cleaning up after user {user} of app {app} failed in {step}",
-                                 user=username, app=app, step=_step_name(forget))
+        failed = await run_each(self.on_delete, (app, username), self.log,
+                                "cleaning up after user {user} of app {app} failed in {step}",
+                                user=username, app=app)
         if failed:
             raise JimError(errors.SERVER_ERROR, f"user {username!r} is deleted, but {failed} of"
                            f" {len(self.on_delete)} cleanup steps failed (see the server log)")
