@@ -1,23 +1,8 @@
 """JMessage's Web SDK on a page served over https: the SDK talks to the server over wss://."""
-import pytest
 
 from tests.browser.jmessage_page import (PAGE, PAGE_PATH, STATIC_SDK, call, register,
                                          sign_in, wait_for_messages)
-from tests.support.certs import write_pair
-from tests.support.pw import JimProcess, browser, pages  # noqa: F401 (pytest fixtures)
-
-
-@pytest.fixture
-def tls_jim(tmp_path):
-    cert, key = write_pair(str(tmp_path / "tls"))
-    (tmp_path / "data").mkdir()
-    server = JimProcess(str(tmp_path / "data"), ("--open-registration", "--tls-cert", cert,
-                                                 "--tls-key", key))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.support.pw import browser, pages, tls_jim  # noqa: F401 (pytest fixtures)
 
 
 def test_a_page_over_https_chats_over_wss(tls_jim, pages):

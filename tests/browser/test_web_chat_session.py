@@ -2,15 +2,13 @@
 history; a server killed mid-chat loses nothing; a reload while the server is away, a token
 the server refuses; a page whose host configured the SDK with a signature first; presence;
 a phone-sized screen; the page over https."""
-import pytest
 
 from tests.browser.chat_page import (badge, forget_refused_connections, messages, open_chat,
                                      open_conversation, open_with, register, rest, say,
                                      shown_texts, sign_in, signed_in, wait_for_state,
                                      wait_for_text, wait_shown)
 from tests.browser.jmessage_page import PASSWORD, v1_config
-from tests.support.certs import write_pair
-from tests.support.pw import JimProcess, browser, jim, pages  # noqa: F401 (pytest fixtures)
+from tests.support.pw import browser, jim, pages, tls_jim  # noqa: F401 (pytest fixtures)
 
 PHONE = {"width": 390, "height": 844}
 #: JavaScript run before the page's own: while sessionStorage's "test.unreachable" is above 0,
@@ -195,19 +193,6 @@ def test_a_phone_sized_screen_has_no_horizontal_scroll(jim, pages):
     alice.click("#back-button")
     alice.wait_for_selector(".sidebar", state="visible")
     assert alice.is_hidden("#composer") and alice.evaluate(no_scroll)
-
-
-@pytest.fixture
-def tls_jim(tmp_path):
-    cert, key = write_pair(str(tmp_path / "tls"))
-    (tmp_path / "data").mkdir()
-    server = JimProcess(str(tmp_path / "data"), ("--open-registration", "--tls-cert", cert,
-                                                 "--tls-key", key))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_the_page_over_https_talks_over_wss(tls_jim, pages):

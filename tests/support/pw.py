@@ -25,6 +25,7 @@ from contextlib import suppress
 import pytest
 
 from tests.support.browser import CHROMIUM_FLAGS, chromium_or_skip
+from tests.support.certs import write_pair
 from tests.support.server import REPOSITORY_ROOT, ServerFiles, free_port
 
 START_TIMEOUT = 20.0
@@ -169,3 +170,17 @@ def jim(request):
             yield server
         finally:
             server.stop()
+
+
+@pytest.fixture
+def tls_jim(tmp_path):
+    """L{jim} serving TLS too (a development certificate of its own, on the one port)."""
+    cert, key = write_pair(str(tmp_path / "tls"))
+    (tmp_path / "data").mkdir()
+    server = JimProcess(str(tmp_path / "data"), ("--open-registration", "--tls-cert", cert,
+                                                 "--tls-key", key))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
