@@ -61,7 +61,6 @@ from jim.interfaces import IMessageStore
 from jim.model import GROUP, MAX_INT64, SINGLE, Message, Resent
 from jim.store import (
     check_paging,
-    conversation_of,
     conversation_to,
     group_conversation,
     private_conversation,
@@ -106,21 +105,13 @@ def hour_member(hour):
     return f"{hour + HOUR_SHIFT:020d}"
 
 
-def _report_indexes(message):
-    """The users' report indexes that hold a message: a group or chat room message's sender's;
-    none for a private message (a user's scope reads it from the conversation's history)."""
-    if message.target_type == SINGLE:
-        return []
-    return [report_key(message.app, "user", message.sender)]
-
-
 @functools.lru_cache(maxsize=16384)
 def _conversation_keys(app, sender, target_type, target):
     """What an append names for a message of C{sender} to C{target}: C{(keys, p, private,
     indexes)}, its keys (its conversation's history and list of ids, the p (as text)
     private-conversation sets it enters, then its report indexes), its conversation's key
     when private ('' if not) and the report indexes among the keys. Made once for each
-    sender and target of the last many (every message names them)."""
+    sender and target of the last many (every message names them, and a retraction too)."""
     conversation = conversation_to(sender, target_type, target)
     keys = [key(app, "history", conversation), key(app, "message-ids", conversation)]
     private = ""
@@ -130,6 +121,8 @@ def _conversation_keys(app, sender, target_type, target):
         if target != sender:
             keys.append(key(app, "private", target))
     p = str(len(keys) - 2)
+    # a group or chat room message is in its sender's report index; a private one is not (a
+    # user's report scope reads it from the conversation's history)
     indexes = () if target_type == SINGLE else (report_key(app, "user", sender),)
     return (*keys, *indexes), p, private, indexes
 
@@ -334,9 +327,10 @@ class RedisMessages:
             raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")
         # its conversation and created never change; the script checks the rest again
         entry = f"{history_head(message.created)}{message.id:020d}"
+        keys, _, _, indexes = _conversation_keys(app, message.sender, message.target_type,
+                                                 message.target)
         value = await self._client.run(
-            RETRACT, [key(app, "messages"), key(app, "history", conversation_of(message)),
-                      report_key(app, "log"), *_report_indexes(message)],
+            RETRACT, [key(app, "messages"), keys[0], report_key(app, "log"), *indexes],
             [str(message.id), entry])
         return stored_message(app, message.id, value)
 
