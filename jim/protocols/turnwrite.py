@@ -16,16 +16,16 @@ while Twisted still holds unsent bytes for that connection, which must leave fir
 through C{transport.write} as usual, so flow control, C{pauseProducing} and error handling
 stay Twisted's. Only plain TCP transports take the short way; TLS and every other transport
 are written to at once, as before.
+
+Whether Twisted holds unsent bytes for a connection is asked of its reactor through the public
+C{IReactorFDSet.getWriters}: a TCP connection is registered for writability exactly while its
+buffer is not empty (or it is closing, which is checked first), so a connection among the
+writers has bytes queued ahead of this turn's. The writers are listed once a flush.
 """
 from twisted.internet import tcp
 
 
 _TCP_SERVER = tcp.Server  # (one global look-up a write, not two)
-
-
-def _queue_is_empty(transport):
-    """Whether Twisted holds no unsent bytes for C{transport} (a L{tcp.Server})."""
-    return transport.offset == len(transport.dataBuffer) and not transport._tempDataLen
 
 
 class TurnWriter:
@@ -56,23 +56,41 @@ class TurnWriter:
         """Send everything written this turn."""
         self._call = None
         pending, self._pending = self._pending, {}
+        if not pending:
+            return
+        writers = _Writers()
         for transport, chunks in pending.items():
-            _send(transport, chunks)
+            _send(transport, chunks, writers)
 
     def flush_one(self, transport):
         """Send what C{transport} was written this turn now (before closing it)."""
         chunks = self._pending.pop(transport, None)
         if chunks is not None:
-            _send(transport, chunks)
+            _send(transport, chunks, _Writers())
 
     def discard(self, transport):
         """Forget what a lost connection was written this turn."""
         self._pending.pop(transport, None)
 
 
-def _send(transport, chunks):
+class _Writers:
+    """The descriptors a reactor watches for writability, asked once (a flush's)."""
+
+    def __init__(self):
+        self._reactor = None
+        self._writers = None
+
+    def __contains__(self, transport):
+        reactor = transport.reactor
+        if reactor is not self._reactor:  # (one reactor in practice: asked once)
+            self._reactor = reactor
+            self._writers = set(reactor.getWriters())
+        return transport in self._writers
+
+
+def _send(transport, chunks, writers):
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if transport.connected and not transport.disconnecting and _queue_is_empty(transport):
+    if transport.connected and not transport.disconnecting and transport not in writers:
         try:
             sent = transport.socket.send(data)
         except OSError:
