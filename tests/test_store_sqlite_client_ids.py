@@ -45,6 +45,34 @@ class ReopenedStoreTests(unittest.TestCase):
         self.assertTrue(may_hold("app", "u1", "new"))
 
 
+class GrowingStoreTests(unittest.TestCase):
+    @defer.inlineCallbacks
+    def test_a_full_filter_is_read_again_bigger(self):
+        """A store whose filter passes its capacity reads its client ids again into a bigger
+        one: "no" becomes right again for nearly every id never sent, and no id sent, before,
+        during or after that read, is ever a "no"."""
+        path = self.mktemp() + "/jim.db"
+        store = SqliteStore(path, reactor, client_ids=16)  # room for 51 keys at the start
+        yield store.start()
+        self.addCleanup(store.stop)
+        may_hold = store.messages.may_hold_client_id
+        yield defer.ensureDeferred(until(lambda: not may_hold("app", "u0", "never sent")))
+        # 600 keys in the 512 bits of the smallest filter: it says "maybe" to most ids
+        yield defer.gatherResults([store.messages.add_message(chat(f"u{n % 5}", "bob", f"c{n}"))
+                                   for n in range(600)])
+        for n in range(600, 650):  # while it is read again: these are kept meanwhile
+            store.messages.add_message(chat(f"u{n % 5}", "bob", f"c{n}"))
+
+        def wrong():
+            return sum(may_hold("app", "u1", f"other{n}") for n in range(1000))
+
+        yield defer.ensureDeferred(until(lambda: wrong() < 50))
+        yield store.messages.add_message(chat("u1", "bob", "after"))
+        for n in range(650):
+            self.assertTrue(may_hold("app", f"u{n % 5}", f"c{n}"), n)
+        self.assertTrue(may_hold("app", "u1", "after"))
+
+
 class SliceTests(unittest.TestCase):
     def test_slices_cover_the_index_whatever_their_size(self):
         db = sqlite3.connect(":memory:", isolation_level=None)

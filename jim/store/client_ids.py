@@ -11,7 +11,8 @@ It is a Bloom filter of C{(app, sender, client id)}: a "no" is always right (eve
 store holds was added), a "maybe" may be wrong (about one in a hundred while it holds no more
 than it was sized for, more past that; a wrong "maybe" costs only the read it would have cost
 anyway). Until it is loaded with what the store held when it opened (L{load}), it answers
-"maybe" for everything. Pure: the store feeds it.
+"maybe" for everything. Once it holds more than it was sized for, it asks to be read again,
+bigger (C{on_full}). Pure: the store feeds it.
 """
 
 #: bits a key, and hashes a key: about 1% of "maybe" for keys never added, at capacity
@@ -21,10 +22,10 @@ HASHES = 4
 MIN_CAPACITY = 1 << 16
 
 
-def size_for(count):
+def size_for(count, minimum=MIN_CAPACITY):
     """The number of bits (a power of two) of a filter for C{count} keys, with room to
-    double."""
-    wanted = max(MIN_CAPACITY, 2 * count) * BITS_PER_KEY
+    double, and for at least C{minimum} keys."""
+    wanted = max(minimum, 2 * count) * BITS_PER_KEY
     return 1 << (wanted - 1).bit_length()
 
 
@@ -56,26 +57,30 @@ class Bits:
                 return False
         return True
 
-    def merge(self, other):
-        """Add every key of C{other} (a Bits of the same size)."""
-        if other.size != self.size:
-            raise ValueError("only filters of one size merge")
-        merged = int.from_bytes(self._bits, "little") | int.from_bytes(other._bits, "little")
-        self._bits[:] = merged.to_bytes(len(self._bits), "little")
-
 
 class ClientIdFilter:
     """What a store may hold, as L{Bits} of C{(app, sender, client id)}.
 
     The store calls L{added} for every message with a client id it is given, and L{load}
-    once, with the bits of what it held when it opened (made with L{bits_for} off the main
-    thread, while the store is already taking messages: those go in too)."""
+    with the bits of what it held when it began reading them (made with L{bits_for} off the
+    main thread, while the store is already taking messages: those go in too).
 
-    def __init__(self):
+    It grows: once it holds more keys than it was sized for (its C{capacity}), its "maybe"s
+    become more frequent, so it calls C{on_full(held)} (once) and keeps what is added from then
+    on; the store reads its keys again into bigger bits and calls L{load}, or L{reload_failed}.
+    Meanwhile the full filter goes on answering, and stays right: it still holds every key.
+
+    @param on_full: called with the keys held when it passes its capacity (None: it never
+        grows).
+    """
+
+    def __init__(self, on_full=None):
         self._bits = None  # None until loaded: everything "maybe"
-        self._meanwhile = []  # keys added while loading
-        self.added_since_load = 0
+        self._meanwhile = []  # keys added while its bits are read; None while not reading
+        self._on_full = on_full
+        self.held = 0  # keys loaded and added since (a key added twice counts twice)
         self.capacity = 0
+        self._grow_at = 0  # held past which on_full is called
 
     @staticmethod
     def bits_for(count, keys):
@@ -86,31 +91,50 @@ class ClientIdFilter:
             bits.add(key)
         return bits
 
-    def load(self, bits):
-        """What the store held when it opened: from now on, "no" is answered."""
-        for key in self._meanwhile:
+    def load(self, bits, count):
+        """What the store held when it began reading (C{count} keys, about): from now on,
+        "no" is answered from C{bits}, with what was added meanwhile."""
+        meanwhile = self._meanwhile or ()
+        for key in meanwhile:
             bits.add(key)
-        self._meanwhile = []
+        self._meanwhile = None
         self._bits = bits
-        self.capacity = bits.size // BITS_PER_KEY
+        self.held = count + len(meanwhile)
+        self.capacity = self._grow_at = bits.size // BITS_PER_KEY
 
     @property
     def loaded(self):
         return self._bits is not None
+
+    @property
+    def reading(self):
+        """Whether its bits are being read (at the start, or to grow)."""
+        return self._meanwhile is not None
 
     def abandon(self):
         """It will not be loaded (the store could not read its ids): "maybe" it stays, and
         nothing more is kept for the load."""
         self._meanwhile = None
 
+    def reload_failed(self):
+        """The bigger bits could not be read: the full ones go on, and it asks again once it
+        holds twice as many keys."""
+        self._meanwhile = None
+        self._grow_at = 2 * self.held
+
     def added(self, app, sender, client_id):
         key = (app, sender, client_id)
-        if self._bits is None:
-            if self._meanwhile is not None:
-                self._meanwhile.append(key)
-        else:
-            self._bits.add(key)
-            self.added_since_load += 1
+        meanwhile = self._meanwhile
+        if meanwhile is not None:
+            meanwhile.append(key)
+        bits = self._bits
+        if bits is None:
+            return
+        bits.add(key)
+        self.held += 1
+        if self.held > self._grow_at and meanwhile is None and self._on_full is not None:
+            self._meanwhile = []
+            self._on_full(self.held)
 
     def may_hold(self, app, sender, client_id):
         """False only if no message of C{sender} with C{client_id} was added."""

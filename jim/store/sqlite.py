@@ -25,7 +25,7 @@ from jim.store import check_page, with_id
 from jim.store import sqlite_forget_queries as forgetting
 from jim.store import sqlite_history_queries as history
 from jim.store import sqlite_message_queries as q
-from jim.store.client_ids import ClientIdFilter
+from jim.store.client_ids import MIN_CAPACITY, ClientIdFilter
 from jim.store.serial_thread import SerialThread, observe, server_error, settle
 from jim.store.sqlite_apps import SqliteApps
 from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
@@ -89,6 +89,7 @@ class SqliteStore(WalCheckpoints):
     @param early_ids: how many ids L{reserve_id} may hand out beyond the last committed
         message (0: it never does). Each start skips as many ids.
     @param wal_size_limit: bytes the WAL file is cut back to when it starts over.
+    @param client_ids: the fewest keys the filter of client ids is sized for (it grows).
     """
 
     log = Logger()
@@ -98,7 +99,8 @@ class SqliteStore(WalCheckpoints):
     def __init__(self, path, reactor, metrics=None, synchronous="full", max_batch=2000,
                  commit_gap=COMMIT_GAP_SECONDS, busy_timeout=5.0,
                  checkpoint_every=CHECKPOINT_SECONDS, index_every=history.INDEX_EVERY,
-                 early_ids=EARLY_IDS, wal_size_limit=WAL_SIZE_LIMIT):
+                 early_ids=EARLY_IDS, wal_size_limit=WAL_SIZE_LIMIT,
+                 client_ids=MIN_CAPACITY):
         if synchronous not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {sorted(_SYNCHRONOUS)}: {synchronous!r}")
         self.path = os.fspath(path)
@@ -135,7 +137,9 @@ class SqliteStore(WalCheckpoints):
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
-        self._client_ids = ClientIdFilter()  # filled from the file once it is open
+        # filled from the file once it is open, and again, bigger, whenever it is full
+        self._client_ids = ClientIdFilter(on_full=self._client_ids_full)
+        self._client_ids_minimum = client_ids
         self._flush_call = None  # the callLater that hands the next batch to the writer
         self._in_flight = False  # a batch is being committed
         self._last_flush = None  # reactor.seconds() when the last batch was handed over
@@ -191,8 +195,8 @@ class SqliteStore(WalCheckpoints):
             self._state = _RUNNING
             self._checkpoint_call = self._reactor.callLater(self._checkpoint_every,
                                                             self._checkpoint)
-            loading = defer.ensureDeferred(load_client_ids(self.read, self._client_ids,
-                                                           self.log))
+            loading = defer.ensureDeferred(load_client_ids(
+                self.read, self._client_ids, self.log, self._client_ids_minimum))
             loading.addErrback(self._client_ids_failed)
         self.log.info(
             "opened store {path} at schema version {version} (found {before}), next message id"
@@ -468,6 +472,26 @@ class SqliteStore(WalCheckpoints):
         jim.store.client_ids)."""
         return self._client_ids.may_hold(app, sender, client_id)
 
+    def _client_ids_full(self, held):
+        """The filter holds more keys than it was sized for: read them again, bigger."""
+        self.log.info("the filter of client ids holds {held} keys, more than the {capacity} it"
+                      " was sized for: reading them again into a bigger one", held=held,
+                      capacity=self._client_ids.capacity)
+        growing = defer.ensureDeferred(self._grow_client_ids())
+        growing.addErrback(self._client_ids_not_grown)
+
+    async def _grow_client_ids(self):
+        # A write queued now commits after every message the filter was given before it, so
+        # the reads that follow find them all in the file; those given later, the filter keeps.
+        await self.write(_nothing)
+        await load_client_ids(self.read, self._client_ids, self.log, self._client_ids_minimum)
+
+    def _client_ids_not_grown(self, failure):
+        self._client_ids.reload_failed()
+        if self._state is _RUNNING:  # not a stop while reading them
+            self.log.failure("could not read the client ids of {path} into a bigger filter:"
+                             " the full one goes on, with more reads", failure, path=self.path)
+
     def _client_ids_failed(self, failure):
         self._client_ids.abandon()  # "maybe" stays the answer: every such chat reads
         if self._state is _RUNNING:  # not a stop while reading them
@@ -498,3 +522,7 @@ class SqliteStore(WalCheckpoints):
                           " checkpoint: {error}", error=result.getErrorMessage())
             self._unindexed = max(self._unindexed, 1)
 
+
+
+def _nothing(db):
+    """A write job that writes nothing: its commit follows those of every job before it."""

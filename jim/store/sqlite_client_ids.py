@@ -1,15 +1,15 @@
 # -*- test-case-name: tests.test_store_sqlite_client_ids -*-
 """The client ids an SQLite file holds, read into a L{jim.store.client_ids.ClientIdFilter}
-when the store opens.
+when the store opens, and again, into bigger bits, when the filter is full.
 
 The reads go through the store's reader thread a slice at a time (L{SLICE} messages), so that
-the reads of the clients starting to use the store go between them; the filter answers "maybe"
-until the last slice is in. The index of client ids (C{messages_by_client_id}) holds everything
+the reads of the clients using the store go between them; at the start the filter answers
+"maybe" until the last slice is in, when it grows the full filter answers meanwhile. The index of client ids (C{messages_by_client_id}) holds everything
 they read: the messages table itself is not read.
 """
 import time
 
-from jim.store.client_ids import Bits, size_for
+from jim.store.client_ids import MIN_CAPACITY, Bits, size_for
 
 #: messages a read adds to the filter
 SLICE = 50_000
@@ -41,16 +41,21 @@ def add_client_ids(db, bits, after, count=SLICE):
     return last, added == count
 
 
-async def load_client_ids(read, client_ids, log):
+async def load_client_ids(read, client_ids, log, minimum=MIN_CAPACITY):
     """Fill C{client_ids} with what the file holds, reading with C{read} (the store's
-    L{jim.store.sqlite.SqliteStore.read}). Fails as the reads do (a store stopped meanwhile)."""
+    L{jim.store.sqlite.SqliteStore.read}), in bits sized for twice that (and at least
+    C{minimum} keys). Fails as the reads do (a store stopped meanwhile). Every key the filter
+    was given must be in the file or keep coming to it (L{ClientIdFilter.reading}) before the
+    first read."""
     started = time.monotonic()
+    growing = client_ids.loaded
     count = await read(count_client_ids)
-    bits = Bits(size_for(count))  # filled on the reader thread; this one reads it only later
+    bits = Bits(size_for(count, minimum))  # filled on the reader thread, read here only later
     after, more = None, True
     while more:
         after, more = await read(add_client_ids, bits, after)
-    client_ids.load(bits)
-    log.info("loaded the client ids of {count} messages in {seconds:.1f} s: a chat with a new"
-             " client id no longer reads the store to check it", count=count,
-             seconds=time.monotonic() - started)
+    client_ids.load(bits, count)
+    log.info("{what} the client ids of {count} messages in {seconds:.1f} s, room for"
+             " {capacity}: a chat with a new client id does not read the store to check it",
+             what="grew the filter of" if growing else "loaded", count=count,
+             capacity=client_ids.capacity, seconds=time.monotonic() - started)
