@@ -14,14 +14,16 @@ from jim.redis.client import Script
 #: or two) and its sender's report index (one for a group or chat room message, none for a
 #: private one, which a user's report scope reads from its history).
 #: ARGV[1]: a JSON array with, for each message, an array of texts: p (how many
-#: private-conversation sets), the id it was built with ('' for the next one), its JSON, the
-#: head of its history entry ('' for none), its client-id field ('' for none), its
-#: conversation key ('' when p is 0), u (how many report indexes: 0 or 1), the place of its
-#: hour among the batch's hours (1 for ARGV[2]), its field of the hour's counts (C{<target
-#: type>:<msg type>}), its sender, its gid ('' for none), and '1' to store it only if its
-#: client id was never stored ('' for always). (One argument rather than one per field: a
-#: command's arguments cost a client far more to encode than a JSON text, and cjson reads texts
-#: back exactly.) ARGV[2], ...: the batch's hours, as members of the report hours.
+#: private-conversation sets), the id it was built with ('' for the next one), the head of its
+#: history entry ('' for none), its client-id field ('' for none), its conversation key (''
+#: when p is 0), u (how many report indexes: 0 or 1), the place of its hour among the batch's
+#: hours (1 for ARGV[2]), its field of the hour's counts (C{<target type>:<msg type>}), its
+#: sender, its gid ('' for none), and '1' to store it only if its client id was never stored
+#: ('' for always). (One argument rather than one per field: a command's arguments cost a
+#: client far more to encode than a JSON text, and cjson reads texts back exactly.) Then the
+#: batch's hours, as members of the report hours (ARGV[2], ...), then each message's JSON, in
+#: the order of ARGV[1] (arguments of their own: inside ARGV[1] every quote of theirs would be
+#: escaped, and unescaping them cost the script more than reading the rest).
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id,
 #: C{[id, JSON]} of the first message with its client id for one stored only once that was.
 #: The whole batch is one SET, one HSET, one ZADD for each history it touches and one RPUSH
@@ -76,13 +78,16 @@ local function note(name, member)
     set[#set + 1] = member
   end
 end
-local k = 3 * #ARGV + 3  -- after the hours' keys
-for _, entry in ipairs(cjson.decode(ARGV[1])) do
-  local p, u, hour = tonumber(entry[1]), tonumber(entry[7]), tonumber(entry[8])
-  local given, value, head, client = entry[2], entry[3], entry[4], entry[5]
+local entries = cjson.decode(ARGV[1])
+local hours_end = #ARGV - #entries  -- ARGV[hours_end + i]: the JSON of entry i
+local k = 3 * hours_end + 3  -- after the hours' keys
+for i, entry in ipairs(entries) do
+  local p, u, hour = tonumber(entry[1]), tonumber(entry[6]), tonumber(entry[7])
+  local given, head, client = entry[2], entry[3], entry[4]
+  local value = ARGV[hours_end + i]
   local r = k + 1 + p
   local first = nil
-  if entry[12] == '1' then  -- once: a client id sent before is answered with its first message
+  if entry[11] == '1' then  -- once: a client id sent before is answered with its first message
     first = seen[client]
     if first == nil then
       local found = redis.call('HGET', KEYS[3], client)
@@ -121,10 +126,10 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
       add(KEYS[5], ARGV[hour + 1])
     end
     local figures = 3 * hour + 3
-    tally(KEYS[figures], entry[9])
-    note(KEYS[figures + 1], entry[10])
-    if entry[11] ~= '' then
-      note(KEYS[figures + 2], entry[11])
+    tally(KEYS[figures], entry[8])
+    note(KEYS[figures + 1], entry[9])
+    if entry[10] ~= '' then
+      note(KEYS[figures + 2], entry[10])
     end
     local list = KEYS[k + 1]
     local pushed = lists[list]
@@ -135,7 +140,7 @@ for _, entry in ipairs(cjson.decode(ARGV[1])) do
     end
     pushed[#pushed + 1] = field
     if p > 0 and pushed.private == nil then
-      pushed.private = {entry[6], KEYS[k + 2], KEYS[k + 1 + p]}
+      pushed.private = {entry[5], KEYS[k + 2], KEYS[k + 1 + p]}
     end
     if client ~= '' and redis.call('HSETNX', KEYS[3], client, field) == 1 then
       seen[client] = {field, value}

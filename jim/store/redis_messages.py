@@ -149,7 +149,7 @@ class RedisMessages:
         self._client = client
         self._reactor = reactor
         self._metrics = metrics
-        # app -> the appends not sent yet: [(message, keys, args, then, then's args), ...]
+        # app -> the appends not sent yet: [(message, keys, args, JSON, then, then's args), ...]
         self._waiting = {}
         self._in_flight = {}  # app -> how many of its scripts are in flight (1 or more)
         self._sending = None  # the call that sends this turn's appends
@@ -198,7 +198,7 @@ class RedisMessages:
         try:
             if not -_SHIFT <= message.created <= MAX_INT64:
                 raise JimError(errors.BAD_REQUEST, f"created {message.created} is not an int64")
-            value = orjson.dumps(message[2:]).decode()
+            value = orjson.dumps(message[2:])
         except (JimError, TypeError, orjson.JSONEncodeError) as e:
             self._answer(then, Failure(e if isinstance(e, JimError) else JimError(
                 errors.BAD_REQUEST, f"a message that cannot be stored: {e}")), args, message)
@@ -213,7 +213,7 @@ class RedisMessages:
         else:
             head = history_head(message.created)
         # the reports' share (jim.store.redis_reports): the users' indexes, the hour's figures
-        values = [p, given, value, head, client, private, str(len(indexes)),
+        values = [p, given, head, client, private, str(len(indexes)),
                   "",  # the place of its hour: given by _write
                   message.target_type + ":" + message.msg_type, message.sender,
                   message.target if message.target_type == GROUP else "",
@@ -221,7 +221,7 @@ class RedisMessages:
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
-        waiting.append((message, keys, values, then, args))
+        waiting.append((message, keys, values, value, then, args))
         if self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
             self._sending = self._reactor.callLater(0, self._send_all)
 
@@ -256,20 +256,21 @@ class RedisMessages:
                 report_key(app, "log"), report_key(app, "hours")]
         hours = {}  # the batch's hours: each one's keys are named once, not once a message
         entries = []
-        for message, _, entry_args, _, _ in batch:
+        for message, _, entry_args, _, _, _ in batch:
             hour = hour_of(message.created)
             place = hours.get(hour)
             if place is None:
                 place = hours[hour] = len(hours) + 1
                 keys += [report_key(app, figure, str(hour))
                          for figure in ("counts", "sender", "group")]
-            entry_args[7] = str(place)  # (a batch is written once)
+            entry_args[6] = str(place)  # (a batch is written once)
             entries.append(entry_args)
-        for _, entry_keys, _, _, _ in batch:
+        for _, entry_keys, _, _, _, _ in batch:
             keys += entry_keys
         started = self._reactor.seconds()
         d = self._client.run(APPEND, keys, [orjson.dumps(entries),
-                                            *[hour_member(hour) for hour in hours]])
+                                            *[hour_member(hour) for hour in hours],
+                                            *[value for _, _, _, value, _, _ in batch]])
         d.addBoth(self._written, app, batch, started)
 
     def _written(self, reply, app, batch, started):
@@ -284,9 +285,9 @@ class RedisMessages:
                 else with_id(message, new_id) if new_id else Failure(JimError(
                     errors.SERVER_ERROR, f"message id {message.id} is not above the last id"
                     f" of app {app}"))
-                for (message, _, _, _, _), new_id in zip(batch, reply)
+                for (message, _, _, _, _, _), new_id in zip(batch, reply)
             ]
-        for (message, _, _, then, args), result in zip(batch, results):
+        for (message, _, _, _, then, args), result in zip(batch, results):
             self._answer(then, result, args, message)
         in_flight = self._in_flight.pop(app) - 1
         if in_flight:
