@@ -15,7 +15,7 @@ from tests.support.model_strategies import (
     texts,
 )
 
-NAMES = (b"delivery", b"kick", b"invalidate", b"rates")
+NAMES = (b"message", b"delivery", b"kick", b"invalidate", b"rates")
 
 MESSAGE = Message(
     41, "app", "ali\u00e7e", model.GROUP, "10000000", model.CUSTOM,
@@ -106,10 +106,25 @@ class RoundTripTests(SynchronousTestCase):
         self.assert_round_trip(value)
 
     def test_the_name_comes_first(self):
-        for value, name in ((Delivery("app", MESSAGE, ()), b"delivery "),
+        for value, name in ((Delivery("app", MESSAGE, ()), b"message "),
+                            (Delivery("app", event_of(model.USER_UPDATED), ()), b"delivery "),
                             (Kick("app", "a", "r"), b"kick "),
                             (Invalidate(model.APPS_AREA, "app", "app"), b"invalidate ")):
             self.assertTrue(busjson.encode(value).startswith(name), name)
+
+    def test_a_message_delivery_is_one_flat_array(self):
+        delivery = Delivery("app", MESSAGE, ("bob", "carol"), "node-a:3", "g1")
+        self.assertEqual(orjson.loads(busjson.encode(delivery)[len(b"message "):]),
+                         ["app", ["bob", "carol"], "node-a:3", "g1", *orjson.loads(
+                             orjson.dumps(list(MESSAGE)))])
+
+    @given(deliveries.filter(lambda d: type(d.item) is Message))
+    def test_the_object_form_of_a_message_delivery_is_read_too(self, delivery):
+        """As nodes wrote it before the flat form (a cluster upgraded one node at a time)."""
+        body = {"app": delivery.app, "to": list(delivery.recipients),
+                "exclude": delivery.exclude, "alias": delivery.alias,
+                "message": list(delivery.item)}
+        self.assertEqual(busjson.decode(b"delivery " + orjson.dumps(body)), delivery)
 
     def test_only_bus_values_are_encoded(self):
         for value in (MESSAGE, event_of(model.USER_UPDATED), None, {"app": "x"}):
@@ -130,6 +145,12 @@ class MalformedTests(SynchronousTestCase):
             b'delivery {"app":"a","to":[],"exclude":null,"alias":null,"message":[1]}',
             b'delivery {"app":"a","to":[],"exclude":null,"alias":null,"event":{}}',
             b'delivery {"app":"a","to":[],"exclude":null,"alias":null,"event":{"x":1}}',
+            b"message {}", b"message []", b"message null", b'message ["a",[],null,null]',
+            b'message ["a",[],null,null,' + b"1," * 14 + b"1]",
+            b'message ["a","bob",null,null,' + orjson.dumps(list(MESSAGE))[1:],
+            b'message ["a",[7],null,null,' + orjson.dumps(list(MESSAGE))[1:],
+            b'message [1,[],null,null,' + orjson.dumps(list(MESSAGE))[1:],
+            b'message ["a",[],null,null,' + orjson.dumps(list(MESSAGE))[1:-1] + b",1]",
             b'kick {"app":"a","user":"u","reason":"r","keep":null,"event":{"users":[[]]}}',
             b"unknown {}", b"Delivery {}", b"\xff\xfe", b'invalidate ["a","b","c","d"',
             b'invalidate ["a","b","c","d","e"]', b'invalidate ["a","b","c","d"] trailing',
