@@ -83,6 +83,16 @@ class ClusterTests(SynchronousTestCase):
         self.assertTrue(self.presence.is_online("app", "ann"))
         self.assertFalse(self.presence.online_beyond("app", "ann", "b"))
 
+    def test_a_user_whose_one_connection_is_excluded_is_on_no_node(self):
+        self.presence.connect("app", "ann", "a:1", "tcp")
+        self.presence.remote_up("b", "app", "bob", "b:1", "ws")
+        self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:1"), {"b": ["bob"]})
+        self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:9"),
+                         {"a": ["ann"], "b": ["bob"]})
+        self.presence.connect("app", "ann", "a:2", "ws")  # another connection: still reached
+        self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:1"),
+                         {"a": ["ann"], "b": ["bob"]})
+
     def test_another_node_cannot_touch_this_nodes_connections(self):
         self.presence.connect("app", "ann", "a:1", "tcp")
         self.presence.remote_down("b", "app", "ann", "a:1")

@@ -7,7 +7,10 @@ from zope.interface.verify import verifyObject
 
 from jim.bus.redis import RedisBus
 from jim.interfaces import IBus, IPresence
-from jim.model import EVERY_APP, GROUP, SINGLE, TEXT, Delivery, Invalidate, Kick, Message
+from jim.model import (
+    EVERY_APP, GROUP, MEMBERS_ADDED, SINGLE, TEXT, Delivery, Event, Invalidate, Kick, Message,
+    UserCard,
+)
 from jim.redis.address import parse
 from jim.wire import busjson
 from tests.support.redis_server import RedisServer, empty_redis, shared_server
@@ -80,13 +83,30 @@ class RedisBusTests(unittest.TestCase):
         c.presence.connect("app", "cid", "c:1", "ws")
         yield defer.ensureDeferred(until(lambda: a.presence.online_users() == 3))
         item = Message(7, "app", "ann", GROUP, "10000000", TEXT, {"text": "all"}, created=1)
-        a.bus.publish(Delivery("app", item, ("ann", "bob", "cid", "dan"), "a:1"))
+        a.bus.publish(Delivery("app", item, ("ann", "bob", "cid", "dan"), "a:2"))
         yield defer.ensureDeferred(until(lambda: b.got and c.got))
         self.assertEqual([d.recipients for d in a.got], [("ann",)])
-        self.assertEqual(b.got, [Delivery("app", item, ("bob",), "a:1")])
-        self.assertEqual(c.got, [Delivery("app", item, ("cid",), "a:1")])
+        self.assertEqual(b.got, [Delivery("app", item, ("bob",), "a:2")])
+        self.assertEqual(c.got, [Delivery("app", item, ("cid",), "a:2")])
         yield task.deferLater(reactor, 0.1, lambda: None)
         self.assertEqual((len(a.got), len(b.got), len(c.got)), (1, 1, 1), "exactly once")
+
+    @defer.inlineCallbacks
+    def test_a_message_skips_a_node_whose_one_connection_of_the_user_sent_it(self):
+        """Its one connection there is the excluded one (the sender's): nothing to hand over.
+        An event still goes there: the hub follows what it changes for every connection."""
+        a, b = yield defer.ensureDeferred(self.nodes(2))
+        a.presence.connect("app", "ann", "a:1", "tcp")
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.online_users() == 2))
+        item = Message(7, "app", "ann", SINGLE, "bob", TEXT, {"text": "hi"}, created=1)
+        a.bus.publish(Delivery("app", item, ("bob", "ann"), "a:1"))
+        yield defer.ensureDeferred(until(lambda: b.got))
+        self.assertEqual(b.got, [Delivery("app", item, ("bob",), "a:1")])
+        self.assertEqual(a.got, [], "ann's one connection sent it")
+        event = Event(MEMBERS_ADDED, "app", gid=5, users=(UserCard("ann"),))
+        a.bus.publish(Delivery("app", event, ("ann",), "a:1"))
+        self.assertEqual(a.got, [Delivery("app", event, ("ann",), "a:1")])
 
     @defer.inlineCallbacks
     def test_kicks_and_invalidations_reach_every_node_in_order(self):

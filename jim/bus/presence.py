@@ -101,9 +101,11 @@ class ClusterPresence:
         held = self._connections.get((app, username))
         return held is not None and any(n != node for n, _ in held.values())
 
-    def nodes_of(self, app, usernames):
+    def nodes_of(self, app, usernames, exclude=None):
         """C{{node: [username, ...]}}: the nodes where these users have connections (a user
-        on two nodes is listed under both; users online nowhere are left out)."""
+        on two nodes is listed under both; users online nowhere are left out, and so is a user
+        whose one connection is C{exclude}: a private message's sender, whose sending
+        connection is not sent its copy)."""
         found = {}
         connections = self._connections
         for username in usernames:
@@ -111,6 +113,8 @@ class ClusterPresence:
             if held is None:
                 continue
             if len(held) == 1:  # one connection, the usual case: one node
+                if exclude in held:
+                    continue
                 for node, _ in held.values():
                     found.setdefault(node, []).append(username)
                 continue

@@ -31,7 +31,7 @@ from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
     BUS_VALUES, EVERY_APP, INVALIDATION_AREAS, Delivery,
-    Invalidate,
+    Invalidate, Message,
 )
 from jim.redis.client import RedisClient
 from jim.redis.listener import Listener
@@ -139,7 +139,11 @@ class RedisBus:
     # -- deliveries ------------------------------------------------------------------------
 
     def _route(self, delivery):
-        nodes = self.presence.nodes_of(delivery.app, delivery.recipients)
+        # A message's recipient whose one connection is the excluded one (the sender's own)
+        # is left out. An event's is not: its hub follows what the event changes (a group it
+        # joined) for every connection, the excluded one too.
+        exclude = delivery.exclude if type(delivery.item) is Message else None
+        nodes = self.presence.nodes_of(delivery.app, delivery.recipients, exclude)
         mine = nodes.pop(self.node, None)
         for node, names in nodes.items():
             self._queue(node, _to(delivery, names), b"")
