@@ -356,7 +356,7 @@ class Messages:
             self.callbacks.accepted(stored)
         app = stored.app
         recipients = tuple(self.presence.online_among(app, audience))
-        self.bus.publish(Delivery(app, stored, recipients, exclude, alias))
+        self.bus.publish(Delivery._make((app, stored, recipients, exclude, alias)))
         delivered = not private or self.presence.is_online(app, stored.target)
         then((stored, delivered), *args)
 

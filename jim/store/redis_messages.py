@@ -81,6 +81,7 @@ HOUR_SHIFT = 10**19  # the hour of any int64 time, shifted so: 20 digits, positi
 assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracted"
 
 
+@functools.lru_cache(maxsize=4096)  # the messages of one millisecond share theirs
 def history_head(created):
     """The start of a history entry: C{created}, shifted to be positive, as 20 digits, and ':'.
     (The report indexes hold the same entries: L{jim.store.redis_reports}.)"""
