@@ -52,12 +52,12 @@ class GrowingStoreTests(unittest.TestCase):
         one: "no" becomes right again for nearly every id never sent, and no id sent, before,
         during or after that read, is ever a "no"."""
         path = self.mktemp() + "/jim.db"
-        store = SqliteStore(path, reactor, client_ids=16)  # room for 51 keys at the start
+        store = SqliteStore(path, reactor, client_ids=16)  # room for 25 keys at the start
         yield store.start()
         self.addCleanup(store.stop)
         may_hold = store.messages.may_hold_client_id
         yield defer.ensureDeferred(until(lambda: not may_hold("app", "u0", "never sent")))
-        # 600 keys in the 512 bits of the smallest filter: it says "maybe" to most ids
+        # 600 keys in the 256 bits of the smallest filter: it says "maybe" to most ids
         yield defer.gatherResults([store.messages.add_message(chat(f"u{n % 5}", "bob", f"c{n}"))
                                    for n in range(600)])
         for n in range(600, 650):  # while it is read again: these are kept meanwhile

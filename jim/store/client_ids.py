@@ -18,7 +18,7 @@ bigger (C{on_full}). Pure: the store feeds it.
 #: bits a key, and hashes a key: about 1% of "maybe" for keys never added, at capacity
 BITS_PER_KEY = 10
 HASHES = 4
-#: the keys the smallest filter is sized for (256 KiB of bits, with room to double)
+#: the keys the smallest filter is sized for (128 KiB of bits, with room to double)
 MIN_CAPACITY = 1 << 16
 
 
@@ -133,7 +133,9 @@ class ClientIdFilter:
         bits.add(key)
         self.held += 1
         if self.held > self._grow_at and meanwhile is None and self._on_full is not None:
-            self._meanwhile = []
+            # this key too: the store may not have queued its write yet, so the reads that
+            # follow may not find it in the file
+            self._meanwhile = [key]
             self._on_full(self.held)
 
     def may_hold(self, app, sender, client_id):

@@ -523,6 +523,5 @@ class SqliteStore(WalCheckpoints):
             self._unindexed = max(self._unindexed, 1)
 
 
-
 def _nothing(db):
     """A write job that writes nothing: its commit follows those of every job before it."""

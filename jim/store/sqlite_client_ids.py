@@ -4,8 +4,9 @@ when the store opens, and again, into bigger bits, when the filter is full.
 
 The reads go through the store's reader thread a slice at a time (L{SLICE} messages), so that
 the reads of the clients using the store go between them; at the start the filter answers
-"maybe" until the last slice is in, when it grows the full filter answers meanwhile. The index of client ids (C{messages_by_client_id}) holds everything
-they read: the messages table itself is not read.
+"maybe" until the last slice is in, when it grows the full filter answers meanwhile. The index
+of client ids (C{messages_by_client_id}) holds everything they read: the messages table itself
+is not read.
 """
 import time
 
