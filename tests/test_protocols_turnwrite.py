@@ -119,6 +119,24 @@ class RealSocketTests(TestCase):
         got = await client.received(4)
         self.assertEqual(got, b"kept")
 
+    async def test_an_abandoned_connection_is_sent_nothing_more(self):
+        """Abandoned (it is being aborted): neither what it was written this turn nor what it
+        is written after leaves, in this turn or a later one, until its discard."""
+        server, client = await self.connect()
+        writer = TurnWriter(reactor)
+        writer.write(server.transport, b"before")
+        writer.abandon(server.transport)
+        writer.write(server.transport, b"after")
+        writer.flush()
+        writer.write(server.transport, b"later")
+        writer.flush_one(server.transport)
+        writer.write(server.transport, b"and later")
+        await deferLater(0.05)
+        self.assertEqual(client.data, b"")
+        writer.discard(server.transport)  # (its connectionLost): the transport is forgotten
+        writer.write(server.transport, b"x")
+        self.assertEqual(await client.received(1), b"x")
+
     async def test_write_after_the_peer_is_gone(self):
         server, client = await self.connect()
         writer = TurnWriter(reactor)

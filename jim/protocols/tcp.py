@@ -94,7 +94,7 @@ class JimTcpProtocol(OutboxMixin, Protocol):
         return self.core.limits.outbox
 
     def abort(self):
-        self.writer.discard(self.transport)
+        self.writer.abandon(self.transport)
         self.transport.abortConnection()
 
     def close(self, reason):

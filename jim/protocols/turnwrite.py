@@ -20,7 +20,9 @@ are written to at once, as before.
 Whether Twisted holds unsent bytes for a connection is asked of its reactor through the public
 C{IReactorFDSet.getWriters}: a TCP connection is registered for writability exactly while its
 buffer is not empty (or it is closing, which is checked first), so a connection among the
-writers has bytes queued ahead of this turn's. The writers are listed once a flush.
+writers has bytes queued ahead of this turn's. The writers are listed once a flush. An aborted
+connection is the exception (Twisted stops watching it but keeps its bytes): its protocol
+L{abandon}s it, and nothing more is sent to it.
 """
 from twisted.internet import tcp
 
@@ -37,6 +39,7 @@ class TurnWriter:
     def __init__(self, clock):
         self._clock = clock
         self._pending = {}  # transport -> [bytes] written this turn, in order
+        self._abandoned = set()  # transports being aborted: nothing more leaves for them
         self._call = None
 
     def write(self, transport, data):
@@ -59,18 +62,29 @@ class TurnWriter:
         if not pending:
             return
         writers = _Writers()
+        abandoned = self._abandoned
         for transport, chunks in pending.items():
-            _send(transport, chunks, writers)
+            if not abandoned or transport not in abandoned:
+                _send(transport, chunks, writers)
 
     def flush_one(self, transport):
         """Send what C{transport} was written this turn now (before closing it)."""
         chunks = self._pending.pop(transport, None)
-        if chunks is not None:
+        if chunks is not None and transport not in self._abandoned:
             _send(transport, chunks, _Writers())
 
     def discard(self, transport):
-        """Forget what a lost connection was written this turn."""
+        """Forget what a lost connection was written this turn (and that it was abandoned)."""
         self._pending.pop(transport, None)
+        self._abandoned.discard(transport)
+
+    def abandon(self, transport):
+        """A connection being aborted (C{abortConnection}): what it was written this turn,
+        and whatever it is written until its L{discard}, never leaves. (Twisted stops watching
+        an aborted connection for writability while it still holds its bytes, so the flush
+        would take it for one with nothing queued and send to its socket.)"""
+        self._pending.pop(transport, None)
+        self._abandoned.add(transport)
 
 
 class _Writers:
