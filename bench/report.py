@@ -285,7 +285,7 @@ def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
                   "listening to the channel. The arguments are those jim's store and bus code make for a 64-byte "
                   "chat (the hex after EVALSHA is the SHA-1 of jim's append script); `u__rand_int__` spreads the chats over 100 "
                   "conversations. The runs with more chats per command send the same append with "
-                  "that many chats in its JSON argument, and a PUBLISH of that many delivery lines. "
+                  "that many chats in it, and a PUBLISH of that many delivery lines. "
                   "A report whose append runs stored fewer chats than they sent says so.", ""]
     lines += ["### Past one Redis", "",
               "- **Store.** Every key of an app is named `jim:{APP}:…`: the app is a Redis Cluster hash "
