@@ -12,10 +12,11 @@ from twisted.internet import reactor
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.task import LoopingCall, deferLater
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, readBody
+from twisted.web.client import Agent
 
 from jim.net.admission import RESERVE_SHARE
 from tests.integration.test_one_port import Raw
+from tests.support.bodies import read_body
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import TIMEOUT, TcpClient
 
@@ -59,7 +60,7 @@ class SlowBodyTests(TestCase):
         served = 0
         while not slow.closed.called:
             response = await agent.request(b"GET", f"http://127.0.0.1:{jim.port}/healthz".encode())
-            self.assertEqual(json.loads(await readBody(response))["status"], "ok")
+            self.assertEqual(json.loads(await read_body(response))["status"], "ok")
             alice.send(11, {"cmd": 11, "chatType": 2, "to": "bob", "content": f"m{served}"})
             self.assertEqual((await alice.expect(12))["code"], 10000)
             self.assertEqual((await bob.expect(11))["data"]["content"], f"m{served}")

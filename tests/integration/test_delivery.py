@@ -4,9 +4,10 @@ import json
 
 from twisted.internet import reactor
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, readBody
+from twisted.web.client import Agent
 from twisted.web.http_headers import Headers
 
+from tests.support.bodies import read_body
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import tcp_client, ws_client
 from twisted.web.client import FileBodyProducer
@@ -22,7 +23,7 @@ async def http(port, method, path, body=None, auth=None, headers=None):
     producer = None if body is None else FileBodyProducer(BytesIO(body))
     url = f"http://127.0.0.1:{port}{path}".encode()
     response = await Agent(reactor).request(method, url, headers, producer)
-    data = await readBody(response)
+    data = await read_body(response)
     try:
         return response.code, json.loads(data)
     except ValueError:

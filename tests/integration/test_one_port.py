@@ -7,8 +7,9 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
-from twisted.web.client import Agent, BrowserLikePolicyForHTTPS, readBody
+from twisted.web.client import Agent, BrowserLikePolicyForHTTPS
 
+from tests.support.bodies import read_body
 from tests.support.certs import client_options, write_pair
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import TIMEOUT, tcp_client, ws_client
@@ -69,7 +70,7 @@ class OnePortTests(TestCase):
         for scheme, agent in (("http", Agent(reactor)), ("https", Agent(reactor, _TrustDevCA()))):
             url = f"{scheme}://localhost:{jim.port}/healthz".encode()
             response = await agent.request(b"GET", url)
-            self.assertEqual(json.loads(await readBody(response))["status"], "ok")
+            self.assertEqual(json.loads(await read_body(response))["status"], "ok")
 
     async def test_require_tls_refuses_plain_text(self):
         jim = await self.start_tls_jim(require_tls=True)

@@ -25,9 +25,9 @@ from unittest import SkipTest
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet import defer, error, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
-from twisted.internet.protocol import Protocol
-from twisted.web.client import Agent, ResponseDone
+from twisted.web.client import Agent
 
+from tests.support.bodies import read_body
 from tests.support.process import TailProcess
 
 CHROMIUM_FLAGS = (
@@ -190,23 +190,6 @@ async def _wait_until(reactor, predicate, timeout):
     return predicate()
 
 
-class _BodyCollector(Protocol):
-    """Gathers an HTTP response body; C{done} fires with the bytes."""
-
-    def __init__(self):
-        self._chunks = []
-        self.done = defer.Deferred()
-
-    def dataReceived(self, data):
-        self._chunks.append(data)
-
-    def connectionLost(self, reason):
-        if reason.check(ResponseDone):
-            self.done.callback(b"".join(self._chunks))
-        else:
-            self.done.errback(reason)
-
-
 class Browser:
     """A headless Chromium process and its browser-wide DevTools connection."""
 
@@ -265,9 +248,7 @@ class Browser:
         """The browser's page list, from C{GET /json/list}."""
         url = f"http://127.0.0.1:{self.port}/json/list".encode("ascii")
         response = await Agent(self._reactor).request(b"GET", url)
-        body = _BodyCollector()
-        response.deliverBody(body)
-        return json.loads(await body.done.addTimeout(CALL_TIMEOUT, self._reactor))
+        return json.loads(await read_body(response).addTimeout(CALL_TIMEOUT, self._reactor))
 
     async def new_page(self, width=1280, height=800):
         """A fresh tab in a browser context of its own (its own cookies and storage)."""
