@@ -82,9 +82,11 @@ class TurnWriter:
         """A connection being aborted (C{abortConnection}): what it was written this turn,
         and whatever it is written until its L{discard}, never leaves. (Twisted stops watching
         an aborted connection for writability while it still holds its bytes, so the flush
-        would take it for one with nothing queued and send to its socket.)"""
+        would take it for one with nothing queued and send to its socket.) One already
+        disconnected has no discard to come, and nothing to abandon."""
         self._pending.pop(transport, None)
-        self._abandoned.add(transport)
+        if getattr(transport, "connected", False):
+            self._abandoned.add(transport)
 
 
 class _Writers:
