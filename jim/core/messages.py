@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from jim import errors, model
 from jim.core.once_sends import OnceSends
 from jim.core.policy import group_label
+from jim.core.steps import settle
 from jim.core.words import masked
 from jim.errors import JimError
 from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
@@ -71,7 +72,7 @@ class Messages:
         """Send a L{jim.model.Draft} from C{sender}: a Deferred of C{(stored, delivered)}.
         C{delivered}: a private message's receiver was online (always True for a group)."""
         d = defer.Deferred()
-        self.send_then(app, sender, draft, connection_id, _settle, d)
+        self.send_then(app, sender, draft, connection_id, settle, d)
         return d
 
     def send_then(self, app, sender, draft, connection_id, then, *args):
@@ -164,13 +165,13 @@ class Messages:
                     theirs = await self.relations.of(app, draft.target)
                 if ahead is not None:
                     await ahead
-                self._private(settings, me, draft, connection_id, receiver, theirs, _settle,
+                self._private(settings, me, draft, connection_id, receiver, theirs, settle,
                               (d,))
             elif draft.target_type == CHATROOM:
                 members = await self.rooms.members(app, int(draft.target))
                 if ahead is not None:
                     await ahead
-                self._room(me, draft, members, _settle, (d,))
+                self._room(me, draft, members, settle, (d,))
             else:
                 gid = int(draft.target)
                 group = await self.groups.find(app, gid)
@@ -178,7 +179,7 @@ class Messages:
                 if ahead is not None:
                     await ahead
                 self._group(me, draft, members, None if group is None else group.alias,
-                            _settle, (d,))
+                            settle, (d,))
         finally:
             if self._loading_turns.get(key) is mine:
                 del self._loading_turns[key]
@@ -461,10 +462,4 @@ class Messages:
             return await self.store.private_history(app, username, peer, **paging)
         raise JimError(errors.BAD_REQUEST, "history needs a peer or a group")
 
-
-def _settle(outcome, d):
-    if type(outcome) is Failure:
-        d.errback(outcome)
-    else:
-        d.callback(outcome)
 

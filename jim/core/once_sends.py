@@ -7,10 +7,11 @@ says from memory which it cannot hold (L{jim.interfaces.IMessageStore.may_hold_c
 the others read it. A store that checks where it writes (C{appends_once}: Redis, whose script
 answers a resend with the first message, see L{jim.core.messages.Messages}) is never read first,
 but for a send to another app's user (whose copies, jim.core.cross_apps, are written with no
-such check), and after a refusal (the policy may refuse now what it allowed the first time). A send that reads must not be overtaken by a later one to the same target
-that does not, so the sends of a sender to a target wait in one queue while any of them reads:
-each takes its id (L{jim.core.messages.Messages}' own send) in the order it came, and a send
-without a client id waits behind them too (L{OnceSends.behind_reads}).
+such check), and after a refusal (the policy may refuse now what it allowed the first time).
+A send that reads must not be overtaken by a later one to the same target that does not, so
+the sends of a sender to a target wait in one queue while any of them reads: each takes its
+id (L{jim.core.messages.Messages}' own send) in the order it came, and a send without a client
+id waits behind them too (L{OnceSends.behind_reads}).
 """
 from collections import deque
 
@@ -20,6 +21,7 @@ from twisted.python.failure import Failure
 
 from jim import errors
 from jim.core.cache import Bounded, SharedLoads
+from jim.core.steps import settle
 from jim.errors import JimError
 from jim.model import QUALIFIER
 
@@ -150,7 +152,7 @@ class OnceSends:
                 await self._deliver_again(earlier, connection_id)
             return earlier, True
         sent = defer.Deferred()
-        self._ready(route, entry, (key[0], key[1], draft, connection_id, _settle, (sent,)))
+        self._ready(route, entry, (key[0], key[1], draft, connection_id, settle, (sent,)))
         try:
             return await sent
         except JimError as e:
@@ -180,9 +182,3 @@ def _server_error(failure):
     """Whether a send failed with jim's own error (the store may have kept the message)."""
     return failure.check(JimError) is not None and failure.value.code == errors.SERVER_ERROR
 
-
-def _settle(outcome, d):
-    if type(outcome) is Failure:
-        d.errback(outcome)
-    else:
-        d.callback(outcome)

@@ -1,4 +1,6 @@
-"""Cleanup steps that run one after the other, whatever became of the one before."""
+"""Cleanup steps that run one after the other, whatever became of the one before; and the
+answer of a Deferred by a C{then} call."""
+from twisted.python.failure import Failure
 
 
 def step_name(step):
@@ -18,3 +20,12 @@ async def run_each(steps, args, log, failed_as, **fields):
             failed += 1
             log.failure(failed_as, step=step_name(step), **fields)
     return failed
+
+
+def settle(outcome, done):
+    """Fire the Deferred C{done} with C{outcome}, a value or a Failure (the C{then} of a call
+    answered by a call, when a Deferred waits for it)."""
+    if type(outcome) is Failure:
+        done.errback(outcome)
+    else:
+        done.callback(outcome)
