@@ -68,10 +68,10 @@ class ClientIdFilterTests(unittest.TestCase):
         self.assertTrue(ids.may_hold("app", "ann", 7))
         self.assertFalse(ids.may_hold("app", "ann", "7"))
 
-    def test_abandoned_it_keeps_nothing_and_says_maybe(self):
+    def test_a_first_read_that_failed_keeps_nothing_and_says_maybe(self):
         ids = ClientIdFilter()
         ids.added("app", "ann", "before")
-        ids.abandon()
+        ids.read_failed()
         for n in range(1000):
             ids.added("app", "ann", f"c{n}")
         self.assertFalse(ids.loaded)
@@ -125,7 +125,7 @@ class GrowingTests(unittest.TestCase):
 
     def test_a_failed_read_asks_again_at_twice_as_many(self):
         ids, asked = self.full_filter()
-        ids.reload_failed()
+        ids.read_failed()
         self.assertFalse(ids.reading)
         for n in range(103, 206):
             ids.added("app", "ann", f"c{n}")

@@ -67,7 +67,7 @@ class ClientIdFilter:
 
     It grows: once it holds more keys than it was sized for (its C{capacity}), its "maybe"s
     become more frequent, so it calls C{on_full(held)} (once) and keeps what is added from then
-    on; the store reads its keys again into bigger bits and calls L{load}, or L{reload_failed}.
+    on; the store reads its keys again into bigger bits and calls L{load}, or L{read_failed}.
     Meanwhile the full filter goes on answering, and stays right: it still holds every key.
 
     @param on_full: called with the keys held when it passes its capacity (None: it never
@@ -111,14 +111,10 @@ class ClientIdFilter:
         """Whether its bits are being read (at the start, or to grow)."""
         return self._meanwhile is not None
 
-    def abandon(self):
-        """It will not be loaded (the store could not read its ids): "maybe" it stays, and
-        nothing more is kept for the load."""
-        self._meanwhile = None
-
-    def reload_failed(self):
-        """The bigger bits could not be read: the full ones go on, and it asks again once it
-        holds twice as many keys."""
+    def read_failed(self):
+        """Its bits could not be read, and nothing more is kept for them. Never loaded: it
+        says "maybe" for everything from now on. Growing: the full bits go on, and it asks
+        again once it holds twice as many keys."""
         self._meanwhile = None
         self._grow_at = 2 * self.held
 

@@ -197,7 +197,7 @@ class SqliteStore(WalCheckpoints):
                                                             self._checkpoint)
             loading = defer.ensureDeferred(load_client_ids(
                 self.read, self._client_ids, self.log, self._client_ids_minimum))
-            loading.addErrback(self._client_ids_failed)
+            loading.addErrback(self._client_ids_not_read)
         self.log.info(
             "opened store {path} at schema version {version} (found {before}), next message id"
             " {next_id}, synchronous={synchronous}",
@@ -478,25 +478,22 @@ class SqliteStore(WalCheckpoints):
                       " was sized for: reading them again into a bigger one", held=held,
                       capacity=self._client_ids.capacity)
         growing = defer.ensureDeferred(self._grow_client_ids())
-        growing.addErrback(self._client_ids_not_grown)
+        growing.addErrback(self._client_ids_not_read)
 
     async def _grow_client_ids(self):
-        # A write queued now commits after every message the filter was given before it, so
-        # the reads that follow find them all in the file; those given later, the filter keeps.
+        # A write queued now commits after every message given before the one that filled the
+        # filter, so the reads that follow find them all in the file; that one and those given
+        # later, the filter keeps aside.
         await self.write(_nothing)
         await load_client_ids(self.read, self._client_ids, self.log, self._client_ids_minimum)
 
-    def _client_ids_not_grown(self, failure):
-        self._client_ids.reload_failed()
+    def _client_ids_not_read(self, failure):
+        loaded = self._client_ids.loaded
+        self._client_ids.read_failed()
         if self._state is _RUNNING:  # not a stop while reading them
-            self.log.failure("could not read the client ids of {path} into a bigger filter:"
-                             " the full one goes on, with more reads", failure, path=self.path)
-
-    def _client_ids_failed(self, failure):
-        self._client_ids.abandon()  # "maybe" stays the answer: every such chat reads
-        if self._state is _RUNNING:  # not a stop while reading them
-            self.log.failure("could not load the client ids of {path}: a chat with a client"
-                             " id reads the store to check it", failure, path=self.path)
+            self.log.failure("could not read the client ids of {path}: {what}", failure,
+                             path=self.path, what="the full filter goes on, with more reads"
+                             if loaded else "a chat with a client id reads the store to check it")
 
     def append(self, stored, then, args):
         """Queue the append of a message that has its id; C{then(stored or Failure, *args)}
