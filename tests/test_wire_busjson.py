@@ -15,7 +15,7 @@ from tests.support.model_strategies import (
     texts,
 )
 
-NAMES = (b"message", b"delivery", b"kick", b"invalidate", b"rates")
+NAMES = (b"message", b"stored", b"delivery", b"kick", b"invalidate", b"rates")
 
 MESSAGE = Message(
     41, "app", "ali\u00e7e", model.GROUP, "10000000", model.CUSTOM,
@@ -126,6 +126,20 @@ class RoundTripTests(SynchronousTestCase):
                 "message": list(delivery.item)}
         self.assertEqual(busjson.decode(b"delivery " + orjson.dumps(body)), delivery)
 
+    @given(deliveries.filter(lambda d: type(d.item) is Message))
+    def test_the_stored_form_a_store_writes_around_its_json(self, delivery):
+        """The Redis store publishes a message with its commit as C{stored [id, json, tail]},
+        C{json} the message as it keeps it (its fields from the sender on). The app is said
+        once: a message's delivery is to users of its own app."""
+        item = delivery.item._replace(app=delivery.app)
+        delivery = delivery._replace(item=item)
+        data = (b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
+                + busjson.stored_delivery_tail(delivery.app, delivery.recipients,
+                                               delivery.exclude, delivery.alias) + b"]")
+        decoded = busjson.decode(data)
+        self.assertEqual(decoded, delivery)
+        self.assertIs(type(decoded.item), Message)
+
     def test_only_bus_values_are_encoded(self):
         for value in (MESSAGE, event_of(model.USER_UPDATED), None, {"app": "x"}):
             self.assertRaises(TypeError, busjson.encode, value)
@@ -160,6 +174,14 @@ class MalformedTests(SynchronousTestCase):
             b'rates ["n",[["app","a","",1.5]]]', b'rates ["n",[["app","a",""]]]',
         ]:  # fmt: skip
             self.assert_refused(data)
+
+    def test_a_stored_form_of_another_shape_is_refused(self):
+        fields = orjson.dumps(list(MESSAGE[2:])).decode()
+        for body in ("{}", "[]", f'[41,{fields}]', f'[41,{fields},["app",[],null]]',
+                     f'[41,"x",["app",[],null,null]]', f'["41",{fields},["app",[],null,null]]',
+                     f'[41,{fields},["app","bob",null,null]]',
+                     f'[41,[],["app",[],null,null]]'):
+            self.assert_refused(b"stored " + body.encode())
 
     def test_unknown_names_are_named(self):
         error = self.assert_refused(b'mystery ["a"]')

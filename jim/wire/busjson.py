@@ -7,7 +7,10 @@ every value the core can make (a Hypothesis property checks it). Pure functions,
 The delivery of a message, nearly everything a cluster's bus carries, is C{message [app,
 recipients, exclude, alias, <the message's fields>]}: one flat array, cheaper to write and to
 read than an object. Any other delivery (an event's) is C{delivery {...}}, an object, which is
-also read for a message (as nodes before the flat form wrote it).
+also read for a message (as nodes before the flat form wrote it). A message published by the
+Redis store with its commit is C{stored [id, [<the message's fields from its sender on>],
+[app, recipients, exclude, alias]]}: the store writes it around the message's JSON as it keeps
+it (L{stored_delivery_tail}); only L{decode} reads it.
 """
 import itertools
 import typing
@@ -76,6 +79,15 @@ def encode(value):
     raise TypeError(f"not a bus value: {value!r}")
 
 
+def stored_delivery_tail(app, recipients, exclude, alias):
+    """The end of the C{stored} form of the delivery of a message of C{app} to C{recipients}:
+    C{b"stored [" + b"%d" % id + b"," + json + b"," + tail + b"]"}, where C{json} is
+    C{orjson.dumps(message[2:])} (the message's fields from its sender on, as the Redis store
+    keeps them), is a delivery L{decode} reads. A store that gives the id writes it so,
+    without decoding the message (L{jim.bus.redis.RedisBus.announcement})."""
+    return orjson.dumps((app, recipients, exclude, alias))
+
+
 def _item(item):
     if type(item) is model.Message:
         return {"message": list(item)}
@@ -112,6 +124,13 @@ def decode(data):
         raise _malformed(f"not JSON: {e}") from None
     if name == b"message":
         return _flat_message_delivery(body)
+    if name == b"stored":  # [id, [the fields from sender on], [app, to, exclude, alias]]
+        if (type(body) is not list or len(body) != 3 or type(body[1]) is not list
+                or type(body[2]) is not list or len(body[2]) != 4):
+            raise _malformed("a stored message's delivery is [id, [fields], [app, to, exclude,"
+                             " alias]]")
+        message_id, fields, (app, to, exclude, alias) = body
+        return _flat_message_delivery([app, to, exclude, alias, message_id, app, *fields])
     if name == b"delivery":
         delivery = _message_delivery(body)
         if delivery is not None:
