@@ -18,6 +18,16 @@ def is_redis(spec):
     return spec is not None and spec.startswith(REDIS_SCHEMES)
 
 
+def bus_shares_store(config):
+    """Whether the bus is on the Redis of a Redis C{--store} (as it is by default): then the
+    store's append script may publish a message's deliveries itself, with its commit
+    (docs/architecture.md, "Announced with the commit")."""
+    if not is_redis(config.store) or config.bus == "local":
+        return False
+    return config.bus is None or (is_redis(config.bus) and redis_address.parse(config.bus)
+                                  == redis_address.parse(config.store))
+
+
 def check(store, bus):
     """Refuse a combination that cannot work, with a ValueError that says why and what to do."""
     if store != "memory" and store.partition(":")[0] != "sqlite" and not is_redis(store):

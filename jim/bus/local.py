@@ -49,6 +49,12 @@ class LocalBus:
         for kind in kinds:
             self._handlers[kind].append(handler)
 
+    def announcement(self, delivery):
+        return None  # no other node: nothing goes with a commit
+
+    def publish_announced(self, delivery, announced):
+        self.publish(delivery)
+
     def publish(self, value):
         if self._wire:
             value = busjson.decode(busjson.encode(value))
@@ -88,8 +94,10 @@ class LocalPresence:
 
     def __init__(self):
         self._connections = {}  # (app, username) -> {connection id: device}, oldest first
+        self.changes = 0  # connections noted or forgotten so far
 
     def connect(self, app, username, connection_id, device):
+        self.changes += 1
         connections = self._connections.get((app, username))
         if connections is None:
             self._connections[(app, username)] = {connection_id: device}
@@ -102,6 +110,7 @@ class LocalPresence:
         connections = self._connections.get(key)
         if connections is None or connections.pop(connection_id, None) is None:
             return False
+        self.changes += 1
         if connections:
             return False
         del self._connections[key]

@@ -27,6 +27,9 @@ class ClusterPresence:
         self._connections = {}  # (app, username) -> {connection id: (node, device)}
         self._by_node = {}  # node -> {connection id: (app, username)}
         self._here = {}  # (app, username) -> how many connections they have on this node
+        #: how many connections were noted or forgotten so far: while it stays the same, so
+        #: does every answer of L{nodes_of}
+        self.changes = 0
 
     # -- IPresence -------------------------------------------------------------------------
 
@@ -163,6 +166,7 @@ class ClusterPresence:
 
     def _add(self, node, app, username, connection_id, device):
         """Note a connection; True if it is the user's first anywhere."""
+        self.changes += 1
         held = self._connections.get((app, username))
         first = held is None
         if first:
@@ -183,6 +187,7 @@ class ClusterPresence:
         user = self._by_node.get(node, {}).pop(connection_id, None)
         if user is None:
             return False
+        self.changes += 1
         if node == self.node:
             self._leave(user)
         held = self._connections.get(user)

@@ -8,7 +8,8 @@ connected to (L{ClusterPresence} knows): this node's part is handed out at once,
 single-node bus does; each other node gets the part for its users, with the other parts for
 it of the same reactor turn: one PUBLISH a node and a turn, a line a delivery. Publishing goes
 through one connection, so every node receives what one node published in the order it was
-published.
+published. A message's parts may instead be published by the store's append script, with its
+commit (L{RedisBus.announcement}; docs/architecture.md, "Announced with the commit").
 
 Redis pub/sub keeps nothing for a node that is not listening. Nothing needs keeping: a message
 is in the log, and a device that did not get its push finds it in its inbox (L{jim.core.inbox}).
@@ -82,6 +83,8 @@ class RedisBus:
         self._subscriptions = 0
         self._reactor = reactor
         self._outgoing = {}  # node -> [line of a delivery part, ...] of this reactor turn
+        self._channels = {}  # node -> its channel
+        self._delivering = 0  # PUBLISHes of deliveries Redis has not answered yet
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -152,6 +155,75 @@ class RedisBus:
                 delivery = _to(delivery, mine)
             self._local.publish(delivery)
 
+    def announcement(self, delivery):
+        """The parts of a message's delivery for the other nodes, for a store to publish with
+        the message's commit (L{jim.interfaces.IAnnouncingMessageStore.add_announced_then}),
+        the message having no id yet: C{(parts, announced)}, where C{parts} lists C{(channel,
+        tail)} (a part is C{b"stored [" + id + b"," + json + b"," + tail + b"]"}, C{json} the
+        message as the store keeps it: L{busjson.stored_delivery_tail}) and C{announced} is
+        what L{publish_announced} takes; C{((), None)} if no other node has a recipient. None
+        while deliveries this node published after their commit are queued or not yet taken
+        by Redis: they go on another connection than the store's script, which could
+        overtake them."""
+        if self._outgoing or self._delivering:
+            return None
+        app, _, recipients, exclude, alias = delivery
+        presence = self.presence
+        nodes = presence.nodes_of(app, recipients, exclude)
+        mine = nodes.pop(self.node, None)
+        if not nodes:
+            return (), None
+        channels = self._channels
+        tail = busjson.stored_delivery_tail
+        parts = []
+        for node, names in nodes.items():
+            channel = channels.get(node)
+            if channel is None:
+                if len(channels) > 64:  # nodes that left long ago
+                    channels.clear()
+                channel = channels[node] = node_channel(node)
+            parts.append((channel, tail(app, names, exclude, alias)))
+        return parts, (presence.changes, nodes, mine)
+
+    def publish_announced(self, delivery, announced):
+        """L{publish} a message's delivery whose parts for other nodes went out with its
+        commit (C{announced}, as L{announcement} gave it): this node's part is handed out here,
+        and a recipient found on another node only since is sent its part. One announced to a
+        node it has left since is not: that node sends it on (L{_hand_over}), here too."""
+        if self._metrics is not None:
+            self._metrics.bus_values += 1
+        changes, told, mine = announced
+        recipients = delivery.recipients
+        if changes != self.presence.changes:  # connections came or went meanwhile
+            nodes = self.presence.nodes_of(delivery.app, recipients, delivery.exclude)
+            mine = nodes.pop(self.node, None)
+            if nodes != told:
+                mine = self._publish_rest(delivery, told, nodes, mine)
+        if mine:
+            self._local.publish(delivery if len(mine) == len(recipients) else _to(delivery, mine))
+
+    def _publish_rest(self, delivery, told, nodes, mine):
+        """Queue the parts for those of C{nodes} (where the recipients are now, this node's
+        C{mine} aside) that the announcement (C{told}) did not reach; C{mine} without those
+        whose announced node sends it on to here."""
+        was = {}  # username -> the nodes it was announced to
+        for node, names in told.items():
+            for name in names:
+                was.setdefault(name, []).append(node)
+        now = {self.node: set(mine or ())}
+        for node, names in nodes.items():
+            now[node] = set(names)
+
+        def sent_on(name):  # announced only to nodes it has left: they send it on
+            earlier = was.get(name)
+            return earlier is not None and not any(name in now.get(n, ()) for n in earlier)
+
+        for node, names in nodes.items():
+            rest = [name for name in names if node not in was.get(name, ()) and not sent_on(name)]
+            if rest:
+                self._queue(node, _to(delivery, rest), b"")
+        return [name for name in mine or () if not sent_on(name)]
+
     def _queue(self, node, part, prefix):
         """Send C{part} to C{node} with the others of this reactor turn: one PUBLISH a node
         and a turn, each delivery a line of it (their wire form has no newline)."""
@@ -167,9 +239,15 @@ class RedisBus:
         outgoing, self._outgoing = self._outgoing, {}
         for node, queued in outgoing.items():
             channel = node_channel(node)
+            self._delivering += 1  # (a store's script announcing now could overtake it)
             sent = self._client.call("PUBLISH", channel, b"\n".join(queued))
+            sent.addBoth(self._delivered)
             # a part no node took is in its recipients' inboxes (the message log)
             sent.addErrback(self._publish_failed, channel)
+
+    def _delivered(self, result):
+        self._delivering -= 1
+        return result
 
     def _users_lost(self, users):
         if self.lost is not None:

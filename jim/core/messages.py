@@ -31,6 +31,10 @@ from jim.errors import JimError
 from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 
 
+#: the kinds of the deliveries waiting in Messages._waiting (see there)
+_PLAIN, _MARKED = "plain", "marked"
+
+
 class Messages:
     log = Logger()
 
@@ -63,8 +67,17 @@ class Messages:
         # that target that waits for loads has taken its id (see _load_and_send)
         self._loading_turns = {}
         # Deliveries that wait for a message before them to be committed: [ready, deliver,
-        # args], in id order (see _store_and_deliver)
+        # args, kind], in id order (see _store_and_deliver); kind: _PLAIN (it is published
+        # after its commit, whoever it is for) or _MARKED (a message that got an announcement
+        # from the bus: its parts for other nodes, if any, go with its commit)
         self._waiting = collections.deque()
+        # How many of each kind wait in it. A message is announced only when no plain one
+        # waits ahead (its parts could overtake that one's), and no marked one that got its
+        # announcement before connections came or went (presence.changes then was
+        # _marked_at): whoever that one's late part is for could get this one first.
+        self._plain = 0
+        self._marked = 0
+        self._marked_at = None
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -271,12 +284,32 @@ class Messages:
         always delivered). What a recipient does not get live is in its inbox (the log)."""
         stored = message
         if not stored.id:
-            entry = [False, None, None]
+            entry = [False, None, None, _PLAIN]
             self._waiting.append(entry)
-            add = self.store.add_message_then
-            if message.client_id is not None and self.store.appends_once:
-                add = self.store.add_message_once_then  # a resend is answered with the first
-            add(message, self._stored_late, entry, (audience, exclude, alias, private, then, args))
+            store = self.store
+            # a resend is answered with the first
+            once = message.client_id is not None and store.appends_once
+            rest = (audience, exclude, alias, private, then, args, None)
+            if not self._plain and store.announces(message.app) and (
+                    not self._marked or self.presence.changes == self._marked_at):
+                # its parts for other nodes go out with its commit (a hop sooner than after
+                # it); its own node's, and whoever connected meanwhile, after it
+                announcement = self.bus.announcement(
+                    Delivery._make((message.app, message, recipients, exclude, alias)))
+                if announcement is not None:
+                    entry[3] = _MARKED
+                    if not self._marked:
+                        self._marked_at = self.presence.changes
+                    self._marked += 1
+                    parts, announced = announcement
+                    if parts:
+                        store.add_announced_then(message, parts, once, self._stored_late,
+                                                 entry, rest[:-1] + (announced,))
+                        return
+            if entry[3] == _PLAIN:
+                self._plain += 1
+            add = store.add_message_once_then if once else store.add_message_then
+            add(message, self._stored_late, entry, rest)
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
         delivered = not private or bool(watch)
@@ -285,7 +318,8 @@ class Messages:
             # does not get it; the commit, and so the outcome, always comes after that
             outcome = [delivered]
             self._waiting.append([True, self._publish_queued, (delivery, watch, private,
-                                                                outcome)])
+                                                                outcome), _PLAIN])
+            self._plain += 1
             self.store.append_message_then(stored, self._queued_committed_then,
                                            outcome, then, args)
             return
@@ -297,8 +331,9 @@ class Messages:
         is done) fires with, in the order of the deliveries: those of messages given ids
         after this call wait for it (an event kept in the inbox, whose id came before
         theirs). C{pending} must not fail."""
-        entry = [False, None, None]
+        entry = [False, None, None, _PLAIN]
         self._waiting.append(entry)
+        self._plain += 1
 
         def ready(value):
             entry[0], entry[1], entry[2] = True, publish, (value,)
@@ -335,17 +370,22 @@ class Messages:
         """Send the deliveries at the head of the queue that are ready, in order."""
         waiting = self._waiting
         while waiting and waiting[0][0]:
-            _, deliver, args = waiting.popleft()
+            _, deliver, args, kind = waiting.popleft()
+            if kind is _PLAIN:
+                self._plain -= 1
+            else:
+                self._marked -= 1
             try:
                 deliver(*args)
             except Exception:  # a bug: the deliveries behind it still go out
                 self.log.failure("a queued delivery failed")
 
-    def _deliver_late(self, stored, audience, exclude, alias, private, then, args):
+    def _deliver_late(self, stored, audience, exclude, alias, private, then, args, announced):
         """Publish a message that waited for its commit to those of its audience online now,
         then tell its sender. Its id was given by the commit (a Redis store's), after every
         connection that logged in before it: each of those must get it live (their inbox
-        cursors count what they were pushed, see L{jim.core.inbox})."""
+        cursors count what they were pushed, see L{jim.core.inbox}). C{announced}: the parts
+        the store published with the commit (L{jim.interfaces.IBus.announcement}), or None."""
         if type(stored) is Failure:
             then(stored, *args)
             return
@@ -357,14 +397,20 @@ class Messages:
             self.callbacks.accepted(stored)
         app = stored.app
         recipients = tuple(self.presence.online_among(app, audience))
-        self.bus.publish(Delivery._make((app, stored, recipients, exclude, alias)))
+        delivery = Delivery._make((app, stored, recipients, exclude, alias))
+        if announced is None:
+            self.bus.publish(delivery)
+        else:
+            self.bus.publish_announced(delivery, announced)
         delivered = not private or self.presence.is_online(app, stored.target)
         then((stored, delivered), *args)
 
     async def _deliver_again(self, stored, connection_id):
         """A message whose first send failed with a server error, though the store kept it
-        (its answer was lost: Redis failing over), found by its resend: it was never
-        published, so it is now to those online (the others find it in their inbox)."""
+        (its answer was lost: Redis failing over), found by its resend: this node never
+        published it, so it is now to those online (the others find it in their inbox). If
+        its parts for other nodes went with its commit (L{jim.interfaces.IBus.announcement}),
+        recipients there get it a second time."""
         app = stored.app
         if stored.target_type == GROUP:
             names = list(await self.groups.members(app, int(stored.target)))

@@ -19,6 +19,7 @@ from jim.interfaces.stores import (  # noqa: F401
     IRelationStore,
     IGroupStore,
     IRoomStore,
+    IAnnouncingMessageStore,
     IMessageStore,
     IInboxStore,
     IEventStore,

@@ -50,6 +50,21 @@ class IBus(Interface):
     def publish(value):
         """Send a Delivery, Kick or Invalidate to every node. Never blocks, never raises."""
 
+    def announcement(delivery):
+        """For a message not stored yet (its id 0), the parts of its delivery that other nodes
+        get, for the store to publish with its commit (L{jim.interfaces.
+        IAnnouncingMessageStore.add_announced_then}), a hop sooner than L{publish} after it:
+        C{(parts, announced)}, C{parts} a list of C{(channel, tail)} (empty if no other node
+        has a recipient), C{announced} for L{publish_announced} (None with no parts: then
+        L{publish} after the commit). None if the message must not go with its commit (one
+        process; deliveries published after their commit are still on their way and it could
+        overtake them)."""
+
+    def publish_announced(delivery, announced):
+        """L{publish} the delivery of a message stored with the parts of its L{announcement}
+        (C{announced}): only what they did not reach (this node's recipients, and those who
+        connected to another node since)."""
+
     def flushed():
         """A Deferred that fires (with None, never fails) once every value this node
         published so far has reached every node: at once in one process; in a cluster when
@@ -63,6 +78,9 @@ class IBus(Interface):
 
 class IPresence(Interface):
     """Who is online, on which connections, across every node."""
+
+    changes = Attribute("How many connections were noted or forgotten so far, on any node: "
+                        "while it stays the same, so does every answer about who is where.")
 
     def connect(app, username, connection_id, device):
         """Note a logged-in connection of C{device} (a device key, L{jim.core.devices});

@@ -241,6 +241,11 @@ class IMessageStore(Interface):
         is C{then(Resent(the first message), *args)}. Decided where the message is written,
         so that two appends of it (from two nodes, or in one batch) store it once."""
 
+    def announces(app):
+        """Whether a message of C{app} is to be stored now by
+        L{IAnnouncingMessageStore.add_announced_then}: the store can publish on the bus with a
+        message's commit, and it pays now. Always False for a store that cannot."""
+
     def may_hold_client_id(app, sender, client_id):
         """Whether a message of C{sender} with this client id (to any target) may be stored,
         answered from memory at once: False only if none is, or was ever given to an append
@@ -262,6 +267,22 @@ class IMessageStore(Interface):
 
     def group_history(app, gid, begin=None, end=None, offset=None, count=100):
         """Messages of group C{gid} (an int), with the same paging as L{private_history}."""
+
+
+
+class IAnnouncingMessageStore(IMessageStore):
+    """A message store that can publish on the bus with a message's commit (its
+    L{IMessageStore.announces} can be True): the Redis store, whose commit gives the ids and
+    whose Redis the bus's channels are on."""
+
+    def add_announced_then(message, parts, once, then, *args):
+        """L{IMessageStore.add_message_then} (L{IMessageStore.add_message_once_then} if
+        C{once}) of a message whose delivery's C{parts} for other nodes are published with its
+        commit, its id in them: each C{(channel, tail)} (L{jim.interfaces.IBus.announcement})
+        as C{b"stored [" + id + b"," + json + b"," + tail + b"]"}, C{json} the message's
+        fields from its sender on as compact JSON (L{jim.wire.busjson.stored_delivery_tail}).
+        A message not stored (a resend: C{Resent}, or a failure) is not published. Called only
+        while L{IMessageStore.announces}."""
 
 
 class IInboxStore(Interface):

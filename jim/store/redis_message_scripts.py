@@ -13,17 +13,24 @@ from jim.redis.client import Script
 #: of its conversation's ids, the private-conversation sets of its sender and target (none, one
 #: or two) and its sender's report index (one for a group or chat room message, none for a
 #: private one, which a user's report scope reads from its history).
-#: ARGV[1]: a JSON array with, for each message, an array of texts: p (how many
+#: ARGV[1]: a JSON array of two: for each message an array of texts, and the channels its
+#: messages' parts are published on. A message's texts: p (how many
 #: private-conversation sets), the id it was built with ('' for the next one), the head of its
 #: history entry ('' for none), its client-id field ('' for none), its conversation key (''
 #: when p is 0), u (how many report indexes: 0 or 1), the place of its hour among the batch's
 #: hours (1 for ARGV[2]), its field of the hour's counts (C{<target type>:<msg type>}), its
-#: sender, its gid ('' for none), and '1' to store it only if its client id was never stored
-#: ('' for always). (One argument rather than one per field: a command's arguments cost a
-#: client far more to encode than a JSON text, and cjson reads texts back exactly.) Then the
-#: batch's hours, as members of the report hours (ARGV[2], ...), then each message's JSON, in
-#: the order of ARGV[1] (arguments of their own: inside ARGV[1] every quote of theirs would be
-#: escaped, and unescaping them cost the script more than reading the rest).
+#: sender, its gid ('' for none), '1' to store it only if its client id was never stored
+#: ('' for always), n, how many parts of its delivery to publish, and then the place of each
+#: part's channel among the channels. (One argument rather than one per field: a command's
+#: arguments cost a client far more to encode than a JSON text, and cjson reads texts back
+#: exactly.) Then the batch's hours, as members of the report hours (ARGV[2], ...), then the
+#: tail of each message's parts, then each message's JSON, in the order of ARGV[1] (arguments
+#: of their own: inside ARGV[1] every quote of theirs would be escaped, and unescaping them
+#: cost the script more than reading the rest).
+#: A message stored (not one answered with an earlier message) has its parts published: each
+#: C{'stored [' .. id .. ',' .. JSON .. ',' .. tail .. ']'} (L{jim.wire.busjson.
+#: stored_delivery_tail}), the parts of one channel as one PUBLISH once everything is
+#: written, a line each, in id order.
 #: The messages' ids in order: 0 for an id it was built with that is not above the last id,
 #: C{[id, JSON]} of the first message with its client id for one stored only once that was.
 #: The whole batch is one SET, one HSET, one ZADD for each history it touches and one RPUSH
@@ -78,13 +85,22 @@ local function note(name, member)
     set[#set + 1] = member
   end
 end
-local entries = cjson.decode(ARGV[1])
-local hours_end = #ARGV - #entries  -- ARGV[hours_end + i]: the JSON of entry i
+local batch = cjson.decode(ARGV[1])
+local entries, channels = batch[1], batch[2]
+local parts = 0
+for _, entry in ipairs(entries) do
+  parts = parts + tonumber(entry[12])
+end
+local hours_end = #ARGV - #entries - parts  -- the last hour's place in ARGV
+local values = hours_end + parts  -- ARGV[values + i]: the JSON of entry i
+local part = hours_end  -- ARGV[part + j]: the tail of the entry's part j
 local k = 3 * hours_end + 3  -- after the hours' keys
+local lines = {}  -- channel place -> the pieces of what is published on it
 for i, entry in ipairs(entries) do
   local p, u, hour = tonumber(entry[1]), tonumber(entry[6]), tonumber(entry[7])
   local given, head, client = entry[2], entry[3], entry[4]
-  local value = ARGV[hours_end + i]
+  local value = ARGV[values + i]
+  local n = tonumber(entry[12])
   local r = k + 1 + p
   local first = nil
   if entry[11] == '1' then  -- once: a client id sent before is answered with its first message
@@ -145,9 +161,28 @@ for i, entry in ipairs(entries) do
     if client ~= '' and redis.call('HSETNX', KEYS[3], client, field) == 1 then
       seen[client] = {field, value}
     end
+    for j = 1, n do
+      local place = entry[12 + j]
+      local out = lines[place]
+      if out == nil then
+        out = {}
+        lines[place] = out
+      else
+        out[#out + 1] = '\\n'
+      end
+      local at = #out
+      out[at + 1] = 'stored ['
+      out[at + 2] = field
+      out[at + 3] = ','
+      out[at + 4] = value
+      out[at + 5] = ','
+      out[at + 6] = ARGV[part + j]
+      out[at + 7] = ']'
+    end
   end
   ids[#ids + 1] = first or id
   k = r + u + 1
+  part = part + n
 end
 if last ~= first then
   redis.call('SET', KEYS[1], string.format('%d', last))
@@ -172,6 +207,11 @@ for _, list in ipairs(conversations) do
     if private[3] ~= private[2] then
       redis.call('SADD', private[3], private[1])
     end
+  end
+end
+for place, channel in ipairs(channels) do
+  if lines[place] ~= nil then
+    redis.call('PUBLISH', channel, table.concat(lines[place]))
   end
 end
 return ids

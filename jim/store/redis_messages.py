@@ -37,6 +37,10 @@ is away, a message waits at most two timeouts: its script is sent when one in fl
 failed. Ids increase in commit order across nodes, so none is
 promised before the write: L{RedisMessages.reserve_id} is always None.
 
+A message appended with L{RedisMessages.add_announced_then} is also published by its script,
+to the other nodes with recipients, once the batch is written (docs/architecture.md, "Announced
+with the commit"); L{RedisMessages.announces} says while that pays.
+
 The retraction script needs no key but the message's and its history's, both known from the
 message itself (read first: they never change).
 
@@ -57,7 +61,7 @@ from zope.interface import implementer
 
 from jim import errors
 from jim.errors import JimError
-from jim.interfaces import IMessageStore
+from jim.interfaces import IAnnouncingMessageStore
 from jim.model import GROUP, MAX_INT64, SINGLE, Message, Resent
 from jim.store import (
     check_paging,
@@ -73,6 +77,9 @@ from jim.store.redis_message_scripts import APPEND, HISTORY, RETRACT
 BATCH = 256
 SCRIPTS_IN_FLIGHT = 2  # per app, from this node
 BATCH_KEYS = 4096
+#: a message is announced with its commit while fewer of its app's wait (L{RedisMessages.
+#: announces})
+ANNOUNCE_BELOW = 64
 #: the highest id a script counts exactly
 LAST_ID = 2**53
 _SHIFT = 2**63  # created + _SHIFT: 0 .. 2**64 - 1, at most 20 digits
@@ -142,7 +149,7 @@ def _messages(app, reply):
     return [stored_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
-@implementer(IMessageStore)
+@implementer(IAnnouncingMessageStore)
 class RedisMessages:
     log = Logger()
 
@@ -150,7 +157,8 @@ class RedisMessages:
         self._client = client
         self._reactor = reactor
         self._metrics = metrics
-        # app -> the appends not sent yet: [(message, keys, args, JSON, then, then's args), ...]
+        # app -> the appends not sent yet: [(message, keys, args, JSON, parts, then, then's
+        # args), ...]
         self._waiting = {}
         self._in_flight = {}  # app -> how many of its scripts are in flight (1 or more)
         self._sending = None  # the call that sends this turn's appends
@@ -170,6 +178,28 @@ class RedisMessages:
 
     def add_message_once_then(self, message, then, *args):
         self._append(message, "", then, args, once=True)
+
+    #: the bus is on this Redis: what the script publishes reaches the nodes (set by the
+    #: service, L{jim.backends.bus_shares_store})
+    announcing = False
+
+    def announces(self, app):
+        """Whether a message of C{app} appended now is better announced with its commit: the
+        bus is on this Redis (L{announcing}), and few of the app's messages wait for a script
+        (fewer than L{ANNOUNCE_BELOW}). Past that, batches are big, and publishing them after
+        their commit costs less."""
+        if not self.announcing:
+            return False
+        waiting = self._waiting.get(app)
+        return waiting is None or len(waiting) < ANNOUNCE_BELOW
+
+    def add_announced_then(self, message, parts, once, then, *args):
+        """L{add_message_then} (or L{add_message_once_then} if C{once}) of a message whose
+        delivery's C{parts} for other nodes (C{(channel, tail)}: L{jim.bus.redis.RedisBus.
+        announcement}) the script publishes as it stores it, each as C{b"stored [" + id +
+        b"," + json + b"," + tail + b"]"} (C{json} the message's stored JSON); one stored
+        before (a resend of a client id) is not published again."""
+        self._append(message, "", then, args, once=once, parts=parts)
 
     def settled(self):
         """Fires once every append made so far was answered (a stop waits for it)."""
@@ -194,7 +224,7 @@ class RedisMessages:
         else:
             self._append(stored, str(stored.id), then, args)
 
-    def _append(self, message, given, then, args, once=False):
+    def _append(self, message, given, then, args, once=False, parts=()):
         app = message.app
         try:
             if not -_SHIFT <= message.created <= MAX_INT64:
@@ -218,11 +248,12 @@ class RedisMessages:
                   "",  # the place of its hour: given by _write
                   message.target_type + ":" + message.msg_type, message.sender,
                   message.target if message.target_type == GROUP else "",
-                  "1" if once and message.client_id is not None else ""]
+                  "1" if once and message.client_id is not None else "",
+                  str(len(parts))]
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
-        waiting.append((message, keys, values, value, then, args))
+        waiting.append((message, keys, values, value, parts, then, args))
         if self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
             self._sending = self._reactor.callLater(0, self._send_all)
 
@@ -256,8 +287,10 @@ class RedisMessages:
         keys = [key(app, "message-id"), key(app, "messages"), key(app, "message-client-ids"),
                 report_key(app, "log"), report_key(app, "hours")]
         hours = {}  # the batch's hours: each one's keys are named once, not once a message
+        channels = {}  # the channels its messages' parts go to -> their place (from 1)
+        tails = []  # the tails of its messages' parts, in order
         entries = []
-        for message, _, entry_args, _, _, _ in batch:
+        for message, entry_keys, entry_args, _, parts, _, _ in batch:
             hour = hour_of(message.created)
             place = hours.get(hour)
             if place is None:
@@ -265,13 +298,20 @@ class RedisMessages:
                 keys += [report_key(app, figure, str(hour))
                          for figure in ("counts", "sender", "group")]
             entry_args[6] = str(place)  # (a batch is written once)
+            for channel, tail in parts:
+                place = channels.get(channel)
+                if place is None:
+                    place = channels[channel] = len(channels) + 1
+                entry_args.append(place)
+                tails.append(tail)
             entries.append(entry_args)
-        for _, entry_keys, _, _, _, _ in batch:
+        for _, entry_keys, _, _, _, _, _ in batch:
             keys += entry_keys
         started = self._reactor.seconds()
-        d = self._client.run(APPEND, keys, [orjson.dumps(entries),
+        d = self._client.run(APPEND, keys, [orjson.dumps((entries, list(channels))),
                                             *[hour_member(hour) for hour in hours],
-                                            *[value for _, _, _, value, _, _ in batch]])
+                                            *tails,
+                                            *[value for _, _, _, value, _, _, _ in batch]])
         d.addBoth(self._written, app, batch, started)
 
     def _written(self, reply, app, batch, started):
@@ -286,9 +326,9 @@ class RedisMessages:
                 else with_id(message, new_id) if new_id else Failure(JimError(
                     errors.SERVER_ERROR, f"message id {message.id} is not above the last id"
                     f" of app {app}"))
-                for (message, _, _, _, _, _), new_id in zip(batch, reply)
+                for (message, _, _, _, _, _, _), new_id in zip(batch, reply)
             ]
-        for (message, _, _, _, then, args), result in zip(batch, results):
+        for (message, _, _, _, _, then, args), result in zip(batch, results):
             self._answer(then, result, args, message)
         in_flight = self._in_flight.pop(app) - 1
         if in_flight:

@@ -112,11 +112,15 @@ class ClusterEventTests(ClusterCase, EventClients):
         phone = await self.phone(b.port)
         alice = await self.tcp(a, "alice")
         await self.seen_online(rests, "bobby")
-        publish = a.core.bus.publish
-        self.patch(a.core.bus, "publish", lambda value: None)  # node a "dies" after commits
+        publish, announcement = a.core.bus.publish, a.core.bus.announcement
+        # node a publishes after its commits (as under load: nothing announced with them) and
+        # "dies" after a commit
+        self.patch(a.core.bus, "announcement", lambda delivery: None)
+        self.patch(a.core.bus, "publish", lambda value: None)
         alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "lost", "id": "c1"})
         lost = int((await alice.expect(12))["data"]["id"])
         self.patch(a.core.bus, "publish", publish)
+        self.patch(a.core.bus, "announcement", announcement)
         alice.send(11, {"cmd": 11, "chatType": 2, "to": "bobby", "content": "later", "id": "c2"})
         later = int((await alice.expect(12))["data"]["id"])
         self.assertEqual((await self.chat(phone))["content"], "later")

@@ -1,0 +1,23 @@
+"""Which store and bus a configuration names, and whether the store may publish on the bus."""
+from twisted.trial.unittest import SynchronousTestCase
+
+from jim.backends import bus_shares_store
+from jim.config import Config
+
+
+class BusSharesStoreTests(SynchronousTestCase):
+    def test_a_redis_store_with_its_default_bus(self):
+        self.assertTrue(bus_shares_store(Config(store="redis://127.0.0.1:6379/0")))
+
+    def test_the_same_redis_named_twice(self):
+        self.assertTrue(bus_shares_store(Config(store="redis://127.0.0.1:6379/0",
+                                                bus="redis://127.0.0.1:6379")))
+
+    def test_a_bus_on_another_redis_or_database(self):
+        for bus in ("redis://127.0.0.1:6380/0", "redis://127.0.0.1:6379/1", "local"):
+            self.assertFalse(bus_shares_store(Config(store="redis://127.0.0.1:6379/0", bus=bus)),
+                             bus)
+
+    def test_a_store_that_is_not_redis(self):
+        for store in ("sqlite", "memory"):
+            self.assertFalse(bus_shares_store(Config(store=store, bus="redis://127.0.0.1:6379")))

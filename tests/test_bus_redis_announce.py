@@ -1,0 +1,194 @@
+"""A message's parts for other nodes published by the Redis store's append script, with the
+message's commit (L{jim.bus.redis.RedisBus.announcement}, L{jim.store.redis_messages.
+RedisMessages.add_announced_then}), on a real redis-server: buses in one process stand for
+nodes, one store for the sending node's."""
+from twisted.internet import defer, reactor, task
+from twisted.trial import unittest
+from zope.interface.verify import verifyObject
+
+from jim.bus.redis import RedisBus
+from jim.interfaces import IAnnouncingMessageStore
+from jim.metrics import Metrics
+from jim.model import SINGLE, TEXT, Delivery, Message, Resent
+from jim.redis.address import parse
+from jim.store.redis import RedisStore
+from jim.store.redis_messages import ANNOUNCE_BELOW
+from tests.support.redis_server import empty_redis
+from tests.support.waiting import until
+
+
+def draft(client_id=None, text="hi"):
+    """A message of ann to bob, not stored yet (its id 0)."""
+    return Message(0, "app", "ann", SINGLE, "bob", TEXT, {"text": text}, client_id=client_id,
+                   created=1_700_000_000_000)
+
+
+class Node:
+    def __init__(self, url):
+        self.bus = RedisBus(parse(url), reactor)
+        self.got = []
+        self.bus.subscribe(self.got.append)
+
+    @property
+    def presence(self):
+        return self.bus.presence
+
+
+class AnnounceTests(unittest.TestCase):
+    def setUp(self):
+        self.url = empty_redis()
+        return defer.ensureDeferred(self._open())
+
+    async def _open(self):
+        self.store = RedisStore(parse(self.url), reactor, metrics=Metrics())
+        self.store.messages.announcing = True  # the buses are on its Redis
+        await self.store.start()
+        self.addCleanup(self.store.stop)
+        self.a, self.b, self.c = [await self.node() for _ in range(3)]
+
+    async def node(self):
+        node = Node(self.url)
+        await node.bus.start()
+        self.addCleanup(node.bus.stop)
+        return node
+
+    async def online(self, count):
+        await until(lambda: all(n.presence.online_users() == count
+                                for n in (self.a, self.b, self.c)))
+
+    async def append(self, message, recipients, exclude="a:1", once=False):
+        """Announce and store C{message} from node a: its stored form and what
+        L{RedisBus.announcement} gave."""
+        delivery = Delivery("app", message, recipients, exclude)
+        parts, announced = self.a.bus.announcement(delivery)
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(message, parts, once, lambda r: d.callback(r))
+        return await d, announced
+
+    async def quiet(self):
+        await task.deferLater(reactor, 0.1, lambda: None)
+
+    def test_interface(self):
+        verifyObject(IAnnouncingMessageStore, self.store.messages)
+
+    async def test_the_script_publishes_the_part_with_the_id_it_gave(self):
+        self.a.presence.connect("app", "ann", "a:1", "tcp")
+        self.a.presence.connect("app", "ann", "a:2", "ws")
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(2)
+        stored, announced = await self.append(draft(), ("bob", "ann"))
+        self.assertGreater(stored.id, 0)
+        await until(lambda: self.b.got)
+        self.assertEqual(self.b.got, [Delivery("app", stored, ("bob",), "a:1")])
+        self.assertEqual(self.a.got, [], "this node's part waits for the commit")
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob", "ann"), "a:1"), announced)
+        self.assertEqual(self.a.got, [Delivery("app", stored, ("ann",), "a:1")])
+        await self.quiet()
+        self.assertEqual(len(self.b.got), 1, "not published again after the commit")
+
+    async def test_parts_of_one_script_arrive_in_id_order(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        parts = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))[0]
+        answers = []
+        for n in range(5):
+            self.store.messages.add_announced_then(draft(text=str(n)), parts, False,
+                                                   answers.append)
+        await until(lambda: len(self.b.got) == 5)
+        self.assertEqual([d.item for d in self.b.got], answers)
+        self.assertEqual([d.item.body["text"] for d in self.b.got], list("01234"))
+
+    async def test_a_resend_of_a_client_id_is_not_published_again(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        first, _ = await self.append(draft("c-1"), ("bob",), once=True)
+        again, _ = await self.append(draft("c-1"), ("bob",), once=True)
+        self.assertEqual(again, Resent(first))
+        await until(lambda: self.b.got)
+        await self.quiet()
+        self.assertEqual([d.item for d in self.b.got], [first])
+
+    async def test_a_recipient_online_only_since_is_sent_its_part_after_the_commit(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        stored, announced = await self.append(draft(), ("bob",))
+        self.c.presence.connect("app", "bob", "c:1", "ws")  # a second device, on c
+        await until(lambda: len(self.a.presence.connections("app", "bob")) == 2)
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
+        await until(lambda: self.c.got)
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), "a:1")])
+        await self.quiet()
+        self.assertEqual(len(self.b.got), 1, "b had it with the commit")
+
+    async def test_one_who_left_the_node_announced_to_gets_it_once_where_it_went(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        delivery = Delivery("app", draft(), ("bob",), "a:1")
+        parts, announced = self.a.bus.announcement(delivery)
+        self.b.presence.disconnect("app", "bob", "b:1")
+        self.c.presence.connect("app", "bob", "c:1", "tcp")
+        await until(lambda: all(n.presence.connections("app", "bob") == [("c:1", "tcp")]
+                                for n in (self.a, self.b, self.c)))
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(draft(), parts, False, d.callback)
+        stored = await d
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
+        await until(lambda: self.c.got)  # b sends it on
+        await self.quiet()
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), "a:1")], "once")
+        self.assertEqual(self.b.got, [])
+
+    async def test_one_who_moved_to_the_sending_node_gets_it_once_there(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        delivery = Delivery("app", draft(), ("bob",), "a:1")
+        parts, announced = self.a.bus.announcement(delivery)
+        self.b.presence.disconnect("app", "bob", "b:1")
+        self.a.presence.connect("app", "bob", "a:5", "tcp")
+        await until(lambda: all(n.presence.connections("app", "bob") == [("a:5", "tcp")]
+                                for n in (self.a, self.b, self.c)))
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(draft(), parts, False, d.callback)
+        stored = await d
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
+        await until(lambda: self.a.got)  # from b, sent on
+        await self.quiet()
+        self.assertEqual(self.a.got, [Delivery("app", stored, ("bob",), "a:1")], "once")
+
+    async def test_no_parts_without_a_recipient_on_another_node(self):
+        self.a.presence.connect("app", "bob", "a:3", "tcp")
+        await self.online(1)
+        self.assertEqual(self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1")),
+                         ((), None))
+        self.assertEqual(self.a.bus.announcement(Delivery("app", draft(), ("nobody",), None)),
+                         ((), None))
+
+    def test_a_store_whose_bus_is_elsewhere_does_not_announce(self):
+        self.store.messages.announcing = False
+        self.assertFalse(self.store.messages.announces("app"))
+
+    async def test_no_announcement_while_deliveries_published_after_a_commit_travel(self):
+        """They go on the bus's connection, the script on the store's: it could overtake
+        them. Once Redis took them, announcing goes on."""
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        earlier = draft(text="earlier")._replace(id=10**6)
+        self.a.bus.publish(Delivery("app", earlier, ("bob",), "a:1"))  # queued, this turn
+        later = Delivery("app", draft(text="later"), ("bob",), "a:1")
+        self.assertIsNone(self.a.bus.announcement(later))
+        await until(lambda: self.b.got)
+        await until(lambda: self.a.bus.announcement(later) is not None)
+        stored, _ = await self.append(later.item, ("bob",))
+        await until(lambda: len(self.b.got) == 2)
+        self.assertEqual([d.item for d in self.b.got], [earlier, stored])
+
+    async def test_a_store_with_many_appends_waiting_does_not_announce(self):
+        messages = self.store.messages
+        self.assertTrue(messages.announces("app"))
+        answers = []
+        for _ in range(ANNOUNCE_BELOW + 2 * 256):  # beyond the scripts in flight
+            messages.add_message_then(draft(), answers.append)
+        self.assertFalse(messages.announces("app"), "batches are big: publish after")
+        self.assertTrue(messages.announces("other"), "another app's are not")
+        await until(lambda: len(answers) == ANNOUNCE_BELOW + 2 * 256)
+        self.assertTrue(messages.announces("app"))
