@@ -6,7 +6,6 @@ from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
-from jim.bus.redis import RedisBus
 from jim.interfaces import IAnnouncingMessageStore
 from jim.metrics import Metrics
 from jim.model import SINGLE, TEXT, Delivery, Message, Resent
@@ -15,23 +14,13 @@ from jim.store.redis import RedisStore
 from jim.store.redis_messages import ANNOUNCE_BELOW
 from tests.support.redis_server import empty_redis
 from tests.support.waiting import until
+from tests.test_bus_redis import Node
 
 
 def draft(client_id=None, text="hi"):
     """A message of ann to bob, not stored yet (its id 0)."""
     return Message(0, "app", "ann", SINGLE, "bob", TEXT, {"text": text}, client_id=client_id,
                    created=1_700_000_000_000)
-
-
-class Node:
-    def __init__(self, url):
-        self.bus = RedisBus(parse(url), reactor)
-        self.got = []
-        self.bus.subscribe(self.got.append)
-
-    @property
-    def presence(self):
-        return self.bus.presence
 
 
 class AnnounceTests(unittest.TestCase):
@@ -47,7 +36,7 @@ class AnnounceTests(unittest.TestCase):
         self.a, self.b, self.c = [await self.node() for _ in range(3)]
 
     async def node(self):
-        node = Node(self.url)
+        node = Node(self.url)  # a bus and what it handed out
         await node.bus.start()
         self.addCleanup(node.bus.stop)
         return node
@@ -58,7 +47,7 @@ class AnnounceTests(unittest.TestCase):
 
     async def append(self, message, recipients, exclude="a:1", once=False):
         """Announce and store C{message} from node a: its stored form and what
-        L{RedisBus.announcement} gave."""
+        L{jim.bus.redis.RedisBus.announcement} gave."""
         delivery = Delivery("app", message, recipients, exclude)
         parts, announced = self.a.bus.announcement(delivery)
         d = defer.Deferred()
@@ -120,40 +109,32 @@ class AnnounceTests(unittest.TestCase):
         await self.quiet()
         self.assertEqual(len(self.b.got), 1, "b had it with the commit")
 
-    async def test_one_who_left_the_node_announced_to_gets_it_once_where_it_went(self):
+    async def moved_during_the_commit(self, node, connection_id):
+        """bob, on b when a message to him is announced, moves to C{node} before its commit:
+        what C{node} was handed once b sent it on, and the message."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
-        delivery = Delivery("app", draft(), ("bob",), "a:1")
-        parts, announced = self.a.bus.announcement(delivery)
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))
         self.b.presence.disconnect("app", "bob", "b:1")
-        self.c.presence.connect("app", "bob", "c:1", "tcp")
-        await until(lambda: all(n.presence.connections("app", "bob") == [("c:1", "tcp")]
+        node.presence.connect("app", "bob", connection_id, "tcp")
+        await until(lambda: all(n.presence.connections("app", "bob") == [(connection_id, "tcp")]
                                 for n in (self.a, self.b, self.c)))
         d = defer.Deferred()
         self.store.messages.add_announced_then(draft(), parts, False, d.callback)
         stored = await d
         self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
-        await until(lambda: self.c.got)  # b sends it on
+        await until(lambda: node.got)  # b sends it on
         await self.quiet()
-        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), "a:1")], "once")
         self.assertEqual(self.b.got, [])
+        return node.got, stored
+
+    async def test_one_who_left_the_node_announced_to_gets_it_once_where_it_went(self):
+        got, stored = await self.moved_during_the_commit(self.c, "c:1")
+        self.assertEqual(got, [Delivery("app", stored, ("bob",), "a:1")], "once")
 
     async def test_one_who_moved_to_the_sending_node_gets_it_once_there(self):
-        self.b.presence.connect("app", "bob", "b:1", "tcp")
-        await self.online(1)
-        delivery = Delivery("app", draft(), ("bob",), "a:1")
-        parts, announced = self.a.bus.announcement(delivery)
-        self.b.presence.disconnect("app", "bob", "b:1")
-        self.a.presence.connect("app", "bob", "a:5", "tcp")
-        await until(lambda: all(n.presence.connections("app", "bob") == [("a:5", "tcp")]
-                                for n in (self.a, self.b, self.c)))
-        d = defer.Deferred()
-        self.store.messages.add_announced_then(draft(), parts, False, d.callback)
-        stored = await d
-        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
-        await until(lambda: self.a.got)  # from b, sent on
-        await self.quiet()
-        self.assertEqual(self.a.got, [Delivery("app", stored, ("bob",), "a:1")], "once")
+        got, stored = await self.moved_during_the_commit(self.a, "a:5")
+        self.assertEqual(got, [Delivery("app", stored, ("bob",), "a:1")], "once")
 
     async def test_no_parts_without_a_recipient_on_another_node(self):
         self.a.presence.connect("app", "bob", "a:3", "tcp")

@@ -373,9 +373,9 @@ class IWordStore(Interface):
 
 
 class IReportStore(Interface):
-    """What the Report API v2 reads (docs/rest-api.md, "The Report API v2"): the message log by time, app-wide, per
-    user, per group and per chat room, and per-hour figures. All times are epoch ms; an hour is
-    the epoch ms of its start (a multiple of 3,600,000, UTC).
+    """What the Report API v2 reads (docs/rest-api.md, "The Report API v2"): the message log
+    by time, app-wide, per user, per group and per chat room, and per-hour figures. All times
+    are epoch ms; an hour is the epoch ms of its start (a multiple of 3,600,000, UTC).
 
     A C{scope} is None (every message of the app), C{("user", username)} (the messages the user
     sent, and the private messages sent to them), C{("group", gid)} or C{("chatroom", room id)}
