@@ -56,7 +56,9 @@ def make_store(config, reactor, metrics):
     if is_redis(spec):
         from jim.store.redis import RedisStore
 
-        return RedisStore(redis_address.parse(spec), reactor, metrics=metrics), "redis"
+        # its append script publishes deliveries only where the bus listens
+        return RedisStore(redis_address.parse(spec), reactor, metrics=metrics,
+                          announcing=bus_shares_store(config)), "redis"
     kind, _, path = spec.partition(":")
     if kind != "sqlite":
         raise ValueError(f"unknown store {spec!r}: use memory, sqlite or sqlite:PATH")

@@ -15,7 +15,7 @@ from twisted.python.threadpool import ThreadPool
 
 from jim import collector, errors
 from jim.errors import JimError
-from jim.backends import bus_shares_store, make_bus, make_store
+from jim.backends import make_bus, make_store
 from jim.core.accounts import secret_hash
 from jim.core.apps import generate_key
 from jim.core import secret_box
@@ -186,8 +186,6 @@ class JimService(service.Service):
         tokens = Tokens(server_key, config.token_ttl)
         media_files = await self._media_files(reactor)
         self.bus, presence = make_bus(config, reactor, self.metrics)
-        if store_name == "redis" and bus_shares_store(config):
-            self.store.messages.announcing = True
         await self.bus.start()
         self.core = build_core(self.store, self.bus, presence, passwords, tokens, reactor,
                                self.metrics, config.limits, default_app,

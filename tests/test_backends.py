@@ -1,7 +1,9 @@
 """Which store and bus a configuration names, and whether the store may publish on the bus."""
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.backends import bus_shares_store
+from twisted.internet import reactor
+
+from jim.backends import bus_shares_store, make_store
 from jim.config import Config
 
 
@@ -17,6 +19,12 @@ class BusSharesStoreTests(SynchronousTestCase):
         for bus in ("redis://127.0.0.1:6380/0", "redis://127.0.0.1:6379/1", "local"):
             self.assertFalse(bus_shares_store(Config(store="redis://127.0.0.1:6379/0", bus=bus)),
                              bus)
+
+    def test_the_redis_store_announces_only_where_the_bus_listens(self):
+        store = "redis://127.0.0.1:6379/0"
+        for bus, announces in ((None, True), ("redis://127.0.0.1:6380/0", False)):
+            made, _ = make_store(Config(store=store, bus=bus), reactor, None)  # not started
+            self.assertIs(made.messages.announces("app"), announces, bus)
 
     def test_a_store_that_is_not_redis(self):
         for store in ("sqlite", "memory"):

@@ -29,8 +29,8 @@ class AnnounceTests(unittest.TestCase):
         return defer.ensureDeferred(self._open())
 
     async def _open(self):
-        self.store = RedisStore(parse(self.url), reactor, metrics=Metrics())
-        self.store.messages.announcing = True  # the buses are on its Redis
+        # the buses are on its Redis
+        self.store = RedisStore(parse(self.url), reactor, metrics=Metrics(), announcing=True)
         await self.store.start()
         self.addCleanup(self.store.stop)
         self.a, self.b, self.c = [await self.node() for _ in range(3)]
@@ -145,8 +145,8 @@ class AnnounceTests(unittest.TestCase):
                          ((), None))
 
     def test_a_store_whose_bus_is_elsewhere_does_not_announce(self):
-        self.store.messages.announcing = False
-        self.assertFalse(self.store.messages.announces("app"))
+        elsewhere = RedisStore(parse(self.url), reactor)  # (not started: nothing is sent)
+        self.assertFalse(elsewhere.messages.announces("app"))
 
     async def test_no_announcement_while_deliveries_published_after_a_commit_travel(self):
         """They go on the bus's connection, the script on the store's: it could overtake

@@ -38,11 +38,14 @@ class RedisStore:
 
     @param timeout: seconds a command may wait for Redis before it fails with
         JimError(SERVER_ERROR) (while Redis is unreachable, every write fails this way).
+    @param announcing: the bus is on this Redis: a message's append may publish its
+        deliveries (L{jim.store.redis_messages.RedisMessages.announces}).
     """
 
     log = Logger()
 
-    def __init__(self, address, reactor, metrics=None, timeout=5.0, client=None):
+    def __init__(self, address, reactor, metrics=None, timeout=5.0, client=None,
+                 announcing=False):
         self.address = address
         self._reactor = reactor
         self._timeout = timeout
@@ -53,7 +56,7 @@ class RedisStore:
         self.users = RedisUsers(self.client)
         self.relations = RedisRelations(self.client)
         self.groups = RedisGroups(self.client)
-        self.messages = RedisMessages(self.client, reactor, metrics)
+        self.messages = RedisMessages(self.client, reactor, metrics, announcing)
         self.media = RedisMedia(self.client)
         self.inbox = RedisInbox(self.client)
         self.events = RedisEvents(self.client)

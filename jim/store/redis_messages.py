@@ -153,8 +153,11 @@ def _messages(app, reply):
 class RedisMessages:
     log = Logger()
 
-    def __init__(self, client, reactor, metrics=None):
+    def __init__(self, client, reactor, metrics=None, announcing=False):
         self._client = client
+        #: the bus is on this Redis, so what the script publishes reaches the nodes
+        #: (L{jim.backends.bus_shares_store})
+        self.announcing = announcing
         self._reactor = reactor
         self._metrics = metrics
         # app -> the appends not sent yet: [(message, keys, args, JSON, parts, then, then's
@@ -178,10 +181,6 @@ class RedisMessages:
 
     def add_message_once_then(self, message, then, *args):
         self._append(message, "", then, args, once=True)
-
-    #: the bus is on this Redis: what the script publishes reaches the nodes (set by the
-    #: service, L{jim.backends.bus_shares_store})
-    announcing = False
 
     def announces(self, app):
         """Whether a message of C{app} appended now is better announced with its commit: the
@@ -290,7 +289,7 @@ class RedisMessages:
         channels = {}  # the channels its messages' parts go to -> their place (from 1)
         tails = []  # the tails of its messages' parts, in order
         entries = []
-        for message, entry_keys, entry_args, _, parts, _, _ in batch:
+        for message, _, entry_args, _, parts, _, _ in batch:
             hour = hour_of(message.created)
             place = hours.get(hour)
             if place is None:
