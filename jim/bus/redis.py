@@ -83,7 +83,6 @@ class RedisBus:
         self._subscriptions = 0
         self._reactor = reactor
         self._outgoing = {}  # node -> [line of a delivery part, ...] of this reactor turn
-        self._channels = {}  # node -> its channel
         self._delivering = 0  # PUBLISHes of deliveries Redis has not answered yet
         self._flushing = None  # the DelayedCall that sends them
 
@@ -173,16 +172,9 @@ class RedisBus:
         mine = nodes.pop(self.node, None)
         if not nodes:
             return (), None
-        channels = self._channels
         tail = busjson.stored_delivery_tail
-        parts = []
-        for node, names in nodes.items():
-            channel = channels.get(node)
-            if channel is None:
-                if len(channels) > 64:  # nodes that left long ago
-                    channels.clear()
-                channel = channels[node] = node_channel(node)
-            parts.append((channel, tail(app, names, exclude, alias)))
+        parts = [(node_channel(node), tail(app, names, exclude, alias))
+                 for node, names in nodes.items()]
         return parts, (presence.changes, nodes, mine)
 
     def publish_announced(self, delivery, announced):

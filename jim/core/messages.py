@@ -289,7 +289,7 @@ class Messages:
             store = self.store
             # a resend is answered with the first
             once = message.client_id is not None and store.appends_once
-            rest = (audience, exclude, alias, private, then, args, None)
+            late = (audience, exclude, alias, private, then, args)  # _deliver_late's
             if not self._plain and store.announces(message.app) and (
                     not self._marked or self.presence.changes == self._marked_at):
                 # its parts for other nodes go out with its commit (a hop sooner than after
@@ -304,12 +304,12 @@ class Messages:
                     parts, announced = announcement
                     if parts:
                         store.add_announced_then(message, parts, once, self._stored_late,
-                                                 entry, rest[:-1] + (announced,))
+                                                 entry, (*late, announced))
                         return
-            if entry[3] == _PLAIN:
+            if entry[3] is _PLAIN:
                 self._plain += 1
             add = store.add_message_once_then if once else store.add_message_then
-            add(message, self._stored_late, entry, rest)
+            add(message, self._stored_late, entry, (*late, None))
             return
         delivery = Delivery._make((stored.app, stored, recipients, exclude, alias))
         delivered = not private or bool(watch)

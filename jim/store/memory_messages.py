@@ -39,8 +39,9 @@ class MemoryMessages:
         return defer.succeed(self._append(self._with_next_id(message)))
 
     appends_once = False  # it reserves ids: the core checks first
+
     def announces(self, app):
-        return False  # no bus of its own
+        return False  # it has no bus to publish on
 
     def add_message_once_then(self, message, then, *args):
         found = self._client_ids.get((message.app, message.sender, message.client_id,

@@ -34,8 +34,9 @@ class SqliteMessages:
         return self._engine.reserve_id()
 
     appends_once = False  # it reserves ids: the core checks first
+
     def announces(self, app):
-        return False  # no bus of its own
+        return False  # it has no bus to publish on
 
     def add_message_once_then(self, message, then, *args):
         self._engine.add_once(message, then, args)
