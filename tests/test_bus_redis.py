@@ -192,6 +192,10 @@ class RedisBusTests(unittest.TestCase):
         yield defer.ensureDeferred(until(
             lambda: f"{channel}\r\n:1".encode() in server.command("PUBSUB", "NUMSUB", channel),
             timeout=20))
+        # the failed PUBLISH is over: a store's script may announce again
+        later = Delivery("app", message(0, target="bob"), ("bob",))
+        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None,
+                                         timeout=20))
 
     @defer.inlineCallbacks
     def test_a_node_number_lost_from_redis_is_taken_back_at_the_next_beat(self):

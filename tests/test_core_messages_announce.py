@@ -3,7 +3,11 @@ commit (as the Redis store does, L{jim.interfaces.IMessageStore.add_announced_th
 message is announced unless a delivery that is not waits ahead of it, and whatever its
 announcement did not reach is published after the commit."""
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+
+from jim import errors
+from jim.errors import JimError
 
 from jim.model import Delivery
 from jim.store.memory import MemoryStore
@@ -20,6 +24,7 @@ class AnnouncingMessages:
         self.announced = []
         self.willing = True
         self.holding = False  # appends wait for commit()
+        self.failing = False  # appends fail, as when Redis is away
         self._held = []
 
     def add_message_then(self, message, then, *args):
@@ -29,7 +34,9 @@ class AnnouncingMessages:
         self._add(self._messages.add_message_once_then, message, then, args)
 
     def _add(self, add, message, then, args):
-        if self.holding:
+        if self.failing:
+            then(Failure(JimError(errors.SERVER_ERROR, "Redis did not answer")), *args)
+        elif self.holding:
             self._held.append((add, message, then, args))
         else:
             add(message, then, *args)
@@ -153,3 +160,14 @@ class AnnouncedSendTests(SynchronousTestCase):
         self.assertEqual(self.acks(), [10000, 10000, 10000])
         send(self.alice, 11, chat("bob", "all committed"))
         self.assertEqual([text for text, _ in self.store.announced][-1], "all committed")
+
+    def test_an_announced_message_that_fails_holds_nothing_up(self):
+        self.store.failing = True
+        send(self.alice, 11, chat("bob", "lost"))
+        self.assertEqual(self.acks(), [10002])
+        self.assertEqual(self.bus.after, [], "nothing to publish after it")
+        self.store.failing = False
+        self.fx.login("carol")  # a connection came: only a message still waiting would block
+        send(self.alice, 11, chat("bob", "next"))
+        self.assertEqual([text for text, _ in self.store.announced], ["lost", "next"])
+        self.assertEqual(self.acks(), [10000])
