@@ -7,6 +7,7 @@ from twisted.python import usage
 from jim import backends
 from jim.config import Config, Limits
 from jim.errors import JimError
+from jim.model import QUALIFIER
 from jim.core.passwords import MAX_MEMORY, MAX_P, check_cost
 from jim.net.listen import MAX_BACKLOG
 
@@ -148,6 +149,9 @@ class Options(usage.Options):
 
     def opt_auto_join(self, gid):
         """Put every user who logs in into this group (repeatable)."""
+        if QUALIFIER in gid:
+            raise usage.UsageError(f"--auto-join {gid}: a group of another app (<appKey>:<gid>)"
+                                   " cannot be joined, its app server adds its members")
         self["auto-join"].append(gid)
 
     def postOptions(self):

@@ -431,6 +431,17 @@ class JoinTests(GroupsCase):
         self.assertEqual(self.join("bob", str(group.gid)), (group, False))
         self.assertEqual(self.names(group.gid), ["alice", "bob"])
 
+    def test_another_apps_group_is_not_joined_and_no_group_is_made(self):
+        """C{<appKey>:<gid>} names another app's group (jim.core.cross_groups): its members
+        are added by the app server (cross-app member calls), and a join must not make a
+        group of this app under that name, which no chat could reach."""
+        for name in ("other-app:10000001", "other-app:lobby", ":"):
+            failure = self.refused(self.groups.join(APP_KEY, self.user("alice"), *ref(name)),
+                                   errors.CROSS_APP)
+            self.assertIn("another app", failure.detail)
+            self.assertIsNone(self.ok(self.groups.find_named(APP_KEY, *ref(name))))
+        self.assertEqual(self.bus, [])
+
     def test_a_full_group(self):
         group, _ = self.join("alice", "lobby")
         self.join("bob", "lobby")

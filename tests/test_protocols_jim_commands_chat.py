@@ -277,6 +277,14 @@ class JoinTests(SynchronousTestCase):
         [(command, body)] = self.alice_client.take()
         self.assertEqual((command, body["code"], body["command"]), (8, 10012, 8))
 
+    def test_join_another_apps_group(self):
+        self.join(self.alice, "other-app:10000001")
+        [(command, body)] = self.alice_client.take()
+        self.assertEqual((command, body["code"], body["command"]), (8, 10012, 8))
+        self.assertIn("another app", body["detail"])
+        self.assertIsNone(self.successResultOf(
+            self.fx.memory.groups.group_by_alias(APP_KEY, "other-app:10000001")))
+
     def test_join_a_private_group(self):
         self.fx.add_group("closed", "bob", flag=PRIVATE)
         self.join(self.alice, "closed")

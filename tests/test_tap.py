@@ -55,6 +55,8 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(config.auto_join, ("100",))
         self.assertEqual((config.limits.max_body, config.limits.rate), (1024, 0))
         self.assertTrue(config.open_registration)
+        error = self.assertRaises(usage.UsageError, parse, "--auto-join", "other-app:100")
+        self.assertIn("another app", str(error))
 
     def test_callback_and_report_options(self):
         config = parse("--callback-batch", "20", "--callback-backlog", "500",

@@ -435,7 +435,14 @@ class Groups:
         owned by the joiner, under the alias if there is one, else the gid) if missing.
         C{(group, added)}: added False for a member already. JimError(GROUP_PRIVATE) for a
         private group, GROUP_FULL past its size, GROUP_QUOTA for a user in as many groups as
-        allowed. Its place is taken before the write: concurrent joins never overfill it."""
+        allowed, CROSS_APP for a name of another app's group (C{<appKey>:<gid>}, see
+        L{jim.core.cross_groups}: its app server adds its members, and no group of this app
+        is made under a name that every chat takes for the other app's). Its place is taken
+        before the write: concurrent joins never overfill it."""
+        if alias is not None and model.QUALIFIER in alias:
+            raise JimError(errors.CROSS_APP, f"group {alias!r} is another app's: a user of"
+                           " this app is made one of its members by that app's server, not by"
+                           " joining")
         username = user.username
         group = await self.find_named(app, gid, alias)
         if group is not None:
