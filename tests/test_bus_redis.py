@@ -1,5 +1,6 @@
 """The Redis bus and cluster presence, on a real redis-server: two or three buses in one
 process stand for nodes."""
+import orjson
 from twisted.internet import defer, reactor, task
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial import unittest
@@ -131,6 +132,29 @@ class RedisBusTests(unittest.TestCase):
         yield defer.ensureDeferred(until(lambda: c.got))
         self.assertEqual(c.got, [stale])
         self.assertEqual(b.got, [])
+
+    @defer.inlineCallbacks
+    def test_stored_parts_of_an_earlier_version_and_odd_ones_are_handed_out(self):
+        """A part a store's script published (the C{stored} form): one of the version before
+        (no origin) is handed out and not sent on; one whose C{also} names no node is sent on
+        by the node it reached; an unreadable line costs only itself."""
+        b, c = yield defer.ensureDeferred(self.nodes(2))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        c.presence.connect("app", "bob", "c:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: all(
+            len(n.presence.connections("app", "bob")) == 2 for n in (b, c))))
+        first, second = message(41), message(42)
+
+        def stored(item, *tail):
+            return (b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
+                    + orjson.dumps(tail) + b"]")
+
+        lines = [stored(first, "app", ["bob"], None, None), b"stored [1,2,3]",
+                 stored(second, "app", ["bob"], None, None, "gone-node", {"bob": []})]
+        shared_server().command("PUBLISH", f"jim:bus:{b.bus.node}", b"\n".join(lines).decode())
+        yield defer.ensureDeferred(until(lambda: len(b.got) == 2 and c.got))
+        self.assertEqual([d.item for d in b.got], [first, second])
+        self.assertEqual([d.item for d in c.got], [second], "sent on: c had no part")
 
     @defer.inlineCallbacks
     def test_a_node_that_stops_beating_has_its_users_shown_offline(self):

@@ -8,7 +8,7 @@ from zope.interface.verify import verifyObject
 
 from jim.interfaces import IAnnouncingMessageStore
 from jim.metrics import Metrics
-from jim.model import SINGLE, TEXT, Delivery, Message, Resent
+from jim.model import SINGLE, TEXT, Delivery, Kick, Message, Resent
 from jim.redis.address import parse
 from jim.store.redis import RedisStore
 from jim.store.redis_messages import ANNOUNCE_BELOW
@@ -97,17 +97,116 @@ class AnnounceTests(unittest.TestCase):
         await self.quiet()
         self.assertEqual([d.item for d in self.b.got], [first])
 
-    async def test_a_recipient_online_only_since_is_sent_its_part_after_the_commit(self):
+    async def test_a_device_connected_elsewhere_before_the_commit_is_sent_it_by_the_node_announced_to(self):
+        """bob is on b when the message is announced; his second device connects on c before
+        the script runs: b, which the part reached, sends it on to c; a does not."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
-        stored, announced = await self.append(draft(), ("bob",))
-        self.c.presence.connect("app", "bob", "c:1", "ws")  # a second device, on c
-        await until(lambda: len(self.a.presence.connections("app", "bob")) == 2)
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))
+        self.c.presence.connect("app", "bob", "c:1", "ws")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
+                                for n in (self.a, self.b, self.c)))
+        stored = await self.store_announced(parts)
         self.a.bus.publish_announced(Delivery("app", stored, ("bob",), "a:1"), announced)
         await until(lambda: self.c.got)
-        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), "a:1")])
         await self.quiet()
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), "a:1")])
         self.assertEqual(len(self.b.got), 1, "b had it with the commit")
+        self.assertEqual(self.a.got, [])
+
+    async def test_a_recipient_announced_nowhere_but_online_since_is_sent_its_part_by_the_sender(self):
+        """A message to bob (on b) and carol (offline when it is announced, then on c before
+        its commit): the announcement reached no node for carol, so a sends her part."""
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        delivery = Delivery("app", draft(), ("bob", "carol"), "a:1")
+        parts, announced = self.a.bus.announcement(delivery)
+        self.c.presence.connect("app", "carol", "c:1", "tcp")
+        await self.online(2)
+        stored = await self.store_announced(parts)
+        self.a.bus.publish_announced(delivery._replace(item=stored), announced)
+        await until(lambda: self.c.got)
+        await self.quiet()
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("carol",), "a:1")])
+        self.assertEqual(self.b.got, [Delivery("app", stored, ("bob",), "a:1")])
+
+    async def test_a_device_on_the_sending_node_gets_it_though_the_one_announced_to_left(self):
+        """bob has a device on a (the sending node) and one on b. b hands the part to b:1,
+        then b:1 leaves before a publishes its own part: a:7, connected throughout, gets it
+        from a, and nothing comes back from b."""
+        self.a.presence.connect("app", "bob", "a:7", "tcp")
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
+                                for n in (self.a, self.b, self.c)))
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), None))
+        stored = await self.store_announced(parts)
+        await until(lambda: self.b.got)
+        self.b.presence.disconnect("app", "bob", "b:1")
+        await until(lambda: self.a.presence.connections("app", "bob") == [("a:7", "tcp")])
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), None), announced)
+        await self.quiet()
+        self.assertEqual(self.a.got, [Delivery("app", stored, ("bob",), None)])
+
+    async def test_a_device_elsewhere_gets_it_though_the_one_announced_to_left_after_it(self):
+        """bob on b when it is announced; his second device connects on c before the script
+        runs; b hands the part to b:1, then b:1 leaves: b still sends it on to c, once."""
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), None))
+        self.c.presence.connect("app", "bob", "c:1", "ws")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
+                                for n in (self.a, self.b, self.c)))
+        stored = await self.store_announced(parts)
+        await until(lambda: self.b.got)
+        self.b.presence.disconnect("app", "bob", "b:1")
+        await until(lambda: self.a.presence.connections("app", "bob") == [("c:1", "ws")])
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), None), announced)
+        await until(lambda: self.c.got)
+        await self.quiet()
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), None)])
+
+    async def test_a_recipient_announced_to_two_nodes_gets_it_once_on_each(self):
+        """bob on b and c when it is announced; b:1 leaves before the script runs. c has the
+        script's part; b, finding him gone, does not send it on to c, where it went too."""
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        self.c.presence.connect("app", "bob", "c:1", "ws")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
+                                for n in (self.a, self.b, self.c)))
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), None))
+        self.assertEqual(len(parts), 2)
+        self.b.presence.disconnect("app", "bob", "b:1")
+        await until(lambda: all(n.presence.connections("app", "bob") == [("c:1", "ws")]
+                                for n in (self.a, self.b, self.c)))
+        stored = await self.store_announced(parts)
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), None), announced)
+        await until(lambda: self.c.got)
+        await self.quiet()
+        self.assertEqual(self.c.got, [Delivery("app", stored, ("bob",), None)])
+        self.assertEqual(self.b.got, [])
+
+    async def test_a_recipient_on_two_nodes_who_connects_on_a_third_gets_it_once_there(self):
+        """bob on b and c when it is announced, then on d too before the commit: only the
+        first of b and c (by node name) sends it on to d."""
+        d = await self.node()
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        self.c.presence.connect("app", "bob", "c:1", "ws")
+        nodes = (self.a, self.b, self.c, d)
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2 for n in nodes))
+        parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), None))
+        d.presence.connect("app", "bob", "d:1", "tcp")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 3 for n in nodes))
+        stored = await self.store_announced(parts)
+        self.a.bus.publish_announced(Delivery("app", stored, ("bob",), None), announced)
+        await until(lambda: d.got)
+        await self.quiet()
+        self.assertEqual(d.got, [Delivery("app", stored, ("bob",), None)])
+        self.assertEqual((len(self.b.got), len(self.c.got)), (1, 1))
+
+    async def store_announced(self, parts):
+        """Store draft() from node a with the announced C{parts}: the message stored."""
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(draft(), parts, False, d.callback)
+        return await d
 
     async def moved_during_the_commit(self, node, connection_id):
         """bob, on b when a message to him is announced, moves to C{node} before its commit:
@@ -162,6 +261,16 @@ class AnnounceTests(unittest.TestCase):
         stored, _ = await self.append(later.item, ("bob",))
         await until(lambda: len(self.b.got) == 2)
         self.assertEqual([d.item for d in self.b.got], [earlier, stored])
+
+    async def test_no_announcement_while_a_broadcast_travels(self):
+        """A kick (or an invalidation, or a presence change) goes on the bus's connection
+        too: nothing is announced until Redis took it."""
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        delivery = Delivery("app", draft(), ("bob",), None)
+        self.a.bus.publish(Kick("app", "carol", "forbidden"))
+        self.assertIsNone(self.a.bus.announcement(delivery))
+        await until(lambda: self.a.bus.announcement(delivery) is not None)
 
     async def test_a_store_with_many_appends_waiting_does_not_announce(self):
         messages = self.store.messages

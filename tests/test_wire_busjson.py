@@ -133,12 +133,19 @@ class RoundTripTests(SynchronousTestCase):
         once: a message's delivery is to users of its own app."""
         item = delivery.item._replace(app=delivery.app)
         delivery = delivery._replace(item=item)
-        data = (b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
-                + busjson.stored_delivery_tail(delivery.app, delivery.recipients,
-                                               delivery.exclude, delivery.alias) + b"]")
+        also = {name: ["node-c"] for name in delivery.recipients[:1]} or None
+        head = b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
+        data = head + busjson.stored_delivery_tail(delivery.app, delivery.recipients,
+                                                   delivery.exclude, delivery.alias, "node-a",
+                                                   also) + b"]"
         decoded = busjson.decode(data)
         self.assertEqual(decoded, delivery)
         self.assertIs(type(decoded.item), Message)
+        self.assertEqual(busjson.decode_stored(data), (delivery, "node-a", also))
+        # as a node of the version before wrote it: no origin, nothing to send on
+        earlier = head + orjson.dumps((delivery.app, delivery.recipients, delivery.exclude,
+                                       delivery.alias)) + b"]"
+        self.assertEqual(busjson.decode_stored(earlier), (delivery, None, None))
 
     def test_only_bus_values_are_encoded(self):
         for value in (MESSAGE, event_of(model.USER_UPDATED), None, {"app": "x"}):
@@ -180,8 +187,19 @@ class MalformedTests(SynchronousTestCase):
         for body in ("{}", "[]", f'[41,{fields}]', f'[41,{fields},["app",[],null]]',
                      f'[41,"x",["app",[],null,null]]', f'["41",{fields},["app",[],null,null]]',
                      f'[41,{fields},["app","bob",null,null]]',
-                     f'[41,[],["app",[],null,null]]'):
+                     f'[41,[],["app",[],null,null]]',
+                     f'[41,{fields},["app",[],null,null,"n"]]',
+                     f'[41,{fields},["app",[],null,null,7,null]]',
+                     f'[41,{fields},["app",[],null,null,null,null]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",["x"]]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",{{"b":"x"}}]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",{{"b":[1]}}]]'):
             self.assert_refused(b"stored " + body.encode())
+            error = self.assertRaises(JimError, busjson.decode_stored, b"stored " + body.encode())
+            self.assertEqual(error.code, BAD_REQUEST)
+        for data in (b"message []", b"stored", b"stored {", b"\xff"):
+            error = self.assertRaises(JimError, busjson.decode_stored, data)
+            self.assertEqual(error.code, BAD_REQUEST)
 
     def test_unknown_names_are_named(self):
         error = self.assert_refused(b'mystery ["a"]')
@@ -194,6 +212,11 @@ class MalformedTests(SynchronousTestCase):
     @given(st.sampled_from(NAMES), st.binary(max_size=64))
     def test_arbitrary_bytes_after_a_name(self, name, rest):
         self.assert_refused(name + b" " + rest)
+
+    @given(st.binary(max_size=64))
+    def test_arbitrary_bytes_as_a_stored_form(self, rest):
+        error = self.assertRaises(JimError, busjson.decode_stored, b"stored " + rest)
+        self.assertEqual(error.code, BAD_REQUEST)
 
     @given(bus_values, st.data())
     def test_every_proper_prefix_is_refused(self, value, data):

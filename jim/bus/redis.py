@@ -40,6 +40,8 @@ from jim.wire import busjson
 
 #: what starts a delivery a node sent on to where its recipient moved
 _AGAIN = b"again "
+#: what starts a message's part a store's script published with its commit
+_STORED = b"stored "
 
 
 def new_node_id():
@@ -161,10 +163,14 @@ class RedisBus:
         tail)} (a part is C{b"stored [" + id + b"," + json + b"," + tail + b"]"}, C{json} the
         message as the store keeps it: L{busjson.stored_delivery_tail}) and C{announced} is
         what L{publish_announced} takes; C{((), None)} if no other node has a recipient. None
-        while deliveries this node published after their commit are queued or not yet taken
-        by Redis: they go on another connection than the store's script, which could
-        overtake them."""
-        if self._outgoing or self._delivering:
+        while something this node published is not yet taken by Redis (deliveries published
+        after their commit, or announcements on C{jim:bus}): it went on another connection
+        than the store's script, which could overtake it.
+
+        A node a recipient's part was announced to sends it on to the recipient's other nodes
+        that had no part when it arrives (L{_hand_over_announced}); the first of them in the
+        order of the node names, if the recipient was announced to several."""
+        if self._outgoing or self._delivering or self._broadcast.unanswered:
             return None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
@@ -173,15 +179,29 @@ class RedisBus:
         if not nodes:
             return (), None
         tail = busjson.stored_delivery_tail
-        parts = [(node_channel(node), tail(app, names, exclude, alias))
-                 for node, names in nodes.items()]
+        origin = self.node
+        if len(nodes) == 1:  # the usual case: each recipient announced to one node
+            parts = [(node_channel(node), tail(app, names, exclude, alias, origin))
+                     for node, names in nodes.items()]
+        else:
+            announced_to = {}  # recipient -> the nodes it is announced to
+            for node, names in nodes.items():
+                for name in names:
+                    announced_to.setdefault(name, []).append(node)
+            parts = []
+            for node, names in nodes.items():
+                also = {name: [other for other in announced_to[name] if other != node]
+                        for name in names if len(announced_to[name]) > 1}
+                parts.append((node_channel(node), tail(app, names, exclude, alias, origin,
+                                                       also or None)))
         return parts, (presence.changes, nodes, mine)
 
     def publish_announced(self, delivery, announced):
         """L{publish} a message's delivery whose parts for other nodes went out with its
         commit (C{announced}, as L{announcement} gave it): this node's part is handed out here,
-        and a recipient found on another node only since is sent its part. One announced to a
-        node it has left since is not: that node sends it on (L{_hand_over}), here too."""
+        to the recipients connected here now. A recipient the announcement reached on another
+        node is sent it anywhere else by that node (L{_hand_over_announced}); one it reached
+        on no other node but found there now is sent its part from here."""
         if self._metrics is not None:
             self._metrics.bus_values += 1
         changes, told, mine = announced
@@ -190,31 +210,18 @@ class RedisBus:
             nodes = self.presence.nodes_of(delivery.app, recipients, delivery.exclude)
             mine = nodes.pop(self.node, None)
             if nodes != told:
-                mine = self._publish_rest(delivery, told, nodes, mine)
+                self._publish_rest(delivery, told, nodes)
         if mine:
             self._local.publish(delivery if len(mine) == len(recipients) else _to(delivery, mine))
 
-    def _publish_rest(self, delivery, told, nodes, mine):
-        """Queue the parts for those of C{nodes} (where the recipients are now, this node's
-        C{mine} aside) that the announcement (C{told}) did not reach; C{mine} without those
-        whose announced node sends it on to here."""
-        was = {}  # username -> the nodes it was announced to
-        for node, names in told.items():
-            for name in names:
-                was.setdefault(name, []).append(node)
-        now = {self.node: set(mine or ())}
+    def _publish_rest(self, delivery, told, nodes):
+        """Queue the parts for the recipients of C{nodes} (where they are now, this node aside)
+        that the announcement (C{told}) reached on no node."""
+        reached = {name for names in told.values() for name in names}
         for node, names in nodes.items():
-            now[node] = set(names)
-
-        def sent_on(name):  # announced only to nodes it has left: they send it on
-            earlier = was.get(name)
-            return earlier is not None and not any(name in now.get(n, ()) for n in earlier)
-
-        for node, names in nodes.items():
-            rest = [name for name in names if node not in was.get(name, ()) and not sent_on(name)]
+            rest = [name for name in names if name not in reached]
             if rest:
                 self._queue(node, _to(delivery, rest), b"")
-        return [name for name in mine or () if not sent_on(name)]
 
     def _queue(self, node, part, prefix):
         """Send C{part} to C{node} with the others of this reactor turn: one PUBLISH a node
@@ -255,12 +262,18 @@ class RedisBus:
         if channel == self._own_channel:
             for line in payload.split(b"\n"):
                 again = line.startswith(_AGAIN)
+                origin = None
                 try:
-                    delivery = busjson.decode(line[len(_AGAIN):] if again else line)
+                    if line.startswith(_STORED):
+                        delivery, origin, also = busjson.decode_stored(line)
+                    else:
+                        delivery = busjson.decode(line[len(_AGAIN):] if again else line)
                 except JimError as e:  # one bad line does not cost the others theirs
                     self.log.warn("bus: a delivery could not be read: {why}", why=e.detail)
                     continue
-                if type(delivery) is Delivery:
+                if origin is not None:
+                    self._hand_over_announced(delivery, origin, also)
+                elif type(delivery) is Delivery:
                     self._hand_over(delivery, again)
             return
         origin, _, rest = payload.partition(b"\n")
@@ -288,6 +301,30 @@ class RedisBus:
                 return
             delivery = _to(delivery, [u for u in delivery.recipients if u not in gone])
         self._local.publish(delivery)
+
+    def _hand_over_announced(self, delivery, origin, also):
+        """A part a store's script published with the message's commit (L{announcement}):
+        to its recipients connected here; and, for those this node is the first of the nodes
+        they were announced to (C{also} names the others), to their connections on nodes that
+        had no part: not the announcing node (C{origin}), which hands out its own. Each node
+        thus gets one part for each recipient, whoever connected or left meanwhile."""
+        app = delivery.app
+        recipients = delivery.recipients
+        presence = self.presence
+        gone = presence.absent(app, recipients)
+        if len(gone) != len(recipients):
+            self._local.publish(_to(delivery, [u for u in recipients if u not in gone])
+                                if gone else delivery)
+        node = self.node
+        if also:
+            recipients = [u for u in recipients if not also.get(u) or node < min(also[u])]
+        elsewhere = presence.nodes_of(app, recipients, delivery.exclude, node)
+        elsewhere.pop(origin, None)
+        for other, names in elsewhere.items():
+            if also:
+                names = [u for u in names if other not in also.get(u, ())]
+            if names:
+                self._queue(other, _to(delivery, names), _AGAIN)
 
     def _subscribed(self):
         """After every (re)subscription: catch up with the others' presence; after a

@@ -82,6 +82,8 @@ class Broadcast:
         self._timeout = timeout
         self._sent = 0
         self._back = 0  # heard back, or known never to come back
+        #: how many of them Redis has not answered yet
+        self.unanswered = 0
         self._waiting = []  # [(count to reach, Deferred, its deadline)]
 
     def send(self, kind, body=b""):
@@ -89,10 +91,16 @@ class Broadcast:
         if isinstance(kind, str):
             kind = kind.encode()
         self._sent += 1
+        self.unanswered += 1
         sent = self._client.call("PUBLISH", BROADCAST,
                                  self.node.encode() + b"\n" + kind + b" " + body)
+        sent.addBoth(self._answered)
         sent.addErrback(self._lost)
         return sent
+
+    def _answered(self, result):
+        self.unanswered -= 1
+        return result
 
     def _lost(self, failure):
         self.heard_back()  # it will not come back
