@@ -31,6 +31,7 @@ from jim.net.listen import listening_endpoint
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
 from jim.store.media_files import MediaFiles
+from jim.store.redis_keys import key
 from jim.wire.media_links import link_key
 from jim.protocols.tcp import JimTcpFactory
 from jim.protocols.websocket import JimWebSocketFactory
@@ -40,6 +41,8 @@ from jim.web.site import build_site
 DEFAULT_APP_FILE = "default-app.json"
 #: the administrator's secret, when --admin-secret does not give it
 ADMIN_SECRET_FILE = "admin-secret"
+#: where a cluster keeps it (L{jim.store.redis.RedisStore.shared_value})
+REDIS_ADMIN_SECRET_KEY = key(None, "shared", "admin-secret")
 #: seconds shutdown waits for client connections to close (they are aborted after 5 s)
 CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
@@ -326,7 +329,16 @@ class JimService(service.Service):
         if self.config.admin_secret:
             return self.config.admin_secret
         if store_name == "redis":
-            return await self.store.shared_value("admin-secret", generate_key(32))
+            proposed = generate_key(32)
+            secret = await self.store.shared_value("admin-secret", proposed)
+            if secret == proposed:  # this node made it: the cluster's first start
+                self.log.warn("generated the administrator's secret (the admin console at"
+                              " /admin, the apps API /admin/v1/apps): kept in Redis, key"
+                              " {key} (every node takes it)", key=REDIS_ADMIN_SECRET_KEY)
+            else:
+                self.log.info("the administrator's secret is the cluster's, kept in Redis, key"
+                              " {key}", key=REDIS_ADMIN_SECRET_KEY)
+            return secret
         path = os.path.join(self.config.data, ADMIN_SECRET_FILE)
         if not os.path.exists(path):
             _write_private(path, generate_key(32).encode() + b"\n")

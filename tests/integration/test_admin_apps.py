@@ -5,13 +5,14 @@ import base64
 import os
 import stat
 
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from tests.integration.test_cluster import ClusterCase
 from tests.integration.test_rest_live import Clients
 from tests.support.inprocess import start_jim
 from tests.support.jimclient import tcp_client
-from tests.support.redis_server import empty_redis
+from tests.support.redis_server import empty_redis, shared_server
 from tests.support.rest import Checks, Rest
 
 ADMIN = "AdminSecret0123456789abcdef"
@@ -284,3 +285,20 @@ class DefaultAppTests(TestCase, Checks):
         self.assertEqual(self.assertJson(await Admin(jim, secret).get(
             "/admin/v1/apps?start=0&count=10"))["total"], 1)
         self.assertError(await Admin(jim, ADMIN).get("/admin/v1/apps?count=10"), 401, 899008)
+
+    async def test_a_cluster_generates_one_secret_and_says_where_it_is(self):
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        url = empty_redis()
+        a = await start_jim(self, store=url, limits={"rest_rate": 0})
+        b = await start_jim(self, store=url, limits={"rest_rate": 0})
+        said = [formatEvent(e) for e in events if e.get("key") == "jim:shared:admin-secret"]
+        self.assertEqual(len(said), 2, said)
+        self.assertIn("generated the administrator's secret", said[0])
+        self.assertIn("the cluster's", said[1])
+        secret = shared_server().query("GET", "jim:shared:admin-secret")
+        self.assertGreaterEqual(len(secret), 24)
+        for jim in (a, b):
+            self.assertEqual(self.assertJson(await Admin(jim, secret).get(
+                "/admin/v1/apps?start=0&count=10"))["total"], 1)
