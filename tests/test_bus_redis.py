@@ -175,6 +175,9 @@ class RedisBusTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_a_node_catches_up_after_redis_restarts(self):
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
         server = RedisServer().start()
         self.addCleanup(server.remove)
         a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), ping_every=0.3,
@@ -193,6 +196,13 @@ class RedisBusTests(unittest.TestCase):
         self.assertIn(Invalidate("users", EVERY_APP, "", ""), b.got)
         a.bus.publish(Kick("app", "bob", "forbidden"))
         yield defer.ensureDeferred(until(lambda: Kick("app", "bob", "forbidden") in b.got))
+        # the logs of the outage say what failed, and name Redis by its address
+        said = [formatEvent(event) for event in events]
+        self.assertTrue(any("bus: the subscription's connection to Redis failed" in line
+                            or "bus: Redis did not answer a PING" in line for line in said))
+        self.assertFalse([line for line in said if "object at 0x" in line])
+        self.assertTrue(any(f"Redis at redis://127.0.0.1:{server.port}/" in line
+                            for line in said), [line for line in said if "retry" in line])
 
     @defer.inlineCallbacks
     def test_a_publish_that_fails_keeps_nothing_from_this_nodes_recipients(self):

@@ -218,11 +218,16 @@ class _Factory(txredisapi.RedisFactory):
 
 @implementer(IStreamClientEndpoint)
 class _Noting:
-    """An endpoint that notes on C{factory} why its last connection attempt failed."""
+    """An endpoint that notes on C{factory} why its last connection attempt failed; Twisted's
+    logs of its retries name it by C{label}."""
 
-    def __init__(self, endpoint, factory):
+    def __init__(self, endpoint, factory, label="Redis"):
         self._endpoint = endpoint
         self._factory = factory
+        self._label = label
+
+    def __repr__(self):
+        return f"<{self._label}>"
 
     def connect(self, protocol_factory):
         def failed(failure):
@@ -277,7 +282,8 @@ class RedisClient:
             # a password refused: txredisapi stops trying, and says why only here
             factory.deferred.addErrback(factory.note)
             factory.startConnecting(_Noting(endpoint_for(address, self._reactor,
-                                                         self._timeout), factory))
+                                                         self._timeout), factory,
+                                            f"Redis at {address.describe()}"))
             self._handler = factory.handler
         try:
             await self.call("PING")

@@ -169,8 +169,12 @@ class Listener:
     def _ping_failed(self, failure, protocol):
         if self._handler is None:
             return
-        self.log.warn("bus: Redis did not answer a PING within {seconds} s ({why});"
-                      " reconnecting", seconds=self._ping_every, why=failure.getErrorMessage())
+        if failure.check(defer.TimeoutError, defer.CancelledError):
+            self.log.warn("bus: Redis did not answer a PING within {seconds} s; reconnecting",
+                          seconds=self._ping_every)
+        else:
+            self.log.warn("bus: the subscription's connection to Redis failed ({why});"
+                          " reconnecting", why=failure.getErrorMessage())
         if protocol.transport is not None:
             protocol.transport.abortConnection()
 
