@@ -232,6 +232,27 @@ class RedisBusTests(unittest.TestCase):
                                          timeout=20))
 
     @defer.inlineCallbacks
+    def test_a_publish_past_its_deadline_holds_announcing_until_a_later_answer(self):
+        """Redis stalls: a PUBLISH of deliveries fails at its deadline, yet may still run
+        once Redis goes on. Until a later command on the bus's connection is answered, a
+        store's script (on another connection) could overtake it: nothing is announced."""
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), timeout=0.5))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        later = Delivery("app", message(0, target="bob"), ("bob",))
+        self.assertIsNotNone(a.bus.announcement(later))
+        server.command("CLIENT", "PAUSE", "1500", "ALL")
+        a.bus.publish(Delivery("app", message(9, target="bob"), ("bob",)))
+        yield task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
+        self.assertIsNone(a.bus.announcement(later), "the PUBLISH may still run")
+        yield defer.ensureDeferred(until(lambda: b.got, timeout=10))  # it did, once Redis went on
+        self.assertIsNone(a.bus.announcement(later), "no later answer yet")
+        a.bus.publish(Kick("app", "carol", "forbidden"))  # a later command, answered
+        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None))
+
+    @defer.inlineCallbacks
     def test_a_node_number_lost_from_redis_is_taken_back_at_the_next_beat(self):
         a, = yield defer.ensureDeferred(self.nodes(1, expiry=0.6))
         key = f"jim:node-number:{a.bus.node_number}"

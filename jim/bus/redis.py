@@ -23,6 +23,7 @@ import socket
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from jim.bus.local import LocalBus
@@ -86,6 +87,9 @@ class RedisBus:
         self._reactor = reactor
         self._outgoing = {}  # node -> [line of a delivery part, ...] of this reactor turn
         self._delivering = 0  # PUBLISHes of deliveries Redis has not answered yet
+        # after a PUBLISH of deliveries failed (it may still run, its deadline over): how many
+        # broadcasts were sent then; a later command's answer tells it ran or never will
+        self._doubt = None
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -172,6 +176,10 @@ class RedisBus:
         order of the node names, if the recipient was announced to several."""
         if self._outgoing or self._delivering or self._broadcast.unanswered:
             return None
+        if self._doubt is not None:
+            if self._broadcast.answered_upto <= self._doubt:
+                return None
+            self._doubt = None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
         nodes = presence.nodes_of(app, recipients, exclude)
@@ -246,6 +254,9 @@ class RedisBus:
 
     def _delivered(self, result):
         self._delivering -= 1
+        # a failed PUBLISH (Redis away, or past its deadline) may yet run: until a later
+        # command on this connection is answered, a script could still overtake it
+        self._doubt = self._broadcast.sent if isinstance(result, Failure) else None
         return result
 
     def _users_lost(self, users):

@@ -17,6 +17,7 @@ import orjson
 from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from jim.redis.client import Script
 
@@ -84,6 +85,9 @@ class Broadcast:
         self._back = 0  # heard back, or known never to come back
         #: how many of them Redis has not answered yet
         self.unanswered = 0
+        #: the count of the latest of them Redis answered (every one before it ran too, or
+        #: never will: one connection answers in order)
+        self.answered_upto = 0
         self._waiting = []  # [(count to reach, Deferred, its deadline)]
 
     def send(self, kind, body=b""):
@@ -94,12 +98,19 @@ class Broadcast:
         self.unanswered += 1
         sent = self._client.call("PUBLISH", BROADCAST,
                                  self.node.encode() + b"\n" + kind + b" " + body)
-        sent.addBoth(self._answered)
+        sent.addBoth(self._answered, self._sent)
         sent.addErrback(self._lost)
         return sent
 
-    def _answered(self, result):
+    @property
+    def sent(self):
+        """How many announcements were sent so far."""
+        return self._sent
+
+    def _answered(self, result, count):
         self.unanswered -= 1
+        if not isinstance(result, Failure) and count > self.answered_upto:
+            self.answered_upto = count
         return result
 
     def _lost(self, failure):
