@@ -8,7 +8,7 @@ import datetime
 from jim import errors
 from jim.core.reports import ReportPage
 from jim.errors import JimError
-from jim.model import CHATROOM, GROUP, SINGLE
+from jim.model import CHATROOM, GROUP, SINGLE, unqualified
 from jim.wire.callbacks import message_object
 from jim.web.rest_v1 import params
 from jim.web.rest_v1.router import route
@@ -106,10 +106,15 @@ async def _objects(call, messages):
 
 
 async def _place_name(call, app, target_type, target):
+    """The name of a message's group or chat room: of this app's, or of another app's whose
+    message this app keeps a copy of (its target C{<appKey>:<id>}, L{unqualified})."""
+    owner, number = unqualified(target, app)
+    if not (number.isdigit() and number.isascii()):
+        return ""
     if target_type == GROUP:
-        group = await call.core.groups.find(app, int(target))
+        group = await call.core.groups.find(owner, int(number))
         return "" if group is None else group.name
-    rooms = await call.core.rooms.get_many(app, [int(target)])
+    rooms = await call.core.rooms.get_many(owner, [int(number)])
     return rooms[0][0].name if rooms else ""
 
 
