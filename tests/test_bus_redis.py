@@ -134,27 +134,34 @@ class RedisBusTests(unittest.TestCase):
         self.assertEqual(b.got, [])
 
     @defer.inlineCallbacks
-    def test_stored_parts_of_an_earlier_version_and_odd_ones_are_handed_out(self):
-        """A part a store's script published (the C{stored} form): one of the version before
-        (no origin) is handed out and not sent on; one whose C{also} names no node is sent on
-        by the node it reached; an unreadable line costs only itself."""
+    def test_stored_parts_are_handed_out_and_sent_on_only_where_no_part_went(self):
+        """Parts a store's script published (the C{stored} form): one of the version before
+        (no origin) is handed out; a recipient not here is sent it on, but not to a node that
+        had a part of its own (C{told}); an unreadable line costs only itself."""
         b, c = yield defer.ensureDeferred(self.nodes(2))
         b.presence.connect("app", "bob", "b:1", "tcp")
-        c.presence.connect("app", "bob", "c:1", "tcp")
+        c.presence.connect("app", "carol", "c:1", "tcp")
         yield defer.ensureDeferred(until(lambda: all(
-            len(n.presence.connections("app", "bob")) == 2 for n in (b, c))))
-        first, second = message(41), message(42)
+            n.presence.online_users() == 2 for n in (b, c))))
+        first, second, third = message(41), message(42), message(43)
 
         def stored(item, *tail):
             return (b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
                     + orjson.dumps(tail) + b"]")
 
         lines = [stored(first, "app", ["bob"], None, None), b"stored [1,2,3]",
-                 stored(second, "app", ["bob"], None, None, "gone-node", {"bob": []})]
-        shared_server().command("PUBLISH", f"jim:bus:{b.bus.node}", b"\n".join(lines).decode())
+                 stored(second, "app", ["bob", "carol"], None, None, "gone-node",
+                        [b.bus.node]),
+                 stored(third, "app", ["carol"], None, None, "gone-node",
+                        [b.bus.node, c.bus.node])]
+        shared_server().command("PUBLISH", f"jim:bus:{b.bus.node}",
+                                b"\n".join(lines).decode())
         yield defer.ensureDeferred(until(lambda: len(b.got) == 2 and c.got))
-        self.assertEqual([d.item for d in b.got], [first, second])
-        self.assertEqual([d.item for d in c.got], [second], "sent on: c had no part")
+        yield task.deferLater(reactor, 0.1, lambda: None)
+        self.assertEqual([(d.item, d.recipients) for d in b.got],
+                         [(first, ("bob",)), (second, ("bob",))])
+        self.assertEqual([(d.item, d.recipients) for d in c.got], [(second, ("carol",))],
+                         "sent on for carol, once: c had its own part of the third")
 
     @defer.inlineCallbacks
     def test_a_node_that_stops_beating_has_its_users_shown_offline(self):

@@ -97,9 +97,10 @@ class AnnounceTests(unittest.TestCase):
         await self.quiet()
         self.assertEqual([d.item for d in self.b.got], [first])
 
-    async def test_a_device_connected_elsewhere_before_the_commit_is_sent_it_by_the_node_announced_to(self):
+    async def test_a_device_connected_elsewhere_before_the_commit_is_sent_it_after_the_commit(self):
         """bob is on b when the message is announced; his second device connects on c before
-        the script runs: b, which the part reached, sends it on to c; a does not."""
+        the script runs: a sends c its part after the commit; b, where bob still is, sends
+        nothing on."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
         parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))
@@ -149,7 +150,8 @@ class AnnounceTests(unittest.TestCase):
 
     async def test_a_device_elsewhere_gets_it_though_the_one_announced_to_left_after_it(self):
         """bob on b when it is announced; his second device connects on c before the script
-        runs; b hands the part to b:1, then b:1 leaves: b still sends it on to c, once."""
+        runs; b hands the part to b:1, then b:1 leaves before a publishes the rest: c gets
+        it from a, once."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
         parts, announced = self.a.bus.announcement(Delivery("app", draft(), ("bob",), None))
@@ -167,7 +169,7 @@ class AnnounceTests(unittest.TestCase):
 
     async def test_a_recipient_announced_to_two_nodes_gets_it_once_on_each(self):
         """bob on b and c when it is announced; b:1 leaves before the script runs. c has the
-        script's part; b, finding him gone, does not send it on to c, where it went too."""
+        script's part; b, finding him gone, does not send it on to c, which had one too."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         self.c.presence.connect("app", "bob", "c:1", "ws")
         await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
@@ -185,8 +187,8 @@ class AnnounceTests(unittest.TestCase):
         self.assertEqual(self.b.got, [])
 
     async def test_a_recipient_on_two_nodes_who_connects_on_a_third_gets_it_once_there(self):
-        """bob on b and c when it is announced, then on d too before the commit: only the
-        first of b and c (by node name) sends it on to d."""
+        """bob on b and c when it is announced, then on d too before the commit: d gets its
+        part once, from a; b and c send nothing on."""
         d = await self.node()
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         self.c.presence.connect("app", "bob", "c:1", "ws")
@@ -201,6 +203,41 @@ class AnnounceTests(unittest.TestCase):
         await self.quiet()
         self.assertEqual(d.got, [Delivery("app", stored, ("bob",), None)])
         self.assertEqual((len(self.b.got), len(self.c.got)), (1, 1))
+
+    async def test_a_device_connected_elsewhere_gets_two_messages_in_their_order(self):
+        """bob on b when m1 is announced; his second device connects on c before m1's commit.
+        m1 reaches c from a, before a's next message m2, even when b (here made to read its
+        own channel 100 ms late, as a busy node would) is slow: nothing waits on b."""
+        own = self.b.bus._own_channel
+        received = self.b.bus._listener._on_message  # (the bus's handler of what comes in)
+
+        def late(channel, payload):
+            if channel == own:
+                reactor.callLater(0.1, received, channel, payload)
+            else:
+                received(channel, payload)
+
+        self.b.bus._listener._on_message = late
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        first = Delivery("app", draft(text="m1"), ("bob",), None)
+        parts, announced = self.a.bus.announcement(first)
+        self.c.presence.connect("app", "bob", "c:1", "ws")
+        await until(lambda: all(len(n.presence.connections("app", "bob")) == 2
+                                for n in (self.a, self.b, self.c)))
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(first.item, parts, False, d.callback)
+        self.a.bus.publish_announced(first._replace(item=await d), announced)
+        second = Delivery("app", draft(text="m2"), ("bob",), None)
+        await until(lambda: self.a.bus.announcement(second) is not None)
+        parts, announced = self.a.bus.announcement(second)
+        d = defer.Deferred()
+        self.store.messages.add_announced_then(second.item, parts, False, d.callback)
+        self.a.bus.publish_announced(second._replace(item=await d), announced)
+        await until(lambda: len(self.c.got) == 2)
+        await task.deferLater(reactor, 0.3, lambda: None)  # b's late reads are over
+        self.assertEqual([d.item.body["text"] for d in self.c.got], ["m1", "m2"])
+        self.assertEqual([d.item.body["text"] for d in self.b.got], ["m1", "m2"])
 
     async def store_announced(self, parts):
         """Store draft() from node a with the announced C{parts}: the message stored."""

@@ -133,19 +133,18 @@ class RoundTripTests(SynchronousTestCase):
         once: a message's delivery is to users of its own app."""
         item = delivery.item._replace(app=delivery.app)
         delivery = delivery._replace(item=item)
-        also = {name: ["node-c"] for name in delivery.recipients[:1]} or None
         head = b"stored [" + b"%d" % item.id + b"," + orjson.dumps(item[2:]) + b","
         data = head + busjson.stored_delivery_tail(delivery.app, delivery.recipients,
                                                    delivery.exclude, delivery.alias, "node-a",
-                                                   also) + b"]"
+                                                   ["node-b", "node-c"]) + b"]"
         decoded = busjson.decode(data)
         self.assertEqual(decoded, delivery)
         self.assertIs(type(decoded.item), Message)
-        self.assertEqual(busjson.decode_stored(data), (delivery, "node-a", also))
-        # as a node of the version before wrote it: no origin, nothing to send on
+        self.assertEqual(busjson.decode_stored(data), (delivery, "node-a", ["node-b", "node-c"]))
+        # as a node of the version before wrote it: no origin, and no nodes told
         earlier = head + orjson.dumps((delivery.app, delivery.recipients, delivery.exclude,
                                        delivery.alias)) + b"]"
-        self.assertEqual(busjson.decode_stored(earlier), (delivery, None, None))
+        self.assertEqual(busjson.decode_stored(earlier), (delivery, None, []))
 
     def test_only_bus_values_are_encoded(self):
         for value in (MESSAGE, event_of(model.USER_UPDATED), None, {"app": "x"}):
@@ -190,10 +189,10 @@ class MalformedTests(SynchronousTestCase):
                      f'[41,[],["app",[],null,null]]',
                      f'[41,{fields},["app",[],null,null,"n"]]',
                      f'[41,{fields},["app",[],null,null,7,null]]',
-                     f'[41,{fields},["app",[],null,null,null,null]]',
-                     f'[41,{fields},["app",["b"],null,null,"n",["x"]]]',
-                     f'[41,{fields},["app",["b"],null,null,"n",{{"b":"x"}}]]',
-                     f'[41,{fields},["app",["b"],null,null,"n",{{"b":[1]}}]]'):
+                     f'[41,{fields},["app",[],null,null,null,[]]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",null]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",{{"b":["x"]}}]]',
+                     f'[41,{fields},["app",["b"],null,null,"n",["x",1]]]'):
             self.assert_refused(b"stored " + body.encode())
             error = self.assertRaises(JimError, busjson.decode_stored, b"stored " + body.encode())
             self.assertEqual(error.code, BAD_REQUEST)

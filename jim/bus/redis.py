@@ -43,6 +43,8 @@ from jim.wire import busjson
 _AGAIN = b"again "
 #: what starts a message's part a store's script published with its commit
 _STORED = b"stored "
+#: how many messages sent on to a node (recipient by recipient) it remembers, to take each once
+SENT_ON_REMEMBERED = 4096
 
 
 def new_node_id():
@@ -90,6 +92,9 @@ class RedisBus:
         # after a PUBLISH of deliveries failed (it may still run, its deadline over): how many
         # broadcasts were sent then; a later command's answer tells it ran or never will
         self._doubt = None
+        # (app, message id, username) of the messages sent on to here lately: one sent on
+        # twice (by the node its recipient left, and by its sender) is handed out once
+        self._sent_on = {}
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -169,11 +174,8 @@ class RedisBus:
         what L{publish_announced} takes; C{((), None)} if no other node has a recipient. None
         while something this node published is not yet taken by Redis (deliveries published
         after their commit, or announcements on C{jim:bus}): it went on another connection
-        than the store's script, which could overtake it.
-
-        A node a recipient's part was announced to sends it on to the recipient's other nodes
-        that had no part when it arrives (L{_hand_over_announced}); the first of them in the
-        order of the node names, if the recipient was announced to several."""
+        than the store's script, which could overtake it. Each part names this node and the
+        nodes that get one (L{_hand_over_announced})."""
         if self._outgoing or self._delivering or self._broadcast.unanswered:
             return None
         if self._doubt is not None:
@@ -187,29 +189,17 @@ class RedisBus:
         if not nodes:
             return (), None
         tail = busjson.stored_delivery_tail
-        origin = self.node
-        if len(nodes) == 1:  # the usual case: each recipient announced to one node
-            parts = [(node_channel(node), tail(app, names, exclude, alias, origin))
-                     for node, names in nodes.items()]
-        else:
-            announced_to = {}  # recipient -> the nodes it is announced to
-            for node, names in nodes.items():
-                for name in names:
-                    announced_to.setdefault(name, []).append(node)
-            parts = []
-            for node, names in nodes.items():
-                also = {name: [other for other in announced_to[name] if other != node]
-                        for name in names if len(announced_to[name]) > 1}
-                parts.append((node_channel(node), tail(app, names, exclude, alias, origin,
-                                                       also or None)))
+        origin, told = self.node, list(nodes)
+        parts = [(node_channel(node), tail(app, names, exclude, alias, origin, told))
+                 for node, names in nodes.items()]
         return parts, (presence.changes, nodes, mine)
 
     def publish_announced(self, delivery, announced):
         """L{publish} a message's delivery whose parts for other nodes went out with its
         commit (C{announced}, as L{announcement} gave it): this node's part is handed out here,
-        to the recipients connected here now. A recipient the announcement reached on another
-        node is sent it anywhere else by that node (L{_hand_over_announced}); one it reached
-        on no other node but found there now is sent its part from here."""
+        to the recipients connected here now; if connections came or went meanwhile, each
+        recipient is sent a part on every other node it is on now whose part did not name it
+        (L{_publish_rest})."""
         if self._metrics is not None:
             self._metrics.bus_values += 1
         changes, told, mine = announced
@@ -223,13 +213,18 @@ class RedisBus:
             self._local.publish(delivery if len(mine) == len(recipients) else _to(delivery, mine))
 
     def _publish_rest(self, delivery, told, nodes):
-        """Queue the parts for the recipients of C{nodes} (where they are now, this node aside)
-        that the announcement (C{told}) reached on no node."""
-        reached = {name for names in told.values() for name in names}
+        """Queue, for each of C{nodes} (where the recipients are now, this node aside), a part
+        for its recipients its announced part (C{told}) did not name. It goes as a part sent
+        on (C{again}): after the message's other parts from here, in order, and never sent on
+        further; a node that also had it sent on by the node a recipient left takes it once
+        (L{_first_time})."""
         for node, names in nodes.items():
-            rest = [name for name in names if name not in reached]
-            if rest:
-                self._queue(node, _to(delivery, rest), b"")
+            had = told.get(node)
+            if had:
+                had = set(had)
+                names = [name for name in names if name not in had]
+            if names:
+                self._queue(node, _to(delivery, names), _AGAIN)
 
     def _queue(self, node, part, prefix):
         """Send C{part} to C{node} with the others of this reactor turn: one PUBLISH a node
@@ -276,15 +271,19 @@ class RedisBus:
                 origin = None
                 try:
                     if line.startswith(_STORED):
-                        delivery, origin, also = busjson.decode_stored(line)
+                        delivery, origin, told = busjson.decode_stored(line)
                     else:
                         delivery = busjson.decode(line[len(_AGAIN):] if again else line)
                 except JimError as e:  # one bad line does not cost the others theirs
                     self.log.warn("bus: a delivery could not be read: {why}", why=e.detail)
                     continue
                 if origin is not None:
-                    self._hand_over_announced(delivery, origin, also)
+                    self._hand_over_announced(delivery, origin, told)
                 elif type(delivery) is Delivery:
+                    if again and type(delivery.item) is Message:
+                        delivery = self._first_time(delivery)
+                        if delivery is None:
+                            continue
                     self._hand_over(delivery, again)
             return
         origin, _, rest = payload.partition(b"\n")
@@ -313,29 +312,44 @@ class RedisBus:
             delivery = _to(delivery, [u for u in delivery.recipients if u not in gone])
         self._local.publish(delivery)
 
-    def _hand_over_announced(self, delivery, origin, also):
+    def _hand_over_announced(self, delivery, origin, told):
         """A part a store's script published with the message's commit (L{announcement}):
-        to its recipients connected here; and, for those this node is the first of the nodes
-        they were announced to (C{also} names the others), to their connections on nodes that
-        had no part: not the announcing node (C{origin}), which hands out its own. Each node
-        thus gets one part for each recipient, whoever connected or left meanwhile."""
+        to its recipients connected here; one who left since is sent it on where it is now,
+        unless that is the announcing node (C{origin}) or a node that had a part (C{told}):
+        those hand out their own, and the origin sends what it finds missing after the commit
+        (L{publish_announced})."""
         app = delivery.app
-        recipients = delivery.recipients
         presence = self.presence
-        gone = presence.absent(app, recipients)
-        if len(gone) != len(recipients):
-            self._local.publish(_to(delivery, [u for u in recipients if u not in gone])
-                                if gone else delivery)
-        node = self.node
-        if also:
-            recipients = [u for u in recipients if not also.get(u) or node < min(also[u])]
-        elsewhere = presence.nodes_of(app, recipients, delivery.exclude, node)
-        elsewhere.pop(origin, None)
+        gone = presence.absent(app, delivery.recipients)
+        if not gone:
+            self._local.publish(delivery)
+            return
+        if len(gone) != len(delivery.recipients):
+            left = set(gone)
+            self._local.publish(_to(delivery, [u for u in delivery.recipients
+                                               if u not in left]))
+        elsewhere = presence.nodes_of(app, gone, delivery.exclude, self.node)
+        for node in (origin, *told):
+            elsewhere.pop(node, None)
         for other, names in elsewhere.items():
-            if also:
-                names = [u for u in names if other not in also.get(u, ())]
-            if names:
-                self._queue(other, _to(delivery, names), _AGAIN)
+            self._queue(other, _to(delivery, names), _AGAIN)
+
+    def _first_time(self, delivery):
+        """C{delivery} for those of its recipients this node was not sent it on for before (a
+        message sent on both by the node a recipient left and by its sender), or None."""
+        seen = self._sent_on
+        app, item = delivery.app, delivery.item
+        fresh = []
+        for username in delivery.recipients:
+            key = (app, item.id, username)
+            if key not in seen:
+                seen[key] = None
+                fresh.append(username)
+        while len(seen) > SENT_ON_REMEMBERED:
+            del seen[next(iter(seen))]
+        if len(fresh) == len(delivery.recipients):
+            return delivery
+        return _to(delivery, fresh) if fresh else None
 
     def _subscribed(self):
         """After every (re)subscription: catch up with the others' presence; after a

@@ -62,9 +62,8 @@ class IBus(Interface):
 
     def publish_announced(delivery, announced):
         """L{publish} the delivery of a message stored with the parts of its L{announcement}
-        (C{announced}): only what they did not reach and the nodes they reached do not send
-        on (this node's recipients, and those the announcement reached on no other node who
-        connected to one since)."""
+        (C{announced}): only what they did not reach (this node's recipients, and each
+        recipient on the nodes it connected to since whose part did not name it)."""
 
     def flushed():
         """A Deferred that fires (with None, never fails) once every value this node

@@ -9,11 +9,11 @@ recipients, exclude, alias, <the message's fields>]}: one flat array, cheaper to
 read than an object. Any other delivery (an event's) is C{delivery {...}}, an object, which is
 also read for a message (as nodes before the flat form wrote it). A message published by the
 Redis store with its commit is C{stored [id, [<the message's fields from its sender on>],
-[app, recipients, exclude, alias, origin, also]]}: the store writes it around the message's
+[app, recipients, exclude, alias, origin, told]]}: the store writes it around the message's
 JSON as it keeps it (L{stored_delivery_tail}); L{decode_stored} reads it with what its
-receiver needs to send it on (C{origin}, the node that announced it; C{also}, the other nodes
-each recipient was announced to), L{decode} without. A tail of only the first four (from nodes
-of an earlier version) is read too.
+receiver needs to send it on (C{origin}, the node that announced it; C{told}, the nodes that
+got a part), L{decode} without. A tail of only the first four (from nodes of an earlier
+version) is read too.
 """
 import itertools
 import typing
@@ -82,15 +82,14 @@ def encode(value):
     raise TypeError(f"not a bus value: {value!r}")
 
 
-def stored_delivery_tail(app, recipients, exclude, alias, origin, also=None):
+def stored_delivery_tail(app, recipients, exclude, alias, origin, told):
     """The end of the C{stored} form of the delivery of a message of C{app} to C{recipients}:
     C{b"stored [" + b"%d" % id + b"," + json + b"," + tail + b"]"}, where C{json} is
     C{orjson.dumps(message[2:])} (the message's fields from its sender on, as the Redis store
     keeps them), is a delivery L{decode_stored} reads. A store that gives the id writes it so,
     without decoding the message (L{jim.bus.redis.RedisBus.announcement}). C{origin}: the
-    node that announced it; C{also}: C{{recipient: [other node, ...]}} for the recipients it
-    was announced to on other nodes too (None when there are none)."""
-    return orjson.dumps((app, recipients, exclude, alias, origin, also))
+    node that announced it; C{told}: the nodes that get a part of it."""
+    return orjson.dumps((app, recipients, exclude, alias, origin, told))
 
 
 def _item(item):
@@ -171,9 +170,9 @@ def decode(data):
 
 
 def decode_stored(data):
-    """C{(delivery, origin, also)} of the bytes of a C{stored} form (see
-    L{stored_delivery_tail}); C{origin} None for a tail of four (a node of an earlier
-    version). JimError(BAD_REQUEST) for anything else."""
+    """C{(delivery, origin, told)} of the bytes of a C{stored} form (see
+    L{stored_delivery_tail}); C{origin} None (and C{told} empty) for a tail of four (a node
+    of an earlier version). JimError(BAD_REQUEST) for anything else."""
     name, _, rest = bytes(data).partition(b" ")
     if name != b"stored":
         raise _malformed("not a stored message's delivery")
@@ -185,26 +184,19 @@ def decode_stored(data):
 
 
 def _stored(body):
-    """C{[id, [the fields from sender on], [app, to, exclude, alias(, origin, also)]]}."""
+    """C{[id, [the fields from sender on], [app, to, exclude, alias(, origin, told)]]}."""
     if (type(body) is not list or len(body) != 3 or type(body[1]) is not list
             or type(body[2]) is not list or len(body[2]) not in (4, 6)):
         raise _malformed("a stored message's delivery is [id, [fields], [app, to, exclude,"
-                         " alias, origin, also]]")
+                         " alias, origin, told]]")
     message_id, fields, tail = body
     app, to, exclude, alias = tail[:4]
-    origin, also = tail[4:] or (None, None)
-    if len(tail) == 6 and (type(origin) is not str or not (also is None or _node_lists(also))):
-        raise _malformed("a stored message's origin is a node, and its also maps recipients"
-                         " to lists of nodes")
+    origin, told = tail[4:] or (None, [])
+    if len(tail) == 6 and (type(origin) is not str or type(told) is not list
+                           or any(type(node) is not str for node in told)):
+        raise _malformed("a stored message's origin is a node, and its told a list of nodes")
     delivery = _flat_message_delivery([app, to, exclude, alias, message_id, app, *fields])
-    return delivery, origin, also or None
-
-
-def _node_lists(also):
-    """Whether C{also} is C{{text: [text, ...]}}."""
-    return type(also) is dict and all(
-        type(nodes) is list and all(type(node) is str for node in nodes)
-        for nodes in also.values())
+    return delivery, origin, told
 
 
 def _rate_usage(body):
