@@ -94,6 +94,10 @@ class MessageReportTests(ReportCase):
         self.assertEqual(await texts(f"/v2/groups/{gid}/messages"), ["group"])
         self.assertEqual(await texts(f"/v2/chatrooms/{room}/messages"), ["room"])
         self.assertEqual(await texts("/v2/users/nobody/messages"), [])
+        # a name in a call is any text of at most 128 bytes (docs/rest-api.md, section 5)
+        self.assertEqual(await texts("/v2/users/no%20such%20%E7%94%A8%E6%88%B7/messages"), [])
+        self.assertError(await rest.get(f"/v2/users/{'x' * 129}/messages?{query}"), 400,
+                         899003)
 
     async def test_bad_questions_are_refused(self):
         jim, rest = await self.app()
@@ -109,7 +113,7 @@ class MessageReportTests(ReportCase):
             "/v2/messages?" + window(now - 1000, now, 10).replace("count=10", "count=ten"),
             "/v2/messages?cursor=not-a-cursor",
             "/v2/groups/abc/messages?" + window(now - 1000, now, 10),
-            "/v2/users/bad%20name/messages?" + window(now - 1000, now, 10),
+            f"/v2/users/{'%C3%A9' * 65}/messages?" + window(now - 1000, now, 10),
             "/v2/statistic/users?time_unit=HOUR&start=2026-01-01&duration=1",
             "/v2/statistic/users?time_unit=DAY&start=2026-01-01&duration=61",
             "/v2/statistic/users?time_unit=DAY&start=2026-01-01&duration=0",

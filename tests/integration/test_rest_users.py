@@ -57,6 +57,15 @@ class RegisterTests(TestCase, Checks):
         self.assertEqual(sorted(self.assertJson(await rest.get("/v1/users/bobby"))),
                          ["ctime", "mtime", "username"])
 
+    async def test_a_name_in_the_path_over_128_bytes_is_refused_not_echoed(self):
+        jim, rest = await start_rest(self)
+        for path in (f"/v1/users/{'x' * 5000}", f"/v1/users/{'%C3%A9' * 65}/groups",
+                     f"/v1/users/{'x' * 129}/friends"):
+            response = await rest.get(path)
+            self.assertError(response, 400, 899003)
+            self.assertLess(len(response.body), 200, "the name is not echoed")
+        self.assertError(await rest.get(f"/v1/users/{'x' * 128}"), 403, 899002)
+
     async def test_usernames_and_passwords_at_their_limits(self):
         jim, rest = await start_rest(self)
         good = ["abcd", "a" * 128, "0abc", "a_b.c-d@e", "Zz09"]

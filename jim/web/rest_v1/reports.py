@@ -127,7 +127,7 @@ async def app_messages(call):
 @route("GET", "/v2/users/{username}/messages")
 async def user_messages(call):
     """The messages a user sent, and the private messages sent to them."""
-    return await _messages(call, ("user", params.username(call.params["username"])),
+    return await _messages(call, ("user", params.name(call.params["username"])),
                            strict=True)
 
 

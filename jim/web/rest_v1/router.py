@@ -20,6 +20,7 @@ from twisted.logger import Logger
 from jim import errors
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
+from jim.web.rest_v1.params import name as name_param
 from jim.web.resource import (
     JSON, AsyncResource, basic_credentials, check_admin_secret, query_arg,
 )
@@ -205,6 +206,8 @@ class Router(AsyncResource):
             name = found.name
             params = {key: _decoded(value) for key, value in raw.items()}
             app = await self.authenticate(request)
+            if "username" in params:  # a user named in the path: any name up to 128 bytes
+                name_param(params["username"])
             # (the site refused a body over the route's limit before reading it)
             body = b""
             if request.content is not None and not found.streams:
