@@ -96,6 +96,14 @@ class CrossApps:
                            " other in its cross_apps")
         return home, other
 
+    async def require_reachable(self, app_key, names):
+        """Refuse (C{CROSS_APP_DENIED}) a change naming a user of another app
+        (C{<appKey>:<username>}) that does not allow C{app_key} now; removals are not
+        changes of this kind: a permission taken back leaves them to the app."""
+        for other_key in sorted({model.unqualified(name, app_key)[0] for name in names
+                                 if model.QUALIFIER in name}):
+            await self.allowed(app_key, other_key)
+
     async def resolve(self, app_key, entries, exist=True, permitted=True):
         """How app C{app_key}'s data names the users of C{entries} (C{[(app key,
         [username, ...]), ...]}): C{(names, users)}, the names in order (another app's users

@@ -119,10 +119,22 @@ class CrossGroupMemberTests(CrossGroupCase):
         await alpha.send("aadmin", gid, "alpha only", target_type="group")
         bobby = await self.login(jim, BETA, "bobby")
         self.assertEqual(await self.fetch(bobby, "bobby"), {})
+        # nor anything else that names them, but letting them speak again
+        silence = f"/v1/groups/messages/{gid}/silence?status="
+        self.assertError(await alpha.put(silence + "true", [f"{BETA}:bobby"]), 403, 899020)
+        self.assertEmpty(await alpha.put(silence + "false", [f"{BETA}:bobby"]))
         # alpha may still clear what it keeps
         self.assertEmpty(await alpha.post(f"/v1/cross/groups/{gid}/members",
                                           [{"appkey": BETA, "remove": ["bobby"]}]))
         self.assertEqual(len(self.assertJson(await alpha.get(f"/v1/groups/{gid}/members"))), 2)
+
+    async def test_a_member_of_another_app_is_never_made_the_owner(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha)
+        for body in ({"username": f"{BETA}:bobby"}, {"username": "bobby", "appkey": BETA}):
+            self.assertError(await alpha.put(f"/v1/groups/owner/{gid}", body), 403, 899021)
+        group = self.assertJson(await alpha.get(f"/v1/groups/{gid}"))
+        self.assertEqual(group["owner_username"], "alice")
 
     async def test_a_member_of_another_app_counts_against_the_limits(self):
         jim, admin, alpha, beta, gamma = await self.apps(group_size=3, user_groups=2)

@@ -115,6 +115,10 @@ class CrossRoomTests(CrossCase):
         self.assertEqual(ack["code"], 10000, ack)
         self.assertEqual((await self.chat(alice))["content"], "alpha only")
         self.assertEqual(await self.chats_so_far(bobby), [])
+        # nor may alpha silence it, but it may let it speak again
+        forbidden = f"/v1/chatroom/{room}/forbidden/{BETA}%3Abobby?status="
+        self.assertError(await alpha.put(forbidden + "1"), 403, 899020)
+        self.assertEmpty(await alpha.put(forbidden + "0"))
         # and alpha may still take it out
         self.assertEmpty(await alpha.delete(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
 
