@@ -1,4 +1,6 @@
 """The sniffer: the pure classify() table and properties, then the protocol on StringTransport."""
+import json
+
 from hypothesis import given, strategies as st
 from twisted.internet.interfaces import (
     IOpenSSLServerConnectionCreator,
@@ -378,6 +380,11 @@ class SniffingProtocolTests(SynchronousTestCase):
         protocol.dataReceived(b"X-Filler: y\r\n" * 2)
         self.assertTrue(transport.disconnecting)
         self.assertEqual(self.built(), [])
+        # answered, as an HTTP client understands, before the close
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 431 "), head)
+        self.assertIn(b"Content-Length: %d" % len(body), head)
+        self.assertEqual(json.loads(body)["error"]["code"], 899003)
 
     def test_tlsWithoutCertificateIsClosed(self):
         protocol, transport = self.connect()

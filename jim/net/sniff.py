@@ -72,11 +72,24 @@ class Unroutable(Exception):
     """The first bytes fit no route; the connection is closed.
 
     @ivar reason: why, in English, for the log.
+    @ivar reply: bytes written to the peer before the close (None: nothing).
     """
 
-    def __init__(self, reason):
+    def __init__(self, reason, reply=None):
         super().__init__(reason)
         self.reason = reason
+        self.reply = reply
+
+
+def _head_too_large(max_bytes):
+    """Unroutable for an HTTP request head over C{max_bytes}: answered 431, as JMessage's
+    errors are, before the close."""
+    reason = f"HTTP request head larger than {max_bytes} bytes"
+    body = b'{"error":{"code":899003,"message":"%s"}}' % reason.encode()
+    reply = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+             b"Content-Type: application/json; charset=utf-8\r\n"
+             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+    return Unroutable(reason, reply)
 
 
 def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
@@ -120,7 +133,7 @@ def _classify_request_head(buf, max_bytes, scanned=0):
     end = head_end(buf, max_bytes, scanned)
     if end < 0:
         if len(buf) > max_bytes:
-            raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
+            raise _head_too_large(max_bytes)
         return None
     if not buf.endswith(b"\r\n\r\n", 0, end):
         # neither twisted.web nor autobahn reads a head whose lines end in a bare LF: it
@@ -205,6 +218,8 @@ class SniffingProtocol(Protocol):
                 scanned=scanned,
             )
         except Unroutable as unroutable:
+            if unroutable.reply is not None:
+                self.transport.write(unroutable.reply)
             self._drop(unroutable.reason)
             return
         if route is not None:
