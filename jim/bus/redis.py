@@ -309,7 +309,8 @@ class RedisBus:
                 self._queue(node, _to(delivery, names), _AGAIN)
             if len(gone) == len(delivery.recipients):
                 return
-            delivery = _to(delivery, [u for u in delivery.recipients if u not in gone])
+            left = set(gone)
+            delivery = _to(delivery, [u for u in delivery.recipients if u not in left])
         self._local.publish(delivery)
 
     def _hand_over_announced(self, delivery, origin, told):
