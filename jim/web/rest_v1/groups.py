@@ -113,7 +113,7 @@ async def transfer(call):
     body = params.obj(call.json(), "the body (the new owner)")
     username = params.name(body.get("username"), "username")
     appkey = body.get("appkey", body.get("appKey"))
-    if appkey not in (None, "", call.app.key):
+    if appkey not in (None, "", call.app.key) or model.QUALIFIER in username:
         raise JimError(errors.CROSS_APP, "the new owner must be a user of this app")
     await call.core.groups.transfer(call.app.key, _gid(call), username)
     return 204, None
