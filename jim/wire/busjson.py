@@ -111,21 +111,14 @@ def encode_event(event):
 
 def decode_event(data):
     """The L{model.Event} of L{encode_event}'s bytes; JimError(BAD_REQUEST) for anything else."""
-    try:
-        body = orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        raise _malformed(f"not JSON: {e}") from None
-    return _decode_event(body)
+    return _decode_event(_parsed(data))
 
 
 def decode(data):
     """The value L{encode} made these bytes of; JimError(BAD_REQUEST) for anything else, a
     field of another JSON type than the model's included (a text where recipients go)."""
     name, _, rest = bytes(data).partition(b" ")
-    try:
-        body = orjson.loads(rest)
-    except orjson.JSONDecodeError as e:
-        raise _malformed(f"not JSON: {e}") from None
+    body = _parsed(rest)
     if name == b"message":
         return _flat_message_delivery(body)
     if name == b"stored":
@@ -176,11 +169,15 @@ def decode_stored(data):
     name, _, rest = bytes(data).partition(b" ")
     if name != b"stored":
         raise _malformed("not a stored message's delivery")
+    return _stored(_parsed(rest))
+
+
+def _parsed(data):
+    """The JSON value of C{data}; JimError(BAD_REQUEST) if it is not JSON."""
     try:
-        body = orjson.loads(rest)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as e:
         raise _malformed(f"not JSON: {e}") from None
-    return _stored(body)
 
 
 def _stored(body):
