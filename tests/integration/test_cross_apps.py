@@ -5,6 +5,7 @@ are not allowed, which keeps and delivers nothing."""
 from twisted.trial.unittest import TestCase
 
 from tests.integration.test_admin_apps import ADMIN, Admin
+from tests.integration.test_app_server_tour import window
 from tests.integration.test_callbacks import eventually, use_url
 from tests.integration.test_rest_live import Clients
 from tests.support.callback_server import start_endpoint
@@ -19,6 +20,15 @@ GAMMA = "GammaApp0000000000000001"
 
 class CrossCase(TestCase, Checks, Clients):
     timeout = 60
+
+    async def assert_reported_in(self, jim, apps, target_type, target_id, name):
+        """Each of C{apps} (REST clients) lists, in its Report API messages, one message to
+        C{target_type} C{target_id} of alpha, named C{name}."""
+        for rest in apps:
+            report = self.assertJson(await rest.get("/v2/messages?" + window(jim)))
+            [listed] = [m for m in report["messages"] if m["target_type"] == target_type]
+            self.assertEqual((str(listed["target_id"]), listed["target_name"],
+                              listed["target_appkey"]), (str(target_id), name, ALPHA))
 
     async def apps(self, allowed=True, **limits):
         """Two apps (and a third, allowed by neither) with users and an admin each: C{(jim,

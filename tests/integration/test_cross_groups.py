@@ -3,7 +3,6 @@ a group (``/v1/cross/groups``), chatting in it from REST and from J-IM sockets b
 and offline and in history, told of the group's events in their own app; every refusal when
 the apps do not allow each other, which changes and shows nothing; and the retraction of a
 cross-app message, private or group, in every app that keeps a copy of it."""
-from tests.integration.test_app_server_tour import window
 from tests.integration.test_cross_apps import ALPHA, BETA, GAMMA, CrossCase
 from tests.support.rest import text_message
 
@@ -206,11 +205,7 @@ class CrossGroupChatTests(CrossGroupCase):
         jim, admin, alpha, beta, gamma = await self.apps()
         gid = await self.cross_group(alpha)
         await alpha.send("aadmin", gid, "reported", target_type="group")
-        for rest in (alpha, beta):
-            report = self.assertJson(await rest.get("/v2/messages?" + window(jim)))
-            [listed] = [m for m in report["messages"] if m["target_type"] == "group"]
-            self.assertEqual((str(listed["target_id"]), listed["target_name"],
-                              listed["target_appkey"]), (str(gid), "team", ALPHA))
+        await self.assert_reported_in(jim, (alpha, beta), "group", gid, "team")
 
     async def test_offline_members_of_the_other_app_get_it_at_their_next_login(self):
         jim, admin, alpha, beta, gamma = await self.apps()

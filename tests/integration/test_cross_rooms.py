@@ -1,7 +1,6 @@
 """Cross-app chat rooms: another app's users brought into a room (``/v1/cross/chatroom``) get
 its messages live and send to it by ``<appKey>:<room id>``, from J-IM sockets and REST; every
 refusal when the apps do not allow each other changes nothing."""
-from tests.integration.test_app_server_tour import window
 from tests.integration.test_cross_apps import ALPHA, BETA, GAMMA, CrossCase
 from tests.support.rest import text_message
 
@@ -21,11 +20,7 @@ class CrossRoomTests(CrossCase):
         path = f"/v1/cross/chatroom/{room}/members"
         self.assertEmpty(await alpha.post(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
         await alpha.send("aadmin", room, "reported", target_type="chatroom")
-        for rest in (alpha, beta):
-            report = self.assertJson(await rest.get("/v2/messages?" + window(jim)))
-            [listed] = [m for m in report["messages"] if m["target_type"] == "chatroom"]
-            self.assertEqual((str(listed["target_id"]), listed["target_name"],
-                              listed["target_appkey"]), (str(room), "hall", ALPHA))
+        await self.assert_reported_in(jim, (alpha, beta), "chatroom", room, "hall")
 
     async def test_members_of_another_app_chat_in_a_room_live(self):
         jim, admin, alpha, beta, gamma = await self.apps()
