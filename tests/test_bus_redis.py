@@ -260,6 +260,42 @@ class RedisBusTests(unittest.TestCase):
         yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None))
 
     @defer.inlineCallbacks
+    def test_a_broadcast_past_its_deadline_holds_announcing_too(self):
+        """A kick published while Redis stalls fails at its deadline but may still run: until
+        a later command on the bus's connection is answered, nothing is announced."""
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), timeout=0.5))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        later = Delivery("app", message(0, target="bob"), ("bob",))
+        server.command("CLIENT", "PAUSE", "1500", "ALL")
+        a.bus.publish(Kick("app", "carol", "forbidden"))
+        yield task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
+        self.assertIsNone(a.bus.announcement(later))
+        yield defer.ensureDeferred(until(lambda: Kick("app", "carol", "forbidden") in b.got,
+                                         timeout=10))
+        self.assertIsNone(a.bus.announcement(later), "no later answer yet")
+        a.bus.publish(Kick("app", "dave", "forbidden"))
+        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None))
+
+    @defer.inlineCallbacks
+    def test_a_big_part_sent_on_twice_is_handed_out_once(self):
+        """A room message for 5,000 members who moved here: both the node they left and the
+        sender send it on; each member is handed it once."""
+        c, = yield defer.ensureDeferred(self.nodes(1))
+        names = [f"u{n}" for n in range(5000)]
+        for n, name in enumerate(names):
+            c.presence.connect("app", name, f"c:{n}", "tcp")
+        item = message(42)._replace(target_type="chatroom", target="7")
+        line = (b"again " + busjson.encode(Delivery("app", item, tuple(names)))).decode()
+        for _ in range(2):
+            shared_server().command("PUBLISH", f"jim:bus:{c.bus.node}", line)
+        yield defer.ensureDeferred(until(lambda: c.got))
+        yield task.deferLater(reactor, 0.2, lambda: None)
+        self.assertEqual([len(d.recipients) for d in c.got], [5000])
+
+    @defer.inlineCallbacks
     def test_a_node_number_lost_from_redis_is_taken_back_at_the_next_beat(self):
         a, = yield defer.ensureDeferred(self.nodes(1, expiry=0.6))
         key = f"jim:node-number:{a.bus.node_number}"

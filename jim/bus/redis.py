@@ -18,6 +18,7 @@ A node sent a part for a user who moved to another node sends it on there, once.
 Presence (who is connected where, and which nodes are alive) is kept by
 L{jim.bus.redis_presence.PresenceKeeper} over the same connection and channel.
 """
+import collections
 import os
 import socket
 
@@ -43,8 +44,11 @@ from jim.wire import busjson
 _AGAIN = b"again "
 #: what starts a message's part a store's script published with its commit
 _STORED = b"stored "
-#: how many messages sent on to a node (recipient by recipient) it remembers, to take each once
-SENT_ON_REMEMBERED = 4096
+#: how long a node remembers a message sent on to it (recipient by recipient), to take each
+#: once: the second copy comes a hop after the first
+SENT_ON_SECONDS = 30.0
+#: and how many it remembers at most (their memory), beyond those of the part at hand
+SENT_ON_REMEMBERED = 100_000
 
 
 def new_node_id():
@@ -94,7 +98,7 @@ class RedisBus:
         self._doubt = None
         # (app, message id, username) of the messages sent on to here lately: one sent on
         # twice (by the node its recipient left, and by its sender) is handed out once
-        self._sent_on = {}
+        self._sent_on = collections.OrderedDict()  # -> when, oldest first
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -182,6 +186,8 @@ class RedisBus:
             if self._broadcast.answered_upto <= self._doubt:
                 return None
             self._doubt = None
+        if self._broadcast.in_doubt:
+            return None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
         nodes = presence.nodes_of(app, recipients, exclude)
@@ -337,17 +343,24 @@ class RedisBus:
 
     def _first_time(self, delivery):
         """C{delivery} for those of its recipients this node was not sent it on for before (a
-        message sent on both by the node a recipient left and by its sender), or None."""
+        message sent on both by the node a recipient left and by its sender), or None. Each
+        (app, message id, recipient) is remembered for L{SENT_ON_SECONDS}, and at most
+        L{SENT_ON_REMEMBERED} of them besides this part's."""
         seen = self._sent_on
-        app, item = delivery.app, delivery.item
+        now = self._reactor.seconds()
+        app, message_id = delivery.app, delivery.item.id
         fresh = []
         for username in delivery.recipients:
-            key = (app, item.id, username)
+            key = (app, message_id, username)
             if key not in seen:
-                seen[key] = None
+                seen[key] = now
                 fresh.append(username)
-        while len(seen) > SENT_ON_REMEMBERED:
-            del seen[next(iter(seen))]
+        keep = max(SENT_ON_REMEMBERED, len(fresh))
+        while seen:
+            oldest = next(iter(seen.values()))
+            if len(seen) <= keep and now - oldest < SENT_ON_SECONDS:
+                break
+            seen.popitem(last=False)
         if len(fresh) == len(delivery.recipients):
             return delivery
         return _to(delivery, fresh) if fresh else None

@@ -88,6 +88,8 @@ class Broadcast:
         #: the count of the latest of them Redis answered (every one before it ran too, or
         #: never will: one connection answers in order)
         self.answered_upto = 0
+        # after one failed (past its deadline it may still run): how many were sent then
+        self._doubt = None
         self._waiting = []  # [(count to reach, Deferred, its deadline)]
 
     def send(self, kind, body=b""):
@@ -107,9 +109,16 @@ class Broadcast:
         """How many announcements were sent so far."""
         return self._sent
 
+    @property
+    def in_doubt(self):
+        """Whether one failed that may still run: no later one was answered since."""
+        return self._doubt is not None and self.answered_upto <= self._doubt
+
     def _answered(self, result, count):
         self.unanswered -= 1
-        if not isinstance(result, Failure) and count > self.answered_upto:
+        if isinstance(result, Failure):
+            self._doubt = self._sent
+        elif count > self.answered_upto:
             self.answered_upto = count
         return result
 
