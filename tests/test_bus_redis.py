@@ -238,46 +238,35 @@ class RedisBusTests(unittest.TestCase):
         yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None,
                                          timeout=20))
 
-    @defer.inlineCallbacks
-    def test_a_publish_past_its_deadline_holds_announcing_until_a_later_answer(self):
-        """Redis stalls: a PUBLISH of deliveries fails at its deadline, yet may still run
-        once Redis goes on. Until a later command on the bus's connection is answered, a
-        store's script (on another connection) could overtake it: nothing is announced."""
+    async def stalled_publish_holds_announcing(self, stalled, arrived):
+        """Redis stalls while this node publishes C{stalled}: the PUBLISH fails at its
+        deadline, yet may still run once Redis goes on. Until a later command on the bus's
+        connection is answered, a store's script (on another connection) could overtake it:
+        nothing is announced. C{arrived(b)}: whether node b got it."""
         server = RedisServer().start()
         self.addCleanup(server.remove)
-        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), timeout=0.5))
+        a, b = await self.nodes(2, url=server.url(), timeout=0.5)
         b.presence.connect("app", "bob", "b:1", "tcp")
-        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
+        await until(lambda: a.presence.is_online("app", "bob"))
         later = Delivery("app", message(0, target="bob"), ("bob",))
         self.assertIsNotNone(a.bus.announcement(later))
         server.command("CLIENT", "PAUSE", "1500", "ALL")
-        a.bus.publish(Delivery("app", message(9, target="bob"), ("bob",)))
-        yield task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
+        a.bus.publish(stalled)
+        await task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
         self.assertIsNone(a.bus.announcement(later), "the PUBLISH may still run")
-        yield defer.ensureDeferred(until(lambda: b.got, timeout=10))  # it did, once Redis went on
+        await until(lambda: arrived(b), timeout=10)  # it did, once Redis went on
         self.assertIsNone(a.bus.announcement(later), "no later answer yet")
-        a.bus.publish(Kick("app", "carol", "forbidden"))  # a later command, answered
-        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None))
+        a.bus.publish(Kick("app", "dave", "forbidden"))  # a later command, answered
+        await until(lambda: a.bus.announcement(later) is not None)
 
-    @defer.inlineCallbacks
+    def test_a_publish_past_its_deadline_holds_announcing_until_a_later_answer(self):
+        return defer.ensureDeferred(self.stalled_publish_holds_announcing(
+            Delivery("app", message(9, target="bob"), ("bob",)), lambda b: b.got))
+
     def test_a_broadcast_past_its_deadline_holds_announcing_too(self):
-        """A kick published while Redis stalls fails at its deadline but may still run: until
-        a later command on the bus's connection is answered, nothing is announced."""
-        server = RedisServer().start()
-        self.addCleanup(server.remove)
-        a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), timeout=0.5))
-        b.presence.connect("app", "bob", "b:1", "tcp")
-        yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob")))
-        later = Delivery("app", message(0, target="bob"), ("bob",))
-        server.command("CLIENT", "PAUSE", "1500", "ALL")
-        a.bus.publish(Kick("app", "carol", "forbidden"))
-        yield task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
-        self.assertIsNone(a.bus.announcement(later))
-        yield defer.ensureDeferred(until(lambda: Kick("app", "carol", "forbidden") in b.got,
-                                         timeout=10))
-        self.assertIsNone(a.bus.announcement(later), "no later answer yet")
-        a.bus.publish(Kick("app", "dave", "forbidden"))
-        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None))
+        kick = Kick("app", "carol", "forbidden")
+        return defer.ensureDeferred(self.stalled_publish_holds_announcing(
+            kick, lambda b: kick in b.got))
 
     @defer.inlineCallbacks
     def test_a_big_part_sent_on_twice_is_handed_out_once(self):
