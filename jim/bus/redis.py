@@ -18,15 +18,14 @@ A node sent a part for a user who moved to another node sends it on there, once.
 Presence (who is connected where, and which nodes are alive) is kept by
 L{jim.bus.redis_presence.PresenceKeeper} over the same connection and channel.
 """
-import collections
 import os
 import socket
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from jim.bus.bookkeeping import PendingCommands, RecentlySeen
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
 from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
@@ -81,7 +80,10 @@ class RedisBus:
         self._local = LocalBus(node=self.node)
         # one connection: what this node publishes reaches every node in order
         self._client = RedisClient(address, reactor, timeout=timeout, poolsize=1)
-        self._broadcast = Broadcast(self._client, self.node, reactor)
+        # what Redis has not answered on that connection (a store's script, on another, could
+        # overtake it): broadcasts and deliveries both
+        self._pending = PendingCommands()
+        self._broadcast = Broadcast(self._client, self.node, reactor, pending=self._pending)
         self._keeper = PresenceKeeper(self._client, self._broadcast, self.presence, reactor,
                                       expiry)
         self._keeper.on_lost = self._users_lost
@@ -92,13 +94,9 @@ class RedisBus:
         self._subscriptions = 0
         self._reactor = reactor
         self._outgoing = {}  # node -> [line of a delivery part, ...] of this reactor turn
-        self._delivering = 0  # PUBLISHes of deliveries Redis has not answered yet
-        # after a PUBLISH of deliveries failed (it may still run, its deadline over): how many
-        # broadcasts were sent then; a later command's answer tells it ran or never will
-        self._doubt = None
         # (app, message id, username) of the messages sent on to here lately: one sent on
         # twice (by the node its recipient left, and by its sender) is handed out once
-        self._sent_on = collections.OrderedDict()  # -> when, oldest first
+        self._sent_on = RecentlySeen(reactor, SENT_ON_SECONDS, SENT_ON_REMEMBERED)
         self._flushing = None  # the DelayedCall that sends them
 
     @property
@@ -179,14 +177,8 @@ class RedisBus:
         while something this node published is not yet taken by Redis (deliveries published
         after their commit, or announcements on C{jim:bus}): it went on another connection
         than the store's script, which could overtake it. Each part names this node and the
-        nodes that get one (L{_hand_over_announced})."""
-        if self._outgoing or self._delivering or self._broadcast.unanswered:
-            return None
-        if self._doubt is not None:
-            if self._broadcast.answered_upto <= self._doubt:
-                return None
-            self._doubt = None
-        if self._broadcast.in_doubt:
+        nodes that get one (L{_hand_over})."""
+        if self._outgoing or not self._pending.settled:
             return None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
@@ -247,18 +239,10 @@ class RedisBus:
         outgoing, self._outgoing = self._outgoing, {}
         for node, queued in outgoing.items():
             channel = node_channel(node)
-            self._delivering += 1  # (a store's script announcing now could overtake it)
-            sent = self._client.call("PUBLISH", channel, b"\n".join(queued))
-            sent.addBoth(self._delivered)
+            sent = self._pending.track(self._client.call("PUBLISH", channel,
+                                                         b"\n".join(queued)))
             # a part no node took is in its recipients' inboxes (the message log)
             sent.addErrback(self._publish_failed, channel)
-
-    def _delivered(self, result):
-        self._delivering -= 1
-        # a failed PUBLISH (Redis away, or past its deadline) may yet run: until a later
-        # command on this connection is answered, a script could still overtake it
-        self._doubt = self._broadcast.sent if isinstance(result, Failure) else None
-        return result
 
     def _users_lost(self, users):
         if self.lost is not None:
@@ -274,7 +258,7 @@ class RedisBus:
         if channel == self._own_channel:
             for line in payload.split(b"\n"):
                 again = line.startswith(_AGAIN)
-                origin = None
+                origin, told = None, ()
                 try:
                     if line.startswith(_STORED):
                         delivery, origin, told = busjson.decode_stored(line)
@@ -283,14 +267,14 @@ class RedisBus:
                 except JimError as e:  # one bad line does not cost the others theirs
                     self.log.warn("bus: a delivery could not be read: {why}", why=e.detail)
                     continue
-                if origin is not None:
-                    self._hand_over_announced(delivery, origin, told)
-                elif type(delivery) is Delivery:
-                    if again and type(delivery.item) is Message:
-                        delivery = self._first_time(delivery)
-                        if delivery is None:
-                            continue
-                    self._hand_over(delivery, again)
+                if type(delivery) is not Delivery:
+                    continue
+                if again and type(delivery.item) is Message:
+                    delivery = self._first_time(delivery)
+                    if delivery is None:
+                        continue
+                # a part a script published: the origin and the nodes told hand out theirs
+                self._hand_over(delivery, again, (origin, *told))
             return
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
@@ -302,29 +286,11 @@ class RedisBus:
         elif origin != self.node:
             self._local.publish(busjson.decode(body))
 
-    def _hand_over(self, delivery, again):
+    def _hand_over(self, delivery, again, skip=()):
         """A delivery sent to this node: to its recipients here. One who moved to another node
-        since the sender looked is sent it there (once: a delivery sent on is not sent on
-        again); one connected nowhere now finds it in its inbox."""
-        app = delivery.app
-        gone = self.presence.absent(app, delivery.recipients)
-        if gone:
-            nodes = {} if again else self.presence.nodes_of(app, gone)
-            nodes.pop(self.node, None)
-            for node, names in nodes.items():
-                self._queue(node, _to(delivery, names), _AGAIN)
-            if len(gone) == len(delivery.recipients):
-                return
-            left = set(gone)
-            delivery = _to(delivery, [u for u in delivery.recipients if u not in left])
-        self._local.publish(delivery)
-
-    def _hand_over_announced(self, delivery, origin, told):
-        """A part a store's script published with the message's commit (L{announcement}):
-        to its recipients connected here; one who left since is sent it on where it is now,
-        unless that is the announcing node (C{origin}) or a node that had a part (C{told}):
-        those hand out their own, and the origin sends what it finds missing after the commit
-        (L{publish_announced})."""
+        since the sender looked is sent it there, but to the nodes C{skip} (those that had a
+        part of their own), once: a delivery sent on (C{again}) is not sent on again. One
+        connected nowhere now finds it in its inbox."""
         app = delivery.app
         presence = self.presence
         gone = presence.absent(app, delivery.recipients)
@@ -335,35 +301,23 @@ class RedisBus:
             left = set(gone)
             self._local.publish(_to(delivery, [u for u in delivery.recipients
                                                if u not in left]))
+        if again:
+            return
         elsewhere = presence.nodes_of(app, gone, delivery.exclude, self.node)
-        for node in (origin, *told):
+        for node in skip:
             elsewhere.pop(node, None)
         for other, names in elsewhere.items():
             self._queue(other, _to(delivery, names), _AGAIN)
 
     def _first_time(self, delivery):
-        """C{delivery} for those of its recipients this node was not sent it on for before (a
-        message sent on both by the node a recipient left and by its sender), or None. Each
-        (app, message id, recipient) is remembered for L{SENT_ON_SECONDS}, and at most
-        L{SENT_ON_REMEMBERED} of them besides this part's."""
-        seen = self._sent_on
-        now = self._reactor.seconds()
+        """C{delivery} for those of its recipients this node was not sent it on for lately
+        (a message sent on both by the node a recipient left and by its sender), or None."""
         app, message_id = delivery.app, delivery.item.id
-        fresh = []
-        for username in delivery.recipients:
-            key = (app, message_id, username)
-            if key not in seen:
-                seen[key] = now
-                fresh.append(username)
-        keep = max(SENT_ON_REMEMBERED, len(fresh))
-        while seen:
-            oldest = next(iter(seen.values()))
-            if len(seen) <= keep and now - oldest < SENT_ON_SECONDS:
-                break
-            seen.popitem(last=False)
+        fresh = self._sent_on.first_time([(app, message_id, username)
+                                          for username in delivery.recipients])
         if len(fresh) == len(delivery.recipients):
             return delivery
-        return _to(delivery, fresh) if fresh else None
+        return _to(delivery, [key[2] for key in fresh]) if fresh else None
 
     def _subscribed(self):
         """After every (re)subscription: catch up with the others' presence; after a

@@ -17,8 +17,8 @@ import orjson
 from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
+from jim.bus.bookkeeping import PendingCommands
 from jim.redis.client import Script
 
 BROADCAST = "jim:bus"
@@ -76,20 +76,15 @@ class Broadcast:
     (a node hears its own): L{flushed} tells when all it sent so far went round, that is when
     Redis has handed them to every node."""
 
-    def __init__(self, client, node, clock, timeout=2.0):
+    def __init__(self, client, node, clock, timeout=2.0, pending=None):
         self.node = node
         self._client = client
         self._clock = clock
         self._timeout = timeout
+        #: the L{PendingCommands} of C{client}'s connection, which its answers are counted in
+        self.pending = PendingCommands() if pending is None else pending
         self._sent = 0
         self._back = 0  # heard back, or known never to come back
-        #: how many of them Redis has not answered yet
-        self.unanswered = 0
-        #: the count of the latest of them Redis answered (every one before it ran too, or
-        #: never will: one connection answers in order)
-        self.answered_upto = 0
-        # after one failed (past its deadline it may still run): how many were sent then
-        self._doubt = None
         self._waiting = []  # [(count to reach, Deferred, its deadline)]
 
     def send(self, kind, body=b""):
@@ -97,30 +92,10 @@ class Broadcast:
         if isinstance(kind, str):
             kind = kind.encode()
         self._sent += 1
-        self.unanswered += 1
-        sent = self._client.call("PUBLISH", BROADCAST,
-                                 self.node.encode() + b"\n" + kind + b" " + body)
-        sent.addBoth(self._answered, self._sent)
+        sent = self.pending.track(self._client.call(
+            "PUBLISH", BROADCAST, self.node.encode() + b"\n" + kind + b" " + body))
         sent.addErrback(self._lost)
         return sent
-
-    @property
-    def sent(self):
-        """How many announcements were sent so far."""
-        return self._sent
-
-    @property
-    def in_doubt(self):
-        """Whether one failed that may still run: no later one was answered since."""
-        return self._doubt is not None and self.answered_upto <= self._doubt
-
-    def _answered(self, result, count):
-        self.unanswered -= 1
-        if isinstance(result, Failure):
-            self._doubt = self._sent
-        elif count > self.answered_upto:
-            self.answered_upto = count
-        return result
 
     def _lost(self, failure):
         self.heard_back()  # it will not come back
