@@ -12,6 +12,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
 from jim.net.httphead import head_end
+from jim.wire.http_errors import raw_response
 
 __all__ = ["RedirectFactory", "RedirectProtocol", "redirect_location"]
 
@@ -80,15 +81,9 @@ class RedirectProtocol(Protocol):
     def _answer(self, status, body, location=None):
         self._answered = True
         self._buffer = b""
-        headers = [b"HTTP/1.1 " + status]
-        if location is not None:
-            headers.append(b"Location: " + location)
-        headers += [
-            b"Content-Type: text/plain; charset=utf-8",
-            b"Content-Length: " + str(len(body)).encode("ascii"),
-            b"Connection: close",
-        ]
-        self.transport.write(b"\r\n".join(headers) + b"\r\n\r\n" + body)
+        headers = () if location is None else ((b"Location", location),)
+        self.transport.write(raw_response(status, body, headers,
+                                          content_type=b"text/plain; charset=utf-8"))
         self.transport.loseConnection()
 
 

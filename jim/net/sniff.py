@@ -31,6 +31,7 @@ from jim.net.admission import OVER_CAP, SHED_FRACTION, LogThrottle, address_key,
 from jim.net.httphead import head_end
 from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
+from jim.wire.http_errors import bad_request
 
 __all__ = [
     "HTTP_METHODS",
@@ -85,11 +86,7 @@ def _head_too_large(max_bytes):
     """Unroutable for an HTTP request head over C{max_bytes}: answered 431, as JMessage's
     errors are, before the close."""
     reason = f"HTTP request head larger than {max_bytes} bytes"
-    body = b'{"error":{"code":899003,"message":"%s"}}' % reason.encode()
-    reply = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-             b"Content-Type: application/json; charset=utf-8\r\n"
-             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
-    return Unroutable(reason, reply)
+    return Unroutable(reason, bad_request(b"431 Request Header Fields Too Large", reason))
 
 
 def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):

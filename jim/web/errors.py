@@ -7,9 +7,8 @@ section 1.2); the codes are JMessage's own (899xxx for the REST API, 855xxx for 
 JMessage has no code for, are 899403 (a cross-site browser request), 899404 (no such route)
 and 899405 (a method the route does not take).
 """
-import orjson
-
 from jim.wire import jmessage_codes
+from jim.wire.http_errors import error_body  # noqa: F401 (the web layer's name for it)
 
 #: neutral code -> (JMessage code, HTTP status): L{jim.wire.jmessage_codes}, which the
 #: socket commands for the Web SDK share
@@ -25,8 +24,3 @@ def jmessage_error(error, overrides=None):
         override = overrides[error.code]
         code, http_status = override if type(override) is tuple else (override, http_status)
     return http_status, code
-
-
-def error_body(code, message):
-    """JMessage's error envelope: ``{"error": {"code", "message"}}``."""
-    return orjson.dumps({"error": {"code": code, "message": message}})

@@ -15,6 +15,7 @@ from twisted.web import http, resource, server, static
 from jim import errors
 from jim.errors import JimError
 from jim.web.errors import error_body, jmessage_error
+from jim.wire.http_errors import raw_response
 from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
 from jim.web.admin_api import AdminRouter
@@ -273,16 +274,12 @@ class CountedChannel(http.HTTPChannel):
         C{(name, value)} bytes) on the raw transport and close, whatever request is being
         read; a client that does not take the answer within L{CLOSE_GRACE} seconds is
         aborted."""
-        head = (b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\nConnection: close\r\n" % len(body))
-        for name, value in headers:
-            head += name + b": " + value + b"\r\n"
         hsts = self.site.hsts
         if hsts is not None and self.isSecure():
-            head += HSTS + b": " + hsts + b"\r\n"
+            headers = (*headers, (HSTS, hsts))
         self._reading = False  # nothing more is read: no deadline either
         self._cancelDeadline()
-        self.transport.write(head + b"\r\n" + body)
+        self.transport.write(raw_response(status, body, headers))
         if self._closing is None:
             self._closing = self.site.clock.callLater(CLOSE_GRACE, self.transport.abortConnection)
         # the channel's own close: it unregisters itself as the transport's producer first,
