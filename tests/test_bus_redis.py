@@ -46,6 +46,19 @@ class Node:
 
 
 class RedisBusTests(unittest.TestCase):
+    def logged(self):
+        """The events logged from now to the end of the test."""
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        return events
+
+    def own_redis(self):
+        """A redis-server of this test's own, to stop, restart or pause."""
+        server = RedisServer().start()
+        self.addCleanup(server.remove)
+        return server
+
     async def nodes(self, count, url=None, **options):
         url = url or empty_redis()
         made = []
@@ -182,11 +195,7 @@ class RedisBusTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_a_node_catches_up_after_redis_restarts(self):
-        events = []
-        globalLogPublisher.addObserver(events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        server = RedisServer().start()
-        self.addCleanup(server.remove)
+        events, server = self.logged(), self.own_redis()
         a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), ping_every=0.3,
                                                      timeout=1.0))
         a.presence.connect("app", "ann", "a:1", "tcp")
@@ -241,11 +250,7 @@ class RedisBusTests(unittest.TestCase):
 
     @defer.inlineCallbacks
     def test_a_subscription_redis_does_not_answer_is_dropped_and_made_again(self):
-        events = []
-        globalLogPublisher.addObserver(events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, events.append)
-        server = RedisServer().start()
-        self.addCleanup(server.remove)
+        events, server = self.logged(), self.own_redis()
         a, b = yield defer.ensureDeferred(self.nodes(2, url=server.url(), ping_every=0.3))
         server.command("CLIENT", "PAUSE", "1000", "ALL")
         yield defer.ensureDeferred(until(lambda: any(
