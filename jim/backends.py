@@ -68,9 +68,12 @@ def make_store(config, reactor, metrics):
     return SqliteStore(path, reactor, metrics=metrics, synchronous=config.sqlite_sync), "sqlite"
 
 
-def make_bus(config, reactor, metrics):
+def make_bus(config, reactor, metrics, store=None):
     """The IBus and IPresence of ``--bus``: this process's, or the cluster's over Redis (by
-    default the Redis of a Redis ``--store``)."""
+    default the Redis of a Redis ``--store``). A bus on the Redis of C{store} (a started
+    RedisStore) publishes on the store's connection, which the store's append scripts use
+    too: what the bus publishes and what a script publishes with a commit then reach Redis in
+    the order they were made (docs/architecture.md, "Announced with the commit")."""
     spec = config.bus if config.bus not in (None, "local") else None
     if spec is None and is_redis(config.store):
         spec = config.store
@@ -78,6 +81,7 @@ def make_bus(config, reactor, metrics):
         return LocalBus(metrics=metrics), LocalPresence()
     from jim.bus.redis import RedisBus
 
+    shared = store.client if store is not None and bus_shares_store(config) else None
     bus = RedisBus(redis_address.parse(spec), reactor, metrics=metrics,
-                   expiry=config.presence_expiry)
+                   expiry=config.presence_expiry, client=shared)
     return bus, bus.presence

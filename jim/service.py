@@ -188,7 +188,7 @@ class JimService(service.Service):
         )
         tokens = Tokens(server_key, config.token_ttl)
         media_files = await self._media_files(reactor)
-        self.bus, presence = make_bus(config, reactor, self.metrics)
+        self.bus, presence = make_bus(config, reactor, self.metrics, self.store)
         await self.bus.start()
         self.core = build_core(self.store, self.bus, presence, passwords, tokens, reactor,
                                self.metrics, config.limits, default_app,

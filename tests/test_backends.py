@@ -3,7 +3,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted.internet import reactor
 
-from jim.backends import bus_shares_store, make_store
+from jim.backends import bus_shares_store, make_bus, make_store
+from jim.model import SINGLE, TEXT, Delivery, Message
 from jim.config import Config
 
 
@@ -25,6 +26,17 @@ class BusSharesStoreTests(SynchronousTestCase):
         for bus, announces in ((None, True), ("redis://127.0.0.1:6380/0", False)):
             made, _ = make_store(Config(store=store, bus=bus), reactor, None)  # not started
             self.assertIs(made.messages.announces("app"), announces, bus)
+
+    def test_a_bus_on_the_stores_redis_publishes_on_its_connection_and_may_announce(self):
+        """Only there can a script's parts not overtake what the bus published."""
+        store = "redis://127.0.0.1:6379/0"
+        delivery = Delivery("app", Message(0, "app", "ann", SINGLE, "bob", TEXT, {"text": "hi"}),
+                            ("bob",))
+        for bus, announces in ((None, True), ("redis://127.0.0.1:6380/0", False)):
+            config = Config(store=store, bus=bus)
+            made, _ = make_store(config, reactor, None)  # neither is started
+            made_bus, _ = make_bus(config, reactor, None, made)
+            self.assertIs(made_bus.announcement(delivery) is not None, announces, bus)
 
     def test_a_store_that_is_not_redis(self):
         for store in ("sqlite", "memory"):

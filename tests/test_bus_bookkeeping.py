@@ -1,46 +1,10 @@
-"""The Redis bus's records (L{jim.bus.bookkeeping}): what its connection has not answered, and
-which messages were sent on to it lately."""
+"""The Redis bus's record (L{jim.bus.bookkeeping}) of the messages sent on to it lately."""
 import time
 
-from twisted.internet import defer, task
-from twisted.python.failure import Failure
+from twisted.internet import task
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.bus.bookkeeping import PendingCommands, RecentlySeen
-
-
-class PendingCommandsTests(SynchronousTestCase):
-    def test_settled_once_every_command_is_answered(self):
-        pending = PendingCommands()
-        self.assertTrue(pending.settled)
-        first, second = defer.Deferred(), defer.Deferred()
-        self.assertIs(pending.track(first), first)
-        pending.track(second)
-        first.callback(1)
-        self.assertFalse(pending.settled)
-        second.callback(1)
-        self.assertTrue(pending.settled)
-        self.assertEqual(self.successResultOf(first), 1, "its result is untouched")
-
-    def test_a_failed_command_is_in_doubt_until_a_later_one_is_answered(self):
-        pending = PendingCommands()
-        failed, earlier_answer = defer.Deferred(), defer.Deferred()
-        pending.track(failed)
-        failed.errback(Failure(defer.TimeoutError()))
-        self.assertFalse(pending.settled, "past its deadline it may still run")
-        self.failureResultOf(failed, defer.TimeoutError)
-        later = defer.Deferred()
-        pending.track(later)
-        later.callback(1)
-        self.assertTrue(pending.settled, "a later answer: it ran, or never will")
-        # a command sent before the failed one, answered after it, proves nothing
-        pending.track(earlier_answer)
-        again = defer.Deferred()
-        pending.track(again)
-        again.errback(Failure(defer.TimeoutError()))
-        self.failureResultOf(again)
-        earlier_answer.callback(1)
-        self.assertFalse(pending.settled)
+from jim.bus.bookkeeping import RecentlySeen
 
 
 class RecentlySeenTests(SynchronousTestCase):

@@ -243,10 +243,6 @@ class RedisBusTests(unittest.TestCase):
         yield defer.ensureDeferred(until(
             lambda: f"{channel}\r\n:1".encode() in server.command("PUBSUB", "NUMSUB", channel),
             timeout=20))
-        # the failed PUBLISH is over: a store's script may announce again
-        later = Delivery("app", message(0, target="bob"), ("bob",))
-        yield defer.ensureDeferred(until(lambda: a.bus.announcement(later) is not None,
-                                         timeout=20))
 
     @defer.inlineCallbacks
     def test_a_subscription_redis_does_not_answer_is_dropped_and_made_again(self):
@@ -258,36 +254,6 @@ class RedisBusTests(unittest.TestCase):
         b.presence.connect("app", "bob", "b:1", "tcp")  # told once it listens again
         yield defer.ensureDeferred(until(lambda: a.presence.is_online("app", "bob"),
                                          timeout=20))
-
-    async def stalled_publish_holds_announcing(self, stalled, arrived):
-        """Redis stalls while this node publishes C{stalled}: the PUBLISH fails at its
-        deadline, yet may still run once Redis goes on. Until a later command on the bus's
-        connection is answered, a store's script (on another connection) could overtake it:
-        nothing is announced. C{arrived(b)}: whether node b got it."""
-        server = RedisServer().start()
-        self.addCleanup(server.remove)
-        a, b = await self.nodes(2, url=server.url(), timeout=0.5)
-        b.presence.connect("app", "bob", "b:1", "tcp")
-        await until(lambda: a.presence.is_online("app", "bob"))
-        later = Delivery("app", message(0, target="bob"), ("bob",))
-        self.assertIsNotNone(a.bus.announcement(later))
-        server.command("CLIENT", "PAUSE", "1500", "ALL")
-        a.bus.publish(stalled)
-        await task.deferLater(reactor, 0.9, lambda: None)  # past its deadline
-        self.assertIsNone(a.bus.announcement(later), "the PUBLISH may still run")
-        await until(lambda: arrived(b), timeout=10)  # it did, once Redis went on
-        self.assertIsNone(a.bus.announcement(later), "no later answer yet")
-        a.bus.publish(Kick("app", "dave", "forbidden"))  # a later command, answered
-        await until(lambda: a.bus.announcement(later) is not None)
-
-    def test_a_publish_past_its_deadline_holds_announcing_until_a_later_answer(self):
-        return defer.ensureDeferred(self.stalled_publish_holds_announcing(
-            Delivery("app", message(9, target="bob"), ("bob",)), lambda b: b.got))
-
-    def test_a_broadcast_past_its_deadline_holds_announcing_too(self):
-        kick = Kick("app", "carol", "forbidden")
-        return defer.ensureDeferred(self.stalled_publish_holds_announcing(
-            kick, lambda b: kick in b.got))
 
     @defer.inlineCallbacks
     def test_a_big_part_sent_on_twice_is_handed_out_once(self):

@@ -11,7 +11,7 @@ from jim.metrics import Metrics
 from jim.model import SINGLE, TEXT, Delivery, Kick, Message, Resent
 from jim.redis.address import parse
 from jim.store.redis import RedisStore
-from jim.store.redis_messages import ANNOUNCE_BELOW
+from jim.store.redis_messages import ANNOUNCE_BELOW, RedisMessages
 from tests.support.redis_server import empty_redis
 from tests.support.waiting import until
 from tests.test_bus_redis import Node
@@ -33,10 +33,12 @@ class AnnounceTests(unittest.TestCase):
         self.store = RedisStore(parse(self.url), reactor, metrics=Metrics(), announcing=True)
         await self.store.start()
         self.addCleanup(self.store.stop)
-        self.a, self.b, self.c = [await self.node() for _ in range(3)]
+        # a, the sending node, publishes on the store's connection (as jim.backends makes it)
+        self.a = await self.node(client=self.store.client)
+        self.b, self.c = [await self.node() for _ in range(2)]
 
-    async def node(self):
-        node = Node(self.url)  # a bus and what it handed out
+    async def node(self, **options):
+        node = Node(self.url, **options)  # a bus and what it handed out
         await node.bus.start()
         self.addCleanup(node.bus.stop)
         return node
@@ -284,30 +286,40 @@ class AnnounceTests(unittest.TestCase):
         elsewhere = RedisStore(parse(self.url), reactor)  # (not started: nothing is sent)
         self.assertFalse(elsewhere.messages.announces("app"))
 
-    async def test_no_announcement_while_deliveries_published_after_a_commit_travel(self):
-        """They go on the bus's connection, the script on the store's: it could overtake
-        them. Once Redis took them, announcing goes on."""
+    async def test_a_delivery_published_at_a_commit_reaches_a_node_before_a_later_script(self):
+        """m1 is published after its commit, from its answer (as the core does with a message
+        it did not announce), and m3's script, announced, is sent from that same answer (it
+        waited for a script in flight): both go on the store's connection, m1's part first,
+        though the bus sends what a turn queued only at its end."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
-        earlier = draft(text="earlier")._replace(id=10**6)
-        self.a.bus.publish(Delivery("app", earlier, ("bob",), "a:1"))  # queued, this turn
-        later = Delivery("app", draft(text="later"), ("bob",), "a:1")
-        self.assertIsNone(self.a.bus.announcement(later))
-        await until(lambda: self.b.got)
-        await until(lambda: self.a.bus.announcement(later) is not None)
-        stored, _ = await self.append(later.item, ("bob",))
+        clock = task.Clock()  # when this area sends its scripts
+        messages = RedisMessages(self.store.client, clock, announcing=True)
+        messages.add_message_then(draft(text="m1"), lambda stored: self.a.bus.publish(
+            Delivery("app", stored, ("bob",), None)))
+        clock.advance(0)
+        messages.add_message_then(draft(text="m2"), lambda stored: None)
+        clock.advance(0)  # two scripts in flight: m3 waits for m1's answer
+        parts, _ = self.a.bus.announcement(Delivery("app", draft(text="m3"), ("bob",), None))
+        messages.add_announced_then(draft(text="m3"), parts, False, lambda stored: None)
         await until(lambda: len(self.b.got) == 2)
-        self.assertEqual([d.item for d in self.b.got], [earlier, stored])
+        self.assertEqual([d.item.body["text"] for d in self.b.got], ["m1", "m3"])
 
-    async def test_no_announcement_while_a_broadcast_travels(self):
-        """A kick (or an invalidation, or a presence change) goes on the bus's connection
-        too: nothing is announced until Redis took it."""
+    async def test_a_broadcast_reaches_a_node_before_a_later_script(self):
+        """A kick (or an invalidation, or a presence change) goes on the store's connection
+        too: a message announced after it comes after it."""
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
+        kick = Kick("app", "carol", "forbidden")
+        self.a.bus.publish(kick)
+        stored, _ = await self.append(draft(), ("bob",))
+        await until(lambda: len(self.b.got) == 2)
+        self.assertEqual(self.b.got, [kick, Delivery("app", stored, ("bob",), "a:1")])
+
+    def test_a_bus_on_a_connection_of_its_own_announces_nothing(self):
+        """A store's script, on another connection, could overtake what it published."""
         delivery = Delivery("app", draft(), ("bob",), None)
-        self.a.bus.publish(Kick("app", "carol", "forbidden"))
-        self.assertIsNone(self.a.bus.announcement(delivery))
-        await until(lambda: self.a.bus.announcement(delivery) is not None)
+        self.assertIsNone(self.b.bus.announcement(delivery))
 
     async def test_a_store_with_many_appends_waiting_does_not_announce(self):
         messages = self.store.messages

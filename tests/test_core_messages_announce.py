@@ -146,6 +146,29 @@ class AnnouncedSendTests(SynchronousTestCase):
         send(self.alice, 11, chat("bob", "free"))
         self.assertEqual([text for text, _ in self.store.announced], ["free"])
 
+    def test_a_message_published_after_its_commit_holds_up_its_own_conversation_only(self):
+        """A message the store declined to announce is published after its commit: the
+        next of its conversation is too (its parts could overtake it), one of another
+        conversation is announced, and every delivery leaves this node in id order."""
+        self.bus.elsewhere = {"bob", "carol"}
+        carol, carol_client = self.fx.login("carol")
+        self.store.holding = True
+        self.store.willing = False
+        send(self.alice, 11, chat("bob", "declined"))
+        self.store.willing = True
+        send(self.alice, 11, chat("bob", "same conversation"))
+        send(self.alice, 11, chat("carol", "another conversation"))
+        send(carol, 11, chat("bob", "another again"))
+        self.assertEqual([text for text, _ in self.store.announced],
+                         ["another conversation", "another again"])
+        self.store.commit()
+        self.assertEqual(self.acks(), [10000, 10000, 10000])
+        pushed = [body["data"]["content"] for command, body in self.bob_client.take()
+                  if command == 11]
+        self.assertEqual(pushed, ["declined", "same conversation", "another again"])
+        send(self.alice, 11, chat("bob", "all committed"))
+        self.assertEqual([text for text, _ in self.store.announced][-1], "all committed")
+
     def test_nothing_is_announced_behind_one_announced_before_connections_changed(self):
         """Whoever connected since that one was announced gets its part after its commit:
         a message announced now could reach them first."""

@@ -8,8 +8,9 @@ connected to (L{ClusterPresence} knows): this node's part is handed out at once,
 single-node bus does; each other node gets the part for its users, with the other parts for
 it of the same reactor turn: one PUBLISH a node and a turn, a line a delivery. Publishing goes
 through one connection, so every node receives what one node published in the order it was
-published. A message's parts may instead be published by the store's append script, with its
-commit (L{RedisBus.announcement}; docs/architecture.md, "Announced with the commit").
+published. When the bus is on the store's Redis, that connection is the store's: a message's
+parts may then be published by the store's append script, with its commit, on that same
+connection (L{RedisBus.announcement}; docs/architecture.md, "Announced with the commit").
 
 Redis pub/sub keeps nothing for a node that is not listening. Nothing needs keeping: a message
 is in the log, and a device that did not get its push finds it in its inbox (L{jim.core.inbox}).
@@ -25,7 +26,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from jim.bus.bookkeeping import PendingCommands, RecentlySeen
+from jim.bus.bookkeeping import RecentlySeen
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
 from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
@@ -65,13 +66,16 @@ class RedisBus:
     C{self.presence}.
 
     @param expiry: seconds after its last beat a node is taken as dead.
+    @param client: the store's L{RedisClient} (of one connection) when the bus is on the
+        store's Redis: the bus publishes on it rather than on a connection of its own (the
+        store starts and stops it), and may then announce (L{announcement}).
     @ivar node_number: this node's event-id number (0 to 15), once started.
     """
 
     log = Logger()
 
     def __init__(self, address, reactor, node=None, metrics=None, expiry=30.0, ping_every=5.0,
-                 timeout=5.0):
+                 timeout=5.0, client=None):
         self.node = node or new_node_id()
         self.presence = ClusterPresence(self.node, reactor)
         self.lost = None
@@ -79,11 +83,13 @@ class RedisBus:
         self._metrics = metrics
         self._local = LocalBus(node=self.node)
         # one connection: what this node publishes reaches every node in order
-        self._client = RedisClient(address, reactor, timeout=timeout, poolsize=1)
-        # what Redis has not answered on that connection (a store's script, on another, could
-        # overtake it): broadcasts and deliveries both
-        self._pending = PendingCommands()
-        self._broadcast = Broadcast(self._client, self.node, reactor, pending=self._pending)
+        self._owns_client = client is None
+        self._client = client or RedisClient(address, reactor, timeout=timeout, poolsize=1)
+        # on the store's connection, what this turn queued leaves before an append script
+        # that publishes parts (RedisClient.flush_buffers): the connection keeps their order
+        if not self._owns_client:
+            self._client.add_buffer(self._flush_now)
+        self._broadcast = Broadcast(self._client, self.node, reactor)
         self._keeper = PresenceKeeper(self._client, self._broadcast, self.presence, reactor,
                                       expiry)
         self._keeper.on_lost = self._users_lost
@@ -106,11 +112,13 @@ class RedisBus:
     # -- IBus ------------------------------------------------------------------------------
 
     async def _start(self):
-        await self._client.start()
+        if self._owns_client:
+            await self._client.start()
         try:
             number = await self._keeper.claim_number()
         except RuntimeError:
-            await self._client.stop()
+            if self._owns_client:
+                await self._client.stop()
             raise
         await self._listener.start()
         self._keeper.start_beating()
@@ -130,7 +138,8 @@ class RedisBus:
         self._broadcast.stop()
         await self._listener.stop()
         await self._keeper.leave()
-        await self._client.stop()
+        if self._owns_client:
+            await self._client.stop()
 
     def stop(self):
         return defer.ensureDeferred(self._stop())
@@ -174,11 +183,10 @@ class RedisBus:
         tail)} (a part is C{b"stored [" + id + b"," + json + b"," + tail + b"]"}, C{json} the
         message as the store keeps it: L{busjson.stored_delivery_tail}) and C{announced} is
         what L{publish_announced} takes; C{((), None)} if no other node has a recipient. None
-        while something this node published is not yet taken by Redis (deliveries published
-        after their commit, or announcements on C{jim:bus}): it went on another connection
-        than the store's script, which could overtake it. Each part names this node and the
-        nodes that get one (L{_hand_over})."""
-        if self._outgoing or not self._pending.settled:
+        when the bus publishes on a connection of its own: a store's script, on another,
+        could overtake what it published. Each part names this node and the nodes that get
+        one (L{_hand_over})."""
+        if self._owns_client:
             return None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
@@ -234,13 +242,20 @@ class RedisBus:
                 self._flushing = self._reactor.callLater(0, self._flush)
         queued.append(prefix + busjson.encode(part))
 
+    def _flush_now(self):
+        """Send what this turn queued now, before a command of the store's (a script) that
+        must come after it."""
+        if self._outgoing:
+            if self._flushing is not None:
+                self._flushing.cancel()
+            self._flush()
+
     def _flush(self):
         self._flushing = None
         outgoing, self._outgoing = self._outgoing, {}
         for node, queued in outgoing.items():
             channel = node_channel(node)
-            sent = self._pending.track(self._client.call("PUBLISH", channel,
-                                                         b"\n".join(queued)))
+            sent = self._client.call("PUBLISH", channel, b"\n".join(queued))
             # a part no node took is in its recipients' inboxes (the message log)
             sent.addErrback(self._publish_failed, channel)
 

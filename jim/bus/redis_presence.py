@@ -18,7 +18,6 @@ from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from jim.bus.bookkeeping import PendingCommands
 from jim.redis.client import Script
 
 BROADCAST = "jim:bus"
@@ -76,13 +75,11 @@ class Broadcast:
     (a node hears its own): L{flushed} tells when all it sent so far went round, that is when
     Redis has handed them to every node."""
 
-    def __init__(self, client, node, clock, timeout=2.0, pending=None):
+    def __init__(self, client, node, clock, timeout=2.0):
         self.node = node
         self._client = client
         self._clock = clock
         self._timeout = timeout
-        #: the L{PendingCommands} of C{client}'s connection, which its answers are counted in
-        self.pending = PendingCommands() if pending is None else pending
         self._sent = 0
         self._back = 0  # heard back, or known never to come back
         self._waiting = []  # [(count to reach, Deferred, its deadline)]
@@ -92,8 +89,8 @@ class Broadcast:
         if isinstance(kind, str):
             kind = kind.encode()
         self._sent += 1
-        sent = self.pending.track(self._client.call(
-            "PUBLISH", BROADCAST, self.node.encode() + b"\n" + kind + b" " + body))
+        sent = self._client.call(
+            "PUBLISH", BROADCAST, self.node.encode() + b"\n" + kind + b" " + body)
         sent.addErrback(self._lost)
         return sent
 

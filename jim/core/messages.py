@@ -35,6 +35,16 @@ from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 _PLAIN, _MARKED = "plain", "marked"
 
 
+def _conversation(message):
+    """A key of the conversation C{message} is in (its order is kept within it: see
+    L{Messages._store_and_deliver})."""
+    sender, target = message.sender, message.target
+    if message.target_type != SINGLE:
+        return (message.app, message.target_type, target)
+    return (message.app, SINGLE, sender, target) if sender < target \
+        else (message.app, SINGLE, target, sender)
+
+
 class Messages:
     log = Logger()
 
@@ -67,15 +77,19 @@ class Messages:
         # that target that waits for loads has taken its id (see _load_and_send)
         self._loading_turns = {}
         # Deliveries that wait for a message before them to be committed: [ready, deliver,
-        # args, kind], in id order (see _store_and_deliver); kind: _PLAIN (it is published
-        # after its commit, whoever it is for) or _MARKED (a message that got an announcement
-        # from the bus: its parts for other nodes, if any, go with its commit)
+        # args, kind], in id order (see _store_and_deliver); kind: _MARKED (a message that got
+        # an announcement from the bus: its parts for other nodes, if any, go with its
+        # commit), or it is published after its commit: _PLAIN (an event, or a message a
+        # store that gives ids at once queued), or a message's conversation (_conversation).
         self._waiting = collections.deque()
-        # How many of each kind wait in it. A message is announced only when no plain one
-        # waits ahead (its parts could overtake that one's), and no marked one that got its
-        # announcement before connections came or went (presence.changes then was
-        # _marked_at): whoever that one's late part is for could get this one first.
+        # How many of each kind wait in it. A message is announced only when no _PLAIN one
+        # waits ahead, and no message of its own conversation published after its commit
+        # (_plain_in: conversation -> how many): its parts could overtake that one's. Nor
+        # while a marked one waits that got its announcement before connections came or went
+        # (presence.changes then was _marked_at): whoever that one's late part is for could
+        # get this one first.
         self._plain = 0
+        self._plain_in = {}
         self._marked = 0
         self._marked_at = None
 
@@ -271,7 +285,12 @@ class Messages:
     # its commit: then it joins self._waiting behind that one. A message the store could not
     # give an id to (its id is 0) is stored first (add_message_then) and waits in
     # self._waiting until its commit; commits come back in id order, so by then every delivery
-    # before it is ready, and _drain sends them in order.
+    # before it is ready, and _drain sends them in order. Such a message may instead be
+    # announced (its parts for other nodes go with its commit, docs/architecture.md,
+    # "Announced with the commit"): then it can reach other nodes before a message ahead of
+    # it that is published after its commit, so it is announced only when none of its own
+    # conversation is (and no event) waits ahead of it: order is kept within a conversation,
+    # as it is across nodes.
 
     def _store_and_deliver(self, message, recipients, audience, exclude, alias, watch,
                            private, then, args):
@@ -284,14 +303,17 @@ class Messages:
         always delivered). What a recipient does not get live is in its inbox (the log)."""
         stored = message
         if not stored.id:
-            entry = [False, None, None, _PLAIN]
+            conversation = _conversation(message)
+            entry = [False, None, None, conversation]
             self._waiting.append(entry)
             store = self.store
             # a resend is answered with the first
             once = message.client_id is not None and store.appends_once
             late = (audience, exclude, alias, private, then, args)  # _deliver_late's
-            if not self._plain and store.announces(message.app) and (
-                    not self._marked or self.presence.changes == self._marked_at):
+            plain_in = self._plain_in
+            if not self._plain and conversation not in plain_in \
+                    and store.announces(message.app) and (
+                        not self._marked or self.presence.changes == self._marked_at):
                 # its parts for other nodes go out with its commit (a hop sooner than after
                 # it); its own node's, and whoever connected meanwhile, after it
                 announcement = self.bus.announcement(
@@ -306,8 +328,8 @@ class Messages:
                         store.add_announced_then(message, parts, once, self._stored_late,
                                                  entry, (*late, announced))
                         return
-            if entry[3] is _PLAIN:
-                self._plain += 1
+            if entry[3] is not _MARKED:
+                plain_in[conversation] = plain_in.get(conversation, 0) + 1
             add = store.add_message_once_then if once else store.add_message_then
             add(message, self._stored_late, entry, (*late, None))
             return
@@ -371,10 +393,17 @@ class Messages:
         waiting = self._waiting
         while waiting and waiting[0][0]:
             _, deliver, args, kind = waiting.popleft()
-            if kind is _PLAIN:
+            if kind is _MARKED:
+                self._marked -= 1
+            elif kind is _PLAIN:
                 self._plain -= 1
             else:
-                self._marked -= 1
+                plain_in = self._plain_in
+                left = plain_in[kind] - 1
+                if left:
+                    plain_in[kind] = left
+                else:
+                    del plain_in[kind]
             try:
                 deliver(*args)
             except Exception:  # a bug: the deliveries behind it still go out

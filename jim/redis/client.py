@@ -257,6 +257,19 @@ class RedisClient:
         self._handler = None
         self._sentinel = None
         self._deadlines = Deadlines(reactor, timeout)
+        self._buffers = []  # see add_buffer
+
+    def add_buffer(self, flush):
+        """Register a user of this client that gathers its commands within a reactor turn (the
+        bus, its deliveries): C{flush()} sends what it gathered. See L{flush_buffers}."""
+        self._buffers.append(flush)
+
+    def flush_buffers(self):
+        """Send what every buffer (L{add_buffer}) gathered so far: a command sent next, on a
+        client of one connection, comes after those in Redis, which runs one connection's
+        commands in the order they came (a script that publishes what must follow them)."""
+        for flush in self._buffers:
+            flush()
 
     def start(self):
         """Connect, and check that Redis answers: fires when it does, or fails with a clear

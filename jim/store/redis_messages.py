@@ -39,7 +39,9 @@ promised before the write: L{RedisMessages.reserve_id} is always None.
 
 A message appended with L{RedisMessages.add_announced_then} is also published by its script,
 to the other nodes with recipients, once the batch is written (docs/architecture.md, "Announced
-with the commit"); L{RedisMessages.announces} says while that pays.
+with the commit"); L{RedisMessages.announces} says while that pays. The bus publishes on this
+area's connection: a script that publishes parts is sent after what the bus gathered in this
+turn (L{jim.redis.client.RedisClient.flush_buffers}), so that it cannot overtake it.
 
 The retraction script needs no key but the message's and its history's, both known from the
 message itself (read first: they never change).
@@ -306,6 +308,10 @@ class RedisMessages:
             entries.append(entry_args)
         for _, entry_keys, _, _, _, _, _ in batch:
             keys += entry_keys
+        if channels:
+            # what the bus gathered this turn (a delivery published after its commit) goes
+            # first: the script's parts must not overtake it
+            self._client.flush_buffers()
         started = self._reactor.seconds()
         d = self._client.run(APPEND, keys, [orjson.dumps((entries, list(channels))),
                                             *[hour_member(hour) for hour in hours],
