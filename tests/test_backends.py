@@ -27,8 +27,9 @@ class BusSharesStoreTests(SynchronousTestCase):
             made, _ = make_store(Config(store=store, bus=bus), reactor, None)  # not started
             self.assertIs(made.messages.announces("app"), announces, bus)
 
-    def test_a_bus_on_the_stores_redis_publishes_on_its_connection_and_may_announce(self):
-        """Only there can a script's parts not overtake what the bus published."""
+    def test_only_a_bus_on_the_stores_redis_may_announce(self):
+        """It publishes on the store's connection: only there can a script's parts not
+        overtake what it published (tests.test_bus_redis_announce shows they do not)."""
         store = "redis://127.0.0.1:6379/0"
         delivery = Delivery("app", Message(0, "app", "ann", SINGLE, "bob", TEXT, {"text": "hi"}),
                             ("bob",))

@@ -68,7 +68,8 @@ class RedisBus:
     @param expiry: seconds after its last beat a node is taken as dead.
     @param client: the store's L{RedisClient} (of one connection) when the bus is on the
         store's Redis: the bus publishes on it rather than on a connection of its own (the
-        store starts and stops it), and may then announce (L{announcement}).
+        store starts and stops it, and its timeout applies, not C{timeout}), and may then
+        announce (L{announcement}).
     @ivar node_number: this node's event-id number (0 to 15), once started.
     """
 
@@ -135,6 +136,8 @@ class RedisBus:
         if self._flushing is not None and self._flushing.active():
             self._flushing.cancel()
             self._flush()  # what this turn queued still leaves
+        if not self._owns_client:  # the store goes on without it
+            self._client.remove_buffer(self._flush_now)
         self._broadcast.stop()
         await self._listener.stop()
         await self._keeper.leave()
@@ -234,7 +237,10 @@ class RedisBus:
 
     def _queue(self, node, part, prefix):
         """Send C{part} to C{node} with the others of this reactor turn: one PUBLISH a node
-        and a turn, each delivery a line of it (their wire form has no newline)."""
+        and a turn, each delivery a line of it (their wire form has no newline). Nothing
+        leaves a stopped bus (its recipients find it in their inboxes)."""
+        if self._stopped:
+            return
         queued = self._outgoing.get(node)
         if queued is None:
             queued = self._outgoing[node] = []

@@ -139,7 +139,8 @@ class Broadcast:
 
 class PresenceKeeper:
     """Keeps a L{jim.bus.presence.ClusterPresence} in step with the cluster, through
-    C{client} (the bus's one publishing connection)."""
+    C{client} (the bus's one publishing connection: the store's, when the bus is on the
+    store's Redis)."""
 
     log = Logger()
 

@@ -56,9 +56,9 @@ class IBus(Interface):
         IAnnouncingMessageStore.add_announced_then}), a hop sooner than L{publish} after it:
         C{(parts, announced)}, C{parts} a list of C{(channel, tail)} (empty if no other node
         has a recipient), C{announced} for L{publish_announced} (None with no parts: then
-        L{publish} after the commit). None if the message must not go with its commit (one
-        process; deliveries published after their commit are still on their way and it could
-        overtake them)."""
+        L{publish} after the commit). None if the message must not go with its commit: one
+        process, or a bus that does not publish on the store's connection (the store's script
+        could overtake what it published)."""
 
     def publish_announced(delivery, announced):
         """L{publish} the delivery of a message stored with the parts of its L{announcement}

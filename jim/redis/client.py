@@ -116,7 +116,36 @@ class NoDelay:
         return super().connectionMade()
 
 
-class _SentinelProtocol(NoDelay, FastReplies, FastCommands, txredisapi.SentinelRedisProtocol):
+class LoadsScripts:
+    """A command connection that loads every L{Script} (SCRIPT LOAD) as soon as it is ready,
+    ahead of the commands that waited for it: after a restart or a failover, Redis has
+    forgotten them, and a script run by its SHA-1 would fail (NOSCRIPT) and be sent again
+    with its source after the scripts sent behind it had run, out of order (two appends of
+    one app in flight would then take their ids the other way round)."""
+
+    log = Logger()
+
+    def connectionMade(self):
+        ready = super().connectionMade()
+        # (it has fired by the time the connection is handed out: the pool takes it a turn
+        # later, so these come first on it)
+        return ready.addCallback(self._load_scripts)
+
+    def _load_scripts(self, result):
+        if self.connected:
+            for script in SCRIPTS:
+                loaded = self.execute_command("SCRIPT", "LOAD", script.source)
+                loaded.addErrback(self._not_loaded, script)
+        return result
+
+    def _not_loaded(self, failure, script):
+        # run by its SHA-1 it fails, then goes with its source (RedisClient.run)
+        self.log.warn("Redis did not load {script}: {why}", script=script,
+                      why=failure.getErrorMessage())
+
+
+class _SentinelProtocol(NoDelay, LoadsScripts, FastReplies, FastCommands,
+                        txredisapi.SentinelRedisProtocol):
     pass
 
 
@@ -132,13 +161,18 @@ class MasterFactory(txredisapi.SentinelConnectionFactory):
         return min(super().retryDelay(attempt), 1.0)
 
 
+#: every L{Script} made, which each command connection loads (L{LoadsScripts})
+SCRIPTS = []
+
+
 class Script:
-    """A Lua script, by name: C{client.run(script, keys, args)}."""
+    """A Lua script, by name: C{client.run(script, keys, args)}. Made once, at import."""
 
     def __init__(self, name, source):
         self.name = name
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
+        SCRIPTS.append(self)
 
     def __repr__(self):
         return f"Script({self.name!r})"
@@ -198,7 +232,7 @@ class Handler(txredisapi.ConnectionHandler):
         return self.__getattr__("execute_command")(*args, **kwargs)
 
 
-class _Protocol(NoDelay, FastReplies, FastCommands, txredisapi.RedisProtocol):
+class _Protocol(NoDelay, LoadsScripts, FastReplies, FastCommands, txredisapi.RedisProtocol):
     def connectionLost(self, why):
         if not why.check(error.ConnectionDone):  # a failed TLS handshake, say
             self.factory.note(why)
@@ -263,6 +297,10 @@ class RedisClient:
         """Register a user of this client that gathers its commands within a reactor turn (the
         bus, its deliveries): C{flush()} sends what it gathered. See L{flush_buffers}."""
         self._buffers.append(flush)
+
+    def remove_buffer(self, flush):
+        """Forget a buffer L{add_buffer} registered (its user stopped)."""
+        self._buffers.remove(flush)
 
     def flush_buffers(self):
         """Send what every buffer (L{add_buffer}) gathered so far: a command sent next, on a
