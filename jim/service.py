@@ -31,7 +31,6 @@ from jim.net.listen import listening_endpoint
 from jim.net.sniff import Route, SniffingFactory
 from jim.net.tls import server_tls_options
 from jim.store.media_files import MediaFiles
-from jim.store.redis_keys import key
 from jim.wire.media_links import link_key
 from jim.protocols.tcp import JimTcpFactory
 from jim.protocols.websocket import JimWebSocketFactory
@@ -41,8 +40,6 @@ from jim.web.site import build_site
 DEFAULT_APP_FILE = "default-app.json"
 #: the administrator's secret, when --admin-secret does not give it
 ADMIN_SECRET_FILE = "admin-secret"
-#: where a cluster keeps it (L{jim.store.redis.RedisStore.shared_value})
-REDIS_ADMIN_SECRET_KEY = key(None, "shared", "admin-secret")
 #: seconds shutdown waits for client connections to close (they are aborted after 5 s)
 CLOSE_WAIT = 6.0
 TOKEN_KEY_FILE = "token.key"
@@ -334,10 +331,11 @@ class JimService(service.Service):
             if secret == proposed:  # this node made it: the cluster's first start
                 self.log.warn("generated the administrator's secret (the admin console at"
                               " /admin, the apps API /admin/v1/apps): kept in Redis, key"
-                              " {key} (every node takes it)", key=REDIS_ADMIN_SECRET_KEY)
+                              " {key} (every node takes it)",
+                              key=self.store.shared_key("admin-secret"))
             else:
                 self.log.info("the administrator's secret is the cluster's, kept in Redis, key"
-                              " {key}", key=REDIS_ADMIN_SECRET_KEY)
+                              " {key}", key=self.store.shared_key("admin-secret"))
             return secret
         path = os.path.join(self.config.data, ADMIN_SECRET_FILE)
         if not os.path.exists(path):

@@ -70,9 +70,6 @@ class ClusterTests(SynchronousTestCase):
         self.assertFalse(self.presence.connect("app", "ann", "a:1", "tcp"), "not her first")
         self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"]),
                          {"b": ["ann"], "a": ["ann"]})
-        self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], beyond="a"),
-                         {"b": ["ann"]})
-        self.assertEqual(self.presence.nodes_of("app", ["ann"], beyond="b"), {"a": ["ann"]})
         self.assertTrue(self.presence.is_here("app", "ann"))
         self.assertTrue(self.presence.online_beyond("app", "ann", "a"))
         self.presence.remote_up("b", "app", "bob", "b:2", "ws")
@@ -90,8 +87,6 @@ class ClusterTests(SynchronousTestCase):
         self.presence.connect("app", "ann", "a:1", "tcp")
         self.presence.remote_up("b", "app", "bob", "b:1", "ws")
         self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:1"), {"b": ["bob"]})
-        self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:9", "b"),
-                         {"a": ["ann"]})
         self.assertEqual(self.presence.nodes_of("app", ["ann", "bob"], "a:9"),
                          {"a": ["ann"], "b": ["bob"]})
         self.presence.connect("app", "ann", "a:2", "ws")  # another connection: still reached

@@ -104,11 +104,11 @@ class ClusterPresence:
         held = self._connections.get((app, username))
         return held is not None and any(n != node for n, _ in held.values())
 
-    def nodes_of(self, app, usernames, exclude=None, beyond=None):
+    def nodes_of(self, app, usernames, exclude=None):
         """C{{node: [username, ...]}}: the nodes where these users have connections (a user
         on two nodes is listed under both; users online nowhere are left out, and so is a user
         whose one connection is C{exclude}: a private message's sender, whose sending
-        connection is not sent its copy), but for node C{beyond}."""
+        connection is not sent its copy)."""
         found = {}
         connections = self._connections
         for username in usernames:
@@ -119,12 +119,10 @@ class ClusterPresence:
                 if exclude in held:
                     continue
                 for node, _ in held.values():
-                    if node != beyond:
-                        found.setdefault(node, []).append(username)
+                    found.setdefault(node, []).append(username)
                 continue
             for node in {node for node, _ in held.values()}:
-                if node != beyond:
-                    found.setdefault(node, []).append(username)
+                found.setdefault(node, []).append(username)
         return found
 
     def local_connections(self):

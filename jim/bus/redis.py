@@ -279,10 +279,11 @@ class RedisBus:
         if channel == self._own_channel:
             for line in payload.split(b"\n"):
                 again = line.startswith(_AGAIN)
-                origin, told = None, ()
+                skip = ()  # the nodes that hand out their own part
                 try:
                     if line.startswith(_STORED):
                         delivery, origin, told = busjson.decode_stored(line)
+                        skip = (origin, *told)
                     else:
                         delivery = busjson.decode(line[len(_AGAIN):] if again else line)
                 except JimError as e:  # one bad line does not cost the others theirs
@@ -294,8 +295,7 @@ class RedisBus:
                     delivery = self._first_time(delivery)
                     if delivery is None:
                         continue
-                # a part a script published: the origin and the nodes told hand out theirs
-                self._hand_over(delivery, again, (origin, *told))
+                self._hand_over(delivery, again, skip)
             return
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
@@ -324,8 +324,8 @@ class RedisBus:
                                                if u not in left]))
         if again:
             return
-        elsewhere = presence.nodes_of(app, gone, delivery.exclude, self.node)
-        for node in skip:
+        elsewhere = presence.nodes_of(app, gone, delivery.exclude)
+        for node in (self.node, *skip):
             elsewhere.pop(node, None)
         for other, names in elsewhere.items():
             self._queue(other, _to(delivery, names), _AGAIN)

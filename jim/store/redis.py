@@ -124,8 +124,13 @@ class RedisStore:
                  if not name.startswith("_") and area is not self.client]
         return defer.ensureDeferred(redis_forget.forget_app(self.client, key, areas))
 
+    @staticmethod
+    def shared_key(name):
+        """The Redis key of L{shared_value}'s C{name} (for logs that tell an operator)."""
+        return key(None, "shared", name)
+
     async def shared_value(self, name, proposed):
         """The text kept under C{name} for every node: C{proposed} if no node set one before
         (the first node to ask sets it), else the one set first."""
-        await self.client.call("SET", key(None, "shared", name), proposed, "NX")
-        return await self.client.call("GET", key(None, "shared", name))
+        await self.client.call("SET", self.shared_key(name), proposed, "NX")
+        return await self.client.call("GET", self.shared_key(name))
