@@ -7,7 +7,8 @@ import orjson
 
 from jim import errors
 from jim.errors import JimError
-from jim.web.errors import JMESSAGE, error_body, jmessage_error
+from jim.web.errors import JMESSAGE, jmessage_error
+from jim.wire.http_errors import error_body
 
 
 class TableTests(unittest.TestCase):

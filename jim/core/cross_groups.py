@@ -67,6 +67,14 @@ class CrossGroups:
 
     # -- membership ---------------------------------------------------------------------------
 
+    async def silence(self, app, gid, names, silenced):
+        """L{jim.core.groups.Groups.silence}, where a member of another app may be silenced
+        only while that app allows C{app} (C{CROSS_APP_DENIED}); letting one speak again
+        takes nothing from anyone."""
+        if silenced:
+            await self.cross.require_reachable(app, names)
+        await self.groups.silence(app, gid, names, silenced)
+
     async def change_members(self, app, gid, entries, actor=""):
         """Add and remove members of app C{app}'s group C{gid}: C{entries} C{[(appkey, add,
         remove)]}, usernames of that app each. Another app named with users to add must

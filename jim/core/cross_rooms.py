@@ -45,6 +45,13 @@ class CrossRooms:
         names, _ = await self.cross.resolve(app, entries)
         await self.rooms.add_members(app, room_id, names, checked=True)
 
+    async def silence(self, app, room_id, username, silenced):
+        """L{jim.core.rooms.Rooms.silence}, where a member of another app may be silenced
+        only while that app allows C{app} (C{CROSS_APP_DENIED})."""
+        if silenced:
+            await self.cross.require_reachable(app, [username])
+        await self.rooms.silence(app, room_id, username, silenced)
+
     async def remove_members(self, app, room_id, entries):
         """Take users out of app C{app}'s room C{room_id}; no permission is needed: an app
         may always clear what it keeps."""

@@ -369,7 +369,8 @@ class Groups:
 
     async def transfer(self, app, gid, username, actor=""):
         """Make member C{username} the owner; the members are told. (A member of another app
-        owns a group only when none of the group's app is left: L{jim.core.cross_groups}.)"""
+        owns a group only when none of the group's app is left: L{jim.core.cross_groups}, the
+        one caller that may name one; the REST call refuses it, CROSS_APP.)"""
         await self.get(app, gid)
         if username not in await self.members(app, gid):
             raise JimError(errors.NOT_MEMBER, f"{username!r} is not a member of group {gid}")

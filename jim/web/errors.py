@@ -8,7 +8,6 @@ JMessage has no code for, are 899403 (a cross-site browser request), 899404 (no 
 and 899405 (a method the route does not take).
 """
 from jim.wire import jmessage_codes
-from jim.wire.http_errors import error_body  # noqa: F401 (the web layer's name for it)
 
 #: neutral code -> (JMessage code, HTTP status): L{jim.wire.jmessage_codes}, which the
 #: socket commands for the Web SDK share

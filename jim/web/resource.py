@@ -15,7 +15,8 @@ from twisted.web import http, resource, server
 from jim import errors
 from jim.core.apps import admin_secret_matches
 from jim.errors import JimError
-from jim.web.errors import error_body, jmessage_error
+from jim.web.errors import jmessage_error
+from jim.wire.http_errors import error_body
 
 JSON = b"application/json; charset=utf-8"
 #: the challenge of every 401 (the app's Basic credentials)

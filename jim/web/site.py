@@ -14,8 +14,8 @@ from twisted.web import http, resource, server, static
 
 from jim import errors
 from jim.errors import JimError
-from jim.web.errors import error_body, jmessage_error
-from jim.wire.http_errors import raw_response
+from jim.web.errors import jmessage_error
+from jim.wire.http_errors import bad_request_body, error_body, raw_response
 from jim.web.jim_api import jim_api
 from jim.web.media import MediaDownloads
 from jim.web.admin_api import AdminRouter
@@ -263,9 +263,8 @@ class CountedChannel(http.HTTPChannel):
             seconds=now - self._started,
             received=received,
         )
-        _, code = jmessage_error(JimError(errors.BAD_REQUEST, ""))
-        self.close_with(b"408 Request Timeout", error_body(
-            code, f"request not received in time ({site.request_timeout:g} s"
+        self.close_with(b"408 Request Timeout", bad_request_body(
+            f"request not received in time ({site.request_timeout:g} s"
             f" and 1 s per {site.min_body_rate} body bytes)" if site.min_body_rate else
             f"request not received in time ({site.request_timeout:g} s)"))
 

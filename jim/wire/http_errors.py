@@ -13,10 +13,15 @@ def error_body(code, message):
     return orjson.dumps({"error": {"code": code, "message": message}})
 
 
+def bad_request_body(message):
+    """L{error_body} of a bad request (JMessage's 899003)."""
+    code, _ = JMESSAGE[errors.BAD_REQUEST]
+    return error_body(code, message)
+
+
 def bad_request(status, message):
     """L{raw_response} C{status} with the JMessage error of a bad request (899003)."""
-    code, _ = JMESSAGE[errors.BAD_REQUEST]
-    return raw_response(status, error_body(code, message))
+    return raw_response(status, bad_request_body(message))
 
 
 def raw_response(status, body, headers=(), content_type=b"application/json"):

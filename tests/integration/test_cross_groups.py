@@ -127,6 +127,19 @@ class CrossGroupMemberTests(CrossGroupCase):
                                           [{"appkey": BETA, "remove": ["bobby"]}]))
         self.assertEqual(len(self.assertJson(await alpha.get(f"/v1/groups/{gid}/members"))), 2)
 
+    async def test_a_member_of_another_app_that_allows_it_is_silenced_and_freed(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha)
+        silence = f"/v1/groups/messages/{gid}/silence?status="
+
+        async def silenced():
+            listed = self.assertJson(await alpha.get(f"/v1/cross/groups/{gid}/members"))
+            return [m["username"] for m in listed if m.get("silenced")]
+        self.assertEmpty(await alpha.put(silence + "true", [f"{BETA}:bobby"]))
+        self.assertEqual(await silenced(), ["bobby"])
+        self.assertEmpty(await alpha.put(silence + "false", [f"{BETA}:bobby"]))
+        self.assertEqual(await silenced(), [])
+
     async def test_a_member_of_another_app_is_never_made_the_owner(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         gid = await self.cross_group(alpha)

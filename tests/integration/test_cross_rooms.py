@@ -22,6 +22,22 @@ class CrossRoomTests(CrossCase):
         await alpha.send("aadmin", room, "reported", target_type="chatroom")
         await self.assert_reported_in(jim, (alpha, beta), "chatroom", room, "hall")
 
+    async def test_a_member_of_another_app_that_allows_it_is_silenced_and_freed(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        room = await self.room(alpha, "alice")
+        path = f"/v1/cross/chatroom/{room}/members"
+        self.assertEmpty(await alpha.post(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
+        forbidden = f"/v1/chatroom/{room}/forbidden/{BETA}%3Abobby?status="
+
+        async def flags():
+            listed = self.assertJson(await alpha.get(f"/v1/chatroom/{room}/members"
+                                                     "?start=0&count=10"))
+            return {u["username"]: u["flag"] for u in listed["users"]}
+        self.assertEmpty(await alpha.put(forbidden + "1"))
+        self.assertEqual(await flags(), {"alice": 0, f"{BETA}:bobby": 1})
+        self.assertEmpty(await alpha.put(forbidden + "0"))
+        self.assertEqual(await flags(), {"alice": 0, f"{BETA}:bobby": 0})
+
     async def test_members_of_another_app_chat_in_a_room_live(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         room = await self.room(alpha, "alice")

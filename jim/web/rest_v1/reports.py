@@ -6,9 +6,11 @@ import calendar
 import datetime
 
 from jim import errors
+from jim.core.cross_groups import group_ref
+from jim.core.cross_rooms import room_ref
 from jim.core.reports import ReportPage
 from jim.errors import JimError
-from jim.model import CHATROOM, GROUP, SINGLE, unqualified
+from jim.model import CHATROOM, GROUP, SINGLE
 from jim.wire.callbacks import message_object
 from jim.web.rest_v1 import params
 from jim.web.rest_v1.router import route
@@ -107,14 +109,16 @@ async def _objects(call, messages):
 
 async def _place_name(call, app, target_type, target):
     """The name of a message's group or chat room: of this app's, or of another app's whose
-    message this app keeps a copy of (its target C{<appKey>:<id>}, L{unqualified})."""
-    owner, number = unqualified(target, app)
-    if not (number.isdigit() and number.isascii()):
+    message this app keeps a copy of (its target C{<appKey>:<id>}); "" for a target that names
+    none."""
+    try:
+        owner, number = (group_ref if target_type == GROUP else room_ref)(target, app)
+    except JimError:
         return ""
     if target_type == GROUP:
-        group = await call.core.groups.find(owner, int(number))
+        group = await call.core.groups.find(owner, number)
         return "" if group is None else group.name
-    rooms = await call.core.rooms.get_many(owner, [int(number)])
+    rooms = await call.core.rooms.get_many(owner, [number])
     return rooms[0][0].name if rooms else ""
 
 
@@ -127,8 +131,7 @@ async def app_messages(call):
 @route("GET", "/v2/users/{username}/messages")
 async def user_messages(call):
     """The messages a user sent, and the private messages sent to them."""
-    return await _messages(call, ("user", params.name(call.params["username"])),
-                           strict=True)
+    return await _messages(call, ("user", call.params["username"]), strict=True)
 
 
 @route("GET", "/v2/groups/{gid}/messages")

@@ -19,7 +19,8 @@ from twisted.logger import Logger
 
 from jim import errors
 from jim.errors import JimError
-from jim.web.errors import error_body, jmessage_error
+from jim.web.errors import jmessage_error
+from jim.wire.http_errors import error_body
 from jim.web.rest_v1.params import name as name_param
 from jim.web.resource import (
     JSON, AsyncResource, basic_credentials, check_admin_secret, query_arg,
