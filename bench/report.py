@@ -219,7 +219,8 @@ def redis_section(info: dict, outcomes: list[Outcome]) -> list[str]:
     fsync = info.get("redis_fsync", "everysec")
     lines = ["## How far one Redis carries", "",
              f"Redis {info.get('redis', '?')}, started per trial with `--appendonly yes --appendfsync "
-             f"{fsync}` and no RDB snapshots, pinned to the server core with both jim nodes.", "",
+             f"{fsync}`, no RDB snapshots and no automatic AOF rewrite (no fork during a trial), pinned "
+             "to the server core with both jim nodes.", "",
              "| measured | chats/s | Redis CPU (% of one core) | chats/s that would fill Redis's core |",
              "|---|---:|---:|---:|"]
     for o in runs:
@@ -372,8 +373,8 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
               "repository's filesystem); relay and jim trials alternate; each figure is a median."]
     if any(o.scenario.nodes > 1 for o in outcomes):
         lines += [f"- **Two nodes** (`*-2nodes`): a fresh `redis-server` (AOF, `appendfsync "
-                  f"{info.get('redis_fsync', 'everysec')}`, in the trial's directory on the same "
-                  "filesystem) and two jim nodes with the single-node options plus `--store "
+                  f"{info.get('redis_fsync', 'everysec')}`, no automatic AOF rewrite, in the trial's "
+                  "directory on the same filesystem) and two jim nodes with the single-node options plus `--store "
                   f"redis://…`, all three pinned to CPU {info['server_cpu']}, the core single-node "
                   "jim has to itself: the cluster gets the same hardware, not more. imload2 (imload "
                   "with jim's options, here `--port2`) puts even users on node A and odd users on node "
