@@ -192,7 +192,15 @@ class MalformedTests(SynchronousTestCase):
                      f'[41,{fields},["app",[],null,null,null,[]]]',
                      f'[41,{fields},["app",["b"],null,null,"n",null]]',
                      f'[41,{fields},["app",["b"],null,null,"n",{{"b":["x"]}}]]',
-                     f'[41,{fields},["app",["b"],null,null,"n",["x",1]]]'):
+                     f'[41,{fields},["app",["b"],null,null,"n",["x",1]]]',
+                     # a six-value tail, every value but one as the model says
+                     f'[41,{fields},["app",[7],null,null,"n",[]]]',
+                     f'[41,{fields},[7,["b"],null,null,"n",[]]]',
+                     f'[41,{fields},["app",["b"],7,null,"n",[]]]',
+                     f'[41,{fields},["app",["b"],null,7,"n",[]]]',
+                     f'[true,{fields},["app",["b"],null,null,"n",[]]]',
+                     f'[41,{fields[:-1]},1],["app",["b"],null,null,"n",[]]]',
+                     f'[41,[7{fields[fields.index(","):]},["app",["b"],null,null,"n",[]]]'):
             self.assert_refused(b"stored " + body.encode())
             error = self.assertRaises(JimError, busjson.decode_stored, b"stored " + body.encode())
             self.assertEqual(error.code, BAD_REQUEST)

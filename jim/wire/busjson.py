@@ -55,6 +55,10 @@ _DELIVERY_KINDS = frozenset(itertools.product(*_DELIVERY_TYPES.values()))
 _ORDINARY_KIND = (int, str, str, str, str, str, dict, type(None), type(None), int, str,
                   type(None), bool, bool, bool)
 assert _ORDINARY_KIND in _MESSAGE_KINDS
+#: the same, of a message's fields from its sender on (the stored form's, L{_stored})
+_ORDINARY_STORED_KIND = _ORDINARY_KIND[2:]
+_STORED_KINDS = frozenset(kind[2:] for kind in _MESSAGE_KINDS)
+assert all(kind[:2] == (int, str) for kind in _MESSAGE_KINDS)  # the id and the app, said apart
 _FLAT_LENGTH = len(_DELIVERY_TYPES) + len(_MESSAGE_TYPES)
 _new = tuple.__new__
 
@@ -181,7 +185,38 @@ def _parsed(data):
 
 
 def _stored(body):
-    """C{[id, [the fields from sender on], [app, to, exclude, alias(, origin, told)]]}."""
+    """C{[id, [the fields from sender on], [app, to, exclude, alias(, origin, told)]]}.
+
+    The usual body (every value as the model says, a tail of six) is checked and built here in
+    one pass: this runs for every delivery a node is sent by another. Anything else takes
+    L{_checked_stored}, which says what is wrong."""
+    if type(body) is list and len(body) == 3:
+        message_id, fields, tail = body
+        if type(message_id) is int and type(fields) is list and type(tail) is list \
+                and len(tail) == 6:
+            app, to, exclude, alias, origin, told = tail
+            kind = tuple(map(type, fields))
+            if (kind == _ORDINARY_STORED_KIND or kind in _STORED_KINDS) \
+                    and type(app) is str and type(to) is list and type(origin) is str \
+                    and type(told) is list and (exclude is None or type(exclude) is str) \
+                    and (alias is None or type(alias) is str) \
+                    and _texts(to) and _texts(told):
+                message = _new(model.Message, (message_id, app, *fields))
+                return _new(model.Delivery, (app, message, tuple(to), exclude, alias)), \
+                    origin, told
+    return _checked_stored(body)
+
+
+def _texts(values):
+    """Whether every one of C{values} (a list) is a text."""
+    for value in values:
+        if type(value) is not str:
+            return False
+    return True
+
+
+def _checked_stored(body):
+    """L{_stored}, field by field."""
     if (type(body) is not list or len(body) != 3 or type(body[1]) is not list
             or type(body[2]) is not list or len(body[2]) not in (4, 6)):
         raise _malformed("a stored message's delivery is [id, [fields], [app, to, exclude,"
