@@ -96,6 +96,19 @@ class CrossApps:
                            " other in its cross_apps")
         return home, other
 
+    async def shows(self, app_key, other_key):
+        """Whether what app C{other_key} keeps (a group's or a room's name) may be shown to
+        app C{app_key} now: it is that app, or the two allow each other (L{allowed}). The
+        messages an app keeps copies of stay its own after a permission is withdrawn; what
+        the other app has made of its group or room since is not."""
+        if other_key == app_key:
+            return True
+        try:
+            await self.allowed(app_key, other_key)
+        except JimError:
+            return False
+        return True
+
     async def require_reachable(self, app_key, names):
         """Refuse (C{CROSS_APP_DENIED}) a change naming a user of another app
         (C{<appKey>:<username>}) that does not allow C{app_key} now; removals are not

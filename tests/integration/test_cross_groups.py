@@ -219,6 +219,10 @@ class CrossGroupChatTests(CrossGroupCase):
         gid = await self.cross_group(alpha)
         await alpha.send("aadmin", gid, "reported", target_type="group")
         await self.assert_reported_in(jim, (alpha, beta), "group", gid, "team")
+        # once beta no longer lists alpha, beta keeps its copy but no longer sees the name
+        await self.allow(admin, BETA, [])
+        await self.assert_reported_in(jim, (alpha,), "group", gid, "team")
+        await self.assert_reported_in(jim, (beta,), "group", gid, "")
 
     async def test_offline_members_of_the_other_app_get_it_at_their_next_login(self):
         jim, admin, alpha, beta, gamma = await self.apps()

@@ -21,6 +21,10 @@ class CrossRoomTests(CrossCase):
         self.assertEmpty(await alpha.post(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
         await alpha.send("aadmin", room, "reported", target_type="chatroom")
         await self.assert_reported_in(jim, (alpha, beta), "chatroom", room, "hall")
+        # once alpha no longer lists beta, beta keeps its copy but no longer sees the name
+        await self.allow(admin, ALPHA, [])
+        await self.assert_reported_in(jim, (alpha,), "chatroom", room, "hall")
+        await self.assert_reported_in(jim, (beta,), "chatroom", room, "")
 
     async def test_a_member_of_another_app_that_allows_it_is_silenced_and_freed(self):
         jim, admin, alpha, beta, gamma = await self.apps()

@@ -109,11 +109,14 @@ async def _objects(call, messages):
 
 async def _place_name(call, app, target_type, target):
     """The name of a message's group or chat room: of this app's, or of another app's whose
-    message this app keeps a copy of (its target C{<appKey>:<id>}); "" for a target that names
-    none."""
+    message this app keeps a copy of (its target C{<appKey>:<id>}) while the two apps allow
+    each other; "" for a target that names none, or another app's once either app withdrew
+    the permission."""
     try:
         owner, number = (group_ref if target_type == GROUP else room_ref)(target, app)
     except JimError:
+        return ""
+    if not await call.core.cross.shows(app, owner):
         return ""
     if target_type == GROUP:
         group = await call.core.groups.find(owner, number)
