@@ -13,6 +13,7 @@ from jim.redis.address import parse
 from jim.store.redis import RedisStore
 from jim.store.redis_messages import ANNOUNCE_BELOW, RedisMessages
 from tests.support.redis_server import empty_redis
+from tests.support.slow_link import SlowLink
 from tests.support.waiting import until
 from tests.test_bus_redis import Node
 
@@ -37,8 +38,8 @@ class AnnounceTests(unittest.TestCase):
         self.a = await self.node(client=self.store.client)
         self.b, self.c = [await self.node() for _ in range(2)]
 
-    async def node(self, **options):
-        node = Node(self.url, **options)  # a bus and what it handed out
+    async def node(self, url=None, **options):
+        node = Node(url or self.url, **options)  # a bus and what it handed out
         await node.bus.start()
         self.addCleanup(node.bus.stop)
         return node
@@ -208,18 +209,10 @@ class AnnounceTests(unittest.TestCase):
 
     async def test_a_device_connected_elsewhere_gets_two_messages_in_their_order(self):
         """bob on b when m1 is announced; his second device connects on c before m1's commit.
-        m1 reaches c from a, before a's next message m2, even when b (here made to read its
-        own channel 100 ms late, as a busy node would) is slow: nothing waits on b."""
-        own = self.b.bus._own_channel
-        received = self.b.bus._listener._on_message  # (the bus's handler of what comes in)
-
-        def late(channel, payload):
-            if channel == own:
-                reactor.callLater(0.1, received, channel, payload)
-            else:
-                received(channel, payload)
-
-        self.b.bus._listener._on_message = late
+        m1 reaches c from a, before a's next message m2, even when b (here reading everything
+        Redis sends it 100 ms late, as a busy node would) is slow: nothing waits on b."""
+        port = int(self.url.rsplit(":", 1)[1].split("/")[0])
+        self.b = await self.node(url=f"redis://127.0.0.1:{SlowLink(port, 0.1).listen(self)}/0")
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await self.online(1)
         first = Delivery("app", draft(text="m1"), ("bob",), None)
