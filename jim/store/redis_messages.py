@@ -54,6 +54,7 @@ a million messages a second.
 """
 
 import functools
+from typing import Any, Callable, NamedTuple
 
 import orjson
 from twisted.internet import defer
@@ -85,6 +86,7 @@ ANNOUNCE_BELOW = 64
 #: the highest id a script counts exactly
 LAST_ID = 2**53
 _SHIFT = 2**63  # created + _SHIFT: 0 .. 2**64 - 1, at most 20 digits
+_new = tuple.__new__  # (a NamedTuple's own constructor costs more, once an append)
 HOUR = 3_600_000
 HOUR_SHIFT = 10**19  # the hour of any int64 time, shifted so: 20 digits, positive
 assert Message._fields[:2] == ("id", "app") and Message._fields[-1] == "retracted"
@@ -151,6 +153,18 @@ def _messages(app, reply):
     return [stored_message(app, reply[i], reply[i + 1]) for i in range(0, len(reply), 2)]
 
 
+class _Append(NamedTuple):
+    """An append waiting for its script."""
+
+    message: Message
+    keys: tuple  # what its script names for it (L{_conversation_keys})
+    entry: list  # its texts in the script's ARGV[1] (see L{APPEND})
+    value: bytes  # its JSON, as the messages hash keeps it
+    parts: Any  # its delivery's parts the script publishes: C{(channel, tail)}s
+    then: Callable
+    args: tuple  # C{then}'s arguments after the outcome
+
+
 @implementer(IAnnouncingMessageStore)
 class RedisMessages:
     log = Logger()
@@ -162,9 +176,7 @@ class RedisMessages:
         self.announcing = announcing
         self._reactor = reactor
         self._metrics = metrics
-        # app -> the appends not sent yet: [(message, keys, args, JSON, parts, then, then's
-        # args), ...]
-        self._waiting = {}
+        self._waiting = {}  # app -> its appends not sent yet: [_Append, ...]
         self._in_flight = {}  # app -> how many of its scripts are in flight (1 or more)
         self._sending = None  # the call that sends this turn's appends
         self._idle = []  # Deferreds of settled(), fired once no append is waiting or in flight
@@ -254,7 +266,7 @@ class RedisMessages:
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
-        waiting.append((message, keys, values, value, parts, then, args))
+        waiting.append(_new(_Append, (message, keys, values, value, parts, then, args)))
         if self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
             self._sending = self._reactor.callLater(0, self._send_all)
 
@@ -275,7 +287,7 @@ class RedisMessages:
                 return
             count, size = 0, 0
             while count < min(len(waiting), BATCH) and (count == 0 or size < BATCH_KEYS):
-                size += len(waiting[count][1])
+                size += len(waiting[count].keys)
                 count += 1
             if count < len(waiting):
                 self._waiting[app] = waiting[count:]
@@ -291,23 +303,24 @@ class RedisMessages:
         channels = {}  # the channels its messages' parts go to -> their place (from 1)
         tails = []  # the tails of its messages' parts, in order
         entries = []
-        for message, _, entry_args, _, parts, _, _ in batch:
-            hour = hour_of(message.created)
+        for append in batch:
+            hour = hour_of(append.message.created)
             place = hours.get(hour)
             if place is None:
                 place = hours[hour] = len(hours) + 1
                 keys += [report_key(app, figure, str(hour))
                          for figure in ("counts", "sender", "group")]
-            entry_args[6] = str(place)  # (a batch is written once)
-            for channel, tail in parts:
+            entry = append.entry
+            entry[6] = str(place)  # (a batch is written once)
+            for channel, tail in append.parts:
                 place = channels.get(channel)
                 if place is None:
                     place = channels[channel] = len(channels) + 1
-                entry_args.append(place)
+                entry.append(place)
                 tails.append(tail)
-            entries.append(entry_args)
-        for _, entry_keys, _, _, _, _, _ in batch:
-            keys += entry_keys
+            entries.append(entry)
+        for append in batch:
+            keys += append.keys
         if channels:
             # what the bus gathered this turn (a delivery published after its commit) goes
             # first: the script's parts must not overtake it
@@ -316,7 +329,7 @@ class RedisMessages:
         d = self._client.run(APPEND, keys, [orjson.dumps((entries, list(channels))),
                                             *[hour_member(hour) for hour in hours],
                                             *tails,
-                                            *[value for _, _, _, value, _, _, _ in batch]])
+                                            *[append.value for append in batch]])
         d.addBoth(self._written, app, batch, started)
 
     def _written(self, reply, app, batch, started):
@@ -328,13 +341,13 @@ class RedisMessages:
                 self._metrics.observe_commit(self._reactor.seconds() - started, len(batch))
             results = [
                 Resent(stored_message(app, *new_id)) if type(new_id) is list
-                else with_id(message, new_id) if new_id else Failure(JimError(
-                    errors.SERVER_ERROR, f"message id {message.id} is not above the last id"
-                    f" of app {app}"))
-                for (message, _, _, _, _, _, _), new_id in zip(batch, reply)
+                else with_id(append.message, new_id) if new_id else Failure(JimError(
+                    errors.SERVER_ERROR, f"message id {append.message.id} is not above the"
+                    f" last id of app {app}"))
+                for append, new_id in zip(batch, reply)
             ]
-        for (message, _, _, _, _, then, args), result in zip(batch, results):
-            self._answer(then, result, args, message)
+        for append, result in zip(batch, results):
+            self._answer(append.then, result, append.args, append.message)
         in_flight = self._in_flight.pop(app) - 1
         if in_flight:
             self._in_flight[app] = in_flight
