@@ -584,15 +584,21 @@ class RedirectTests(SynchronousTestCase):
         self.assertIn(b"\r\nLocation: https://h/p\r\n", transport.value())
         self.assertTrue(transport.disconnecting)
 
-    def test_noUsableHostIs400(self):
-        transport = self.answer(b"GET / HTTP/1.1\r\n\r\n")
-        self.assertTrue(transport.value().startswith(b"HTTP/1.1 400 Bad Request\r\n"))
-        self.assertNotIn(b"Location", transport.value())
+    def assert_refused(self, transport, status):
+        """Answered C{status} with JMessage's error body of a bad request, then closed."""
+        head, _, body = transport.value().partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 " + status + b"\r\n"), head)
+        self.assertIn(b"\r\nContent-Type: application/json", head)
+        self.assertNotIn(b"Location", head)
+        self.assertEqual(json.loads(body)["error"]["code"], 899003)
         self.assertTrue(transport.disconnecting)
 
-    def test_headTooLargeIs400(self):
-        transport = self.answer(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 60)
-        self.assertTrue(transport.value().startswith(b"HTTP/1.1 400 Bad Request\r\n"))
+    def test_noUsableHostIs400(self):
+        self.assert_refused(self.answer(b"GET / HTTP/1.1\r\n\r\n"), b"400 Bad Request")
+
+    def test_headTooLargeIs431(self):
+        self.assert_refused(self.answer(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 60),
+                            b"431 Request Header Fields Too Large")
 
     def test_answersOnce(self):
         transport = self.answer(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n")

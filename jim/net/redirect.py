@@ -12,7 +12,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
 from jim.net.httphead import head_end
-from jim.wire.http_errors import raw_response
+from jim.wire.http_errors import bad_request, raw_response
 
 __all__ = ["RedirectFactory", "RedirectProtocol", "redirect_location"]
 
@@ -48,7 +48,8 @@ def redirect_location(head):
 
 
 class RedirectProtocol(Protocol):
-    """Answers 308 to https://<Host><target> (400 when that cannot be built) and closes."""
+    """Answers 308 to https://<Host><target> (400 when that cannot be built, 431 for a head
+    over C{max_bytes}: JMessage's error body, as the sniffer's own refusals) and closes."""
 
     log = Logger()
 
@@ -64,26 +65,29 @@ class RedirectProtocol(Protocol):
         end = head_end(self._buffer, self._max_bytes)
         if end < 0:
             if len(self._buffer) > self._max_bytes:
-                self._answer(b"400 Bad Request", b"request head too large\n")
+                self._answer(bad_request(b"431 Request Header Fields Too Large",
+                                         f"HTTP request head larger than {self._max_bytes}"
+                                         " bytes"))
             return
         location = redirect_location(self._buffer[:end])
         if location is None:
-            self._answer(b"400 Bad Request", b"TLS is required; no usable Host header\n")
+            self._answer(bad_request(b"400 Bad Request",
+                                     "TLS is required, and the request has no usable Host"
+                                     " header to redirect it to"))
             return
         self.log.debug(
             "redirecting plain-text HTTP to {location}", location=location.decode("ascii")
         )
-        self._answer(b"308 Permanent Redirect", b"", location)
+        self._answer(raw_response(b"308 Permanent Redirect", b"", ((b"Location", location),),
+                                  content_type=b"text/plain; charset=utf-8"))
 
     def connectionLost(self, reason):
         self._buffer = b""
 
-    def _answer(self, status, body, location=None):
+    def _answer(self, response):
         self._answered = True
         self._buffer = b""
-        headers = () if location is None else ((b"Location", location),)
-        self.transport.write(raw_response(status, body, headers,
-                                          content_type=b"text/plain; charset=utf-8"))
+        self.transport.write(response)
         self.transport.loseConnection()
 
 
