@@ -77,8 +77,9 @@ class KillTests(TestCase):
         phone = await ws_client(server.port, testcase=self)
         await phone.login("bobby", "secret", **PHONE)
         data = (await phone.request(101, {"cmd": 101}, 102))["data"]
-        self.assertEqual([(e["kind"], e["gid"]) for e in data["events"]],
-                         [("group_created", gid)])
+        # made over REST for its owner: the owner made it, as far as its members can tell
+        self.assertEqual([(e["kind"], e["gid"], e["from_username"]) for e in data["events"]],
+                         [("group_created", gid, "alice")])
 
 
 class ClusterEventTests(ClusterCase, EventClients):

@@ -37,9 +37,10 @@ async def create_group(call):
         raise params.bad("flag must be 1 (private) or 2 (public)")
     if flag is None or flag == 0:  # the Java client always sends 0: JMessage's default
         flag = model.PRIVATE
+    # the owner is who made it, for its members (the event's from_username), as in JMessage
     group = await call.core.groups.create(
         call.app.key, owner, name, members, avatar=params.text(body, "avatar", default=""),
-        desc=params.text(body, "desc", default=""), flag=flag)
+        desc=params.text(body, "desc", default=""), flag=flag, actor=owner)
     answer = shapes.group(group)
     answer["members_username"] = [m for m in dict.fromkeys(members) if m != owner]
     return 201, answer
