@@ -34,6 +34,19 @@ class ReportsTests(SynchronousTestCase, ServiceCalls):
             seen.extend(page.messages)
         self.assertEqual(seen, stored)
 
+    def test_a_full_last_page_has_no_cursor(self):
+        """Pages of 2 and of 6 over 6 messages: the page that ends them ends the paging, with
+        no cursor to an empty page; a page of 7 is the only one."""
+        stored = [self.add(NOW - 1000 + n) for n in range(6)]
+        for count, pages in ((2, [stored[:2], stored[2:4], stored[4:]]), (6, [stored]),
+                             (7, [stored])):
+            page = self.ok(self.reports.messages(APP_KEY, None, NOW - DAY, NOW, count))
+            seen = [page.messages]
+            while page.cursor is not None:
+                page = self.ok(self.reports.next_page(APP_KEY, page.cursor, None))
+                seen.append(page.messages)
+            self.assertEqual(seen, pages, count)
+
     def test_windows_are_checked(self):
         for begin, end, count in ((NOW, NOW - 1, 10), (NOW - 7 * DAY - 1000, NOW, 10),
                                   (NOW - 1, NOW, 0), (NOW - 1, NOW, 1001)):

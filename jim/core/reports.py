@@ -103,11 +103,14 @@ class Reports:
         return await self._page(app, scope, begin, end, after, count, total)
 
     async def _page(self, app, scope, begin, end, after, count, total):
+        """Up to C{count} messages after C{after}, and a cursor only when more follow (one
+        more is read to know): a full last page has none."""
         found = []
         if begin <= end:
-            found = await self.store.report_messages(app, scope, begin, end, after, count)
+            found = await self.store.report_messages(app, scope, begin, end, after, count + 1)
         cursor = None
-        if len(found) == count:
+        if len(found) > count:
+            del found[count:]
             last = found[-1]
             cursor = await self._cursor(app, [scope, begin, end, [last.created, last.id], count,
                                               total])
