@@ -231,10 +231,13 @@ class MemberTests(GroupsCase):
     def test_a_removed_member_stops_receiving_at_once(self):
         self.ok(self.say("alice", self.gid))
         self.assertEqual(self.chats("bob"), ["hi"])
+        self.ok(self.fx.core.users.update(APP_KEY, "bob", {"nickname": "Bob"}))
+        del self.bus[:]
+        self.take("bob")  # (told of its own new nickname)
         self.ok(self.groups.remove_members(APP_KEY, self.gid, ["bob"], actor="alice"))
         [(event, recipients)] = self.events(model.MEMBERS_REMOVED)
         self.assertEqual((recipients, event.actor, event.users),
-                         (("alice", "bob", "carol"), "alice", (UserCard("bob"),)))
+                         (("alice", "bob", "carol"), "alice", (UserCard("bob", "Bob"),)))
         frames = self.take("bob")
         self.assertEqual([(cmd, body["data"]["user"]["userId"]) for cmd, body in frames
                           if cmd == 10], [(10, "bob")])

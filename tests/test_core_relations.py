@@ -107,12 +107,13 @@ class FriendTests(RelationsCase):
 
     def test_removal_both_ways_and_who_is_told(self):
         self.ok(self.relations.add_friends(APP_KEY, "alice", ["bob", "carol"]))
+        self.ok(self.fx.core.users.update(APP_KEY, "alice", {"nickname": "Alice"}))
         del self.bus[:]
         self.ok(self.relations.remove_friends(APP_KEY, "bob", ["alice"]))
         self.assertEqual(self.ok(self.relations.friend_names(APP_KEY, "alice")), ["carol"])
         self.assertEqual(self.ok(self.relations.friend_names(APP_KEY, "bob")), [])
         told = {recipients: event for event, recipients in self.events(model.FRIEND_REMOVED)}
-        self.assertEqual(told[("bob",)].users, (UserCard("alice"),))
+        self.assertEqual(told[("bob",)].users, (UserCard("alice", "Alice"),))
         self.assertEqual(told[("alice",)].users, (UserCard("bob"),))
         self.assertEqual(set(told), {("alice",), ("bob",)})
 
@@ -131,6 +132,7 @@ class FriendTests(RelationsCase):
 
     def test_notes_are_the_owners_own(self):
         self.ok(self.relations.add_friends(APP_KEY, "alice", ["bob", "carol"]))
+        self.ok(self.fx.core.users.update(APP_KEY, "bob", {"nickname": "Bob"}))
         _, bob = self.fx.login("bob")
         del self.bus[:]
         self.ok(self.relations.update_friends(APP_KEY, "alice",
@@ -142,7 +144,7 @@ class FriendTests(RelationsCase):
         self.assertEqual(self.relations.cached(APP_KEY, "alice").friends["bob"].note_name,
                          "Bobby")
         [(event, recipients)] = self.events(model.FRIEND_UPDATED)
-        self.assertEqual((recipients, event.users), (("alice",), (UserCard("bob"),)))
+        self.assertEqual((recipients, event.users), (("alice",), (UserCard("bob", "Bob"),)))
         self.assertEqual(bob.take(), [])
 
     def test_note_refusals_change_nothing(self):

@@ -101,3 +101,11 @@ def card(user, online=False, terminal=None):
 def bare_card(username):
     """A L{UserCard} of a user known only by name."""
     return UserCard(username)
+
+
+async def cards(users, app, usernames):
+    """The L{UserCard}s of app C{app}'s C{usernames}, each with its profile where the user
+    exists (C{users}, the L{jim.core.users.Users} service), else by name only (one deleted
+    meanwhile, or another app's, by its qualified name)."""
+    found = await users.get_many(app, usernames)
+    return [card(found[n]) if n in found else bare_card(n) for n in usernames]

@@ -17,7 +17,7 @@ from twisted.logger import Logger
 
 from jim import errors, model
 from jim.core.cache import SharedLoads
-from jim.core.events import bare_card, card
+from jim.core.events import card, cards
 from jim.core.group_cache import GroupCache
 from jim.core.users import NAME_BYTES, TEXT_BYTES, check_name, check_text, named_once
 from jim.errors import JimError
@@ -330,7 +330,7 @@ class Groups:
         await self._remove(app, gid, names)
         await self._send_event(self.events.make(model.MEMBERS_REMOVED, app, actor=actor,
                                                 gid=gid, group_name=group.name,
-                                                users=[bare_card(n) for n in names]),
+                                                users=await cards(self.users, app, names)),
                                audience, group.alias)
 
     async def _remove(self, app, gid, names):
@@ -364,7 +364,7 @@ class Groups:
         await self.bus.flushed()
         event = self.events.make(model.MEMBER_LEFT, app, actor=username, gid=gid,
                                  group_name=group.name, new_owner=new_owner,
-                                 users=[bare_card(username)])
+                                 users=await cards(self.users, app, [username]))
         await self._send_event(event, audience, group.alias)
 
     async def transfer(self, app, gid, username, actor=""):
@@ -408,7 +408,7 @@ class Groups:
             return
         group = await self.get(app, gid)
         await self._tell(group, model.MEMBER_SILENCED, actor, flag=silenced,
-                         users=[bare_card(n) for n in changing])
+                         users=await cards(self.users, app, changing))
 
     async def _tell(self, group, kind, actor, **fields):
         members = list(await self.members(group.app, group.gid))

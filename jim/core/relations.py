@@ -12,7 +12,7 @@ from twisted.logger import Logger
 
 from jim import errors, model
 from jim.core.cache import Bounded, SharedLoads
-from jim.core.events import bare_card, card
+from jim.core.events import card, cards
 from jim.core.users import NAME_BYTES, TEXT_BYTES, check_text
 from jim.errors import JimError
 from jim.model import Invalidate, Relation
@@ -164,10 +164,12 @@ class Relations:
             await self.store.remove_relations(app, model.FRIEND, name, [owner])
         await self._reload(app, [owner, *usernames])
         await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
-                                                users=[bare_card(n) for n in usernames]), [owner])
+                                                users=await cards(self.users, app, usernames)),
+                               [owner])
+        [me] = await cards(self.users, app, [owner])
         for name in usernames:
             await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
-                                                    users=[bare_card(owner)]), [name])
+                                                    users=[me]), [name])
 
     async def update_friends(self, app, owner, notes):
         """C{notes}: C{[(username, note_name, others), ...]}: the owner's notes on friends; a
@@ -190,7 +192,8 @@ class Relations:
         await self.store.update_relations(relations)
         await self._reload(app, [owner])
         await self.events.send(self.events.make(model.FRIEND_UPDATED, app, actor=owner,
-                                                users=[bare_card(n) for n in names]), [owner])
+                                                users=await cards(self.users, app, names)),
+                               [owner])
 
     # -- blacklist -----------------------------------------------------------------------------
 
@@ -224,7 +227,7 @@ class Relations:
         await self.store.remove_relations(app, model.BLACKLIST, owner, usernames)
         await self._reload(app, [owner])
         event = self.events.make(model.BLACKLIST_CHANGED, app, actor=owner, flag=False,
-                                 users=[bare_card(n) for n in usernames])
+                                 users=await cards(self.users, app, usernames))
         await self.events.send(event, [owner])
 
     # -- no-disturb and shields ----------------------------------------------------------------
