@@ -52,19 +52,20 @@ end
 return id
 """)
 
-#: KEYS: the events by created; ARGV: the created to forget below, then for each event its
-#: member there and its app's events key. Forgets each event's record (its id stays in its
-#: users' lists, which reads skip and trims drop); how many records were forgotten.
+#: KEYS: the events by created, then for each event its app's events; ARGV: the created to
+#: forget below, then each event's member in the events by created (ARGV[i] is the event of
+#: KEYS[i]). Forgets each event's record (its id stays in its users' lists, which reads skip
+#: and trims drop); how many records were forgotten.
 FORGET_EVENTS = Script("events.forget", """
 local before = tonumber(ARGV[1])
 local forgotten = 0
-for i = 2, #ARGV, 2 do
+for i = 2, #ARGV do
   local member = ARGV[i]
   local created = redis.call('ZSCORE', KEYS[1], member)
   local id = string.match(member, ',(%d+)%]$')
   redis.call('ZREM', KEYS[1], member)
   if created and id and tonumber(created) < before then
-    forgotten = forgotten + redis.call('HDEL', ARGV[i + 1], id)
+    forgotten = forgotten + redis.call('HDEL', KEYS[i], id)
   end
 end
 return forgotten
@@ -125,8 +126,9 @@ class RedisEvents:
                                               f"({created_before}", "LIMIT", 0, FORGET)
             if not members:
                 return forgotten
-            args = [str(created_before)]
+            keys, args = [CREATED], [str(created_before)]
             for member in members:
                 app, _ = orjson.loads(member)
-                args += [member, key(app, "events")]
-            forgotten += await self._client.run(FORGET_EVENTS, [CREATED], args)
+                keys.append(key(app, "events"))
+                args.append(member)
+            forgotten += await self._client.run(FORGET_EVENTS, keys, args)
