@@ -437,6 +437,22 @@ class SqliteStoreTests(unittest.TestCase):
         prepared = [with_reserved_id(store.messages, chat("ann", "bob")) for _ in range(3)]
         self.assertNotIn(None, prepared)
 
+    async def test_a_message_stored_once_settles_the_ids_before_it(self):
+        store = await self.open(early_ids=3)
+        for n in range(5):  # more than early_ids of them, each committed
+            d = defer.Deferred()
+            store.messages.add_message_once_then(chat("ann", "bob", str(n))._replace(
+                client_id=f"c{n}"), d.callback)
+            await d
+        # a resend finds the first and writes nothing: the id it took is not in the file
+        d = defer.Deferred()
+        store.messages.add_message_once_then(chat("ann", "bob", "0")._replace(client_id="c0"),
+                                             d.callback)
+        self.assertIsInstance(await d, model.Resent)
+        # the fifth settled the ids up to it; the resend's unused one waits among the three
+        prepared = [with_reserved_id(store.messages, chat("ann", "bob")) for _ in range(3)]
+        self.assertEqual([m is None for m in prepared], [False, False, True])
+
     async def test_prepared_ids_run_ahead_of_the_commits_by_at_most_early_ids(self):
         store = await self.open(early_ids=3)
         # A start skips 3 ids past the newest in the file: until one of those is committed,

@@ -462,10 +462,19 @@ class SqliteStore(WalCheckpoints):
         """L{jim.interfaces.IMessageStore.add_message_once_then}: one write job that looks
         for the first message with the client id and stores this one if there is none (an id
         it does not use stays unused)."""
-        if message.client_id is not None and self._state is _RUNNING:
+        running = self._state is _RUNNING
+        if message.client_id is not None and running:
             self._client_ids.added(message.app, message.sender, message.client_id)
         self.write_with_id(q.insert_message_once, functools.partial(with_id, message),
                            self._conversations).addBoth(then, *args)
+        if running:
+            self._count_unindexed()
+
+    def _count_unindexed(self):
+        """One more message in the file's tail: the index job runs once there are enough."""
+        self._unindexed += 1
+        if self._unindexed >= self._index_every:
+            self._index()
 
     def may_hold_client_id(self, app, sender, client_id):
         """L{jim.interfaces.IMessageStore.may_hold_client_id}, from memory (a Bloom filter:
@@ -504,9 +513,7 @@ class SqliteStore(WalCheckpoints):
         if stored.client_id is not None:
             self._client_ids.added(stored.app, stored.sender, stored.client_id)
         self._queue(q.insert_message, (self._conversations, stored), then, args)
-        self._unindexed += 1
-        if self._unindexed >= self._index_every:
-            self._index()
+        self._count_unindexed()
 
     def _index(self):
         """Queue the job that brings the conversation index up to date."""

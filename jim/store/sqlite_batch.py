@@ -15,6 +15,7 @@ import time
 
 from twisted.python.failure import Failure
 
+from jim.model import Resent
 from jim.store import sqlite_message_queries as q
 from jim.store.sqlite_event_queries import insert_event
 
@@ -144,9 +145,11 @@ def flush_delay(last_flush, gap, now):
 def newest_message_id(jobs, results):
     """The id of the last message or event C{jobs} wrote (the highest: ids are queued in
     order), or 0. C{results} are the jobs' C{(succeeded, value)}."""
-    for (job, args), (succeeded, _) in zip(reversed(jobs), reversed(results)):
+    for (job, args), (succeeded, value) in zip(reversed(jobs), reversed(results)):
         if job is q.insert_message and succeeded:
             return args[1].id
+        if job is q.insert_message_once and succeeded and type(value) is not Resent:
+            return args[0].id  # (a resend found the first message and wrote nothing)
         if job is insert_event and succeeded:
             return args[0].id
     return 0
