@@ -1,4 +1,5 @@
-"""The running server: start store -> core -> listeners; stop in reverse, each step awaited."""
+"""The running server: start store -> bus -> core -> listeners; stop in reverse, each step
+awaited."""
 import functools
 import json
 import os

@@ -48,7 +48,8 @@ class IBus(Interface):
         """Disconnect. Fires when done."""
 
     def publish(value):
-        """Send a Delivery, Kick or Invalidate to every node. Never blocks, never raises."""
+        """Send a Delivery, Kick, Invalidate or RateUsage to every node. Never blocks, never
+        raises."""
 
     def announcement(delivery):
         """For a message not stored yet (its id 0), the parts of its delivery that other nodes

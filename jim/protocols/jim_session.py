@@ -2,7 +2,8 @@
 core.
 
 The session orders the work of one connection: commands that change what later ones mean
-(login, join, close, auth) are barriers, and frames that arrive meanwhile wait for them; chats run
+(login, join, close, auth, entering and leaving a chat room, the Web SDK's configuration) are
+barriers, and frames that arrive meanwhile wait for them; chats run
 concurrently so one connection can have many in flight. It enforces the login gate, a rate
 limit and an in-flight cap (both by pausing reads, so nothing is dropped), and converts every
 L{JimError} into a J-IM status reply in this one place. To the core it is an

@@ -7,8 +7,10 @@
   that is answered as usual.
 - Replies are text and numbers exactly as Redis sends them: C{convertNumbers} is off, so a
   username "123" comes back as the string it is.
-- L{Script}s run by their SHA-1 (EVALSHA), loaded again with EVAL when a restarted Redis has
-  forgotten them (or a replica promoted by a failover never had them).
+- L{Script}s run by their SHA-1 (EVALSHA). Every connection loads them all (SCRIPT LOAD) as
+  it is made, before the commands that waited for it (L{LoadsScripts}): a restarted Redis, or
+  a replica promoted by a failover, has them before the first EVALSHA. One that still misses
+  one (its script cache flushed) is sent it again with EVAL.
 - Behind Sentinels, the master is asked for again before every (re)connection; see L{Sentinel}
   for what jim changes in txredisapi's so that a failover is followed within seconds.
 """

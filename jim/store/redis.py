@@ -2,8 +2,8 @@
 """The cluster's L{IStore}: every area kept in one Redis, shared by every node.
 
 L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events},
-C{.words}, each in its own C{redis_<area>.py}). A write that
+C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, C{.words}, C{.rooms},
+C{.callbacks}, C{.reports}, C{.nonces}, each in its own C{redis_<area>.py}). A write that
 changes several keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it
 whole or not at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
 that means on disk is Redis's persistence setting (docs/operations.md).

@@ -20,7 +20,8 @@ Keys (named by L{jim.store.redis_keys.key}, all of them the message's app's):
     jim:{app}:reports:...                 the report area's indexes and hourly figures
                                           (L{jim.store.redis_reports}, which reads them)
 
-An append is one script (L{jim.store.redis_message_scripts}): the id (INCR), the message, its
+An append is one script (L{jim.store.redis_message_scripts}): its id (the script reads the last
+id given once, and sets it once, for its whole batch), the message, its
 history entry, its conversation's id list (and, with the first message of a private
 conversation, both users' sets), its client-id entry, and its share of the reports (its entry
 in the app's report log and, for a group or chat room message, in its sender's report index, its
@@ -43,8 +44,8 @@ with the commit"); L{RedisMessages.announces} says while that pays. The bus publ
 area's connection: a script that publishes parts is sent after what the bus gathered in this
 turn (L{jim.redis.client.RedisClient.flush_buffers}), so that it cannot overtake it.
 
-The retraction script needs no key but the message's and its history's, both known from the
-message itself (read first: they never change).
+The retraction script needs no key but the message's, its history's and its report indexes',
+all known from the message itself (read first: they never change).
 
 Versions of jim before the inbox cursors also kept C{jim:{app}:offline:<username>} sorted
 sets (offline marks); nothing reads or writes them any more (docs/storage.md).

@@ -2,8 +2,9 @@
 """The durable single-node L{IStore}: one SQLite file in WAL mode, with group commit.
 
 L{SqliteStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
-C{.groups}, C{.messages}, C{.media}, C{.inbox}, each in its own module, its SQL in a
-C{*_queries} one). Every write becomes a job (a plain function over the write connection). All jobs
+C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, C{.words}, C{.rooms},
+C{.callbacks}, C{.reports}, C{.nonces}, each in its own module, its SQL in a C{*_queries}
+one). Every write becomes a job (a plain function over the write connection). All jobs
 issued during one reactor turn, or while the batch before them commits, are committed
 together, in one transaction on one writer thread (L{jim.store.sqlite_batch}), and their
 Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
