@@ -36,7 +36,7 @@ from jim.wire.media_links import link_key
 from jim.protocols.tcp import JimTcpFactory
 from jim.protocols.websocket import JimWebSocketFactory
 from jim.web.callback_client import CallbackClient
-from jim.web.site import build_site
+from jim.web.site import HSTS, build_site, hsts_value
 
 DEFAULT_APP_FILE = "default-app.json"
 #: the administrator's secret, when --admin-secret does not give it
@@ -212,12 +212,15 @@ class JimService(service.Service):
             Route.HTTP: build_site(self.core, store_name, reactor, config.hsts_max_age,
                                    await self._admin_secret(store_name)),
         }
+        hsts = hsts_value(config.hsts_max_age)
         sniffer = functools.partial(
             SniffingFactory,
             routes,
             reactor,
             timeout=config.limits.sniff_timeout,
             max_bytes=config.limits.sniff_bytes,
+            # the sniffer's own HTTP answers over TLS (a head too large) say it as the site's do
+            secure_headers=() if hsts is None else ((HSTS, hsts),),
         )
         # every port's connections are counted together: they share the descriptors
         self.admission = self._admission()

@@ -386,6 +386,20 @@ class SniffingProtocolTests(SynchronousTestCase):
         self.assertIn(b"Content-Length: %d" % len(body), head)
         self.assertEqual(json.loads(body)["error"]["code"], 899003)
 
+    def test_theByteCapsAnswerCarriesTheSecureHeadersInsideTlsOnly(self):
+        """The 431 a factory inside TLS gives carries its secure headers (the site's HSTS);
+        plain text's never does, whatever it was given."""
+        hsts = ((b"Strict-Transport-Security", b"max-age=60"),)
+        oversize = b"GET / HTTP/1.1\r\n" + b"X-Filler: y\r\n" * 19
+        for inside_tls, expected in ((True, True), (False, False)):
+            factory = SniffingFactory(self.routes, self.clock, max_bytes=CAP,
+                                      inside_tls=inside_tls, secure_headers=hsts)
+            protocol, transport = self.connect(factory)
+            protocol.dataReceived(oversize)
+            head = transport.value().partition(b"\r\n\r\n")[0]
+            self.assertTrue(head.startswith(b"HTTP/1.1 431 "), head)
+            self.assertEqual(b"\r\nStrict-Transport-Security: max-age=60" in head, expected)
+
     def test_tlsWithoutCertificateIsClosed(self):
         protocol, transport = self.connect()
         protocol.dataReceived(CLIENT_HELLO_START)
@@ -478,6 +492,13 @@ class SniffingFactoryTests(SynchronousTestCase):
         self.assertIsInstance(inner, SniffingFactory)
         self.assertEqual((inner.inside_tls, inner.tls_allowed), (True, False))
         self.assertEqual((inner.timeout, inner.max_bytes, inner.clock), (3, 999, self.clock))
+        self.assertEqual((factory.secure_headers, inner.secure_headers), ((), ()))
+        hsts = ((b"Strict-Transport-Security", b"max-age=60"),)
+        given = SniffingFactory(self.routes, self.clock, tls_options=UnusedTlsOptions(),
+                                secure_headers=hsts)
+        # the outer sniffer answers plain text: only the one inside TLS says it
+        self.assertEqual((given.secure_headers, given.routes[Route.TLS].wrappedFactory
+                          .secure_headers), ((), hsts))
         self.assertEqual(inner.routes, self.routes)
         for route, child in self.routes.items():
             self.assertIs(inner.routes[route], child)

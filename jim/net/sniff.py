@@ -31,7 +31,7 @@ from jim.net.admission import OVER_CAP, SHED_FRACTION, LogThrottle, address_key,
 from jim.net.httphead import head_end
 from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
-from jim.wire.http_errors import bad_request
+from jim.wire.http_errors import bad_request_body, raw_response
 
 __all__ = [
     "HTTP_METHODS",
@@ -82,14 +82,15 @@ class Unroutable(Exception):
         self.reply = reply
 
 
-def _head_too_large(max_bytes):
+def _head_too_large(max_bytes, headers=()):
     """Unroutable for an HTTP request head over C{max_bytes}: answered 431, as JMessage's
-    errors are, before the close."""
+    errors are (with C{headers}), before the close."""
     reason = f"HTTP request head larger than {max_bytes} bytes"
-    return Unroutable(reason, bad_request(b"431 Request Header Fields Too Large", reason))
+    return Unroutable(reason, raw_response(b"431 Request Header Fields Too Large",
+                                           bad_request_body(reason), headers))
 
 
-def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
+def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0, headers=()):
     """Name the route for a connection that has received C{buf} so far.
 
     Pure, and the same for any way the bytes were split: once an answer other than
@@ -103,6 +104,7 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
     @param scanned: how many bytes of C{buf} an earlier call already answered C{None} for: the
         search for the end of an HTTP head starts near there, so a client sending one byte
         at a time costs linear, not quadratic, work.
+    @param headers: C{(name, value)} bytes an HTTP answer given here carries.
     @return: a L{Route}, or C{None} when more bytes are needed.
     @raise Unroutable: when no route can take the connection.
     """
@@ -118,7 +120,7 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
     if first == VERSION:
         return Route.JIM
     if buf.startswith(_METHOD_STARTS):
-        return _classify_request_head(buf, max_bytes, scanned)
+        return _classify_request_head(buf, max_bytes, scanned, headers)
     if len(buf) < _LONGEST_METHOD_START and any(s.startswith(buf) for s in _METHOD_STARTS):
         if len(buf) > max_bytes:
             raise Unroutable(f"HTTP request head larger than {max_bytes} bytes")
@@ -126,11 +128,11 @@ def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0):
     raise Unroutable(f"unrecognised first byte 0x{first:02x}")
 
 
-def _classify_request_head(buf, max_bytes, scanned=0):
+def _classify_request_head(buf, max_bytes, scanned=0, headers=()):
     end = head_end(buf, max_bytes, scanned)
     if end < 0:
         if len(buf) > max_bytes:
-            raise _head_too_large(max_bytes)
+            raise _head_too_large(max_bytes, headers)
         return None
     if not buf.endswith(b"\r\n\r\n", 0, end):
         # neither twisted.web nor autobahn reads a head whose lines end in a bare LF: it
@@ -212,7 +214,7 @@ class SniffingProtocol(Protocol):
         try:
             route = classify(
                 buffered, factory.tls_allowed, factory.max_bytes, inside_tls=factory.inside_tls,
-                scanned=scanned,
+                scanned=scanned, headers=factory.secure_headers,
             )
         except Unroutable as unroutable:
             if unroutable.reply is not None:
@@ -306,6 +308,7 @@ class SniffingFactory(Factory):
     @ivar refusals: L{Route} -> why a route that has no factory is closed.
     @ivar tls_allowed: whether 0x16 starts TLS here.
     @ivar inside_tls: whether this factory sniffs the decrypted inside of a TLS connection.
+    @ivar secure_headers: what an HTTP answer this factory gives itself carries (inside TLS).
     """
 
     noisy = False
@@ -323,6 +326,7 @@ class SniffingFactory(Factory):
         inside_tls=False,
         admission=None,
         settles=None,
+        secure_headers=(),
     ):
         """
         @param routes: L{Route} -> L{IProtocolFactory}; a route left out is closed.
@@ -342,6 +346,9 @@ class SniffingFactory(Factory):
             (A TLS connection's decrypted inside is not counted again.)
         @param settles: the L{Admission} told that a connection handed to HTTP has settled:
             C{admission}'s when not given (a TLS connection's inside tells its outside's).
+        @param secure_headers: C{(name, value)} bytes every HTTP answer the sniffer gives
+            itself over TLS carries, as the site's do (its C{Strict-Transport-Security}):
+            the inner factory's, or this one's when it is C{inside_tls}.
         """
         if timeout <= 0:
             raise ValueError(f"sniff timeout must be positive, not {timeout!r}")
@@ -365,6 +372,7 @@ class SniffingFactory(Factory):
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.inside_tls = inside_tls
+        self.secure_headers = tuple(secure_headers) if inside_tls else ()
         self.admission = admission
         self.settles = settles if settles is not None else admission
         self._refusal_log = LogThrottle(REFUSAL_LOG_INTERVAL)
@@ -373,7 +381,7 @@ class SniffingFactory(Factory):
         plain = {route: f for route, f in routes.items() if route is not Route.TLS}
         if tls_options is not None:
             inner = SniffingFactory(plain, clock, timeout, max_bytes, inside_tls=True,
-                                    settles=admission)
+                                    settles=admission, secure_headers=secure_headers)
             routes[Route.TLS] = TLSMemoryBIOFactory(tls_options, False, inner, clock)
         if require_tls:
             for route in (Route.JIM, Route.WEBSOCKET):
