@@ -251,6 +251,8 @@ class Inbox:
         since = await self._since(app, username)
         # a peer's conversation needs no groups; a group's, only when the user joined it
         joined = {} if peer is not None else await self.groups_of(app, username)
+        if gid is not None and gid not in joined:
+            return []  # not a group of the user's (or one it shields): none of it is for it
         gids = list(joined) if peer is None and gid is None else ()
         found, first_after = [], after
         while True:

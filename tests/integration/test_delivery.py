@@ -163,6 +163,34 @@ class DeliveryTests(TestCase):
         self.assertEqual(history["code"], 10018)
         self.assertEqual([m["content"] for m in history["data"]["friends"]["alice"]], ["one", "two"])
 
+    async def test_only_members_fetch_a_groups_offline_messages(self):
+        """A user who is not in a group gets none of its messages by naming it in an offline
+        fetch (nor in history); a member does."""
+        jim = await start_jim(self)
+        eve = await ws_client(jim.port)
+        await eve.login("eve")  # registered before the message: its inbox reaches back to it
+        alice = await tcp_client(jim.port)
+        await alice.login("alice")
+        alice.send(7, {"cmd": 7, "groupId": "g1"})
+        await alice.expect(9)
+        carol = await ws_client(jim.port)
+        await carol.login("carol")
+        carol.send(7, {"cmd": 7, "groupId": "g1"})
+        await carol.expect(9)
+        carol.close()
+        await carol.wait_closed()
+        alice.send(11, {"cmd": 11, "chatType": 1, "groupId": "g1", "content": "members only"})
+        self.assertEqual((await alice.expect(12))["code"], 10000)
+        for kind in (0, 1):
+            reply = await eve.request(19, {"cmd": 19, "type": kind, "userId": "eve",
+                                           "groupId": "g1"}, 20)
+            self.assertNotIn("members only", str(reply), kind)
+        carol = await ws_client(jim.port)
+        await carol.login("carol")
+        reply = await carol.request(19, {"cmd": 19, "type": 0, "userId": "carol",
+                                         "groupId": "g1"}, 20)
+        self.assertEqual([m["content"] for m in reply["data"]["groups"]["g1"]], ["members only"])
+
     async def test_health_and_metrics(self):
         jim = await start_jim(self)
         alice = await tcp_client(jim.port)
