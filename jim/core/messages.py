@@ -463,7 +463,12 @@ class Messages:
 
     async def retract(self, app, username, message_id):
         """Take back a message C{username} sent, within the retract window; everyone in its
-        conversation is told, and it leaves history and offline lists."""
+        conversation is told, and it leaves history and offline lists. C{username} is a user of
+        C{app}: a copy this app keeps of another app's user's message (its sender
+        C{<appKey>:<username>}) is retracted by that user's app only (CROSS_APP)."""
+        if model.QUALIFIER in username:
+            raise JimError(errors.CROSS_APP, f"{username!r} is another app's user: only its own"
+                           " app retracts its messages")
         message = await self.store.get_message(app, message_id)
         if message is None:
             raise JimError(errors.NO_SUCH_MESSAGE, f"no message {message_id}")

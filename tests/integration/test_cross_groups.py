@@ -354,6 +354,23 @@ class CrossRetractionTests(CrossGroupCase):
             self.assertEqual(await self.fetch(client, name, 1, groupId=group_id), {}, name)
         self.assertEqual(ack["code"], 10000)
 
+    async def test_a_copy_of_another_apps_message_is_not_retracted_by_its_keeper(self):
+        """Beta keeps a copy of alice's group message, its sender alpha's alice: beta's server
+        naming her cannot retract it, in beta or anywhere (899021), and nobody is told."""
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha)
+        alice = await self.login(jim, ALPHA, "alice")
+        bobby = await self.login(jim, BETA, "bobby")
+        ack = await alice.request(11, self.group_frame(str(gid), "alice's"), 12)
+        self.assertEqual(ack["code"], 10000)
+        mine, theirs = await self.chat(alice), await self.chat(bobby)
+        refused = await beta.post(f"/v1/messages/{ALPHA}%3Aalice/{theirs['id']}/retract")
+        self.assertError(refused, 403, 899021)
+        for client, name, group_id in ((alice, "alice", str(gid)),
+                                       (bobby, "bobby", f"{ALPHA}:{gid}")):
+            history = await self.fetch(client, name, 1, groupId=group_id)
+            self.assertEqual(list(history.values()), [["alice's"]], name)
+
 
 class CrossGroupLifeTests(CrossGroupCase):
     async def test_a_resend_with_the_same_client_id_is_kept_once_in_each_app(self):
