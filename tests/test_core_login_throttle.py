@@ -7,7 +7,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim.config import Limits
 from jim.core.login_throttle import (
-    LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key, delay_after, host_of,
+    BUSY_RETRY, LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key,
+    delay_after, host_of,
 )
 from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
 
@@ -33,6 +34,16 @@ class FailureCountsTests(SynchronousTestCase):
             counts.failed("k", 0)
         self.assertEqual(delays, [0, 0, 0, 1.0, 2.0])
         self.assertEqual(delay_after(40, 3), MAX_DELAY)
+
+    def test_checks_in_progress_count_as_failures(self):
+        counts = FailureCounts(3, WINDOW, LOCKOUT)
+        self.assertEqual([counts.verdict("k", 0, checking).delay for checking in range(6)],
+                         [0, 0, 0, 1.0, 2.0, 4.0])
+        self.assertEqual(counts.verdict("k", 0, 6).locked_for, BUSY_RETRY)
+        counts.failed("k", 0)
+        self.assertEqual(counts.verdict("k", 0, 5).locked_for, BUSY_RETRY)
+        self.assertEqual(counts.verdict("k", 0, 4).delay, 4.0)
+        self.assertEqual(len(counts), 1)  # nothing kept for the checks themselves
 
     def test_the_window_ends(self):
         counts = FailureCounts(2, WINDOW, LOCKOUT)
@@ -226,6 +237,34 @@ class LoginTests(SynchronousTestCase):
         session, client = self.fx.connect()
         send(session, 5, {"cmd": 5, "userId": "alice", "token": token})
         self.assertEqual(self.reply(client)["code"], 10007)
+
+
+class ConcurrentGuessTests(SynchronousTestCase):
+    def test_guesses_sent_at_once_are_held_to_the_limits(self):
+        """Twelve logins to one account sent together, their hashes held: the first two are
+        checked at once, the next two after their delays, the rest are refused unchecked;
+        once the four have failed, the account is locked, the right password too."""
+        runner = HeldRunner()
+        limits = Limits(login_failures_user=2, login_failures_address=100, login_window=WINDOW,
+                        login_lockout=LOCKOUT)
+        fx = make_core(run=runner, users=["alice"], limits=limits)
+        replies = []
+        for _ in range(12):
+            session, client = fx.connect()
+            send(session, 5, {"cmd": 5, "userId": "alice", "password": "wrong"})
+            replies.append(client)
+        refused = [c for c in replies if any("retry in" in str(b) for _, b in c.take())]
+        self.assertEqual(len(refused), 8)
+        self.assertEqual(len(runner.pending), 2)
+        fx.clock.advance(MAX_DELAY)
+        runner.release()
+        fx.clock.advance(MAX_DELAY)
+        runner.release()
+        self.assertEqual(len(runner.calls), 4)  # the hashes of four checks, no more
+        session, client = fx.connect()
+        send(session, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
+        [locked] = [b for command, b in client.take() if command == 6]
+        self.assertIn("too many failed logins; retry in", str(locked))
 
 
 class HashQueueLoginTests(SynchronousTestCase):

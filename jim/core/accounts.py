@@ -169,14 +169,23 @@ class Accounts:
 
     async def _throttled(self, app_key, username, password, address):
         """A password login, waited for or refused as its account's and its address's failed
-        logins say; a wrong password counts against both, a right one clears the account."""
+        logins (and its account's checks in progress) say; a wrong password counts against
+        both, a right one clears the account."""
         throttle = self.throttle
         verdict = throttle.verdict(app_key, username, address, self.clock.seconds())
         if verdict.refused:
             raise JimError(errors.RATE_LIMITED,
                            f"too many failed logins; retry in {max(1, round(verdict.locked_for))} s")
-        if verdict.delay:
-            await task.deferLater(self.clock, verdict.delay)
+        throttle.checking(app_key, username)
+        try:
+            if verdict.delay:
+                await task.deferLater(self.clock, verdict.delay)
+            return await self._checked(app_key, username, password, address)
+        finally:
+            throttle.checked(app_key, username)
+
+    async def _checked(self, app_key, username, password, address):
+        throttle = self.throttle
         try:
             if await self.app(app_key) is None:
                 # refused as a known app refuses a stranger, and as slowly: which app keys

@@ -13,6 +13,10 @@ For one key (an account, an address) with a limit of N failures in a window:
 - 2N failures: the key is locked for C{lockout} seconds from that failure; its password
   logins are refused without hashing. When the lockout ends the key starts afresh.
 
+An account's password checks in progress count as failures until they end: guesses sent all
+at once are held to the same limits as guesses sent one after another (at most 2N checks of an
+account at any time; those past that are refused, to retry in L{BUSY_RETRY} s).
+
 A success forgets the account's failures (not the address's: one account of its own would
 otherwise let an address reset its count). Each key costs a few words; the keys are kept in
 the order they last failed, so those whose window and lockout are over are dropped from the
@@ -28,6 +32,8 @@ import attr
 MAX_DELAY = 10.0
 #: the most keys one kind of count keeps by default
 MAX_KEYS = 100_000
+#: seconds a login refused for the checks of its account in progress is told to wait
+BUSY_RETRY = 1.0
 
 #: what L{FailureCounts.failed} reports when a key changes state (logged once a window)
 SLOWED = "slowed"
@@ -84,13 +90,21 @@ class FailureCounts:
             return None
         return entry
 
-    def verdict(self, key, now):
+    def verdict(self, key, now, checking=0):
+        """What a login may do now, C{checking} more of its key's logins being checked (each
+        counted as the failure it may turn out to be)."""
         entry = self._current(key, now)
         if entry is None:
-            return ALLOWED
-        if entry[2]:
+            if not checking:
+                return ALLOWED
+            failures = checking
+        elif entry[2]:
             return Verdict(locked_for=entry[2] - now)
-        return Verdict(delay=delay_after(entry[0], self.limit))
+        else:
+            failures = entry[0] + checking
+        if self.limit and failures >= 2 * self.limit:
+            return Verdict(locked_for=BUSY_RETRY)
+        return Verdict(delay=delay_after(failures, self.limit))
 
     def failed(self, key, now):
         """Count a failure; L{SLOWED} or L{LOCKED} when the key just became so, else None."""
@@ -154,9 +168,11 @@ class LoginThrottle:
     def __init__(self, per_user, per_address, window, lockout, max_keys=MAX_KEYS):
         self.users = FailureCounts(per_user, window, lockout, max_keys)
         self.addresses = FailureCounts(per_address, window, lockout, max_keys)
+        self._checking = {}  # (app, username) -> its password checks in progress
 
     def verdict(self, app, username, address, now):
-        verdict = self.users.verdict((app, username), now)
+        key = (app, username)
+        verdict = self.users.verdict(key, now, self._checking.get(key, 0))
         if address is not None:
             verdict = verdict.worst(self.addresses.verdict(address, now))
         return verdict
@@ -176,3 +192,18 @@ class LoginThrottle:
 
     def succeeded(self, app, username):
         self.users.forget((app, username))
+
+    def checking(self, app, username):
+        """A password check of the account starts (its verdict was not a refusal): until
+        L{checked}, it counts as a failure in the account's verdicts."""
+        key = (app, username)
+        self._checking[key] = self._checking.get(key, 0) + 1
+
+    def checked(self, app, username):
+        """A check L{checking} started is over (its failure, if it failed, counted first)."""
+        key = (app, username)
+        left = self._checking[key] - 1
+        if left:
+            self._checking[key] = left
+        else:
+            del self._checking[key]
