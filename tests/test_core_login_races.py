@@ -5,6 +5,7 @@ from twisted.internet import defer
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim.core.passwords import verify_password
+from jim.store.memory import MemoryStore
 from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
 
 
@@ -63,6 +64,49 @@ class LoginRaceTests(SynchronousTestCase):
         self.assertIsNone(self.users.cached(APP_KEY, "alice"))
         send(bob, 11, {"cmd": 11, "chatType": 2, "to": "alice", "content": "hi"})
         self.assertEqual([b["code"] for c, b in bob_client.take() if c == 12], [10002])
+
+
+class HeldForgetStore(MemoryStore):
+    """A MemoryStore whose first C{forget_app} waits for C{go}: an app's deletion stopped
+    after its record went and its connections were told to close, its users still known."""
+
+    def __init__(self):
+        super().__init__()
+        self.go = defer.Deferred()
+        self._waited = False
+
+    def forget_app(self, key):
+        if self._waited:
+            return super().forget_app(key)
+        self._waited = True
+        return self.go.addCallback(lambda _: super(HeldForgetStore, self).forget_app(key))
+
+
+class AppDeletionRaceTests(SynchronousTestCase):
+    def test_its_app_deleted_while_its_password_is_checked(self):
+        """The app goes (its record, then its connections) while a login's password is
+        checked, which ends before the users it knew are forgotten: the login is refused, and
+        nothing of it stays online, nor gets a token."""
+        runner = HeldRunner()
+        store = HeldForgetStore()
+        fx = make_core(run=runner, store=store)
+        core = fx.core
+        app, _ = self.successResultOf(defer.ensureDeferred(core.apps.create({"name": "Doomed"})))
+        registering = defer.ensureDeferred(core.users.register(app.key, "alice", "secret"))
+        runner.release()
+        self.successResultOf(registering)
+        session, client = fx.connect()
+        send(session, 5, {"cmd": 5, "appKey": app.key, "userId": "alice", "password": "secret"})
+        self.assertEqual(len(runner.pending), 1)  # its password being checked
+        deleting = defer.ensureDeferred(core.apps.delete(app.key))
+        runner.release()  # the check ends after the kick, before the users are forgotten
+        store.go.callback(None)
+        self.successResultOf(deleting)
+        replies = client.take()
+        self.assertEqual([body.get("code") for _, body in replies], [10008])
+        self.assertNotIn("token", str(replies))
+        self.assertTrue(client.closes)
+        self.assertFalse(core.presence.is_online(app.key, "alice"))
 
 
 class RehashRaceTests(SynchronousTestCase):

@@ -156,11 +156,14 @@ class Accounts:
             await self._unknown_app_login(username, password, token)
         else:
             user = await self._token_login(app_key, username, token)
-        # A forbid, a new password or a deletion may have landed while the password was
-        # checked (on a thread): what counts is the user as it is now. The caller binds the
-        # connection before it awaits anything else, so a kick from now on reaches it.
+        # A forbid, a new password or a deletion (of the user, or of its app) may have landed
+        # while the password was checked (on a thread): what counts is the user and its app
+        # as they are now. The caller binds the connection before it awaits anything else, so
+        # a kick from now on reaches it. (An app's deletion forgets its record everywhere
+        # before it closes its connections: a login that finds it still here is closed too.)
         current = await self.users.find(app_key, user.username)
-        if current is None or current.password != user.password:
+        if current is None or current.password != user.password \
+                or await self.app(app_key) is None:
             raise _login_failed("wrong userId or password" if not token
                                 else "invalid or expired token")
         if current.forbidden:

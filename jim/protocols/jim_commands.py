@@ -120,7 +120,9 @@ def _login_ok(session):
     """The cmd 6 reply, with what J-IM leaves out: the user, a reconnect token, and the largest
     message body this server takes (a client that sends more is disconnected)."""
     user = jimjson.user_json(session.current_user, True, session.client.terminal)
-    token = session.core.accounts.token_for(session.current_user)
+    # earned with the password this connection logged in with, not whatever the user's is now
+    # (one changed, or a user made again under the name, refuses it)
+    token = session.core.accounts.token_for(session.user)
     return jimjson.reply(status.LOGIN_RESP, status.LOGIN_OK, user=user, token=token,
                          maxBody=session.core.limits.max_body)
 
