@@ -303,6 +303,22 @@ class AppSecretTests(SynchronousTestCase):
         self.assertEqual(error.code, errors.AUTH_FAILED)
         self.assertEqual(self.successResultOf(self.check(APP_KEY, "rotated-secret")).key, APP_KEY)
 
+    def test_a_read_older_than_a_change_made_here_is_not_kept(self):
+        """A read of the app that started before this node rotated its secret, and ended
+        after: the record it read (the old secret) is not cached over the new one."""
+        old = self.successResultOf(self.fx.memory.apps.get_app(APP_KEY))
+        self.fx.bus.publish(Invalidate(APPS_AREA, APP_KEY, APP_KEY, "another-node"))
+        held = defer.Deferred()
+        self.patch(self.fx.memory.apps, "get_app", lambda key: held)
+        reading = self.check(APP_KEY, APP_SECRET)
+        self.successResultOf(defer.ensureDeferred(self.fx.core.accounts.update_app(
+            APP_KEY, {"secret_hash": secret_hash("rotated-secret")})))
+        held.callback(old)
+        self.successResultOf(reading)  # (checked against what it read)
+        error = self.failureResultOf(self.check(APP_KEY, APP_SECRET), JimError).value
+        self.assertEqual(error.code, errors.AUTH_FAILED)
+        self.assertEqual(self.successResultOf(self.check(APP_KEY, "rotated-secret")).key, APP_KEY)
+
     def test_secret_hash(self):
         self.assertEqual(len(secret_hash("x")), 64)
         self.assertNotEqual(secret_hash("x"), secret_hash("y"))

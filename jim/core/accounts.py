@@ -100,6 +100,7 @@ class Accounts:
         """Change an app's settings (see L{jim.interfaces.IAppStore.update_app}): every node
         reads it again. The App after the change."""
         app = await self.store.update_app(key, changes)
+        self._changes += 1  # a read of the app begun before this one is not kept over it
         self._apps[key] = app
         if self.bus is not None:
             self.bus.publish(Invalidate(model.APPS_AREA, key, key, self.bus.node))
