@@ -84,10 +84,16 @@ class Metrics(AsyncResource):
         return 200, text, b"text/plain; version=0.0.4; charset=utf-8"
 
 
+#: what every page and script of the web chat and the admin console is sent with: no other
+#: site may frame them (a page's own CSP cannot say so), and no type is guessed
+STATIC_HEADERS = ((b"Content-Security-Policy", b"frame-ancestors 'none'"),
+                  (b"X-Frame-Options", b"DENY"), (b"X-Content-Type-Options", b"nosniff"))
+
+
 class Static(static.File):
     """The web chat page's files. Its scripts are ES modules, which a browser runs only when
     they come with a JavaScript type: the page's types are fixed here, not left to the host's
-    C{mime.types}."""
+    C{mime.types}. Each is sent with L{STATIC_HEADERS}."""
 
     childNotFound = NotFound()
     contentTypes = {
@@ -96,6 +102,11 @@ class Static(static.File):
         ".html": "text/html; charset=utf-8",
         ".js": "text/javascript; charset=utf-8",
     }
+
+    def render(self, request):
+        for name, value in STATIC_HEADERS:
+            request.setHeader(name, value)
+        return super().render(request)
 
 
 class Root(resource.Resource):
