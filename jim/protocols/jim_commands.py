@@ -173,17 +173,17 @@ def chat(session, obj):
     if group_id is not None and model.QUALIFIER in group_id:
         # another app's group, <appKey>:<gid> (jim.core.cross_groups): the core's name too
         core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
-                                session, draft.client_id)
+                                session, draft.client_id, draft.body)
         return
     if group_id is not None:
         gid = core.groups.cached_gid(session.app, *jimjson.group_ref(group_id))
         if gid is None:
             d = defer.ensureDeferred(_group_chat_resolving(session, draft, group_id))
-            d.addBoth(_chat_done, session, draft.client_id)
+            d.addBoth(_chat_done, session, draft.client_id, draft.body)
             return
         draft = draft._replace(target=str(gid))
     core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
-                            session, draft.client_id)
+                            session, draft.client_id, draft.body)
 
 
 async def _group_chat_resolving(session, draft, group_id):
@@ -194,14 +194,23 @@ async def _group_chat_resolving(session, draft, group_id):
                                             draft._replace(target=str(gid)), session.id)
 
 
-def _chat_done(outcome, session, client_id):
+def _chat_done(outcome, session, client_id, sent_body=None):
+    """A chat's outcome, answered as cmd 12. C{sent_body}: the body the client's chat made; a
+    stored message whose body is another (its sensitive words masked) tells the client the
+    text it keeps (L{jimjson.chat_ack})."""
     if type(outcome) is Failure:
         session.command_done(_CHAT, outcome, client_id)
         return
     stored, delivered = outcome
     session.note_message(stored.id)  # its own message is no offline message of its device
+    text = None
+    if sent_body is not None and stored.body is not sent_body and stored.msg_type == model.TEXT:
+        text = stored.body.get("text")  # (another body: a resend's first, or a masked one)
+        if type(text) is not str or text == sent_body.get("text"):
+            text = None
     session.client.send(status.CHAT_RESP,
-                        jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored))
+                        jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored,
+                                         text))
     session.command_done(_CHAT)
 
 

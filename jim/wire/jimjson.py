@@ -444,16 +444,21 @@ def chat_body(message, alias=None):
     return body
 
 
-def chat_ack(code, message):
+def chat_ack(code, message, content=None):
     """The cmd 12 reply to a stored chat: C{reply(CHAT_RESP, code, data={"id": str(id),
-    "createTime": created, "clientId"?})}, byte for byte. Sent for every chat, so the usual
-    one (an int time, no client id) is a bytes template rather than a dict to encode."""
+    "createTime": created, "clientId"?, "content"?})}, byte for byte. C{content}: the text
+    stored, when it is not the one sent (sensitive words masked). Sent for every chat, so the
+    usual one (an int time, no client id, the text as sent) is a bytes template rather than a
+    dict to encode."""
     head = _ACK_HEADS.get(code)
     created = message.created
-    if head is None or message.client_id is not None or type(created) is not int:
+    if head is None or message.client_id is not None or type(created) is not int \
+            or content is not None:
         data = {"id": str(message.id), "createTime": created}
         if message.client_id is not None:
             data["clientId"] = message.client_id
+        if content is not None:
+            data["content"] = content
         return reply(status.CHAT_RESP, code, data=data)
     return head + b'%d","createTime":%d}}' % (message.id, created)
 

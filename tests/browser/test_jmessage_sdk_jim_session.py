@@ -113,6 +113,16 @@ def test_groups_presence_and_sending_with_the_stored_message(jim, pages):
     assert got[-1]["msg_id"] == message["msg_id"]
     assert got[-1]["create_time"] == message["create_time"]
 
+    # with the app's word filter on, what the sender is given is the text kept, as bob gets it
+    assert rest(jim, "POST", "v1/sensitiveword", ["secret"])[0] == 204
+    assert rest(jim, "PUT", "v1/sensitiveword/status?status=1")[0] == 204
+    masked = alice.evaluate("""() => new Promise((resolve) => JMessage.jim.sendMessage({
+        targetType: "group", targetId: %d, text: "a secret plan",
+        success: (rid, message) => resolve(message),
+        fail: (code, message) => resolve({code, message})}))""" % gid)
+    assert masked["msg_body"] == {"text": "a ****** plan"}, masked
+    assert wait_for_messages(bob, 3)[-1]["msg_body"] == {"text": "a ****** plan"}
+
     uploaded = alice.evaluate("""() => new Promise((resolve) => JMessage.jim.sendMessage({
         targetType: "single", targetId: "bob01",
         file: new File(["the minutes"], "minutes.txt", {type: "text/plain"}),

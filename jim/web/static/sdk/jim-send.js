@@ -16,6 +16,8 @@ function storedChat(session, rid, request, data) {
     clientId: String(rid),
   });
   if (request.msgBody) chat.content = JSON.stringify(request.msgBody);
+  // a text whose sensitive words the server masked: the reply says what it keeps
+  else if (typeof data.content === "string") chat.content = data.content;
   delete chat.msgBody;
   delete chat.cmd;
   return chat;
