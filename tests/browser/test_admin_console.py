@@ -296,6 +296,11 @@ def test_users_are_paged_looked_up_and_given_a_new_password(jim, pages):
     wait_until(console, "window.jimAdmin.error.includes('899002')")
     assert "no user 'nobody01'" in console.evaluate("window.jimAdmin.error")
     expect_refusals(pages, 1, status=403)
+    # the next action's outcome replaces the refusal: a look-up that works shows no error
+    console.fill("#lookup-user-username", "user04")
+    console.click("#lookup-user button[type=submit]")
+    console.wait_for_selector("#user-detail:has-text('User user04')")
+    assert console.evaluate("window.jimAdmin.error") == ""
 
 
 def seed(server):

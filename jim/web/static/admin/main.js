@@ -132,6 +132,12 @@ function wire() {
     history.replaceState(null, "", location.pathname);
     showSignIn("Signed out.");
   });
+  // a banner speaks of the last action: the next one (a button, a link, a form) clears it
+  // first, before its own handler shows what comes of it
+  $("console").addEventListener("submit", clearBanners, true);
+  $("console").addEventListener("click", (event) => {
+    if (event.target.closest("button, a")) clearBanners();
+  }, true);
   window.addEventListener("hashchange", () => {
     if ($("console").hidden) return;
     clearBanners();
