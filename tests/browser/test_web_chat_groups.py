@@ -72,9 +72,16 @@ def test_a_chat_room_is_entered_talked_in_and_left(jim, pages):
     room = str(created["chatroom_id"])
     alice = signed_in(jim, pages, "alice")
     bobby = signed_in(jim, pages, "bobby")
+    # a wrong id is refused on the status line, an empty form says what it needs, and the
+    # next form sent clears what was said
+    submit(alice, "enter-room-input", "abc")
+    alice.wait_for_function("() => window.jimChat.status.includes('Could not enter the room')")
+    submit(alice, "create-group-input", "")
+    alice.wait_for_function("() => window.jimChat.status === 'Name the group to create.'")
     for page in (alice, bobby):
         submit(page, "enter-room-input", room)
         page.wait_for_function("(key) => window.jimChat.active === key", arg=f"room:{room}")
+    assert alice.evaluate("() => window.jimChat.status") == ""
     say(alice, "hello room")
     wait_for_state(alice, f"room:{room}", "hello room", "sent")
     wait_shown(bobby, "hello room")

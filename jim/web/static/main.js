@@ -16,9 +16,11 @@ import { onConnected, onDisconnected, onLogin, onSessionEnded, resumeSession, si
 import { state } from "./state.js";
 import { snapshot } from "./test-hook.js";
 
+// A form's action; the status line speaks of the last one, so it is cleared first.
 function onSubmit(formId, handler) {
   $(formId).addEventListener("submit", (event) => {
     event.preventDefault();
+    showStatus("");
     handler();
   });
 }
@@ -65,14 +67,17 @@ function wireForms() {
   onSubmit("chat-with-form", () => {
     const peer = takeInput("chat-with-input");
     if (peer) openConversation("user", peer);
+    else showStatus("Name the user to chat with.");
   });
   onSubmit("create-group-form", () => {
     const name = takeInput("create-group-input");
     if (name) createGroup(name, usernamesIn(takeInput("create-group-members")), openConversation);
+    else showStatus("Name the group to create.");
   });
   onSubmit("enter-room-form", () => {
     const roomId = takeInput("enter-room-input");
     if (roomId) enterRoom(roomId, openConversation);
+    else showStatus("Give the number of the chat room to enter.");
   });
   onSubmit("add-member-form", () => {
     const names = usernamesIn(takeInput("add-member-input"));
