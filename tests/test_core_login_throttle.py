@@ -7,8 +7,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim.config import Limits
 from jim.core.login_throttle import (
-    BUSY_RETRY, LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key,
-    delay_after, host_of,
+    LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key, delay_after, host_of,
 )
 from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
 
@@ -34,16 +33,6 @@ class FailureCountsTests(SynchronousTestCase):
             counts.failed("k", 0)
         self.assertEqual(delays, [0, 0, 0, 1.0, 2.0])
         self.assertEqual(delay_after(40, 3), MAX_DELAY)
-
-    def test_checks_in_progress_count_as_failures(self):
-        counts = FailureCounts(3, WINDOW, LOCKOUT)
-        self.assertEqual([counts.verdict("k", 0, checking).delay for checking in range(6)],
-                         [0, 0, 0, 1.0, 2.0, 4.0])
-        self.assertEqual(counts.verdict("k", 0, 6).locked_for, BUSY_RETRY)
-        counts.failed("k", 0)
-        self.assertEqual(counts.verdict("k", 0, 5).locked_for, BUSY_RETRY)
-        self.assertEqual(counts.verdict("k", 0, 4).delay, 4.0)
-        self.assertEqual(len(counts), 1)  # nothing kept for the checks themselves
 
     def test_the_window_ends(self):
         counts = FailureCounts(2, WINDOW, LOCKOUT)
@@ -240,31 +229,74 @@ class LoginTests(SynchronousTestCase):
 
 
 class ConcurrentGuessTests(SynchronousTestCase):
-    def test_guesses_sent_at_once_are_held_to_the_limits(self):
-        """Twelve logins to one account sent together, their hashes held: the first two are
-        checked at once, the next two after their delays, the rest are refused unchecked;
-        once the four have failed, the account is locked, the right password too."""
-        runner = HeldRunner()
-        limits = Limits(login_failures_user=2, login_failures_address=100, login_window=WINDOW,
+    def setUp(self):
+        self.runner = HeldRunner()
+        limits = Limits(login_failures_user=2, login_failures_address=3, login_window=WINDOW,
                         login_lockout=LOCKOUT)
-        fx = make_core(run=runner, users=["alice"], limits=limits)
-        replies = []
-        for _ in range(12):
-            session, client = fx.connect()
-            send(session, 5, {"cmd": 5, "userId": "alice", "password": "wrong"})
-            replies.append(client)
-        refused = [c for c in replies if any("retry in" in str(b) for _, b in c.take())]
-        self.assertEqual(len(refused), 8)
-        self.assertEqual(len(runner.pending), 2)
-        fx.clock.advance(MAX_DELAY)
-        runner.release()
-        fx.clock.advance(MAX_DELAY)
-        runner.release()
-        self.assertEqual(len(runner.calls), 4)  # the hashes of four checks, no more
-        session, client = fx.connect()
-        send(session, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
-        [locked] = [b for command, b in client.take() if command == 6]
+        self.fx = make_core(run=self.runner, users=["alice", "bob"], limits=limits)
+
+    def send_all(self, count, user="alice", password="wrong"):
+        clients = []
+        for _ in range(count):
+            session, client = self.fx.connect()
+            send(session, 5, {"cmd": 5, "userId": user, "password": password})
+            clients.append(client)
+        return clients
+
+    def settle(self):
+        """Let every held hash and every delay run, until nothing is left waiting."""
+        for _ in range(20):
+            self.runner.release()
+            self.fx.clock.advance(MAX_DELAY)
+        self.assertEqual(self.runner.pending, [])
+
+    def codes(self, clients):
+        return [[b["code"] for c, b in client.take() if c == 6] for client in clients]
+
+    def test_guesses_sent_at_once_are_held_to_the_account_limits(self):
+        """Twelve wrong guesses at one account sent together, their hashes held: two are
+        checked at a time, the rest wait their turn; once four have failed the account is
+        locked, so the waiting ones are refused unchecked, and so is the right password."""
+        clients = self.send_all(12)
+        self.assertEqual(len(self.runner.pending), 2)
+        self.assertEqual(self.codes(clients), [[]] * 12)  # nobody refused, the rest wait
+        self.settle()
+        # the four that lock it, and at most one more, let in while the fourth was checked
+        self.assertIn(len(self.runner.calls), (4, 5))
+        self.assertEqual(self.codes(clients), [[10008]] * 12)
+        [locked] = [b for c, b in self.send_all(1, password="secret")[0].take() if c == 6]
         self.assertIn("too many failed logins; retry in", str(locked))
+
+    def test_guesses_at_many_accounts_from_one_address_meet_its_limits(self):
+        """Guesses at twelve accounts (one each) from one address, sent together: three are
+        checked at a time; once the address has six failures it is locked."""
+        clients = []
+        for n in range(12):
+            clients += self.send_all(1, user=f"nobody{n:02d}")
+        self.assertEqual(len(self.runner.pending), 3)
+        self.settle()
+        self.assertLessEqual(len(self.runner.calls), 6 + 3)
+        self.assertEqual(self.codes(clients), [[10008]] * 12)
+
+    def test_right_passwords_sent_together_only_queue(self):
+        """A user's twelve devices logging in at once with the right password all get in:
+        the checks take turns, nobody is slowed or refused."""
+        clients = self.send_all(12, password="secret")
+        self.assertEqual(len(self.runner.pending), 2)
+        self.settle()
+        self.assertEqual(self.codes(clients), [[10007]] * 12)
+
+
+    def test_a_turn_waited_for_too_long_is_refused_as_busy(self):
+        """Logins that waited for their turn longer than the hashing queue lets one wait are
+        refused as busy, and the next in line hears it at once."""
+        clients = self.send_all(4, password="secret")
+        self.fx.clock.advance(self.fx.core.accounts.passwords.max_wait + 1)
+        self.runner.release()
+        replies = [[b for c, b in client.take() if c == 6] for client in clients]
+        self.assertEqual([r[0]["code"] for r in replies], [10007, 10007, 10008, 10008])
+        for late in replies[2:]:
+            self.assertIn("too many logins in progress", str(late))
 
 
 class HashQueueLoginTests(SynchronousTestCase):

@@ -11,10 +11,11 @@ Failed password logins are counted per account and per client address
 then is refused (RATE_LIMITED) without hashing. Token logins are never throttled: they cost
 no hash, and a locked account's users who hold a token still get in.
 """
+import collections
 import hashlib
 import hmac
 
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.logger import Logger
 
 from jim import errors, model
@@ -80,6 +81,7 @@ class Accounts:
         #: key -> App: the apps memory holds; the hot path reads it directly
         self.known = self._apps = {}
         self._changes = 0  # invalidations so far: a read older than one is not kept
+        self._turns = {}  # throttle key -> Deferreds of logins waiting for one of its checks
         # verified against when the user does not exist, at the configured cost, so an unknown
         # username takes as long to refuse as a wrong password
         n, r, p = passwords.cost
@@ -173,20 +175,46 @@ class Accounts:
 
     async def _throttled(self, app_key, username, password, address):
         """A password login, waited for or refused as its account's and its address's failed
-        logins (and its account's checks in progress) say; a wrong password counts against
-        both, a right one clears the account."""
+        logins say; a wrong password counts against both, a right one clears the account. It
+        first waits its turn while as many checks of its account, or of its address, are in
+        progress as either's limit (L{jim.core.login_throttle})."""
         throttle = self.throttle
+        keys = [(app_key, username)] + ([] if address is None else [address])
+        since = self.clock.seconds()
+        while True:
+            full = throttle.may_check(app_key, username, address)
+            if full is None:
+                break
+            turn = defer.Deferred()
+            self._turns.setdefault(full, collections.deque()).append(turn)
+            await turn
+            if self.clock.seconds() - since > self.passwords.max_wait:
+                # as long as the hashing queue lets a login wait: refused as it refuses one
+                self._next_turn(keys)
+                raise JimError(errors.BUSY, "too many logins in progress; retry shortly")
         verdict = throttle.verdict(app_key, username, address, self.clock.seconds())
         if verdict.refused:
+            # (its turn goes to the next login waiting, which is refused as well)
+            self._next_turn(keys)
             raise JimError(errors.RATE_LIMITED,
                            f"too many failed logins; retry in {max(1, round(verdict.locked_for))} s")
-        throttle.checking(app_key, username)
+        throttle.checking(app_key, username, address)
         try:
             if verdict.delay:
                 await task.deferLater(self.clock, verdict.delay)
             return await self._checked(app_key, username, password, address)
         finally:
-            throttle.checked(app_key, username)
+            self._next_turn(throttle.checked(app_key, username, address))
+
+    def _next_turn(self, keys):
+        """Let the first login waiting on each of C{keys} try again."""
+        for key in keys:
+            waiting = self._turns.get(key)
+            if waiting:
+                turn = waiting.popleft()
+                if not waiting:
+                    del self._turns[key]
+                turn.callback(None)
 
     async def _checked(self, app_key, username, password, address):
         throttle = self.throttle

@@ -13,9 +13,12 @@ For one key (an account, an address) with a limit of N failures in a window:
 - 2N failures: the key is locked for C{lockout} seconds from that failure; its password
   logins are refused without hashing. When the lockout ends the key starts afresh.
 
-An account's password checks in progress count as failures until they end: guesses sent all
-at once are held to the same limits as guesses sent one after another (at most 2N checks of an
-account at any time; those past that are refused, to retry in L{BUSY_RETRY} s).
+At most N password checks of one key are in progress at a time (L{LoginThrottle.may_check}):
+a login past that waits for one to end (L{jim.core.accounts} keeps the waiters), and then
+takes its verdict from the failures counted meanwhile. So guesses sent all at once meet the
+limits as guesses sent one after another do (a few more, those in progress when the key is
+locked), while right passwords sent together (a user's devices, users behind one NAT) only
+queue, as they would for the hashing threads anyway.
 
 A success forgets the account's failures (not the address's: one account of its own would
 otherwise let an address reset its count). Each key costs a few words; the keys are kept in
@@ -32,8 +35,6 @@ import attr
 MAX_DELAY = 10.0
 #: the most keys one kind of count keeps by default
 MAX_KEYS = 100_000
-#: seconds a login refused for the checks of its account in progress is told to wait
-BUSY_RETRY = 1.0
 
 #: what L{FailureCounts.failed} reports when a key changes state (logged once a window)
 SLOWED = "slowed"
@@ -90,21 +91,13 @@ class FailureCounts:
             return None
         return entry
 
-    def verdict(self, key, now, checking=0):
-        """What a login may do now, C{checking} more of its key's logins being checked (each
-        counted as the failure it may turn out to be)."""
+    def verdict(self, key, now):
         entry = self._current(key, now)
         if entry is None:
-            if not checking:
-                return ALLOWED
-            failures = checking
-        elif entry[2]:
+            return ALLOWED
+        if entry[2]:
             return Verdict(locked_for=entry[2] - now)
-        else:
-            failures = entry[0] + checking
-        if self.limit and failures >= 2 * self.limit:
-            return Verdict(locked_for=BUSY_RETRY)
-        return Verdict(delay=delay_after(failures, self.limit))
+        return Verdict(delay=delay_after(entry[0], self.limit))
 
     def failed(self, key, now):
         """Count a failure; L{SLOWED} or L{LOCKED} when the key just became so, else None."""
@@ -168,11 +161,10 @@ class LoginThrottle:
     def __init__(self, per_user, per_address, window, lockout, max_keys=MAX_KEYS):
         self.users = FailureCounts(per_user, window, lockout, max_keys)
         self.addresses = FailureCounts(per_address, window, lockout, max_keys)
-        self._checking = {}  # (app, username) -> its password checks in progress
+        self._checking = {}  # (app, username) or address -> its password checks in progress
 
     def verdict(self, app, username, address, now):
-        key = (app, username)
-        verdict = self.users.verdict(key, now, self._checking.get(key, 0))
+        verdict = self.users.verdict((app, username), now)
         if address is not None:
             verdict = verdict.worst(self.addresses.verdict(address, now))
         return verdict
@@ -193,17 +185,32 @@ class LoginThrottle:
     def succeeded(self, app, username):
         self.users.forget((app, username))
 
-    def checking(self, app, username):
-        """A password check of the account starts (its verdict was not a refusal): until
-        L{checked}, it counts as a failure in the account's verdicts."""
+    def may_check(self, app, username, address):
+        """C{None} when a password check of the account from C{address} may start now, else
+        the key (the account's, or the address) whose limit of checks in progress is
+        reached: the login waits until one of that key's checks ends."""
         key = (app, username)
-        self._checking[key] = self._checking.get(key, 0) + 1
+        if self.users.limit and self._checking.get(key, 0) >= self.users.limit:
+            return key
+        if address is not None and self.addresses.limit \
+                and self._checking.get(address, 0) >= self.addresses.limit:
+            return address
+        return None
 
-    def checked(self, app, username):
-        """A check L{checking} started is over (its failure, if it failed, counted first)."""
-        key = (app, username)
-        left = self._checking[key] - 1
-        if left:
-            self._checking[key] = left
-        else:
-            del self._checking[key]
+    def checking(self, app, username, address):
+        """A password check starts (L{may_check} said it may, its verdict was no refusal)."""
+        for key in ((app, username), address):
+            if key is not None:
+                self._checking[key] = self._checking.get(key, 0) + 1
+
+    def checked(self, app, username, address):
+        """A check L{checking} started is over (its failure, if it failed, counted first): the
+        keys that have room for another now."""
+        for key in ((app, username), address):
+            if key is not None:
+                left = self._checking[key] - 1
+                if left:
+                    self._checking[key] = left
+                else:
+                    del self._checking[key]
+        return [key for key in ((app, username), address) if key is not None]
