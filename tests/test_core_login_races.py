@@ -110,6 +110,23 @@ class AppDeletionRaceTests(SynchronousTestCase):
 
 
 class RehashRaceTests(SynchronousTestCase):
+    def test_two_devices_logging_in_while_the_hash_is_made_stronger_both_get_in(self):
+        """Two logins of a user whose stored hash is weaker than the cost, checked together:
+        the first makes the stronger hash; the second, whose own stronger hash then finds the
+        record changed, is not taken for a login with a changed password."""
+        runner = HeldRunner()
+        fx = make_core(run=runner, cost=(4, 1, 1))
+        fx.add_user("alice", cost=(2, 1, 1))
+        clients = []
+        for _ in range(2):
+            session, client = fx.connect()
+            send(session, 5, {"cmd": 5, "userId": "alice", "password": "secret"})
+            clients.append(client)
+        runner.release()
+        self.assertEqual([first_code(client) for client in clients], [10007, 10007])
+        stored = self.successResultOf(fx.memory.users.get_user(APP_KEY, "alice")).password
+        self.assertTrue(verify_password("secret", stored))
+
     def test_a_stronger_hash_never_brings_the_old_password_back(self):
         runner = HeldRunner()
         fx = make_core(run=runner, cost=(4, 1, 1))

@@ -164,8 +164,10 @@ class Accounts:
         # as they are now. The caller binds the connection before it awaits anything else, so
         # a kick from now on reaches it. (An app's deletion forgets its record everywhere
         # before it closes its connections: a login that finds it still here is closed too.)
+        # (the stamps, not the hashes: another login of the user may have stored a stronger
+        # hash of the same password meanwhile, which keeps its salt, L{password_stamp})
         current = await self.users.find(app_key, user.username)
-        if current is None or current.password != user.password \
+        if current is None or password_stamp(current) != password_stamp(user) \
                 or await self.app(app_key) is None:
             raise _login_failed("wrong userId or password" if not token
                                 else "invalid or expired token")
