@@ -10,7 +10,7 @@ from jim.core.groups import successor
 from jim.model import Delivery, Draft, Event, Invalidate, Member, UserCard
 from jim.store.memory import MemoryStore
 from jim.wire.jimjson import group_ref as ref
-from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core, offline
+from tests.support.fakes import APP_KEY, LateReads, ServiceCalls, make_core, offline, send
 
 EVENT_CMD = 100
 NAMES = ("alice", "bob", "carol", "dave", "erin")
@@ -394,6 +394,33 @@ class JoinTests(GroupsCase):
         self.assertEqual([d.alias for d in self.bus if type(d) is Delivery], ["lobby"])
         self.assertEqual(self.ok(self.groups.find_named(APP_KEY, *ref("lobby"))), group)
         self.assertEqual(self.groups.cached_gid(APP_KEY, *ref("lobby")), group.gid)
+
+    def test_a_join_makes_no_group_under_a_number_a_gid_can_have(self):
+        """Naming the gid the app server's next group will get: refused, and nothing made, so
+        nobody can hold that name when the real group comes."""
+        upcoming = str(model.FIRST_GID + 5)
+        self.refused(self.groups.join(APP_KEY, self.user("erin"), *ref(upcoming)),
+                     errors.NO_SUCH_GROUP)
+        self.assertIsNone(self.ok(self.groups.find_named(APP_KEY, *ref(upcoming))))
+        self.assertEqual(self.ok(self.groups.user_groups(APP_KEY, "erin")), [])
+
+    def test_a_gid_names_its_group_before_an_alias_an_earlier_version_made(self):
+        """A group an earlier version let a join make under a gid's number does not take the
+        chats of the group that has that gid."""
+        real = self.create(members=("bob",))
+        self.ok(self.fx.memory.groups.create_group(model.Group(
+            APP_KEY, 0, "trap", "", "", "erin", model.PUBLIC, 10, 0, 0, str(real.gid)),
+            [Member("erin", model.OWNER)]))
+        self.assertEqual(self.ok(self.groups.find_named(APP_KEY, *ref(str(real.gid)))).gid,
+                         real.gid)
+        self.assertIn(self.groups.cached_gid(APP_KEY, *ref(str(real.gid))), (real.gid, None))
+        self.login("bob", "erin")
+        session, _ = self.sessions["alice"] = self.fx.login("alice")
+        self.clients["alice"] = _
+        send(session, 11, {"cmd": 11, "chatType": 1, "groupId": str(real.gid),
+                           "content": "for the real group"})
+        self.assertEqual(self.chats("bob"), ["for the real group"])
+        self.assertEqual(self.chats("erin"), [])
 
     def test_the_name_of_a_group_a_join_creates_is_checked(self):
         long_id = "é" * 60  # 120 bytes: a J-IM groupId, longer than a group's name may be

@@ -91,13 +91,15 @@ class Groups:
         return frozenset() if entry is None else entry.shielded
 
     def cached_gid(self, app, gid=None, alias=None):
-        """The gid of the group named by C{alias} (first) or C{gid} when memory knows it,
-        else None. A gid alone is taken at its word."""
-        if alias is not None:
-            found = self._cache.aliases.get((app, alias))
-            if found is not None or gid is None:
-                return found
+        """The gid of the group named by C{gid} or C{alias} when memory knows it, else None. A
+        number a gid can have (both given) names the group with that gid only when memory
+        holds it; else the store is asked, gid first (L{find_named}): the name of a gid is that
+        group's, whatever an earlier version let a join call another group. A gid alone is
+        taken at its word."""
+        if gid is not None and alias is not None:
             return gid if (app, gid) in self._cache.groups else None
+        if alias is not None:
+            return self._cache.aliases.get((app, alias))
         return gid
 
     # -- reading ------------------------------------------------------------------------------
@@ -124,7 +126,11 @@ class Groups:
         return group
 
     async def find_named(self, app, gid=None, alias=None):
-        """The Group named by C{alias} (first) or C{gid}, or None."""
+        """The Group named by C{gid} (first: see L{cached_gid}) or C{alias}, or None."""
+        if gid is not None and alias is not None:
+            group = await self.find(app, gid)
+            if group is not None:
+                return group
         if alias is not None:
             group = await self._by_alias(app, alias)
             if group is not None or gid is None:
@@ -453,6 +459,11 @@ class Groups:
             if group.flag != model.PUBLIC:
                 raise JimError(errors.GROUP_PRIVATE, f"group {alias or gid} is private:"
                                " members are added by the app")
+        if group is None and gid is not None and alias is not None:
+            # a number a gid can have: a join makes no group under it, or anyone could name a
+            # group before the app server's takes that gid, and have its members' chats
+            raise JimError(errors.NO_SUCH_GROUP, f"no group {alias}: a join makes a group only"
+                           f" under a name that is not a number from {model.FIRST_GID} on")
         await self._check_quota(app, [username])
         if group is None:
             group = await self._create_for_join(app, username, gid, alias, name, avatar)

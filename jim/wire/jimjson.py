@@ -389,9 +389,9 @@ def group_ref(group_id):
     """C{(gid, alias)}: how the core names the group a J-IM ``groupId`` names.
 
     - "100", a number below L{model.FIRST_GID} (J-IM's numbered groups): gid 100;
-    - "10000005", a number a gid can have: the group with that alias if there is one, else
-      gid 10000005 (a group made over REST); a join creates it under the alias, so that a J-IM
-      client can never choose the gids the REST API hands out;
+    - "10000005", a number a gid can have: gid 10000005 (a group made over REST), else a group
+      an earlier version let a join make under that alias; a join makes no group under such a
+      number, so that a J-IM client can never take the name of a gid the REST API hands out;
     - "g1", any other name: the group with that alias.
     """
     if _DECIMAL.fullmatch(group_id) and len(group_id) <= 16:
