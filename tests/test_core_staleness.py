@@ -173,11 +173,13 @@ class GidTests(SynchronousTestCase):
         fx = make_core(users=["mallory", "alice"])
         session, _ = fx.login("mallory")
         send(session, 7, {"cmd": 7, "groupId": "999999999999999999"})
-        send(session, 7, {"cmd": 7, "groupId": "10000009"})
+        send(session, 7, {"cmd": 7, "groupId": "10000009"})  # a gid's number: makes nothing
         made = self.successResultOf(defer.ensureDeferred(
             fx.core.groups.create(APP_KEY, "alice", "team")))
         self.assertLess(made.gid, 2**53)
-        self.assertEqual(made.gid, FIRST_GID + 2)  # after the two joins' own gids
+        self.assertEqual(made.gid, FIRST_GID + 1)  # after the first join's own gid
+        self.assertIsNone(self.successResultOf(defer.ensureDeferred(
+            fx.core.groups.find_named(APP_KEY, 10000009, "10000009"))))
         joined = self.successResultOf(defer.ensureDeferred(
             fx.core.groups.find_named(APP_KEY, alias="999999999999999999")))
         self.assertEqual(joined.alias, "999999999999999999")
