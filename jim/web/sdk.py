@@ -78,11 +78,11 @@ class SdkMedia(AsyncResource):
         started = time.perf_counter()
         status = 500
         try:
-            app_key, _user = await self.core.accounts.token_user(bearer_token(request))
+            app_key, user = await self.core.accounts.token_user(bearer_token(request))
             app = await self.core.accounts.app(app_key)
             if app is None:  # deleted since the token was checked
                 raise JimError(errors.AUTH_FAILED, "invalid or expired token")
-            self.rest.charge(request, app)
+            self.rest.charge(request, app, user.username)
             status, answer = await handler(Call(self.core, app, {}, request, b""))
         except JimError as e:
             status = self.error(request, e)[0]

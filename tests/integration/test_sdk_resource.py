@@ -144,11 +144,18 @@ class SdkResourceLimitTests(SdkResourceCase):
         # a good token's large upload is read
         self.assertJson(await self.upload(b"x" * (200 * 1024), kind="file", filename="a.bin"))
 
-    async def test_the_apps_rest_rate(self):
-        await self.start(rest_rate=4)  # its users registered: 1 call
-        self.assertJson(await self.upload(image_bytes()))
-        self.assertJson(await self.rest.get("/v1/users/alice"))  # the same bucket
+    async def test_the_apps_rest_rate_for_each_user(self):
+        """A user's calls take the app's rate from a bucket of the user's own: spending it
+        does not leave the app server without calls."""
+        await self.start(rest_rate=4)  # its users registered: 1 call of the app's bucket
+        for _ in range(2):
+            self.assertJson(await self.upload(image_bytes()))
         response = await self.link("qiniu/image/j/" + "A" * 32 + ".png")
         self.assertError(response, 404, 899003)
         self.assertEqual(response.header("x-rate-limit-limit"), "4")
-        self.assertError(await self.upload(image_bytes()), 429, 899030)
+        self.assertJson(await self.upload(image_bytes()))
+        refused = await self.upload(image_bytes())  # the fifth of the user's
+        self.assertError(refused, 429, 899030)
+        self.assertIn("for this user", refused.body.decode())
+        for _ in range(3):  # the app server still has its own three
+            self.assertJson(await self.rest.get("/v1/users/alice"))

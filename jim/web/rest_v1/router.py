@@ -8,6 +8,7 @@ after the quirks JMessage's clients bring are undone (reference section 1.3): ``
 slash, and a trailing slash is ignored. An unknown path is a 404, a known path with another
 method a 405 with ``Allow``; both in JMessage's error envelope.
 """
+import collections
 import math
 import re
 import time
@@ -110,17 +111,27 @@ class Call:
 
 
 class RateLimits:
-    """A token bucket per app: C{per_minute} calls (the server's; an app may have its own),
-    refilled continuously; 0 is no limit."""
+    """A token bucket per app (or per app user, for the Web SDK's calls): C{per_minute} calls
+    (the server's; an app may have its own), refilled continuously; 0 is no limit.
 
-    def __init__(self, per_minute, clock):
+    A bucket full again is as good as none: the buckets are kept in the order they were last
+    used, and those at the front that have refilled are dropped as calls come; past
+    C{max_buckets} the oldest is dropped too (it may only have been refilled sooner)."""
+
+    def __init__(self, per_minute, clock, max_buckets=100_000):
         self.per_minute = per_minute
         self.clock = clock
-        self._buckets = {}  # (app key, calls a minute) -> (tokens, when)
+        self.max_buckets = max_buckets
+        #: (who, calls a minute) -> (tokens, when), the least recently used first
+        self._buckets = collections.OrderedDict()
 
-    def take(self, app, per_minute=None):
+    def __len__(self):
+        return len(self._buckets)
+
+    def take(self, who, per_minute=None):
         """(allowed, calls remaining, seconds until the bucket is full again, or until one
-        more call is allowed when it is empty), at C{per_minute} (None: the server's)."""
+        more call is allowed when it is empty), at C{per_minute} (None: the server's).
+        C{who}: an app's key, or C{(app key, username)}."""
         if per_minute is None:
             per_minute = self.per_minute
         if not per_minute:
@@ -128,14 +139,26 @@ class RateLimits:
         now = self.clock.seconds()
         rate = per_minute / 60.0
         # a bucket per rate: an app given another rate starts with a full bucket of it
-        key = (app, per_minute)
-        tokens, when = self._buckets.get(key, (float(per_minute), now))
+        key = (who, per_minute)
+        buckets = self._buckets
+        tokens, when = buckets.pop(key, (float(per_minute), now))
         tokens = min(float(per_minute), tokens + (now - when) * rate)
+        self._trim(now)
         if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
+            buckets[key] = (tokens, now)
             return False, 0, (1.0 - tokens) / rate
-        self._buckets[key] = (tokens - 1.0, now)
+        buckets[key] = (tokens - 1.0, now)
         return True, int(tokens - 1.0), (per_minute - tokens + 1.0) / rate
+
+    def _trim(self, now):
+        buckets = self._buckets
+        while len(buckets) >= self.max_buckets:
+            buckets.popitem(last=False)
+        while buckets:
+            (who, per_minute), (tokens, when) = next(iter(buckets.items()))
+            if tokens + (now - when) * per_minute / 60.0 < per_minute:
+                break
+            del buckets[(who, per_minute)]
 
 
 class Router(AsyncResource):
@@ -254,23 +277,26 @@ class Router(AsyncResource):
             raise JimError(errors.NO_SUCH_APP, f"no app {key[:32]!r} on this server")
         return app
 
-    def charge(self, request, app):
-        """Take one call of the L{jim.model.App}'s REST rate (its own, or the server's) for
-        a request answered in its name outside this router (``/sdk/resource``)."""
-        self._rate(request, app.key, app.rest_rate)
+    def charge(self, request, app, username):
+        """Take one call of the L{jim.model.App}'s REST rate (its own, or the server's) for a
+        request a user of it makes outside this router (``/sdk/resource``), from a bucket of
+        that user's: one user cannot spend the app server's calls."""
+        self._rate(request, (app.key, username), app.rest_rate)
 
-    def _rate(self, request, app, per_minute=None):
-        """Take one call of the app's rate: its own (C{per_minute}) or the server's."""
+    def _rate(self, request, who, per_minute=None):
+        """Take one call of the app's rate (C{who}: the app's key, or one of its users'):
+        its own (C{per_minute}) or the server's."""
         if per_minute is None:
             per_minute = self.limits.per_minute
-        allowed, remaining, wait = self.limits.take(app, per_minute)
+        allowed, remaining, wait = self.limits.take(who, per_minute)
         if per_minute:
             request.setHeader(b"X-Rate-Limit-Limit", str(per_minute).encode())
             request.setHeader(b"X-Rate-Limit-Remaining", str(remaining).encode())
             request.setHeader(b"X-Rate-Limit-Reset", str(math.ceil(wait)).encode())
         if not allowed:
+            whose = "this app" if type(who) is str else "this user"
             raise JimError(errors.RATE_LIMITED, f"over {per_minute} calls a minute"
-                           f" for this app; retry in {wait:.1f} s")
+                           f" for {whose}; retry in {wait:.1f} s")
 
     def error(self, request, error):
         found = getattr(request, "jim_route", None)
