@@ -162,10 +162,10 @@ class Accounts:
         # A forbid, a new password or a deletion (of the user, or of its app) may have landed
         # while the password was checked (on a thread): what counts is the user and its app
         # as they are now. The caller binds the connection before it awaits anything else, so
-        # a kick from now on reaches it. (An app's deletion forgets its record everywhere
-        # before it closes its connections: a login that finds it still here is closed too.)
-        # (the stamps, not the hashes: another login of the user may have stored a stronger
-        # hash of the same password meanwhile, which keeps its salt, L{password_stamp})
+        # a kick from now on reaches it (an app's deletion forgets its record everywhere
+        # before it closes its connections). Password stamps are compared, not hashes:
+        # another login may have stored a stronger hash of the same password meanwhile, which
+        # keeps its salt (L{password_stamp}).
         current = await self.users.find(app_key, user.username)
         if current is None or password_stamp(current) != password_stamp(user) \
                 or await self.app(app_key) is None:
@@ -206,7 +206,8 @@ class Accounts:
                 await task.deferLater(self.clock, verdict.delay)
             return await self._checked(app_key, username, password, address)
         finally:
-            self._next_turn(throttle.checked(app_key, username, address))
+            throttle.checked(app_key, username, address)
+            self._next_turn(keys)  # each has room for one more check now
 
     def _next_turn(self, keys):
         """Let the first login waiting on each of C{keys} try again."""

@@ -127,15 +127,11 @@ class Groups:
 
     async def find_named(self, app, gid=None, alias=None):
         """The Group named by C{gid} (first: see L{cached_gid}) or C{alias}, or None."""
-        if gid is not None and alias is not None:
+        if gid is not None:
             group = await self.find(app, gid)
-            if group is not None:
+            if group is not None or alias is None:
                 return group
-        if alias is not None:
-            group = await self._by_alias(app, alias)
-            if group is not None or gid is None:
-                return group
-        return await self.find(app, gid)
+        return await self._by_alias(app, alias)
 
     async def _by_alias(self, app, alias):
         gid = self._cache.aliases.get((app, alias))

@@ -204,8 +204,7 @@ class LoginThrottle:
                 self._checking[key] = self._checking.get(key, 0) + 1
 
     def checked(self, app, username, address):
-        """A check L{checking} started is over (its failure, if it failed, counted first): the
-        keys that have room for another now."""
+        """A check L{checking} started is over (its failure, if it failed, counted first)."""
         for key in ((app, username), address):
             if key is not None:
                 left = self._checking[key] - 1
@@ -213,4 +212,3 @@ class LoginThrottle:
                     self._checking[key] = left
                 else:
                     del self._checking[key]
-        return [key for key in ((app, username), address) if key is not None]

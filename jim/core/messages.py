@@ -23,6 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from jim import errors, model
+from jim.cursors import conversation_of
 from jim.core.once_sends import OnceSends
 from jim.core.policy import group_label
 from jim.core.steps import settle
@@ -33,16 +34,6 @@ from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 
 #: the kinds of the deliveries waiting in Messages._waiting (see there)
 _PLAIN, _MARKED = "plain", "marked"
-
-
-def _conversation(message):
-    """A key of the conversation C{message} is in (its order is kept within it: see
-    L{Messages._store_and_deliver})."""
-    sender, target = message.sender, message.target
-    if message.target_type != SINGLE:
-        return (message.app, message.target_type, target)
-    return (message.app, SINGLE, sender, target) if sender < target \
-        else (message.app, SINGLE, target, sender)
 
 
 class Messages:
@@ -303,7 +294,8 @@ class Messages:
         always delivered). What a recipient does not get live is in its inbox (the log)."""
         stored = message
         if not stored.id:
-            conversation = _conversation(message)
+            # (its order is kept within its conversation)
+            conversation = (message.app, conversation_of(message))
             entry = [False, None, None, conversation]
             self._waiting.append(entry)
             store = self.store
