@@ -133,9 +133,7 @@ class RedisBus:
         if self._stopped:
             return
         self._stopped = True
-        if self._flushing is not None and self._flushing.active():
-            self._flushing.cancel()
-            self._flush()  # what this turn queued still leaves
+        self._flush_now()  # what this turn queued still leaves
         if not self._owns_client:  # the store goes on without it
             self._client.remove_buffer(self._flush_now)
         self._broadcast.stop()

@@ -31,7 +31,7 @@ from jim.net.admission import OVER_CAP, SHED_FRACTION, LogThrottle, address_key,
 from jim.net.httphead import head_end
 from jim.net.redirect import RedirectFactory
 from jim.wire.framing import VERSION
-from jim.wire.http_errors import bad_request_body, raw_response
+from jim.wire.http_errors import bad_request
 
 __all__ = [
     "HTTP_METHODS",
@@ -86,8 +86,8 @@ def _head_too_large(max_bytes, headers=()):
     """Unroutable for an HTTP request head over C{max_bytes}: answered 431, as JMessage's
     errors are (with C{headers}), before the close."""
     reason = f"HTTP request head larger than {max_bytes} bytes"
-    return Unroutable(reason, raw_response(b"431 Request Header Fields Too Large",
-                                           bad_request_body(reason), headers))
+    return Unroutable(reason, bad_request(b"431 Request Header Fields Too Large", reason,
+                                          headers))
 
 
 def classify(buf, tls_allowed, max_bytes, *, inside_tls=False, scanned=0, headers=()):

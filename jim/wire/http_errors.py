@@ -19,9 +19,10 @@ def bad_request_body(message):
     return error_body(code, message)
 
 
-def bad_request(status, message):
-    """L{raw_response} C{status} with the JMessage error of a bad request (899003)."""
-    return raw_response(status, bad_request_body(message))
+def bad_request(status, message, headers=()):
+    """L{raw_response} C{status} with the JMessage error of a bad request (899003) (and
+    C{headers})."""
+    return raw_response(status, bad_request_body(message), headers)
 
 
 def raw_response(status, body, headers=(), content_type=b"application/json"):
