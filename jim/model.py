@@ -276,6 +276,13 @@ class RoomMember:
     joined = attr.ib(type=int, default=0)
 
 
+def silence_place(area, number):
+    """The place a group (C{area} L{GROUPS_AREA}, C{number} its gid) or a chat room
+    (L{ROOMS_AREA}, its id) is to the silences kept of users who left it
+    (L{jim.interfaces.ISilenceStore})."""
+    return f"{area}:{int(number)}"
+
+
 @attr.s(frozen=True, slots=True)
 class Member:
     """A user's place in a group: its role and whether it may speak."""

@@ -284,6 +284,70 @@ class MemberTests(GroupsCase):
         self.ok(self.say("bob", self.gid))
 
 
+class KeptSilenceTests(GroupsCase):
+    """A silence outlasts the membership: leaving and coming back does not lift it."""
+
+    limits = Limits(group_size=5)
+
+    def user(self, name):
+        return self.ok(self.fx.core.users.get(APP_KEY, name))
+
+    def silenced(self, gid):
+        return [m.username for m in self.members(gid) if m.silenced]
+
+    def test_a_silenced_member_who_leaves_a_public_group_joins_it_silenced(self):
+        group, _ = self.ok(self.groups.join(APP_KEY, self.user("alice"), *ref("lobby")))
+        self.ok(self.groups.join(APP_KEY, self.user("bob"), *ref("lobby")))
+        self.ok(self.groups.silence(APP_KEY, group.gid, ["bob"], True))
+        self.ok(self.groups.leave(APP_KEY, group.gid, "bob"))
+        self.ok(self.groups.join(APP_KEY, self.user("bob"), *ref("lobby")))
+        self.assertEqual(self.silenced(group.gid), ["bob"])
+        self.refused(self.say("bob", group.gid), errors.SILENCED)
+        # lifted, it is gone for good: leaving and coming back again leaves bob free
+        self.ok(self.groups.silence(APP_KEY, group.gid, ["bob"], False))
+        self.ok(self.groups.leave(APP_KEY, group.gid, "bob"))
+        self.ok(self.groups.join(APP_KEY, self.user("bob"), *ref("lobby")))
+        self.assertEqual(self.silenced(group.gid), [])
+        self.ok(self.say("bob", group.gid))
+
+    def test_a_silenced_member_taken_out_and_added_again_is_silenced(self):
+        gid = self.create().gid
+        self.ok(self.groups.silence(APP_KEY, gid, ["bob", "carol"], True))
+        self.ok(self.groups.remove_members(APP_KEY, gid, ["bob", "carol"]))
+        self.ok(self.groups.add_members(APP_KEY, gid, ["dave", "bob"]))
+        self.assertEqual(self.silenced(gid), ["bob"])
+        # the silence of a member who did not come back is still kept
+        self.ok(self.groups.add_members(APP_KEY, gid, ["carol"]))
+        self.assertEqual(self.silenced(gid), ["bob", "carol"])
+
+    def test_lifting_a_silence_forgets_one_kept_of_a_member(self):
+        """A silence kept of a member who is in (a crash between its coming back and the
+        kept one being forgotten): lifting the silence forgets it too."""
+        group, _ = self.ok(self.groups.join(APP_KEY, self.user("alice"), *ref("lobby")))
+        self.ok(self.groups.join(APP_KEY, self.user("bob"), *ref("lobby")))
+        self.ok(self.groups.silence(APP_KEY, group.gid, ["bob"], True))
+        self.ok(self.fx.memory.silences.keep_silences(
+            APP_KEY, model.silence_place(model.GROUPS_AREA, group.gid), ["bob"]))
+        self.ok(self.groups.silence(APP_KEY, group.gid, ["bob"], False))
+        self.ok(self.groups.leave(APP_KEY, group.gid, "bob"))
+        self.ok(self.groups.join(APP_KEY, self.user("bob"), *ref("lobby")))
+        self.assertEqual(self.silenced(group.gid), [])
+
+    def test_a_dissolved_group_and_a_deleted_user_keep_no_silence(self):
+        gid = self.create().gid
+        self.ok(self.groups.silence(APP_KEY, gid, ["bob", "carol"], True))
+        self.ok(self.groups.remove_members(APP_KEY, gid, ["bob", "carol"]))
+        place = model.silence_place(model.GROUPS_AREA, gid)
+        kept = self.fx.memory.silences
+        self.assertEqual(self.ok(kept.silenced_among(APP_KEY, place, ["bob", "carol"])),
+                         ["bob", "carol"])
+        self.ok(self.fx.core.users.delete(APP_KEY, "carol"))
+        self.assertEqual(self.ok(kept.silenced_among(APP_KEY, place, ["bob", "carol"])),
+                         ["bob"])
+        self.ok(self.groups.dissolve(APP_KEY, gid))
+        self.assertEqual(self.ok(kept.silenced_among(APP_KEY, place, ["bob"])), [])
+
+
 class OwnershipTests(GroupsCase):
     def setUp(self):
         super().setUp()

@@ -106,6 +106,42 @@ class RoomMessageTests(SynchronousTestCase):
         bob, bob_client = self.fx.login("bob")
         self.assertIn("silenced", self.say(bob, bob_client, "hey")["detail"])
 
+    def test_a_silenced_member_who_leaves_comes_back_silenced(self):
+        rooms = self.fx.core.rooms
+        self.successResultOf(defer.ensureDeferred(
+            rooms.silence(APP_KEY, self.room.id, "bob", True)))
+        self.successResultOf(defer.ensureDeferred(rooms.leave(APP_KEY, "bob", self.room.id)))
+        self.successResultOf(defer.ensureDeferred(rooms.enter(APP_KEY, "bob", self.room.id)))
+        bob, bob_client = self.fx.login("bob")
+        self.assertIn("silenced", self.say(bob, bob_client, "back!")["detail"])
+        # taken out by the app and added again: still silenced
+        self.successResultOf(defer.ensureDeferred(
+            rooms.remove_members(APP_KEY, self.room.id, ["bob"])))
+        self.successResultOf(defer.ensureDeferred(
+            rooms.add_members(APP_KEY, self.room.id, ["bob", "dan"])))
+        members = self.successResultOf(defer.ensureDeferred(
+            rooms.members(APP_KEY, self.room.id)))
+        self.assertEqual([n for n, m in members.items() if m.silenced], ["bob"])
+        # lifted, leaving and coming back leaves bob free
+        self.successResultOf(defer.ensureDeferred(
+            rooms.silence(APP_KEY, self.room.id, "bob", False)))
+        self.successResultOf(defer.ensureDeferred(rooms.leave(APP_KEY, "bob", self.room.id)))
+        self.successResultOf(defer.ensureDeferred(rooms.enter(APP_KEY, "bob", self.room.id)))
+        self.assertEqual(self.say(bob, bob_client, "free")["code"], 10000)
+
+    def test_a_deleted_room_keeps_no_silence(self):
+        rooms = self.fx.core.rooms
+        self.successResultOf(defer.ensureDeferred(
+            rooms.silence(APP_KEY, self.room.id, "bob", True)))
+        self.successResultOf(defer.ensureDeferred(rooms.leave(APP_KEY, "bob", self.room.id)))
+        place = model.silence_place(model.ROOMS_AREA, self.room.id)
+        kept = self.fx.memory.silences
+        self.assertEqual(self.successResultOf(kept.silenced_among(APP_KEY, place, ["bob"])),
+                         ["bob"])
+        self.successResultOf(defer.ensureDeferred(rooms.delete(APP_KEY, self.room.id)))
+        self.assertEqual(self.successResultOf(kept.silenced_among(APP_KEY, place, ["bob"])),
+                         [])
+
     def test_a_retraction_reaches_the_members_online_and_is_kept_for_no_one(self):
         alice, alice_client = self.fx.login("alice")
         _, bob_client = self.fx.login("bob")

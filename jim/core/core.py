@@ -25,6 +25,7 @@ from jim.core.rates import SHARE_SECONDS, ChatRates
 from jim.core.relations import Relations
 from jim.core.reports import Reports
 from jim.core.rooms import Rooms
+from jim.core.silences import KeptSilences
 from jim.core.users import Users
 from jim.core.web_sdk import WebSdk
 from jim.core.words import Words
@@ -192,7 +193,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     are kept sealed, and pages' Web SDK signatures can be checked (L{WebSdk})."""
     events = Events(bus, clock, metrics, bus.node_number, store.events)
     users = Users(store.users, passwords, presence, events, bus)
-    groups = Groups(store.groups, users, presence, events, bus, limits)
+    silences = KeptSilences(store.silences)
+    groups = Groups(store.groups, users, presence, events, bus, limits, silences)
     relations = Relations(store.relations, users, groups, events, bus)
     groups.relations = relations
     users.watchers = relations.friend_names
@@ -207,7 +209,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     events.ordered = messages.publish_in_order
     words = Words(store.words, accounts, bus, clock, limits.sensitive_words)
     messages.words = words
-    rooms = Rooms(store.rooms, users, bus, clock, limits)
+    rooms = Rooms(store.rooms, users, bus, clock, limits, silences)
     messages.rooms = rooms
     users.on_delete.append(rooms.user_deleted)
     hub = Hub(presence, bus, groups, events, metrics, users, single_device)
@@ -245,6 +247,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     core.cross_groups = groups.cross = messages.cross_groups = inbox.cross_groups = \
         CrossGroups(cross, groups, events, limits)
     users.on_delete.append(core.cross_groups.user_deleted)
+    users.on_delete.append(silences.user_deleted)  # after the leaves, which keep silences
     core.cross_rooms = messages.cross_rooms = CrossRooms(cross, core.cross_groups, rooms)
     core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted]
     return core

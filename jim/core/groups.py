@@ -19,6 +19,7 @@ from jim import errors, model
 from jim.core.cache import SharedLoads
 from jim.core.events import card, cards
 from jim.core.group_cache import GroupCache
+from jim.core.silences import group_place
 from jim.core.users import NAME_BYTES, TEXT_BYTES, check_name, check_text, named_once
 from jim.errors import JimError
 from jim.model import Group, Invalidate, Member
@@ -47,8 +48,10 @@ def _replacing(member):
 class Groups:
     log = Logger()
 
-    def __init__(self, store, users, presence, events, bus, limits, cache_size=100_000):
+    def __init__(self, store, users, presence, events, bus, limits, silences,
+                 cache_size=100_000):
         self.store = store
+        self.silences = silences  # L{jim.core.silences.KeptSilences}
         self.users = users
         self.presence = presence
         self.events = events
@@ -255,6 +258,7 @@ class Groups:
         self._cache.forget((app, gid))
         self._invalidate(app, gid)
         await self.relations.group_deleted(app, gid)
+        await self.silences.place_gone(app, group_place(gid))
         self.log.info("group {gid} of app {app} dissolved", gid=gid, app=app)
         await self._send_event(self.events.make(model.GROUP_DISSOLVED, app, actor=actor,
                                                 gid=gid, group_name=group.name),
@@ -287,12 +291,14 @@ class Groups:
 
     async def _taking_places(self, app, gid, new):
         """Write C{new} members, their places taken meanwhile (counted by add_members and
-        join, which check them in the same turn as they call this)."""
+        join, which check them in the same turn as they call this). Those who left silenced
+        come back silenced (L{jim.core.silences})."""
         key = (app, gid)
         adding = self._adding.setdefault(key, set())
         names = [m.username for m in new]
         adding.update(names)
         try:
+            new, silenced = await self.silences.coming_back(app, group_place(gid), new)
             added = await self.store.add_members(app, gid, new)
         finally:
             adding.difference_update(names)
@@ -300,6 +306,7 @@ class Groups:
                 self._adding.pop(key, None)
         self._applied(app, gid, lambda members: members.update(
             (m.username, m) for m in new if m.username in added))
+        await self.silences.came_back(app, group_place(gid), silenced)
 
     def _applied(self, app, gid, change):
         """A membership change was written: reads from before it are not kept, and what
@@ -329,13 +336,16 @@ class Groups:
             raise JimError(errors.NOT_ALLOWED, "the owner cannot be removed: transfer the"
                            " group to another member first")
         audience = list(members)
-        await self._remove(app, gid, names)
+        await self._remove(app, gid, names, members)
         await self._send_event(self.events.make(model.MEMBERS_REMOVED, app, actor=actor,
                                                 gid=gid, group_name=group.name,
                                                 users=await cards(self.users, app, names)),
                                audience, group.alias)
 
-    async def _remove(self, app, gid, names):
+    async def _remove(self, app, gid, names, members):
+        """Take C{names} out of the group, whose members are C{members}: the silences of
+        those silenced are kept (L{jim.core.silences})."""
+        await self.silences.leaving(app, group_place(gid), members, names)
         await self.store.remove_members(app, gid, names)
 
         def without(members):
@@ -360,7 +370,7 @@ class Groups:
             new_owner = successor(members, [username])
             await self._set_owner(app, gid, new_owner)
         audience = list(members)
-        await self._remove(app, gid, [username])
+        await self._remove(app, gid, [username], members)
         # the leaver hears of its leaving once every node has it: no chat sent next, on any
         # node, reaches it
         await self.bus.flushed()
@@ -406,6 +416,8 @@ class Groups:
         for name in changing:
             member = await self.store.update_member(app, gid, name, {"silenced": silenced})
             self._applied(app, gid, _replacing(member))
+        if not silenced:
+            await self.silences.lifted(app, group_place(gid), names)
         if not changing:
             return
         group = await self.get(app, gid)

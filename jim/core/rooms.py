@@ -13,6 +13,7 @@ from twisted.logger import Logger
 
 from jim import errors, model
 from jim.core.cache import Bounded, SharedLoads
+from jim.core.silences import room_place
 from jim.core.users import TEXT_BYTES, check_name, check_text, named_once
 from jim.errors import JimError
 from jim.model import Invalidate, Room, RoomMember
@@ -21,8 +22,9 @@ from jim.model import Invalidate, Room, RoomMember
 class Rooms:
     log = Logger()
 
-    def __init__(self, store, users, bus, clock, limits, cache_size=100_000):
+    def __init__(self, store, users, bus, clock, limits, silences, cache_size=100_000):
         self.store = store  # the L{jim.interfaces.IRoomStore}
+        self.silences = silences  # L{jim.core.silences.KeptSilences}
         self.users = users
         self.bus = bus
         self.clock = clock
@@ -146,6 +148,7 @@ class Rooms:
     async def delete(self, app, room_id):
         await self.store.delete_room(app, room_id)
         self._changed(app, room_id)
+        await self.silences.place_gone(app, room_place(room_id))
         self.log.info("chat room {id} of app {app} deleted", id=room_id, app=app)
 
     async def add_members(self, app, room_id, usernames, checked=False):
@@ -155,15 +158,26 @@ class Rooms:
         if not checked:
             await self.users.require_all(app, names)
         now = self._now()
-        await self.store.add_room_members(app, room_id, [RoomMember(n, joined=now)
-                                                         for n in names])
-        self._changed(app, room_id)
+        await self._bring_in(app, room_id, [RoomMember(n, joined=now) for n in names])
+
+    async def _bring_in(self, app, room_id, new):
+        """Write C{new} members: those who left silenced come back silenced
+        (L{jim.core.silences})."""
+        place = room_place(room_id)
+        new, silenced = await self.silences.coming_back(app, place, new)
+        try:
+            await self.store.add_room_members(app, room_id, new)
+        finally:
+            self._changed(app, room_id)  # (refused too: another connection may be in it now)
+        await self.silences.came_back(app, place, silenced)
 
     async def remove_members(self, app, room_id, usernames):
         names = named_once(usernames, "user")
         room = await self.get(app, room_id)
         if room.owner in names:
             raise JimError(errors.NOT_ALLOWED, "the owner cannot leave its chat room")
+        await self.silences.leaving(app, room_place(room_id), await self.members(app, room_id),
+                                    names)
         await self.store.remove_room_members(app, room_id, names)
         self._changed(app, room_id)
 
@@ -172,12 +186,10 @@ class Rooms:
         room one is in already changes nothing."""
         if username not in await self.members(app, room_id):
             try:
-                await self.store.add_room_members(app, room_id,
-                                                  [RoomMember(username, joined=self._now())])
+                await self._bring_in(app, room_id, [RoomMember(username, joined=self._now())])
             except JimError as e:
                 if e.code != errors.IN_ROOM:  # entered meanwhile, from another connection
                     raise
-            self._changed(app, room_id)
             await self.bus.flushed()  # every node has it before the client hears
 
     async def leave(self, app, username, room_id):
@@ -189,6 +201,8 @@ class Rooms:
     async def silence(self, app, room_id, username, silenced):
         await self.store.update_room_member(app, room_id, username, {"silenced": silenced})
         self._changed(app, room_id)
+        if not silenced:
+            await self.silences.lifted(app, room_place(room_id), [username])
 
     async def user_deleted(self, app, username):
         """Take a deleted user out of every room."""

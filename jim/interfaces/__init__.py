@@ -26,6 +26,7 @@ from jim.interfaces.stores import (  # noqa: F401
     IWordStore,
     IReportStore,
     INonceStore,
+    ISilenceStore,
     ICallbackStore,
     IMediaStore,
     IMediaFiles,

@@ -428,6 +428,30 @@ class INonceStore(Interface):
         """Forget every nonce whose use expired before C{before} (epoch ms); how many."""
 
 
+class ISilenceStore(Interface):
+    """The silences of users who left a group or a chat room while silenced there: such a user
+    comes back silenced, so that leaving and coming back does not lift a silence. A place is
+    the text L{jim.model.silence_place} makes of a group's gid or a room's id; a user's
+    silence in it is kept from its leaving until it comes back, its silence is lifted there,
+    the place goes or the user is deleted."""
+
+    def keep_silences(app, place, usernames):
+        """Keep the silences of these users, who are leaving C{place} silenced."""
+
+    def silenced_among(app, place, usernames):
+        """Those of C{usernames} whose silence in C{place} is kept, in the order given."""
+
+    def release_silences(app, place, usernames):
+        """Forget the kept silences of these users in C{place} (they came back silenced, or
+        their silence there was lifted); a user with none is no error."""
+
+    def forget_place(app, place):
+        """Forget every silence kept for C{place} (its group or room is gone)."""
+
+    def forget_user_silences(app, username):
+        """Forget every silence kept for the user, in every place (it was deleted)."""
+
+
 class ICallbackStore(Interface):
     """Each app's callback backlog (docs/callbacks.md): items waiting to be POSTed to its app
     server, oldest first, each a kind and a text, with a store-made id (increasing in the
@@ -526,6 +550,7 @@ class IStore(Interface):
     callbacks = Attribute("The L{ICallbackStore}.")
     reports = Attribute("The L{IReportStore}.")
     nonces = Attribute("The L{INonceStore}.")
+    silences = Attribute("The L{ISilenceStore}.")
 
     def start():
         """Open (and migrate) the store. Fires when it is ready."""

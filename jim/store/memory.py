@@ -26,6 +26,7 @@ from jim.store.memory_inbox import MemoryInbox
 from jim.store.memory_media import MemoryMedia
 from jim.store.memory_messages import MemoryMessages
 from jim.store.memory_nonces import MemoryNonces
+from jim.store.memory_silences import MemorySilences
 from jim.store.memory_rooms import MemoryRooms
 from jim.store.memory_words import MemoryWords
 from jim.store.memory_callbacks import MemoryCallbacks
@@ -48,6 +49,7 @@ class MemoryStore:
         self.callbacks = MemoryCallbacks()
         self.reports = MemoryReports(self.messages, self.users, self.groups)
         self.nonces = MemoryNonces()
+        self.silences = MemorySilences()
 
     @answered
     def start(self):

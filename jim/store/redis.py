@@ -3,8 +3,8 @@
 
 L{RedisStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
 C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, C{.words}, C{.rooms},
-C{.callbacks}, C{.reports}, C{.nonces}, each in its own C{redis_<area>.py}). A write that
-changes several keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it
+C{.callbacks}, C{.reports}, C{.nonces}, C{.silences}, each in its own C{redis_<area>.py}). A
+write that changes several keys is one Lua script (L{jim.redis.client.Script}), so that Redis applies it
 whole or not at all and no node ever sees half of it. A write is acknowledged once Redis answered it: what
 that means on disk is Redis's persistence setting (docs/operations.md).
 
@@ -25,6 +25,7 @@ from jim.store.redis_inbox import RedisInbox
 from jim.store.redis_media import RedisMedia
 from jim.store.redis_messages import RedisMessages
 from jim.store.redis_nonces import RedisNonces
+from jim.store.redis_silences import RedisSilences
 from jim.store.redis_relations import RedisRelations
 from jim.store.redis_reports import SWEPT_MARK, RedisReports
 from jim.store.redis_rooms import RedisRooms
@@ -65,6 +66,7 @@ class RedisStore:
         self.callbacks = RedisCallbacks(self.client)
         self.reports = RedisReports(self.client)
         self.nonces = RedisNonces(self.client, reactor)
+        self.silences = RedisSilences(self.client)
         self._backfill = None
         self._stopping = False
 

@@ -3,9 +3,9 @@
 
 L{SqliteStore} is the engine its areas share (C{store.apps}, C{.users}, C{.relations},
 C{.groups}, C{.messages}, C{.media}, C{.inbox}, C{.events}, C{.words}, C{.rooms},
-C{.callbacks}, C{.reports}, C{.nonces}, each in its own module, its SQL in a C{*_queries}
-one). Every write becomes a job (a plain function over the write connection). All jobs
-issued during one reactor turn, or while the batch before them commits, are committed
+C{.callbacks}, C{.reports}, C{.nonces}, C{.silences}, each in its own module, its SQL in a
+C{*_queries} one). Every write becomes a job (a plain function over the write connection).
+All jobs issued during one reactor turn, or while the batch before them commits, are committed
 together, in one transaction on one writer thread (L{jim.store.sqlite_batch}), and their
 Deferreds fire only after that COMMIT returned: one fsync acknowledges hundreds of writes.
 Reads run on their own connection and thread, so they never wait behind a commit.
@@ -39,6 +39,7 @@ from jim.store.sqlite_inbox import SqliteInbox
 from jim.store.sqlite_media import SqliteMedia
 from jim.store.sqlite_messages import SqliteMessages
 from jim.store.sqlite_nonces import SqliteNonces
+from jim.store.sqlite_silences import SqliteSilences
 from jim.store.sqlite_relations import SqliteRelations
 from jim.store.sqlite_rooms import SqliteRooms
 from jim.store.sqlite_users import SqliteUsers
@@ -160,6 +161,7 @@ class SqliteStore(WalCheckpoints):
         self.callbacks = SqliteCallbacks(self)
         self.reports = SqliteReports(self)
         self.nonces = SqliteNonces(self, reactor)
+        self.silences = SqliteSilences(self)
 
     # lifecycle
 

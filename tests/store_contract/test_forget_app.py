@@ -65,6 +65,8 @@ class ForgetAppContract(ContractCase):
         room = await store.rooms.create_room(Room(app, 0, "lobby", owner="ann"),
                                              [RoomMember("ann"), RoomMember("cid", True)])
         await store.callbacks.append(app, [("message", '{"msg_id":1}')])
+        await store.silences.keep_silences(app, model.silence_place(model.ROOMS_AREA, room.id),
+                                           ["bob"])
         return {"gid": group.gid, "room": room.id, "ids": [m.id for m in sent]}
 
     async def snapshot(self, app, marks):
@@ -91,6 +93,8 @@ class ForgetAppContract(ContractCase):
                 "rooms": await store.rooms.list_rooms(app, 0, 10),
                 "get rooms": await store.rooms.get_rooms(app, [room]),
                 "room sizes": await store.rooms.room_sizes(app, [room]),
+                "silences": await store.silences.silenced_among(
+                    app, model.silence_place(model.ROOMS_AREA, room), NAMES),
                 "callbacks": (await store.callbacks.count(app),
                               await store.callbacks.batch(app, 10),
                               app in await store.callbacks.pending_apps())}

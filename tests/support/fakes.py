@@ -141,7 +141,7 @@ class HoldingStore:
         self.held = set(held)
         self.pending = []
         for area in ("apps", "users", "relations", "groups", "messages", "inbox", "events",
-                     "words", "rooms", "callbacks", "reports", "nonces"):
+                     "words", "rooms", "callbacks", "reports", "nonces", "silences"):
             setattr(self, area, _HoldingArea(self, getattr(store, area)))
 
     def start(self):

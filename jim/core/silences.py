@@ -1,0 +1,62 @@
+# -*- test-case-name: tests.test_core_silences -*-
+"""Silences that outlast a membership: a user silenced in a group or a chat room who leaves it
+(or is taken out) comes back silenced, so that leaving and coming back (a public group's
+join, a room's enter) does not lift a silence. Only lifting it does, or the place going, or
+the user being deleted. The Groups and Rooms services call this as members come and go; what
+is kept is the store's (L{jim.interfaces.ISilenceStore}), shared by every node.
+"""
+import attr
+
+from jim import model
+
+
+def group_place(gid):
+    return model.silence_place(model.GROUPS_AREA, gid)
+
+
+def room_place(room_id):
+    return model.silence_place(model.ROOMS_AREA, room_id)
+
+
+class KeptSilences:
+    """@param store: the L{jim.interfaces.ISilenceStore}."""
+
+    def __init__(self, store):
+        self.store = store
+
+    async def leaving(self, app, place, members, names):
+        """C{names} leave C{place}, whose members are C{members} ({username: Member or
+        RoomMember}): the silences of those silenced are kept. Called before they are
+        taken out, so that a crash between the two leaves a silence kept of a member still
+        silenced, which changes nothing."""
+        silenced = [name for name in names
+                    if (member := members.get(name)) is not None and member.silenced]
+        if silenced:
+            await self.store.keep_silences(app, place, silenced)
+
+    async def coming_back(self, app, place, new):
+        """C{new} members (Member or RoomMember values) as they should come into C{place}:
+        those whose silence is kept come back silenced. Returns them and the names of those,
+        whose kept silences L{came_back} forgets once they are in."""
+        kept = await self.store.silenced_among(app, place, [m.username for m in new])
+        if not kept:
+            return new, ()
+        silenced = set(kept)
+        return [attr.evolve(m, silenced=True) if m.username in silenced else m
+                for m in new], kept
+
+    async def came_back(self, app, place, names):
+        if names:
+            await self.store.release_silences(app, place, list(names))
+
+    async def lifted(self, app, place, names):
+        """The silence of these members of C{place} was lifted: none of theirs is kept."""
+        await self.store.release_silences(app, place, list(names))
+
+    async def place_gone(self, app, place):
+        await self.store.forget_place(app, place)
+
+    async def user_deleted(self, app, username):
+        """A cleanup step of user deletion (L{jim.core.users.Users.on_delete}), after the
+        user left its groups and rooms."""
+        await self.store.forget_user_silences(app, username)

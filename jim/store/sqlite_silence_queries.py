@@ -1,0 +1,34 @@
+# -*- test-case-name: tests.store_contract.test_silences -*-
+"""The SQL of the silence area of L{jim.store.sqlite.SqliteStore}: the table C{silences}, a row
+per kept silence, keyed by C{(app, place, username)}, and its index by user (writes on the
+writer thread inside a batch, reads on the reader thread)."""
+
+
+def insert_silences(db, app, place, usernames):
+    db.executemany("INSERT OR IGNORE INTO silences (app, place, username) VALUES (?, ?, ?)",
+                   [(app, place, name) for name in usernames])
+
+
+def select_silenced(db, app, place, usernames):
+    """The usernames of C{usernames} with a row in C{place}, in the order given."""
+    wanted = list(dict.fromkeys(usernames))
+    found = set()
+    for start in range(0, len(wanted), 500):  # well under SQLite's bound on parameters
+        chunk = wanted[start:start + 500]
+        found.update(name for (name,) in db.execute(
+            "SELECT username FROM silences WHERE app = ? AND place = ? AND username IN"
+            f" ({', '.join('?' * len(chunk))})", (app, place, *chunk)))
+    return [name for name in usernames if name in found]
+
+
+def delete_silences(db, app, place, usernames):
+    db.executemany("DELETE FROM silences WHERE app = ? AND place = ? AND username = ?",
+                   [(app, place, name) for name in usernames])
+
+
+def delete_place(db, app, place):
+    db.execute("DELETE FROM silences WHERE app = ? AND place = ?", (app, place))
+
+
+def delete_user(db, app, username):
+    db.execute("DELETE FROM silences WHERE app = ? AND username = ?", (app, username))
