@@ -14,6 +14,7 @@ from twisted.web import http, resource, server, static
 
 from jim import errors
 from jim.errors import JimError
+from jim.web.access_log import access_line
 from jim.web.errors import jmessage_error
 from jim.wire.http_errors import bad_request_body, error_body, raw_response
 from jim.web.jim_api import jim_api
@@ -345,7 +346,8 @@ class JimSite(server.Site):
         """
         # no form bodies into request.args: an upload's multipart body is read by its route,
         # off the reactor thread, not parsed whole in memory here
-        super().__init__(root, timeout=timeout, reactor=clock, parsePOSTFormSubmission=False)
+        super().__init__(root, timeout=timeout, reactor=clock, parsePOSTFormSubmission=False,
+                         logFormatter=access_line)  # no secret of a URL in the access log
         self.max_body = max_body
         self.metrics = metrics
         self._route_limit = route_limit
