@@ -19,9 +19,10 @@ def is_redis(spec):
 
 
 def bus_shares_store(config):
-    """Whether the bus is on the Redis of a Redis C{--store} (as it is by default): then the
-    store's append script may publish a message's deliveries itself, with its commit
-    (docs/architecture.md, "Announced with the commit")."""
+    """Whether the bus is on the Redis of a Redis C{--store} (as it is by default): then
+    L{make_bus} hands it the store's connection, and the store's append script may publish a
+    message's deliveries itself, with its commit (docs/architecture.md, "Announced with the
+    commit")."""
     if not is_redis(config.store) or config.bus == "local":
         return False
     return config.bus is None or (is_redis(config.bus) and redis_address.parse(config.bus)
@@ -56,9 +57,8 @@ def make_store(config, reactor, metrics):
     if is_redis(spec):
         from jim.store.redis import RedisStore
 
-        # its append script publishes deliveries only where the bus listens
-        return RedisStore(redis_address.parse(spec), reactor, metrics=metrics,
-                          announcing=bus_shares_store(config)), "redis"
+        # announcing only once a bus on its connection is made (make_bus)
+        return RedisStore(redis_address.parse(spec), reactor, metrics=metrics), "redis"
     kind, _, path = spec.partition(":")
     if kind != "sqlite":
         raise ValueError(f"unknown store {spec!r}: use memory, sqlite or sqlite:PATH")
@@ -73,7 +73,9 @@ def make_bus(config, reactor, metrics, store=None):
     default the Redis of a Redis ``--store``). A bus on the Redis of C{store} (a started
     RedisStore) publishes on the store's connection, which the store's append scripts use
     too: what the bus publishes and what a script publishes with a commit then reach Redis in
-    the order they were made (docs/architecture.md, "Announced with the commit")."""
+    the order they were made (docs/architecture.md, "Announced with the commit"), and only
+    then may the store's append script publish deliveries itself: it is decided here, once,
+    for both (without C{store}, the bus has a connection of its own)."""
     spec = config.bus if config.bus not in (None, "local") else None
     if spec is None and is_redis(config.store):
         spec = config.store
@@ -81,7 +83,9 @@ def make_bus(config, reactor, metrics, store=None):
         return LocalBus(metrics=metrics), LocalPresence()
     from jim.bus.redis import RedisBus
 
-    shared = store.client if store is not None and bus_shares_store(config) else None
+    shared = store is not None and bus_shares_store(config)
     bus = RedisBus(redis_address.parse(spec), reactor, metrics=metrics,
-                   expiry=config.presence_expiry, client=shared)
+                   expiry=config.presence_expiry, client=store.client if shared else None)
+    if shared:  # its append script publishes where this bus listens, on this connection
+        store.messages.announcing = True
     return bus, bus.presence

@@ -298,17 +298,6 @@ class AnnounceTests(unittest.TestCase):
         await until(lambda: len(self.b.got) == 2)
         self.assertEqual([d.item.body["text"] for d in self.b.got], ["m1", "m3"])
 
-    async def test_a_stopped_bus_sends_nothing_on_the_stores_connection(self):
-        """The store goes on after its node's bus stopped (its last appends are answered):
-        what their deliveries would send to other nodes stays unsent."""
-        self.b.presence.connect("app", "bob", "b:1", "tcp")
-        await self.online(1)
-        await self.a.bus.stop()
-        self.a.bus.publish(Delivery("app", draft(text="late")._replace(id=7), ("bob",), None))
-        self.store.client.flush_buffers()
-        await self.quiet()
-        self.assertEqual(self.b.got, [])
-
     def test_a_bus_on_a_connection_of_its_own_announces_nothing(self):
         """A store's script, on another connection, could overtake what it published."""
         delivery = Delivery("app", draft(), ("bob",), None)

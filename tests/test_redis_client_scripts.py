@@ -1,7 +1,8 @@
 """The Redis client's scripts (L{jim.redis.client.Script}) on a real redis-server: each command
 connection loads every script as it is made, so that after a restart none is run by a SHA-1
 Redis has forgotten (it would go again with its source, after the scripts sent behind it);
-one Redis forgot all the same (SCRIPT FLUSH) still runs, with its source."""
+one Redis forgot all the same (SCRIPT FLUSH) still runs, with its source; a Redis user that may
+not load them (an ACL without SCRIPT) runs each with its source the first time, in order."""
 from twisted.internet import reactor, task
 from twisted.trial import unittest
 
@@ -62,3 +63,44 @@ class ScriptLoadingTests(unittest.TestCase):
         self.assertEqual(await self.client.run(ECHO, [], ["again"]), "again")
         self.assertEqual(self.calls("evalsha")["failed_calls"], 1)
         self.assertEqual(self.calls("eval")["calls"], 1)
+
+
+#: two scripts that add to a list: the order they ran in is the list's
+PUSH = Script("tests.push", "return redis.call('RPUSH', KEYS[1], ARGV[1])")
+PUSH_TOO = Script("tests.push-too", "-- another\nreturn redis.call('RPUSH', KEYS[1], ARGV[1])")
+
+
+class RefusedLoadTests(unittest.TestCase):
+    """A Redis user whose ACL lacks the SCRIPT command (SCRIPT LOAD is refused) runs the
+    scripts all the same, by EVAL, and in the order they were sent."""
+
+    def setUp(self):
+        self.server = RedisServer().start()
+        self.addCleanup(self.server.remove)
+        self.assertEqual(self.server.query("ACL", "SETUSER", "jim", "on", ">secret", "~*", "&*",
+                                           "+@all", "-script"), "OK")
+        url = f"redis://jim:secret@127.0.0.1:{self.server.port}/0"
+        self.client = RedisClient(parse(url), reactor, timeout=2.0, poolsize=1)
+        return self.client.start().addCallback(lambda _: self.addCleanup(self.client.stop))
+
+    calls = ScriptLoadingTests.calls
+
+    async def test_a_script_goes_with_its_source_the_first_time_then_by_its_sha(self):
+        refused = self.server.info("commandstats")["cmdstat_script|load"]
+        self.assertIn("calls=0,", refused)
+        self.assertIn(f"rejected_calls={len(SCRIPTS)},", refused)
+        self.assertEqual(self.server.query("SCRIPT", "EXISTS", ECHO.sha), [0])
+        self.assertEqual(await self.client.run(ECHO, [], ["hi"]), "hi")
+        self.assertEqual(await self.client.run(ECHO, [], ["again"]), "again")
+        self.assertEqual(self.calls("eval"), {"calls": 1, "failed_calls": 0})
+        self.assertEqual(self.calls("evalsha"), {"calls": 1, "failed_calls": 0},
+                         "no NOSCRIPT on the way")
+
+    async def test_scripts_run_in_the_order_they_were_sent(self):
+        """One run before (in Redis's cache), one not: the second, sent behind the first,
+        must not run before it."""
+        await self.client.run(PUSH_TOO, ["list"], ["0"])
+        first = self.client.run(PUSH, ["list"], ["1"])
+        second = self.client.run(PUSH_TOO, ["list"], ["2"])
+        self.assertEqual((await first, await second), (2, 3))
+        self.assertEqual(self.server.query("LRANGE", "list", "0", "-1"), ["0", "1", "2"])

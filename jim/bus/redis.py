@@ -29,7 +29,7 @@ from zope.interface import implementer
 from jim.bus.bookkeeping import RecentlySeen
 from jim.bus.local import LocalBus
 from jim.bus.presence import ClusterPresence
-from jim.bus.redis_presence import BROADCAST, Broadcast, PresenceKeeper
+from jim.bus.redis_presence import BROADCAST, Broadcast, NoNodeNumber, PresenceKeeper
 from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
@@ -71,6 +71,9 @@ class RedisBus:
         store starts and stops it, and its timeout applies, not C{timeout}), and may then
         announce (L{announcement}).
     @ivar node_number: this node's event-id number (0 to 15), once started.
+
+    A stopped bus publishes nothing more (the store may go on with its connection): what it
+    is asked to publish or announce then is dropped, its recipients find it in their inboxes.
     """
 
     log = Logger()
@@ -86,10 +89,7 @@ class RedisBus:
         # one connection: what this node publishes reaches every node in order
         self._owns_client = client is None
         self._client = client or RedisClient(address, reactor, timeout=timeout, poolsize=1)
-        # on the store's connection, what this turn queued leaves before an append script
-        # that publishes parts (RedisClient.flush_buffers): the connection keeps their order
-        if not self._owns_client:
-            self._client.add_buffer(self._flush_now)
+        self._buffered = False  # whether _flush_now is the store's client's buffer (_start)
         self._broadcast = Broadcast(self._client, self.node, reactor)
         self._keeper = PresenceKeeper(self._client, self._broadcast, self.presence, reactor,
                                       expiry)
@@ -117,11 +117,21 @@ class RedisBus:
             await self._client.start()
         try:
             number = await self._keeper.claim_number()
-        except RuntimeError:
+        except NoNodeNumber:
             if self._owns_client:
                 await self._client.stop()
             raise
-        await self._listener.start()
+        if not self._owns_client:
+            # on the store's connection, what this turn queued leaves before an append script
+            # that publishes parts (RedisClient.flush_buffers): the connection keeps their
+            # order. Only while the bus runs: the store goes on without it
+            self._client.add_buffer(self._flush_now)
+            self._buffered = True
+        try:
+            await self._listener.start()
+        except Exception:
+            self._let_go_of_buffer()
+            raise
         self._keeper.start_beating()
         self.log.info("bus: node {node} (number {number}) on Redis at {address}",
                       node=self.node, number=number, address=self._client.address.describe())
@@ -134,8 +144,7 @@ class RedisBus:
             return
         self._stopped = True
         self._flush_now()  # what this turn queued still leaves
-        if not self._owns_client:  # the store goes on without it
-            self._client.remove_buffer(self._flush_now)
+        self._let_go_of_buffer()  # the store goes on without it
         self._broadcast.stop()
         await self._listener.stop()
         await self._keeper.leave()
@@ -145,10 +154,18 @@ class RedisBus:
     def stop(self):
         return defer.ensureDeferred(self._stop())
 
+    def _let_go_of_buffer(self):
+        if self._buffered:
+            self._buffered = False
+            self._client.remove_buffer(self._flush_now)
+
     def subscribe(self, handler, kinds=BUS_VALUES):
         self._local.subscribe(handler, kinds)
 
     def publish(self, value):
+        if self._stopped:
+            self._dropped(value)
+            return
         if self._metrics is not None:
             self._metrics.bus_values += 1
         if type(value) is Delivery:
@@ -186,8 +203,8 @@ class RedisBus:
         what L{publish_announced} takes; C{((), None)} if no other node has a recipient. None
         when the bus publishes on a connection of its own: a store's script, on another,
         could overtake what it published. Each part names this node and the nodes that get
-        one (L{_hand_over})."""
-        if self._owns_client:
+        one (L{_hand_over}). None too once the bus stopped: nothing goes with a commit then."""
+        if self._owns_client or self._stopped:
             return None
         app, _, recipients, exclude, alias = delivery
         presence = self.presence
@@ -207,6 +224,9 @@ class RedisBus:
         to the recipients connected here now; if connections came or went meanwhile, each
         recipient is sent a part on every other node it is on now whose part did not name it
         (L{_publish_rest})."""
+        if self._stopped:
+            self._dropped(delivery)
+            return
         if self._metrics is not None:
             self._metrics.bus_values += 1
         changes, told, mine = announced
@@ -262,6 +282,9 @@ class RedisBus:
             sent = self._client.call("PUBLISH", channel, b"\n".join(queued))
             # a part no node took is in its recipients' inboxes (the message log)
             sent.addErrback(self._publish_failed, channel)
+
+    def _dropped(self, value):
+        self.log.debug("bus: stopped: {kind} not published", kind=type(value).__name__)
 
     def _users_lost(self, users):
         if self.lost is not None:

@@ -62,6 +62,12 @@ return 0
 """)
 
 
+class NoNodeNumber(ValueError):
+    """Every event-id number is held: this node cannot join. A ValueError, as a limit of the
+    configuration (L{NODE_NUMBERS} nodes a Redis), not a bug: a node refused for it says so in
+    one line (L{jim.service})."""
+
+
 def presence_key(node):
     return f"jim:presence:{node}"
 
@@ -162,11 +168,11 @@ class PresenceKeeper:
         presence.on_change = self.changed
 
     async def claim_number(self):
-        """Take a free event-id number; RuntimeError when 16 nodes hold them all."""
+        """Take a free event-id number; L{NoNodeNumber} when 16 nodes hold them all."""
         number = await self._client.run(_CLAIM, [number_key(n) for n in range(NODE_NUMBERS)],
                                         [self.node, self._expiry_ms])
         if number < 0:
-            raise RuntimeError(f"{NODE_NUMBERS} nodes already share this Redis: no event-id"
+            raise NoNodeNumber(f"{NODE_NUMBERS} nodes already share this Redis: no event-id"
                                " number is free (a node that died frees its own after the"
                                " presence expiry)")
         self.node_number = number

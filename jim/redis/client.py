@@ -10,7 +10,8 @@
 - L{Script}s run by their SHA-1 (EVALSHA). Every connection loads them all (SCRIPT LOAD) as
   it is made, before the commands that waited for it (L{LoadsScripts}): a restarted Redis, or
   a replica promoted by a failover, has them before the first EVALSHA. One that still misses
-  one (its script cache flushed) is sent it again with EVAL.
+  one (its script cache flushed) is sent it again with EVAL; one that refuses to load them
+  (an ACL without SCRIPT) is sent each with EVAL the first time.
 - Behind Sentinels, the master is asked for again before every (re)connection; see L{Sentinel}
   for what jim changes in txredisapi's so that a failover is followed within seconds.
 """
@@ -123,9 +124,16 @@ class LoadsScripts:
     ahead of the commands that waited for it: after a restart or a failover, Redis has
     forgotten them, and a script run by its SHA-1 would fail (NOSCRIPT) and be sent again
     with its source after the scripts sent behind it had run, out of order (two appends of
-    one app in flight would then take their ids the other way round)."""
+    one app in flight would then take their ids the other way round).
+
+    A script Redis did not load (an ACL without the SCRIPT command) goes with its source
+    (EVAL) the first time this connection runs it, which leaves it in Redis's cache for the
+    EVALSHAs behind it: in order, as a loaded one. Only what was sent before the refusal came
+    back still fails and goes again (L{RedisClient.run})."""
 
     log = Logger()
+
+    _sources = None  # SHA-1 -> source of the scripts not loaded and not sent with it yet
 
     def connectionMade(self):
         ready = super().connectionMade()
@@ -141,9 +149,21 @@ class LoadsScripts:
         return result
 
     def _not_loaded(self, failure, script):
-        # run by its SHA-1 it fails, then goes with its source (RedisClient.run)
-        self.log.warn("Redis did not load {script}: {why}", script=script,
-                      why=failure.getErrorMessage())
+        if self._sources is None:
+            self.log.warn("Redis did not load the scripts ({why}): each goes with its source"
+                          " the first time it runs", why=failure.getErrorMessage())
+            self._sources = {}
+            # (this connection's only: a connection that loaded them pays nothing a command)
+            self.execute_command = self._with_source
+        self._sources[script.sha] = script.source
+
+    def _with_source(self, *args, **kwargs):
+        """C{execute_command}, but a script not loaded goes by EVAL, the first time."""
+        if args[0] == "EVALSHA":
+            source = self._sources.pop(args[1], None)
+            if source is not None:
+                args = ("EVAL", source, *args[2:])
+        return super().execute_command(*args, **kwargs)
 
 
 class _SentinelProtocol(NoDelay, LoadsScripts, FastReplies, FastCommands,
