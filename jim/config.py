@@ -28,6 +28,8 @@ class Limits:
     group_size = attr.ib(default=500)  # members of one group
     room_size = attr.ib(default=10_000)  # members of a new chat room
     user_groups = attr.ib(default=500)  # groups one user may be a member of
+    # users one user may add to groups by its own calls in an hour (a node's); 0 = no limit
+    group_invites = attr.ib(default=200)
     max_message = attr.ib(default=64 * 1024)  # bytes of one message's body and extras
     retract_window = attr.ib(default=180.0)  # seconds a sender may retract a message
     rest_rate = attr.ib(default=600)  # REST calls a minute per app (JMessage's); 0 = no limit

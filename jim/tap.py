@@ -19,6 +19,7 @@ MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's m
 #: the limits that 0 switches off
 ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate",
             "http_min_body_rate", "descriptor_reserve")
+ZERO_OFF += ("group_invites",)
 ZERO_OFF += ("login_failures_user", "login_failures_address", "report_days")
 
 _LIMIT_OPTIONS = [
@@ -41,6 +42,9 @@ _LIMIT_OPTIONS = [
     ("group-size", "group_size", int, "Most members of one group."),
     ("room-size", "room_size", int, "Most members of a new chat room (JMessage's 10000)."),
     ("user-groups", "user_groups", int, "Most groups one user may be a member of."),
+    ("group-invites", "group_invites", int, "Users one user may add to groups by its own calls"
+     " (a group it creates with members, members it adds) in an hour, counted per node; the app"
+     " server's REST calls are not counted; 0 = no limit."),
     ("max-message", "max_message", int, "Largest message body and extras (bytes), every front end."),
     ("retract-window", "retract_window", float, "Seconds a sender may retract a message."),
     ("rest-rate", "rest_rate", int, "REST API calls a minute per app (JMessage's 600); 0 = no limit."),

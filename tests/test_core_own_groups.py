@@ -4,6 +4,7 @@ actor), and that another app's groups are no groups."""
 from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
+from jim.config import Limits
 from jim.model import Delivery, Event, Invalidate
 from tests.support.fakes import APP_KEY, ServiceCalls, make_core
 
@@ -185,3 +186,45 @@ class ExitAndListTests(OwnGroupsCase):
         self.assertEqual([(g.gid, names) for g, names in listed],
                          [(self.gid, ["alice", "bob", "carol"]), (other, ["bob", "dave"])])
         self.assertEqual(self.ok(self.calls.listed(APP_KEY, "erin")), [])
+
+
+class InviteLimitTests(ServiceCalls, SynchronousTestCase):
+    """The users one user adds to groups are counted (--group-invites an hour): it cannot fill
+    another's quota of groups by adding it to group after group."""
+
+    def setUp(self):
+        self.fx = make_core(users=NAMES, limits=Limits(group_invites=3, user_groups=50))
+        self.calls = self.fx.core.own_groups
+
+    def groups_of(self, username):
+        return [g.gid for g in self.ok(self.fx.core.groups.user_groups(APP_KEY, username))]
+
+    def test_adding_others_past_the_hours_worth_is_refused_and_changes_nothing(self):
+        gid = self.ok(self.calls.create(APP_KEY, "alice", "a", "", ["bob", "carol", "bob"])).gid
+        self.ok(self.calls.add(APP_KEY, "alice", gid, ["dave"]))
+        error = self.refused(self.calls.add(APP_KEY, "alice", gid, ["erin"]),
+                             errors.RATE_LIMITED)
+        self.assertIn("alice may add 3 an hour (0 now, 1 asked)", error.detail)
+        self.refused(self.calls.create(APP_KEY, "alice", "b", "", ["bob"]), errors.RATE_LIMITED)
+        self.assertEqual(self.groups_of("erin"), [])
+        self.assertEqual(len(self.groups_of("bob")), 1)
+        # a group of one's own alone adds nobody; another user has a count of its own
+        self.ok(self.calls.create(APP_KEY, "alice", "mine"))
+        self.ok(self.calls.add(APP_KEY, "bob", gid, ["erin"]))
+        # one comes back every twenty minutes; more than that are refused whole
+        self.fx.clock.advance(1200)
+        self.refused(self.calls.create(APP_KEY, "alice", "c", "", ["bob", "carol"]),
+                     errors.RATE_LIMITED)
+        self.ok(self.calls.create(APP_KEY, "alice", "c", "", ["bob"]))
+
+    def test_the_app_servers_calls_are_not_counted(self):
+        gid = self.ok(self.calls.create(APP_KEY, "alice", "a", "", ["bob", "carol", "dave"])).gid
+        for n in range(3):
+            self.ok(self.fx.core.groups.create(APP_KEY, "alice", f"g{n}", ["bob", "carol"]))
+        self.ok(self.fx.core.groups.add_members(APP_KEY, gid, ["erin"]))
+        self.refused(self.calls.create(APP_KEY, "alice", "b", "", ["bob"]), errors.RATE_LIMITED)
+
+    def test_no_limit_when_it_is_0(self):
+        fx = make_core(users=NAMES, limits=Limits(group_invites=0))
+        for n in range(10):
+            self.ok(fx.core.own_groups.create(APP_KEY, "alice", f"g{n}", "", ["bob", "carol"]))

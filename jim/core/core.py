@@ -21,6 +21,7 @@ from jim.core.media import Media
 from jim.core.messages import Messages
 from jim.core.own_groups import OwnGroups
 from jim.core.policy import Policy
+from jim.core.rate_buckets import RateLimits
 from jim.core.rates import SHARE_SECONDS, ChatRates
 from jim.core.relations import Relations
 from jim.core.reports import Reports
@@ -65,7 +66,8 @@ class Core:
         self.relations = relations
         self.groups = groups
         #: a signed-in user's own group calls, with who may make each (jim's cmd 111)
-        self.own_groups = OwnGroups(groups)
+        self.own_groups = OwnGroups(groups, RateLimits(limits.group_invites, clock,
+                                                       window=3600.0))
         self.messages = messages
         self.media = media
         self.inbox = inbox

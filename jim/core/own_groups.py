@@ -8,11 +8,18 @@ may make each one.
   (an admin removes neither the owner nor another admin);
 - a member leaves (an owner hands the group over, as L{Groups.leave} does).
 
+The users one user adds to groups (those it creates a group with, those it adds) are counted
+against C{--group-invites} an hour (L{invites}): without it, one user could fill another's
+quota of groups (C{--user-groups}) by adding it to group after group and leaving them. What
+the app server does over REST is not counted.
+
 Each call checks that, then makes the change with the same L{Groups} method the REST API uses,
 naming the user as the change's actor: the same checks, limits, quotas, events (with the user
 as their ``from_username``), caches and cluster behaviour. A refusal changes nothing. Every
 call is inside the caller's app: a gid of another app's group is no group.
 """
+import math
+
 import attr
 
 from jim import errors, model
@@ -23,14 +30,32 @@ _MANAGERS = (model.OWNER, model.ADMIN)
 
 @attr.s(frozen=True, slots=True)
 class OwnGroups:
-    """The calls, over the L{jim.core.groups.Groups} service."""
+    """The calls, over the L{jim.core.groups.Groups} service.
+
+    @ivar invites: the L{jim.core.rate_buckets.RateLimits} of the users each user adds (an
+        hour's window), or None for no limit.
+    """
 
     groups = attr.ib()
+    invites = attr.ib(default=None)
 
     async def create(self, app, username, name, desc="", members=()):
         """A new private group owned by C{username}, with C{members} besides."""
+        self._invite(app, username, [n for n in members if n != username])
         return await self.groups.create(app, username, name, list(members),
                                         desc="" if desc is None else desc, actor=username)
+
+    def _invite(self, app, username, others):
+        """Count the users C{username} adds to a group: refused, with nothing counted, past
+        its hour's worth."""
+        count = len(set(others))
+        if self.invites is None or not count:
+            return
+        allowed, left, wait = self.invites.take((app, username), count=count)
+        if not allowed:
+            raise JimError(errors.RATE_LIMITED, f"too many users added to groups: {username}"
+                           f" may add {self.invites.per_window} an hour ({left} now, {count}"
+                           f" asked); try again in {math.ceil(wait / 60)} minutes")
 
     async def info(self, app, username, gid):
         """C{(group, [Member])} of a group C{username} is a member of."""
@@ -50,6 +75,7 @@ class OwnGroups:
     async def add(self, app, username, gid, usernames):
         """Add users to a group C{username} is a member of."""
         await self._as_member(app, username, gid, "add members to it")
+        self._invite(app, username, usernames)
         await self.groups.add_members(app, gid, list(usernames), actor=username)
 
     async def remove(self, app, username, gid, usernames):

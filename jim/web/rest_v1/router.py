@@ -8,7 +8,6 @@ after the quirks JMessage's clients bring are undone (reference section 1.3): ``
 slash, and a trailing slash is ignored. An unknown path is a 404, a known path with another
 method a 405 with ``Allow``; both in JMessage's error envelope.
 """
-import collections
 import math
 import re
 import time
@@ -19,6 +18,7 @@ import orjson
 from twisted.logger import Logger
 
 from jim import errors
+from jim.core.rate_buckets import RateLimits
 from jim.errors import JimError
 from jim.web.errors import jmessage_error
 from jim.wire.http_errors import error_body
@@ -108,57 +108,6 @@ class Call:
 
     def query(self, name):
         return query_arg(self.request, name)
-
-
-class RateLimits:
-    """A token bucket per app (or per app user, for the Web SDK's calls): C{per_minute} calls
-    (the server's; an app may have its own), refilled continuously; 0 is no limit.
-
-    A bucket full again is as good as none: the buckets are kept in the order they were last
-    used, and those at the front that have refilled are dropped as calls come; past
-    C{max_buckets} the oldest is dropped too (it may only have been refilled sooner)."""
-
-    def __init__(self, per_minute, clock, max_buckets=100_000):
-        self.per_minute = per_minute
-        self.clock = clock
-        self.max_buckets = max_buckets
-        #: (who, calls a minute) -> (tokens, when), the least recently used first
-        self._buckets = collections.OrderedDict()
-
-    def __len__(self):
-        return len(self._buckets)
-
-    def take(self, who, per_minute=None):
-        """(allowed, calls remaining, seconds until the bucket is full again, or until one
-        more call is allowed when it is empty), at C{per_minute} (None: the server's).
-        C{who}: an app's key, or C{(app key, username)}."""
-        if per_minute is None:
-            per_minute = self.per_minute
-        if not per_minute:
-            return True, None, 0.0
-        now = self.clock.seconds()
-        rate = per_minute / 60.0
-        # a bucket per rate: an app given another rate starts with a full bucket of it
-        key = (who, per_minute)
-        buckets = self._buckets
-        tokens, when = buckets.pop(key, (float(per_minute), now))
-        tokens = min(float(per_minute), tokens + (now - when) * rate)
-        self._trim(now)
-        if tokens < 1.0:
-            buckets[key] = (tokens, now)
-            return False, 0, (1.0 - tokens) / rate
-        buckets[key] = (tokens - 1.0, now)
-        return True, int(tokens - 1.0), (per_minute - tokens + 1.0) / rate
-
-    def _trim(self, now):
-        buckets = self._buckets
-        while len(buckets) >= self.max_buckets:
-            buckets.popitem(last=False)
-        while buckets:
-            (who, per_minute), (tokens, when) = next(iter(buckets.items()))
-            if tokens + (now - when) * per_minute / 60.0 < per_minute:
-                break
-            del buckets[(who, per_minute)]
 
 
 class Router(AsyncResource):
@@ -287,7 +236,7 @@ class Router(AsyncResource):
         """Take one call of the app's rate (C{who}: the app's key, or one of its users'):
         its own (C{per_minute}) or the server's."""
         if per_minute is None:
-            per_minute = self.limits.per_minute
+            per_minute = self.limits.per_window
         allowed, remaining, wait = self.limits.take(who, per_minute)
         if per_minute:
             request.setHeader(b"X-Rate-Limit-Limit", str(per_minute).encode())

@@ -1,10 +1,10 @@
-"""The REST API's token buckets (L{jim.web.rest_v1.router.RateLimits}) on a Clock: a bucket
-per app, or per app user for the Web SDK's calls, refilled continuously; memory kept bounded
-by dropping the buckets that refilled, and past a cap the oldest."""
+"""Token buckets by name (L{jim.core.rate_buckets.RateLimits}) on a Clock: a bucket per app,
+or per app user, refilled continuously over its window; several units taken at once, or none;
+memory kept bounded by dropping the buckets that refilled, and past a cap the oldest."""
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from jim.web.rest_v1.router import RateLimits
+from jim.core.rate_buckets import RateLimits
 
 
 class RateLimitsTests(SynchronousTestCase):
@@ -47,3 +47,13 @@ class RateLimitsTests(SynchronousTestCase):
         limits = RateLimits(0, self.clock)
         self.assertEqual(limits.take("app"), (True, None, 0.0))
         self.assertEqual(len(limits), 0)
+
+    def test_units_are_taken_all_or_none_over_a_window_of_its_own(self):
+        limits = RateLimits(6, self.clock, window=3600.0)  # six an hour
+        self.assertEqual(limits.take("alice", count=4), (True, 2, 2400.0))
+        self.assertEqual(limits.take("alice", count=3), (False, 2, 600.0))
+        self.assertEqual(limits.take("alice", count=2)[:2], (True, 0))
+        self.clock.advance(600.0)  # one back every ten minutes
+        self.assertEqual(limits.take("alice", count=2)[:2], (False, 1))
+        self.assertEqual(limits.take("alice")[:2], (True, 0))
+        self.assertEqual(limits.take("alice", count=7)[0], False)  # never, but says so
