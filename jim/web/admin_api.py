@@ -13,7 +13,7 @@ types in (docs/admin-console.md). Its scripts are under C{/static/admin/}.
 import os
 
 from jim import errors
-from jim.web.resource import check_admin_secret
+from jim.web.resource import check_admin_secret, set_page_headers
 from jim.web.rest_v1 import params, shapes
 from jim.web.rest_v1.router import Router, normalise, route
 
@@ -25,10 +25,6 @@ _NAMED = {errors.NO_SUCH_APP: (899009, 404)}
 CONSOLE_PAGE = os.path.join(os.path.dirname(__file__), "static", "admin", "index.html")
 #: the console's page may not be framed by another site's (clickjacking); its meta tag holds
 #: the rest of its policy
-_CONSOLE_HEADERS = ((b"Content-Security-Policy", b"frame-ancestors 'none'"),
-                    (b"X-Frame-Options", b"DENY"), (b"Referrer-Policy", b"no-referrer"))
-
-
 def _app(app, secret=None):
     out = {"appKey": app.key, "name": app.name, "created": shapes.clock_time(app.created),
            "friend_mode": app.friend_mode, "word_filter": app.word_filter,
@@ -98,8 +94,7 @@ class AdminRouter(Router):
     async def respond(self, request):
         if (request.method in (b"GET", b"HEAD")
                 and normalise(request.path.decode("latin-1")) == "/admin"):
-            for name, value in _CONSOLE_HEADERS:
-                request.setHeader(name, value)
+            set_page_headers(request)
             return 200, self._console, b"text/html; charset=utf-8"
         return await super().respond(request)
 

@@ -18,6 +18,18 @@ from jim.errors import JimError
 from jim.web.errors import jmessage_error
 from jim.wire.http_errors import error_body
 
+#: what every page jim serves is sent with (the web chat's and the JS SDK's files, the admin
+#: console): no other site may frame it (clickjacking), its type is the one sent, and no other
+#: site is told where it was
+PAGE_HEADERS = ((b"Content-Security-Policy", b"frame-ancestors 'none'"),
+                (b"X-Frame-Options", b"DENY"), (b"X-Content-Type-Options", b"nosniff"),
+                (b"Referrer-Policy", b"no-referrer"))
+
+
+def set_page_headers(request):
+    for name, value in PAGE_HEADERS:
+        request.setHeader(name, value)
+
 JSON = b"application/json; charset=utf-8"
 #: the challenge of every 401 (the app's Basic credentials)
 BASIC_CHALLENGE = b'Basic realm="jim"'

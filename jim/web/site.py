@@ -25,6 +25,7 @@ from jim.web.sdk import BEARER_CHALLENGE, Sdk, SdkMedia, upload_limit
 from jim.web.request_deadline import time_left
 from jim.web.resource import (
     BASIC_CHALLENGE, JSON, AsyncResource, NotFound, basic_credentials, check_admin_secret,
+    set_page_headers,
 )
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
@@ -85,16 +86,10 @@ class Metrics(AsyncResource):
         return 200, text, b"text/plain; version=0.0.4; charset=utf-8"
 
 
-#: what every page and script of the web chat and the admin console is sent with: no other
-#: site may frame them (a page's own CSP cannot say so), and no type is guessed
-STATIC_HEADERS = ((b"Content-Security-Policy", b"frame-ancestors 'none'"),
-                  (b"X-Frame-Options", b"DENY"), (b"X-Content-Type-Options", b"nosniff"))
-
-
 class Static(static.File):
     """The web chat page's files. Its scripts are ES modules, which a browser runs only when
     they come with a JavaScript type: the page's types are fixed here, not left to the host's
-    C{mime.types}. Each is sent with L{STATIC_HEADERS}."""
+    C{mime.types}. Each is sent with L{jim.web.resource.PAGE_HEADERS}."""
 
     childNotFound = NotFound()
     contentTypes = {
@@ -105,8 +100,7 @@ class Static(static.File):
     }
 
     def render(self, request):
-        for name, value in STATIC_HEADERS:
-            request.setHeader(name, value)
+        set_page_headers(request)
         return super().render(request)
 
 

@@ -32,6 +32,7 @@ class AdminConsolePageTests(TestCase, Checks):
             self.assertEqual(response.header("cache-control"), "no-store")
             self.assertEqual(response.header("x-frame-options"), "DENY")
             self.assertIn("frame-ancestors 'none'", response.header("content-security-policy"))
+            self.assertEqual(response.header("x-content-type-options"), "nosniff")
         self.assertIn(b'<script type="module" src="/static/admin/main.js">', html)
         # the same page, and the chat page, as files: no other site may frame them either
         for path in ("/static/admin/index.html", "/", "/static/admin/main.js"):
@@ -40,6 +41,7 @@ class AdminConsolePageTests(TestCase, Checks):
             self.assertEqual(response.header("x-frame-options"), "DENY", path)
             self.assertIn("frame-ancestors 'none'", response.header("content-security-policy"))
             self.assertEqual(response.header("x-content-type-options"), "nosniff")
+            self.assertEqual(response.header("referrer-policy"), "no-referrer")
         head = await admin.call("HEAD", "/admin", auth=False)
         self.assertEqual(head.status, 200)
         # only GET and HEAD: the page is not a route of the API
