@@ -49,6 +49,7 @@ class Limits:
     report_days = attr.ib(default=60.0)
     max_reply = attr.ib(default=1024 * 1024)  # bytes of one cmd 20 reply (one message at least)
     media_max_bytes = attr.ib(default=8 * 1024 * 1024)  # bytes of one uploaded file
+    media_quota = attr.ib(default=1024**3)  # bytes of files one app keeps (each once); 0 = none
     sensitive_words = attr.ib(default=100)  # sensitive words one app may have (JMessage's 100)
     # failed password logins (a node's count): N in the window slow the next, 2N lock them out
     login_failures_user = attr.ib(default=5)  # per account; 0 = not counted

@@ -89,6 +89,7 @@ ALREADY_RETRACTED = "already_retracted"
 
 # -- media ------------------------------------------------------------------------------------
 NO_SUCH_MEDIA = "no_such_media"  # no upload of this app has that media id
+MEDIA_QUOTA = "media_quota"  # an upload would take the app's kept files past its quota
 
 # -- chat rooms -----------------------------------------------------------------------------
 NO_SUCH_ROOM = "no_such_room"

@@ -20,7 +20,7 @@ MAX_HASH_THREADS = 64  # each hashing thread may hold one scrypt computation's m
 ZERO_OFF = ("rate", "user_rate", "address_rate", "app_rate", "rest_rate",
             "http_min_body_rate", "descriptor_reserve")
 ZERO_OFF += ("group_invites",)
-ZERO_OFF += ("login_failures_user", "login_failures_address", "report_days")
+ZERO_OFF += ("login_failures_user", "login_failures_address", "report_days", "media_quota")
 
 _LIMIT_OPTIONS = [
     # option, Limits field, type, help
@@ -66,6 +66,8 @@ _LIMIT_OPTIONS = [
     ("max-reply-bytes", "max_reply", int, "Largest history or offline-messages reply (bytes of"
      " its JSON; one message at least): the rest is fetched by paging."),
     ("media-max-bytes", "media_max_bytes", int, "Largest uploaded file (bytes)."),
+    ("media-quota", "media_quota", int, "Bytes of uploaded files one app may keep (the same"
+     " bytes counted once); an upload past it is refused; 0 = no limit."),
     ("sensitive-words", "sensitive_words", int, "Most sensitive words one app may have"
      " (JMessage's 100)."),
     ("login-failures-per-user", "login_failures_user", int, "Failed password logins of one"

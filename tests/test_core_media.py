@@ -7,7 +7,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
 from jim import errors, model
-from jim.core.media import LINK_SECONDS, Media
+from jim.core.media import LINK_SECONDS, SWEEP_GRACE, Media
 from jim.errors import JimError
 from jim.store.media_files import MediaFiles
 from jim.store.memory import MemoryStore
@@ -26,13 +26,14 @@ def writing(*chunks, upload=model.Upload("a.png", "png", 3, 2)):
     return ingest
 
 
-class MediaTests(TestCase):
+class MediaCase(TestCase):
     def setUp(self):
         self.clock = Clock()
         self.clock.advance(1_700_000_000)
         self.folder = self.mktemp()
         files = MediaFiles(self.folder, self.clock)
         files.start()
+        self.files = files
         self.store = MemoryStore()
         self.media = Media(self.store.media, files, self.clock, KEY, max_bytes=100)
 
@@ -42,6 +43,8 @@ class MediaTests(TestCase):
         self.assertEqual(caught.exception.code, code)
         return caught.exception
 
+
+class MediaTests(MediaCase):
     def test_an_upload_is_kept_with_its_id(self):
         kept = self.successResultOf(defer.ensureDeferred(
             self.media.upload("app", "image", writing(b"ab", b"c"))))
@@ -127,3 +130,141 @@ class MediaTests(TestCase):
         await self.store.forget_app("other")
         self.media.on_bus(model.Invalidate(model.APPS_AREA, model.EVERY_APP, ""))  # bus was away
         await self.refused(self.media.get("other", theirs.media_id), errors.NO_SUCH_MEDIA)
+
+
+class QuotaTests(MediaCase):
+    """The app's quota: an upload past it is refused, and nothing of it kept."""
+
+    def setUp(self):
+        super().setUp()
+        self.media = Media(self.store.media, self.files, self.clock, KEY, max_bytes=100,
+                           quota=10)
+
+    async def test_an_upload_past_the_quota_keeps_nothing(self):
+        first = await self.media.upload("app", "file", writing(b"a" * 6))
+        error = await self.refused(self.media.upload("app", "file", writing(b"b" * 5)),
+                                   errors.MEDIA_QUOTA)
+        self.assertEqual(error.detail, "the app's uploads would pass its quota of 10 bytes:"
+                         " 6 bytes are kept, this file has 5")
+        self.assertEqual((kept_files(self.folder), temporary_files(self.folder)),
+                         ([first.content_hash], []))
+        self.assertEqual(await self.media.usage("app"), 6)
+
+    async def test_the_same_bytes_count_once(self):
+        first = await self.media.upload("app", "file", writing(b"a" * 6))
+        self.assertEqual(await self.media.upload("app", "file", writing(b"a" * 6)), first)
+        image = await self.media.upload("app", "image", writing(b"a" * 6))  # another id
+        self.assertNotEqual(image.media_id, first.media_id)
+        await self.media.upload("app", "file", writing(b"c" * 4))  # up to the quota exactly
+        self.assertEqual(await self.media.usage("app"), 10)
+        await self.refused(self.media.upload("app", "file", writing(b"d")), errors.MEDIA_QUOTA)
+        await self.media.upload("other", "file", writing(b"d" * 10))  # each app has its own
+        self.assertEqual(len(kept_files(self.folder)), 3)
+
+    async def test_a_deleted_apps_uploads_count_no_more(self):
+        await self.media.upload("app", "file", writing(b"a" * 10))
+        await self.refused(self.media.upload("app", "file", writing(b"b")), errors.MEDIA_QUOTA)
+        await self.store.forget_app("app")
+        self.assertEqual(await self.media.usage("app"), 0)
+        await self.media.upload("app", "file", writing(b"b"))
+
+
+class SweepTests(MediaCase):
+    """The files no record names any more go, those any app's record names stay."""
+
+    async def kept(self, app, content):
+        return (await self.media.upload(app, "file", writing(content))).content_hash
+
+    def age(self, seconds, *content_hashes):
+        """Make these files last modified C{seconds} ago."""
+        when = self.clock.seconds() - seconds
+        for content_hash in content_hashes or kept_files(self.folder):
+            os.utime(self.files.path_of(content_hash), (when, when))
+
+    async def test_a_deleted_apps_own_files_go(self):
+        mine = await self.kept("app", b"only mine")
+        shared = await self.kept("app", b"shared")
+        await self.kept("other", b"shared")
+        theirs = await self.kept("other", b"only theirs")
+        self.age(SWEEP_GRACE + 1)
+        self.assertEqual(await self.media.sweep(), 0, "every file is some upload's")
+        await self.store.forget_app("app")
+        self.assertEqual(await self.media.sweep(), 1)
+        self.assertEqual(kept_files(self.folder), sorted([shared, theirs]))
+        self.assertFalse(os.path.exists(self.files.path_of(mine)))
+        self.assertEqual(temporary_files(self.folder), [])
+        await self.store.forget_app("other")
+        self.assertEqual(await self.media.sweep(), 2)
+        self.assertEqual(kept_files(self.folder), [])
+
+    async def test_young_files_wait_for_a_later_sweep(self):
+        mine = await self.kept("app", b"young")
+        self.age(SWEEP_GRACE - 1)
+        await self.store.forget_app("app")
+        self.assertEqual(await self.media.sweep(), 0)
+        self.assertEqual(kept_files(self.folder), [mine])
+        self.clock.advance(2)
+        self.assertEqual(await self.media.sweep(), 1)
+        self.assertEqual(kept_files(self.folder), [])
+
+    async def test_an_upload_of_the_same_bytes_during_a_sweep_keeps_them(self):
+        """A sweep that asked the store before another app's upload of the same bytes was
+        recorded does not remove the file that upload kept (touched) meanwhile."""
+        content_hash = await self.kept("app", b"popular")
+        self.age(SWEEP_GRACE + 1)
+        await self.store.forget_app("app")
+        asked = self.store.media.named_hashes
+        uploaded = []
+
+        async def stale_answer(content_hashes):
+            answer = await asked(content_hashes)  # nothing names it now
+            uploaded.append(await self.media.upload("other", "file", writing(b"popular")))
+            return answer
+
+        self.store.media.named_hashes = stale_answer
+        self.assertEqual(await self.media.sweep(), 0)
+        self.assertEqual(kept_files(self.folder), [content_hash])
+        self.assertEqual(uploaded[0].content_hash, content_hash)
+        self.assertEqual(temporary_files(self.folder), [])
+
+    async def test_a_deletion_sweeps_now_and_once_its_grace_is_over(self):
+        old = await self.kept("app", b"old")
+        self.age(SWEEP_GRACE + 1)
+        young = await self.kept("app", b"young")
+        self.age(10, young)
+        await self.store.forget_app("app")
+        await self.media.app_deleted("app", [])
+        self.assertEqual(kept_files(self.folder), [young])
+        self.clock.advance(SWEEP_GRACE)
+        self.assertEqual(kept_files(self.folder), [young])
+        self.clock.advance(1)
+        self.assertEqual(kept_files(self.folder), [])
+        self.assertFalse(os.path.exists(self.files.path_of(old)))
+
+    async def test_sweeps_asked_for_meanwhile_make_one_more(self):
+        started = []
+        sweep = self.media.sweep
+
+        async def counted():
+            started.append(len(started))
+            await pause
+            return await sweep()
+
+        pause = defer.Deferred()
+        self.media.sweep = counted
+        first = self.media.sweep_soon()
+        second, third = self.media.sweep_soon(), self.media.sweep_soon()
+        self.assertEqual(started, [0])
+        pause.callback(None)
+        await first
+        await defer.gatherResults([second, third])
+        self.assertEqual(started, [0, 1])
+
+    async def test_a_stopped_service_drops_the_later_sweep(self):
+        young = await self.kept("app", b"young")
+        await self.store.forget_app("app")
+        await self.media.app_deleted("app", [])
+        self.media.stop()
+        self.clock.advance(SWEEP_GRACE + 1)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertEqual(kept_files(self.folder), [young])

@@ -104,3 +104,60 @@ class MediaFilesTests(SynchronousTestCase):
             os.utime(path, (when, when))
         MediaFiles(self.root, self.clock).start()
         self.assertEqual(self.temporary(), ["upload-young"])
+
+    def age(self, content_hash, when):
+        os.utime(self.files.path_of(content_hash), (when, when))
+
+    def test_a_sealed_upload_is_not_kept_until_it_is(self):
+        with self.files.spool(100) as spool:
+            spool.write(b"sealed")
+            sealed = spool.seal()
+            self.assertEqual(sealed, (hashlib.sha256(b"sealed").hexdigest(),
+                                      zlib.crc32(b"sealed"), 6))
+            self.assertEqual(spool.seal(), sealed)
+            self.assertEqual((self.kept(), len(self.temporary())), ([], 1))
+        self.assertEqual((self.kept(), self.temporary()), ([], []), "discarded, never kept")
+        with self.files.spool(100) as spool:
+            spool.write(b"sealed")
+            spool.seal()
+            self.assertEqual(spool.keep(), sealed)
+        self.assertEqual((self.kept(), self.temporary()), ([sealed[0]], []))
+
+    def test_keeping_the_same_bytes_again_touches_them(self):
+        content_hash, _, _ = self.upload(b"again")
+        self.age(content_hash, 1000)
+        self.upload(b"again")
+        self.assertGreater(os.stat(self.files.path_of(content_hash)).st_mtime, 1000)
+        self.assertEqual(self.temporary(), [])
+
+    def test_old_files_are_the_kept_files_modified_before(self):
+        old, _, _ = self.upload(b"old")
+        young, _, _ = self.upload(b"young")
+        self.age(old, 5000)
+        self.age(young, 6000)
+        # what this class did not keep is never listed
+        stray = os.path.join(os.path.dirname(self.files.path_of(old)), "notes.txt")
+        open(stray, "wb").close()
+        os.utime(stray, (1, 1))
+        misplaced = os.path.join(self.root, "00", "00", young)
+        os.makedirs(os.path.dirname(misplaced))
+        open(misplaced, "wb").close()
+        os.utime(misplaced, (1, 1))
+        open(os.path.join(self.root, "tmp", "upload-x"), "wb").close()
+        self.assertEqual(list(self.files.old_files(5000)), [])
+        self.assertEqual(list(self.files.old_files(5001)), [old])
+        self.assertEqual(sorted(self.files.old_files(6001)), sorted([old, young]))
+
+    def test_a_file_goes_unless_it_was_kept_again_since(self):
+        gone, _, _ = self.upload(b"gone")
+        touched, _, _ = self.upload(b"touched")
+        self.age(gone, 5000)
+        self.age(touched, 7000)  # kept again after the sweep's cutoff
+        missing = hashlib.sha256(b"never kept").hexdigest()
+        self.assertEqual(self.files.remove_old([gone, touched, missing], 6000), 1)
+        self.assertEqual(self.kept(), [touched])
+        self.assertEqual(self.temporary(), [])
+        with open(self.files.path_of(touched), "rb") as f:
+            self.assertEqual(f.read(), b"touched")
+        self.assertEqual(self.upload(b"gone")[0], gone, "the same bytes can come back")
+        self.assertEqual(sorted(self.kept()), sorted([gone, touched]))

@@ -29,7 +29,7 @@ TABLES = {
     "cursors", "private_conversations", "conversation_retracted", "conversation_index_lows",
     "events", "event_audience", "sensitive_words", "rooms", "room_members", "room_id_marks",
     "callbacks", "report_index", "report_user_index", "report_hours", "report_names",
-    "report_state", "nonces", "silences",
+    "report_state", "nonces", "silences", "media_usage",
 }
 
 

@@ -70,6 +70,13 @@ class OptionsTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError):
             parse("--report-days", "-1")
 
+    def test_media_quota(self):
+        self.assertEqual(parse().limits.media_quota, 1024**3)
+        self.assertEqual(parse("--media-quota", "0").limits.media_quota, 0)  # no limit
+        self.assertEqual(parse("--media-quota", "5000").limits.media_quota, 5000)
+        with self.assertRaises(usage.UsageError):
+            parse("--media-quota", "-1")
+
     def test_single_device(self):
         self.assertFalse(parse().single_device)
         self.assertTrue(parse("--single-device").single_device)

@@ -125,6 +125,8 @@ class Core:
             self.callbacks.stop()
         if self.web_sdk is not None:
             self.web_sdk.stop()
+        if self.media is not None:
+            self.media.stop()
         if self.reports is not None:
             return self.reports.stop()  # fires once the active users noted are handed over
         return defer.succeed(None)
@@ -224,7 +226,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     if media_files is not None:
         options = {} if run_media is None else {"run": run_media}
         media = Media(store.media, media_files, clock, media_key, limits.media_max_bytes,
-                      **options)
+                      quota=limits.media_quota, **options)
         bus.subscribe(media.on_bus, (Invalidate,))
     inbox = Inbox(store.inbox, users, groups, clock, limits, store.events,
                   shared=bus.shared)
@@ -252,4 +254,6 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     users.on_delete.append(silences.user_deleted)  # after the leaves, which keep silences
     core.cross_rooms = messages.cross_rooms = CrossRooms(cross, core.cross_groups, rooms)
     core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted]
+    if media is not None:  # the files only the deleted app's uploads used go
+        core.apps.on_delete.append(media.app_deleted)
     return core

@@ -7,14 +7,21 @@ a client chose ever reaches a path.
 An upload is written to a temporary file in ``tmp/`` (the same file system: a rename is
 atomic there), hashed as it is written, then made durable (``fsync``) and renamed to its
 name: a file under its name is always whole. The same bytes uploaded twice are kept once:
-the second rename finds the first in place, and its temporary file is dropped. Several nodes
-may share the directory (a shared volume): they write the same bytes under the same name.
+the second finds the first in place, touches it (its modification time says when its bytes
+were last kept) and drops its temporary file. Several nodes may share the directory (a shared
+volume): they write the same bytes under the same name.
+
+A sweep removes the files no record names any more (L{jim.core.media}): only files older
+than its cutoff, and each one is first renamed into ``tmp/`` and looked at again there, so
+that a file an upload touched meanwhile is put back rather than removed (docs/storage.md,
+"Media").
 
 Everything here blocks; it runs on a worker thread, never on the reactor's.
 """
 import hashlib
 import os
 import re
+import secrets
 import tempfile
 import zlib
 
@@ -31,6 +38,8 @@ HEAD_BYTES = 64
 STALE_SECONDS = 24 * 3600
 _TEMPORARY = "tmp"
 _HASH = re.compile(r"[0-9a-f]{64}")
+#: the name of a folder of the fan-out (two hex digits)
+_FAN_OUT = re.compile(r"[0-9a-f]{2}")
 
 
 @implementer(IMediaFiles)
@@ -73,6 +82,37 @@ class MediaFiles:
             raise ValueError(f"not a hex SHA-256: {content_hash!r}")
         return os.path.join(self.root, content_hash[:2], content_hash[2:4], content_hash)
 
+    def old_files(self, before):
+        for first in _folders(self.root, _FAN_OUT):
+            for second in _folders(first.path, _FAN_OUT):
+                prefix = first.name + second.name
+                for entry in _entries(second.path):
+                    if not (_HASH.fullmatch(entry.name) and entry.name.startswith(prefix)):
+                        continue  # not a file this class kept
+                    try:
+                        if entry.is_file() and entry.stat().st_mtime < before:
+                            yield entry.name
+                    except FileNotFoundError:
+                        pass  # another node's sweep removed it
+
+    def remove_old(self, content_hashes, before):
+        removed = 0
+        for content_hash in content_hashes:
+            path = self.path_of(content_hash)
+            # out of the way first: an upload that keeps these bytes from now on finds no file
+            # and puts its own; one that touched it before is seen here, and it goes back
+            aside = os.path.join(self._temporary, f"swept-{content_hash}-{secrets.token_hex(8)}")
+            try:
+                os.rename(path, aside)
+            except FileNotFoundError:
+                continue
+            if os.stat(aside).st_mtime >= before:
+                os.replace(aside, path)
+                continue
+            os.unlink(aside)
+            removed += 1
+        return removed
+
 
 @implementer(ISpool)
 class Spool:
@@ -88,6 +128,7 @@ class Spool:
         self._crc32 = 0
         self.size = 0
         self.head = b""
+        self._sealed = None
         self._kept = None
 
     def write(self, data):
@@ -105,23 +146,30 @@ class Spool:
         """Make what was written readable at L{path} (by another file object)."""
         self._file.flush()
 
+    def seal(self):
+        if self._sealed is None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._sealed = (self._sha256.hexdigest(), self._crc32 & 0xFFFFFFFF, self.size)
+        return self._sealed
+
     def keep(self):
         if self._kept is not None:
             return self._kept
-        content_hash = self._sha256.hexdigest()
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        target = self._path_of(content_hash)
+        sealed = self.seal()
+        target = self._path_of(sealed[0])
         folder = os.path.dirname(target)
         os.makedirs(folder, mode=0o750, exist_ok=True)
-        if os.path.exists(target):
-            os.unlink(self.path)  # the same bytes are kept already
-        else:
+        try:
+            os.utime(target)  # the same bytes are kept already: they were kept again now
+        except (FileNotFoundError, PermissionError):  # (another user's file: ours replaces it)
             os.chmod(self.path, 0o640)
             os.replace(self.path, target)
             _sync_folder(folder)
-        self._kept = (content_hash, self._crc32 & 0xFFFFFFFF, self.size)
+        else:
+            os.unlink(self.path)
+        self._kept = sealed
         return self._kept
 
     def discard(self):
@@ -138,6 +186,20 @@ class Spool:
 
     def __exit__(self, *exc_info):
         self.discard()
+
+
+def _folders(path, name):
+    """The sub-folders of C{path} whose names match C{name} (none if it is gone)."""
+    return [entry for entry in _entries(path)
+            if name.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
+
+
+def _entries(path):
+    try:
+        with os.scandir(path) as entries:
+            return list(entries)
+    except FileNotFoundError:
+        return []
 
 
 def _sync_folder(folder):

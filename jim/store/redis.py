@@ -68,6 +68,7 @@ class RedisStore:
         self.nonces = RedisNonces(self.client, reactor)
         self.silences = RedisSilences(self.client)
         self._backfill = None
+        self._media_index = None
         self._stopping = False
 
     async def _start(self):
@@ -77,6 +78,14 @@ class RedisStore:
         self._backfill = defer.ensureDeferred(redis_report_backfill.run(self.client,
                                                                        SWEPT_MARK))
         self._backfill.addErrback(self._backfill_failed)
+        # once a Redis too: the media usage of uploads an older jim kept (in the background)
+        self._media_index = defer.ensureDeferred(self.media.index_older())
+        self._media_index.addErrback(self._media_index_failed)
+
+    def _media_index_failed(self, failure):
+        if not self._stopping:
+            self.log.failure("media: the uploads kept before the media usage could not be"
+                             " counted (the next start or sweep tries again)", failure)
 
     def _backfill_failed(self, failure):
         if not self._stopping:  # (a stop cancels it: its command then fails)
@@ -84,18 +93,22 @@ class RedisStore:
                              " (the next start tries again)", failure)
 
     def backfilled(self):
-        """A Deferred that fires once the start's report backfill is over (done, found done
-        before, or failed and logged)."""
+        """A Deferred that fires once the start's report backfill and its count of older
+        uploads are over (done, found done before, or failed and logged)."""
+        pending = [work for work in (self._backfill, self._media_index) if work is not None]
         over = defer.Deferred()
-        if self._backfill is None:
+        if not pending:
             over.callback(None)
             return over
 
         def settle(result):
-            over.callback(None)
+            pending.pop()
+            if not pending:
+                over.callback(None)
             return result
 
-        self._backfill.addBoth(settle)
+        for work in list(pending):
+            work.addBoth(settle)
         return over
 
     def start(self):
@@ -108,8 +121,9 @@ class RedisStore:
 
     async def _stop(self):
         self._stopping = True
-        if self._backfill is not None and not self._backfill.called:
-            self._backfill.cancel()
+        for pending in (self._backfill, self._media_index):
+            if pending is not None and not pending.called:
+                pending.cancel()
         settled = self.messages.settled()
         settled.addTimeout(2 * self._timeout + 1, self._reactor)
         try:

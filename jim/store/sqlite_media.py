@@ -14,8 +14,14 @@ class SqliteMedia:
     def __init__(self, engine):
         self._engine = engine
 
-    def add_media(self, media):
-        return self._engine.write(q.insert_media, media)
+    def add_media(self, media, quota=0):
+        return self._engine.write(q.insert_media, media, quota)
 
     def get_media(self, app, media_id):
         return self._engine.read(q.select_media, app, media_id)
+
+    def media_usage(self, app):
+        return self._engine.read(q.select_usage, app)
+
+    def named_hashes(self, content_hashes):
+        return self._engine.read(q.select_named, list(content_hashes))

@@ -65,6 +65,8 @@ JMESSAGE = {
     errors.NOT_SENDER: (855002, 403),
     errors.ALREADY_RETRACTED: (855004, 403),
     errors.NO_SUCH_MEDIA: (899003, 404),
+    # JMessage has no code for a storage quota: "parameter invalid", 403 as its other quotas
+    errors.MEDIA_QUOTA: (899003, 403),
     errors.NO_SUCH_WORD: (899003, 404),
     errors.NO_SUCH_ROOM: (899081, 403),
     errors.IN_ROOM: (851003, 403),

@@ -1,9 +1,11 @@
 """Media on a two-node cluster (a real redis-server, one media folder shared by both nodes):
 an upload made on one node is found, linked and downloaded on the other, with the link either
-node made; a node given a folder of its own cannot serve it (what operations.md warns of)."""
+node made; a node given a folder of its own cannot serve it (what operations.md warns of);
+the app's quota holds across the nodes."""
 import os
 from urllib.parse import urlsplit
 
+from twisted.internet import defer
 from twisted.trial.unittest import TestCase
 
 from tests.integration.test_cluster import KEY, SECRET
@@ -16,9 +18,9 @@ from tests.support.rest import Checks, Rest, build_request, send_raw
 class ClusterMediaTests(TestCase, Checks):
     timeout = 60
 
-    async def node(self, url, media_dir):
+    async def node(self, url, media_dir, **limits):
         node = await start_jim(self, store=url, app_key=KEY, master_secret=SECRET,
-                               media_dir=media_dir, limits={"rest_rate": 0})
+                               media_dir=media_dir, limits={"rest_rate": 0, **limits})
         return node, Rest(node, KEY, SECRET)
 
     async def fetch(self, link, node):
@@ -60,3 +62,22 @@ class ClusterMediaTests(TestCase, Checks):
         response = await self.fetch(link, b)
         self.assertError(response, 404, 899003)
         self.assertIn("missing", response.json()["error"]["message"])
+
+    async def test_uploads_at_once_on_two_nodes_pass_the_quota_no_further(self):
+        url, shared = empty_redis(), os.path.abspath(self.mktemp())
+        first, second = image_bytes("PNG", (30, 20)), image_bytes("PNG", (20, 30))
+        quota = max(len(first), len(second)) + 10  # room for one of them, not both
+        (a, rest_a), (b, rest_b) = [await self.node(url, shared, media_quota=quota)
+                                    for _ in range(2)]
+        responses = await defer.gatherResults([
+            defer.ensureDeferred(rest.post("/v1/resource?type=image", body=body,
+                                           content_type=content_type))
+            for rest, (body, content_type) in ((rest_a, multipart(first)),
+                                               (rest_b, multipart(second)))])
+        self.assertEqual(sorted(response.status for response in responses), [200, 403])
+        (passed,) = [r.json() for r in responses if r.status == 200]
+        (refused,) = [r for r in responses if r.status == 403]
+        self.assertError(refused, 403, 899003)
+        self.assertEqual(kept_files(shared), [passed["hash"]])
+        for node in (a, b):
+            self.assertEqual(await node.core.media.usage(KEY), passed["fsize"])

@@ -1,11 +1,13 @@
 """The contract of the media area (IMediaStore), for every store."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from twisted.internet import defer
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
-from jim import model
+from jim import errors, model
 from jim.interfaces import IMediaStore
+from jim.errors import JimError
 from jim.model import MAX_INT64, Media
 from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
@@ -83,6 +85,125 @@ class MediaContract(ContractCase):
         await self.run_property(check)
 
 
+def upload(app, name, content_hash, size):
+    """A file of C{app} with this media id, content and size."""
+    return Media(app, f"qiniu/file/j/{name}", content_hash, model.FILE, size, 0, fname=name)
+
+
+class UsageContract(ContractCase):
+    """Each app's usage: its distinct contents, each counted once; the quota; the contents
+    named by any app's records."""
+
+    async def test_each_content_counts_once(self):
+        media = self.store.media
+        self.assertEqual(await media.media_usage("a"), 0)
+        await media.add_media(upload("a", "one", "h1", 100))
+        await media.add_media(upload("a", "one", "h1", 100))  # the same upload again
+        await media.add_media(upload("a", "copy", "h1", 100))  # the same bytes, another name
+        self.assertEqual(await media.media_usage("a"), 100)
+        await media.add_media(upload("a", "two", "h2", 20))
+        self.assertEqual(await media.media_usage("a"), 120)
+        await media.add_media(upload("b", "one", "h1", 100))  # another app's count
+        self.assertEqual((await media.media_usage("a"), await media.media_usage("b")),
+                         (120, 100))
+
+    async def test_past_the_quota_nothing_is_kept(self):
+        media = self.store.media
+        await media.add_media(upload("a", "one", "h1", 60), 100)
+        error = await self.refused(media.add_media(upload("a", "two", "h2", 41), 100),
+                                   errors.MEDIA_QUOTA)
+        self.assertIn("quota of 100 bytes", error.detail)
+        self.assertIn("60 bytes are kept", error.detail)
+        self.assertIsNone(await media.get_media("a", "qiniu/file/j/two"))
+        self.assertEqual(await media.named_hashes(["h1", "h2"]), {"h1"})
+        self.assertEqual(await media.media_usage("a"), 60)
+        # what counts nothing passes however small the quota: the same upload, the same bytes
+        again = upload("a", "one", "h1", 60)
+        self.assertEqual(await media.add_media(again, 1), again)
+        copy = upload("a", "copy", "h1", 60)
+        self.assertEqual(await media.add_media(copy, 1), copy)
+        # up to the quota exactly; 0 is no quota; another app has its own
+        await media.add_media(upload("a", "two", "h2", 40), 100)
+        self.assertEqual(await media.media_usage("a"), 100)
+        await self.refused(media.add_media(upload("a", "three", "h3", 1), 100),
+                           errors.MEDIA_QUOTA)
+        await media.add_media(upload("a", "three", "h3", 1), 0)
+        await media.add_media(upload("b", "two", "h2", 100), 100)
+        self.assertEqual((await media.media_usage("a"), await media.media_usage("b")),
+                         (101, 100))
+
+    async def test_adds_made_at_once_pass_only_as_far_as_the_quota_holds(self):
+        media = self.store.media
+        outcomes = await defer.DeferredList(
+            [media.add_media(upload("a", f"f{n}", f"h{n}", 40), 100) for n in range(4)]
+            + [media.add_media(upload("a", "again", "h0", 40), 100)], consumeErrors=True)
+        passed = [ok for ok, _ in outcomes]
+        self.assertEqual(passed, [True, True, False, False, True])
+        for ok, value in outcomes:
+            if not ok:
+                self.assertEqual(value.value.code, errors.MEDIA_QUOTA)
+        self.assertEqual(await media.media_usage("a"), 80)
+        self.assertEqual(await media.named_hashes([f"h{n}" for n in range(4)]), {"h0", "h1"})
+
+    async def test_the_usage_stops_at_the_largest_integer(self):
+        media = self.store.media
+        await media.add_media(upload("a", "huge", "h1", MAX_INT64))
+        await media.add_media(upload("a", "more", "h2", 5))
+        self.assertEqual(await media.media_usage("a"), MAX_INT64)
+        await self.refused(media.add_media(upload("a", "past", "h3", 1), MAX_INT64),
+                           errors.MEDIA_QUOTA)
+
+    async def test_named_contents_are_any_apps_and_go_with_their_apps(self):
+        media = self.store.media
+        self.assertEqual(await media.named_hashes([]), set())
+        await media.add_media(upload("a", "mine", "h1", 1))
+        await media.add_media(upload("a", "ours", "h2", 2))
+        await media.add_media(upload("{b}", "ours", "h2", 2))
+        self.assertEqual(await media.named_hashes(["h1", "h2", "h3", "h1"]), {"h1", "h2"})
+        await self.store.forget_app("a")
+        self.assertEqual(await media.media_usage("a"), 0)
+        self.assertEqual(await media.named_hashes(["h1", "h2", "h3"]), {"h2"})
+        self.assertEqual(await media.media_usage("{b}"), 2)
+        await self.store.forget_app("{b}")
+        self.assertEqual(await media.named_hashes(["h1", "h2", "h3"]), set())
+        # the key given again starts from nothing
+        await media.add_media(upload("a", "mine", "h1", 7), 7)
+        self.assertEqual(await media.media_usage("a"), 7)
+        self.assertEqual(await media.named_hashes(["h1", "h2"]), {"h1"})
+
+    async def test_the_usage_follows_its_rules(self):
+        @settings(max_examples=self.property_examples, deadline=None, derandomize=True)
+        @given(st.sampled_from([0, 50, 100]),
+               st.lists(st.tuples(st.sampled_from("abcd"), st.sampled_from("xyz"),
+                                  st.integers(0, 60)), max_size=8))
+        def check(quota, adds):
+            app = self.fresh_app()
+            kept, counted, used = {}, set(), 0
+            for name, content, size in adds:
+                value = upload(app, name, f"{app}-{content}", size)
+                if name in kept:
+                    expected = kept[name]
+                elif value.content_hash in counted:
+                    expected = kept[name] = value
+                elif quota and used + size > quota:
+                    expected = None
+                else:
+                    counted.add(value.content_hash)
+                    used += size
+                    expected = kept[name] = value
+                try:
+                    got = self.blocking(self.store.media.add_media, value, quota)
+                except JimError as refusal:
+                    self.assertEqual((refusal.code, expected), (errors.MEDIA_QUOTA, None))
+                else:
+                    self.assertEqual(got, expected)
+            self.assertEqual(self.blocking(self.store.media.media_usage, app), used)
+            every = [f"{app}-{content}" for content in "xyz"]
+            self.assertEqual(self.blocking(self.store.media.named_hashes, every), counted)
+
+        await self.run_property(check)
+
+
 class MemoryMediaTests(MediaContract, OnMemory, unittest.TestCase):
     pass
 
@@ -92,4 +213,16 @@ class SqliteMediaTests(MediaContract, OnSqlite, unittest.TestCase):
 
 
 class RedisMediaTests(MediaContract, OnRedis, unittest.TestCase):
+    pass
+
+
+class MemoryUsageTests(UsageContract, OnMemory, unittest.TestCase):
+    pass
+
+
+class SqliteUsageTests(UsageContract, OnSqlite, unittest.TestCase):
+    pass
+
+
+class RedisUsageTests(UsageContract, OnRedis, unittest.TestCase):
     pass
