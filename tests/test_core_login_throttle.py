@@ -7,7 +7,8 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim.config import Limits
 from jim.core.login_throttle import (
-    LOCKED, MAX_DELAY, SLOWED, FailureCounts, LoginThrottle, address_key, delay_after, host_of,
+    LOCKED, MAX_DELAY, SLOWED, FailureCounts, KnownAddresses, LoginThrottle, Verdict,
+    address_key, delay_after, host_of,
 )
 from tests.support.fakes import APP_KEY, HeldRunner, make_core, send
 
@@ -81,9 +82,42 @@ class ThrottleTests(SynchronousTestCase):
         changes = throttle.failed("app", "x", "10.0.0.1", 0)
         changes += throttle.failed("app", "x", "10.0.0.1", 0)
         self.assertEqual(changes, [("user", "app/x", SLOWED), ("address", "10.0.0.1", SLOWED)])
-        throttle.succeeded("app", "x")
+        throttle.succeeded("app", "x", None, 0)
         self.assertEqual(throttle.verdict("app", "x", None, 0).delay, 0)
         self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 0).delay, 1.0)
+
+    def test_an_address_the_account_logged_in_from_is_held_to_its_own_failures(self):
+        throttle = LoginThrottle(2, 10, WINDOW, LOCKOUT, known_seconds=100.0)
+        throttle.succeeded("app", "x", "10.0.0.1", 0)
+        for _ in range(4):  # guesses from elsewhere lock the account...
+            throttle.failed("app", "x", "10.0.0.9", 1)
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.9", 2).refused)
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.2", 2).refused)
+        self.assertTrue(throttle.verdict("app", "x", None, 2).refused)
+        # ...but not for its user, where it logged in; nor for another account there
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 2), Verdict())
+        self.assertFalse(throttle.verdict("other", "x", "10.0.0.1", 2).refused)
+        # its user's logins there do not lift the lock for elsewhere
+        throttle.succeeded("app", "x", "10.0.0.1", 3)
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.9", 4).refused)
+        # the address's own failures still count there
+        for _ in range(10):
+            throttle.failed("app", "y", "10.0.0.1", 5)
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 5).delay, 1.0)
+        # an address is known for a while after the last success from it
+        self.assertFalse(throttle.verdict("app", "x", "10.0.0.1", 102.0).refused)
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.1", 104.0).refused)
+
+    def test_known_addresses_are_bounded_and_forgotten_in_time(self):
+        known = KnownAddresses(seconds=10.0, max_keys=3)
+        for n in range(5):
+            known.note(("app", f"u{n}", "10.0.0.1"), float(n))
+        self.assertEqual(len(known), 3)
+        self.assertFalse(known.known(("app", "u0", "10.0.0.1"), 5.0))  # the oldest dropped
+        self.assertTrue(known.known(("app", "u4", "10.0.0.1"), 5.0))
+        known.note(("app", "u9", "10.0.0.1"), 50.0)  # the others' time is over: gone
+        self.assertEqual(len(known), 1)
+        self.assertFalse(known.known(("app", "u9", "10.0.0.1"), 60.0))
 
     def test_addresses(self):
         self.assertEqual(host_of("127.0.0.2:4000"), "127.0.0.2")
@@ -174,8 +208,10 @@ class LoginTests(SynchronousTestCase):
                         login_lockout=LOCKOUT)
         self.fx = make_core(limits=limits, users=["alice"])
 
-    def login(self, password, user="alice"):
+    def login(self, password, user="alice", peer=None):
         session, client = self.fx.connect()
+        if peer is not None:
+            client.peer = peer
         send(session, 5, {"cmd": 5, "userId": user, "password": password})
         return client
 
@@ -216,14 +252,25 @@ class LoginTests(SynchronousTestCase):
         locked = self.reply(self.login("secret"))  # same address (the fake's 127.0.0.1)
         self.assertIn("too many failed logins", str(locked))
 
+    def test_a_lockout_by_guesses_from_elsewhere_spares_its_user(self):
+        self.assertEqual(self.reply(self.login("secret"))["code"], 10007)  # from 127.0.0.1
+        for _ in range(4):  # guesses from another address lock the account
+            client = self.login("wrong", peer="10.6.6.6:5000")
+            self.fx.clock.advance(MAX_DELAY)
+            self.assertEqual(self.reply(client)["code"], 10008)
+        refused = self.reply(self.login("secret", peer="10.7.7.7:5000"))
+        self.assertIn("too many failed logins", str(refused))
+        self.assertEqual(self.reply(self.login("secret"))["code"], 10007)  # where she was
+
     def test_a_token_login_is_never_throttled(self):
         token = self.reply(self.login("secret"))["token"]
         for _ in range(4):
-            client = self.login("wrong")
+            client = self.login("wrong", peer="10.6.6.6:5000")
             self.fx.clock.advance(MAX_DELAY)
             self.reply(client)
-        self.assertIn("retry in", str(self.reply(self.login("secret"))))
+        self.assertIn("retry in", str(self.reply(self.login("secret", peer="10.6.6.6:5000"))))
         session, client = self.fx.connect()
+        client.peer = "10.6.6.6:5000"
         send(session, 5, {"cmd": 5, "userId": "alice", "token": token})
         self.assertEqual(self.reply(client)["code"], 10007)
 

@@ -235,7 +235,7 @@ class Accounts:
                     self.log.warn("failed logins: {kind} {key} {change}", kind=kind, key=key,
                                   change=change)
             raise
-        throttle.succeeded(app_key, username)
+        throttle.succeeded(app_key, username, address, self.clock.seconds())
         return user
 
     async def _unknown_app_login(self, username, password, token):

@@ -20,8 +20,13 @@ limits as guesses sent one after another do (a few more, those in progress when 
 locked), while right passwords sent together (a user's devices, users behind one NAT) only
 queue, as they would for the hashing threads anyway.
 
-A success forgets the account's failures (not the address's: one account of its own would
-otherwise let an address reset its count). Each key costs a few words; the keys are kept in
+A success makes the address known to the account for L{KNOWN_SECONDS}: a login of the account
+from an address it logged in from lately is held to that address's failures only, not to the
+account's. Whoever guesses an account's password from elsewhere then slows and locks out only
+the logins from elsewhere, not its user's (L{KnownAddresses}). A success from an address not
+known yet forgets the account's failures (not the address's: one account of its own would
+otherwise let an address reset its count); one from a known address does not, so that its
+user's logins do not give back the guesses made from elsewhere. Each key costs a few words; the keys are kept in
 the order they last failed, so those whose window and lockout are over are dropped from the
 front as new failures come in, and past C{max_keys} the oldest is dropped: O(1) per attempt,
 bounded memory. A limit of 0 counts nothing.
@@ -35,6 +40,9 @@ import attr
 MAX_DELAY = 10.0
 #: the most keys one kind of count keeps by default
 MAX_KEYS = 100_000
+#: how long after its last password login from an address that address stays known to the
+#: account (L{KnownAddresses})
+KNOWN_SECONDS = 30 * 24 * 3600.0
 
 #: what L{FailureCounts.failed} reports when a key changes state (logged once a window)
 SLOWED = "slowed"
@@ -132,6 +140,36 @@ class FailureCounts:
             del keys[key]
 
 
+class KnownAddresses:
+    """The addresses each account logged in from with its password in the last C{seconds}:
+    this node's memory, at most C{max_keys} of them, kept in the order they were last used, so
+    that those whose time is over are dropped from the front."""
+
+    def __init__(self, seconds=KNOWN_SECONDS, max_keys=MAX_KEYS):
+        self.seconds = seconds
+        self.max_keys = max_keys
+        self._until = OrderedDict()  # (app, username, address) -> known until
+
+    def __len__(self):
+        return len(self._until)
+
+    def note(self, key, now):
+        self._until.pop(key, None)
+        self._until[key] = now + self.seconds
+        until = self._until
+        while len(until) > self.max_keys:
+            until.popitem(last=False)
+        while until:
+            first, when = next(iter(until.items()))
+            if when > now:
+                break
+            del until[first]
+
+    def known(self, key, now):
+        until = self._until.get(key)
+        return until is not None and now < until
+
+
 def address_key(address):
     """The address a client's failures are counted under: its IPv4 address, or the /64 network
     of its IPv6 address (one host usually has a whole /64). Anything else is kept as it is."""
@@ -158,15 +196,22 @@ def host_of(peer):
 class LoginThrottle:
     """Failed password logins per (app, username) and per client address."""
 
-    def __init__(self, per_user, per_address, window, lockout, max_keys=MAX_KEYS):
+    def __init__(self, per_user, per_address, window, lockout, max_keys=MAX_KEYS,
+                 known_seconds=KNOWN_SECONDS):
         self.users = FailureCounts(per_user, window, lockout, max_keys)
         self.addresses = FailureCounts(per_address, window, lockout, max_keys)
+        self.known = KnownAddresses(known_seconds, max_keys)
         self._checking = {}  # (app, username) or address -> its password checks in progress
 
     def verdict(self, app, username, address, now):
-        verdict = self.users.verdict((app, username), now)
-        if address is not None:
-            verdict = verdict.worst(self.addresses.verdict(address, now))
+        """What a password login of the account from C{address} may do: the worse of the
+        account's verdict and the address's, but the address's alone when the account logged
+        in from there lately."""
+        if address is None:
+            return self.users.verdict((app, username), now)
+        verdict = self.addresses.verdict(address, now)
+        if not self.known.known((app, username, address), now):
+            verdict = verdict.worst(self.users.verdict((app, username), now))
         return verdict
 
     def failed(self, app, username, address, now):
@@ -182,8 +227,15 @@ class LoginThrottle:
                 changes.append(("address", address, change))
         return changes
 
-    def succeeded(self, app, username):
-        self.users.forget((app, username))
+    def succeeded(self, app, username, address, now):
+        """A right password: the address is known to the account from now on, and the
+        account's failures are forgotten, unless the address was known already (its logins
+        were not held to them: the failures of elsewhere still count against elsewhere)."""
+        key = (app, username, address)
+        if address is None or not self.known.known(key, now):
+            self.users.forget((app, username))
+        if address is not None:
+            self.known.note(key, now)
 
     def may_check(self, app, username, address):
         """C{None} when a password check of the account from C{address} may start now, else
