@@ -161,7 +161,8 @@ class CrossGroups:
         return gid if group_app == app else model.qualified(group_app, str(gid))
 
     async def user_deleted(self, app, username):
-        """A deleted user leaves the groups of other apps it was in."""
+        """A deleted user leaves the groups of other apps it was in, and no silence of its is
+        kept there (a user made later under its name is another)."""
         home = await self.cross.accounts.app(app)
         if home is None:
             return
@@ -169,6 +170,7 @@ class CrossGroups:
         for other_key in home.cross_apps:
             for group in await self.groups.user_groups(other_key, name):
                 await self.groups.leave(other_key, group.gid, name)
+            await self.groups.silences.user_deleted(other_key, name)
 
     async def app_deleted(self, key, others):
         """The users of app C{key}, deleted, leave the groups of the apps C{others}: the
@@ -200,6 +202,8 @@ class CrossGroups:
                 return
             await groups.transfer(app, gid, new_owner)
         await groups.remove_members(app, gid, names)
+        for name in names:  # (an app made again under its key has other users)
+            await groups.silences.user_deleted(app, name)
         self.log.info("{n} user(s) of a deleted app left group {gid} of app {app}",
                       n=len(names), gid=gid, app=app)
 

@@ -65,6 +65,18 @@ class CrossRooms:
         await take_out_everywhere(key, others, self.rooms.store.room_members_with_prefix,
                                   self._remove_gone, "chat rooms", self.log)
 
+    async def user_deleted(self, app, username):
+        """A deleted user leaves the chat rooms of other apps it was in (those of the apps
+        its app allows), and no silence of its is kept there."""
+        home = await self.cross.accounts.app(app)
+        if home is None:
+            return
+        name = model.qualified(app, username)
+        for other_key in home.cross_apps:
+            for room_id in await self.rooms.store.user_rooms(other_key, name):
+                await self._remove_gone(other_key, room_id, [name])
+            await self.rooms.silences.user_deleted(other_key, name)
+
     async def _remove_gone(self, app, room_id, names):
         """Take the members C{names} (still members) out of app C{app}'s room; a room deleted
         meanwhile went with its members."""
@@ -74,6 +86,8 @@ class CrossRooms:
             names = [name for name in members if name in gone]
             if names:
                 await self.rooms.remove_members(app, room_id, names)
+            for name in names:  # (an app made again under its key has other users)
+                await self.rooms.silences.user_deleted(app, name)
         except JimError as e:
             if e.code != errors.NO_SUCH_ROOM:
                 raise

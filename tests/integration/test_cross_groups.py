@@ -391,6 +391,11 @@ class CrossGroupLifeTests(CrossGroupCase):
     async def test_a_deleted_user_leaves_the_groups_of_other_apps(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         gid = await self.cross_group(alpha, foreign=("bobby", "bella"))
+        self.assertEmpty(await alpha.put(f"/v1/groups/messages/{gid}/silence?status=true",
+                                          [f"{BETA}:bobby"]))
+        silenced = self.assertJson(await alpha.get(f"/v1/groups/{gid}/members"))
+        self.assertEqual([m["username"] for m in silenced if m.get("silenced")],
+                         [f"{BETA}:bobby"])
         alice = await self.login(jim, ALPHA, "alice")
         self.assertEmpty(await beta.delete("/v1/users/bobby"))
         event = await self.event(alice, 9)  # bobby left
@@ -399,6 +404,12 @@ class CrossGroupLifeTests(CrossGroupCase):
         listed = self.assertJson(await alpha.get(f"/v1/cross/groups/{gid}/members"))
         self.assertEqual([(m["username"], m["appkey"]) for m in listed],
                          [("alice", ALPHA), ("anna", ALPHA), ("bella", BETA)])
+        # a user made later under the name is another: it comes in unsilenced
+        await beta.register("bobby")
+        self.assertEmpty(await alpha.post(f"/v1/cross/groups/{gid}/members",
+                                          [{"appkey": BETA, "add": ["bobby"]}]))
+        members = self.assertJson(await alpha.get(f"/v1/groups/{gid}/members"))
+        self.assertEqual([m["username"] for m in members if m.get("silenced")], [])
 
 
 class CrossGroupOwnerTests(CrossGroupCase):

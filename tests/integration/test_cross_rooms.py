@@ -137,12 +137,34 @@ class CrossRoomTests(CrossCase):
         # and alpha may still take it out
         self.assertEmpty(await alpha.delete(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
 
+    async def members(self, rest, room):
+        """C{[(username, flag)]} of a room's members (flag 1: silenced)."""
+        members = self.assertJson(await rest.get(f"/v1/chatroom/{room}/members?start=0&count=10"))
+        return [(u["username"], u["flag"]) for u in members["users"]]
+
+    async def test_a_deleted_user_leaves_the_rooms_of_other_apps_and_its_silence_goes(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        room = await self.room(alpha, "alice")
+        path = f"/v1/cross/chatroom/{room}/members"
+        self.assertEmpty(await alpha.post(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
+        self.assertEmpty(await alpha.put(f"/v1/chatroom/{room}/forbidden/{BETA}%3Abobby"
+                                         "?status=1"))
+        self.assertEqual(await self.members(alpha, room), [("alice", 0), (f"{BETA}:bobby", 1)])
+        self.assertEmpty(await beta.delete("/v1/users/bobby"))
+        self.assertEqual(await self.members(alpha, room), [("alice", 0)])
+        # a user made later under the name is another: in no room, silenced nowhere
+        await beta.register("bobby")
+        self.assertEmpty(await alpha.post(path, [{"appkey": BETA, "usernames": ["bobby"]}]))
+        self.assertEqual(await self.members(alpha, room), [("alice", 0), (f"{BETA}:bobby", 0)])
+
     async def test_a_deleted_apps_users_leave_the_rooms_of_other_apps(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         room = await self.room(alpha, "alice", ["anna"])
         other = await self.room(alpha, "anna")
         self.assertEmpty(await alpha.post(f"/v1/cross/chatroom/{room}/members",
                                           [{"appkey": BETA, "usernames": ["bobby", "bella"]}]))
+        self.assertEmpty(await alpha.put(f"/v1/chatroom/{room}/forbidden/{BETA}%3Abella"
+                                         "?status=1"))
         self.assertEmpty(await alpha.post(f"/v1/cross/chatroom/{other}/members",
                                           [{"appkey": BETA, "usernames": ["bella"]}]))
         alice = await self.login(jim, ALPHA, "alice")
@@ -165,3 +187,9 @@ class CrossRoomTests(CrossCase):
         self.assertEqual(ack["code"], 10000, ack)
         self.assertEqual((await self.chat(alice))["content"], "alpha's own")
         self.assertEqual(await self.chats_so_far(bobby), [])
+        # nor is the silence of the deleted app's bella kept for the new app's
+        await again.register("bella")
+        self.assertEmpty(await alpha.post(f"/v1/cross/chatroom/{room}/members",
+                                          [{"appkey": BETA, "usernames": ["bella"]}]))
+        self.assertEqual(await self.members(alpha, room),
+                         [("alice", 0), ("anna", 0), (f"{BETA}:bella", 0)])
