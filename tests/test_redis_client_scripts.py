@@ -3,13 +3,14 @@ connection loads every script as it is made, so that after a restart none is run
 Redis has forgotten (it would go again with its source, after the scripts sent behind it);
 one Redis forgot all the same (SCRIPT FLUSH) still runs, with its source; a Redis user that may
 not load them (an ACL without SCRIPT) runs each with its source the first time, in order."""
-from twisted.internet import reactor, task
+from twisted.internet import defer, reactor, task
 from twisted.trial import unittest
+from txredisapi import ResponseError
 
 import jim.store.redis  # noqa: F401  (the store's areas make their scripts at import)
 from jim.errors import JimError
 from jim.redis.address import parse
-from jim.redis.client import SCRIPTS, RedisClient, Script
+from jim.redis.client import SCRIPTS, LoadsScripts, RedisClient, Script
 from tests.support.redis_server import RedisServer
 
 ECHO = Script("tests.echo", "return ARGV[1]")
@@ -104,3 +105,64 @@ class RefusedLoadTests(unittest.TestCase):
         second = self.client.run(PUSH_TOO, ["list"], ["2"])
         self.assertEqual((await first, await second), (2, 3))
         self.assertEqual(self.server.query("LRANGE", "list", "0", "-1"), ["0", "1", "2"])
+
+
+class RenamedScriptTests(RefusedLoadTests):
+    """A Redis whose SCRIPT command is renamed away (C{rename-command}) refuses every load
+    for good, as an ACL without it does: the same."""
+
+    def setUp(self):
+        self.server = RedisServer(extra=("--rename-command", "SCRIPT", "")).start()
+        self.addCleanup(self.server.remove)
+        self.client = RedisClient(parse(self.server.url()), reactor, timeout=2.0, poolsize=1)
+        return self.client.start().addCallback(lambda _: self.addCleanup(self.client.stop))
+
+    async def test_a_script_goes_with_its_source_the_first_time_then_by_its_sha(self):
+        self.assertEqual(await self.client.run(ECHO, [], ["hi"]), "hi")
+        self.assertEqual(await self.client.run(ECHO, [], ["again"]), "again")
+        self.assertEqual(self.calls("eval"), {"calls": 1, "failed_calls": 0})
+        self.assertEqual(self.calls("evalsha"), {"calls": 1, "failed_calls": 0})
+
+
+class _Sent:
+    """What a connection's command writer was given, answering SCRIPT LOAD with a refusal."""
+
+    def __init__(self, refusal):
+        self.refusal = refusal
+        self.sent = []
+
+    def execute_command(self, *args):
+        self.sent.append(args[0])
+        if args[:2] == ("SCRIPT", "LOAD"):
+            return defer.fail(ResponseError(self.refusal))
+        return defer.succeed(None)
+
+
+class _Connection(LoadsScripts, _Sent):
+    connected = True
+
+
+class PassingRefusalTests(unittest.SynchronousTestCase):
+    """A load refused for a while only (a Redis still loading its data after a restart, busy
+    with a script) leaves the connection running scripts by their SHA-1: one that Redis
+    misses then goes again with its source (RedisClient.run), in the order it failed."""
+
+    def connection(self, refusal):
+        connection = _Connection(refusal)
+        connection._load_scripts(None)
+        del connection.sent[:]
+        return connection
+
+    def test_a_passing_refusal_changes_nothing(self):
+        for refusal in ("LOADING Redis is loading the dataset in memory",
+                        "BUSY Redis is busy running a script"):
+            connection = self.connection(refusal)
+            connection.execute_command("EVALSHA", ECHO.sha, 0, "hi")
+            self.assertEqual(connection.sent, ["EVALSHA"], refusal)
+
+    def test_a_refusal_for_good_sends_each_script_with_its_source_once(self):
+        connection = self.connection("NOPERM this user has no permissions to run the"
+                                     " 'script|load' command")
+        for _ in range(2):
+            connection.execute_command("EVALSHA", ECHO.sha, 0, "hi")
+        self.assertEqual(connection.sent, ["EVAL", "EVALSHA"])

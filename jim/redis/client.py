@@ -119,6 +119,11 @@ class NoDelay:
         return super().connectionMade()
 
 
+#: how Redis's refusals of SCRIPT LOAD that the next connection would meet too begin: a
+#: user whose ACL does not allow it, a SCRIPT command renamed away (C{rename-command})
+REFUSED_FOR_GOOD = ("NOPERM", "ERR unknown command")
+
+
 class LoadsScripts:
     """A command connection that loads every L{Script} (SCRIPT LOAD) as soon as it is ready,
     ahead of the commands that waited for it: after a restart or a failover, Redis has
@@ -126,10 +131,13 @@ class LoadsScripts:
     with its source after the scripts sent behind it had run, out of order (two appends of
     one app in flight would then take their ids the other way round).
 
-    A script Redis did not load (an ACL without the SCRIPT command) goes with its source
-    (EVAL) the first time this connection runs it, which leaves it in Redis's cache for the
-    EVALSHAs behind it: in order, as a loaded one. Only what was sent before the refusal came
-    back still fails and goes again (L{RedisClient.run})."""
+    A script Redis refuses to load for good (an ACL without the SCRIPT command, a SCRIPT command
+    renamed away) goes with its source (EVAL) the first time this connection runs it, which leaves
+    it in Redis's cache for the EVALSHAs behind it: in order, as a loaded one. Only what was
+    sent before the refusal came back still fails and goes again (L{RedisClient.run}). Any
+    other failure to load (a Redis still loading its data after a restart, a connection that
+    dropped) leaves the connection as it was: a script it misses goes again with its source
+    once (L{RedisClient.run}), and the next connection loads them all."""
 
     log = Logger()
 
@@ -149,9 +157,15 @@ class LoadsScripts:
         return result
 
     def _not_loaded(self, failure, script):
+        why = failure.getErrorMessage()
+        if not why.startswith(REFUSED_FOR_GOOD):
+            if self._sources is None and script is SCRIPTS[0]:  # (once a connection)
+                self.log.warn("Redis did not load the scripts ({why}): one it misses goes"
+                              " again with its source", why=why)
+            return
         if self._sources is None:
             self.log.warn("Redis did not load the scripts ({why}): each goes with its source"
-                          " the first time it runs", why=failure.getErrorMessage())
+                          " the first time it runs", why=why)
             self._sources = {}
             # (this connection's only: a connection that loaded them pays nothing a command)
             self.execute_command = self._with_source

@@ -23,8 +23,8 @@ _BODY = 16 * 1024
 _NAMED = {errors.NO_SUCH_APP: (899009, 404)}
 #: the admin console's page
 CONSOLE_PAGE = os.path.join(os.path.dirname(__file__), "static", "admin", "index.html")
-#: the console's page may not be framed by another site's (clickjacking); its meta tag holds
-#: the rest of its policy
+
+
 def _app(app, secret=None):
     out = {"appKey": app.key, "name": app.name, "created": shapes.clock_time(app.created),
            "friend_mode": app.friend_mode, "word_filter": app.word_filter,
