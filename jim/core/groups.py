@@ -298,7 +298,7 @@ class Groups:
         names = [m.username for m in new]
         adding.update(names)
         try:
-            new, silenced = await self.silences.coming_back(app, group_place(gid), new)
+            new = await self.silences.coming_back(app, group_place(gid), new)
             added = await self.store.add_members(app, gid, new)
         finally:
             adding.difference_update(names)
@@ -306,7 +306,6 @@ class Groups:
                 self._adding.pop(key, None)
         self._applied(app, gid, lambda members: members.update(
             (m.username, m) for m in new if m.username in added))
-        await self.silences.came_back(app, group_place(gid), silenced)
 
     def _applied(self, app, gid, change):
         """A membership change was written: reads from before it are not kept, and what

@@ -163,13 +163,11 @@ class Rooms:
     async def _bring_in(self, app, room_id, new):
         """Write C{new} members: those who left silenced come back silenced
         (L{jim.core.silences})."""
-        place = room_place(room_id)
-        new, silenced = await self.silences.coming_back(app, place, new)
+        new = await self.silences.coming_back(app, room_place(room_id), new)
         try:
             await self.store.add_room_members(app, room_id, new)
         finally:
             self._changed(app, room_id)  # (refused too: another connection may be in it now)
-        await self.silences.came_back(app, place, silenced)
 
     async def remove_members(self, app, room_id, usernames):
         names = named_once(usernames, "user")

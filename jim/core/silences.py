@@ -36,18 +36,14 @@ class KeptSilences:
 
     async def coming_back(self, app, place, new):
         """C{new} members (Member or RoomMember values) as they should come into C{place}:
-        those whose silence is kept come back silenced. Returns them and the names of those,
-        whose kept silences L{came_back} forgets once they are in."""
+        those whose silence is kept come back silenced. What is kept stays kept (of a member
+        who is in and silenced it changes nothing) until the silence is lifted: forgetting it
+        as they come in would race with their leaving again on another node."""
         kept = await self.store.silenced_among(app, place, [m.username for m in new])
         if not kept:
-            return new, ()
+            return new
         silenced = set(kept)
-        return [attr.evolve(m, silenced=True) if m.username in silenced else m
-                for m in new], kept
-
-    async def came_back(self, app, place, names):
-        if names:
-            await self.store.release_silences(app, place, list(names))
+        return [attr.evolve(m, silenced=True) if m.username in silenced else m for m in new]
 
     async def lifted(self, app, place, names):
         """The silence of these members of C{place} was lifted: none of theirs is kept."""
