@@ -224,6 +224,22 @@ class InviteLimitTests(ServiceCalls, SynchronousTestCase):
         self.ok(self.fx.core.groups.add_members(APP_KEY, gid, ["erin"]))
         self.refused(self.calls.create(APP_KEY, "alice", "b", "", ["bob"]), errors.RATE_LIMITED)
 
+    def test_a_call_refused_for_another_reason_counts_nothing(self):
+        gid = self.ok(self.calls.create(APP_KEY, "alice", "a", "", ["bob"])).gid
+        for _ in range(3):
+            self.refused(self.calls.add(APP_KEY, "alice", gid, ["bob", "carol"]),
+                         errors.ALREADY_MEMBER)
+            self.refused(self.calls.add(APP_KEY, "alice", gid, ["ghost"]), errors.NO_SUCH_USER)
+        self.ok(self.calls.add(APP_KEY, "alice", gid, ["carol", "dave"]))  # her last two
+
+    def test_more_than_an_hours_worth_at_once_is_refused_for_what_it_is(self):
+        error = self.refused(self.calls.create(APP_KEY, "alice", "big", "",
+                                               ["bob", "carol", "dave", "erin"]),
+                             errors.RATE_LIMITED)
+        self.assertEqual(error.detail, "alice may add at most 3 users to groups an hour: 4 are"
+                                       " too many for one call")
+        self.ok(self.calls.create(APP_KEY, "alice", "big", "", ["bob", "carol", "dave"]))
+
     def test_no_limit_when_it_is_0(self):
         fx = make_core(users=NAMES, limits=Limits(group_invites=0))
         for n in range(10):

@@ -57,3 +57,13 @@ class RateLimitsTests(SynchronousTestCase):
         self.assertEqual(limits.take("alice", count=2)[:2], (False, 1))
         self.assertEqual(limits.take("alice")[:2], (True, 0))
         self.assertEqual(limits.take("alice", count=7)[0], False)  # never, but says so
+
+    def test_units_given_back_are_there_again_up_to_a_full_bucket(self):
+        limits = RateLimits(6, self.clock, window=3600.0)
+        limits.take("alice", count=5)
+        limits.give_back("alice", 3)
+        self.assertEqual(limits.take("alice", count=4)[:2], (True, 0))
+        limits.give_back("alice", 10)
+        self.assertEqual(limits.take("alice", count=6)[:2], (True, 0))
+        limits.give_back("nobody", 2)  # none taken: nothing to give back
+        self.assertEqual(limits.take("nobody", count=6)[:2], (True, 0))

@@ -41,21 +41,33 @@ class OwnGroups:
 
     async def create(self, app, username, name, desc="", members=()):
         """A new private group owned by C{username}, with C{members} besides."""
-        self._invite(app, username, [n for n in members if n != username])
-        return await self.groups.create(app, username, name, list(members),
-                                        desc="" if desc is None else desc, actor=username)
+        return await self._inviting(app, username, [n for n in members if n != username],
+                                    lambda: self.groups.create(
+                                        app, username, name, list(members),
+                                        desc="" if desc is None else desc, actor=username))
 
-    def _invite(self, app, username, others):
-        """Count the users C{username} adds to a group: refused, with nothing counted, past
-        its hour's worth."""
+    async def _inviting(self, app, username, others, change):
+        """Await C{change()}, which adds C{others} to a group, counted against what
+        C{username} may add in the hour (L{invites}): refused past it, and not counted when
+        the change itself is refused."""
         count = len(set(others))
-        if self.invites is None or not count:
-            return
-        allowed, left, wait = self.invites.take((app, username), count=count)
+        per_hour = 0 if self.invites is None else self.invites.per_window
+        if not per_hour or not count:
+            return await change()
+        who = (app, username)
+        if count > per_hour:
+            raise JimError(errors.RATE_LIMITED, f"{username} may add at most {per_hour} users"
+                           f" to groups an hour: {count} are too many for one call")
+        allowed, left, wait = self.invites.take(who, count=count)
         if not allowed:
             raise JimError(errors.RATE_LIMITED, f"too many users added to groups: {username}"
-                           f" may add {self.invites.per_window} an hour ({left} now, {count}"
-                           f" asked); try again in {math.ceil(wait / 60)} minutes")
+                           f" may add {per_hour} an hour ({left} now, {count} asked); try"
+                           f" again in {math.ceil(wait / 60)} minutes")
+        try:
+            return await change()
+        except BaseException:
+            self.invites.give_back(who, count)
+            raise
 
     async def info(self, app, username, gid):
         """C{(group, [Member])} of a group C{username} is a member of."""
@@ -75,8 +87,9 @@ class OwnGroups:
     async def add(self, app, username, gid, usernames):
         """Add users to a group C{username} is a member of."""
         await self._as_member(app, username, gid, "add members to it")
-        self._invite(app, username, usernames)
-        await self.groups.add_members(app, gid, list(usernames), actor=username)
+        await self._inviting(app, username, [n for n in usernames if n != username],
+                             lambda: self.groups.add_members(app, gid, list(usernames),
+                                                             actor=username))
 
     async def remove(self, app, username, gid, usernames):
         """Remove members of a group C{username} owns or administers."""
