@@ -108,6 +108,26 @@ class ThrottleTests(SynchronousTestCase):
         self.assertFalse(throttle.verdict("app", "x", "10.0.0.1", 102.0).refused)
         self.assertTrue(throttle.verdict("app", "x", "10.0.0.1", 104.0).refused)
 
+    def test_guesses_from_a_known_address_meet_the_accounts_limit_there(self):
+        """Someone behind the user's own NAT (or proxy) guessing at its account: held to the
+        account's limit from that address, even with no limit per address."""
+        throttle = LoginThrottle(2, 0, WINDOW, LOCKOUT)
+        throttle.succeeded("app", "x", "10.0.0.1", 0)
+        changes = []
+        for _ in range(4):
+            changes += throttle.failed("app", "x", "10.0.0.1", 1)
+        self.assertIn(("user", "app/x at its known 10.0.0.1", LOCKED), changes)
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.1", 2).refused)
+        # a success there clears those from there only
+        throttle = LoginThrottle(2, 0, WINDOW, LOCKOUT)
+        throttle.succeeded("app", "x", "10.0.0.1", 0)
+        for address in ("10.0.0.1", "10.0.0.1", "10.0.0.9", "10.0.0.9"):
+            throttle.failed("app", "x", address, 1)
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 2).delay, 1.0)
+        throttle.succeeded("app", "x", "10.0.0.1", 2)
+        self.assertEqual(throttle.verdict("app", "x", "10.0.0.1", 2), Verdict())
+        self.assertTrue(throttle.verdict("app", "x", "10.0.0.9", 2).refused)  # all four count
+
     def test_known_addresses_are_bounded_and_forgotten_in_time(self):
         known = KnownAddresses(seconds=10.0, max_keys=3)
         for n in range(5):

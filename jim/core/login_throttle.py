@@ -21,12 +21,15 @@ locked), while right passwords sent together (a user's devices, users behind one
 queue, as they would for the hashing threads anyway.
 
 A success makes the address known to the account for L{KNOWN_SECONDS}: a login of the account
-from an address it logged in from lately is held to that address's failures only, not to the
-account's. Whoever guesses an account's password from elsewhere then slows and locks out only
-the logins from elsewhere, not its user's (L{KnownAddresses}). A success from an address not
-known yet forgets the account's failures (not the address's: one account of its own would
-otherwise let an address reset its count); one from a known address does not, so that its
-user's logins do not give back the guesses made from elsewhere. Each key costs a few words; the keys are kept in
+from an address it logged in from lately is held to that address's failures and to the
+account's failures from that address (the same limit as the account's, counted apart), not to
+the account's from everywhere. Whoever guesses an account's password from elsewhere then slows
+and locks out only the logins from elsewhere, not its user's (L{KnownAddresses}); whoever
+guesses from the user's own address (a shared NAT, a proxy) is held to the account's limit
+there all the same. A success from an address not known yet forgets the account's failures
+(not the address's: one account of its own would otherwise let an address reset its count);
+one from a known address forgets the account's failures from there only, so that its user's
+logins do not give back the guesses made from elsewhere. Each key costs a few words; the keys are kept in
 the order they last failed, so those whose window and lockout are over are dropped from the
 front as new failures come in, and past C{max_keys} the oldest is dropped: O(1) per attempt,
 bounded memory. A limit of 0 counts nothing.
@@ -201,18 +204,21 @@ class LoginThrottle:
         self.users = FailureCounts(per_user, window, lockout, max_keys)
         self.addresses = FailureCounts(per_address, window, lockout, max_keys)
         self.known = KnownAddresses(known_seconds, max_keys)
+        #: the failures of each account from each address known to it
+        self.known_failures = FailureCounts(per_user, window, lockout, max_keys)
         self._checking = {}  # (app, username) or address -> its password checks in progress
 
     def verdict(self, app, username, address, now):
         """What a password login of the account from C{address} may do: the worse of the
-        account's verdict and the address's, but the address's alone when the account logged
-        in from there lately."""
+        account's verdict and the address's; from an address the account logged in from
+        lately, the account's failures from there count rather than all of its failures."""
         if address is None:
             return self.users.verdict((app, username), now)
         verdict = self.addresses.verdict(address, now)
-        if not self.known.known((app, username, address), now):
-            verdict = verdict.worst(self.users.verdict((app, username), now))
-        return verdict
+        pair = (app, username, address)
+        if self.known.known(pair, now):
+            return verdict.worst(self.known_failures.verdict(pair, now))
+        return verdict.worst(self.users.verdict((app, username), now))
 
     def failed(self, app, username, address, now):
         """Count a failed password login; [(kind, key, change)] of the keys that changed
@@ -221,6 +227,10 @@ class LoginThrottle:
         change = self.users.failed((app, username), now)
         if change:
             changes.append(("user", f"{app}/{username}", change))
+        if address is not None and self.known.known((app, username, address), now):
+            change = self.known_failures.failed((app, username, address), now)
+            if change:
+                changes.append(("user", f"{app}/{username} at its known {address}", change))
         if address is not None:
             change = self.addresses.failed(address, now)
             if change:
@@ -229,10 +239,12 @@ class LoginThrottle:
 
     def succeeded(self, app, username, address, now):
         """A right password: the address is known to the account from now on, and the
-        account's failures are forgotten, unless the address was known already (its logins
-        were not held to them: the failures of elsewhere still count against elsewhere)."""
+        account's failures are forgotten: those from there only when the address was known
+        already (the failures of elsewhere still count against elsewhere)."""
         key = (app, username, address)
-        if address is None or not self.known.known(key, now):
+        if address is not None and self.known.known(key, now):
+            self.known_failures.forget(key)
+        else:
             self.users.forget((app, username))
         if address is not None:
             self.known.note(key, now)
