@@ -197,6 +197,30 @@ class SweepTests(MediaCase):
         self.assertEqual(await self.media.sweep(), 2)
         self.assertEqual(kept_files(self.folder), [])
 
+    async def test_a_sweep_first_has_what_older_nodes_kept_counted(self):
+        """On a store nodes of an older jim share while they are upgraded, their records are
+        counted (IMediaStore.count_older) before the sweep asks which files they name."""
+        asked = []
+        area = self.store.media
+
+        class Asking:
+            def count_older(self):
+                asked.append("count older")
+                return area.count_older()
+
+            def named_hashes(self, hashes):
+                asked.append("named")
+                return area.named_hashes(hashes)
+
+            def __getattr__(self, name):
+                return getattr(area, name)
+
+        media = Media(Asking(), self.files, self.clock, KEY, max_bytes=100)
+        await self.kept("app", b"mine")
+        self.age(SWEEP_GRACE + 1)
+        await media.sweep()
+        self.assertEqual(asked, ["count older", "named"])
+
     async def test_young_files_wait_for_a_later_sweep(self):
         mine = await self.kept("app", b"young")
         self.age(SWEEP_GRACE - 1)

@@ -60,6 +60,17 @@ class RedisMediaTests(unittest.TestCase):
         self.assertIsNone(await redis_media_index.run(self.client))
         self.assertEqual(await older.media_usage("a"), 15)
 
+    async def test_every_sweep_counts_what_an_older_node_kept_since(self):
+        """Nodes upgraded one by one: after the first new one counted, an older one still keeps
+        records its way; the next sweep's count finds them, so their files stay."""
+        await self.store.media.add_media(upload("a", "new", "h1", 10))
+        await self.as_an_older_jim_kept(upload("a", "old", "h2", 7))
+        await self.client.call("SET", INDEXED, "1")  # (counted before that record came)
+        self.assertEqual(await self.store.media.named_hashes(["h1", "h2"]), {"h1"})
+        await self.store.media.count_older()
+        self.assertEqual(await self.store.media.named_hashes(["h1", "h2"]), {"h1", "h2"})
+        self.assertEqual(await self.store.media.media_usage("a"), 17)
+
     async def test_a_start_counts_them_in_the_background(self):
         await self.as_an_older_jim_kept(upload("a", "one", "h1", 10))
         again = RedisStore(self.store.address, reactor, metrics=Metrics())

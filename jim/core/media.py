@@ -244,6 +244,7 @@ class Media:
         seconds; how many were removed. The folder is walked and the files removed on worker
         threads, L{SWEEP_BATCH} files at a time."""
         before = self._clock.seconds() - self._sweep_grace
+        await self._store.count_older()  # (records of nodes not upgraded yet name files too)
         walk = self._files.old_files(before)
         seen = removed = 0
         try:

@@ -513,6 +513,11 @@ class IMediaStore(Interface):
         """The set of those of C{content_hashes} that a record of any app names (what a sweep
         of the files must keep)."""
 
+    def count_older():
+        """Count in their apps' usage and names the records an older jim kept without them
+        (a node not yet upgraded, on a store several nodes share); a sweep calls it first, so
+        that no file such a record names is taken for one no record names. Not a hot path."""
+
 
 class IMediaFiles(Interface):
     """The bytes of uploaded files, each kept once under the hex SHA-256 of its content.

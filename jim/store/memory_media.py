@@ -37,6 +37,10 @@ class MemoryMedia:
         return self._usage.get(app, 0)
 
     @answered
+    def count_older(self):
+        """Nothing to count: every record here was counted as it was kept."""
+
+    @answered
     def named_hashes(self, content_hashes):
         return {content_hash for content_hash in content_hashes
                 if any(content_hash in hashes for hashes in self._hashes.values())}

@@ -138,6 +138,12 @@ class RedisMedia:
         sizes = await self._client.run(NAMED, keys, [orjson.dumps(entries)])
         return {content_hash for content_hash, size in zip(content_hashes, sizes) if size}
 
+    @deferred
+    async def count_older(self):
+        """Walk every media record (not a hot path) and count what an older jim kept."""
+        await redis_media_index.run(self._client, again=True)
+        self._indexed = True
+
     async def index_older(self):
         """Count the records kept before the usage and the sets were (once a Redis; see
         L{redis_media_index.run})."""

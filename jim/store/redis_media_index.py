@@ -10,7 +10,9 @@ an app forgotten meanwhile gets nothing back). A content is counted once, whoeve
 first, so an upload meanwhile, two nodes walking at once, or a walk run again after a node died
 in the middle count nothing twice. The mark C{jim:media:indexed} then says it was done. Until
 then a sweep of the files asks for nothing (L{jim.store.redis_media.RedisMedia.named_hashes}
-runs it first): a record not counted yet would not keep its file.
+runs it first): a record not counted yet would not keep its file. And every sweep walks them
+again first (L{jim.store.redis_media.RedisMedia.count_older}): a node of an older jim still
+running while the nodes are upgraded keeps records that nothing else would count.
 """
 import orjson
 from twisted.logger import Logger
@@ -75,10 +77,11 @@ def app_of(name):
     return name[5:close].replace("%7B", "{").replace("%7D", "}").replace("%25", "%")
 
 
-async def run(client):
+async def run(client, again=False):
     """Count every record kept before the sets (see the module); None when that was done
-    before, else how many records were counted."""
-    if await client.call("GET", INDEXED) is not None:
+    before, else how many records were counted. C{again}: walk them all the same (records a
+    node of an older jim kept since, while the nodes are upgraded one by one, are counted)."""
+    if not again and await client.call("GET", INDEXED) is not None:
         return None
     counted, cursor = 0, "0"
     while True:
