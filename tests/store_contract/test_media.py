@@ -40,6 +40,18 @@ class MediaContract(ContractCase):
         self.assertEqual(got, voice)
         self.assertEqual((got.format, got.width, got.height, got.fname), ("", 0, 0, ""))
 
+    async def test_counting_older_records_counts_nothing_twice(self):
+        """What this store kept was counted as it was kept: a count of older records (as a
+        sweep makes first) changes no usage and no name."""
+        media = self.store.media
+        await media.add_media(PHOTO)
+        before = (await media.media_usage("a"), await media.named_hashes([HASH, "none"]))
+        for _ in range(2):
+            self.assertIsNone(await media.count_older())
+            self.assertEqual((await media.media_usage("a"),
+                              await media.named_hashes([HASH, "none"])), before)
+        self.assertEqual(before, (PHOTO.size, {HASH}))
+
     async def test_the_first_one_kept_stays(self):
         media = self.store.media
         await media.add_media(PHOTO)
