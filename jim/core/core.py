@@ -254,7 +254,8 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
     core.cross_rooms = messages.cross_rooms = CrossRooms(cross, core.cross_groups, rooms)
     users.on_delete.append(core.cross_rooms.user_deleted)
     users.on_delete.append(silences.user_deleted)  # after the leaves, which keep silences
-    core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted]
+    core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted,
+                           silences.app_deleted]  # (after the leaves, which keep silences)
     if media is not None:  # the files only the deleted app's uploads used go
         core.apps.on_delete.append(media.app_deleted)
     return core

@@ -52,6 +52,13 @@ class KeptSilences:
     async def place_gone(self, app, place):
         await self.store.forget_place(app, place)
 
+    async def app_deleted(self, key, others):
+        """A step of app deletion (L{jim.core.apps.Apps.on_delete}): no silence of its users
+        stays kept in the apps C{others} (those who left their groups and rooms before too):
+        an app made again under its key has other users."""
+        for other in others:
+            await self.store.forget_users_with_prefix(other, model.qualified(key, ""))
+
     async def user_deleted(self, app, username):
         """A cleanup step of user deletion (L{jim.core.users.Users.on_delete}), after the
         user left its groups and rooms."""

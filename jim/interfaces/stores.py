@@ -451,6 +451,10 @@ class ISilenceStore(Interface):
     def forget_user_silences(app, username):
         """Forget every silence kept for the user, in every place (it was deleted)."""
 
+    def forget_users_with_prefix(app, prefix):
+        """Forget every silence kept for the users whose names begin with C{prefix} (those of
+        another app, C{<appKey>:}, once that app is deleted). Not a hot path."""
+
 
 class ICallbackStore(Interface):
     """Each app's callback backlog (docs/callbacks.md): items waiting to be POSTed to its app

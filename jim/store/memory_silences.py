@@ -44,6 +44,14 @@ class MemorySilences:
                 del places[place]
 
     @answered
+    def forget_users_with_prefix(self, app, prefix):
+        places = self._kept.get(app, {})
+        for place in list(places):
+            places[place] = {name for name in places[place] if not name.startswith(prefix)}
+            if not places[place]:
+                del places[place]
+
+    @answered
     def forget_app(self, app):
         """Forget the app's kept silences (L{jim.interfaces.IStore.forget_app})."""
         self._kept.pop(app, None)

@@ -16,7 +16,7 @@ from jim import errors
 from jim.errors import JimError
 from jim.interfaces import ISilenceStore
 from jim.redis.client import Script
-from jim.store.redis_keys import deferred, key
+from jim.store.redis_keys import deferred, key, names_after
 
 #: how many times forgetting a place or a user is tried while the set keeps changing
 ATTEMPTS = 50
@@ -110,3 +110,11 @@ class RedisSilences:
     @deferred
     async def forget_user_silences(self, app, username):
         await self._forget(username, _user_key(app, username), lambda p: _place_key(app, p))
+
+    @deferred
+    async def forget_users_with_prefix(self, app, prefix):
+        """The users' index keys are found by a SCAN of their names (not a hot path)."""
+        head = _user_key(app, "")
+        for username in sorted(await names_after(self._client, head + prefix)):
+            name = prefix + username
+            await self._forget(name, _user_key(app, name), lambda p: _place_key(app, p))

@@ -32,3 +32,10 @@ def delete_place(db, app, place):
 
 def delete_user(db, app, username):
     db.execute("DELETE FROM silences WHERE app = ? AND username = ?", (app, username))
+
+
+def delete_users_with_prefix(db, app, prefix):
+    """Through the index by user: the names from C{prefix} up to (not including) C{prefix}
+    with its last character raised by one."""
+    db.execute("DELETE FROM silences WHERE app = ? AND username >= ? AND username < ?",
+               (app, prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)))

@@ -28,3 +28,6 @@ class SqliteSilences:
 
     def forget_user_silences(self, app, username):
         return self._engine.write(q.delete_user, app, username)
+
+    def forget_users_with_prefix(self, app, prefix):
+        return self._engine.write(q.delete_users_with_prefix, app, prefix)

@@ -431,6 +431,22 @@ class CrossGroupOwnerTests(CrossGroupCase):
         await self.exit(await self.login(jim, ALPHA, "anna"), gid)
         self.assertEqual(await self.owner(alpha, gid), f"{BETA}:bobby", "none of alpha's is left")
 
+    async def test_an_app_made_again_under_a_deleted_apps_key_inherits_no_silence(self):
+        """bella, silenced in alpha's group, was taken out before her app was deleted: her
+        kept silence goes with the app, and the new app's bella comes in free."""
+        jim, admin, alpha, beta, gamma = await self.apps()
+        gid = await self.cross_group(alpha, foreign=("bella",))
+        members = f"/v1/cross/groups/{gid}/members"
+        self.assertEmpty(await alpha.put(f"/v1/groups/messages/{gid}/silence?status=true",
+                                         [f"{BETA}:bella"]))
+        self.assertEmpty(await alpha.post(members, [{"appkey": BETA, "remove": ["bella"]}]))
+        self.assertEmpty(await admin.delete(f"/admin/v1/apps/{BETA}"))
+        again = await admin.create(name="Beta again", appKey=BETA, cross_apps=[ALPHA])
+        await again.register("bella")
+        self.assertEmpty(await alpha.post(members, [{"appkey": BETA, "add": ["bella"]}]))
+        listed = self.assertJson(await alpha.get(f"/v1/groups/{gid}/members"))
+        self.assertEqual([m["username"] for m in listed if m.get("silenced")], [])
+
     async def test_a_deleted_apps_users_leave_the_groups_of_other_apps(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         alice = await self.login(jim, ALPHA, "alice")

@@ -78,6 +78,18 @@ class SilencesContract(ContractCase):
         self.assertEqual(await self.silences.silenced_among(app, ROOM, ["bob"]), ["bob"])
         self.assertEqual(await self.silences.silenced_among(app, GROUP, ["bob"]), [])
 
+    async def test_the_silences_of_another_apps_users_go_together(self):
+        app = self.fresh_app()
+        await self.silences.keep_silences(app, GROUP, ["beta:bob", "beta:amy", "betamax:x",
+                                                       "bob", "gamma:bob"])
+        await self.silences.keep_silences(app, ROOM, ["beta:bob", "beta;"])
+        await self.silences.forget_users_with_prefix(app, "beta:")
+        everyone = ["beta:bob", "beta:amy", "betamax:x", "bob", "gamma:bob", "beta;"]
+        self.assertEqual(await self.silences.silenced_among(app, GROUP, everyone),
+                         ["betamax:x", "bob", "gamma:bob"])
+        self.assertEqual(await self.silences.silenced_among(app, ROOM, everyone), ["beta;"])
+        await self.silences.forget_users_with_prefix(app, "nobody:")  # none: nothing to do
+
     async def test_a_forgotten_app_keeps_no_silence(self):
         app, other = self.fresh_app(), self.fresh_app()
         await self.silences.keep_silences(app, GROUP, ["bob"])
