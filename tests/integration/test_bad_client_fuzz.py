@@ -74,6 +74,27 @@ class _Fuzz:
         return threads.deferToThread(prop)
 
 
+async def tcp_example(world, sent, logged_in):
+    """One example over J-IM TCP: C (logged in or not) sends C{sent}; its answers are checked
+    (and, not logged in, that every gated command was refused), then the others chat."""
+    c = await world.c_over_tcp(logged_in=logged_in)
+
+    def fill(body):
+        return world.substitute(body if logged_in else anonymous(body))
+
+    c.write(sent.data(fill))
+    if sent.hang_up:
+        c.transport.abortConnection()
+    await answer_of(c, sent, fill, anonymous=not logged_in)
+    frames = tcp_frames_of(c)  # the raw bytes: every frame, cmd byte and all
+    for cmd, obj in frames:
+        check_frame(obj, cmd)
+    if not logged_in:
+        login_gate(frames)
+    await c.disconnect()
+    await world.after(logged_in=logged_in)
+
+
 # -- the Hypothesis properties ------------------------------------------------------------------
 
 class TcpLoggedInFuzzTests(_Fuzz, TestCase):
@@ -83,20 +104,7 @@ class TcpLoggedInFuzzTests(_Fuzz, TestCase):
 
     async def test_a_logged_in_tcp_client_sending_anything_harms_nobody(self):
         world = await World.start(self)
-
-        async def example(sent):
-            c = await world.c_over_tcp(logged_in=True)
-            fill = world.substitute
-            c.write(sent.data(fill))
-            if sent.hang_up:
-                c.transport.abortConnection()
-            await answer_of(c, sent, fill)
-            for cmd, obj in tcp_frames_of(c):  # the raw bytes: every frame, cmd byte and all
-                check_frame(obj, cmd)
-            await c.disconnect()
-            await world.after(logged_in=True)
-
-        await self.run_strata(tcp_frames, example)
+        await self.run_strata(tcp_frames, lambda sent: tcp_example(world, sent, True))
 
 
 class TcpAnonymousFuzzTests(_Fuzz, TestCase):
@@ -106,25 +114,7 @@ class TcpAnonymousFuzzTests(_Fuzz, TestCase):
 
     async def test_a_tcp_client_that_never_logged_in_changes_nothing(self):
         world = await World.start(self)
-
-        async def example(sent):
-            c = await world.c_over_tcp(logged_in=False)
-
-            def fill(body):
-                return world.substitute(anonymous(body))
-
-            c.write(sent.data(fill))
-            if sent.hang_up:
-                c.transport.abortConnection()
-            await answer_of(c, sent, fill, anonymous=True)
-            frames = tcp_frames_of(c)
-            for cmd, obj in frames:
-                check_frame(obj, cmd)
-            login_gate(frames)
-            await c.disconnect()
-            await world.after(logged_in=False)
-
-        await self.run_strata(tcp_frames, example)
+        await self.run_strata(tcp_frames, lambda sent: tcp_example(world, sent, False))
         self.assertEqual(await world.rest.snapshot(world.users), world.full_snapshot)
 
 
