@@ -87,5 +87,5 @@ def make_bus(config, reactor, metrics, store=None):
     bus = RedisBus(redis_address.parse(spec), reactor, metrics=metrics,
                    expiry=config.presence_expiry, client=store.client if shared else None)
     if shared:  # its append script publishes where this bus listens, on this connection
-        store.messages.announcing = True
+        store.bus_publishes_here()
     return bus, bus.presence

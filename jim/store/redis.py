@@ -40,7 +40,8 @@ class RedisStore:
     @param timeout: seconds a command may wait for Redis before it fails with
         JimError(SERVER_ERROR) (while Redis is unreachable, every write fails this way).
     @param announcing: the bus is on this Redis: a message's append may publish its
-        deliveries (L{jim.store.redis_messages.RedisMessages.announces}).
+        deliveries (L{jim.store.redis_messages.RedisMessages.announces}); see
+        L{bus_publishes_here}.
     """
 
     log = Logger()
@@ -81,6 +82,12 @@ class RedisStore:
         # once a Redis too: the media usage of uploads an older jim kept (in the background)
         self._media_index = defer.ensureDeferred(self.media.index_older())
         self._media_index.addErrback(self._media_index_failed)
+
+    def bus_publishes_here(self):
+        """The bus publishes on this store's connection (L{jim.backends.make_bus} gave it
+        C{self.client}): from now on a message's append may publish its deliveries with its
+        commit, on that same connection (docs/architecture.md, "Announced with the commit")."""
+        self.messages.announcing = True
 
     def _media_index_failed(self, failure):
         if not self._stopping:
