@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_core_silences -*-
+# -*- test-case-name: tests.test_core_groups,tests.test_core_rooms -*-
 """Silences that outlast a membership: a user silenced in a group or a chat room who leaves it
 (or is taken out) comes back silenced, so that leaving and coming back (a public group's
 join, a room's enter) does not lift a silence. Only lifting it does, or the place going, or
