@@ -28,8 +28,6 @@ from jim.interfaces.stores import (  # noqa: F401
     INonceStore,
     ISilenceStore,
     ICallbackStore,
-    IMediaStore,
-    IMediaFiles,
-    ISpool,
     IStore,
 )
+from jim.interfaces.media import IMediaStore, IMediaFiles, ISpool  # noqa: F401
