@@ -1,6 +1,6 @@
 """What the media contract (tests/store_contract/test_media.py) cannot see of RedisStore's
-media area: records an older jim kept, with no usage counted, counted once (and until then no
-sweep is answered); the names a forgotten app leaves in the every-app sets, taken out when a
+media area: records an older jim kept, with no usage counted, counted once (at a start, and
+again before every sweep); the names a forgotten app leaves in the every-app sets, taken out when a
 sweep asks; and record keys told apart from keys that only look like them."""
 import orjson
 from twisted.internet import defer, reactor
@@ -48,7 +48,9 @@ class RedisMediaTests(unittest.TestCase):
             upload("a", "two", "h2", 5), upload("{b}%", "one", "h1", 10))
         older = RedisMedia(self.client)  # a node of this version, starting
         self.assertEqual(await older.media_usage("a"), 0, "not counted yet")
-        # a sweep's question waits for the count: until then the records name nothing
+        # uncounted, the records name nothing; a start's count (index_older) counts them
+        self.assertEqual(await older.named_hashes(["h1", "h2", "h3"]), set())
+        self.assertEqual(await older.index_older(), 3)  # (the copy's content was counted)
         self.assertEqual(await older.named_hashes(["h1", "h2", "h3"]), {"h1", "h2"})
         self.assertEqual(await self.client.call("GET", INDEXED), "1")
         self.assertEqual((await older.media_usage("a"), await older.media_usage("{b}%")),

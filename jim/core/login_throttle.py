@@ -29,10 +29,12 @@ guesses from the user's own address (a shared NAT, a proxy) is held to the accou
 there all the same. A success from an address not known yet forgets the account's failures
 (not the address's: one account of its own would otherwise let an address reset its count);
 one from a known address forgets the account's failures from there only, so that its user's
-logins do not give back the guesses made from elsewhere. Each key costs a few words; the keys are kept in
-the order they last failed, so those whose window and lockout are over are dropped from the
-front as new failures come in, and past C{max_keys} the oldest is dropped: O(1) per attempt,
-bounded memory. A limit of 0 counts nothing.
+logins do not give back the guesses made from elsewhere.
+
+Each key costs a few words; the keys are kept in the order they last failed, so those whose
+window and lockout are over are dropped from the front as new failures come in, and past
+C{max_keys} the oldest is dropped: O(1) per attempt, bounded memory. A limit of 0 counts
+nothing.
 """
 import ipaddress
 from collections import OrderedDict

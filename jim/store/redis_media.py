@@ -100,7 +100,6 @@ def _media(app, text):
 class RedisMedia:
     def __init__(self, client):
         self._client = client
-        self._indexed = False  # jim:media:indexed was seen
 
     @deferred
     async def add_media(self, media, quota=0):
@@ -127,7 +126,6 @@ class RedisMedia:
         content_hashes = list(dict.fromkeys(content_hashes))
         if not content_hashes:
             return set()
-        await self.index_older()  # else a record kept before the sets would not be seen
         sets = [redis_media_index.named_key(content_hash) for content_hash in content_hashes]
         members = await defer.gatherResults(
             [self._client.call("SMEMBERS", name) for name in sets], consumeErrors=True)
@@ -142,11 +140,8 @@ class RedisMedia:
     async def count_older(self):
         """Walk every media record (not a hot path) and count what an older jim kept."""
         await redis_media_index.run(self._client, again=True)
-        self._indexed = True
 
-    async def index_older(self):
-        """Count the records kept before the usage and the sets were (once a Redis; see
-        L{redis_media_index.run})."""
-        if not self._indexed:
-            await redis_media_index.run(self._client)
-            self._indexed = True
+    def index_older(self):
+        """Count the records kept before the usage and the sets were (once a Redis, at the
+        first start of a node of this version; see L{redis_media_index.run})."""
+        return redis_media_index.run(self._client)

@@ -8,11 +8,11 @@ L{run} walks every app's media records (C{SCAN}), and counts each one whose cont
 set does not hold, as an upload would (L{INDEX}, which checks that the record is still there:
 an app forgotten meanwhile gets nothing back). A content is counted once, whoever counts it
 first, so an upload meanwhile, two nodes walking at once, or a walk run again after a node died
-in the middle count nothing twice. The mark C{jim:media:indexed} then says it was done. Until
-then a sweep of the files asks for nothing (L{jim.store.redis_media.RedisMedia.named_hashes}
-runs it first): a record not counted yet would not keep its file. And every sweep walks them
-again first (L{jim.store.redis_media.RedisMedia.count_older}): a node of an older jim still
-running while the nodes are upgraded keeps records that nothing else would count.
+in the middle count nothing twice. The mark C{jim:media:indexed} then says it was done (and
+what it counted is right for the quota). Every sweep of the files walks them again first
+(L{jim.store.redis_media.RedisMedia.count_older}): a record not counted would not keep its
+file, and a node of an older jim still running while the nodes are upgraded keeps records that
+nothing else would count.
 """
 import orjson
 from twisted.logger import Logger
