@@ -252,7 +252,7 @@ def build_core(store, bus, presence, passwords, tokens, clock, metrics, limits, 
         CrossGroups(cross, groups, events, limits)
     users.on_delete.append(core.cross_groups.user_deleted)
     core.cross_rooms = messages.cross_rooms = CrossRooms(cross, core.cross_groups, rooms)
-    users.on_delete.append(core.cross_rooms.user_deleted)
+    users.on_delete.append(core.cross_rooms.user_deleted)  # (after the groups: see it)
     users.on_delete.append(silences.user_deleted)  # after the leaves, which keep silences
     core.apps.on_delete = [core.cross_groups.app_deleted, core.cross_rooms.app_deleted,
                            silences.app_deleted]  # (after the leaves, which keep silences)

@@ -161,8 +161,8 @@ class CrossGroups:
         return gid if group_app == app else model.qualified(group_app, str(gid))
 
     async def user_deleted(self, app, username):
-        """A deleted user leaves the groups of other apps it was in, and no silence of its is
-        kept there (a user made later under its name is another)."""
+        """A deleted user leaves the groups of other apps it was in (the silences they keep of
+        it go with the next step, L{jim.core.cross_rooms.CrossRooms.user_deleted})."""
         home = await self.cross.accounts.app(app)
         if home is None:
             return
@@ -170,7 +170,6 @@ class CrossGroups:
         for other_key in home.cross_apps:
             for group in await self.groups.user_groups(other_key, name):
                 await self.groups.leave(other_key, group.gid, name)
-            await self.groups.silences.user_deleted(other_key, name)
 
     async def app_deleted(self, key, others):
         """The users of app C{key}, deleted, leave the groups of the apps C{others}: the
@@ -202,8 +201,6 @@ class CrossGroups:
                 return
             await groups.transfer(app, gid, new_owner)
         await groups.remove_members(app, gid, names)
-        for name in names:  # (an app made again under its key has other users)
-            await groups.silences.user_deleted(app, name)
         self.log.info("{n} user(s) of a deleted app left group {gid} of app {app}",
                       n=len(names), gid=gid, app=app)
 

@@ -67,7 +67,9 @@ class CrossRooms:
 
     async def user_deleted(self, app, username):
         """A deleted user leaves the chat rooms of other apps it was in (those of the apps
-        its app allows), and no silence of its is kept there."""
+        its app allows), and no silence of its is kept in them: of their rooms, nor of their
+        groups, which it left in the step before (L{CrossGroups.user_deleted}). (A deleted
+        app's users' silences go by L{jim.core.silences.KeptSilences.app_deleted}.)"""
         home = await self.cross.accounts.app(app)
         if home is None:
             return
@@ -86,8 +88,6 @@ class CrossRooms:
             names = [name for name in members if name in gone]
             if names:
                 await self.rooms.remove_members(app, room_id, names)
-            for name in names:  # (an app made again under its key has other users)
-                await self.rooms.silences.user_deleted(app, name)
         except JimError as e:
             if e.code != errors.NO_SUCH_ROOM:
                 raise

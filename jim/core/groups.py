@@ -415,8 +415,8 @@ class Groups:
         for name in changing:
             member = await self.store.update_member(app, gid, name, {"silenced": silenced})
             self._applied(app, gid, _replacing(member))
-        if not silenced:
-            await self.silences.lifted(app, group_place(gid), names)
+        if not silenced and changing:
+            await self.silences.lifted(app, group_place(gid), changing)
         if not changing:
             return
         group = await self.get(app, gid)
