@@ -188,6 +188,10 @@ class Media:
         media = await self.get(app, media_id)
         return media, self._files.path_of(media.content_hash), int(expires)
 
+    async def usage(self, app):
+        """The bytes of files C{app} keeps (each content once), as the quota counts them."""
+        return await self._store.media_usage(app)
+
     async def app_deleted(self, app, others):
         """A step of L{jim.core.apps.Apps.on_delete}: the app's records are forgotten, so
         start a sweep of the files (in the background: it may take long; L{sweep_soon}), and
