@@ -38,8 +38,9 @@ def private_conversation(user, peer):
     never share a key whatever characters usernames contain; the C{s:} prefix keeps private
     keys apart from group keys.
     """
-    first, second = sorted((user, peer))
-    return f"s:{len(first)}:{first}:{second}"
+    if peer < user:  # (a comparison, not a sort: every private message makes one)
+        user, peer = peer, user
+    return f"s:{len(user)}:{user}:{peer}"
 
 
 def group_conversation(gid):
