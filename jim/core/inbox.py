@@ -244,15 +244,15 @@ class Inbox:
         than C{limit} only when there are no more. A read moves no cursor (see L{consume} and
         L{ack}); with C{listing} what it returns counts as sent to the connection."""
         app, username = connection.app, connection.username
+        # a peer's conversation needs no groups; a group's, only when the user joined it
+        joined = {} if peer is not None else await self.groups_of(app, username)
+        if gid is not None and gid not in joined:
+            return []  # not a group of the user's (or one it shields): none of it is for it
         place = self._places[connection.id]
         cursor = await self.cursor(connection)
         live, pushed = self._live(connection, place)
         cursor = cursor.moved(live)
         since = await self._since(app, username)
-        # a peer's conversation needs no groups; a group's, only when the user joined it
-        joined = {} if peer is not None else await self.groups_of(app, username)
-        if gid is not None and gid not in joined:
-            return []  # not a group of the user's (or one it shields): none of it is for it
         gids = list(joined) if peer is None and gid is None else ()
         found, first_after = [], after
         while True:
