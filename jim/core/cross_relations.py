@@ -117,7 +117,7 @@ class CrossRelations:
             raise JimError(errors.BAD_REQUEST, "the same friend is named twice")
         names = await self._removal(app, owner, [(other_key, usernames)],
                                     lambda mine: mine.friends)
-        await self.users.get(app, owner)
+        me = await self.users.get(app, owner)
         mine = await self.relations.of(app, owner)
         strangers = [name for name in names if name not in mine.friends]
         if strangers:
@@ -129,12 +129,15 @@ class CrossRelations:
             await store.remove_relations(other_key, model.FRIEND, name, [seen_as])
         await self.relations.reload(app, [owner])
         await self.relations.reload(other_key, usernames)
+        theirs = await self.users.get_many(other_key, usernames)  # (a user gone: a bare card)
         await self.events.send(self.events.make(
-            model.FRIEND_REMOVED, app, actor=owner, users=[bare_card(n) for n in names]),
-            [owner])
+            model.FRIEND_REMOVED, app, actor=owner,
+            users=[_as_seen(theirs[username], model.qualified(other_key, username))
+                   if username in theirs else bare_card(model.qualified(other_key, username))
+                   for username in usernames]), [owner])
         for name in usernames:
             await self.events.send(self.events.make(
-                model.FRIEND_REMOVED, other_key, actor=seen_as, users=[bare_card(seen_as)]),
+                model.FRIEND_REMOVED, other_key, actor=seen_as, users=[_as_seen(me, seen_as)]),
                 [name])
 
     async def update_friends(self, app, owner, notes):

@@ -185,6 +185,22 @@ class CrossFriendTests(CrossRelationCase):
         self.assertError(await beta.delete("/v1/cross/users/bella/friends",
                                            {"appkey": ALPHA, "users": ["alice"]}), 403, 899071)
 
+    async def test_both_sides_of_a_removal_are_told_with_the_others_card(self):
+        jim, admin, alpha, beta, gamma = await self.apps()
+        self.assertEmpty(await alpha.put("/v1/users/alice", {"nickname": "Alice"}))
+        self.assertEmpty(await beta.put("/v1/users/bella", {"nickname": "Bella"}))
+        self.assertEmpty(await alpha.post("/v1/cross/users/alice/friends",
+                                          {"appkey": BETA, "users": ["bella"]}), 201)
+        alice = await self.login(jim, ALPHA, "alice")
+        bella = await self.login(jim, BETA, "bella")
+        self.assertEmpty(await alpha.delete("/v1/cross/users/alice/friends",
+                                            {"appkey": BETA, "users": ["bella"]}))
+        for client, seen in ((alice, [("bella", BETA, "Bella")]),
+                             (bella, [("alice", ALPHA, "Alice")])):
+            event = await self.event(client, 6)  # friend_removed
+            self.assertEqual([(u["username"], u["appkey"], u.get("nickname"))
+                              for u in event["to_usernames"]], seen)
+
     async def test_friend_mode_takes_cross_app_friendship(self):
         jim, admin, alpha, beta, gamma = await self.apps()
         await admin.put(f"/admin/v1/apps/{BETA}", {"friend_mode": True})
