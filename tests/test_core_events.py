@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from jim import errors, model
 from jim.bus.local import LocalBus
-from jim.core.events import Events, bare_card, card
+from jim.core.events import Events, bare_card, card, cards
 from jim.metrics import Metrics
 from jim.cursors import Cursor
 from jim.errors import JimError
@@ -167,6 +167,15 @@ class CardTests(SynchronousTestCase):
 
     def test_bare_card_is_the_name_alone(self):
         self.assertEqual(bare_card("bob"), UserCard("bob"))
+
+    def test_another_apps_user_is_carded_by_name_without_a_read(self):
+        """Another app's users (qualified names) are in no app's store under those names: a
+        read for them could find nothing, so none is made (a held read would never answer)."""
+        store = HoldingStore(MemoryStore(), "get_users")
+        fx = make_core(store=store)
+        shown = self.successResultOf(defer.ensureDeferred(
+            cards(fx.core.users, APP_KEY, ["beta:bob", "other:amy"])))
+        self.assertEqual(shown, [UserCard("beta:bob"), UserCard("other:amy")])
 
 
 class OrderTests(SynchronousTestCase):

@@ -3,7 +3,7 @@ those users, through the bus."""
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from jim.model import INBOX_EVENT_KINDS, Delivery, Event, UserCard
+from jim.model import INBOX_EVENT_KINDS, QUALIFIER, Delivery, Event, UserCard
 
 #: bits of an event id below the millisecond: a node number, then a counter. Ten bits leave
 #: ids below 2**53 until the year 2248, so JavaScript clients read them exactly.
@@ -106,6 +106,6 @@ def bare_card(username):
 async def cards(users, app, usernames):
     """The L{UserCard}s of app C{app}'s C{usernames}, each with its profile where the user
     exists (C{users}, the L{jim.core.users.Users} service), else by name only (one deleted
-    meanwhile, or another app's, by its qualified name)."""
-    found = await users.get_many(app, usernames)
+    meanwhile, or another app's, by its qualified name: no store read for it)."""
+    found = await users.get_many(app, [n for n in usernames if QUALIFIER not in n])
     return [card(found[n]) if n in found else bare_card(n) for n in usernames]
