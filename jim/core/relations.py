@@ -163,10 +163,9 @@ class Relations:
         for name in usernames:
             await self.store.remove_relations(app, model.FRIEND, name, [owner])
         await self._reload(app, [owner, *usernames])
+        me, *theirs = await cards(self.users, app, [owner, *usernames])
         await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
-                                                users=await cards(self.users, app, usernames)),
-                               [owner])
-        [me] = await cards(self.users, app, [owner])
+                                                users=theirs), [owner])
         for name in usernames:
             await self.events.send(self.events.make(model.FRIEND_REMOVED, app, actor=owner,
                                                     users=[me]), [name])
