@@ -103,11 +103,9 @@ class CrossApps:
         the other app has made of its group or room since is not."""
         if other_key == app_key:
             return True
-        try:
-            await self.allowed(app_key, other_key)
-        except JimError:
-            return False
-        return True
+        home = await self.accounts.app(app_key)
+        other = await self.accounts.app(other_key)
+        return home is not None and other is not None and model.cross_allowed(home, other)
 
     async def require_reachable(self, app_key, names):
         """Refuse (C{CROSS_APP_DENIED}) a change naming a user of another app
