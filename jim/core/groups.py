@@ -446,8 +446,9 @@ class Groups:
     # -- joining a public group (J-IM's cmd 7) ---------------------------------------------
 
     async def join(self, app, user, gid=None, alias=None, name="", avatar="", terminal=None):
-        """Add C{user} to the group named by C{alias} (first) or C{gid}, creating it (public,
-        owned by the joiner, under the alias if there is one, else the gid) if missing.
+        """Add C{user} to the group named by C{gid} (first) or C{alias} (L{find_named}),
+        creating it if missing (public, owned by the joiner, under the alias; a name that is a
+        gid's number makes no group, see below).
         C{(group, added)}: added False for a member already. JimError(GROUP_PRIVATE) for a
         private group, GROUP_FULL past its size, GROUP_QUOTA for a user in as many groups as
         allowed, CROSS_APP for a name of another app's group (C{<appKey>:<gid>}, see
