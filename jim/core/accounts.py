@@ -183,6 +183,7 @@ class Accounts:
         throttle = self.throttle
         keys = [(app_key, username)] + ([] if address is None else [address])
         since = self.clock.seconds()
+        waited = False  # (a login that took a turn passes it on if it does not use it)
         while True:
             full = throttle.may_check(app_key, username, address)
             if full is None:
@@ -190,14 +191,15 @@ class Accounts:
             turn = defer.Deferred()
             self._turns.setdefault(full, collections.deque()).append(turn)
             await turn
+            waited = True
             if self.clock.seconds() - since > self.passwords.max_wait:
                 # as long as the hashing queue lets a login wait: refused as it refuses one
                 self._next_turn(keys)
                 raise JimError(errors.BUSY, "too many logins in progress; retry shortly")
         verdict = throttle.verdict(app_key, username, address, self.clock.seconds())
         if verdict.refused:
-            # (its turn goes to the next login waiting, which is refused as well)
-            self._next_turn(keys)
+            if waited:  # its turn goes to the next login waiting, refused as well
+                self._next_turn(keys)
             raise JimError(errors.RATE_LIMITED,
                            f"too many failed logins; retry in {max(1, round(verdict.locked_for))} s")
         throttle.checking(app_key, username, address)
