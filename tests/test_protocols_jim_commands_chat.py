@@ -130,6 +130,19 @@ class PrivateChatTests(SynchronousTestCase):
         self.assertEqual(first[1]["code"], 10000)
         self.assertEqual(len(self.bob_client.take()), 1)
 
+    def test_a_resend_with_another_text_is_told_the_text_kept(self):
+        """The same client id again, another text: the first message is the one kept, and
+        the acknowledgement says its text (as a masked one's does); the same text, nothing."""
+        send(self.alice, 11, private("bob", "first words", id="c8"))
+        send(self.alice, 11, private("bob", "second thoughts", id="c8"))
+        send(self.alice, 11, private("bob", "first words", id="c8"))
+        first, second, third = [body["data"] for _, body in self.alice_client.take()]
+        self.assertNotIn("content", first)
+        self.assertEqual(second, {**first, "content": "first words"})
+        self.assertEqual(third, first)
+        self.assertEqual([body["data"]["content"] for _, body in self.bob_client.take()],
+                         ["first words"])
+
 
 class GroupChatTests(SynchronousTestCase):
     def setUp(self):
