@@ -181,7 +181,7 @@ class Accounts:
         first waits its turn while as many checks of its account, or of its address, are in
         progress as either's limit (L{jim.core.login_throttle})."""
         throttle = self.throttle
-        keys = [(app_key, username)] + ([] if address is None else [address])
+        keys = throttle.keys(app_key, username, address)
         since = self.clock.seconds()
         waited = False  # (a login that took a turn passes it on if it does not use it)
         while True:

@@ -263,18 +263,22 @@ class LoginThrottle:
             return address
         return None
 
+    @staticmethod
+    def keys(app, username, address):
+        """The keys a password check of the account from C{address} is in progress under: the
+        account's, and the address's (L{may_check} names the one that is full)."""
+        return ((app, username),) if address is None else ((app, username), address)
+
     def checking(self, app, username, address):
         """A password check starts (L{may_check} said it may, its verdict was no refusal)."""
-        for key in ((app, username), address):
-            if key is not None:
-                self._checking[key] = self._checking.get(key, 0) + 1
+        for key in self.keys(app, username, address):
+            self._checking[key] = self._checking.get(key, 0) + 1
 
     def checked(self, app, username, address):
         """A check L{checking} started is over (its failure, if it failed, counted first)."""
-        for key in ((app, username), address):
-            if key is not None:
-                left = self._checking[key] - 1
-                if left:
-                    self._checking[key] = left
-                else:
-                    del self._checking[key]
+        for key in self.keys(app, username, address):
+            left = self._checking[key] - 1
+            if left:
+                self._checking[key] = left
+            else:
+                del self._checking[key]
