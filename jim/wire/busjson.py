@@ -144,7 +144,7 @@ def decode(data):
                                            _MESSAGE_TYPES))
         else:
             item = _decode_event(body["event"])
-        if any(type(name) is not str for name in fields["to"]):
+        if not _texts(fields["to"]):
             raise _malformed("delivery recipients are usernames")
         return model.Delivery(fields["app"], item, tuple(fields["to"]), fields["exclude"],
                               fields["alias"])
@@ -196,6 +196,7 @@ def _stored(body):
                 and len(tail) == 6:
             app, to, exclude, alias, origin, told = tail
             kind = tuple(map(type, fields))
+            # (_DELIVERY_KINDS spelled out: a tuple and its look-up cost this path more)
             if (kind == _ORDINARY_STORED_KIND or kind in _STORED_KINDS) \
                     and type(app) is str and type(to) is list and type(origin) is str \
                     and type(told) is list and (exclude is None or type(exclude) is str) \
@@ -225,7 +226,7 @@ def _checked_stored(body):
     app, to, exclude, alias = tail[:4]
     origin, told = tail[4:] or (None, [])
     if len(tail) == 6 and (type(origin) is not str or type(told) is not list
-                           or any(type(node) is not str for node in told)):
+                           or not _texts(told)):
         raise _malformed("a stored message's origin is a node, and its told a list of nodes")
     delivery = _flat_message_delivery([app, to, exclude, alias, message_id, app, *fields])
     return delivery, origin, told
