@@ -210,6 +210,55 @@ class SqliteStoreTests(unittest.TestCase):
         history = await store.messages.private_history("a", "ann", "bob")
         self.assertEqual(texts(history), ["first", "ok 1", "ok 2"])
 
+    async def run_of(self, store, texts_or_bodies):
+        """Append a run (ids reserved, as the core's send_run_then does): its one answer."""
+        await store.messages.add_message(chat("ann", "bob", "first"))  # ids are reserved now
+        run = [with_reserved_id(store.messages, chat("ann", "bob", text))
+               for text in texts_or_bodies]
+        answers = []
+        done = defer.Deferred()
+        store.messages.append_run_then(run, lambda results, tag: (answers.append((results, tag)),
+                                                                   done.callback(None)), "t")
+        return run, answers, done
+
+    async def test_a_run_with_a_refused_row_keeps_the_others(self):
+        store = await self.open(checkpoint_every=3600)
+        run, answers, done = await self.run_of(store, ["ok 1", object(), "ok 2"])
+        await done
+        [(results, tag)] = answers
+        self.assertEqual(tag, "t")
+        self.assertEqual(results[0], run[0])
+        self.assertEqual(results[1].value.code, errors.SERVER_ERROR)
+        self.assertEqual(results[2], run[2])
+        self.assertEqual(len(self.flushLoggedErrors(TypeError)), 1)
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["first", "ok 1", "ok 2"])
+
+    async def test_a_run_beside_other_writes_commits_with_them(self):
+        store = await self.open(checkpoint_every=3600)
+        run, answers, done = await self.run_of(store, ["r1", "r2"])
+        user = store.users.add_user(User("a", "cid", "h"))  # the same batch, another job
+        lone = with_reserved_id(store.messages, chat("ann", "bob", "lone"))
+        lone_done = defer.Deferred()
+        store.messages.append_message_then(lone, lone_done.callback)
+        await done
+        await user
+        self.assertEqual(await lone_done, lone)
+        self.assertEqual(answers, [(run, "t")])
+        self.assertEqual(self.metrics.commit_count, 2)  # the first message's, then the rest's
+        history = await store.messages.private_history("a", "ann", "bob")
+        self.assertEqual(texts(history), ["first", "r1", "r2", "lone"])
+
+    async def test_a_run_in_a_failed_commit_fails_each_message(self):
+        store = await self.open(_FailingCommitStore)
+        run, answers, done = await self.run_of(store, ["r1", "r2"])
+        store.fail_next_commit = True
+        await done
+        [(results, _)] = answers
+        self.assertEqual([r.value.code for r in results], [errors.SERVER_ERROR] * 2)
+        self.assertEqual(texts(await store.messages.private_history("a", "ann", "bob")),
+                         ["first"])
+
     def indexed_upto(self):
         with sqlite3.connect(self.path) as db:
             (upto,) = db.execute("SELECT indexed_upto FROM conversation_index_state").fetchone()

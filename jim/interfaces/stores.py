@@ -224,6 +224,16 @@ class IMessageStore(Interface):
         """L{add_message_then} for a message built with an id from L{reserve_id}: it is
         written with that id."""
 
+    def add_run_then(run, then, *args):
+        """L{add_message_then} of several messages without ids (a list), answered once as
+        L{append_run_then} is: they take their ids in order."""
+
+    def append_run_then(run, then, *args):
+        """L{append_message_then} of several messages (a list, in the order of their ids from
+        L{reserve_id}), answered once: C{then(results, *args)} after the last one's commit,
+        C{results} a list with, for each message in order, the message as stored or the
+        Failure of why it is not (each is written or refused on its own)."""
+
     def get_message(app, message_id):
         """The stored message with this id in C{app} (retracted or not), or None."""
 
@@ -284,6 +294,10 @@ class IAnnouncingMessageStore(IMessageStore):
         fields from its sender on as compact JSON (L{jim.wire.busjson.stored_delivery_tail}).
         A message not stored (a resend: C{Resent}, or a failure) is not published. Called only
         while L{IMessageStore.announces}."""
+
+    def add_announced_run_then(run, parts, then, *args):
+        """L{IMessageStore.add_run_then} of messages without client ids whose deliveries have
+        the same C{parts} (L{add_announced_then}), each published with its commit."""
 
 
 class IInboxStore(Interface):

@@ -72,6 +72,16 @@ class MemoryMessages:
         except Exception:  # as SqliteStore: a failing caller is logged, never raised to the writer
             self.log.failure("the caller of store write add_message failed")
 
+    def add_run_then(self, run, then, *args):
+        self.append_run_then([self._with_next_id(message) for message in run], then, *args)
+
+    def append_run_then(self, run, then, *args):
+        results = [self._append(stored) for stored in run]
+        try:
+            then(results, *args)
+        except Exception:  # as append_message_then
+            self.log.failure("the caller of store write add_message failed")
+
     def _append(self, stored):
         self._messages[stored.id] = stored
         conversation = conversation_of(stored)

@@ -9,24 +9,25 @@ from jim.redis.client import Script
 
 #: KEYS: the id counter, the messages, the client ids, the app's report log and its report
 #: hours, then for each hour of the batch (ARGV[2], ...) its report counts, senders and groups
-#: (L{jim.store.redis_reports}), then for each message the history of its conversation, the list
-#: of its conversation's ids, the private-conversation sets of its sender and target (none, one
-#: or two) and its sender's report index (one for a group or chat room message, none for a
-#: private one, which a user's report scope reads from its history).
+#: (L{jim.store.redis_reports}), then for each message (but one whose p is '=') the history of
+#: its conversation, the list of its conversation's ids, the private-conversation sets of its
+#: sender and target (none, one or two) and its sender's report index (one for a group or chat
+#: room message, none for a private one, which a user's report scope reads from its history).
 #: ARGV[1]: a JSON array of two: for each message an array of texts, and the channels its
-#: messages' parts are published on. A message's texts: p (how many
-#: private-conversation sets), the id it was built with ('' for the next one), the head of its
-#: history entry ('' for none), its client-id field ('' for none), its conversation key (''
-#: when p is 0), u (how many report indexes: 0 or 1), the place of its hour among the batch's
-#: hours (1 for ARGV[2]), its field of the hour's counts (C{<target type>:<msg type>}), its
-#: sender, its gid ('' for none), '1' to store it only if its client id was never stored
-#: ('' for always), n, how many parts of its delivery to publish, and then the place of each
-#: part's channel among the channels. (One argument rather than one per field: a command's
-#: arguments cost a client far more to encode than a JSON text, and cjson reads texts back
-#: exactly.) Then the batch's hours, as members of the report hours (ARGV[2], ...), then the
-#: tail of each message's parts, then each message's JSON, in the order of ARGV[1] (arguments
-#: of their own: inside ARGV[1] every quote of theirs would be escaped, and unescaping them
-#: cost the script more than reading the rest).
+#: messages' parts are published on. A message's texts: p (how many private-conversation sets;
+#: '=' for the keys of the message before it, which are then not named again: a run's messages
+#: share theirs), the id it was built with ('' for the next one), the head of its history entry
+#: ('' for none), its client-id field ('' for none), its conversation key ('' when p is 0), u
+#: (how many report indexes: 0 or 1), the place of its hour among the batch's hours (1 for
+#: ARGV[2]), its field of the hour's counts (C{<target type>:<msg type>}), its sender, its gid
+#: ('' for none), '1' to store it only if its client id was never stored ('' for always), n, how
+#: many parts of its delivery to publish, and then the place of each part's channel among the
+#: channels. (One argument rather than one per field: a command's arguments cost a client far
+#: more to encode than a JSON text, and cjson reads texts back exactly.) Then the batch's hours,
+#: as members of the report hours (ARGV[2], ...), then the tail of each message's parts, then
+#: each message's JSON, in the order of ARGV[1] (arguments of their own: inside ARGV[1] every
+#: quote of theirs would be escaped, and unescaping them cost the script more than reading the
+#: rest).
 #: A message stored (not one answered with an earlier message) has its parts published: each
 #: C{'stored [' .. id .. ',' .. JSON .. ',' .. tail .. ']'} (L{jim.wire.busjson.
 #: stored_delivery_tail}), the parts of one channel as one PUBLISH once everything is
@@ -95,9 +96,17 @@ local hours_end = #ARGV - #entries - parts  -- the last hour's place in ARGV
 local values = hours_end + parts  -- ARGV[values + i]: the JSON of entry i
 local part = hours_end  -- ARGV[part + j]: the tail of the entry's part j
 local k = 3 * hours_end + 3  -- after the hours' keys
+local k0, p0, u0 = k, 0, 0  -- where the last keys an entry named start, its p and u
 local lines = {}  -- channel place -> the pieces of what is published on it
 for i, entry in ipairs(entries) do
-  local p, u, hour = tonumber(entry[1]), tonumber(entry[6]), tonumber(entry[7])
+  local p, u
+  if entry[1] == '=' then  -- the keys of the entry before it, not named again
+    k, p, u = k0, p0, u0
+  else
+    p, u = tonumber(entry[1]), tonumber(entry[6])
+    k0, p0, u0 = k, p, u
+  end
+  local hour = tonumber(entry[7])
   local given, head, client = entry[2], entry[3], entry[4]
   local value = ARGV[values + i]
   local n = tonumber(entry[12])

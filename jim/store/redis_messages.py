@@ -166,6 +166,23 @@ class _Append(NamedTuple):
     args: tuple  # C{then}'s arguments after the outcome
 
 
+class _RunAnswers:
+    """The answers of a run's appends (L{RedisMessages.append_run_then}), gathered for one
+    call of its caller's C{then}."""
+
+    def __init__(self, count, then, args):
+        self._results = [None] * count
+        self._left = count
+        self._then = then
+        self._args = args
+
+    def one(self, result, place):
+        self._results[place] = result
+        self._left -= 1
+        if not self._left:
+            self._then(self._results, *self._args)
+
+
 @implementer(IAnnouncingMessageStore)
 class RedisMessages:
     log = Logger()
@@ -237,6 +254,55 @@ class RedisMessages:
                          args, stored)
         else:
             self._append(stored, str(stored.id), then, args)
+
+    def append_run_then(self, run, then, *args):
+        """Each as L{append_message_then} (they may go in different scripts), answered once
+        the last one is."""
+        answers = _RunAnswers(len(run), then, args)
+        for place, stored in enumerate(run):
+            self.append_message_then(stored, answers.one, place)
+
+    def add_run_then(self, run, then, *args):
+        self.add_announced_run_then(run, (), then, *args)
+
+    def add_announced_run_then(self, run, parts, then, *args):
+        """The texts a run's messages share (their keys, history head, sender...) are made
+        once; a list of messages that is no run (another sender, target or time, a client id,
+        retracted) is appended message by message."""
+        answers = _RunAnswers(len(run), then, args)
+        first = run[0]
+        app, sender, kind, target, created = (first.app, first.sender, first.target_type,
+                                              first.target, first.created)
+        if not -_SHIFT <= created <= MAX_INT64 or any(
+                m.client_id is not None or m.retracted or m.created != created
+                or m.target != target or m.sender != sender or m.target_type != kind
+                or m.app != app for m in run):
+            for place, message in enumerate(run):
+                self._append(message, "", answers.one, (place,), parts=parts)
+            return
+        keys, p, private, indexes = _conversation_keys(app, sender, kind, target)
+        shared = [p, "", history_head(created), "", private, str(len(indexes)), "", "",
+                  sender, target if kind == GROUP else "", "", str(len(parts))]
+        kind += ":"
+        waiting = self._waiting.get(app)
+        if waiting is None:
+            waiting = self._waiting[app] = []
+        for place, message in enumerate(run):
+            try:
+                value = orjson.dumps(message[2:])
+            except (TypeError, orjson.JSONEncodeError) as e:
+                self._answer(answers.one, Failure(JimError(
+                    errors.BAD_REQUEST, f"a message that cannot be stored: {e}")), (place,),
+                    message)
+                continue
+            values = shared.copy()
+            values[7] = kind + message.msg_type
+            waiting.append(_new(_Append, (message, keys, values, value, parts, answers.one,
+                                          (place,))))
+        if not waiting:
+            del self._waiting[app]
+        elif self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
+            self._sending = self._reactor.callLater(0, self._send_all)
 
     def _append(self, message, given, then, args, once=False, parts=()):
         app = message.app
@@ -320,8 +386,13 @@ class RedisMessages:
                 entry.append(place)
                 tails.append(tail)
             entries.append(entry)
+        named = None  # the keys the entry before named: one that shares them names none
         for append in batch:
-            keys += append.keys
+            if append.keys is named:
+                append.entry[0] = "="
+            else:
+                keys += append.keys
+                named = append.keys
         if channels:
             # what the bus gathered this turn (a delivery published after its commit) goes
             # first: the script's parts must not overtake it

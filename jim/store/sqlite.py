@@ -425,6 +425,13 @@ class SqliteStore(WalCheckpoints):
             return
         self.append(self._with_next_id(message), then, args)
 
+    def add_run(self, run, then, args):
+        """Give each message of C{run} the next id and append them (see L{append_run})."""
+        if self._state is not _RUNNING:
+            self._refusal().addErrback(self._run_answered, len(run), then, args)
+            return
+        self.append_run([self._with_next_id(message) for message in run], then, args)
+
     def reserve_id(self):
         """The next message id, or None while C{early_ids} ids wait for their commit
         (docs/storage.md, "Ids handed out before their commit"). Assigned here, in the
@@ -517,6 +524,33 @@ class SqliteStore(WalCheckpoints):
             self._client_ids.added(stored.app, stored.sender, stored.client_id)
         self._queue(q.insert_message, (self._conversations, stored), then, args)
         self._count_unindexed()
+
+    def append_run(self, run, then, args):
+        """L{append} of several messages with their ids, in id order, as one job: C{then(results,
+        *args)} follows their commit once, C{results} a list with each message or the Failure
+        of why it is not stored."""
+        if self._state is not _RUNNING:
+            self._refusal().addErrback(self._run_answered, len(run), then, args)
+            return
+        for stored in run:
+            if stored.client_id is not None:
+                self._client_ids.added(stored.app, stored.sender, stored.client_id)
+        self._queue(q.insert_message_run, (self._conversations, run), self._run_answered,
+                    (len(run), then, args))
+        self._unindexed += len(run) - 1
+        self._count_unindexed()
+
+    def _run_answered(self, results, count, then, args):
+        if type(results) is Failure:  # the whole batch failed
+            results = [results] * count
+        elif any(type(value) is Failure for value in results):
+            results = [value if type(value) is not Failure or value.check(JimError)
+                       else self._run_failure(value) for value in results]
+        then(results, *args)
+
+    def _run_failure(self, failure):
+        self.log.failure("store write insert_message failed", failure)
+        return Failure(server_error("the store could not perform this write"))
 
     def _index(self):
         """Queue the job that brings the conversation index up to date."""

@@ -43,31 +43,31 @@ class BatchWriter:
         db = self.db
         started = time.monotonic()
         together = True  # False once the appends, written together, had a row refused
-        if all(job is q.insert_message for job, _ in jobs):
-            appends = [args[1] for _, args in jobs]
+        if all(job in _APPENDS for job, _ in jobs):
+            appends = _appended(jobs)
             try:
                 single = q.one_statement_appends(self.conversations, appends)
                 if single is not None:
                     self.commit_alone(*single)
-                    return time.monotonic() - started, [(True, m) for m in appends]
-                results = self._appends_only(appends)
-                return time.monotonic() - started, results
+                else:
+                    self._appends_only(appends)
+                return time.monotonic() - started, _all_written(jobs)
             except ROW_REFUSED:  # nothing was written; the path below finds the culprit
                 together = False
         db.execute("BEGIN IMMEDIATE")
         try:
             results = []
-            appends = []
+            appending = []  # the append jobs since the last other job
             for job, args in jobs:
-                if job is q.insert_message:
-                    appends.append(args[1])
+                if job in _APPENDS:
+                    appending.append((job, args))
                     continue
-                if appends:
-                    results.extend(self._append_run(appends, together))
-                    appends = []
+                if appending:
+                    results.extend(self._append_jobs(appending, together))
+                    appending = []
                 results.append(self._run_job(job, args))
-            if appends:
-                results.extend(self._append_run(appends, together))
+            if appending:
+                results.extend(self._append_jobs(appending, together))
             self.commit()
         except BaseException:
             self._rollback()
@@ -95,12 +95,11 @@ class BatchWriter:
         the database raised, after rolling back."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            results = q.insert_messages(self.db, self.conversations, appends)
+            q.insert_messages(self.db, self.conversations, appends)
             self.commit()
         except BaseException:
             self._rollback()
             raise
-        return results
 
     def _run_job(self, job, args):
         db = self.db
@@ -115,22 +114,52 @@ class BatchWriter:
         db.execute("RELEASE job")
         return result
 
-    def _append_run(self, appends, together=True):
-        """Appends inside the batch's transaction: together under one savepoint, or (not
-        C{together}, or when a row is refused) one job each."""
+    def _append_jobs(self, jobs, together=True):
+        """Append jobs inside the batch's transaction: their messages together under one
+        savepoint, or (not C{together}, or when a row is refused) one message at a time, each
+        under its own; a run then answers a list with a Failure in place of each refused
+        message."""
         db = self.db
         if together:
             db.execute("SAVEPOINT run")
             try:
-                results = q.insert_messages(db, self.conversations, appends)
+                q.insert_messages(db, self.conversations, _appended(jobs))
             except ROW_REFUSED:
                 self._rollback("run")
                 db.execute("RELEASE run")
             else:
                 db.execute("RELEASE run")
-                return results
-        return [self._run_job(q.insert_message, (self.conversations, message))
-                for message in appends]
+                return _all_written(jobs)
+        results = []
+        for job, args in jobs:
+            if job is q.insert_message:
+                results.append(self._run_job(q.insert_message, args))
+            else:
+                each = [self._run_job(q.insert_message, (self.conversations, message))
+                        for message in args[1]]
+                results.append((True, [value for _, value in each]))
+        return results
+
+
+#: the jobs that append messages: written together (see the module's doc)
+_APPENDS = frozenset((q.insert_message, q.insert_message_run))
+
+
+def _appended(jobs):
+    """The messages of append jobs, in order: one of each L{q.insert_message}, all of each
+    L{q.insert_message_run}."""
+    appends = []
+    for job, args in jobs:
+        if job is q.insert_message:
+            appends.append(args[1])
+        else:
+            appends.extend(args[1])
+    return appends
+
+
+def _all_written(jobs):
+    """The results of append jobs that were all written: each job's own value."""
+    return [(True, args[1]) for _, args in jobs]
 
 
 def flush_delay(last_flush, gap, now):
@@ -148,6 +177,10 @@ def newest_message_id(jobs, results):
     for (job, args), (succeeded, value) in zip(reversed(jobs), reversed(results)):
         if job is q.insert_message and succeeded:
             return args[1].id
+        if job is q.insert_message_run and succeeded:
+            for message in reversed(value):  # (a Failure: a message refused alone)
+                if type(message) is not Failure:
+                    return message.id
         if job is q.insert_message_once and succeeded and type(value) is not Resent:
             return args[0].id  # (a resend found the first message and wrote nothing)
         if job is insert_event and succeeded:

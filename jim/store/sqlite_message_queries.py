@@ -237,6 +237,15 @@ def insert_message(db, conversations, message):
     return message
 
 
+def insert_message_run(db, conversations, run):
+    """Several messages appended together (C{run}, a list, each with its id: L{jim.interfaces.
+    IMessageStore.append_run_then}); a job of its own, so that its caller hears once. Returns
+    the list. Refused as a whole if one row is; L{jim.store.sqlite_batch} then redoes it one
+    message at a time."""
+    insert_messages(db, conversations, run)
+    return run
+
+
 def insert_message_once(db, stored, conversations):
     """C{stored}, unless its sender stored a message with its client id to its target before:
     then L{model.Resent} of that one, and nothing is written."""

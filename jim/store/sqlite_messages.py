@@ -44,6 +44,12 @@ class SqliteMessages:
     def append_message_then(self, stored, then, *args):
         self._engine.append(stored, then, args)
 
+    def append_run_then(self, run, then, *args):
+        self._engine.append_run(run, then, args)
+
+    def add_run_then(self, run, then, *args):
+        self._engine.add_run(run, then, args)
+
     def get_message(self, app, message_id):
         return self._engine.read(q.select_message, app, message_id)
 

@@ -206,6 +206,71 @@ class MessagesContract(ContractCase):
         history = await self.messages.private_history("a", "ann", "bob")
         self.assertEqual(texts(history), ["first", "0", "1", "2", "later"])
 
+    async def test_a_run_is_appended_in_order_and_answered_once(self):
+        before = await self.messages.add_message(chat("a", "ann", "bob", "before"))
+        # ids as the core builds a run with them: reserved, or (a store that gives ids at its
+        # commit) above every id of the app
+        run = [with_reserved_id(self.messages, chat("a", "ann", "bob", str(i)))
+               or chat("a", "ann", "bob", str(i))._replace(id=before.id + 1 + i)
+               for i in range(3)]
+        calls = []
+        done = defer.Deferred()
+
+        def then(results, *args):
+            calls.append((results, args))
+            done.callback(None)
+
+        self.messages.append_run_then(run, then, "tag")
+        await done
+        self.assertEqual(calls, [(run, ("tag",))])
+        self.assertEqual([await self.messages.get_message("a", m.id) for m in run], run)
+        later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
+        self.assertGreater(later.id, run[-1].id)
+        self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
+                         ["before", "0", "1", "2", "later"])
+
+    async def test_one_batch_of_several_conversations_in_turns(self):
+        """(The Redis store's script names the keys of a conversation once for consecutive
+        messages of it: each must still reach its own.)"""
+        targets = ["bob", "bob", "cid", "cid", "bob", "ann", "cid"]
+        answers = []
+        done = defer.Deferred()
+
+        def then(stored):
+            answers.append(stored)
+            if len(answers) == len(targets):
+                done.callback(None)
+
+        for i, target in enumerate(targets):
+            self.messages.add_message_then(chat("a", "ann", target, str(i)), then)
+        await done
+        ids = [m.id for m in answers]
+        self.assertEqual(ids, sorted(ids))
+        for peer in ("bob", "cid", "ann"):
+            self.assertEqual(texts(await self.messages.private_history("a", "ann", peer)),
+                             [str(i) for i, t in enumerate(targets) if t == peer])
+
+    async def test_a_run_without_ids_takes_them_in_order(self):
+        before = await self.messages.add_message(chat("a", "ann", "bob", "before"))
+        answers = []
+        done = defer.Deferred()
+
+        def then(results, *args):
+            answers.append((results, args))
+            done.callback(None)
+
+        run = [chat("a", "ann", "bob", str(i)) for i in range(3)]
+        self.messages.add_run_then(run, then, "tag")
+        await done
+        [(stored, args)] = answers
+        self.assertEqual(args, ("tag",))
+        self.assertEqual([m._replace(id=0) for m in stored], run)
+        ids = [m.id for m in stored]
+        self.assertEqual(ids, sorted(ids))
+        self.assertGreater(ids[0], before.id)
+        self.assertEqual(texts(await self.messages.private_history("a", "ann", "bob")),
+                         ["before", "0", "1", "2"])
+
     @reserving
     async def test_reserved_ids_are_final_and_never_given_again(self):
         first = await self.messages.add_message(chat("a", "ann", "bob", "first"))
