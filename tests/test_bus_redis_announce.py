@@ -18,6 +18,11 @@ from tests.support.waiting import until
 from tests.test_bus_redis import Node
 
 
+def messages_of(deliveries):
+    """The messages of C{deliveries}, a run's (a tuple item) one by one."""
+    return [m for d in deliveries for m in (d.item if type(d.item) is tuple else (d.item,))]
+
+
 def draft(client_id=None, text="hi"):
     """A message of ann to bob, not stored yet (its id 0)."""
     return Message(0, "app", "ann", SINGLE, "bob", TEXT, {"text": text}, client_id=client_id,
@@ -86,9 +91,24 @@ class AnnounceTests(unittest.TestCase):
         for n in range(5):
             self.store.messages.add_announced_then(draft(text=str(n)), parts, False,
                                                    answers.append)
-        await until(lambda: len(self.b.got) == 5)
-        self.assertEqual([d.item for d in self.b.got], answers)
-        self.assertEqual([d.item.body["text"] for d in self.b.got], list("01234"))
+        await until(lambda: len(messages_of(self.b.got)) == 5)
+        self.assertEqual(messages_of(self.b.got), answers)
+        self.assertEqual([m.body["text"] for m in messages_of(self.b.got)], list("01234"))
+        # parts for the same connections, one after the other: handed out as one run
+        self.assertEqual([(d.recipients, d.exclude) for d in self.b.got], [(("bob",), "a:1")])
+
+    async def test_a_run_is_announced_message_by_message_and_handed_out_as_one(self):
+        self.b.presence.connect("app", "bob", "b:1", "tcp")
+        await self.online(1)
+        parts = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))[0]
+        answers = []
+        self.store.messages.add_announced_run_then([draft(text=str(n)) for n in range(4)],
+                                                   parts, answers.append)
+        await until(lambda: answers)
+        [stored] = answers
+        await until(lambda: len(messages_of(self.b.got)) == 4)
+        self.assertEqual(messages_of(self.b.got), stored)
+        self.assertEqual([type(d.item) for d in self.b.got], [tuple])
 
     async def test_a_resend_of_a_client_id_is_not_published_again(self):
         self.b.presence.connect("app", "bob", "b:1", "tcp")

@@ -15,7 +15,7 @@ from tests.support.model_strategies import (
     texts,
 )
 
-NAMES = (b"message", b"stored", b"delivery", b"kick", b"invalidate", b"rates")
+NAMES = (b"message", b"messages", b"stored", b"delivery", b"kick", b"invalidate", b"rates")
 
 MESSAGE = Message(
     41, "app", "ali\u00e7e", model.GROUP, "10000000", model.CUSTOM,
@@ -42,6 +42,8 @@ class RoundTripTests(SynchronousTestCase):
         self.assertIs(type(decoded), type(value))
         if type(value) is Delivery:
             self.assertIs(type(decoded.item), type(value.item))
+            if type(value.item) is tuple:  # a run
+                self.assertEqual({type(m) for m in decoded.item}, {Message})
         return decoded
 
     @given(bus_values)
@@ -112,6 +114,14 @@ class RoundTripTests(SynchronousTestCase):
                             (Invalidate(model.APPS_AREA, "app", "app"), b"invalidate ")):
             self.assertTrue(busjson.encode(value).startswith(name), name)
 
+    def test_a_run_is_one_array_of_its_messages(self):
+        run = Delivery("app", (MESSAGE, MESSAGE._replace(id=42)), ("bob",), None, "g")
+        data = busjson.encode(run)
+        self.assertEqual(data, b"messages " + orjson.dumps(
+            ["app", ["bob"], None, "g", list(MESSAGE), list(MESSAGE._replace(id=42))]))
+        for not_a_run in ((), (MESSAGE,), (MESSAGE, "x")):
+            self.assertRaises(TypeError, busjson.encode, run._replace(item=not_a_run))
+
     def test_a_message_delivery_is_one_flat_array(self):
         delivery = Delivery("app", MESSAGE, ("bob", "carol"), "node-a:3", "g1")
         self.assertEqual(orjson.loads(busjson.encode(delivery)[len(b"message "):]),
@@ -171,6 +181,12 @@ class MalformedTests(SynchronousTestCase):
             b'message ["a",[7],null,null,' + orjson.dumps(list(MESSAGE))[1:],
             b'message [1,[],null,null,' + orjson.dumps(list(MESSAGE))[1:],
             b'message ["a",[],null,null,' + orjson.dumps(list(MESSAGE))[1:-1] + b",1]",
+            b"messages []", b"messages {}", b'messages ["a",[],null,null]',
+            b'messages ["a",[],null,null,' + orjson.dumps(list(MESSAGE)) + b"]",  # one: no run
+            b'messages ["a",[],null,null,' + orjson.dumps(list(MESSAGE)) + b",[1]]",
+            b'messages ["a",[],null,null,' + orjson.dumps(list(MESSAGE)) + b',"x"]',
+            b'messages ["a",[7],null,null,' + orjson.dumps([list(MESSAGE)] * 2)[1:],
+            b'messages ["a",[],7,null,' + orjson.dumps([list(MESSAGE)] * 2)[1:],
             b'kick {"app":"a","user":"u","reason":"r","keep":null,"event":{"users":[[]]}}',
             b"unknown {}", b"Delivery {}", b"\xff\xfe", b'invalidate ["a","b","c","d"',
             b'invalidate ["a","b","c","d","e"]', b'invalidate ["a","b","c","d"] trailing',

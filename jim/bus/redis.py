@@ -184,7 +184,7 @@ class RedisBus:
         # A message's recipient whose one connection is the excluded one (the sender's own)
         # is left out. An event's is not: its hub follows what the event changes (a group it
         # joined) for every connection, the excluded one too.
-        exclude = delivery.exclude if type(delivery.item) is Message else None
+        exclude = delivery.exclude if type(delivery.item) in _MESSAGES else None
         nodes = self.presence.nodes_of(delivery.app, delivery.recipients, exclude)
         mine = nodes.pop(self.node, None)
         for node, names in nodes.items():
@@ -264,6 +264,11 @@ class RedisBus:
             queued = self._outgoing[node] = []
             if self._flushing is None:
                 self._flushing = self._reactor.callLater(0, self._flush)
+        if prefix and type(part.item) is tuple:  # a run sent on: a line a message (each is
+            # checked on its own, L{_first_time})
+            queued.extend([prefix + busjson.encode(_with_item(part, message))
+                           for message in part.item])
+            return
         queued.append(prefix + busjson.encode(part))
 
     def _flush_now(self):
@@ -298,6 +303,10 @@ class RedisBus:
 
     def _received(self, channel, payload):
         if channel == self._own_channel:
+            # consecutive messages for the same recipients (a run's, which the store's script
+            # publishes a line each) are handed out as one delivery, whose item is the tuple of
+            # their messages
+            run, head = [], None  # the messages, and (delivery, skip) of the first
             for line in payload.split(b"\n"):
                 again = line.startswith(_AGAIN)
                 skip = ()  # the nodes that hand out their own part
@@ -312,11 +321,25 @@ class RedisBus:
                     continue
                 if type(delivery) is not Delivery:
                     continue
+                item = delivery.item
+                if not again and type(item) in _MESSAGES:
+                    if run and _same_run(head, delivery, skip):
+                        if type(item) is tuple:
+                            run.extend(item)
+                        else:
+                            run.append(item)
+                        continue
+                    self._hand_over_run(run, head)
+                    run, head = [*item] if type(item) is tuple else [item], (delivery, skip)
+                    continue
+                self._hand_over_run(run, head)
+                run = []
                 if again and type(delivery.item) is Message:
                     delivery = self._first_time(delivery)
                     if delivery is None:
                         continue
                 self._hand_over(delivery, again, skip)
+            self._hand_over_run(run, head)
             return
         origin, _, rest = payload.partition(b"\n")
         kind, _, body = rest.partition(b" ")
@@ -327,6 +350,13 @@ class RedisBus:
             self._keeper.heard(origin, kind, body)
         elif origin != self.node:
             self._local.publish(busjson.decode(body))
+
+    def _hand_over_run(self, run, head):
+        """L{_hand_over} of the messages C{run} gathered (none, one, or a run's)."""
+        if run:
+            delivery, skip = head
+            self._hand_over(delivery if len(run) == 1 else _with_item(delivery, tuple(run)),
+                            False, skip)
 
     def _hand_over(self, delivery, again, skip=()):
         """A delivery sent to this node: to its recipients here. One who moved to another node
@@ -381,6 +411,24 @@ class RedisBus:
                           why=failure.value.detail)
             return
         self.log.failure("bus: catching up with the cluster failed", failure)
+
+
+#: the items of a message's delivery: one, or a run of them (a tuple)
+_MESSAGES = (Message, tuple)
+
+
+def _same_run(head, delivery, skip):
+    """Whether C{delivery} (with its C{skip}) goes to the same connections as the first of a
+    run (C{head}: its delivery and skip)."""
+    first, first_skip = head
+    return (delivery.recipients == first.recipients and delivery.exclude == first.exclude
+            and delivery.app == first.app and delivery.alias == first.alias
+            and skip == first_skip)
+
+
+def _with_item(delivery, item):
+    return tuple.__new__(Delivery, (delivery.app, item, delivery.recipients, delivery.exclude,
+                                    delivery.alias))
 
 
 def _to(delivery, recipients):

@@ -13,7 +13,9 @@ Redis store with its commit is C{stored [id, [<the message's fields from its sen
 JSON as it keeps it (L{stored_delivery_tail}); L{decode_stored} reads it with what its
 receiver needs to send it on (C{origin}, the node that announced it; C{told}, the nodes that
 got a part), L{decode} without. A tail of only the first four (from nodes of an earlier
-version) is read too.
+version) is read too. The delivery of a run of messages (its item the tuple of them, L{jim.core.
+messages.Messages.send_run_then}) is C{messages [app, recipients, exclude, alias, [<the first
+message's fields>], [<the next one's>], ...]}, two messages or more.
 """
 import itertools
 import typing
@@ -70,6 +72,11 @@ def encode(value):
         app, item, recipients, exclude, alias = value
         if type(item) is model.Message:
             return b"message " + orjson.dumps((app, recipients, exclude, alias) + item)
+        if type(item) is tuple:  # a run of messages
+            if len(item) < 2 or not all(type(m) is model.Message for m in item):
+                raise TypeError(f"not a run of messages: {item!r}")
+            return b"messages " + orjson.dumps((app, recipients, exclude, alias, *item),
+                                               default=tuple)
         body = {"app": value.app, "to": value.recipients, "exclude": value.exclude,
                 "alias": value.alias, **_item(value.item)}
         return b"delivery " + orjson.dumps(body)
@@ -125,6 +132,8 @@ def decode(data):
     body = _parsed(rest)
     if name == b"message":
         return _flat_message_delivery(body)
+    if name == b"messages":
+        return _run_delivery(body)
     if name == b"stored":
         return _stored(body)[0]
     if name == b"delivery":
@@ -264,6 +273,26 @@ def _flat_message_delivery(body):
     # the object form's checks say what is wrong
     return decode(b"delivery " + orjson.dumps({"app": app, "to": to, "exclude": exclude,
                                                 "alias": alias, "message": fields}))
+
+
+def _run_delivery(body):
+    """The delivery of a run of messages, C{[app, to, exclude, alias, [fields], [fields],
+    ...]}."""
+    if type(body) is list and len(body) > 5:
+        app, to, exclude, alias = body[:4]
+        if (type(app), type(to), type(exclude), type(alias)) in _DELIVERY_KINDS and _texts(to):
+            run = []
+            for fields in body[4:]:
+                if type(fields) is not list:
+                    break
+                kind = tuple(map(type, fields))
+                if kind != _ORDINARY_KIND and kind not in _MESSAGE_KINDS:
+                    break
+                run.append(_new(model.Message, fields))
+            else:
+                return _new(model.Delivery, (app, tuple(run), tuple(to), exclude, alias))
+    raise _malformed("a run's delivery is [app, to, exclude, alias, and two messages or more,"
+                     " each the array of its fields]")
 
 
 def _message_delivery(body):

@@ -86,6 +86,17 @@ deliveries = st.builds(
     alias=optional_texts,
 )
 
+#: the delivery of a run of messages (jim.core.messages.Messages.send_run_then): its item is
+#: the tuple of them
+runs = st.builds(
+    model.Delivery,
+    app=texts,
+    item=st.lists(messages, min_size=2, max_size=4).map(tuple),
+    recipients=recipients,
+    exclude=optional_texts,
+    alias=optional_texts,
+)
+
 kicks = st.builds(
     model.Kick,
     app=texts,
@@ -113,4 +124,4 @@ rate_usages = st.builds(
 )
 
 #: any value the bus carries
-bus_values = deliveries | kicks | invalidations | rate_usages
+bus_values = deliveries | runs | kicks | invalidations | rate_usages
