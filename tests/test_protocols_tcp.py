@@ -84,6 +84,26 @@ class FramingTests(SynchronousTestCase):
             self.conn.commands(), [(2, None), (6, 10007), (18, 10005), (0, 10017), (13, None)]
         )
 
+    def test_the_chats_of_one_chunk_go_as_runs_and_keep_their_order(self):
+        self.fx.add_user("bob")
+        bob = Connection(self.fx, port=40002)
+        for conn, user in ((self.conn, "alice"), (bob, "bob")):
+            conn.protocol.dataReceived(login_frame(user))
+        self.conn.received(), bob.received()
+
+        def chat(text):
+            return frame(11, {"cmd": 11, "chatType": 2, "to": "bob", "content": text})
+
+        self.conn.protocol.dataReceived(chat("warm"))  # bob and his relations are in memory
+        self.conn.received(), bob.received()
+        self.conn.protocol.dataReceived(b"".join([chat("1"), chat("2"), chat("3"), encode(13, b""),
+                                                  chat("4"), chat("5")]))
+        self.assertEqual([(c, b["data"]["content"]) for c, b in bob.received()],
+                         [(11, text) for text in "12345"])
+        self.assertEqual(self.conn.commands(), [(12, 10000)] * 3 + [(13, None)]
+                         + [(12, 10000)] * 2)
+        self.assertEqual(self.fx.metrics.messages_in, 1 + 5)
+
     def test_bad_version(self):
         self.conn.protocol.dataReceived(b"\x02\x51\x0d\x00\x00\x00\x00")
         [(cmd, body)] = self.conn.received()

@@ -276,6 +276,8 @@ class Hub:
         item = delivery.item
         if type(item) is Message:
             self.metrics.messages_out += sent
+        elif type(item) is tuple:  # a run of messages (jim.core.messages.send_run_then)
+            self.metrics.messages_out += sent * len(item)
         elif item.kind in _MEMBERSHIP:
             self._track(item, delivery.alias)
         self.metrics.deliveries += sent

@@ -82,6 +82,12 @@ class OnceSends:
         else:  # behind a send to the same target that reads: after it
             queue.append([True, send])
 
+    def holds(self, route):
+        """Whether sends of C{route}, C{(app, sender, target type, target)}, wait here for
+        reads of the store: a send without a client id must then queue behind them
+        (L{behind_reads})."""
+        return bool(self._routes) and route in self._routes
+
     def behind_reads(self, app, sender, draft, connection_id, then, args):
         """Queue a send without a client id behind the sends of its sender to its target that
         read the store, if there are any (True), so that it does not overtake them."""

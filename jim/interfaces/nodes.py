@@ -121,9 +121,11 @@ class IConnection(Interface):
                        "of its own.")
 
     def deliver(delivery, cache):
-        """Send a L{jim.model.Delivery}'s message or event in the connection's dialect.
-        C{cache} is a dict shared by every connection one fan-out reaches: an encoding is
-        kept there under a key of the dialect's choosing, so it is made once per fan-out."""
+        """Send a L{jim.model.Delivery}'s message or event in the connection's dialect; or
+        its run of messages (its item a tuple of them, in id order), each as it would be sent
+        alone. C{cache} is a dict shared by every connection one fan-out reaches: an encoding
+        is kept there under a key of the dialect's choosing, so it is made once per
+        fan-out."""
 
     def kick(kick):
         """Tell the peer why (C{kick.event}, when there is one) and close."""
@@ -146,6 +148,9 @@ class IClient(Interface):
 
     def send_encoded(data):
         """Queue frames L{encode} made. Never blocks."""
+
+    def send_all(command, bodies):
+        """L{send} of each of C{bodies}, in order, as one write where the transport can."""
 
     def close(reason):
         """Close this connection once what was sent is flushed; C{reason} is for the log."""

@@ -163,13 +163,74 @@ def chat(session, obj):
     except JimError:
         session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
         return
-    core = session.core
-    rates = core.chat_rates
+    if _charged(session, draft):
+        _send_draft(session, draft, group_id)
+
+
+def _charged(session, draft):
+    """Whether the chat rates (L{jim.core.rates}) let C{draft} go; if not, it is answered."""
+    rates = session.core.chat_rates
     if rates.enabled:
         refusal = rates.charge(session.app, session.username, session.address)
         if refusal is not None:
             session.command_done(_CHAT, Failure(refusal), draft.client_id)
-            return
+            return False
+    return True
+
+
+def chat_run(session, objs):
+    """Several cmd 11 of one read, in order: the hot path under load. Consecutive private
+    chats to one user without client ids go to the core as one run (L{jim.core.messages.
+    Messages.send_run_then}), their acknowledgements as one write; any other chat goes as
+    L{chat}. Each is answered once, as it would be alone."""
+    run = []
+    for obj in objs:
+        if "msgBody" in obj:
+            run = _send_run(session, run)
+            _guarded(session, 1, chat, session, obj)
+            continue
+        try:
+            draft, group_id = jimjson.chat_draft(obj)
+        except JimError:
+            run = _send_run(session, run)
+            session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
+            continue
+        if draft.target_type != model.SINGLE or draft.client_id is not None:
+            run = _send_run(session, run)
+            if _charged(session, draft):
+                _guarded(session, 1, _send_draft, session, draft, group_id)
+            continue
+        if run and run[0].target != draft.target:
+            run = _send_run(session, run)
+        if _charged(session, draft):
+            run.append(draft)
+    _send_run(session, run)
+
+
+def _send_run(session, run):
+    """Send a run of L{chat_run}'s (one draft goes as L{chat} would send it); an empty list,
+    the next run, back."""
+    if len(run) == 1:
+        _guarded(session, 1, _send_draft, session, run[0], None)
+    elif run:
+        _guarded(session, len(run), session.core.messages.send_run_then, session.app,
+                 session.username, run, session.id, _chats_done, session)
+    return []
+
+
+def _guarded(session, count, send, *args):
+    """C{send(*args)}; if it raises (a bug), the C{count} chats it sends fail with it."""
+    try:
+        send(*args)
+    except Exception:
+        failure = Failure()
+        for _ in range(count):
+            session.command_done(_CHAT, failure)
+
+
+def _send_draft(session, draft, group_id):
+    """The send of one chat's draft, charged already."""
+    core = session.core
     if group_id is not None and model.QUALIFIER in group_id:
         # another app's group, <appKey>:<gid> (jim.core.cross_groups): the core's name too
         core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
@@ -184,6 +245,36 @@ def chat(session, obj):
         draft = draft._replace(target=str(gid))
     core.messages.send_then(session.app, session.username, draft, session.id, _chat_done,
                             session, draft.client_id, draft.body)
+
+
+def _chats_done(answers, session):
+    """Answers of a run (L{chat_run}), as L{_chat_done} answers each: the acknowledgements
+    of consecutive stored ones go in one write."""
+    acks = []
+    for draft, outcome in answers:
+        if type(outcome) is Failure:
+            if acks:  # the ones before it first: answers keep their order
+                session.chats_acknowledged(acks)
+                acks = []
+            session.command_done(_CHAT, outcome, draft.client_id)
+            continue
+        stored, delivered = outcome
+        session.note_message(stored.id)
+        acks.append(jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored,
+                                     _stored_text(stored, draft.body)))
+    if acks:
+        session.chats_acknowledged(acks)
+
+
+def _stored_text(stored, sent_body):
+    """The text C{stored} keeps if it is not the one its chat sent (its body C{sent_body}):
+    sensitive words masked, or a resend answered with the first. Else None."""
+    if stored.body is sent_body or stored.msg_type != model.TEXT:
+        return None
+    text = stored.body.get("text")
+    if type(text) is not str or text == sent_body.get("text"):
+        return None
+    return text
 
 
 async def _group_chat_resolving(session, draft, group_id):
@@ -203,11 +294,7 @@ def _chat_done(outcome, session, client_id, sent_body=None):
         return
     stored, delivered = outcome
     session.note_message(stored.id)  # its own message is no offline message of its device
-    text = None
-    if sent_body is not None and stored.body is not sent_body and stored.msg_type == model.TEXT:
-        text = stored.body.get("text")  # (another body: a resend's first, or a masked one)
-        if type(text) is not str or text == sent_body.get("text"):
-            text = None
+    text = None if sent_body is None else _stored_text(stored, sent_body)
     session.client.send(status.CHAT_RESP,
                         jimjson.chat_ack(status.OK if delivered else status.OFFLINE, stored,
                                          text))

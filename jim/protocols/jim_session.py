@@ -99,6 +99,50 @@ class Session:
         else:
             self._start(cmd, body, None)
 
+    def frames_received(self, frames):
+        """The frames of one TCP read (C{(cmd, seq, body)}), in order: each run of chats
+        (cmd 11) goes to the core as one (L{commands.chat_run}), any other frame as
+        L{frame_received}."""
+        chats = []
+        for cmd, _seq, body in frames:
+            if self.closed:
+                return
+            if cmd == status.CHAT_REQ and self._queue is None and self.username is not None:
+                self._account()
+                chats.append(body)
+                continue
+            if chats:
+                self._chats(chats)
+                chats = []
+            self.frame_received(cmd, body)
+        if chats and not self.closed:
+            self._chats(chats)
+
+    def _chats(self, bodies):
+        if len(bodies) == 1:
+            self._start(status.CHAT_REQ, bodies[0], None)
+            return
+        objs = []
+        for body in bodies:
+            try:
+                obj = jimjson.loads(body)
+            except JimError as e:
+                if objs:  # the chats before it first: replies keep their order
+                    self._chat_run(objs)
+                    objs = []
+                self.core.metrics.bad_input += 1
+                self._reply_error(commands.HANDLERS[status.CHAT_REQ], e)
+                continue
+            objs.append(obj)
+        if objs:
+            self._chat_run(objs)
+
+    def _chat_run(self, objs):
+        self._inflight += len(objs)
+        commands.chat_run(self, objs)
+        if self._inflight >= self.core.limits.max_inflight:
+            self._update_reading()
+
     def text_received(self, payload):
         """A WebSocket message: JSON whose ``cmd`` field names the command."""
         if self.closed:
@@ -173,20 +217,37 @@ class Session:
                 ids.append(message_id)
                 if len(ids) >= MAX_PUSHED:
                     pushed.trim()
+        elif type(item) is tuple:  # a run of messages (jim.core.messages.send_run_then)
+            self._note_run(item)
         elif item.kept:  # an event in the inbox: its id counts in the cursor as a message's
             self.note_message(item.id)
         data = cache.get(client.encoding)
         if data is None:  # the first connection of this transport kind in this fan-out
             frames = cache.get(_JIM)
             if frames is None:
-                item = delivery.item
                 if type(item) is Message:
                     frames = ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
+                elif type(item) is tuple:
+                    alias = delivery.alias
+                    frames = tuple([(status.CHAT_REQ, jimjson.push(message, alias))
+                                    for message in item])
                 else:
                     frames = tuple(jim_events.frames(item, delivery.alias))
                 cache[_JIM] = frames
             data = cache[client.encoding] = client.encode(frames)
         client.send_encoded(data)
+
+    def _note_run(self, messages):
+        """L{note_message} of each of a run's messages (in id order)."""
+        last = messages[-1].id
+        if last > self.seen_upto:
+            self.seen_upto = last
+        pushed = self.pushed
+        if pushed is not None:
+            ids = pushed.ids
+            ids.extend([message.id for message in messages])
+            if len(ids) >= MAX_PUSHED:
+                pushed.trim()
 
     def note_message(self, message_id):
         """A message (or an event kept in the inbox) was pushed to it, or sent by it."""
@@ -308,6 +369,14 @@ class Session:
             self._done(None, handler)
         else:
             self._failed(failure, handler, client_id)
+
+    def chats_acknowledged(self, acks):
+        """Chats of a run (L{commands.chat_run}) are over: their acknowledgements (cmd 12
+        bodies) go in one write."""
+        self.client.send_all(status.CHAT_RESP, acks)
+        self._inflight -= len(acks)
+        if self._paused:
+            self._update_reading()
 
     def _done(self, _, handler):
         self._inflight -= 1

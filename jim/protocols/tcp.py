@@ -58,9 +58,11 @@ class JimTcpProtocol(OutboxMixin, Protocol):
             # through the session: its user is offline from now on, not when the peer is gone
             self.session.close(e.detail)
             return
-        session = self.session
-        for cmd, _seq, body in frames:
-            session.frame_received(cmd, body)
+        if len(frames) == 1:
+            cmd, _seq, body = frames[0]
+            self.session.frame_received(cmd, body)
+        elif frames:
+            self.session.frames_received(frames)
 
     def connectionLost(self, reason):
         self.writer.discard(self.transport)
@@ -78,6 +80,11 @@ class JimTcpProtocol(OutboxMixin, Protocol):
     def send(self, command, body):
         if self.outbox_allows(len(body)):
             self.writer.write(self.transport, framing.encode(command, body))
+
+    def send_all(self, command, bodies):
+        data = b"".join([framing.encode(command, body) for body in bodies])
+        if self.outbox_allows(len(data)):
+            self.writer.write(self.transport, data)
 
     def encode(self, frames):
         if len(frames) == 1:  # a message: one frame

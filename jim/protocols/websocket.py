@@ -158,6 +158,10 @@ class JimWebSocketProtocol(OutboxMixin, WebSocketServerProtocol):
         for body in data:
             self.send(None, body)
 
+    def send_all(self, command, bodies):
+        for body in bodies:
+            self.send(command, body)
+
     def outbox_limit(self):
         return self.factory.core.limits.outbox
 

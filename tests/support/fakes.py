@@ -56,6 +56,7 @@ class RecordingClient:
         self.sent = []
         self.closes = []
         self.reading = []
+        self.writes_of_all = []  # how many bodies each send_all call had
 
     encoding = "recording"
 
@@ -68,6 +69,11 @@ class RecordingClient:
 
     def send_encoded(self, data):
         for command, body in data:
+            self.send(command, body)
+
+    def send_all(self, command, bodies):
+        self.writes_of_all.append(len(bodies))
+        for body in bodies:
             self.send(command, body)
 
     def close(self, reason):
@@ -136,9 +142,11 @@ class HoldingStore:
     C{add_message} holds every message write (add_message, add_message_then and
     append_message_then), each taking its id at once, as SqliteStore's do."""
 
-    def __init__(self, store, *held):
+    def __init__(self, store, *held, reserves_ids=True):
         self.store = store
         self.held = set(held)
+        #: False: its messages' reserve_id promises no id (as a Redis store's)
+        self.reserves_ids = reserves_ids
         self.pending = []
         for area in ("apps", "users", "relations", "groups", "messages", "inbox", "events",
                      "words", "rooms", "callbacks", "reports", "nonces", "silences"):
@@ -165,10 +173,17 @@ class HoldingStore:
             if kwargs.get("prepared"):
                 area.append_message_then(*args, d.callback)
                 continue
+            if kwargs.get("run"):
+                area.append_run_then(*args, d.callback)
+                continue
             getattr(area, method)(*args, **kwargs).chainDeferred(d)
         self.pending = keep + self.pending
         if name is None and count is None and self.pending:
             self.release()  # the calls the released ones' callbacks made
+
+
+def _no_id():
+    return None
 
 
 class _HoldingArea:
@@ -178,6 +193,8 @@ class _HoldingArea:
 
     def __getattr__(self, name):
         holder = self._holder
+        if name == "reserve_id" and not holder.reserves_ids:
+            return _no_id
         if "add_message" in holder.held:
             if name == "add_message":
                 return self._held_add_message
@@ -185,6 +202,10 @@ class _HoldingArea:
                 return self._held_add_message_then
             if name == "append_message_then":
                 return self._held_append_message_then
+            if name == "append_run_then":
+                return self._held_append_run_then
+            if name == "add_run_then":
+                return self._held_add_run_then
         method = getattr(self._area, name)
         if name not in holder.held:
             return method
@@ -211,6 +232,19 @@ class _HoldingArea:
         self._holder.pending.append(
             (self._area, "add_message", d, (stored,), {"prepared": True}))
         d.addBoth(then, *args)
+
+
+    def _held_append_run_then(self, run, then, *args):
+        """An append of a run (L{jim.interfaces.IMessageStore.append_run_then}), held as one
+        add_message."""
+        d = defer.Deferred()
+        self._holder.pending.append((self._area, "add_message", d, (run,), {"run": True}))
+        d.addBoth(then, *args)
+
+
+    def _held_add_run_then(self, run, then, *args):
+        self._held_append_run_then([with_reserved_id(self._area, message) for message in run],
+                                   then, *args)
 
 
 class LateReads:
