@@ -11,6 +11,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from jim import errors
 from jim.config import Limits
 from jim.errors import JimError
+from jim.model import SINGLE, TEXT, Delivery, Message
 from jim.store.memory import MemoryStore
 from jim.wire import status
 
@@ -52,10 +53,11 @@ class Room:
     """A core with alice, bob and carol connected, a group g1 of alice and bob, and maybe
     the word filter on."""
 
-    def __init__(self, filtering, store=None, limits=None):
-        # (a text of "too long" * 40 is over max_message: the policy refuses it)
-        fx = self.fx = make_core(store=store, limits=limits or Limits(max_message=200),
-                                 users=USERS)
+    def __init__(self, filtering, store=None, limits=None, user_rate=0):
+        # (a text of "too long" * 40 is over max_message: the policy refuses it; with a
+        # user_rate, the chat rates refuse what comes past their burst)
+        limits = limits or Limits(max_message=200, user_rate=user_rate)
+        fx = self.fx = make_core(store=store, limits=limits, users=USERS)
         self.fx.add_group("g1", "alice", "bob")
         relations = fx.core.relations
         defer.ensureDeferred(relations.add_blacklist(APP_KEY, "carol", ["alice"]))
@@ -88,17 +90,20 @@ class Room:
 
 
 class RunsAreLikeSingleFramesTests(SynchronousTestCase):
-    @settings(max_examples=120, deadline=None)
+    @settings(max_examples=150, deadline=None)
     @example([frame(private("bob", "hi")), frame(private("bob", "too long" * 40)),
-              frame(private("bob", "hi"))], False, False, True)
+              frame(private("bob", "hi"))], False, False, True, 0)
+    @example([frame(private("alice", str(i))) for i in range(5)], False, False, True, 2)
     @given(st.lists(FRAMES, min_size=2, max_size=12), st.booleans(), st.booleans(),
-           st.booleans())
+           st.booleans(), st.sampled_from([0, 0, 2, 4]))
     def test_a_read_of_frames_answers_as_its_frames_one_by_one(self, frames, filtering, held,
-                                                               reserving):
+                                                               reserving, user_rate):
         """(C{held}: the store answers writes only once every frame was handled; not
-        C{reserving}: it gives ids with its commits, as a Redis store does.)"""
+        C{reserving}: it gives ids with its commits, as a Redis store does; C{user_rate}:
+        the chat rates refuse chats past a burst of twice as many.)"""
         rooms = [Room(filtering, HoldingStore(MemoryStore(), "add_message",
-                                              reserves_ids=reserving) if held else None)
+                                              reserves_ids=reserving) if held else None,
+                      user_rate=user_rate)
                  for _ in range(2)]
         together, alone = rooms
         together.alice.frames_received(frames)
@@ -107,9 +112,11 @@ class RunsAreLikeSingleFramesTests(SynchronousTestCase):
         for room in rooms:
             if held:
                 room.fx.store.release()
-        self.assertEqual(together.everything(), alone.everything())
-        # every chat was answered (the other commands answer at once too)
-        self.assertEqual(together.alice._inflight, 0)
+        everything = together.everything()
+        self.assertEqual(everything, alone.everything())
+        # every chat was answered, once
+        self.assertEqual(len([c for c, _ in everything[0] if c == status.CHAT_RESP]),
+                         len([cmd for cmd, _, _ in frames if cmd == status.CHAT_REQ]))
 
 
 class RunTests(SynchronousTestCase):
@@ -119,7 +126,9 @@ class RunTests(SynchronousTestCase):
 
     def test_a_run_is_delivered_at_once_and_acknowledged_after_its_commit(self):
         room = self.room
+        before = room.fx.metrics.deliveries
         room.alice.frames_received([frame(private("bob", str(i))) for i in range(6)])
+        self.assertEqual(room.fx.metrics.deliveries - before, 6)  # a message a connection
         pushes = room.bob_client.take()
         self.assertEqual([(c, p["data"]["content"]) for c, p in pushes],
                          [(11, str(i)) for i in range(6)])
@@ -169,3 +178,61 @@ class RunTests(SynchronousTestCase):
         self.assertEqual((room.fx.metrics.messages_in, room.fx.metrics.messages_out),
                          (2 + 3, 1 + 3))  # (with what Room sent first)
 
+
+    def test_a_run_behind_a_waiting_delivery_goes_as_its_chats_would(self):
+        """A delivery waits for its commit (an event the inbox keeps): a run the store gives
+        ids to at once queues behind it, its receiver's presence taken when it was sent, as
+        each of its chats would be; dave, offline then, is not pushed them when he comes."""
+        seen = []
+        for together in (True, False):
+            store = HoldingStore(MemoryStore(), "add_message")
+            room = Room(False, store=store)
+            order = []  # what the bus carries, in order: the waiting delivery first
+            room.fx.bus.subscribe(lambda d: order.extend(
+                [m.id for m in (d.item if type(d.item) is tuple else (d.item,))]), (Delivery,))
+            pending = defer.Deferred()
+            room.fx.core.messages.publish_in_order(pending, lambda value: order.append("first"))
+            frames = [frame(private("dave", "a")), frame(private("dave", "b"))]
+            if together:
+                room.alice.frames_received(frames)
+            else:
+                for cmd, _, body in frames:
+                    room.alice.frame_received(cmd, body)
+            _, dave_client = room.fx.login("dave")
+            pending.callback(None)
+            store.release()
+            seen.append((room.alice_client.take(), dave_client.take(), order))
+        self.assertEqual(seen[0], seen[1])
+        acks, pushes, order = seen[0]
+        self.assertEqual(order[0], "first")
+        self.assertEqual([a["code"] for _, a in acks], [10001, 10001])
+        self.assertEqual(pushes, [])
+
+    def test_a_run_whose_send_fails_midway_answers_each_chat_once(self):
+        room = self.room
+        messages = room.fx.core.messages
+        real = messages.send_run_then
+
+        def broken(app, sender, drafts, connection_id, then, *args):
+            real(app, sender, drafts[:1], connection_id, then, *args)  # the first is sent
+            raise RuntimeError("a bug after the first draft")
+
+        messages.send_run_then = broken
+        room.alice.frames_received([frame(private("bob", str(i))) for i in range(3)])
+        # none was answered when it raised: each fails, once; the first one's commit, later,
+        # answers nothing more
+        self.assertEqual(codes(room.alice_client), [(12, status.SEND_FAILED)] * 3)
+        self.store.release()
+        self.assertEqual(codes(room.alice_client), [])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 3)
+
+    def test_a_connection_notes_the_highest_id_of_a_run_whatever_its_order(self):
+        """(A node may hand out consecutive parts of several runs as one.)"""
+        bob = self.room.bob
+        high = bob.seen_upto + 10
+        run = tuple(Message(i, APP_KEY, "alice", SINGLE, "bob", TEXT, {"text": str(i)}, None,
+                            None, 0) for i in (high, high - 5))
+        bob.deliver(Delivery(APP_KEY, run, ("bob",)), {})
+        self.assertEqual(bob.seen_upto, high)
+        self.assertEqual([p["data"]["id"] for _, p in self.room.bob_client.take()],
+                         [str(high), str(high - 5)])

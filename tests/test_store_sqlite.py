@@ -101,6 +101,21 @@ class SqliteStoreTests(unittest.TestCase):
         ids = [m.id for m in fired]
         self.assertEqual(ids, sorted(ids))
 
+    async def test_a_runs_messages_count_toward_the_batch_cap(self):
+        store = await self.open(max_batch=10)
+        await store.messages.add_message(chat("ann", "bob", "first"))  # ids are reserved now
+        runs = [[with_reserved_id(store.messages, chat("ann", "bob", f"{r}.{i}"))
+                 for i in range(4)] for r in range(4)]
+        answered = []
+        done = [defer.Deferred() for _ in runs]
+        for run, d in zip(runs, done):
+            store.messages.append_run_then(run, lambda results, d: (answered.extend(results),
+                                                                    d.callback(None)), d)
+        await defer.gatherResults(done)
+        # 16 messages in runs of 4: two runs (8 rows) a batch, then the third would pass 10
+        self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1 + 2, 1 + 16))
+        self.assertEqual(answered, [m for run in runs for m in run])
+
     async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
         # (when the commit gap is over, as it is at once without one: test_store_sqlite_timing)
         store = await self.open(max_batch=3, commit_gap=0)

@@ -276,8 +276,9 @@ class Hub:
         item = delivery.item
         if type(item) is Message:
             self.metrics.messages_out += sent
-        elif type(item) is tuple:  # a run of messages (jim.core.messages.send_run_then)
-            self.metrics.messages_out += sent * len(item)
+        elif type(item) is tuple:  # a run of messages (jim.core.message_runs)
+            sent *= len(item)
+            self.metrics.messages_out += sent
         elif item.kind in _MEMBERSHIP:
             self._track(item, delivery.alias)
         self.metrics.deliveries += sent

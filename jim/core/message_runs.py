@@ -10,8 +10,9 @@ from jim.cursors import conversation_of
 from jim.core.words import masked
 from jim.model import SINGLE, Delivery, Message
 
-#: a delivery in Messages._waiting whose parts for other nodes go with its commit (see there)
-MARKED = "marked"
+#: the kinds of the deliveries waiting in Messages._waiting (see there): one published after
+#: a commit before it (or an event's), and one whose parts for other nodes go with its commit
+PLAIN, MARKED = "plain", "marked"
 
 
 class RunSends:
@@ -59,27 +60,39 @@ class RunSends:
             self._send_allowed(app, sender, target, allowed, connection_id, then, args)
 
     def _send_allowed(self, app, sender, target, allowed, connection_id, then, args):
-        """The part of a run the policy let go (L{send_run_then}): published at once and
-        stored, with ids the store reserves; or, past the ids it can promise (or behind a
-        delivery waiting for its commit), stored first (L{_store_run_late})."""
+        """The part of a run the policy let go (L{send_run_then}), with ids the store reserves
+        now: published at once and stored, or, behind a delivery that waits for its commit,
+        queued after it, as one message's would be (L{jim.core.messages.Messages.
+        _store_and_deliver}); past the ids the store can promise, stored first
+        (L{_store_run_late})."""
         store = self.store
         created = int(self._clock.seconds() * 1000)
         run = []
-        if not self._waiting:
-            for _, final in allowed:
-                message_id = store.reserve_id()
-                if not message_id:
-                    break
-                run.append(_private_message(message_id, app, sender, target, final, created))
+        for _, final in allowed:
+            message_id = store.reserve_id()
+            if not message_id:
+                break
+            run.append(_private_message(message_id, app, sender, target, final, created))
         audience = (target,) if target == sender else (target, sender)
         exclude = None if target == sender else connection_id
         if run:
             delivered = self.presence.is_online(app, target)
             recipients = audience if delivered else (sender,)
-            self.bus.publish(Delivery._make((app, _item_of(run), recipients, exclude, None)))
-            store.append_run_then(run, self._run_committed,
-                                  [draft for draft, _ in allowed[: len(run)]], delivered,
-                                  then, args)
+            delivery = Delivery._make((app, _item_of(run), recipients, exclude, None))
+            drafts = [draft for draft, _ in allowed[: len(run)]]
+            if self._waiting:
+                # [delivered]: a receiver who leaves before the queued delivery goes out
+                # does not get it (Messages._publish_queued)
+                outcome = [delivered]
+                self._waiting.append([True, self._publish_queued,
+                                      (delivery, (target,) if delivered else (), True, outcome),
+                                      PLAIN])
+                self._plain += 1
+                store.append_run_then(run, self._queued_run_committed, drafts, outcome, then,
+                                      args)
+            else:
+                self.bus.publish(delivery)
+                store.append_run_then(run, self._run_committed, drafts, delivered, then, args)
             allowed = allowed[len(run):]
         if allowed:
             self._store_run_late(
@@ -152,6 +165,9 @@ class RunSends:
     def _send_each(self, app, sender, drafts, connection_id, then, args):
         for draft in drafts:
             self.send_then(app, sender, draft, connection_id, answer_one, draft, then, args)
+
+    def _queued_run_committed(self, results, drafts, outcome, then, args):
+        self._run_committed(results, drafts, outcome[0], then, args)
 
     def _run_committed(self, results, drafts, delivered, then, args):
         """The commit of a run (L{send_run_then}): its sender hears once."""

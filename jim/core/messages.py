@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from jim import errors, model
 from jim.cursors import conversation_of
 from jim.core.message_history import RetractionAndHistory
-from jim.core.message_runs import MARKED, RunSends
+from jim.core.message_runs import MARKED, PLAIN, RunSends
 from jim.core.once_sends import OnceSends
 from jim.core.steps import settle
 from jim.core.words import masked
@@ -34,7 +34,7 @@ from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 
 
 #: the kinds of the deliveries waiting in Messages._waiting (see there)
-_PLAIN, _MARKED = "plain", MARKED
+_PLAIN, _MARKED = PLAIN, MARKED
 
 
 class Messages(RunSends, RetractionAndHistory):

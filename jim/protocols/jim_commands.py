@@ -169,63 +169,107 @@ def chat(session, obj):
 
 def _charged(session, draft):
     """Whether the chat rates (L{jim.core.rates}) let C{draft} go; if not, it is answered."""
+    refusal = _rate_refusal(session)
+    if refusal is not None:
+        session.command_done(_CHAT, Failure(refusal), draft.client_id)
+        return False
+    return True
+
+
+def _rate_refusal(session):
+    """Why the chat rates (L{jim.core.rates}) refuse one more chat of C{session}, or None (it
+    is charged)."""
     rates = session.core.chat_rates
     if rates.enabled:
-        refusal = rates.charge(session.app, session.username, session.address)
-        if refusal is not None:
-            session.command_done(_CHAT, Failure(refusal), draft.client_id)
-            return False
-    return True
+        return rates.charge(session.app, session.username, session.address)
+    return None
 
 
 def chat_run(session, objs):
     """Several cmd 11 of one read, in order: the hot path under load. Consecutive private
     chats to one user without client ids go to the core as one run (L{jim.core.messages.
     Messages.send_run_then}), their acknowledgements as one write; any other chat goes as
-    L{chat}. Each is answered once, as it would be alone."""
-    run = []
+    L{chat}. Each is answered once, as it would be alone: whatever is answered at once (a
+    refusal) comes after the run before it was sent."""
+    run = []  # the drafts of the run being gathered (one list: _flush empties it)
     for obj in objs:
-        if "msgBody" in obj:
-            run = _send_run(session, run)
-            _guarded(session, 1, chat, session, obj)
-            continue
         try:
-            draft, group_id = jimjson.chat_draft(obj)
-        except JimError:
-            run = _send_run(session, run)
-            session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
-            continue
-        if draft.target_type != model.SINGLE or draft.client_id is not None:
-            run = _send_run(session, run)
-            if _charged(session, draft):
-                _guarded(session, 1, _send_draft, session, draft, group_id)
-            continue
-        if run and run[0].target != draft.target:
-            run = _send_run(session, run)
+            _take(session, obj, run)
+        except Exception:  # a bug in this chat's own steps: it fails alone
+            session.command_done(_CHAT, Failure())
+    _flush(session, run)
+
+
+def _take(session, obj, run):
+    """One chat of L{chat_run}: added to C{run}, or sent (or refused) after it."""
+    if "msgBody" in obj:
+        _flush(session, run)
+        _guarded(session, chat, session, obj)
+        return
+    try:
+        draft, group_id = jimjson.chat_draft(obj)
+    except JimError:
+        _flush(session, run)
+        session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
+        return
+    if draft.target_type != model.SINGLE or draft.client_id is not None:
+        _flush(session, run)
         if _charged(session, draft):
-            run.append(draft)
-    _send_run(session, run)
+            _guarded(session, _send_draft, session, draft, group_id)
+        return
+    if run and run[0].target != draft.target:
+        _flush(session, run)
+    refusal = _rate_refusal(session)
+    if refusal is not None:
+        _flush(session, run)
+        session.command_done(_CHAT, Failure(refusal), draft.client_id)
+        return
+    run.append(draft)
 
 
-def _send_run(session, run):
-    """Send a run of L{chat_run}'s (one draft goes as L{chat} would send it); an empty list,
-    the next run, back."""
+def _flush(session, run):
+    """Send the run gathered so far, and empty C{run}. One draft goes as L{chat} sends it."""
     if len(run) == 1:
-        _guarded(session, 1, _send_draft, session, run[0], None)
+        draft = run.pop()
+        _guarded(session, _send_draft, session, draft, None)
     elif run:
-        _guarded(session, len(run), session.core.messages.send_run_then, session.app,
-                 session.username, run, session.id, _chats_done, session)
-    return []
+        drafts = run[:]
+        run.clear()
+        answers = _RunAnswers(session, len(drafts))
+        try:
+            session.core.messages.send_run_then(session.app, session.username, drafts,
+                                                session.id, answers.answered)
+        except Exception:  # a bug: what it did not answer yet fails
+            answers.failed(Failure())
 
 
-def _guarded(session, count, send, *args):
-    """C{send(*args)}; if it raises (a bug), the C{count} chats it sends fail with it."""
+def _guarded(session, send, *args):
+    """C{send(*args)} of one chat; if it raises (a bug), the chat fails with it."""
     try:
         send(*args)
     except Exception:
-        failure = Failure()
-        for _ in range(count):
-            session.command_done(_CHAT, failure)
+        session.command_done(_CHAT, Failure())
+
+
+class _RunAnswers:
+    """The answers of a run (L{chat_run}): each draft's once, even if the send raised (a bug)
+    after answering some: the rest fail then, and what comes for them later is dropped."""
+
+    __slots__ = ("_session", "_left")
+
+    def __init__(self, session, count):
+        self._session = session
+        self._left = count  # drafts not answered yet; None once the send failed
+
+    def answered(self, answers):
+        if self._left is not None:
+            self._left -= len(answers)
+            _chats_done(answers, self._session)
+
+    def failed(self, failure):
+        left, self._left = self._left, None
+        for _ in range(left or 0):
+            self._session.command_done(_CHAT, failure)
 
 
 def _send_draft(session, draft, group_id):

@@ -238,15 +238,17 @@ class Session:
         client.send_encoded(data)
 
     def _note_run(self, messages):
-        """L{note_message} of each of a run's messages (in id order)."""
-        last = messages[-1].id
-        if last > self.seen_upto:
-            self.seen_upto = last
+        """L{note_message} of each of a run's messages (a node may hand out several runs'
+        parts as one: not always in id order)."""
+        ids = [message.id for message in messages]
+        highest = max(ids)
+        if highest > self.seen_upto:
+            self.seen_upto = highest
         pushed = self.pushed
         if pushed is not None:
-            ids = pushed.ids
-            ids.extend([message.id for message in messages])
-            if len(ids) >= MAX_PUSHED:
+            noted = pushed.ids
+            noted.extend(ids)
+            while len(noted) >= MAX_PUSHED:
                 pushed.trim()
 
     def note_message(self, message_id):

@@ -29,7 +29,9 @@ from jim.store import sqlite_message_queries as q
 from jim.store.client_ids import MIN_CAPACITY, ClientIdFilter
 from jim.store.serial_thread import SerialThread, observe, server_error, settle
 from jim.store.sqlite_apps import SqliteApps
-from jim.store.sqlite_batch import BatchWriter, flush_delay, newest_message_id
+from jim.store.sqlite_batch import (
+    BatchWriter, batch_end, flush_delay, newest_message_id, rows_of,
+)
 from jim.store.sqlite_checkpoints import WalCheckpoints
 from jim.store.sqlite_client_ids import load_client_ids
 from jim.store.sqlite_connections import open_reader, open_writer
@@ -139,6 +141,7 @@ class SqliteStore(WalCheckpoints):
         # early_ids beyond it, and a start skips early_ids past the newest in the file.
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
+        self._pending_rows = 0  # what they write: a job each, a run's messages each
         # filled from the file once it is open, and again, bigger, whenever it is full
         self._client_ids = ClientIdFilter(on_full=self._client_ids_full)
         self._client_ids_minimum = client_ids
@@ -316,6 +319,7 @@ class SqliteStore(WalCheckpoints):
         """Queue a job for this turn's batch; C{then(result or Failure, *then_args)} follows
         its commit."""
         self._pending.append((job, args, then, then_args))
+        self._pending_rows += 1
         if self._flush_call is None and not self._in_flight:
             self._flush_call = self._reactor.callLater(self._flush_delay(), self._flush)
 
@@ -325,8 +329,14 @@ class SqliteStore(WalCheckpoints):
     def _flush(self):
         self._flush_call = None
         self._last_flush = self._reactor.seconds()
-        batch = self._pending[: self._max_batch]
-        del self._pending[: self._max_batch]
+        pending = self._pending
+        if self._pending_rows <= self._max_batch:
+            batch, self._pending, self._pending_rows = pending, [], 0
+        else:
+            end = batch_end(pending, self._max_batch)
+            batch = pending[:end]
+            del pending[:end]
+            self._pending_rows = rows_of(pending)
         self._in_flight = True
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
@@ -356,7 +366,7 @@ class SqliteStore(WalCheckpoints):
             else:
                 self._flush()
         if isinstance(outcome, Failure):
-            self._commit_failed(outcome, len(waiting))
+            self._commit_failed(outcome, rows_of(jobs))
             for then, then_args in waiting:
                 try:
                     then(Failure(server_error("the store could not commit this write")),
@@ -366,10 +376,10 @@ class SqliteStore(WalCheckpoints):
         else:
             seconds, results = outcome
             if self._metrics is not None:
-                self._metrics.observe_commit(seconds, len(results))
+                self._metrics.observe_commit(seconds, rows_of(jobs))
             if seconds > SLOW_COMMIT_SECONDS:
                 self.log.warn("slow store commit: {rows} writes took {seconds:.3f} s",
-                              rows=len(results), seconds=seconds)
+                              rows=rows_of(jobs), seconds=seconds)
             for (then, then_args), (job, _), (succeeded, value) in zip(waiting, jobs, results):
                 if not succeeded and not value.check(JimError):
                     self.log.failure("store write {job} failed", value, job=job.__name__)
@@ -537,6 +547,7 @@ class SqliteStore(WalCheckpoints):
                 self._client_ids.added(stored.app, stored.sender, stored.client_id)
         self._queue(q.insert_message_run, (self._conversations, run), self._run_answered,
                     (len(run), then, args))
+        self._pending_rows += len(run) - 1
         self._unindexed += len(run) - 1
         self._count_unindexed()
 

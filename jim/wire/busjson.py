@@ -75,8 +75,8 @@ def encode(value):
         if type(item) is tuple:  # a run of messages
             if len(item) < 2 or not all(type(m) is model.Message for m in item):
                 raise TypeError(f"not a run of messages: {item!r}")
-            return b"messages " + orjson.dumps((app, recipients, exclude, alias, *item),
-                                               default=tuple)
+            return b"messages " + orjson.dumps((app, recipients, exclude, alias,
+                                                *map(tuple, item)))
         body = {"app": value.app, "to": value.recipients, "exclude": value.exclude,
                 "alias": value.alias, **_item(value.item)}
         return b"delivery " + orjson.dumps(body)

@@ -139,8 +139,10 @@ class RecordingRunner:
 class HoldingStore:
     """Wraps a L{MemoryStore}; calls to the methods named in C{held} (of any area) answer with
     unfired Deferreds until L{release} runs them against the wrapped store. Holding
-    C{add_message} holds every message write (add_message, add_message_then and
-    append_message_then), each taking its id at once, as SqliteStore's do."""
+    C{add_message} holds every message write (add_message, add_message_then,
+    append_message_then, and a run's append_run_then or add_run_then as one), each taking its
+    id at once, as SqliteStore's do. With C{reserves_ids=False} its messages' C{reserve_id}
+    promises none, as a Redis store's."""
 
     def __init__(self, store, *held, reserves_ids=True):
         self.store = store
