@@ -9,6 +9,8 @@ from jim.errors import BAD_REQUEST, JimError
 from jim.model import GROUP, SINGLE, Group, Message, User, UserCard
 from jim.wire import jim_messages, jimjson
 
+from tests.support.model_strategies import int64, messages
+
 #: every request parser; each refuses with BAD_REQUEST (the session answers it with the
 #: status code of the command that failed)
 PARSERS = [
@@ -482,6 +484,33 @@ class ChatBodyTests(SynchronousTestCase):
                          (0, "hi", {"from": "rest"}))
         chat = jimjson.chat_body(message._replace(extras='{"own":1}'))
         self.assertEqual(orjson.loads(orjson.dumps(chat))["extras"], {"own": 1})
+
+
+def _run_of(sender, target, created, ids_and_texts):
+    """The messages of a run (jim.core.message_runs): one sender's private texts to one user."""
+    return [Message(message_id, "app", sender, SINGLE, target, model.TEXT, {"text": text}, None,
+                    None, created) for message_id, text in ids_and_texts]
+
+
+class PushesTests(SynchronousTestCase):
+    @given(st.text(), st.text(), int64,
+           st.lists(st.tuples(st.integers(0, model.MAX_INT64), st.text()), min_size=1,
+                    max_size=4))
+    def test_a_runs_pushes_are_each_messages_push(self, sender, target, created, ids_and_texts):
+        run = _run_of(sender, target, created, ids_and_texts)
+        self.assertEqual(jimjson.pushes(run), [jimjson.push(m) for m in run])
+
+    @given(st.lists(messages, min_size=1, max_size=4), st.none() | st.text(max_size=5))
+    def test_any_messages_pushes_are_each_messages_push(self, some, alias):
+        self.assertEqual(jimjson.pushes(some, alias), [jimjson.push(m, alias) for m in some])
+
+    def test_a_run_with_another_kind_of_message_in_it(self):
+        run = _run_of("al", "bo", 5, [(1, "a"), (2, "b")])
+        for other in (run[1]._replace(extras='{"k":1}'), run[1]._replace(client_id="c"),
+                      run[1]._replace(body={"text": "b", "extras": {"k": 1}}),
+                      run[1]._replace(created=6), run[1]._replace(target="cy")):
+            both = [run[0], other]
+            self.assertEqual(jimjson.pushes(both), [jimjson.push(m) for m in both])
 
 
 class UserJsonTests(SynchronousTestCase):

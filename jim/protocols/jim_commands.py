@@ -169,20 +169,13 @@ def chat(session, obj):
 
 def _charged(session, draft):
     """Whether the chat rates (L{jim.core.rates}) let C{draft} go; if not, it is answered."""
-    refusal = _rate_refusal(session)
-    if refusal is not None:
-        session.command_done(_CHAT, Failure(refusal), draft.client_id)
-        return False
-    return True
-
-
-def _rate_refusal(session):
-    """Why the chat rates (L{jim.core.rates}) refuse one more chat of C{session}, or None (it
-    is charged)."""
     rates = session.core.chat_rates
     if rates.enabled:
-        return rates.charge(session.app, session.username, session.address)
-    return None
+        refusal = rates.charge(session.app, session.username, session.address)
+        if refusal is not None:
+            session.command_done(_CHAT, Failure(refusal), draft.client_id)
+            return False
+    return True
 
 
 def chat_run(session, objs):
@@ -192,39 +185,37 @@ def chat_run(session, objs):
     L{chat}. Each is answered once, as it would be alone: whatever is answered at once (a
     refusal) comes after the run before it was sent."""
     run = []  # the drafts of the run being gathered (one list: _flush empties it)
+    rates = session.core.chat_rates
+    chat_draft = jimjson.chat_draft
     for obj in objs:
         try:
-            _take(session, obj, run)
+            if "msgBody" in obj:
+                _flush(session, run)
+                _guarded(session, chat, session, obj)
+                continue
+            try:
+                draft, group_id = chat_draft(obj)
+            except JimError:
+                _flush(session, run)
+                session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
+                continue
+            if draft.target_type != model.SINGLE or draft.client_id is not None:
+                _flush(session, run)
+                if _charged(session, draft):
+                    _guarded(session, _send_draft, session, draft, group_id)
+                continue
+            if run and run[0].target != draft.target:
+                _flush(session, run)
+            if rates.enabled:
+                refusal = rates.charge(session.app, session.username, session.address)
+                if refusal is not None:
+                    _flush(session, run)  # those before it go first, as they would alone
+                    session.command_done(_CHAT, Failure(refusal), draft.client_id)
+                    continue
+            run.append(draft)
         except Exception:  # a bug in this chat's own steps: it fails alone
             session.command_done(_CHAT, Failure())
     _flush(session, run)
-
-
-def _take(session, obj, run):
-    """One chat of L{chat_run}: added to C{run}, or sent (or refused) after it."""
-    if "msgBody" in obj:
-        _flush(session, run)
-        _guarded(session, chat, session, obj)
-        return
-    try:
-        draft, group_id = jimjson.chat_draft(obj)
-    except JimError:
-        _flush(session, run)
-        session.command_done(_CHAT, Failure(), jimjson.chat_client_id(obj))
-        return
-    if draft.target_type != model.SINGLE or draft.client_id is not None:
-        _flush(session, run)
-        if _charged(session, draft):
-            _guarded(session, _send_draft, session, draft, group_id)
-        return
-    if run and run[0].target != draft.target:
-        _flush(session, run)
-    refusal = _rate_refusal(session)
-    if refusal is not None:
-        _flush(session, run)
-        session.command_done(_CHAT, Failure(refusal), draft.client_id)
-        return
-    run.append(draft)
 
 
 def _flush(session, run):

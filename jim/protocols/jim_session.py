@@ -228,9 +228,8 @@ class Session:
                 if type(item) is Message:
                     frames = ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
                 elif type(item) is tuple:
-                    alias = delivery.alias
-                    frames = tuple([(status.CHAT_REQ, jimjson.push(message, alias))
-                                    for message in item])
+                    frames = tuple([(status.CHAT_REQ, data)
+                                    for data in jimjson.pushes(item, delivery.alias)])
                 else:
                     frames = tuple(jim_events.frames(item, delivery.alias))
                 cache[_JIM] = frames

@@ -30,7 +30,7 @@ from jim.store.client_ids import MIN_CAPACITY, ClientIdFilter
 from jim.store.serial_thread import SerialThread, observe, server_error, settle
 from jim.store.sqlite_apps import SqliteApps
 from jim.store.sqlite_batch import (
-    BatchWriter, batch_end, flush_delay, newest_message_id, rows_of,
+    BatchWriter, batch_end, flush_delay, newest_message_id,
 )
 from jim.store.sqlite_checkpoints import WalCheckpoints
 from jim.store.sqlite_client_ids import load_client_ids
@@ -329,14 +329,14 @@ class SqliteStore(WalCheckpoints):
     def _flush(self):
         self._flush_call = None
         self._last_flush = self._reactor.seconds()
-        pending = self._pending
-        if self._pending_rows <= self._max_batch:
+        pending, rows = self._pending, self._pending_rows
+        if rows <= self._max_batch:
             batch, self._pending, self._pending_rows = pending, [], 0
         else:
-            end = batch_end(pending, self._max_batch)
+            end, rows = batch_end(pending, self._max_batch)
             batch = pending[:end]
             del pending[:end]
-            self._pending_rows = rows_of(pending)
+            self._pending_rows -= rows
         self._in_flight = True
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
@@ -344,11 +344,12 @@ class SqliteStore(WalCheckpoints):
         if outcome.called:
             # Refused at once (the writer has stopped). This may run inside _batch_done, whose
             # callers must hear first: answer these after it.
-            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs)
+            self._reactor.callLater(0, outcome.addBoth, self._batch_done, waiting, jobs, rows)
         else:
-            outcome.addBoth(self._batch_done, waiting, jobs)
+            outcome.addBoth(self._batch_done, waiting, jobs, rows)
 
-    def _batch_done(self, outcome, waiting, jobs):
+    def _batch_done(self, outcome, waiting, jobs, rows):
+        """A batch's outcome; C{rows}: what it writes, a run's messages counted each."""
         self._in_flight = False
         if not isinstance(outcome, Failure):
             # In the file now, so a restart starts early_ids past it. (Not the ids of a failed
@@ -366,7 +367,7 @@ class SqliteStore(WalCheckpoints):
             else:
                 self._flush()
         if isinstance(outcome, Failure):
-            self._commit_failed(outcome, rows_of(jobs))
+            self._commit_failed(outcome, rows)
             for then, then_args in waiting:
                 try:
                     then(Failure(server_error("the store could not commit this write")),
@@ -376,10 +377,10 @@ class SqliteStore(WalCheckpoints):
         else:
             seconds, results = outcome
             if self._metrics is not None:
-                self._metrics.observe_commit(seconds, rows_of(jobs))
+                self._metrics.observe_commit(seconds, rows)
             if seconds > SLOW_COMMIT_SECONDS:
                 self.log.warn("slow store commit: {rows} writes took {seconds:.3f} s",
-                              rows=rows_of(jobs), seconds=seconds)
+                              rows=rows, seconds=seconds)
             for (then, then_args), (job, _), (succeeded, value) in zip(waiting, jobs, results):
                 if not succeeded and not value.check(JimError):
                     self.log.failure("store write {job} failed", value, job=job.__name__)

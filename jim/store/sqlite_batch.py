@@ -162,24 +162,17 @@ def _all_written(jobs):
     return [(True, args[1]) for _, args in jobs]
 
 
-def rows_of(jobs):
-    """What C{jobs} (C{(job, args, ...)}) write, as a batch counts it: one a job, but one a
-    message of a run (L{q.insert_message_run})."""
-    rows = 0
-    for job, args, *_ in jobs:
-        rows += len(args[1]) if job is q.insert_message_run else 1
-    return rows
-
-
 def batch_end(pending, most):
-    """How many of the C{pending} jobs (C{(job, args, ...)}) the next batch takes: as many as
-    write at most C{most} rows (L{rows_of}), and at least one."""
+    """C{(end, rows)}: how many of the C{pending} jobs (C{(job, args, ...)}) the next batch
+    takes, as many as write at most C{most} rows (one a job, one a message of a run) and at
+    least one, and the rows they write."""
     rows = 0
     for end, (job, args, *_) in enumerate(pending):
-        rows += len(args[1]) if job is q.insert_message_run else 1
-        if rows > most:
-            return max(end, 1)
-    return len(pending)
+        row = len(args[1]) if job is q.insert_message_run else 1
+        if rows + row > most and end:
+            return end, rows
+        rows += row
+    return len(pending), rows
 
 
 def flush_delay(last_flush, gap, now):

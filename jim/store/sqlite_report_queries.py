@@ -30,9 +30,10 @@ def index_reports(db):
                f" GROUP BY 1, 2, 3, 4"
                f" ON CONFLICT (app, hour, target_type, msg_type)"
                f" DO UPDATE SET count = count + excluded.count")
+    # (UNION: each name once, not once a message, before the index is probed for it)
     db.execute(f"INSERT OR IGNORE INTO report_names (app, what, hour, name)"
                f" SELECT app, 'sender', {_HOUR}, sender {_TAIL}"
-               f" UNION ALL SELECT app, 'group', {_HOUR}, target {_TAIL}"
+               f" UNION SELECT app, 'group', {_HOUR}, target {_TAIL}"
                f" AND target_type = 'group'")
 
 

@@ -475,6 +475,29 @@ def push(message, alias=None):
     return orjson.dumps({"command": status.CHAT_REQ, "data": chat_body(message, alias)})
 
 
+def pushes(messages, alias=None):
+    """L{push} of each of C{messages}, byte for byte. A run's (one sender's private texts to
+    one user, made together: jim.core.message_runs) share everything but their ids and texts,
+    so the rest is encoded once."""
+    first = messages[0]
+    sender, target, created = first.sender, first.target, first.created
+    for message in messages:
+        body = message.body
+        if (message.target_type != SINGLE or message.msg_type != TEXT or len(body) != 1
+                or type(body.get("text")) is not str or message.extras is not None
+                or message.client_id is not None or message.sender != sender
+                or message.target != target or message.created != created
+                or type(created) is not int):
+            return [push(message, alias) for message in messages]
+    head = b'{"command":11,"data":{"id":"'
+    middle = b'","cmd":11,"from":%b,"createTime":%d,"msgType":0,"content":' % (
+        orjson.dumps(sender), created)
+    tail = b',"chatType":2,"to":%b}}' % orjson.dumps(target)
+    dumps = orjson.dumps
+    return [b"%b%d%b%b%b" % (head, message.id, middle, dumps(message.body["text"]), tail)
+            for message in messages]
+
+
 def user_json(user, online, terminal=None):
     """A J-IM User (without friends/groups) of a L{jim.model.User} or anything with its
     username, nickname, avatar and signature."""
