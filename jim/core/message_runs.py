@@ -106,32 +106,16 @@ class RunSends:
         for other nodes announced with its commit when they may be (the same parts for each
         message: a run's deliveries differ only in their messages)."""
         first = run[0]
-        app = first.app
-        conversation = (app, conversation_of(first))
-        entry = [False, None, None, conversation]
-        self._waiting.append(entry)
-        store = self.store
+        online = self.presence.is_online(first.app, first.target)
+        entry, parts, announced = self._wait_for_commit(
+            (first.app, conversation_of(first)), first,
+            audience if online else (first.sender,), exclude, None)
         late = (audience, exclude, drafts, then, args)
-        if not self._plain and conversation not in self._plain_in \
-                and store.announces(app) and (
-                    not self._marked or self.presence.changes == self._marked_at):
-            online = self.presence.is_online(app, first.target)
-            recipients = audience if online else (first.sender,)
-            announcement = self.bus.announcement(
-                Delivery._make((app, first, recipients, exclude, None)))
-            if announcement is not None:
-                entry[3] = MARKED
-                if not self._marked:
-                    self._marked_at = self.presence.changes
-                self._marked += 1
-                parts, announced = announcement
-                if parts:
-                    store.add_announced_run_then(run, parts, self._run_stored, entry,
-                                                 (*late, announced))
-                    return
-        if entry[3] is not MARKED:
-            self._plain_in[conversation] = self._plain_in.get(conversation, 0) + 1
-        store.add_run_then(run, self._run_stored, entry, (*late, None))
+        if parts:
+            self.store.add_announced_run_then(run, parts, self._run_stored, entry,
+                                              (*late, announced))
+            return
+        self.store.add_run_then(run, self._run_stored, entry, (*late, None))
 
     def _run_stored(self, results, entry, rest):
         """The commit of a run that waited for it (L{_store_run_late}): its delivery is

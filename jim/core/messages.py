@@ -296,33 +296,16 @@ class Messages(RunSends, RetractionAndHistory):
         stored = message
         if not stored.id:
             # (its order is kept within its conversation)
-            conversation = (message.app, conversation_of(message))
-            entry = [False, None, None, conversation]
-            self._waiting.append(entry)
+            entry, parts, announced = self._wait_for_commit(
+                (message.app, conversation_of(message)), message, recipients, exclude, alias)
             store = self.store
             # a resend is answered with the first
             once = message.client_id is not None and store.appends_once
             late = (audience, exclude, alias, private, then, args)  # _deliver_late's
-            plain_in = self._plain_in
-            if not self._plain and conversation not in plain_in \
-                    and store.announces(message.app) and (
-                        not self._marked or self.presence.changes == self._marked_at):
-                # its parts for other nodes go out with its commit (a hop sooner than after
-                # it); its own node's, and whoever connected meanwhile, after it
-                announcement = self.bus.announcement(
-                    Delivery._make((message.app, message, recipients, exclude, alias)))
-                if announcement is not None:
-                    entry[3] = _MARKED
-                    if not self._marked:
-                        self._marked_at = self.presence.changes
-                    self._marked += 1
-                    parts, announced = announcement
-                    if parts:
-                        store.add_announced_then(message, parts, once, self._stored_late,
-                                                 entry, (*late, announced))
-                        return
-            if entry[3] is not _MARKED:
-                plain_in[conversation] = plain_in.get(conversation, 0) + 1
+            if parts:
+                store.add_announced_then(message, parts, once, self._stored_late, entry,
+                                         (*late, announced))
+                return
             add = store.add_message_once_then if once else store.add_message_then
             add(message, self._stored_late, entry, (*late, None))
             return
@@ -340,6 +323,30 @@ class Messages(RunSends, RetractionAndHistory):
             return
         self.bus.publish(delivery)
         self.store.append_message_then(stored, self._committed_then, delivered, then, args)
+
+    def _wait_for_commit(self, conversation, item, recipients, exclude, alias):
+        """Queue in _waiting the delivery of a message stored before it is published (or of
+        a run's messages, C{item} the first of them), in C{conversation}: C{(entry, parts,
+        announced)}. C{parts}, the bus's parts of it for other nodes (and C{announced}, what
+        L{jim.interfaces.IBus.publish_announced} takes), go out with its commit when it may
+        be announced (see above): a hop sooner than after it; its own node's part, and
+        whoever connected meanwhile, after it. Else C{((), None)}."""
+        entry = [False, None, None, conversation]
+        self._waiting.append(entry)
+        app = item.app
+        if not self._plain and conversation not in self._plain_in and self.store.announces(
+                app) and (not self._marked or self.presence.changes == self._marked_at):
+            announcement = self.bus.announcement(
+                Delivery._make((app, item, recipients, exclude, alias)))
+            if announcement is not None:
+                entry[3] = _MARKED
+                if not self._marked:
+                    self._marked_at = self.presence.changes
+                self._marked += 1
+                parts, announced = announcement
+                return (entry, parts, announced) if parts else (entry, (), None)
+        self._plain_in[conversation] = self._plain_in.get(conversation, 0) + 1
+        return entry, (), None
 
     def publish_in_order(self, pending, publish):
         """Call C{publish(value)} with what C{pending} (a Deferred, fired once its store write

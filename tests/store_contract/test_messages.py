@@ -57,6 +57,22 @@ def reserving(case):
     return case
 
 
+async def called_back(method, first, *args):
+    """The calls of C{then} by C{method(first, then, *args)} (a store's callback twin of a
+    write), each C{(result, its args)}, once the first came."""
+    calls = []
+    done = defer.Deferred()
+
+    def then(result, *rest):
+        calls.append((result, rest))
+        if not done.called:
+            done.callback(None)
+
+    method(first, then, *args)
+    await done
+    return calls
+
+
 def texts(messages):
     return [message.body["text"] for message in messages]
 
@@ -176,15 +192,7 @@ class MessagesContract(ContractCase):
         self.assertIsNotNone(prepared)  # every store that reserves can, once one is committed
         self.assertGreater(prepared.id, before.id)
         self.assertEqual(prepared, sent._replace(id=prepared.id))
-        calls = []
-        done = defer.Deferred()
-
-        def then(result, *args):
-            calls.append((result, args))
-            done.callback(None)
-
-        self.messages.append_message_then(prepared, then, "tag")
-        await done
+        calls = await called_back(self.messages.append_message_then, prepared, "tag")
         self.assertEqual(calls, [(prepared, ("tag",))])  # stored with the id it was given
         self.assertEqual(await self.messages.get_message("a", prepared.id), prepared)
         self.assertEqual(await self.messages.message_by_client_id("a", "ann", "p1", SINGLE, "bob"),
@@ -213,15 +221,7 @@ class MessagesContract(ContractCase):
         run = [with_reserved_id(self.messages, chat("a", "ann", "bob", str(i)))
                or chat("a", "ann", "bob", str(i))._replace(id=before.id + 1 + i)
                for i in range(3)]
-        calls = []
-        done = defer.Deferred()
-
-        def then(results, *args):
-            calls.append((results, args))
-            done.callback(None)
-
-        self.messages.append_run_then(run, then, "tag")
-        await done
+        calls = await called_back(self.messages.append_run_then, run, "tag")
         self.assertEqual(calls, [(run, ("tag",))])
         self.assertEqual([await self.messages.get_message("a", m.id) for m in run], run)
         later = await self.messages.add_message(chat("a", "ann", "bob", "later"))
@@ -252,17 +252,8 @@ class MessagesContract(ContractCase):
 
     async def test_a_run_without_ids_takes_them_in_order(self):
         before = await self.messages.add_message(chat("a", "ann", "bob", "before"))
-        answers = []
-        done = defer.Deferred()
-
-        def then(results, *args):
-            answers.append((results, args))
-            done.callback(None)
-
         run = [chat("a", "ann", "bob", str(i)) for i in range(3)]
-        self.messages.add_run_then(run, then, "tag")
-        await done
-        [(stored, args)] = answers
+        [(stored, args)] = await called_back(self.messages.add_run_then, run, "tag")
         self.assertEqual(args, ("tag",))
         self.assertEqual([m._replace(id=0) for m in stored], run)
         ids = [m.id for m in stored]
