@@ -21,9 +21,10 @@ from jim.metrics import Metrics
 from jim.model import GROUP, OWNER, SINGLE, TEXT, Event, Group, Member, Message, User
 from jim.store import sqlite as sqlite_module
 from jim.store import sqlite_history_queries, with_id
+from jim.store import sqlite_message_queries as q
 from jim.store.migrations import bundled_migrations
 from jim.store.sqlite import SqliteStore
-from jim.store.sqlite_batch import BatchWriter
+from jim.store.sqlite_batch import BatchWriter, batch_end
 from jim.store.sqlite_message_queries import MESSAGE_COLUMNS, ROWS_PER_INSERT
 from tests.support.fakes import with_reserved_id
 
@@ -115,6 +116,18 @@ class SqliteStoreTests(unittest.TestCase):
         # 16 messages in runs of 4: two runs (8 rows) a batch, then the third would pass 10
         self.assertEqual((self.metrics.commit_count, self.metrics.commit_rows), (1 + 2, 1 + 16))
         self.assertEqual(answered, [m for run in runs for m in run])
+
+    def test_what_a_batch_takes_of_runs_and_single_writes(self):
+        def run(n):
+            return (q.insert_message_run, (None, [None] * n))
+
+        single = (q.insert_message, (None, None))
+        pending = [single, run(4), single, run(4), single]
+        self.assertEqual(batch_end(pending, 5), (2, 5, 1))
+        self.assertEqual(batch_end(pending, 6), (3, 6, 1))
+        self.assertEqual(batch_end(pending, 100), (5, 11, 2))
+        self.assertEqual(batch_end([run(9), single], 5), (1, 9, 1))  # at least one job
+        self.assertEqual(batch_end([single, single, single], 2), (2, 2, 0))
 
     async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
         # (when the commit gap is over, as it is at once without one: test_store_sqlite_timing)

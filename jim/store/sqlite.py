@@ -142,6 +142,7 @@ class SqliteStore(WalCheckpoints):
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
         self._pending_rows = 0  # what they write: a job each, a run's messages each
+        self._pending_runs = 0  # how many of them are runs (L{append_run})
         # filled from the file once it is open, and again, bigger, whenever it is full
         self._client_ids = ClientIdFilter(on_full=self._client_ids_full)
         self._client_ids_minimum = client_ids
@@ -329,14 +330,18 @@ class SqliteStore(WalCheckpoints):
     def _flush(self):
         self._flush_call = None
         self._last_flush = self._reactor.seconds()
-        pending, rows = self._pending, self._pending_rows
-        if rows <= self._max_batch:
-            batch, self._pending, self._pending_rows = pending, [], 0
+        pending, rows, most = self._pending, self._pending_rows, self._max_batch
+        if rows <= most:
+            batch, self._pending, self._pending_rows, self._pending_runs = pending, [], 0, 0
         else:
-            end, rows = batch_end(pending, self._max_batch)
+            if self._pending_runs:
+                end, rows, runs = batch_end(pending, most)
+            else:  # a row a job
+                end, rows, runs = most, most, 0
             batch = pending[:end]
             del pending[:end]
             self._pending_rows -= rows
+            self._pending_runs -= runs
         self._in_flight = True
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
@@ -549,6 +554,7 @@ class SqliteStore(WalCheckpoints):
         self._queue(q.insert_message_run, (self._conversations, run), self._run_answered,
                     (len(run), then, args))
         self._pending_rows += len(run) - 1
+        self._pending_runs += 1
         self._unindexed += len(run) - 1
         self._count_unindexed()
 
