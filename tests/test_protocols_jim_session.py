@@ -247,6 +247,24 @@ class InflightTests(SynchronousTestCase):
         self.assertEqual(self.client.reading, ["pause", "resume"])
         self.assertEqual([b["code"] for _, b in self.client.take()], [10000] * 3)
 
+    def test_reading_resumes_at_half_the_cap(self):
+        store = HoldingStore(MemoryStore(), "add_message")
+        fx = make_core(store=store, limits=Limits(max_inflight=4), users=("alice", "bob"))
+        fx.login("bob")
+        session, client = fx.login("alice")
+        for n in range(4):
+            send(session, 11, {"chatType": 2, "to": "bob", "content": str(n)})
+        self.assertEqual(client.reading, ["pause"])
+        store.release(count=1)  # 3 in progress: more than half of 4
+        self.assertEqual(client.reading, ["pause"])
+        store.release(count=1)  # 2: read again
+        self.assertEqual(client.reading, ["pause", "resume"])
+        send(session, 11, {"chatType": 2, "to": "bob", "content": "4"})
+        send(session, 11, {"chatType": 2, "to": "bob", "content": "5"})
+        self.assertEqual(client.reading, ["pause", "resume", "pause"])  # at 4 again
+        store.release()
+        self.assertEqual([b["code"] for _, b in client.take()], [10000] * 6)
+
     def test_queue_behind_barrier_pauses_reading(self):
         runner = HeldRunner()
         fx = make_core(run=runner, limits=Limits(max_inflight=3))

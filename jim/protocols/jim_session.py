@@ -308,7 +308,14 @@ class Session:
             self._update_reading()
 
     def _update_reading(self):
+        """Pause reading once C{max_inflight} commands are in progress (or wait behind a
+        barrier), and read again once at most half of that are: a high and a low watermark,
+        so that a connection kept at its limit (chats arriving as fast as their commits
+        acknowledge them) reads many frames at a time, not a few after each pause and resume
+        (two system calls each)."""
         cap = self.core.limits.max_inflight
+        if self._paused:
+            cap = cap // 2 + 1  # (with a cap of 1, it reads again once none is in progress)
         want_paused = (
             self._rate_paused
             or self._inflight >= cap
