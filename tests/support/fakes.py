@@ -235,14 +235,12 @@ class _HoldingArea:
             (self._area, "add_message", d, (stored,), {"prepared": True}))
         d.addBoth(then, *args)
 
-
     def _held_append_run_then(self, run, then, *args):
         """An append of a run (L{jim.interfaces.IMessageStore.append_run_then}), held as one
         add_message."""
         d = defer.Deferred()
         self._holder.pending.append((self._area, "add_message", d, (run,), {"run": True}))
         d.addBoth(then, *args)
-
 
     def _held_add_run_then(self, run, then, *args):
         self._held_append_run_then([with_reserved_id(self._area, message) for message in run],
