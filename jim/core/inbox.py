@@ -69,6 +69,13 @@ class Pushed:
         if len(ids) >= MAX_PUSHED:
             self.trim()
 
+    def note_all(self, ids):
+        """L{note} of each of C{ids} (a list)."""
+        noted = self.ids
+        noted.extend(ids)
+        while len(noted) >= MAX_PUSHED:
+            self.trim()
+
     def trim(self):
         """Past L{MAX_PUSHED} ids: the older half counts as pushed up to its highest."""
         ids = self.ids

@@ -10,8 +10,9 @@ from jim.cursors import conversation_of
 from jim.core.words import masked
 from jim.model import SINGLE, Delivery, Message
 
-#: the kinds of the deliveries waiting in Messages._waiting (see there): one published after
-#: a commit before it (or an event's), and one whose parts for other nodes go with its commit
+#: the kinds of the deliveries waiting in Messages._waiting (see there; the mixin queues
+#: into it too): one published after a commit before it (or an event's), and one whose parts
+#: for other nodes go with its commit
 PLAIN, MARKED = "plain", "marked"
 
 

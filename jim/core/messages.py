@@ -33,10 +33,6 @@ from jim.errors import JimError
 from jim.model import CHATROOM, GROUP, SINGLE, Delivery, Message, Resent
 
 
-#: the kinds of the deliveries waiting in Messages._waiting (see there)
-_PLAIN, _MARKED = PLAIN, MARKED
-
-
 class Messages(RunSends, RetractionAndHistory):
     log = Logger()
 
@@ -69,12 +65,12 @@ class Messages(RunSends, RetractionAndHistory):
         # that target that waits for loads has taken its id (see _load_and_send)
         self._loading_turns = {}
         # Deliveries that wait for a message before them to be committed: [ready, deliver,
-        # args, kind], in id order (see _store_and_deliver); kind: _MARKED (a message that got
+        # args, kind], in id order (see _store_and_deliver); kind: MARKED (a message that got
         # an announcement from the bus: its parts for other nodes, if any, go with its
-        # commit), or it is published after its commit: _PLAIN (an event, or a message a
+        # commit), or it is published after its commit: PLAIN (an event, or a message a
         # store that gives ids at once queued), or a message's conversation (_conversation).
         self._waiting = collections.deque()
-        # How many of each kind wait in it. A message is announced only when no _PLAIN one
+        # How many of each kind wait in it. A message is announced only when no PLAIN one
         # waits ahead, and no message of its own conversation published after its commit
         # (_plain_in: conversation -> how many): its parts could overtake that one's. Nor
         # while a marked one waits that got its announcement before connections came or went
@@ -316,7 +312,7 @@ class Messages(RunSends, RetractionAndHistory):
             # does not get it; the commit, and so the outcome, always comes after that
             outcome = [delivered]
             self._waiting.append([True, self._publish_queued, (delivery, watch, private,
-                                                                outcome), _PLAIN])
+                                                                outcome), PLAIN])
             self._plain += 1
             self.store.append_message_then(stored, self._queued_committed_then,
                                            outcome, then, args)
@@ -330,7 +326,7 @@ class Messages(RunSends, RetractionAndHistory):
         announced)}. C{parts}, the bus's parts of it for other nodes (and C{announced}, what
         L{jim.interfaces.IBus.publish_announced} takes), go out with its commit when it may
         be announced (see above): a hop sooner than after it; its own node's part, and
-        whoever connected meanwhile, after it. Else C{((), None)}."""
+        whoever connected meanwhile, after it. Else C{(entry, (), None)}."""
         entry = [False, None, None, conversation]
         self._waiting.append(entry)
         app = item.app
@@ -339,7 +335,7 @@ class Messages(RunSends, RetractionAndHistory):
             announcement = self.bus.announcement(
                 Delivery._make((app, item, recipients, exclude, alias)))
             if announcement is not None:
-                entry[3] = _MARKED
+                entry[3] = MARKED
                 if not self._marked:
                     self._marked_at = self.presence.changes
                 self._marked += 1
@@ -353,7 +349,7 @@ class Messages(RunSends, RetractionAndHistory):
         is done) fires with, in the order of the deliveries: those of messages given ids
         after this call wait for it (an event kept in the inbox, whose id came before
         theirs). C{pending} must not fail."""
-        entry = [False, None, None, _PLAIN]
+        entry = [False, None, None, PLAIN]
         self._waiting.append(entry)
         self._plain += 1
 
@@ -393,9 +389,9 @@ class Messages(RunSends, RetractionAndHistory):
         waiting = self._waiting
         while waiting and waiting[0][0]:
             _, deliver, args, kind = waiting.popleft()
-            if kind is _MARKED:
+            if kind is MARKED:
                 self._marked -= 1
-            elif kind is _PLAIN:
+            elif kind is PLAIN:
                 self._plain -= 1
             else:
                 plain_in = self._plain_in

@@ -122,7 +122,8 @@ class IConnection(Interface):
 
     def deliver(delivery, cache):
         """Send a L{jim.model.Delivery}'s message or event in the connection's dialect; or
-        its run of messages (its item a tuple of them, in id order), each as it would be sent
+        its run of messages (its item a tuple of them: one run's in id order, though a node
+        may hand consecutive parts of several runs out as one), each as it would be sent
         alone. C{cache} is a dict shared by every connection one fan-out reaches: an encoding
         is kept there under a key of the dialect's choosing, so it is made once per
         fan-out."""

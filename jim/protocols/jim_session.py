@@ -243,12 +243,8 @@ class Session:
         highest = max(ids)
         if highest > self.seen_upto:
             self.seen_upto = highest
-        pushed = self.pushed
-        if pushed is not None:
-            noted = pushed.ids
-            noted.extend(ids)
-            while len(noted) >= MAX_PUSHED:
-                pushed.trim()
+        if self.pushed is not None:
+            self.pushed.note_all(ids)
 
     def note_message(self, message_id):
         """A message (or an event kept in the inbox) was pushed to it, or sent by it."""

@@ -80,7 +80,7 @@ class MemoryMessages:
         try:
             then(results, *args)
         except Exception:  # as append_message_then
-            self.log.failure("the caller of store write add_message failed")
+            self.log.failure("the caller of store write append_run failed")
 
     def _append(self, stored):
         self._messages[stored.id] = stored

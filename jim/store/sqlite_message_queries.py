@@ -241,7 +241,8 @@ def insert_message_run(db, conversations, run):
     """Several messages appended together (C{run}, a list, each with its id: L{jim.interfaces.
     IMessageStore.append_run_then}); a job of its own, so that its caller hears once. Returns
     the list. Refused as a whole if one row is; L{jim.store.sqlite_batch} then redoes it one
-    message at a time."""
+    message at a time, and the job's value is the list with a Failure in place of each
+    message refused."""
     insert_messages(db, conversations, run)
     return run
 
