@@ -88,12 +88,19 @@ class CrossApps:
         """C{(app, other)}: the two L{model.App}s, when the users of C{app_key} and of
         C{other_key} may chat (each app lists the other); else JimError C{CROSS_APP_DENIED},
         the same for an app that does not exist (which apps exist is not told)."""
-        home = await self.accounts.app(app_key)
-        other = None if other_key == app_key else await self.accounts.app(other_key)
-        if home is None or other is None or not model.cross_allowed(home, other):
+        pair = await self._pair(app_key, other_key)
+        if pair is None:
             raise JimError(errors.CROSS_APP_DENIED, f"the users of app {app_key!r} may not"
                            f" chat with those of app {other_key!r}: each app must list the"
                            " other in its cross_apps")
+        return pair
+
+    async def _pair(self, app_key, other_key):
+        """C{(app, other)} when two different apps allow each other, else None."""
+        home = await self.accounts.app(app_key)
+        other = None if other_key == app_key else await self.accounts.app(other_key)
+        if home is None or other is None or not model.cross_allowed(home, other):
+            return None
         return home, other
 
     async def shows(self, app_key, other_key):
@@ -101,11 +108,7 @@ class CrossApps:
         app C{app_key} now: it is that app, or the two allow each other (L{allowed}). The
         messages an app keeps copies of stay its own after a permission is withdrawn; what
         the other app has made of its group or room since is not."""
-        if other_key == app_key:
-            return True
-        home = await self.accounts.app(app_key)
-        other = await self.accounts.app(other_key)
-        return home is not None and other is not None and model.cross_allowed(home, other)
+        return other_key == app_key or await self._pair(app_key, other_key) is not None
 
     async def require_reachable(self, app_key, names):
         """Refuse (C{CROSS_APP_DENIED}) a change naming a user of another app

@@ -132,9 +132,9 @@ class CrossRelations:
         theirs = await self.users.get_many(other_key, usernames)  # (a user gone: a bare card)
         await self.events.send(self.events.make(
             model.FRIEND_REMOVED, app, actor=owner,
-            users=[_as_seen(theirs[username], model.qualified(other_key, username))
-                   if username in theirs else bare_card(model.qualified(other_key, username))
-                   for username in usernames]), [owner])
+            users=[_as_seen(theirs[username], name) if username in theirs else bare_card(name)
+                   for username, name in zip(usernames, [model.qualified(other_key, u)
+                                                         for u in usernames])]), [owner])
         for name in usernames:
             await self.events.send(self.events.make(
                 model.FRIEND_REMOVED, other_key, actor=seen_as, users=[_as_seen(me, seen_as)]),

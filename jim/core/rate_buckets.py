@@ -47,10 +47,9 @@ class RateLimits:
         buckets[key] = (tokens - count, now)
         return True, int(tokens - count), (per_window - tokens + count) / rate
 
-    def give_back(self, who, count=1, per_window=None):
+    def give_back(self, who, count=1):
         """Return C{count} units L{take} took of C{who} for a call that was then refused."""
-        if per_window is None:
-            per_window = self.per_window
+        per_window = self.per_window
         key = (who, per_window)
         found = self._buckets.get(key)
         if per_window and found is not None:

@@ -142,6 +142,7 @@ class LoadsScripts:
     log = Logger()
 
     _sources = None  # SHA-1 -> source of the scripts not loaded and not sent with it yet
+    _told_not_loaded = False  # the log said once that a script did not load
 
     def connectionMade(self):
         ready = super().connectionMade()
@@ -159,7 +160,8 @@ class LoadsScripts:
     def _not_loaded(self, failure, script):
         why = failure.getErrorMessage()
         if not why.startswith(REFUSED_FOR_GOOD):
-            if self._sources is None and script is SCRIPTS[0]:  # (once a connection)
+            if not self._told_not_loaded:  # (once a connection)
+                self._told_not_loaded = True
                 self.log.warn("Redis did not load the scripts ({why}): one it misses goes"
                               " again with its source", why=why)
             return
