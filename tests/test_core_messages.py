@@ -508,8 +508,7 @@ class GroupMembersTests(SynchronousTestCase):
 
     def test_a_failed_read_fails_every_waiter_and_is_not_kept(self):
         first, second = self.send("one"), self.send("two")
-        [(_, _, d, _, _)] = self.store.pending
-        self.store.pending = []
+        _, d = self.store.take_only()
         d.errback(JimError(errors.SERVER_ERROR, "the store could not answer"))
         self.failureResultOf(first, JimError)
         self.failureResultOf(second, JimError)

@@ -148,8 +148,7 @@ class RunTests(SynchronousTestCase):
     def test_answers_of_a_run_keep_their_order_when_one_fails(self):
         room = self.room
         room.alice.frames_received([frame(private("bob", str(i))) for i in range(3)])
-        [(_, _, d, (run,), _)] = self.store.pending
-        self.store.pending = []
+        (run,), d = self.store.take_only()
         d.callback([run[0], Failure(JimError(errors.SERVER_ERROR, "the disk is full")), run[2]])
         self.assertEqual(codes(room.alice_client),
                          [(12, 10000), (12, status.SEND_FAILED), (12, 10000)])
@@ -217,7 +216,7 @@ class RunTests(SynchronousTestCase):
             real(app, sender, drafts[:1], connection_id, then, *args)  # the first is sent
             raise RuntimeError("a bug after the first draft")
 
-        messages.send_run_then = broken
+        self.patch(messages, "send_run_then", broken)
         room.alice.frames_received([frame(private("bob", str(i))) for i in range(3)])
         # none was answered when it raised: each fails, once; the first one's commit, later,
         # answers nothing more

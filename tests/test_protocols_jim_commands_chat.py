@@ -340,8 +340,7 @@ class JoinTests(SynchronousTestCase):
         carol, carol_client = fx.login("carol")
         store.held.add("add_members")
         send(bob, 7, {"groupId": "g"})
-        [(_, _, d, _, _)] = store.pending
-        store.pending = []
+        _, d = store.take_only()
         d.errback(JimError(errors.SERVER_ERROR, "the disk is full"))
         self.assertEqual(codes(bob_client), [(8, 10012)])
         store.held.clear()
@@ -361,8 +360,7 @@ class RefusalNamingTests(SynchronousTestCase):
         self.carol, self.carol_client = self.fx.login("carol")
 
     def fail_pending(self, error):
-        [(_, _, d, _, _)] = self.store.pending
-        self.store.pending = []
+        _, d = self.store.take_only()
         d.errback(error)
 
     def test_one_failure_answering_several_callers_names_each_by_its_own_id(self):

@@ -89,13 +89,14 @@ class FramingTests(SynchronousTestCase):
         bob = Connection(self.fx, port=40002)
         for conn, user in ((self.conn, "alice"), (bob, "bob")):
             conn.protocol.dataReceived(login_frame(user))
-        self.conn.received(), bob.received()
+            conn.received()  # the login's reply
 
         def chat(text):
             return frame(11, {"cmd": 11, "chatType": 2, "to": "bob", "content": text})
 
         self.conn.protocol.dataReceived(chat("warm"))  # bob and his relations are in memory
-        self.conn.received(), bob.received()
+        self.assertEqual(self.conn.commands(), [(12, 10000)])
+        self.assertEqual([cmd for cmd, _ in bob.received()], [11])
         self.conn.protocol.dataReceived(b"".join([chat("1"), chat("2"), chat("3"), encode(13, b""),
                                                   chat("4"), chat("5")]))
         self.assertEqual([(c, b["data"]["content"]) for c, b in bob.received()],

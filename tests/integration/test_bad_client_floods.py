@@ -62,15 +62,10 @@ class SlowClientTests(TestCase):
             return (sum(not c.inbox.closed.called for c in held)
                     + sum(not r.closed.called for r in websockets))
 
-        started = time.monotonic()
-        slowest = 0.0
-        while still_open():
-            slowest = max(slowest, await world.others_chat())
-            world.errors.check()
-            # the login timeout, then the sweep (a quarter of it), then a WebSocket's close
-            # handshake (5 s) that the peer never answers
-            self.assertLess(time.monotonic() - started, 12.0, f"{still_open()} still open")
-            await deferLater(reactor, 0.1, lambda: None)
+        # the login timeout, then the sweep (a quarter of it), then a WebSocket's close
+        # handshake (5 s) that the peer never answers
+        slowest = await others_served_until(self, world, lambda: not still_open(), 12.0,
+                                            lambda: f"{still_open()} still open", pause=0.1)
         self.assertLess(slowest, CHAT_WITHIN)
         await world.others_chat()
         world.forget_noise()
@@ -99,16 +94,11 @@ class FloodTests(TestCase):
         return b"".join(frames), expected
 
     async def flood(self, world, c, data, expected_count):
-        started = time.monotonic()
         c.write(data)
-        slowest = 0.0
-        while (len(replies(c.inbox.frames)) < expected_count
-               and not c.inbox.closed.called):
-            slowest = max(slowest, await world.others_chat())
-            world.errors.check()
-            self.assertLess(time.monotonic() - started, 20.0,
-                            f"{len(c.inbox.frames)} of {expected_count} replies so far")
-        return slowest
+        return await others_served_until(
+            self, world,
+            lambda: len(replies(c.inbox.frames)) >= expected_count or c.inbox.closed.called,
+            20.0, lambda: f"{len(c.inbox.frames)} of {expected_count} replies so far")
 
     async def test_two_thousand_junk_frames_in_one_write_are_each_refused_politely(self):
         world = await World.start(self)
@@ -138,11 +128,8 @@ class FloodTests(TestCase):
         cut = len(data) // 2
         cut = data.index(b"\x01\x51", cut)  # a frame's start: from there the bytes are junk
         c.write(data[:cut] + b"\x02" + data[cut + 1:])
-        slowest = 0.0
-        started = time.monotonic()
-        while not c.inbox.closed.called:
-            slowest = max(slowest, await world.others_chat())
-            self.assertLess(time.monotonic() - started, 20.0, "still open")
+        slowest = await others_served_until(self, world, lambda: c.inbox.closed.called, 20.0,
+                                            lambda: "still open")
         self.assertLess(slowest, CHAT_WITHIN)
         frames = tcp_frames_of(c)
         for cmd, obj in frames:
@@ -168,12 +155,9 @@ class FloodTests(TestCase):
                 pass
             return len(answers) >= 2000 or raw.closed.called
 
-        started = time.monotonic()
-        while not read():
-            self.assertLess(await world.others_chat(), CHAT_WITHIN,
-                            "the others waited for the flood")
-            world.errors.check()
-            self.assertLess(time.monotonic() - started, 20.0, f"{len(answers)} of 2000 so far")
+        slowest = await others_served_until(self, world, read, 20.0,
+                                            lambda: f"{len(answers)} of 2000 so far")
+        self.assertLess(slowest, CHAT_WITHIN, "the others waited for the flood")
         self.assertFalse(raw.closed.called, "polite refusals, not a close")
         self.assertEqual(len(answers), 2000)
         for first, payload in answers:
@@ -194,14 +178,26 @@ class FloodTests(TestCase):
             raw = await _connect_raw(world.port)
             raws.append(raw)
             raw.transport.write(b"\x01" + bytes((n * 37 + i) % 256 for i in range(20000)))
-        started = time.monotonic()
-        while not all(r.closed.called for r in raws):
-            await world.others_chat()
-            self.assertLess(time.monotonic() - started, 20.0, "still open")
+        await others_served_until(self, world, lambda: all(r.closed.called for r in raws),
+                                  20.0, lambda: "still open")
         for raw in raws:  # one framing error each, then the close
             self.assertLessEqual(len(raw.received), 512)
         await world.others_chat()
         world.errors.check()
+
+
+async def others_served_until(test, world, done, within, missing, pause=0):
+    """Keep the well-behaved clients chatting, and check the server's log, until C{done()};
+    fail past C{within} seconds, saying C{missing()}. Returns the slowest of their chats."""
+    started = time.monotonic()
+    slowest = 0.0
+    while not done():
+        slowest = max(slowest, await world.others_chat())
+        world.errors.check()
+        test.assertLess(time.monotonic() - started, within, missing())
+        if pause:
+            await deferLater(reactor, pause, lambda: None)
+    return slowest
 
 
 async def _connect_raw(port, protocol=None):

@@ -60,6 +60,14 @@ class _Fuzz:
             await self.run_property(strategy(cmd), example, self.per_command)
         await self.run_property(strategy(None), example, self.examples)
 
+    async def fuzz_client(self, world, strategy, example, logged_in):
+        """The properties over what a client (logged in, or not: then over the commands it
+        may send before a login) sends; one that never logged in changed nothing at all."""
+        self.strata = KNOWN if logged_in else UNGATED
+        await self.run_strata(strategy, example)
+        if not logged_in:
+            self.assertEqual(await world.rest.snapshot(world.users), world.full_snapshot)
+
     def run_property(self, strategy, example, examples):
         @settings(max_examples=examples, database=None, derandomize=True, deadline=None,
                   report_multiple_bugs=False,
@@ -97,25 +105,20 @@ async def tcp_example(world, sent, logged_in):
 
 # -- the Hypothesis properties ------------------------------------------------------------------
 
-class TcpLoggedInFuzzTests(_Fuzz, TestCase):
-    strata = KNOWN
+class TcpFuzzTests(_Fuzz, TestCase):
     per_command = 6
     examples = 30
+
+    async def fuzz(self, logged_in):
+        world = await World.start(self)
+        await self.fuzz_client(world, tcp_frames,
+                               lambda sent: tcp_example(world, sent, logged_in), logged_in)
 
     async def test_a_logged_in_tcp_client_sending_anything_harms_nobody(self):
-        world = await World.start(self)
-        await self.run_strata(tcp_frames, lambda sent: tcp_example(world, sent, True))
-
-
-class TcpAnonymousFuzzTests(_Fuzz, TestCase):
-    strata = UNGATED
-    per_command = 6
-    examples = 30
+        await self.fuzz(logged_in=True)
 
     async def test_a_tcp_client_that_never_logged_in_changes_nothing(self):
-        world = await World.start(self)
-        await self.run_strata(tcp_frames, lambda sent: tcp_example(world, sent, False))
-        self.assertEqual(await world.rest.snapshot(world.users), world.full_snapshot)
+        await self.fuzz(logged_in=False)
 
 
 class WebSocketFuzzTests(_Fuzz, TestCase):
@@ -147,10 +150,7 @@ class WebSocketFuzzTests(_Fuzz, TestCase):
             await c.disconnect()
             await world.after(logged_in)
 
-        self.strata = KNOWN if logged_in else UNGATED
-        await self.run_strata(ws_messages, example)
-        if not logged_in:
-            self.assertEqual(await world.rest.snapshot(world.users), world.full_snapshot)
+        await self.fuzz_client(world, ws_messages, example, logged_in)
 
     async def test_a_logged_in_websocket_client_sending_anything_harms_nobody(self):
         await self.fuzz(logged_in=True)

@@ -88,7 +88,9 @@ class SilencesContract(ContractCase):
         self.assertEqual(await self.silences.silenced_among(app, GROUP, everyone),
                          ["betamax:x", "bob", "gamma:bob"])
         self.assertEqual(await self.silences.silenced_among(app, ROOM, everyone), ["beta;"])
-        await self.silences.forget_users_with_prefix(app, "nobody:")  # none: nothing to do
+        await self.silences.forget_users_with_prefix(app, "nobody:")  # none: nothing changes
+        self.assertEqual(await self.silences.silenced_among(app, GROUP, everyone),
+                         ["betamax:x", "bob", "gamma:bob"])
 
     async def test_a_forgotten_app_keeps_no_silence(self):
         app, other = self.fresh_app(), self.fresh_app()

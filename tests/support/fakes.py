@@ -160,6 +160,13 @@ class HoldingStore:
     def stop(self):
         return self.store.stop()
 
+    def take_only(self):
+        """The one held call, taken out of the queue: C{(args, d)}, its arguments and the
+        Deferred its caller waits on, for the test to answer as it likes."""
+        [(_, _, d, args, _)] = self.pending
+        self.pending = []
+        return args, d
+
     def release(self, name=None, count=None):
         """Run held calls (only those of C{name}, if given; only the first C{count}, if
         given), oldest first."""
