@@ -8,6 +8,7 @@ import attrs
 
 from redis_capacity import BATCHES, chats_per_s
 from scenarios import THROUGHPUT, Metric, Scenario, Target
+from sweep import STEPS, SUSTAINED_DELIVERED, SUSTAINED_P99_MS, Sweep
 from trials import Trial
 
 PASS, FAIL, UNKNOWN = "PASS", "FAIL", "n/a"
@@ -24,6 +25,7 @@ class Outcome:
     jim_command: str
     load_command: str
     note: str = ""
+    sweep: Optional[Sweep] = None  # the load sweep that chose an open-loop scenario's rate
 
 
 def medians(trials: Iterable[Trial], server: str, metrics: Iterable[Metric]) -> dict:
@@ -122,6 +124,8 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     lines = [f"### {sc.name}", "", sc.summary, ""]
     if outcome.note:
         lines += [outcome.note, ""]
+    if outcome.sweep:
+        lines += sweep_table(outcome.sweep)
     if all(t.skipped for t in outcome.trials):
         reasons = sorted({t.problem for t in outcome.trials} - {outcome.note})
         return lines + [f"Not run: {r}" for r in reasons] + ([""] if reasons else [])
@@ -167,6 +171,34 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
             if t.detail and (not t.ok or "--- server log ---" in t.detail):
                 lines += ["", "  ```", *("  " + d for d in t.detail.splitlines()), "  ```"]
         lines.append("")
+    return lines
+
+
+def sweep_table(found: Sweep) -> list[str]:
+    """The load sweep behind an open-loop scenario's rate: every step, sustained or not."""
+    server = found.steps[0].trial.server if found.steps else "jim"
+    fractions = ", ".join(f"{f:g}" for f in STEPS)
+    lines = [f"Load sweep: one short open-loop run per step, each against a fresh {server}, at "
+             f"{fractions} × the median closed-loop rate ({found.closed_rate:,.0f} msgs/s), lowest "
+             f"first. A step is sustained when it delivers at least {SUSTAINED_DELIVERED:.0%} of "
+             f"its offered rate with p99 ≤ {SUSTAINED_P99_MS:g} ms and no failure; a step not "
+             "sustained is run once more, and the sweep ends at the first step not sustained "
+             "twice. The scenario's trials then offer half of the highest sustained rate.", "",
+             "| offered msgs/s | delivered msgs/s | p50 (ms) | p99 (ms) | p99.9 (ms) | server CPU (%) | sustained |",
+             "|---:|---:|---:|---:|---:|---:|---|"]
+    for step in found.steps:
+        f = step.trial.figures
+        shown = [number(f.get(k) if isinstance(f.get(k), (int, float)) else None, d)
+                 for k, d in (("msgs_per_s", 0), ("p50_ms", 2), ("p99_ms", 2), ("p999_ms", 2),
+                              ("server_cpu_pct", 0))]
+        lines.append(f"| {step.rate:,.0f} | {' | '.join(shown)} | "
+                     f"{'yes' if step.sustained else 'no: ' + step.unsustained} |")
+    lines.append("")
+    if found.stopped:
+        lines += [f"The sweep ended there: {found.stopped}.", ""]
+    elif found.knee is not None:
+        lines += ["Every step was sustained: the open-loop capacity may be higher still, and the "
+                  "offered rate is at most half of it.", ""]
     return lines
 
 

@@ -34,7 +34,8 @@ from imload_build import (IMLOAD2_BUILD, IMLOAD2_SHOWN, IMLOAD_BUILD, IMLOAD_SHO
                           SHARED_SHOWN, build_imload, build_imload2)
 from procs import Children, Paths, choose_cpus, raise_fd_limit, settle  # noqa: E402
 from report import NOISY_PCT, Outcome, render  # noqa: E402
-from scenarios import FULL, QUICK, Scenario, Sizes, all_scenarios, all_targets  # noqa: E402
+from scenarios import FULL, QUICK, Scenario, Sizes, all_scenarios, all_targets, sweep_step  # noqa: E402
+from sweep import STEPS, Step, Sweep, run_sweep  # noqa: E402
 from trials import Rig, Trial, commands, run_trial, skipped  # noqa: E402
 
 QUIET_CORES = 0.15  # other processes' load, in cores, below which a trial may start
@@ -48,8 +49,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    "single-node ones they are compared with)")
     p.add_argument("--quick", action="store_true", help="small runs, 1 trial: a smoke test")
     p.add_argument("--relay-only", action="store_true", help="run only the ceiling relays")
-    p.add_argument("--latency-rate", type=float, help="offered msgs/s for latency-tcp "
-                   "(default: half of jim's median pairs-tcp rate from this run)")
+    p.add_argument("--latency-rate", type=float, help="offered msgs/s for the latency scenarios, "
+                   "without a load sweep (default: half of the highest rate the sweep finds sustained)")
     p.add_argument("--output", type=Path, help="report path (default: docs/benchmarks.md for a full "
                    "run, else bench/out/<run>/benchmarks.md)")
     p.add_argument("--max-minutes", type=float, default=40.0,
@@ -177,25 +178,34 @@ def _revision() -> str:
     return done.stdout.strip() or "(no commit yet)"
 
 
-def latency_rate(args: argparse.Namespace, pairs: Optional[Outcome],
-                 scenario: Scenario) -> tuple[Optional[float], str]:
-    """Half of the calibrating server's median closed-loop rate (C{pairs}: pairs-tcp, or
-    pairs-tcp-2nodes for a cluster scenario): jim's, or the relay's if relay-only."""
+def latency_load(args: argparse.Namespace, rig: Rig, children: Children, scenario: Scenario,
+                 outcomes: list[Outcome], sizes: Sizes,
+                 deadline: float) -> tuple[Optional[float], str, Optional[Sweep]]:
+    """The rate an open-loop scenario offers: half of the highest rate its server sustains in a
+    load sweep (bench/sweep.py) whose steps are fractions of the calibrating server's median
+    closed-loop rate (pairs-tcp, or pairs-tcp-2nodes for the cluster): jim's, or the relay's if
+    relay-only. Then the note the report shows, and the sweep."""
     if args.latency_rate:
-        return args.latency_rate, f"Offered rate: {args.latency_rate:,.0f} msgs/s (given with --latency-rate)."
+        return args.latency_rate, f"Offered rate: {args.latency_rate:,.0f} msgs/s (given with --latency-rate).", None
     server = "relay" if args.relay_only else "jim"
     name = "pairs-tcp-2nodes" if scenario.nodes > 1 else "pairs-tcp"
+    pairs = next((o for o in outcomes if o.scenario.name == name), None)
     rates = [t.figures["msgs_per_s"] for t in (pairs.trials if pairs else ())
              if t.server == server and t.ok and t.figures.get("msgs_per_s")]
     if not rates:
-        return None, f"Skipped: no successful {server} {name} trial to take the rate from."
-    rate = statistics.median(rates) / 2
-    if scenario.nodes > 1:
-        return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of the cluster's median {name} rate "
-                      f"({statistics.median(rates):,.0f} msgs/s): the cluster at half its capacity, "
-                      "as latency-tcp offers single-node jim half of its own.")
-    return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of {server}'s median {name} rate "
-                  f"({statistics.median(rates):,.0f} msgs/s), the same for both servers.")
+        return None, f"Skipped: no successful {server} {name} trial to take the rate from.", None
+    closed = statistics.median(rates)
+    step = sweep_step(scenario, sizes.sweep_seconds)
+    found = run_sweep(lambda index, rate: one_trial(args, rig, children, step, server, index, rate,
+                                                    len(STEPS)), closed, deadline)
+    who = "the cluster" if scenario.nodes > 1 else server
+    if found.knee is None:
+        return None, (f"Skipped: {who} sustained none of the load sweep's rates "
+                      f"({found.stopped or 'see the sweep below'})."), found
+    rate = found.knee / 2
+    both = ", offered identically to both servers" if scenario.relay_runs and not args.relay_only else ""
+    return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of the highest open-loop rate {who} "
+                  f"sustained in the load sweep below ({found.knee:,.0f} msgs/s){both}."), found
 
 
 def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
@@ -266,7 +276,7 @@ def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: st
     return trial
 
 
-def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
+def run_all(args, rig: Rig, chosen: list[Scenario], sizes: Sizes, deadline: float,
             info: dict) -> tuple[list[Outcome], int, bool]:
     """Every chosen scenario in order, and Redis alone (into info) right after the last two-node
     one; (outcomes, noisy trials re-run, interrupted)."""
@@ -276,13 +286,11 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
     last_two_node = next((s.name for s in reversed(chosen) if s.nodes > 1), None)
     try:
         for scenario in chosen:
-            rate, note = (None, "")
+            rate, note, found = None, "", None
             if scenario.open_loop:
-                # each server at half its own capacity: single-node jim at half its pairs-tcp
-                # rate, the cluster at half its pairs-tcp-2nodes rate
-                calibration = "pairs-tcp-2nodes" if scenario.nodes > 1 else "pairs-tcp"
-                pairs = next((o for o in outcomes if o.scenario.name == calibration), None)
-                rate, note = latency_rate(args, pairs, scenario)
+                # each server at half its own open-loop capacity, found by a load sweep
+                rate, note, found = latency_load(args, rig, children, scenario, outcomes, sizes,
+                                                 deadline)
             runnable = rate is not None or not scenario.open_loop
             relay_cmd, jim_cmd, load_cmd = "", "", ""
             if runnable and scenario.nodes > 1:
@@ -296,7 +304,8 @@ def run_all(args, rig: Rig, chosen: list[Scenario], deadline: float,
             try:
                 reruns += run_scenario(args, rig, children, scenario, rate, note, deadline, trials)
             finally:  # an interrupted scenario still reports the trials it finished
-                outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note))
+                outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note,
+                                        found))
             if scenario.name == last_two_node:
                 info["redis_capacity"] = redis_alone(args, rig, children, deadline)
     except KeyboardInterrupt:
@@ -324,8 +333,16 @@ def save_run(path: Path, info: dict, sizes: Sizes, relay_only: bool, outcomes: l
     record = {"info": info, "quick": sizes is QUICK, "relay_only": relay_only, "outcomes": [
         {"scenario": o.scenario.name, "relay_command": o.relay_command, "jim_command": o.jim_command,
          "load_command": o.load_command, "note": o.note,
-         "trials": [attrs.asdict(t) for t in o.trials]} for o in outcomes]}
+         "trials": [attrs.asdict(t) for t in o.trials],
+         "sweep": attrs.asdict(o.sweep) if o.sweep else None} for o in outcomes]}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+
+
+def _sweep_of(saved: Optional[dict]) -> Optional[Sweep]:
+    if not saved:
+        return None
+    steps = tuple(Step(s["rate"], Trial(**s["trial"]), s["unsustained"]) for s in saved["steps"])
+    return Sweep(saved["closed_rate"], steps, saved["knee"], saved.get("stopped", ""))
 
 
 def rerender(run_dir: Path, output: Optional[Path]) -> int:
@@ -333,7 +350,8 @@ def rerender(run_dir: Path, output: Optional[Path]) -> int:
     sizes = QUICK if record["quick"] else FULL
     by_name = {s.name: s for s in all_scenarios(sizes)}
     outcomes = [Outcome(by_name[o["scenario"]], tuple(Trial(**t) for t in o["trials"]), o["relay_command"],
-                        o["jim_command"], o["load_command"], o["note"]) for o in record["outcomes"]]
+                        o["jim_command"], o["load_command"], o["note"], _sweep_of(o.get("sweep")))
+                for o in record["outcomes"]]
     output = output or run_dir / "benchmarks.md"
     output.write_text(render(record["info"], outcomes, all_targets(sizes), record["relay_only"]))
     print(f"bench: wrote {_relative(output)} from {_relative(run_dir)}/run.json")
@@ -374,7 +392,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if server_cpu is None:
         info["warnings"].append("Not pinned: fewer than two CPUs or no taskset; figures are not comparable.")
     started = time.monotonic()
-    outcomes, reruns, interrupted = run_all(args, rig, chosen, started + args.max_minutes * 60, info)
+    outcomes, reruns, interrupted = run_all(args, rig, chosen, sizes, started + args.max_minutes * 60, info)
     minutes = (time.monotonic() - started) / 60
     info["duration"] = f"{minutes:.1f} min"
     info["noisy trials re-run"] = reruns
