@@ -162,12 +162,13 @@ class CrossGroups:
 
     async def user_deleted(self, app, username):
         """A deleted user leaves the groups of other apps it was in (the silences they keep of
-        it go with the next step, L{jim.core.cross_rooms.CrossRooms.user_deleted})."""
-        home = await self.cross.accounts.app(app)
-        if home is None:
-            return
+        it go with the next step, L{jim.core.cross_rooms.CrossRooms.user_deleted}). Every
+        other app is visited, not only those its app lists now: it may have joined one while
+        the permission lasted. (A query an app; a user's deletion is rare.)"""
         name = model.qualified(app, username)
-        for other_key in home.cross_apps:
+        for other_key in await self.cross.accounts.every_app_key():
+            if other_key == app:
+                continue
             for group in await self.groups.user_groups(other_key, name):
                 await self.groups.leave(other_key, group.gid, name)
 

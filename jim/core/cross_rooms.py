@@ -66,15 +66,15 @@ class CrossRooms:
                                   self._remove_gone, "chat rooms", self.log)
 
     async def user_deleted(self, app, username):
-        """A deleted user leaves the chat rooms of other apps it was in (those of the apps
-        its app allows), and no silence of its is kept in them: of their rooms, nor of their
-        groups, which it left in the step before (L{CrossGroups.user_deleted}). (A deleted
-        app's users' silences go by L{jim.core.silences.KeptSilences.app_deleted}.)"""
-        home = await self.cross.accounts.app(app)
-        if home is None:
-            return
+        """A deleted user leaves the chat rooms of other apps it was in (of every other app,
+        not only those its app lists now: it may have entered one while the permission
+        lasted), and no silence of its is kept in them: of their rooms, nor of their groups,
+        which it left in the step before (L{CrossGroups.user_deleted}). (A deleted app's
+        users' silences go by L{jim.core.silences.KeptSilences.app_deleted}.)"""
         name = model.qualified(app, username)
-        for other_key in home.cross_apps:
+        for other_key in await self.cross.accounts.every_app_key():
+            if other_key == app:
+                continue
             for room_id in await self.rooms.store.user_rooms(other_key, name):
                 await self._remove_gone(other_key, room_id, [name])
             await self.rooms.silences.user_deleted(other_key, name)
