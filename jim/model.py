@@ -462,7 +462,7 @@ class Delivery(NamedTuple):
     """A message or an event for some users of one app, on whatever node they are connected.
     A NamedTuple, like L{Message}: one is made for every message.
 
-    @ivar item: the L{Message} or L{Event}.
+    @ivar item: the L{Message} or L{Event}, or a run of messages (L{RUN}).
     @ivar recipients: usernames of C{app}, a tuple.
     @ivar exclude: the id of one connection that must not get it (the one that sent it).
     @ivar alias: the J-IM name of the group it concerns, when it has one (L{Group.alias}).
@@ -473,6 +473,15 @@ class Delivery(NamedTuple):
     recipients: tuple
     exclude: Optional[str] = None
     alias: Optional[str] = None
+
+
+#: The type of a L{Delivery}'s item that is a run of messages, not one L{Message} or L{Event}:
+#: a plain tuple of two or more Messages of the delivery's app for the same recipients, one
+#: run's in id order (L{jim.core.message_runs}: the chats of one read, from one sender to one
+#: user), though a node may hand consecutive parts of several runs out as one
+#: (L{jim.bus.redis}). Told apart by C{type(item) is RUN}, never isinstance: a Message, a
+#: NamedTuple, is a tuple too.
+RUN = tuple
 
 
 @attr.s(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from jim.bus.redis_presence import BROADCAST, Broadcast, NoNodeNumber, PresenceK
 from jim.errors import JimError
 from jim.interfaces import IBus
 from jim.model import (
-    BUS_VALUES, EVERY_APP, INVALIDATION_AREAS, Delivery,
+    BUS_VALUES, EVERY_APP, INVALIDATION_AREAS, RUN, Delivery,
     Invalidate, Message,
 )
 from jim.redis.client import RedisClient
@@ -264,7 +264,7 @@ class RedisBus:
             queued = self._outgoing[node] = []
             if self._flushing is None:
                 self._flushing = self._reactor.callLater(0, self._flush)
-        if prefix and type(part.item) is tuple:  # a run sent on: a line a message (each is
+        if prefix and type(part.item) is RUN:  # a run sent on: a line a message (each is
             # checked on its own, L{_first_time})
             queued.extend([prefix + busjson.encode(_with_item(part, message))
                            for message in part.item])
@@ -324,13 +324,13 @@ class RedisBus:
                 item = delivery.item
                 if not again and type(item) in _MESSAGES:
                     if run and _same_run(head, delivery, skip):
-                        if type(item) is tuple:
+                        if type(item) is RUN:
                             run.extend(item)
                         else:
                             run.append(item)
                         continue
                     self._hand_over_run(run, head)
-                    run, head = [*item] if type(item) is tuple else [item], (delivery, skip)
+                    run, head = [*item] if type(item) is RUN else [item], (delivery, skip)
                     continue
                 self._hand_over_run(run, head)
                 run = []
@@ -414,7 +414,7 @@ class RedisBus:
 
 
 #: the items of a message's delivery: one, or a run of them (a tuple)
-_MESSAGES = (Message, tuple)
+_MESSAGES = (Message, RUN)
 
 
 def _same_run(head, delivery, skip):

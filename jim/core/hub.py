@@ -17,7 +17,7 @@ from jim import errors, model
 from jim.core import devices
 from jim.core.events import bare_card, card
 from jim.errors import JimError
-from jim.model import Kick, Message
+from jim.model import RUN, Kick, Message
 
 
 _NONE = {}  # the local connections of an app that has none (never written to)
@@ -276,7 +276,7 @@ class Hub:
         item = delivery.item
         if type(item) is Message:
             self.metrics.messages_out += sent
-        elif type(item) is tuple:  # a run of messages (jim.core.message_runs)
+        elif type(item) is RUN:  # a run of messages (jim.core.message_runs)
             sent *= len(item)
             self.metrics.messages_out += sent
         elif item.kind in _MEMBERSHIP:

@@ -22,7 +22,7 @@ from jim.core.inbox import MAX_PUSHED
 from jim.core.login_throttle import address_key, host_of
 from jim.errors import JimError
 from jim.interfaces import IConnection
-from jim.model import Message
+from jim.model import RUN, Message
 from jim.protocols import jim_commands as commands
 from jim.wire import jim_events, jimjson, status
 
@@ -217,7 +217,7 @@ class Session:
                 ids.append(message_id)
                 if len(ids) >= MAX_PUSHED:
                     pushed.trim()
-        elif type(item) is tuple:  # a run of messages (jim.core.messages.send_run_then)
+        elif type(item) is RUN:  # a run of messages (jim.core.message_runs)
             self._note_run(item)
         elif item.kept:  # an event in the inbox: its id counts in the cursor as a message's
             self.note_message(item.id)
@@ -227,7 +227,7 @@ class Session:
             if frames is None:
                 if type(item) is Message:
                     frames = ((status.CHAT_REQ, jimjson.push(item, delivery.alias)),)
-                elif type(item) is tuple:
+                elif type(item) is RUN:
                     frames = tuple([(status.CHAT_REQ, data)
                                     for data in jimjson.pushes(item, delivery.alias)])
                 else:

@@ -72,7 +72,7 @@ def encode(value):
         app, item, recipients, exclude, alias = value
         if type(item) is model.Message:
             return b"message " + orjson.dumps((app, recipients, exclude, alias) + item)
-        if type(item) is tuple:  # a run of messages
+        if type(item) is model.RUN:  # a run of messages
             if len(item) < 2 or not all(type(m) is model.Message for m in item):
                 raise TypeError(f"not a run of messages: {item!r}")
             return b"messages " + orjson.dumps((app, recipients, exclude, alias,
