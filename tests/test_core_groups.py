@@ -320,6 +320,18 @@ class KeptSilenceTests(GroupsCase):
         self.ok(self.groups.add_members(APP_KEY, gid, ["carol"]))
         self.assertEqual(self.silenced(gid), ["bob", "carol"])
 
+    def test_a_silence_set_elsewhere_an_instant_before_the_removal_is_kept(self):
+        """Another node silenced bob and its invalidation has not come yet: this node's
+        members still say he may speak, but the store keeps the silence it holds as it takes
+        him out, so he comes back silenced."""
+        gid = self.create().gid
+        self.assertFalse(self.ok(self.groups.members(APP_KEY, gid))["bob"].silenced)
+        self.ok(self.fx.memory.groups.update_member(APP_KEY, gid, "bob", {"silenced": True}))
+        self.assertFalse(self.groups.cached_members(APP_KEY, gid)["bob"].silenced)
+        self.ok(self.groups.remove_members(APP_KEY, gid, ["bob"]))
+        self.ok(self.groups.add_members(APP_KEY, gid, ["bob"]))
+        self.assertEqual(self.silenced(gid), ["bob"])
+
     def test_lifting_a_silence_forgets_one_kept_of_a_member(self):
         """A silence kept of a member who is in (a crash between its coming back and the
         kept one being forgotten): lifting the silence forgets it too."""

@@ -335,16 +335,15 @@ class Groups:
             raise JimError(errors.NOT_ALLOWED, "the owner cannot be removed: transfer the"
                            " group to another member first")
         audience = list(members)
-        await self._remove(app, gid, names, members)
+        await self._remove(app, gid, names)
         await self._send_event(self.events.make(model.MEMBERS_REMOVED, app, actor=actor,
                                                 gid=gid, group_name=group.name,
                                                 users=await cards(self.users, app, names)),
                                audience, group.alias)
 
-    async def _remove(self, app, gid, names, members):
-        """Take C{names} out of the group, whose members are C{members}: the silences of
-        those silenced are kept (L{jim.core.silences})."""
-        await self.silences.leaving(app, group_place(gid), members, names)
+    async def _remove(self, app, gid, names):
+        """Take C{names} out of the group: the store keeps the silences of those silenced as
+        it takes them out (L{jim.core.silences})."""
         await self.store.remove_members(app, gid, names)
 
         def without(members):
@@ -369,7 +368,7 @@ class Groups:
             new_owner = successor(members, [username])
             await self._set_owner(app, gid, new_owner)
         audience = list(members)
-        await self._remove(app, gid, [username], members)
+        await self._remove(app, gid, [username])
         # the leaver hears of its leaving once every node has it: no chat sent next, on any
         # node, reaches it
         await self.bus.flushed()

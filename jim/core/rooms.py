@@ -174,9 +174,7 @@ class Rooms:
         room = await self.get(app, room_id)
         if room.owner in names:
             raise JimError(errors.NOT_ALLOWED, "the owner cannot leave its chat room")
-        await self.silences.leaving(app, room_place(room_id), await self.members(app, room_id),
-                                    names)
-        await self.store.remove_room_members(app, room_id, names)
+        await self.store.remove_room_members(app, room_id, names)  # (silences kept there)
         self._changed(app, room_id)
 
     async def enter(self, app, username, room_id):

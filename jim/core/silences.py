@@ -2,8 +2,12 @@
 """Silences that outlast a membership: a user silenced in a group or a chat room who leaves it
 (or is taken out) comes back silenced, so that leaving and coming back (a public group's
 join, a room's enter) does not lift a silence. Only lifting it does, or the place going, or
-the user being deleted. The Groups and Rooms services call this as members come and go; what
-is kept is the store's (L{jim.interfaces.ISilenceStore}), shared by every node.
+the user being deleted. What is kept is the store's (L{jim.interfaces.ISilenceStore}), shared
+by every node. The store keeps a member's silence in the same atomic change that takes the
+member out (L{jim.interfaces.IGroupStore.remove_members}, C{remove_room_members}), from the
+member as stored then: a silence set on another node an instant before the member leaves
+is kept too, which a decision made from a node's cached members could miss. The Groups and
+Rooms services call this as members come in, as silences are lifted and as places go.
 """
 import attr
 
@@ -23,16 +27,6 @@ class KeptSilences:
 
     def __init__(self, store):
         self.store = store
-
-    async def leaving(self, app, place, members, names):
-        """C{names} leave C{place}, whose members are C{members} ({username: Member or
-        RoomMember}): the silences of those silenced are kept. Called before they are
-        taken out, so that a crash between the two leaves a silence kept of a member still
-        silenced, which changes nothing."""
-        silenced = [name for name in names
-                    if (member := members.get(name)) is not None and member.silenced]
-        if silenced:
-            await self.store.keep_silences(app, place, silenced)
 
     async def coming_back(self, app, place, new):
         """C{new} members (Member or RoomMember values) as they should come into C{place}:

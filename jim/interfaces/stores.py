@@ -117,7 +117,10 @@ class IGroupStore(Interface):
         JimError(NO_SUCH_GROUP)."""
 
     def remove_members(app, gid, usernames):
-        """Remove members; the list of usernames that were members."""
+        """Remove members; the list of usernames that were members. The silence of each one
+        removed who was silenced is kept (L{ISilenceStore}, in the group's place
+        L{jim.model.silence_place}) in the same atomic change, so that a silence set on
+        another node an instant before is kept too."""
 
     def update_member(app, gid, username, changes):
         """Change the Member fields named in C{changes} (C{role}, C{silenced}); the new
@@ -168,7 +171,8 @@ class IRoomStore(Interface):
 
     def remove_room_members(app, room_id, usernames):
         """Remove members (distinct names), all or none: JimError(NOT_IN_ROOM) when one is
-        not a member."""
+        not a member. The silences of those silenced are kept in the same atomic change, as
+        L{IGroupStore.remove_members} keeps them."""
 
     def update_room_member(app, room_id, username, changes):
         """Change fields of L{jim.store.ROOM_MEMBER_CHANGES} of a member (JimError(NOT_IN_ROOM)

@@ -39,17 +39,17 @@ class MemoryStore:
         self.apps = MemoryApps()
         self.users = MemoryUsers()
         self.relations = MemoryRelations()
-        self.groups = MemoryGroups()
+        self.silences = MemorySilences()
+        self.groups = MemoryGroups(self.silences)
         self.messages = MemoryMessages()
         self.media = MemoryMedia()
         self.inbox = MemoryInbox(self.messages)
         self.events = MemoryEvents(self.messages)
         self.words = MemoryWords()
-        self.rooms = MemoryRooms()
+        self.rooms = MemoryRooms(self.silences)
         self.callbacks = MemoryCallbacks()
         self.reports = MemoryReports(self.messages, self.users, self.groups)
         self.nonces = MemoryNonces()
-        self.silences = MemorySilences()
 
     @answered
     def start(self):

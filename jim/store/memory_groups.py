@@ -14,7 +14,11 @@ from jim.store import (
 
 @implementer(IGroupStore)
 class MemoryGroups:
-    def __init__(self):
+    """@param silences: the store's L{jim.store.memory_silences.MemorySilences}, where the
+        members removed keep their silences."""
+
+    def __init__(self, silences):
+        self._silences = silences
         self._groups = {}  # (app, gid) -> Group, in creation order
         self._aliases = {}  # (app, alias) -> gid
         self._members = {}  # (app, gid) -> {username: Member}, in joining order
@@ -98,11 +102,15 @@ class MemoryGroups:
     @answered
     def remove_members(self, app, gid, usernames):
         current = self._members.get((app, gid), {})
-        removed = []
+        removed, silenced = [], []
         for username in dict.fromkeys(usernames):
-            if current.pop(username, None) is not None:
+            member = current.pop(username, None)
+            if member is not None:
                 self._memberships[(app, username)].pop(gid, None)
                 removed.append(username)
+                if member.silenced:
+                    silenced.append(username)
+        self._silences.keep(app, model.silence_place(model.GROUPS_AREA, gid), silenced)
         return removed
 
     @answered

@@ -3,6 +3,7 @@
 import attr
 from zope.interface import implementer
 
+from jim import model
 from jim.interfaces import IRoomStore
 from jim.model import Room, RoomMember
 from jim.store import (
@@ -13,7 +14,11 @@ from jim.store import (
 
 @implementer(IRoomStore)
 class MemoryRooms:
-    def __init__(self):
+    """@param silences: the store's L{jim.store.memory_silences.MemorySilences}, where the
+        members removed keep their silences."""
+
+    def __init__(self, silences):
+        self._silences = silences
         self._rooms = {}  # (app, room id) -> Room, in creation order
         self._members = {}  # (app, room id) -> {username: RoomMember}, in joining order
         self._memberships = {}  # (app, username) -> {room id: None}, in joining order
@@ -82,6 +87,8 @@ class MemoryRooms:
         current = self._members[(app, room_id)]
         if any(username not in current for username in usernames):
             raise not_in_room(room_id)
+        self._silences.keep(app, model.silence_place(model.ROOMS_AREA, room_id),
+                            [username for username in usernames if current[username].silenced])
         for username in usernames:
             del current[username]
             del self._memberships[(app, username)][room_id]

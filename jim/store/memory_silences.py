@@ -14,6 +14,10 @@ class MemorySilences:
 
     @answered
     def keep_silences(self, app, place, usernames):
+        self.keep(app, place, usernames)
+
+    def keep(self, app, place, usernames):
+        """L{keep_silences} at once (for the other areas' removals of members)."""
         if usernames:
             self._kept.setdefault(app, {}).setdefault(place, set()).update(usernames)
 

@@ -31,6 +31,7 @@ from jim.model import Group, Member
 from jim.redis.client import Script
 from jim.store import GROUP_CHANGES, MEMBER_CHANGES, check_changes, check_page
 from jim.store.redis_keys import indexed_with_prefix, key
+from jim.store.redis_silences import place_key, user_key
 
 #: how many times a write whose reads keep changing is tried before it fails
 ATTEMPTS = 50
@@ -92,13 +93,23 @@ end
 return join(2, 4, ARGV[1], KEYS[2], KEYS[3], KEYS[4])
 """)
 
+#: KEYS: members, joined, the group's kept silences, then each user's groups and places of
+#: kept silences; ARGV: the gid, its silence place, the usernames. The places (1-based) of
+#: those removed; the silence of each silenced one is kept (its JSON's second field).
 _REMOVE_MEMBERS = Script("remove_members", """
 local removed = {}
-for i = 2, #ARGV do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('ZREM', KEYS[2], ARGV[i])
-    redis.call('ZREM', KEYS[1 + i], ARGV[1])
-    removed[#removed + 1] = i - 1
+for i = 3, #ARGV do
+  local name = ARGV[i]
+  local value = redis.call('HGET', KEYS[1], name)
+  if value then
+    redis.call('HDEL', KEYS[1], name)
+    redis.call('ZREM', KEYS[2], name)
+    redis.call('ZREM', KEYS[2 * i - 2], ARGV[1])
+    if cjson.decode(value)[2] == true then
+      redis.call('SADD', KEYS[3], name)
+      redis.call('SADD', KEYS[2 * i - 1], ARGV[2])
+    end
+    removed[#removed + 1] = i - 2
   end
 end
 return removed
@@ -270,9 +281,11 @@ class RedisGroups:
         usernames = list(dict.fromkeys(usernames))
         if not usernames:
             return defer.succeed([])
-        keys = [_k(app, "members", gid), _k(app, "joined", gid),
-                *(_k(app, "of", username) for username in usernames)]
-        removed = self._client.run(_REMOVE_MEMBERS, keys, [str(gid), *usernames])
+        place = model.silence_place(model.GROUPS_AREA, gid)
+        keys = [_k(app, "members", gid), _k(app, "joined", gid), place_key(app, place)]
+        for username in usernames:
+            keys += [_k(app, "of", username), user_key(app, username)]
+        removed = self._client.run(_REMOVE_MEMBERS, keys, [str(gid), place, *usernames])
         return removed.addCallback(lambda places: [usernames[i - 1] for i in places])
 
     def update_member(self, app, gid, username, changes):

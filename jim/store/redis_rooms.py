@@ -32,6 +32,7 @@ from jim.redis.client import Script
 from jim.store import ROOM_CHANGES, ROOM_MEMBER_CHANGES, check_changes, check_page
 from jim.store import members_page, no_such_room
 from jim.store.redis_keys import deferred, indexed_with_prefix, key
+from jim.store.redis_silences import place_key, user_key
 
 #: how many times a write whose reads keep changing is tried before it fails
 ATTEMPTS = 50
@@ -115,24 +116,31 @@ join(4, 4, id, KEYS[2], KEYS[3], KEYS[4])
 return 1
 """)
 
-#: KEYS: rooms, members, joined, then each user's rooms:of; ARGV: the id, the usernames. All
-#: or none.
+#: KEYS: rooms, members, joined, the room's kept silences, then each user's rooms:of and
+#: places of kept silences; ARGV: the id, its silence place, the usernames. All or none; the
+#: silence of each silenced one is kept (its JSON's first field).
 _REMOVE = Script("rooms.remove_members", """
 local id = ARGV[1]
 if redis.call('HEXISTS', KEYS[1], id) == 0 then
   return redis.error_reply('JIM no_such_room no chat room ' .. id)
 end
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 0 then
     return redis.error_reply('JIM not_in_room some of the users are not in chat room ' .. id)
   end
 end
-for i = 2, #ARGV do
-  redis.call('HDEL', KEYS[2], ARGV[i])
-  redis.call('ZREM', KEYS[3], ARGV[i])
-  redis.call('ZREM', KEYS[i + 2], id)
+for i = 3, #ARGV do
+  local name = ARGV[i]
+  if cjson.decode(redis.call('HGET', KEYS[2], name))[1] == true then
+    redis.call('SADD', KEYS[4], name)
+    redis.call('SADD', KEYS[2 * i], ARGV[2])
+  end
+  redis.call('HDEL', KEYS[2], name)
+  redis.call('ZREM', KEYS[3], name)
+  redis.call('ZREM', KEYS[2 * i - 1], id)
 end
 """)
+
 
 #: KEYS: rooms, members; ARGV: the id, the username, its JSON as read ('': none), the new JSON
 _UPDATE_MEMBER = Script("rooms.update_member", """
@@ -314,9 +322,12 @@ class RedisRooms:
     @deferred
     async def remove_room_members(self, app, room_id, usernames):
         usernames = list(usernames)
+        place = model.silence_place(model.ROOMS_AREA, room_id)
         keys = [_k(app), _k(app, "members", room_id), _k(app, "joined", room_id),
-                *(_k(app, "of", u) for u in usernames)]
-        await self._client.run(_REMOVE, keys, [str(room_id), *usernames])
+                place_key(app, place)]
+        for username in usernames:
+            keys += [_k(app, "of", username), user_key(app, username)]
+        await self._client.run(_REMOVE, keys, [str(room_id), place, *usernames])
 
     def update_room_member(self, app, room_id, username, changes):
         check_changes(RoomMember, changes, ROOM_MEMBER_CHANGES)  # raised at once

@@ -50,11 +50,11 @@ return 1
 """)
 
 
-def _place_key(app, place):
+def place_key(app, place):
     return key(app, "silenced", place)
 
 
-def _user_key(app, username):
+def user_key(app, username):
     return key(app, "silenced_of", username)
 
 
@@ -71,8 +71,8 @@ class RedisSilences:
         names = list(dict.fromkeys(usernames))
         if names:
             await self._client.run(script,
-                                   [_place_key(app, place),
-                                    *(_user_key(app, name) for name in names)],
+                                   [place_key(app, place),
+                                    *(user_key(app, name) for name in names)],
                                    [place, *names])
 
     @deferred
@@ -88,7 +88,7 @@ class RedisSilences:
         usernames = list(usernames)
         if not usernames:
             return []
-        found = await self._client.call("SMISMEMBER", _place_key(app, place), *usernames)
+        found = await self._client.call("SMISMEMBER", place_key(app, place), *usernames)
         return [name for name, kept in zip(usernames, found) if kept]
 
     async def _forget(self, name, set_key, other_key):
@@ -105,16 +105,16 @@ class RedisSilences:
 
     @deferred
     async def forget_place(self, app, place):
-        await self._forget(place, _place_key(app, place), lambda u: _user_key(app, u))
+        await self._forget(place, place_key(app, place), lambda u: user_key(app, u))
 
     @deferred
     async def forget_user_silences(self, app, username):
-        await self._forget(username, _user_key(app, username), lambda p: _place_key(app, p))
+        await self._forget(username, user_key(app, username), lambda p: place_key(app, p))
 
     @deferred
     async def forget_users_with_prefix(self, app, prefix):
         """The users' index keys are found by a SCAN of their names (not a hot path)."""
-        head = _user_key(app, "")
+        head = user_key(app, "")
         for username in sorted(await names_after(self._client, head + prefix)):
             name = prefix + username
-            await self._forget(name, _user_key(app, name), lambda p: _place_key(app, p))
+            await self._forget(name, user_key(app, name), lambda p: place_key(app, p))

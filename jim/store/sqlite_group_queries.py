@@ -11,6 +11,7 @@ from jim import errors, model
 from jim.errors import JimError
 from jim.model import Group, Member
 from jim.store import next_gid
+from jim.store.sqlite_silence_queries import keep_silences_of
 from jim.store.sqlite_sql_helpers import (
     assignments, changes_a_row, counted_page, prefix_range, prefixed,
 )
@@ -101,9 +102,12 @@ def insert_members(db, app, gid, members):
 
 
 def delete_members(db, app, gid, usernames):
+    """The members removed; the silences of those silenced are kept (table C{silences})."""
+    names = list(dict.fromkeys(usernames))
+    keep_silences_of(db, "members", "gid", app, gid,
+                     model.silence_place(model.GROUPS_AREA, gid), names)
     delete = "DELETE FROM members WHERE app = ? AND gid = ? AND username = ?"
-    return [username for username in dict.fromkeys(usernames)
-            if changes_a_row(db, delete, (app, gid, username))]
+    return [username for username in names if changes_a_row(db, delete, (app, gid, username))]
 
 
 def _select_member(db, app, gid, username):

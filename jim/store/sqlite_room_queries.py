@@ -9,9 +9,11 @@ before its first change, and is committed whole or, if it fails, undone whole by
 savepoint. A read of several rows runs in one transaction, so from one snapshot."""
 import attr
 
+from jim import model
 from jim.model import MAX_INT64, Room, RoomMember
 from jim.store import next_room_id
 from jim.store import in_room, no_such_room, not_in_room, room_full
+from jim.store.sqlite_silence_queries import keep_silences_of
 from jim.store.sqlite_sql_helpers import assignments, chunks, counted_page, marks, prefix_range
 
 #: the columns of a Room, in the order of its fields
@@ -128,6 +130,8 @@ def delete_room_members(db, app, room_id, usernames):
     _existing(db, app, room_id)
     if not all(_is_member(db, app, room_id, username) for username in usernames):
         raise not_in_room(room_id)
+    keep_silences_of(db, "room_members", "room_id", app, room_id,
+                     model.silence_place(model.ROOMS_AREA, room_id), usernames)
     db.executemany("DELETE FROM room_members WHERE app = ? AND room_id = ? AND username = ?",
                    [(app, room_id, username) for username in usernames])
 

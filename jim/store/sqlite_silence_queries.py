@@ -9,6 +9,18 @@ def insert_silences(db, app, place, usernames):
                    [(app, place, name) for name in usernames])
 
 
+def keep_silences_of(db, table, place_column, app, number, place, usernames):
+    """Keep in C{place} the silences of those of C{usernames} who are silenced members in
+    C{table} (C{members} or C{room_members}, the group or room C{number} in C{place_column}):
+    in the same transaction as their removal that follows."""
+    for start in range(0, len(usernames), 500):  # well under SQLite's bound on parameters
+        chunk = usernames[start:start + 500]
+        db.execute(f"INSERT OR IGNORE INTO silences (app, place, username) SELECT app, ?, username"
+                   f" FROM {table} WHERE app = ? AND {place_column} = ? AND silenced != 0"
+                   f" AND username IN ({', '.join('?' * len(chunk))})",
+                   (place, app, number, *chunk))
+
+
 def select_silenced(db, app, place, usernames):
     """The usernames of C{usernames} with a row in C{place}, in the order given."""
     wanted = list(dict.fromkeys(usernames))

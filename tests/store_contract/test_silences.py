@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
-from jim import model
+from jim import errors, model
+from jim.errors import JimError
 from jim.interfaces import ISilenceStore
+from jim.model import Group, Member, Room, RoomMember
 from tests.store_contract.base import ContractCase, OnMemory, OnRedis, OnSqlite
 
 GROUP = model.silence_place(model.GROUPS_AREA, 10_000_001)
@@ -99,6 +101,50 @@ class SilencesContract(ContractCase):
         await self.store.forget_app(app)
         self.assertEqual(await self.silences.silenced_among(app, GROUP, ["bob"]), [])
         self.assertEqual(await self.silences.silenced_among(other, GROUP, ["bob"]), ["bob"])
+
+    async def test_members_taken_out_of_a_group_keep_their_silences_as_stored(self):
+        """The group's removal keeps the silence of each member silenced in the store at that
+        moment (whatever a node's cache said), in the same change; not of the others."""
+        app = self.fresh_app()
+        group = await self.store.groups.create_group(
+            Group(app, 0), [Member("ann", model.OWNER), Member("bob", silenced=True),
+                            Member("cat"), Member("dan", silenced=True), Member("d:e")])
+        await self.store.groups.update_member(app, group.gid, "d:e", {"silenced": True})
+        place = model.silence_place(model.GROUPS_AREA, group.gid)
+        removed = await self.store.groups.remove_members(app, group.gid,
+                                                         ["bob", "cat", "d:e", "nobody"])
+        self.assertEqual(removed, ["bob", "cat", "d:e"])
+        everyone = ["ann", "bob", "cat", "dan", "d:e", "nobody"]
+        self.assertEqual(await self.silences.silenced_among(app, place, everyone), ["bob", "d:e"])
+        # each user's index has it too: deleting the user forgets it
+        await self.silences.forget_user_silences(app, "d:e")
+        self.assertEqual(await self.silences.silenced_among(app, place, everyone), ["bob"])
+        self.assertEqual(await self.store.groups.remove_members(app, group.gid, ["bob"]), [])
+        self.assertEqual(await self.silences.silenced_among(app, place, everyone), ["bob"])
+
+    async def test_members_taken_out_of_a_room_keep_their_silences_as_stored(self):
+        app = self.fresh_app()
+        room = await self.store.rooms.create_room(
+            Room(app, 0, owner="ann"), [RoomMember("ann"), RoomMember("bob", silenced=True),
+                                        RoomMember("cat")])
+        await self.store.rooms.update_room_member(app, room.id, "cat", {"silenced": True})
+        await self.store.rooms.update_room_member(app, room.id, "bob", {"silenced": False})
+        place = model.silence_place(model.ROOMS_AREA, room.id)
+        await self.store.rooms.remove_room_members(app, room.id, ["bob", "cat"])
+        self.assertEqual(await self.silences.silenced_among(app, place, ["ann", "bob", "cat"]),
+                         ["cat"])
+        await self.silences.forget_user_silences(app, "cat")
+        self.assertEqual(await self.silences.silenced_among(app, place, ["cat"]), [])
+
+    async def test_a_refused_room_removal_keeps_no_silence(self):
+        app = self.fresh_app()
+        room = await self.store.rooms.create_room(
+            Room(app, 0, owner="ann"), [RoomMember("ann"), RoomMember("bob", silenced=True)])
+        with self.assertRaises(JimError) as refused:
+            await self.store.rooms.remove_room_members(app, room.id, ["bob", "nobody"])
+        self.assertEqual(refused.exception.code, errors.NOT_IN_ROOM)
+        place = model.silence_place(model.ROOMS_AREA, room.id)
+        self.assertEqual(await self.silences.silenced_among(app, place, ["bob"]), [])
 
     def test_the_store_keeps_what_a_model_of_it_says(self):
         """Any sequence of keeps, releases and forgets leaves the silences a set per place
