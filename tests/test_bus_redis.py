@@ -186,6 +186,26 @@ class RedisBusTests(unittest.TestCase):
         self.assertNotIn(b"ghost", shared_server().command("ZRANGE", "jim:nodes", "0", "-1"))
 
     @defer.inlineCallbacks
+    def test_users_of_a_node_that_died_before_this_one_started_are_told_offline(self):
+        """The node that finds a dead node takes its users offline and tells (C{lost}),
+        from the dead node's presence as written in Redis: it may have started after the
+        death, and never heard the dead node's announcements."""
+        a, = yield defer.ensureDeferred(self.nodes(1, expiry=0.6))
+        server = shared_server()  # a ghost that beat and wrote its presence, never announced
+        server.command("EVAL", "local t = redis.call('TIME') redis.call('ZADD', KEYS[1],"
+                       " t[1] * 1000 + math.floor(t[2] / 1000), 'ghost')", "1", "jim:nodes")
+        server.command("HSET", "jim:presence:ghost", "ghost:1", '["app","bob","tcp"]',
+                       "ghost:2", '["app","bob","ws"]', "ghost:3", "not json",
+                       "ghost:4", '["app","carol","tcp"]')
+        self.assertFalse(a.presence.is_online("app", "bob"))
+        a.presence.connect("app", "carol", "a:1", "tcp")  # carol is online here still
+        lost = []
+        a.bus.lost = lost.extend
+        yield defer.ensureDeferred(until(lambda: lost, timeout=5))
+        self.assertEqual(lost, [("app", "bob")])
+        self.assertEqual(server.command("EXISTS", "jim:presence:ghost"), b":0\r\n")
+
+    @defer.inlineCallbacks
     def test_a_node_that_stops_says_goodbye(self):
         a, b = yield defer.ensureDeferred(self.nodes(2))
         b.presence.connect("app", "bob", "b:1", "tcp")

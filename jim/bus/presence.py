@@ -159,6 +159,18 @@ class ClusterPresence:
         for connection_id, app, username, device in entries:
             self._add(node, app, username, connection_id, device)
 
+    def add_missing(self, node, entries):
+        """Note the connections of C{entries} (C{[(connection id, app, username, device),
+        ...]}, another node's presence as read from Redis) that this node did not know of:
+        those of a node that died before this one started, whose announcements it never
+        heard."""
+        if node == self.node:
+            return
+        known = self._by_node.get(node, {})
+        for connection_id, app, username, device in entries:
+            if connection_id not in known:
+                self._add(node, app, username, connection_id, device)
+
     def remote_nodes(self):
         return [node for node in self._by_node if node != self.node]
 

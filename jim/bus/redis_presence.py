@@ -76,6 +76,21 @@ def number_key(number):
     return f"jim:node-number:{number}"
 
 
+def _entries(held):
+    """C{[(connection id, app, username, device), ...]} of a presence hash's HGETALL reply
+    (fields and values in turn); an entry that cannot be read is passed over."""
+    entries = []
+    for i in range(0, len(held) - 1, 2):
+        try:
+            app, username, device = orjson.loads(held[i + 1])
+        except (TypeError, ValueError):
+            continue
+        connection_id = held[i]
+        entries.append((connection_id.decode() if isinstance(connection_id, bytes)
+                        else connection_id, app, username, device))
+    return entries
+
+
 class Broadcast:
     """This node's announcements on C{jim:bus}, counted as they leave and as they come back
     (a node hears its own): L{flushed} tells when all it sent so far went round, that is when
@@ -303,8 +318,11 @@ class PresenceKeeper:
         self._beaten = True
         for node in dead:
             self.log.warn("bus: node {node} stopped beating: its users are offline", node=node)
+            # what it held, as it wrote it: this node may have started after it died
+            held = await self._client.call("HGETALL", presence_key(node))
             await self._client.call("DEL", presence_key(node))
             await self._broadcast.send("gone", node.encode())
+            self._presence.add_missing(node, _entries(held))
             lost = self._presence.drop_node(node)
             if lost and self.on_lost is not None:  # this node found it dead: it tells
                 try:
