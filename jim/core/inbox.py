@@ -261,16 +261,28 @@ class Inbox:
         cursor = cursor.moved(live)
         since = await self._since(app, username)
         gids = list(joined) if peer is None and gid is None else ()
-        found, first_after = [], after
-        while True:
-            page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
-                                         gid=gid, since=since, limit=limit,
-                                         per_conversation=self.limits.inbox_per_conversation)
-            found += [m for m in page
-                      if m.id not in pushed and not self._before_joining(m, joined)]
-            if len(page) < limit or len(found) >= limit:
+        first_after = after
+        found = []
+        # Up to the login, each conversation's latest inbox_per_conversation (the retention,
+        # for what came while the device was away); after it, everything: what came while
+        # the connection was live is owed to it, however many of the same conversation
+        # followed (pushes lost between nodes while Redis was out, then a burst).
+        for window, upper in ((self.limits.inbox_per_conversation, place.start), (None, None)):
+            if upper is not None and max(after, cursor.floor) >= upper:
+                continue  # nothing up to the login is left to read
+            while len(found) < limit:
+                page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
+                                             gid=gid, since=since, limit=limit,
+                                             per_conversation=window)
+                kept = page if upper is None else [m for m in page if m.id <= upper]
+                found += [m for m in kept
+                          if m.id not in pushed and not self._before_joining(m, joined)]
+                if len(page) < limit or len(kept) < len(page):
+                    break
+                after = page[-1].id
+            if len(found) >= limit:
                 break
-            after = page[-1].id
+            after = max(after, place.start)
         if events and peer is None and gid is None and self.events is not None:
             # from where the caller asked: the pages above may have moved past events
             found = sorted(found[:limit] + await self._events(connection, cursor, pushed,

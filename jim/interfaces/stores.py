@@ -336,7 +336,8 @@ class IInboxStore(Interface):
         conversations of the groups in C{gids} (ints); with C{peer}, from their private
         conversation with C{peer} only; with C{gid}, from that group's only. Of each
         conversation only its latest C{per_conversation} messages (by id, every message
-        counted) are read. Left out: ids up to C{after}, messages created before C{since}
+        counted) are read; None: all of them (read from the cursor up, so that a cursor near
+        the top reads little whatever the conversation's length). Left out: ids up to C{after}, messages created before C{since}
         (epoch ms), retracted ones and those sent with C{no_offline}. At most C{limit}, the
         oldest.
         """

@@ -63,10 +63,11 @@ class MemoryInbox:
             keys += [group_conversation(g) for g in gids]
         found = []
         for key in dict.fromkeys(keys):
-            latest = self._messages.conversation(app, key)[-per_conversation:] \
-                if per_conversation else []
+            every = self._messages.conversation(app, key)
+            latest = every if per_conversation is None else \
+                every[-per_conversation:] if per_conversation else []
             found.append([m for m in latest
                           if m.id > after and m.created >= since and not m.retracted
                           and not m.no_offline and not cursor.consumed(m.id, key)])
         merged = heapq.merge(*found, key=lambda m: m.id)
-        return [m for _, m in zip(range(limit), merged)]
+        return list(merged) if limit is None else [m for _, m in zip(range(limit), merged)]

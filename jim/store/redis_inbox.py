@@ -86,9 +86,9 @@ end
 return forgotten
 """)
 
-#: KEYS: the id lists of conversations; ARGV: minus how many of each list's latest to read,
-#: then for each list the highest id to leave out. For each list, the ids it holds among its
-#: latest that are above that, oldest first.
+#: KEYS: the id lists of conversations; ARGV: minus how many of each list's latest to read
+#: ('': all of them), then for each list the highest id to leave out. For each list, the ids
+#: it holds among its latest that are above that, oldest first.
 IDS = Script("inbox.ids", """
 local out = {}
 for i, name in ipairs(KEYS) do
@@ -96,10 +96,25 @@ for i, name in ipairs(KEYS) do
   local found = {}
   local last = redis.call('LINDEX', name, -1)
   if last and tonumber(last) > above then
-    for _, id in ipairs(redis.call('LRANGE', name, ARGV[1], -1)) do
-      if tonumber(id) > above then
-        found[#found + 1] = id
+    if ARGV[1] ~= '' then
+      for _, id in ipairs(redis.call('LRANGE', name, ARGV[1], -1)) do
+        if tonumber(id) > above then
+          found[#found + 1] = id
+        end
       end
+    else
+      -- every id above: read back from the end, a page at a time, to the first one not above
+      local below, stop = {}, -1
+      while true do
+        local page = redis.call('LRANGE', name, stop - 99, stop)
+        local reached = false
+        for j = #page, 1, -1 do
+          if tonumber(page[j]) > above then below[#below + 1] = page[j] else reached = true break end
+        end
+        if reached or #page < 100 then break end
+        stop = stop - 100
+      end
+      for j = #below, 1, -1 do found[#found + 1] = below[j] end
     end
   end
   out[i] = found
@@ -196,7 +211,7 @@ class RedisInbox:
                    limit=100, per_conversation=100):
         check_limit(limit)
         check_limit(per_conversation)
-        if not limit or not per_conversation:
+        if limit == 0 or per_conversation == 0:
             return []
         if peer is not None:
             conversations = [private_conversation(username, peer)]
@@ -212,7 +227,7 @@ class RedisInbox:
             part = conversations[start:start + READ_KEYS]
             reads.append(self._client.run(
                 IDS, [key(app, "message-ids", c) for c in part],
-                [str(-per_conversation),
+                ["" if per_conversation is None else str(-per_conversation),
                  *[str(cursor.left_out_upto(c, floor)) for c in part]]))
         replies = await defer.gatherResults(reads, consumeErrors=True)
         found = [
@@ -226,6 +241,8 @@ class RedisInbox:
         """The messages of the first C{candidates} (ids, in order) that are kept for an
         inbox, at most C{limit}: fetched C{limit} at a time at first, more each time."""
         kept = []
+        if limit is None:
+            limit = len(candidates)
         start, size = 0, min(limit, FETCH)
         while start < len(candidates) and len(kept) < limit:
             part = candidates[start:start + size]

@@ -196,6 +196,20 @@ class InboxContract(ContractCase):
         self.assertEqual(texts(read), ["b3", "g1", "g2"])
         self.assertEqual(await self.inbox.read("a", "ann", [1], Cursor(), per_conversation=0), [])
 
+    async def test_no_window_reads_every_message_above_the_cursor(self):
+        """C{per_conversation=None}: every message of a conversation the cursor has not
+        consumed, however many (the Redis store reads its lists back a page of 100 at a
+        time, from the end to the cursor)."""
+        sent = await self.send(*[chat("a", "bob", "ann", f"b{n}") for n in range(250)],
+                               group_chat("a", "cid", 1, "g0"))
+        read = await self.inbox.read("a", "ann", [1], Cursor(sent[19].id), limit=None,
+                                     per_conversation=None)
+        self.assertEqual(texts(read), [f"b{n}" for n in range(20, 250)] + ["g0"])
+        for floor in (sent[149].id, sent[150].id, sent[249].id):  # at a page's edge, the top
+            read = await self.inbox.read("a", "ann", [], Cursor(floor), limit=None,
+                                         per_conversation=None)
+            self.assertEqual([m.id for m in read], [m.id for m in sent[:250] if m.id > floor])
+
     async def test_bad_limits_are_refused(self):
         for arguments in ({"limit": -1}, {"per_conversation": -1}, {"limit": 2**63}):
             await self.refused(self.inbox.read("a", "ann", [], Cursor(), **arguments),
@@ -228,15 +242,15 @@ class InboxContract(ContractCase):
             conversations = data.draw(st.lists(st.tuples(keys, point), max_size=3))
             cursor = canonical(floor, conversations, spans)
             gids = data.draw(st.lists(st.sampled_from([1, 2]), unique=True))
-            per = data.draw(st.integers(0, 4))
+            per = data.draw(st.one_of(st.none(), st.integers(0, 4)))
             limit = data.draw(st.integers(0, 6))
             conversation_of = {}
             for m in stored:
                 key = (group_conversation(m.target) if m.target_type == GROUP
                        else private_conversation(m.sender, m.target))
                 conversation_of.setdefault(key, []).append(m)
-            latest = {m.id for ms in conversation_of.values() for m in ms[len(ms) - per:]
-                      } if per else set()
+            latest = {m.id for ms in conversation_of.values()
+                      for m in (ms if per is None else ms[len(ms) - per:] if per else ())}
             expected = [
                 m for m in stored
                 if m.id in latest and not m.no_offline
