@@ -199,6 +199,13 @@ class MasterFactory(txredisapi.SentinelConnectionFactory):
         return min(super().retryDelay(attempt), 1.0)
 
 
+#: seconds between two attempts to reconnect to a Redis, at most (txredisapi's are ten):
+#: every connection of every node finds a restarted Redis within this, so the nodes come
+#: back together. Ten seconds apart, one node stored the chats it held while the other was
+#: not yet listening for their pushes, then a burst; an attempt to a Redis on the network
+#: costs it one accept every two seconds a connection.
+RECONNECT_AT_MOST = 2.0
+
 #: every L{Script} made, which each command connection loads (L{LoadsScripts})
 SCRIPTS = []
 
@@ -283,6 +290,7 @@ class _Factory(txredisapi.RedisFactory):
 
     protocol = _Protocol
     problem = None
+    maxDelay = RECONNECT_AT_MOST
 
     def note(self, failure):
         self.problem = _explain(failure)

@@ -11,8 +11,10 @@ import txredisapi
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from jim.redis.client import (MasterFactory, NoDelay, RedisUnavailable, Sentinel, disconnect,
-                              endpoint_for)
+from jim.redis.client import (
+    RECONNECT_AT_MOST, MasterFactory, NoDelay, RedisUnavailable, Sentinel, disconnect,
+    endpoint_for,
+)
 from jim.redis.resp import FastReplies
 
 
@@ -40,6 +42,7 @@ class _SentinelSubscriber(NoDelay, FastReplies, txredisapi.SubscriberProtocol,
 
 class _Factory(txredisapi.RedisFactory):
     protocol = _Subscriber
+    maxDelay = RECONNECT_AT_MOST
 
     def buildProtocol(self, addr):
         protocol = super().buildProtocol(addr)
