@@ -434,8 +434,8 @@ class LateGroupLists(MemoryGroups):
     """A groups area whose C{user_groups} answers what was true when it was asked, but only
     when told (L{answer})."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, silences):
+        super().__init__(silences)
         self.late = []
 
     def user_groups(self, app, username):
@@ -453,7 +453,7 @@ class LateGroupLists(MemoryGroups):
 class JoinDuringLoginTests(SynchronousTestCase):
     def test_a_group_joined_while_the_login_reads_the_groups_hears_of_the_logout(self):
         store = MemoryStore()
-        store.groups = groups = LateGroupLists()
+        store.groups = groups = LateGroupLists(store.silences)
         fx = make_core(store=store, users=("alice", "bob"))
         fx.add_group("g", "bob")
         bob, bob_client = fx.connect()

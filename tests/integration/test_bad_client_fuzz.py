@@ -43,6 +43,10 @@ from tests.support.bad_frames import tcp_frames, ws_messages
 from tests.support.bad_input import KNOWN, UNGATED
 
 
+#: the longest one example may take (a few seconds at most when all is well)
+EXAMPLE_SECONDS = 60
+
+
 class _Fuzz:
     """Runs Hypothesis properties in a worker thread, each example on the reactor: one for
     each command of C{strata} (so that each gets examples of its own), then one over any
@@ -76,8 +80,11 @@ class _Fuzz:
         @given(strategy)
         def prop(sent):
             note(repr(sent))
+            # bounded: a hung example fails instead of holding this thread, and with it the
+            # reactor's thread pool that trial joins after the test, for ever
             threads.blockingCallFromThread(
-                reactor, lambda: defer.ensureDeferred(example(sent)))
+                reactor, lambda: defer.ensureDeferred(example(sent)).addTimeout(
+                    EXAMPLE_SECONDS, reactor))
 
         return threads.deferToThread(prop)
 
