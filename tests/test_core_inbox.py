@@ -480,6 +480,19 @@ class RetentionTests(Fixture, SynchronousTestCase):
         self.assertEqual(frames[-1][1]["data"]["cursor"], lost - 1, "held below it")
         self.assertEqual(self.ack(phone, phone_client, later[-1]), later[-1])
 
+    def test_what_is_owed_past_the_window_is_bounded_too(self):
+        """Past OWED_PER_CONVERSATION of the same conversation since, even a push lost while
+        connected is left to history: a bound on what one read costs."""
+        self.patch(inbox_module, "OWED_PER_CONVERSATION", 3)
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        bus, publish = self.fx.core.bus, self.fx.core.bus.publish
+        self.patch(bus, "publish", lambda value: None)
+        self.say(private("bob", "lost"), private("bob", "lost too"))
+        self.patch(bus, "publish", publish)
+        self.say(*[private("bob", str(n)) for n in range(2)])
+        self.assertEqual([m["content"] for m in self.sync(phone, phone_client)["messages"]],
+                         ["lost too", "0", "1"], "the latest 3 of the conversation")
+
     def test_a_sync_lists_what_came_since_the_login_past_the_window(self):
         """What came before the login keeps to the window; what came since, all of it."""
         self.say(*[private("bob", f"old{n}") for n in range(3)])

@@ -44,6 +44,9 @@ from jim.cursors import (
 
 #: the most inbox items an ack on a cluster checks (past them, the cursor waits for the next)
 ACK_CHECK = 200
+#: of each conversation, the most of what came since its login a connection is owed past the
+#: retention window (L{Inbox.read}): a bound on what a read may cost, however long the session
+OWED_PER_CONVERSATION = 1000
 #: seconds between two sweeps of forgotten devices
 SWEEP_EVERY = 3600.0
 #: the ids one J-IM connection keeps of what it was pushed (past it, the older half counts
@@ -264,10 +267,12 @@ class Inbox:
         first_after = after
         found = []
         # Up to the login, each conversation's latest inbox_per_conversation (the retention,
-        # for what came while the device was away); after it, everything: what came while
-        # the connection was live is owed to it, however many of the same conversation
-        # followed (pushes lost between nodes while Redis was out, then a burst).
-        for window, upper in ((self.limits.inbox_per_conversation, place.start), (None, None)):
+        # for what came while the device was away); after it, up to OWED_PER_CONVERSATION:
+        # what came while the connection was live is owed to it, however many of the same
+        # conversation followed (pushes lost between nodes while Redis was out, then a burst).
+        window = self.limits.inbox_per_conversation
+        owed = max(window, OWED_PER_CONVERSATION)
+        for window, upper in ((window, place.start), (owed, None)):
             if upper is not None and max(after, cursor.floor) >= upper:
                 continue  # nothing up to the login is left to read
             while len(found) < limit:

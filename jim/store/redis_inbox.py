@@ -86,36 +86,33 @@ end
 return forgotten
 """)
 
-#: KEYS: the id lists of conversations; ARGV: minus how many of each list's latest to read
+#: KEYS: the id lists of conversations; ARGV: how many of each list's latest to read at most
 #: ('': all of them), then for each list the highest id to leave out. For each list, the ids
-#: it holds among its latest that are above that, oldest first.
+#: it holds among its latest that are above that, oldest first: read back from the end a page
+#: at a time, to the first id not above it (lists are in id order), so that a read costs what
+#: it finds, however long the list.
 IDS = Script("inbox.ids", """
+local window = tonumber(ARGV[1])
 local out = {}
 for i, name in ipairs(KEYS) do
   local above = tonumber(ARGV[i + 1])
   local found = {}
   local last = redis.call('LINDEX', name, -1)
   if last and tonumber(last) > above then
-    if ARGV[1] ~= '' then
-      for _, id in ipairs(redis.call('LRANGE', name, ARGV[1], -1)) do
-        if tonumber(id) > above then
-          found[#found + 1] = id
-        end
+    local newest, stop = {}, -1
+    while true do
+      local size = 100
+      if window and window - #newest < size then size = window - #newest end
+      if size <= 0 then break end
+      local page = redis.call('LRANGE', name, stop - size + 1, stop)
+      local reached = false
+      for j = #page, 1, -1 do
+        if tonumber(page[j]) > above then newest[#newest + 1] = page[j] else reached = true break end
       end
-    else
-      -- every id above: read back from the end, a page at a time, to the first one not above
-      local below, stop = {}, -1
-      while true do
-        local page = redis.call('LRANGE', name, stop - 99, stop)
-        local reached = false
-        for j = #page, 1, -1 do
-          if tonumber(page[j]) > above then below[#below + 1] = page[j] else reached = true break end
-        end
-        if reached or #page < 100 then break end
-        stop = stop - 100
-      end
-      for j = #below, 1, -1 do found[#found + 1] = below[j] end
+      if reached or #page < size then break end
+      stop = stop - size
     end
+    for j = #newest, 1, -1 do found[#found + 1] = newest[j] end
   end
   out[i] = found
 end
@@ -227,7 +224,7 @@ class RedisInbox:
             part = conversations[start:start + READ_KEYS]
             reads.append(self._client.run(
                 IDS, [key(app, "message-ids", c) for c in part],
-                ["" if per_conversation is None else str(-per_conversation),
+                ["" if per_conversation is None else str(per_conversation),
                  *[str(cursor.left_out_upto(c, floor)) for c in part]]))
         replies = await defer.gatherResults(reads, consumeErrors=True)
         found = [
