@@ -206,6 +206,30 @@ class RedisBusTests(unittest.TestCase):
         self.assertEqual(server.command("EXISTS", "jim:presence:ghost"), b":0\r\n")
 
     @defer.inlineCallbacks
+    def test_a_node_that_starts_while_another_lies_dead_tells_only_of_users_online_nowhere(self):
+        """A node that starts while a dead node's beat has expired does not take it out before
+        it asked the others for their lists: bob, on the dead node and on live node b, stays
+        online, and only ann, on the dead node alone, goes offline. (Beats every second: b's
+        next comes after a's first.)"""
+        url = empty_redis()
+        b, = yield defer.ensureDeferred(self.nodes(1, url=url, expiry=3.0))
+        b.presence.connect("app", "bob", "b:1", "tcp")
+        lost = []
+        b.bus.lost = lost.extend
+        yield task.deferLater(reactor, 0.3, lambda: None)  # b's first beats are done
+        shared_server().command("EVAL", "redis.call('ZADD', KEYS[1], 0, 'ghost')", "1", "jim:nodes")
+        shared_server().command("HSET", "jim:presence:ghost", "ghost:1", '["app","bob","tcp"]',
+                                "ghost:2", '["app","ann","tcp"]')
+        a = Node(url, expiry=3.0)
+        a.bus.lost = lost.extend
+        yield a.bus.start()
+        self.addCleanup(a.bus.stop)
+        yield defer.ensureDeferred(until(lambda: lost, timeout=5))
+        yield task.deferLater(reactor, 0.2, lambda: None)
+        self.assertEqual(lost, [("app", "ann")])
+        self.assertTrue(a.presence.is_online("app", "bob"))
+
+    @defer.inlineCallbacks
     def test_a_node_that_stops_says_goodbye(self):
         a, b = yield defer.ensureDeferred(self.nodes(2))
         b.presence.connect("app", "bob", "b:1", "tcp")

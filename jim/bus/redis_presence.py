@@ -26,9 +26,11 @@ NODES = "jim:nodes"
 NODE_NUMBERS = 16
 
 #: the beat: note this node alive (by Redis's clock), keep its presence hash and number from
-#: expiring, and take out of the set (once, whoever sees it first) every node gone silent.
-#: Its reply: "1" if this node was not in the set (another node took it for dead, or Redis
-#: lost it), "1" if its event-id number is still its own, then the nodes taken out
+#: expiring, and take out of the set (once, whoever sees it first) every node gone silent,
+#: unless ARGV[3] is '0' (this node has not heard the others' lists yet: it leaves the dead to
+#: a node that has). Its reply: "1" if this node was not in the set (another node took it for
+#: dead, or Redis lost it), "1" if its event-id number is still its own, then the nodes taken
+#: out
 _BEAT = Script("beat", """
 local now = redis.call('TIME')
 local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -41,8 +43,11 @@ if redis.call('GET', KEYS[3]) == ARGV[1] then
 elseif not redis.call('SET', KEYS[3], ARGV[1], 'PX', expiry, 'NX') then
   mine = '0'
 end
-local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - expiry)
-for _, node in ipairs(dead) do redis.call('ZREM', KEYS[1], node) end
+local dead = {}
+if ARGV[3] ~= '0' then
+  dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - expiry)
+  for _, node in ipairs(dead) do redis.call('ZREM', KEYS[1], node) end
+end
 table.insert(dead, 1, mine)
 table.insert(dead, 1, tostring(fresh))
 return dead
@@ -174,6 +179,10 @@ class PresenceKeeper:
         self._reactor = reactor
         self._expiry_ms = int(expiry * 1000)
         self._beaten = False  # a first beat always adds this node
+        # asked the other nodes for their lists (hello) since the last (re)subscription: until
+        # then its beats leave dead nodes to others, since it could not tell who of a dead
+        # node's users is online elsewhere
+        self._caught_up = False
         self._resync = None  # the DelayedCall of a whole announcement to make again
         self._stopped = False
         self._beating = LoopingCall(self._beat)
@@ -294,7 +303,9 @@ class PresenceKeeper:
         """After a (re)subscription: forget the nodes that died meanwhile, announce this
         node's list, and ask every other node for its own (C{hello}). Each answers with a
         C{sync} on the channel where its later changes follow, so nothing read here can be
-        overtaken by a change made while it was read."""
+        overtaken by a change made while it was read. From its next beat on, this node may
+        take dead nodes out (their lists come before that beat)."""
+        self._caught_up = False
         await self._beat()
         alive = set(await self._client.call("ZRANGE", NODES, 0, -1))
         for node in self._presence.remote_nodes():
@@ -302,11 +313,12 @@ class PresenceKeeper:
                 self._presence.drop_node(node)
         await self.announce_all()
         await self._broadcast.send("hello")
+        self._caught_up = True
 
     async def _beat_once(self):
         fresh, mine, *dead = await self._client.run(
             _BEAT, [NODES, presence_key(self.node), number_key(self.node_number)],
-            [self.node, self._expiry_ms])
+            [self.node, self._expiry_ms, "1" if self._caught_up else "0"])
         if mine != "1":
             self.log.error("bus: another node took this node's event-id number {number} while"
                            " it was taken for dead: restart this node (event ids may repeat)",
