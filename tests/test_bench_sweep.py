@@ -41,21 +41,23 @@ def test_the_steps_are_fractions_of_the_closed_loop_rate_lowest_first():
     assert rates[0] == round(CLOSED * STEPS[0]) and rates[-1] == CLOSED
 
 
-def test_the_knee_is_the_highest_sustained_step_and_a_failing_step_is_tried_twice():
+def test_the_knee_is_the_highest_sustained_rate_after_two_bisections():
     server = Server(capacity=21_000)
     found = run_sweep(server, CLOSED, deadline=float("inf"))
-    assert found.knee == 20_000  # 0.5 × 40,000; 24,000 is over capacity
-    assert [rate for _, rate in server.calls] == [12_000, 16_000, 20_000, 24_000, 24_000]
-    assert [s.sustained for s in found.steps] == [True, True, True, False, False]
-    assert "24,000" in found.stopped
-    assert [index for index, _ in server.calls] == [1, 2, 3, 4, 5]
+    # 0.2 .. 0.5 of 40,000 sustained, 0.6 not (twice); then 22,000 not (twice), 21,000 yes
+    assert [rate for _, rate in server.calls] == [8_000, 12_000, 16_000, 20_000, 24_000, 24_000,
+                                                  22_000, 22_000, 21_000]
+    assert found.knee == 21_000
+    assert [s.sustained for s in found.steps] == [True] * 4 + [False] * 4 + [True]
+    assert "22,000" in found.stopped
+    assert [index for index, _ in server.calls] == list(range(1, 10))
 
 
 def test_one_noisy_step_does_not_end_the_sweep():
     server = Server(capacity=29_000, noisy=frozenset({2}))
     found = run_sweep(server, CLOSED, deadline=float("inf"))
-    assert found.knee == 28_000
-    assert [rate for _, rate in server.calls][:4] == [12_000, 16_000, 16_000, 20_000]
+    assert found.knee == 29_000
+    assert [rate for _, rate in server.calls][:4] == [8_000, 12_000, 12_000, 16_000]
 
 
 def test_no_step_sustained_leaves_no_knee():
@@ -77,7 +79,7 @@ def test_the_deadline_ends_the_sweep_with_what_it_found():
         return trial(rate)
 
     found = run_sweep(step, CLOSED, deadline=25.0, clock=lambda: now[0])
-    assert found.knee == 20_000 and len(found.steps) == 3
+    assert found.knee == 16_000 and len(found.steps) == 3
     assert "time budget" in found.stopped
 
 
@@ -90,4 +92,7 @@ def test_a_step_is_sustained_exactly_when_it_keeps_up_within_the_p99_bound(rate,
 def test_a_failed_trial_is_not_sustained_and_says_why():
     assert unsustained(trial(10_000, ok=False, problem="imload exited with status 2"), 10_000) == \
         "imload exited with status 2"
+    # a run that counted, but whose server logged errors: no sustained step either
+    assert unsustained(trial(10_000, problem="the server logged 3 error line(s)"), 10_000) == \
+        "the server logged 3 error line(s)"
     assert unsustained(Trial("s", "jim", 1, True, {}), 10_000) == "no rate or p99 in the result"

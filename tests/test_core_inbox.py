@@ -480,6 +480,26 @@ class RetentionTests(Fixture, SynchronousTestCase):
         self.assertEqual(frames[-1][1]["data"]["cursor"], lost - 1, "held below it")
         self.assertEqual(self.ack(phone, phone_client, later[-1]), later[-1])
 
+    def test_an_event_lost_while_connected_is_owed_past_the_window(self):
+        """The same of an event: its push lost, more of the user's events than the window
+        keeps after it; the ack finds it and sends it."""
+        self.fx.core.inbox.shared = True
+        phone, phone_client = self.login("bob", platform="a", deviceId="p", acks=True)
+        bus, publish = self.fx.core.bus, self.fx.core.bus.publish
+        relations = self.fx.core.relations
+        self.patch(bus, "publish", lambda value: None)
+        self.successResultOf(defer.ensureDeferred(relations.add_blacklist(APP_KEY, "bob", ["carol"])))
+        self.patch(bus, "publish", publish)
+        for name in ("u0", "u1", "u2"):  # window: 2
+            self.successResultOf(defer.ensureDeferred(relations.add_blacklist(APP_KEY, "bob", [name])))
+        [last] = self.say(private("bob", "last"))
+        phone_client.take()
+        send(phone, 103, {"upto": last})
+        frames = phone_client.take()
+        self.assertEqual([(c, b["data"].get("kind")) for c, b in frames],
+                         [(100, "blacklist_changed"), (104, None)])
+        self.assertEqual(frames[0][1]["data"]["to_usernames"][0]["username"], "carol")
+
     def test_what_is_owed_past_the_window_is_bounded_too(self):
         """Past OWED_PER_CONVERSATION of the same conversation since, even a push lost while
         connected is left to history: a bound on what one read costs."""

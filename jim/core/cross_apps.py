@@ -59,6 +59,27 @@ async def take_out_everywhere(key, others, listed, remove, what, log):
                        f" {key!r}")
 
 
+#: apps whose reads one user's deletion runs together (L{found_in_apps})
+APPS_AT_ONCE = 100
+
+
+async def found_in_apps(keys, read, at_once=APPS_AT_ONCE):
+    """C{[(key, what read(key) found), ...]} of the apps C{keys} where C{read} (a coroutine
+    function, or one returning a Deferred) found something, in their order: the reads of
+    C{at_once} apps at a time run together, since a user's deletion asks every app. The first
+    failure of a batch is raised as it came."""
+    found = []
+    for start in range(0, len(keys), at_once):
+        part = keys[start:start + at_once]
+        try:
+            results = await defer.gatherResults(
+                [defer.ensureDeferred(read(key)) for key in part], consumeErrors=True)
+        except defer.FirstError as e:
+            e.subFailure.raiseException()
+        found += [(key, result) for key, result in zip(part, results) if result]
+    return found
+
+
 def quietly(d):
     """A Deferred that fires with what C{d} fires with, or None when C{d} fails (C{d}'s
     own result is left to its other callbacks)."""

@@ -24,7 +24,7 @@ import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import copy_in, take_out_everywhere
+from jim.core.cross_apps import copy_in, found_in_apps, take_out_everywhere
 from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.core.groups import successor
 from jim.errors import JimError
@@ -164,12 +164,12 @@ class CrossGroups:
         """A deleted user leaves the groups of other apps it was in (the silences they keep of
         it go with the next step, L{jim.core.cross_rooms.CrossRooms.user_deleted}). Every
         other app is visited, not only those its app lists now: it may have joined one while
-        the permission lasted. (A query an app; a user's deletion is rare.)"""
+        the permission lasted (a read an app, L{jim.core.cross_apps.APPS_AT_ONCE} at a time)."""
         name = model.qualified(app, username)
-        for other_key in await self.cross.accounts.every_app_key():
-            if other_key == app:
-                continue
-            for group in await self.groups.user_groups(other_key, name):
+        others = [key for key in await self.cross.accounts.every_app_key() if key != app]
+        for other_key, groups in await found_in_apps(
+                others, lambda key: self.groups.user_groups(key, name)):
+            for group in groups:
                 await self.groups.leave(other_key, group.gid, name)
 
     async def app_deleted(self, key, others):

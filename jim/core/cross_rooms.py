@@ -14,7 +14,7 @@ import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import take_out_everywhere
+from jim.core.cross_apps import found_in_apps, take_out_everywhere
 from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.errors import JimError
 from jim.model import CHATROOM
@@ -72,12 +72,12 @@ class CrossRooms:
         which it left in the step before (L{CrossGroups.user_deleted}). (A deleted app's
         users' silences go by L{jim.core.silences.KeptSilences.app_deleted}.)"""
         name = model.qualified(app, username)
-        for other_key in await self.cross.accounts.every_app_key():
-            if other_key == app:
-                continue
-            for room_id in await self.rooms.store.user_rooms(other_key, name):
+        others = [key for key in await self.cross.accounts.every_app_key() if key != app]
+        for other_key, room_ids in await found_in_apps(
+                others, lambda key: self.rooms.store.user_rooms(key, name)):
+            for room_id in room_ids:
                 await self._remove_gone(other_key, room_id, [name])
-            await self.rooms.silences.user_deleted(other_key, name)
+        await found_in_apps(others, lambda key: self.rooms.silences.user_deleted(key, name))
 
     async def _remove_gone(self, app, room_id, names):
         """Take the members C{names} (still members) out of app C{app}'s room; a room deleted

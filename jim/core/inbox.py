@@ -47,6 +47,8 @@ ACK_CHECK = 200
 #: of each conversation, the most of what came since its login a connection is owed past the
 #: retention window (L{Inbox.read}): a bound on what a read may cost, however long the session
 OWED_PER_CONVERSATION = 1000
+#: items read at once for a J-IM connection, which skips what it was pushed
+_PUSHED_PAGE = 200
 #: seconds between two sweeps of forgotten devices
 SWEEP_EVERY = 3600.0
 #: the ids one J-IM connection keeps of what it was pushed (past it, the older half counts
@@ -264,52 +266,59 @@ class Inbox:
         cursor = cursor.moved(live)
         since = await self._since(app, username)
         gids = list(joined) if peer is None and gid is None else ()
-        first_after = after
-        found = []
-        # Up to the login, each conversation's latest inbox_per_conversation (the retention,
-        # for what came while the device was away); after it, up to OWED_PER_CONVERSATION:
-        # what came while the connection was live is owed to it, however many of the same
-        # conversation followed (pushes lost between nodes while Redis was out, then a burst).
-        window = self.limits.inbox_per_conversation
-        owed = max(window, OWED_PER_CONVERSATION)
-        for window, upper in ((window, place.start), (owed, None)):
-            if upper is not None and max(after, cursor.floor) >= upper:
-                continue  # nothing up to the login is left to read
-            while len(found) < limit:
-                page = await self.store.read(app, username, gids, cursor, after=after, peer=peer,
-                                             gid=gid, since=since, limit=limit,
-                                             per_conversation=window)
-                kept = page if upper is None else [m for m in page if m.id <= upper]
-                found += [m for m in kept
-                          if m.id not in pushed and not self._before_joining(m, joined)]
-                if len(page) < limit or len(kept) < len(page):
-                    break
-                after = page[-1].id
-            if len(found) >= limit:
-                break
-            after = max(after, place.start)
+
+        def messages(after, window, size):
+            return self.store.read(app, username, gids, cursor, after=after, peer=peer, gid=gid,
+                                   since=since, limit=size, per_conversation=window)
+
+        found = await self._owed(messages, place, cursor, after, limit, pushed,
+                                 lambda m: not self._before_joining(m, joined))
         if events and peer is None and gid is None and self.events is not None:
             # from where the caller asked: the pages above may have moved past events
-            found = sorted(found[:limit] + await self._events(connection, cursor, pushed,
-                                                              first_after, since, limit),
+            found = sorted(found[:limit] + await self._events(connection, place, cursor, pushed,
+                                                              after, since, limit),
                            key=lambda item: item.id)
         found = found[:limit]
         if listing and found and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found
 
-    async def _events(self, connection, cursor, pushed, after, since, limit):
+    async def _events(self, connection, place, cursor, pushed, after, since, limit):
         """The device's events after its cursor and C{after}, but those pushed to its live
-        J-IM connections: the oldest C{limit}."""
+        J-IM connections: the oldest C{limit} (read as L{_owed} says)."""
+        def events(after, window, size):
+            return self.events.read_events(connection.app, connection.username, cursor,
+                                           after=after, since=since, limit=size, per_user=window)
+
+        return await self._owed(events, place, cursor, after, limit, pushed, lambda e: True)
+
+    async def _owed(self, read, place, cursor, after, limit, pushed, keep):
+        """The oldest C{limit} items C{read(after, window, size)} finds (a page of C{size} at
+        most, of each conversation's latest C{window}) after C{after}, but those in C{pushed}
+        and those C{keep} refuses. Up to the connection's login, the items of the retention
+        window (the inbox's, for what came while the device was away); after it, of the latest
+        L{OWED_PER_CONVERSATION}: what came while the connection was live is owed to it,
+        however many of the same conversation followed (pushes lost between nodes while Redis
+        was out, then a burst). Pages of a J-IM connection's reads, most of whose items were
+        pushed, are larger, so that what it was pushed costs few reads."""
+        window = self.limits.inbox_per_conversation
+        owed = max(window, OWED_PER_CONVERSATION)
+        size = max(limit, _PUSHED_PAGE) if pushed else limit
         found = []
-        while True:
-            page = await self.events.read_events(
-                connection.app, connection.username, cursor, after=after, since=since,
-                limit=limit, per_user=self.limits.inbox_per_conversation)
-            found += [e for e in page if e.id not in pushed]
-            if len(page) < limit or len(found) >= limit:
-                return found[:limit]
-            after = page[-1].id
+        for window, upper in ((window, place.start), (owed, None)):
+            if upper is not None and max(after, cursor.floor) >= upper:
+                continue  # nothing up to the login is left to read
+            while len(found) < limit:
+                page = await read(after, window, size)
+                kept = page if upper is None else [item for item in page if item.id <= upper]
+                found += [item for item in kept if item.id not in pushed and keep(item)]
+                if len(page) < size or len(kept) < len(page):
+                    break
+                after = page[-1].id
+            if len(found) >= limit:
+                break
+            after = max(after, place.start)
+        return found[:limit]
 
     async def groups_of(self, app, username):
         """C{{gid: when the user joined it (epoch ms)}} of the user's groups, but those it

@@ -5,7 +5,8 @@ L{Listener} keeps one connection in subscribe mode (txredisapi's subscriber prot
 subscribes to its channels again after every reconnect and then tells its owner (who may have
 missed messages meanwhile), PINGs every C{ping_every} seconds, and drops a connection whose PING
 is not answered within that time, so that a half-open connection is found out and made again.
-txredisapi reconnects without end, backing off up to ten seconds (one behind Sentinels).
+txredisapi reconnects without end, backing off up to L{RECONNECT_AT_MOST} seconds (one
+behind Sentinels).
 """
 import txredisapi
 from twisted.internet import defer

@@ -205,6 +205,12 @@ class InboxContract(ContractCase):
         read = await self.inbox.read("a", "ann", [1], Cursor(sent[19].id), limit=None,
                                      per_conversation=None)
         self.assertEqual(texts(read), [f"b{n}" for n in range(20, 250)] + ["g0"])
+        read = await self.inbox.read("a", "ann", [1], Cursor(sent[19].id), limit=None,
+                                     per_conversation=150)  # a window of more than a page
+        self.assertEqual(texts(read), [f"b{n}" for n in range(100, 250)] + ["g0"])
+        read = await self.inbox.read("a", "ann", [], Cursor(sent[199].id), limit=None,
+                                     per_conversation=150)  # the cursor inside the window
+        self.assertEqual(texts(read), [f"b{n}" for n in range(200, 250)])
         for floor in (sent[149].id, sent[150].id, sent[249].id):  # at a page's edge, the top
             read = await self.inbox.read("a", "ann", [], Cursor(floor), limit=None,
                                          per_conversation=None)
