@@ -8,7 +8,7 @@ import attrs
 
 from redis_capacity import BATCHES, chats_per_s
 from scenarios import THROUGHPUT, Metric, Scenario, Target
-from sweep import STEPS, SUSTAINED_DELIVERED, SUSTAINED_P99_MS, Sweep
+from sweep import BISECTIONS, STEPS, SUSTAINED_DELIVERED, SUSTAINED_P99_MS, Sweep
 from trials import Trial
 
 PASS, FAIL, UNKNOWN = "PASS", "FAIL", "n/a"
@@ -26,6 +26,7 @@ class Outcome:
     load_command: str
     note: str = ""
     sweep: Optional[Sweep] = None  # the load sweep that chose an open-loop scenario's rate
+    rate: Optional[float] = None  # the rate an open-loop scenario offered
 
 
 def medians(trials: Iterable[Trial], server: str, metrics: Iterable[Metric]) -> dict:
@@ -125,7 +126,7 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
     if outcome.note:
         lines += [outcome.note, ""]
     if outcome.sweep:
-        lines += sweep_table(outcome.sweep)
+        lines += sweep_table(outcome.sweep, sc)
     if all(t.skipped for t in outcome.trials):
         reasons = sorted({t.problem for t in outcome.trials} - {outcome.note})
         return lines + [f"Not run: {r}" for r in reasons] + ([""] if reasons else [])
@@ -171,26 +172,51 @@ def scenario_section(outcome: Outcome, targets: Iterable[Target], relay_only: bo
             if t.detail and (not t.ok or "--- server log ---" in t.detail):
                 lines += ["", "  ```", *("  " + d for d in t.detail.splitlines()), "  ```"]
         lines.append("")
+    failed_steps = [(n, s) for n, s in enumerate(outcome.sweep.steps if outcome.sweep else (), 1)
+                    if s.trial.problem]
+    if failed_steps:  # a step's problem may be the server's, not the load's: shown in full
+        lines += ["Problems in the load sweep:", ""]
+        for n, s in failed_steps:
+            lines.append(f"- step {n} ({s.rate:,.0f} msgs/s): {s.trial.problem}")
+            if s.trial.detail:
+                lines += ["", "  ```", *("  " + d for d in s.trial.detail.splitlines()), "  ```"]
+        lines.append("")
     return lines
 
 
-def sweep_table(found: Sweep) -> list[str]:
+def _all_trials(outcomes: Iterable[Outcome]) -> list[Trial]:
+    """Every trial of the run: the scenarios' and their load sweeps' steps."""
+    return [t for o in outcomes
+            for t in (*o.trials, *(s.trial for s in (o.sweep.steps if o.sweep else ())))]
+
+
+def sweep_table(found: Sweep, scenario: Scenario) -> list[str]:
     """The load sweep behind an open-loop scenario's rate: every step, sustained or not."""
     server = found.steps[0].trial.server if found.steps else "jim"
+    fresh = ("cluster (Redis and both nodes)" if scenario.nodes > 1
+             else "relay" if server == "relay" else "jim")
+    calibration = "pairs-tcp-2nodes" if scenario.nodes > 1 else "pairs-tcp"
     fractions = ", ".join(f"{f:g}" for f in STEPS)
-    lines = [f"Load sweep: one short open-loop run per step, each against a fresh {server}, at "
-             f"{fractions} × the median closed-loop rate ({found.closed_rate:,.0f} msgs/s), lowest "
-             f"first. A step is sustained when it delivers at least {SUSTAINED_DELIVERED:.0%} of "
-             f"its offered rate with p99 ≤ {SUSTAINED_P99_MS:g} ms and no failure; a step not "
-             "sustained is run once more, and the sweep ends at the first step not sustained "
-             "twice. The scenario's trials then offer half of the highest sustained rate.", "",
-             "| offered msgs/s | delivered msgs/s | p50 (ms) | p99 (ms) | p99.9 (ms) | server CPU (%) | sustained |",
-             "|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [f"Load sweep: one {scenario.name}-shaped open-loop run per step (shorter: the "
+             f"command below with `--messages` for a few seconds), each against a fresh {fresh}, "
+             f"at {fractions} × {calibration}'s median rate of this run "
+             f"({found.closed_rate:,.0f} msgs/s), lowest first, then {BISECTIONS} halvings of the "
+             "gap between the highest rate sustained and the lowest not. A step is sustained when "
+             f"nothing failed or was logged as an error and its delivered msgs/s (imload's: chats "
+             "divided by the time from the first due send to the last delivery) is at least "
+             f"{SUSTAINED_DELIVERED:.0%} of the offered rate, with p99 ≤ {SUSTAINED_P99_MS:g} ms; a "
+             "step not sustained is run once more. The scenario's trials then offer half of the "
+             "highest rate sustained. Server CPU is no measure of load in open loop: a server "
+             "that handles what a read brings together spends what it has on smaller batches.", "",
+             "| offered msgs/s | delivered msgs/s | p50 (ms) | p99 (ms) | p99.9 (ms) | server CPU (%) "
+             "| imload CPU (%) | others' CPU, stolen (%) | sustained |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for step in found.steps:
         f = step.trial.figures
         shown = [number(f.get(k) if isinstance(f.get(k), (int, float)) else None, d)
                  for k, d in (("msgs_per_s", 0), ("p50_ms", 2), ("p99_ms", 2), ("p999_ms", 2),
-                              ("server_cpu_pct", 0))]
+                              ("server_cpu_pct", 0), ("loadgen_cpu_pct", 0))]
+        shown.append(f"{number(f.get('other_cpu_pct'), 0)}, {number(f.get('steal_pct'), 0)}")
         lines.append(f"| {step.rate:,.0f} | {' | '.join(shown)} | "
                      f"{'yes' if step.sustained else 'no: ' + step.unsustained} |")
     lines.append("")
@@ -371,11 +397,11 @@ def render(info: dict, outcomes: list[Outcome], targets: Iterable[Target], relay
         "",
     ]
     warnings = list(info.get("warnings", ()))
-    noisy = max((t.figures.get("other_cpu_pct", 0) for o in outcomes for t in o.trials), default=0)
+    noisy = max((t.figures.get("other_cpu_pct", 0) for t in _all_trials(outcomes)), default=0)
     if noisy > NOISY_PCT:
         warnings.append(f"Other processes used up to {noisy:.0f}% of a core during some trials "
                         "(the “other processes' CPU” rows); those trials understate both servers.")
-    stolen = max((t.figures.get("steal_pct", 0) for o in outcomes for t in o.trials), default=0)
+    stolen = max((t.figures.get("steal_pct", 0) for t in _all_trials(outcomes)), default=0)
     if stolen > NOISY_PCT:
         warnings.append(f"The hypervisor took up to {stolen:.0f}% of a core during some of the kept "
                         "trials (the “CPU stolen” rows); those trials understate "

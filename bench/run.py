@@ -35,7 +35,7 @@ from imload_build import (IMLOAD2_BUILD, IMLOAD2_SHOWN, IMLOAD_BUILD, IMLOAD_SHO
 from procs import Children, Paths, choose_cpus, raise_fd_limit, settle  # noqa: E402
 from report import NOISY_PCT, Outcome, render  # noqa: E402
 from scenarios import FULL, QUICK, Scenario, Sizes, all_scenarios, all_targets, sweep_step  # noqa: E402
-from sweep import STEPS, Step, Sweep, run_sweep  # noqa: E402
+from sweep import Step, Sweep, run_sweep  # noqa: E402
 from trials import Rig, Trial, commands, run_trial, skipped  # noqa: E402
 
 QUIET_CORES = 0.15  # other processes' load, in cores, below which a trial may start
@@ -91,12 +91,14 @@ def _words(s: Scenario) -> tuple[str, ...]:
 def select(scenarios: tuple[Scenario, ...], only: str) -> list[Scenario]:
     """The scenarios --only names, in run order, with what they need: latency-tcp takes its rate
     from pairs-tcp and latency-tcp-2nodes from pairs-tcp-2nodes, a two-node scenario is
-    compared with its single-node baseline."""
+    compared with its single-node baseline, and a scenario that offers another's rate needs
+    that one."""
     wanted = {w.strip() for w in only.split(",") if w.strip()}
     unknown = {w for w in wanted if not any(w in _words(s) for s in scenarios)}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
     names = {s.name for s in scenarios if not wanted or wanted & set(_words(s))}
+    names |= {s.same_rate_as for s in scenarios if s.name in names and s.same_rate_as}
     if any(s.name in names and s.open_loop and s.nodes > 1 for s in scenarios):
         names.add("pairs-tcp-2nodes")  # a cluster's latency takes its rate from its pairs rate
     for s in scenarios:
@@ -197,15 +199,26 @@ def latency_load(args: argparse.Namespace, rig: Rig, children: Children, scenari
     closed = statistics.median(rates)
     step = sweep_step(scenario, sizes.sweep_seconds)
     found = run_sweep(lambda index, rate: one_trial(args, rig, children, step, server, index, rate,
-                                                    len(STEPS)), closed, deadline)
+                                                    0), closed, deadline)
     who = "the cluster" if scenario.nodes > 1 else server
+    if found.knee is None and found.steps and found.steps[-1].sustained is False \
+            and "budget" not in found.stopped:
+        return None, f"Skipped: {who} sustained none of the load sweep's rates.", found
     if found.knee is None:
-        return None, (f"Skipped: {who} sustained none of the load sweep's rates "
-                      f"({found.stopped or 'see the sweep below'})."), found
+        return None, "Skipped: the run's time budget was spent during the load sweep.", found
     rate = found.knee / 2
     both = ", offered identically to both servers" if scenario.relay_runs and not args.relay_only else ""
     return rate, (f"Offered rate: {rate:,.0f} msgs/s, half of the highest open-loop rate {who} "
                   f"sustained in the load sweep below ({found.knee:,.0f} msgs/s){both}."), found
+
+
+def same_rate(scenario: Scenario, outcomes: list[Outcome]) -> tuple[Optional[float], str]:
+    """The rate the scenario C{scenario.same_rate_as} offered in this run, and the note."""
+    other = next((o for o in outcomes if o.scenario.name == scenario.same_rate_as), None)
+    if other is None or other.rate is None:
+        return None, f"Skipped: {scenario.same_rate_as} offered no rate in this run."
+    return other.rate, (f"Offered rate: {other.rate:,.0f} msgs/s, the rate {scenario.same_rate_as} "
+                        "offered in this run.")
 
 
 def run_scenario(args, rig: Rig, children: Children, scenario: Scenario, rate: Optional[float],
@@ -263,7 +276,8 @@ def _set_aside(rig: Rig, trial: Trial, why: str) -> str:
 
 def one_trial(args, rig: Rig, children: Children, scenario: Scenario, server: str, index: int,
               rate: Optional[float], runs: int) -> Trial:
-    print(f"bench: {scenario.name:<18} {server:<5} trial {index}/{runs} ...", end=" ", flush=True)
+    which = f"trial {index}/{runs}" if runs else f"step {index}"  # (a sweep's steps: no count)
+    print(f"bench: {scenario.name:<18} {server:<5} {which} ...", end=" ", flush=True)
     load = settle(QUIET_CORES, args.settle)
     if load > QUIET_CORES:
         print(f"(busy machine: {load:.0%} of a core in use by others)", end=" ", flush=True)
@@ -287,7 +301,9 @@ def run_all(args, rig: Rig, chosen: list[Scenario], sizes: Sizes, deadline: floa
     try:
         for scenario in chosen:
             rate, note, found = None, "", None
-            if scenario.open_loop:
+            if scenario.same_rate_as:
+                rate, note = same_rate(scenario, outcomes)
+            elif scenario.open_loop:
                 # each server at half its own open-loop capacity, found by a load sweep
                 rate, note, found = latency_load(args, rig, children, scenario, outcomes, sizes,
                                                  deadline)
@@ -305,7 +321,7 @@ def run_all(args, rig: Rig, chosen: list[Scenario], sizes: Sizes, deadline: floa
                 reruns += run_scenario(args, rig, children, scenario, rate, note, deadline, trials)
             finally:  # an interrupted scenario still reports the trials it finished
                 outcomes.append(Outcome(scenario, tuple(trials), relay_cmd, jim_cmd, load_cmd, note,
-                                        found))
+                                        found, rate))
             if scenario.name == last_two_node:
                 info["redis_capacity"] = redis_alone(args, rig, children, deadline)
     except KeyboardInterrupt:
@@ -334,7 +350,7 @@ def save_run(path: Path, info: dict, sizes: Sizes, relay_only: bool, outcomes: l
         {"scenario": o.scenario.name, "relay_command": o.relay_command, "jim_command": o.jim_command,
          "load_command": o.load_command, "note": o.note,
          "trials": [attrs.asdict(t) for t in o.trials],
-         "sweep": attrs.asdict(o.sweep) if o.sweep else None} for o in outcomes]}
+         "sweep": attrs.asdict(o.sweep) if o.sweep else None, "rate": o.rate} for o in outcomes]}
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
 
@@ -350,8 +366,9 @@ def rerender(run_dir: Path, output: Optional[Path]) -> int:
     sizes = QUICK if record["quick"] else FULL
     by_name = {s.name: s for s in all_scenarios(sizes)}
     outcomes = [Outcome(by_name[o["scenario"]], tuple(Trial(**t) for t in o["trials"]), o["relay_command"],
-                        o["jim_command"], o["load_command"], o["note"], _sweep_of(o.get("sweep")))
-                for o in record["outcomes"]]
+                        o["jim_command"], o["load_command"], o["note"], _sweep_of(o.get("sweep")),
+                        o.get("rate"))
+                for o in record["outcomes"] if o["scenario"] in by_name]
     output = output or run_dir / "benchmarks.md"
     output.write_text(render(record["info"], outcomes, all_targets(sizes), record["relay_only"]))
     print(f"bench: wrote {_relative(output)} from {_relative(run_dir)}/run.json")
