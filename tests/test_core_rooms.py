@@ -129,6 +129,19 @@ class RoomMessageTests(SynchronousTestCase):
         self.successResultOf(defer.ensureDeferred(rooms.enter(APP_KEY, "bob", self.room.id)))
         self.assertEqual(self.say(bob, bob_client, "free")["code"], 10000)
 
+    def test_a_silence_set_elsewhere_an_instant_before_the_leave_is_kept(self):
+        """Another node silenced bob; this node's members, read before, still say he may
+        speak. The store keeps the silence it holds as it takes him out."""
+        rooms = self.fx.core.rooms
+        members = self.successResultOf(defer.ensureDeferred(rooms.members(APP_KEY, self.room.id)))
+        self.assertFalse(members["bob"].silenced)
+        self.successResultOf(self.fx.memory.rooms.update_room_member(
+            APP_KEY, self.room.id, "bob", {"silenced": True}))
+        self.successResultOf(defer.ensureDeferred(rooms.leave(APP_KEY, "bob", self.room.id)))
+        self.successResultOf(defer.ensureDeferred(rooms.enter(APP_KEY, "bob", self.room.id)))
+        bob, bob_client = self.fx.login("bob")
+        self.assertIn("silenced", self.say(bob, bob_client, "back!")["detail"])
+
     def test_a_deleted_room_keeps_no_silence(self):
         rooms = self.fx.core.rooms
         self.successResultOf(defer.ensureDeferred(
