@@ -26,8 +26,10 @@ listed by a read) holds the cursor below it, and is handed back for the caller t
 Connections that named no device share their transport's cursor
 (L{jim.core.devices.cursor_device}). A device never seen starts with what the user's other
 devices consumed (L{jim.cursors.start_of_new_device}). The inbox keeps each conversation's latest
-C{inbox_per_conversation} messages (and each user's latest as many events) for C{inbox_days};
-a device unseen for longer is forgotten by a sweep, and so are older events. See docs/delivery.md, "Cursors and acknowledgements".
+C{inbox_per_conversation} messages (and each user's latest as many events) for C{inbox_days}
+of what came before a connection's login, and of what came since the latest
+L{OWED_PER_CONVERSATION} (L{Inbox._owed}); a device unseen for longer is forgotten by a sweep,
+and so are older events. See docs/delivery.md, "Cursors and acknowledgements".
 """
 from array import array
 
