@@ -387,6 +387,19 @@ class CacheTests(RelationsCase):
         self.ok(self.say("bob", "alice"))
         self.assertNotIn("bob", self.relations.cached(APP_KEY, "alice").blacklist)
 
+    def test_a_change_checks_what_the_store_holds_not_a_stale_memory(self):
+        """Another node changed alice's relations and its invalidation has not come (its
+        caller may already call again through this node): a change here is checked against
+        the store, not against what memory still says."""
+        self.ok(self.say("bob", "alice"))  # alice's relations are in memory: none
+        self.blacklist_elsewhere("alice", "bob")
+        self.successResultOf(self.fx.memory.relations.add_relations(
+            [Relation(APP_KEY, model.NODISTURB_USER, "alice", "carol")]))
+        self.ok(self.relations.remove_blacklist(APP_KEY, "alice", ["bob"]))
+        self.assertNotIn("bob", self.mine("alice").blacklist)
+        self.refused(self.relations.set_nodisturb(APP_KEY, "alice", add_users=["carol"]),
+                     errors.NODISTURB_USER_ON)
+
     def test_every_owner_changed_is_announced(self):
         self.ok(self.relations.add_friends(APP_KEY, "alice", ["bob", "carol"]))
         announced = [v for v in self.bus if type(v) is Invalidate]

@@ -45,7 +45,7 @@ class CrossRelations:
         outlive a permission taken back, and their owner may always clear them), else asked
         as any call is (CROSS_APP_DENIED without it)."""
         names, _ = await self.cross.resolve(app, entries, exist=False, permitted=False)
-        mine = kept(await self.relations.of(app, owner))
+        mine = kept(await self.relations.current(app, owner))
         if any(name not in mine for name in names):
             await self.cross.resolve(app, entries, exist=False)
         return names
@@ -90,7 +90,7 @@ class CrossRelations:
             raise JimError(errors.BAD_REQUEST, "the same friend is named twice")
         names, found = await self.cross.resolve(app, [(other_key, usernames)])
         me = await self.users.get(app, owner)
-        mine = await self.relations.of(app, owner)
+        mine = await self.relations.current(app, owner)
         known = [name for name in names if name in mine.friends]
         if known:
             raise JimError(errors.ALREADY_FRIEND, f"already friends: {', '.join(known[:20])}")
@@ -118,7 +118,7 @@ class CrossRelations:
         names = await self._removal(app, owner, [(other_key, usernames)],
                                     lambda mine: mine.friends)
         me = await self.users.get(app, owner)
-        mine = await self.relations.of(app, owner)
+        mine = await self.relations.current(app, owner)
         strangers = [name for name in names if name not in mine.friends]
         if strangers:
             raise JimError(errors.NOT_FRIEND, f"not friends: {', '.join(strangers[:20])}")

@@ -88,6 +88,13 @@ class Relations:
                                            lambda: self._read(app, owner))
         return found
 
+    async def current(self, app, owner):
+        """The owner's L{RelationSet} as the store has it now (kept in memory too). A change
+        checks against this, not memory: another node's change may not have reached this
+        node's memory yet, and its caller may already have been answered (a REST client that
+        calls again through another node)."""
+        return await self._read(app, owner)
+
     async def _read(self, app, owner):
         drops = self._drops
         found = RelationSet.of(await self.store.relations_of(app, owner))
@@ -138,7 +145,7 @@ class Relations:
             raise JimError(errors.BAD_REQUEST, "a user cannot be its own friend")
         me = await self.users.get(app, owner)
         others = await self.users.require_all(app, usernames)
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_if(usernames, lambda name: name in mine.friends, errors.ALREADY_FRIEND,
                    "already friends")
         now = self.events.now_ms()
@@ -156,7 +163,7 @@ class Relations:
     async def remove_friends(self, app, owner, usernames):
         _refuse_repeats(usernames, "friend")
         await self.users.get(app, owner)
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_if(usernames, lambda name: name not in mine.friends, errors.NOT_FRIEND,
                    "not friends")
         await self.store.remove_relations(app, model.FRIEND, owner, usernames)
@@ -176,7 +183,7 @@ class Relations:
         names = [name for name, _, _ in notes]
         _refuse_repeats(names, "friend")
         await self.users.get(app, owner)
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_if(names, lambda name: name not in mine.friends, errors.NOT_FRIEND,
                    "not friends")
         relations = []
@@ -206,7 +213,7 @@ class Relations:
         others = found if found is not None else await self.users.require_all(app, usernames)
         _refuse_if(usernames, lambda name: others[name].admin, errors.ADMIN_NOT_BLACKLISTABLE,
                    "admins cannot be blacklisted")
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_if(usernames, lambda name: name in mine.blacklist, errors.ALREADY_BLACKLISTED,
                    "already blacklisted")
         now = self.events.now_ms()
@@ -220,7 +227,7 @@ class Relations:
     async def remove_blacklist(self, app, owner, usernames):
         _refuse_repeats(usernames, "user")
         await self.users.get(app, owner)
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_if(usernames, lambda name: name not in mine.blacklist, errors.NOT_BLACKLISTED,
                    "not blacklisted")
         await self.store.remove_relations(app, model.BLACKLIST, owner, usernames)
@@ -237,7 +244,7 @@ class Relations:
         (C{everything} True on, False off, None unchanged). All or nothing. C{found}: the
         users of C{add_users}, when the caller read them (as L{add_blacklist} takes them)."""
         await self.users.get(app, owner)
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         _refuse_repeats(list(add_users) + list(remove_users), "user")
         _refuse_repeats(list(add_groups) + list(remove_groups), "group")
         if found is None:
@@ -279,7 +286,7 @@ class Relations:
         """Shield the owner from groups C{add} (gids) and stop shielding C{remove}."""
         await self.users.get(app, owner)
         _refuse_repeats(list(add) + list(remove), "group")
-        mine = await self.of(app, owner)
+        mine = await self.current(app, owner)
         for gid in add:
             await self._require_membership(app, owner, gid)
             if str(gid) in mine.shields:
