@@ -29,25 +29,34 @@ def draft(client_id=None, text="hi"):
                    created=1_700_000_000_000)
 
 
-class AnnounceTests(unittest.TestCase):
+class OnAnnouncingStore:
+    """A test case's Redis store whose append script announces, and node a's bus on its Redis
+    publishing on the store's connection (as jim.backends makes it); L{opened} adds more."""
+
     def setUp(self):
         self.url = empty_redis()
         return defer.ensureDeferred(self._open())
 
     async def _open(self):
-        # the buses are on its Redis
         self.store = RedisStore(parse(self.url), reactor, metrics=Metrics(), announcing=True)
         await self.store.start()
         self.addCleanup(self.store.stop)
-        # a, the sending node, publishes on the store's connection (as jim.backends makes it)
         self.a = await self.node(client=self.store.client)
-        self.b, self.c = [await self.node() for _ in range(2)]
+        await self.opened()
+
+    async def opened(self):
+        """What the test case needs besides the store and node a."""
 
     async def node(self, url=None, **options):
         node = Node(url or self.url, **options)  # a bus and what it handed out
         await node.bus.start()
         self.addCleanup(node.bus.stop)
         return node
+
+
+class AnnounceTests(OnAnnouncingStore, unittest.TestCase):
+    async def opened(self):
+        self.b, self.c = [await self.node() for _ in range(2)]
 
     async def online(self, count):
         await until(lambda: all(n.presence.online_users() == count

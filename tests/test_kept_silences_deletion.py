@@ -81,18 +81,19 @@ class SilenceCase(ServiceCalls, SynchronousTestCase):
         return self.ok(self.core.rooms.create(app, owner, "hall", list(members))).id
 
     def room_add(self, room, name):
-        if model.QUALIFIER in name:
-            self.ok(self.core.cross_rooms.add_members(
-                APP_KEY, room, [(GUEST, [model.unqualified(name, APP_KEY)[1]])]))
-        else:
-            self.ok(self.core.rooms.add_members(APP_KEY, room, [name]))
+        self._room_members(room, name, "add_members")
 
     def room_remove(self, room, name):
+        self._room_members(room, name, "remove_members")
+
+    def _room_members(self, room, name, change):
+        """C{change} (C{add_members} or C{remove_members}) of C{name}, through CrossRooms
+        for a C{<GUEST>:<name>}, else through Rooms."""
         if model.QUALIFIER in name:
-            self.ok(self.core.cross_rooms.remove_members(
+            self.ok(getattr(self.core.cross_rooms, change)(
                 APP_KEY, room, [(GUEST, [model.unqualified(name, APP_KEY)[1]])]))
         else:
-            self.ok(self.core.rooms.remove_members(APP_KEY, room, [name]))
+            self.ok(getattr(self.core.rooms, change)(APP_KEY, room, [name]))
 
     def room_silence(self, room, name):
         if model.QUALIFIER in name:

@@ -27,15 +27,14 @@ from jim import errors
 from jim.errors import JimError
 from jim.metrics import Metrics
 from jim.model import GROUP, MAX_INT64, SINGLE, TEXT, Delivery, Message, User
-from jim.redis.address import parse
 from jim.store.memory import MemoryStore
-from jim.store.redis import RedisStore
 from jim.store.sqlite import SqliteStore
 from jim.wire import busjson, status
 from tests.support.fakes import HoldingStore, with_reserved_id
 from tests.support.redis_server import empty_redis, shared_server
 from tests.support.waiting import until
 from tests.test_bus_redis import Node
+from tests.test_bus_redis_announce import OnAnnouncingStore
 from tests.test_protocols_jim_chat_runs import Room, frame, private
 
 CREATED = 1_700_000_000_000
@@ -66,23 +65,12 @@ def draft(text="hi", sender="ann", target="bob", created=CREATED, client_id=None
                    created=created)
 
 
-class RedisRunFailureTests(unittest.TestCase):
+class RedisRunFailureTests(OnAnnouncingStore, unittest.TestCase):
     """A store announcing on its Redis (node a's), and node b where bob is connected."""
 
-    def setUp(self):
-        self.url = empty_redis()
-        return defer.ensureDeferred(self._open())
-
-    async def _open(self):
-        self.store = RedisStore(parse(self.url), reactor, metrics=Metrics(), announcing=True)
-        await self.store.start()
-        self.addCleanup(self.store.stop)
+    async def opened(self):
         self.messages = self.store.messages
-        self.a = Node(self.url, client=self.store.client)  # publishes on the store's connection
-        self.b = Node(self.url)
-        for node in (self.a, self.b):
-            await node.bus.start()
-            self.addCleanup(node.bus.stop)
+        self.b = await self.node()
         self.b.presence.connect("app", "bob", "b:1", "tcp")
         await until(lambda: self.a.presence.is_online("app", "bob"))
         self.parts = self.a.bus.announcement(Delivery("app", draft(), ("bob",), "a:1"))[0]
