@@ -628,6 +628,15 @@ class SqliteStoreTests(unittest.TestCase):
         store.messages.append_message_then(with_id(chat("ann", "bob"), 7), lambda result, tag:
                                            reported.append((result.value.code, tag)), "u")
         self.assertEqual(reported[1:], [(errors.SERVER_ERROR, "u")])
+        # a run of messages: one answer, a refusal for each of them
+        runs = []
+        store.messages.append_run_then([with_id(chat("ann", "bob"), 8),
+                                        with_id(chat("ann", "bob"), 9)],
+                                       lambda results, tag: runs.append((results, tag)), "v")
+        store.messages.add_run_then([chat("ann", "bob")] * 2,
+                                    lambda results, tag: runs.append((results, tag)), "w")
+        self.assertEqual([(tag, [r.value.code for r in results]) for results, tag in runs],
+                         [("v", [errors.SERVER_ERROR] * 2), ("w", [errors.SERVER_ERROR] * 2)])
 
     async def refused(self, call):
         with self.assertRaises(JimError) as caught:

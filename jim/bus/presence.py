@@ -138,16 +138,26 @@ class ClusterPresence:
         if node != self.node and self._by_node.get(node, {}).get(connection_id) == (app, username):
             self._remove(node, connection_id)
 
-    def drop_node(self, node):
+    def drop_node(self, node, held=()):
         """Forget every connection of C{node} (it stopped, or its presence expired); the
-        C{(app, username)} of the users who are now online nowhere."""
+        C{(app, username)} of the users who are now online nowhere. C{held}: the node's
+        connections as it wrote them (C{[(connection id, app, username, device), ...]}, read
+        from Redis), counted with those this node knew of it: a node that started after it
+        died heard none of its announcements."""
         if node == self.node:
             return []
+        known = dict(self._by_node.get(node, {}))
         gone = []
-        for connection_id, user in list(self._by_node.get(node, {}).items()):
+        for connection_id, user in known.items():
             if self._remove(node, connection_id):
                 gone.append(user)
         self._by_node.pop(node, None)
+        told = set(gone)
+        for connection_id, app, username, _ in held:
+            user = (app, username)
+            if connection_id not in known and user not in told and user not in self._connections:
+                told.add(user)
+                gone.append(user)
         return gone
 
     def replace_node(self, node, entries):
@@ -158,18 +168,6 @@ class ClusterPresence:
         self.drop_node(node)
         for connection_id, app, username, device in entries:
             self._add(node, app, username, connection_id, device)
-
-    def add_missing(self, node, entries):
-        """Note the connections of C{entries} (C{[(connection id, app, username, device),
-        ...]}, another node's presence as read from Redis) that this node did not know of:
-        those of a node that died before this one started, whose announcements it never
-        heard."""
-        if node == self.node:
-            return
-        known = self._by_node.get(node, {})
-        for connection_id, app, username, device in entries:
-            if connection_id not in known:
-                self._add(node, app, username, connection_id, device)
 
     def remote_nodes(self):
         return [node for node in self._by_node if node != self.node]

@@ -334,8 +334,7 @@ class PresenceKeeper:
             held = await self._client.call("HGETALL", presence_key(node))
             await self._client.call("DEL", presence_key(node))
             await self._broadcast.send("gone", node.encode())
-            self._presence.add_missing(node, _entries(held))
-            lost = self._presence.drop_node(node)
+            lost = self._presence.drop_node(node, _entries(held))
             if lost and self.on_lost is not None:  # this node found it dead: it tells
                 try:
                     self.on_lost(lost)

@@ -59,25 +59,30 @@ async def take_out_everywhere(key, others, listed, remove, what, log):
                        f" {key!r}")
 
 
-#: apps whose reads one user's deletion runs together (L{found_in_apps})
+#: apps whose calls one user's deletion runs together (L{in_batches})
 APPS_AT_ONCE = 100
 
 
-async def found_in_apps(keys, read, at_once=APPS_AT_ONCE):
-    """C{[(key, what read(key) found), ...]} of the apps C{keys} where C{read} (a coroutine
-    function, or one returning a Deferred) found something, in their order: the reads of
-    C{at_once} apps at a time run together, since a user's deletion asks every app. The first
-    failure of a batch is raised as it came."""
-    found = []
+async def in_batches(keys, call, at_once=APPS_AT_ONCE):
+    """C{[(key, what call(key) gave), ...]} of the apps C{keys}, in their order, C{call} (a
+    coroutine function, or one returning a Deferred) run for C{at_once} apps at a time
+    together, since a user's deletion asks every app. The first failure of a batch is raised
+    as it came."""
+    given = []
     for start in range(0, len(keys), at_once):
         part = keys[start:start + at_once]
         try:
             results = await defer.gatherResults(
-                [defer.ensureDeferred(read(key)) for key in part], consumeErrors=True)
+                [defer.ensureDeferred(call(key)) for key in part], consumeErrors=True)
         except defer.FirstError as e:
             e.subFailure.raiseException()
-        found += [(key, result) for key, result in zip(part, results) if result]
-    return found
+        given += zip(part, results)
+    return given
+
+
+async def found_in_apps(keys, read, at_once=APPS_AT_ONCE):
+    """L{in_batches} of C{read}: only the apps where it found something."""
+    return [(key, found) for key, found in await in_batches(keys, read, at_once) if found]
 
 
 def quietly(d):

@@ -12,6 +12,7 @@ is refused whole (C{CROSS_APP_DENIED}) when one app named does not allow the cal
 import attr
 
 from jim import errors, model
+from jim.core.cross_apps import found_in_apps
 from jim.core.events import bare_card, card
 from jim.errors import JimError
 from jim.model import Relation
@@ -157,12 +158,14 @@ class CrossRelations:
         may keep some), so that a new user of that name inherits none of it."""
         seen_as = model.qualified(app, username)
         store = self.relations.store
-        for other in await self.cross.accounts.every_app_key():
-            if other == app:
-                continue
+
+        async def owners(other):
             affected = []
             for kind in model.USER_RELATIONS:
                 affected += await store.owners_of(other, kind, seen_as)
-            if affected:
-                await store.remove_targeting(other, model.USER_RELATIONS, seen_as)
-                await self.relations.reload(other, affected)
+            return affected
+
+        others = [key for key in await self.cross.accounts.every_app_key() if key != app]
+        for other, affected in await found_in_apps(others, owners):
+            await store.remove_targeting(other, model.USER_RELATIONS, seen_as)
+            await self.relations.reload(other, affected)

@@ -14,7 +14,7 @@ import attr
 from twisted.logger import Logger
 
 from jim import errors, model
-from jim.core.cross_apps import found_in_apps, take_out_everywhere
+from jim.core.cross_apps import found_in_apps, in_batches, take_out_everywhere
 from jim.core.cross_copies import audience_by_app, keep_copies, renamed
 from jim.errors import JimError
 from jim.model import CHATROOM
@@ -77,7 +77,7 @@ class CrossRooms:
                 others, lambda key: self.rooms.store.user_rooms(key, name)):
             for room_id in room_ids:
                 await self._remove_gone(other_key, room_id, [name])
-        await found_in_apps(others, lambda key: self.rooms.silences.user_deleted(key, name))
+        await in_batches(others, lambda key: self.rooms.silences.user_deleted(key, name))
 
     async def _remove_gone(self, app, room_id, names):
         """Take the members C{names} (still members) out of app C{app}'s room; a room deleted

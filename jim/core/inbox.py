@@ -277,10 +277,9 @@ class Inbox:
                                  lambda m: not self._before_joining(m, joined))
         if events and peer is None and gid is None and self.events is not None:
             # from where the caller asked: the pages above may have moved past events
-            found = sorted(found[:limit] + await self._events(connection, place, cursor, pushed,
-                                                              after, since, limit),
-                           key=lambda item: item.id)
-        found = found[:limit]
+            found = sorted(found + await self._events(connection, place, cursor, pushed, after,
+                                                     since, limit),
+                           key=lambda item: item.id)[:limit]
         if listing and found and found[-1].id > place.read_upto:
             place.read_upto = found[-1].id
         return found
@@ -303,11 +302,13 @@ class Inbox:
         however many of the same conversation followed (pushes lost between nodes while Redis
         was out, then a burst). Pages of a J-IM connection's reads, most of whose items were
         pushed, are larger, so that what it was pushed costs few reads."""
-        window = self.limits.inbox_per_conversation
-        owed = max(window, OWED_PER_CONVERSATION)
+        kept = self.limits.inbox_per_conversation
+        owed = max(kept, OWED_PER_CONVERSATION)
+        # (a window as large as the owed one reads everything in one pass)
+        passes = ((kept, place.start), (owed, None)) if owed > kept else ((owed, None),)
         size = max(limit, _PUSHED_PAGE) if pushed else limit
         found = []
-        for window, upper in ((window, place.start), (owed, None)):
+        for window, upper in passes:
             if upper is not None and max(after, cursor.floor) >= upper:
                 continue  # nothing up to the login is left to read
             while len(found) < limit:

@@ -2,6 +2,7 @@
 """The SQL of the silence area of L{jim.store.sqlite.SqliteStore}: the table C{silences}, a row
 per kept silence, keyed by C{(app, place, username)}, and its index by user (writes on the
 writer thread inside a batch, reads on the reader thread)."""
+from jim.store.sqlite_sql_helpers import chunks, marks
 
 
 def insert_silences(db, app, place, usernames):
@@ -13,23 +14,20 @@ def keep_silences_of(db, table, place_column, app, number, place, usernames):
     """Keep in C{place} the silences of those of C{usernames} who are silenced members in
     C{table} (C{members} or C{room_members}, the group or room C{number} in C{place_column}):
     in the same transaction as their removal that follows."""
-    for start in range(0, len(usernames), 500):  # well under SQLite's bound on parameters
-        chunk = usernames[start:start + 500]
+    for chunk in chunks(list(usernames)):
         db.execute(f"INSERT OR IGNORE INTO silences (app, place, username) SELECT app, ?, username"
                    f" FROM {table} WHERE app = ? AND {place_column} = ? AND silenced != 0"
-                   f" AND username IN ({', '.join('?' * len(chunk))})",
-                   (place, app, number, *chunk))
+                   f" AND username IN ({marks(len(chunk))})", (place, app, number, *chunk))
 
 
 def select_silenced(db, app, place, usernames):
     """The usernames of C{usernames} with a row in C{place}, in the order given."""
     wanted = list(dict.fromkeys(usernames))
     found = set()
-    for start in range(0, len(wanted), 500):  # well under SQLite's bound on parameters
-        chunk = wanted[start:start + 500]
+    for chunk in chunks(wanted):
         found.update(name for (name,) in db.execute(
             "SELECT username FROM silences WHERE app = ? AND place = ? AND username IN"
-            f" ({', '.join('?' * len(chunk))})", (app, place, *chunk)))
+            f" ({marks(len(chunk))})", (app, place, *chunk)))
     return [name for name in usernames if name in found]
 
 
