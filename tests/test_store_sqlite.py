@@ -123,11 +123,11 @@ class SqliteStoreTests(unittest.TestCase):
 
         single = (q.insert_message, (None, None))
         pending = [single, run(4), single, run(4), single]
-        self.assertEqual(batch_end(pending, 5), (2, 5, 1))
-        self.assertEqual(batch_end(pending, 6), (3, 6, 1))
-        self.assertEqual(batch_end(pending, 100), (5, 11, 2))
-        self.assertEqual(batch_end([run(9), single], 5), (1, 9, 1))  # at least one job
-        self.assertEqual(batch_end([single, single, single], 2), (2, 2, 0))
+        self.assertEqual(batch_end(pending, 5), (2, 5))
+        self.assertEqual(batch_end(pending, 6), (3, 6))
+        self.assertEqual(batch_end(pending, 100), (5, 11))
+        self.assertEqual(batch_end([run(9), single], 5), (1, 9))  # at least one job
+        self.assertEqual(batch_end([single, single, single], 2), (2, 2))
 
     async def test_the_next_batch_commits_while_the_last_ones_callers_are_answered(self):
         # (when the commit gap is over, as it is at once without one: test_store_sqlite_timing)

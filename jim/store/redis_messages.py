@@ -166,7 +166,19 @@ class _Append(NamedTuple):
     args: tuple  # C{then}'s arguments after the outcome
 
 
-class _RunAnswers:
+def _values(p, given, head, client, private, indexes, kind, sender, group, once, parts):
+    """The append script's values of one message but the place of its hour (given by
+    L{RedisMessages._write}): its conversation's keys' text C{p}, the id C{given} ("" for
+    one the script gives), its history head ("" for none: retracted), its client-id field,
+    whether it is private, how many report indexes it has, C{kind} (target type and message
+    type), the sender, the group ("" for another target), "1" to append it once (by client
+    id), and how many bus parts go with it. The reports' share (jim.store.redis_reports): the
+    users' indexes, the hour's figures."""
+    return [p, given, head, client, private, str(len(indexes)), "", kind, sender, group, once,
+            str(len(parts))]
+
+
+class _Gathered:
     """The answers of a run's appends (L{RedisMessages.append_run_then}), gathered for one
     call of its caller's C{then}."""
 
@@ -258,7 +270,7 @@ class RedisMessages:
     def append_run_then(self, run, then, *args):
         """Each as L{append_message_then} (they may go in different scripts), answered once
         the last one is."""
-        answers = _RunAnswers(len(run), then, args)
+        answers = _Gathered(len(run), then, args)
         for place, stored in enumerate(run):
             self.append_message_then(stored, answers.one, place)
 
@@ -269,7 +281,7 @@ class RedisMessages:
         """The texts a run's messages share (their keys, history head, sender...) are made
         once; a list of messages that is no run (another sender, target or time, a client id,
         retracted) is appended message by message."""
-        answers = _RunAnswers(len(run), then, args)
+        answers = _Gathered(len(run), then, args)
         first = run[0]
         app, sender, kind, target, created = (first.app, first.sender, first.target_type,
                                               first.target, first.created)
@@ -281,12 +293,9 @@ class RedisMessages:
                 self._append(message, "", answers.one, (place,), parts=parts)
             return
         keys, p, private, indexes = _conversation_keys(app, sender, kind, target)
-        shared = [p, "", history_head(created), "", private, str(len(indexes)), "", "",
-                  sender, target if kind == GROUP else "", "", str(len(parts))]
+        head, group = history_head(created), target if kind == GROUP else ""
         kind += ":"
-        waiting = self._waiting.get(app)
-        if waiting is None:
-            waiting = self._waiting[app] = []
+        waiting = self._waiting_of(app)
         for place, message in enumerate(run):
             try:
                 value = orjson.dumps(message[2:])
@@ -295,14 +304,14 @@ class RedisMessages:
                     errors.BAD_REQUEST, f"a message that cannot be stored: {e}")), (place,),
                     message)
                 continue
-            values = shared.copy()
-            values[7] = kind + message.msg_type
+            values = _values(p, "", head, "", private, indexes, kind + message.msg_type, sender,
+                             group, "", parts)
             waiting.append(_new(_Append, (message, keys, values, value, parts, answers.one,
                                           (place,))))
         if not waiting:
             del self._waiting[app]
-        elif self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
-            self._sending = self._reactor.callLater(0, self._send_all)
+        else:
+            self._schedule(app)
 
     def _append(self, message, given, then, args, once=False, parts=()):
         app = message.app
@@ -323,17 +332,24 @@ class RedisMessages:
             keys, indexes = keys[: len(keys) - len(indexes)], ()
         else:
             head = history_head(message.created)
-        # the reports' share (jim.store.redis_reports): the users' indexes, the hour's figures
-        values = [p, given, head, client, private, str(len(indexes)),
-                  "",  # the place of its hour: given by _write
-                  message.target_type + ":" + message.msg_type, message.sender,
-                  message.target if message.target_type == GROUP else "",
-                  "1" if once and message.client_id is not None else "",
-                  str(len(parts))]
+        values = _values(p, given, head, client, private, indexes,
+                         message.target_type + ":" + message.msg_type, message.sender,
+                         message.target if message.target_type == GROUP else "",
+                         "1" if once and message.client_id is not None else "", parts)
+        self._waiting_of(app).append(
+            _new(_Append, (message, keys, values, value, parts, then, args)))
+        self._schedule(app)
+
+    def _waiting_of(self, app):
+        """The app's appends waiting for a script (made when none waits)."""
         waiting = self._waiting.get(app)
         if waiting is None:
             waiting = self._waiting[app] = []
-        waiting.append(_new(_Append, (message, keys, values, value, parts, then, args)))
+        return waiting
+
+    def _schedule(self, app):
+        """Send the waiting appends at the end of this turn, unless the app has as many
+        scripts in flight as it may (the answer of one sends the next)."""
         if self._sending is None and self._in_flight.get(app, 0) < SCRIPTS_IN_FLIGHT:
             self._sending = self._reactor.callLater(0, self._send_all)
 
@@ -386,7 +402,10 @@ class RedisMessages:
                 entry.append(place)
                 tails.append(tail)
             entries.append(entry)
-        named = None  # the keys the entry before named: one that shares them names none
+        # the keys the entry before named: one that shares them names none. Consecutive
+        # appends of one conversation (a run's, or not) share them: _conversation_keys keeps
+        # each conversation's keys once
+        named = None
         for append in batch:
             if append.keys is named:
                 append.entry[0] = "="

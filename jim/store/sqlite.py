@@ -142,7 +142,6 @@ class SqliteStore(WalCheckpoints):
         self._durable_id = None
         self._pending = []  # (job, args, then, then_args) not yet handed to the writer
         self._pending_rows = 0  # what they write: a job each, a run's messages each
-        self._pending_runs = 0  # how many of them are runs (L{append_run})
         # filled from the file once it is open, and again, bigger, whenever it is full
         self._client_ids = ClientIdFilter(on_full=self._client_ids_full)
         self._client_ids_minimum = client_ids
@@ -316,11 +315,11 @@ class SqliteStore(WalCheckpoints):
         self._queue(job, args, settle, (done,))
         return done
 
-    def _queue(self, job, args, then, then_args):
-        """Queue a job for this turn's batch; C{then(result or Failure, *then_args)} follows
-        its commit."""
+    def _queue(self, job, args, then, then_args, rows=1):
+        """Queue a job for this turn's batch, writing C{rows} rows (a run: its messages);
+        C{then(result or Failure, *then_args)} follows its commit."""
         self._pending.append((job, args, then, then_args))
-        self._pending_rows += 1
+        self._pending_rows += rows
         if self._flush_call is None and not self._in_flight:
             self._flush_call = self._reactor.callLater(self._flush_delay(), self._flush)
 
@@ -332,16 +331,12 @@ class SqliteStore(WalCheckpoints):
         self._last_flush = self._reactor.seconds()
         pending, rows, most = self._pending, self._pending_rows, self._max_batch
         if rows <= most:
-            batch, self._pending, self._pending_rows, self._pending_runs = pending, [], 0, 0
+            batch, self._pending, self._pending_rows = pending, [], 0
         else:
-            if self._pending_runs:
-                end, rows, runs = batch_end(pending, most)
-            else:  # a row a job
-                end, rows, runs = most, most, 0
+            end, rows = batch_end(pending, most)
             batch = pending[:end]
             del pending[:end]
             self._pending_rows -= rows
-            self._pending_runs -= runs
         self._in_flight = True
         jobs = [(job, args) for job, args, _, _ in batch]
         outcome = self._writer.submit(self._commit_batch, jobs)
@@ -496,9 +491,10 @@ class SqliteStore(WalCheckpoints):
         if running:
             self._count_unindexed()
 
-    def _count_unindexed(self):
-        """One more message in the file's tail: the index job runs once there are enough."""
-        self._unindexed += 1
+    def _count_unindexed(self, count=1):
+        """C{count} more messages in the file's tail: the index job runs once there are
+        enough."""
+        self._unindexed += count
         if self._unindexed >= self._index_every:
             self._index()
 
@@ -552,11 +548,8 @@ class SqliteStore(WalCheckpoints):
             if stored.client_id is not None:
                 self._client_ids.added(stored.app, stored.sender, stored.client_id)
         self._queue(q.insert_message_run, (self._conversations, run), self._run_answered,
-                    (len(run), then, args))
-        self._pending_rows += len(run) - 1
-        self._pending_runs += 1
-        self._unindexed += len(run) - 1
-        self._count_unindexed()
+                    (len(run), then, args), rows=len(run))
+        self._count_unindexed(len(run))
 
     def _run_answered(self, results, count, then, args):
         if type(results) is Failure:  # the whole batch failed

@@ -163,21 +163,16 @@ def _all_written(jobs):
 
 
 def batch_end(pending, most):
-    """C{(end, rows, runs)}: how many of the C{pending} jobs (C{(job, args, ...)}) the next
-    batch takes, as many as write at most C{most} rows (one a job, one a message of a run) and
-    at least one; the rows they write; how many of them are runs."""
-    rows = runs = 0
+    """C{(end, rows)}: how many of the C{pending} jobs (C{(job, args, ...)}) the next batch
+    takes, as many as write at most C{most} rows (one a job, one a message of a run) and at
+    least one; the rows they write."""
+    rows = 0
     for end, (job, args, *_) in enumerate(pending):
-        row = 1
-        if job is q.insert_message_run:
-            row = len(args[1])
-            if rows + row > most and end:
-                return end, rows, runs
-            runs += 1
-        elif rows + row > most:
-            return end, rows, runs
+        row = len(args[1]) if job is q.insert_message_run else 1
+        if end and rows + row > most:
+            return end, rows
         rows += row
-    return len(pending), rows, runs
+    return len(pending), rows
 
 
 def flush_delay(last_flush, gap, now):
