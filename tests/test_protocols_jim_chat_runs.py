@@ -155,6 +155,24 @@ class RunTests(SynchronousTestCase):
         self.assertEqual(room.alice_client.writes_of_all, [1, 1])
         self.assertEqual(room.fx.metrics.messages_in, 2 + 2)
 
+    def test_a_run_to_a_user_not_in_memory_goes_chat_by_chat_in_order(self):
+        """What a run needs is not all in memory (erin was never read): each chat goes on its
+        own (RunSends._send_each), answered in order, stored in order."""
+        room = self.room
+        room.fx.add_user("erin")
+        self.assertIsNone(room.fx.core.users.known.get((APP_KEY, "erin")))
+        room.alice.frames_received([frame(private("erin", str(i))) for i in range(3)])
+        self.assertEqual(len(self.store.pending), 3, "a store write a chat")
+        self.store.release()
+        acks = room.alice_client.take()
+        self.assertEqual([(c, a["code"]) for c, a in acks], [(12, 10001)] * 3)
+        history = defer.ensureDeferred(room.fx.core.messages.history(APP_KEY, "alice", "erin"))
+        self.assertEqual([m.body["text"] for m in self.successResultOf(history)],
+                         ["0", "1", "2"])
+        self.assertEqual([int(a["data"]["id"]) for _, a in acks],
+                         [m.id for m in self.successResultOf(defer.ensureDeferred(
+                             room.fx.core.messages.history(APP_KEY, "alice", "erin")))])
+
     def test_a_run_to_an_offline_user_is_acknowledged_as_offline(self):
         room = self.room
         room.alice.frames_received([frame(private("dave", "a")), frame(private("dave", "b"))])

@@ -73,9 +73,8 @@ class RunSends:
             message_id = store.reserve_id()
             if not message_id:
                 break
-            run.append(_private_message(message_id, app, sender, target, final, created))
-        audience = (target,) if target == sender else (target, sender)
-        exclude = None if target == sender else connection_id
+            run.append(private_message(message_id, app, sender, target, final, created))
+        audience, exclude = private_route(sender, target, connection_id)
         if run:
             delivered = self.presence.is_online(app, target)
             recipients = audience if delivered else (sender,)
@@ -97,7 +96,7 @@ class RunSends:
             allowed = allowed[len(run):]
         if allowed:
             self._store_run_late(
-                [_private_message(0, app, sender, target, final, created)
+                [private_message(0, app, sender, target, final, created)
                  for _, final in allowed],
                 [draft for draft, _ in allowed], audience, exclude, then, args)
 
@@ -171,12 +170,21 @@ class RunSends:
         then(answers, *args)
 
 
-def _private_message(message_id, app, sender, target, draft, created):
-    """The message of a private draft without a client id (a run's: L{RunSends.
-    send_run_then})."""
+def private_message(message_id, app, sender, target, draft, created):
+    """The message of a private draft (one's, or each of a run's: L{RunSends.send_run_then}).
+    C{_make} with every field: a NamedTuple's own constructor costs twice as much."""
     return Message._make((message_id, app, sender, SINGLE, target, draft.msg_type, draft.body,
-                          draft.extras, None, created, draft.from_type, draft.target_app,
-                          draft.no_offline, draft.no_notification, False))
+                          draft.extras, draft.client_id, created, draft.from_type,
+                          draft.target_app, draft.no_offline, draft.no_notification, False))
+
+
+def private_route(sender, target, connection_id):
+    """C{(audience, exclude)} of a private message: both users, and the sending connection
+    left out, but of a message to oneself, which reaches every connection, the sending one
+    too."""
+    if target == sender:
+        return (target,), None
+    return (target, sender), connection_id
 
 
 def _item_of(run):

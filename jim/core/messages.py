@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from jim import errors, model
 from jim.cursors import conversation_of
 from jim.core.message_history import RetractionAndHistory
-from jim.core.message_runs import MARKED, PLAIN, RunSends
+from jim.core.message_runs import MARKED, PLAIN, RunSends, private_message, private_route
 from jim.core.once_sends import OnceSends
 from jim.core.steps import settle
 from jim.core.words import masked
@@ -207,19 +207,13 @@ class Messages(RunSends, RetractionAndHistory):
             then(Failure(refusal), *args)
             return
         app, sender, target = settings.key, me.username, draft.target
-        # _make with every field: a NamedTuple's own constructor costs twice as much
-        message = Message._make((self.store.reserve_id() or 0, app, sender, SINGLE, target,
-                                 draft.msg_type, draft.body, draft.extras, draft.client_id,
-                                 int(self._clock.seconds() * 1000), draft.from_type,
-                                 draft.target_app, draft.no_offline, draft.no_notification,
-                                 False))
-        audience = (target,) if target == sender else (target, sender)
+        message = private_message(self.store.reserve_id() or 0, app, sender, target, draft,
+                                  int(self._clock.seconds() * 1000))
+        audience, exclude = private_route(sender, target, connection_id)
         if self.presence.is_online(app, target):
             recipients, watch = audience, (target,)
         else:
             recipients, watch = (sender,), ()
-        # a message to oneself reaches every connection, the sending one too
-        exclude = None if target == sender else connection_id
         self._store_and_deliver(message, recipients, audience, exclude, None, watch, True,
                                 then, args)
 

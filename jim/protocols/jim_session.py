@@ -130,8 +130,7 @@ class Session:
                 if objs:  # the chats before it first: replies keep their order
                     self._chat_run(objs)
                     objs = []
-                self.core.metrics.bad_input += 1
-                self._reply_error(commands.HANDLERS[status.CHAT_REQ], e)
+                self._refuse_body(commands.HANDLERS[status.CHAT_REQ], e)
                 continue
             objs.append(obj)
         if objs:
@@ -140,8 +139,17 @@ class Session:
     def _chat_run(self, objs):
         self._inflight += len(objs)
         commands.chat_run(self, objs)
+        self._pause_if_full()
+
+    def _pause_if_full(self):
+        """At --max-inflight commands in progress, stop reading (L{_update_reading})."""
         if self._inflight >= self.core.limits.max_inflight:
             self._update_reading()
+
+    def _refuse_body(self, handler, error):
+        """A command's body that cannot be read: counted, and answered as the command."""
+        self.core.metrics.bad_input += 1
+        self._reply_error(handler, error)
 
     def text_received(self, payload):
         """A WebSocket message: JSON whose ``cmd`` field names the command."""
@@ -340,8 +348,7 @@ class Session:
             try:
                 obj = jimjson.loads(body)
             except JimError as e:
-                self.core.metrics.bad_input += 1
-                self._reply_error(handler, e)
+                self._refuse_body(handler, e)
                 return
         self._inflight += 1
         if handler.reports:  # the chat: it calls command_done itself, no Deferred needed
@@ -349,8 +356,7 @@ class Session:
                 handler.run(self, obj)
             except Exception:
                 self._failed(Failure(), handler)
-            if self._inflight >= self.core.limits.max_inflight:
-                self._update_reading()
+            self._pause_if_full()
             return
         if handler.barrier:
             self._queue = deque()
@@ -362,8 +368,7 @@ class Session:
             if type(d) is not defer.Deferred:  # a coroutine
                 d = defer.ensureDeferred(d)
         d.addCallbacks(self._done, self._failed, (handler,), None, (handler,))
-        if self._inflight >= self.core.limits.max_inflight:
-            self._update_reading()
+        self._pause_if_full()
 
     def command_done(self, handler, failure=None, client_id=None):
         """A handler with C{reports} set is over (with the Failure of why it failed, if so).
